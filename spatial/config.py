@@ -1,0 +1,242 @@
+"""The project file: one TOML parsed once into a ``Project`` that carries every setting.
+
+Every key has a default; unknown keys are an error so that typos do not pass silently.
+Paths in the file are relative to the file's folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from . import settings
+from .errors import ConfigError
+
+COORDS = ("", "wgs84", "cgcs2000", "gcj02", "bd09")
+
+
+@dataclass
+class LayerConfig:
+    """Where one input layer is and how its columns are named (empty = auto-detect)."""
+
+    path: str = ""
+    layer: str = ""
+    encoding: str = ""
+    coords: str = ""
+    crs: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class NetworkConfig:
+    path: str = ""
+    place: str = ""
+
+
+@dataclass
+class CoverageConfig:
+    basket: list[str] = field(default_factory=list)
+    radius: dict[str, float] = field(default_factory=dict)
+    drop: list[str] = field(default_factory=list)
+    add: dict[str, dict[str, Any]] = field(default_factory=dict)
+    walk_speed_kmh: float = settings.WALK_SPEED_KMH
+    detour_factor: float = settings.DETOUR_FACTOR
+    search_bound_m: float = settings.SEARCH_BOUND_M
+    access_spacing_m: float = settings.ACCESS_SPACING_M
+    max_snap_m: float = settings.MAX_SNAP_M
+    service_area_buffer_m: float = settings.SERVICE_AREA_BUFFER_M
+
+
+@dataclass
+class PolicyConfig:
+    old_cutoff: dt.date = dt.date(2005, 12, 31)
+    priority_cutoff: dt.date = dt.date(2000, 12, 31)
+    exclude_column: str = ""
+    exclude_values: list[str] = field(default_factory=list)
+    min_willingness: float = 2 / 3
+
+
+@dataclass
+class BundlingConfig:
+    tolerance_m: float = 30.0
+    same_subdistrict: bool = False
+    max_households: float = 3000.0
+    min_members: int = 2
+    max_span_m: float = 1000.0
+    barrier_path: str = ""
+    barrier_highways: list[str] = field(
+        default_factory=lambda: ["motorway", "trunk", "primary", "secondary"]
+    )
+    partner_kinds: list[str] = field(
+        default_factory=lambda: ["旧厂区", "棚户区", "城中村", "危房", "危房C级", "危房D级"]
+    )
+
+
+@dataclass
+class PriorityConfig:
+    tier: float = 40.0
+    gaps: float = 30.0
+    willingness: float = 15.0
+    infrastructure: float = 10.0
+    funding: float = 5.0
+
+
+@dataclass
+class SitingConfig:
+    max_sites: int = 5
+    min_area: dict[str, float] = field(default_factory=dict)
+    kinds: list[str] = field(default_factory=list)
+    exact_max_parcels: int = 400
+    exact_time_limit_s: float = 5.0
+
+
+@dataclass
+class RenderConfig:
+    basemap: str = "cartodb"
+    tianditu_key: str = ""
+
+
+@dataclass
+class Project:
+    """All settings of one run, parsed once from the project TOML."""
+
+    name: str = "老旧小区改造"
+    lang: str = "zh"
+    crs: str = ""
+    base_dir: Path = field(default_factory=Path.cwd)
+    source: Path | None = None
+    standards_path: str = ""
+    communities: LayerConfig = field(default_factory=LayerConfig)
+    facilities: LayerConfig = field(default_factory=LayerConfig)
+    parcels: LayerConfig = field(default_factory=LayerConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    coverage: CoverageConfig = field(default_factory=CoverageConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    bundling: BundlingConfig = field(default_factory=BundlingConfig)
+    priority: PriorityConfig = field(default_factory=PriorityConfig)
+    siting: SitingConfig = field(default_factory=SitingConfig)
+    render: RenderConfig = field(default_factory=RenderConfig)
+
+    def resolve(self, path: str) -> Path:
+        """Resolve a path from the project file against the file's folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+
+_LAYER_KEYS = {"path", "layer", "encoding", "coords", "crs"}
+
+
+def _layer(table: dict[str, Any], section: str, where: Path) -> LayerConfig:
+    cfg = LayerConfig()
+    for key, value in table.items():
+        if key in _LAYER_KEYS:
+            setattr(cfg, key, str(value))
+        elif isinstance(value, str):
+            if value:
+                cfg.columns[key] = value
+        else:
+            raise ConfigError(f"[{section}] {key} must be a column name (text)", path=where)
+    if cfg.coords.lower() not in COORDS:
+        raise ConfigError(
+            f"[{section}] coords = '{cfg.coords}' is not one of {', '.join(c for c in COORDS if c)}",
+            path=where,
+        )
+    cfg.coords = cfg.coords.lower()
+    return cfg
+
+
+def _fill(obj: Any, table: dict[str, Any], section: str, where: Path) -> Any:
+    known = {f.name: f for f in fields(obj)}
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(
+                f"unknown key '{key}' in [{section}]; known keys: {', '.join(sorted(known))}",
+                path=where,
+            )
+        current = getattr(obj, key)
+        if isinstance(current, dt.date) and isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value)
+            except ValueError:
+                raise ConfigError(
+                    f"[{section}] {key} = '{value}' is not a date like 2005-12-31", path=where
+                ) from None
+        elif isinstance(current, bool) and not isinstance(value, bool):
+            raise ConfigError(f"[{section}] {key} must be true or false", path=where)
+        elif isinstance(current, float) and isinstance(value, int | float):
+            value = float(value)
+        elif isinstance(current, int) and not isinstance(current, bool) and isinstance(value, int):
+            pass
+        elif current is not None and not isinstance(value, type(current)):
+            raise ConfigError(
+                f"[{section}] {key} must be {type(current).__name__}, got {value!r}", path=where
+            )
+        setattr(obj, key, value)
+    return obj
+
+
+_SECTIONS = {
+    "network": ("network", NetworkConfig),
+    "coverage": ("coverage", CoverageConfig),
+    "policy": ("policy", PolicyConfig),
+    "bundling": ("bundling", BundlingConfig),
+    "priority": ("priority", PriorityConfig),
+    "siting": ("siting", SitingConfig),
+    "render": ("render", RenderConfig),
+}
+
+
+def load_project(path: str | Path | None = None) -> Project:
+    """Parse a project TOML file (or the embedded demo project when ``path`` is None).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The project file.
+
+    Returns
+    -------
+    Project
+    """
+    where = Path(path) if path else settings.DEMO_PROJECT
+    if not where.is_file():
+        raise ConfigError("project file not found; create one with `lifecircle init DIR`", path=where)
+    try:
+        data = tomllib.loads(where.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"not valid TOML ({exc}); check quotes and brackets", path=where) from None
+    project = Project(base_dir=where.resolve().parent, source=where)
+    for section, table in data.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"'{section}' must be a [section]", path=where)
+        if section == "project":
+            _fill_project(project, table, where)
+        elif section in ("communities", "facilities", "parcels"):
+            setattr(project, section, _layer(table, section, where))
+        elif section == "standards":
+            project.standards_path = str(table.get("path", ""))
+        elif section in _SECTIONS:
+            attr, cls = _SECTIONS[section]
+            setattr(project, attr, _fill(cls(), table, section, where))
+        else:
+            known = ["project", "communities", "facilities", "parcels", "standards", *_SECTIONS]
+            raise ConfigError(
+                f"unknown section [{section}]; known: {', '.join(known)}", path=where
+            )
+    if project.lang not in ("zh", "en"):
+        raise ConfigError(f"[project] lang = '{project.lang}' must be 'zh' or 'en'", path=where)
+    if not project.communities.path:
+        raise ConfigError("[communities] path is required", path=where)
+    return project
+
+
+def _fill_project(project: Project, table: dict[str, Any], where: Path) -> None:
+    for key, value in table.items():
+        if key not in ("name", "lang", "crs"):
+            raise ConfigError(
+                f"unknown key '{key}' in [project]; known keys: crs, lang, name", path=where
+            )
+        setattr(project, key, str(value))

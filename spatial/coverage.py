@@ -1,0 +1,284 @@
+"""15-minute life-circle coverage: walking distance from each community to each facility category.
+
+Access rule (see README): a community is reached through its boundary. Its access points are
+(a) every network node inside the polygon or within ``access_spacing_m / 2`` of it, at distance
+zero, and (b) points every ``access_spacing_m`` along its outline, each snapped to the nearest
+street edge with the straight off-street distance added. A facility snaps to its nearest street
+edge the same way. The community's distance to a category is the smallest over its access points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .config import CoverageConfig
+from .network import StreetNetwork, multi_source_distances
+from .standards import Standards
+
+
+@dataclass
+class Access:
+    """Community access points as node links and as snapped boundary points."""
+
+    node_comm: np.ndarray  # community index per (node, extra) link
+    node: np.ndarray
+    extra: np.ndarray
+    pt_comm: np.ndarray  # community index per snapped boundary point
+    pt_edge: np.ndarray
+    pt_along: np.ndarray
+    pt_offset: np.ndarray
+
+
+def community_access(
+    net: StreetNetwork, polygons: np.ndarray, spacing: float, max_snap: float
+) -> Access:
+    """Access points of every community polygon on the walking network."""
+    rings = shapely.get_exterior_ring(shapely.get_parts(polygons, return_index=True)[0])
+    part_comm = shapely.get_parts(polygons, return_index=True)[1]
+    lengths = shapely.length(rings)
+    counts = np.maximum(np.ceil(lengths / spacing).astype(int), 4)
+    ring_of = np.repeat(np.arange(len(rings)), counts)
+    frac = np.concatenate([np.arange(c) / c for c in counts]) if len(counts) else np.array([])
+    pts = shapely.line_interpolate_point(rings[ring_of], frac, normalized=True)
+    xy = shapely.get_coordinates(pts)
+    edge, along, offset = net.snap(xy, max_distance=max_snap)
+    ok = edge >= 0
+    pt_comm = part_comm[ring_of][ok]
+    e, a, o = edge[ok], along[ok], offset[ok]
+    length = net.edges["length"].to_numpy(float)[e]
+    u = net.edges["u"].to_numpy()[e]
+    v = net.edges["v"].to_numpy()[e]
+    node_tree = shapely.STRtree(shapely.points(net.node_xy))
+    inside = node_tree.query(polygons, predicate="dwithin", distance=spacing / 2)
+    return Access(
+        node_comm=np.r_[pt_comm, pt_comm, inside[0]],
+        node=np.r_[u, v, inside[1]],
+        extra=np.r_[o + a, o + (length - a), np.zeros(inside.shape[1])],
+        pt_comm=pt_comm,
+        pt_edge=e,
+        pt_along=a,
+        pt_offset=o,
+    )
+
+
+def _group_min(groups: np.ndarray, values: np.ndarray, labels: np.ndarray, n: int):
+    """Per group: the minimum value and the label at that minimum (NaN / −1 where none finite)."""
+    best = np.full(n, np.inf)
+    best_label = np.full(n, -1)
+    finite = np.isfinite(values)
+    g, val, lab = groups[finite], values[finite], labels[finite]
+    order = np.lexsort((val, g))
+    g, val, lab = g[order], val[order], lab[order]
+    first = np.r_[True, g[1:] != g[:-1]] if len(g) else np.array([], bool)
+    best[g[first]] = val[first]
+    best_label[g[first]] = lab[first]
+    return best, best_label
+
+
+def _same_edge(access: Access, f_edge, f_along, f_offset):
+    """Direct distances where a boundary point and a facility sit on the same edge."""
+    pts = pd.DataFrame(
+        {"comm": access.pt_comm, "edge": access.pt_edge, "a": access.pt_along,
+         "o": access.pt_offset}  # fmt: skip
+    )
+    fac = pd.DataFrame(
+        {"edge": f_edge, "fa": f_along, "fo": f_offset, "src": np.arange(len(f_edge))}
+    )
+    both = pts.merge(fac, on="edge")
+    dist = both["o"] + (both["a"] - both["fa"]).abs() + both["fo"]
+    return both["comm"].to_numpy(), dist.to_numpy(), both["src"].to_numpy()
+
+
+@dataclass
+class CategoryResult:
+    distance: np.ndarray  # per community (m), inf where unreached within the bound
+    nearest: np.ndarray  # facility position per community, −1 where none
+    node_dist: np.ndarray | None = None  # per network node, for service areas
+
+
+def network_distances(
+    net: StreetNetwork, access: Access, facilities: gpd.GeoDataFrame, n_comm: int,
+    bound: float, max_snap: float,
+) -> CategoryResult:  # fmt: skip
+    """Distance from every community to the nearest of ``facilities`` along the network."""
+    xy = shapely.get_coordinates(facilities.geometry.values)
+    edge, along, offset = net.snap(xy, max_distance=max_snap)
+    ok = np.flatnonzero(edge >= 0)
+    node_dist, src = multi_source_distances(net, edge[ok], along[ok], offset[ok], bound)
+    values = node_dist[access.node] + access.extra
+    labels = np.where(src[access.node] >= 0, ok[np.maximum(src[access.node], 0)], -1)
+    sc, sd, ss = _same_edge(access, edge[ok], along[ok], offset[ok])
+    values = np.r_[values, sd]
+    labels = np.r_[labels, ok[ss]] if len(ss) else labels
+    groups = np.r_[access.node_comm, sc]
+    values = np.where(values <= bound, values, np.inf)
+    dist, nearest = _group_min(groups, values, labels, n_comm)
+    return CategoryResult(dist, nearest, node_dist)
+
+
+def straight_distances(
+    polygons: np.ndarray, facilities: gpd.GeoDataFrame, detour: float, bound: float
+) -> CategoryResult:
+    """Fallback without a network: straight distance from the outline × detour factor."""
+    n = len(polygons)
+    if len(facilities) == 0:
+        return CategoryResult(np.full(n, np.inf), np.full(n, -1))
+    tree = shapely.STRtree(facilities.geometry.values)
+    idx, dist = tree.query_nearest(polygons, return_distance=True, all_matches=False)
+    out = np.full(n, np.inf)
+    nearest = np.full(n, -1)
+    walked = dist * detour
+    within = walked <= bound
+    out[idx[0][within]] = walked[within]
+    nearest[idx[0][within]] = idx[1][within]
+    return CategoryResult(out, nearest)
+
+
+def compute_coverage(
+    communities: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    standards: Standards,
+    cfg: CoverageConfig,
+    net: StreetNetwork | None = None,
+) -> tuple[gpd.GeoDataFrame, dict[str, CategoryResult]]:
+    """Per community and category: ``<cat>_m``, ``<cat>_ok``, ``<cat>_nearest``; plus ``gaps``.
+
+    Parameters
+    ----------
+    communities, facilities : GeoDataFrames in the same metric CRS.
+    standards : active categories, radii and basket.
+    cfg : the project's ``[coverage]`` settings.
+    net : walking network; ``None`` uses straight-line distance × ``cfg.detour_factor``.
+
+    Returns
+    -------
+    The communities with coverage columns, and the per-category raw results.
+    """
+    polygons = communities.geometry.values
+    n = len(communities)
+    bound = max(cfg.search_bound_m, max((c.radius_m for c in standards.categories.values()), default=0))
+    access = None
+    if net is not None:
+        access = community_access(net, polygons, cfg.access_spacing_m, cfg.max_snap_m)
+    out = communities.copy()
+    results: dict[str, CategoryResult] = {}
+    for key, cat in standards.categories.items():
+        fac = facilities.loc[facilities["category"] == key]
+        if net is not None:
+            res = network_distances(net, access, fac, n, bound, cfg.max_snap_m)
+        else:
+            res = straight_distances(polygons, fac, cfg.detour_factor, bound)
+        results[key] = res
+        names = fac["name"].to_numpy()
+        out[f"{key}_m"] = np.where(np.isfinite(res.distance), np.round(res.distance, 1), np.nan)
+        out[f"{key}_ok"] = res.distance <= cat.radius_m
+        out[f"{key}_nearest"] = np.where(res.nearest >= 0, names[np.maximum(res.nearest, 0)], "") if len(fac) else ""
+    ok_cols = [f"{k}_ok" for k in standards.basket]
+    out["gaps"] = (~out[ok_cols]).sum(axis=1).astype(int)
+    out["full_coverage"] = out["gaps"] == 0
+    out["distance_mode"] = "network" if net is not None else "straight_line"
+    return out, results
+
+
+def _reached_pieces(net: StreetNetwork, node_dist: np.ndarray, radius: float) -> np.ndarray:
+    """Parts of street edges within ``radius`` of the sources (partial edges cut to length)."""
+    edges = net.edges
+    du = node_dist[edges["u"].to_numpy()]
+    dv = node_dist[edges["v"].to_numpy()]
+    length = edges["length"].to_numpy(float)
+    reach_u = np.clip(radius - du, 0, None)  # how far in from u
+    reach_v = np.clip(radius - dv, 0, None)
+    geoms = edges.geometry.values
+    whole = reach_u + reach_v >= length
+    pieces = list(geoms[whole])
+    from shapely.ops import substring
+
+    for i in np.flatnonzero(~whole & ((reach_u > 0) | (reach_v > 0))):
+        g, scale = geoms[i], geoms[i].length / max(length[i], 1e-9)
+        if reach_u[i] > 0:
+            pieces.append(substring(g, 0, reach_u[i] * scale))
+        if reach_v[i] > 0:
+            pieces.append(substring(g, g.length - reach_v[i] * scale, g.length))
+    return np.array(pieces, dtype=object)
+
+
+def service_areas(
+    net: StreetNetwork | None,
+    facilities: gpd.GeoDataFrame,
+    results: dict[str, CategoryResult],
+    standards: Standards,
+    cfg: CoverageConfig,
+    crs,
+) -> gpd.GeoDataFrame:
+    """Per category, the area within its radius of existing facilities.
+
+    With a network: the reached street pieces buffered by ``service_area_buffer_m`` (not convex
+    hulls). Without one: circles of radius / detour factor around the facilities.
+    """
+    rows = []
+    for key, cat in standards.categories.items():
+        fac = facilities.loc[facilities["category"] == key]
+        if len(fac) == 0:
+            continue
+        res = results.get(key)
+        if net is not None and res is not None and res.node_dist is not None:
+            pieces = _reached_pieces(net, res.node_dist, cat.radius_m)
+            if len(pieces) == 0:
+                continue
+            buffered = shapely.buffer(pieces, cfg.service_area_buffer_m, quad_segs=2)
+            area = shapely.union_all(buffered)
+        else:
+            area = shapely.union_all(fac.geometry.buffer(cat.radius_m / cfg.detour_factor).values)
+        rows.append({"category": key, "name": cat.name_zh, "name_en": cat.name_en,
+                     "radius_m": cat.radius_m, "facilities": len(fac), "geometry": area})  # fmt: skip
+    cols = ["category", "name", "name_en", "radius_m", "facilities", "geometry"]
+    return gpd.GeoDataFrame(rows, columns=cols, geometry="geometry", crs=crs)
+
+
+def coverage_summary(communities: gpd.GeoDataFrame, standards: Standards) -> dict:
+    """The ``coverage`` block of ``summary.json``: shares of communities and households covered."""
+    hh = communities["households"].fillna(0).to_numpy(float)
+    total_hh = hh.sum()
+
+    def shares(frame: gpd.GeoDataFrame) -> dict:
+        h = frame["households"].fillna(0).to_numpy(float)
+        th = h.sum()
+        per_cat = {}
+        for key in standards.categories:
+            ok = frame[f"{key}_ok"].to_numpy(bool)
+            per_cat[key] = {
+                "communities": round(float(ok.mean()), 4) if len(ok) else 0.0,
+                "households": round(float(h[ok].sum() / th), 4) if th else 0.0,
+            }
+        full = frame["full_coverage"].to_numpy(bool)
+        return {
+            "communities": len(frame),
+            "households": int(th),
+            "categories": per_cat,
+            "full_coverage_communities": round(float(full.mean()), 4) if len(full) else 0.0,
+            "full_coverage_households": round(float(h[full].sum() / th), 4) if th else 0.0,
+        }
+
+    block = shares(communities)
+    target = standards.national_target
+    block.update(
+        {
+            "distance_mode": str(communities["distance_mode"].iloc[0]) if len(communities) else "",
+            "basket": list(standards.basket),
+            "radii_m": {k: c.radius_m for k, c in standards.categories.items()},
+            "national_target": target,
+            "gap_to_target": round(max(0.0, target - block["full_coverage_households"]), 4),
+            "households_total": int(total_hh),
+            "standard": standards.source,
+        }
+    )
+    subs = communities["subdistrict"].fillna("").astype(str)
+    block["by_subdistrict"] = {
+        (s or "未注明"): shares(communities.loc[subs == s]) for s in sorted(subs.unique())
+    }
+    return block

@@ -1,0 +1,97 @@
+"""Coordinate systems: GCJ-02 / BD-09 to WGS84, and the metric CRS the analysis runs in."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import prcoords
+import shapely
+from pyproj import CRS
+
+from . import settings
+
+#: EPSG of the CGCS2000 3-degree Gauss-Krüger zone with central meridian 75°E (no zone prefix).
+_CGCS2000_GK3_FIRST = 4534
+_GK3_MERIDIANS = range(75, 136, 3)
+
+
+def _convert(lon: np.ndarray, lat: np.ndarray, func) -> tuple[np.ndarray, np.ndarray]:
+    out = [func(prcoords.Coords(float(a), float(o))) for o, a in zip(lon, lat, strict=True)]
+    if not out:
+        return np.asarray(lon, float), np.asarray(lat, float)
+    return np.array([c.lon for c in out]), np.array([c.lat for c in out])
+
+
+def gcj02_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """Convert GCJ-02 (Gaode/Tencent) lon/lat to WGS84, iteratively (error well under 1 m)."""
+    return _convert(np.atleast_1d(lon), np.atleast_1d(lat), prcoords.gcj_wgs_bored)
+
+
+def bd09_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """Convert BD-09 (Baidu) lon/lat to WGS84."""
+    return _convert(np.atleast_1d(lon), np.atleast_1d(lat), prcoords.bd_wgs_bored)
+
+
+def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """Convert WGS84 lon/lat to GCJ-02 (used to line overlays up with Gaode tiles)."""
+    return _convert(np.atleast_1d(lon), np.atleast_1d(lat), prcoords.wgs_gcj)
+
+
+_TO_WGS84 = {"gcj02": gcj02_to_wgs84, "bd09": bd09_to_wgs84}
+
+
+def to_wgs84_lonlat(lon, lat, coords: str) -> tuple[np.ndarray, np.ndarray]:
+    """Lon/lat in ``coords`` ('wgs84', 'cgcs2000', 'gcj02', 'bd09') to WGS84."""
+    func = _TO_WGS84.get(coords)
+    if func is None:
+        return np.asarray(lon, float), np.asarray(lat, float)
+    return func(lon, lat)
+
+
+def shift_geometries(gdf: gpd.GeoDataFrame, coords: str) -> gpd.GeoDataFrame:
+    """Return a copy of a lon/lat GeoDataFrame with every vertex converted to WGS84."""
+    func = _TO_WGS84.get(coords)
+    out = gdf.copy()
+    if func is not None:
+
+        def _shift(xy: np.ndarray) -> np.ndarray:
+            x, y = func(xy[:, 0], xy[:, 1])
+            return np.column_stack([x, y])
+
+        out.geometry = shapely.transform(gdf.geometry.values, _shift)
+    return out.set_crs("EPSG:4326", allow_override=True)
+
+
+def in_china(lon: float, lat: float) -> bool:
+    return (
+        settings.CHINA_LON[0] <= lon <= settings.CHINA_LON[1]
+        and settings.CHINA_LAT[0] <= lat <= settings.CHINA_LAT[1]
+    )
+
+
+def metric_crs_for(lon: float, lat: float) -> CRS:
+    """The metric CRS for data centred at (lon, lat).
+
+    Inside China: the CGCS2000 3-degree Gauss-Krüger zone of the central meridian nearest to
+    ``lon`` (EPSG:4534-4554, e.g. 4548 for Jinan and Linyi, 4549 for Qingdao). Elsewhere: UTM.
+    """
+    if in_china(lon, lat):
+        meridian = min(_GK3_MERIDIANS, key=lambda m: abs(m - lon))
+        return CRS.from_epsg(_CGCS2000_GK3_FIRST + (meridian - 75) // 3)
+    zone = int((lon + 180) // 6) + 1
+    return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def choose_metric_crs(frames: list[gpd.GeoDataFrame], override: str = "") -> CRS:
+    """Pick the analysis CRS from the combined centroid of ``frames`` (or ``override``)."""
+    if override:
+        return CRS.from_user_input(override)
+    bounds = np.array([f.to_crs("EPSG:4326").total_bounds for f in frames if len(f)])
+    lon = (bounds[:, 0].min() + bounds[:, 2].max()) / 2
+    lat = (bounds[:, 1].min() + bounds[:, 3].max()) / 2
+    return metric_crs_for(lon, lat)
+
+
+def describe(crs: CRS) -> str:
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg} {crs.name}" if epsg else crs.name

@@ -1,0 +1,185 @@
+"""Reading planners' files (GeoPackage, Shapefile, GeoJSON, CSV, XLSX) and writing outputs atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from . import crs as crsmod
+from .config import LayerConfig
+from .errors import InputError
+
+TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
+VECTOR_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".fgb", ".kml", ".gml", ".zip"}
+
+
+def _shapefile_encoding(path: Path) -> str | None:
+    """Encoding of a shapefile's .dbf: its .cpg when present, else UTF-8 if it decodes, else GB18030."""
+    cpg = path.with_suffix(".cpg")
+    if cpg.exists():
+        return None
+    dbf = path.with_suffix(".dbf")
+    if not dbf.exists():
+        return None
+    raw = dbf.read_bytes()
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
+def read_vector(path: Path, cfg: LayerConfig) -> gpd.GeoDataFrame:
+    """Read a vector layer with pyogrio, handling GBK shapefiles and multi-layer files."""
+    kwargs: dict[str, Any] = {}
+    if cfg.layer:
+        layers = [name for name, _ in pyogrio.list_layers(path)]
+        if cfg.layer not in layers:
+            raise InputError(
+                f"layer '{cfg.layer}' not found; layers in the file: {', '.join(layers)}", path=path
+            )
+        kwargs["layer"] = cfg.layer
+    encoding = cfg.encoding or (_shapefile_encoding(path) if path.suffix.lower() == ".shp" else None)
+    if encoding:
+        kwargs["encoding"] = encoding
+    try:
+        return gpd.read_file(path, engine="pyogrio", **kwargs)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise InputError(f"cannot read as a GIS layer ({exc}); check the file format", path=path)
+    except UnicodeDecodeError:
+        raise InputError(
+            "text columns are not in the expected encoding; set encoding = \"gbk\" or \"utf-8\"",
+            path=path,
+        ) from None
+
+
+def read_table(path: Path, cfg: LayerConfig) -> pd.DataFrame:
+    """Read a CSV (UTF-8 or GBK/GB18030, detected) or XLSX sheet into a DataFrame of text/numbers."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xlsm", ".xls"):
+            return pd.read_excel(path, sheet_name=cfg.layer or 0, dtype=object)
+        encodings = [cfg.encoding] if cfg.encoding else ["utf-8-sig", "gb18030"]
+        for enc in encodings:
+            try:
+                return pd.read_csv(path, encoding=enc, dtype=object, skipinitialspace=True)
+            except UnicodeDecodeError:
+                continue
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise InputError(f"cannot read the table ({exc})", path=path) from None
+    raise InputError("text is neither UTF-8 nor GBK; set encoding = \"...\"", path=path)
+
+
+def points_from_table(
+    frame: pd.DataFrame, x: str, y: str, cfg: LayerConfig, path: Path
+) -> gpd.GeoDataFrame:
+    """Turn x/y (or lon/lat) columns into points, converting Chinese lon/lat systems to WGS84."""
+    xs = pd.to_numeric(frame[x], errors="coerce")
+    ys = pd.to_numeric(frame[y], errors="coerce")
+    bad = np.flatnonzero(xs.isna().to_numpy() | ys.isna().to_numpy())
+    if len(bad):
+        row = int(bad[0]) + 2
+        raise InputError(
+            f"row {row}: coordinates '{frame[x].iloc[bad[0]]}', '{frame[y].iloc[bad[0]]}' in columns "
+            f"'{x}'/'{y}' are not numbers; fix or delete the row ({len(bad)} such rows)",
+            path=path,
+        )
+    lon, lat = xs.to_numpy(float), ys.to_numpy(float)
+    if cfg.crs:
+        return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=cfg.crs)
+    lonlat = np.all((np.abs(lon) <= 180) & (np.abs(lat) <= 90))
+    if not lonlat:
+        raise InputError(
+            f"columns '{x}'/'{y}' hold projected coordinates; set crs = \"EPSG:4548\" (or the "
+            "data's EPSG code) for this layer in the project file",
+            path=path,
+        )
+    check_lonlat(lon, lat, cfg.coords, path, x, y)
+    lon, lat = crsmod.to_wgs84_lonlat(lon, lat, cfg.coords)
+    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+
+
+def check_lonlat(lon, lat, coords: str, path: Path, x: str = "x", y: str = "y") -> None:
+    """For Chinese coordinate systems: catch swapped lon/lat and points outside China."""
+    if coords not in ("gcj02", "bd09", "cgcs2000"):
+        return
+    lon, lat = np.asarray(lon), np.asarray(lat)
+    inside = np.array([crsmod.in_china(a, b) for a, b in zip(lon, lat, strict=True)], bool)
+    if inside.all():
+        return
+    swapped = np.array([crsmod.in_china(b, a) for a, b in zip(lon, lat, strict=True)], bool)
+    row = int(np.flatnonzero(~inside)[0])
+    if swapped[~inside].all():
+        raise InputError(
+            f"longitude and latitude look swapped (row {row + 2}: {x}={lon[row]}, {y}={lat[row]}); "
+            f"exchange the x/y column names in the project file",
+            path=path,
+        )
+    raise InputError(
+        f"row {row + 2}: ({lon[row]}, {lat[row]}) is outside China although coords = '{coords}'; "
+        f"fix the row or the coords setting ({int((~inside).sum())} such rows)",
+        path=path,
+    )
+
+
+def read_any(path: Path, cfg: LayerConfig) -> pd.DataFrame | gpd.GeoDataFrame:
+    """Read a vector layer or a table, with clear errors for missing or unknown files."""
+    if not path.exists():
+        raise InputError("file not found; check [path] in the project file", path=path)
+    suffix = path.suffix.lower()
+    if suffix in TABLE_SUFFIXES:
+        return read_table(path, cfg)
+    return read_vector(path, cfg)
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; move it into place only if the block succeeds."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    os.unlink(tmp)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def write_text(target: Path, text: str) -> Path:
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return target
+
+
+def write_json(target: Path, data: Any) -> Path:
+    return write_text(target, json.dumps(data, ensure_ascii=False, indent=2, default=_jsonable))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return str(value)
+
+
+def write_gpkg(target: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
+    """Write several layers into one GeoPackage atomically (all or nothing)."""
+    with atomic_path(target) as tmp:
+        for name, frame in layers.items():
+            frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+    return target

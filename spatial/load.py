@@ -1,0 +1,252 @@
+"""Load → validate → project: the three input layers as clean GeoDataFrames in a metric CRS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+
+from . import crs as crsmod
+from . import io
+from .config import LayerConfig, Project
+from .errors import InputError
+from .standards import Standards, load_column_aliases
+from .validate import (
+    LayerReport,
+    check_unique_ids,
+    detect_columns,
+    parse_built_year,
+    parse_number,
+    parse_share,
+    repair_polygons,
+)
+
+COMMUNITY_FIELDS = [
+    "cid", "name", "subdistrict", "built_raw", "built_year", "built_year_min", "built_year_max",
+    "built_approx", "households", "floor_area", "willingness", "infrastructure_deficit",
+    "funding_share",
+]  # fmt: skip
+
+
+@dataclass
+class Layers:
+    """The validated, projected inputs of one run."""
+
+    communities: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    parcels: gpd.GeoDataFrame
+    crs: CRS
+    reports: list[LayerReport] = field(default_factory=list)
+    unknown_categories: dict[str, int] = field(default_factory=dict)
+
+
+def _georeference(
+    frame: pd.DataFrame | gpd.GeoDataFrame, cfg: LayerConfig, path: Path, section: str,
+    columns: dict[str, str], report: LayerReport,
+) -> gpd.GeoDataFrame:  # fmt: skip
+    """Give every row a geometry in a known CRS (WGS84 for Chinese lon/lat systems)."""
+    if not isinstance(frame, gpd.GeoDataFrame):
+        if "x" not in columns or "y" not in columns:
+            raise InputError(
+                f"no coordinate columns found; set [{section}] x = \"...\" and y = \"...\"; "
+                f"columns in the file: {', '.join(map(str, frame.columns))}",
+                path=path,
+            )
+        return io.points_from_table(frame, columns["x"], columns["y"], cfg, path)
+    gdf = frame
+    if cfg.crs:
+        gdf = gdf.set_crs(cfg.crs, allow_override=True)
+    if gdf.crs is None:
+        xmin, ymin, xmax, ymax = gdf.total_bounds
+        if not (abs(xmin) <= 180 and abs(xmax) <= 180 and abs(ymin) <= 90 and abs(ymax) <= 90):
+            raise InputError(
+                "the file has no CRS (missing .prj) and its coordinates are projected; set "
+                f"[{section}] crs = \"EPSG:4548\" (or the data's EPSG code)",
+                path=path,
+            )
+        report.notes.append("no CRS in the file; lon/lat values taken as WGS84/CGCS2000")
+        gdf = gdf.set_crs("EPSG:4326")
+    if cfg.coords in ("gcj02", "bd09", "cgcs2000", "wgs84"):
+        if not gdf.crs.is_geographic:
+            report.notes.append(f"coords = '{cfg.coords}' ignored: the file is projected")
+            return gdf
+        pts = gdf.geometry.representative_point()
+        io.check_lonlat(pts.x.to_numpy(), pts.y.to_numpy(), cfg.coords, path)
+        if cfg.coords in ("gcj02", "bd09"):
+            report.notes.append(f"converted {cfg.coords.upper()} → WGS84")
+        gdf = crsmod.shift_geometries(gdf, cfg.coords)
+    return gdf
+
+
+def _read_layer(project: Project, section: str, aliases: dict) -> tuple:
+    cfg: LayerConfig = getattr(project, section)
+    path = project.resolve(cfg.path)
+    report = LayerReport(layer=section, path=str(path))
+    frame = io.read_any(path, cfg)
+    report.rows_read = len(frame)
+    if len(frame) == 0:
+        raise InputError(f"the {section} layer is empty; check the file and layer name", path=path)
+    columns = detect_columns(frame, aliases.get(section, {}), cfg.columns, path, section)
+    report.columns = dict(columns)
+    gdf = _georeference(frame, cfg, path, section, columns, report)
+    report.crs = crsmod.describe(gdf.crs) if gdf.crs else ""
+    return gdf, columns, path, report
+
+
+def _standardise(gdf: gpd.GeoDataFrame, mapped: dict[str, pd.Series], used: set[str]):
+    rest = [c for c in gdf.columns if c not in used and c != gdf.geometry.name]
+    out = pd.DataFrame(mapped, index=gdf.index)
+    extra = gdf[rest].rename(columns=lambda c: f"orig_{c}" if c in out.columns else c)
+    return gpd.GeoDataFrame(pd.concat([out, extra], axis=1), geometry=gdf.geometry, crs=gdf.crs)
+
+
+def _communities(project: Project, aliases: dict) -> tuple[gpd.GeoDataFrame, LayerReport]:
+    gdf, cols, path, report = _read_layer(project, "communities", aliases)
+    gdf = gdf.reset_index(drop=True)
+    n = len(gdf)
+    col = cols.get
+    ids = gdf[col("id")].astype("string").str.strip() if col("id") else None
+    if ids is not None:
+        check_unique_ids(ids, col("id"), path)
+    else:
+        ids = pd.Series([f"C{i + 1:04d}" for i in range(n)], index=gdf.index)
+        report.notes.append("no id column: ids C0001… assigned in file order")
+    years = (
+        [parse_built_year(v) for v in gdf[col("built_year")]]
+        if col("built_year")
+        else [(np.nan, np.nan, False)] * n
+    )
+    ymin, ymax, approx = (np.array(v) for v in zip(*years, strict=True)) if n else ([], [], [])
+    mapped = {
+        "cid": ids,
+        "name": gdf[col("name")].astype("string").fillna("") if col("name") else ids,
+        "subdistrict": gdf[col("subdistrict")].astype("string").fillna("")
+        if col("subdistrict")
+        else pd.Series([""] * n, index=gdf.index, dtype="string"),
+        "built_raw": gdf[col("built_year")].astype("string") if col("built_year") else pd.NA,
+        "built_year": np.where(np.isnan(ymin), np.nan, np.round((ymin + ymax) / 2)),
+        "built_year_min": ymin,
+        "built_year_max": ymax,
+        "built_approx": approx.astype(bool),
+    }
+    for role, unit in (("households", "户"), ("floor_area", ""), ("infrastructure_deficit", "")):
+        mapped[role] = (
+            parse_number(gdf[col(role)], col(role), path, unit) if col(role) else np.nan
+        )
+    for role in ("willingness", "funding_share"):
+        mapped[role] = parse_share(gdf[col(role)], col(role), path) if col(role) else np.nan
+    unknown_year = int(np.isnan(ymin).sum())
+    if col("built_year") and unknown_year:
+        report.notes.append(f"{unknown_year} build years not understood (kept as unknown)")
+    if int(approx.sum()):
+        report.notes.append(f"{int(approx.sum())} build years approximate (e.g. 90年代)")
+    out = _standardise(gdf, mapped, set(cols.values()))
+    out = repair_polygons(out, report, path)
+    report.rows_kept = len(out)
+    return out, report
+
+
+def _facilities(project: Project, aliases: dict, standards: Standards):
+    gdf, cols, path, report = _read_layer(project, "facilities", aliases)
+    if "category" not in cols:
+        raise InputError(
+            "no category column found; set [facilities] category = \"...\"; columns in the "
+            f"file: {', '.join(c for c in gdf.columns if c != 'geometry')}",
+            path=path,
+        )
+    raw = gdf[cols["category"]].astype("string").fillna("").str.strip()
+    keys = raw.map(lambda v: standards.match(v) or "")
+    unknown = raw[keys == ""].value_counts().to_dict()
+    empty = gdf.geometry.is_empty | gdf.geometry.isna()
+    report.drop("empty geometry", int(empty.sum()))
+    if unknown:
+        report.drop("category not in the standards table", int(sum(unknown.values())))
+        listed = ", ".join(f"{k or '(empty)'}×{v}" for k, v in list(unknown.items())[:8])
+        report.notes.append(f"unknown categories: {listed} — add aliases or [coverage] add")
+    names = gdf[cols["name"]].astype("string").fillna("") if "name" in cols else raw
+    out = gpd.GeoDataFrame(
+        {"category": keys, "category_raw": raw, "name": names},
+        geometry=gdf.geometry.representative_point() if len(gdf) else gdf.geometry,
+        crs=gdf.crs,
+    )
+    out = out.loc[(keys != "") & ~empty].reset_index(drop=True)
+    out.insert(0, "facility_id", [f"F{i + 1:05d}" for i in range(len(out))])
+    report.rows_kept = len(out)
+    return out, report, {str(k): int(v) for k, v in unknown.items()}
+
+
+def _parcels(project: Project, aliases: dict) -> tuple[gpd.GeoDataFrame, LayerReport]:
+    gdf, cols, path, report = _read_layer(project, "parcels", aliases)
+    gdf = gdf.reset_index(drop=True)
+    n = len(gdf)
+    col = cols.get
+    ids = gdf[col("id")].astype("string") if col("id") else None
+    if ids is not None:
+        check_unique_ids(ids, col("id"), path)
+    else:
+        ids = pd.Series([f"P{i + 1:04d}" for i in range(n)], index=gdf.index)
+    mapped = {
+        "pid": ids,
+        "name": gdf[col("name")].astype("string").fillna("") if col("name") else ids,
+        "kind": gdf[col("kind")].astype("string").fillna("未注明") if col("kind") else "未注明",
+        "area_given": parse_number(gdf[col("area")], col("area"), path) if col("area") else np.nan,
+        "max_floor_area": parse_number(gdf[col("max_floor_area")], col("max_floor_area"), path)
+        if col("max_floor_area")
+        else np.nan,
+        "available": _flags(gdf[col("available")]) if col("available") else True,
+    }
+    if not col("area") and gdf.crs is None:
+        raise InputError("parcels have no area column and no CRS; set crs or area", path=path)
+    out = repair_polygons(_standardise(gdf, mapped, set(cols.values())), report, path)
+    report.rows_kept = len(out)
+    return out, report
+
+
+def _flags(series: pd.Series) -> pd.Series:
+    no = {"0", "否", "false", "no", "n", "不可用", "f"}
+    return ~series.astype("string").str.strip().str.lower().isin(no)
+
+
+def load_layers(project: Project, standards: Standards) -> Layers:
+    """Read, validate and project the communities, facilities and (optional) parcels.
+
+    The analysis CRS is the project's ``crs`` or the CGCS2000 Gauss-Krüger zone (UTM outside
+    China) of the communities' centre. Input files are only read, never written.
+    """
+    aliases = load_column_aliases()
+    communities, c_report = _communities(project, aliases)
+    reports = [c_report]
+    unknown: dict[str, int] = {}
+    if project.facilities.path:
+        facilities, f_report, unknown = _facilities(project, aliases, standards)
+        reports.append(f_report)
+    else:
+        facilities = gpd.GeoDataFrame(
+            {"facility_id": [], "category": [], "category_raw": [], "name": []},
+            geometry=gpd.GeoSeries([], crs="EPSG:4326"),
+        )
+    if project.parcels.path:
+        parcels, p_report = _parcels(project, aliases)
+        reports.append(p_report)
+    else:
+        parcels = gpd.GeoDataFrame(
+            {"pid": [], "name": [], "kind": [], "area_given": [], "max_floor_area": [],
+             "available": []},
+            geometry=gpd.GeoSeries([], crs="EPSG:4326"),
+        )  # fmt: skip
+    if len(communities) == 0:
+        raise InputError("no usable community polygons after validation", path=c_report.path)
+    metric = crsmod.choose_metric_crs([communities], project.crs)
+    communities = communities.to_crs(metric)
+    facilities = facilities.to_crs(metric)
+    parcels = parcels.to_crs(metric)
+    parcels["area_m2"] = parcels.geometry.area
+    if len(parcels):
+        given = parcels["area_given"].astype(float)
+        parcels["area_m2"] = given.where(given > 0, parcels["area_m2"])
+    communities["area_m2"] = communities.geometry.area
+    return Layers(communities, facilities, parcels, metric, reports, unknown)

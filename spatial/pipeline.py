@@ -1,0 +1,149 @@
+"""The run: load → validate → project → analyse → render, with timings for ``summary.json``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+
+from . import crs as crsmod
+from . import io
+from .config import Project
+from .coverage import compute_coverage, coverage_summary, service_areas
+from .load import Layers, load_layers
+from .network import StreetNetwork, download_network, read_network
+from .standards import Standards, load_standards
+
+ALL_STAGES = ("coverage", "bundle", "sites", "map")
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunResult:
+    project: Project
+    standards: Standards
+    layers: Layers
+    network: StreetNetwork | None = None
+    communities: gpd.GeoDataFrame | None = None
+    layers_out: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    summary: dict = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+
+class _Timer:
+    def __init__(self, timings: dict[str, float], name: str, progress: Progress | None):
+        self.timings, self.name, self.progress = timings, name, progress
+
+    def __enter__(self):
+        if self.progress:
+            self.progress(self.name)
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc):
+        self.timings[self.name] = round(time.perf_counter() - self.start, 3)
+
+
+def load(project: Project, progress: Progress | None = None, place: str = "") -> RunResult:
+    """Load and validate the inputs and the walking network."""
+    timings: dict[str, float] = {}
+    with _Timer(timings, "load", progress):
+        standards = load_standards(project)
+        layers = load_layers(project, standards)
+    result = RunResult(project, standards, layers, timings=timings)
+    with _Timer(timings, "network", progress):
+        if project.network.path:
+            result.network = read_network(project.resolve(project.network.path), layers.crs)
+        elif place or project.network.place:
+            result.network = download_network(place or project.network.place, layers.crs)
+    return result
+
+
+def base_summary(result: RunResult) -> dict:
+    comm = result.layers.communities
+    net = result.network
+    return {
+        "project": result.project.name,
+        "generated": dt.datetime.now().isoformat(timespec="seconds"),
+        "crs": crsmod.describe(result.layers.crs),
+        "communities": len(comm),
+        "households": int(comm["households"].fillna(0).sum()),
+        "old_communities": int((comm["built_year_max"] <= result.project.policy.old_cutoff.year).sum()),
+        "facilities": len(result.layers.facilities),
+        "parcels": len(result.layers.parcels),
+        "unknown_categories": result.layers.unknown_categories,
+        "network": {
+            "source": net.source if net else "",
+            "nodes": net.n_nodes if net else 0,
+            "edges": len(net.edges) if net else 0,
+            "dropped_disconnected_nodes": net.dropped_nodes if net else 0,
+        },
+        "inputs": [r.__dict__ for r in result.layers.reports],
+    }
+
+
+def analyse(result: RunResult, stages: Iterable[str], progress: Progress | None = None) -> RunResult:
+    """Run the analysis stages in order on loaded inputs."""
+    stages = set(stages)
+    project, standards, layers = result.project, result.standards, result.layers
+    result.communities = layers.communities
+    result.summary = base_summary(result)
+    if "coverage" in stages:
+        with _Timer(result.timings, "coverage", progress):
+            comm, per_cat = compute_coverage(
+                layers.communities, layers.facilities, standards, project.coverage, result.network
+            )
+            result.communities = comm
+            result.layers_out["service_areas"] = service_areas(
+                result.network, layers.facilities, per_cat, standards, project.coverage, layers.crs
+            )
+            result.summary["coverage"] = coverage_summary(comm, standards)
+    return result
+
+
+def write_outputs(result: RunResult, out: Path, stages: Iterable[str], lang: str,
+                  progress: Progress | None = None) -> list[Path]:  # fmt: skip
+    """Write the GeoPackage, maps and ``summary.json`` into ``out`` (each file atomically)."""
+    stages = set(stages)
+    files: list[Path] = []
+    layers = {"communities": result.communities, **result.layers_out}
+    layers["facilities"] = result.layers.facilities
+    if len(result.layers.parcels):
+        layers["parcels"] = result.layers.parcels
+    with _Timer(result.timings, "write", progress):
+        files.append(io.write_gpkg(out / "lifecircle.gpkg", _for_gpkg(layers)))
+    if "map" in stages:
+        from . import render
+
+        with _Timer(result.timings, "map", progress):
+            files += render.write_maps(result, out, lang)
+    result.summary["timings_s"] = dict(result.timings)
+    result.summary["outputs"] = [p.name for p in files] + ["summary.json"]
+    files.append(io.write_json(out / "summary.json", result.summary))
+    result.files = files
+    return files
+
+
+def _for_gpkg(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    out = {}
+    for name, frame in layers.items():
+        frame = frame.copy()
+        for col in frame.columns:
+            if col != frame.geometry.name and frame[col].dtype == object:
+                frame[col] = frame[col].map(lambda v: v if v is None or isinstance(v, str | int | float | bool) else str(v))
+        out[name] = frame
+    return out
+
+
+def run(project: Project, out: Path, stages: Iterable[str] = ALL_STAGES, lang: str | None = None,
+        progress: Progress | None = None, place: str = "") -> RunResult:  # fmt: skip
+    """Load, analyse and write everything for ``stages``."""
+    stages = tuple(stages)
+    result = load(project, progress, place)
+    analyse(result, stages, progress)
+    write_outputs(result, out, stages, lang or project.lang, progress)
+    return result

@@ -1,0 +1,24 @@
+"""Package-wide defaults. The project file overrides all of them via ``spatial.config``."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+DATA_DIR: Path = Path(str(resources.files("spatial.data")))
+STANDARDS_DIR: Path = DATA_DIR / "standards"
+DEMO_DIR: Path = DATA_DIR / "demo"
+DEMO_PROJECT: Path = DEMO_DIR / "project.toml"
+DEFAULT_OUT: Path = Path("maps")
+
+#: China bounding box (lon/lat) used to sanity-check Chinese coordinates.
+CHINA_LON = (73.0, 136.0)
+CHINA_LAT = (3.0, 54.0)
+
+#: Walking-network defaults.
+WALK_SPEED_KMH = 4.0
+DETOUR_FACTOR = 1.3
+SEARCH_BOUND_M = 2000.0
+ACCESS_SPACING_M = 50.0
+MAX_SNAP_M = 500.0
+SERVICE_AREA_BUFFER_M = 30.0

@@ -1,0 +1,138 @@
+"""Facility categories, service radii and name aliases, read from ``data/standards``."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import settings
+from .config import Project
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Category:
+    key: str
+    name_zh: str
+    name_en: str
+    level: int
+    radius_m: float
+    group: str
+    building_m2: tuple[float, float] | None = None
+    land_m2: tuple[float, float] | None = None
+    aliases: tuple[str, ...] = ()
+
+    def label(self, lang: str) -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
+
+@dataclass
+class Standards:
+    """The active categories after the project's overrides, and the coverage basket."""
+
+    categories: dict[str, Category]
+    basket: list[str]
+    groups: dict[str, dict[str, str]]
+    source: str
+    walk_speed_kmh: float
+    national_target: float
+    alias_map: dict[str, str] = field(default_factory=dict)
+
+    def match(self, value: object) -> str | None:
+        """Map a category value (key, Chinese name or alias) to a category key, or None."""
+        text = str(value).strip().lower()
+        if text in self.categories:
+            return text
+        return self.alias_map.get(text)
+
+    def minutes(self, metres: float) -> float:
+        return metres / (self.walk_speed_kmh * 1000 / 60)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read standards file ({exc})", path=path) from None
+
+
+def _category(key: str, spec: dict[str, Any], where: Path) -> Category:
+    try:
+        return Category(
+            key=key,
+            name_zh=spec.get("name_zh", key),
+            name_en=spec.get("name_en", key),
+            level=int(spec.get("level", 15)),
+            radius_m=float(spec["radius_m"]),
+            group=spec.get("group", "other"),
+            building_m2=tuple(spec["building_m2"]) if "building_m2" in spec else None,
+            land_m2=tuple(spec["land_m2"]) if "land_m2" in spec else None,
+            aliases=tuple(spec.get("aliases", ())),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"category '{key}' needs radius_m and numeric sizes ({exc})", path=where)
+
+
+def load_standards(project: Project | None = None) -> Standards:
+    """Read the standards table and apply the project's overrides.
+
+    Parameters
+    ----------
+    project : Project, optional
+        Its ``[standards] path`` replaces the built-in table; ``[coverage]`` radius, drop, add,
+        basket and walk_speed_kmh adjust it.
+    """
+    project = project or Project()
+    where = (
+        project.resolve(project.standards_path)
+        if project.standards_path
+        else settings.STANDARDS_DIR / "gb50180_2018.toml"
+    )
+    raw = _read_toml(where)
+    cov = project.coverage
+    cats = {k: _category(k, v, where) for k, v in raw.get("categories", {}).items()}
+    for key, spec in cov.add.items():
+        cats[key] = _category(key, spec, project.source or where)
+    for key in cov.drop:
+        cats.pop(key, None)
+    for key, radius in cov.radius.items():
+        if key not in cats:
+            raise ConfigError(
+                f"[coverage] radius names unknown category '{key}'; known: {', '.join(cats)}",
+                path=project.source,
+            )
+        c = cats[key]
+        cats[key] = Category(**{**c.__dict__, "radius_m": float(radius)})
+    basket = list(cov.basket) or [k for k in raw.get("core_basket", cats) if k in cats]
+    unknown = [k for k in basket if k not in cats]
+    if unknown:
+        raise ConfigError(
+            f"[coverage] basket has unknown categories {unknown}; known: {', '.join(cats)}",
+            path=project.source,
+        )
+    alias_map: dict[str, str] = {}
+    for c in cats.values():
+        for name in (c.name_zh, c.name_en, *c.aliases):
+            alias_map.setdefault(name.strip().lower(), c.key)
+    speed = cov.walk_speed_kmh or raw.get("walk_speed_kmh", settings.WALK_SPEED_KMH)
+    return Standards(
+        categories=cats,
+        basket=basket,
+        groups=raw.get("groups", {}),
+        source=raw.get("source", str(where)),
+        walk_speed_kmh=float(speed),
+        national_target=float(raw.get("national_target", 0.85)),
+        alias_map=alias_map,
+    )
+
+
+def load_column_aliases() -> dict[str, dict[str, list[str]]]:
+    """Header names recognised per layer and role (``data/standards/columns.toml``)."""
+    return _read_toml(settings.STANDARDS_DIR / "columns.toml")
+
+
+def load_osm_tags() -> dict[str, dict[str, list[str]]]:
+    """OSM tag → category mapping (``data/standards/osm_tags.toml``)."""
+    return _read_toml(settings.STANDARDS_DIR / "osm_tags.toml")

@@ -1,0 +1,181 @@
+"""Checking and cleaning loaded layers: column detection, value parsing, geometry repair."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .errors import InputError
+
+_CN_DECADES = {"五十": 1950, "六十": 1960, "七十": 1970, "八十": 1980, "九十": 1990}
+
+
+@dataclass
+class LayerReport:
+    """What happened to one layer between the file and the analysis."""
+
+    layer: str
+    path: str
+    rows_read: int = 0
+    rows_kept: int = 0
+    crs: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
+    repaired: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def drop(self, reason: str, count: int) -> None:
+        if count:
+            self.dropped[reason] = self.dropped.get(reason, 0) + int(count)
+
+
+def _norm(header: object) -> str:
+    return re.sub(r"\s+", "", str(header)).lower()
+
+
+def detect_columns(
+    frame: pd.DataFrame,
+    aliases: dict[str, list[str]],
+    explicit: dict[str, str],
+    path: Path,
+    section: str,
+) -> dict[str, str]:
+    """Map roles (name, built_year, ...) to column names: explicit ones first, then known headers."""
+    present = [c for c in frame.columns if c != "geometry"]
+    by_norm = {_norm(c): c for c in present}
+    found: dict[str, str] = {}
+    for role, column in explicit.items():
+        if role not in aliases and not role.startswith("extra_"):
+            raise InputError(
+                f"[{section}] {role} is not a known column role; known: {', '.join(aliases)}",
+                path=path,
+            )
+        if column not in frame.columns:
+            raise InputError(
+                f"column '{column}' (set as [{section}] {role}) not found; columns in the file: "
+                f"{', '.join(map(str, present))}",
+                path=path,
+            )
+        found[role] = column
+    for role, names in aliases.items():
+        if role in found:
+            continue
+        for name in names:
+            if _norm(name) in by_norm and by_norm[_norm(name)] not in found.values():
+                found[role] = by_norm[_norm(name)]
+                break
+    return found
+
+
+def parse_built_year(value: object) -> tuple[float, float, bool]:
+    """Parse a build year into (earliest, latest, approximate).
+
+    Accepts ``1998``, ``1998年``, ``1998-05``, ``1998.5``, ``90年代``, ``1990s``, ``八十年代``,
+    ``2000年前``. Unknown or implausible values give (nan, nan, False).
+    """
+    nan = (np.nan, np.nan, False)
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return nan
+    if isinstance(value, dt.date | pd.Timestamp):
+        return float(value.year), float(value.year), False
+    text = str(value).strip().replace(" ", "")
+    if not text:
+        return nan
+    m = re.fullmatch(r"((?:19|20)\d\d)(?:年)?(?:以前|之前|前)", text)
+    if m:
+        return 1949.0, float(m.group(1)), True
+    m = re.fullmatch(r"((?:19|20)?\d0)(?:年代|'?s)", text)
+    if m:
+        decade = int(m.group(1))
+        if decade < 100:
+            decade += 1900 if decade >= 40 else 2000
+        return float(decade), float(decade + 9), True
+    for word, decade in _CN_DECADES.items():
+        if text.startswith(word + "年代"):
+            return float(decade), float(decade + 9), True
+    m = re.match(r"((?:19|20)\d\d)(?:\.0+)?(?:年|[-./]\d{1,2}(?:月)?(?:[-./]\d{1,2}日?)?|\.\d+)?$", text)
+    if m:
+        year = float(m.group(1))
+        if 1900 <= year <= dt.date.today().year + 1:
+            return year, year, False
+    return nan
+
+
+def parse_number(series: pd.Series, column: str, path: Path, unit: str = "") -> pd.Series:
+    """Numbers from text like ``1,200`` or ``120户``; anything else is an error naming the row."""
+    text = series.astype("string").str.strip().str.replace(",", "", regex=False)
+    if unit:
+        text = text.str.removesuffix(unit)
+    text = text.replace({"": pd.NA})
+    numbers = pd.to_numeric(text, errors="coerce")
+    bad = numbers.isna() & text.notna()
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(
+            f"row {pos + 2}, column '{column}': '{series.iloc[pos]}' is not a number; "
+            f"write a plain number or leave it empty ({int(bad.sum())} such rows)",
+            path=path,
+        )
+    if (numbers < 0).any():
+        pos = int(np.flatnonzero((numbers < 0).to_numpy())[0])
+        raise InputError(f"row {pos + 2}, column '{column}': negative value", path=path)
+    return numbers.astype(float)
+
+
+def parse_share(series: pd.Series, column: str, path: Path) -> pd.Series:
+    """Shares as 0-1 from ``0.8``, ``80``, ``80%``."""
+    numbers = parse_number(series.astype("string").str.rstrip("%"), column, path)
+    return numbers.where(numbers <= 1, numbers / 100)
+
+
+def check_unique_ids(ids: pd.Series, column: str, path: Path) -> None:
+    dup = ids.duplicated(keep=False) & ids.notna()
+    if dup.any():
+        value = ids[dup].iloc[0]
+        rows = [int(i) + 2 for i in np.flatnonzero((ids == value).to_numpy())]
+        raise InputError(
+            f"duplicate id '{value}' in column '{column}' (rows {rows}); ids must be unique "
+            f"({int(dup.sum())} rows share an id)",
+            path=path,
+        )
+
+
+def repair_polygons(gdf: gpd.GeoDataFrame, report: LayerReport, path: Path) -> gpd.GeoDataFrame:
+    """Make geometries valid (counted), keep polygonal parts, drop empties (counted)."""
+    geoms = gdf.geometry.values
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    report.drop("empty geometry", int(missing.sum()))
+    gdf = gdf.loc[~missing].copy()
+    geoms = gdf.geometry.values
+    kinds = set(shapely.get_type_id(geoms).tolist())
+    if kinds and not kinds & {3, 6, 7}:
+        raise InputError("this layer must hold polygons (community or parcel outlines)", path=path)
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():
+        fixed = shapely.make_valid(geoms[invalid])
+        geoms = geoms.copy()
+        geoms[invalid] = fixed
+        report.repaired += int(invalid.sum())
+    polys = np.array([_polygonal(g) for g in geoms], dtype=object)
+    gdf = gdf.set_geometry(gpd.GeoSeries(polys, index=gdf.index, crs=gdf.crs))
+    gone = shapely.is_empty(gdf.geometry.values) | (shapely.area(gdf.geometry.values) <= 0)
+    report.drop("no area after repair", int(gone.sum()))
+    return gdf.loc[~gone]
+
+
+def _polygonal(geom):
+    if geom is None:
+        return shapely.Polygon()
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    if geom.geom_type == "GeometryCollection":
+        parts = [g for g in geom.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
+        return shapely.union_all(parts) if parts else shapely.Polygon()
+    return shapely.Polygon()
