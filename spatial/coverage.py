@@ -1,8 +1,8 @@
 """15-minute life-circle coverage: walking distance from each community to each facility category.
 
 Access rule (see README): a community is reached through its boundary. Its access points are
-(a) every network node inside the polygon or within ``access_spacing_m / 2`` of it, at distance
-zero, and (b) points every ``access_spacing_m`` along its outline, each snapped to the nearest
+(a) every network node inside the polygon (at distance zero) or within ``access_spacing_m / 2``
+of it (plus that gap), and (b) its outline's vertices and points every ``access_spacing_m`` along it, each snapped to the nearest
 street edge with the straight off-street distance added. A facility snaps to its nearest street
 edge the same way. The community's distance to a category is the smallest over its access points.
 """
@@ -38,14 +38,17 @@ def community_access(
     net: StreetNetwork, polygons: np.ndarray, spacing: float, max_snap: float
 ) -> Access:
     """Access points of every community polygon on the walking network."""
-    rings = shapely.get_exterior_ring(shapely.get_parts(polygons, return_index=True)[0])
-    part_comm = shapely.get_parts(polygons, return_index=True)[1]
-    lengths = shapely.length(rings)
-    counts = np.maximum(np.ceil(lengths / spacing).astype(int), 4)
+    parts, part_comm = shapely.get_parts(polygons, return_index=True)
+    rings = shapely.get_exterior_ring(parts)
+    counts = np.maximum(np.ceil(shapely.length(rings) / spacing).astype(int), 4)
     ring_of = np.repeat(np.arange(len(rings)), counts)
     frac = np.concatenate([np.arange(c) / c for c in counts]) if len(counts) else np.array([])
-    pts = shapely.line_interpolate_point(rings[ring_of], frac, normalized=True)
-    xy = shapely.get_coordinates(pts)
+    samples = shapely.get_coordinates(
+        shapely.line_interpolate_point(rings[ring_of], frac, normalized=True)
+    )
+    corners, corner_ring = shapely.get_coordinates(rings, return_index=True)
+    xy = np.vstack([samples, corners])
+    ring_of = np.r_[ring_of, corner_ring]
     edge, along, offset = net.snap(xy, max_distance=max_snap)
     ok = edge >= 0
     pt_comm = part_comm[ring_of][ok]
@@ -53,12 +56,13 @@ def community_access(
     length = net.edges["length"].to_numpy(float)[e]
     u = net.edges["u"].to_numpy()[e]
     v = net.edges["v"].to_numpy()[e]
-    node_tree = shapely.STRtree(shapely.points(net.node_xy))
-    inside = node_tree.query(polygons, predicate="dwithin", distance=spacing / 2)
+    node_pts = shapely.points(net.node_xy)
+    inside = shapely.STRtree(node_pts).query(polygons, predicate="dwithin", distance=spacing / 2)
+    near = shapely.distance(node_pts[inside[1]], polygons[inside[0]])
     return Access(
         node_comm=np.r_[pt_comm, pt_comm, inside[0]],
         node=np.r_[u, v, inside[1]],
-        extra=np.r_[o + a, o + (length - a), np.zeros(inside.shape[1])],
+        extra=np.r_[o + a, o + (length - a), near],
         pt_comm=pt_comm,
         pt_edge=e,
         pt_along=a,
@@ -109,6 +113,8 @@ def network_distances(
     xy = shapely.get_coordinates(facilities.geometry.values)
     edge, along, offset = net.snap(xy, max_distance=max_snap)
     ok = np.flatnonzero(edge >= 0)
+    if len(ok) == 0:
+        return CategoryResult(np.full(n_comm, np.inf), np.full(n_comm, -1), None)
     node_dist, src = multi_source_distances(net, edge[ok], along[ok], offset[ok], bound)
     values = node_dist[access.node] + access.extra
     labels = np.where(src[access.node] >= 0, ok[np.maximum(src[access.node], 0)], -1)

@@ -86,7 +86,14 @@ def _read_layer(project: Project, section: str, aliases: dict) -> tuple:
     cfg: LayerConfig = getattr(project, section)
     path = project.resolve(cfg.path)
     report = LayerReport(layer=section, path=str(path))
-    frame = io.read_any(path, cfg)
+    if cfg.path.strip().lower() == "osm":
+        from .osm import osm_layer
+
+        path = project.resolve(project.network.path or "(no [network] path)")
+        report.path = f"osm:{path}"
+        frame = osm_layer(path, section)
+    else:
+        frame = io.read_any(path, cfg)
     report.rows_read = len(frame)
     if len(frame) == 0:
         raise InputError(f"the {section} layer is empty; check the file and layer name", path=path)

@@ -31,8 +31,8 @@ def community_popup(row: pd.Series, result, lang: str) -> str:
         (lab["tier"], _tier_label(row.get("tier"), lab)),
         (lab["bundle"], row.get("bundle_id")),
     ]
-    parts += [f"<br>{k}: {esc(v)}" for k, v in facts if v not in (None, "") and v == v]
-    if f"{std.basket[0]}_m" in row.index if std.basket else False:
+    parts += [f"<br>{k}: {esc(v)}" for k, v in facts if _present(v)]
+    if "gaps" in row.index:
         cells = []
         for key in std.categories:
             dist = row.get(f"{key}_m")
@@ -50,6 +50,10 @@ def community_popup(row: pd.Series, result, lang: str) -> str:
             )
         parts.append(f'<table style="font-size:12px;margin-top:4px">{"".join(cells)}</table>')
     return "".join(parts)
+
+
+def _present(value) -> bool:
+    return value is not None and not (pd.api.types.is_scalar(value) and pd.isna(value)) and value != ""
 
 
 def _int(value) -> object:

@@ -13,6 +13,7 @@ from pathlib import Path
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from folium.plugins import FastMarkerCluster
 
@@ -44,7 +45,7 @@ def basemaps() -> dict[str, dict]:
 
 def esc(value: object) -> str:
     """HTML-escape a value from the data (None/NaN → empty)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
         return ""
     return html.escape(str(value), quote=True)
 

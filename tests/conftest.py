@@ -1,0 +1,106 @@
+"""Shared fixtures: small hand-built projects written to temporary folders."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from pyproj import Transformer
+
+from spatial import cli
+from spatial.network import StreetNetwork
+
+JINAN = (117.02, 36.66)  # lon/lat inside CGCS2000 GK zone 117°E (EPSG:4548)
+
+
+def to_4548(lon: float, lat: float) -> tuple[float, float]:
+    return Transformer.from_crs(4326, 4548, always_xy=True).transform(lon, lat)
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run the command line in-process; return (exit code, stdout, stderr)."""
+
+    def _run(*args: str) -> tuple[int, str, str]:
+        code = cli.main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return _run
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def small_communities(n: int = 4) -> gpd.GeoDataFrame:
+    """``n`` 80 m square compounds in a row near Jinan, 100 m apart, in EPSG:4548."""
+    x0, y0 = to_4548(*JINAN)
+    rows = []
+    for i in range(n):
+        rows.append({
+            "小区名称": f"测试小区{i + 1}", "建成年代": ["1995", "2003年", "90年代", "2010-05"][i % 4],
+            "户数": 100 + 10 * i, "所属街道": "历下街道" if i < 2 else "泉城路街道",
+            "geometry": shapely.box(x0 + 100 * i, y0, x0 + 100 * i + 80, y0 + 80),
+        })  # fmt: skip
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=4548)
+
+
+def small_facilities_csv(path: Path, rows: list[tuple[str, str, float, float]] | None = None) -> Path:
+    """Facilities as a GCJ-02 CSV (名称, 类别, 经度, 纬度), like a Gaode export."""
+    from spatial.crs import wgs84_to_gcj02
+
+    rows = rows or [("幸福托老所", "托老所", *JINAN), ("和平幼儿园", "幼儿园", JINAN[0] + 0.002, JINAN[1])]
+    lon, lat = wgs84_to_gcj02([r[2] for r in rows], [r[3] for r in rows])
+    frame = pd.DataFrame({"名称": [r[0] for r in rows], "类别": [r[1] for r in rows],
+                          "经度": np.round(lon, 7), "纬度": np.round(lat, 7)})  # fmt: skip
+    frame.to_csv(path, index=False, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def small_project(tmp_path: Path) -> Path:
+    """A valid project folder: communities.gpkg, facilities.csv (GCJ-02), project.toml."""
+    small_communities().to_file(tmp_path / "communities.gpkg", driver="GPKG")
+    small_facilities_csv(tmp_path / "facilities.csv")
+    (tmp_path / "project.toml").write_text(
+        '[project]\nname = "测试"\n[communities]\npath = "communities.gpkg"\n'
+        '[facilities]\npath = "facilities.csv"\ncoords = "gcj02"\n',
+        encoding="utf-8",
+    )
+    return tmp_path / "project.toml"
+
+
+def line_network(xs: list[float], crs: int = 4548, y: float = 0.0) -> StreetNetwork:
+    """A straight street through nodes at ``xs`` (metres) — distances are known by hand."""
+    xy = np.array([[x, y] for x in xs], float)
+    u = np.arange(len(xs) - 1)
+    geoms = shapely.linestrings([[xy[i], xy[i + 1]] for i in u])
+    edges = gpd.GeoDataFrame({"u": u, "v": u + 1, "highway": "residential"}, geometry=geoms, crs=crs)
+    edges["length"] = edges.geometry.length
+    return StreetNetwork(xy, edges, edges.crs, "hand-built")
+
+
+def grid_network(n: int, spacing: float, rng: np.random.Generator | None = None,
+                 drop: float = 0.0) -> StreetNetwork:  # fmt: skip
+    """An n×n street grid; optionally with a share of edges removed (kept connected by design)."""
+    rng = rng or np.random.default_rng(0)
+    xy = np.array([[i * spacing, j * spacing] for j in range(n) for i in range(n)], float)
+    pairs = []
+    for j in range(n):
+        for i in range(n):
+            k = j * n + i
+            if i + 1 < n and (j == 0 or rng.random() >= drop):
+                pairs.append((k, k + 1))
+            if j + 1 < n and (i == 0 or rng.random() >= drop):
+                pairs.append((k, k + n))
+    u, v = np.array(pairs).T
+    geoms = shapely.linestrings(np.stack([xy[u], xy[v]], axis=1))
+    edges = gpd.GeoDataFrame({"u": u, "v": v, "highway": "residential"}, geometry=geoms, crs=4548)
+    edges["length"] = edges.geometry.length
+    return StreetNetwork(xy, edges, edges.crs, "grid")

@@ -1,0 +1,151 @@
+"""Coverage distances against networkx and hand-computed values."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+
+from spatial.config import CoverageConfig, Project
+from spatial.coverage import compute_coverage, coverage_summary, service_areas
+from spatial.network import multi_source_distances
+from spatial.standards import load_standards
+
+from .conftest import grid_network, line_network
+
+
+def _facilities(points, categories, names=None):
+    return gpd.GeoDataFrame(
+        {"category": categories, "name": names or [f"f{i}" for i in range(len(points))]},
+        geometry=[shapely.Point(p) for p in points],
+        crs=4548,
+    )
+
+
+def _communities(polys, households=None):
+    return gpd.GeoDataFrame(
+        {"cid": [f"C{i}" for i in range(len(polys))], "name": [f"c{i}" for i in range(len(polys))],
+         "households": households or [100] * len(polys), "subdistrict": ["A"] * len(polys)},
+        geometry=polys, crs=4548,
+    )  # fmt: skip
+
+
+def test_node_distances_match_networkx_multi_source():
+    rng = np.random.default_rng(7)
+    net = grid_network(15, 80.0, rng, drop=0.25)
+    # random edge lengths longer than the straight line (curved streets)
+    net.edges["length"] = net.edges.geometry.length * rng.uniform(1.0, 1.6, len(net.edges))
+    graph = nx.Graph()
+    for u, v, w in net.edges[["u", "v", "length"]].itertuples(index=False):
+        graph.add_edge(int(u), int(v), weight=float(w))
+    sources = rng.choice(net.n_nodes, 6, replace=False)
+    # a facility exactly on node u of an edge: along = 0, offset = 0
+    edge_of = [int(np.flatnonzero((net.edges["u"] == s) | (net.edges["v"] == s))[0]) for s in sources]
+    along = np.array([0.0 if net.edges["u"][e] == s else net.edges["length"][e]
+                      for e, s in zip(edge_of, sources, strict=True)])  # fmt: skip
+    dist, src = multi_source_distances(net, np.array(edge_of), along, np.zeros(6), bound=np.inf)
+    expected = nx.multi_source_dijkstra_path_length(graph, set(sources.tolist()))
+    for node in range(net.n_nodes):
+        if node in expected:
+            assert dist[node] == pytest.approx(expected[node], abs=1e-4)
+            assert src[node] >= 0
+        else:
+            assert np.isinf(dist[node])
+
+
+def test_bounded_search_marks_far_nodes_unreached():
+    net = line_network([0, 100, 200, 300, 400, 500])
+    dist, src = multi_source_distances(net, np.array([0]), np.array([0.0]), np.array([0.0]), 250)
+    assert dist[:3] == pytest.approx([0, 100, 200], abs=1e-4)
+    assert np.isinf(dist[3:]).all() and (src[3:] == -1).all()
+
+
+def test_community_distance_is_through_its_nearest_boundary_point():
+    net = line_network([0, 100, 200, 300, 400, 500, 600, 700])
+    fac = _facilities([(0, 0)], ["market"])
+    comm = _communities([shapely.box(440, 10, 560, 60)])
+    std = load_standards(Project())
+    out, _ = compute_coverage(comm, fac, std, CoverageConfig(), net)
+    # nearest corner (440, 10): 440 m along the street + 10 m to the gate
+    assert out["market_m"].iloc[0] == pytest.approx(450.0, abs=1e-6)
+    assert bool(out["market_ok"].iloc[0]) is True  # market radius 500 m
+    assert out["market_nearest"].iloc[0] == "f0"
+    assert np.isnan(out["kindergarten_m"].iloc[0])  # no kindergarten at all
+    assert out["gaps"].iloc[0] == 7
+    assert out["distance_mode"].iloc[0] == "network"
+
+
+def test_facility_off_street_and_same_edge():
+    net = line_network([0, 1000])
+    fac = _facilities([(300, -20)], ["convenience"])  # 20 m off the street
+    comm = _communities([shapely.box(500, 5, 540, 40)])
+    out, _ = compute_coverage(comm, fac, load_standards(Project()), CoverageConfig(), net)
+    # both on the single edge: 20 (facility to street) + 200 along + 5 (street to gate)
+    assert out["convenience_m"].iloc[0] == pytest.approx(225.0, abs=1e-6)
+
+
+def test_boundary_access_beats_centroid_on_large_compound():
+    # a 400 m compound whose only street runs along its south side; the facility is on that street
+    net = line_network([0, 100, 200, 300, 400, 500, 600])
+    compound = shapely.box(100, 8, 500, 408)
+    fac = _facilities([(150, 0)], ["health_station"])
+    out, _ = compute_coverage(_communities([compound]), fac, load_standards(Project()),
+                              CoverageConfig(), net)  # fmt: skip
+    boundary = out["health_station_m"].iloc[0]
+    # the centroid approach: snap the centroid (300, 208) to the street, walk from there
+    centroid = _communities([shapely.Point(300, 208).buffer(1)])
+    via_centroid, _ = compute_coverage(centroid, fac, load_standards(Project()),
+                                       CoverageConfig(), net)  # fmt: skip
+    # outline points every 25 m: one sits at x = 150, straight across the street
+    assert boundary == pytest.approx(8.0, abs=1e-6)
+    assert via_centroid["health_station_m"].iloc[0] == pytest.approx(207 + 150, abs=1)
+    assert out["health_station_ok"].iloc[0]  # within 300 m through the gate
+    assert not via_centroid["health_station_ok"].iloc[0]
+
+
+def test_straight_line_fallback_uses_detour_factor():
+    fac = _facilities([(0, 0)], ["market"])
+    comm = _communities([shapely.box(300, -50, 400, 50)])
+    cfg = CoverageConfig(detour_factor=1.5)
+    out, _ = compute_coverage(comm, fac, load_standards(Project()), cfg, None)
+    assert out["market_m"].iloc[0] == pytest.approx(450.0)
+    assert bool(out["market_ok"].iloc[0]) is True
+    cfg.detour_factor = 1.8
+    out, _ = compute_coverage(comm, fac, load_standards(Project()), cfg, None)
+    assert out["market_m"].iloc[0] == pytest.approx(540.0)
+    assert not out["market_ok"].iloc[0]
+    assert out["distance_mode"].iloc[0] == "straight_line"
+
+
+def test_service_area_follows_the_street_not_a_circle():
+    net = line_network([0, 100, 200, 300, 400, 500, 600, 700, 800])
+    fac = _facilities([(0, 0)], ["convenience"])
+    comm = _communities([shapely.box(900, 10, 950, 60)])
+    std = load_standards(Project())
+    cfg = CoverageConfig(service_area_buffer_m=20)
+    _, results = compute_coverage(comm, fac, std, cfg, net)
+    areas = service_areas(net, fac, results, std, cfg, 4548)
+    area = areas.loc[areas["category"] == "convenience"].geometry.iloc[0]
+    assert area.contains(shapely.Point(290, 0))
+    assert not area.contains(shapely.Point(330, 0))  # beyond 300 m + 20 m buffer
+    assert not area.contains(shapely.Point(0, 200))  # a circle would contain this
+    assert area.area == pytest.approx(320 * 40, rel=0.05)
+
+
+def test_summary_shares_by_households_and_subdistrict():
+    net = line_network([0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000])
+    fac = _facilities([(0, 0)], ["market"])
+    comm = _communities([shapely.box(100, 5, 150, 50), shapely.box(800, 5, 850, 50)], [300, 100])
+    comm["subdistrict"] = ["甲街道", "乙街道"]
+    project = Project()
+    project.coverage.basket = ["market"]
+    std = load_standards(project)
+    out, _ = compute_coverage(comm, fac, std, project.coverage, net)
+    summary = coverage_summary(out, std)
+    assert summary["categories"]["market"] == {"communities": 0.5, "households": 0.75}
+    assert summary["full_coverage_households"] == 0.75
+    assert summary["gap_to_target"] == pytest.approx(0.10)
+    assert summary["by_subdistrict"]["乙街道"]["full_coverage_households"] == 0.0
+    assert summary["distance_mode"] == "network"
