@@ -46,28 +46,32 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--out", type=Path, default=settings.DEFAULT_OUT, help="output folder")
         p.add_argument("--lang", choices=["zh", "en"], help="language of labels")
         p.add_argument("--place", default="", help="download this place's walking network (online)")
-        p.add_argument("--debug", action="store_true", help="show tracebacks")
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
         if name in ("run", "map"):
             p.add_argument("--basemap", choices=["osm", "cartodb", "tianditu", "gaode", "none"])
     p = sub.add_parser("init", help="write a commented template project file into DIR")
     p.add_argument("dir", type=Path)
-    p.add_argument("--debug", action="store_true")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
     p = sub.add_parser("demo", help="regenerate the synthetic demo district into DIR")
     p.add_argument("dir", type=Path)
     p.add_argument("--seed", type=int, default=20201)
-    p.add_argument("--debug", action="store_true")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
     return parser
 
 
 def _init(folder: Path, console: Console) -> int:
     target = folder / "project.toml"
     if target.exists():
-        raise InputError("already exists; not overwritten (delete it or choose another folder)", path=target)
+        raise InputError(
+            "already exists; not overwritten (delete it or choose another folder)", path=target
+        )
     from . import io
 
     text = resources.files("spatial").joinpath("template.toml").read_text("utf-8")
     io.write_text(target, text)
-    console.print(f"wrote {target}: edit the paths and column names, then `lifecircle check --config {target}`")
+    console.print(
+        f"wrote {target}: edit the paths and column names, then `lifecircle check --config {target}`"
+    )
     return 0
 
 
@@ -88,7 +92,9 @@ def _check(args, console: Console) -> int:
     console.print(table)
     for r in result.layers.reports:
         console.print(f"[bold]{r.layer}[/] ({r.path})")
-        console.print("  columns: " + (", ".join(f"{k} ← {v}" for k, v in r.columns.items()) or "-"))
+        console.print(
+            "  columns: " + (", ".join(f"{k} ← {v}" for k, v in r.columns.items()) or "-")
+        )
         for note in r.notes:
             console.print(f"  note: {note}")
     console.print(f"analysis CRS: {crsmod.describe(result.layers.crs)}")
@@ -109,7 +115,9 @@ def _run(args, console: Console) -> int:
         project.render.basemap = args.basemap
     stages = STAGES[args.command]
     with console.status("…") as status:
-        result = run(project, args.out, stages, args.lang, lambda s: status.update(f"{s}…"), args.place)
+        result = run(
+            project, args.out, stages, args.lang, lambda s: status.update(f"{s}…"), args.place
+        )
     s = result.summary
     console.print(f"[bold]{project.name}[/]: {s['communities']} communities, "
                   f"{s['old_communities']} old, {s['households']:,} households")  # fmt: skip
@@ -118,7 +126,9 @@ def _run(args, console: Console) -> int:
         console.print(f"coverage ({cov['distance_mode']}): {cov['full_coverage_households']:.1%} of "
                       f"households fully covered (target {cov['national_target']:.0%})")  # fmt: skip
     if "bundles" in s:
-        console.print(f"bundles: {s['bundles']['count']} ({s['bundles']['communities']} communities)")
+        console.print(
+            f"bundles: {s['bundles']['count']} ({s['bundles']['communities']} communities)"
+        )
     if "sites" in s:
         console.print(f"recommended sites: {s['sites']['count']}")
     console.print("wrote: " + ", ".join(str(args.out / p.name) for p in result.files))

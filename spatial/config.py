@@ -203,11 +203,15 @@ def load_project(path: str | Path | None = None) -> Project:
     """
     where = Path(path) if path else settings.DEMO_PROJECT
     if not where.is_file():
-        raise ConfigError("project file not found; create one with `lifecircle init DIR`", path=where)
+        raise ConfigError(
+            "project file not found; create one with `lifecircle init DIR`", path=where
+        )
     try:
         data = tomllib.loads(where.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"not valid TOML ({exc}); check quotes and brackets", path=where) from None
+        raise ConfigError(
+            f"not valid TOML ({exc}); check quotes and brackets", path=where
+        ) from None
     project = Project(base_dir=where.resolve().parent, source=where)
     for section, table in data.items():
         if not isinstance(table, dict):
@@ -223,9 +227,7 @@ def load_project(path: str | Path | None = None) -> Project:
             setattr(project, attr, _fill(cls(), table, section, where))
         else:
             known = ["project", "communities", "facilities", "parcels", "standards", *_SECTIONS]
-            raise ConfigError(
-                f"unknown section [{section}]; known: {', '.join(known)}", path=where
-            )
+            raise ConfigError(f"unknown section [{section}]; known: {', '.join(known)}", path=where)
     if project.lang not in ("zh", "en"):
         raise ConfigError(f"[project] lang = '{project.lang}' must be 'zh' or 'en'", path=where)
     if not project.communities.path:

@@ -87,8 +87,12 @@ def _group_min(groups: np.ndarray, values: np.ndarray, labels: np.ndarray, n: in
 def _same_edge(access: Access, f_edge, f_along, f_offset):
     """Direct distances where a boundary point and a facility sit on the same edge."""
     pts = pd.DataFrame(
-        {"comm": access.pt_comm, "edge": access.pt_edge, "a": access.pt_along,
-         "o": access.pt_offset}  # fmt: skip
+        {
+            "comm": access.pt_comm,
+            "edge": access.pt_edge,
+            "a": access.pt_along,
+            "o": access.pt_offset,
+        }  # fmt: skip
     )
     fac = pd.DataFrame(
         {"edge": f_edge, "fa": f_along, "fo": f_offset, "src": np.arange(len(f_edge))}
@@ -167,7 +171,9 @@ def compute_coverage(
     """
     polygons = communities.geometry.values
     n = len(communities)
-    bound = max(cfg.search_bound_m, max((c.radius_m for c in standards.categories.values()), default=0))
+    bound = max(
+        cfg.search_bound_m, max((c.radius_m for c in standards.categories.values()), default=0)
+    )
     access = None
     if net is not None:
         access = community_access(net, polygons, cfg.access_spacing_m, cfg.max_snap_m)
@@ -183,7 +189,9 @@ def compute_coverage(
         names = fac["name"].to_numpy()
         out[f"{key}_m"] = np.where(np.isfinite(res.distance), np.round(res.distance, 1), np.nan)
         out[f"{key}_ok"] = res.distance <= cat.radius_m
-        out[f"{key}_nearest"] = np.where(res.nearest >= 0, names[np.maximum(res.nearest, 0)], "") if len(fac) else ""
+        out[f"{key}_nearest"] = (
+            np.where(res.nearest >= 0, names[np.maximum(res.nearest, 0)], "") if len(fac) else ""
+        )
     ok_cols = [f"{k}_ok" for k in standards.basket]
     out["gaps"] = (~out[ok_cols]).sum(axis=1).astype(int)
     out["full_coverage"] = out["gaps"] == 0

@@ -238,7 +238,9 @@ def _parcels(rng, spare, warp) -> gpd.GeoDataFrame:
         poly = shapely.transform(box, warp)
         kind = str(rng.choice(PARCEL_KINDS))
         area = round(poly.area) if rng.random() < 0.8 else None
-        rows.append({"地块编号": f"DK{i + 1:03d}", "用地类型": kind, "面积": area, "geometry": poly})
+        rows.append(
+            {"地块编号": f"DK{i + 1:03d}", "用地类型": kind, "面积": area, "geometry": poly}
+        )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC_EPSG)
 
 
@@ -252,14 +254,14 @@ def _osm_xml(ways, warp) -> str:
     lon, lat = to_wgs.transform(*warp(grid).T)
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<osm version="0.6" generator="lifecircle demo (synthetic)">']  # fmt: skip
-    for (p, nid), a, b in zip(ids.items(), lon, lat, strict=True):
+    for nid, a, b in zip(ids.values(), lon, lat, strict=True):
         lines.append(f'  <node id="{nid}" lat="{b:.7f}" lon="{a:.7f}"/>')
     for wid, (hw, name, pts) in enumerate(ways, start=1):
         lines.append(f'  <way id="{wid}">')
         lines += [f'    <nd ref="{ids[p]}"/>' for p in pts]
         lines.append(f'    <tag k="highway" v="{hw}"/>')
         if name:
-            lines.append(f"    <tag k=\"name\" v={quoteattr(name)}/>")
+            lines.append(f'    <tag k="name" v={quoteattr(name)}/>')
         lines.append("  </way>")
     lines.append("</osm>")
     return "\n".join(lines) + "\n"

@@ -49,16 +49,20 @@ def read_vector(path: Path, cfg: LayerConfig) -> gpd.GeoDataFrame:
                 f"layer '{cfg.layer}' not found; layers in the file: {', '.join(layers)}", path=path
             )
         kwargs["layer"] = cfg.layer
-    encoding = cfg.encoding or (_shapefile_encoding(path) if path.suffix.lower() == ".shp" else None)
+    encoding = cfg.encoding or (
+        _shapefile_encoding(path) if path.suffix.lower() == ".shp" else None
+    )
     if encoding:
         kwargs["encoding"] = encoding
     try:
         return gpd.read_file(path, engine="pyogrio", **kwargs)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise InputError(f"cannot read as a GIS layer ({exc}); check the file format", path=path)
+        raise InputError(
+            f"cannot read as a GIS layer ({exc}); check the file format", path=path
+        ) from None
     except UnicodeDecodeError:
         raise InputError(
-            "text columns are not in the expected encoding; set encoding = \"gbk\" or \"utf-8\"",
+            'text columns are not in the expected encoding; set encoding = "gbk" or "utf-8"',
             path=path,
         ) from None
 
@@ -77,7 +81,7 @@ def read_table(path: Path, cfg: LayerConfig) -> pd.DataFrame:
                 continue
     except (ValueError, pd.errors.ParserError) as exc:
         raise InputError(f"cannot read the table ({exc})", path=path) from None
-    raise InputError("text is neither UTF-8 nor GBK; set encoding = \"...\"", path=path)
+    raise InputError('text is neither UTF-8 nor GBK; set encoding = "..."', path=path)
 
 
 def points_from_table(
@@ -97,7 +101,7 @@ def points_from_table(
     lon, lat = xs.to_numpy(float), ys.to_numpy(float)
     if cfg.crs:
         return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=cfg.crs)
-    lonlat = np.all((np.abs(lon) <= 180) & (np.abs(lat) <= 90))
+    lonlat = np.all((np.abs(lon) <= 180) & (np.abs(lat) <= 180))
     if not lonlat:
         raise InputError(
             f"columns '{x}'/'{y}' hold projected coordinates; set crs = \"EPSG:4548\" (or the "
@@ -105,6 +109,13 @@ def points_from_table(
             path=path,
         )
     check_lonlat(lon, lat, cfg.coords, path, x, y)
+    if np.any(np.abs(lat) > 90):
+        row = int(np.flatnonzero(np.abs(lat) > 90)[0])
+        raise InputError(
+            f"row {row + 2}: latitude {lat[row]} in column '{y}' is impossible; are the x/y "
+            "(longitude/latitude) columns swapped?",
+            path=path,
+        )
     lon, lat = crsmod.to_wgs84_lonlat(lon, lat, cfg.coords)
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
 

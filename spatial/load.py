@@ -52,7 +52,7 @@ def _georeference(
     if not isinstance(frame, gpd.GeoDataFrame):
         if "x" not in columns or "y" not in columns:
             raise InputError(
-                f"no coordinate columns found; set [{section}] x = \"...\" and y = \"...\"; "
+                f'no coordinate columns found; set [{section}] x = "..." and y = "..."; '
                 f"columns in the file: {', '.join(map(str, frame.columns))}",
                 path=path,
             )
@@ -65,7 +65,7 @@ def _georeference(
         if not (abs(xmin) <= 180 and abs(xmax) <= 180 and abs(ymin) <= 90 and abs(ymax) <= 90):
             raise InputError(
                 "the file has no CRS (missing .prj) and its coordinates are projected; set "
-                f"[{section}] crs = \"EPSG:4548\" (or the data's EPSG code)",
+                f'[{section}] crs = "EPSG:4548" (or the data\'s EPSG code)',
                 path=path,
             )
         report.notes.append("no CRS in the file; lon/lat values taken as WGS84/CGCS2000")
@@ -141,9 +141,7 @@ def _communities(project: Project, aliases: dict) -> tuple[gpd.GeoDataFrame, Lay
         "built_approx": approx.astype(bool),
     }
     for role, unit in (("households", "户"), ("floor_area", ""), ("infrastructure_deficit", "")):
-        mapped[role] = (
-            parse_number(gdf[col(role)], col(role), path, unit) if col(role) else np.nan
-        )
+        mapped[role] = parse_number(gdf[col(role)], col(role), path, unit) if col(role) else np.nan
     for role in ("willingness", "funding_share"):
         mapped[role] = parse_share(gdf[col(role)], col(role), path) if col(role) else np.nan
     unknown_year = int(np.isnan(ymin).sum())
@@ -161,7 +159,7 @@ def _facilities(project: Project, aliases: dict, standards: Standards):
     gdf, cols, path, report = _read_layer(project, "facilities", aliases)
     if "category" not in cols:
         raise InputError(
-            "no category column found; set [facilities] category = \"...\"; columns in the "
+            'no category column found; set [facilities] category = "..."; columns in the '
             f"file: {', '.join(c for c in gdf.columns if c != 'geometry')}",
             path=path,
         )

@@ -8,8 +8,17 @@ import numpy as np
 import pandas as pd
 
 from .render import (
-    CATEGORY_COLOURS, GAP_COLOURS, TIER_COLOURS, add_panel, add_points, display_frame, esc,
-    labels, legend_html, new_map, title_html,
+    CATEGORY_COLOURS,
+    GAP_COLOURS,
+    TIER_COLOURS,
+    add_panel,
+    add_points,
+    display_frame,
+    esc,
+    labels,
+    legend_html,
+    new_map,
+    title_html,
 )  # fmt: skip
 
 CORE_GROUPS = ("elderly", "childcare", "clinics", "markets")
@@ -53,7 +62,9 @@ def community_popup(row: pd.Series, result, lang: str) -> str:
 
 
 def _present(value) -> bool:
-    return value is not None and not (pd.api.types.is_scalar(value) and pd.isna(value)) and value != ""
+    return (
+        value is not None and not (pd.api.types.is_scalar(value) and pd.isna(value)) and value != ""
+    )
 
 
 def _int(value) -> object:
@@ -80,8 +91,12 @@ def _community_layer(result, lang, basemap, colour_of, name) -> folium.GeoJson:
     return folium.GeoJson(
         frame.__geo_interface__,
         name=name,
-        style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#333",
-                                  "weight": 0.8, "fillOpacity": 0.7},  # fmt: skip
+        style_function=lambda f: {
+            "fillColor": f["properties"]["colour"],
+            "color": "#333",
+            "weight": 0.8,
+            "fillOpacity": 0.7,
+        },  # fmt: skip
         highlight_function=lambda _f: {"weight": 2.5, "color": "#000"},
         tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
         popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=420),
@@ -90,7 +105,9 @@ def _community_layer(result, lang, basemap, colour_of, name) -> folium.GeoJson:
 
 def _outline_layer(frame: gpd.GeoDataFrame, basemap, name, colour, tip_col, show=True, fill=0.0):
     disp = display_frame(frame, basemap)
-    data = gpd.GeoDataFrame({"tip": [esc(v) for v in frame[tip_col]]}, geometry=disp.geometry.values, crs=4326)
+    data = gpd.GeoDataFrame(
+        {"tip": [esc(v) for v in frame[tip_col]]}, geometry=disp.geometry.values, crs=4326
+    )
     return folium.GeoJson(
         data.__geo_interface__, name=name, show=show,
         style_function=lambda _f: {"color": colour, "weight": 2.5, "fillColor": colour,
@@ -146,7 +163,9 @@ def _sites_layer(fmap, result, lang, basemap, keys) -> None:
         f" — {esc(r['kind'])}, {lab['new_households']} {int(r['new_households'])}"
         for _, r in sel.iterrows()
     ]
-    _outline_layer(sel.assign(tip=tips), basemap, lab["sites"], "#6a00a8", "tip", fill=0.5).add_to(fmap)
+    _outline_layer(sel.assign(tip=tips), basemap, lab["sites"], "#6a00a8", "tip", fill=0.5).add_to(
+        fmap
+    )
 
 
 def _headline(result, lang) -> str:
@@ -176,7 +195,9 @@ def _headline(result, lang) -> str:
 def _base(result, lang, basemap, subtitle):
     bounds = result.communities.to_crs(4326).total_bounds
     fmap = new_map(bounds, basemap, result.project.render.tianditu_key)
-    add_panel(fmap, title_html(result.project.name, subtitle, lang), "top:10px;left:60px", "lc-title")
+    add_panel(
+        fmap, title_html(result.project.name, subtitle, lang), "top:10px;left:60px", "lc-title"
+    )
     add_panel(fmap, _headline(result, lang), "bottom:30px;left:10px", "lc-headline")
     return fmap
 
@@ -184,7 +205,9 @@ def _base(result, lang, basemap, subtitle):
 def _bundles_layer(fmap, result, lang, basemap) -> None:
     bundles = result.layers_out.get("bundles")
     if bundles is not None and len(bundles):
-        _outline_layer(bundles, basemap, labels(lang)["bundles"], "#08306b", "description").add_to(fmap)
+        _outline_layer(bundles, basemap, labels(lang)["bundles"], "#08306b", "description").add_to(
+            fmap
+        )
 
 
 def overview_map(result, lang: str, basemap: str) -> folium.Map:
@@ -227,13 +250,17 @@ def group_maps(result, lang: str, basemap: str):
         gaps = (~comm[[f"{k}_ok" for k in keys]]).sum(axis=1)
         result_view = _View(result, comm.assign(group_gaps=gaps))
         fmap = _base(result_view, lang, basemap, f"{gname} — {lab['gaps']}")
-        colour_of = lambda r, n=len(keys): _gap_colour(np.ceil(r["group_gaps"] * 4 / n))  # noqa: E731
+        n_keys = len(keys)
+        colour_of = lambda r, n=n_keys: _gap_colour(np.ceil(r["group_gaps"] * 4 / n))  # noqa: E731
         _community_layer(result_view, lang, basemap, colour_of, lab["communities"]).add_to(fmap)
         _service_layers(fmap, result, lang, basemap, set(keys), show=True)
         legend = _facility_groups(fmap, result, lang, basemap, set(keys))
         _sites_layer(fmap, result, lang, basemap, set(keys))
         folium.LayerControl(collapsed=False).add_to(fmap)
-        items = [(_gap_colour(np.ceil(i * 4 / len(keys))), f"{lab['gaps']} {i}") for i in range(len(keys) + 1)]
+        items = [
+            (_gap_colour(np.ceil(i * 4 / len(keys))), f"{lab['gaps']} {i}")
+            for i in range(len(keys) + 1)
+        ]
         add_panel(fmap, legend_html(gname, items) + "<hr style='margin:4px 0'>"
                   + legend_html(lab["facilities"], legend), "top:10px;right:60px", "lc-legend")  # fmt: skip
         yield group, fmap

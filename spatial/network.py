@@ -35,6 +35,7 @@ class StreetNetwork:
     crs: CRS
     source: str = ""
     dropped_nodes: int = 0
+    node_ids: np.ndarray | None = None  # OSM ids where known
 
     @property
     def n_nodes(self) -> int:
@@ -102,7 +103,7 @@ def _build(nodes: pd.DataFrame, edges: gpd.GeoDataFrame, metric: CRS, source: st
     )
     frame["length"] = frame.geometry.length
     frame = _dedupe(frame)
-    return _largest_component(xy, frame, metric, source)
+    return _largest_component(xy, frame, metric, source, used.to_numpy())
 
 
 def _dedupe(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -112,7 +113,7 @@ def _dedupe(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return order.drop_duplicates(["_a", "_b"]).drop(columns=["_a", "_b"]).reset_index(drop=True)
 
 
-def _largest_component(xy, frame, metric, source) -> StreetNetwork:
+def _largest_component(xy, frame, metric, source, ids) -> StreetNetwork:
     n = len(xy)
     adj = sparse.coo_matrix((np.ones(len(frame)), (frame["u"], frame["v"])), shape=(n, n))
     _, labels = csgraph.connected_components(adj, directed=False)
@@ -122,7 +123,8 @@ def _largest_component(xy, frame, metric, source) -> StreetNetwork:
     frame = frame.loc[keep[frame["u"].to_numpy()]].copy()
     frame["u"] = remap[frame["u"].to_numpy()]
     frame["v"] = remap[frame["v"].to_numpy()]
-    return StreetNetwork(xy[keep], frame.reset_index(drop=True), metric, source, int((~keep).sum()))
+    dropped = int((~keep).sum())
+    return StreetNetwork(xy[keep], frame.reset_index(drop=True), metric, source, dropped, ids[keep])
 
 
 def _from_osmnx_graph(graph, metric: CRS, source: str) -> StreetNetwork:

@@ -48,13 +48,15 @@ def osm_layer(path: Path, section: str) -> gpd.GeoDataFrame:
     The tag mapping is ``data/standards/osm_tags.toml``; POIs matching no category are dropped.
     """
     if not path.exists():
-        raise InputError("path = \"osm\" needs [network] path to be an OSM extract", path=path)
+        raise InputError('path = "osm" needs [network] path to be an OSM extract', path=path)
     mapping = load_osm_tags()
     if section == "communities":
         frame = _features(path, mapping["_communities"])
         frame = frame.loc[frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
         keep = [c for c in ("id", "name") if c in frame]
-        return gpd.GeoDataFrame(frame[keep].rename(columns={"id": "osm_id"}), geometry=frame.geometry)
+        return gpd.GeoDataFrame(
+            frame[keep].rename(columns={"id": "osm_id"}), geometry=frame.geometry
+        )
     cats = {k: v for k, v in mapping.items() if not k.startswith("_")}
     tags: dict[str, list[str]] = {}
     for spec in cats.values():

@@ -72,7 +72,9 @@ def base_summary(result: RunResult) -> dict:
         "crs": crsmod.describe(result.layers.crs),
         "communities": len(comm),
         "households": int(comm["households"].fillna(0).sum()),
-        "old_communities": int((comm["built_year_max"] <= result.project.policy.old_cutoff.year).sum()),
+        "old_communities": int(
+            (comm["built_year_max"] <= result.project.policy.old_cutoff.year).sum()
+        ),
         "facilities": len(result.layers.facilities),
         "parcels": len(result.layers.parcels),
         "unknown_categories": result.layers.unknown_categories,
@@ -86,7 +88,9 @@ def base_summary(result: RunResult) -> dict:
     }
 
 
-def analyse(result: RunResult, stages: Iterable[str], progress: Progress | None = None) -> RunResult:
+def analyse(
+    result: RunResult, stages: Iterable[str], progress: Progress | None = None
+) -> RunResult:
     """Run the analysis stages in order on loaded inputs."""
     stages = set(stages)
     project, standards, layers = result.project, result.standards, result.layers
@@ -134,7 +138,9 @@ def _for_gpkg(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame
         frame = frame.copy()
         for col in frame.columns:
             if col != frame.geometry.name and frame[col].dtype == object:
-                frame[col] = frame[col].map(lambda v: v if v is None or isinstance(v, str | int | float | bool) else str(v))
+                frame[col] = frame[col].map(
+                    lambda v: v if v is None or isinstance(v, str | int | float | bool) else str(v)
+                )
         out[name] = frame
     return out
 

@@ -98,7 +98,9 @@ def new_map(bounds: np.ndarray, basemap: str, key: str = "") -> folium.Map:
     if spec is None:
         raise InputError(f"unknown basemap '{basemap}'; choose one of {', '.join(basemaps())}")
     if spec.get("needs_key") and not key:
-        raise InputError("the 天地图 basemap needs a key: set [render] tianditu_key in the project file")
+        raise InputError(
+            "the 天地图 basemap needs a key: set [render] tianditu_key in the project file"
+        )
     fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True, zoom_control=True)
     fmap.default_js, fmap.default_css = list(_JS), list(_CSS)
     if spec["url"]:
@@ -120,7 +122,9 @@ def save_map(fmap: folium.Map, target: Path) -> Path:
 
 
 def _cluster(fmap_or_group, points: gpd.GeoDataFrame, colour: str, popups: list[str]) -> None:
-    data = [[round(p.y, 6), round(p.x, 6), txt] for p, txt in zip(points.geometry, popups, strict=True)]
+    data = [
+        [round(p.y, 6), round(p.x, 6), txt] for p, txt in zip(points.geometry, popups, strict=True)
+    ]
     callback = (
         "function (row) { var m = L.circleMarker(new L.LatLng(row[0], row[1]), {radius: 5, "
         f"color: '{colour}', fillColor: '{colour}', fillOpacity: 0.85, weight: 1}});"

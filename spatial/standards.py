@@ -72,7 +72,9 @@ def _category(key: str, spec: dict[str, Any], where: Path) -> Category:
             aliases=tuple(spec.get("aliases", ())),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"category '{key}' needs radius_m and numeric sizes ({exc})", path=where)
+        raise ConfigError(
+            f"category '{key}' needs radius_m and numeric sizes ({exc})", path=where
+        ) from None
 
 
 def load_standards(project: Project | None = None) -> Standards:

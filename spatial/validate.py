@@ -100,7 +100,10 @@ def parse_built_year(value: object) -> tuple[float, float, bool]:
     for word, decade in _CN_DECADES.items():
         if text.startswith(word + "年代"):
             return float(decade), float(decade + 9), True
-    m = re.match(r"((?:19|20)\d\d)(?:\.0+)?(?:年|[-./]\d{1,2}(?:月)?(?:[-./]\d{1,2}日?)?|\.\d+)?$", text)
+    m = re.match(
+        r"((?:19|20)\d\d)(?:\.0+)?(?:年(?:\d{1,2}月(?:\d{1,2}日)?)?|[-./]\d{1,2}(?:[-./]\d{1,2})?)?$",
+        text,
+    )
     if m:
         year = float(m.group(1))
         if 1900 <= year <= dt.date.today().year + 1:

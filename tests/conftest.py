@@ -51,11 +51,16 @@ def small_communities(n: int = 4) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=4548)
 
 
-def small_facilities_csv(path: Path, rows: list[tuple[str, str, float, float]] | None = None) -> Path:
+def small_facilities_csv(
+    path: Path, rows: list[tuple[str, str, float, float]] | None = None
+) -> Path:
     """Facilities as a GCJ-02 CSV (名称, 类别, 经度, 纬度), like a Gaode export."""
     from spatial.crs import wgs84_to_gcj02
 
-    rows = rows or [("幸福托老所", "托老所", *JINAN), ("和平幼儿园", "幼儿园", JINAN[0] + 0.002, JINAN[1])]
+    rows = rows or [
+        ("幸福托老所", "托老所", *JINAN),
+        ("和平幼儿园", "幼儿园", JINAN[0] + 0.002, JINAN[1]),
+    ]
     lon, lat = wgs84_to_gcj02([r[2] for r in rows], [r[3] for r in rows])
     frame = pd.DataFrame({"名称": [r[0] for r in rows], "类别": [r[1] for r in rows],
                           "经度": np.round(lon, 7), "纬度": np.round(lat, 7)})  # fmt: skip
@@ -81,7 +86,9 @@ def line_network(xs: list[float], crs: int = 4548, y: float = 0.0) -> StreetNetw
     xy = np.array([[x, y] for x in xs], float)
     u = np.arange(len(xs) - 1)
     geoms = shapely.linestrings([[xy[i], xy[i + 1]] for i in u])
-    edges = gpd.GeoDataFrame({"u": u, "v": u + 1, "highway": "residential"}, geometry=geoms, crs=crs)
+    edges = gpd.GeoDataFrame(
+        {"u": u, "v": u + 1, "highway": "residential"}, geometry=geoms, crs=crs
+    )
     edges["length"] = edges.geometry.length
     return StreetNetwork(xy, edges, edges.crs, "hand-built")
 

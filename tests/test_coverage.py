@@ -42,7 +42,9 @@ def test_node_distances_match_networkx_multi_source():
         graph.add_edge(int(u), int(v), weight=float(w))
     sources = rng.choice(net.n_nodes, 6, replace=False)
     # a facility exactly on node u of an edge: along = 0, offset = 0
-    edge_of = [int(np.flatnonzero((net.edges["u"] == s) | (net.edges["v"] == s))[0]) for s in sources]
+    edge_of = [
+        int(np.flatnonzero((net.edges["u"] == s) | (net.edges["v"] == s))[0]) for s in sources
+    ]
     along = np.array([0.0 if net.edges["u"][e] == s else net.edges["length"][e]
                       for e, s in zip(edge_of, sources, strict=True)])  # fmt: skip
     dist, src = multi_source_distances(net, np.array(edge_of), along, np.zeros(6), bound=np.inf)
@@ -149,3 +151,35 @@ def test_summary_shares_by_households_and_subdistrict():
     assert summary["gap_to_target"] == pytest.approx(0.10)
     assert summary["by_subdistrict"]["乙街道"]["full_coverage_households"] == 0.0
     assert summary["distance_mode"] == "network"
+
+
+def test_real_osm_extract_distances_agree_with_networkx():
+    import pyrosm
+    from pyproj import CRS
+
+    from spatial.network import read_network
+
+    path = pyrosm.get_data("test_pbf")
+    net = read_network(__import__("pathlib").Path(path), CRS.from_epsg(32635))
+    osm = pyrosm.OSM(path)
+    nodes, edges = osm.get_network(network_type="walking", nodes=True)
+    graph = nx.Graph()  # built straight from pyrosm's edges and its great-circle lengths
+    for u, v, w in edges[["u", "v", "length"]].itertuples(index=False):
+        if not graph.has_edge(u, v) or graph[u][v]["length"] > w:
+            graph.add_edge(int(u), int(v), length=float(w))
+    rng = np.random.default_rng(3)
+    picks = rng.choice(net.n_nodes, 5, replace=False)
+    e_u = net.edges["u"].to_numpy()
+    e_v = net.edges["v"].to_numpy()
+    edge = np.array([int(np.flatnonzero((e_u == p) | (e_v == p))[0]) for p in picks])
+    along = np.where(e_u[edge] == picks, 0.0, net.edges["length"].to_numpy()[edge])
+    ours, _ = multi_source_distances(net, edge, along, np.zeros(5), bound=np.inf)
+    sources = {int(net.node_ids[p]) for p in picks}
+    theirs = nx.multi_source_dijkstra_path_length(graph, sources, weight="length")
+    compared = 0
+    for i, osm_id in enumerate(net.node_ids):
+        if int(osm_id) in theirs and np.isfinite(ours[i]):
+            # UTM vs great-circle edge lengths: agree within 0.5 %
+            assert ours[i] == pytest.approx(theirs[int(osm_id)], rel=5e-3, abs=1e-3)
+            compared += 1
+    assert compared > 500

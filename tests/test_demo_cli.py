@@ -1,0 +1,111 @@
+"""The embedded demo district, the commands, and a real OSM extract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+
+from spatial import settings
+from spatial.demo import write_demo
+
+
+def test_demo_generator_is_deterministic_and_matches_committed_files(tmp_path):
+    first = write_demo(tmp_path / "a")
+    second = write_demo(tmp_path / "b")
+    for key in ("facilities", "parcels", "network"):
+        committed = settings.DEMO_DIR / first[key].name
+        assert first[key].read_bytes() == second[key].read_bytes()
+        assert first[key].read_bytes() == committed.read_bytes(), f"regenerate data/demo ({key})"
+    a = gpd.read_file(first["communities"])
+    b = gpd.read_file(settings.DEMO_DIR / "communities.gpkg")
+    assert a.drop(columns="geometry").equals(b.drop(columns="geometry"))
+    assert a.geometry.geom_equals_exact(b.geometry, tolerance=1e-6).all()
+    assert 60 <= len(a) <= 150
+    assert (
+        a["建成年代"].str[:4].str.isdigit()
+        | a["建成年代"].str.contains("年代")
+        | (a["建成年代"] == "")
+    ).all()
+
+
+def test_demo_differs_with_another_seed(tmp_path):
+    a = write_demo(tmp_path / "a", seed=1)["facilities"].read_bytes()
+    b = write_demo(tmp_path / "b", seed=2)["facilities"].read_bytes()
+    assert a != b
+
+
+def test_run_without_arguments_uses_demo_and_writes_maps(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli("run", "--basemap", "none")
+    assert code == 0, err
+    summary = json.loads((tmp_path / "maps" / "summary.json").read_text("utf-8"))
+    assert 60 <= summary["communities"] <= 150
+    assert summary["old_communities"] < summary["communities"]
+    assert summary["households"] > 10000
+    assert summary["crs"].startswith("EPSG:4548")
+    assert summary["network"]["nodes"] > 2000
+    assert summary["coverage"]["distance_mode"] == "network"
+    assert 0 <= summary["coverage"]["full_coverage_households"] < 0.85
+    assert set(summary["timings_s"]) >= {"load", "network", "coverage", "map"}
+    html = (tmp_path / "maps" / "overview.html").read_text("utf-8")
+    assert "兰山区老旧小区改造" in html
+    assert "cdn.jsdelivr" not in html and "<script src=" not in html
+
+
+def test_check_prints_layers_and_detection(run_cli):
+    code, out, _ = run_cli("check")
+    assert code == 0
+    assert "communities" in out and "facilities" in out and "parcels" in out
+    assert "built_year ← 建成年代" in out
+    assert "银行×3" in out  # unknown categories reported
+    assert "EPSG:4548" in out
+
+
+def test_init_writes_template_and_refuses_to_overwrite(run_cli, tmp_path):
+    code, out, _ = run_cli("init", tmp_path / "p")
+    assert code == 0
+    text = (tmp_path / "p" / "project.toml").read_text("utf-8")
+    assert "[communities]" in text and "old_cutoff" in text
+    code, _, err = run_cli("init", tmp_path / "p")
+    assert code == 2 and "already exists" in err
+    # the template parses; its data files do not exist yet: a clear error
+    code, _, err = run_cli("check", "--config", tmp_path / "p" / "project.toml")
+    assert code == 2 and "communities.shp" in err and "file not found" in err
+
+
+def test_python_dash_m_spatial():
+    done = subprocess.run(
+        [sys.executable, "-m", "spatial", "--help"], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and "lifecircle" in done.stdout
+
+
+@pytest.fixture
+def osm_project(tmp_path: Path) -> Path:
+    from pyrosm import get_data
+
+    pbf = Path(get_data("test_pbf"))
+    (tmp_path / "project.toml").write_text(
+        f'[project]\nname = "OSM test"\nlang = "en"\n[communities]\npath = "osm"\n'
+        f'[facilities]\npath = "osm"\n[network]\npath = "{pbf.as_posix()}"\n',
+        encoding="utf-8",
+    )
+    return tmp_path / "project.toml"
+
+
+def test_real_osm_extract_layers_and_network(osm_project, run_cli, tmp_path):
+    code, out, err = run_cli("coverage", "--config", osm_project, "--out", tmp_path / "o")
+    assert code == 0, err
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text("utf-8"))
+    assert summary["crs"].startswith("EPSG:32635")  # Finland: UTM 35N
+    assert summary["communities"] >= 20  # residential landuse polygons
+    assert summary["network"]["nodes"] > 500
+    comm = gpd.read_file(tmp_path / "o" / "lifecircle.gpkg", layer="communities")
+    fac = gpd.read_file(tmp_path / "o" / "lifecircle.gpkg", layer="facilities")
+    assert {"kindergarten", "nursery", "convenience"} <= set(fac["category"])
+    assert comm["kindergarten_m"].notna().any()
