@@ -9,6 +9,8 @@ edge the same way. The community's distance to a category is the smallest over i
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -42,7 +44,9 @@ def community_access(
     rings = shapely.get_exterior_ring(parts)
     counts = np.maximum(np.ceil(shapely.length(rings) / spacing).astype(int), 4)
     ring_of = np.repeat(np.arange(len(rings)), counts)
-    frac = np.concatenate([np.arange(c) / c for c in counts]) if len(counts) else np.array([])
+    frac = (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)) / np.repeat(
+        counts, counts
+    )
     samples = shapely.get_coordinates(
         shapely.line_interpolate_point(rings[ring_of], frac, normalized=True)
     )
@@ -70,18 +74,44 @@ def community_access(
     )
 
 
-def _group_min(groups: np.ndarray, values: np.ndarray, labels: np.ndarray, n: int):
-    """Per group: the minimum value and the label at that minimum (NaN / −1 where none finite)."""
-    best = np.full(n, np.inf)
-    best_label = np.full(n, -1)
-    finite = np.isfinite(values)
-    g, val, lab = groups[finite], values[finite], labels[finite]
-    order = np.lexsort((val, g))
-    g, val, lab = g[order], val[order], lab[order]
-    first = np.r_[True, g[1:] != g[:-1]] if len(g) else np.array([], bool)
-    best[g[first]] = val[first]
-    best_label[g[first]] = lab[first]
-    return best, best_label
+class _Grouper:
+    """Per-community minimum over the access links, with the links sorted by community once."""
+
+    def __init__(self, groups: np.ndarray, n: int) -> None:
+        self.order = np.argsort(groups, kind="stable")
+        sorted_groups = groups[self.order]
+        self.present, self.starts, self.counts = np.unique(
+            sorted_groups, return_index=True, return_counts=True
+        )
+        self.n = n
+
+    def min(self, values: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per group: the minimum value and the label at that minimum (inf / −1 where none)."""
+        best = np.full(self.n, np.inf)
+        best_label = np.full(self.n, -1)
+        if len(self.starts) == 0:
+            return best, best_label
+        vals = values[self.order]
+        low = np.minimum.reduceat(vals, self.starts)
+        at_low = vals == np.repeat(low, self.counts)
+        labs = np.where(at_low & np.isfinite(vals), labels[self.order], np.iinfo(np.int64).max)
+        lab = np.minimum.reduceat(labs, self.starts)
+        best[self.present] = low
+        best_label[self.present] = np.where(np.isfinite(low), lab, -1)
+        return best, best_label
+
+
+def _improve(best, best_label, groups, values, labels) -> None:
+    """Lower ``best`` in place where (group, value, label) triples beat it."""
+    if len(values) == 0:
+        return
+    order = np.lexsort((values, groups))
+    g, val, lab = groups[order], values[order], labels[order]
+    first = np.r_[True, g[1:] != g[:-1]]
+    g, val, lab = g[first], val[first], lab[first]
+    better = val < best[g]
+    best[g[better]] = val[better]
+    best_label[g[better]] = lab[better]
 
 
 def _same_edge(access: Access, f_edge, f_along, f_offset):
@@ -110,24 +140,24 @@ class CategoryResult:
 
 
 def network_distances(
-    net: StreetNetwork, access: Access, facilities: gpd.GeoDataFrame, n_comm: int,
-    bound: float, max_snap: float,
+    net: StreetNetwork, access: Access, grouper: _Grouper, snapped: tuple, bound: float,
 ) -> CategoryResult:  # fmt: skip
-    """Distance from every community to the nearest of ``facilities`` along the network."""
-    xy = shapely.get_coordinates(facilities.geometry.values)
-    edge, along, offset = net.snap(xy, max_distance=max_snap)
-    ok = np.flatnonzero(edge >= 0)
-    if len(ok) == 0:
-        return CategoryResult(np.full(n_comm, np.inf), np.full(n_comm, -1), None)
-    node_dist, src = multi_source_distances(net, edge[ok], along[ok], offset[ok], bound)
+    """Distance from every community to the nearest of the snapped facilities along the network.
+
+    ``snapped`` is (positions, edge, along, offset) of the category's facilities on the network.
+    """
+    pos, edge, along, offset = snapped
+    if len(pos) == 0:
+        return CategoryResult(np.full(grouper.n, np.inf), np.full(grouper.n, -1), None)
+    node_dist, src = multi_source_distances(net, edge, along, offset, bound)
     values = node_dist[access.node] + access.extra
-    labels = np.where(src[access.node] >= 0, ok[np.maximum(src[access.node], 0)], -1)
-    sc, sd, ss = _same_edge(access, edge[ok], along[ok], offset[ok])
-    values = np.r_[values, sd]
-    labels = np.r_[labels, ok[ss]] if len(ss) else labels
-    groups = np.r_[access.node_comm, sc]
-    values = np.where(values <= bound, values, np.inf)
-    dist, nearest = _group_min(groups, values, labels, n_comm)
+    values[values > bound] = np.inf
+    reached = src[access.node]
+    labels = np.where(reached >= 0, pos[np.maximum(reached, 0)], -1)
+    dist, nearest = grouper.min(values, labels)
+    sc, sd, ss = _same_edge(access, edge, along, offset)
+    keep = sd <= bound
+    _improve(dist, nearest, sc[keep], sd[keep], pos[ss[keep]])
     return CategoryResult(dist, nearest, node_dist)
 
 
@@ -174,15 +204,22 @@ def compute_coverage(
     bound = max(
         cfg.search_bound_m, max((c.radius_m for c in standards.categories.values()), default=0)
     )
-    access = None
     if net is not None:
         access = community_access(net, polygons, cfg.access_spacing_m, cfg.max_snap_m)
+        grouper = _Grouper(access.node_comm, n)
+        f_edge, f_along, f_offset = net.snap(
+            shapely.get_coordinates(facilities.geometry.values), max_distance=cfg.max_snap_m
+        )
     out = communities.copy()
     results: dict[str, CategoryResult] = {}
+    category = facilities["category"].to_numpy()
     for key, cat in standards.categories.items():
-        fac = facilities.loc[facilities["category"] == key]
+        fac = facilities.loc[category == key]
         if net is not None:
-            res = network_distances(net, access, fac, n, bound, cfg.max_snap_m)
+            rows = np.flatnonzero((category == key) & (f_edge >= 0))
+            in_fac = np.searchsorted(np.flatnonzero(category == key), rows)  # rows of ``fac``
+            snapped = (in_fac, f_edge[rows], f_along[rows], f_offset[rows])
+            res = network_distances(net, access, grouper, snapped, bound)
         else:
             res = straight_distances(polygons, fac, cfg.detour_factor, bound)
         results[key] = res
@@ -234,22 +271,26 @@ def service_areas(
     With a network: the reached street pieces buffered by ``service_area_buffer_m`` (not convex
     hulls). Without one: circles of radius / detour factor around the facilities.
     """
-    rows = []
-    for key, cat in standards.categories.items():
+
+    def area_of(key: str):
+        cat = standards.categories[key]
         fac = facilities.loc[facilities["category"] == key]
-        if len(fac) == 0:
-            continue
         res = results.get(key)
         if net is not None and res is not None and res.node_dist is not None:
             pieces = _reached_pieces(net, res.node_dist, cat.radius_m)
             if len(pieces) == 0:
-                continue
+                return None
             buffered = shapely.buffer(pieces, cfg.service_area_buffer_m, quad_segs=2)
             area = shapely.union_all(buffered)
         else:
             area = shapely.union_all(fac.geometry.buffer(cat.radius_m / cfg.detour_factor).values)
-        rows.append({"category": key, "name": cat.name_zh, "name_en": cat.name_en,
-                     "radius_m": cat.radius_m, "facilities": len(fac), "geometry": area})  # fmt: skip
+        return {"category": key, "name": cat.name_zh, "name_en": cat.name_en,
+                "radius_m": cat.radius_m, "facilities": len(fac), "geometry": area}  # fmt: skip
+
+    keys = [k for k in standards.categories if (facilities["category"] == k).any()]
+    # GEOS releases the GIL: categories are dissolved in parallel threads
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        rows = [row for row in pool.map(area_of, keys) if row is not None]
     cols = ["category", "name", "name_en", "radius_m", "facilities", "geometry"]
     return gpd.GeoDataFrame(rows, columns=cols, geometry="geometry", crs=crs)
 

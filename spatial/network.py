@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
@@ -12,8 +13,13 @@ import shapely
 from pyproj import CRS
 from scipy import sparse
 from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
 
 from .errors import InputError
+
+#: Spacing of the sample points used to find candidate edges when snapping, and how many.
+SAMPLE_STEP_M = 20.0
+SNAP_CANDIDATES = 6
 
 #: Highway classes people cannot walk along.
 NOT_WALKABLE = {"motorway", "motorway_link", "trunk", "trunk_link", "construction", "proposed"}
@@ -44,34 +50,61 @@ class StreetNetwork:
     def adjacency(self, extra_nodes: int = 0) -> sparse.csr_matrix:
         """Symmetric CSR matrix of edge lengths, with room for ``extra_nodes`` virtual nodes."""
         n = self.n_nodes + extra_nodes
+        rows, cols, data = self._base_coo
+        return sparse.csr_matrix((data, (rows, cols)), shape=(n, n))
+
+    @cached_property
+    def _base_coo(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         u = self.edges["u"].to_numpy()
         v = self.edges["v"].to_numpy()
         w = np.maximum(self.edges["length"].to_numpy(float), 1e-6)
-        return sparse.csr_matrix((np.r_[w, w], (np.r_[u, v], np.r_[v, u])), shape=(n, n))
+        return np.r_[u, v], np.r_[v, u], np.r_[w, w]
+
+    @cached_property
+    def _samples(self) -> tuple[cKDTree, np.ndarray]:
+        """Points every ``SAMPLE_STEP_M`` along every edge (ends included), for nearest-edge look-ups."""
+        geoms = self.edges.geometry.values
+        counts = np.ceil(shapely.length(geoms) / SAMPLE_STEP_M).astype(int) + 1
+        edge_of = np.repeat(np.arange(len(geoms)), counts)
+        first = np.repeat(np.cumsum(counts) - counts, counts)
+        frac = (np.arange(counts.sum()) - first) / np.repeat(np.maximum(counts - 1, 1), counts)
+        pts = shapely.get_coordinates(
+            shapely.line_interpolate_point(geoms[edge_of], frac, normalized=True)
+        )
+        return cKDTree(pts), edge_of
 
     def snap(self, points: np.ndarray, max_distance: float | None = None):
         """Snap points to the nearest edge.
 
-        Returns
+        Candidate edges come from the nearest sample points along the edges (a k-d tree); the
+        exact distance to each candidate decides. Returns
         -------
         edge : int array (−1 where nothing is within ``max_distance``)
         along : distance from the edge's ``u`` end along the edge (m, scaled to ``length``)
         offset : straight distance from the point to the edge (m)
         """
-        geoms = self.edges.geometry.values
-        tree = shapely.STRtree(geoms)
+        n = len(points)
+        edge = np.full(n, -1, dtype=np.int64)
+        along = np.zeros(n)
+        offset = np.full(n, np.inf)
+        if n == 0:
+            return edge, along, offset
+        tree, edge_of = self._samples
+        k = min(SNAP_CANDIDATES, tree.n)
+        _, idx = tree.query(points, k=k)
+        cand = edge_of[idx.reshape(n, k)]
+        geoms = np.asarray(self.edges.geometry.values)
         pts = shapely.points(points)
-        idx = tree.query_nearest(pts, max_distance=max_distance, all_matches=False)
-        edge = np.full(len(pts), -1, dtype=np.int64)
-        edge[idx[0]] = idx[1]
-        along = np.zeros(len(pts))
-        offset = np.full(len(pts), np.inf)
-        ok = edge >= 0
+        dist = shapely.distance(geoms[cand], pts[:, None])
+        best = np.argmin(dist, axis=1)
+        chosen = cand[np.arange(n), best]
+        off = dist[np.arange(n), best]
+        ok = off <= (np.inf if max_distance is None else max_distance)
+        edge[ok] = chosen[ok]
+        offset[ok] = off[ok]
         g = geoms[edge[ok]]
-        along_geom = shapely.line_locate_point(g, pts[ok])
         scale = self.edges["length"].to_numpy(float)[edge[ok]] / np.maximum(shapely.length(g), 1e-9)
-        along[ok] = along_geom * scale
-        offset[ok] = shapely.distance(g, pts[ok])
+        along[ok] = shapely.line_locate_point(g, pts[ok]) * scale
         return edge, along, offset
 
 
@@ -148,8 +181,41 @@ def _from_pbf(path: Path, metric: CRS) -> StreetNetwork:
     return _build(nodes, edges, metric, str(path))
 
 
+_CLASS_COLUMNS = ("highway", "fclass", "class", "道路等级", "等级", "kind", "type")
+
+
+def _from_lines(path: Path, metric: CRS) -> StreetNetwork:
+    """A road-centreline layer (GPKG/SHP/GeoJSON): lines joined where they share a vertex."""
+    lines = gpd.read_file(path, engine="pyogrio")
+    if lines.crs is None:
+        raise InputError("the road layer has no CRS; add a .prj or convert it", path=path)
+    lines = lines.loc[lines.geometry.notna() & ~lines.geometry.is_empty].to_crs(metric)
+    kinds = set(lines.geometry.geom_type)
+    if not kinds <= {"LineString", "MultiLineString"}:
+        raise InputError(f"the road layer must hold lines, not {sorted(kinds)}", path=path)
+    column = next((c for c in _CLASS_COLUMNS if c in lines.columns), None)
+    highway = lines[column].astype(str).to_numpy() if column else np.full(len(lines), "road")
+    parts, part_of = shapely.get_parts(lines.geometry.values, return_index=True)
+    coords, line_of = shapely.get_coordinates(parts, return_index=True)
+    same = line_of[1:] == line_of[:-1]
+    key = np.round(coords, 2)
+    uniq, node_of = np.unique(key, axis=0, return_inverse=True)
+    node_of = node_of.ravel()
+    first = np.flatnonzero(same)
+    u, v = node_of[first], node_of[first + 1]
+    geoms = shapely.linestrings(np.stack([coords[first], coords[first + 1]], axis=1))
+    frame = gpd.GeoDataFrame(
+        {"u": u, "v": v, "highway": highway[part_of[line_of[first]]]}, geometry=geoms, crs=metric
+    )
+    frame = frame.loc[frame["u"] != frame["v"]]
+    frame = frame.loc[_walkable(frame)]
+    frame["length"] = frame.geometry.length
+    return _largest_component(uniq, _dedupe(frame), metric, str(path), np.arange(len(uniq)))
+
+
 def read_network(path: Path, metric: CRS) -> StreetNetwork:
-    """Read a walking network from ``.osm``/``.xml``, ``.osm.pbf`` or ``.graphml``."""
+    """Read a walking network from ``.osm``/``.xml``, ``.osm.pbf``, ``.graphml`` or a road-line
+    layer (``.gpkg``, ``.shp``, ``.geojson``: lines joined where they share a vertex)."""
     if not path.exists():
         raise InputError("network file not found; check [network] path", path=path)
     name = path.name.lower()
@@ -160,12 +226,14 @@ def read_network(path: Path, metric: CRS) -> StreetNetwork:
 
         if name.endswith(".graphml"):
             return _from_osmnx_graph(ox.load_graphml(path), metric, str(path))
+        if name.endswith((".gpkg", ".shp", ".geojson", ".json", ".fgb")):
+            return _from_lines(path, metric)
         if name.endswith((".osm", ".xml", ".osm.bz2")):
             graph = ox.graph_from_xml(path, simplify=False, retain_all=True, bidirectional=True)
             return _from_osmnx_graph(graph, metric, str(path))
     except (ValueError, KeyError, OSError) as exc:
         raise InputError(f"cannot read the network ({exc})", path=path) from None
-    raise InputError("network must be .osm, .osm.pbf or .graphml", path=path)
+    raise InputError("network must be .osm, .osm.pbf, .graphml or a road-line layer", path=path)
 
 
 def download_network(place: str, metric: CRS) -> StreetNetwork:
@@ -204,10 +272,10 @@ def multi_source_distances(
     virt = n + np.arange(k)
     w_u = np.maximum(offset + along, 1e-6)
     w_v = np.maximum(offset + (length - along), 1e-6)
-    base = net.adjacency(extra_nodes=k).tocoo()
-    rows = np.r_[base.row, virt, virt]
-    cols = np.r_[base.col, u, v]
-    data = np.r_[base.data, w_u, w_v]
+    base_rows, base_cols, base_data = net._base_coo
+    rows = np.r_[base_rows, virt, virt]
+    cols = np.r_[base_cols, u, v]
+    data = np.r_[base_data, w_u, w_v]
     graph = sparse.csr_matrix((data, (rows, cols)), shape=(n + k, n + k))
     dist, _, src = csgraph.dijkstra(
         graph, directed=True, indices=virt, limit=bound, min_only=True, return_predecessors=True

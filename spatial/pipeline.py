@@ -102,10 +102,11 @@ def analyse(
                 layers.communities, layers.facilities, standards, project.coverage, result.network
             )
             result.communities = comm
+            result.summary["coverage"] = coverage_summary(comm, standards)
+        with _Timer(result.timings, "service_areas", progress):
             result.layers_out["service_areas"] = service_areas(
                 result.network, layers.facilities, per_cat, standards, project.coverage, layers.crs
             )
-            result.summary["coverage"] = coverage_summary(comm, standards)
     return result
 
 

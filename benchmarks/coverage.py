@@ -1,0 +1,147 @@
+"""Coverage benchmark: our multi-source sparse pass vs networkx multi-source vs per-community.
+
+    python benchmarks/coverage.py [--per-community-sample 200]
+
+Builds the city-sized case in one process and times, on the same data:
+  1. ours: ``compute_coverage`` (8 categories, one scipy multi-source Dijkstra each, boundary
+     access points, nearest-facility names);
+  2. networkx ``multi_source_dijkstra_path_length`` per category (graph build timed apart);
+  3. the per-community approach (one bounded networkx search from each community, as in the
+     OSMnx isochrone examples), on a sample, extrapolated to all communities;
+  4. the whole ``lifecircle coverage`` command on files written from the same case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import citycase  # noqa: E402
+
+from spatial.config import Project  # noqa: E402
+from spatial.coverage import compute_coverage  # noqa: E402
+from spatial.standards import load_standards  # noqa: E402
+
+
+def timed(label, func):
+    """Wall time, and the process's peak RSS after the call (it only grows)."""
+    start = time.perf_counter()
+    value = func()
+    wall = time.perf_counter() - start
+    print(f"{label:<58} {wall:9.2f} s   peak RSS so far {citycase.peak_rss_mb():6.0f} MB")
+    return value, wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--per-community-sample", type=int, default=200)
+    parser.add_argument("--side", type=int, default=450)
+    args = parser.parse_args()
+    net = citycase.street_grid(args.side)
+    comm = citycase.communities()
+    fac = citycase.facilities()
+    project = Project()
+    project.coverage.drop = [
+        k for k in load_standards(project).categories if k not in citycase.CORE
+    ]
+    std = load_standards(project)
+    print(f"case: {net.n_nodes:,} nodes, {len(net.edges):,} edges, {len(comm):,} communities, "
+          f"{len(fac):,} facilities, {len(std.categories)} categories")  # fmt: skip
+    bound = project.coverage.search_bound_m  # = the largest radius, 1000 m
+
+    (ours, _), t_first = timed("ours: compute_coverage, incl. building the snap index",
+                               lambda: compute_coverage(comm, fac, std, project.coverage, net))  # fmt: skip
+    (ours, _), t_ours = timed("ours: compute_coverage (8 categories, index built)",
+                              lambda: compute_coverage(comm, fac, std, project.coverage, net))  # fmt: skip
+
+    def build_nx():
+        g = nx.Graph()
+        g.add_weighted_edges_from(net.edges[["u", "v", "length"]].itertuples(index=False))
+        return g
+
+    graph, t_build = timed("networkx: build graph", build_nx)
+    fac_node = net.snap(np.column_stack([fac.geometry.x, fac.geometry.y]))[0]
+    fac_node = net.edges["u"].to_numpy()[fac_node]
+
+    def nx_multi():
+        return {c: nx.multi_source_dijkstra_path_length(graph, set(fac_node[(fac["category"] == c).to_numpy()].tolist()),
+                                                       cutoff=bound) for c in std.categories}  # fmt: skip
+
+    _, t_multi = timed("networkx: multi_source_dijkstra per category", nx_multi)
+
+    comm_node = net.snap(np.column_stack([comm.centroid.x, comm.centroid.y]))[0]
+    comm_node = net.edges["u"].to_numpy()[comm_node]
+    fac_sets = {
+        c: set(fac_node[(fac["category"] == c).to_numpy()].tolist()) for c in std.categories
+    }
+    sample = comm_node[: args.per_community_sample]
+
+    def per_community():
+        for node in sample:
+            reach = nx.single_source_dijkstra_path_length(graph, int(node), cutoff=1000)
+            for nodes in fac_sets.values():
+                min((reach[f] for f in nodes if f in reach), default=None)
+
+    _, t_sample = timed(
+        f"networkx: per-community search ({len(sample)} of {len(comm)})", per_community
+    )
+    t_per = t_sample * len(comm) / len(sample)
+    print(f"{'  … extrapolated to all communities':<58} {t_per:9.2f} s")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t_cli = whole_command(Path(tmp), net, comm, fac)
+
+    print()
+    print(f"ours vs networkx multi-source: {t_multi / t_ours:6.1f}× faster "
+          f"({(t_multi + t_build) / t_first:.1f}× counting graph and index builds)")  # fmt: skip
+    print(f"ours vs per-community search:  {t_per / t_ours:6.1f}× faster "
+          f"({(t_per + t_build) / t_first:.1f}× counting graph and index builds)")  # fmt: skip
+    print(f"whole `lifecircle coverage`:   {t_cli:6.1f} s")
+    print(f"process peak RSS:              {citycase.peak_rss_mb():6.0f} MB")
+    full = ours["full_coverage"].mean()
+    print(f"(sanity: {full:.1%} of communities fully covered; "
+          f"{np.isfinite(ours['market_m']).mean():.1%} reach a market within {bound:.0f} m)")  # fmt: skip
+
+
+def whole_command(folder: Path, net, comm, fac) -> float:
+    """Write the case as files and time the CLI in a child process (its own peak memory)."""
+    import subprocess
+
+    lines = net.edges[["highway", "geometry"]]
+    lines.to_file(folder / "roads.gpkg", layer="roads")
+    comm.drop(columns=["built_year_min", "built_year_max", "built_approx", "built_year"]).rename(
+        columns={"built_raw": "建成年代", "households": "户数", "name": "小区名称", "cid": "编号",
+                 "subdistrict": "街道"}).to_file(folder / "communities.gpkg")  # fmt: skip
+    fac[["name", "category", "geometry"]].to_file(folder / "facilities.gpkg")
+    drop = ", ".join(
+        f'"{k}"'
+        for k in ("community_service", "fitness", "culture", "primary_school", "middle_school")
+    )
+    (folder / "project.toml").write_text(
+        '[project]\nname = "bench"\n[communities]\npath = "communities.gpkg"\n'
+        '[facilities]\npath = "facilities.gpkg"\n[network]\npath = "roads.gpkg"\n'
+        f"[coverage]\ndrop = [{drop}]\n", encoding="utf-8")  # fmt: skip
+    cmd = [sys.executable, "-c",
+           "import resource, sys; from spatial.cli import main; code = main(sys.argv[1:]); "
+           "print(f'child peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB'); "
+           "sys.exit(code)",
+           "coverage", "--config", str(folder / "project.toml"), "--out", str(folder / "out")]  # fmt: skip
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    print(f"{'lifecircle coverage (files → summary.json, gpkg)':<58} {wall:9.2f} s   "
+          f"{done.stdout.strip().splitlines()[-1] if done.stdout else ''}")  # fmt: skip
+    if done.returncode:
+        print(done.stderr)
+    return wall
+
+
+if __name__ == "__main__":
+    main()
