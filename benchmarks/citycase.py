@@ -38,16 +38,17 @@ def street_grid(side: int = 450, spacing: float = 40.0, seed: int = 0) -> Street
     return StreetNetwork(xy, edges, edges.crs, "synthetic city grid")
 
 
-def communities(n: int = 5000, extent: float = 17_800.0, seed: int = 1) -> gpd.GeoDataFrame:
-    """Compounds of 60-200 m; about 40 % in clusters so adjacency and bundling have work."""
+def communities(n: int = 5000, extent: float = 17_800.0, seed: int = 1,
+                fill: tuple[float, float] = (0.45, 0.98)) -> gpd.GeoDataFrame:  # fmt: skip
+    """Compounds filling ``fill`` of their ~250 m grid cell (denser fill: more adjacency)."""
     rng = np.random.default_rng(seed)
     cols = int(np.ceil(np.sqrt(n)))
     cell = extent / cols
     idx = np.arange(n)
     cx = X0 + (idx % cols + 0.5) * cell
     cy = Y0 + (idx // cols + 0.5) * cell
-    w = rng.uniform(0.45, 0.98, n) * cell
-    h = rng.uniform(0.45, 0.98, n) * cell
+    w = rng.uniform(*fill, n) * cell
+    h = rng.uniform(*fill, n) * cell
     geoms = shapely.box(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
     year = np.where(rng.random(n) < 0.75, rng.integers(1975, 2006, n), rng.integers(2006, 2020, n))
     return gpd.GeoDataFrame(

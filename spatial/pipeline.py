@@ -12,10 +12,14 @@ import geopandas as gpd
 
 from . import crs as crsmod
 from . import io
+from .adjacency import barrier_lines
+from .bundling import Bundler, bundle_frame, bundles_summary
 from .config import Project
 from .coverage import compute_coverage, coverage_summary, service_areas
+from .eligibility import assess_eligibility, eligibility_summary
 from .load import Layers, load_layers
 from .network import StreetNetwork, download_network, read_network
+from .priority import bundle_priorities, community_priorities
 from .standards import Standards, load_standards
 
 ALL_STAGES = ("coverage", "bundle", "sites", "map")
@@ -94,12 +98,13 @@ def analyse(
     """Run the analysis stages in order on loaded inputs."""
     stages = set(stages)
     project, standards, layers = result.project, result.standards, result.layers
-    result.communities = layers.communities
+    result.communities = assess_eligibility(layers.communities, project.policy)
     result.summary = base_summary(result)
+    result.summary["eligibility"] = eligibility_summary(result.communities)
     if "coverage" in stages:
         with _Timer(result.timings, "coverage", progress):
             comm, per_cat = compute_coverage(
-                layers.communities, layers.facilities, standards, project.coverage, result.network
+                result.communities, layers.facilities, standards, project.coverage, result.network
             )
             result.communities = comm
             result.summary["coverage"] = coverage_summary(comm, standards)
@@ -107,7 +112,37 @@ def analyse(
             result.layers_out["service_areas"] = service_areas(
                 result.network, layers.facilities, per_cat, standards, project.coverage, layers.crs
             )
+    if "bundle" in stages:
+        with _Timer(result.timings, "bundle", progress):
+            _bundle_stage(result)
     return result
+
+
+def _bundle_stage(result: RunResult) -> None:
+    project, layers = result.project, result.layers
+    cfg = project.bundling
+    barrier_file = project.resolve(cfg.barrier_path) if cfg.barrier_path else None
+    barriers = barrier_lines(result.network, cfg, layers.crs, barrier_file)
+    bundler = Bundler(result.communities, cfg, barriers).solve()
+    bundles, bundle_id = bundle_frame(bundler, layers.parcels, result.standards, layers.crs)
+    comm = result.communities.copy()
+    comm["bundle_id"] = bundle_id
+    result.communities = comm
+    ranked = community_priorities(comm, project.priority, project.policy)
+    ranked_bundles = bundle_priorities(bundles, comm, project.priority, project.policy)
+    bundles = bundles.merge(
+        ranked_bundles[["bundle_id", "score", "rank", "reasons"]], on="bundle_id"
+    )
+    result.layers_out["bundles"] = bundles.sort_values("rank").reset_index(drop=True)
+    result.layers_out["priority"] = ranked
+    result.summary["bundles"] = bundles_summary(bundles, bundler, comm)
+    result.summary["priority"] = {
+        "weights": dict(project.priority.__dict__),
+        "top_communities": ranked[["cid", "name", "score", "reasons"]].head(10).to_dict("records"),
+        "top_bundles": result.layers_out["bundles"][["bundle_id", "score", "description"]]
+        .head(10)
+        .to_dict("records"),
+    }
 
 
 def write_outputs(result: RunResult, out: Path, stages: Iterable[str], lang: str,

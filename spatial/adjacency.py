@@ -1,0 +1,79 @@
+"""Adjacency of communities: touching or within a tolerance, and not separated by a barrier."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .config import BundlingConfig
+from .errors import InputError
+from .network import StreetNetwork
+
+
+def barrier_lines(
+    net: StreetNetwork | None, cfg: BundlingConfig, crs, barrier_file: Path | None = None
+) -> np.ndarray:
+    """Arterial streets of the network (``barrier_highways``) plus the planner's barrier layer
+    (railways, rivers, any lines or polygons) as one array of geometries in ``crs``."""
+    parts = []
+    if net is not None:
+        highway = net.edges["highway"].astype(str).str.removesuffix("_link")
+        parts.append(net.edges.geometry.values[highway.isin(cfg.barrier_highways).to_numpy()])
+    if barrier_file is not None:
+        if not barrier_file.exists():
+            raise InputError(
+                "barrier layer not found; check [bundling] barrier_path", path=barrier_file
+            )
+        layer = gpd.read_file(barrier_file, engine="pyogrio")
+        if layer.crs is None:
+            raise InputError("the barrier layer has no CRS; add a .prj", path=barrier_file)
+        parts.append(layer.to_crs(crs).geometry.values)
+    return np.concatenate([np.asarray(p, dtype=object) for p in parts]) if parts else np.array([])
+
+
+def adjacent_pairs(
+    polygons: np.ndarray, tolerance: float, barriers: np.ndarray | None = None,
+    subdistrict: np.ndarray | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """Pairs (i < j) of polygons whose gap is at most ``tolerance`` and whose shortest link does
+    not cross a barrier; optionally only within one subdistrict.
+
+    Returns
+    -------
+    DataFrame with ``i``, ``j``, ``gap_m`` and ``blocked`` (pairs that were near but separated by a
+    barrier are kept with ``blocked=True`` so they can be reported).
+    """
+    tree = shapely.STRtree(polygons)
+    left, right = tree.query(polygons, predicate="dwithin", distance=tolerance)
+    keep = left < right
+    i, j = left[keep], right[keep]
+    gap = shapely.distance(polygons[i], polygons[j])
+    blocked = np.zeros(len(i), bool)
+    if barriers is not None and len(barriers) and len(i):
+        links = shapely.shortest_line(polygons[i], polygons[j])
+        # a link of zero length (touching outlines) crosses nothing; a barrier crossing the gap does
+        hit_link, _ = shapely.STRtree(barriers).query(links, predicate="intersects")
+        crossing = np.zeros(len(i), bool)
+        crossing[hit_link] = True
+        blocked = crossing & (gap > 0)
+    if subdistrict is not None:
+        blocked |= subdistrict[i] != subdistrict[j]
+    return pd.DataFrame({"i": i, "j": j, "gap_m": np.round(gap, 2), "blocked": blocked})
+
+
+def overlapping_pairs(polygons: np.ndarray, min_share: float = 0.01) -> pd.DataFrame:
+    """Pairs of polygons that overlap by more than ``min_share`` of the smaller one's area."""
+    tree = shapely.STRtree(polygons)
+    left, right = tree.query(polygons, predicate="intersects")
+    keep = left < right
+    i, j = left[keep], right[keep]
+    inter = shapely.area(shapely.intersection(polygons[i], polygons[j]))
+    smaller = np.minimum(shapely.area(polygons[i]), shapely.area(polygons[j]))
+    share = np.where(smaller > 0, inter / smaller, 0)
+    sel = share > min_share
+    return pd.DataFrame({"i": i[sel], "j": j[sel], "overlap_m2": np.round(inter[sel], 1),
+                         "share": np.round(share[sel], 3)})  # fmt: skip

@@ -1,0 +1,95 @@
+"""Which communities are old communities (老旧小区) under the city's policy, and in which tier."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .config import PolicyConfig
+
+TIERS = ("priority", "standard", "not_eligible", "unknown")
+
+
+def _last_full_year(cutoff: dt.date) -> int:
+    """The last build year certainly on or before ``cutoff`` (2005-12-31 → 2005, 2005-06-30 → 2004)."""
+    return cutoff.year if (cutoff.month, cutoff.day) == (12, 31) else cutoff.year - 1
+
+
+def _excluded(communities: gpd.GeoDataFrame, policy: PolicyConfig) -> np.ndarray:
+    if not policy.exclude_column:
+        return np.zeros(len(communities), bool)
+    column = policy.exclude_column
+    if column not in communities.columns:
+        from .errors import ConfigError
+
+        raise ConfigError(
+            f"[policy] exclude_column '{column}' is not a column of the communities layer; "
+            f"columns: {', '.join(c for c in communities.columns if c != 'geometry')}"
+        )
+    values = {str(v).strip() for v in policy.exclude_values}
+    return communities[column].astype("string").str.strip().isin(values).fillna(False).to_numpy()
+
+
+def assess_eligibility(communities: gpd.GeoDataFrame, policy: PolicyConfig) -> gpd.GeoDataFrame:
+    """Add ``eligible``, ``tier`` (priority / standard / not_eligible / unknown) and
+    ``eligibility_reason`` (Chinese, one line) to each community.
+
+    Old: built on or before ``policy.old_cutoff``; priority: on or before ``priority_cutoff``.
+    A build year that is unknown, or a decade that straddles a cut-off, is ``unknown`` and never
+    silently eligible. Rows matching ``exclude_column`` / ``exclude_values`` (expropriation,
+    demolition and rebuild) are not eligible.
+    """
+    old_year = _last_full_year(policy.old_cutoff)
+    prio_year = _last_full_year(policy.priority_cutoff)
+    lo = communities["built_year_min"].to_numpy(float)
+    hi = communities["built_year_max"].to_numpy(float)
+    raw = communities["built_raw"].astype("string").fillna("").to_numpy()
+    excluded = _excluded(communities, policy)
+    tiers, reasons = [], []
+    for i in range(len(communities)):
+        tier, reason = _classify(lo[i], hi[i], raw[i], old_year, prio_year, policy)
+        if excluded[i]:
+            tier = "not_eligible"
+            reason = f"列入征收或拆除新建范围（{policy.exclude_column}={communities[policy.exclude_column].iloc[i]}）"
+        tiers.append(tier)
+        reasons.append(reason)
+    out = communities.copy()
+    out["tier"] = pd.Categorical(tiers, categories=TIERS)
+    out["eligible"] = out["tier"].isin(["priority", "standard"]).to_numpy()
+    out["eligibility_reason"] = reasons
+    will = out["willingness"].to_numpy(float)
+    out["willingness_ok"] = np.where(np.isnan(will), pd.NA, will >= policy.min_willingness)
+    return out
+
+
+def _classify(lo, hi, raw, old_year, prio_year, policy) -> tuple[str, str]:
+    old = policy.old_cutoff.isoformat()
+    prio = policy.priority_cutoff.isoformat()
+    if np.isnan(hi):
+        return "unknown", "建成年代不详，需核实后再定"
+    if lo > old_year:
+        return "not_eligible", f"建成于{raw}，晚于{old}"
+    if hi > old_year:
+        return "unknown", f"建成年代“{raw}”跨越{old}，需核实"
+    if hi <= prio_year:
+        return "priority", f"建成于{raw}，不晚于{prio}，优先改造"
+    if lo <= prio_year:
+        return "standard", f"建成于{raw}（是否早于{prio}需核实），按一般改造"
+    return "standard", f"建成于{raw}，在{prio}至{old}之间"
+
+
+def eligibility_summary(communities: gpd.GeoDataFrame) -> dict:
+    hh = communities["households"].fillna(0)
+    counts = communities["tier"].value_counts()
+    return {
+        "by_tier": {t: int(counts.get(t, 0)) for t in TIERS},
+        "households_by_tier": {t: int(hh[communities["tier"] == t].sum()) for t in TIERS},
+        "eligible": int(communities["eligible"].sum()),
+        "unknown_build_year": communities.loc[communities["tier"] == "unknown", "cid"]
+        .astype(str)
+        .tolist(),
+        "below_willingness": int((communities["willingness_ok"] == False).sum()),  # noqa: E712
+    }

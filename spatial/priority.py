@@ -1,0 +1,121 @@
+"""The priority list for the annual plan: a transparent score for each eligible community and bundle."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .config import PolicyConfig, PriorityConfig
+
+PARTS = ("tier", "gaps", "willingness", "infrastructure", "funding")
+
+
+def _scaled(values: np.ndarray) -> np.ndarray:
+    """0-1 by the largest value (0 where all are missing or zero)."""
+    top = np.nanmax(values) if np.isfinite(values).any() else 0
+    return np.where(np.isfinite(values), values / top, 0.0) if top > 0 else np.zeros(len(values))
+
+
+def score(frame: pd.DataFrame, weights: PriorityConfig, policy: PolicyConfig) -> pd.DataFrame:
+    """Score rows with ``priority_share`` (0-1), ``gap_households`` (households × missing basket
+    categories), ``willingness``, ``infrastructure_deficit``, ``funding_share``.
+
+    Each part is scaled to 0-1 and multiplied by its weight; parts whose column is absent or empty
+    score 0 and say so. Returns the parts, ``score``, ``rank`` and a Chinese ``reasons`` line.
+    """
+    n = len(frame)
+    parts = {
+        "tier": frame["priority_share"].to_numpy(float) * 1.0,
+        "gaps": _scaled(frame["gap_households"].to_numpy(float)),
+        "willingness": np.nan_to_num(frame["willingness"].to_numpy(float), nan=0.0),
+        "infrastructure": _scaled(frame["infrastructure_deficit"].to_numpy(float)),
+        "funding": np.nan_to_num(frame["funding_share"].to_numpy(float), nan=0.0),
+    }
+    out = pd.DataFrame(index=frame.index)
+    total = np.zeros(n)
+    for name in PARTS:
+        weighted = np.round(parts[name] * getattr(weights, name), 2)
+        out[f"score_{name}"] = weighted
+        total += weighted
+    out["score"] = np.round(total, 2)
+    out["rank"] = out["score"].rank(ascending=False, method="first").astype(int)
+    will = frame["willingness"].to_numpy(float)
+    out["willingness_flag"] = np.where(np.isnan(will), "意愿未调查",
+                                       np.where(will < policy.min_willingness, "意愿不足2/3", ""))  # fmt: skip
+    out["reasons"] = [_reasons(frame.iloc[k], out.iloc[k]) for k in range(n)]
+    return out
+
+
+def _reasons(row: pd.Series, parts: pd.Series) -> str:
+    bits = []
+    if row["priority_share"] >= 1:
+        bits.append("2000年底前建成（优先）")
+    elif row["priority_share"] > 0:
+        bits.append(f"{row['priority_share']:.0%}为2000年前小区")
+    if row["gap_households"] > 0:
+        bits.append(f"缺项×户数={row['gap_households']:,.0f}")
+    if pd.notna(row["willingness"]):
+        bits.append(f"改造意愿{row['willingness']:.0%}")
+    if pd.notna(row["infrastructure_deficit"]):
+        bits.append(f"设施欠账{row['infrastructure_deficit']:.0f}")
+    if pd.notna(row["funding_share"]):
+        bits.append(f"居民出资{row['funding_share']:.0%}")
+    if parts["willingness_flag"]:
+        bits.append(parts["willingness_flag"])
+    return "；".join(bits) + f"；得分{parts['score']:.1f}"
+
+
+def community_priorities(
+    comm: gpd.GeoDataFrame, weights: PriorityConfig, policy: PolicyConfig
+) -> gpd.GeoDataFrame:
+    """Eligible communities ordered by score, with the parts and reasons."""
+    eligible = comm.loc[comm["eligible"]].copy()
+    gaps = eligible["gaps"] if "gaps" in eligible else 0
+    frame = pd.DataFrame({
+        "priority_share": (eligible["tier"] == "priority").astype(float),
+        "gap_households": eligible["households"].fillna(0) * gaps,
+        "willingness": eligible["willingness"], "infrastructure_deficit": eligible["infrastructure_deficit"],
+        "funding_share": eligible["funding_share"],
+    }, index=eligible.index)  # fmt: skip
+    scored = score(frame, weights, policy)
+    keep = ["cid", "name", "subdistrict", "built_raw", "tier", "households", "bundle_id", "gaps"]
+    base = eligible[[c for c in keep if c in eligible] + ["geometry"]]
+    out = gpd.GeoDataFrame(pd.concat([base, frame[["gap_households"]], scored], axis=1),
+                           geometry="geometry", crs=comm.crs)  # fmt: skip
+    return out.sort_values("rank").reset_index(drop=True)
+
+
+def bundle_priorities(bundles: gpd.GeoDataFrame, comm: gpd.GeoDataFrame, weights: PriorityConfig,
+                      policy: PolicyConfig) -> pd.DataFrame:  # fmt: skip
+    """Bundles scored from their members: household-weighted shares and means."""
+    if len(bundles) == 0:
+        return pd.DataFrame(columns=["bundle_id", "score", "rank", "reasons"])
+    rows = []
+    for bid in bundles["bundle_id"]:
+        m = comm.loc[comm["bundle_id"] == bid]
+        hh = m["households"].fillna(0).to_numpy(float)
+        weight = hh if hh.sum() > 0 else np.ones(len(m))
+        rows.append({
+            "priority_share": float(np.average(m["tier"] == "priority", weights=weight)),
+            "gap_households": float((hh * (m["gaps"] if "gaps" in m else 0)).sum()),
+            "willingness": _wmean(m["willingness"], weight),
+            "infrastructure_deficit": _wmean(m["infrastructure_deficit"], weight),
+            "funding_share": _wmean(m["funding_share"], weight),
+        })  # fmt: skip
+    frame = pd.DataFrame(rows, index=bundles.index)
+    scored = score(frame, weights, policy)
+    out = pd.concat(
+        [bundles[["bundle_id", "members", "households", "description"]], frame, scored], axis=1
+    )
+    return out.sort_values("rank").reset_index(drop=True)
+
+
+def _wmean(values: pd.Series, weight: np.ndarray) -> float:
+    v = values.to_numpy(float)
+    ok = np.isfinite(v)
+    return (
+        float(np.average(v[ok], weights=weight[ok]))
+        if ok.any() and weight[ok].sum() > 0
+        else np.nan
+    )
