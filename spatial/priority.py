@@ -71,7 +71,7 @@ def community_priorities(
 ) -> gpd.GeoDataFrame:
     """Eligible communities ordered by score, with the parts and reasons."""
     eligible = comm.loc[comm["eligible"]].copy()
-    gaps = eligible["gaps"] if "gaps" in eligible else 0
+    gaps = eligible.get("gaps", 0)
     frame = pd.DataFrame({
         "priority_share": (eligible["tier"] == "priority").astype(float),
         "gap_households": eligible["households"].fillna(0) * gaps,
@@ -98,7 +98,7 @@ def bundle_priorities(bundles: gpd.GeoDataFrame, comm: gpd.GeoDataFrame, weights
         weight = hh if hh.sum() > 0 else np.ones(len(m))
         rows.append({
             "priority_share": float(np.average(m["tier"] == "priority", weights=weight)),
-            "gap_households": float((hh * (m["gaps"] if "gaps" in m else 0)).sum()),
+            "gap_households": float((hh * m.get("gaps", 0)).sum()),
             "willingness": _wmean(m["willingness"], weight),
             "infrastructure_deficit": _wmean(m["infrastructure_deficit"], weight),
             "funding_share": _wmean(m["funding_share"], weight),
