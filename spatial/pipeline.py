@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 
 from . import crs as crsmod
 from . import io
@@ -20,6 +21,7 @@ from .eligibility import assess_eligibility, eligibility_summary
 from .load import Layers, load_layers
 from .network import StreetNetwork, download_network, read_network
 from .priority import bundle_priorities, community_priorities
+from .siting import SiteSelector, sites_summary
 from .standards import Standards, load_standards
 
 ALL_STAGES = ("coverage", "bundle", "sites", "map")
@@ -37,6 +39,7 @@ class RunResult:
     summary: dict = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+    unserved: pd.DataFrame | None = None
 
 
 class _Timer:
@@ -112,6 +115,13 @@ def analyse(
             result.layers_out["service_areas"] = service_areas(
                 result.network, layers.facilities, per_cat, standards, project.coverage, layers.crs
             )
+    if "sites" in stages and "coverage" in stages:
+        with _Timer(result.timings, "sites", progress):
+            selector = SiteSelector(result.communities, layers.parcels, standards, project.siting,
+                                    project.coverage, result.network).solve()  # fmt: skip
+            result.layers_out["sites"] = selector.sites
+            result.summary["sites"] = sites_summary(selector)
+            result.unserved = selector.unserved
     if "bundle" in stages:
         with _Timer(result.timings, "bundle", progress):
             _bundle_stage(result)

@@ -1,0 +1,128 @@
+"""Candidate-land siting: reach distances, greedy vs exact covering, capacity, before/after."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from spatial.config import CoverageConfig, Project, SitingConfig
+from spatial.coverage import compute_coverage
+from spatial.reach import network_reach
+from spatial.siting import SiteSelector, exact_cover, greedy_cover, sites_summary
+from spatial.standards import load_standards
+
+from .conftest import line_network
+
+
+def test_greedy_can_miss_the_optimum_and_exact_finds_it():
+    weights = np.ones(6)
+    sets = {0: np.array([0, 1, 2, 3]), 1: np.array([0, 1, 4]), 2: np.array([2, 3, 5])}
+    greedy = greedy_cover(sets, weights, 2)
+    assert greedy == [(0, 4.0), (1, 1.0)]  # 5 covered
+    assert exact_cover(sets, weights, 2, 5.0) == [1, 2]  # 6 covered
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_exact_never_worse_than_greedy_on_random_cases(seed):
+    rng = np.random.default_rng(seed)
+    weights = rng.integers(50, 500, 40).astype(float)
+    sets = {p: np.unique(rng.choice(40, rng.integers(2, 9), replace=False)) for p in range(25)}
+    g = sum(v for _, v in greedy_cover(sets, weights, 4))
+    chosen = exact_cover(sets, weights, 4, 10.0)
+    e = weights[np.unique(np.concatenate([sets[p] for p in chosen]))].sum()
+    assert e >= g - 1e-9
+    assert g >= (1 - 1 / np.e) * e  # the greedy guarantee
+
+
+def _case():
+    """A 3 km street; communities at 100, 900, 1400, 2600 m; one market at 0; parcels beside it."""
+    net = line_network(list(range(0, 3001, 100)))
+    comm = gpd.GeoDataFrame(
+        {"cid": ["A", "B", "C", "D"], "name": list("ABCD"), "households": [100, 200, 300, 400],
+         "subdistrict": ["s"] * 4},
+        geometry=[shapely.box(x, 10, x + 60, 70) for x in (100, 900, 1400, 2600)], crs=4548,
+    )  # fmt: skip
+    fac = gpd.GeoDataFrame({"category": ["market"], "name": ["老菜市场"]},
+                           geometry=[shapely.Point(0, -5)], crs=4548)  # fmt: skip
+    parcels = gpd.GeoDataFrame(
+        {"pid": ["P1", "P2", "P3"], "name": ["", "", ""], "kind": ["闲置用地", "旧厂区", "空置房屋"],
+         "area_m2": [2000.0, 3000.0, 100.0], "max_floor_area": np.nan, "available": True},
+        geometry=[shapely.box(1150, -60, 1190, -10), shapely.box(2700, -60, 2760, -10),
+                  shapely.box(2500, -40, 2510, -30)], crs=4548,
+    )  # fmt: skip
+    project = Project()
+    project.coverage.basket = ["market"]
+    project.coverage.drop = [k for k in load_standards(Project()).categories if k != "market"]
+    std = load_standards(project)
+    comm, _ = compute_coverage(comm, fac, std, project.coverage, net)
+    return net, comm, parcels, std, project
+
+
+def test_network_reach_distances_are_exact_on_a_line():
+    net, comm, parcels, _, _ = _case()
+    pairs = network_reach(net, parcels.geometry.values, comm.geometry.values, 500, CoverageConfig())
+    got = {(int(p), int(c)): round(d, 3) for p, c, d in pairs.itertuples(index=False)}
+    # P1 (1150-1190, 10 m below the street) to B (ends at 960, 10 m above): 10 + 190 + 10
+    assert got[(0, 1)] == pytest.approx(210.0)
+    # P1 to C (starts at 1400): 10 + 210 + 10
+    assert got[(0, 2)] == pytest.approx(230.0)
+    assert (0, 0) not in got and (0, 3) not in got
+
+
+def test_selector_picks_the_parcel_that_covers_most_households():
+    net, comm, parcels, std, project = _case()
+    assert list(comm["market_ok"]) == [True, False, False, False]
+    sel = SiteSelector(comm, parcels, std, SitingConfig(max_sites=5), project.coverage, net).solve()
+    sites = sel.sites
+    assert list(sites["pid"]) == ["P1", "P2"]  # P1: B+C = 500 households; P2: D = 400
+    assert list(sites["new_households"]) == [500, 400]
+    assert sites["covered_ids"].iloc[0] == "B,C"
+    block = sel.per_category["market"]
+    assert block["households_before"] == pytest.approx(0.1)
+    assert block["households_after"] == pytest.approx(1.0)
+    assert sel.full == {
+        "households_before": pytest.approx(0.1),
+        "households_after": pytest.approx(1.0),
+    }
+    assert block["method"] == "greedy (= exact optimum)"
+    assert sel.unserved.empty
+
+
+def test_parcel_too_small_is_not_used_and_unserved_are_listed():
+    net, comm, parcels, std, project = _case()
+    parcels = parcels.iloc[[0, 2]]  # drop the big P2; P3 (100 m²) is too small for a market
+    sel = SiteSelector(comm, parcels, std, SitingConfig(), project.coverage, net).solve()
+    assert list(sel.sites["pid"]) == ["P1"]
+    assert list(sel.unserved["cid"]) == ["D"]
+    assert sel.unserved["reason"].iloc[0] == "周边无足够面积的候选用地"
+
+
+def test_budget_category_without_gaps_and_far_parcels():
+    net, comm, parcels, std, project = _case()
+    far = parcels.iloc[[0]].copy()
+    far["pid"] = "FAR"
+    far.geometry = [shapely.box(50_000, 0, 50_100, 100)]
+    parcels = gpd.GeoDataFrame(__import__("pandas").concat([parcels, far]), crs=4548)
+    sel = SiteSelector(comm, parcels, std, SitingConfig(max_sites=1), project.coverage, net).solve()
+    assert list(sel.sites["pid"]) == ["P1"]
+    assert any("outside the study area" in n for n in sel.notes)
+    covered = comm.assign(market_ok=True)
+    sel = SiteSelector(covered, parcels, std, SitingConfig(), project.coverage, net).solve()
+    assert sel.per_category["market"]["method"] == "no gaps" and len(sel.sites) == 0
+    assert sites_summary(sel)["count"] == 0
+
+
+def test_straight_line_fallback():
+    _, comm, parcels, std, project = _case()
+    sel = SiteSelector(comm, parcels, std, SitingConfig(), project.coverage, None).solve()
+    assert set(sel.sites["pid"]) == {"P1", "P2"}
+
+
+def test_sites_command_writes_layer(run_cli, tmp_path):
+    code, _, err = run_cli("sites", "--out", tmp_path)
+    assert code == 0, err
+    sites = gpd.read_file(tmp_path / "lifecircle.gpkg", layer="sites")
+    assert len(sites) > 0 and (sites["new_households"] > 0).all()
+    assert set(sites["category"]) <= set(load_standards(Project()).categories)
