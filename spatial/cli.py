@@ -116,8 +116,9 @@ def _run(args, console: Console) -> int:
     stages = STAGES[args.command]
     with console.status("…") as status:
         result = run(
-            project, args.out, stages, args.lang, lambda s: status.update(f"{s}…"), args.place
-        )
+            project, args.out, stages, args.lang, lambda s: status.update(f"{s}…"), args.place,
+            strict_print=args.command == "map",
+        )  # fmt: skip
     s = result.summary
     console.print(f"[bold]{project.name}[/]: {s['communities']} communities, "
                   f"{s['old_communities']} old, {s['households']:,} households")  # fmt: skip
@@ -131,6 +132,8 @@ def _run(args, console: Console) -> int:
         )
     if "sites" in s:
         console.print(f"recommended sites: {s['sites']['count']}")
+    if "print_map" in s:
+        console.print(f"[yellow]warning[/]: print map {s['print_map']}")
     console.print("wrote: " + ", ".join(str(args.out / p.name) for p in result.files))
     return 0
 

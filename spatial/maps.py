@@ -111,7 +111,7 @@ def _outline_layer(frame: gpd.GeoDataFrame, basemap, name, colour, tip_col, show
     return folium.GeoJson(
         data.__geo_interface__, name=name, show=show,
         style_function=lambda _f: {"color": colour, "weight": 2.5, "fillColor": colour,
-                                   "fillOpacity": fill, "dashArray": "6 4"},
+                                   "fillOpacity": fill, "fill": fill > 0, "dashArray": "6 4"},
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
     )  # fmt: skip
 
@@ -198,7 +198,7 @@ def _base(result, lang, basemap, subtitle):
     add_panel(
         fmap, title_html(result.project.name, subtitle, lang), "top:10px;left:60px", "lc-title"
     )
-    add_panel(fmap, _headline(result, lang), "bottom:30px;left:10px", "lc-headline")
+    add_panel(fmap, _headline(result, lang), "bottom:60px;left:10px", "lc-headline")
     return fmap
 
 
@@ -208,6 +208,22 @@ def _bundles_layer(fmap, result, lang, basemap) -> None:
         _outline_layer(bundles, basemap, labels(lang)["bundles"], "#08306b", "description").add_to(
             fmap
         )
+
+
+def _subdistrict_layer(fmap, result, lang, basemap) -> None:
+    """Subdistrict (街道) extents, drawn as the hull of their communities when no outline is given."""
+    comm = result.communities
+    subs = comm["subdistrict"].fillna("").astype(str)
+    if (subs == "").all():
+        return
+    hulls = comm.assign(_s=subs).loc[subs != ""].dissolve("_s").convex_hull
+    frame = gpd.GeoDataFrame(
+        {"tip": [f"{s}" for s in hulls.index]}, geometry=hulls.values, crs=comm.crs
+    )
+    name = f"{labels(lang)['subdistrict']}" + (
+        "（按小区范围推算）" if lang == "zh" else " (hull of its communities)"
+    )
+    _outline_layer(frame, basemap, name, "#525252", "tip", show=True).add_to(fmap)
 
 
 def overview_map(result, lang: str, basemap: str) -> folium.Map:
@@ -223,9 +239,11 @@ def overview_map(result, lang: str, basemap: str) -> folium.Map:
     else:
         colour_of = lambda r: TIER_COLOURS.get(r.get("tier"), "#9ecae1")  # noqa: E731
         items = [(TIER_COLOURS[t], _tier_label(t, lab)) for t in TIER_COLOURS]
-    _community_layer(result, lang, basemap, colour_of, lab["communities"]).add_to(fmap)
-    _bundles_layer(fmap, result, lang, basemap)
+    # drawn bottom to top: filled areas under the communities, outlines (no fill) above them
     _service_layers(fmap, result, lang, basemap, set(std.categories), show=False)
+    _community_layer(result, lang, basemap, colour_of, lab["communities"]).add_to(fmap)
+    _subdistrict_layer(fmap, result, lang, basemap)
+    _bundles_layer(fmap, result, lang, basemap)
     fac_legend = _facility_groups(fmap, result, lang, basemap, set(std.categories))
     _sites_layer(fmap, result, lang, basemap, set(std.categories))
     folium.LayerControl(collapsed=True).add_to(fmap)
@@ -252,8 +270,8 @@ def group_maps(result, lang: str, basemap: str):
         fmap = _base(result_view, lang, basemap, f"{gname} — {lab['gaps']}")
         n_keys = len(keys)
         colour_of = lambda r, n=n_keys: _gap_colour(np.ceil(r["group_gaps"] * 4 / n))  # noqa: E731
-        _community_layer(result_view, lang, basemap, colour_of, lab["communities"]).add_to(fmap)
         _service_layers(fmap, result, lang, basemap, set(keys), show=True)
+        _community_layer(result_view, lang, basemap, colour_of, lab["communities"]).add_to(fmap)
         legend = _facility_groups(fmap, result, lang, basemap, set(keys))
         _sites_layer(fmap, result, lang, basemap, set(keys))
         folium.LayerControl(collapsed=False).add_to(fmap)

@@ -18,6 +18,7 @@ from .bundling import Bundler, bundle_frame, bundles_summary
 from .config import Project
 from .coverage import compute_coverage, coverage_summary, service_areas
 from .eligibility import assess_eligibility, eligibility_summary
+from .errors import DependencyError
 from .load import Layers, load_layers
 from .network import StreetNetwork, download_network, read_network
 from .priority import bundle_priorities, community_priorities
@@ -156,9 +157,13 @@ def _bundle_stage(result: RunResult) -> None:
 
 
 def write_outputs(result: RunResult, out: Path, stages: Iterable[str], lang: str,
-                  progress: Progress | None = None) -> list[Path]:  # fmt: skip
+                  progress: Progress | None = None, strict_print: bool = False) -> list[Path]:  # fmt: skip
     """Write the GeoPackage, maps and ``summary.json`` into ``out`` (each file atomically)."""
     stages = set(stages)
+    if "map" in stages and strict_print:
+        from .printmap import cjk_font
+
+        cjk_font()  # fail before writing anything
     files: list[Path] = []
     layers = {"communities": result.communities, **result.layers_out}
     layers["facilities"] = result.layers.facilities
@@ -168,9 +173,20 @@ def write_outputs(result: RunResult, out: Path, stages: Iterable[str], lang: str
         files.append(io.write_gpkg(out / "lifecircle.gpkg", _for_gpkg(layers)))
     if "map" in stages:
         from . import render
+        from .ledger import write_ledger
+        from .printmap import write_print_maps
 
         with _Timer(result.timings, "map", progress):
             files += render.write_maps(result, out, lang)
+        with _Timer(result.timings, "ledger", progress):
+            files.append(write_ledger(result, out, lang))
+        with _Timer(result.timings, "print_map", progress):
+            try:
+                files += write_print_maps(result, out, lang)
+            except DependencyError as exc:
+                if strict_print:
+                    raise
+                result.summary["print_map"] = f"skipped: {exc}"
     result.summary["timings_s"] = dict(result.timings)
     result.summary["outputs"] = [p.name for p in files] + ["summary.json"]
     files.append(io.write_json(out / "summary.json", result.summary))
@@ -192,10 +208,14 @@ def _for_gpkg(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame
 
 
 def run(project: Project, out: Path, stages: Iterable[str] = ALL_STAGES, lang: str | None = None,
-        progress: Progress | None = None, place: str = "") -> RunResult:  # fmt: skip
-    """Load, analyse and write everything for ``stages``."""
+        progress: Progress | None = None, place: str = "", strict_print: bool = False) -> RunResult:  # fmt: skip
+    """Load, analyse and write everything for ``stages``.
+
+    ``strict_print``: a missing CJK font for the print map is an error (else it is skipped and
+    noted in ``summary.json`` under ``print_map``).
+    """
     stages = tuple(stages)
     result = load(project, progress, place)
     analyse(result, stages, progress)
-    write_outputs(result, out, stages, lang or project.lang, progress)
+    write_outputs(result, out, stages, lang or project.lang, progress, strict_print)
     return result

@@ -101,7 +101,7 @@ def new_map(bounds: np.ndarray, basemap: str, key: str = "") -> folium.Map:
         raise InputError(
             "the 天地图 basemap needs a key: set [render] tianditu_key in the project file"
         )
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True, zoom_control=True)
+    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, zoom_control=True)
     fmap.default_js, fmap.default_css = list(_JS), list(_CSS)
     if spec["url"]:
         opts = {"subdomains": spec["subdomains"]} if "subdomains" in spec else {}

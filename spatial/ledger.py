@@ -1,0 +1,144 @@
+"""The ledger spreadsheet (台账): communities, priority list, bundles, sites, unserved, summary."""
+
+from __future__ import annotations
+
+import tomllib
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from . import io, settings
+
+_COMMUNITY_COLUMNS = [
+    "cid", "name", "subdistrict", "built_raw", "built_year", "built_approx", "households",
+    "floor_area", "area_m2", "willingness", "infrastructure_deficit", "funding_share", "tier",
+    "eligible", "eligibility_reason", "bundle_id", "gaps", "full_coverage", "distance_mode",
+]  # fmt: skip
+_TIER = {"zh": {"priority": "优先改造", "standard": "一般改造", "not_eligible": "不纳入", "unknown": "待核实"},
+         "en": {"priority": "priority", "standard": "standard", "not_eligible": "not eligible",
+                "unknown": "to verify"}}  # fmt: skip
+
+
+@cache
+def _headers(lang: str) -> dict:
+    return tomllib.loads((settings.DATA_DIR / "ledger.toml").read_text("utf-8"))[lang]
+
+
+def _community_sheet(result, lang: str) -> pd.DataFrame:
+    comm = result.communities
+    cols = [c for c in _COMMUNITY_COLUMNS if c in comm]
+    frame = pd.DataFrame(comm[cols]).copy()
+    if "tier" in frame:
+        frame["tier"] = frame["tier"].astype(str).map(_TIER[lang])
+    heads = _headers(lang)["columns"]
+    renamed = {c: heads.get(c, c) for c in cols}
+    for key, cat in result.standards.categories.items():
+        if f"{key}_m" not in comm:
+            continue
+        name = cat.label(lang)
+        frame[f"{name}距离(m)" if lang == "zh" else f"{name} (m)"] = comm[f"{key}_m"].round(0)
+        frame[f"{name}达标" if lang == "zh" else f"{name} ok"] = comm[f"{key}_ok"].map(
+            {True: "✓", False: "✗"}
+        )
+        frame[f"{name}最近设施" if lang == "zh" else f"{name}: nearest"] = comm[f"{key}_nearest"]
+    if "priority" in result.layers_out:
+        ranks = result.layers_out["priority"].set_index("cid")[["rank", "score"]]
+        frame = frame.join(ranks, on="cid")
+        renamed |= {"rank": heads["rank"], "score": heads["score"]}
+    extra = [
+        c
+        for c in comm.columns
+        if c not in frame.columns and not _derived(c, result) and c != "geometry"
+    ]
+    frame = pd.concat([frame, pd.DataFrame(comm[extra])], axis=1)
+    for col in ("built_approx", "eligible", "full_coverage"):
+        if col in frame:
+            frame[col] = frame[col].map({True: "是" if lang == "zh" else "yes", False: ""})
+    return frame.rename(columns=renamed)
+
+
+def _derived(column: str, result) -> bool:
+    keys = tuple(result.standards.categories)
+    return column.endswith(("_m", "_ok", "_nearest")) and column.rsplit("_", 1)[0] in keys or column in (
+        "built_year_min", "built_year_max", "willingness_ok")  # fmt: skip
+
+
+def _table(frame, lang: str, drop=("geometry",)) -> pd.DataFrame:
+    frame = pd.DataFrame(frame).drop(columns=[c for c in drop if c in frame])
+    if "tier" in frame:
+        frame["tier"] = frame["tier"].astype(str).map(_TIER[lang])
+    return frame.rename(columns=_headers(lang)["columns"])
+
+
+def _summary_sheet(result, lang: str) -> pd.DataFrame:
+    s = result.summary
+    zh = lang == "zh"
+    rows = [("项目" if zh else "Project", s.get("project")), ("小区数" if zh else "Communities", s.get("communities")),
+            ("老旧小区数" if zh else "Old communities", s.get("old_communities")),
+            ("户数" if zh else "Households", s.get("households")), ("坐标系" if zh else "CRS", s.get("crs"))]  # fmt: skip
+    cov = s.get("coverage")
+    if cov:
+        rows += [("全覆盖户数占比" if zh else "Households fully covered", f"{cov['full_coverage_households']:.1%}"),
+                 ("国家目标" if zh else "National target", f"{cov['national_target']:.0%}"),
+                 ("距离计算" if zh else "Distance mode", cov["distance_mode"])]  # fmt: skip
+        for key, shares in cov["categories"].items():
+            name = result.standards.categories[key].label(lang)
+            rows.append(
+                (
+                    f"{name}覆盖户数占比" if zh else f"{name}: households covered",
+                    f"{shares['households']:.1%}",
+                )
+            )
+    if "bundles" in s:
+        rows.append(("成片改造片区数" if zh else "Bundles", s["bundles"]["count"]))
+    if "sites" in s:
+        rows += [("推荐选址数" if zh else "Recommended sites", s["sites"]["count"]),
+                 ("选址后全覆盖户数占比" if zh else "Fully covered after siting",
+                  f"{s['sites']['full_coverage_households_after']:.1%}")]  # fmt: skip
+    heads = _headers(lang)["columns"]
+    return pd.DataFrame(rows, columns=[heads["item"], heads["value"]])
+
+
+def _width(value: object) -> int:
+    text = "" if value is None else str(value)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _format(sheet) -> None:
+    """Bold frozen header row, filters, column widths from the content (CJK counted double)."""
+    sheet.freeze_panes = "A2"
+    if sheet.max_row >= 1 and sheet.max_column >= 1:
+        sheet.auto_filter.ref = sheet.dimensions
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = fill
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+    for idx, column in enumerate(sheet.iter_cols(values_only=True), start=1):
+        widest = max((_width(v) for v in column[:500]), default=8)
+        sheet.column_dimensions[get_column_letter(idx)].width = min(max(widest + 2, 8), 60)
+
+
+def write_ledger(result, out: Path, lang: str) -> Path:
+    """Write ``ledger.xlsx`` atomically with one formatted sheet per table."""
+    names = _headers(lang)["sheets"]
+    sheets = {names["summary"]: _summary_sheet(result, lang),
+              names["communities"]: _community_sheet(result, lang)}  # fmt: skip
+    if "priority" in result.layers_out:
+        sheets[names["priority"]] = _table(result.layers_out["priority"], lang)
+    if "bundles" in result.layers_out:
+        sheets[names["bundles"]] = _table(result.layers_out["bundles"], lang)
+    if "sites" in result.layers_out:
+        sheets[names["sites"]] = _table(result.layers_out["sites"], lang)
+    if result.unserved is not None:
+        sheets[names["unserved"]] = _table(result.unserved, lang)
+    target = out / "ledger.xlsx"
+    with io.atomic_path(target) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+            _format(writer.sheets[name])
+    return target
