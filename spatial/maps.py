@@ -52,12 +52,11 @@ def community_popup(row: pd.Series, result, lang: str) -> str:
                 else lab["none_reached"]
             )
             mark = "✓" if ok else "✗"
-            colour = "#1a9850" if ok else "#d73027"
+            css = "y" if ok else "n"
             cells.append(
-                f"<tr><td>{esc(std.categories[key].label(lang))}</td><td>{text}</td>"
-                f'<td style="color:{colour};font-weight:bold">{mark}</td></tr>'
+                f"<tr><td>{esc(std.categories[key].label(lang))}<td>{text}<td class={css}>{mark}"
             )
-        parts.append(f'<table style="font-size:12px;margin-top:4px">{"".join(cells)}</table>')
+        parts.append(f"<table class=lc-pop>{''.join(cells)}</table>")
     return "".join(parts)
 
 
@@ -104,7 +103,7 @@ def _community_layer(result, lang, basemap, colour_of, name) -> folium.GeoJson:
 
 
 def _outline_layer(frame: gpd.GeoDataFrame, basemap, name, colour, tip_col, show=True, fill=0.0):
-    disp = display_frame(frame, basemap)
+    disp = display_frame(frame, basemap, tolerance=4.0)
     data = gpd.GeoDataFrame(
         {"tip": [esc(v) for v in frame[tip_col]]}, geometry=disp.geometry.values, crs=4326
     )

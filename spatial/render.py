@@ -88,7 +88,7 @@ def display_frame(gdf: gpd.GeoDataFrame, basemap: str, tolerance: float = 1.0) -
             return np.column_stack(crsmod.wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
 
         out.geometry = shapely.transform(out.geometry.values, shift)
-    out.geometry = shapely.set_precision(out.geometry.values, 1e-6)
+    out.geometry = shapely.set_precision(out.geometry.values, 1e-5)  # about a metre
     return out
 
 
@@ -115,8 +115,16 @@ def new_map(bounds: np.ndarray, basemap: str, key: str = "") -> folium.Map:
     return fmap
 
 
+POPUP_CSS = (
+    "<style>.lc-pop{font-size:12px;margin-top:4px;border-collapse:collapse}"
+    ".lc-pop td{padding:1px 4px}.lc-pop .y{color:#1a9850;font-weight:bold}"
+    ".lc-pop .n{color:#d73027;font-weight:bold}</style>"
+)
+
+
 def save_map(fmap: folium.Map, target: Path) -> Path:
     """Render, inline the vendored assets and write atomically."""
+    fmap.get_root().header.add_child(folium.Element(POPUP_CSS))
     page = inline_assets(fmap.get_root().render())
     return io.write_text(target, page)
 
