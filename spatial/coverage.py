@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 
 from .config import CoverageConfig
-from .network import StreetNetwork, multi_source_distances
+from .network import StreetNetwork, nearest_source, source_graph
 from .standards import Standards
 
 
@@ -60,9 +60,9 @@ def community_access(
     length = net.edges["length"].to_numpy(float)[e]
     u = net.edges["u"].to_numpy()[e]
     v = net.edges["v"].to_numpy()[e]
-    node_pts = shapely.points(net.node_xy)
-    inside = shapely.STRtree(node_pts).query(polygons, predicate="dwithin", distance=spacing / 2)
-    near = shapely.distance(node_pts[inside[1]], polygons[inside[0]])
+    tree = net.node_tree
+    inside = tree.query(polygons, predicate="dwithin", distance=spacing / 2)
+    near = shapely.distance(tree.geometries[inside[1]], polygons[inside[0]])
     return Access(
         node_comm=np.r_[pt_comm, pt_comm, inside[0]],
         node=np.r_[u, v, inside[1]],
@@ -140,16 +140,20 @@ class CategoryResult:
 
 
 def network_distances(
-    net: StreetNetwork, access: Access, grouper: _Grouper, snapped: tuple, bound: float,
+    net: StreetNetwork, access: Access, grouper: _Grouper, graph, sources: np.ndarray,
+    snapped: tuple, bound: float,
 ) -> CategoryResult:  # fmt: skip
-    """Distance from every community to the nearest of the snapped facilities along the network.
+    """Distance from every community to the nearest of ``sources`` along the network.
 
-    ``snapped`` is (positions, edge, along, offset) of the category's facilities on the network.
+    ``graph`` holds every snapped facility as a virtual source (``network.source_graph``);
+    ``sources`` are this category's; ``snapped`` is (row in the category frame, edge, along,
+    offset) for each of them.
     """
     pos, edge, along, offset = snapped
     if len(pos) == 0:
         return CategoryResult(np.full(grouper.n, np.inf), np.full(grouper.n, -1), None)
-    node_dist, src = multi_source_distances(net, edge, along, offset, bound)
+    node_dist, src = nearest_source(graph, net.n_nodes, sources, bound)
+    src = np.where(src >= 0, np.searchsorted(sources, np.maximum(src, 0)), -1)
     values = node_dist[access.node] + access.extra
     values[values > bound] = np.inf
     reached = src[access.node]
@@ -210,6 +214,10 @@ def compute_coverage(
         f_edge, f_along, f_offset = net.snap(
             shapely.get_coordinates(facilities.geometry.values), max_distance=cfg.max_snap_m
         )
+        snapped_rows = np.flatnonzero(f_edge >= 0)
+        graph = source_graph(
+            net, f_edge[snapped_rows], f_along[snapped_rows], f_offset[snapped_rows]
+        )
     out = communities.copy()
     results: dict[str, CategoryResult] = {}
     category = facilities["category"].to_numpy()
@@ -219,7 +227,8 @@ def compute_coverage(
             rows = np.flatnonzero((category == key) & (f_edge >= 0))
             in_fac = np.searchsorted(np.flatnonzero(category == key), rows)  # rows of ``fac``
             snapped = (in_fac, f_edge[rows], f_along[rows], f_offset[rows])
-            res = network_distances(net, access, grouper, snapped, bound)
+            sources = np.searchsorted(snapped_rows, rows)  # virtual nodes in ``graph``
+            res = network_distances(net, access, grouper, graph, sources, snapped, bound)
         else:
             res = straight_distances(polygons, fac, cfg.detour_factor, bound)
         results[key] = res

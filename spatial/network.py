@@ -61,50 +61,68 @@ class StreetNetwork:
         return np.r_[u, v], np.r_[v, u], np.r_[w, w]
 
     @cached_property
-    def _samples(self) -> tuple[cKDTree, np.ndarray]:
-        """Points every ``SAMPLE_STEP_M`` along every edge (ends included), for nearest-edge look-ups."""
-        geoms = self.edges.geometry.values
-        counts = np.ceil(shapely.length(geoms) / SAMPLE_STEP_M).astype(int) + 1
-        edge_of = np.repeat(np.arange(len(geoms)), counts)
-        first = np.repeat(np.cumsum(counts) - counts, counts)
-        frac = (np.arange(counts.sum()) - first) / np.repeat(np.maximum(counts - 1, 1), counts)
-        pts = shapely.get_coordinates(
-            shapely.line_interpolate_point(geoms[edge_of], frac, normalized=True)
+    def node_tree(self) -> shapely.STRtree:
+        """Spatial index of the nodes (as points)."""
+        return shapely.STRtree(shapely.points(self.node_xy))
+
+    @cached_property
+    def _segments(self) -> dict[str, np.ndarray]:
+        """Every straight segment of every edge, with a k-d tree of points sampled along them."""
+        geoms = np.asarray(self.edges.geometry.values)
+        coords, owner = shapely.get_coordinates(geoms, return_index=True)
+        pair = np.flatnonzero(owner[1:] == owner[:-1])
+        a, b, edge = coords[pair], coords[pair + 1], owner[pair]
+        seg_len = np.hypot(*(b - a).T)
+        run = np.cumsum(seg_len)
+        edge_start = np.r_[0, np.flatnonzero(np.diff(edge)) + 1]
+        before = np.repeat(
+            run[edge_start] - seg_len[edge_start], np.diff(np.r_[edge_start, len(edge)])
         )
-        return cKDTree(pts), edge_of
+        counts = np.ceil(seg_len / SAMPLE_STEP_M).astype(int) + 1
+        seg_of = np.repeat(np.arange(len(pair)), counts)
+        first = np.repeat(np.cumsum(counts) - counts, counts)
+        t = (np.arange(counts.sum()) - first) / np.repeat(np.maximum(counts - 1, 1), counts)
+        samples = a[seg_of] + t[:, None] * (b - a)[seg_of]
+        geom_len = np.bincount(edge, weights=seg_len, minlength=len(geoms))
+        scale = self.edges["length"].to_numpy(float) / np.maximum(geom_len, 1e-9)
+        return {"tree": cKDTree(samples), "seg_of": seg_of, "a": a, "b": b, "edge": edge,
+                "len": seg_len, "start": run - seg_len - before, "scale": scale}  # fmt: skip
 
     def snap(self, points: np.ndarray, max_distance: float | None = None):
         """Snap points to the nearest edge.
 
-        Candidate edges come from the nearest sample points along the edges (a k-d tree); the
-        exact distance to each candidate decides. Returns
+        Candidate segments come from the nearest sample points along the streets (a k-d tree);
+        the exact projection onto each candidate decides.
+
+        Returns
         -------
         edge : int array (−1 where nothing is within ``max_distance``)
         along : distance from the edge's ``u`` end along the edge (m, scaled to ``length``)
         offset : straight distance from the point to the edge (m)
         """
+        points = np.asarray(points, float).reshape(-1, 2)
         n = len(points)
         edge = np.full(n, -1, dtype=np.int64)
         along = np.zeros(n)
         offset = np.full(n, np.inf)
-        if n == 0:
+        if n == 0 or len(self.edges) == 0:
             return edge, along, offset
-        tree, edge_of = self._samples
-        k = min(SNAP_CANDIDATES, tree.n)
-        _, idx = tree.query(points, k=k)
-        cand = edge_of[idx.reshape(n, k)]
-        geoms = np.asarray(self.edges.geometry.values)
-        pts = shapely.points(points)
-        dist = shapely.distance(geoms[cand], pts[:, None])
+        seg = self._segments
+        k = min(SNAP_CANDIDATES, seg["tree"].n)
+        _, idx = seg["tree"].query(points, k=k)
+        cand = seg["seg_of"][idx.reshape(n, k)]
+        a, ab = seg["a"][cand], (seg["b"] - seg["a"])[cand]
+        rel = points[:, None, :] - a
+        t = np.clip((rel * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-18), 0, 1)
+        dist = np.hypot(*(rel - t[..., None] * ab).transpose(2, 0, 1))
         best = np.argmin(dist, axis=1)
-        chosen = cand[np.arange(n), best]
-        off = dist[np.arange(n), best]
+        rows = np.arange(n)
+        chosen, off, tb = cand[rows, best], dist[rows, best], t[rows, best]
         ok = off <= (np.inf if max_distance is None else max_distance)
-        edge[ok] = chosen[ok]
+        e = seg["edge"][chosen]
+        edge[ok] = e[ok]
         offset[ok] = off[ok]
-        g = geoms[edge[ok]]
-        scale = self.edges["length"].to_numpy(float)[edge[ok]] / np.maximum(shapely.length(g), 1e-9)
-        along[ok] = shapely.line_locate_point(g, pts[ok]) * scale
+        along[ok] = ((seg["start"][chosen] + tb * seg["len"][chosen]) * seg["scale"][e])[ok]
         return edge, along, offset
 
 
@@ -248,37 +266,48 @@ def download_network(place: str, metric: CRS) -> StreetNetwork:
     return _from_osmnx_graph(graph, metric, f"osm:{place}")
 
 
+def source_graph(
+    net: StreetNetwork, edge: np.ndarray, along: np.ndarray, offset: np.ndarray
+) -> sparse.csr_matrix:
+    """The street graph plus one virtual node per snapped source (node ``n_nodes + i``), linked
+    one-way to both ends of its edge by the off-street distance plus the distance along the edge.
+    Virtual nodes have no way in, so no path passes through another source."""
+    n, k = net.n_nodes, len(edge)
+    length = net.edges["length"].to_numpy(float)[edge]
+    virt = n + np.arange(k)
+    base_rows, base_cols, base_data = net._base_coo
+    rows = np.r_[base_rows, virt, virt]
+    cols = np.r_[base_cols, net.edges["u"].to_numpy()[edge], net.edges["v"].to_numpy()[edge]]
+    data = np.r_[
+        base_data, np.maximum(offset + along, 1e-6), np.maximum(offset + length - along, 1e-6)
+    ]
+    return sparse.csr_matrix((data, (rows, cols)), shape=(n + k, n + k))
+
+
+def nearest_source(
+    graph: sparse.csr_matrix, n_nodes: int, sources: np.ndarray, bound: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """One ``min_only`` Dijkstra pass from the virtual nodes of ``sources`` (indices into the
+    sources of ``graph``): each street node's distance to, and index of, its nearest source."""
+    if len(sources) == 0:
+        return np.full(n_nodes, np.inf), np.full(n_nodes, -1)
+    dist, _, src = csgraph.dijkstra(
+        graph, directed=True, indices=n_nodes + sources, limit=bound, min_only=True,
+        return_predecessors=True,
+    )  # fmt: skip
+    src = np.where(src >= n_nodes, src - n_nodes, -1)
+    return dist[:n_nodes], src[:n_nodes]
+
+
 def multi_source_distances(
     net: StreetNetwork, edge: np.ndarray, along: np.ndarray, offset: np.ndarray, bound: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """One multi-source Dijkstra from snapped sources to every node, bounded by ``bound``.
-
-    Each source becomes a virtual node with one-way links to both ends of its edge (weighted by
-    the off-street distance plus the distance along the edge), so a single ``min_only`` pass gives
-    each node's distance to its nearest source and which source that is.
 
     Returns
     -------
     dist : (n_nodes,) metres, ``inf`` beyond ``bound``
     source : (n_nodes,) index into the sources, −1 where unreached
     """
-    n = net.n_nodes
-    k = len(edge)
-    if k == 0:
-        return np.full(n, np.inf), np.full(n, -1)
-    length = net.edges["length"].to_numpy(float)[edge]
-    u = net.edges["u"].to_numpy()[edge]
-    v = net.edges["v"].to_numpy()[edge]
-    virt = n + np.arange(k)
-    w_u = np.maximum(offset + along, 1e-6)
-    w_v = np.maximum(offset + (length - along), 1e-6)
-    base_rows, base_cols, base_data = net._base_coo
-    rows = np.r_[base_rows, virt, virt]
-    cols = np.r_[base_cols, u, v]
-    data = np.r_[base_data, w_u, w_v]
-    graph = sparse.csr_matrix((data, (rows, cols)), shape=(n + k, n + k))
-    dist, _, src = csgraph.dijkstra(
-        graph, directed=True, indices=virt, limit=bound, min_only=True, return_predecessors=True
-    )
-    src = np.where(src >= n, src - n, -1)
-    return dist[:n], src[:n]
+    graph = source_graph(net, edge, along, offset)
+    return nearest_source(graph, net.n_nodes, np.arange(len(edge)), bound)
