@@ -98,7 +98,7 @@ def _community_layer(result, lang, basemap, colour_of, name) -> folium.GeoJson:
         },  # fmt: skip
         highlight_function=lambda _f: {"weight": 2.5, "color": "#000"},
         tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=420),
+        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=420, style="margin:0"),
     )
 
 
@@ -247,7 +247,7 @@ def overview_map(result, lang: str, basemap: str) -> folium.Map:
     _sites_layer(fmap, result, lang, basemap, set(std.categories))
     folium.LayerControl(collapsed=True).add_to(fmap)
     add_panel(fmap, legend_html(lab["gaps"], items) + "<hr style='margin:4px 0'>"
-              + legend_html(lab["facilities"], fac_legend), "top:10px;right:60px;max-height:70vh;overflow:auto",
+              + legend_html(lab["facilities"], fac_legend), "bottom:30px;right:10px;max-height:60vh;overflow:auto",
               "lc-legend")  # fmt: skip
     return fmap
 
@@ -279,7 +279,7 @@ def group_maps(result, lang: str, basemap: str):
             for i in range(len(keys) + 1)
         ]
         add_panel(fmap, legend_html(gname, items) + "<hr style='margin:4px 0'>"
-                  + legend_html(lab["facilities"], legend), "top:10px;right:60px", "lc-legend")  # fmt: skip
+                  + legend_html(lab["facilities"], legend), "bottom:30px;right:10px;max-height:60vh;overflow:auto", "lc-legend")  # fmt: skip
         yield group, fmap
 
 

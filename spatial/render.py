@@ -116,8 +116,10 @@ def new_map(bounds: np.ndarray, basemap: str, key: str = "") -> folium.Map:
 
 
 POPUP_CSS = (
-    "<style>.lc-pop{font-size:12px;margin-top:4px;border-collapse:collapse}"
-    ".lc-pop td{padding:1px 4px}.lc-pop .y{color:#1a9850;font-weight:bold}"
+    "<style>.leaflet-popup-content{font-size:13px;line-height:1.45;text-align:left}"
+    ".leaflet-popup-content td,.leaflet-popup-content th{text-align:left;font-size:13px}"
+    ".lc-pop{margin-top:4px;border-collapse:collapse}"
+    ".leaflet-popup-content .lc-pop td{padding:1px 4px;font-size:12px}.lc-pop .y{color:#1a9850;font-weight:bold}"
     ".lc-pop .n{color:#d73027;font-weight:bold}</style>"
 )
 
