@@ -124,12 +124,13 @@ def _facility_groups(fmap, result, lang, basemap, keys, show=True) -> list[tuple
         pts = fac.loc[fac["category"] == key]
         colour = CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]
         label = result.standards.categories[key].label(lang)
-        legend.append((colour, f"{label} ({len(pts)})"))
+        legend.append((colour, f"{label} ({len(pts)})", result.standards.categories[key].icon))
         if len(pts) == 0:
             continue
         group = folium.FeatureGroup(name=f"{labels(lang)['facilities']}: {label}", show=show)
         disp = display_frame(pts, basemap)
-        add_points(group, disp, colour, [f"{esc(n)} ({esc(label)})" for n in pts["name"]])
+        glyph = result.standards.categories[key].icon
+        add_points(group, disp, colour, glyph, [f"{esc(n)} ({esc(label)})" for n in pts["name"]])
         group.add_to(fmap)
     return legend
 

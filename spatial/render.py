@@ -101,7 +101,8 @@ def new_map(bounds: np.ndarray, basemap: str, key: str = "") -> folium.Map:
         raise InputError(
             "the 天地图 basemap needs a key: set [render] tianditu_key in the project file"
         )
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, zoom_control=True)
+    fmap = folium.Map(tiles=None, control_scale=True, zoom_control=True)
+    fmap.options["maxZoom"] = 19  # needed by marker clustering when there are no tiles
     fmap.default_js, fmap.default_css = list(_JS), list(_CSS)
     if spec["url"]:
         opts = {"subdomains": spec["subdomains"]} if "subdomains" in spec else {}
@@ -120,7 +121,9 @@ POPUP_CSS = (
     ".leaflet-popup-content td,.leaflet-popup-content th{text-align:left;font-size:13px}"
     ".lc-pop{margin-top:4px;border-collapse:collapse}"
     ".leaflet-popup-content .lc-pop td{padding:1px 4px;font-size:12px}.lc-pop .y{color:#1a9850;font-weight:bold}"
-    ".lc-pop .n{color:#d73027;font-weight:bold}</style>"
+    ".lc-pop .n{color:#d73027;font-weight:bold}"
+    ".lc-ico{width:16px;height:16px;border-radius:9px;color:#fff;font:bold 11px/16px sans-serif;"
+    "text-align:center;border:1px solid #fff;box-shadow:0 0 2px rgba(0,0,0,.6)}</style>"
 )
 
 
@@ -131,34 +134,37 @@ def save_map(fmap: folium.Map, target: Path) -> Path:
     return io.write_text(target, page)
 
 
-def _cluster(fmap_or_group, points: gpd.GeoDataFrame, colour: str, popups: list[str]) -> None:
-    data = [
-        [round(p.y, 6), round(p.x, 6), txt] for p, txt in zip(points.geometry, popups, strict=True)
-    ]
+def _icon_html(colour: str, glyph: str) -> str:
+    return f'<div class="lc-ico" style="background:{colour}">{esc(glyph)}</div>'
+
+
+def _cluster(group, points: gpd.GeoDataFrame, colour: str, glyph: str, tips: list[str]) -> None:
+    data = [[round(p.y, 6), round(p.x, 6), t] for p, t in zip(points.geometry, tips, strict=True)]
+    html = _icon_html(colour, glyph).replace("'", "\\'")
     callback = (
-        "function (row) { var m = L.circleMarker(new L.LatLng(row[0], row[1]), {radius: 5, "
-        f"color: '{colour}', fillColor: '{colour}', fillOpacity: 0.85, weight: 1}});"
+        "function (row) { var m = L.marker(new L.LatLng(row[0], row[1]), {icon: L.divIcon({"
+        f"className: '', html: '{html}', iconSize: [18, 18], iconAnchor: [9, 9]}})}});"
         " m.bindTooltip(row[2]); return m; }"
     )
-    FastMarkerCluster(data, callback=callback).add_to(fmap_or_group)
+    cluster = FastMarkerCluster(data, callback=callback)
     # the plugin's own CDN links are replaced by the vendored copies
-    for child in fmap_or_group._children.values():
-        if isinstance(child, FastMarkerCluster):
-            child.default_js = [("markerclusterjs", "vendor:leaflet.markercluster.js")]
-            child.default_css = [("markerclustercss", "vendor:MarkerCluster.css"),
-                                 ("markerclusterdefaultcss", "vendor:MarkerCluster.Default.css")]  # fmt: skip
+    cluster.default_js = [("markerclusterjs", "vendor:leaflet.markercluster.js")]
+    cluster.default_css = [("markerclustercss", "vendor:MarkerCluster.css"),
+                           ("markerclusterdefaultcss", "vendor:MarkerCluster.Default.css")]  # fmt: skip
+    cluster.add_to(group)
 
 
-def add_points(group, points: gpd.GeoDataFrame, colour: str, tips: list[str]) -> None:
-    """Points as circle markers, clustered when there are more than ``CLUSTER_ABOVE``."""
+def add_points(group, points: gpd.GeoDataFrame, colour: str, glyph: str, tips: list[str]) -> None:
+    """Points as category icons (a coloured disc with one character), clustered when there are
+    more than ``CLUSTER_ABOVE``. ``tips`` must already be HTML-escaped."""
     if len(points) > CLUSTER_ABOVE:
-        _cluster(group, points, colour, tips)
+        _cluster(group, points, colour, glyph, tips)
         return
     frame = points[[points.geometry.name]].assign(tip=tips)
+    icon = folium.DivIcon(html=_icon_html(colour, glyph), icon_size=(18, 18), icon_anchor=(9, 9))
     folium.GeoJson(
         frame.__geo_interface__,
-        marker=folium.CircleMarker(radius=5, weight=1, fill=True, fill_opacity=0.85),
-        style_function=lambda _f, c=colour: {"color": c, "fillColor": c},
+        marker=folium.Marker(icon=icon),
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
     ).add_to(group)
 
@@ -174,13 +180,20 @@ def add_panel(fmap: folium.Map, inner_html: str, position: str, element_id: str)
     fmap.get_root().html.add_child(folium.Element(box))
 
 
-def legend_html(title: str, items: list[tuple[str, str]]) -> str:
-    rows = "".join(
-        f'<div><span style="display:inline-block;width:14px;height:14px;background:{c};'
-        f'margin-right:6px;vertical-align:middle;border:1px solid #555"></span>{esc(t)}</div>'
-        for c, t in items
-    )
-    return f"<b>{esc(title)}</b>{rows}"
+def legend_html(title: str, items: list[tuple]) -> str:
+    """Legend rows of (colour, text) or (colour, text, glyph) — glyph rows look like the icons."""
+    rows = []
+    for colour, text, *glyph in items:
+        swatch = (
+            _icon_html(colour, glyph[0]).replace('class="lc-ico"', 'class="lc-ico" title=""')
+            if glyph
+            else f'<span style="display:inline-block;width:14px;height:14px;background:{colour};'
+            'border:1px solid #555"></span>'
+        )
+        rows.append(
+            f'<div style="display:flex;align-items:center;gap:6px;margin:1px 0">{swatch}{esc(text)}</div>'
+        )
+    return f"<b>{esc(title)}</b>{''.join(rows)}"
 
 
 def title_html(project_name: str, subtitle: str, lang: str) -> str:

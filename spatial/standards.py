@@ -23,6 +23,7 @@ class Category:
     building_m2: tuple[float, float] | None = None
     land_m2: tuple[float, float] | None = None
     aliases: tuple[str, ...] = ()
+    icon: str = "●"
 
     def label(self, lang: str) -> str:
         return self.name_zh if lang == "zh" else self.name_en
@@ -70,6 +71,7 @@ def _category(key: str, spec: dict[str, Any], where: Path) -> Category:
             building_m2=tuple(spec["building_m2"]) if "building_m2" in spec else None,
             land_m2=tuple(spec["land_m2"]) if "land_m2" in spec else None,
             aliases=tuple(spec.get("aliases", ())),
+            icon=str(spec.get("icon", "●"))[:2],
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(

@@ -84,6 +84,7 @@ def test_html_opens_offline_with_layers_and_popup(browser, demo_out, name, tmp_p
     overlays = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
     assert any("小区" in t for t in overlays)
     assert any("公共服务设施" in t for t in overlays)
+    assert page.locator(".leaflet-marker-pane .lc-ico").count() > 0  # category icons
     if name == "overview":
         assert any("成片改造片区" in t for t in overlays)
         assert any("服务范围" in t for t in overlays)
@@ -95,6 +96,19 @@ def test_html_opens_offline_with_layers_and_popup(browser, demo_out, name, tmp_p
     text = popup.inner_text()
     assert label in text and "建成年代" in text and ("✓" in text or "✗" in text)
     assert (tmp_path / f"{name}.png").stat().st_size > 20_000
+    page.close()
+
+
+def test_dense_facilities_are_clustered_offline(browser, monkeypatch, tmp_path):
+    from spatial import render
+
+    monkeypatch.setattr(render, "CLUSTER_ABOVE", 5)
+    project = load_project(None)
+    project.render.basemap = "none"
+    run(project, tmp_path, ("coverage", "map"))
+    page, errors, blocked, _ = _open(browser, tmp_path / "overview.html", tmp_path / "c.png")
+    assert errors == [] and blocked == []
+    assert page.locator(".marker-cluster").count() > 0  # the vendored plugin ran
     page.close()
 
 
