@@ -203,11 +203,19 @@ def _base(result, lang, basemap, subtitle):
 
 
 def _bundles_layer(fmap, result, lang, basemap) -> None:
+    """Bundle outlines with their ids as labels; the description shows on hover."""
     bundles = result.layers_out.get("bundles")
-    if bundles is not None and len(bundles):
-        _outline_layer(bundles, basemap, labels(lang)["bundles"], "#08306b", "description").add_to(
-            fmap
-        )
+    if bundles is None or len(bundles) == 0:
+        return
+    tip = "description" if lang == "zh" else "description_en"
+    group = folium.FeatureGroup(name=labels(lang)["bundles"])
+    _outline_layer(bundles, basemap, labels(lang)["bundles"], "#08306b", tip).add_to(group)
+    points = display_frame(bundles.assign(geometry=bundles.representative_point()), basemap, 0)
+    for bid, point in zip(bundles["bundle_id"], points.geometry, strict=True):
+        html = f'<div class="lc-lbl">{esc(bid)}</div>'
+        folium.Marker([point.y, point.x], icon=folium.DivIcon(html=html, icon_size=(34, 16),
+                      icon_anchor=(17, 8)), interactive=False).add_to(group)  # fmt: skip
+    group.add_to(fmap)
 
 
 def _subdistrict_layer(fmap, result, lang, basemap) -> None:

@@ -123,7 +123,9 @@ POPUP_CSS = (
     ".leaflet-popup-content .lc-pop td{padding:1px 4px;font-size:12px}.lc-pop .y{color:#1a9850;font-weight:bold}"
     ".lc-pop .n{color:#d73027;font-weight:bold}"
     ".lc-ico{width:16px;height:16px;border-radius:9px;color:#fff;font:bold 11px/16px sans-serif;"
-    "text-align:center;border:1px solid #fff;box-shadow:0 0 2px rgba(0,0,0,.6)}</style>"
+    "text-align:center;border:1px solid #fff;box-shadow:0 0 2px rgba(0,0,0,.6)}"
+    ".lc-lbl{font:bold 12px/16px sans-serif;color:#08306b;text-align:center;"
+    "background:rgba(255,255,255,.8);border-radius:3px}</style>"
 )
 
 
