@@ -109,7 +109,7 @@ class StreetNetwork:
             return edge, along, offset
         seg = self._segments
         k = min(SNAP_CANDIDATES, seg["tree"].n)
-        _, idx = seg["tree"].query(points, k=k)
+        _, idx = seg["tree"].query(points, k=k, workers=-1)
         cand = seg["seg_of"][idx.reshape(n, k)]
         a, ab = seg["a"][cand], (seg["b"] - seg["a"])[cand]
         rel = points[:, None, :] - a
