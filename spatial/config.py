@@ -112,6 +112,7 @@ class Project:
     communities: LayerConfig = field(default_factory=LayerConfig)
     facilities: LayerConfig = field(default_factory=LayerConfig)
     parcels: LayerConfig = field(default_factory=LayerConfig)
+    subdistricts: LayerConfig = field(default_factory=LayerConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     coverage: CoverageConfig = field(default_factory=CoverageConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
@@ -218,7 +219,7 @@ def load_project(path: str | Path | None = None) -> Project:
             raise ConfigError(f"'{section}' must be a [section]", path=where)
         if section == "project":
             _fill_project(project, table, where)
-        elif section in ("communities", "facilities", "parcels"):
+        elif section in ("communities", "facilities", "parcels", "subdistricts"):
             setattr(project, section, _layer(table, section, where))
         elif section == "standards":
             project.standards_path = str(table.get("path", ""))
@@ -226,7 +227,8 @@ def load_project(path: str | Path | None = None) -> Project:
             attr, cls = _SECTIONS[section]
             setattr(project, attr, _fill(cls(), table, section, where))
         else:
-            known = ["project", "communities", "facilities", "parcels", "standards", *_SECTIONS]
+            known = ["project", "communities", "facilities", "parcels", "subdistricts", "standards",
+                     *_SECTIONS]  # fmt: skip
             raise ConfigError(f"unknown section [{section}]; known: {', '.join(known)}", path=where)
     if project.lang not in ("zh", "en"):
         raise ConfigError(f"[project] lang = '{project.lang}' must be 'zh' or 'en'", path=where)

@@ -42,6 +42,7 @@ class Layers:
     crs: CRS
     reports: list[LayerReport] = field(default_factory=list)
     unknown_categories: dict[str, int] = field(default_factory=dict)
+    subdistricts: gpd.GeoDataFrame | None = None  # 街道 outlines, when the project gives them
 
 
 def _georeference(
@@ -211,6 +212,16 @@ def _parcels(project: Project, aliases: dict) -> tuple[gpd.GeoDataFrame, LayerRe
     return out, report
 
 
+def _subdistricts(project: Project, aliases: dict) -> tuple[gpd.GeoDataFrame, LayerReport]:
+    gdf, cols, path, report = _read_layer(project, "subdistricts", aliases)
+    names = gdf[cols["name"]].astype("string").fillna("") if "name" in cols else pd.Series(
+        [f"街道{i + 1}" for i in range(len(gdf))], index=gdf.index)  # fmt: skip
+    out = repair_polygons(gpd.GeoDataFrame({"name": names}, geometry=gdf.geometry, crs=gdf.crs),
+                          report, path)  # fmt: skip
+    report.rows_kept = len(out)
+    return out, report
+
+
 def _flags(series: pd.Series) -> pd.Series:
     no = {"0", "否", "false", "no", "n", "不可用", "f"}
     return ~series.astype("string").str.strip().str.lower().isin(no)
@@ -243,6 +254,10 @@ def load_layers(project: Project, standards: Standards) -> Layers:
              "available": []},
             geometry=gpd.GeoSeries([], crs="EPSG:4326"),
         )  # fmt: skip
+    subdistricts = None
+    if project.subdistricts.path:
+        subdistricts, s_report = _subdistricts(project, aliases)
+        reports.append(s_report)
     if len(communities) == 0:
         raise InputError("no usable community polygons after validation", path=c_report.path)
     metric = crsmod.choose_metric_crs([communities], project.crs)
@@ -254,4 +269,6 @@ def load_layers(project: Project, standards: Standards) -> Layers:
         given = parcels["area_given"].astype(float)
         parcels["area_m2"] = given.where(given > 0, parcels["area_m2"])
     communities["area_m2"] = communities.geometry.area
-    return Layers(communities, facilities, parcels, metric, reports, unknown)
+    if subdistricts is not None:
+        subdistricts = subdistricts.to_crs(metric)
+    return Layers(communities, facilities, parcels, metric, reports, unknown, subdistricts)

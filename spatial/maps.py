@@ -219,7 +219,11 @@ def _bundles_layer(fmap, result, lang, basemap) -> None:
 
 
 def _subdistrict_layer(fmap, result, lang, basemap) -> None:
-    """Subdistrict (街道) extents, drawn as the hull of their communities when no outline is given."""
+    """Subdistrict (街道) outlines from ``[subdistricts]``, or the hull of their communities."""
+    given = result.layers.subdistricts
+    if given is not None and len(given):
+        _outline_layer(given, basemap, labels(lang)["subdistrict"], "#525252", "name").add_to(fmap)
+        return
     comm = result.communities
     subs = comm["subdistrict"].fillna("").astype(str)
     if (subs == "").all():

@@ -3,6 +3,7 @@ network blocked, the ledger read back with openpyxl, the PNG checked for size an
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -207,3 +208,25 @@ def test_english_labels(run_cli, tmp_path):
     from openpyxl import load_workbook
 
     assert "Communities" in load_workbook(tmp_path / "ledger.xlsx").sheetnames
+
+
+def test_given_subdistrict_outlines_are_drawn(small_project, tmp_path):
+    import shapely
+
+    from .conftest import small_communities
+
+    outline = shapely.box(*small_communities().total_bounds).buffer(50)
+    gpd.GeoDataFrame({"街道名称": ["<b>历下</b>街道"]}, geometry=[outline], crs=4548).to_file(
+        small_project.parent / "streets.geojson"
+    )
+    text = small_project.read_text("utf-8") + '[subdistricts]\npath = "streets.geojson"\n'
+    small_project.write_text(text, "utf-8")
+    project = load_project(small_project)
+    project.render.basemap = "none"
+    result = run(project, tmp_path, ("coverage", "map"))
+    assert result.layers.subdistricts["name"].iloc[0] == "<b>历下</b>街道"
+    html = (tmp_path / "overview.html").read_text("utf-8")
+    as_json = json.dumps("&lt;b&gt;历下&lt;/b&gt;街道")[1:-1].replace("&", "\\u0026")
+    assert as_json in html  # escaped, then JSON-encoded by folium
+    hull = "按小区范围推算"
+    assert hull not in html and json.dumps(hull)[1:-1] not in html
