@@ -91,6 +91,16 @@ def parcels(n: int = 2000, extent: float = 17_800.0, seed: int = 3) -> gpd.GeoDa
     return frame
 
 
+def core_project(name: str = "基准城市"):
+    """A project whose active categories are the 8 core ones, and its standards."""
+    from spatial.config import Project
+    from spatial.standards import load_standards
+
+    project = Project(name=name)
+    project.coverage.drop = [k for k in load_standards(project).categories if k not in CORE]
+    return project, load_standards(project)
+
+
 def peak_rss_mb() -> float:
     import resource
 

@@ -25,9 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import citycase  # noqa: E402
 
-from spatial.config import Project  # noqa: E402
 from spatial.coverage import compute_coverage  # noqa: E402
-from spatial.standards import load_standards  # noqa: E402
 
 
 def timed(label, func):
@@ -47,11 +45,7 @@ def main() -> None:
     net = citycase.street_grid(args.side)
     comm = citycase.communities()
     fac = citycase.facilities()
-    project = Project()
-    project.coverage.drop = [
-        k for k in load_standards(project).categories if k not in citycase.CORE
-    ]
-    std = load_standards(project)
+    project, std = citycase.core_project()
     print(f"case: {net.n_nodes:,} nodes, {len(net.edges):,} edges, {len(comm):,} communities, "
           f"{len(fac):,} facilities, {len(std.categories)} categories")  # fmt: skip
     bound = project.coverage.search_bound_m  # = the largest radius, 1000 m

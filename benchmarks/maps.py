@@ -15,20 +15,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import citycase  # noqa: E402
 
-from spatial.config import Project  # noqa: E402
 from spatial.load import Layers  # noqa: E402
 from spatial.pipeline import RunResult, analyse, write_outputs  # noqa: E402
-from spatial.standards import load_standards  # noqa: E402
 
 
 def main() -> None:
     net = citycase.street_grid()
-    project = Project(name="城市规模基准")
+    project, std = citycase.core_project("城市规模基准")
     project.render.basemap = "none"
-    project.coverage.drop = [
-        k for k in load_standards(project).categories if k not in citycase.CORE
-    ]
-    std = load_standards(project)
     layers = Layers(citycase.communities(), citycase.facilities(), citycase.parcels(), net.crs)
     result = RunResult(project, std, layers, network=net)
     start = time.perf_counter()

@@ -13,10 +13,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import citycase  # noqa: E402
 
-from spatial.config import Project  # noqa: E402
 from spatial.coverage import compute_coverage  # noqa: E402
 from spatial.siting import SiteSelector, sites_summary  # noqa: E402
-from spatial.standards import load_standards  # noqa: E402
 
 
 def main() -> None:
@@ -24,11 +22,7 @@ def main() -> None:
     comm = citycase.communities()
     fac = citycase.facilities()
     parcels = citycase.parcels()
-    project = Project()
-    project.coverage.drop = [
-        k for k in load_standards(project).categories if k not in citycase.CORE
-    ]
-    std = load_standards(project)
+    project, std = citycase.core_project()
     comm, _ = compute_coverage(comm, fac, std, project.coverage, net)
     print(f"case: {net.n_nodes:,} nodes, {len(comm):,} communities, {len(parcels):,} parcels, "
           f"{len(std.categories)} categories, max_sites {project.siting.max_sites}")  # fmt: skip
