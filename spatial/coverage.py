@@ -36,20 +36,39 @@ class Access:
     pt_offset: np.ndarray
 
 
+def _outline_points(rings: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points every ``spacing`` (at least 4 per ring) along each ring, and each point's ring."""
+    coords, owner = shapely.get_coordinates(rings, return_index=True)
+    seg = np.flatnonzero(
+        owner[1:] == owner[:-1]
+    )  # segment k runs coords[seg[k]] → coords[seg[k] + 1]
+    seg_len = np.hypot(*(coords[seg + 1] - coords[seg]).T)
+    end = np.cumsum(seg_len)
+    ring_ids = np.arange(len(rings))
+    first = np.searchsorted(owner[seg], ring_ids)  # each ring's segments: first … last
+    last = np.searchsorted(owner[seg], ring_ids, side="right") - 1
+    ring_start = end[first] - seg_len[first]
+    ring_len = end[last] - ring_start
+    counts = np.maximum(np.ceil(ring_len / spacing).astype(int), 4)
+    ring_of = np.repeat(ring_ids, counts)
+    frac = (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)) / np.repeat(
+        counts, counts
+    )
+    pos = ring_start[ring_of] + frac * ring_len[ring_of]
+    # the clip keeps rounding at a ring's start from landing on the previous ring
+    k = np.clip(np.searchsorted(end, pos, side="right"), first[ring_of], last[ring_of])
+    t = np.clip((pos - (end[k] - seg_len[k])) / np.maximum(seg_len[k], 1e-12), 0, 1)
+    start = coords[seg[k]]
+    return start + t[:, None] * (coords[seg[k] + 1] - start), ring_of
+
+
 def community_access(
     net: StreetNetwork, polygons: np.ndarray, spacing: float, max_snap: float
 ) -> Access:
     """Access points of every community polygon on the walking network."""
     parts, part_comm = shapely.get_parts(polygons, return_index=True)
     rings = shapely.get_exterior_ring(parts)
-    counts = np.maximum(np.ceil(shapely.length(rings) / spacing).astype(int), 4)
-    ring_of = np.repeat(np.arange(len(rings)), counts)
-    frac = (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)) / np.repeat(
-        counts, counts
-    )
-    samples = shapely.get_coordinates(
-        shapely.line_interpolate_point(rings[ring_of], frac, normalized=True)
-    )
+    samples, ring_of = _outline_points(rings, spacing)
     corners, corner_ring = shapely.get_coordinates(rings, return_index=True)
     xy = np.vstack([samples, corners])
     ring_of = np.r_[ring_of, corner_ring]
@@ -63,10 +82,17 @@ def community_access(
     tree = net.node_tree
     inside = tree.query(polygons, predicate="dwithin", distance=spacing / 2)
     near = shapely.distance(tree.geometries[inside[1]], polygons[inside[0]])
+    comm = np.r_[pt_comm, pt_comm, inside[0]]
+    node = np.r_[u, v, inside[1]]
+    extra = np.r_[o + a, o + (length - a), near]
+    # many outline points lead to the same node: keep the shortest link per (community, node)
+    order = np.lexsort((extra, node, comm))
+    comm, node, extra = comm[order], node[order], extra[order]
+    first = np.r_[True, (comm[1:] != comm[:-1]) | (node[1:] != node[:-1])] if len(comm) else []
     return Access(
-        node_comm=np.r_[pt_comm, pt_comm, inside[0]],
-        node=np.r_[u, v, inside[1]],
-        extra=np.r_[o + a, o + (length - a), near],
+        node_comm=comm[first],
+        node=node[first],
+        extra=extra[first],
         pt_comm=pt_comm,
         pt_edge=e,
         pt_along=a,

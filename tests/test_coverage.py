@@ -183,3 +183,22 @@ def test_real_osm_extract_distances_agree_with_networkx():
             assert ours[i] == pytest.approx(theirs[int(osm_id)], rel=5e-3, abs=1e-3)
             compared += 1
     assert compared > 500
+
+
+def test_outline_points_match_shapely_interpolation_on_many_rings():
+    from spatial.coverage import _outline_points
+
+    rng = np.random.default_rng(11)
+    # thousands of rings far from the origin: cumulative lengths get large, as in a city
+    x = 500_000 + rng.uniform(0, 20_000, 3000)
+    y = 4_000_000 + rng.uniform(0, 20_000, 3000)
+    w = rng.uniform(20, 300, 3000)
+    rings = shapely.get_exterior_ring(shapely.box(x, y, x + w, y + w * rng.uniform(0.3, 2, 3000)))
+    ours, ring_of = _outline_points(rings, 25.0)
+    counts = np.maximum(np.ceil(shapely.length(rings) / 25.0).astype(int), 4)
+    assert np.array_equal(ring_of, np.repeat(np.arange(len(rings)), counts))
+    frac = np.concatenate([np.arange(c) / c for c in counts])
+    expected = shapely.get_coordinates(
+        shapely.line_interpolate_point(rings[ring_of], frac, normalized=True)
+    )
+    assert np.abs(ours - expected).max() < 1e-6
