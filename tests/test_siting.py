@@ -126,3 +126,46 @@ def test_sites_command_writes_layer(run_cli, tmp_path):
     sites = gpd.read_file(tmp_path / "lifecircle.gpkg", layer="sites")
     assert len(sites) > 0 and (sites["new_households"] > 0).all()
     assert set(sites["category"]) <= set(load_standards(Project()).categories)
+
+
+def test_reach_agrees_with_networkx_on_the_demo_district():
+    """Parcel → community distances from the scipy batch equal networkx shortest paths through the
+    same access links (virtual parcel and community nodes) on the demo's real-size network."""
+    import networkx as nx
+
+    from spatial.config import load_project
+    from spatial.coverage import community_access
+    from spatial.load import load_layers
+    from spatial.network import read_network
+
+    project = load_project(None)
+    layers = load_layers(project, load_standards(project))
+    net = read_network(project.resolve(project.network.path), layers.crs)
+    parcels = layers.parcels.geometry.values[:6]
+    comms = layers.communities.geometry.values
+    cfg = project.coverage
+    pairs = network_reach(net, parcels, comms, 500, cfg)
+    graph = nx.Graph()
+    for u, v, w in net.edges[["u", "v", "length"]].itertuples(index=False):
+        graph.add_edge(int(u), int(v), weight=float(w))
+    p_acc = community_access(net, parcels, cfg.access_spacing_m, cfg.max_snap_m)
+    c_acc = community_access(net, comms, cfg.access_spacing_m, cfg.max_snap_m)
+    for p in range(len(parcels)):
+        sources = {}
+        for node, extra in zip(
+            p_acc.node[p_acc.node_comm == p], p_acc.extra[p_acc.node_comm == p], strict=True
+        ):
+            sources[int(node)] = min(extra, sources.get(int(node), np.inf))
+        graph.add_node("P")
+        graph.add_weighted_edges_from([("P", n, max(e, 1e-6)) for n, e in sources.items()])
+        dist = nx.single_source_dijkstra_path_length(graph, "P", cutoff=500)
+        graph.remove_node("P")
+        expected = {}
+        for c, node, extra in zip(c_acc.node_comm, c_acc.node, c_acc.extra, strict=True):
+            if int(node) in dist and dist[int(node)] + extra <= 500:
+                expected[int(c)] = min(expected.get(int(c), np.inf), dist[int(node)] + extra)
+        got = pairs.loc[pairs["parcel"] == p].set_index("community")["distance_m"].to_dict()
+        touching = set(shapely.STRtree(comms).query(parcels[p], predicate="intersects").tolist())
+        assert set(got) == set(expected) | touching
+        for c, d in expected.items():
+            assert got[c] == pytest.approx(0.0 if c in touching else d, abs=1e-6)
