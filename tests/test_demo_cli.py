@@ -109,3 +109,43 @@ def test_real_osm_extract_layers_and_network(osm_project, run_cli, tmp_path):
     fac = gpd.read_file(tmp_path / "o" / "lifecircle.gpkg", layer="facilities")
     assert {"kindergarten", "nursery", "convenience"} <= set(fac["category"])
     assert comm["kindergarten_m"].notna().any()
+
+
+def test_place_download_path_uses_osmnx(monkeypatch, run_cli, tmp_path, small_project):
+    """`--place` asks osmnx for the walking network (faked here: the tests stay offline)."""
+    import osmnx as ox
+
+    from .conftest import JINAN
+
+    asked = []
+
+    def fake_graph_from_place(place, **kwargs):
+        asked.append((place, kwargs.get("network_type")))
+        lon, lat = JINAN
+        graph = ox.graph_from_xml(settings.DEMO_DIR / "network.osm", simplify=False)
+        # move the demo streets under the test communities
+        dx, dy = lon - 118.33, lat - 35.05
+        for _, data in graph.nodes(data=True):
+            data["x"] += dx
+            data["y"] += dy
+        return graph
+
+    monkeypatch.setattr(ox, "graph_from_place", fake_graph_from_place)
+    code, out, err = run_cli("coverage", "--config", small_project, "--out", tmp_path / "o",
+                             "--place", "历下区, 济南市")  # fmt: skip
+    assert code == 0, err
+    assert asked == [("历下区, 济南市", "walk")]
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text("utf-8"))
+    assert summary["network"]["source"] == "osm:历下区, 济南市"
+    assert summary["coverage"]["distance_mode"] == "network"
+
+
+def test_place_download_failure_is_a_clear_error(monkeypatch, run_cli, small_project, tmp_path):
+    import osmnx as ox
+
+    def offline(place, **kwargs):
+        raise ConnectionError("no route to host")
+
+    monkeypatch.setattr(ox, "graph_from_place", offline)
+    code, _, err = run_cli("coverage", "--config", small_project, "--out", tmp_path, "--place", "x")
+    assert code == 2 and "could not download 'x'" in err and "[network] path" in err
