@@ -88,11 +88,36 @@ class StreetNetwork:
         return {"tree": cKDTree(samples), "seg_of": seg_of, "a": a, "b": b, "edge": edge,
                 "len": seg_len, "start": run - seg_len - before, "scale": scale}  # fmt: skip
 
+    def _nearest_segments(self, points: np.ndarray, k: int):
+        """Nearest segment of each point: (segment, distance, position 0-1 along it).
+
+        Exact: every segment has a sample within its distance + half the sample step, so when the
+        k-th nearest sample is farther than the best distance + half a step no segment was missed;
+        points where that does not hold are looked up again with more candidates.
+        """
+        seg = self._segments
+        n = len(points)
+        far, idx = seg["tree"].query(points, k=k, workers=-1)
+        far, idx = far.reshape(n, k), idx.reshape(n, k)
+        cand = seg["seg_of"][idx]
+        a, ab = seg["a"][cand], (seg["b"] - seg["a"])[cand]
+        rel = points[:, None, :] - a
+        t = np.clip((rel * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-18), 0, 1)
+        dist = np.hypot(*(rel - t[..., None] * ab).transpose(2, 0, 1))
+        best = np.argmin(dist, axis=1)
+        rows = np.arange(n)
+        chosen, off, tb = cand[rows, best], dist[rows, best], t[rows, best]
+        unsure = np.flatnonzero(far[:, -1] <= off + SAMPLE_STEP_M / 2)
+        if len(unsure) and k < seg["tree"].n:
+            again = self._nearest_segments(points[unsure], min(4 * k, seg["tree"].n))
+            chosen[unsure], off[unsure], tb[unsure] = again
+        return chosen, off, tb
+
     def snap(self, points: np.ndarray, max_distance: float | None = None):
         """Snap points to the nearest edge.
 
         Candidate segments come from the nearest sample points along the streets (a k-d tree);
-        the exact projection onto each candidate decides.
+        the exact projection onto each candidate decides (see ``_nearest_segments``).
 
         Returns
         -------
@@ -108,16 +133,7 @@ class StreetNetwork:
         if n == 0 or len(self.edges) == 0:
             return edge, along, offset
         seg = self._segments
-        k = min(SNAP_CANDIDATES, seg["tree"].n)
-        _, idx = seg["tree"].query(points, k=k, workers=-1)
-        cand = seg["seg_of"][idx.reshape(n, k)]
-        a, ab = seg["a"][cand], (seg["b"] - seg["a"])[cand]
-        rel = points[:, None, :] - a
-        t = np.clip((rel * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-18), 0, 1)
-        dist = np.hypot(*(rel - t[..., None] * ab).transpose(2, 0, 1))
-        best = np.argmin(dist, axis=1)
-        rows = np.arange(n)
-        chosen, off, tb = cand[rows, best], dist[rows, best], t[rows, best]
+        chosen, off, tb = self._nearest_segments(points, min(SNAP_CANDIDATES, seg["tree"].n))
         ok = off <= (np.inf if max_distance is None else max_distance)
         e = seg["edge"][chosen]
         edge[ok] = e[ok]

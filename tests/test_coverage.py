@@ -202,3 +202,45 @@ def test_outline_points_match_shapely_interpolation_on_many_rings():
         shapely.line_interpolate_point(rings[ring_of], frac, normalized=True)
     )
     assert np.abs(ours - expected).max() < 1e-6
+
+
+def test_snapping_is_exact_against_shapely_nearest():
+    from spatial import settings
+    from spatial.network import read_network
+
+    net = read_network(settings.DEMO_DIR / "network.osm", __import__("pyproj").CRS.from_epsg(4548))
+    rng = np.random.default_rng(5)
+    lo, hi = net.node_xy.min(axis=0) - 200, net.node_xy.max(axis=0) + 200
+    pts = rng.uniform(lo, hi, (4000, 2))
+    edge, along, offset = net.snap(pts)
+    truth = shapely.STRtree(net.edges.geometry.values).query_nearest(
+        shapely.points(pts), return_distance=True, all_matches=False
+    )[1]
+    assert np.allclose(offset, truth, atol=1e-6)
+
+
+def test_snapping_near_a_busy_junction_finds_the_passing_street():
+    # 40 short spokes meet at the origin, their ends crowd the k-d tree around the query point;
+    # a long street passes 3 m from it, its nearest sample point 10 m away
+    angles = np.linspace(0, 2 * np.pi, 40, endpoint=False)
+    spokes = [[(0, 0), (15 * np.cos(a), 15 * np.sin(a))] for a in angles]
+    lines = [*spokes, [(-500, 20), (500, 20)]]
+    xy, idx, pairs = [], {}, []
+    for line in lines:
+        ends = []
+        for p in line:
+            key = (round(p[0], 6), round(p[1], 6))
+            if key not in idx:
+                idx[key] = len(xy)
+                xy.append(key)
+            ends.append(idx[key])
+        pairs.append(ends)
+    geoms = shapely.linestrings([[xy[a], xy[b]] for a, b in pairs])
+    edges = gpd.GeoDataFrame({"u": [a for a, _ in pairs], "v": [b for _, b in pairs], "highway": "x"},
+                             geometry=geoms, crs=4548)  # fmt: skip
+    edges["length"] = edges.geometry.length
+    from spatial.network import StreetNetwork
+
+    net = StreetNetwork(np.array(xy, float), edges, edges.crs)
+    edge, along, offset = net.snap(np.array([[10.0, 17.0]]))
+    assert edge[0] == 40 and offset[0] == pytest.approx(3.0) and along[0] == pytest.approx(510.0)
