@@ -86,13 +86,14 @@ def community_access(
     node = np.r_[u, v, inside[1]]
     extra = np.r_[o + a, o + (length - a), near]
     # many outline points lead to the same node: keep the shortest link per (community, node)
-    order = np.lexsort((extra, node, comm))
+    order = np.argsort(comm.astype(np.int64) * (net.n_nodes + 1) + node, kind="stable")
     comm, node, extra = comm[order], node[order], extra[order]
-    first = np.r_[True, (comm[1:] != comm[:-1]) | (node[1:] != node[:-1])] if len(comm) else []
+    change = (comm[1:] != comm[:-1]) | (node[1:] != node[:-1])
+    starts = np.flatnonzero(np.r_[True, change]) if len(comm) else np.array([], dtype=np.int64)
     return Access(
-        node_comm=comm[first],
-        node=node[first],
-        extra=extra[first],
+        node_comm=comm[starts],
+        node=node[starts],
+        extra=np.minimum.reduceat(extra, starts) if len(extra) else extra,
         pt_comm=pt_comm,
         pt_edge=e,
         pt_along=a,
@@ -167,15 +168,15 @@ class CategoryResult:
 
 def network_distances(
     net: StreetNetwork, access: Access, grouper: _Grouper, graph, sources: np.ndarray,
-    snapped: tuple, bound: float,
+    pos: np.ndarray, same_edge: tuple, bound: float,
 ) -> CategoryResult:  # fmt: skip
     """Distance from every community to the nearest of ``sources`` along the network.
 
     ``graph`` holds every snapped facility as a virtual source (``network.source_graph``);
-    ``sources`` are this category's; ``snapped`` is (row in the category frame, edge, along,
-    offset) for each of them.
+    ``sources`` (sorted) are this category's, ``pos`` their rows in the category's frame;
+    ``same_edge`` is (community, direct distance, source) for outline points that share an edge
+    with a facility.
     """
-    pos, edge, along, offset = snapped
     if len(pos) == 0:
         return CategoryResult(np.full(grouper.n, np.inf), np.full(grouper.n, -1), None)
     node_dist, src = nearest_source(graph, net.n_nodes, sources, bound)
@@ -185,9 +186,9 @@ def network_distances(
     reached = src[access.node]
     labels = np.where(reached >= 0, pos[np.maximum(reached, 0)], -1)
     dist, nearest = grouper.min(values, labels)
-    sc, sd, ss = _same_edge(access, edge, along, offset)
-    keep = sd <= bound
-    _improve(dist, nearest, sc[keep], sd[keep], pos[ss[keep]])
+    sc, sd, ss = same_edge
+    keep = np.isin(ss, sources) & (sd <= bound)
+    _improve(dist, nearest, sc[keep], sd[keep], pos[np.searchsorted(sources, ss[keep])])
     return CategoryResult(dist, nearest, node_dist)
 
 
@@ -241,9 +242,9 @@ def compute_coverage(
             shapely.get_coordinates(facilities.geometry.values), max_distance=cfg.max_snap_m
         )
         snapped_rows = np.flatnonzero(f_edge >= 0)
-        graph = source_graph(
-            net, f_edge[snapped_rows], f_along[snapped_rows], f_offset[snapped_rows]
-        )
+        snapped = (f_edge[snapped_rows], f_along[snapped_rows], f_offset[snapped_rows])
+        graph = source_graph(net, *snapped)
+        same = _same_edge(access, *snapped)
     out = communities.copy()
     results: dict[str, CategoryResult] = {}
     category = facilities["category"].to_numpy()
@@ -252,9 +253,8 @@ def compute_coverage(
         if net is not None:
             rows = np.flatnonzero((category == key) & (f_edge >= 0))
             in_fac = np.searchsorted(np.flatnonzero(category == key), rows)  # rows of ``fac``
-            snapped = (in_fac, f_edge[rows], f_along[rows], f_offset[rows])
             sources = np.searchsorted(snapped_rows, rows)  # virtual nodes in ``graph``
-            res = network_distances(net, access, grouper, graph, sources, snapped, bound)
+            res = network_distances(net, access, grouper, graph, sources, in_fac, same, bound)
         else:
             res = straight_distances(polygons, fac, cfg.detour_factor, bound)
         results[key] = res
