@@ -18,8 +18,8 @@ from scipy.spatial import cKDTree
 from .errors import InputError
 
 #: Spacing of the sample points used to find candidate edges when snapping, and how many.
-SAMPLE_STEP_M = 10.0
-SNAP_CANDIDATES = 8
+SAMPLE_STEP_M = 20.0
+SNAP_CANDIDATES = 12
 
 #: Highway classes people cannot walk along.
 NOT_WALKABLE = {"motorway", "motorway_link", "trunk", "trunk_link", "construction", "proposed"}
