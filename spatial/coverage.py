@@ -268,6 +268,9 @@ def compute_coverage(
     out["gaps"] = (~out[ok_cols]).sum(axis=1).astype(int)
     out["full_coverage"] = out["gaps"] == 0
     out["distance_mode"] = "network" if net is not None else "straight_line"
+    if net is not None:  # reported in summary.json: what could not be put on the network
+        out.attrs["facilities_off_network"] = int((f_edge < 0).sum())
+        out.attrs["communities_off_network"] = int(n - len(np.unique(access.node_comm)))
     return out, results
 
 
@@ -364,6 +367,8 @@ def coverage_summary(communities: gpd.GeoDataFrame, standards: Standards) -> dic
             "national_target": target,
             "gap_to_target": round(max(0.0, target - block["full_coverage_households"]), 4),
             "households_total": int(total_hh),
+            "facilities_off_network": communities.attrs.get("facilities_off_network", 0),
+            "communities_off_network": communities.attrs.get("communities_off_network", 0),
             "standard": standards.source,
         }
     )

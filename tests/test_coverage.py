@@ -244,3 +244,14 @@ def test_snapping_near_a_busy_junction_finds_the_passing_street():
     net = StreetNetwork(np.array(xy, float), edges, edges.crs)
     edge, along, offset = net.snap(np.array([[10.0, 17.0]]))
     assert edge[0] == 40 and offset[0] == pytest.approx(3.0) and along[0] == pytest.approx(510.0)
+
+
+def test_far_from_the_network_is_counted_not_hidden():
+    net = line_network([0, 100, 200, 300])
+    fac = _facilities([(100, 0), (100, 5000)], ["market", "market"])  # the second is 5 km away
+    comm = _communities([shapely.box(150, 10, 200, 60), shapely.box(0, 3000, 50, 3050)])
+    out, _ = compute_coverage(comm, fac, load_standards(Project()), CoverageConfig(), net)
+    summary = coverage_summary(out, load_standards(Project()))
+    assert summary["facilities_off_network"] == 1
+    assert summary["communities_off_network"] == 1
+    assert np.isnan(out["market_m"].iloc[1])
