@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 from spatial.network import StreetNetwork
@@ -105,7 +104,3 @@ def peak_rss_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def frame_summary(frame: pd.DataFrame) -> str:
-    return f"{len(frame):,} rows"

@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.ops import substring
 
 from .config import CoverageConfig
 from .network import StreetNetwork, nearest_source, source_graph
@@ -194,7 +195,7 @@ def network_distances(
 
 def _category_sources(category: np.ndarray, snapped_rows: np.ndarray, key: str):
     """A category's virtual-source ids in the facility graph and their rows in its own frame."""
-    rows = np.flatnonzero((category == key) & np.isin(np.arange(len(category)), snapped_rows))
+    rows = snapped_rows[category[snapped_rows] == key]
     in_fac = np.searchsorted(np.flatnonzero(category == key), rows)
     return np.searchsorted(snapped_rows, rows), in_fac
 
@@ -300,8 +301,6 @@ def _reached_pieces(net: StreetNetwork, node_dist: np.ndarray, radius: float) ->
     geoms = edges.geometry.values
     whole = reach_u + reach_v >= length
     pieces = list(geoms[whole])
-    from shapely.ops import substring
-
     for i in np.flatnonzero(~whole & ((reach_u > 0) | (reach_v > 0))):
         g, scale = geoms[i], geoms[i].length / max(length[i], 1e-9)
         if reach_u[i] > 0:

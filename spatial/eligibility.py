@@ -13,7 +13,7 @@ from .config import PolicyConfig
 TIERS = ("priority", "standard", "not_eligible", "unknown")
 
 
-def _last_full_year(cutoff: dt.date) -> int:
+def last_full_year(cutoff: dt.date) -> int:
     """The last build year certainly on or before ``cutoff`` (2005-12-31 → 2005, 2005-06-30 → 2004)."""
     return cutoff.year if (cutoff.month, cutoff.day) == (12, 31) else cutoff.year - 1
 
@@ -42,8 +42,8 @@ def assess_eligibility(communities: gpd.GeoDataFrame, policy: PolicyConfig) -> g
     silently eligible. Rows matching ``exclude_column`` / ``exclude_values`` (expropriation,
     demolition and rebuild) are not eligible.
     """
-    old_year = _last_full_year(policy.old_cutoff)
-    prio_year = _last_full_year(policy.priority_cutoff)
+    old_year = last_full_year(policy.old_cutoff)
+    prio_year = last_full_year(policy.priority_cutoff)
     lo = communities["built_year_min"].to_numpy(float)
     hi = communities["built_year_max"].to_numpy(float)
     raw = communities["built_raw"].astype("string").fillna("").to_numpy()

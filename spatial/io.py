@@ -20,7 +20,6 @@ from .config import LayerConfig
 from .errors import InputError
 
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
-VECTOR_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".fgb", ".kml", ".gml", ".zip"}
 
 
 def _shapefile_encoding(path: Path) -> str | None:

@@ -47,12 +47,6 @@ class StreetNetwork:
     def n_nodes(self) -> int:
         return len(self.node_xy)
 
-    def adjacency(self, extra_nodes: int = 0) -> sparse.csr_matrix:
-        """Symmetric CSR matrix of edge lengths, with room for ``extra_nodes`` virtual nodes."""
-        n = self.n_nodes + extra_nodes
-        rows, cols, data = self._base_coo
-        return sparse.csr_matrix((data, (rows, cols)), shape=(n, n))
-
     @cached_property
     def _base_coo(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         u = self.edges["u"].to_numpy()

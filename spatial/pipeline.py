@@ -17,7 +17,7 @@ from .adjacency import barrier_lines
 from .bundling import Bundler, bundle_frame, bundles_summary
 from .config import Project
 from .coverage import compute_coverage, coverage_summary, service_areas
-from .eligibility import assess_eligibility, eligibility_summary
+from .eligibility import assess_eligibility, eligibility_summary, last_full_year
 from .errors import DependencyError
 from .load import Layers, load_layers
 from .network import StreetNetwork, download_network, read_network
@@ -81,7 +81,7 @@ def base_summary(result: RunResult) -> dict:
         "communities": len(comm),
         "households": int(comm["households"].fillna(0).sum()),
         "old_communities": int(
-            (comm["built_year_max"] <= result.project.policy.old_cutoff.year).sum()
+            (comm["built_year_max"] <= last_full_year(result.project.policy.old_cutoff)).sum()
         ),
         "facilities": len(result.layers.facilities),
         "parcels": len(result.layers.parcels),

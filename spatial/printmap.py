@@ -43,7 +43,7 @@ def cjk_font() -> str:
     )
 
 
-def _scale_bar(ax, width_m: float) -> None:
+def _scale_bar(ax) -> None:
     """A scale bar of a round length in the lower right (axes are in metres)."""
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
@@ -131,7 +131,7 @@ def draw_overview(result, lang: str):
         handles.append(Patch(fc="#6a00a8", alpha=0.6, label=lab["sites"]))
     ax.set_aspect("equal")
     ax.set_axis_off()
-    _scale_bar(ax, 0)
+    _scale_bar(ax)
     _north_arrow(ax)
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=11,
               title=lab["gaps_legend"], title_fontsize=12, frameon=False)  # fmt: skip

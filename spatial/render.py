@@ -187,7 +187,7 @@ def legend_html(title: str, items: list[tuple]) -> str:
     rows = []
     for colour, text, *glyph in items:
         swatch = (
-            _icon_html(colour, glyph[0]).replace('class="lc-ico"', 'class="lc-ico" title=""')
+            _icon_html(colour, glyph[0])
             if glyph
             else f'<span style="display:inline-block;width:14px;height:14px;background:{colour};'
             'border:1px solid #555"></span>'
