@@ -63,6 +63,29 @@ def _outline_points(rings: np.ndarray, spacing: float) -> tuple[np.ndarray, np.n
     return start + t[:, None] * (coords[seg[k] + 1] - start), ring_of
 
 
+def _ring_vertices(rings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each ring's vertices without the closing repeat of the first, and each vertex's ring."""
+    coords, owner = shapely.get_coordinates(rings, return_index=True)
+    closing = np.r_[owner[1:] != owner[:-1], True]
+    return coords[~closing], owner[~closing]
+
+
+def _nodes_near(
+    net: StreetNetwork, polygons: np.ndarray, gap: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(polygon, node, distance) for network nodes inside each polygon (0) or within ``gap``."""
+    bounds = shapely.bounds(polygons) + np.array([-gap, -gap, gap, gap])
+    poly, node = net.node_tree.query(shapely.box(*bounds.T))
+    x, y = net.node_xy[node].T
+    dist = np.zeros(len(node))
+    outside = ~shapely.contains_xy(polygons[poly], x, y)
+    dist[outside] = shapely.distance(
+        net.node_tree.geometries[node[outside]], polygons[poly[outside]]
+    )
+    near = dist <= gap
+    return poly[near], node[near], dist[near]
+
+
 def community_access(
     net: StreetNetwork, polygons: np.ndarray, spacing: float, max_snap: float
 ) -> Access:
@@ -70,23 +93,24 @@ def community_access(
     parts, part_comm = shapely.get_parts(polygons, return_index=True)
     rings = shapely.get_exterior_ring(parts)
     samples, ring_of = _outline_points(rings, spacing)
-    corners, corner_ring = shapely.get_coordinates(rings, return_index=True)
-    xy = np.vstack([samples, corners])
-    ring_of = np.r_[ring_of, corner_ring]
-    edge, along, offset = net.snap(xy, max_distance=max_snap)
+    corners, corner_ring = _ring_vertices(rings)
+    edge, along, offset = net.snap(np.vstack([samples, corners]), max_distance=max_snap)
     ok = edge >= 0
-    pt_comm = part_comm[ring_of][ok]
+    pt_comm = part_comm[np.r_[ring_of, corner_ring]][ok]
     e, a, o = edge[ok], along[ok], offset[ok]
+    # neighbouring outline points on the same edge: one link to each end per run, the shortest
+    run = np.flatnonzero(np.r_[True, (pt_comm[1:] != pt_comm[:-1]) | (e[1:] != e[:-1])])
     length = net.edges["length"].to_numpy(float)[e]
-    u = net.edges["u"].to_numpy()[e]
-    v = net.edges["v"].to_numpy()[e]
-    tree = net.node_tree
-    inside = tree.query(polygons, predicate="dwithin", distance=spacing / 2)
-    near = shapely.distance(tree.geometries[inside[1]], polygons[inside[0]])
-    comm = np.r_[pt_comm, pt_comm, inside[0]]
-    node = np.r_[u, v, inside[1]]
-    extra = np.r_[o + a, o + (length - a), near]
-    # many outline points lead to the same node: keep the shortest link per (community, node)
+    to_u = np.minimum.reduceat(o + a, run) if len(run) else o
+    to_v = np.minimum.reduceat(o + length - a, run) if len(run) else o
+    run_comm, run_edge = pt_comm[run], e[run]
+    near_comm, near_node, near_dist = _nodes_near(net, polygons, spacing / 2)
+    comm = np.r_[run_comm, run_comm, near_comm]
+    node = np.r_[
+        net.edges["u"].to_numpy()[run_edge], net.edges["v"].to_numpy()[run_edge], near_node
+    ]
+    extra = np.r_[to_u, to_v, near_dist]
+    # several runs and nodes lead to the same node: keep the shortest link per (community, node)
     order = np.argsort(comm.astype(np.int64) * (net.n_nodes + 1) + node, kind="stable")
     comm, node, extra = comm[order], node[order], extra[order]
     change = (comm[1:] != comm[:-1]) | (node[1:] != node[:-1])
@@ -142,14 +166,15 @@ def _improve(best, best_label, groups, values, labels) -> None:
     best_label[g[better]] = lab[better]
 
 
-def _same_edge(access: Access, f_edge, f_along, f_offset):
-    """Direct distances where a boundary point and a facility sit on the same edge."""
+def _same_edge(access: Access, f_edge: np.ndarray, f_along: np.ndarray, f_offset: np.ndarray):
+    """(community, direct distance, facility) where a boundary point and a facility share an edge."""
+    on_fac_edge = np.isin(access.pt_edge, f_edge)
     pts = pd.DataFrame(
         {
-            "comm": access.pt_comm,
-            "edge": access.pt_edge,
-            "a": access.pt_along,
-            "o": access.pt_offset,
+            "comm": access.pt_comm[on_fac_edge],
+            "edge": access.pt_edge[on_fac_edge],
+            "a": access.pt_along[on_fac_edge],
+            "o": access.pt_offset[on_fac_edge],
         }  # fmt: skip
     )
     fac = pd.DataFrame(
@@ -168,36 +193,25 @@ class CategoryResult:
 
 
 def network_distances(
-    access: Access, grouper: _Grouper, passes: tuple, sources: np.ndarray, pos: np.ndarray,
-    same_edge: tuple, bound: float,
+    access: Access, grouper: _Grouper, node_dist: np.ndarray, node_src: np.ndarray,
+    rank: np.ndarray, same_edge: tuple, bound: float,
 ) -> CategoryResult:  # fmt: skip
     """Distance from every community to the nearest of one category's facilities.
 
-    ``passes`` is the category's Dijkstra result (node distance, nearest source) from
-    ``network.nearest_source``; ``sources`` (sorted) are its facilities' virtual nodes and ``pos``
-    their rows in the category's frame; ``same_edge`` is (community, direct distance, source) for
-    outline points that share an edge with a facility.
+    ``node_dist`` and ``node_src`` are the category's Dijkstra pass (``network.nearest_source``):
+    each node's distance to its nearest facility and that facility's source index (−1 if none);
+    ``rank`` maps a source index to the facility's row in the category's own frame;
+    ``same_edge`` is (community, direct distance, source) for the category's facilities that
+    share an edge with a boundary point.
     """
-    if len(pos) == 0:
-        return CategoryResult(np.full(grouper.n, np.inf), np.full(grouper.n, -1), None)
-    node_dist, src = passes
-    src = np.where(src >= 0, np.searchsorted(sources, np.maximum(src, 0)), -1)
     values = node_dist[access.node] + access.extra
     values[values > bound] = np.inf
-    reached = src[access.node]
-    labels = np.where(reached >= 0, pos[np.maximum(reached, 0)], -1)
+    reached = node_src[access.node]
+    labels = np.where(reached >= 0, rank[reached], -1)
     dist, nearest = grouper.min(values, labels)
     sc, sd, ss = same_edge
-    keep = np.isin(ss, sources) & (sd <= bound)
-    _improve(dist, nearest, sc[keep], sd[keep], pos[np.searchsorted(sources, ss[keep])])
+    _improve(dist, nearest, sc, sd, rank[ss])
     return CategoryResult(dist, nearest, node_dist)
-
-
-def _category_sources(category: np.ndarray, snapped_rows: np.ndarray, key: str):
-    """A category's virtual-source ids in the facility graph and their rows in its own frame."""
-    rows = snapped_rows[category[snapped_rows] == key]
-    in_fac = np.searchsorted(np.flatnonzero(category == key), rows)
-    return np.searchsorted(snapped_rows, rows), in_fac
 
 
 def straight_distances(
@@ -251,42 +265,41 @@ def compute_coverage(
         snapped_rows = np.flatnonzero(f_edge >= 0)
         snapped = (f_edge[snapped_rows], f_along[snapped_rows], f_offset[snapped_rows])
         graph = source_graph(net, *snapped)
-        sources = {k: _category_sources(category, snapped_rows, k) for k in standards.categories}
+        source_cat = category[snapped_rows]
+        # a source's row within its own category's facilities
+        rank = pd.Series(category).groupby(category).cumcount().to_numpy()[snapped_rows]
 
-        def dijkstra_passes() -> dict[str, tuple]:
-            return {k: nearest_source(graph, net.n_nodes, s[0], bound) for k, s in sources.items()}
-
-        # the searches run in a worker thread while the outlines are snapped (both mostly
-        # release the GIL: about 25 % less wall time on two cores)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = pool.submit(dijkstra_passes)
-            access = community_access(net, polygons, cfg.access_spacing_m, cfg.max_snap_m)
-            grouper = _Grouper(access.node_comm, n)
-            same = _same_edge(access, *snapped)
-            passes = pending.result()
-    out = communities.copy()
+        access = community_access(net, polygons, cfg.access_spacing_m, cfg.max_snap_m)
+        grouper = _Grouper(access.node_comm, n)
+        sc, sd, ss = _same_edge(access, *snapped)
+        passes = {
+            k: nearest_source(graph, net.n_nodes, np.flatnonzero(source_cat == k), bound)
+            for k in standards.categories
+        }
+    columns: dict[str, np.ndarray] = {}
     results: dict[str, CategoryResult] = {}
     for key, cat in standards.categories.items():
-        fac = facilities.loc[category == key]
+        in_cat = category == key
         if net is not None:
-            ids, in_fac = sources[key]
-            res = network_distances(access, grouper, passes[key], ids, in_fac, same, bound)
+            keep = (source_cat[ss] == key) & (sd <= bound)
+            same = (sc[keep], sd[keep], ss[keep])
+            res = network_distances(access, grouper, *passes[key], rank, same, bound)
         else:
-            res = straight_distances(polygons, fac, cfg.detour_factor, bound)
+            res = straight_distances(polygons, facilities.loc[in_cat], cfg.detour_factor, bound)
         results[key] = res
-        names = fac["name"].to_numpy()
-        out[f"{key}_m"] = np.where(np.isfinite(res.distance), np.round(res.distance, 1), np.nan)
-        out[f"{key}_ok"] = res.distance <= cat.radius_m
-        out[f"{key}_nearest"] = (
-            np.where(res.nearest >= 0, names[np.maximum(res.nearest, 0)], "") if len(fac) else ""
-        )
-    ok_cols = [f"{k}_ok" for k in standards.basket]
-    out["gaps"] = (~out[ok_cols]).sum(axis=1).astype(int)
-    out["full_coverage"] = out["gaps"] == 0
-    out["distance_mode"] = "network" if net is not None else "straight_line"
+        names = np.append(facilities["name"].to_numpy(object)[in_cat], "")  # nearest −1 → ""
+        columns[f"{key}_m"] = np.where(np.isfinite(res.distance), np.round(res.distance, 1), np.nan)
+        columns[f"{key}_ok"] = res.distance <= cat.radius_m
+        columns[f"{key}_nearest"] = names[res.nearest]
+    gaps = sum((~columns[f"{k}_ok"]).astype(int) for k in standards.basket)
+    columns["gaps"] = np.broadcast_to(gaps, n).astype(int)
+    columns["full_coverage"] = columns["gaps"] == 0
+    columns["distance_mode"] = np.full(n, "network" if net is not None else "straight_line")
+    kept = communities.drop(columns=[c for c in columns if c in communities.columns])
+    out = pd.concat([kept, pd.DataFrame(columns, index=communities.index)], axis=1)
     if net is not None:  # reported in summary.json: what could not be put on the network
         out.attrs["facilities_off_network"] = int((f_edge < 0).sum())
-        out.attrs["communities_off_network"] = int(n - len(np.unique(access.node_comm)))
+        out.attrs["communities_off_network"] = int(n - len(grouper.present))
     return out, results
 
 

@@ -10,16 +10,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pykdtree.kdtree import KDTree
 from pyproj import CRS
 from scipy import sparse
 from scipy.sparse import csgraph
-from scipy.spatial import cKDTree
 
 from .errors import InputError
 
 #: Spacing of the sample points used to find candidate edges when snapping, and how many.
 SAMPLE_STEP_M = 20.0
-SNAP_CANDIDATES = 12
+SNAP_CANDIDATES = 6
 
 #: Highway classes people cannot walk along.
 NOT_WALKABLE = {"motorway", "motorway_link", "trunk", "trunk_link", "construction", "proposed"}
@@ -55,55 +55,79 @@ class StreetNetwork:
         return np.r_[u, v], np.r_[v, u], np.r_[w, w]
 
     @cached_property
+    def _base_csr(self) -> sparse.csr_matrix:
+        """The street graph as a sparse matrix, both directions."""
+        rows, cols, data = self._base_coo
+        return sparse.csr_matrix((data, (rows, cols)), shape=(self.n_nodes, self.n_nodes))
+
+    @cached_property
     def node_tree(self) -> shapely.STRtree:
         """Spatial index of the nodes (as points)."""
         return shapely.STRtree(shapely.points(self.node_xy))
 
     @cached_property
     def _segments(self) -> dict[str, np.ndarray]:
-        """Every straight segment of every edge, with a k-d tree of points sampled along them."""
+        """Every straight segment of every edge, with a k-d tree of points sampled along them.
+
+        A segment of length ``L`` gets ``ceil(L / SAMPLE_STEP_M)`` samples (at least one) at the
+        middles of equal parts, so every point of it lies within half a step of one of its own
+        samples, and samples never pile up at junctions.
+        """
         geoms = np.asarray(self.edges.geometry.values)
         coords, owner = shapely.get_coordinates(geoms, return_index=True)
         pair = np.flatnonzero(owner[1:] == owner[:-1])
         a, b, edge = coords[pair], coords[pair + 1], owner[pair]
-        seg_len = np.hypot(*(b - a).T)
+        ab = b - a
+        seg_len = np.hypot(*ab.T)
         run = np.cumsum(seg_len)
         edge_start = np.r_[0, np.flatnonzero(np.diff(edge)) + 1]
         before = np.repeat(
             run[edge_start] - seg_len[edge_start], np.diff(np.r_[edge_start, len(edge)])
         )
-        counts = np.ceil(seg_len / SAMPLE_STEP_M).astype(int) + 1
+        counts = np.maximum(np.ceil(seg_len / SAMPLE_STEP_M).astype(np.int64), 1)
         seg_of = np.repeat(np.arange(len(pair)), counts)
-        first = np.repeat(np.cumsum(counts) - counts, counts)
-        t = (np.arange(counts.sum()) - first) / np.repeat(np.maximum(counts - 1, 1), counts)
-        samples = a[seg_of] + t[:, None] * (b - a)[seg_of]
+        part = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        t = (part + 0.5) / counts[seg_of]
+        samples = a[seg_of] + t[:, None] * ab[seg_of]
         geom_len = np.bincount(edge, weights=seg_len, minlength=len(geoms))
         scale = self.edges["length"].to_numpy(float) / np.maximum(geom_len, 1e-9)
-        return {"tree": cKDTree(samples), "seg_of": seg_of, "a": a, "b": b, "edge": edge,
-                "len": seg_len, "start": run - seg_len - before, "scale": scale}  # fmt: skip
+        inv_len2 = 1.0 / np.maximum(seg_len * seg_len, 1e-18)
+        return {"tree": KDTree(samples), "n_samples": len(samples), "seg_of": seg_of, "ax": a[:, 0].copy(),
+                "ay": a[:, 1].copy(), "abx": ab[:, 0].copy(), "aby": ab[:, 1].copy(),
+                "inv_len2": inv_len2, "edge": edge, "len": seg_len,
+                "start": run - seg_len - before, "scale": scale}  # fmt: skip
 
     def _nearest_segments(self, points: np.ndarray, k: int):
         """Nearest segment of each point: (segment, distance, position 0-1 along it).
 
-        Exact: every segment has a sample within its distance + half the sample step, so when the
-        k-th nearest sample is farther than the best distance + half a step no segment was missed;
-        points where that does not hold are looked up again with more candidates.
+        Exact: every segment has one of its own samples within its distance + half the sample
+        step, so when the k-th nearest sample is farther than the best distance + half a step no
+        segment was missed; points where that does not hold are looked up again with more
+        candidates.
         """
         seg = self._segments
         n = len(points)
-        far, idx = seg["tree"].query(points, k=k, workers=-1)
-        far, idx = far.reshape(n, k), idx.reshape(n, k)
+        far, idx = seg["tree"].query(np.ascontiguousarray(points), k=k)
+        far, idx = far.reshape(n, k), idx.reshape(n, k).astype(np.int64)
         cand = seg["seg_of"][idx]
-        a, ab = seg["a"][cand], (seg["b"] - seg["a"])[cand]
-        rel = points[:, None, :] - a
-        t = np.clip((rel * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-18), 0, 1)
-        dist = np.hypot(*(rel - t[..., None] * ab).transpose(2, 0, 1))
-        best = np.argmin(dist, axis=1)
+        abx, aby = seg["abx"][cand], seg["aby"][cand]
+        rx = points[:, :1] - seg["ax"][cand]
+        ry = points[:, 1:] - seg["ay"][cand]
+        t = rx * abx
+        t += ry * aby
+        t *= seg["inv_len2"][cand]
+        np.clip(t, 0, 1, out=t)
+        rx -= t * abx
+        ry -= t * aby
+        rx *= rx
+        ry *= ry
+        rx += ry  # squared distance to each candidate
+        best = np.argmin(rx, axis=1)
         rows = np.arange(n)
-        chosen, off, tb = cand[rows, best], dist[rows, best], t[rows, best]
+        chosen, off, tb = cand[rows, best], np.sqrt(rx[rows, best]), t[rows, best]
         unsure = np.flatnonzero(far[:, -1] <= off + SAMPLE_STEP_M / 2)
-        if len(unsure) and k < seg["tree"].n:
-            again = self._nearest_segments(points[unsure], min(4 * k, seg["tree"].n))
+        if len(unsure) and k < seg["n_samples"]:
+            again = self._nearest_segments(points[unsure], min(2 * k, seg["n_samples"]))
             chosen[unsure], off[unsure], tb[unsure] = again
         return chosen, off, tb
 
@@ -127,7 +151,7 @@ class StreetNetwork:
         if n == 0 or len(self.edges) == 0:
             return edge, along, offset
         seg = self._segments
-        chosen, off, tb = self._nearest_segments(points, min(SNAP_CANDIDATES, seg["tree"].n))
+        chosen, off, tb = self._nearest_segments(points, min(SNAP_CANDIDATES, seg["n_samples"]))
         ok = off <= (np.inf if max_distance is None else max_distance)
         e = seg["edge"][chosen]
         edge[ok] = e[ok]
@@ -281,17 +305,23 @@ def source_graph(
 ) -> sparse.csr_matrix:
     """The street graph plus one virtual node per snapped source (node ``n_nodes + i``), linked
     one-way to both ends of its edge by the off-street distance plus the distance along the edge.
-    Virtual nodes have no way in, so no path passes through another source."""
+    Virtual nodes have no way in, so no path passes through another source. (Built by appending
+    rows to the cached street matrix: a source on a loop edge gets one link, the shorter.)"""
+    base = net._base_csr
     n, k = net.n_nodes, len(edge)
     length = net.edges["length"].to_numpy(float)[edge]
-    virt = n + np.arange(k)
-    base_rows, base_cols, base_data = net._base_coo
-    rows = np.r_[base_rows, virt, virt]
-    cols = np.r_[base_cols, net.edges["u"].to_numpy()[edge], net.edges["v"].to_numpy()[edge]]
-    data = np.r_[
-        base_data, np.maximum(offset + along, 1e-6), np.maximum(offset + length - along, 1e-6)
-    ]
-    return sparse.csr_matrix((data, (rows, cols)), shape=(n + k, n + k))
+    u = net.edges["u"].to_numpy()[edge]
+    v = net.edges["v"].to_numpy()[edge]
+    to_u = np.maximum(offset + along, 1e-6)
+    to_v = np.maximum(offset + length - along, 1e-6)
+    loop = u == v
+    to_u[loop] = np.minimum(to_u[loop], to_v[loop])
+    both = np.column_stack([u, v]), np.column_stack([to_u, to_v])
+    keep = np.column_stack([np.ones(k, bool), ~loop])
+    indptr = np.r_[base.indptr, base.indptr[-1] + np.cumsum(keep.sum(axis=1))]
+    indices = np.r_[base.indices, both[0][keep]]
+    data = np.r_[base.data, both[1][keep]]
+    return sparse.csr_matrix((data, indices, indptr), shape=(n + k, n + k))
 
 
 def nearest_source(

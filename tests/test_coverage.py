@@ -10,7 +10,7 @@ import shapely
 
 from spatial.config import CoverageConfig, Project
 from spatial.coverage import compute_coverage, coverage_summary, service_areas
-from spatial.network import multi_source_distances
+from spatial.network import StreetNetwork, multi_source_distances
 from spatial.standards import load_standards
 
 from .conftest import grid_network, line_network
@@ -62,6 +62,24 @@ def test_bounded_search_marks_far_nodes_unreached():
     dist, src = multi_source_distances(net, np.array([0]), np.array([0.0]), np.array([0.0]), 250)
     assert dist[:3] == pytest.approx([0, 100, 200], abs=1e-4)
     assert np.isinf(dist[3:]).all() and (src[3:] == -1).all()
+
+
+def test_facility_on_a_loop_street_links_by_the_shorter_way_round():
+    # a street 0 → 100 and a 400 m loop from node 1 back to itself (a cul-de-sac ring)
+    xy = np.array([[0.0, 0.0], [100.0, 0.0]])
+    ring = [(100, 0), (200, 0), (200, 100), (100, 100), (100, 0)]
+    edges = gpd.GeoDataFrame(
+        {"u": [0, 1], "v": [1, 1], "highway": "residential"},
+        geometry=[shapely.LineString([(0, 0), (100, 0)]), shapely.LineString(ring)],
+        crs=4548,
+    )
+    edges["length"] = edges.geometry.length
+    net = StreetNetwork(xy, edges, edges.crs, "hand-built")
+    # facility 350 m along the loop: 50 m back to node 1 the short way, 350 m the long way
+    edge, along, offset = net.snap(np.array([[100.0, 50.0]]))
+    assert edge[0] == 1 and along[0] == pytest.approx(350.0)
+    dist, _ = multi_source_distances(net, edge, along, offset, bound=np.inf)
+    assert dist == pytest.approx([150.0, 50.0])
 
 
 def test_community_distance_is_through_its_nearest_boundary_point():
