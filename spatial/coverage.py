@@ -127,11 +127,13 @@ def community_access(
 
 
 class _Grouper:
-    """Per-community minimum over the access links, with the links sorted by community once."""
+    """Per-community minimum over the access links, with the links sorted by community once
+    (access links come sorted already: then nothing is reordered)."""
 
     def __init__(self, groups: np.ndarray, n: int) -> None:
-        self.order = np.argsort(groups, kind="stable")
-        sorted_groups = groups[self.order]
+        presorted = bool(np.all(groups[1:] >= groups[:-1]))
+        self.order = None if presorted else np.argsort(groups, kind="stable")
+        sorted_groups = groups if presorted else groups[self.order]
         self.present, self.starts, self.counts = np.unique(
             sorted_groups, return_index=True, return_counts=True
         )
@@ -143,10 +145,11 @@ class _Grouper:
         best_label = np.full(self.n, -1)
         if len(self.starts) == 0:
             return best, best_label
-        vals = values[self.order]
-        low = np.minimum.reduceat(vals, self.starts)
-        at_low = vals == np.repeat(low, self.counts)
-        labs = np.where(at_low & np.isfinite(vals), labels[self.order], np.iinfo(np.int64).max)
+        if self.order is not None:
+            values, labels = values[self.order], labels[self.order]
+        low = np.minimum.reduceat(values, self.starts)
+        at_low = values == np.repeat(low, self.counts)
+        labs = np.where(at_low & np.isfinite(values), labels, np.iinfo(np.int64).max)
         lab = np.minimum.reduceat(labs, self.starts)
         best[self.present] = low
         best_label[self.present] = np.where(np.isfinite(low), lab, -1)
@@ -238,6 +241,7 @@ def compute_coverage(
     standards: Standards,
     cfg: CoverageConfig,
     net: StreetNetwork | None = None,
+    access: Access | None = None,
 ) -> tuple[gpd.GeoDataFrame, dict[str, CategoryResult]]:
     """Per community and category: ``<cat>_m``, ``<cat>_ok``, ``<cat>_nearest``; plus ``gaps``.
 
@@ -247,6 +251,8 @@ def compute_coverage(
     standards : active categories, radii and basket.
     cfg : the project's ``[coverage]`` settings.
     net : walking network; ``None`` uses straight-line distance × ``cfg.detour_factor``.
+    access : the communities' access points on ``net`` (``community_access``), when already
+        computed — the pipeline computes them once for coverage and siting.
 
     Returns
     -------
@@ -269,7 +275,8 @@ def compute_coverage(
         # a source's row within its own category's facilities
         rank = pd.Series(category).groupby(category).cumcount().to_numpy()[snapped_rows]
 
-        access = community_access(net, polygons, cfg.access_spacing_m, cfg.max_snap_m)
+        if access is None:
+            access = community_access(net, polygons, cfg.access_spacing_m, cfg.max_snap_m)
         grouper = _Grouper(access.node_comm, n)
         sc, sd, ss = _same_edge(access, *snapped)
         passes = {

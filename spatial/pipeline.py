@@ -16,7 +16,7 @@ from . import io
 from .adjacency import barrier_lines
 from .bundling import Bundler, bundle_frame, bundles_summary
 from .config import Project
-from .coverage import compute_coverage, coverage_summary, service_areas
+from .coverage import community_access, compute_coverage, coverage_summary, service_areas
 from .eligibility import assess_eligibility, eligibility_summary, last_full_year
 from .errors import DependencyError
 from .load import Layers, load_layers
@@ -105,11 +105,18 @@ def analyse(
     result.communities = assess_eligibility(layers.communities, project.policy)
     result.summary = base_summary(result)
     result.summary["eligibility"] = eligibility_summary(result.communities)
+    access = None
     if "coverage" in stages:
         with _Timer(result.timings, "coverage", progress):
+            if result.network is not None:  # computed once, for coverage and for siting
+                access = community_access(
+                    result.network, result.communities.geometry.values,
+                    project.coverage.access_spacing_m, project.coverage.max_snap_m,
+                )  # fmt: skip
             comm, per_cat = compute_coverage(
-                result.communities, layers.facilities, standards, project.coverage, result.network
-            )
+                result.communities, layers.facilities, standards, project.coverage,
+                result.network, access,
+            )  # fmt: skip
             result.communities = comm
             result.summary["coverage"] = coverage_summary(comm, standards)
         with _Timer(result.timings, "service_areas", progress):
@@ -119,7 +126,7 @@ def analyse(
     if "sites" in stages and "coverage" in stages:
         with _Timer(result.timings, "sites", progress):
             selector = SiteSelector(result.communities, layers.parcels, standards, project.siting,
-                                    project.coverage, result.network).solve()  # fmt: skip
+                                    project.coverage, result.network, access).solve()  # fmt: skip
             result.layers_out["sites"] = selector.sites
             result.summary["sites"] = sites_summary(selector)
             result.unserved = selector.unserved

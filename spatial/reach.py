@@ -37,15 +37,17 @@ def _parcel_graph(net: StreetNetwork, access: Access, n_parcels: int) -> sparse.
 
 def network_reach(
     net: StreetNetwork, parcels: np.ndarray, communities: np.ndarray, radius: float,
-    cfg: CoverageConfig,
+    cfg: CoverageConfig, c_access: Access | None = None,
 ) -> pd.DataFrame:  # fmt: skip
     """Pairs (parcel, community, distance_m) with walking distance ≤ ``radius``.
 
     A bounded search runs from each parcel's access points (its outline snapped to the streets);
-    a community counts as reached at its nearest access point, as in coverage.
+    a community counts as reached at its nearest access point, as in coverage. ``c_access``:
+    the communities' access points when already computed (else computed here).
     """
     p_access = community_access(net, parcels, cfg.access_spacing_m, cfg.max_snap_m)
-    c_access = community_access(net, communities, cfg.access_spacing_m, cfg.max_snap_m)
+    if c_access is None:
+        c_access = community_access(net, communities, cfg.access_spacing_m, cfg.max_snap_m)
     graph = _parcel_graph(net, p_access, len(parcels))
     # node -> community access links, as CSR (links sorted by node)
     order = np.argsort(c_access.node, kind="stable")

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .config import CoverageConfig, SitingConfig
+from .coverage import Access
 from .network import StreetNetwork
 from .reach import network_reach, straight_reach
 from .standards import Category, Standards
@@ -94,6 +95,7 @@ class SiteSelector:
     cfg: SitingConfig
     coverage: CoverageConfig
     network: StreetNetwork | None = None
+    access: Access | None = None  # the communities' access points, as computed for coverage
     sites: gpd.GeoDataFrame | None = None
     per_category: dict = field(default_factory=dict)
     unserved: pd.DataFrame | None = None
@@ -152,7 +154,7 @@ class SiteSelector:
         radius = max(c.radius_m for c in self.standards.categories.values())
         polys_p, polys_c = parcels.geometry.values, self.communities.geometry.values
         if self.network is not None:
-            return network_reach(self.network, polys_p, polys_c, radius, self.coverage)
+            return network_reach(self.network, polys_p, polys_c, radius, self.coverage, self.access)
         return straight_reach(polys_p, polys_c, radius, self.coverage.detour_factor)
 
     def _category(self, key, cat, parcels, reach, gap, hh, land_left, floor_left):
