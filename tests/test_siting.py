@@ -169,3 +169,20 @@ def test_reach_agrees_with_networkx_on_the_demo_district():
         assert set(got) == set(expected) | touching
         for c, d in expected.items():
             assert got[c] == pytest.approx(0.0 if c in touching else d, abs=1e-6)
+
+
+def test_pipeline_shares_access_points_with_siting_and_picks_the_same_sites():
+    """The run computes the communities' access points once; siting given them picks exactly
+    what it picks when it snaps the outlines itself."""
+    from spatial.config import load_project
+    from spatial.pipeline import analyse, load
+    from spatial.siting import SiteSelector
+
+    result = analyse(load(load_project(None)), ["coverage", "sites"])
+    project = result.project
+    again = SiteSelector(result.communities, result.layers.parcels, result.standards,
+                         project.siting, project.coverage, result.network).solve()  # fmt: skip
+    shared = result.layers_out["sites"]
+    assert len(shared) > 0
+    cols = ["category", "pid", "new_households", "covered_ids"]
+    assert shared[cols].reset_index(drop=True).equals(again.sites[cols].reset_index(drop=True))
