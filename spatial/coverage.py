@@ -77,6 +77,7 @@ def _nodes_near(
     bounds = shapely.bounds(polygons) + np.array([-gap, -gap, gap, gap])
     poly, node = net.node_tree.query(shapely.box(*bounds.T))
     x, y = net.node_xy[node].T
+    shapely.prepare(polygons)  # faster point-in-polygon; the geometries' values are unchanged
     dist = np.zeros(len(node))
     outside = ~shapely.contains_xy(polygons[poly], x, y)
     dist[outside] = shapely.distance(
