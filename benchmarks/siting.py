@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import citycase  # noqa: E402
 
-from spatial.coverage import compute_coverage  # noqa: E402
+from spatial.coverage import community_access, compute_coverage  # noqa: E402
 from spatial.siting import SiteSelector, sites_summary  # noqa: E402
 
 
@@ -23,12 +23,15 @@ def main() -> None:
     fac = citycase.facilities()
     parcels = citycase.parcels()
     project, std = citycase.core_project()
-    comm, _ = compute_coverage(comm, fac, std, project.coverage, net)
+    cov = project.coverage
+    access = community_access(net, comm.geometry.values, cov.access_spacing_m, cov.max_snap_m)
+    comm, _ = compute_coverage(comm, fac, std, cov, net, access)
     print(f"case: {net.n_nodes:,} nodes, {len(comm):,} communities, {len(parcels):,} parcels, "
           f"{len(std.categories)} categories, max_sites {project.siting.max_sites}")  # fmt: skip
     for mode, network in (("network", net), ("straight line", None)):
         start = time.perf_counter()
-        sel = SiteSelector(comm, parcels, std, project.siting, project.coverage, network).solve()
+        shared = access if network is not None else None  # as the pipeline shares them
+        sel = SiteSelector(comm, parcels, std, project.siting, cov, network, shared).solve()
         wall = time.perf_counter() - start
         s = sites_summary(sel)
         methods = {k: b["method"] for k, b in s["by_category"].items()}
