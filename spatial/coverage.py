@@ -210,8 +210,8 @@ def network_distances(
     """
     values = node_dist[access.node] + access.extra
     values[values > bound] = np.inf
-    reached = node_src[access.node]
-    labels = np.where(reached >= 0, rank[reached], -1)
+    rank = np.append(rank, -1)  # source −1 (none) → row −1
+    labels = rank[node_src[access.node]]
     dist, nearest = grouper.min(values, labels)
     sc, sd, ss = same_edge
     _improve(dist, nearest, sc, sd, rank[ss])

@@ -273,3 +273,15 @@ def test_far_from_the_network_is_counted_not_hidden():
     assert summary["facilities_off_network"] == 1
     assert summary["communities_off_network"] == 1
     assert np.isnan(out["market_m"].iloc[1])
+
+
+@pytest.mark.parametrize("where", [None, (100, 5000)])
+def test_no_facility_on_the_network_leaves_every_distance_empty(where):
+    """No facilities at all, or only one too far from every street: nothing is reachable."""
+    net = line_network([0, 100, 200, 300])
+    fac = _facilities([where] if where else [], ["market"] if where else [])
+    comm = _communities([shapely.box(150, 10, 200, 60)])
+    std = load_standards(Project())
+    out, _ = compute_coverage(comm, fac, std, CoverageConfig(), net)
+    assert out[[f"{k}_m" for k in std.categories]].isna().all(axis=None)
+    assert (out["market_nearest"] == "").all() and (out["gaps"] == len(std.basket)).all()
