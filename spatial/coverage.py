@@ -26,7 +26,10 @@ from .standards import Standards
 
 @dataclass
 class Access:
-    """Community access points as node links and as snapped boundary points."""
+    """Community access points as node links and as snapped boundary points.
+
+    The node links hold one link per (community, node), the shortest, sorted by community and
+    then node."""
 
     node_comm: np.ndarray  # community index per (node, extra) link
     node: np.ndarray

@@ -17,19 +17,18 @@ CHUNK = 32  # parcels per Dijkstra batch: bounds memory at CHUNK × access links
 
 
 def _parcel_graph(net: StreetNetwork, access: Access, n_parcels: int) -> sparse.csr_matrix:
-    """The street graph plus one virtual node per parcel, linked one-way to its access nodes."""
-    n = net.n_nodes
-    rows, cols, data = net._base_coo
-    # one link per (parcel, node): the shortest (a sparse matrix would add duplicates up)
-    order = np.lexsort((access.extra, access.node, access.node_comm))
-    parcel, node, extra = access.node_comm[order], access.node[order], access.extra[order]
-    first = np.r_[True, (parcel[1:] != parcel[:-1]) | (node[1:] != node[:-1])]
-    virt = n + parcel[first]
-    size = n + n_parcels
+    """The street graph plus one virtual node per parcel, linked one-way to its access nodes
+    (rows appended to the street matrix: ``community_access`` gives one link per (parcel, node),
+    sorted by parcel)."""
+    base = net._base_csr
+    per_parcel = np.bincount(access.node_comm, minlength=n_parcels)
+    indptr = np.r_[base.indptr, base.indptr[-1] + np.cumsum(per_parcel)]
+    size = net.n_nodes + n_parcels
     return sparse.csr_matrix(
         (
-            np.r_[data, np.maximum(extra[first], 1e-6)],
-            (np.r_[rows, virt], np.r_[cols, node[first]]),
+            np.r_[base.data, np.maximum(access.extra, 1e-6)],
+            np.r_[base.indices, access.node],
+            indptr,
         ),
         shape=(size, size),
     )
