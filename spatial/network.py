@@ -48,17 +48,13 @@ class StreetNetwork:
         return len(self.node_xy)
 
     @cached_property
-    def _base_coo(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _base_csr(self) -> sparse.csr_matrix:
+        """The street graph as a sparse matrix, both directions."""
         u = self.edges["u"].to_numpy()
         v = self.edges["v"].to_numpy()
         w = np.maximum(self.edges["length"].to_numpy(float), 1e-6)
-        return np.r_[u, v], np.r_[v, u], np.r_[w, w]
-
-    @cached_property
-    def _base_csr(self) -> sparse.csr_matrix:
-        """The street graph as a sparse matrix, both directions."""
-        rows, cols, data = self._base_coo
-        return sparse.csr_matrix((data, (rows, cols)), shape=(self.n_nodes, self.n_nodes))
+        shape = (self.n_nodes, self.n_nodes)
+        return sparse.csr_matrix((np.r_[w, w], (np.r_[u, v], np.r_[v, u])), shape=shape)
 
     @cached_property
     def node_tree(self) -> shapely.STRtree:
