@@ -20,6 +20,7 @@ from folium.plugins import FastMarkerCluster
 from . import crs as crsmod
 from . import io, settings
 from .errors import InputError
+from .messages import labels
 
 GAP_COLOURS = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027"]
 TIER_COLOURS = {"priority": "#b2182b", "standard": "#ef8a62", "not_eligible": "#bdbdbd",
@@ -30,12 +31,6 @@ CLUSTER_ABOVE = 300
 _VENDOR = settings.DATA_DIR / "vendor"
 _JS = [("leaflet", "vendor:leaflet.js")]
 _CSS = [("leaflet_css", "vendor:leaflet.css")]
-
-
-@cache
-def labels(lang: str) -> dict[str, str]:
-    """UI strings (``data/i18n.toml``) for ``lang``."""
-    return tomllib.loads((settings.DATA_DIR / "i18n.toml").read_text("utf-8"))[lang]
 
 
 @cache
