@@ -13,7 +13,9 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from .adjacency import adjacent_pairs, overlapping_pairs
-from .config import BundlingConfig
+from .config import BundlingConfig, PolicyConfig
+from .messages import policy_fields
+from .messages import text as _text
 from .standards import Standards
 
 
@@ -148,9 +150,14 @@ def _parcel_links(parcels: gpd.GeoDataFrame, outline, tolerance: float) -> gpd.G
 
 
 def bundle_frame(
-    bundler: Bundler, parcels: gpd.GeoDataFrame, standards: Standards, crs
-) -> tuple[gpd.GeoDataFrame, pd.Series]:
-    """One row per bundle (dissolved outline and its facts) and each community's ``bundle_id``."""
+    bundler: Bundler, parcels: gpd.GeoDataFrame, standards: Standards, crs,
+    policy: PolicyConfig | None = None,
+) -> tuple[gpd.GeoDataFrame, pd.Series]:  # fmt: skip
+    """One row per bundle (dissolved outline and its facts) and each community's ``bundle_id``.
+
+    ``policy`` names the priority cut-off in the descriptions (default: the default policy).
+    """
+    policy = policy or PolicyConfig()
     comm = bundler.communities
     cfg = bundler.cfg
     partner_mask = parcels["kind"].astype(str).isin(cfg.partner_kinds) if len(parcels) else []
@@ -188,7 +195,7 @@ def bundle_frame(
             "span_m": round(_span(members.geometry.values), 1),
             "geometry": outline,
         })  # fmt: skip
-        rows[-1]["description"] = describe_zh(rows[-1], members, standards, gaps)
+        rows[-1]["description"] = describe_zh(rows[-1], members, standards, gaps, policy)
         rows[-1]["description_en"] = describe_en(rows[-1], standards, gaps)
     cols = ["bundle_id", "members", "member_ids", "member_names", "households", "floor_area_m2",
             "built_from", "built_to", "priority_members", "subdistricts", "shared_gaps",
@@ -197,8 +204,9 @@ def bundle_frame(
     return gpd.GeoDataFrame(rows, columns=cols, geometry="geometry", crs=crs), bundle_id
 
 
-def describe_zh(row: dict, members: gpd.GeoDataFrame, standards: Standards, gaps: list[str]) -> str:
-    """One line a planner can paste into a report."""
+def describe_zh(row: dict, members: gpd.GeoDataFrame, standards: Standards, gaps: list[str],
+                policy: PolicyConfig | None = None) -> str:  # fmt: skip
+    """One line a planner can paste into a report (``policy`` names the priority cut-off)."""
     names = list(members["name"].astype(str))
     shown = "、".join(names[:3]) + (f"等{len(names)}个小区" if len(names) > 3 else "")
     where = f"（{row['subdistricts']}）" if row["subdistricts"] else ""
@@ -207,7 +215,9 @@ def describe_zh(row: dict, members: gpd.GeoDataFrame, standards: Standards, gaps
         text += f"、建筑面积{_fmt_area(row['floor_area_m2'])}"
     if row["built_from"] is not None:
         text += f"，建成于{row['built_from']}—{row['built_to']}年"
-    text += f"（其中2000年前{row['priority_members']}个）" if row["priority_members"] else ""
+    if row["priority_members"]:
+        years = policy_fields("zh", policy or PolicyConfig())
+        text += _text("zh", "bundle_priority_members", count=row["priority_members"], **years)
     if gaps:
         text += "；共同缺少" + "、".join(standards.categories[g].name_zh for g in gaps)
     if row["partner_parcels"]:

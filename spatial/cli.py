@@ -8,12 +8,18 @@ import traceback
 from importlib import resources
 from pathlib import Path
 
+import tomllib
+from numbers import Number
+
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from . import settings
 from .config import load_project
 from .errors import InputError, LifecircleError
+from .messages import LANGS, labels, text
 
 STAGES = {
     "run": ("coverage", "bundle", "sites", "map"),
@@ -42,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     }
     for name, text in helps.items():
         p = sub.add_parser(name, help=text, description=text)
-        p.add_argument("--config", type=Path, help="project TOML file (default: the demo)")
+        p.add_argument("--config", type=_project_file,
+                       help="project TOML file, or a folder with project.toml (default: the demo)")  # fmt: skip
         p.add_argument("--out", type=Path, default=settings.DEFAULT_OUT, help="output folder")
         p.add_argument("--lang", choices=["zh", "en"], help="language of labels")
         p.add_argument("--place", default="", help="download this place's walking network (online)")
@@ -51,27 +58,95 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--basemap", choices=["osm", "cartodb", "tianditu", "gaode", "none"])
     p = sub.add_parser("init", help="write a commented template project file into DIR")
     p.add_argument("dir", type=Path)
+    p.add_argument("--lang", choices=["zh", "en"], help="language of messages")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
     p = sub.add_parser("demo", help="regenerate the synthetic demo district into DIR")
     p.add_argument("dir", type=Path)
     p.add_argument("--seed", type=int, default=20201)
+    p.add_argument("--lang", choices=["zh", "en"], help="language of messages")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
     return parser
 
 
-def _init(folder: Path, console: Console) -> int:
+def _project_file(value: str) -> Path:
+    """``--config``: a project file, or a folder holding ``project.toml``."""
+    path = Path(value)
+    return path / "project.toml" if path.is_dir() else path
+
+
+def _console() -> Console:
+    """The terminal: no emoji codes or wrapping inside data text (``:x:`` stays ``:x:``)."""
+    return Console(emoji=False, soft_wrap=True)
+
+
+def _inert(value: object) -> object:
+    """A field for a catalogue template: numbers as they are, everything else escaped text."""
+    return value if isinstance(value, Number) else escape(str(value))
+
+
+def _say(console: Console, lang: str, key: str, **fields: object) -> None:
+    """Print catalogue message ``key``: the template may hold markup, the fields never do."""
+    console.print(text(lang, key, **{k: _inert(v) for k, v in fields.items()}))
+
+
+def _lang(args: argparse.Namespace, project=None) -> str:
+    """``--lang``, else the project's language, else the project file's, else Chinese."""
+    if getattr(args, "lang", None):
+        return args.lang
+    if project is not None:
+        return project.lang
+    try:
+        path = getattr(args, "config", None) or settings.DEMO_PROJECT
+        lang = tomllib.loads(Path(path).read_text("utf-8")).get("project", {}).get("lang", "zh")
+    except (OSError, ValueError, AttributeError):
+        return "zh"
+    return lang if lang in LANGS else "zh"
+
+
+def _error(args: argparse.Namespace, message: object) -> None:
+    """The one error frame (plain text on stderr: no markup is interpreted)."""
+    print(text(_lang(args), "cli_error", message=message), file=sys.stderr)
+
+
+def _layer_name(lang: str, layer: str) -> str:
+    return labels(lang).get(f"layer_{layer}", layer)
+
+
+def print_warnings(console: Console, lang: str, records: list[dict]) -> None:
+    """The data problems of a run or a check, one line each (``summary["warnings"]`` records)."""
+    if not records:
+        return
+    _say(console, lang, "cli_warnings", count=len(records))
+    for r in records:
+        _say(console, lang, "cli_warning", layer=_layer_name(lang, str(r.get("layer", ""))),
+             message=r.get("message", r.get("code", "")))  # fmt: skip
+
+
+def _init(folder: Path, console: Console, lang: str = "zh") -> int:
     target = folder / "project.toml"
     if target.exists():
-        raise InputError(
-            "already exists; not overwritten (delete it or choose another folder)", path=target
-        )
+        raise InputError(text(lang, "cli_exists", paths=target.name), path=target)
     from . import io
 
-    text = resources.files("spatial").joinpath("template.toml").read_text("utf-8")
-    io.write_text(target, text)
-    console.print(
-        f"wrote {target}: edit the paths and column names, then `lifecircle check --config {target}`"
-    )
+    template = resources.files("spatial").joinpath("template.toml").read_text("utf-8")
+    io.write_text(target, template)
+    _say(console, lang, "cli_init_done", path=target, folder=folder)
+    return 0
+
+
+def _demo(args: argparse.Namespace, console: Console) -> int:
+    from .demo import demo_paths, write_demo
+
+    lang = _lang(args)
+    if args.dir.exists() and not args.dir.is_dir():
+        raise InputError(text(lang, "cli_not_folder"), path=args.dir)
+    taken = [p for p in demo_paths(args.dir).values() if p.exists() or p.is_symlink()]
+    if taken:
+        raise InputError(text(lang, "cli_exists", paths=", ".join(p.name for p in taken)),
+                         path=args.dir)  # fmt: skip
+    paths = write_demo(args.dir, args.seed)
+    _say(console, lang, "cli_demo_done", files=", ".join(str(p) for p in paths.values()),
+         folder=args.dir)  # fmt: skip
     return 0
 
 
@@ -80,86 +155,112 @@ def _check(args, console: Console) -> int:
     from .pipeline import load
 
     project = load_project(args.config)
-    with console.status("loading…"):
+    lang = _lang(args, project)
+    with console.status(text(lang, "cli_working")):
         result = load(project, place=args.place)
-    table = Table(title=f"{project.name}: inputs")
-    for col in ("layer", "rows read", "kept", "CRS", "repaired", "dropped"):
-        table.add_column(col, overflow="fold")
-    for r in result.layers.reports:
+    layers = result.layers
+    table = Table(title=_markup(lang, "cli_check_title", name=project.name))
+    for col in ("layer", "rows", "kept", "crs", "repaired", "dropped"):
+        table.add_column(text(lang, f"cli_col_{col}"), overflow="fold")
+    for r in layers.reports:
         epsg = r.crs.split(" ")[0]
         dropped = "; ".join(f"{k}: {v}" for k, v in r.dropped.items()) or "-"
-        table.add_row(r.layer, str(r.rows_read), str(r.rows_kept), epsg, str(r.repaired), dropped)
+        cells = (_layer_name(lang, r.layer), r.rows_read, r.rows_kept, epsg, r.repaired, dropped)
+        table.add_row(*(Text(str(c)) for c in cells))
     console.print(table)
-    for r in result.layers.reports:
-        console.print(f"[bold]{r.layer}[/] ({r.path})")
-        console.print(
-            "  columns: " + (", ".join(f"{k} ← {v}" for k, v in r.columns.items()) or "-")
-        )
+    for r in layers.reports:
+        _say(console, lang, "cli_layer", layer=_layer_name(lang, r.layer), path=r.path)
+        _say(console, lang, "cli_columns",
+             columns=", ".join(f"{k} ← {v}" for k, v in r.columns.items()) or "-")  # fmt: skip
         for note in r.notes:
-            console.print(f"  note: {note}")
-    console.print(f"analysis CRS: {crsmod.describe(result.layers.crs)}")
+            _say(console, lang, "cli_note", note=note)
+    _say(console, lang, "cli_analysis_crs", crs=crsmod.describe(layers.crs))
     net = result.network
     if net is not None:
-        console.print(f"walking network: {net.n_nodes} nodes, {len(net.edges)} edges "
-                      f"({net.dropped_nodes} disconnected nodes dropped) from {net.source}")  # fmt: skip
+        _say(console, lang, "cli_network", nodes=net.n_nodes, edges=len(net.edges),
+             dropped=net.dropped_nodes, source=net.source)  # fmt: skip
     else:
-        console.print("walking network: none — straight-line distance × detour factor")
+        _say(console, lang, "cli_no_network")
+    print_warnings(console, lang, [p.record(lang) for p in getattr(layers, "problems", [])])
     return 0
+
+
+def _markup(lang: str, key: str, **fields: object) -> str:
+    """Catalogue message ``key`` as rich markup, its fields escaped."""
+    return text(lang, key, **{k: _inert(v) for k, v in fields.items()})
 
 
 def _run(args, console: Console) -> int:
     from .pipeline import run
 
     project = load_project(args.config)
+    lang = _lang(args, project)
     if getattr(args, "basemap", None):
         project.render.basemap = args.basemap
     stages = STAGES[args.command]
-    with console.status("…") as status:
-        result = run(
-            project, args.out, stages, args.lang, lambda s: status.update(f"{s}…"), args.place,
-            strict_print=args.command == "map",
-        )  # fmt: skip
-    s = result.summary
-    console.print(f"[bold]{project.name}[/]: {s['communities']} communities, "
-                  f"{s['old_communities']} old, {s['households']:,} households")  # fmt: skip
+
+    def progress(stage: str) -> None:
+        name = labels(lang).get(f"stage_{stage}", stage)
+        status.update(_markup(lang, "cli_stage", stage=name))
+
+    with console.status(text(lang, "cli_working")) as status:
+        result = run(project, args.out, stages, args.lang, progress, args.place,
+                     strict_print=args.command == "map")  # fmt: skip
+    print_summary(console, lang, result.summary, project.name)
+    _say(console, lang, "cli_wrote", files=", ".join(str(args.out / p.name) for p in result.files))
+    return 0
+
+
+def print_summary(console: Console, lang: str, s: dict, name: str) -> None:
+    """The headline of a run: counts, coverage now and after the sites, bundles, problems."""
+    households = s.get("households")
+    old = s.get("old_communities", 0)
+    if households:
+        _say(console, lang, "cli_summary", name=name, communities=s["communities"], old=old,
+             households=households)  # fmt: skip
+    else:
+        _say(console, lang, "cli_summary_no_households", name=name,
+             communities=s["communities"], old=old)  # fmt: skip
     if "coverage" in s:
         cov = s["coverage"]
-        console.print(f"coverage ({cov['distance_mode']}): {cov['full_coverage_households']:.1%} of "
-                      f"households fully covered (target {cov['national_target']:.0%})")  # fmt: skip
+        lab = labels(lang)
+        mode = lab["mode_network"] if cov["distance_mode"] == "network" else lab["mode_straight"]
+        key = "cli_coverage" if households else "cli_coverage_communities"
+        share = cov["full_coverage_households" if households else "full_coverage_communities"]
+        _say(console, lang, key, basket=len(cov.get("basket", ())), mode=mode, share=share,
+             target=cov["national_target"])  # fmt: skip
+    if "sites" in s and households:
+        sites = s["sites"]
+        _say(console, lang, "cli_coverage_after", count=sites["count"],
+             after=sites["full_coverage_households_after"],
+             before=sites["full_coverage_households_before"],
+             other=sites.get("needs_other_measures", 0))  # fmt: skip
     if "bundles" in s:
-        console.print(
-            f"bundles: {s['bundles']['count']} ({s['bundles']['communities']} communities)"
-        )
-    if "sites" in s:
-        console.print(f"recommended sites: {s['sites']['count']}")
+        _say(console, lang, "cli_bundles", count=s["bundles"]["count"],
+             communities=s["bundles"]["communities"])  # fmt: skip
+    print_warnings(console, lang, s.get("warnings", []))
     if "print_map" in s:
-        console.print(f"[yellow]warning[/]: print map {s['print_map']}")
-    console.print("wrote: " + ", ".join(str(args.out / p.name) for p in result.files))
-    return 0
+        _say(console, lang, "cli_print_map_skipped", reason=s["print_map"])
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    console = Console(stderr=False)
+    console = _console()
     try:
         if args.command == "init":
-            return _init(args.dir, console)
+            return _init(args.dir, console, _lang(args))
         if args.command == "demo":
-            from .demo import write_demo
-
-            paths = write_demo(args.dir, args.seed)
-            console.print("wrote " + ", ".join(str(p) for p in paths.values()))
-            return 0
+            return _demo(args, console)
         if args.command == "check":
             return _check(args, console)
         return _run(args, console)
     except LifecircleError as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"error: {exc}", file=sys.stderr)
+        _error(args, exc)
         return 2
     except KeyboardInterrupt:
-        print("interrupted; no output was half-written", file=sys.stderr)
+        print(text(_lang(args), "cli_interrupted"), file=sys.stderr)
         return 130
 
 

@@ -18,7 +18,7 @@ import shapely
 from pyproj import Transformer
 
 from . import crs as crsmod
-from . import io
+from . import io, settings
 
 ORIGIN_LONLAT = (118.318, 35.040)  # south-west corner, Lanshan district, Linyi
 METRIC_EPSG = 4548  # CGCS2000 3-degree GK zone, central meridian 117°E
@@ -267,21 +267,36 @@ def _osm_xml(ways, warp) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: The files of the demo folder; ``project.toml`` and ``README.md`` are copied from ``data/demo``.
+DEMO_FILES = {
+    "communities": "communities.gpkg",
+    "facilities": "facilities.csv",
+    "parcels": "parcels.geojson",
+    "network": "network.osm",
+    "project": "project.toml",
+    "readme": "README.md",
+}
+
+
+def demo_paths(folder: Path) -> dict[str, Path]:
+    """Where :func:`write_demo` writes each file in ``folder``."""
+    return {key: folder / name for key, name in DEMO_FILES.items()}
+
+
 def write_demo(folder: Path, seed: int = 20201) -> dict[str, Path]:
     """Write the demo district's files into ``folder`` (each atomically).
 
     communities.gpkg (EPSG:4548, like a planning bureau's layer), facilities.csv (GCJ-02
-    lon/lat, like a Gaode POI export), parcels.geojson (WGS84), network.osm (OSM XML).
+    lon/lat, like a Gaode POI export), parcels.geojson (WGS84), network.osm (OSM XML), and the
+    runnable project.toml (paths relative to it) with the README of ``data/demo``. Existing files
+    are replaced: the command line refuses a folder that holds any of them.
     """
     data = generate(seed)
     warp = _Warp()
     folder.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "communities": folder / "communities.gpkg",
-        "facilities": folder / "facilities.csv",
-        "parcels": folder / "parcels.geojson",
-        "network": folder / "network.osm",
-    }
+    paths = demo_paths(folder)
+    for key in ("project", "readme"):
+        io.write_text(paths[key], (settings.DEMO_DIR / DEMO_FILES[key]).read_text("utf-8"))
     io.write_gpkg(paths["communities"], {"communities": data["communities"]})
     fac = data["facilities"].to_crs(4326)
     lon, lat = crsmod.wgs84_to_gcj02(fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy())

@@ -7,6 +7,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .messages import tier_label
 from .render import (
     CATEGORY_COLOURS,
     GAP_COLOURS,
@@ -37,7 +38,7 @@ def community_popup(row: pd.Series, result, lang: str) -> str:
         (lab["built"], row.get("built_raw")),
         (lab["households"], _int(row.get("households"))),
         (lab["subdistrict"], row.get("subdistrict")),
-        (lab["tier"], _tier_label(row.get("tier"), lab)),
+        (lab["tier"], tier_label(lang, row.get("tier"), result.project.policy)),
         (lab["bundle"], row.get("bundle_id")),
     ]
     parts += [f"<br>{k}: {esc(v)}" for k, v in facts if _present(v)]
@@ -68,11 +69,6 @@ def _present(value) -> bool:
 
 def _int(value) -> object:
     return int(value) if value is not None and pd.notna(value) else ""
-
-
-def _tier_label(tier, lab) -> str:
-    return {"priority": lab["tier_priority"], "standard": lab["tier_standard"],
-            "not_eligible": lab["tier_not"], "unknown": lab["tier_unknown"]}.get(tier, "")  # fmt: skip
 
 
 def _community_layer(result, lang, basemap, colour_of, name) -> folium.GeoJson:
@@ -250,7 +246,9 @@ def overview_map(result, lang: str, basemap: str) -> folium.Map:
                  for i, c in enumerate(GAP_COLOURS)]  # fmt: skip
     else:
         colour_of = lambda r: TIER_COLOURS.get(r.get("tier"), "#9ecae1")  # noqa: E731
-        items = [(TIER_COLOURS[t], _tier_label(t, lab)) for t in TIER_COLOURS]
+        items = [
+            (TIER_COLOURS[t], tier_label(lang, t, result.project.policy)) for t in TIER_COLOURS
+        ]
     # drawn bottom to top: filled areas under the communities, outlines (no fill) above them
     _service_layers(fmap, result, lang, basemap, set(std.categories), show=False)
     _community_layer(result, lang, basemap, colour_of, lab["communities"]).add_to(fmap)

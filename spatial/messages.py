@@ -7,10 +7,15 @@ format (HTML, terminal markup, spreadsheet cells) is applied where the text ente
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from functools import cache
+from typing import TYPE_CHECKING
 
 from . import settings
+
+if TYPE_CHECKING:
+    from .config import PolicyConfig
 
 LANGS = ("zh", "en")
 
@@ -41,3 +46,25 @@ def text(lang: str, key: str, **fields: object) -> str:
     if template is None:
         raise KeyError(f"message '{key}' is missing from data/i18n.toml")
     return template.format_map(fields)
+
+
+def policy_date(lang: str, day: dt.date) -> str:
+    """A policy cut-off as planners write it: ``2000年底`` for 31 December, else the full date."""
+    if (day.month, day.day) == (12, 31):
+        return text(lang, "date_year_end", year=day.year)
+    return text(lang, "date_full", year=day.year, month=day.month, day=day.day)
+
+
+def policy_fields(lang: str, policy: PolicyConfig) -> dict[str, str]:
+    """``priority_by`` and ``old_by``: the ``[policy]`` cut-offs for texts that name them."""
+    return {
+        "priority_by": policy_date(lang, policy.priority_cutoff),
+        "old_by": policy_date(lang, policy.old_cutoff),
+    }
+
+
+def tier_label(lang: str, tier: object, policy: PolicyConfig) -> str:
+    """The label of an eligibility tier, its years taken from the policy ('' for no tier)."""
+    key = {"priority": "tier_priority", "standard": "tier_standard",
+           "not_eligible": "tier_not", "unknown": "tier_unknown"}.get(str(tier))  # fmt: skip
+    return text(lang, key, **policy_fields(lang, policy)) if key else ""

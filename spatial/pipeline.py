@@ -142,7 +142,9 @@ def _bundle_stage(result: RunResult) -> None:
     barrier_file = project.resolve(cfg.barrier_path) if cfg.barrier_path else None
     barriers = barrier_lines(result.network, cfg, layers.crs, barrier_file)
     bundler = Bundler(result.communities, cfg, barriers).solve()
-    bundles, bundle_id = bundle_frame(bundler, layers.parcels, result.standards, layers.crs)
+    bundles, bundle_id = bundle_frame(
+        bundler, layers.parcels, result.standards, layers.crs, project.policy
+    )
     comm = result.communities.copy()
     comm["bundle_id"] = bundle_id
     result.communities = comm

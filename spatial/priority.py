@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .config import PolicyConfig, PriorityConfig
+from .messages import policy_fields, text
 
 PARTS = ("tier", "gaps", "willingness", "infrastructure", "funding")
 
@@ -43,16 +44,17 @@ def score(frame: pd.DataFrame, weights: PriorityConfig, policy: PolicyConfig) ->
     will = frame["willingness"].to_numpy(float)
     out["willingness_flag"] = np.where(np.isnan(will), "意愿未调查",
                                        np.where(will < policy.min_willingness, "意愿不足2/3", ""))  # fmt: skip
-    out["reasons"] = [_reasons(frame.iloc[k], out.iloc[k]) for k in range(n)]
+    years = policy_fields("zh", policy)
+    out["reasons"] = [_reasons(frame.iloc[k], out.iloc[k], years) for k in range(n)]
     return out
 
 
-def _reasons(row: pd.Series, parts: pd.Series) -> str:
+def _reasons(row: pd.Series, parts: pd.Series, years: dict[str, str]) -> str:
     bits = []
     if row["priority_share"] >= 1:
-        bits.append("2000年底前建成（优先）")
+        bits.append(text("zh", "reason_priority", **years))
     elif row["priority_share"] > 0:
-        bits.append(f"{row['priority_share']:.0%}为2000年前小区")
+        bits.append(text("zh", "reason_priority_share", share=row["priority_share"], **years))
     if row["gap_households"] > 0:
         bits.append(f"缺项×户数={row['gap_households']:,.0f}")
     if pd.notna(row["willingness"]):

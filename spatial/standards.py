@@ -99,27 +99,23 @@ def load_standards(project: Project | None = None) -> Standards:
     cats = {k: _category(k, v, where) for k, v in raw.get("categories", {}).items()}
     for key, spec in cov.add.items():
         cats[key] = _category(key, spec, project.source or where)
-    for key in cov.drop:
+    names = _aliases(cats)
+    where_cfg = project.source or where
+    for key in _resolve(cov.drop, names, "[coverage] drop", where_cfg):
         cats.pop(key, None)
-    for key, radius in cov.radius.items():
-        if key not in cats:
-            raise ConfigError(
-                f"[coverage] radius names unknown category '{key}'; known: {', '.join(cats)}",
-                path=project.source,
-            )
-        c = cats[key]
-        cats[key] = Category(**{**c.__dict__, "radius_m": float(radius)})
-    basket = list(cov.basket) or [k for k in raw.get("core_basket", cats) if k in cats]
-    unknown = [k for k in basket if k not in cats]
-    if unknown:
-        raise ConfigError(
-            f"[coverage] basket has unknown categories {unknown}; known: {', '.join(cats)}",
-            path=project.source,
-        )
-    alias_map: dict[str, str] = {}
-    for c in cats.values():
-        for name in (c.name_zh, c.name_en, *c.aliases):
-            alias_map.setdefault(name.strip().lower(), c.key)
+    names = _aliases(cats)
+    radius = dict(zip(_resolve(cov.radius, names, "[coverage] radius", where_cfg),
+                      cov.radius.values(), strict=True))  # fmt: skip
+    for key, value in radius.items():
+        cats[key] = Category(**{**cats[key].__dict__, "radius_m": float(value)})
+    basket = _resolve(cov.basket, names, "[coverage] basket", where_cfg) or [
+        k for k in raw.get("core_basket", cats) if k in cats
+    ]
+    basket = list(dict.fromkeys(basket))
+    min_area = project.siting.min_area
+    project.siting.min_area = dict(zip(_resolve(min_area, names, "[siting] min_area", where_cfg),
+                                       min_area.values(), strict=True))  # fmt: skip
+    alias_map = {name: key for name, key in names.items() if name != key}
     speed = cov.walk_speed_kmh or raw.get("walk_speed_kmh", settings.WALK_SPEED_KMH)
     return Standards(
         categories=cats,
@@ -130,6 +126,31 @@ def load_standards(project: Project | None = None) -> Standards:
         national_target=float(raw.get("national_target", 0.85)),
         alias_map=alias_map,
     )
+
+
+def _aliases(cats: dict[str, Category]) -> dict[str, str]:
+    """Every name of every category (key, Chinese and English name, aliases; lower-case) → key."""
+    names: dict[str, str] = {key.lower(): key for key in cats}
+    for c in cats.values():
+        for name in (c.name_zh, c.name_en, *c.aliases):
+            names.setdefault(name.strip().lower(), c.key)
+    return names
+
+
+def _resolve(given, names: dict[str, str], where: str, path: Path) -> list[str]:
+    """Category keys for the names a project file gives (keys, Chinese names or aliases)."""
+    keys, unknown = [], []
+    for name in given:
+        key = names.get(str(name).strip().lower())
+        (keys if key else unknown).append(key or str(name))
+    if unknown:
+        listed = ", ".join(f"'{u}'" for u in unknown)
+        raise ConfigError(
+            f"{where}: unknown categor{'y' if len(unknown) == 1 else 'ies'} {listed}; use a "
+            f"category key (or its Chinese name or alias): {', '.join(dict.fromkeys(names.values()))}",
+            path=path,
+        )
+    return keys
 
 
 def load_column_aliases() -> dict[str, dict[str, list[str]]]:

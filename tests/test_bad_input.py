@@ -79,7 +79,7 @@ def test_bad_input_one_line_exit_2(case, small_project, run_cli, tmp_path):
     assert code == 2
     lines = stderr.strip().splitlines()
     assert len(lines) == 1, stderr
-    assert lines[0].startswith("error: ")
+    assert lines[0].startswith("错误：")
     assert "Traceback" not in stderr + stdout
     for fragment in CASES[case]:
         assert fragment in lines[0], lines[0]

@@ -100,7 +100,7 @@ def test_default_standards_match_gb50180(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [('[coverage]\nradius = { shop = 100 }', "unknown category 'shop'"),
-     ('[coverage]\nbasket = ["x"]', "unknown categories ['x']"),
+     ('[coverage]\nbasket = ["x"]', "unknown category 'x'"),
      ('[policy]\nold_cutoff = "2005/12/31"', "not a date"),
      ('[bundling]\nsame_subdistrict = "yes"', "true or false"),
      ('[communities]\ncoords = "beijing54"', "coords"),

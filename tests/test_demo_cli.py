@@ -72,7 +72,7 @@ def test_init_writes_template_and_refuses_to_overwrite(run_cli, tmp_path):
     text = (tmp_path / "p" / "project.toml").read_text("utf-8")
     assert "[communities]" in text and "old_cutoff" in text
     code, _, err = run_cli("init", tmp_path / "p")
-    assert code == 2 and "already exists" in err
+    assert code == 2 and "已存在" in err and "project.toml" in err
     # the template parses; its data files do not exist yet: a clear error
     code, _, err = run_cli("check", "--config", tmp_path / "p" / "project.toml")
     assert code == 2 and "communities.shp" in err and "file not found" in err

@@ -197,7 +197,7 @@ def test_missing_cjk_font_is_a_clear_error(monkeypatch, run_cli, tmp_path):
     assert code == 2 and "no Chinese (CJK) font" in err and "fonts-wqy-microhei" in err
     assert not (tmp_path / "m").exists() or not any((tmp_path / "m").iterdir())
     code, out, _ = run_cli("run", "--out", tmp_path / "r", "--basemap", "none")
-    assert code == 0 and "print map skipped" in out
+    assert code == 0 and "no Chinese (CJK) font" in out
 
 
 def test_english_labels(run_cli, tmp_path):
