@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tomllib
 import traceback
 from importlib import resources
-from pathlib import Path
-
-import tomllib
 from numbers import Number
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -46,8 +45,8 @@ def _parser() -> argparse.ArgumentParser:
         "sites": "rank candidate land that would close coverage gaps",
         "map": "write the HTML maps, print maps and the ledger spreadsheet",
     }
-    for name, text in helps.items():
-        p = sub.add_parser(name, help=text, description=text)
+    for name, blurb in helps.items():
+        p = sub.add_parser(name, help=blurb, description=blurb)
         p.add_argument("--config", type=_project_file,
                        help="project TOML file, or a folder with project.toml (default: the demo)")  # fmt: skip
         p.add_argument("--out", type=Path, default=settings.DEFAULT_OUT, help="output folder")
