@@ -59,7 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("dir", type=Path)
     p.add_argument("--lang", choices=["zh", "en"], help="language of messages")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
-    p = sub.add_parser("demo", help="regenerate the synthetic demo district into DIR")
+    p = sub.add_parser(
+        "demo", help="write the synthetic demo district and its project.toml into DIR"
+    )
     p.add_argument("dir", type=Path)
     p.add_argument("--seed", type=int, default=20201)
     p.add_argument("--lang", choices=["zh", "en"], help="language of messages")
@@ -83,9 +85,14 @@ def _inert(value: object) -> object:
     return value if isinstance(value, Number) else escape(str(value))
 
 
+def _markup(lang: str, key: str, **fields: object) -> str:
+    """Catalogue message ``key`` as rich markup: the template may hold markup, the fields never do."""
+    return text(lang, key, **{k: _inert(v) for k, v in fields.items()})
+
+
 def _say(console: Console, lang: str, key: str, **fields: object) -> None:
-    """Print catalogue message ``key``: the template may hold markup, the fields never do."""
-    console.print(text(lang, key, **{k: _inert(v) for k, v in fields.items()}))
+    """Print catalogue message ``key`` (see :func:`_markup`)."""
+    console.print(_markup(lang, key, **fields))
 
 
 def _lang(args: argparse.Namespace, project=None) -> str:
@@ -111,7 +118,7 @@ def _layer_name(lang: str, layer: str) -> str:
     return labels(lang).get(f"layer_{layer}", layer)
 
 
-def print_warnings(console: Console, lang: str, records: list[dict]) -> None:
+def _print_warnings(console: Console, lang: str, records: list[dict]) -> None:
     """The data problems of a run or a check, one line each (``summary["warnings"]`` records)."""
     if not records:
         return
@@ -124,7 +131,7 @@ def print_warnings(console: Console, lang: str, records: list[dict]) -> None:
 def _init(folder: Path, console: Console, lang: str = "zh") -> int:
     target = folder / "project.toml"
     if target.exists():
-        raise InputError(text(lang, "cli_exists", paths=target.name), path=target)
+        raise InputError(text(lang, "cli_exists", paths=target.name), path=folder)
     from . import io
 
     template = resources.files("spatial").joinpath("template.toml").read_text("utf-8")
@@ -180,13 +187,8 @@ def _check(args, console: Console) -> int:
              dropped=net.dropped_nodes, source=net.source)  # fmt: skip
     else:
         _say(console, lang, "cli_no_network")
-    print_warnings(console, lang, [p.record(lang) for p in getattr(layers, "problems", [])])
+    _print_warnings(console, lang, [p.record(lang) for p in getattr(layers, "problems", [])])
     return 0
-
-
-def _markup(lang: str, key: str, **fields: object) -> str:
-    """Catalogue message ``key`` as rich markup, its fields escaped."""
-    return text(lang, key, **{k: _inert(v) for k, v in fields.items()})
 
 
 def _run(args, console: Console) -> int:
@@ -205,12 +207,12 @@ def _run(args, console: Console) -> int:
     with console.status(text(lang, "cli_working")) as status:
         result = run(project, args.out, stages, args.lang, progress, args.place,
                      strict_print=args.command == "map")  # fmt: skip
-    print_summary(console, lang, result.summary, project.name)
+    _print_summary(console, lang, result.summary, project.name)
     _say(console, lang, "cli_wrote", files=", ".join(str(args.out / p.name) for p in result.files))
     return 0
 
 
-def print_summary(console: Console, lang: str, s: dict, name: str) -> None:
+def _print_summary(console: Console, lang: str, s: dict, name: str) -> None:
     """The headline of a run: counts, coverage now and after the sites, bundles, problems."""
     households = s.get("households")
     old = s.get("old_communities", 0)
@@ -237,7 +239,7 @@ def print_summary(console: Console, lang: str, s: dict, name: str) -> None:
     if "bundles" in s:
         _say(console, lang, "cli_bundles", count=s["bundles"]["count"],
              communities=s["bundles"]["communities"])  # fmt: skip
-    print_warnings(console, lang, s.get("warnings", []))
+    _print_warnings(console, lang, s.get("warnings", []))
     if "print_map" in s:
         _say(console, lang, "cli_print_map_skipped", reason=s["print_map"])
 
