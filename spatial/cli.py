@@ -9,6 +9,7 @@ import traceback
 from importlib import resources
 from numbers import Number
 from pathlib import Path
+from string import Formatter
 
 from rich.console import Console
 from rich.markup import escape
@@ -80,14 +81,30 @@ def _console() -> Console:
     return Console(emoji=False, soft_wrap=True)
 
 
-def _inert(value: object) -> object:
-    """A field for a catalogue template: numbers as they are, everything else escaped text."""
-    return value if isinstance(value, Number) else escape(str(value))
-
-
 def _markup(lang: str, key: str, **fields: object) -> str:
-    """Catalogue message ``key`` as rich markup: the template may hold markup, the fields never do."""
-    return text(lang, key, **{k: _inert(v) for k, v in fields.items()})
+    """Catalogue message ``key`` as rich markup: the template may hold markup, the fields never do.
+
+    Numbers are formatted by the template; any other field is escaped text. Rich reads a backslash
+    only before ``[``, so a field's trailing backslashes are doubled just where the template goes
+    on with ``[`` (``rich.markup.escape`` alone cannot know what follows).
+    """
+    template = labels(lang).get(key) or labels("en")[key]
+    parts = list(Formatter().parse(template))
+    out = []
+    for k, (literal, name, spec, _) in enumerate(parts):
+        out.append(literal)
+        if name is None:
+            continue
+        value = fields[name]
+        if isinstance(value, Number):
+            out.append(format(value, spec or ""))
+            continue
+        value = str(value)
+        body = value.rstrip("\\")
+        tail = value[len(body) :]
+        follows = parts[k + 1][0] if k + 1 < len(parts) else ""
+        out.append(escape(body) + (tail * 2 if follows.startswith("[") else tail))
+    return "".join(out)
 
 
 def _say(console: Console, lang: str, key: str, **fields: object) -> None:

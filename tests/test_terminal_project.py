@@ -270,3 +270,12 @@ def test_demo_folder_runs_with_the_policy_years(run_cli, tmp_path, monkeypatch):
     assert "1995年底前建成（优先）" in reports["reasons"]
     assert "其中1995年底前建成" in reports["descriptions"]
     assert "1995年底前建成" in reports["ledger"]
+
+
+@pytest.mark.parametrize("value", ["[/]", "[bold red]x", "a\\", "a\\\\", "\\[b]", "[/bold]", ":smile:",
+                                   "[link=file:///etc]x[/link]"])  # fmt: skip
+def test_every_catalogue_field_enters_the_terminal_as_text(value, capsys):
+    from spatial import cli
+
+    cli._say(cli._console(), "en", "cli_layer", layer=value, path=Path(value))
+    assert capsys.readouterr().out == f"{value} ({Path(value)})\n"
