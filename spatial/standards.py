@@ -86,7 +86,9 @@ def load_standards(project: Project | None = None) -> Standards:
     ----------
     project : Project, optional
         Its ``[standards] path`` replaces the built-in table; ``[coverage]`` radius, drop, add,
-        basket and walk_speed_kmh adjust it.
+        basket and walk_speed_kmh adjust it. Categories in ``basket``, ``radius``, ``drop`` and
+        ``[siting] min_area`` may be named by key, Chinese name or alias (``project.siting.min_area``
+        is rewritten to keys); an unknown name is a ``ConfigError`` listing the keys.
     """
     project = project or Project()
     where = (
