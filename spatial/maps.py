@@ -13,10 +13,10 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from markupsafe import Markup
 
 from .messages import labels, text
 from .render import (
+    Html,
     add_label,
     add_panel,
     add_points,
@@ -43,7 +43,7 @@ from .style import (
 CORE_GROUPS = ("elderly", "childcare", "clinics", "markets")
 
 
-def community_popup(row: pd.Series, result, lang: str) -> Markup:
+def community_popup(row: pd.Series, result, lang: str) -> Html:
     """Popup HTML of one community: every value from the data is escaped."""
     lab = labels(lang)
     std = result.standards
@@ -106,7 +106,7 @@ def _community_layer(result, comm: gpd.GeoDataFrame, lang: str, basemap: str,
     )  # fmt: skip
 
 
-def _outline_layer(frame: gpd.GeoDataFrame, tips: list[Markup], basemap: str, name: str,
+def _outline_layer(frame: gpd.GeoDataFrame, tips: list[Html], basemap: str, name: str,
                    colour: str, show: bool = True, fill: float = 0.0) -> folium.GeoJson:  # fmt: skip
     disp = display_frame(frame, basemap, tolerance=4.0)
     return geojson(
@@ -174,7 +174,7 @@ def _sites_layer(fmap, result, lang, basemap, keys) -> None:
     _outline_layer(sel, tips, basemap, lab["sites"], SITE_COLOUR, fill=0.5).add_to(fmap)
 
 
-def _headline(result, lang) -> Markup:
+def _headline(result, lang) -> Html:
     lab = labels(lang)
     s = result.summary
     lines = [fragment("<b>{}</b>", lab["headline"]),
@@ -208,7 +208,7 @@ def _headline(result, lang) -> Markup:
     return join(lines, "<br>")
 
 
-def _title_html(project_name: str, subtitle: str, lang: str) -> Markup:
+def _title_html(project_name: str, subtitle: str, lang: str) -> Html:
     return fragment(
         '<div style="font-size:17px;font-weight:bold">{}</div><div>{}</div>'
         "<div style='color:#555'>{}: {}</div>",

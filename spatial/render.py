@@ -1,9 +1,10 @@
 """Leaflet primitives for the interactive HTML maps (folium), which open offline: Leaflet and
 plugins are inlined.
 
-Text from the data reaches a page in ONE way. HTML is built as :class:`markupsafe.Markup`
-with :func:`fragment` (the template is code, every argument is escaped) or :func:`esc`; folium
-receives it only through the helpers here, which refuse plain strings where HTML goes:
+Text from the data reaches a page in ONE way. HTML is built as :class:`Html` (a
+:class:`markupsafe.Markup` whose escaping also covers Jinja2's braces) with :func:`fragment` (the
+template is code, every argument is escaped) or :func:`esc`; folium receives it only through the
+helpers here, which refuse anything but :class:`Html` where HTML goes:
 
 - boxes over the map (:func:`add_panel`) are :class:`HtmlElement`, whose Jinja2 template is a
   constant that inserts the escaped HTML as a value — never parsed as a template;
@@ -48,26 +49,41 @@ def basemaps() -> dict[str, dict]:
     return tomllib.loads((settings.DATA_DIR / "basemaps.toml").read_text("utf-8"))
 
 
-def esc(value: object) -> Markup:
-    """Text from the data as HTML: escaped (``< > & " '``), None/NaN → empty."""
+class Html(Markup):
+    """HTML built by the code. Text put into it is escaped — ``< > & " '`` and also ``{ }``:
+    folium parses each layer's rendered script again as a Jinja2 template (branca's
+    ``MacroElement``), so no brace from the data may reach it (a browser shows ``&#123;`` as ``{``).
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def escape(cls, s: object) -> Html:
+        if hasattr(s, "__html__"):
+            return cls(s.__html__())
+        return cls(str(escape(s)).replace("{", "&#123;").replace("}", "&#125;"))
+
+
+def esc(value: object) -> Html:
+    """Text from the data as HTML (escaped, see :class:`Html`); None/NaN → empty."""
     if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
-        return Markup("")
-    return escape(str(value))
+        return Html("")
+    return Html.escape(str(value))
 
 
-def fragment(template: str, *args: object, **kwargs: object) -> Markup:
+def fragment(template: str, *args: object, **kwargs: object) -> Html:
     """An HTML fragment: ``template`` is code (``str.format`` fields), every argument is escaped
-    unless it already is :class:`~markupsafe.Markup`."""
-    return Markup(template).format(*args, **kwargs)
+    unless it already is HTML (:class:`Html`)."""
+    return Html(template).format(*args, **kwargs)
 
 
-def join(parts: list[Markup], sep: str = "") -> Markup:
-    """Concatenate fragments (each must already be Markup)."""
-    return Markup(sep).join(_markup(p) for p in parts)
+def join(parts: list[Html], sep: str = "") -> Html:
+    """Concatenate fragments (each must already be :class:`Html`)."""
+    return Html(sep).join(_markup(p) for p in parts)
 
 
-def _markup(value: object) -> Markup:
-    if not isinstance(value, Markup):
+def _markup(value: object) -> Html:
+    if not isinstance(value, Html):
         raise TypeError(f"HTML must be built with render.fragment/esc, got {type(value).__name__}")
     return value
 
@@ -78,7 +94,7 @@ class HtmlElement(Element):
 
     _template = Template("{{ this.html }}")
 
-    def __init__(self, html: Markup):
+    def __init__(self, html: Html):
         super().__init__()
         self.html = str(_markup(html))
 
@@ -149,7 +165,7 @@ def new_map(bounds: np.ndarray, basemap: str, key: str = "") -> folium.Map:
     return fmap
 
 
-POPUP_CSS = Markup(
+POPUP_CSS = Html(
     "<style>.leaflet-popup-content{font-size:13px;line-height:1.45;text-align:left}"
     ".leaflet-popup-content td,.leaflet-popup-content th{text-align:left;font-size:13px}"
     ".lc-pop{margin-top:4px;border-collapse:collapse}"
@@ -176,11 +192,11 @@ def feature_group(name: str, show: bool = True) -> folium.FeatureGroup:
 
 def features(
     geometry: gpd.GeoSeries,
-    html: dict[str, list[Markup]],
+    html: dict[str, list[Html]],
     style: dict[str, list[str]] | None = None,
 ) -> dict:
     """GeoJSON (lon/lat ``geometry``) whose properties are the HTML columns ``html`` (each value
-    Markup) and the style values ``style`` (colours set by the code)."""
+    Html) and the style values ``style`` (colours set by the code)."""
     columns = {k: [str(_markup(v)) for v in values] for k, values in html.items()}
     frame = gpd.GeoDataFrame({**columns, **(style or {})}, geometry=geometry.values, crs=4326)
     return frame.__geo_interface__
@@ -198,11 +214,11 @@ def geojson(data: dict, name: str, tooltip: str | None = None, popup: str | None
     return folium.GeoJson(data, name=str(esc(name)), **kwargs)
 
 
-def _icon_html(colour: str, glyph: str) -> Markup:
+def _icon_html(colour: str, glyph: str) -> Html:
     return fragment('<div class="lc-ico" style="background:{}">{}</div>', colour, glyph)
 
 
-def _cluster(group, points: gpd.GeoDataFrame, icon: Markup, tips: list[Markup]) -> None:
+def _cluster(group, points: gpd.GeoDataFrame, icon: Html, tips: list[Html]) -> None:
     data = [[round(p.y, 6), round(p.x, 6), str(_markup(t))]
             for p, t in zip(points.geometry, tips, strict=True)]  # fmt: skip
     callback = (
@@ -218,9 +234,7 @@ def _cluster(group, points: gpd.GeoDataFrame, icon: Markup, tips: list[Markup]) 
     cluster.add_to(group)
 
 
-def add_points(
-    group, points: gpd.GeoDataFrame, colour: str, glyph: str, tips: list[Markup]
-) -> None:
+def add_points(group, points: gpd.GeoDataFrame, colour: str, glyph: str, tips: list[Html]) -> None:
     """Points as category icons (a coloured disc with the text ``glyph``), clustered when there
     are more than ``CLUSTER_ABOVE``; ``tips`` are HTML fragments."""
     icon = _icon_html(colour, glyph)
@@ -241,18 +255,18 @@ def add_label(group, point: shapely.Point, text: str, size: tuple[int, int] = (3
     folium.Marker([point.y, point.x], icon=icon, interactive=False).add_to(group)
 
 
-def add_panel(fmap: folium.Map, inner_html: Markup, position: str, element_id: str) -> None:
+def add_panel(fmap: folium.Map, inner_html: Html, position: str, element_id: str) -> None:
     """A fixed box (title, legend, figures) drawn over the map; ``position`` is CSS set by the code."""
     box = fragment(
         '<div id="{}" class="lc-panel" style="position:fixed;{};z-index:900;'
         "background:rgba(255,255,255,0.93);padding:8px 12px;border-radius:6px;"
         "box-shadow:0 1px 5px rgba(0,0,0,0.4);font:13px/1.45 'Noto Sans CJK SC','Microsoft YaHei',"
-        'sans-serif;max-width:340px">{}</div>', element_id, Markup(position), _markup(inner_html),
+        'sans-serif;max-width:340px">{}</div>', element_id, Html(position), _markup(inner_html),
     )  # fmt: skip
     fmap.get_root().html.add_child(HtmlElement(box))
 
 
-def legend_html(title: str, items: list[tuple]) -> Markup:
+def legend_html(title: str, items: list[tuple]) -> Html:
     """Legend rows of (colour, text) or (colour, text, glyph) — glyph rows look like the icons.
     ``title`` and the texts are plain text."""
     rows = []
