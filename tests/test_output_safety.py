@@ -195,3 +195,12 @@ def test_no_warnings_no_note_and_no_sheet(small_project, tmp_path):
     ]
     note = text("en", "map_warnings_note", count=1)
     assert str(esc(note)) in (tmp_path / "overview.html").read_text("utf-8")
+
+
+def test_page_html_is_a_value_never_a_template():
+    from spatial.render import Html, HtmlElement, fragment
+
+    assert HtmlElement(Html("{{ 7*7 }}{# x")).render() == "{{ 7*7 }}{# x"
+    assert str(fragment("<b>{}</b>", "{{ 7*7 }}")) == "<b>&#123;&#123; 7*7 &#125;&#125;</b>"
+    with pytest.raises(TypeError):
+        HtmlElement("<b>plain str</b>")
