@@ -59,9 +59,9 @@ class Html(Markup):
 
     @classmethod
     def escape(cls, s: object) -> Html:
-        if hasattr(s, "__html__"):
-            return cls(s.__html__())
-        return cls(str(escape(s)).replace("{", "&#123;").replace("}", "&#125;"))
+        if isinstance(s, Html):  # only HTML built here is trusted, not any ``__html__`` object
+            return s
+        return cls(str(escape(str(s))).replace("{", "&#123;").replace("}", "&#125;"))
 
 
 def esc(value: object) -> Html:

@@ -14,9 +14,11 @@ from openpyxl import load_workbook
 
 from spatial import settings
 from spatial.config import load_project
+from spatial.ledger import write_ledger
 from spatial.messages import text
 from spatial.pipeline import analyse, load, write_outputs
 from spatial.render import esc
+from spatial.report import write_maps
 
 from .test_maps import _open, browser  # noqa: F401  (fixture)
 
@@ -181,14 +183,16 @@ def test_ledger_holds_text_never_formulas(hostile):
 def test_no_warnings_no_note_and_no_sheet(small_project, tmp_path):
     project = load_project(small_project)
     project.render.basemap = "none"
-    result = analyse(load(project), ("coverage", "map"))
+    result = analyse(load(project), ("coverage",))
     result.summary["warnings"] = []
-    write_outputs(result, tmp_path, ("coverage", "map"), "en")
+    write_maps(result, tmp_path, "en")
+    write_ledger(result, tmp_path, "en")
     assert load_workbook(tmp_path / "ledger.xlsx").sheetnames == ["Summary", "Communities"]
     assert "data problems" not in (tmp_path / "overview.html").read_text("utf-8")
     result.summary["warnings"] = [{"code": "x", "layer": "facilities", "message": "m", "count": 2,
                                    "sample": ["F1", "F2"]}]  # fmt: skip
-    write_outputs(result, tmp_path, ("coverage", "map"), "en")
+    write_maps(result, tmp_path, "en")
+    write_ledger(result, tmp_path, "en")
     sheet = load_workbook(tmp_path / "ledger.xlsx")["Data problems"]
     assert [[c.value for c in row] for row in sheet.iter_rows(min_row=2)] == [
         ["x", "facilities", "m", 2, "F1, F2"]
