@@ -1,13 +1,27 @@
-"""The ledger spreadsheet (台账): communities, priority list, bundles, sites, unserved, summary."""
+"""The ledger spreadsheet (台账): summary, data problems, communities, priority list, bundles,
+sites, unserved.
+
+Every cell is written by :func:`_put`: numbers and booleans stay numbers and booleans, everything
+else is a text cell (``data_type = "s"``), so a value such as ``=HYPERLINK(…)`` or
+``=cmd|' /C calc'!A0`` is shown, never evaluated; text that starts like a formula (``= + - @``,
+tab, CR — OWASP's list) also gets Excel's quote prefix, so it stays text when a planner edits the
+cell. No cell of the ledger holds a formula.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import numbers
 import tomllib
 import unicodedata
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -103,6 +117,60 @@ def _summary_sheet(result, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[heads["item"], heads["value"]])
 
 
+def _problems_sheet(result, lang: str) -> pd.DataFrame | None:
+    """The data problems of the run (``summary["warnings"]``), one row per problem; None if none."""
+    warnings = result.summary.get("warnings") or []
+    if not warnings:
+        return None
+    heads = _headers(lang)["problems"]
+    sep = "、" if lang == "zh" else ", "
+    rows = [{heads["code"]: w.get("code"), heads["layer"]: w.get("layer"),
+             heads["message"]: w.get("message"), heads["count"]: w.get("count"),
+             heads["sample"]: sep.join(str(v) for v in w.get("sample") or [])} for w in warnings]  # fmt: skip
+    return pd.DataFrame(rows, columns=list(heads.values()))
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+
+
+def _cell_value(value: object) -> object:
+    """A value openpyxl stores as is: None, bool, int, float, datetime or str."""
+    if isinstance(value, list | tuple | set | dict | np.ndarray):
+        return str(value)
+    if value is None or pd.isna(value):
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, dt.datetime | dt.date) and getattr(value, "tzinfo", None) is None:
+        return value
+    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
+
+
+def _put(sheet, row: int, column: int, value: object) -> None:
+    """Write one cell: numbers as numbers, any text as a text cell (never a formula)."""
+    cell = sheet.cell(row=row, column=column)
+    cell.value = _cell_value(value)
+    if isinstance(cell.value, str):
+        cell.data_type = "s"  # openpyxl makes "=…" a formula; the ledger has none
+        if cell.value.startswith(FORMULA_START):
+            cell.quotePrefix = True
+
+
+def _write_sheet(sheet, frame: pd.DataFrame) -> None:
+    for col, name in enumerate(frame.columns, start=1):
+        _put(sheet, 1, col, name)
+    for row, values in enumerate(frame.itertuples(index=False, name=None), start=2):
+        for col, value in enumerate(values, start=1):
+            _put(sheet, row, col, value)
+
+
 def _width(value: object) -> int:
     text = "" if value is None else str(value)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -126,8 +194,11 @@ def _format(sheet) -> None:
 def write_ledger(result, out: Path, lang: str) -> Path:
     """Write ``ledger.xlsx`` atomically with one formatted sheet per table."""
     names = _headers(lang)["sheets"]
-    sheets = {names["summary"]: _summary_sheet(result, lang),
-              names["communities"]: _community_sheet(result, lang)}  # fmt: skip
+    sheets = {names["summary"]: _summary_sheet(result, lang)}
+    problems = _problems_sheet(result, lang)
+    if problems is not None:
+        sheets[names["problems"]] = problems
+    sheets[names["communities"]] = _community_sheet(result, lang)
     if "priority" in result.layers_out:
         sheets[names["priority"]] = _table(result.layers_out["priority"], lang)
     if "bundles" in result.layers_out:
@@ -136,9 +207,13 @@ def write_ledger(result, out: Path, lang: str) -> Path:
         sheets[names["sites"]] = _table(result.layers_out["sites"], lang)
     if result.unserved is not None:
         sheets[names["unserved"]] = _table(result.unserved, lang)
+    book = Workbook()
+    book.remove(book.active)
+    for name, frame in sheets.items():
+        sheet = book.create_sheet(name)
+        _write_sheet(sheet, frame)
+        _format(sheet)
     target = out / "ledger.xlsx"
-    with io.atomic_path(target) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name, index=False)
-            _format(writer.sheets[name])
+    with io.atomic_path(target) as tmp:
+        book.save(tmp)
     return target

@@ -1,39 +1,51 @@
-"""The map layouts: an overview and one map per planner group (elderly, childcare, clinics, markets)."""
+"""The map layouts: an overview and one map per planner group (elderly, childcare, clinics, markets).
+
+Every text from the data enters the page through :mod:`spatial.render` (``fragment``/``esc`` for
+HTML, ``feature_group``/``geojson`` for layer names): nothing here hands folium a plain string.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .messages import tier_label
+from .messages import labels, text, tier_label
 from .render import (
-    CATEGORY_COLOURS,
-    GAP_COLOURS,
-    TIER_COLOURS,
+    Html,
+    add_label,
     add_panel,
     add_points,
     display_frame,
     esc,
-    labels,
+    feature_group,
+    features,
+    fragment,
+    geojson,
+    join,
     legend_html,
     new_map,
-    title_html,
+)  # fmt: skip
+from .style import (
+    BUNDLE_COLOUR,
+    SITE_COLOUR,
+    TIER_COLOURS,
+    category_colour,
+    gap_colour,
+    gap_legend,
 )  # fmt: skip
 
 CORE_GROUPS = ("elderly", "childcare", "clinics", "markets")
 
 
-def _gap_colour(n: float) -> str:
-    return GAP_COLOURS[int(min(max(n, 0), len(GAP_COLOURS) - 1))]
-
-
-def community_popup(row: pd.Series, result, lang: str) -> str:
+def community_popup(row: pd.Series, result, lang: str) -> Html:
     """Popup HTML of one community: every value from the data is escaped."""
     lab = labels(lang)
     std = result.standards
-    parts = [f"<b>{esc(row.get('name'))}</b>"]
     facts = [
         (lab["built"], row.get("built_raw")),
         (lab["households"], _int(row.get("households"))),
@@ -41,24 +53,29 @@ def community_popup(row: pd.Series, result, lang: str) -> str:
         (lab["tier"], tier_label(lang, row.get("tier"), result.project.policy)),
         (lab["bundle"], row.get("bundle_id")),
     ]
-    parts += [f"<br>{k}: {esc(v)}" for k, v in facts if _present(v)]
+    parts = [fragment("<b>{}</b>", esc(row.get("name")))]
+    parts += [fragment("<br>{}: {}", k, esc(v)) for k, v in facts if _present(v)]
     if "gaps" in row.index:
         cells = []
         for key in std.categories:
             dist = row.get(f"{key}_m")
             ok = bool(row.get(f"{key}_ok"))
-            text = (
+            reach = (
                 f"{dist:.0f} m / {std.minutes(dist):.0f} {lab['minutes']}"
                 if pd.notna(dist)
                 else lab["none_reached"]
             )
-            mark = "✓" if ok else "✗"
-            css = "y" if ok else "n"
             cells.append(
-                f"<tr><td>{esc(std.categories[key].label(lang))}<td>{text}<td class={css}>{mark}"
+                fragment(
+                    "<tr><td>{}<td>{}<td class={}>{}",
+                    std.categories[key].label(lang),
+                    reach,
+                    "y" if ok else "n",
+                    "✓" if ok else "✗",
+                )  # fmt: skip
             )
-        parts.append(f"<table class=lc-pop>{''.join(cells)}</table>")
-    return "".join(parts)
+        parts.append(fragment("<table class=lc-pop>{}</table>", join(cells)))
+    return join(parts)
 
 
 def _present(value) -> bool:
@@ -71,62 +88,48 @@ def _int(value) -> object:
     return int(value) if value is not None and pd.notna(value) else ""
 
 
-def _community_layer(result, lang, basemap, colour_of, name) -> folium.GeoJson:
-    comm = result.communities
+def _community_layer(result, comm: gpd.GeoDataFrame, lang: str, basemap: str,
+                     colour_of: Callable[[pd.Series], str], name: str) -> folium.GeoJson:  # fmt: skip
     disp = display_frame(comm, basemap)
-    frame = gpd.GeoDataFrame(
-        {
-            "label": [esc(v) for v in comm["name"]],
-            "popup": [community_popup(r, result, lang) for _, r in comm.iterrows()],
-            "colour": [colour_of(r) for _, r in comm.iterrows()],
-        },
-        geometry=disp.geometry.values,
-        crs=4326,
-    )
-    return folium.GeoJson(
-        frame.__geo_interface__,
-        name=name,
-        style_function=lambda f: {
-            "fillColor": f["properties"]["colour"],
-            "color": "#333",
-            "weight": 0.8,
-            "fillOpacity": 0.7,
-        },  # fmt: skip
+    data = features(
+        disp.geometry,
+        {"label": [esc(v) for v in comm["name"]],
+         "popup": [community_popup(r, result, lang) for _, r in comm.iterrows()]},
+        {"colour": [colour_of(r) for _, r in comm.iterrows()]},
+    )  # fmt: skip
+    return geojson(
+        data, name, tooltip="label", popup="popup",
+        style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#333",
+                                  "weight": 0.8, "fillOpacity": 0.7},
         highlight_function=lambda _f: {"weight": 2.5, "color": "#000"},
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=420, style="margin:0"),
-    )
-
-
-def _outline_layer(frame: gpd.GeoDataFrame, basemap, name, colour, tip_col, show=True, fill=0.0):
-    disp = display_frame(frame, basemap, tolerance=4.0)
-    data = gpd.GeoDataFrame(
-        {"tip": [esc(v) for v in frame[tip_col]]}, geometry=disp.geometry.values, crs=4326
-    )
-    return folium.GeoJson(
-        data.__geo_interface__, name=name, show=show,
-        style_function=lambda _f: {"color": colour, "weight": 2.5, "fillColor": colour,
-                                   "fillOpacity": fill, "fill": fill > 0, "dashArray": "6 4"},
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
     )  # fmt: skip
 
 
-def _facility_groups(fmap, result, lang, basemap, keys, show=True) -> list[tuple[str, str]]:
+def _outline_layer(frame: gpd.GeoDataFrame, tips: list[Html], basemap: str, name: str,
+                   colour: str, show: bool = True, fill: float = 0.0) -> folium.GeoJson:  # fmt: skip
+    disp = display_frame(frame, basemap, tolerance=4.0)
+    return geojson(
+        features(disp.geometry, {"tip": tips}), name, tooltip="tip", show=show,
+        style_function=lambda _f: {"color": colour, "weight": 2.5, "fillColor": colour,
+                                   "fillOpacity": fill, "fill": fill > 0, "dashArray": "6 4"},
+    )  # fmt: skip
+
+
+def _facility_groups(fmap, result, lang, basemap, keys) -> list[tuple[str, str, str]]:
     fac = result.layers.facilities
     legend = []
-    for i, key in enumerate(result.standards.categories):
+    for i, (key, cat) in enumerate(result.standards.categories.items()):
         if key not in keys:
             continue
         pts = fac.loc[fac["category"] == key]
-        colour = CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]
-        label = result.standards.categories[key].label(lang)
-        legend.append((colour, f"{label} ({len(pts)})", result.standards.categories[key].icon))
+        colour = category_colour(i)
+        label = cat.label(lang)
+        legend.append((colour, f"{label} ({len(pts)})", cat.icon))
         if len(pts) == 0:
             continue
-        group = folium.FeatureGroup(name=f"{labels(lang)['facilities']}: {label}", show=show)
-        disp = display_frame(pts, basemap)
-        glyph = result.standards.categories[key].icon
-        add_points(group, disp, colour, glyph, [f"{esc(n)} ({esc(label)})" for n in pts["name"]])
+        group = feature_group(f"{labels(lang)['facilities']}: {label}")
+        tips = [fragment("{} ({})", esc(n), label) for n in pts["name"]]
+        add_points(group, display_frame(pts, basemap), colour, cat.icon, tips)
         group.add_to(fmap)
     return legend
 
@@ -141,9 +144,10 @@ def _service_layers(fmap, result, lang, basemap, keys, show) -> None:
             continue
         label = result.standards.categories[key].label(lang)
         name = f"{labels(lang)['service_areas']}: {label} {sel['radius_m'].iloc[0]:.0f} m"
-        colour = CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]
-        tip = sel.assign(tip=name)
-        _outline_layer(tip, basemap, name, colour, "tip", show=show, fill=0.15).add_to(fmap)
+        tips = [esc(name)] * len(sel)
+        _outline_layer(sel, tips, basemap, name, category_colour(i), show=show, fill=0.15).add_to(
+            fmap
+        )
 
 
 def _sites_layer(fmap, result, lang, basemap, keys) -> None:
@@ -155,45 +159,67 @@ def _sites_layer(fmap, result, lang, basemap, keys) -> None:
         return
     lab = labels(lang)
     tips = [
-        f"{lab['sites']} #{r['rank']}: {esc(result.standards.categories[r['category']].label(lang))}"
-        f" — {esc(r['kind'])}, {lab['new_households']} {int(r['new_households'])}"
+        fragment(
+            "{} #{}: {} — {}, {} {}",
+            lab["sites"],
+            r["rank"],
+            result.standards.categories[r["category"]].label(lang),
+            esc(r["kind"]),
+            lab["new_households"],
+            int(r["new_households"]),
+        )  # fmt: skip
         for _, r in sel.iterrows()
     ]
-    _outline_layer(sel.assign(tip=tips), basemap, lab["sites"], "#6a00a8", "tip", fill=0.5).add_to(
-        fmap
-    )
+    _outline_layer(sel, tips, basemap, lab["sites"], SITE_COLOUR, fill=0.5).add_to(fmap)
 
 
-def _headline(result, lang) -> str:
+def _headline(result, lang) -> Html:
     lab = labels(lang)
     s = result.summary
-    lines = [f"<b>{lab['headline']}</b>",
-             f"{lab['communities']}: {s.get('communities', 0)}",
-             f"{lab['old_communities']}: {s.get('old_communities', 0)}",
-             f"{lab['households']}: {s.get('households', 0):,}"]  # fmt: skip
+    lines = [fragment("<b>{}</b>", lab["headline"]),
+             fragment("{}: {}", lab["communities"], s.get("communities", 0)),
+             fragment("{}: {}", lab["old_communities"], s.get("old_communities", 0)),
+             fragment("{}: {:,}", lab["households"], s.get("households", 0))]  # fmt: skip
     cov = s.get("coverage")
     if cov:
         share = cov["full_coverage_households"]
         colour = "#1a9850" if share >= cov["national_target"] else "#d73027"
         lines.append(
-            f'{lab["full_share"]}: <b style="color:{colour}">{share:.0%}</b> '
-            f"({lab['target']} {cov['national_target']:.0%})"
+            fragment(
+                '{}: <b style="color:{}">{:.0%}</b> ({} {:.0%})',
+                lab["full_share"],
+                colour,
+                share,
+                lab["target"],
+                cov["national_target"],
+            )  # fmt: skip
         )
         mode = lab["mode_network"] if cov["distance_mode"] == "network" else lab["mode_straight"]
-        lines.append(f"<i>{mode}</i>")
+        lines.append(fragment("<i>{}</i>", mode))
     if "bundles" in s:
-        lines.append(f"{lab['bundles']}: {s['bundles'].get('count', 0)}")
+        lines.append(fragment("{}: {}", lab["bundles"], s["bundles"].get("count", 0)))
     if "sites" in s:
-        lines.append(f"{lab['sites']}: {s['sites'].get('count', 0)}")
-    return "<br>".join(lines)
+        lines.append(fragment("{}: {}", lab["sites"], s["sites"].get("count", 0)))
+    warnings = s.get("warnings") or []
+    if warnings:
+        note = text(lang, "map_warnings_note", count=len(warnings))
+        lines.append(fragment('<span class="lc-warn" style="color:#b35806">⚠ {}</span>', note))
+    return join(lines, "<br>")
 
 
-def _base(result, lang, basemap, subtitle):
-    bounds = result.communities.to_crs(4326).total_bounds
+def _title_html(project_name: str, subtitle: str, lang: str) -> Html:
+    return fragment(
+        '<div style="font-size:17px;font-weight:bold">{}</div><div>{}</div>'
+        "<div style='color:#555'>{}: {}</div>",
+        project_name, subtitle, labels(lang)["generated"], dt.date.today().isoformat(),
+    )  # fmt: skip
+
+
+def _base(result, comm: gpd.GeoDataFrame, lang: str, basemap: str, subtitle: str) -> folium.Map:
+    bounds = comm.to_crs(4326).total_bounds
     fmap = new_map(bounds, basemap, result.project.render.tianditu_key)
-    add_panel(
-        fmap, title_html(result.project.name, subtitle, lang), "top:10px;left:60px", "lc-title"
-    )
+    add_panel(fmap, _title_html(result.project.name, subtitle, lang), "top:10px;left:60px",
+              "lc-title")  # fmt: skip
     add_panel(fmap, _headline(result, lang), "bottom:60px;left:10px", "lc-headline")
     return fmap
 
@@ -203,47 +229,49 @@ def _bundles_layer(fmap, result, lang, basemap) -> None:
     bundles = result.layers_out.get("bundles")
     if bundles is None or len(bundles) == 0:
         return
-    tip = "description" if lang == "zh" else "description_en"
-    group = folium.FeatureGroup(name=labels(lang)["bundles"])
-    _outline_layer(bundles, basemap, labels(lang)["bundles"], "#08306b", tip).add_to(group)
+    name = labels(lang)["bundles"]
+    tips = [esc(v) for v in bundles["description" if lang == "zh" else "description_en"]]
+    group = feature_group(name)
+    _outline_layer(bundles, tips, basemap, name, BUNDLE_COLOUR).add_to(group)
     points = display_frame(bundles.assign(geometry=bundles.representative_point()), basemap, 0)
     for bid, point in zip(bundles["bundle_id"], points.geometry, strict=True):
-        html = f'<div class="lc-lbl">{esc(bid)}</div>'
-        folium.Marker([point.y, point.x], icon=folium.DivIcon(html=html, icon_size=(34, 16),
-                      icon_anchor=(17, 8)), interactive=False).add_to(group)  # fmt: skip
+        add_label(group, point, bid)
     group.add_to(fmap)
 
 
 def _subdistrict_layer(fmap, result, lang, basemap) -> None:
     """Subdistrict (街道) outlines from ``[subdistricts]``, or the hull of their communities."""
     given = result.layers.subdistricts
+    name = labels(lang)["subdistrict"]
     if given is not None and len(given):
-        _outline_layer(given, basemap, labels(lang)["subdistrict"], "#525252", "name").add_to(fmap)
+        tips = [esc(v) for v in given["name"]]
+        _outline_layer(given, tips, basemap, name, "#525252").add_to(fmap)
         return
     comm = result.communities
     subs = comm["subdistrict"].fillna("").astype(str)
     if (subs == "").all():
         return
     hulls = comm.assign(_s=subs).loc[subs != ""].dissolve("_s").convex_hull
-    frame = gpd.GeoDataFrame(
-        {"tip": [f"{s}" for s in hulls.index]}, geometry=hulls.values, crs=comm.crs
-    )
-    name = f"{labels(lang)['subdistrict']}" + (
-        "（按小区范围推算）" if lang == "zh" else " (hull of its communities)"
-    )
-    _outline_layer(frame, basemap, name, "#525252", "tip", show=True).add_to(fmap)
+    frame = gpd.GeoDataFrame(geometry=hulls.values, crs=comm.crs)
+    name += "（按小区范围推算）" if lang == "zh" else " (hull of its communities)"
+    _outline_layer(frame, [esc(s) for s in hulls.index], basemap, name, "#525252").add_to(fmap)
+
+
+def _legend_panel(fmap, title: str, items: list[tuple], facilities: list[tuple], lang: str) -> None:
+    box = fragment("{}<hr style='margin:4px 0'>{}", legend_html(title, items),
+                   legend_html(labels(lang)["facilities"], facilities))  # fmt: skip
+    add_panel(fmap, box, "bottom:30px;right:10px;max-height:60vh;overflow:auto", "lc-legend")
 
 
 def overview_map(result, lang: str, basemap: str) -> folium.Map:
     """Communities by gaps (or tier), bundles, facilities, service areas (off), sites."""
     lab = labels(lang)
     std = result.standards
-    fmap = _base(result, lang, basemap, lab["gaps_legend"])
-    has_cov = "gaps" in result.communities
-    if has_cov:
-        colour_of = lambda r: _gap_colour(r["gaps"])  # noqa: E731
-        items = [(c, f"{lab['gaps']} {i}" + ("+" if i == len(GAP_COLOURS) - 1 else ""))
-                 for i, c in enumerate(GAP_COLOURS)]  # fmt: skip
+    comm = result.communities
+    fmap = _base(result, comm, lang, basemap, lab["gaps_legend"])
+    if "gaps" in comm:
+        colour_of = lambda r: gap_colour(r["gaps"])  # noqa: E731
+        items = gap_legend(lang)
     else:
         colour_of = lambda r: TIER_COLOURS.get(r.get("tier"), "#9ecae1")  # noqa: E731
         items = [
@@ -251,19 +279,17 @@ def overview_map(result, lang: str, basemap: str) -> folium.Map:
         ]
     # drawn bottom to top: filled areas under the communities, outlines (no fill) above them
     _service_layers(fmap, result, lang, basemap, set(std.categories), show=False)
-    _community_layer(result, lang, basemap, colour_of, lab["communities"]).add_to(fmap)
+    _community_layer(result, comm, lang, basemap, colour_of, lab["communities"]).add_to(fmap)
     _subdistrict_layer(fmap, result, lang, basemap)
     _bundles_layer(fmap, result, lang, basemap)
     fac_legend = _facility_groups(fmap, result, lang, basemap, set(std.categories))
     _sites_layer(fmap, result, lang, basemap, set(std.categories))
     folium.LayerControl(collapsed=True).add_to(fmap)
-    add_panel(fmap, legend_html(lab["gaps"], items) + "<hr style='margin:4px 0'>"
-              + legend_html(lab["facilities"], fac_legend), "bottom:30px;right:10px;max-height:60vh;overflow:auto",
-              "lc-legend")  # fmt: skip
+    _legend_panel(fmap, lab["gaps"], items, fac_legend, lang)
     return fmap
 
 
-def group_maps(result, lang: str, basemap: str):
+def group_maps(result, lang: str, basemap: str) -> Iterator[tuple[str, folium.Map]]:
     """One map per core group: its gaps, its facilities and service areas, its recommended sites."""
     if "gaps" not in result.communities:
         return
@@ -275,30 +301,16 @@ def group_maps(result, lang: str, basemap: str):
             continue
         gname = std.groups.get(group, {}).get("name_zh" if lang == "zh" else "name_en", group)
         comm = result.communities
-        gaps = (~comm[[f"{k}_ok" for k in keys]]).sum(axis=1)
-        result_view = _View(result, comm.assign(group_gaps=gaps))
-        fmap = _base(result_view, lang, basemap, f"{gname} — {lab['gaps']}")
+        comm = comm.assign(group_gaps=(~comm[[f"{k}_ok" for k in keys]]).sum(axis=1))
+        fmap = _base(result, comm, lang, basemap, f"{gname} — {lab['gaps']}")
         n_keys = len(keys)
-        colour_of = lambda r, n=n_keys: _gap_colour(np.ceil(r["group_gaps"] * 4 / n))  # noqa: E731
+        colour_of = lambda r, n=n_keys: gap_colour(np.ceil(r["group_gaps"] * 4 / n))  # noqa: E731
         _service_layers(fmap, result, lang, basemap, set(keys), show=True)
-        _community_layer(result_view, lang, basemap, colour_of, lab["communities"]).add_to(fmap)
+        _community_layer(result, comm, lang, basemap, colour_of, lab["communities"]).add_to(fmap)
         legend = _facility_groups(fmap, result, lang, basemap, set(keys))
         _sites_layer(fmap, result, lang, basemap, set(keys))
         folium.LayerControl(collapsed=False).add_to(fmap)
-        items = [
-            (_gap_colour(np.ceil(i * 4 / len(keys))), f"{lab['gaps']} {i}")
-            for i in range(len(keys) + 1)
-        ]
-        add_panel(fmap, legend_html(gname, items) + "<hr style='margin:4px 0'>"
-                  + legend_html(lab["facilities"], legend), "bottom:30px;right:10px;max-height:60vh;overflow:auto", "lc-legend")  # fmt: skip
+        items = [(gap_colour(np.ceil(i * 4 / n_keys)), f"{lab['gaps']} {i}")
+                 for i in range(n_keys + 1)]  # fmt: skip
+        _legend_panel(fmap, gname, items, legend, lang)
         yield group, fmap
-
-
-class _View:
-    """The run result with a different communities frame (for per-group colouring)."""
-
-    def __init__(self, result, communities):
-        self._result, self.communities = result, communities
-
-    def __getattr__(self, name):
-        return getattr(self._result, name)

@@ -181,12 +181,12 @@ def write_outputs(result: RunResult, out: Path, stages: Iterable[str], lang: str
     with _Timer(result.timings, "write", progress):
         files.append(io.write_gpkg(out / "lifecircle.gpkg", _for_gpkg(layers)))
     if "map" in stages:
-        from . import render
+        from . import report
         from .ledger import write_ledger
         from .printmap import write_print_maps
 
         with _Timer(result.timings, "map", progress):
-            files += render.write_maps(result, out, lang)
+            files += report.write_maps(result, out, lang)
         with _Timer(result.timings, "ledger", progress):
             files.append(write_ledger(result, out, lang))
         with _Timer(result.timings, "print_map", progress):

@@ -1,5 +1,10 @@
 """Print maps for meeting packs: A3 landscape PNG (300 dpi) and PDF with a CJK font, legend,
-scale bar, north arrow and title."""
+scale bar, north arrow and title.
+
+Text from the data (project name, category labels, bundle ids) is drawn literally: the figure is
+made and saved under :func:`print_style`, which turns off matplotlib's mathtext (``$…$``) for every
+text, title and legend entry; nothing uses TeX.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +24,8 @@ from matplotlib.patches import FancyArrow, Patch, Rectangle  # noqa: E402
 
 from . import io  # noqa: E402
 from .errors import DependencyError  # noqa: E402
-from .render import CATEGORY_COLOURS, GAP_COLOURS, labels  # noqa: E402
+from .messages import labels  # noqa: E402
+from .style import BUNDLE_COLOUR, SITE_COLOUR, category_colour, gap_colour, gap_legend  # noqa: E402
 
 A3_LANDSCAPE_IN = (420 / 25.4, 297 / 25.4)
 DPI = 300
@@ -41,6 +47,13 @@ def cjk_font() -> str:
         "no Chinese (CJK) font found for the print map: install one, e.g. "
         "`apt-get install fonts-wqy-microhei` (Debian/Ubuntu); Windows and macOS already have one"
     )
+
+
+def print_style(family: str) -> dict[str, object]:
+    """matplotlib settings of the print map: the CJK ``family``, every text literal (no mathtext,
+    no TeX), a hyphen for minus (CJK fonts lack the minus sign)."""
+    return {"font.family": family, "axes.unicode_minus": False, "text.parse_math": False,
+            "text.usetex": False}  # fmt: skip
 
 
 def _scale_bar(ax) -> None:
@@ -83,18 +96,19 @@ def _lines(ax, geoms, colour: str, width: float) -> None:
 
 def draw_overview(result, lang: str):
     """The overview print map as a matplotlib figure (communities by gaps, bundles, facilities, sites)."""
-    family = cjk_font()
-    plt.rcParams["font.family"] = family
-    plt.rcParams["axes.unicode_minus"] = False
+    with plt.rc_context(print_style(cjk_font())):
+        return _draw_overview(result, lang)
+
+
+def _draw_overview(result, lang: str):
     lab = labels(lang)
     comm = result.communities
     fig, ax = plt.subplots(figsize=A3_LANDSCAPE_IN, dpi=DPI)
     fig.subplots_adjust(left=0.03, right=0.80, top=0.90, bottom=0.04)
     handles = []
     if "gaps" in comm:
-        colours = [GAP_COLOURS[min(int(g), len(GAP_COLOURS) - 1)] for g in comm["gaps"]]
-        handles += [Patch(fc=c, ec="#333", label=f"{lab['gaps']} {i}{'+' if i == len(GAP_COLOURS) - 1 else ''}")
-                    for i, c in enumerate(GAP_COLOURS)]  # fmt: skip
+        colours = [gap_colour(g) for g in comm["gaps"]]
+        handles += [Patch(fc=c, ec="#333", label=text) for c, text in gap_legend(lang)]
     else:
         colours = "#9ecae1"
     if result.network is not None:
@@ -110,32 +124,32 @@ def draw_overview(result, lang: str):
     comm.plot(ax=ax, color=colours, edgecolor="#333333", linewidth=0.3, zorder=2)
     bundles = result.layers_out.get("bundles")
     if bundles is not None and len(bundles):
-        bundles.boundary.plot(ax=ax, color="#08306b", linewidth=1.6, linestyle="--", zorder=4)
+        bundles.boundary.plot(ax=ax, color=BUNDLE_COLOUR, linewidth=1.6, linestyle="--", zorder=4)
         for _, b in bundles.iterrows():
             p = b.geometry.representative_point()
-            ax.text(p.x, p.y, b["bundle_id"], fontsize=9, weight="bold", color="#08306b", ha="center",
+            ax.text(p.x, p.y, str(b["bundle_id"]), fontsize=9, weight="bold", color=BUNDLE_COLOUR, ha="center",
                     va="center", zorder=6, bbox={"fc": "white", "ec": "none", "alpha": 0.7, "pad": 0.5})  # fmt: skip
-        handles.append(Patch(fc="none", ec="#08306b", ls="--", lw=1.6, label=lab["bundles"]))
+        handles.append(Patch(fc="none", ec=BUNDLE_COLOUR, ls="--", lw=1.6, label=lab["bundles"]))
     fac = result.layers.facilities
     for i, (key, cat) in enumerate(result.standards.categories.items()):
         pts = fac.loc[fac["category"] == key]
         if key in result.standards.basket and len(pts):
-            colour = CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]
+            colour = category_colour(i)
             pts.plot(ax=ax, color=colour, markersize=14, edgecolor="white", linewidth=0.4, zorder=5)
             handles.append(
                 plt.Line2D([], [], marker="o", ls="", color=colour, label=cat.label(lang))
             )
     sites = result.layers_out.get("sites")
     if sites is not None and len(sites):
-        sites.plot(ax=ax, color="#6a00a8", alpha=0.6, edgecolor="#6a00a8", zorder=3)
-        handles.append(Patch(fc="#6a00a8", alpha=0.6, label=lab["sites"]))
+        sites.plot(ax=ax, color=SITE_COLOUR, alpha=0.6, edgecolor=SITE_COLOUR, zorder=3)
+        handles.append(Patch(fc=SITE_COLOUR, alpha=0.6, label=lab["sites"]))
     ax.set_aspect("equal")
     ax.set_axis_off()
     _scale_bar(ax)
     _north_arrow(ax)
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=11,
               title=lab["gaps_legend"], title_fontsize=12, frameon=False)  # fmt: skip
-    fig.suptitle(result.project.name, fontsize=26, weight="bold", x=0.03, ha="left", y=0.97)
+    fig.suptitle(str(result.project.name), fontsize=26, weight="bold", x=0.03, ha="left", y=0.97)
     cov = result.summary.get("coverage")
     sub = (
         f"{lab['generated']}: {dt.date.today().isoformat()}   CRS: {result.summary.get('crs', '')}"
@@ -153,11 +167,12 @@ def write_print_maps(result, out: Path, lang: str) -> list[Path]:
     fig = draw_overview(result, lang)
     files = []
     try:
-        for suffix in ("png", "pdf"):
-            target = out / f"overview.{suffix}"
-            with io.atomic_path(target) as tmp:
-                fig.savefig(tmp, dpi=DPI, format=suffix)
-            files.append(target)
+        with plt.rc_context(print_style(cjk_font())):
+            for suffix in ("png", "pdf"):
+                target = out / f"overview.{suffix}"
+                with io.atomic_path(target) as tmp:
+                    fig.savefig(tmp, dpi=DPI, format=suffix)
+                files.append(target)
     finally:
         plt.close(fig)
     return files

@@ -1,10 +1,23 @@
-"""Interactive HTML maps (folium) that open offline: Leaflet and plugins are inlined."""
+"""Leaflet primitives for the interactive HTML maps (folium), which open offline: Leaflet and
+plugins are inlined.
+
+Text from the data reaches a page in ONE way. HTML is built as :class:`Html` (a
+:class:`markupsafe.Markup` whose escaping also covers Jinja2's braces) with :func:`fragment` (the
+template is code, every argument is escaped) or :func:`esc`; folium receives it only through the
+helpers here, which refuse anything but :class:`Html` where HTML goes:
+
+- boxes over the map (:func:`add_panel`) are :class:`HtmlElement`, whose Jinja2 template is a
+  constant that inserts the escaped HTML as a value — never parsed as a template;
+- tooltips, popups and icon HTML travel as JSON (``tojson``: ``<``, ``>``, ``&`` and ``'``
+  escaped, so ``</script>`` cannot end the script) and are shown by Leaflet as innerHTML, hence
+  escaped first;
+- layer names (the layer control shows them as innerHTML) are escaped by :func:`feature_group`
+  and :func:`geojson`.
+"""
 
 from __future__ import annotations
 
 import base64
-import datetime as dt
-import html
 import re
 import tomllib
 from functools import cache
@@ -15,18 +28,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from branca.element import Element
 from folium.plugins import FastMarkerCluster
+from jinja2 import Template
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup, escape
 
 from . import crs as crsmod
 from . import io, settings
 from .errors import InputError
-from .messages import labels
 
-GAP_COLOURS = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027"]
-TIER_COLOURS = {"priority": "#b2182b", "standard": "#ef8a62", "not_eligible": "#bdbdbd",
-                "unknown": "#7570b3"}  # fmt: skip
-CATEGORY_COLOURS = ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628",
-                    "#f781bf", "#999999", "#66c2a5", "#fc8d62", "#8da0cb", "#e78ac3", "#a6d854"]  # fmt: skip
 CLUSTER_ABOVE = 300
 _VENDOR = settings.DATA_DIR / "vendor"
 _JS = [("leaflet", "vendor:leaflet.js")]
@@ -38,11 +49,54 @@ def basemaps() -> dict[str, dict]:
     return tomllib.loads((settings.DATA_DIR / "basemaps.toml").read_text("utf-8"))
 
 
-def esc(value: object) -> str:
-    """HTML-escape a value from the data (None/NaN → empty)."""
+class Html(Markup):
+    """HTML built by the code. Text put into it is escaped — ``< > & " '`` and also ``{ }``:
+    folium parses each layer's rendered script again as a Jinja2 template (branca's
+    ``MacroElement``), so no brace from the data may reach it (a browser shows ``&#123;`` as ``{``).
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def escape(cls, s: object) -> Html:
+        if isinstance(s, Html):  # only HTML built here is trusted, not any ``__html__`` object
+            return s
+        return cls(str(escape(str(s))).replace("{", "&#123;").replace("}", "&#125;"))
+
+
+def esc(value: object) -> Html:
+    """Text from the data as HTML (escaped, see :class:`Html`); None/NaN → empty."""
     if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
-        return ""
-    return html.escape(str(value), quote=True)
+        return Html("")
+    return Html.escape(str(value))
+
+
+def fragment(template: str, *args: object, **kwargs: object) -> Html:
+    """An HTML fragment: ``template`` is code (``str.format`` fields), every argument is escaped
+    unless it already is HTML (:class:`Html`)."""
+    return Html(template).format(*args, **kwargs)
+
+
+def join(parts: list[Html], sep: str = "") -> Html:
+    """Concatenate fragments (each must already be :class:`Html`)."""
+    return Html(sep).join(_markup(p) for p in parts)
+
+
+def _markup(value: object) -> Html:
+    if not isinstance(value, Html):
+        raise TypeError(f"HTML must be built with render.fragment/esc, got {type(value).__name__}")
+    return value
+
+
+class HtmlElement(Element):
+    """A piece of page HTML. Its Jinja2 template is a constant; the HTML is a value in it, so
+    text inside (``{{``, ``{#``, ``{%``) is never evaluated."""
+
+    _template = Template("{{ this.html }}")
+
+    def __init__(self, html: Html):
+        super().__init__()
+        self.html = str(_markup(html))
 
 
 def _vendor_text(name: str) -> str:
@@ -111,7 +165,7 @@ def new_map(bounds: np.ndarray, basemap: str, key: str = "") -> folium.Map:
     return fmap
 
 
-POPUP_CSS = (
+POPUP_CSS = Html(
     "<style>.leaflet-popup-content{font-size:13px;line-height:1.45;text-align:left}"
     ".leaflet-popup-content td,.leaflet-popup-content th{text-align:left;font-size:13px}"
     ".lc-pop{margin-top:4px;border-collapse:collapse}"
@@ -126,22 +180,51 @@ POPUP_CSS = (
 
 def save_map(fmap: folium.Map, target: Path) -> Path:
     """Render, inline the vendored assets and write atomically."""
-    fmap.get_root().header.add_child(folium.Element(POPUP_CSS))
+    fmap.get_root().header.add_child(HtmlElement(POPUP_CSS))
     page = inline_assets(fmap.get_root().render())
     return io.write_text(target, page)
 
 
-def _icon_html(colour: str, glyph: str) -> str:
-    return f'<div class="lc-ico" style="background:{colour}">{esc(glyph)}</div>'
+def feature_group(name: str, show: bool = True) -> folium.FeatureGroup:
+    """A layer of the layer control named ``name`` (plain text, escaped here)."""
+    return folium.FeatureGroup(name=str(esc(name)), show=show)
 
 
-def _cluster(group, points: gpd.GeoDataFrame, colour: str, glyph: str, tips: list[str]) -> None:
-    data = [[round(p.y, 6), round(p.x, 6), t] for p, t in zip(points.geometry, tips, strict=True)]
-    html = _icon_html(colour, glyph).replace("'", "\\'")
+def features(
+    geometry: gpd.GeoSeries,
+    html: dict[str, list[Html]],
+    style: dict[str, list[str]] | None = None,
+) -> dict:
+    """GeoJSON (lon/lat ``geometry``) whose properties are the HTML columns ``html`` (each value
+    Html) and the style values ``style`` (colours set by the code)."""
+    columns = {k: [str(_markup(v)) for v in values] for k, values in html.items()}
+    frame = gpd.GeoDataFrame({**columns, **(style or {})}, geometry=geometry.values, crs=4326)
+    return frame.__geo_interface__
+
+
+def geojson(data: dict, name: str, tooltip: str | None = None, popup: str | None = None,
+            **kwargs) -> folium.GeoJson:  # fmt: skip
+    """A GeoJSON layer named ``name`` (plain text) from :func:`features`; ``tooltip``/``popup``
+    name HTML property columns."""
+    if tooltip:
+        kwargs["tooltip"] = folium.GeoJsonTooltip(fields=[tooltip], labels=False)
+    if popup:
+        kwargs["popup"] = folium.GeoJsonPopup(fields=[popup], labels=False, max_width=420,
+                                              style="margin:0")  # fmt: skip
+    return folium.GeoJson(data, name=str(esc(name)), **kwargs)
+
+
+def _icon_html(colour: str, glyph: str) -> Html:
+    return fragment('<div class="lc-ico" style="background:{}">{}</div>', colour, glyph)
+
+
+def _cluster(group, points: gpd.GeoDataFrame, icon: Html, tips: list[Html]) -> None:
+    data = [[round(p.y, 6), round(p.x, 6), str(_markup(t))]
+            for p, t in zip(points.geometry, tips, strict=True)]  # fmt: skip
     callback = (
         "function (row) { var m = L.marker(new L.LatLng(row[0], row[1]), {icon: L.divIcon({"
-        f"className: '', html: '{html}', iconSize: [18, 18], iconAnchor: [9, 9]}})}});"
-        " m.bindTooltip(row[2]); return m; }"
+        f"className: '', html: {htmlsafe_json_dumps(str(icon))}, iconSize: [18, 18], "
+        "iconAnchor: [9, 9]})}); m.bindTooltip(row[2]); return m; }"
     )
     cluster = FastMarkerCluster(data, callback=callback)
     # the plugin's own CDN links are replaced by the vendored copies
@@ -151,63 +234,57 @@ def _cluster(group, points: gpd.GeoDataFrame, colour: str, glyph: str, tips: lis
     cluster.add_to(group)
 
 
-def add_points(group, points: gpd.GeoDataFrame, colour: str, glyph: str, tips: list[str]) -> None:
-    """Points as category icons (a coloured disc with one character), clustered when there are
-    more than ``CLUSTER_ABOVE``. ``tips`` must already be HTML-escaped."""
+def add_points(group, points: gpd.GeoDataFrame, colour: str, glyph: str, tips: list[Html]) -> None:
+    """Points as category icons (a coloured disc with the text ``glyph``), clustered when there
+    are more than ``CLUSTER_ABOVE``; ``tips`` are HTML fragments."""
+    icon = _icon_html(colour, glyph)
     if len(points) > CLUSTER_ABOVE:
-        _cluster(group, points, colour, glyph, tips)
+        _cluster(group, points, icon, tips)
         return
-    frame = points[[points.geometry.name]].assign(tip=tips)
-    icon = folium.DivIcon(html=_icon_html(colour, glyph), icon_size=(18, 18), icon_anchor=(9, 9))
-    folium.GeoJson(
-        frame.__geo_interface__,
-        marker=folium.Marker(icon=icon),
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
-    ).add_to(group)
+    marker = folium.Marker(
+        icon=folium.DivIcon(html=str(icon), icon_size=(18, 18), icon_anchor=(9, 9))
+    )
+    data = features(points.geometry, {"tip": tips})
+    folium.GeoJson(data, marker=marker, tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(group)  # fmt: skip
 
 
-def add_panel(fmap: folium.Map, inner_html: str, position: str, element_id: str) -> None:
-    """A fixed box (title, legend, figures) drawn over the map."""
-    box = (
-        f'<div id="{element_id}" class="lc-panel" style="position:fixed;{position};z-index:900;'
+def add_label(group, point: shapely.Point, text: str, size: tuple[int, int] = (34, 16)) -> None:
+    """A text label (plain text) at a lon/lat point, not interactive."""
+    icon = folium.DivIcon(html=str(fragment('<div class="lc-lbl">{}</div>', text)), icon_size=size,
+                          icon_anchor=(size[0] // 2, size[1] // 2))  # fmt: skip
+    folium.Marker([point.y, point.x], icon=icon, interactive=False).add_to(group)
+
+
+def add_panel(fmap: folium.Map, inner_html: Html, position: str, element_id: str) -> None:
+    """A fixed box (title, legend, figures) drawn over the map; ``position`` is CSS set by the code."""
+    box = fragment(
+        '<div id="{}" class="lc-panel" style="position:fixed;{};z-index:900;'
         "background:rgba(255,255,255,0.93);padding:8px 12px;border-radius:6px;"
         "box-shadow:0 1px 5px rgba(0,0,0,0.4);font:13px/1.45 'Noto Sans CJK SC','Microsoft YaHei',"
-        f'sans-serif;max-width:340px">{inner_html}</div>'
-    )
-    fmap.get_root().html.add_child(folium.Element(box))
+        'sans-serif;max-width:340px">{}</div>', element_id, Html(position), _markup(inner_html),
+    )  # fmt: skip
+    fmap.get_root().html.add_child(HtmlElement(box))
 
 
-def legend_html(title: str, items: list[tuple]) -> str:
-    """Legend rows of (colour, text) or (colour, text, glyph) — glyph rows look like the icons."""
+def legend_html(title: str, items: list[tuple]) -> Html:
+    """Legend rows of (colour, text) or (colour, text, glyph) — glyph rows look like the icons.
+    ``title`` and the texts are plain text."""
     rows = []
     for colour, text, *glyph in items:
         swatch = (
             _icon_html(colour, glyph[0])
             if glyph
-            else f'<span style="display:inline-block;width:14px;height:14px;background:{colour};'
-            'border:1px solid #555"></span>'
+            else fragment(
+                '<span style="display:inline-block;width:14px;height:14px;background:{};'
+                'border:1px solid #555"></span>',
+                colour,
+            )  # fmt: skip
         )
         rows.append(
-            f'<div style="display:flex;align-items:center;gap:6px;margin:1px 0">{swatch}{esc(text)}</div>'
+            fragment(
+                '<div style="display:flex;align-items:center;gap:6px;margin:1px 0">{}{}</div>',
+                swatch,
+                text,
+            )  # fmt: skip
         )
-    return f"<b>{esc(title)}</b>{''.join(rows)}"
-
-
-def title_html(project_name: str, subtitle: str, lang: str) -> str:
-    lab = labels(lang)
-    today = dt.date.today().isoformat()
-    return (
-        f'<div style="font-size:17px;font-weight:bold">{esc(project_name)}</div>'
-        f"<div>{esc(subtitle)}</div><div style='color:#555'>{lab['generated']}: {today}</div>"
-    )
-
-
-def write_maps(result, out: Path, lang: str, basemap: str | None = None) -> list[Path]:
-    """Write ``overview.html`` and one map per core category group."""
-    from .maps import group_maps, overview_map
-
-    basemap = basemap or result.project.render.basemap
-    files = [save_map(overview_map(result, lang, basemap), out / "overview.html")]
-    for name, fmap in group_maps(result, lang, basemap):
-        files.append(save_map(fmap, out / f"{name}.html"))
-    return files
+    return fragment("<b>{}</b>{}", title, join(rows))

@@ -230,3 +230,23 @@ def test_given_subdistrict_outlines_are_drawn(small_project, tmp_path):
     assert as_json in html  # escaped, then JSON-encoded by folium
     hull = "按小区范围推算"
     assert hull not in html and json.dumps(hull)[1:-1] not in html
+
+
+def test_imports_run_one_way():
+    """No import cycle in the package; on the map side style → render → maps → report."""
+    import ast
+    import graphlib
+
+    package = Path(__file__).parents[1] / "spatial"
+    graph = {}
+    for path in package.glob("*.py"):
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                deps |= {node.module.split(".")[0]} if node.module else {a.name for a in node.names}
+        graph[path.stem] = deps
+    order = list(graphlib.TopologicalSorter(graph).static_order())  # raises CycleError
+    assert (
+        order.index("style") < order.index("render") < order.index("maps") < order.index("report")
+    )
+    assert "render" not in graph["printmap"] and "maps" not in graph["render"]

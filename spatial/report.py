@@ -1,0 +1,35 @@
+"""Writing the map files: the interactive HTML maps (layouts from :mod:`spatial.maps`, drawn
+with :mod:`spatial.render`). The top of the map side: nothing below imports it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .maps import group_maps, overview_map
+from .render import save_map
+
+
+def write_maps(result, out: Path, lang: str, basemap: str | None = None) -> list[Path]:
+    """Write ``overview.html`` and one map per core category group into ``out``.
+
+    Parameters
+    ----------
+    result : RunResult
+        The analysed run.
+    out : Path
+        Output folder.
+    lang : str
+        ``"zh"`` or ``"en"``.
+    basemap : str, optional
+        Key of ``data/basemaps.toml``; default the project's ``[render] basemap``.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    basemap = basemap or result.project.render.basemap
+    files = [save_map(overview_map(result, lang, basemap), out / "overview.html")]
+    for name, fmap in group_maps(result, lang, basemap):
+        files.append(save_map(fmap, out / f"{name}.html"))
+    return files
