@@ -13,7 +13,7 @@ from rich.table import Table
 
 from . import settings
 from .config import load_project
-from .errors import InputError, LifecircleError
+from .errors import InputError, LifecircleError, OutputError
 
 STAGES = {
     "run": ("coverage", "bundle", "sites", "map"),
@@ -60,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _init(folder: Path, console: Console) -> int:
+    if folder.exists() and not folder.is_dir():
+        raise InputError("is a file, not a folder; give `init` a folder", path=folder)
     target = folder / "project.toml"
     if target.exists():
         raise InputError(
@@ -68,7 +70,10 @@ def _init(folder: Path, console: Console) -> int:
     from . import io
 
     text = resources.files("spatial").joinpath("template.toml").read_text("utf-8")
-    io.write_text(target, text)
+    try:
+        io.write_text(target, text)
+    except OSError as exc:
+        raise OutputError(f"cannot write ({exc.strerror or exc})", path=target) from None
     console.print(
         f"wrote {target}: edit the paths and column names, then `lifecircle check --config {target}`"
     )
@@ -139,28 +144,55 @@ def _run(args, console: Console) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code.
+
+    0 done; 2 a problem the planner can fix (one line naming the file, row, key or folder);
+    3 an internal error (a bug: one line, ``--debug`` for the traceback); 130 interrupted.
+    """
     args = _parser().parse_args(argv)
     console = Console(stderr=False)
     try:
-        if args.command == "init":
-            return _init(args.dir, console)
-        if args.command == "demo":
-            from .demo import write_demo
-
-            paths = write_demo(args.dir, args.seed)
-            console.print("wrote " + ", ".join(str(p) for p in paths.values()))
-            return 0
-        if args.command == "check":
-            return _check(args, console)
-        return _run(args, console)
+        return _dispatch(args, console)
     except LifecircleError as exc:
-        if args.debug:
-            traceback.print_exc()
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted; no output was half-written", file=sys.stderr)
-        return 130
+        return _fail(args, f"error: {exc}", 2)
+    except KeyboardInterrupt as exc:
+        return _fail(args, _interrupted(args, exc), 130)
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback with --debug
+        first = next(iter(str(exc).splitlines()), "")
+        return _fail(args, f"internal error ({type(exc).__name__}: {first}); this is a bug in "
+                     "lifecircle: run again with --debug and report the traceback", 3)  # fmt: skip
+
+
+def _dispatch(args, console: Console) -> int:
+    if args.command == "init":
+        return _init(args.dir, console)
+    if args.command == "demo":
+        from .demo import write_demo
+
+        paths = write_demo(args.dir, args.seed)
+        console.print("wrote " + ", ".join(str(p) for p in paths.values()))
+        return 0
+    if args.command == "check":
+        return _check(args, console)
+    return _run(args, console)
+
+
+def _fail(args, message: str, code: int) -> int:
+    if getattr(args, "debug", False):
+        traceback.print_exc()
+    print(" ".join(message.split()), file=sys.stderr)
+    return code
+
+
+def _interrupted(args, exc: KeyboardInterrupt) -> str:
+    from .io import InterruptedAfterWrite
+
+    out = getattr(args, "out", None)
+    if isinstance(exc, InterruptedAfterWrite):
+        return f"interrupted after the outputs were complete: {out} holds the new set"
+    if out is not None:
+        return f"interrupted; {out} is unchanged (nothing of this run was written)"
+    return "interrupted"
 
 
 if __name__ == "__main__":
