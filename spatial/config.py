@@ -284,6 +284,8 @@ def _check_number(value: object, label: str, where: Path, rule: tuple[float, boo
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     if ok:
         ok = value >= low if inclusive else value > low
+    if ok and "share" in allowed:
+        ok = value <= 1
     if not ok:
         raise ConfigError(f"{label} = {value!r} is not allowed; it must be {allowed}", path=where)
 
