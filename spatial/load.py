@@ -92,7 +92,8 @@ def _read_layer(project: Project, section: str, aliases: dict) -> tuple:
 
         path = project.resolve(project.network.path or "(no [network] path)")
         report.path = f"osm:{path}"
-        frame = osm_layer(path, section)
+        with reading(path, f"the OSM extract for the {section} layer"):
+            frame = osm_layer(path, section)
     else:
         frame = io.read_any(path, cfg)
     report.rows_read = len(frame)

@@ -19,12 +19,8 @@ import pytest
 import shapely
 
 from spatial import io, pipeline
-from tests.conftest import small_communities, to_4548, JINAN
+from tests.conftest import JINAN, small_communities, to_4548
 
-PROJECT = (
-    '[project]\nname = "测试"\n[communities]\npath = "communities.gpkg"\n'
-    '[facilities]\npath = "facilities.csv"\ncoords = "gcj02"\n'
-)
 CORE = ["elderly_daycare", "nursing_home", "nursery", "kindergarten", "health_station",
         "health_center", "market", "convenience"]  # fmt: skip
 
