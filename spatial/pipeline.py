@@ -251,6 +251,7 @@ def check_before_run(project: Project, out: Path, stages: Iterable[str] = ALL_ST
                               "project file or choose another --basemap", path=project.source)  # fmt: skip
     check_no_overwrite(project, out)
     io.check_output_folder(out)
+    io.clean_stale(out)  # what a killed run left, even if this run stops before writing
     return project_warnings(project)
 
 
