@@ -13,7 +13,7 @@ from rich.table import Table
 
 from . import settings
 from .config import load_project
-from .errors import InputError, LifecircleError, OutputError
+from .errors import InputError, InterruptedAfterWrite, LifecircleError, OutputError
 
 STAGES = {
     "run": ("coverage", "bundle", "sites", "map"),
@@ -185,8 +185,6 @@ def _fail(args, message: str, code: int) -> int:
 
 
 def _interrupted(args, exc: KeyboardInterrupt) -> str:
-    from .io import InterruptedAfterWrite
-
     out = getattr(args, "out", None)
     if isinstance(exc, InterruptedAfterWrite):
         return f"interrupted after the outputs were complete: {out} holds the new set"

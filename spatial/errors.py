@@ -42,6 +42,10 @@ class DependencyError(LifecircleError):
     """An optional resource (network, font, browser) is missing."""
 
 
+class InterruptedAfterWrite(KeyboardInterrupt):
+    """Ctrl-C arrived while the finished outputs were being swapped in: they are complete."""
+
+
 def _reason(exc: BaseException) -> str:
     """The first line of a third-party exception's text, for a one-line message."""
     first = next((line for line in str(exc).splitlines() if line.strip()), "")

@@ -17,7 +17,7 @@ import pyogrio
 
 from . import crs as crsmod
 from .config import LayerConfig
-from .errors import InputError, reading
+from .errors import InputError, InterruptedAfterWrite, reading
 
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
 
@@ -204,10 +204,6 @@ OUTPUT_NAMES = (
     "lifecircle.gpkg", "summary.json", "ledger.xlsx", "overview.html", "overview.png",
     "overview.pdf", "elderly.html", "childcare.html", "clinics.html", "markets.html",
 )  # fmt: skip
-
-
-class InterruptedAfterWrite(KeyboardInterrupt):
-    """Ctrl-C arrived while the finished outputs were being swapped in: they are complete."""
 
 
 def _anchor(out: Path) -> Path:
