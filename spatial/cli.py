@@ -18,7 +18,7 @@ from rich.text import Text
 
 from . import settings
 from .config import load_project
-from .errors import InputError, LifecircleError
+from .errors import InputError, InterruptedAfterWrite, LifecircleError, OutputError
 from .messages import LANGS, labels, text
 
 STAGES = {
@@ -126,11 +126,6 @@ def _lang(args: argparse.Namespace, project=None) -> str:
     return lang if lang in LANGS else "zh"
 
 
-def _error(args: argparse.Namespace, message: object) -> None:
-    """The one error frame (plain text on stderr: no markup is interpreted)."""
-    print(text(_lang(args), "cli_error", message=message), file=sys.stderr)
-
-
 def _layer_name(lang: str, layer: str) -> str:
     return labels(lang).get(f"layer_{layer}", layer)
 
@@ -146,13 +141,18 @@ def _print_warnings(console: Console, lang: str, records: list[dict]) -> None:
 
 
 def _init(folder: Path, console: Console, lang: str = "zh") -> int:
+    if folder.exists() and not folder.is_dir():
+        raise InputError(text(lang, "cli_not_folder"), path=folder)
     target = folder / "project.toml"
     if target.exists():
         raise InputError(text(lang, "cli_exists", paths=target.name), path=folder)
     from . import io
 
     template = resources.files("spatial").joinpath("template.toml").read_text("utf-8")
-    io.write_text(target, template)
+    try:
+        io.write_text(target, template)
+    except OSError as exc:
+        raise OutputError(f"cannot write ({exc.strerror or exc})", path=target) from None
     _say(console, lang, "cli_init_done", path=target, folder=folder)
     return 0
 
@@ -262,24 +262,51 @@ def _print_summary(console: Console, lang: str, s: dict, name: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code.
+
+    0 done; 2 a problem the planner can fix (one line naming the file, row, key or folder);
+    3 an internal error (a bug: one line, ``--debug`` for the traceback); 130 interrupted.
+    """
     args = _parser().parse_args(argv)
     console = _console()
     try:
-        if args.command == "init":
-            return _init(args.dir, console, _lang(args))
-        if args.command == "demo":
-            return _demo(args, console)
-        if args.command == "check":
-            return _check(args, console)
-        return _run(args, console)
+        return _dispatch(args, console)
     except LifecircleError as exc:
-        if args.debug:
-            traceback.print_exc()
-        _error(args, exc)
-        return 2
-    except KeyboardInterrupt:
-        print(text(_lang(args), "cli_interrupted"), file=sys.stderr)
-        return 130
+        return _fail(args, text(_lang(args), "cli_error", message=exc), 2)
+    except KeyboardInterrupt as exc:
+        return _fail(args, _interrupted(args, exc), 130)
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback with --debug
+        first = next(iter(str(exc).splitlines()), "")
+        return _fail(
+            args, text(_lang(args), "cli_internal", kind=type(exc).__name__, first=first), 3
+        )
+
+
+def _dispatch(args, console: Console) -> int:
+    if args.command == "init":
+        return _init(args.dir, console, _lang(args))
+    if args.command == "demo":
+        return _demo(args, console)
+    if args.command == "check":
+        return _check(args, console)
+    return _run(args, console)
+
+
+def _fail(args, message: str, code: int) -> int:
+    """The one error frame: plain text on stderr, one line (no markup is interpreted)."""
+    if getattr(args, "debug", False):
+        traceback.print_exc()
+    print(" ".join(message.split()), file=sys.stderr)
+    return code
+
+
+def _interrupted(args, exc: KeyboardInterrupt) -> str:
+    out, lang = getattr(args, "out", None), _lang(args)
+    if isinstance(exc, InterruptedAfterWrite):
+        return text(lang, "cli_interrupted_after", out=out)
+    if out is not None:
+        return text(lang, "cli_interrupted_unchanged", out=out)
+    return text(lang, "cli_interrupted")
 
 
 if __name__ == "__main__":

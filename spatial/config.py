@@ -6,7 +6,9 @@ Paths in the file are relative to the file's folder.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
+import math
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -234,6 +236,7 @@ def load_project(path: str | Path | None = None) -> Project:
         raise ConfigError(f"[project] lang = '{project.lang}' must be 'zh' or 'en'", path=where)
     if not project.communities.path:
         raise ConfigError("[communities] path is required", path=where)
+    validate_project(project, where)
     return project
 
 
@@ -244,3 +247,155 @@ def _fill_project(project: Project, table: dict[str, Any], where: Path) -> None:
                 f"unknown key '{key}' in [project]; known keys: crs, lang, name", path=where
             )
         setattr(project, key, str(value))
+
+
+# -- validation: every setting checked before anything runs ---------------------------------
+
+#: (section, key) → (lowest, lowest allowed itself?, wording of the allowed range)
+_RANGES: dict[tuple[str, str], tuple[float, bool, str]] = {
+    ("coverage", "walk_speed_kmh"): (0.0, False, "a number above 0 (km/h, e.g. 4)"),
+    ("coverage", "detour_factor"): (1.0, True, "a number of at least 1 (e.g. 1.3)"),
+    ("coverage", "search_bound_m"): (0.0, False, "a distance above 0 metres"),
+    ("coverage", "access_spacing_m"): (0.0, False, "a distance above 0 metres"),
+    ("coverage", "max_snap_m"): (0.0, False, "a distance above 0 metres"),
+    ("coverage", "service_area_buffer_m"): (0.0, False, "a distance above 0 metres"),
+    ("policy", "min_willingness"): (0.0, True, "a share from 0 to 1"),
+    ("bundling", "tolerance_m"): (0.0, True, "a distance of 0 metres or more"),
+    ("bundling", "max_households"): (0.0, False, "a number above 0"),
+    ("bundling", "min_members"): (2.0, True, "a whole number of at least 2 (a bundle joins "
+                                  "two or more communities)"),
+    ("bundling", "max_span_m"): (0.0, False, "a distance above 0 metres"),
+    ("priority", "tier"): (0.0, True, "a weight of 0 or more"),
+    ("priority", "gaps"): (0.0, True, "a weight of 0 or more"),
+    ("priority", "willingness"): (0.0, True, "a weight of 0 or more"),
+    ("priority", "infrastructure"): (0.0, True, "a weight of 0 or more"),
+    ("priority", "funding"): (0.0, True, "a weight of 0 or more"),
+    ("siting", "max_sites"): (0.0, True, "a whole number of 0 or more"),
+    ("siting", "exact_max_parcels"): (0.0, True, "a whole number of 0 or more"),
+    ("siting", "exact_time_limit_s"): (0.0, False, "a number of seconds above 0"),
+}  # fmt: skip
+
+#: Projected CRSs a planner in Shandong most likely meant (CGCS2000 3-degree Gauss-Krüger).
+CRS_HINT = "EPSG:4548 (Jinan, Linyi, Zibo…) or EPSG:4549 (Qingdao, Weifang, Yantai…)"
+
+
+def _check_number(value: object, label: str, where: Path, rule: tuple[float, bool, str]) -> None:
+    low, inclusive, allowed = rule
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = value >= low if inclusive else value > low
+    if ok and "share" in allowed:
+        ok = value <= 1
+    if not ok:
+        raise ConfigError(f"{label} = {value!r} is not allowed; it must be {allowed}", path=where)
+
+
+def _check_crs(text: str, label: str, where: Path, analysis: bool) -> None:
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        crs = CRS.from_user_input(text)
+    except CRSError:
+        raise ConfigError(
+            f'{label} = "{text}" is not a coordinate system pyproj knows; write an EPSG code '
+            f'such as "EPSG:4548"',
+            path=where,
+        ) from None
+    if not analysis:
+        return
+    if crs.is_geographic or not crs.is_projected:
+        raise ConfigError(
+            f'{label} = "{text}" is a geographic (degree) CRS and cannot measure walking '
+            f"distances; use a projected metric CRS such as {CRS_HINT}, or leave it empty "
+            "to choose the Gauss-Krüger zone automatically",
+            path=where,
+        )
+    units = {(axis.unit_name or "").lower() for axis in crs.axis_info}
+    if not units <= {"metre", "meter"}:
+        raise ConfigError(
+            f'{label} = "{text}" is not in metres ({", ".join(sorted(units))}); use a metric CRS '
+            f"such as {CRS_HINT}",
+            path=where,
+        )
+
+
+def _check_encoding(text: str, label: str, where: Path) -> None:
+    try:
+        codecs.lookup(text)
+    except LookupError:
+        raise ConfigError(
+            f'{label} = "{text}" is not a known text encoding; use "utf-8", "gbk" or "gb18030"',
+            path=where,
+        ) from None
+
+
+def validate_project(project: Project, where: Path) -> None:
+    """Check every setting of ``project`` and raise a :class:`ConfigError` naming the first
+    key that is out of range (with the allowed range). Nothing has been read or written yet.
+
+    Parameters
+    ----------
+    project : Project
+        The parsed project.
+    where : Path
+        The project file (named in the message).
+    """
+    for (section, key), rule in _RANGES.items():
+        _check_number(getattr(getattr(project, section), key), f"[{section}] {key}", where, rule)
+    for key, value in project.coverage.radius.items():
+        _check_number(value, f"[coverage] radius.{key}", where,
+                      (0.0, False, "a walking distance above 0 metres, e.g. 500"))  # fmt: skip
+    for key, value in project.siting.min_area.items():
+        _check_number(value, f"[siting] min_area.{key}", where,
+                      (0.0, True, "an area of 0 m² or more"))  # fmt: skip
+    policy = project.policy
+    if policy.priority_cutoff > policy.old_cutoff:
+        raise ConfigError(
+            f"[policy] priority_cutoff = {policy.priority_cutoff} is later than old_cutoff = "
+            f"{policy.old_cutoff}; the priority tier must be built on or before old_cutoff",
+            path=where,
+        )
+    if project.crs:
+        _check_crs(project.crs, "[project] crs", where, analysis=True)
+    for section in ("communities", "facilities", "parcels", "subdistricts"):
+        layer: LayerConfig = getattr(project, section)
+        if layer.crs:
+            _check_crs(layer.crs, f"[{section}] crs", where, analysis=False)
+        if layer.encoding:
+            _check_encoding(layer.encoding, f"[{section}] encoding", where)
+
+
+def input_paths(project: Project) -> list[tuple[Path, str]]:
+    """Every file the run reads, with its role: the project file, the layers (with a shapefile's
+    sidecar files), the network, the standards file and the barrier layer."""
+    found: list[tuple[Path, str]] = []
+    if project.source is not None:
+        found.append((Path(project.source), "the project file"))
+    for section in ("communities", "facilities", "parcels", "subdistricts"):
+        layer: LayerConfig = getattr(project, section)
+        if layer.path and layer.path.strip().lower() != "osm":
+            path = project.resolve(layer.path)
+            found.append((path, f"[{section}] path"))
+            if path.suffix.lower() == ".shp":
+                found += [(path.with_suffix(s), f"[{section}] path") for s in
+                          (".dbf", ".shx", ".prj", ".cpg")]  # fmt: skip
+    for path, role in ((project.network.path, "[network] path"),
+                       (project.standards_path, "[standards] path"),
+                       (project.bundling.barrier_path, "[bundling] barrier_path")):  # fmt: skip
+        if path:
+            found.append((project.resolve(path), role))
+    return found
+
+
+def project_warnings(project: Project) -> list:
+    """Settings that are allowed but probably wrong, as ``Problem`` records (layer ``project``):
+    a Web Mercator analysis CRS stretches distances (×1.22 in Shandong)."""
+    from pyproj import CRS
+
+    from .problems import problem
+
+    found = []
+    if project.crs and CRS.from_user_input(project.crs).to_epsg() in (3857, 900913, 3785):
+        found.append(problem("web_mercator", "project", [project.crs], hint=CRS_HINT))
+    return found

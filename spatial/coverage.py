@@ -20,6 +20,7 @@ import shapely
 from shapely.ops import substring
 
 from .config import CoverageConfig
+from .errors import InputError
 from .network import StreetNetwork, nearest_source, source_graph
 from .standards import Standards
 
@@ -100,10 +101,18 @@ def community_access(
     corners, corner_ring = _ring_vertices(rings)
     edge, along, offset = net.snap(np.vstack([samples, corners]), max_distance=max_snap)
     ok = edge >= 0
+    if len(ok) and not ok.any():
+        raise InputError(
+            f"no community lies within [coverage] max_snap_m = {max_snap:g} m of a walkable street "
+            "of this network (motorways and trunk roads are left out); check that the network covers the communities' area (and its CRS), "
+            "or raise max_snap_m",
+            path=net.source,
+        )
     pt_comm = part_comm[np.r_[ring_of, corner_ring]][ok]
     e, a, o = edge[ok], along[ok], offset[ok]
     # neighbouring outline points on the same edge: one link to each end per run, the shortest
     run = np.flatnonzero(np.r_[True, (pt_comm[1:] != pt_comm[:-1]) | (e[1:] != e[:-1])])
+    run = run if len(pt_comm) else run[:0]
     length = net.edges["length"].to_numpy(float)[e]
     to_u = np.minimum.reduceat(o + a, run) if len(run) else o
     to_v = np.minimum.reduceat(o + length - a, run) if len(run) else o

@@ -17,7 +17,7 @@ import pyogrio
 
 from . import crs as crsmod
 from .config import LayerConfig
-from .errors import InputError
+from .errors import InputError, InterruptedAfterWrite, reading
 
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
 
@@ -147,9 +147,10 @@ def read_any(path: Path, cfg: LayerConfig) -> pd.DataFrame | gpd.GeoDataFrame:
     if not path.exists():
         raise InputError("file not found; check [path] in the project file", path=path)
     suffix = path.suffix.lower()
-    if suffix in TABLE_SUFFIXES:
-        return read_table(path, cfg)
-    return read_vector(path, cfg)
+    with reading(path, "this layer"):
+        if suffix in TABLE_SUFFIXES:
+            return read_table(path, cfg)
+        return read_vector(path, cfg)
 
 
 @contextlib.contextmanager
@@ -193,3 +194,159 @@ def write_gpkg(target: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
         for name, frame in layers.items():
             frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
     return target
+
+
+# -- all-or-nothing outputs: a staging folder beside --out, swapped in at the end -------------
+
+STAGING_PREFIX = ".lifecircle-staging-"
+#: every file name the tool writes into ``--out`` (group maps are named in ``maps.CORE_GROUPS``)
+OUTPUT_NAMES = (
+    "lifecircle.gpkg", "summary.json", "ledger.xlsx", "overview.html", "overview.png",
+    "overview.pdf", "elderly.html", "childcare.html", "clinics.html", "markets.html",
+)  # fmt: skip
+
+
+def _anchor(out: Path) -> Path:
+    """The nearest existing folder at or above ``out``'s parent (where the staging goes)."""
+    parent = out.absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    return parent
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def clean_stale(out: Path) -> list[Path]:
+    """Remove what a killed run of the tool left: staging folders beside ``out`` whose process is
+    gone, and the hidden temporary files ``atomic_path`` makes (``.<stem>.<random><suffix>``) of
+    the tool's own output names inside ``out``. Returns what was removed."""
+    import re
+    import shutil
+
+    removed = []
+    anchor = _anchor(out)
+    for entry in anchor.glob(f"{STAGING_PREFIX}*"):
+        match = re.fullmatch(rf"{re.escape(STAGING_PREFIX)}(\d+)-\w+", entry.name)
+        if match and entry.is_dir() and not _pid_alive(int(match.group(1))):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    if out.is_dir():
+        stems = "|".join(re.escape(Path(n).stem) for n in OUTPUT_NAMES)
+        pattern = re.compile(rf"\.({stems})\.[a-z0-9_]{{8}}\.(gpkg|json|xlsx|html|png|pdf|toml)")
+        for entry in out.iterdir():
+            if pattern.fullmatch(entry.name) and entry.is_file():
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+                    removed.append(entry)
+    return removed
+
+
+def check_output_folder(out: Path) -> None:
+    """Fail at once (``OutputError``) when ``out`` is a file, or it or the folder it would be
+    made in cannot be written; nothing is created or changed."""
+    from .errors import OutputError
+
+    if out.exists() and not out.is_dir():
+        raise OutputError("is a file, not a folder; give --out a folder", path=out)
+    for folder in (out, _anchor(out)) if out.exists() else (_anchor(out),):
+        if not folder.is_dir():
+            raise OutputError(f"{folder} is not a folder; give --out a folder", path=out)
+        try:
+            with tempfile.TemporaryFile(dir=folder, prefix=".lifecircle-probe-"):
+                pass
+        except OSError as exc:
+            raise OutputError(
+                f"cannot write in {folder} ({exc.strerror or exc}); choose a writable --out folder",
+                path=out,
+            ) from None
+
+
+def previous_outputs(out: Path) -> list[str]:
+    """The tool's own files in ``out`` from the last run: the names its ``summary.json`` lists
+    that are output names of the tool (nothing else in the folder is ever touched)."""
+    try:
+        listed = json.loads((out / "summary.json").read_text("utf-8")).get("outputs", [])
+    except (OSError, ValueError, AttributeError):
+        listed = ["summary.json"] if (out / "summary.json").is_file() else []
+    return [n for n in listed if n in OUTPUT_NAMES and (out / n).is_file()]
+
+
+class Staging:
+    """A run's outputs are written into a hidden staging folder beside ``out`` and moved into
+    ``out`` together by :meth:`commit`; if anything fails before that (an error, Ctrl-C, a full
+    disk), ``out`` is exactly as before and the staging folder is removed.
+
+    Use as a context manager: ``with Staging(out) as stage: write into stage.path; stage.commit()``.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+
+    def __enter__(self) -> Staging:
+        import secrets
+
+        clean_stale(self.out)
+        name = f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+        self.root = _anchor(self.out) / name
+        self.root.mkdir()
+        self.path = self.root / "new"
+        self.path.mkdir()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import shutil
+
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def commit(self) -> list[Path]:
+        """Replace the tool's previous files in ``out`` by the new set (renames on one file
+        system; rolled back if one fails; Ctrl-C waits until the swap is done)."""
+        import signal
+        import threading
+
+        interrupted: list[int] = []
+        main = threading.current_thread() is threading.main_thread()
+        old_handler = (
+            signal.signal(signal.SIGINT, lambda *a: interrupted.append(1)) if main else None
+        )
+        try:
+            files = self._swap()
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, old_handler)
+        if interrupted:
+            raise InterruptedAfterWrite()
+        return files
+
+    def _swap(self) -> list[Path]:
+        new = sorted(p.name for p in self.path.iterdir())
+        self.out.mkdir(parents=True, exist_ok=True)
+        backup = self.root / "old"
+        backup.mkdir()
+        old = sorted(set(previous_outputs(self.out)) | {n for n in new if (self.out / n).is_file()})
+        moved_old: list[str] = []
+        moved_new: list[str] = []
+        try:
+            for name in old:
+                os.replace(self.out / name, backup / name)
+                moved_old.append(name)
+            for name in new:
+                os.replace(self.path / name, self.out / name)
+                moved_new.append(name)
+        except BaseException:
+            for name in moved_new:
+                with contextlib.suppress(OSError):
+                    os.replace(self.out / name, self.path / name)
+            for name in moved_old:
+                with contextlib.suppress(OSError):
+                    os.replace(backup / name, self.out / name)
+            raise
+        return [self.out / n for n in new]

@@ -13,7 +13,7 @@ from pyproj import CRS
 from . import crs as crsmod
 from . import io
 from .config import LayerConfig, Project
-from .errors import InputError
+from .errors import InputError, reading
 from .standards import Standards, load_column_aliases
 from .validate import (
     LayerReport,
@@ -92,7 +92,8 @@ def _read_layer(project: Project, section: str, aliases: dict) -> tuple:
 
         path = project.resolve(project.network.path or "(no [network] path)")
         report.path = f"osm:{path}"
-        frame = osm_layer(path, section)
+        with reading(path, f"the OSM extract for the {section} layer"):
+            frame = osm_layer(path, section)
     else:
         frame = io.read_any(path, cfg)
     report.rows_read = len(frame)
@@ -100,7 +101,8 @@ def _read_layer(project: Project, section: str, aliases: dict) -> tuple:
         raise InputError(f"the {section} layer is empty; check the file and layer name", path=path)
     columns = detect_columns(frame, aliases.get(section, {}), cfg.columns, path, section)
     report.columns = dict(columns)
-    gdf = _georeference(frame, cfg, path, section, columns, report)
+    with reading(path, f"the {section} layer"):
+        gdf = _georeference(frame, cfg, path, section, columns, report)
     report.crs = crsmod.describe(gdf.crs) if gdf.crs else ""
     return gdf, columns, path, report
 

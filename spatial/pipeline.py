@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -15,10 +17,10 @@ from . import crs as crsmod
 from . import io
 from .adjacency import barrier_lines
 from .bundling import Bundler, bundle_frame, bundles_summary
-from .config import Project
+from .config import Project, input_paths, project_warnings
 from .coverage import community_access, compute_coverage, coverage_summary, service_areas
 from .eligibility import assess_eligibility, eligibility_summary, last_full_year
-from .errors import DependencyError
+from .errors import ConfigError, DependencyError, InputError, OutputError, reading
 from .load import Layers, load_layers
 from .network import StreetNetwork, download_network, read_network
 from .priority import bundle_priorities, community_priorities
@@ -65,7 +67,9 @@ def load(project: Project, progress: Progress | None = None, place: str = "") ->
     result = RunResult(project, standards, layers, timings=timings)
     with _Timer(timings, "network", progress):
         if project.network.path:
-            result.network = read_network(project.resolve(project.network.path), layers.crs)
+            path = project.resolve(project.network.path)
+            with reading(path, "the walking network ([network] path)"):
+                result.network = read_network(path, layers.crs)
         elif place or project.network.place:
             result.network = download_network(place or project.network.place, layers.crs)
     return result
@@ -140,7 +144,9 @@ def _bundle_stage(result: RunResult) -> None:
     project, layers = result.project, result.layers
     cfg = project.bundling
     barrier_file = project.resolve(cfg.barrier_path) if cfg.barrier_path else None
-    barriers = barrier_lines(result.network, cfg, layers.crs, barrier_file)
+    guard = reading(barrier_file, "the barrier layer ([bundling] barrier_path)")
+    with guard if barrier_file else contextlib.nullcontext():
+        barriers = barrier_lines(result.network, cfg, layers.crs, barrier_file)
     bundler = Bundler(result.communities, cfg, barriers).solve()
     bundles, bundle_id = bundle_frame(
         bundler, layers.parcels, result.standards, layers.crs, project.policy
@@ -167,12 +173,33 @@ def _bundle_stage(result: RunResult) -> None:
 
 def write_outputs(result: RunResult, out: Path, stages: Iterable[str], lang: str,
                   progress: Progress | None = None, strict_print: bool = False) -> list[Path]:  # fmt: skip
-    """Write the GeoPackage, maps and ``summary.json`` into ``out`` (each file atomically)."""
+    """Write the GeoPackage, maps and ``summary.json`` into ``out``, all or nothing.
+
+    Everything is written into a staging folder beside ``out`` first and swapped in at the end,
+    so that ``out`` holds either the complete new set or, after any failure (an error, Ctrl-C, a
+    full disk), exactly what it held before. The tool's files of the previous run that this run
+    does not produce are removed with the swap; no other file in ``out`` is touched.
+    """
     stages = set(stages)
     if "map" in stages and strict_print:
         from .printmap import cjk_font
 
         cjk_font()  # fail before writing anything
+    try:
+        with io.Staging(out) as stage:
+            names = _write_all(result, stage.path, stages, lang, progress, strict_print)
+            stage.commit()
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write the outputs ({exc.strerror or exc}); the folder is unchanged",
+            path=out,
+        ) from exc
+    result.files = [out / name for name in names]
+    return result.files
+
+
+def _write_all(result: RunResult, out: Path, stages: set[str], lang: str,
+               progress: Progress | None, strict_print: bool) -> list[str]:  # fmt: skip
     files: list[Path] = []
     layers = {"communities": result.communities, **result.layers_out}
     layers["facilities"] = result.layers.facilities
@@ -198,9 +225,55 @@ def write_outputs(result: RunResult, out: Path, stages: Iterable[str], lang: str
                 result.summary["print_map"] = f"skipped: {exc}"
     result.summary["timings_s"] = dict(result.timings)
     result.summary["outputs"] = [p.name for p in files] + ["summary.json"]
-    files.append(io.write_json(out / "summary.json", result.summary))
-    result.files = files
-    return files
+    io.write_json(out / "summary.json", result.summary)
+    return result.summary["outputs"]
+
+
+def check_before_run(project: Project, out: Path, stages: Iterable[str] = ALL_STAGES) -> list:
+    """The checks that need no analysis, run before anything is read: the basemap and its key,
+    the output folder, and that no output would overwrite an input. Returns the project's
+    warnings (``Problem`` records, e.g. a Web Mercator analysis CRS).
+
+    Raises
+    ------
+    InputError
+        An output path is an input path, an unknown basemap, or 天地图 without a key.
+    OutputError
+        ``out`` is a file or cannot be written.
+    """
+    if "map" in set(stages):
+        from .render import basemaps
+
+        spec = basemaps().get(project.render.basemap)
+        if spec is None:
+            raise ConfigError(f"[render] basemap = '{project.render.basemap}' is unknown; choose "
+                              f"one of {', '.join(basemaps())}", path=project.source)  # fmt: skip
+        if spec.get("needs_key") and not project.render.tianditu_key:
+            raise ConfigError("the 天地图 basemap needs a key: set [render] tianditu_key in the "
+                              "project file or choose another --basemap", path=project.source)  # fmt: skip
+    check_no_overwrite(project, out)
+    io.check_output_folder(out)
+    io.clean_stale(out)  # what a killed run left, even if this run stops before writing
+    return project_warnings(project)
+
+
+def check_no_overwrite(project: Project, out: Path) -> None:
+    """Refuse (``InputError``) when a file the run would write is one of its inputs: the same
+    resolved path, or the same file under another name (hard link, symlink)."""
+    inputs = input_paths(project)
+    for name in io.OUTPUT_NAMES:
+        target = out / name
+        for src, role in inputs:
+            same = target.resolve() == src.resolve()
+            if not same and target.exists() and src.exists():
+                with contextlib.suppress(OSError):
+                    same = os.path.samefile(target, src)
+            if same:
+                raise InputError(
+                    f"the output {target} would overwrite the input {src} ({role}); give --out "
+                    "another folder or move the input",
+                    path=project.source,
+                )
 
 
 def _for_gpkg(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
@@ -224,7 +297,12 @@ def run(project: Project, out: Path, stages: Iterable[str] = ALL_STAGES, lang: s
     noted in ``summary.json`` under ``print_map``).
     """
     stages = tuple(stages)
+    warnings = check_before_run(project, out, stages)
     result = load(project, progress, place)
     analyse(result, stages, progress)
+    if warnings:
+        result.summary.setdefault("warnings", []).extend(
+            w.record(lang or project.lang) for w in warnings
+        )
     write_outputs(result, out, stages, lang or project.lang, progress, strict_print)
     return result

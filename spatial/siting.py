@@ -194,7 +194,7 @@ class SiteSelector:
             room[p] -= need
             block["_rows"].append({"parcel": p, "category": key, "rank": rank,
                                    "new_households": int(gain), "new_communities": len(members),
-                                   "covered_ids": ",".join(self.communities["cid"].astype(str).iloc[members])})  # fmt: skip
+                                   "covered_ids": ",".join(map(str, self.communities["cid"].iloc[members]))})  # fmt: skip
         block["picks"] = len(picks)
         block["households_after"] = float(hh[~gap | covered].sum() / hh.sum()) if hh.sum() else 0.0
         return block, covered

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,13 +56,13 @@ class Standards:
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read standards file ({exc})", path=path) from None
 
 
 def _category(key: str, spec: dict[str, Any], where: Path) -> Category:
     try:
-        return Category(
+        cat = Category(
             key=key,
             name_zh=spec.get("name_zh", key),
             name_en=spec.get("name_en", key),
@@ -77,6 +78,12 @@ def _category(key: str, spec: dict[str, Any], where: Path) -> Category:
         raise ConfigError(
             f"category '{key}' needs radius_m and numeric sizes ({exc})", path=where
         ) from None
+    if not (math.isfinite(cat.radius_m) and cat.radius_m > 0):
+        raise ConfigError(
+            f"category '{key}' radius_m = {cat.radius_m} must be a walking distance above 0 metres",
+            path=where,
+        )
+    return cat
 
 
 def load_standards(project: Project | None = None) -> Standards:
@@ -114,6 +121,12 @@ def load_standards(project: Project | None = None) -> Standards:
         k for k in raw.get("core_basket", cats) if k in cats
     ]
     basket = list(dict.fromkeys(basket))
+    if not basket:
+        raise ConfigError(
+            "[coverage] the basket is empty (every category of it was dropped); keep at least "
+            "one category in basket, or drop fewer",
+            path=project.source,
+        )
     min_area = project.siting.min_area
     project.siting.min_area = dict(zip(_resolve(min_area, names, "[siting] min_area", where_cfg),
                                        min_area.values(), strict=True))  # fmt: skip

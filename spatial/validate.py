@@ -139,6 +139,14 @@ def parse_share(series: pd.Series, column: str, path: Path) -> pd.Series:
 
 
 def check_unique_ids(ids: pd.Series, column: str, path: Path) -> None:
+    missing = ids.isna() | (ids.astype("string").str.strip() == "")
+    if missing.any():
+        rows = [int(i) + 2 for i in np.flatnonzero(missing.to_numpy(bool))]
+        raise InputError(
+            f"row {rows[0]}: empty id in column '{column}' ({len(rows)} rows without an id); "
+            "give every row an id, or remove the id setting to number the rows",
+            path=path,
+        )
     dup = ids.duplicated(keep=False) & ids.notna()
     if dup.any():
         value = ids[dup].iloc[0]
