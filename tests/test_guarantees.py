@@ -180,17 +180,17 @@ def _fail_in_map_stage(exc: BaseException):
 @pytest.mark.parametrize(
     "exc, code, expected",
     [
-        (KeyboardInterrupt(), 130, "is unchanged"),
+        (KeyboardInterrupt(), 130, "未改动"),
         (OSError(errno.ENOSPC, "No space left on device"), 2, "No space left on device"),
-        (RuntimeError("late bug"), 3, "internal error (RuntimeError: late bug)"),
+        (RuntimeError("late bug"), 3, "内部错误（RuntimeError: late bug）"),
     ],
 )
 def test_failure_in_map_stage_leaves_out_as_before(project, run_cli, monkeypatch, exc, code,
                                                    expected):  # fmt: skip
-    from spatial import render
+    from spatial import report
 
     out, before = _first_run(project, run_cli)
-    monkeypatch.setattr(render, "write_maps", _fail_in_map_stage(exc))
+    monkeypatch.setattr(report, "write_maps", _fail_in_map_stage(exc))
     got, _, err = run_cli("run", "--config", project, "--out", out)
     assert_clean(got, err, expected, exit_code=code)
     assert snapshot(project.parent) == before  # inputs and --out exactly as before
@@ -283,7 +283,7 @@ def test_init_into_a_file(tmp_path, run_cli):
     target = tmp_path / "afile"
     target.write_text("x", "utf-8")
     code, _, err = run_cli("init", target)
-    assert_clean(code, err, "is a file, not a folder")
+    assert_clean(code, err, "不是文件夹")
     assert target.read_text("utf-8") == "x"
 
 
