@@ -23,6 +23,7 @@ from .osm import read_street_ways, road_classes, walk_filter
 SAMPLE_STEP_M = 20.0
 SNAP_CANDIDATES = 6
 
+
 @dataclass
 class StreetNetwork:
     """An undirected walking network in a metric CRS.
@@ -283,7 +284,9 @@ def _from_osmnx_graph(graph, metric: CRS, source: str) -> StreetNetwork:
     crs = CRS.from_user_input(graph.graph.get("crs", "EPSG:4326"))
     to_metric = Transformer.from_crs(crs, metric, always_xy=True)
     node_ids = nodes.index.to_numpy()
-    xy = np.column_stack(to_metric.transform(nodes["x"].to_numpy(float), nodes["y"].to_numpy(float)))
+    xy = np.column_stack(
+        to_metric.transform(nodes["x"].to_numpy(float), nodes["y"].to_numpy(float))
+    )
     u = nodes.index.get_indexer(edges["u"])
     v = nodes.index.get_indexer(edges["v"])
     geoms = shapely.transform(edges.geometry.values, lambda c: np.column_stack(
