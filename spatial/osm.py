@@ -102,7 +102,6 @@ class StreetWays:
     lat: np.ndarray
     way: np.ndarray
     highway: np.ndarray
-    clipped: int  # ways referencing nodes missing from the file
 
 
 def read_street_ways(path: Path) -> StreetWays:
@@ -140,14 +139,12 @@ def read_street_ways(path: Path) -> StreetWays:
     missing = x == _UNDEFINED
     x[missing] = np.nan
     y[missing] = np.nan
-    way = np.repeat(np.arange(len(counts)), counts)
     return StreetWays(
         ref=np.asarray(refs, dtype=np.int64),
         lon=x / 1e7,
         lat=y / 1e7,
-        way=way,
+        way=np.repeat(np.arange(len(counts)), counts),
         highway=np.asarray(highway, dtype=object),
-        clipped=len(np.unique(way[missing])),
     )
 
 
@@ -175,6 +172,8 @@ def read_features(path: Path, tags: dict[str, list[str]]) -> gpd.GeoDataFrame:
                     geom = shapely.from_wkb(wkb.create_multipolygon(obj))
                 except RuntimeError:  # a broken ring: skip the area, like osmnx and pyrosm
                     continue
+                if shapely.get_num_geometries(geom) == 1:
+                    geom = shapely.get_geometry(geom, 0)
                 osm_id = f"{'way' if obj.from_way() else 'relation'}/{obj.orig_id()}"
             else:
                 continue
