@@ -149,8 +149,9 @@ def read_street_ways(path: Path) -> StreetWays:
 
 
 def read_features(path: Path, tags: dict[str, list[str]]) -> gpd.GeoDataFrame:
-    """Tagged nodes (points) and areas (closed ways and multipolygon relations) of an OSM file
-    that match any of ``tags`` (key → values), with their tag values as columns."""
+    """Tagged nodes (points), areas (closed ways and multipolygon relations) and, as the centre of
+    their present nodes, ways forming no area (open or clipped) of an OSM file that match any of
+    ``tags`` (key → values), with their tag values as columns."""
     import osmium
 
     pairs = [(k, v) for k, values in tags.items() for v in values]
@@ -175,6 +176,11 @@ def read_features(path: Path, tags: dict[str, list[str]]) -> gpd.GeoDataFrame:
                 if shapely.get_num_geometries(geom) == 1:
                     geom = shapely.get_geometry(geom, 0)
                 osm_id = f"{'way' if obj.from_way() else 'relation'}/{obj.orig_id()}"
+            elif obj.is_way():
+                geom = _open_or_clipped(obj)
+                if geom is None:  # a complete closed way: its area comes separately
+                    continue
+                osm_id = f"way/{obj.id}"
             else:
                 continue
             rows.append({"osm_id": osm_id, **{k: obj.tags.get(k) for k in columns}})
@@ -183,6 +189,16 @@ def read_features(path: Path, tags: dict[str, list[str]]) -> gpd.GeoDataFrame:
         raise _corrupt(path, exc) from None
     frame = pd.DataFrame(rows, columns=["osm_id", *columns])
     return gpd.GeoDataFrame(frame, geometry=geoms, crs=4326)
+
+
+def _open_or_clipped(way) -> shapely.Point | None:
+    """The centre of a tagged way that forms no area (open, or clipped by the extract: only its
+    present nodes), so a facility at the border keeps a location; None for complete rings."""
+    nodes = way.nodes
+    present = [(n.lon, n.lat) for n in nodes if n.location.valid()]
+    if not present or (len(present) == len(nodes) and nodes.is_closed()):
+        return None
+    return shapely.MultiPoint(present).centroid
 
 
 def _category_of(row: Mapping, mapping: dict[str, dict[str, list[str]]]) -> str:
