@@ -1,39 +1,207 @@
-"""Communities and facilities derived from the same OSM extract as the walking network."""
+"""The one OSM reader (pyosmium): walkable street ways for the network, and communities and
+facilities derived from the same extract. Reads ``.osm``, ``.osm.bz2``/``.osm.gz`` and
+``.osm.pbf``; the walking filter is data (``data/standards/osm_walk.toml``)."""
 
 from __future__ import annotations
 
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
-from .errors import InputError
+from . import settings
+from .errors import ConfigError, InputError
 from .standards import load_osm_tags
 
 _TAG_KEYS = ("amenity", "shop", "leisure", "healthcare", "social_facility", "landuse")
+#: libosmium marks a node reference whose node is not in the file with this coordinate.
+_UNDEFINED = 2147483647
+_FORMATS = ((".pbf", "pbf"), (".bz2", "osm.bz2"), (".gz", "osm.gz"))
 
 
-def _features(path: Path, tags: dict[str, list[str]]) -> gpd.GeoDataFrame:
-    if path.name.lower().endswith(".pbf"):
-        import pyrosm
+@dataclass(frozen=True)
+class WalkFilter:
+    """Which tagged ways are walked (``osm_walk.toml``): a way needs ``highway`` and none of the
+    ``exclude`` values, except those ``foot_lifts`` lifts when ``foot`` is in ``foot_allows``."""
 
-        osm = pyrosm.OSM(str(path))
-        frame = osm.get_data_by_custom_criteria(
-            custom_filter=tags, filter_type="keep", keep_nodes=True, keep_ways=True,
-            keep_relations=True,
-        )  # fmt: skip
-        if frame is None:
-            return gpd.GeoDataFrame(geometry=[], crs=4326)
-        return frame.set_crs(4326, allow_override=True)
-    import osmnx as ox
+    exclude: Mapping[str, frozenset[str]]
+    foot_allows: frozenset[str]
+    foot_lifts: Mapping[str, frozenset[str]]
 
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The tag keys the filter looks at (``highway`` first)."""
+        return tuple(dict.fromkeys(("highway", *self.exclude)))
+
+    def walkable(self, tags: Mapping[str, object]) -> bool:
+        """True when a way with these tags is a walkable street."""
+        if not tags.get("highway"):
+            return False
+        allowed = tags.get("foot") in self.foot_allows
+        for key, values in self.exclude.items():
+            value = tags.get(key)
+            if value in values and not (allowed and value in self.foot_lifts.get(key, ())):
+                return False
+        return True
+
+
+def _read_toml(path: Path) -> dict:
     try:
-        return ox.features_from_xml(path, tags={k: v for k, v in tags.items()}).reset_index()
-    except ox._errors.InsufficientResponseError:
-        return gpd.GeoDataFrame(geometry=[], crs=4326)
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read standards file ({exc})", path=path) from None
 
 
-def _category_of(row: pd.Series, mapping: dict[str, dict[str, list[str]]]) -> str:
+@cache
+def walk_filter() -> WalkFilter:
+    """The walking filter of ``data/standards/osm_walk.toml``."""
+    raw = _read_toml(settings.STANDARDS_DIR / "osm_walk.toml")
+
+    def sets(table: dict) -> dict[str, frozenset[str]]:
+        return {k: frozenset(map(str, v)) for k, v in table.items()}
+
+    return WalkFilter(
+        exclude=sets(raw.get("exclude", {})),
+        foot_allows=frozenset(raw.get("foot_allows", {}).get("foot", ())),
+        foot_lifts=sets(raw.get("foot_lifts", {})),
+    )
+
+
+@cache
+def road_classes() -> dict:
+    """Road-class column names and class → OSM tags (``data/standards/road_classes.toml``)."""
+    return _read_toml(settings.STANDARDS_DIR / "road_classes.toml")
+
+
+def _file(path: Path):
+    import osmium
+
+    name = path.name.lower()
+    fmt = next((f for suffix, f in _FORMATS if name.endswith(suffix)), "osm")
+    return osmium.io.File(str(path), fmt)
+
+
+def _corrupt(path: Path, exc: Exception) -> InputError:
+    return InputError(f"cannot read the OSM file, truncated or corrupt? ({exc}); export it again",
+                      path=path)  # fmt: skip
+
+
+@dataclass
+class StreetWays:
+    """Walkable ways as node references: ``ref``/``lon``/``lat`` per reference (NaN where the node
+    is missing from the extract), ``way`` (index into ``highway``) per reference."""
+
+    ref: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    way: np.ndarray
+    highway: np.ndarray
+
+
+def read_street_ways(path: Path) -> StreetWays:
+    """Every walkable way of an OSM file (one pyosmium pass, node locations cached in C++)."""
+    import osmium
+
+    rules = walk_filter()
+    refs: list[int] = []
+    xs: list[int] = []
+    ys: list[int] = []
+    counts: list[int] = []
+    highway: list[str] = []
+    keys = rules.keys
+    processor = (
+        osmium.FileProcessor(_file(path))
+        .with_locations()
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+        .with_filter(osmium.filter.KeyFilter("highway"))
+    )
+    try:
+        for way in processor:
+            tags = way.tags
+            if not rules.walkable({k: tags.get(k) for k in keys}):
+                continue
+            nodes = [(n.ref, n.x, n.y) for n in way.nodes]
+            refs += [n[0] for n in nodes]
+            xs += [n[1] for n in nodes]
+            ys += [n[2] for n in nodes]
+            counts.append(len(nodes))
+            highway.append(tags.get("highway"))
+    except RuntimeError as exc:
+        raise _corrupt(path, exc) from None
+    x = np.asarray(xs, dtype=np.float64)
+    y = np.asarray(ys, dtype=np.float64)
+    missing = x == _UNDEFINED
+    x[missing] = np.nan
+    y[missing] = np.nan
+    return StreetWays(
+        ref=np.asarray(refs, dtype=np.int64),
+        lon=x / 1e7,
+        lat=y / 1e7,
+        way=np.repeat(np.arange(len(counts)), counts),
+        highway=np.asarray(highway, dtype=object),
+    )
+
+
+def read_features(path: Path, tags: dict[str, list[str]]) -> gpd.GeoDataFrame:
+    """Tagged nodes (points), areas (closed ways and multipolygon relations) and, as the centre of
+    their present nodes, ways forming no area (open or clipped) of an OSM file that match any of
+    ``tags`` (key → values), with their tag values as columns."""
+    import osmium
+
+    pairs = [(k, v) for k, values in tags.items() for v in values]
+    columns = tuple(dict.fromkeys(("name", *tags, *_TAG_KEYS)))
+    wkb = osmium.geom.WKBFactory()
+    rows, geoms = [], []
+    processor = (
+        osmium.FileProcessor(_file(path))
+        .with_areas(osmium.filter.TagFilter(*pairs))
+        .with_filter(osmium.filter.TagFilter(*pairs))
+    )
+    try:
+        for obj in processor:
+            if obj.is_node():
+                geom = shapely.Point(obj.location.lon, obj.location.lat)
+                osm_id = f"node/{obj.id}"
+            elif obj.is_area():
+                try:
+                    geom = shapely.from_wkb(wkb.create_multipolygon(obj))
+                except RuntimeError:  # a broken ring: skip the area, like osmnx and pyrosm
+                    continue
+                if shapely.get_num_geometries(geom) == 1:
+                    geom = shapely.get_geometry(geom, 0)
+                osm_id = f"{'way' if obj.from_way() else 'relation'}/{obj.orig_id()}"
+            elif obj.is_way():
+                geom = _open_or_clipped(obj)
+                if geom is None:  # a complete closed way: its area comes separately
+                    continue
+                osm_id = f"way/{obj.id}"
+            else:
+                continue
+            rows.append({"osm_id": osm_id, **{k: obj.tags.get(k) for k in columns}})
+            geoms.append(geom)
+    except RuntimeError as exc:
+        raise _corrupt(path, exc) from None
+    frame = pd.DataFrame(rows, columns=["osm_id", *columns])
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=4326)
+
+
+def _open_or_clipped(way) -> shapely.Point | None:
+    """The centre of a tagged way that forms no area (open, or clipped by the extract: only its
+    present nodes), so a facility at the border keeps a location; None for complete rings."""
+    nodes = way.nodes
+    present = [(n.lon, n.lat) for n in nodes if n.location.valid()]
+    if not present or (len(present) == len(nodes) and nodes.is_closed()):
+        return None
+    return shapely.MultiPoint(present).centroid
+
+
+def _category_of(row: Mapping, mapping: dict[str, dict[str, list[str]]]) -> str:
     for key, tags in mapping.items():
         for tag, values in tags.items():
             value = row.get(tag)
@@ -51,25 +219,21 @@ def osm_layer(path: Path, section: str) -> gpd.GeoDataFrame:
         raise InputError('path = "osm" needs [network] path to be an OSM extract', path=path)
     mapping = load_osm_tags()
     if section == "communities":
-        frame = _features(path, mapping["_communities"])
+        frame = read_features(path, mapping["_communities"])
         frame = frame.loc[frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
-        keep = [c for c in ("id", "name") if c in frame]
-        return gpd.GeoDataFrame(
-            frame[keep].rename(columns={"id": "osm_id"}), geometry=frame.geometry
-        )
+        return gpd.GeoDataFrame(frame[["osm_id", "name"]], geometry=frame.geometry, crs=4326)
     cats = {k: v for k, v in mapping.items() if not k.startswith("_")}
     tags: dict[str, list[str]] = {}
     for spec in cats.values():
         for tag, values in spec.items():
             tags.setdefault(tag, []).extend(values)
-    frame = _features(path, tags)
+    frame = read_features(path, tags)
     if len(frame) == 0:
         return gpd.GeoDataFrame({"name": [], "category": []}, geometry=[], crs=4326)
-    category = frame.apply(lambda r: _category_of(r, cats), axis=1)
-    names = frame["name"] if "name" in frame else pd.Series("", index=frame.index)
+    category = [_category_of(row, cats) for row in frame.to_dict("records")]
     out = gpd.GeoDataFrame(
-        {"name": names.fillna("").astype(str), "category": category},
+        {"name": frame["name"].fillna("").astype(str), "category": category},
         geometry=frame.geometry.representative_point(),
-        crs=frame.crs,
+        crs=4326,
     )
     return out.loc[out["category"] != ""].reset_index(drop=True)

