@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +38,15 @@ class LayerReport:
 
 
 def _norm(header: object) -> str:
-    return re.sub(r"\s+", "", str(header)).lower()
+    """A header for matching: NFKC (full-width → half-width), no spaces, lower case, and without a
+    trailing unit in brackets (``总户数（户）`` → ``总户数``, ``建筑面积(m2)`` → ``建筑面积``)."""
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(header))).lower()
+    return re.sub(r"(?<=.)[(\[][^()\[\]]*[)\]]$", "", text)
+
+
+def header_key(header: object) -> str:
+    """The form in which a header is compared with known column names (see ``_norm``)."""
+    return _norm(header)
 
 
 def detect_columns(
@@ -126,16 +135,73 @@ def parse_number(series: pd.Series, column: str, path: Path, unit: str = "") -> 
             f"write a plain number or leave it empty ({int(bad.sum())} such rows)",
             path=path,
         )
+    infinite = numbers.notna() & ~np.isfinite(numbers.astype(float))
+    if infinite.any():
+        pos = int(np.flatnonzero(infinite.to_numpy())[0])
+        raise InputError(
+            f"row {pos + 2}, column '{column}': '{series.iloc[pos]}' is not a finite number; "
+            "write a plain number or leave it empty",
+            path=path,
+        )
     if (numbers < 0).any():
         pos = int(np.flatnonzero((numbers < 0).to_numpy())[0])
-        raise InputError(f"row {pos + 2}, column '{column}': negative value", path=path)
+        raise InputError(
+            f"row {pos + 2}, column '{column}': negative value {numbers.iloc[pos]}; fix the row",
+            path=path,
+        )
     return numbers.astype(float)
 
 
 def parse_share(series: pd.Series, column: str, path: Path) -> pd.Series:
-    """Shares as 0-1 from ``0.8``, ``80``, ``80%``."""
-    numbers = parse_number(series.astype("string").str.rstrip("%"), column, path)
-    return numbers.where(numbers <= 1, numbers / 100)
+    """Shares as 0-1 from ``0.8`` or ``80%`` (a value with ``%`` is a percent: ``1%`` = 0.01).
+
+    A plain number above 1 is read as a percent when it is at most 100 (``80`` = 0.8); a share
+    above 100 % is an error naming the row.
+    """
+    text = series.astype("string").str.strip()
+    percent = text.str.endswith("%").fillna(False).to_numpy(bool)
+    numbers = parse_number(text.str.rstrip("%").str.strip(), column, path)
+    share = numbers.where(~percent & (numbers <= 1), numbers / 100)
+    over = (share > 1).to_numpy(bool)
+    if over.any():
+        pos = int(np.flatnonzero(over)[0])
+        raise InputError(
+            f"row {pos + 2}, column '{column}': share '{series.iloc[pos]}' is above 100 %; "
+            f"write 0-1 or a percent like 80% ({int(over.sum())} such rows)",
+            path=path,
+        )
+    return share
+
+
+def match_category(value: object, standards, poi: dict[str, dict[str, str]]) -> str:
+    """The category key of a facility's category text, or ``""`` when nothing matches.
+
+    Tried in order: the whole value against the standards' keys, names and aliases; a 6-digit
+    Gaode typecode (exact, then its 中类 ``xxxx00``); each ``|``-separated Gaode type / Baidu tag,
+    most specific ``;`` segment first, against ``poi["names"]`` then the standards' aliases.
+    """
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if not text:
+        return ""
+    key = standards.match(text)
+    if key:
+        return key
+    for part in re.split(r"[|｜]", text):
+        part = part.strip()
+        if re.fullmatch(r"\d{6}", part):
+            codes = poi["typecodes"]
+            if part in codes:
+                found = codes[part]
+            else:
+                found = codes.get(part[:4] + "00", "")
+            if found in standards.categories:
+                return found
+            continue
+        for segment in reversed([s.strip() for s in re.split(r"[;；]", part) if s.strip()]):
+            found = poi["names"].get(segment.lower()) or standards.match(segment)
+            if found in standards.categories:
+                return found
+    return ""
 
 
 def check_unique_ids(ids: pd.Series, column: str, path: Path) -> None:
