@@ -120,12 +120,16 @@ def _run(args, console: Console) -> int:
             strict_print=args.command == "map",
         )  # fmt: skip
     s = result.summary
+    hh = f", {s['households']:,} households" if s["households"] is not None else ""
     console.print(f"[bold]{project.name}[/]: {s['communities']} communities, "
-                  f"{s['old_communities']} old, {s['households']:,} households")  # fmt: skip
+                  f"{s['old_communities']} old{hh}")  # fmt: skip
     if "coverage" in s:
         cov = s["coverage"]
-        console.print(f"coverage ({cov['distance_mode']}): {cov['full_coverage_households']:.1%} of "
-                      f"households fully covered (target {cov['national_target']:.0%})")  # fmt: skip
+        share, unit = cov["full_coverage_households"], "households"
+        if share is None:
+            share, unit = cov["full_coverage_communities"], "communities"
+        console.print(f"coverage ({cov['distance_mode']}): {share:.1%} of "
+                      f"{unit} fully covered (target {cov['national_target']:.0%})")  # fmt: skip
     if "bundles" in s:
         console.print(
             f"bundles: {s['bundles']['count']} ({s['bundles']['communities']} communities)"

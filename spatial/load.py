@@ -151,6 +151,9 @@ def _communities(
     gdf = gdf.reset_index(drop=True)
     col = cols.get
     no_households = _says_none("households", project.communities.columns.get("households", ""))
+    if project.communities.path.strip().lower() == "osm" and not col("households"):
+        no_households = True  # OSM landuse outlines carry no household counts
+        report.notes.append("OSM outlines have no household counts: shares of communities only")
     if not col("households") and not no_households:
         raise InputError(
             'no households column found; name it with [communities] households = "<column>" '

@@ -190,10 +190,7 @@ def match_category(value: object, standards, poi: dict[str, dict[str, str]]) -> 
         part = part.strip()
         if re.fullmatch(r"\d{6}", part):
             codes = poi["typecodes"]
-            if part in codes:
-                found = codes[part]
-            else:
-                found = codes.get(part[:4] + "00", "")
+            found = codes[part] if part in codes else codes.get(part[:4] + "00", "")
             if found in standards.categories:
                 return found
             continue
