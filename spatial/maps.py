@@ -174,13 +174,17 @@ def _headline(result, lang) -> str:
     lines = [f"<b>{lab['headline']}</b>",
              f"{lab['communities']}: {s.get('communities', 0)}",
              f"{lab['old_communities']}: {s.get('old_communities', 0)}",
-             f"{lab['households']}: {s.get('households', 0):,}"]  # fmt: skip
+             f"{lab['households']}: {s['households']:,}" if s.get("households") is not None
+             else ""]  # fmt: skip
+    lines = [line for line in lines if line]
     cov = s.get("coverage")
     if cov:
-        share = cov["full_coverage_households"]
+        share, key = cov["full_coverage_households"], "full_share"
+        if share is None:  # no household counts: the share of communities
+            share, key = cov["full_coverage_communities"], "full_share_communities"
         colour = "#1a9850" if share >= cov["national_target"] else "#d73027"
         lines.append(
-            f'{lab["full_share"]}: <b style="color:{colour}">{share:.0%}</b> '
+            f'{lab[key]}: <b style="color:{colour}">{share:.0%}</b> '
             f"({lab['target']} {cov['national_target']:.0%})"
         )
         mode = lab["mode_network"] if cov["distance_mode"] == "network" else lab["mode_straight"]

@@ -109,7 +109,10 @@ def _no_household_figures(block: object) -> None:
     """Null every household figure in a summary block (the data has no household counts)."""
     if isinstance(block, dict):
         for key, value in block.items():
-            if "households" in key and key != "households_known" and not isinstance(value, dict):
+            if "households" in key and key not in (
+                "households_known",
+                "communities_with_households",
+            ):
                 block[key] = None
             else:
                 _no_household_figures(value)
