@@ -15,7 +15,7 @@ from . import crs as crsmod
 from . import io
 from .config import LayerConfig, Project
 from .errors import InputError
-from .problems import Problem, problem
+from .problems import SAMPLE_SIZE, Problem, problem
 from .standards import Standards, load_column_aliases, load_poi_mapping
 from .validate import (
     LayerReport,
@@ -202,20 +202,21 @@ def _communities(
                                     column=col("households")))  # fmt: skip
     if col("built_year"):
         raw = gdf[col("built_year")].astype("string").str.strip()
-        missing = raw.isna() | (raw == "")
-        unparsed = np.isnan(ymin) & ~missing.to_numpy(bool)
+        missing = (raw.isna() | (raw == "")).to_numpy(bool)
+        unparsed = np.isnan(ymin) & ~missing
         if missing.any():
-            problems.append(problem("built_year_missing", "communities", ids[missing.to_numpy()],
+            problems.append(problem("built_year_missing", "communities", ids[missing],
                                     column=col("built_year")))  # fmt: skip
+            report.notes.append(f"{int(missing.sum())} build years missing (kept as unknown)")
         if unparsed.any():
             problems.append(problem(
                 "built_year_unparsed", "communities",
                 [f"{i}（{v}）" for i, v in zip(ids[unparsed], raw[unparsed], strict=True)],
                 column=col("built_year"),
             ))  # fmt: skip
-    unknown_year = int(np.isnan(ymin).sum())
-    if col("built_year") and unknown_year:
-        report.notes.append(f"{unknown_year} build years not understood (kept as unknown)")
+            report.notes.append(
+                f"{int(unparsed.sum())} build years not understood (kept as unknown)"
+            )
     if int(approx.sum()):
         report.notes.append(f"{int(approx.sum())} build years approximate (e.g. 90年代)")
     out = _standardise(gdf, mapped, set(cols.values()))
@@ -279,10 +280,11 @@ def _facilities(project: Project, aliases: dict, standards: Standards,
             f"file: {', '.join(c for c in gdf.columns if c != 'geometry')}",
             path=path,
         )
-    if gdf.attrs.get("raw_lonlat"):
-        gdf = _resolve_lonlat(gdf, project.facilities.coords, communities, report, problems)
+    raw_lonlat = gdf.attrs.get("raw_lonlat", False)
     rows = pd.Series([f"row {i + 2}" for i in gdf.index], index=gdf.index)
-    gdf = _drop_outliers(gdf, rows, "facilities", report, problems)
+    gdf = _drop_outliers(gdf, rows, "facilities", report, problems)  # before the system test
+    if raw_lonlat:
+        gdf = _resolve_lonlat(gdf, project.facilities.coords, communities, report, problems)
     raw = gdf[cols["category"]].astype("string").fillna("").str.strip()
     keys = _categories(gdf, cols["category"], raw, standards, aliases)
     unknown = raw[keys == ""].value_counts().to_dict()
@@ -300,11 +302,10 @@ def _facilities(project: Project, aliases: dict, standards: Standards,
         report.drop("category not in the standards table", int(sum(unknown.values())))
         listed = ", ".join(f"{k or '(empty)'}×{v}" for k, v in list(unknown.items())[:8])
         report.notes.append(f"unknown categories: {listed} — add aliases or [coverage] add")
-        problems.append(problem(
-            "unknown_categories", "facilities",
-            [f"{k or '(empty)'}×{v}" for k, v in unknown.items()],
-            rows=int(sum(unknown.values())),
-        ))  # fmt: skip
+        rows = int(sum(unknown.values()))
+        listed = tuple(f"{k or '(empty)'}×{v}" for k, v in unknown.items())
+        problems.append(Problem("unknown_categories", "facilities", rows, listed[:SAMPLE_SIZE],
+                                {"rows": rows}))  # fmt: skip
     names = gdf[cols["name"]].astype("string").fillna("") if "name" in cols else raw
     out = gpd.GeoDataFrame(
         {"category": keys, "category_raw": raw, "name": names},

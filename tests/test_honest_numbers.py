@@ -177,7 +177,7 @@ def test_gaode_types_typecodes_and_baidu_tags_are_mapped(tmp_path):
         k: v for k, v in values.items() if v
     }
     unknown = _codes(result)["unknown_categories"]
-    assert unknown.fields["rows"] == 2
+    assert unknown.count == 2 and unknown.fields["rows"] == 2
     assert "[coverage.add]" in unknown.message("zh") and "poi_gaode.toml" in unknown.message("en")
 
 
