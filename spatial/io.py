@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import tempfile
@@ -70,25 +71,36 @@ def read_vector(path: Path, cfg: LayerConfig) -> gpd.GeoDataFrame:
 def read_table(path: Path, cfg: LayerConfig, aliases: dict | None = None) -> pd.DataFrame:
     """Read a CSV (UTF-8 or GBK/GB18030, detected) or XLSX sheet into a DataFrame of text/numbers.
 
-    A workbook may carry title rows above the header (common in 台账): the header row is
-    ``cfg.header_row`` (1-based) or else the first of the top rows whose cells match the most known
-    column names (``aliases``: role → header names). A sheet that is not in the workbook is an
-    error listing the sheets there are.
+    A 台账 often carries title rows above the header: the header row is ``cfg.header_row``
+    (1-based) or else the first of the top rows whose cells match the most known column names
+    (``aliases``: role → header names). A sheet that is not in the workbook is an error listing
+    the sheets there are; without a sheet name, the sheet whose header matches best is read.
     """
     suffix = path.suffix.lower()
     header = _header_row(cfg, path)
     try:
         if suffix in (".xlsx", ".xlsm", ".xls"):
-            return _read_sheet(path, cfg, header, aliases or {})
-        encodings = [cfg.encoding] if cfg.encoding else ["utf-8-sig", "gb18030"]
-        for enc in encodings:
-            try:
-                return pd.read_csv(path, encoding=enc, dtype=object, skipinitialspace=True,
-                                   skiprows=range(header) if header else None)  # fmt: skip
-            except UnicodeDecodeError:
-                continue
+            raw = _read_sheet(path, cfg, aliases or {})
+        else:
+            raw = _read_csv_rows(path, cfg)
     except (ValueError, pd.errors.ParserError) as exc:
         raise InputError(f"cannot read the table ({exc})", path=path) from None
+    return _with_header(raw, header, aliases or {}, path)
+
+
+def _read_csv_rows(path: Path, cfg: LayerConfig) -> pd.DataFrame:
+    """Every row of a CSV as data (no header yet); ragged title rows are padded."""
+    for enc in [cfg.encoding] if cfg.encoding else ["utf-8-sig", "gb18030"]:
+        try:
+            try:
+                return pd.read_csv(path, encoding=enc, dtype=object, skipinitialspace=True,
+                                   header=None)  # fmt: skip
+            except pd.errors.ParserError:  # a title row with fewer cells than the table
+                with path.open(encoding=enc, newline="") as handle:
+                    rows = [[c.strip() or None for c in row] for row in csv.reader(handle)]
+                return pd.DataFrame(rows, dtype=object)
+        except UnicodeDecodeError:
+            continue
     raise InputError('text is neither UTF-8 nor GBK; set encoding = "..."', path=path)
 
 
@@ -105,7 +117,7 @@ def _header_row(cfg: LayerConfig, path: Path) -> int | None:
     return row - 1
 
 
-def _read_sheet(path: Path, cfg: LayerConfig, header: int | None, aliases: dict) -> pd.DataFrame:
+def _read_sheet(path: Path, cfg: LayerConfig, aliases: dict) -> pd.DataFrame:
     with pd.ExcelFile(path) as book:
         sheets = [str(s) for s in book.sheet_names]
         if cfg.layer and cfg.layer not in sheets:
@@ -114,16 +126,39 @@ def _read_sheet(path: Path, cfg: LayerConfig, header: int | None, aliases: dict)
                 'set layer = "<sheet>" for this layer',
                 path=path,
             )
-        raw = book.parse(cfg.layer or 0, header=None, dtype=object)
+        if cfg.layer or len(sheets) == 1:
+            raw = book.parse(cfg.layer or 0, header=None, dtype=object)
+            raw.attrs["sheet"] = cfg.layer or sheets[0]
+            return raw
+        parsed = {s: book.parse(s, header=None, dtype=object) for s in sheets}
+    hits = {s: _detect_header(raw, aliases)[1] for s, raw in parsed.items()}
+    best = max(sheets, key=lambda s: hits[s])  # the first sheet on a tie
+    raw = parsed[best]
+    raw.attrs["sheet"] = best
+    raw.attrs["sheets"] = sheets
+    return raw
+
+
+def _with_header(raw: pd.DataFrame, header: int | None, aliases: dict, path: Path) -> pd.DataFrame:
+    """``raw`` rows below the header row, named by it (detected when ``header`` is None)."""
     if header is None:
-        header = _detect_header(raw, aliases)
+        header = _detect_header(raw, aliases)[0]
     if header >= len(raw):
         raise InputError(f"header_row {header + 1} is below the last row ({len(raw)})", path=path)
-    names = [_cell_name(v, i) for i, v in enumerate(raw.iloc[header])]
+    names = _unique([_cell_name(v, i) for i, v in enumerate(raw.iloc[header])])
     frame = raw.iloc[header + 1 :].set_axis(names, axis=1).dropna(how="all").reset_index(drop=True)
     frame = frame.loc[:, [not (n.startswith("Unnamed") and frame[n].isna().all()) for n in names]]
-    frame.attrs["header_row"] = header + 1
+    frame.attrs = {**raw.attrs, "header_row": header + 1}
     return frame
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        out.append(f"{name}.{seen[name]}" if name in seen else name)
+        seen[name] = seen.get(name, 0) + 1
+    return out
 
 
 def _cell_name(value: object, i: int) -> str:
@@ -132,15 +167,16 @@ def _cell_name(value: object, i: int) -> str:
     return str(value).strip()
 
 
-def _detect_header(raw: pd.DataFrame, aliases: dict, look: int = 20) -> int:
-    """Index of the first of the top ``look`` rows with the most cells naming a known column."""
+def _detect_header(raw: pd.DataFrame, aliases: dict, look: int = 20) -> tuple[int, int]:
+    """(index, matches) of the first of the top ``look`` rows with the most cells naming a known
+    column."""
     known = {header_key(name) for names in aliases.values() for name in names}
     best, best_hits = 0, 0
     for i in range(min(look, len(raw))):
         hits = sum(header_key(v) in known for v in raw.iloc[i] if isinstance(v, str) and v.strip())
         if hits > best_hits:
             best, best_hits = i, hits
-    return best
+    return best, best_hits
 
 
 def points_from_table(

@@ -121,6 +121,9 @@ def _read_layer(project: Project, section: str, aliases: dict) -> tuple:
             report.notes.append(
                 f"headers read from row {frame.attrs['header_row']} (title rows above)"
             )
+        if frame.attrs.get("sheets"):
+            report.notes.append(f"sheet '{frame.attrs['sheet']}' read (its headers match best); "
+                                f"sheets in the workbook: {', '.join(frame.attrs['sheets'])}")  # fmt: skip
     report.rows_read = len(frame)
     if len(frame) == 0:
         raise InputError(f"the {section} layer is empty; check the file and layer name", path=path)

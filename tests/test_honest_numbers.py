@@ -360,6 +360,23 @@ def test_excel_header_row_setting(tmp_path):
     assert list(result.layers.facilities["name"]) == ["幸福托老所", "和平幼儿园"]
 
 
+def test_workbook_without_a_sheet_name_reads_the_sheet_with_the_table(tmp_path):
+    small_communities().to_file(tmp_path / "communities.gpkg")
+    _workbook(tmp_path / "f.xlsx", 1)  # first sheet 说明, the table on 设施台账
+    result = _load(_project(tmp_path, facilities="f.xlsx"))
+    assert list(result.layers.facilities["name"]) == ["幸福托老所", "和平幼儿园"]
+    assert any("设施台账" in note for note in result.layers.reports[1].notes)
+
+
+def test_csv_with_a_title_row(tmp_path):
+    small_communities().to_file(tmp_path / "communities.gpkg")
+    small_facilities_csv(tmp_path / "f.csv")
+    text = (tmp_path / "f.csv").read_text("utf-8")
+    (tmp_path / "f.csv").write_text("历下区设施台账（2024年）\n" + text, "utf-8")
+    result = _load(_project(tmp_path, facilities="f.csv"))
+    assert list(result.layers.facilities["category"]) == ["elderly_daycare", "kindergarten"]
+
+
 def test_wrong_sheet_lists_the_sheets(tmp_path, run_cli):
     small_communities().to_file(tmp_path / "communities.gpkg")
     _workbook(tmp_path / "f.xlsx", 1)
