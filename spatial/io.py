@@ -98,7 +98,8 @@ def _read_csv_rows(path: Path, cfg: LayerConfig) -> pd.DataFrame:
             except pd.errors.ParserError:  # a title row with fewer cells than the table
                 with path.open(encoding=enc, newline="") as handle:
                     rows = [[c.strip() or None for c in row] for row in csv.reader(handle)]
-                return pd.DataFrame(rows, dtype=object)
+                width = max(map(len, rows), default=0)
+                return pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
         except UnicodeDecodeError:
             continue
     raise InputError('text is neither UTF-8 nor GBK; set encoding = "..."', path=path)
@@ -127,10 +128,10 @@ def _read_sheet(path: Path, cfg: LayerConfig, aliases: dict) -> pd.DataFrame:
                 path=path,
             )
         if cfg.layer or len(sheets) == 1:
-            raw = book.parse(cfg.layer or 0, header=None, dtype=object)
+            raw = pd.read_excel(book, sheet_name=cfg.layer or 0, header=None, dtype=object)
             raw.attrs["sheet"] = cfg.layer or sheets[0]
             return raw
-        parsed = {s: book.parse(s, header=None, dtype=object) for s in sheets}
+        parsed = {s: pd.read_excel(book, sheet_name=s, header=None, dtype=object) for s in sheets}
     hits = {s: _detect_header(raw, aliases)[1] for s, raw in parsed.items()}
     best = max(sheets, key=lambda s: hits[s])  # the first sheet on a tie
     raw = parsed[best]

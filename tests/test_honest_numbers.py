@@ -393,4 +393,5 @@ def test_check_and_run_report_the_same_problems(tmp_path):
     checked = pipeline.load(project).layers.problems
     ran = pipeline.run(project, tmp_path / "o", ["coverage"]).summary["warnings"]
     assert [p.record("zh") for p in checked] == ran
-    assert isinstance(gpd.read_file(tmp_path / "o" / "lifecircle.gpkg"), gpd.GeoDataFrame)
+    comm = gpd.read_file(tmp_path / "o" / "lifecircle.gpkg", layer="communities")
+    assert list(comm["households"].isna()) == [False, True, False, False]
