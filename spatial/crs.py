@@ -121,19 +121,22 @@ def lonlat_fit(lon, lat, reference: gpd.GeoDataFrame, cap_m: float = 300.0) -> d
 
     For each of WGS84, GCJ-02 and BD-09: the points are read in that system, converted to WGS84,
     and the mean distance (metres, each capped at ``cap_m``, 0 inside) to the nearest reference
-    polygon is measured. The system the data is really in gives the smallest value: the others
+    polygon is measured, over the points within ``cap_m`` of a polygon under at least one system. The system the data is really in gives the smallest value: the others
     shift every point by ~300-1000 m, off the places the facilities sit in and next to.
     """
     metric = metric_crs_for(*median_lonlat(reference))
     polys = reference.to_crs(metric).geometry.values
     tree = shapely.STRtree(polys)
-    out = {}
+    dist = {}
     for system in LONLAT_SYSTEMS:
         x, y = to_wgs84_lonlat(lon, lat, system)
         pts = gpd.GeoSeries(gpd.points_from_xy(x, y), crs="EPSG:4326").to_crs(metric).values
-        _, dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
-        out[system] = float(np.mean(np.minimum(dist, cap_m))) if len(dist) else float("nan")
-    return out
+        idx, d = tree.query_nearest(pts, return_distance=True, all_matches=False)
+        dist[system] = np.full(len(pts), cap_m, float)
+        dist[system][idx[0]] = np.minimum(d, cap_m)
+    # facilities beyond the communities under every system say nothing about the system
+    near = np.min(np.array(list(dist.values())), axis=0) < cap_m if dist else []
+    return {k: float(np.mean(d[near])) if np.any(near) else float("nan") for k, d in dist.items()}
 
 
 def describe(crs: CRS) -> str:

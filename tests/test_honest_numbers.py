@@ -238,6 +238,27 @@ def test_declared_gcj02_on_wgs84_data_warns_with_numbers(tmp_path, run_cli):
                for w in result.summary["warnings"])  # fmt: skip
 
 
+def test_auto_coords_ignores_facilities_away_from_the_communities(tmp_path):
+    project = _demo_copy(tmp_path, "auto")
+    frame = pd.read_csv(tmp_path / "facilities.csv")
+    far = frame.assign(经度=frame["经度"] + 0.06)  # ~5.5 km east: beyond every community
+    pd.concat([frame, far, far]).to_csv(tmp_path / "facilities.csv", index=False)
+    chosen = _codes(_load(project))["coords_auto"]
+    assert chosen.fields["chosen"] == "gcj02"
+    assert "gcj02 51 m" in chosen.fields["evidence"]  # the same figures as without the far ones
+
+
+def test_auto_coords_with_too_few_points_warns_and_keeps_the_values(small_project):
+    text = small_project.read_text("utf-8").replace('coords = "gcj02"', 'coords = "auto"')
+    small_project.write_text(text, "utf-8")
+    result = _load(small_project)
+    warn = _codes(result)["coords_undecided"]
+    assert warn.fields["chosen"] == "wgs84" and "WGS84" in warn.message("zh")
+    raw = pd.read_csv(small_project.parent / "facilities.csv")
+    fac = result.layers.facilities.to_crs(4326)
+    assert fac.geometry.x.iloc[0] == pytest.approx(raw["经度"].iloc[0], abs=1e-9)
+
+
 def test_declared_gcj02_on_the_demo_has_no_warning(tmp_path):
     assert "coords_mismatch" not in _codes(_load(_demo_copy(tmp_path, "gcj02")))
 
