@@ -8,7 +8,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from pyproj import CRS
 
 from . import crs as crsmod
@@ -21,6 +20,8 @@ from .validate import (
     LayerReport,
     check_unique_ids,
     detect_columns,
+    drop_duplicate_rows,
+    drop_outliers,
     header_key,
     match_category,
     parse_built_year,
@@ -29,9 +30,6 @@ from .validate import (
     repair_polygons,
 )
 
-#: a row farther than this from the layer's median point (or than 10 × the median distance to it,
-#: whichever is larger) is outside the study area
-OUTLIER_KM = 50.0
 #: ``coords = "auto"``: the best system's fit must be at most this share of the runner-up's,
 #: from at least ``AUTO_MIN_POINTS`` points
 AUTO_CLEAR_RATIO = 0.8
@@ -166,14 +164,14 @@ def _communities(
             path=path,
         )
     ids = gdf[col("id")].astype("string").str.strip() if col("id") else None
-    gdf = _drop_duplicates(gdf, ids, col("id"), problems)
+    gdf = drop_duplicate_rows(gdf, ids, col("id"), problems)
     ids = ids.loc[gdf.index] if ids is not None else None
     if ids is not None:
         check_unique_ids(ids, col("id"), path)
     else:
         ids = pd.Series([f"C{i + 1:04d}" for i in gdf.index], index=gdf.index)
         report.notes.append("no id column: ids C0001… assigned in file order")
-    gdf = _drop_outliers(gdf, ids, "communities", report, problems)
+    gdf = drop_outliers(gdf, ids, "communities", report, problems)
     ids = ids.loc[gdf.index]
     n = len(gdf)
     years = (
@@ -228,51 +226,6 @@ def _communities(
     return out, report
 
 
-def _drop_duplicates(
-    gdf: gpd.GeoDataFrame, ids: pd.Series | None, id_col: str | None, problems: list[Problem]
-) -> gpd.GeoDataFrame:
-    """Drop exact copies: same outline and attributes (the id aside), or same id and outline."""
-    geom = pd.Series(
-        [g.wkb if g is not None else b"" for g in shapely.normalize(gdf.geometry.values)],
-        index=gdf.index,
-    )
-    attrs = [c for c in gdf.columns if c not in (gdf.geometry.name, id_col)]
-    table = gdf[attrs].astype("string").fillna("\x00").assign(_geom=geom)
-    copies = table.duplicated(keep="first")
-    if ids is not None:
-        copies |= pd.DataFrame({"id": ids, "g": geom}).duplicated(keep="first") & ids.notna()
-    if copies.any():
-        named = ids[copies] if ids is not None else [f"row {i + 2}" for i in np.flatnonzero(copies)]
-        problems.append(problem("duplicate_rows", "communities", named))
-    return gdf.loc[~copies]
-
-
-def _drop_outliers(
-    gdf: gpd.GeoDataFrame, ids, section: str, report: LayerReport, problems: list[Problem]
-) -> gpd.GeoDataFrame:
-    """Drop rows far outside the study area: outside China when most rows are in China, or
-    farther from the median point than ``OUTLIER_KM`` (or 10 × the median distance to it)."""
-    if len(gdf) < 3 or gdf.crs is None:
-        return gdf
-    valid = ~(gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()
-    lon, lat = np.full(len(gdf), np.nan), np.full(len(gdf), np.nan)
-    if valid.any():
-        lon[valid], lat[valid] = crsmod.lonlat_points(gdf.loc[valid])
-    lon0, lat0 = float(np.nanmedian(lon)), float(np.nanmedian(lat))
-    dist = crsmod.distance_km(lon, lat, lon0, lat0)
-    limit = max(OUTLIER_KM, 10 * float(np.nanmedian(dist)))
-    far = valid & (dist > limit)
-    if crsmod.in_china(lon0, lat0):
-        far |= valid & ~np.array([crsmod.in_china(a, b) for a, b in zip(lon, lat, strict=True)])
-    if not far.any():
-        return gdf
-    named = [f"{i}（{a:.4f}, {b:.4f}）" for i, a, b in zip(np.asarray(ids)[far], lon[far], lat[far],
-                                                         strict=True)]  # fmt: skip
-    problems.append(problem("outlier_dropped", section, named, km=round(limit)))
-    report.drop("outside the study area", int(far.sum()))
-    return gdf.loc[~far]
-
-
 def _facilities(project: Project, aliases: dict, standards: Standards,
                 communities: gpd.GeoDataFrame, problems: list[Problem]):  # fmt: skip
     gdf, cols, path, report = _read_layer(project, "facilities", aliases)
@@ -285,7 +238,7 @@ def _facilities(project: Project, aliases: dict, standards: Standards,
         )
     raw_lonlat = gdf.attrs.get("raw_lonlat", False)
     rows = pd.Series([f"row {i + 2}" for i in gdf.index], index=gdf.index)
-    gdf = _drop_outliers(gdf, rows, "facilities", report, problems)  # before the system test
+    gdf = drop_outliers(gdf, rows, "facilities", report, problems)  # before the system test
     if raw_lonlat:
         gdf = _resolve_lonlat(gdf, project.facilities.coords, communities, report, problems)
     raw = gdf[cols["category"]].astype("string").fillna("").str.strip()

@@ -13,7 +13,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from . import crs as crsmod
 from .errors import InputError
+from .problems import Problem, problem
+
+#: a row farther than this from the layer's median point (or than 10 × the median distance to it,
+#: whichever is larger) is outside the study area
+OUTLIER_KM = 50.0
 
 _CN_DECADES = {"五十": 1950, "六十": 1960, "七十": 1970, "八十": 1980, "九十": 1990}
 
@@ -245,3 +251,48 @@ def _polygonal(geom):
         parts = [g for g in geom.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
         return shapely.union_all(parts) if parts else shapely.Polygon()
     return shapely.Polygon()
+
+
+def drop_duplicate_rows(
+    gdf: gpd.GeoDataFrame, ids: pd.Series | None, id_col: str | None, problems: list[Problem]
+) -> gpd.GeoDataFrame:
+    """Drop exact copies: same outline and attributes (the id aside), or same id and outline."""
+    geom = pd.Series(
+        [g.wkb if g is not None else b"" for g in shapely.normalize(gdf.geometry.values)],
+        index=gdf.index,
+    )
+    attrs = [c for c in gdf.columns if c not in (gdf.geometry.name, id_col)]
+    table = gdf[attrs].astype("string").fillna("\x00").assign(_geom=geom)
+    copies = table.duplicated(keep="first")
+    if ids is not None:
+        copies |= pd.DataFrame({"id": ids, "g": geom}).duplicated(keep="first") & ids.notna()
+    if copies.any():
+        named = ids[copies] if ids is not None else [f"row {i + 2}" for i in np.flatnonzero(copies)]
+        problems.append(problem("duplicate_rows", "communities", named))
+    return gdf.loc[~copies]
+
+
+def drop_outliers(
+    gdf: gpd.GeoDataFrame, ids, section: str, report: LayerReport, problems: list[Problem]
+) -> gpd.GeoDataFrame:
+    """Drop rows far outside the study area: outside China when most rows are in China, or
+    farther from the median point than ``OUTLIER_KM`` (or 10 × the median distance to it)."""
+    if len(gdf) < 3 or gdf.crs is None:
+        return gdf
+    valid = ~(gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()
+    lon, lat = np.full(len(gdf), np.nan), np.full(len(gdf), np.nan)
+    if valid.any():
+        lon[valid], lat[valid] = crsmod.lonlat_points(gdf.loc[valid])
+    lon0, lat0 = float(np.nanmedian(lon)), float(np.nanmedian(lat))
+    dist = crsmod.distance_km(lon, lat, lon0, lat0)
+    limit = max(OUTLIER_KM, 10 * float(np.nanmedian(dist)))
+    far = valid & (dist > limit)
+    if crsmod.in_china(lon0, lat0):
+        far |= valid & ~np.array([crsmod.in_china(a, b) for a, b in zip(lon, lat, strict=True)])
+    if not far.any():
+        return gdf
+    named = [f"{i}（{a:.4f}, {b:.4f}）" for i, a, b in zip(np.asarray(ids)[far], lon[far], lat[far],
+                                                         strict=True)]  # fmt: skip
+    problems.append(problem("outlier_dropped", section, named, km=round(limit)))
+    report.drop("outside the study area", int(far.sum()))
+    return gdf.loc[~far]
