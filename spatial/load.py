@@ -96,6 +96,8 @@ def _georeference(
             gdf = gdf.set_crs("EPSG:4326", allow_override=True)
             gdf.attrs["raw_lonlat"] = True
             return gdf
+        if cfg.coords == "auto":
+            report.notes.append("coords auto: taken as WGS84 (only facilities are tested)")
         if cfg.coords in ("gcj02", "bd09"):
             report.notes.append(f"converted {cfg.coords.upper()} → WGS84")
         gdf = crsmod.shift_geometries(gdf, cfg.coords)
@@ -237,8 +239,8 @@ def _facilities(project: Project, aliases: dict, standards: Standards,
             path=path,
         )
     raw_lonlat = gdf.attrs.get("raw_lonlat", False)
-    rows = pd.Series([f"row {i + 2}" for i in gdf.index], index=gdf.index)
-    gdf = drop_outliers(gdf, rows, "facilities", report, problems)  # before the system test
+    row_names = pd.Series([f"row {i + 2}" for i in gdf.index], index=gdf.index)
+    gdf = drop_outliers(gdf, row_names, "facilities", report, problems)  # before the system test
     if raw_lonlat:
         gdf = _resolve_lonlat(gdf, project.facilities.coords, communities, report, problems)
     raw = gdf[cols["category"]].astype("string").fillna("").str.strip()
@@ -309,13 +311,14 @@ def _resolve_lonlat(gdf: gpd.GeoDataFrame, declared: str, communities: gpd.GeoDa
     if declared == "auto":
         chosen = best if clear else "wgs84"
         code = "coords_auto" if clear else "coords_undecided"
-        problems.append(problem(code, "facilities", [], chosen=chosen, evidence=evidence))
+        problems.append(Problem(code, "facilities", int(ok.sum()), (),
+                                {"chosen": chosen, "evidence": evidence}))  # fmt: skip
         report.notes.append(f"coords auto: {chosen} ({evidence}; mean distance to communities)")
     else:
         own = "wgs84" if declared == "cgcs2000" else declared
         if clear and best != own and fit[best] <= AUTO_CLEAR_RATIO * fit[own]:
-            problems.append(problem("coords_mismatch", "facilities", [], declared=declared,
-                                    better=best, evidence=evidence))  # fmt: skip
+            problems.append(Problem("coords_mismatch", "facilities", int(ok.sum()), (),
+                                    {"declared": declared, "better": best, "evidence": evidence}))  # fmt: skip
         report.notes.append(f"coords {declared} ({evidence}; mean distance to communities)")
     if chosen in ("gcj02", "bd09"):
         report.notes.append(f"converted {chosen.upper()} → WGS84")
