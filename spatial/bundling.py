@@ -196,7 +196,7 @@ def bundle_frame(
             "geometry": outline,
         })  # fmt: skip
         rows[-1]["description"] = describe_zh(rows[-1], members, standards, gaps, policy)
-        rows[-1]["description_en"] = describe_en(rows[-1], standards, gaps)
+        rows[-1]["description_en"] = describe_en(rows[-1], standards, gaps, members)
     cols = ["bundle_id", "members", "member_ids", "member_names", "households", "floor_area_m2",
             "built_from", "built_to", "priority_members", "subdistricts", "shared_gaps",
             "partner_parcels", "partner_kinds", "candidate_parcels", "span_m", "description",
@@ -210,7 +210,9 @@ def describe_zh(row: dict, members: gpd.GeoDataFrame, standards: Standards, gaps
     names = list(members["name"].astype(str))
     shown = "、".join(names[:3]) + (f"等{len(names)}个小区" if len(names) > 3 else "")
     where = f"（{row['subdistricts']}）" if row["subdistricts"] else ""
-    text = f"{row['bundle_id']}片区{where}：{shown}，共{row['households']:,}户"
+    text = f"{row['bundle_id']}片区{where}：{shown}"
+    if members["households"].notna().any():  # no household figure when none is known
+        text += f"，共{row['households']:,}户"
     if row["floor_area_m2"]:
         text += f"、建筑面积{_fmt_area(row['floor_area_m2'])}"
     if row["built_from"] is not None:
@@ -227,8 +229,11 @@ def describe_zh(row: dict, members: gpd.GeoDataFrame, standards: Standards, gaps
     return text + "。"
 
 
-def describe_en(row: dict, standards: Standards, gaps: list[str]) -> str:
-    text = (f"{row['bundle_id']}: {row['members']} communities, {row['households']:,} households"
+def describe_en(row: dict, standards: Standards, gaps: list[str],
+                members: gpd.GeoDataFrame | None = None) -> str:  # fmt: skip
+    known = members is None or members["households"].notna().any()
+    text = (f"{row['bundle_id']}: {row['members']} communities"
+            + (f", {row['households']:,} households" if known else "")
             + (f", built {row['built_from']}–{row['built_to']}" if row["built_from"] is not None else ""))  # fmt: skip
     if gaps:
         text += "; all lack " + ", ".join(standards.categories[g].name_en for g in gaps)

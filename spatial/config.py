@@ -17,7 +17,7 @@ from typing import Any
 from . import settings
 from .errors import ConfigError
 
-COORDS = ("", "wgs84", "cgcs2000", "gcj02", "bd09")
+COORDS = ("", "auto", "wgs84", "cgcs2000", "gcj02", "bd09")
 
 
 @dataclass
@@ -29,6 +29,7 @@ class LayerConfig:
     encoding: str = ""
     coords: str = ""
     crs: str = ""
+    header_row: str = ""  # spreadsheet row (1-based) holding the headers; empty = detected
     columns: dict[str, str] = field(default_factory=dict)
 
 
@@ -129,7 +130,7 @@ class Project:
         return p if p.is_absolute() else self.base_dir / p
 
 
-_LAYER_KEYS = {"path", "layer", "encoding", "coords", "crs"}
+_LAYER_KEYS = {"path", "layer", "encoding", "coords", "crs", "header_row"}
 
 
 def _layer(table: dict[str, Any], section: str, where: Path) -> LayerConfig:

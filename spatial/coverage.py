@@ -381,9 +381,18 @@ def service_areas(
 
 
 def coverage_summary(communities: gpd.GeoDataFrame, standards: Standards) -> dict:
-    """The ``coverage`` block of ``summary.json``: shares of communities and households covered."""
+    """The ``coverage`` block of ``summary.json``: shares of communities and households covered.
+
+    Household shares count only communities with a known household number (blank households are
+    left out of the numerator and the denominator, never read as 0); with none known, every
+    household figure is null and ``households_known`` is false.
+    """
     hh = communities["households"].fillna(0).to_numpy(float)
     total_hh = hh.sum()
+    known = bool(communities["households"].notna().any())
+
+    def share(value: float) -> float | None:
+        return round(value, 4) if known else None
 
     def shares(frame: gpd.GeoDataFrame) -> dict:
         h = frame["households"].fillna(0).to_numpy(float)
@@ -393,15 +402,16 @@ def coverage_summary(communities: gpd.GeoDataFrame, standards: Standards) -> dic
             ok = frame[f"{key}_ok"].to_numpy(bool)
             per_cat[key] = {
                 "communities": round(float(ok.mean()), 4) if len(ok) else 0.0,
-                "households": round(float(h[ok].sum() / th), 4) if th else 0.0,
+                "households": share(float(h[ok].sum() / th) if th else 0.0),
             }
         full = frame["full_coverage"].to_numpy(bool)
         return {
             "communities": len(frame),
-            "households": int(th),
+            "households": int(th) if known else None,
+            "communities_with_households": int(frame["households"].notna().sum()),
             "categories": per_cat,
             "full_coverage_communities": round(float(full.mean()), 4) if len(full) else 0.0,
-            "full_coverage_households": round(float(h[full].sum() / th), 4) if th else 0.0,
+            "full_coverage_households": share(float(h[full].sum() / th) if th else 0.0),
         }
 
     block = shares(communities)
@@ -412,8 +422,20 @@ def coverage_summary(communities: gpd.GeoDataFrame, standards: Standards) -> dic
             "basket": list(standards.basket),
             "radii_m": {k: c.radius_m for k, c in standards.categories.items()},
             "national_target": target,
-            "gap_to_target": round(max(0.0, target - block["full_coverage_households"]), 4),
-            "households_total": int(total_hh),
+            "gap_to_target": round(
+                max(
+                    0.0,
+                    target
+                    - (
+                        block["full_coverage_households"]
+                        if known
+                        else block["full_coverage_communities"]
+                    ),
+                ),
+                4,
+            ),
+            "households_known": known,
+            "households_total": int(total_hh) if known else None,
             "facilities_off_network": communities.attrs.get("facilities_off_network", 0),
             "communities_off_network": communities.attrs.get("communities_off_network", 0),
             "standard": standards.source,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import tempfile
@@ -18,6 +19,7 @@ import pyogrio
 from . import crs as crsmod
 from .config import LayerConfig
 from .errors import InputError, InterruptedAfterWrite, reading
+from .validate import header_key
 
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
 
@@ -66,27 +68,126 @@ def read_vector(path: Path, cfg: LayerConfig) -> gpd.GeoDataFrame:
         ) from None
 
 
-def read_table(path: Path, cfg: LayerConfig) -> pd.DataFrame:
-    """Read a CSV (UTF-8 or GBK/GB18030, detected) or XLSX sheet into a DataFrame of text/numbers."""
+def read_table(path: Path, cfg: LayerConfig, aliases: dict | None = None) -> pd.DataFrame:
+    """Read a CSV (UTF-8 or GBK/GB18030, detected) or XLSX sheet into a DataFrame of text/numbers.
+
+    A 台账 often carries title rows above the header: the header row is ``cfg.header_row``
+    (1-based) or else the first of the top rows whose cells match the most known column names
+    (``aliases``: role → header names). A sheet that is not in the workbook is an error listing
+    the sheets there are; without a sheet name, the sheet whose header matches best is read.
+    """
     suffix = path.suffix.lower()
+    header = _header_row(cfg, path)
     try:
         if suffix in (".xlsx", ".xlsm", ".xls"):
-            return pd.read_excel(path, sheet_name=cfg.layer or 0, dtype=object)
-        encodings = [cfg.encoding] if cfg.encoding else ["utf-8-sig", "gb18030"]
-        for enc in encodings:
-            try:
-                return pd.read_csv(path, encoding=enc, dtype=object, skipinitialspace=True)
-            except UnicodeDecodeError:
-                continue
+            raw = _read_sheet(path, cfg, aliases or {})
+        else:
+            raw = _read_csv_rows(path, cfg)
     except (ValueError, pd.errors.ParserError) as exc:
         raise InputError(f"cannot read the table ({exc})", path=path) from None
+    return _with_header(raw, header, aliases or {}, path)
+
+
+def _read_csv_rows(path: Path, cfg: LayerConfig) -> pd.DataFrame:
+    """Every row of a CSV as data (no header yet); ragged title rows are padded."""
+    for enc in [cfg.encoding] if cfg.encoding else ["utf-8-sig", "gb18030"]:
+        try:
+            try:
+                return pd.read_csv(path, encoding=enc, dtype=object, skipinitialspace=True,
+                                   header=None)  # fmt: skip
+            except pd.errors.ParserError:  # a title row with fewer cells than the table
+                with path.open(encoding=enc, newline="") as handle:
+                    rows = [[c.strip() or None for c in row] for row in csv.reader(handle)]
+                width = max(map(len, rows), default=0)
+                return pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
+        except UnicodeDecodeError:
+            continue
     raise InputError('text is neither UTF-8 nor GBK; set encoding = "..."', path=path)
 
 
+def _header_row(cfg: LayerConfig, path: Path) -> int | None:
+    """``header_row`` as a 0-based row index (None when not set)."""
+    if not str(cfg.header_row).strip():
+        return None
+    try:
+        row = int(str(cfg.header_row).strip())
+    except ValueError:
+        row = 0
+    if row < 1:
+        raise InputError(f"header_row = '{cfg.header_row}' must be a row number from 1", path=path)
+    return row - 1
+
+
+def _read_sheet(path: Path, cfg: LayerConfig, aliases: dict) -> pd.DataFrame:
+    with pd.ExcelFile(path) as book:
+        sheets = [str(s) for s in book.sheet_names]
+        if cfg.layer and cfg.layer not in sheets:
+            raise InputError(
+                f"sheet '{cfg.layer}' not found; sheets in the workbook: {', '.join(sheets)}; "
+                'set layer = "<sheet>" for this layer',
+                path=path,
+            )
+        if cfg.layer or len(sheets) == 1:
+            raw = pd.read_excel(book, sheet_name=cfg.layer or 0, header=None, dtype=object)
+            raw.attrs["sheet"] = cfg.layer or sheets[0]
+            return raw
+        parsed = {s: pd.read_excel(book, sheet_name=s, header=None, dtype=object) for s in sheets}
+    hits = {s: _detect_header(raw, aliases)[1] for s, raw in parsed.items()}
+    best = max(sheets, key=lambda s: hits[s])  # the first sheet on a tie
+    raw = parsed[best]
+    raw.attrs["sheet"] = best
+    raw.attrs["sheets"] = sheets
+    return raw
+
+
+def _with_header(raw: pd.DataFrame, header: int | None, aliases: dict, path: Path) -> pd.DataFrame:
+    """``raw`` rows below the header row, named by it (detected when ``header`` is None)."""
+    if header is None:
+        header = _detect_header(raw, aliases)[0]
+    if header >= len(raw):
+        raise InputError(f"header_row {header + 1} is below the last row ({len(raw)})", path=path)
+    names = _unique([_cell_name(v, i) for i, v in enumerate(raw.iloc[header])])
+    frame = raw.iloc[header + 1 :].set_axis(names, axis=1).dropna(how="all").reset_index(drop=True)
+    frame = frame.loc[:, [not (n.startswith("Unnamed") and frame[n].isna().all()) for n in names]]
+    frame.attrs = {**raw.attrs, "header_row": header + 1}
+    return frame
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        out.append(f"{name}.{seen[name]}" if name in seen else name)
+        seen[name] = seen.get(name, 0) + 1
+    return out
+
+
+def _cell_name(value: object, i: int) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return f"Unnamed: {i}"
+    return str(value).strip()
+
+
+def _detect_header(raw: pd.DataFrame, aliases: dict, look: int = 20) -> tuple[int, int]:
+    """(index, matches) of the first of the top ``look`` rows with the most cells naming a known
+    column."""
+    known = {header_key(name) for names in aliases.values() for name in names}
+    best, best_hits = 0, 0
+    for i in range(min(look, len(raw))):
+        hits = sum(header_key(v) in known for v in raw.iloc[i] if isinstance(v, str) and v.strip())
+        if hits > best_hits:
+            best, best_hits = i, hits
+    return best, best_hits
+
+
 def points_from_table(
-    frame: pd.DataFrame, x: str, y: str, cfg: LayerConfig, path: Path
+    frame: pd.DataFrame, x: str, y: str, cfg: LayerConfig, path: Path, convert: bool = True
 ) -> gpd.GeoDataFrame:
-    """Turn x/y (or lon/lat) columns into points, converting Chinese lon/lat systems to WGS84."""
+    """Turn x/y (or lon/lat) columns into points, converting Chinese lon/lat systems to WGS84.
+
+    ``convert=False`` keeps the lon/lat as written (labelled EPSG:4326): the caller tests which
+    system they are in (``coords = "auto"``) and converts them.
+    """
     xs = pd.to_numeric(frame[x], errors="coerce")
     ys = pd.to_numeric(frame[y], errors="coerce")
     bad = np.flatnonzero(xs.isna().to_numpy() | ys.isna().to_numpy())
@@ -115,13 +216,18 @@ def points_from_table(
             "(longitude/latitude) columns swapped?",
             path=path,
         )
-    lon, lat = crsmod.to_wgs84_lonlat(lon, lat, cfg.coords)
+    if convert:
+        lon, lat = crsmod.to_wgs84_lonlat(lon, lat, cfg.coords)
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
 
 
 def check_lonlat(lon, lat, coords: str, path: Path, x: str = "x", y: str = "y") -> None:
-    """For Chinese coordinate systems: catch swapped lon/lat and points outside China."""
-    if coords not in ("gcj02", "bd09", "cgcs2000"):
+    """For Chinese coordinate systems: catch swapped lon/lat and points outside China.
+
+    With ``coords = "auto"`` (or empty) only a layer whose rows are all outside China but inside it
+    when swapped is an error; single rows outside China are dropped later as outliers.
+    """
+    if coords not in ("gcj02", "bd09", "cgcs2000", "auto", ""):
         return
     lon, lat = np.asarray(lon), np.asarray(lat)
     inside = np.array([crsmod.in_china(a, b) for a, b in zip(lon, lat, strict=True)], bool)
@@ -129,6 +235,8 @@ def check_lonlat(lon, lat, coords: str, path: Path, x: str = "x", y: str = "y") 
         return
     swapped = np.array([crsmod.in_china(b, a) for a, b in zip(lon, lat, strict=True)], bool)
     row = int(np.flatnonzero(~inside)[0])
+    if coords in ("auto", "") and (inside.any() or not swapped.all()):
+        return
     if swapped[~inside].all():
         raise InputError(
             f"longitude and latitude look swapped (row {row + 2}: {x}={lon[row]}, {y}={lat[row]}); "
@@ -142,14 +250,16 @@ def check_lonlat(lon, lat, coords: str, path: Path, x: str = "x", y: str = "y") 
     )
 
 
-def read_any(path: Path, cfg: LayerConfig) -> pd.DataFrame | gpd.GeoDataFrame:
+def read_any(
+    path: Path, cfg: LayerConfig, aliases: dict | None = None
+) -> pd.DataFrame | gpd.GeoDataFrame:
     """Read a vector layer or a table, with clear errors for missing or unknown files."""
     if not path.exists():
         raise InputError("file not found; check [path] in the project file", path=path)
     suffix = path.suffix.lower()
     with reading(path, "this layer"):
         if suffix in TABLE_SUFFIXES:
-            return read_table(path, cfg)
+            return read_table(path, cfg, aliases)
         return read_vector(path, cfg)
 
 

@@ -88,6 +88,11 @@ def _table(frame, lang: str, drop=("geometry",)) -> pd.DataFrame:
     return frame.rename(columns=_headers(lang)["columns"])
 
 
+def _pct(value) -> str:
+    """A share as a percent; empty when it cannot be computed (no household counts)."""
+    return "" if value is None else f"{value:.1%}"
+
+
 def _summary_sheet(result, lang: str) -> pd.DataFrame:
     s = result.summary
     zh = lang == "zh"
@@ -96,7 +101,8 @@ def _summary_sheet(result, lang: str) -> pd.DataFrame:
             ("户数" if zh else "Households", s.get("households")), ("坐标系" if zh else "CRS", s.get("crs"))]  # fmt: skip
     cov = s.get("coverage")
     if cov:
-        rows += [("全覆盖户数占比" if zh else "Households fully covered", f"{cov['full_coverage_households']:.1%}"),
+        rows += [("全覆盖户数占比" if zh else "Households fully covered", _pct(cov["full_coverage_households"])),
+                 ("全覆盖小区占比" if zh else "Communities fully covered", _pct(cov["full_coverage_communities"])),
                  ("国家目标" if zh else "National target", f"{cov['national_target']:.0%}"),
                  ("距离计算" if zh else "Distance mode", cov["distance_mode"])]  # fmt: skip
         for key, shares in cov["categories"].items():
@@ -104,7 +110,7 @@ def _summary_sheet(result, lang: str) -> pd.DataFrame:
             rows.append(
                 (
                     f"{name}覆盖户数占比" if zh else f"{name}: households covered",
-                    f"{shares['households']:.1%}",
+                    _pct(shares["households"]),
                 )
             )
     if "bundles" in s:
@@ -112,7 +118,7 @@ def _summary_sheet(result, lang: str) -> pd.DataFrame:
     if "sites" in s:
         rows += [("推荐选址数" if zh else "Recommended sites", s["sites"]["count"]),
                  ("选址后全覆盖户数占比" if zh else "Fully covered after siting",
-                  f"{s['sites']['full_coverage_households_after']:.1%}")]  # fmt: skip
+                  _pct(s["sites"]["full_coverage_households_after"]))]  # fmt: skip
     heads = _headers(lang)["columns"]
     return pd.DataFrame(rows, columns=[heads["item"], heads["value"]])
 

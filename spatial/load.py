@@ -14,16 +14,26 @@ from . import crs as crsmod
 from . import io
 from .config import LayerConfig, Project
 from .errors import InputError, reading
-from .standards import Standards, load_column_aliases
+from .problems import SAMPLE_SIZE, Problem, problem
+from .standards import Standards, load_column_aliases, load_poi_mapping
 from .validate import (
     LayerReport,
     check_unique_ids,
     detect_columns,
+    drop_duplicate_rows,
+    drop_outliers,
+    header_key,
+    match_category,
     parse_built_year,
     parse_number,
     parse_share,
     repair_polygons,
 )
+
+#: ``coords = "auto"``: the best system's fit must be at most this share of the runner-up's,
+#: from at least ``AUTO_MIN_POINTS`` points
+AUTO_CLEAR_RATIO = 0.8
+AUTO_MIN_POINTS = 8
 
 COMMUNITY_FIELDS = [
     "cid", "name", "subdistrict", "built_raw", "built_year", "built_year_min", "built_year_max",
@@ -43,6 +53,8 @@ class Layers:
     reports: list[LayerReport] = field(default_factory=list)
     unknown_categories: dict[str, int] = field(default_factory=dict)
     subdistricts: gpd.GeoDataFrame | None = None  # 街道 outlines, when the project gives them
+    problems: list[Problem] = field(default_factory=list)  # data problems, for every command
+    households_known: bool = True  # False: no household figures (households = "none")
 
 
 def _georeference(
@@ -57,7 +69,10 @@ def _georeference(
                 f"columns in the file: {', '.join(map(str, frame.columns))}",
                 path=path,
             )
-        return io.points_from_table(frame, columns["x"], columns["y"], cfg, path)
+        raw = section == "facilities" and not cfg.crs
+        gdf = io.points_from_table(frame, columns["x"], columns["y"], cfg, path, convert=not raw)
+        gdf.attrs["raw_lonlat"] = raw
+        return gdf
     gdf = frame
     if cfg.crs:
         gdf = gdf.set_crs(cfg.crs, allow_override=True)
@@ -71,12 +86,18 @@ def _georeference(
             )
         report.notes.append("no CRS in the file; lon/lat values taken as WGS84/CGCS2000")
         gdf = gdf.set_crs("EPSG:4326")
-    if cfg.coords in ("gcj02", "bd09", "cgcs2000", "wgs84"):
+    if cfg.coords in ("gcj02", "bd09", "cgcs2000", "wgs84", "auto"):
         if not gdf.crs.is_geographic:
             report.notes.append(f"coords = '{cfg.coords}' ignored: the file is projected")
             return gdf
         pts = gdf.geometry.representative_point()
         io.check_lonlat(pts.x.to_numpy(), pts.y.to_numpy(), cfg.coords, path)
+        if section == "facilities":  # converted after the test against the communities
+            gdf = gdf.set_crs("EPSG:4326", allow_override=True)
+            gdf.attrs["raw_lonlat"] = True
+            return gdf
+        if cfg.coords == "auto":
+            report.notes.append("coords auto: taken as WGS84 (only facilities are tested)")
         if cfg.coords in ("gcj02", "bd09"):
             report.notes.append(f"converted {cfg.coords.upper()} → WGS84")
         gdf = crsmod.shift_geometries(gdf, cfg.coords)
@@ -85,6 +106,7 @@ def _georeference(
 
 def _read_layer(project: Project, section: str, aliases: dict) -> tuple:
     cfg: LayerConfig = getattr(project, section)
+    explicit = {k: v for k, v in cfg.columns.items() if not _says_none(k, v)}
     path = project.resolve(cfg.path)
     report = LayerReport(layer=section, path=str(path))
     if cfg.path.strip().lower() == "osm":
@@ -95,11 +117,20 @@ def _read_layer(project: Project, section: str, aliases: dict) -> tuple:
         with reading(path, f"the OSM extract for the {section} layer"):
             frame = osm_layer(path, section)
     else:
-        frame = io.read_any(path, cfg)
+        frame = io.read_any(path, cfg, aliases.get(section, {}))
+        if frame.attrs.get("header_row", 1) > 1:
+            report.notes.append(
+                f"headers read from row {frame.attrs['header_row']} (title rows above)"
+            )
+        if frame.attrs.get("sheets"):
+            report.notes.append(f"sheet '{frame.attrs['sheet']}' read (its headers match best); "
+                                f"sheets in the workbook: {', '.join(frame.attrs['sheets'])}")  # fmt: skip
     report.rows_read = len(frame)
     if len(frame) == 0:
         raise InputError(f"the {section} layer is empty; check the file and layer name", path=path)
-    columns = detect_columns(frame, aliases.get(section, {}), cfg.columns, path, section)
+    columns = detect_columns(frame, aliases.get(section, {}), explicit, path, section)
+    if len(explicit) < len(cfg.columns):
+        columns.pop("households", None)
     report.columns = dict(columns)
     with reading(path, f"the {section} layer"):
         gdf = _georeference(frame, cfg, path, section, columns, report)
@@ -114,17 +145,39 @@ def _standardise(gdf: gpd.GeoDataFrame, mapped: dict[str, pd.Series], used: set[
     return gpd.GeoDataFrame(pd.concat([out, extra], axis=1), geometry=gdf.geometry, crs=gdf.crs)
 
 
-def _communities(project: Project, aliases: dict) -> tuple[gpd.GeoDataFrame, LayerReport]:
+def _says_none(role: str, column: str) -> bool:
+    return role == "households" and column.strip().lower() == "none"
+
+
+def _communities(
+    project: Project, aliases: dict, problems: list[Problem]
+) -> tuple[gpd.GeoDataFrame, LayerReport]:
     gdf, cols, path, report = _read_layer(project, "communities", aliases)
     gdf = gdf.reset_index(drop=True)
-    n = len(gdf)
     col = cols.get
+    no_households = _says_none("households", project.communities.columns.get("households", ""))
+    if project.communities.path.strip().lower() == "osm" and not col("households"):
+        no_households = True  # OSM landuse outlines carry no household counts
+        report.notes.append("OSM outlines have no household counts: shares of communities only")
+    if not col("households") and not no_households:
+        raise InputError(
+            'no households column found; name it with [communities] households = "<column>" '
+            '(or households = "none" when the data has no household counts: shares of '
+            "communities are reported instead); columns in the file: "
+            f"{', '.join(str(c) for c in gdf.columns if c != gdf.geometry.name)}",
+            path=path,
+        )
     ids = gdf[col("id")].astype("string").str.strip() if col("id") else None
+    gdf = drop_duplicate_rows(gdf, ids, col("id"), problems)
+    ids = ids.loc[gdf.index] if ids is not None else None
     if ids is not None:
         check_unique_ids(ids, col("id"), path)
     else:
-        ids = pd.Series([f"C{i + 1:04d}" for i in range(n)], index=gdf.index)
+        ids = pd.Series([f"C{i + 1:04d}" for i in gdf.index], index=gdf.index)
         report.notes.append("no id column: ids C0001… assigned in file order")
+    gdf = drop_outliers(gdf, ids, "communities", report, problems)
+    ids = ids.loc[gdf.index]
+    n = len(gdf)
     years = (
         [parse_built_year(v) for v in gdf[col("built_year")]]
         if col("built_year")
@@ -147,9 +200,28 @@ def _communities(project: Project, aliases: dict) -> tuple[gpd.GeoDataFrame, Lay
         mapped[role] = parse_number(gdf[col(role)], col(role), path, unit) if col(role) else np.nan
     for role in ("willingness", "funding_share"):
         mapped[role] = parse_share(gdf[col(role)], col(role), path) if col(role) else np.nan
-    unknown_year = int(np.isnan(ymin).sum())
-    if col("built_year") and unknown_year:
-        report.notes.append(f"{unknown_year} build years not understood (kept as unknown)")
+    if col("households"):
+        blank = np.flatnonzero(pd.isna(mapped["households"]).to_numpy())
+        if len(blank):
+            problems.append(problem("households_blank", "communities", ids.iloc[blank],
+                                    column=col("households")))  # fmt: skip
+    if col("built_year"):
+        raw = gdf[col("built_year")].astype("string").str.strip()
+        missing = (raw.isna() | (raw == "")).to_numpy(bool)
+        unparsed = np.isnan(ymin) & ~missing
+        if missing.any():
+            problems.append(problem("built_year_missing", "communities", ids[missing],
+                                    column=col("built_year")))  # fmt: skip
+            report.notes.append(f"{int(missing.sum())} build years missing (kept as unknown)")
+        if unparsed.any():
+            problems.append(problem(
+                "built_year_unparsed", "communities",
+                [f"{i}（{v}）" for i, v in zip(ids[unparsed], raw[unparsed], strict=True)],
+                column=col("built_year"),
+            ))  # fmt: skip
+            report.notes.append(
+                f"{int(unparsed.sum())} build years not understood (kept as unknown)"
+            )
     if int(approx.sum()):
         report.notes.append(f"{int(approx.sum())} build years approximate (e.g. 90年代)")
     out = _standardise(gdf, mapped, set(cols.values()))
@@ -158,23 +230,42 @@ def _communities(project: Project, aliases: dict) -> tuple[gpd.GeoDataFrame, Lay
     return out, report
 
 
-def _facilities(project: Project, aliases: dict, standards: Standards):
+def _facilities(project: Project, aliases: dict, standards: Standards,
+                communities: gpd.GeoDataFrame, problems: list[Problem]):  # fmt: skip
     gdf, cols, path, report = _read_layer(project, "facilities", aliases)
+    gdf = gdf.reset_index(drop=True)
     if "category" not in cols:
         raise InputError(
             'no category column found; set [facilities] category = "..."; columns in the '
             f"file: {', '.join(c for c in gdf.columns if c != 'geometry')}",
             path=path,
         )
+    raw_lonlat = gdf.attrs.get("raw_lonlat", False)
+    row_names = pd.Series([f"row {i + 2}" for i in gdf.index], index=gdf.index)
+    gdf = drop_outliers(gdf, row_names, "facilities", report, problems)  # before the system test
+    if raw_lonlat:
+        gdf = _resolve_lonlat(gdf, project.facilities.coords, communities, report, problems)
     raw = gdf[cols["category"]].astype("string").fillna("").str.strip()
-    keys = raw.map(lambda v: standards.match(v) or "")
+    keys = _categories(gdf, cols["category"], raw, standards, aliases)
     unknown = raw[keys == ""].value_counts().to_dict()
+    if len(raw) and (keys == "").all():
+        listed = ", ".join(f"{k or '(empty)'}×{v}" for k, v in list(unknown.items())[:8])
+        raise InputError(
+            f"no facility matches a standard category (column '{cols['category']}': {listed}); "
+            "name the categories as in data/standards/gb50180_2018.toml, add aliases there or "
+            "in data/standards/poi_gaode.toml, or define them under [coverage.add]",
+            path=path,
+        )
     empty = gdf.geometry.is_empty | gdf.geometry.isna()
     report.drop("empty geometry", int(empty.sum()))
     if unknown:
         report.drop("category not in the standards table", int(sum(unknown.values())))
         listed = ", ".join(f"{k or '(empty)'}×{v}" for k, v in list(unknown.items())[:8])
         report.notes.append(f"unknown categories: {listed} — add aliases or [coverage] add")
+        rows = int(sum(unknown.values()))
+        listed = tuple(f"{k or '(empty)'}×{v}" for k, v in unknown.items())
+        problems.append(Problem("unknown_categories", "facilities", rows, listed[:SAMPLE_SIZE],
+                                {"rows": rows}))  # fmt: skip
     names = gdf[cols["name"]].astype("string").fillna("") if "name" in cols else raw
     out = gpd.GeoDataFrame(
         {"category": keys, "category_raw": raw, "name": names},
@@ -185,6 +276,55 @@ def _facilities(project: Project, aliases: dict, standards: Standards):
     out.insert(0, "facility_id", [f"F{i + 1:05d}" for i in range(len(out))])
     report.rows_kept = len(out)
     return out, report, {str(k): int(v) for k, v in unknown.items()}
+
+
+def _categories(gdf, column: str, raw: pd.Series, standards: Standards, aliases: dict) -> pd.Series:
+    """Category key per row: the category column, else a Gaode typecode / type / Baidu tag column."""
+    poi = load_poi_mapping()
+    keys = raw.map(lambda v: match_category(v, standards, poi))
+    others = aliases.get("facility_category_fallbacks", {}).get("columns", [])
+    by_key = {header_key(c): c for c in gdf.columns if c not in (column, gdf.geometry.name)}
+    for name in others:
+        other = by_key.get(header_key(name))
+        if other is None or not (keys == "").any():
+            continue
+        more = gdf.loc[keys == "", other].astype("string").fillna("")
+        keys.loc[more.index] = more.map(lambda v: match_category(v, standards, poi))
+    return keys
+
+
+def _resolve_lonlat(gdf: gpd.GeoDataFrame, declared: str, communities: gpd.GeoDataFrame,
+                    report: LayerReport, problems: list[Problem]) -> gpd.GeoDataFrame:  # fmt: skip
+    """Test the facilities' lon/lat as WGS84, GCJ-02 and BD-09 against the communities; convert.
+
+    ``declared`` empty or ``auto``: the clear winner is used (else WGS84, as written, with a
+    warning). A declared system is kept, with a warning carrying the numbers when another fits
+    clearly better.
+    """
+    declared = declared or "auto"
+    pts = gdf.geometry.representative_point()
+    ok = ~(pts.isna() | pts.is_empty).to_numpy()
+    fit = crsmod.lonlat_fit(pts.x.to_numpy()[ok], pts.y.to_numpy()[ok], communities)
+    ranked = sorted(fit, key=fit.get)
+    best, second = ranked[0], ranked[1]
+    clear = ok.sum() >= AUTO_MIN_POINTS and fit[best] <= AUTO_CLEAR_RATIO * fit[second]
+    evidence = ", ".join(f"{k} {fit[k]:.0f} m" for k in crsmod.LONLAT_SYSTEMS)
+    chosen = declared
+    if declared == "auto":
+        chosen = best if clear else "wgs84"
+        code = "coords_auto" if clear else "coords_undecided"
+        problems.append(Problem(code, "facilities", int(ok.sum()), (),
+                                {"chosen": chosen, "evidence": evidence}))  # fmt: skip
+        report.notes.append(f"coords auto: {chosen} ({evidence}; mean distance to communities)")
+    else:
+        own = "wgs84" if declared == "cgcs2000" else declared
+        if clear and best != own and fit[best] <= AUTO_CLEAR_RATIO * fit[own]:
+            problems.append(Problem("coords_mismatch", "facilities", int(ok.sum()), (),
+                                    {"declared": declared, "better": best, "evidence": evidence}))  # fmt: skip
+        report.notes.append(f"coords {declared} ({evidence}; mean distance to communities)")
+    if chosen in ("gcj02", "bd09"):
+        report.notes.append(f"converted {chosen.upper()} → WGS84")
+    return crsmod.shift_geometries(gdf, chosen)
 
 
 def _parcels(project: Project, aliases: dict) -> tuple[gpd.GeoDataFrame, LayerReport]:
@@ -236,11 +376,16 @@ def load_layers(project: Project, standards: Standards) -> Layers:
     China) of the communities' centre. Input files are only read, never written.
     """
     aliases = load_column_aliases()
-    communities, c_report = _communities(project, aliases)
+    problems: list[Problem] = []
+    communities, c_report = _communities(project, aliases, problems)
     reports = [c_report]
     unknown: dict[str, int] = {}
+    if len(communities) == 0:
+        raise InputError("no usable community polygons after validation", path=c_report.path)
     if project.facilities.path:
-        facilities, f_report, unknown = _facilities(project, aliases, standards)
+        facilities, f_report, unknown = _facilities(
+            project, aliases, standards, communities, problems
+        )
         reports.append(f_report)
     else:
         facilities = gpd.GeoDataFrame(
@@ -273,4 +418,6 @@ def load_layers(project: Project, standards: Standards) -> Layers:
     communities["area_m2"] = communities.geometry.area
     if subdistricts is not None:
         subdistricts = subdistricts.to_crs(metric)
-    return Layers(communities, facilities, parcels, metric, reports, unknown, subdistricts)
+    known = bool(communities["households"].notna().any())
+    return Layers(communities, facilities, parcels, metric, reports, unknown, subdistricts,
+                  problems, known)  # fmt: skip

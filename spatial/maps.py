@@ -178,16 +178,19 @@ def _headline(result, lang) -> Html:
     s = result.summary
     lines = [fragment("<b>{}</b>", lab["headline"]),
              fragment("{}: {}", lab["communities"], s.get("communities", 0)),
-             fragment("{}: {}", lab["old_communities"], s.get("old_communities", 0)),
-             fragment("{}: {:,}", lab["households"], s.get("households", 0))]  # fmt: skip
+             fragment("{}: {}", lab["old_communities"], s.get("old_communities", 0))]  # fmt: skip
+    if s.get("households") is not None:
+        lines.append(fragment("{}: {:,}", lab["households"], s["households"]))
     cov = s.get("coverage")
     if cov:
-        share = cov["full_coverage_households"]
+        share, key = cov["full_coverage_households"], "full_share"
+        if share is None:  # no household counts: the share of communities
+            share, key = cov["full_coverage_communities"], "full_share_communities"
         colour = "#1a9850" if share >= cov["national_target"] else "#d73027"
         lines.append(
             fragment(
                 '{}: <b style="color:{}">{:.0%}</b> ({} {:.0%})',
-                lab["full_share"],
+                lab[key],
                 colour,
                 share,
                 lab["target"],

@@ -75,15 +75,23 @@ def load(project: Project, progress: Progress | None = None, place: str = "") ->
     return result
 
 
-def base_summary(result: RunResult) -> dict:
+def base_summary(result: RunResult, lang: str | None = None) -> dict:
+    """The summary figures every command writes; ``warnings`` lists the data problems met.
+
+    Without household counts (``households = "none"``) no household figure is given: the keys
+    are null and ``households_known`` is false.
+    """
     comm = result.layers.communities
     net = result.network
+    known = result.layers.households_known
     return {
         "project": result.project.name,
         "generated": dt.datetime.now().isoformat(timespec="seconds"),
         "crs": crsmod.describe(result.layers.crs),
         "communities": len(comm),
-        "households": int(comm["households"].fillna(0).sum()),
+        "households": int(comm["households"].fillna(0).sum()) if known else None,
+        "households_known": known,
+        "communities_with_households": int(comm["households"].notna().sum()),
         "old_communities": int(
             (comm["built_year_max"] <= last_full_year(result.project.policy.old_cutoff)).sum()
         ),
@@ -97,7 +105,24 @@ def base_summary(result: RunResult) -> dict:
             "dropped_disconnected_nodes": net.dropped_nodes if net else 0,
         },
         "inputs": [r.__dict__ for r in result.layers.reports],
+        "warnings": [p.record(lang or result.project.lang) for p in result.layers.problems],
     }
+
+
+def _no_household_figures(block: object) -> None:
+    """Null every household figure in a summary block (the data has no household counts)."""
+    if isinstance(block, dict):
+        for key, value in block.items():
+            if "households" in key and key not in (
+                "households_known",
+                "communities_with_households",
+            ):
+                block[key] = None
+            else:
+                _no_household_figures(value)
+    elif isinstance(block, list):
+        for item in block:
+            _no_household_figures(item)
 
 
 def analyse(
@@ -137,6 +162,8 @@ def analyse(
     if "bundle" in stages:
         with _Timer(result.timings, "bundle", progress):
             _bundle_stage(result)
+    if not layers.households_known:
+        _no_household_figures(result.summary)
     return result
 
 
@@ -223,6 +250,7 @@ def _write_all(result: RunResult, out: Path, stages: set[str], lang: str,
                 if strict_print:
                     raise
                 result.summary["print_map"] = f"skipped: {exc}"
+    result.summary["warnings"] = [p.record(lang) for p in result.layers.problems]
     result.summary["timings_s"] = dict(result.timings)
     result.summary["outputs"] = [p.name for p in files] + ["summary.json"]
     io.write_json(out / "summary.json", result.summary)

@@ -156,7 +156,10 @@ def _draw_overview(result, lang: str):
     )
     if cov:
         mode = lab["mode_network"] if cov["distance_mode"] == "network" else lab["mode_straight"]
-        sub = (f"{lab['full_share']} {cov['full_coverage_households']:.1%}（{lab['target']} "
+        share, key = cov["full_coverage_households"], "full_share"
+        if share is None:  # no household counts: the share of communities
+            share, key = cov["full_coverage_communities"], "full_share_communities"
+        sub = (f"{lab[key]} {share:.1%}（{lab['target']} "
                f"{cov['national_target']:.0%}）  {mode}   " + sub)  # fmt: skip
     fig.text(0.03, 0.925, sub, fontsize=13, ha="left")
     return fig

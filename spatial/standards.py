@@ -176,3 +176,12 @@ def load_column_aliases() -> dict[str, dict[str, list[str]]]:
 def load_osm_tags() -> dict[str, dict[str, list[str]]]:
     """OSM tag → category mapping (``data/standards/osm_tags.toml``)."""
     return _read_toml(settings.STANDARDS_DIR / "osm_tags.toml")
+
+
+def load_poi_mapping() -> dict[str, dict[str, str]]:
+    """Gaode/Baidu POI type names and typecodes → category (``data/standards/poi_gaode.toml``)."""
+    raw = _read_toml(settings.STANDARDS_DIR / "poi_gaode.toml")
+    return {
+        "names": {k.strip().lower(): v for k, v in raw.get("names", {}).items()},
+        "typecodes": {str(k): v for k, v in raw.get("typecodes", {}).items()},
+    }

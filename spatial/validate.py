@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +13,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from . import crs as crsmod
 from .errors import InputError
+from .problems import Problem, problem
+
+#: a row farther than this from the layer's median point (or than 10 × the median distance to it,
+#: whichever is larger) is outside the study area
+OUTLIER_KM = 50.0
 
 _CN_DECADES = {"五十": 1950, "六十": 1960, "七十": 1970, "八十": 1980, "九十": 1990}
 
@@ -37,7 +44,15 @@ class LayerReport:
 
 
 def _norm(header: object) -> str:
-    return re.sub(r"\s+", "", str(header)).lower()
+    """A header for matching: NFKC (full-width → half-width), no spaces, lower case, and without a
+    trailing unit in brackets (``总户数（户）`` → ``总户数``, ``建筑面积(m2)`` → ``建筑面积``)."""
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(header))).lower()
+    return re.sub(r"(?<=.)[(\[][^()\[\]]*[)\]]$", "", text)
+
+
+def header_key(header: object) -> str:
+    """The form in which a header is compared with known column names (see ``_norm``)."""
+    return _norm(header)
 
 
 def detect_columns(
@@ -126,16 +141,70 @@ def parse_number(series: pd.Series, column: str, path: Path, unit: str = "") -> 
             f"write a plain number or leave it empty ({int(bad.sum())} such rows)",
             path=path,
         )
+    infinite = numbers.notna() & ~np.isfinite(numbers.astype(float))
+    if infinite.any():
+        pos = int(np.flatnonzero(infinite.to_numpy())[0])
+        raise InputError(
+            f"row {pos + 2}, column '{column}': '{series.iloc[pos]}' is not a finite number; "
+            "write a plain number or leave it empty",
+            path=path,
+        )
     if (numbers < 0).any():
         pos = int(np.flatnonzero((numbers < 0).to_numpy())[0])
-        raise InputError(f"row {pos + 2}, column '{column}': negative value", path=path)
+        raise InputError(
+            f"row {pos + 2}, column '{column}': negative value {numbers.iloc[pos]}; fix the row",
+            path=path,
+        )
     return numbers.astype(float)
 
 
 def parse_share(series: pd.Series, column: str, path: Path) -> pd.Series:
-    """Shares as 0-1 from ``0.8``, ``80``, ``80%``."""
-    numbers = parse_number(series.astype("string").str.rstrip("%"), column, path)
-    return numbers.where(numbers <= 1, numbers / 100)
+    """Shares as 0-1 from ``0.8`` or ``80%`` (a value with ``%`` is a percent: ``1%`` = 0.01).
+
+    A plain number above 1 is read as a percent when it is at most 100 (``80`` = 0.8); a share
+    above 100 % is an error naming the row.
+    """
+    text = series.astype("string").str.strip()
+    percent = text.str.endswith("%").fillna(False).to_numpy(bool)
+    numbers = parse_number(text.str.rstrip("%").str.strip(), column, path)
+    share = numbers.where(~percent & (numbers <= 1), numbers / 100)
+    over = (share > 1).to_numpy(bool)
+    if over.any():
+        pos = int(np.flatnonzero(over)[0])
+        raise InputError(
+            f"row {pos + 2}, column '{column}': share '{series.iloc[pos]}' is above 100 %; "
+            f"write 0-1 or a percent like 80% ({int(over.sum())} such rows)",
+            path=path,
+        )
+    return share
+
+
+def match_category(value: object, standards, poi: dict[str, dict[str, str]]) -> str:
+    """The category key of a facility's category text, or ``""`` when nothing matches.
+
+    Tried in order: the whole value against the standards' keys, names and aliases; a 6-digit
+    Gaode typecode (exact, then its 中类 ``xxxx00``); each ``|``-separated Gaode type / Baidu tag,
+    most specific ``;`` segment first, against ``poi["names"]`` then the standards' aliases.
+    """
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if not text:
+        return ""
+    key = standards.match(text)
+    if key:
+        return key
+    for part in re.split(r"[|｜]", text):
+        part = part.strip()
+        if re.fullmatch(r"\d{6}", part):
+            codes = poi["typecodes"]
+            found = codes[part] if part in codes else codes.get(part[:4] + "00", "")
+            if found in standards.categories:
+                return found
+            continue
+        for segment in reversed([s.strip() for s in re.split(r"[;；]", part) if s.strip()]):
+            found = poi["names"].get(segment.lower()) or standards.match(segment)
+            if found in standards.categories:
+                return found
+    return ""
 
 
 def check_unique_ids(ids: pd.Series, column: str, path: Path) -> None:
@@ -190,3 +259,48 @@ def _polygonal(geom):
         parts = [g for g in geom.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
         return shapely.union_all(parts) if parts else shapely.Polygon()
     return shapely.Polygon()
+
+
+def drop_duplicate_rows(
+    gdf: gpd.GeoDataFrame, ids: pd.Series | None, id_col: str | None, problems: list[Problem]
+) -> gpd.GeoDataFrame:
+    """Drop exact copies: same outline and attributes (the id aside), or same id and outline."""
+    geom = pd.Series(
+        [g.wkb if g is not None else b"" for g in shapely.normalize(gdf.geometry.values)],
+        index=gdf.index,
+    )
+    attrs = [c for c in gdf.columns if c not in (gdf.geometry.name, id_col)]
+    table = gdf[attrs].astype("string").fillna("\x00").assign(_geom=geom)
+    copies = table.duplicated(keep="first")
+    if ids is not None:
+        copies |= pd.DataFrame({"id": ids, "g": geom}).duplicated(keep="first") & ids.notna()
+    if copies.any():
+        named = ids[copies] if ids is not None else [f"row {i + 2}" for i in np.flatnonzero(copies)]
+        problems.append(problem("duplicate_rows", "communities", named))
+    return gdf.loc[~copies]
+
+
+def drop_outliers(
+    gdf: gpd.GeoDataFrame, ids, section: str, report: LayerReport, problems: list[Problem]
+) -> gpd.GeoDataFrame:
+    """Drop rows far outside the study area: outside China when most rows are in China, or
+    farther from the median point than ``OUTLIER_KM`` (or 10 × the median distance to it)."""
+    if len(gdf) < 3 or gdf.crs is None:
+        return gdf
+    valid = ~(gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()
+    lon, lat = np.full(len(gdf), np.nan), np.full(len(gdf), np.nan)
+    if valid.any():
+        lon[valid], lat[valid] = crsmod.lonlat_points(gdf.loc[valid])
+    lon0, lat0 = float(np.nanmedian(lon)), float(np.nanmedian(lat))
+    dist = crsmod.distance_km(lon, lat, lon0, lat0)
+    limit = max(OUTLIER_KM, 10 * float(np.nanmedian(dist)))
+    far = valid & (dist > limit)
+    if crsmod.in_china(lon0, lat0):
+        far |= valid & ~np.array([crsmod.in_china(a, b) for a, b in zip(lon, lat, strict=True)])
+    if not far.any():
+        return gdf
+    named = [f"{i}（{a:.4f}, {b:.4f}）" for i, a, b in zip(np.asarray(ids)[far], lon[far], lat[far],
+                                                         strict=True)]  # fmt: skip
+    problems.append(problem("outlier_dropped", section, named, km=round(limit)))
+    report.drop("outside the study area", int(far.sum()))
+    return gdf.loc[~far]
