@@ -64,6 +64,7 @@ def load(project: Project, progress: Progress | None = None, place: str = "") ->
     with _Timer(timings, "load", progress):
         standards = load_standards(project)
         layers = load_layers(project, standards)
+        layers.problems[:0] = project_warnings(project)  # e.g. a Web Mercator analysis CRS
     result = RunResult(project, standards, layers, timings=timings)
     with _Timer(timings, "network", progress):
         if project.network.path:
@@ -257,10 +258,9 @@ def _write_all(result: RunResult, out: Path, stages: set[str], lang: str,
     return result.summary["outputs"]
 
 
-def check_before_run(project: Project, out: Path, stages: Iterable[str] = ALL_STAGES) -> list:
+def check_before_run(project: Project, out: Path, stages: Iterable[str] = ALL_STAGES) -> None:
     """The checks that need no analysis, run before anything is read: the basemap and its key,
-    the output folder, and that no output would overwrite an input. Returns the project's
-    warnings (``Problem`` records, e.g. a Web Mercator analysis CRS).
+    the output folder, and that no output would overwrite an input.
 
     Raises
     ------
@@ -282,7 +282,6 @@ def check_before_run(project: Project, out: Path, stages: Iterable[str] = ALL_ST
     check_no_overwrite(project, out)
     io.check_output_folder(out)
     io.clean_stale(out)  # what a killed run left, even if this run stops before writing
-    return project_warnings(project)
 
 
 def check_no_overwrite(project: Project, out: Path) -> None:
@@ -325,12 +324,8 @@ def run(project: Project, out: Path, stages: Iterable[str] = ALL_STAGES, lang: s
     noted in ``summary.json`` under ``print_map``).
     """
     stages = tuple(stages)
-    warnings = check_before_run(project, out, stages)
+    check_before_run(project, out, stages)
     result = load(project, progress, place)
     analyse(result, stages, progress)
-    if warnings:
-        result.summary.setdefault("warnings", []).extend(
-            w.record(lang or project.lang) for w in warnings
-        )
     write_outputs(result, out, stages, lang or project.lang, progress, strict_print)
     return result
