@@ -10,14 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from . import settings
 
-if TYPE_CHECKING:
-    from .config import PolicyConfig
-
 LANGS = ("zh", "en")
+
+
+class PolicyDates(Protocol):
+    """The ``[policy]`` cut-offs texts name (``config.PolicyConfig`` has them)."""
+
+    priority_cutoff: dt.date
+    old_cutoff: dt.date
 
 
 @cache
@@ -55,7 +59,7 @@ def policy_date(lang: str, day: dt.date) -> str:
     return text(lang, "date_full", year=day.year, month=day.month, day=day.day)
 
 
-def policy_fields(lang: str, policy: PolicyConfig) -> dict[str, str]:
+def policy_fields(lang: str, policy: PolicyDates) -> dict[str, str]:
     """``priority_by`` and ``old_by``: the ``[policy]`` cut-offs for texts that name them."""
     return {
         "priority_by": policy_date(lang, policy.priority_cutoff),
@@ -63,7 +67,7 @@ def policy_fields(lang: str, policy: PolicyConfig) -> dict[str, str]:
     }
 
 
-def tier_label(lang: str, tier: object, policy: PolicyConfig) -> str:
+def tier_label(lang: str, tier: object, policy: PolicyDates) -> str:
     """The label of an eligibility tier, its years taken from the policy ('' for no tier)."""
     key = {"priority": "tier_priority", "standard": "tier_standard",
            "not_eligible": "tier_not", "unknown": "tier_unknown"}.get(str(tier))  # fmt: skip

@@ -91,7 +91,7 @@ def test_households_none_gives_no_household_figure_anywhere(tmp_path, run_cli):
     assert "/households" in found and "/coverage/full_coverage_households" in found
     assert all(v is None for v in found.values()), found
     assert "户" not in json.dumps(summary["priority"], ensure_ascii=False)  # no "共0户"
-    assert "of communities fully covered" in out  # terminal: shares of communities only
+    assert "全覆盖小区占比" in out and "户数占比" not in out  # terminal: shares of communities only
     assert " households" not in out.split("wrote:")[0]
 
 
