@@ -113,7 +113,7 @@ def street_area(pieces: np.ndarray, loose: np.ndarray, buffer_m: float) -> shape
     area = empty
     if len(faces):
         enclosed = shapely.coverage_union_all(faces)  # faces tile it: no overlay needed
-        area = shapely.buffer(enclosed, buffer_m, quad_segs=QUAD_SEGS)
+        area = shapely.buffer(enclosed, buffer_m, quad_segs=8)  # one polygon: round is cheap
         cores = shapely.buffer(faces, -buffer_m, quad_segs=QUAD_SEGS)
         cores = cores[~shapely.is_empty(cores)]
         if len(cores):

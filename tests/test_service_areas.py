@@ -64,12 +64,14 @@ def test_enclosed_blocks_keep_their_unreached_middle_and_match_the_union_of_buff
     net = grid_network(5, 100.0)
     pieces, _ = reached_pieces(net, np.zeros(net.n_nodes), 1_000.0)
     area = street_area(pieces, pieces[:0], 30.0)
-    plain = shapely.union_all(shapely.buffer(pieces, 30.0, quad_segs=2))
+    plain = shapely.union_all(
+        shapely.buffer(pieces, 30.0, quad_segs=8)
+    )  # rounder than ours: a tolerance
     assert not area.contains(shapely.Point(150, 150))  # the block's core stays a hole
     assert area.contains(shapely.Point(150, 125))  # 25 m from the street
     assert shapely.get_num_interior_rings(area) == 16
-    assert area.area == pytest.approx(plain.area, rel=1e-3)
-    assert shapely.symmetric_difference(area, plain).area < 1e-3 * plain.area
+    assert area.area == pytest.approx(plain.area, rel=2e-3)
+    assert shapely.symmetric_difference(area, plain).area < 2e-3 * plain.area
 
 
 def test_island_loop_inside_a_block_and_a_crossing_street_are_covered():
@@ -79,8 +81,12 @@ def test_island_loop_inside_a_block_and_a_crossing_street_are_covered():
     pieces = shapely.linestrings(ring(outer) + ring(inner))
     bridge = shapely.linestrings([[(-50, 200), (450, 200)]])  # crosses both loops, no node
     area = street_area(pieces, bridge, 30.0)
-    plain = shapely.union_all(shapely.buffer(np.r_[pieces, bridge], 30.0, quad_segs=2))
+    plain = shapely.union_all(
+        shapely.buffer(np.r_[pieces, bridge], 30.0, quad_segs=8)
+    )  # rounder than ours: a tolerance
     assert area.contains(shapely.Point(200, 125))  # 25 m outside the island loop
     assert area.contains(shapely.Point(80, 210))  # 10 m beside the bridge, inside the block
     assert not area.contains(shapely.Point(80, 100))  # 80 m from every street
-    assert area.area == pytest.approx(plain.area, rel=1e-3)
+    assert area.area == pytest.approx(
+        plain.area, rel=5e-3
+    )  # round corners drawn with 2 vs 8 segments
