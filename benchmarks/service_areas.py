@@ -53,7 +53,7 @@ def main() -> None:
         return
 
     def old_area(key):
-        pieces, _ = reached_pieces(net, res[key].node_dist, std.categories[key].radius_m)
+        pieces, _, _ = reached_pieces(net, res[key].node_dist, std.categories[key].radius_m)
         buffered = shapely.buffer(pieces, cfg.service_area_buffer_m, quad_segs=QUAD_SEGS)
         return len(pieces), shapely.union_all(buffered)
 

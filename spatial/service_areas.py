@@ -59,9 +59,9 @@ def _cut(lines: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
 
 def reached_pieces(
     net: StreetNetwork, node_dist: np.ndarray, radius: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Parts of street edges within ``radius`` of the sources (partial edges cut to length), and
-    each piece's edge."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parts of street edges within ``radius`` of the sources (partial edges cut to length), each
+    piece's edge, and whether the piece is a whole edge."""
     edges = net.edges
     du = node_dist[edges["u"].to_numpy()]
     dv = node_dist[edges["v"].to_numpy()]
@@ -80,7 +80,8 @@ def reached_pieces(
     start = np.r_[np.zeros(len(from_u)), line_len[from_v] - reach_v[from_v] * scale[from_v]]
     end = np.r_[reach_u[from_u] * scale[from_u], line_len[from_v]]
     parts = _cut(geoms[idx], start, end) if len(idx) else np.array([], dtype=object)
-    return np.r_[geoms[whole], parts], np.r_[whole, idx]
+    is_whole = np.arange(len(whole) + len(idx)) < len(whole)
+    return np.r_[geoms[whole], parts], np.r_[whole, idx], is_whole
 
 
 def crossing_edges(net: StreetNetwork) -> np.ndarray:
@@ -144,11 +145,12 @@ def service_areas(
         fac = facilities.loc[facilities["category"] == key]
         res = results.get(key)
         if net is not None and res is not None and res.node_dist is not None:
-            pieces, edge = reached_pieces(net, res.node_dist, cat.radius_m)
+            pieces, edge, whole = reached_pieces(net, res.node_dist, cat.radius_m)
             if len(pieces) == 0:
                 return None
-            cross = crossing[edge]
-            area = street_area(pieces[~cross], pieces[cross], cfg.service_area_buffer_m)
+            # a partial edge ends in the open: it bounds no face, so it skips the polygonizing
+            loose = crossing[edge] | ~whole
+            area = street_area(pieces[~loose], pieces[loose], cfg.service_area_buffer_m)
         else:
             area = shapely.union_all(fac.geometry.buffer(cat.radius_m / cfg.detour_factor).values)
         return {"category": key, "name": cat.name_zh, "name_en": cat.name_en,

@@ -48,7 +48,7 @@ def test_area_reaches_10m_beside_the_street_at_90pct_and_not_past_radius_plus_bu
     net = _net([[(0, 0), (200, 0)], [(200, 0), (200, 300)]], [(0, 0), (200, 0), (200, 300)])
     radius, buffer = 250.0, 30.0
     node_dist = np.array([0.0, 200.0, 500.0])
-    pieces, edge = reached_pieces(net, node_dist, radius)
+    pieces, edge, _ = reached_pieces(net, node_dist, radius)
     assert sorted(edge.tolist()) == [0, 1]
     partial = pieces[edge == 1][0]
     assert shapely.get_coordinates(partial)[-1] == pytest.approx([200, 50])  # cut at 250 m
@@ -62,7 +62,7 @@ def test_area_reaches_10m_beside_the_street_at_90pct_and_not_past_radius_plus_bu
 def test_enclosed_blocks_keep_their_unreached_middle_and_match_the_union_of_buffers():
     # 4×4 blocks of 100 m, every street reached: a block's middle is 50 m from any street
     net = grid_network(5, 100.0)
-    pieces, _ = reached_pieces(net, np.zeros(net.n_nodes), 1_000.0)
+    pieces, _, _ = reached_pieces(net, np.zeros(net.n_nodes), 1_000.0)
     area = street_area(pieces, pieces[:0], 30.0)
     plain = shapely.union_all(
         shapely.buffer(pieces, 30.0, quad_segs=8)
