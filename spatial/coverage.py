@@ -9,15 +9,12 @@ edge the same way. The community's distance to a category is the smallest over i
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.ops import substring
 
 from .config import CoverageConfig
 from .errors import InputError
@@ -321,63 +318,6 @@ def compute_coverage(
         out.attrs["facilities_off_network"] = int((f_edge < 0).sum())
         out.attrs["communities_off_network"] = int(n - len(grouper.present))
     return out, results
-
-
-def _reached_pieces(net: StreetNetwork, node_dist: np.ndarray, radius: float) -> np.ndarray:
-    """Parts of street edges within ``radius`` of the sources (partial edges cut to length)."""
-    edges = net.edges
-    du = node_dist[edges["u"].to_numpy()]
-    dv = node_dist[edges["v"].to_numpy()]
-    length = edges["length"].to_numpy(float)
-    reach_u = np.clip(radius - du, 0, None)  # how far in from u
-    reach_v = np.clip(radius - dv, 0, None)
-    geoms = edges.geometry.values
-    whole = reach_u + reach_v >= length
-    pieces = list(geoms[whole])
-    for i in np.flatnonzero(~whole & ((reach_u > 0) | (reach_v > 0))):
-        g, scale = geoms[i], geoms[i].length / max(length[i], 1e-9)
-        if reach_u[i] > 0:
-            pieces.append(substring(g, 0, reach_u[i] * scale))
-        if reach_v[i] > 0:
-            pieces.append(substring(g, g.length - reach_v[i] * scale, g.length))
-    return np.array(pieces, dtype=object)
-
-
-def service_areas(
-    net: StreetNetwork | None,
-    facilities: gpd.GeoDataFrame,
-    results: dict[str, CategoryResult],
-    standards: Standards,
-    cfg: CoverageConfig,
-    crs,
-) -> gpd.GeoDataFrame:
-    """Per category, the area within its radius of existing facilities.
-
-    With a network: the reached street pieces buffered by ``service_area_buffer_m`` (not convex
-    hulls). Without one: circles of radius / detour factor around the facilities.
-    """
-
-    def area_of(key: str):
-        cat = standards.categories[key]
-        fac = facilities.loc[facilities["category"] == key]
-        res = results.get(key)
-        if net is not None and res is not None and res.node_dist is not None:
-            pieces = _reached_pieces(net, res.node_dist, cat.radius_m)
-            if len(pieces) == 0:
-                return None
-            buffered = shapely.buffer(pieces, cfg.service_area_buffer_m, quad_segs=2)
-            area = shapely.union_all(buffered)
-        else:
-            area = shapely.union_all(fac.geometry.buffer(cat.radius_m / cfg.detour_factor).values)
-        return {"category": key, "name": cat.name_zh, "name_en": cat.name_en,
-                "radius_m": cat.radius_m, "facilities": len(fac), "geometry": area}  # fmt: skip
-
-    keys = [k for k in standards.categories if (facilities["category"] == k).any()]
-    # GEOS releases the GIL: categories are dissolved in parallel threads
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        rows = [row for row in pool.map(area_of, keys) if row is not None]
-    cols = ["category", "name", "name_en", "radius_m", "facilities", "geometry"]
-    return gpd.GeoDataFrame(rows, columns=cols, geometry="geometry", crs=crs)
 
 
 def coverage_summary(communities: gpd.GeoDataFrame, standards: Standards) -> dict:

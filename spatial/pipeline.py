@@ -18,12 +18,13 @@ from . import io
 from .adjacency import barrier_lines
 from .bundling import Bundler, bundle_frame, bundles_summary
 from .config import Project, input_paths, project_warnings
-from .coverage import community_access, compute_coverage, coverage_summary, service_areas
+from .coverage import community_access, compute_coverage, coverage_summary
 from .eligibility import assess_eligibility, eligibility_summary, last_full_year
 from .errors import ConfigError, DependencyError, InputError, OutputError, reading
 from .load import Layers, load_layers
 from .network import StreetNetwork, download_network, read_network
 from .priority import bundle_priorities, community_priorities
+from .service_areas import service_areas
 from .siting import SiteSelector, sites_summary
 from .standards import Standards, load_standards
 

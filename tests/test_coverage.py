@@ -9,8 +9,9 @@ import pytest
 import shapely
 
 from spatial.config import CoverageConfig, Project
-from spatial.coverage import compute_coverage, coverage_summary, service_areas
+from spatial.coverage import compute_coverage, coverage_summary
 from spatial.network import StreetNetwork, multi_source_distances
+from spatial.service_areas import service_areas
 from spatial.standards import load_standards
 
 from .conftest import grid_network, line_network

@@ -1,0 +1,74 @@
+"""Service-area layer on the city case: faces-based build vs buffering every piece and dissolving.
+
+    python benchmarks/service_areas.py [--repeat 3] [--no-old]
+
+Times ``service_areas`` (8 core categories, threads over categories) and, unless ``--no-old``,
+the previous construction (buffer every reached piece, ``union_all`` per category, same threads),
+then measures how far apart the two polygons are per category: relative area difference,
+symmetric difference, and the farthest point of either outside the other (in metres).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import citycase  # noqa: E402
+
+from spatial.coverage import compute_coverage  # noqa: E402
+from spatial.service_areas import QUAD_SEGS, reached_pieces, service_areas  # noqa: E402
+
+
+def _far(a, b) -> float:
+    """The farthest vertex of ``a`` outside ``b`` from ``b`` (m)."""
+    pts = shapely.points(shapely.get_coordinates(shapely.difference(a, b)))
+    return float(shapely.distance(pts, b).max()) if len(pts) else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-old", action="store_true")
+    args = parser.parse_args()
+    net = citycase.street_grid()
+    comm, fac = citycase.communities(), citycase.facilities()
+    project, std = citycase.core_project()
+    cfg = project.coverage
+    _, res = compute_coverage(comm, fac, std, cfg, net)
+    runs = []
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        new = service_areas(net, fac, res, std, cfg, net.edges.crs)
+        runs.append(time.perf_counter() - start)
+    print(f"service_areas (faces): {[round(r, 2) for r in runs]} s, median {np.median(runs):.2f} s")
+    if args.no_old:
+        return
+
+    def old_area(key):
+        pieces, _, _ = reached_pieces(net, res[key].node_dist, std.categories[key].radius_m)
+        buffered = shapely.buffer(pieces, cfg.service_area_buffer_m, quad_segs=QUAD_SEGS)
+        return len(pieces), shapely.union_all(buffered)
+
+    keys = list(new["category"])
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        old = dict(zip(keys, pool.map(old_area, keys), strict=True))
+    print(f"buffer every piece + union_all (before): {time.perf_counter() - start:.2f} s")
+    for key, geom in zip(new["category"], new.geometry, strict=True):
+        n, ref = old[key]
+        sym = shapely.symmetric_difference(ref, geom).area / ref.area
+        print(f"  {key:16s} {n:7d} pieces  area {geom.area / ref.area - 1:+.4%}  "
+              f"sym diff {sym:.4%}  new outside old {_far(geom, ref):.2f} m  "
+              f"old outside new {_far(ref, geom):.2f} m")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

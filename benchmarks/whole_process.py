@@ -1,0 +1,137 @@
+"""Whole process: `lifecircle coverage` vs an OSMnx + networkx script, on one OSM XML city.
+
+    python benchmarks/whole_process.py [--side 300] [--repeat 3] [--keep DIR]
+
+Writes a generated city (benchmarks/citycase.py: a side×side jittered street grid, ~90,000
+nodes at side 300, written as OSM XML in lon/lat; 5,000 communities; 2,000 facilities over the 8
+core categories) and runs, alternately, ``--repeat`` times each in a child process:
+
+  (a) ``lifecircle coverage --config project.toml --out DIR`` (service-area layer written);
+  (b) what a user would otherwise write: ``osmnx.graph_from_xml``, project, nearest nodes for
+      facilities and community centroids, ``networkx.multi_source_dijkstra_path_length`` per
+      category (cutoff 1,000 m), per-community distances written to a CSV.
+
+Reports each run's wall time and the child's peak RSS (``/usr/bin/time -f %M``), the medians
+and their ratio, and our per-stage ``timings_s`` from
+``summary.json``. The machine is shared: timings are noisy, so medians are reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from pyproj import Transformer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import citycase  # noqa: E402
+
+OSMNX_SCRIPT = r"""
+import csv, sys
+import geopandas as gpd, networkx as nx, numpy as np, osmnx as ox
+osm, comm_path, fac_path, out = sys.argv[1:5]
+cats = sys.argv[5].split(",")
+G = ox.graph_from_xml(osm, retain_all=True)  # the walk filter: every way here is walkable
+G = ox.project_graph(G, to_crs="EPSG:4548")
+comm = gpd.read_file(comm_path).to_crs(4548)
+fac = gpd.read_file(fac_path).to_crs(4548)
+fac_node = np.asarray(ox.distance.nearest_nodes(G, fac.geometry.x, fac.geometry.y))
+cen = comm.geometry.centroid
+comm_node = ox.distance.nearest_nodes(G, cen.x, cen.y)
+dist = {}
+for c in cats:
+    sources = set(fac_node[(fac["category"] == c).to_numpy()].tolist())
+    dist[c] = nx.multi_source_dijkstra_path_length(G, sources, cutoff=1000, weight="length")
+with open(out, "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["community"] + cats)
+    for cid, n in zip(comm["编号"], comm_node):
+        w.writerow([cid] + [round(dist[c].get(n, float("nan")), 1) for c in cats])
+"""
+
+
+def write_city(folder: Path, side: int) -> None:
+    """The city as OSM XML (lon/lat), communities and facilities as GeoPackages, project.toml."""
+    net = citycase.street_grid(side)
+    extent = side * 40.0 - 40
+    comm = citycase.communities(extent=extent)
+    fac = citycase.facilities(extent=extent)
+    lon, lat = Transformer.from_crs(4548, 4326, always_xy=True).transform(*net.node_xy.T)
+    edges = net.edges
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="bench">']
+    lines += [f'<node id="{i + 1}" version="1" lat="{y:.8f}" lon="{x:.8f}"/>'
+              for i, (x, y) in enumerate(zip(lon, lat, strict=True))]  # fmt: skip
+    for k, (u, v, hw) in enumerate(edges[["u", "v", "highway"]].itertuples(index=False)):
+        lines.append(f'<way id="{k + 1}" version="1"><nd ref="{u + 1}"/><nd ref="{v + 1}"/>'
+                     f'<tag k="highway" v="{hw}"/></way>')  # fmt: skip
+    lines.append("</osm>")
+    (folder / "city.osm").write_text("\n".join(lines), encoding="utf-8")
+    comm.drop(columns=["built_year_min", "built_year_max", "built_approx", "built_year"]).rename(
+        columns={"built_raw": "建成年代", "households": "户数", "name": "小区名称", "cid": "编号",
+                 "subdistrict": "街道"}).to_file(folder / "communities.gpkg")  # fmt: skip
+    fac[["name", "category", "geometry"]].to_file(folder / "facilities.gpkg")
+    drop = ", ".join(
+        f'"{k}"'
+        for k in ("community_service", "fitness", "culture", "primary_school", "middle_school")
+    )
+    (folder / "project.toml").write_text(
+        '[project]\nname = "bench"\n[communities]\npath = "communities.gpkg"\n'
+        '[facilities]\npath = "facilities.gpkg"\n[network]\npath = "city.osm"\n'
+        f"[coverage]\ndrop = [{drop}]\n", encoding="utf-8")  # fmt: skip
+    print(f"city: {net.n_nodes:,} nodes, {len(edges):,} edges, {len(comm):,} communities, "
+          f"{len(fac):,} facilities; city.osm {(folder / 'city.osm').stat().st_size / 1e6:.1f} MB")  # fmt: skip
+
+
+def run_child(cmd: list[str]) -> tuple[float, float]:
+    """Wall time (s) and the child's own peak RSS (MB, from /usr/bin/time -f %M)."""
+    start = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-f", "PEAK_RSS_KB %M", *cmd], capture_output=True,
+                          text=True)  # fmt: skip
+    wall = time.perf_counter() - start
+    if done.returncode:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{done.stderr[-2000:]}")
+    rss = [ln for ln in done.stderr.splitlines() if ln.startswith("PEAK_RSS_KB")][-1]
+    return wall, int(rss.split()[1]) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--side", type=int, default=300, help="grid side: side² street nodes")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keep", type=Path, help="write the city here and keep it")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_city(folder, args.side)
+        ours_cmd = [sys.executable, "-m", "spatial", "coverage", "--config",
+                    str(folder / "project.toml"), "--out", str(folder / "out")]  # fmt: skip
+        theirs_cmd = [sys.executable, "-c", OSMNX_SCRIPT, str(folder / "city.osm"),
+                      str(folder / "communities.gpkg"), str(folder / "facilities.gpkg"),
+                      str(folder / "osmnx.csv"), ",".join(citycase.CORE)]  # fmt: skip
+        ours, theirs, stages = [], [], []
+        for i in range(args.repeat):
+            wall, rss = run_child(ours_cmd)
+            ours.append(wall)
+            timings = json.loads((folder / "out" / "summary.json").read_text("utf-8"))
+            stages.append(timings["timings_s"])
+            print(f"#{i + 1} lifecircle coverage   {wall:7.2f} s  (peak RSS {rss:5.0f} MB)  stages {stages[-1]}", flush=True)  # fmt: skip
+            wall, rss = run_child(theirs_cmd)
+            theirs.append(wall)
+            print(f"#{i + 1} osmnx + networkx      {wall:7.2f} s  (peak RSS {rss:5.0f} MB)", flush=True)  # fmt: skip
+        t_ours, t_theirs = float(np.median(ours)), float(np.median(theirs))
+        print(f"\nmedian: lifecircle coverage {t_ours:.2f} s, osmnx + networkx {t_theirs:.2f} s, "
+              f"ratio {t_ours / t_theirs:.2f}× (target ≤ 0.25×)")  # fmt: skip
+        keys = stages[0].keys()
+        print("median stages (s): " + ", ".join(
+            f"{k} {np.median([s.get(k, np.nan) for s in stages]):.2f}" for k in keys))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
