@@ -97,6 +97,19 @@ class SitingConfig:
 
 
 @dataclass
+class CapacityConfig:
+    """Supply against demand (2SFCA); empty / 0 values take data/standards/capacity.toml."""
+
+    path: str = ""
+    decay: str = "none"
+    persons_per_household: float = 0.0
+    shares: dict[str, float] = field(default_factory=dict)
+    subdistricts: dict[str, dict[str, float]] = field(default_factory=dict)
+    targets: dict[str, float] = field(default_factory=dict)
+    targets_existing: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
 class RenderConfig:
     basemap: str = "cartodb"
     tianditu_key: str = ""
@@ -123,6 +136,7 @@ class Project:
     priority: PriorityConfig = field(default_factory=PriorityConfig)
     siting: SitingConfig = field(default_factory=SitingConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
+    capacity: CapacityConfig = field(default_factory=CapacityConfig)
 
     def resolve(self, path: str) -> Path:
         """Resolve a path from the project file against the file's folder."""
@@ -190,6 +204,7 @@ _SECTIONS = {
     "priority": ("priority", PriorityConfig),
     "siting": ("siting", SitingConfig),
     "render": ("render", RenderConfig),
+    "capacity": ("capacity", CapacityConfig),
 }
 
 
@@ -350,6 +365,7 @@ def validate_project(project: Project, where: Path) -> None:
     for key, value in project.siting.min_area.items():
         _check_number(value, f"[siting] min_area.{key}", where,
                       (0.0, True, "an area of 0 m² or more"))  # fmt: skip
+    _check_capacity(project.capacity, where)
     policy = project.policy
     if policy.priority_cutoff > policy.old_cutoff:
         raise ConfigError(
@@ -365,6 +381,37 @@ def validate_project(project: Project, where: Path) -> None:
             _check_crs(layer.crs, f"[{section}] crs", where, analysis=False)
         if layer.encoding:
             _check_encoding(layer.encoding, f"[{section}] encoding", where)
+
+
+DECAYS = ("none", "gaussian", "linear")
+DEMOGRAPHIC_KEYS = ("persons_per_household", "older", "children_0_3", "children_3_6")
+
+
+def _check_capacity(cap: CapacityConfig, where: Path) -> None:
+    """``[capacity]``: the decay is known, shares are 0-1, sizes and targets above 0."""
+    if cap.decay not in DECAYS:
+        raise ConfigError(f"[capacity] decay = '{cap.decay}' is not one of {', '.join(DECAYS)}",
+                          path=where)  # fmt: skip
+    _check_number(cap.persons_per_household, "[capacity] persons_per_household", where,
+                  (0.0, True, "a number of persons of 0 (= the census default) or more"))  # fmt: skip
+    tables = [("[capacity] shares", cap.shares)]
+    tables += [(f'[capacity.subdistricts."{k}"]', v) for k, v in cap.subdistricts.items()]
+    for label, table in tables:
+        if not isinstance(table, dict):
+            raise ConfigError(f"{label} must be a table like {{ older = 0.25 }}", path=where)
+        for key, value in table.items():
+            if key not in DEMOGRAPHIC_KEYS or (
+                label.endswith("shares") and key == DEMOGRAPHIC_KEYS[0]
+            ):
+                raise ConfigError(f"{label}: unknown key '{key}'; known: "
+                                  f"{', '.join(DEMOGRAPHIC_KEYS)}", path=where)  # fmt: skip
+            rule = (0.0, False, "a number above 0") if key == DEMOGRAPHIC_KEYS[0] else (
+                0.0, True, "a share from 0 to 1")  # fmt: skip
+            _check_number(value, f"{label} {key}", where, rule)
+    for name, table in (("targets", cap.targets), ("targets_existing", cap.targets_existing)):
+        for key, value in table.items():
+            _check_number(value, f"[capacity] {name}.{key}", where,
+                          (0.0, False, "a target above 0, in the indicator's unit"))  # fmt: skip
 
 
 def input_paths(project: Project) -> list[tuple[Path, str]]:
@@ -383,6 +430,7 @@ def input_paths(project: Project) -> list[tuple[Path, str]]:
                           (".dbf", ".shx", ".prj", ".cpg")]  # fmt: skip
     for path, role in ((project.network.path, "[network] path"),
                        (project.standards_path, "[standards] path"),
+                       (project.capacity.path, "[capacity] path"),
                        (project.bundling.barrier_path, "[bundling] barrier_path")):  # fmt: skip
         if path:
             found.append((project.resolve(path), role))
