@@ -42,7 +42,7 @@ class Indicator:
 
     key: str
     supply: str  # facility column role: floor_area, places, beds; or "count"
-    demand: str  # households, population, older, children_0_3, children_3_6
+    demand: str  # households, population, older, infants, preschoolers
     per: float
     target: float
     target_existing: float | None

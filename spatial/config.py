@@ -384,7 +384,7 @@ def validate_project(project: Project, where: Path) -> None:
 
 
 DECAYS = ("none", "gaussian", "linear")
-DEMOGRAPHIC_KEYS = ("persons_per_household", "older", "children_0_3", "children_3_6")
+DEMOGRAPHIC_KEYS = ("persons_per_household", "older", "infants", "preschoolers")
 
 
 def _check_capacity(cap: CapacityConfig, where: Path) -> None:

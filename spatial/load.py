@@ -200,7 +200,7 @@ def _communities(
         mapped[role] = parse_number(gdf[col(role)], col(role), path, unit) if col(role) else np.nan
     for role in ("willingness", "funding_share"):
         mapped[role] = parse_share(gdf[col(role)], col(role), path) if col(role) else np.nan
-    for role in ("population", "older", "children_0_3", "children_3_6"):  # demand, if given
+    for role in ("population", "older", "infants", "preschoolers"):  # demand, if given
         if col(role):
             mapped[role] = parse_number(gdf[col(role)], col(role), path, "人")
     if col("households"):
