@@ -85,6 +85,7 @@ class PriorityConfig:
     willingness: float = 15.0
     infrastructure: float = 10.0
     funding: float = 5.0
+    shortfall: float = 0.0  # capacity shortfall (spatial.capacity); 0 = not weighed
 
 
 @dataclass
@@ -286,6 +287,7 @@ _RANGES: dict[tuple[str, str], tuple[float, bool, str]] = {
     ("priority", "willingness"): (0.0, True, "a weight of 0 or more"),
     ("priority", "infrastructure"): (0.0, True, "a weight of 0 or more"),
     ("priority", "funding"): (0.0, True, "a weight of 0 or more"),
+    ("priority", "shortfall"): (0.0, True, "a weight of 0 or more"),
     ("siting", "max_sites"): (0.0, True, "a whole number of 0 or more"),
     ("siting", "exact_max_parcels"): (0.0, True, "a whole number of 0 or more"),
     ("siting", "exact_time_limit_s"): (0.0, False, "a number of seconds above 0"),

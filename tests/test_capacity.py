@@ -204,3 +204,39 @@ def test_demo_summary_block_and_columns(demo_run):
     assert sum(v["elderly_daycare"]["need"] for v in subs.values()) == pytest.approx(
         day["need"], abs=1
     )
+
+
+def test_priority_weighs_the_shortfall_when_asked():
+    from spatial.config import PolicyConfig, PriorityConfig
+    from spatial.priority import community_priorities, shortfall_share
+
+    comm = _communities([100, 100], eligible=[True, True])
+    comm = comm.assign(tier="standard", willingness=np.nan, infrastructure_deficit=np.nan,
+                       funding_share=np.nan, gaps=0, nursery_need=[10.0, 10.0],
+                       nursery_short=[0.0, 5.0], elderly_daycare_need=[20.0, 0.0],
+                       elderly_daycare_short=[10.0, 0.0])  # fmt: skip
+    assert shortfall_share(comm).tolist() == [0.5, 0.5]
+    comm["elderly_daycare_short"] = 0.0
+    weights = PriorityConfig(tier=0, gaps=0, willingness=0, infrastructure=0, funding=0)
+    off = community_priorities(comm, weights, PolicyConfig())
+    assert off["score"].tolist() == [0.0, 0.0]
+    weights.shortfall = 10.0
+    on = community_priorities(comm, weights, PolicyConfig())
+    assert on["cid"].tolist() == ["C1", "C0"] and on["score"].tolist() == [10.0, 0.0]
+
+
+def test_capacity_layer_text_is_escaped(demo_run):
+    import folium
+
+    from spatial.maps import _capacity_layers
+
+    payload = "{{ 7*7 }}<script>alert(1)</script>"
+    demo_run.communities.loc[demo_run.communities.index[0], "name"] = payload
+    fmap = folium.Map()
+    _capacity_layers(fmap, demo_run, "en", "none")
+    folium.LayerControl().add_to(fmap)
+    page = fmap.get_root().render()
+    assert "<script>alert(1)" not in page and "{{ 7*7 }}" not in page
+    escaped = "\\u0026lt;script\\u0026gt;alert(1)"  # the tooltip, HTML-escaped inside JSON
+    assert page.count(escaped) == len(demo_run.summary["capacity"]["categories"])
+    assert "Supply ratio: Nursery (0-3)" in page
