@@ -240,3 +240,30 @@ def test_capacity_layer_text_is_escaped(demo_run):
     escaped = "\\u0026lt;script\\u0026gt;alert(1)"  # the tooltip, HTML-escaped inside JSON
     assert page.count(escaped) == len(demo_run.summary["capacity"]["categories"])
     assert "Supply ratio: Nursery (0-3)" in page
+
+
+def test_capacity_read_from_the_facility_list_end_to_end(tmp_path):
+    from .conftest import small_communities, small_facilities_csv
+
+    small_communities().to_file(tmp_path / "communities.gpkg")
+    csv = small_facilities_csv(tmp_path / "facilities.csv")
+    frame = pd.read_csv(csv)
+    frame["建筑面积"] = [60, np.nan]  # the day-care centre's floor area; the kindergarten has none
+    frame["学位"] = [np.nan, 90]
+    frame.to_csv(csv, index=False)
+    (tmp_path / "project.toml").write_text(
+        '[communities]\npath = "communities.gpkg"\n[facilities]\npath = "facilities.csv"\n'
+        'coords = "gcj02"\n', "utf-8")  # fmt: skip
+    result = pipeline.analyse(pipeline.load(load_project(tmp_path / "project.toml")), ["coverage"])
+    assert result.layers.facilities["floor_area"].tolist()[0] == 60
+    comm, cap = result.communities, result.summary["capacity"]["categories"]
+    # straight line × 1.3 from the compound-0 corner: 0, 130, 260, 390 m; radius 300 m.
+    # 60 m² over 100 + 110 + 120 households = 18.18 m² per 100; all three are old: target 15
+    assert comm["elderly_daycare_ratio"].tolist()[:3] == pytest.approx([1.212] * 3, abs=1e-3)
+    assert comm["elderly_daycare_state"].tolist() == ["covered"] * 3 + ["gap"]
+    assert comm["elderly_daycare_short"].iloc[3] == pytest.approx(130 * 20 / 100)  # 2010: new area
+    assert cap["elderly_daycare"]["assumed_share"] == 0.0
+    assert cap["kindergarten"]["supply_total"] == 90.0
+    assert not comm["elderly_daycare_assumed"].any()
+    codes = [w["code"] for w in result.summary["warnings"]]
+    assert "capacity_assumed" not in codes  # both facilities have a capacity; no nursery at all
