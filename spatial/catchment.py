@@ -12,12 +12,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import shapely
+from scipy import sparse
 from scipy.sparse import csgraph
 
 from .coverage import Access, _same_edge
 from .network import StreetNetwork, source_graph
 
-CHUNK = 48  # facilities per bounded Dijkstra batch (spatially sorted: small local subgraphs)
+CHUNK = 64  # facilities per bounded Dijkstra batch (spatially sorted: small local subgraphs)
 
 COLUMNS = ["facility", "community", "distance_m"]
 
@@ -52,43 +53,51 @@ class NetworkCatchments:
         rows (positions in ``points``); one row per pair, the shortest."""
         src = np.flatnonzero(np.isin(self.rows, facilities))  # source indices in the graph
         out = [self._same_pairs(src, radius)]
-        if len(src):
+        if len(src):  # (facility, community, distance) arrays per batch
             xy = self.points[self.rows[src]]
-            cell = np.floor(xy / max(radius * 2, 1.0)).astype(np.int64)
-            src = src[np.lexsort((cell[:, 1], cell[:, 0]))]  # neighbours share a batch
-            for lo in range(0, len(src), CHUNK):
-                out.append(self._batch(src[lo : lo + CHUNK], radius))
-        pairs = pd.concat(out, ignore_index=True)
+            cell = np.floor((xy - xy.min(axis=0)) / max(radius * 2, 1.0)).astype(np.int64)
+            order = np.argsort(_morton(cell), kind="stable")  # neighbours share a batch
+            for batch in _batches(xy[order], max(4 * radius, 1000.0), CHUNK):
+                out.append(self._batch(src[order[batch]], radius))
+        pairs = pd.DataFrame(dict(zip(COLUMNS, map(np.concatenate, zip(*out)), strict=True)))
         return pairs.groupby(["facility", "community"], as_index=False, sort=False)[
             "distance_m"
         ].min()
 
-    def _same_pairs(self, src: np.ndarray, radius: float) -> pd.DataFrame:
+    def _same_pairs(self, src: np.ndarray, radius: float) -> tuple[np.ndarray, ...]:
         sc, sd, ss = self.same
         keep = np.isin(ss, src) & (sd <= radius)
-        return pd.DataFrame(
-            {"facility": self.rows[ss[keep]], "community": sc[keep], "distance_m": sd[keep]}
+        return self.rows[ss[keep]], sc[keep], sd[keep]
+
+    def _subgraph(self, nodes: np.ndarray) -> sparse.csr_matrix:
+        """The graph restricted to ``nodes`` (renumbered in that order), without a sort."""
+        local = self._local
+        local[nodes] = np.arange(len(nodes))
+        g = self.graph
+        starts, ends = g.indptr[nodes], g.indptr[nodes + 1]
+        counts = ends - starts
+        at = np.repeat(starts, counts) + (
+            np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        )
+        col = local[g.indices[at]]
+        keep = col >= 0
+        local[nodes] = -1
+        row_of = np.repeat(np.arange(len(nodes)), counts)[keep]
+        indptr = np.r_[0, np.cumsum(np.bincount(row_of, minlength=len(nodes)))]
+        return sparse.csr_matrix(
+            (g.data[at][keep], col[keep], indptr), shape=(len(nodes), len(nodes))
         )
 
-    def _batch(self, src: np.ndarray, radius: float) -> pd.DataFrame:
+    def _batch(self, src: np.ndarray, radius: float) -> tuple[np.ndarray, ...]:
         """One bounded Dijkstra from a batch of nearby sources on the subgraph of the street nodes
         within ``radius`` (straight line) of any of them: a walk of at most ``radius`` never
         leaves that box, so the subgraph gives the exact distances."""
         net = self.net
         xy = self.points[self.rows[src]]
         lo, hi = xy.min(axis=0) - radius, xy.max(axis=0) + radius
-        nxy = net.node_xy
-        inside = np.flatnonzero(
-            (nxy[:, 0] >= lo[0])
-            & (nxy[:, 0] <= hi[0])
-            & (nxy[:, 1] >= lo[1])
-            & (nxy[:, 1] <= hi[1])
-        )
+        inside = np.sort(net.node_tree.query(shapely.box(*lo, *hi)))
         nodes = np.r_[inside, net.n_nodes + src]
-        local = self._local
-        local[nodes] = np.arange(len(nodes))
-        sub = self.graph[nodes][:, nodes]
-        local[nodes] = -1
+        sub = self._subgraph(nodes)
         dist = csgraph.dijkstra(
             sub, directed=True, indices=len(inside) + np.arange(len(src)), limit=radius
         )[:, : len(inside)]
@@ -100,13 +109,32 @@ class NetworkCatchments:
         )
         value = np.repeat(dist[row, col], counts) + self.link_extra[link]
         ok = value <= radius
-        return pd.DataFrame(
-            {
-                "facility": self.rows[src[np.repeat(row, counts)[ok]]],
-                "community": self.link_comm[link[ok]],
-                "distance_m": value[ok],
-            }
-        )
+        return self.rows[src[np.repeat(row, counts)[ok]]], self.link_comm[link[ok]], value[ok]
+
+
+def _batches(xy: np.ndarray, side: float, size: int) -> list[np.ndarray]:
+    """Consecutive runs of points (in Z-order) of at most ``size`` whose bounding box stays within
+    ``side`` × ``side``: each batch's subgraph stays small."""
+    out, start = [], 0
+    lo = hi = xy[0] if len(xy) else None
+    for i in range(1, len(xy)):
+        lo2, hi2 = np.minimum(lo, xy[i]), np.maximum(hi, xy[i])
+        if i - start >= size or (hi2 - lo2).max() > side:
+            out.append(np.arange(start, i))
+            start, lo2, hi2 = i, xy[i], xy[i]
+        lo, hi = lo2, hi2
+    if len(xy):
+        out.append(np.arange(start, len(xy)))
+    return out
+
+
+def _morton(cell: np.ndarray) -> np.ndarray:
+    """Z-order key of non-negative (x, y) grid cells (below 2**16): nearby cells, nearby keys."""
+    key = np.zeros(len(cell), dtype=np.int64)
+    for bit in range(16):
+        key |= ((cell[:, 0] >> bit) & 1) << (2 * bit)
+        key |= ((cell[:, 1] >> bit) & 1) << (2 * bit + 1)
+    return key
 
 
 def straight_pairs(
