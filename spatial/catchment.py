@@ -59,7 +59,8 @@ class NetworkCatchments:
             order = np.argsort(_morton(cell), kind="stable")  # neighbours share a batch
             for batch in _batches(xy[order], max(4 * radius, 1000.0), CHUNK):
                 out.append(self._batch(src[order[batch]], radius))
-        pairs = pd.DataFrame(dict(zip(COLUMNS, map(np.concatenate, zip(*out)), strict=True)))
+        fac, comm, dist = (np.concatenate(parts) for parts in zip(*out, strict=True))
+        pairs = pd.DataFrame({"facility": fac, "community": comm, "distance_m": dist})
         return pairs.groupby(["facility", "community"], as_index=False, sort=False)[
             "distance_m"
         ].min()
