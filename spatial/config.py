@@ -85,6 +85,7 @@ class PriorityConfig:
     willingness: float = 15.0
     infrastructure: float = 10.0
     funding: float = 5.0
+    shortfall: float = 0.0  # capacity shortfall (spatial.capacity); 0 = not weighed
 
 
 @dataclass
@@ -94,6 +95,19 @@ class SitingConfig:
     kinds: list[str] = field(default_factory=list)
     exact_max_parcels: int = 400
     exact_time_limit_s: float = 5.0
+
+
+@dataclass
+class CapacityConfig:
+    """Supply against demand (2SFCA); empty / 0 values take data/standards/capacity.toml."""
+
+    path: str = ""
+    decay: str = "none"
+    persons_per_household: float = 0.0
+    shares: dict[str, float] = field(default_factory=dict)
+    subdistricts: dict[str, dict[str, float]] = field(default_factory=dict)
+    targets: dict[str, float] = field(default_factory=dict)
+    targets_existing: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -123,6 +137,7 @@ class Project:
     priority: PriorityConfig = field(default_factory=PriorityConfig)
     siting: SitingConfig = field(default_factory=SitingConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
+    capacity: CapacityConfig = field(default_factory=CapacityConfig)
 
     def resolve(self, path: str) -> Path:
         """Resolve a path from the project file against the file's folder."""
@@ -190,6 +205,7 @@ _SECTIONS = {
     "priority": ("priority", PriorityConfig),
     "siting": ("siting", SitingConfig),
     "render": ("render", RenderConfig),
+    "capacity": ("capacity", CapacityConfig),
 }
 
 
@@ -271,6 +287,7 @@ _RANGES: dict[tuple[str, str], tuple[float, bool, str]] = {
     ("priority", "willingness"): (0.0, True, "a weight of 0 or more"),
     ("priority", "infrastructure"): (0.0, True, "a weight of 0 or more"),
     ("priority", "funding"): (0.0, True, "a weight of 0 or more"),
+    ("priority", "shortfall"): (0.0, True, "a weight of 0 or more"),
     ("siting", "max_sites"): (0.0, True, "a whole number of 0 or more"),
     ("siting", "exact_max_parcels"): (0.0, True, "a whole number of 0 or more"),
     ("siting", "exact_time_limit_s"): (0.0, False, "a number of seconds above 0"),
@@ -350,6 +367,7 @@ def validate_project(project: Project, where: Path) -> None:
     for key, value in project.siting.min_area.items():
         _check_number(value, f"[siting] min_area.{key}", where,
                       (0.0, True, "an area of 0 m² or more"))  # fmt: skip
+    _check_capacity(project.capacity, where)
     policy = project.policy
     if policy.priority_cutoff > policy.old_cutoff:
         raise ConfigError(
@@ -365,6 +383,37 @@ def validate_project(project: Project, where: Path) -> None:
             _check_crs(layer.crs, f"[{section}] crs", where, analysis=False)
         if layer.encoding:
             _check_encoding(layer.encoding, f"[{section}] encoding", where)
+
+
+DECAYS = ("none", "gaussian", "linear")
+DEMOGRAPHIC_KEYS = ("persons_per_household", "older", "infants", "preschoolers")
+
+
+def _check_capacity(cap: CapacityConfig, where: Path) -> None:
+    """``[capacity]``: the decay is known, shares are 0-1, sizes and targets above 0."""
+    if cap.decay not in DECAYS:
+        raise ConfigError(f"[capacity] decay = '{cap.decay}' is not one of {', '.join(DECAYS)}",
+                          path=where)  # fmt: skip
+    _check_number(cap.persons_per_household, "[capacity] persons_per_household", where,
+                  (0.0, True, "a number of persons of 0 (= the census default) or more"))  # fmt: skip
+    tables = [("[capacity] shares", cap.shares)]
+    tables += [(f'[capacity.subdistricts."{k}"]', v) for k, v in cap.subdistricts.items()]
+    for label, table in tables:
+        if not isinstance(table, dict):
+            raise ConfigError(f"{label} must be a table like {{ older = 0.25 }}", path=where)
+        for key, value in table.items():
+            if key not in DEMOGRAPHIC_KEYS or (
+                label.endswith("shares") and key == DEMOGRAPHIC_KEYS[0]
+            ):
+                raise ConfigError(f"{label}: unknown key '{key}'; known: "
+                                  f"{', '.join(DEMOGRAPHIC_KEYS)}", path=where)  # fmt: skip
+            rule = (0.0, False, "a number above 0") if key == DEMOGRAPHIC_KEYS[0] else (
+                0.0, True, "a share from 0 to 1")  # fmt: skip
+            _check_number(value, f"{label} {key}", where, rule)
+    for name, table in (("targets", cap.targets), ("targets_existing", cap.targets_existing)):
+        for key, value in table.items():
+            _check_number(value, f"[capacity] {name}.{key}", where,
+                          (0.0, False, "a target above 0, in the indicator's unit"))  # fmt: skip
 
 
 def input_paths(project: Project) -> list[tuple[Path, str]]:
@@ -383,6 +432,7 @@ def input_paths(project: Project) -> list[tuple[Path, str]]:
                           (".dbf", ".shx", ".prj", ".cpg")]  # fmt: skip
     for path, role in ((project.network.path, "[network] path"),
                        (project.standards_path, "[standards] path"),
+                       (project.capacity.path, "[capacity] path"),
                        (project.bundling.barrier_path, "[bundling] barrier_path")):  # fmt: skip
         if path:
             found.append((project.resolve(path), role))

@@ -136,6 +136,39 @@ def _problems_sheet(result, lang: str) -> pd.DataFrame | None:
     return pd.DataFrame(rows, columns=list(heads.values()))
 
 
+def _capacity_sheet(result, lang: str) -> pd.DataFrame | None:
+    """缺口测算: supply against demand per category for the district, each subdistrict and each
+    bundle (``summary["capacity"]``); None when the capacity stage did not run."""
+    from .messages import text
+
+    cap = result.summary.get("capacity")
+    if not cap:
+        return None
+    t = lambda key: text(lang, key)  # noqa: E731
+    cats = cap["categories"]
+    scopes = [(t("cap_scope_all"), result.summary.get("project"), {k: cats[k] for k in cats})]
+    scopes += [(t("cap_scope_subdistrict"), name, v) for name, v in cap["by_subdistrict"].items()]
+    scopes += [(t("cap_scope_bundle"), name, v) for name, v in cap.get("by_bundle", {}).items()]
+    rows = []
+    for scope, name, block in scopes:
+        for key, v in block.items():
+            c = cats[key]
+            rows.append({
+                t("cap_scope"): scope, t("cap_name"): name,
+                t("cap_category"): result.standards.categories[key].label(lang),
+                t("cap_indicator"): c["indicator"] if lang == "zh" else c["indicator_en"],
+                t("cap_target"): c["target"], t("cap_target_existing"): c["target_existing"],
+                t("cap_demand"): v["demand"], t("cap_need"): v["need"],
+                t("cap_supply"): v["supply_reaching"], t("cap_ratio"): v["ratio"],
+                t("cap_short"): v["shortfall"],
+                t("cap_unit"): c["supply_unit"] if lang == "zh" else c["supply_unit_en"],
+                t("cap_communities_short"): v["communities_short"],
+                t("cap_communities_gap"): v["communities_gap"],
+                t("cap_assumed"): c["assumed_share"], t("cap_source"): c["source"],
+            })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 
 
@@ -205,6 +238,11 @@ def write_ledger(result, out: Path, lang: str) -> Path:
     if problems is not None:
         sheets[names["problems"]] = problems
     sheets[names["communities"]] = _community_sheet(result, lang)
+    capacity = _capacity_sheet(result, lang)
+    if capacity is not None:
+        from .messages import text
+
+        sheets[text(lang, "cap_sheet")] = capacity
     if "priority" in result.layers_out:
         sheets[names["priority"]] = _table(result.layers_out["priority"], lang)
     if "bundles" in result.layers_out:

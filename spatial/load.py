@@ -200,6 +200,9 @@ def _communities(
         mapped[role] = parse_number(gdf[col(role)], col(role), path, unit) if col(role) else np.nan
     for role in ("willingness", "funding_share"):
         mapped[role] = parse_share(gdf[col(role)], col(role), path) if col(role) else np.nan
+    for role in ("population", "older", "infants", "preschoolers"):  # demand, if given
+        if col(role):
+            mapped[role] = parse_number(gdf[col(role)], col(role), path, "人")
     if col("households"):
         blank = np.flatnonzero(pd.isna(mapped["households"]).to_numpy())
         if len(blank):
@@ -272,6 +275,9 @@ def _facilities(project: Project, aliases: dict, standards: Standards,
         geometry=gdf.geometry.representative_point() if len(gdf) else gdf.geometry,
         crs=gdf.crs,
     )
+    for role in ("beds", "places", "floor_area"):  # capacity, if given (spatial.capacity)
+        if role in cols:
+            out[role] = parse_number(gdf[cols[role]], cols[role], path).to_numpy(float)
     out = out.loc[(keys != "") & ~empty].reset_index(drop=True)
     out.insert(0, "facility_id", [f"F{i + 1:05d}" for i in range(len(out))])
     report.rows_kept = len(out)

@@ -210,6 +210,51 @@ def _headline(result, lang) -> Html:
     return join(lines, "<br>")
 
 
+#: supply-ratio classes of the capacity layers: (upper bound of ratio, colour, message key)
+CAPACITY_CLASSES = ((0.5, "#d7301f", "< 50%"), (1.0, "#fdae61", "50–100%"),
+                    (float("inf"), "#1a9850", "≥ 100%"))  # fmt: skip
+CAPACITY_GAP, CAPACITY_UNKNOWN = "#bdbdbd", "#f7f7f7"
+
+
+def _capacity_layers(fmap, result, lang: str, basemap: str) -> None:
+    """Per category with an indicator: communities coloured by their 2SFCA supply ratio against
+    the target (layers off by default), and one legend of the classes."""
+    block = (result.summary.get("capacity") or {}).get("categories", {})
+    comm = result.communities
+    keys = [k for k in block if f"{k}_ratio" in comm]
+    if not keys:
+        return
+
+    def colour(ratio: float, state: str) -> str:
+        if state == "gap":
+            return CAPACITY_GAP
+        if pd.isna(ratio):
+            return CAPACITY_UNKNOWN
+        return next(c for top, c, _ in CAPACITY_CLASSES if ratio < top)
+
+    disp = display_frame(comm, basemap)
+    for key in keys:
+        info, label = block[key], result.standards.categories[key].label(lang)
+        unit = info["supply_unit"] if lang == "zh" else info["supply_unit_en"]
+        tips = [
+            esc(text(lang, "cap_tooltip", name=n, category=label,
+                     ratio="—" if pd.isna(r) else f"{r:.0%}",
+                     short="—" if pd.isna(s) else f"{s:,.0f}", unit=unit))
+            for n, r, s in zip(comm["name"], comm[f"{key}_ratio"], comm[f"{key}_short"], strict=True)
+        ]  # fmt: skip
+        colours = [colour(r, st) for r, st in zip(comm[f"{key}_ratio"], comm[f"{key}_state"], strict=True)]  # fmt: skip
+        geojson(
+            features(disp.geometry, {"tip": tips}, {"colour": colours}),
+            text(lang, "cap_layer", category=label), tooltip="tip", show=False,
+            style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#555",
+                                      "weight": 0.6, "fillOpacity": 0.75},
+        ).add_to(fmap)  # fmt: skip
+    items = [(c, name) for _, c, name in CAPACITY_CLASSES]
+    items += [(CAPACITY_GAP, text(lang, "cap_gap")), (CAPACITY_UNKNOWN, text(lang, "cap_unknown"))]
+    add_panel(fmap, legend_html(text(lang, "cap_ratio"), items), "top:60px;right:60px",
+              "lc-capacity-legend")  # fmt: skip
+
+
 def _title_html(project_name: str, subtitle: str, lang: str) -> Html:
     return fragment(
         '<div style="font-size:17px;font-weight:bold">{}</div><div>{}</div>'
@@ -283,6 +328,7 @@ def overview_map(result, lang: str, basemap: str) -> folium.Map:
     # drawn bottom to top: filled areas under the communities, outlines (no fill) above them
     _service_layers(fmap, result, lang, basemap, set(std.categories), show=False)
     _community_layer(result, comm, lang, basemap, colour_of, lab["communities"]).add_to(fmap)
+    _capacity_layers(fmap, result, lang, basemap)
     _subdistrict_layer(fmap, result, lang, basemap)
     _bundles_layer(fmap, result, lang, basemap)
     fac_legend = _facility_groups(fmap, result, lang, basemap, set(std.categories))

@@ -17,6 +17,7 @@ from . import crs as crsmod
 from . import io
 from .adjacency import barrier_lines
 from .bundling import Bundler, bundle_frame, bundles_summary
+from .capacity import bundle_totals, run_capacity
 from .config import Project, input_paths, project_warnings
 from .coverage import community_access, compute_coverage, coverage_summary
 from .eligibility import assess_eligibility, eligibility_summary, last_full_year
@@ -154,6 +155,14 @@ def analyse(
             result.layers_out["service_areas"] = service_areas(
                 result.network, layers.facilities, per_cat, standards, project.coverage, layers.crs
             )
+        with _Timer(result.timings, "capacity", progress):
+            comm, found, block, capacity = run_capacity(
+                result.communities, layers.facilities, standards, project, result.network, access
+            )
+            result.communities = comm
+            layers.problems += found
+            result.summary["warnings"] += [p.record(project.lang) for p in found]
+            result.summary["capacity"] = block
     if "sites" in stages and "coverage" in stages:
         with _Timer(result.timings, "sites", progress):
             selector = SiteSelector(result.communities, layers.parcels, standards, project.siting,
@@ -164,6 +173,8 @@ def analyse(
     if "bundle" in stages:
         with _Timer(result.timings, "bundle", progress):
             _bundle_stage(result)
+        if "capacity" in result.summary:
+            result.summary["capacity"]["by_bundle"] = bundle_totals(result.communities, capacity)
     if not layers.households_known:
         _no_household_figures(result.summary)
     return result

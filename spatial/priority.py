@@ -9,7 +9,7 @@ import pandas as pd
 from .config import PolicyConfig, PriorityConfig
 from .messages import policy_fields, text
 
-PARTS = ("tier", "gaps", "willingness", "infrastructure", "funding")
+PARTS = ("tier", "gaps", "willingness", "infrastructure", "funding", "shortfall")
 
 
 def _scaled(values: np.ndarray) -> np.ndarray:
@@ -32,6 +32,9 @@ def score(frame: pd.DataFrame, weights: PriorityConfig, policy: PolicyConfig) ->
         "willingness": np.nan_to_num(frame["willingness"].to_numpy(float), nan=0.0),
         "infrastructure": _scaled(frame["infrastructure_deficit"].to_numpy(float)),
         "funding": np.nan_to_num(frame["funding_share"].to_numpy(float), nan=0.0),
+        "shortfall": _scaled(frame["shortfall"].to_numpy(float))
+        if "shortfall" in frame
+        else np.zeros(n),
     }
     out = pd.DataFrame(index=frame.index)
     total = np.zeros(n)
@@ -47,6 +50,18 @@ def score(frame: pd.DataFrame, weights: PriorityConfig, policy: PolicyConfig) ->
     years = policy_fields("zh", policy)
     out["reasons"] = [_reasons(frame.iloc[k], out.iloc[k], years) for k in range(n)]
     return out
+
+
+def shortfall_share(frame: pd.DataFrame) -> np.ndarray:
+    """Per row: Σ over capacity categories of shortfall / need (``<cat>_short``, ``<cat>_need``
+    from spatial.capacity); 0 where none is known."""
+    total = np.zeros(len(frame))
+    for col in frame.columns:
+        if col.endswith("_short") and f"{col[:-6]}_need" in frame:
+            need = frame[f"{col[:-6]}_need"].to_numpy(float)
+            short = frame[col].to_numpy(float)
+            total += np.nan_to_num(np.divide(short, need, out=np.zeros(len(need)), where=need > 0))
+    return total
 
 
 def _reasons(row: pd.Series, parts: pd.Series, years: dict[str, str]) -> str:
@@ -78,7 +93,7 @@ def community_priorities(
         "priority_share": (eligible["tier"] == "priority").astype(float),
         "gap_households": eligible["households"].fillna(0) * gaps,
         "willingness": eligible["willingness"], "infrastructure_deficit": eligible["infrastructure_deficit"],
-        "funding_share": eligible["funding_share"],
+        "funding_share": eligible["funding_share"], "shortfall": shortfall_share(eligible),
     }, index=eligible.index)  # fmt: skip
     scored = score(frame, weights, policy)
     keep = ["cid", "name", "subdistrict", "built_raw", "tier", "households", "bundle_id", "gaps"]
@@ -104,6 +119,7 @@ def bundle_priorities(bundles: gpd.GeoDataFrame, comm: gpd.GeoDataFrame, weights
             "willingness": _wmean(m["willingness"], weight),
             "infrastructure_deficit": _wmean(m["infrastructure_deficit"], weight),
             "funding_share": _wmean(m["funding_share"], weight),
+            "shortfall": _wmean(pd.Series(shortfall_share(m)), weight),
         })  # fmt: skip
     frame = pd.DataFrame(rows, index=bundles.index)
     scored = score(frame, weights, policy)

@@ -154,8 +154,9 @@ def test_ledger_read_back(demo_out):
     book = load_workbook(demo_out / "ledger.xlsx")
     assert book.sheetnames == [
         "汇总",
-        "数据问题",
+        "数据问题",  # the demo's facilities have no capacity: assumed (spatial.capacity)
         "小区台账",
+        "缺口测算",
         "年度计划优先序",
         "成片改造片区",
         "推荐选址",
