@@ -93,6 +93,7 @@ class SitingConfig:
     kinds: list[str] = field(default_factory=list)
     exact_max_parcels: int = 400
     exact_time_limit_s: float = 5.0
+    objective: str = "households"  # or "full_coverage"
 
 
 @dataclass
@@ -349,6 +350,12 @@ def validate_project(project: Project, where: Path) -> None:
     for key, value in project.siting.min_area.items():
         _check_number(value, f"[siting] min_area.{key}", where,
                       (0.0, True, "an area of 0 m² or more"))  # fmt: skip
+    if project.siting.objective not in ("households", "full_coverage"):
+        raise ConfigError(
+            f"[siting] objective = '{project.siting.objective}' is unknown; use \"households\" "
+            'or "full_coverage"',
+            path=where,
+        )
     policy = project.policy
     if policy.priority_cutoff > policy.old_cutoff:
         raise ConfigError(
