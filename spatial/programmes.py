@@ -207,7 +207,12 @@ def feasible(inst: Instance, chosen: np.ndarray) -> bool:
 
 def greedy_plan(inst: Instance, objective: str = "households") -> Plan:
     """Greedy programmes: repeatedly add the option with the largest gain in the objective (the
-    other as tie-break, then the lower option index) that still fits its parcel."""
+    other as tie-break, then the lower option index) that still fits its parcel.
+
+    For ``full_coverage`` the gain of closing one gap of a community that can still become
+    fully covered is its households divided by the gaps it has left (so closing the last gap
+    earns them all); the plan's value is then computed exactly by :func:`evaluate`.
+    """
     start = time.perf_counter()
     n_keys = len(inst.keys)
     cov = np.zeros(inst.gap.shape, bool)
@@ -219,6 +224,12 @@ def greedy_plan(inst: Instance, objective: str = "households") -> Plan:
     taken = np.zeros(inst.n_options, bool)
     chosen: list[int] = []
     by_key = [np.flatnonzero(inst.opt_key == k) for k in range(n_keys)]
+    # communities that can become fully covered: every basket gap reachable by some option
+    fixable = np.zeros(len(inst.hh), int)
+    for k in np.flatnonzero(inst.in_basket):
+        reach_k = np.asarray(inst.cover[inst.opt_key == k].sum(axis=0)).ravel() > 0
+        fixable += inst.gap[:, k] & reach_k
+    fixable = (inst.basket_gaps > 0) & (fixable == inst.basket_gaps)
     while True:
         gain_hh = np.zeros(inst.n_options)
         gain_full = np.zeros(inst.n_options)
@@ -229,7 +240,9 @@ def greedy_plan(inst: Instance, objective: str = "households") -> Plan:
             sub = inst.cover[rows]
             gain_hh[rows] = inst.weight[k] * (sub @ (inst.hh * open_))
             if inst.in_basket[k]:
-                gain_full[rows] = sub @ (inst.hh * (open_ & (left == 1)))
+                # each closed gap earns its share of the household: hh / gaps left
+                share = np.where(open_ & fixable, inst.hh / np.maximum(left, 1), 0.0)
+                gain_full[rows] = sub @ share
         p, k = inst.opt_parcel, inst.opt_key
         fits = np.where(
             inst.own[k],
@@ -358,6 +371,9 @@ def exact_plan(inst: Instance, objective: str = "households", time_limit: float 
     )  # fmt: skip
     seconds = time.perf_counter() - start
     bound = -float(res.mip_dual_bound) if getattr(res, "mip_dual_bound", None) is not None else None
+    if bound is not None and np.all(first == np.round(first)):
+        # the tie-break adds less than 1 and the primary value of any plan is whole: floor it
+        bound = float(np.floor(bound + 1e-6))
     if res.x is None:
         empty = np.zeros(0, int)
         return Plan(empty, "exact (MILP, HiGHS)", "no_solution", evaluate(inst, empty), seconds,
