@@ -93,7 +93,7 @@ class SitingConfig:
     kinds: list[str] = field(default_factory=list)
     exact_max_parcels: int = 400
     exact_time_limit_s: float = 5.0
-    objective: str = "households"  # or "full_coverage"
+    objective: str = "full_coverage"  # or "households"
 
 
 @dataclass

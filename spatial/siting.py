@@ -102,7 +102,7 @@ class SiteSelector:
                  standards: Standards, cfg: SitingConfig, coverage: CoverageConfig,
                  network: StreetNetwork | None = None, access: Access | None = None,
                  rules: Rules | None = None) -> None:  # fmt: skip
-        objective = getattr(cfg, "objective", "households")
+        objective = getattr(cfg, "objective", "full_coverage")
         if objective not in OBJECTIVES:
             raise ConfigError(
                 f"[siting] objective = '{objective}' is unknown; use one of {', '.join(OBJECTIVES)}"
