@@ -11,6 +11,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy import sparse
 
 from .config import CoverageConfig, SitingConfig
@@ -153,7 +154,10 @@ class SiteSelector:
         if len(p) == 0:
             return reason
         radius = max((c.radius_m for c in self.standards.categories.values()), default=0)
-        far = p.geometry.distance(self.communities.geometry.union_all()).to_numpy() > radius
+        near = shapely.STRtree(self.communities.geometry.values).query(
+            p.geometry.values, predicate="dwithin", distance=radius
+        )[0]
+        far = ~np.isin(np.arange(len(p)), near)
         reason[far] = "outside"
         if self.cfg.kinds:
             reason[~p["kind"].astype(str).isin(self.cfg.kinds).to_numpy()] = "kind_not_allowed"
@@ -368,19 +372,22 @@ class SiteSelector:
             }  # fmt: skip
 
     def _unserved(self, gaps, after_ok, pairs) -> None:
-        comm, rows = self.communities, []
+        comm, frames = self.communities, []
+        cid, name = comm["cid"].to_numpy(), comm["name"].to_numpy()
+        community, dist = pairs["community"].to_numpy(int), pairs["distance_m"].to_numpy(float)
         for key in self.standards.basket:
             if key not in gaps:
                 continue
-            r = self.standards.categories[key].radius_m
-            reachable = set(pairs.loc[pairs["distance_m"] <= r, "community"].tolist())
-            for c in np.flatnonzero(~after_ok[key]):
-                why = "周边无足够面积的候选用地" if c in reachable else "服务半径内无候选用地"
-                rows.append({"cid": comm["cid"].iloc[c], "name": comm["name"].iloc[c],
-                             "category": key, "reason": why,
-                             "suggestion": "租用或共享用房、邻近设施共享、或放宽服务半径"})  # fmt: skip
-        self.unserved = pd.DataFrame(
-            rows, columns=["cid", "name", "category", "reason", "suggestion"]
+            left = np.flatnonzero(~after_ok[key])
+            reachable = np.zeros(len(comm), bool)
+            reachable[community[dist <= self.standards.categories[key].radius_m]] = True
+            why = np.where(reachable[left], "周边无足够面积的候选用地", "服务半径内无候选用地")
+            frames.append(pd.DataFrame({"cid": cid[left], "name": name[left], "category": key,
+                                        "reason": why,
+                                        "suggestion": "租用或共享用房、邻近设施共享、或放宽服务半径"}))  # fmt: skip
+        cols = ["cid", "name", "category", "reason", "suggestion"]
+        self.unserved = (
+            pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
         )
 
 
