@@ -417,6 +417,9 @@ def sites_summary(sel: SiteSelector) -> dict:
         eg, ee = g.value.score(sel.objective)[0], e.value.score(sel.objective)[0]
         gap = round((ee - eg) / ee, 4) if ee else 0.0
     progs = sel.programmes
+    # the used plan against the best bound known (the exact solve's), when it ran
+    bound = e.bound if e is not None else None
+    used = sel.plan.value.score(sel.objective)[0]
     return {
         "count": len(sel.sites),
         "parcels_used": int((progs["status"] == "picked").sum()),
@@ -424,6 +427,8 @@ def sites_summary(sel: SiteSelector) -> dict:
         "method": sel.plan.method,
         "status": sel.plan.status,
         "optimal": sel.plan.status == "optimal",
+        "bound": None if bound is None else round(bound, 1),
+        "gap": None if bound is None else round((bound - used) / bound, 6) if bound > 0 else 0.0,
         "greedy": _plan_record(g, sel.objective),
         "exact": _plan_record(e, sel.objective),
         "greedy_vs_exact_gap": gap,
