@@ -158,9 +158,9 @@ def test_ledger_read_back(demo_out):
         "年度计划优先序",
         "成片改造片区",
         "推荐选址",
-        "需其他措施",
         "地块方案",
         "选址前后覆盖",
+        "需其他措施",
     ]
     sheet = book["小区台账"]
     headers = [c.value for c in sheet[1]]
