@@ -45,7 +45,8 @@ SITE_COLUMNS = ["pid", "name", "kind", "area_m2", "category", "category_name", "
                 "floor_used_m2", "method", "geometry"]  # fmt: skip
 PROGRAMME_COLUMNS = ["pid", "name", "kind", "status", "reason", "reason_code", "facilities",
                      "n_facilities", "land_m2", "land_used_m2", "floor_m2", "floor_used_m2",
-                     "new_households", "new_full_households", "geometry"]  # fmt: skip
+                     "new_households", "new_full_households", "too_small_for",
+                     "kind_not_allowed_for", "geometry"]  # fmt: skip
 
 
 class NotSolvedError(RuntimeError):
@@ -196,7 +197,10 @@ class SiteSelector:
         building = self.parcels["kind"].astype(str).isin(self.rules.building_kinds).to_numpy()
         n_p = len(self.parcels)
         keys = [k for k, n in need.items() if n is not None]
-        blocked = {"kind_not_allowed": np.zeros(n_p, bool), "too_small": np.zeros(n_p, bool)}
+        # per reason, per parcel: the categories with gaps within reach it cannot host
+        blocked: dict[str, list[list[str]]] = {
+            "kind_not_allowed": [[] for _ in range(n_p)], "too_small": [[] for _ in range(n_p)]
+        }  # fmt: skip
         opt_p, opt_k, rows, cols = [], [], [], []
         parcel = pairs["parcel"].to_numpy(int)
         community = pairs["community"].to_numpy(int)
@@ -209,8 +213,10 @@ class SiteSelector:
                 continue
             kind_ok = ~(building[here] & (n.land > 0))
             size_ok = (land[here] + 1e-6 >= n.land) & (floor[here] + 1e-6 >= n.floor)
-            blocked["kind_not_allowed"][here[~kind_ok]] = True
-            blocked["too_small"][here[kind_ok & ~size_ok]] = True
+            for q in here[~kind_ok].tolist():
+                blocked["kind_not_allowed"][q].append(cat.name_zh)
+            for q in here[kind_ok & ~size_ok].tolist():
+                blocked["too_small"][q].append(cat.name_zh)
             ok = here[kind_ok & size_ok]
             sel = near & np.isin(parcel, ok)
             o_index = {p: len(opt_p) + j for j, p in enumerate(ok.tolist())}
@@ -326,9 +332,11 @@ class SiteSelector:
             new_full[q] = hh[touched[newly_full[touched]]].sum()
         code = reason.copy()
         picked = np.array([len(f) > 0 for f in fac], bool)
-        for c in ("too_small", "kind_not_allowed"):  # a parcel blocked for some need, used for none
-            code[(code == "") & ~picked & blocked[c]] = c
-        code[(code == "") & ~picked] = "not_needed"
+        has_option = np.isin(np.arange(n_p), inst.opt_parcel)
+        code[(code == "") & has_option & ~picked] = "not_needed"  # fits, but others do better
+        for c in ("too_small", "kind_not_allowed"):  # fits no category with gaps within reach
+            code[(code == "") & np.array([len(b) > 0 for b in blocked[c]], bool)] = c
+        code[(code == "") & ~picked] = "not_needed"  # no gap within reach
         code[picked] = ""
         frame = gpd.GeoDataFrame({
             "pid": p["pid"].to_numpy(), "name": p["name"].to_numpy(), "kind": p["kind"].to_numpy(),
@@ -338,6 +346,8 @@ class SiteSelector:
             "land_m2": np.round(land, 1), "land_used_m2": used_land,
             "floor_m2": np.round(floor, 1), "floor_used_m2": used_floor,
             "new_households": np.round(new_hh).astype(int), "new_full_households": np.round(new_full).astype(int),
+            "too_small_for": ["、".join(b) for b in blocked["too_small"]],
+            "kind_not_allowed_for": ["、".join(b) for b in blocked["kind_not_allowed"]],
         }, geometry=p.geometry.values, crs=self.communities.crs)  # fmt: skip
         return frame[PROGRAMME_COLUMNS]
 
