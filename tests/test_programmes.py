@@ -221,3 +221,15 @@ def test_demo_plan_is_defensible_and_reach_is_exposed():
     assert set(reach["pid"]) <= set(result.layers.parcels["pid"])
     assert set(sites["pid"]) <= set(reach["pid"])
     assert reach["distance_m"].max() <= max(c.radius_m for c in std.categories.values())
+
+
+def test_unknown_objective_is_a_config_error(tmp_path):
+    from spatial.config import load_project, validate_project
+    from spatial.errors import ConfigError
+
+    project = load_project(None)
+    project.siting.objective = "cheapest"
+    with pytest.raises(ConfigError, match=r"\[siting\] objective = 'cheapest'"):
+        validate_project(project, tmp_path / "project.toml")
+    project.siting.objective = "households"
+    validate_project(project, tmp_path / "project.toml")
