@@ -95,6 +95,7 @@ class SitingConfig:
     kinds: list[str] = field(default_factory=list)
     exact_max_parcels: int = 400
     exact_time_limit_s: float = 5.0
+    objective: str = "full_coverage"  # or "households"
 
 
 @dataclass
@@ -368,6 +369,12 @@ def validate_project(project: Project, where: Path) -> None:
         _check_number(value, f"[siting] min_area.{key}", where,
                       (0.0, True, "an area of 0 m² or more"))  # fmt: skip
     _check_capacity(project.capacity, where)
+    if project.siting.objective not in ("households", "full_coverage"):
+        raise ConfigError(
+            f"[siting] objective = '{project.siting.objective}' is unknown; use \"households\" "
+            'or "full_coverage"',
+            path=where,
+        )
     policy = project.policy
     if policy.priority_cutoff > policy.old_cutoff:
         raise ConfigError(

@@ -123,6 +123,24 @@ def _summary_sheet(result, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[heads["item"], heads["value"]])
 
 
+def _site_coverage_sheet(result, lang: str) -> pd.DataFrame:
+    """Household coverage before and after the recommended sites: full coverage and per
+    category, for the whole area and per subdistrict (``summary["sites"]``)."""
+    s = result.summary["sites"]
+    heads = _headers(lang)["site_coverage"]
+    names = {k: c.label(lang) for k, c in result.standards.categories.items()}
+    rows = [(heads["whole"], heads["full"], s["full_coverage_households_before"],
+             s["full_coverage_households_after"])]  # fmt: skip
+    rows += [(heads["whole"], names[k], b["households_before"], b["households_after"])
+             for k, b in s["by_category"].items()]  # fmt: skip
+    for sub, block in s.get("by_subdistrict", {}).items():
+        rows.append((sub, heads["full"], block["full_coverage_households_before"],
+                     block["full_coverage_households_after"]))  # fmt: skip
+        rows += [(sub, names[k], v["before"], v["after"]) for k, v in block["categories"].items()]
+    cols = [heads["scope"], heads["category"], heads["before"], heads["after"]]
+    return pd.DataFrame(rows, columns=cols)
+
+
 def _problems_sheet(result, lang: str) -> pd.DataFrame | None:
     """The data problems of the run (``summary["warnings"]``), one row per problem; None if none."""
     warnings = result.summary.get("warnings") or []
@@ -249,6 +267,10 @@ def write_ledger(result, out: Path, lang: str) -> Path:
         sheets[names["bundles"]] = _table(result.layers_out["bundles"], lang)
     if "sites" in result.layers_out:
         sheets[names["sites"]] = _table(result.layers_out["sites"], lang)
+    if "programmes" in result.layers_out:
+        sheets[names["programmes"]] = _table(result.layers_out["programmes"], lang)
+    if "sites" in result.summary:
+        sheets[names["site_coverage"]] = _site_coverage_sheet(result, lang)
     if result.unserved is not None:
         sheets[names["unserved"]] = _table(result.unserved, lang)
     book = Workbook()

@@ -45,6 +45,9 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     unserved: pd.DataFrame | None = None
+    # after the sites stage: every candidate parcel's reach, columns pid, cid, distance_m
+    # (walking distance within the largest siting radius), for the maps' what-if mode
+    reach: pd.DataFrame | None = None
 
 
 class _Timer:
@@ -168,8 +171,10 @@ def analyse(
             selector = SiteSelector(result.communities, layers.parcels, standards, project.siting,
                                     project.coverage, result.network, access).solve()  # fmt: skip
             result.layers_out["sites"] = selector.sites
+            result.layers_out["programmes"] = selector.programmes
             result.summary["sites"] = sites_summary(selector)
             result.unserved = selector.unserved
+            result.reach = selector.reach
     if "bundle" in stages:
         with _Timer(result.timings, "bundle", progress):
             _bundle_stage(result)

@@ -160,6 +160,8 @@ def test_ledger_read_back(demo_out):
         "年度计划优先序",
         "成片改造片区",
         "推荐选址",
+        "地块方案",
+        "选址前后覆盖",
         "需其他措施",
     ]
     sheet = book["小区台账"]

@@ -1,4 +1,4 @@
-"""Candidate-land siting: reach distances, greedy vs exact covering, capacity, before/after."""
+"""Candidate-land siting: reach distances, picks, capacity, before/after (the solvers: test_programmes)."""
 
 from __future__ import annotations
 
@@ -10,30 +10,10 @@ import shapely
 from spatial.config import CoverageConfig, Project, SitingConfig
 from spatial.coverage import compute_coverage
 from spatial.reach import network_reach
-from spatial.siting import SiteSelector, exact_cover, greedy_cover, sites_summary
+from spatial.siting import SiteSelector, sites_summary
 from spatial.standards import load_standards
 
 from .conftest import line_network
-
-
-def test_greedy_can_miss_the_optimum_and_exact_finds_it():
-    weights = np.ones(6)
-    sets = {0: np.array([0, 1, 2, 3]), 1: np.array([0, 1, 4]), 2: np.array([2, 3, 5])}
-    greedy = greedy_cover(sets, weights, 2)
-    assert greedy == [(0, 4.0), (1, 1.0)]  # 5 covered
-    assert exact_cover(sets, weights, 2, 5.0) == [1, 2]  # 6 covered
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_exact_never_worse_than_greedy_on_random_cases(seed):
-    rng = np.random.default_rng(seed)
-    weights = rng.integers(50, 500, 40).astype(float)
-    sets = {p: np.unique(rng.choice(40, rng.integers(2, 9), replace=False)) for p in range(25)}
-    g = sum(v for _, v in greedy_cover(sets, weights, 4))
-    chosen = exact_cover(sets, weights, 4, 10.0)
-    e = weights[np.unique(np.concatenate([sets[p] for p in chosen]))].sum()
-    assert e >= g - 1e-9
-    assert g >= (1 - 1 / np.e) * e  # the greedy guarantee
 
 
 def _case():
@@ -86,8 +66,13 @@ def test_selector_picks_the_parcel_that_covers_most_households():
         "households_before": pytest.approx(0.1),
         "households_after": pytest.approx(1.0),
     }
-    assert block["method"] == "greedy (= exact optimum)"
+    assert sel.plan.status == "optimal" and sel.exact.value.households == 900
+    assert sel.greedy.value.households == 900
     assert sel.unserved.empty
+    progs = sel.programmes.set_index("pid")
+    assert progs.loc["P3", "reason_code"] == "too_small"  # 100 m² × 1.5 < a market's 750 m²
+    assert progs.loc["P1", "facilities"] == "菜市场或生鲜超市"
+    assert progs.loc["P1", "floor_used_m2"] == 750.0 and progs.loc["P1", "floor_m2"] == 3000.0
 
 
 def test_parcel_too_small_is_not_used_and_unserved_are_listed():

@@ -1,0 +1,436 @@
+"""Parcel programmes: which facilities each candidate parcel hosts, chosen for all categories
+together as one maximal-covering problem with parcel capacities (greedy and exact MILP).
+
+The numeric core of siting, free of geometry: an :class:`Instance` lists the options (a parcel and
+a category that would fit on it alone) and the gap communities each option would reach;
+:func:`greedy_plan` and :func:`exact_plan` return a :class:`Plan` (the chosen options) whose
+value :func:`evaluate` computes from the instance, never from a solver's own report.
+"""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from . import settings
+from .config import SitingConfig
+from .errors import ConfigError
+from .standards import Standards
+
+OBJECTIVES = ("households", "full_coverage")
+OPTIMAL_GAP = 1e-4  # HiGHS's default relative MIP gap: "optimal" means proved within this
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Co-location rules (``data/standards/colocation.toml``)."""
+
+    own_land: frozenset[str]
+    shared: frozenset[str]
+    building_kinds: frozenset[str]
+    default_far: float = 1.5
+
+
+def load_rules(path: Path | None = None) -> Rules:
+    """Read the co-location rules (default: the built-in ``colocation.toml``)."""
+    where = path or settings.STANDARDS_DIR / "colocation.toml"
+    try:
+        raw = tomllib.loads(where.read_text(encoding="utf-8"))
+        return Rules(
+            own_land=frozenset(raw.get("own_land", {}).get("categories", ())),
+            shared=frozenset(raw.get("shared", {}).get("categories", ())),
+            building_kinds=frozenset(raw.get("building_kinds", {}).get("kinds", ())),
+            default_far=float(raw.get("default_far", 1.5)),
+        )
+    except (OSError, UnicodeError, tomllib.TOMLDecodeError, TypeError, ValueError) as exc:
+        raise ConfigError(f"cannot read the co-location rules ({exc})", path=where) from None
+
+
+@dataclass(frozen=True)
+class Need:
+    """What one facility of a category takes from a parcel (m²) and whether it needs the parcel
+    to itself."""
+
+    land: float
+    floor: float
+    own: bool
+
+
+def needs(standards: Standards, cfg: SitingConfig, rules: Rules) -> dict[str, Need | None]:
+    """Per category its :class:`Need`, or None when no size is known (not sited).
+
+    ``[siting] min_area`` gives the land a parcel must offer and makes any category siteable.
+    A shared facility with a building size takes floor only; own-land facilities and facilities
+    without a building (fitness ground) take their land size too.
+    """
+    out: dict[str, Need | None] = {}
+    for key, cat in standards.categories.items():
+        own = key in rules.own_land or key not in rules.shared
+        floor = float(cat.building_m2[0]) if cat.building_m2 else 0.0
+        land = float(cat.land_m2[0]) if cat.land_m2 else 0.0
+        if key in cfg.min_area:
+            land = float(cfg.min_area[key])
+        elif not own and floor > 0:
+            land = 0.0
+        out[key] = Need(land, floor, own) if (land > 0 or floor > 0) else None
+    return out
+
+
+@dataclass
+class Instance:
+    """One siting problem.
+
+    Attributes
+    ----------
+    keys : list of str
+        Categories that have at least one option.
+    hh : ndarray (n_communities,)
+        Households per community.
+    gap : ndarray of bool (n_communities, n_keys)
+        The community lacks the category now.
+    basket_gaps : ndarray of int (n_communities,)
+        Basket categories the community lacks now (also those no option can give).
+    in_basket : ndarray of bool (n_keys,)
+    weight : ndarray (n_keys,)
+        Weight of a newly covered household per category.
+    opt_parcel, opt_key : ndarray of int (n_options,)
+        Each option: a parcel index and a key index.
+    cover : scipy.sparse.csr_matrix of bool (n_options, n_communities)
+        Gap communities the option reaches within its category's radius.
+    land, floor : ndarray (n_parcels,)
+        Parcel capacities.
+    need_land, need_floor : ndarray (n_keys,)
+    own : ndarray of bool (n_keys,)
+    max_sites : int
+    """
+
+    keys: list[str]
+    hh: np.ndarray
+    gap: np.ndarray
+    basket_gaps: np.ndarray
+    in_basket: np.ndarray
+    weight: np.ndarray
+    opt_parcel: np.ndarray
+    opt_key: np.ndarray
+    cover: sparse.csr_matrix
+    land: np.ndarray
+    floor: np.ndarray
+    need_land: np.ndarray
+    need_floor: np.ndarray
+    own: np.ndarray
+    max_sites: int
+
+    @property
+    def n_options(self) -> int:
+        return len(self.opt_parcel)
+
+
+@dataclass(frozen=True)
+class Value:
+    """What a plan achieves: households newly covered (weighted sum over categories and per
+    category) and households newly fully covered (every basket category)."""
+
+    households: float
+    full_coverage: float
+    per_key: dict[str, float]
+
+    def score(self, objective: str) -> tuple[float, float]:
+        """(primary, tie-break) for the objective."""
+        if objective == "full_coverage":
+            return self.full_coverage, self.households
+        return self.households, self.full_coverage
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Chosen options and how they were found.
+
+    ``status``: ``optimal`` (the solver proved it, gap ≤ 1e-4), ``time_limit`` (stopped at
+    the time limit: ``bound`` and ``gap`` say how far from optimal it may be), ``greedy``,
+    ``no_solution`` (the solver found none in time).
+    """
+
+    chosen: np.ndarray
+    method: str
+    status: str
+    value: Value
+    seconds: float
+    bound: float | None = None
+    gap: float | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def covered_matrix(inst: Instance, chosen: np.ndarray) -> np.ndarray:
+    """(n_communities, n_keys) bool: gap communities the chosen options newly cover."""
+    out = np.zeros(inst.gap.shape, bool)
+    for k in range(len(inst.keys)):
+        rows = chosen[inst.opt_key[chosen] == k]
+        if len(rows):
+            hit = np.asarray(inst.cover[rows].sum(axis=0)).ravel() > 0
+            out[:, k] = hit & inst.gap[:, k]
+    return out
+
+
+def evaluate(inst: Instance, chosen: np.ndarray) -> Value:
+    """The value of a set of options, computed from the instance."""
+    new = covered_matrix(inst, np.asarray(chosen, int))
+    per_key = {k: float(inst.hh[new[:, i]].sum()) for i, k in enumerate(inst.keys)}
+    weighted = float(sum(inst.weight[i] * v for i, v in enumerate(per_key.values())))
+    fixed = new[:, inst.in_basket].sum(axis=1)
+    full = (inst.basket_gaps > 0) & (fixed == inst.basket_gaps)
+    return Value(weighted, float(inst.hh[full].sum()), per_key)
+
+
+def feasible(inst: Instance, chosen: np.ndarray) -> bool:
+    """Whether a set of options respects capacities, exclusivity and ``max_sites``."""
+    chosen = np.asarray(chosen, int)
+    if len(np.unique(chosen)) != len(chosen):
+        return False
+    if np.bincount(inst.opt_key[chosen], minlength=len(inst.keys)).max(initial=0) > inst.max_sites:
+        return False
+    for p in np.unique(inst.opt_parcel[chosen]):
+        ks = inst.opt_key[chosen[inst.opt_parcel[chosen] == p]]
+        if inst.own[ks].any() and len(ks) > 1:
+            return False
+        if inst.need_land[ks].sum() > inst.land[p] + 1e-6:
+            return False
+        if inst.need_floor[ks].sum() > inst.floor[p] + 1e-6:
+            return False
+    return True
+
+
+def greedy_plan(inst: Instance, objective: str = "households") -> Plan:
+    """Greedy programmes: repeatedly add the option with the largest gain in the objective (the
+    other as tie-break, then the lower option index) that still fits its parcel.
+
+    For ``full_coverage`` the gain of closing one gap of a community that can still become
+    fully covered is its households divided by the gaps it has left (so closing the last gap
+    earns them all); the plan's value is then computed exactly by :func:`evaluate`.
+    """
+    start = time.perf_counter()
+    n_keys = len(inst.keys)
+    cov = np.zeros(inst.gap.shape, bool)
+    left = inst.basket_gaps.astype(int).copy()
+    land, floor = inst.land.astype(float).copy(), inst.floor.astype(float).copy()
+    hosts = np.zeros(len(land), int)
+    has_own = np.zeros(len(land), bool)
+    sites = np.zeros(n_keys, int)
+    taken = np.zeros(inst.n_options, bool)
+    chosen: list[int] = []
+    by_key = [np.flatnonzero(inst.opt_key == k) for k in range(n_keys)]
+    # communities that can become fully covered: every basket gap reachable by some option
+    fixable = np.zeros(len(inst.hh), int)
+    for k in np.flatnonzero(inst.in_basket):
+        reach_k = np.asarray(inst.cover[inst.opt_key == k].sum(axis=0)).ravel() > 0
+        fixable += inst.gap[:, k] & reach_k
+    fixable = (inst.basket_gaps > 0) & (fixable == inst.basket_gaps)
+    while True:
+        gain_hh = np.zeros(inst.n_options)
+        gain_full = np.zeros(inst.n_options)
+        for k, rows in enumerate(by_key):
+            if not len(rows) or sites[k] >= inst.max_sites:
+                continue
+            open_ = inst.gap[:, k] & ~cov[:, k]
+            sub = inst.cover[rows]
+            gain_hh[rows] = inst.weight[k] * (sub @ (inst.hh * open_))
+            if inst.in_basket[k]:
+                # each closed gap earns its share of the household: hh / gaps left
+                share = np.where(open_ & fixable, inst.hh / np.maximum(left, 1), 0.0)
+                gain_full[rows] = sub @ share
+        p, k = inst.opt_parcel, inst.opt_key
+        fits = np.where(
+            inst.own[k],
+            hosts[p] == 0,
+            ~has_own[p] & (land[p] + 1e-6 >= inst.need_land[k]) & (floor[p] + 1e-6 >= inst.need_floor[k]),
+        )  # fmt: skip
+        ok = fits & ~taken & (sites[k] < inst.max_sites) & ((gain_hh > 0) | (gain_full > 0))
+        if not ok.any():
+            break
+        first, second = (
+            (gain_full, gain_hh) if objective == "full_coverage" else (gain_hh, gain_full)
+        )
+        idx = np.flatnonzero(ok)
+        best = idx[np.lexsort((idx, -second[idx], -first[idx]))[0]]
+        taken[best] = True
+        chosen.append(int(best))
+        bp, bk = p[best], k[best]
+        sites[bk] += 1
+        hosts[bp] += 1
+        has_own[bp] |= bool(inst.own[bk])
+        land[bp] -= inst.need_land[bk]
+        floor[bp] -= inst.need_floor[bk]
+        hit = (np.asarray(inst.cover[best].todense()).ravel() > 0) & inst.gap[:, bk] & ~cov[:, bk]
+        cov[hit, bk] = True
+        if inst.in_basket[bk]:
+            left[hit] -= 1
+    arr = np.array(sorted(chosen), int)
+    return Plan(arr, "greedy", "greedy", evaluate(inst, arr), time.perf_counter() - start)
+
+
+def exact_plan(inst: Instance, objective: str = "households", time_limit: float = 5.0) -> Plan:
+    """The maximal-covering MILP over all categories together, solved by HiGHS
+    (``scipy.optimize.milp``) within ``time_limit`` seconds.
+
+    Variables: ``x`` (option chosen, binary), ``y`` (gap community newly covered for a category,
+    0–1), ``z`` (community newly fully covered, 0–1). ``y ≤ Σ x`` over the options reaching it;
+    ``z ≤ y`` for each basket category it lacks; at most ``max_sites`` options per category;
+    per parcel the land and floor needs add up within its capacity, and an own-land option
+    excludes every other option on its parcel. Objective: the chosen one plus the other times a
+    weight small enough never to outweigh one household (a tie-break).
+    """
+    start = time.perf_counter()
+    n_opt, n_comm = inst.n_options, len(inst.hh)
+    # y variables: one per coverable (community, key)
+    coo = inst.cover.tocoo()
+    pair = inst.opt_key[coo.row].astype(np.int64) * n_comm + coo.col
+    ypairs, yinv = np.unique(pair, return_inverse=True)
+    y_key, y_comm = ypairs // n_comm, ypairs % n_comm
+    n_y = len(ypairs)
+    # z variables: communities whose every basket gap is coverable
+    coverable = np.zeros(inst.gap.shape, bool)
+    coverable[y_comm, y_key] = True
+    fixable = coverable[:, inst.in_basket].sum(axis=1)
+    z_comm = np.flatnonzero((inst.basket_gaps > 0) & (fixable == inst.basket_gaps))
+    n_z = len(z_comm)
+    n_var = n_opt + n_y + n_z
+    rows, cols, vals, ub = [], [], [], []
+    r = 0
+    # y - sum x <= 0
+    rows += [np.arange(n_y) + r, yinv + r]
+    cols += [n_opt + np.arange(n_y), coo.row]
+    vals += [np.ones(n_y), -np.ones(len(coo.row))]
+    ub.append(np.zeros(n_y))
+    r += n_y
+    # z - y[c,k] <= 0 for every basket key k
+    y_index = {int(v): i for i, v in enumerate(ypairs)}
+    zr, zc, zy = [], [], []
+    for j, c in enumerate(z_comm):
+        for k in np.flatnonzero(inst.gap[c] & inst.in_basket):
+            zr.append(len(zr))
+            zc.append(j)
+            zy.append(y_index[int(k) * n_comm + int(c)])
+    nz = len(zr)
+    rows += [np.arange(nz) + r, np.arange(nz) + r]
+    cols += [n_opt + n_y + np.array(zc, int), n_opt + np.array(zy, int)]
+    vals += [np.ones(nz), -np.ones(nz)]
+    ub.append(np.zeros(nz))
+    r += nz
+    # max_sites per key
+    rows.append(inst.opt_key + r)
+    cols.append(np.arange(n_opt))
+    vals.append(np.ones(n_opt))
+    ub.append(np.full(len(inst.keys), float(inst.max_sites)))
+    r += len(inst.keys)
+    # land and floor per parcel
+    parcels, p_inv = np.unique(inst.opt_parcel, return_inverse=True)
+    for need, cap in ((inst.need_land, inst.land), (inst.need_floor, inst.floor)):
+        rows.append(p_inv + r)
+        cols.append(np.arange(n_opt))
+        vals.append(need[inst.opt_key].astype(float))
+        ub.append(cap[parcels].astype(float))
+        r += len(parcels)
+    # exclusivity: on a parcel with own-land options, each option + the other own options <= 1
+    own_opt = inst.own[inst.opt_key]
+    for p in np.flatnonzero(np.bincount(p_inv, weights=own_opt, minlength=len(parcels)) > 0):
+        here = np.flatnonzero(p_inv == p)
+        owns = here[own_opt[here]]
+        for j in [*here[~own_opt[here]], owns[0]]:
+            members = np.union1d(owns, [j])
+            rows.append(np.full(len(members), r))
+            cols.append(members)
+            vals.append(np.ones(len(members)))
+            ub.append(np.ones(1))
+            r += 1
+    a = sparse.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, n_var)
+    )
+    hh_y = inst.hh[y_comm] * inst.weight[y_key]
+    hh_z = inst.hh[z_comm].astype(float)
+    first, second = (hh_z, hh_y) if objective == "full_coverage" else (hh_y, hh_z)
+    eps = 1.0 / (float(second.sum()) + 1.0)
+    c = np.zeros(n_var)
+    primary_slice = (
+        slice(n_opt + n_y, n_var) if objective == "full_coverage" else slice(n_opt, n_opt + n_y)
+    )
+    secondary_slice = (
+        slice(n_opt, n_opt + n_y) if objective == "full_coverage" else slice(n_opt + n_y, n_var)
+    )
+    c[primary_slice] = -first
+    c[secondary_slice] = -eps * second
+    integrality = np.r_[np.ones(n_opt), np.zeros(n_y + n_z)]
+    res = milp(
+        c, constraints=LinearConstraint(a, -np.inf, np.concatenate(ub)),
+        integrality=integrality, bounds=Bounds(0, 1),
+        options={"time_limit": float(time_limit), "disp": False, "mip_rel_gap": OPTIMAL_GAP},
+    )  # fmt: skip
+    seconds = time.perf_counter() - start
+    bound = -float(res.mip_dual_bound) if getattr(res, "mip_dual_bound", None) is not None else None
+    if bound is not None and np.all(first == np.round(first)):
+        # the tie-break adds less than 1 and the primary value of any plan is whole: floor it
+        bound = float(np.floor(bound + 1e-6))
+    if res.x is None:
+        empty = np.zeros(0, int)
+        return Plan(empty, "exact (MILP, HiGHS)", "no_solution", evaluate(inst, empty), seconds,
+                    bound, None, (f"HiGHS: {res.message}",))  # fmt: skip
+    chosen = np.flatnonzero(res.x[:n_opt] > 0.5)
+    value = evaluate(inst, chosen)
+    primary = value.score(objective)[0]
+    gap = (bound - primary) / bound if bound and bound > 0 else 0.0
+    gap = max(gap, 0.0) if gap > -1e-9 else gap
+    status = solver_status(res)
+    return Plan(chosen, "exact (MILP, HiGHS)", status, value, seconds, bound, gap,
+                (f"HiGHS: {res.message}",))  # fmt: skip
+
+
+def solver_status(res) -> str:
+    """The label of a ``scipy.optimize.milp`` result: ``optimal`` only when HiGHS proved it
+    (status 0 and a relative gap within ``OPTIMAL_GAP``); ``time_limit`` when it stopped at the
+    time (or iteration) limit, whatever incumbent it holds; ``stopped`` otherwise."""
+    gap = getattr(res, "mip_gap", None)
+    gap = float(gap) if gap is not None and np.isfinite(gap) else np.inf
+    if res.status == 0 and gap <= OPTIMAL_GAP * (1 + 1e-9):
+        return "optimal"
+    return "time_limit" if res.status == 1 else "stopped"
+
+
+def single_category(sets: dict[int, np.ndarray], weights: np.ndarray, k: int) -> Instance:
+    """A classic maximal-covering instance (one category, no capacities): option ``p`` covers
+    the communities ``sets[p]``; at most ``k`` options. For comparisons with peers (spopt)."""
+    opts = sorted(sets)
+    rows = np.concatenate([np.full(len(sets[p]), i) for i, p in enumerate(opts)]) if opts else []
+    cols = np.concatenate([np.asarray(sets[p], int) for p in opts]) if opts else []
+    n = len(weights)
+    cover = sparse.csr_matrix((np.ones(len(rows), bool), (rows, cols)), shape=(len(opts), n))
+    return Instance(
+        keys=["k"], hh=np.asarray(weights, float), gap=np.ones((n, 1), bool),
+        basket_gaps=np.ones(n, int), in_basket=np.ones(1, bool), weight=np.ones(1),
+        opt_parcel=np.arange(len(opts)), opt_key=np.zeros(len(opts), int), cover=cover,
+        land=np.full(len(opts), np.inf), floor=np.full(len(opts), np.inf),
+        need_land=np.zeros(1), need_floor=np.zeros(1), own=np.zeros(1, bool), max_sites=int(k),
+    )  # fmt: skip
+
+
+def rank_within_key(inst: Instance, chosen: np.ndarray) -> dict[int, tuple[int, float, np.ndarray]]:
+    """Per chosen option: (rank within its category by marginal gain, newly covered households,
+    communities it newly covers), as a greedy would present the chosen set."""
+    out: dict[int, tuple[int, float, np.ndarray]] = {}
+    for k in range(len(inst.keys)):
+        rows = [int(o) for o in chosen if inst.opt_key[o] == k]
+        covered = ~inst.gap[:, k].copy()
+        rank = 0
+        while rows:
+            sets = {o: inst.cover[o].indices for o in rows}
+            gains = {o: float(inst.hh[s[~covered[s]]].sum()) for o, s in sets.items()}
+            best = min(gains, key=lambda o: (-gains[o], o))
+            rank += 1
+            members = sets[best][~covered[sets[best]]]
+            out[best] = (rank, gains[best], members)
+            covered[sets[best]] = True
+            rows.remove(best)
+    return out
