@@ -1,4 +1,10 @@
-"""Package-wide defaults. The project file overrides all of them via ``spatial.config``."""
+"""Package-wide defaults, the last word of one rule.
+
+A setting takes the project file's value if the project file sets it; else, for the settings a
+standards file carries (``walk_speed_kmh``), the standards file's value; else the value here.
+``spatial.config`` dataclasses use these constants as their defaults, or ``None`` where the
+standards file may decide (resolved in ``spatial.standards.load_standards``).
+"""
 
 from __future__ import annotations
 
