@@ -21,14 +21,6 @@ from .config import load_project
 from .errors import InputError, InterruptedAfterWrite, LifecircleError, OutputError
 from .messages import LANGS, labels, text
 
-STAGES = {
-    "run": ("coverage", "bundle", "sites", "map"),
-    "coverage": ("coverage",),
-    "bundle": ("coverage", "bundle"),
-    "sites": ("coverage", "sites"),
-    "map": ("coverage", "bundle", "sites", "map"),
-}
-
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -215,7 +207,7 @@ def _run(args, console: Console) -> int:
     lang = _lang(args, project)
     if getattr(args, "basemap", None):
         project.render.basemap = args.basemap
-    stages = STAGES[args.command]
+    stages = settings.COMMAND_STAGES[args.command]
 
     def progress(stage: str) -> None:
         name = labels(lang).get(f"stage_{stage}", stage)

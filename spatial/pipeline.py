@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from . import crs as crsmod
-from . import io
+from . import io, settings
 from .adjacency import barrier_lines
 from .bundling import Bundler, bundle_frame, bundles_summary
 from .capacity import bundle_totals, run_capacity
@@ -29,7 +29,7 @@ from .service_areas import service_areas
 from .siting import SiteSelector, sites_summary
 from .standards import Standards, load_standards
 
-ALL_STAGES = ("coverage", "bundle", "sites", "map")
+ALL_STAGES = settings.ALL_STAGES
 Progress = Callable[[str], None]
 
 

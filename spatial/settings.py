@@ -28,3 +28,13 @@ SEARCH_BOUND_M = 1000.0
 ACCESS_SPACING_M = 25.0
 MAX_SNAP_M = 500.0
 SERVICE_AREA_BUFFER_M = 30.0
+
+#: The one definition of which analysis stages each command runs (``cli`` and ``pipeline``).
+COMMAND_STAGES: dict[str, tuple[str, ...]] = {
+    "run": ("coverage", "bundle", "sites", "map"),
+    "coverage": ("coverage",),
+    "bundle": ("coverage", "bundle"),
+    "sites": ("coverage", "sites"),
+    "map": ("coverage", "bundle", "sites", "map"),
+}
+ALL_STAGES: tuple[str, ...] = COMMAND_STAGES["run"]
