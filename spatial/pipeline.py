@@ -145,12 +145,12 @@ def analyse(
                     result.network, result.communities.geometry.values,
                     project.coverage.access_spacing_m, project.coverage.max_snap_m,
                 )  # fmt: skip
-            comm, per_cat = compute_coverage(
+            coverage = compute_coverage(
                 result.communities, layers.facilities, standards, project.coverage,
                 result.network, access,
             )  # fmt: skip
-            result.communities = comm
-            result.summary["coverage"] = coverage_summary(comm, standards)
+            result.communities, per_cat = coverage.communities, coverage.categories
+            result.summary["coverage"] = coverage_summary(coverage, standards)
         with _Timer(result.timings, "service_areas", progress):
             result.layers_out["service_areas"] = service_areas(
                 result.network, layers.facilities, per_cat, standards, project.coverage, layers.crs
