@@ -44,25 +44,26 @@ def adjacent_pairs(
 
     Returns
     -------
-    DataFrame with ``i``, ``j``, ``gap_m`` and ``blocked`` (pairs that were near but separated by a
-    barrier are kept with ``blocked=True`` so they can be reported).
+    DataFrame
+        ``i``, ``j``, ``gap_m``; ``crosses_barrier`` (the shortest link crosses a barrier),
+        ``other_subdistrict`` (``subdistrict`` given and the two differ) and ``blocked`` (either
+        of the two: not adjacent). Near pairs that are blocked are kept so they can be reported.
     """
     tree = shapely.STRtree(polygons)
     left, right = tree.query(polygons, predicate="dwithin", distance=tolerance)
     keep = left < right
     i, j = left[keep], right[keep]
     gap = shapely.distance(polygons[i], polygons[j])
-    blocked = np.zeros(len(i), bool)
+    crosses = np.zeros(len(i), bool)
     if barriers is not None and len(barriers) and len(i):
         links = shapely.shortest_line(polygons[i], polygons[j])
         # a link of zero length (touching outlines) crosses nothing; a barrier crossing the gap does
         hit_link, _ = shapely.STRtree(barriers).query(links, predicate="intersects")
-        crossing = np.zeros(len(i), bool)
-        crossing[hit_link] = True
-        blocked = crossing & (gap > 0)
-    if subdistrict is not None:
-        blocked |= subdistrict[i] != subdistrict[j]
-    return pd.DataFrame({"i": i, "j": j, "gap_m": np.round(gap, 2), "blocked": blocked})
+        crosses[hit_link] = True
+        crosses &= gap > 0
+    other = subdistrict[i] != subdistrict[j] if subdistrict is not None else np.zeros(len(i), bool)
+    return pd.DataFrame({"i": i, "j": j, "gap_m": np.round(gap, 2), "crosses_barrier": crosses,
+                         "other_subdistrict": other, "blocked": crosses | other})  # fmt: skip
 
 
 def overlapping_pairs(polygons: np.ndarray, min_share: float = 0.01) -> pd.DataFrame:
