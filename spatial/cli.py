@@ -167,12 +167,12 @@ def _demo(args: argparse.Namespace, console: Console) -> int:
 
 def _check(args, console: Console) -> int:
     from . import crs as crsmod
-    from .pipeline import load
+    from .pipeline import load_inputs
 
     project = load_project(args.config)
     lang = _lang(args, project)
     with console.status(text(lang, "cli_working")):
-        result = load(project, place=args.place)
+        result = load_inputs(project, place=args.place)
     layers = result.layers
     table = Table(title=_markup(lang, "cli_check_title", name=project.name))
     for col in ("layer", "rows", "kept", "crs", "repaired", "dropped"):

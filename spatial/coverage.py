@@ -420,8 +420,6 @@ def coverage_summary(coverage: CoverageResult, standards: Standards) -> dict:
     household figure is null and ``households_known`` is false.
     """
     communities = coverage.communities
-    hh = communities["households"].fillna(0).to_numpy(float)
-    total_hh = hh.sum()
     known = bool(communities["households"].notna().any())
 
     def share(value: float) -> float | None:
@@ -468,7 +466,6 @@ def coverage_summary(coverage: CoverageResult, standards: Standards) -> dict:
                 4,
             ),
             "households_known": known,
-            "households_total": int(total_hh) if known else None,
             "facilities_off_network": coverage.facilities_off_network,
             "communities_off_network": coverage.communities_off_network,
             "standard": standards.source,
