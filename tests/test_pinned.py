@@ -3,6 +3,7 @@ README promises that had no test of their own."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -72,3 +73,159 @@ def test_standards_file_bad_walk_speed_is_named(tmp_path):
     project = load_project(_project(tmp_path, '[standards]\npath = "my_standards.toml"\n'))
     with pytest.raises(ConfigError, match="walk_speed_kmh = -1"):
         load_standards(project)
+
+
+# -- the demo's summary, pinned ----------------------------------------------------------------
+# Exact values from a run of the embedded demo (seeded). A change here is a change in results:
+# explain it in the commit that updates the numbers.
+
+
+@pytest.fixture(scope="module")
+def demo_summary(tmp_path_factory) -> dict:
+    from spatial.pipeline import analyse, load_inputs, write_outputs
+
+    result = analyse(load_inputs(load_project()), ("coverage", "bundle", "sites"))
+    out = tmp_path_factory.mktemp("pinned") / "out"
+    write_outputs(result, out, ("coverage", "bundle", "sites"), "zh")
+    return json.loads((out / "summary.json").read_text("utf-8"))
+
+
+def test_demo_counts_and_tiers_pinned(demo_summary):
+    s = demo_summary
+    assert (s["communities"], s["households"], s["old_communities"]) == (134, 44674, 102)
+    assert (s["facilities"], s["parcels"], s["unknown_categories"]) == (207, 45, {"银行": 3})
+    assert (s["network"]["nodes"], s["network"]["edges"]) == (3715, 4120)
+    elig = s["eligibility"]
+    assert elig["by_tier"] == {"priority": 83, "standard": 16, "not_eligible": 30, "unknown": 5}
+    assert elig["households_by_tier"] == {
+        "priority": 29233, "standard": 4117, "not_eligible": 9192, "unknown": 2132,
+    }  # fmt: skip
+    assert (elig["eligible"], elig["below_willingness"]) == (99, 58)
+
+
+def test_demo_coverage_pinned(demo_summary):
+    cov = demo_summary["coverage"]
+    shares = {k: (v["communities"], v["households"]) for k, v in cov["categories"].items()}
+    assert shares == {
+        "elderly_daycare": (0.4552, 0.5514), "nursing_home": (0.4403, 0.4904),
+        "nursery": (0.4328, 0.4893), "kindergarten": (0.5522, 0.5928),
+        "health_station": (0.6045, 0.6167), "health_center": (0.791, 0.7871),
+        "market": (0.7239, 0.7523), "convenience": (0.9179, 0.9571),
+        "community_service": (0.4552, 0.5125), "fitness": (0.4552, 0.4703),
+        "culture": (0.3582, 0.412), "primary_school": (0.306, 0.3086),
+        "middle_school": (0.4104, 0.4443),
+    }  # fmt: skip
+    assert (cov["full_coverage_communities"], cov["full_coverage_households"]) == (0.0373, 0.0689)
+    assert cov["gap_to_target"] == 0.7811
+    assert (cov["facilities_off_network"], cov["communities_off_network"]) == (0, 0)
+    assert cov["distance_mode"] == "network"
+
+
+def test_demo_bundles_and_priority_pinned(demo_summary):
+    b = demo_summary["bundles"]
+    assert (b["count"], b["communities"], b["households"]) == (19, 88, 30705)
+    assert (b["adjacent_pairs"], b["pairs_blocked_by_barriers"]) == (93, 0)
+    assert (b["pairs_split_by_subdistrict"], b["with_partner_parcels"]) == (0, 1)
+    assert b["overlapping_communities"] == [] and b["duplicates_counted_once"] == []
+    top = demo_summary["priority"]
+    assert top["top_communities"][0]["cid"] == "LS005"
+    assert [r["bundle_id"] for r in top["top_bundles"]] == [
+        "B01", "B02", "B03", "B11", "B07", "B06", "B14", "B08", "B18", "B10",
+    ]  # fmt: skip
+
+
+def test_demo_sites_pinned(demo_summary):
+    """The siting block on its own: the siting rewrite changes these numbers (update at merge)."""
+    s = demo_summary["sites"]
+    assert (s["count"], s["needs_other_measures"]) == (60, 81)
+    assert (s["full_coverage_households_before"], s["full_coverage_households_after"]) == (
+        0.0689, 0.5113,
+    )  # fmt: skip
+    after = {k: (v["households_after"], v["picks"]) for k, v in s["by_category"].items()}
+    assert after == {
+        "nursery": (0.7893, 5), "nursing_home": (0.897, 4), "elderly_daycare": (0.8356, 5),
+        "kindergarten": (0.8206, 5), "health_station": (0.853, 5), "market": (0.9889, 5),
+        "health_center": (1.0, 2), "convenience": (0.9978, 5), "community_service": (0.7842, 5),
+        "fitness": (0.8089, 5), "culture": (0.9168, 5), "primary_school": (0.9182, 5),
+        "middle_school": (1.0, 4),
+    }  # fmt: skip
+    assert s["needs_other_measures_by_category"] == {
+        "convenience": 1, "elderly_daycare": 36, "health_station": 24, "kindergarten": 31,
+        "market": 4, "nursery": 39, "nursing_home": 16,
+    }  # fmt: skip
+
+
+def test_summary_json_keys_are_stable(demo_summary):
+    """Readers of summary.json (scripts, the ledger) rely on these keys: add, never rename."""
+    assert list(demo_summary) == [
+        "project", "generated", "crs", "communities", "households", "households_known",
+        "communities_with_households", "old_communities", "facilities", "parcels",
+        "unknown_categories", "network", "inputs", "warnings", "eligibility", "coverage",
+        "capacity", "sites", "bundles", "priority", "timings_s", "outputs",
+    ]  # fmt: skip
+    assert list(demo_summary["coverage"]) == [
+        "communities", "households", "communities_with_households", "categories",
+        "full_coverage_communities", "full_coverage_households", "distance_mode", "basket",
+        "radii_m", "national_target", "gap_to_target", "households_known",
+        "facilities_off_network", "communities_off_network", "standard", "by_subdistrict",
+    ]  # fmt: skip
+    assert list(demo_summary["bundles"]) == [
+        "count", "communities", "households", "adjacent_pairs", "pairs_blocked_by_barriers",
+        "pairs_split_by_subdistrict", "with_partner_parcels", "overlapping_communities",
+        "duplicates_counted_once", "notes",
+    ]  # fmt: skip
+    assert list(demo_summary["network"]) == ["source", "nodes", "edges",
+                                             "dropped_disconnected_nodes"]  # fmt: skip
+
+
+# -- GCJ-02 / BD-09 against published pairs ----------------------------------------------------
+# wandergis/coordtransform, test/app.js (https://github.com/wandergis/coordtransform), the pairs
+# its README and many ports (hutool CoordinateUtilTest, coordtransform-rs) test against:
+#   wgs84togcj02(116.404, 39.915) = [116.41024449916938, 39.91640428150164]
+#   gcj02tobd09(116.404, 39.915)  = [116.41036949371029, 39.92133699351021]
+#   bd09togcj02(116.404, 39.915)  = [116.39762729119315, 39.90865673957631]
+WGS = (116.404, 39.915)
+GCJ_OF_WGS = (116.41024449916938, 39.91640428150164)
+
+
+def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    from pyproj import Geod
+
+    return Geod(ellps="WGS84").inv(a[0], a[1], b[0], b[1])[2]
+
+
+def test_wgs84_to_gcj02_matches_the_published_pair():
+    from spatial.crs import wgs84_to_gcj02
+
+    lon, lat = wgs84_to_gcj02([WGS[0]], [WGS[1]])
+    assert _metres((lon[0], lat[0]), GCJ_OF_WGS) < 0.5
+    # direction and size of the shift: east ~533 m and north ~156 m of the WGS84 point
+    assert lon[0] - WGS[0] == pytest.approx(0.00624, abs=2e-5)
+    assert lat[0] - WGS[1] == pytest.approx(0.00140, abs=2e-5)
+
+
+def test_gaode_basemap_moves_overlays_onto_the_published_gcj02_point():
+    """The Gaode basemap shifts a WGS84 overlay to exactly where GCJ-02 puts it (not the
+    inverse, which lands ~580 m the other way)."""
+    import geopandas as gpd
+    import shapely
+
+    from spatial.render import display_frame
+
+    frame = gpd.GeoDataFrame(geometry=[shapely.Point(WGS)], crs=4326)
+    gaode = display_frame(frame, "gaode").geometry.iloc[0]
+    assert _metres((gaode.x, gaode.y), GCJ_OF_WGS) < 1.5  # output rounded to ~1 m
+    plain = display_frame(frame, "none").geometry.iloc[0]
+    assert _metres((plain.x, plain.y), WGS) < 1.5
+
+
+def test_bd09_to_wgs84_through_the_published_gcj02_pair():
+    """BD-09 (116.404, 39.915) is GCJ-02 (116.39762729119315, 39.90865673957631) (published);
+    its WGS84 is that GCJ-02 point moved back by the GCJ-02 shift."""
+    from spatial.crs import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_gcj02
+
+    lon, lat = bd09_to_wgs84([116.404], [39.915])
+    assert _metres((lon[0], lat[0]), tuple(x[0] for x in
+                   gcj02_to_wgs84([116.39762729119315], [39.90865673957631]))) < 0.5  # fmt: skip
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    assert _metres((glon[0], glat[0]), (116.39762729119315, 39.90865673957631)) < 0.5
