@@ -229,3 +229,251 @@ def test_bd09_to_wgs84_through_the_published_gcj02_pair():
                    gcj02_to_wgs84([116.39762729119315], [39.90865673957631]))) < 0.5  # fmt: skip
     glon, glat = wgs84_to_gcj02(lon, lat)
     assert _metres((glon[0], glat[0]), (116.39762729119315, 39.90865673957631)) < 0.5
+
+
+# -- README behaviours -------------------------------------------------------------------------
+
+
+def _pair_frame(polys, subdistricts, years=(1990, 1990), willingness=(0.8, 0.8)):
+    import geopandas as gpd
+    import numpy as np
+
+    from spatial.config import PolicyConfig
+    from spatial.eligibility import assess_eligibility
+
+    n = len(polys)
+    frame = gpd.GeoDataFrame({
+        "cid": [f"C{i}" for i in range(n)], "name": [f"小区{i}" for i in range(n)],
+        "subdistrict": list(subdistricts), "built_raw": [str(y) for y in years],
+        "built_year_min": list(years), "built_year_max": list(years), "households": [100] * n,
+        "floor_area": [5000.0] * n, "willingness": list(willingness),
+        "infrastructure_deficit": np.nan, "funding_share": np.nan,
+    }, geometry=list(polys), crs=4548)  # fmt: skip
+    return assess_eligibility(frame, PolicyConfig())
+
+
+def _solve(frame, cfg, barriers=None):
+    import geopandas as gpd
+
+    from spatial.bundling import Bundler, bundle_frame, bundles_summary
+
+    bundler = Bundler(frame, cfg, barriers).solve()
+    parcels = gpd.GeoDataFrame({"pid": [], "kind": []}, geometry=[], crs=4548)
+    bundles, _ = bundle_frame(bundler, parcels, load_standards(), 4548)
+    return bundles, bundles_summary(bundles, bundler, frame)
+
+
+def _two_blocks():
+    """Two compounds near Jinan 10 m apart across y = y0 + 50."""
+    import shapely
+
+    from .conftest import JINAN, to_4548
+
+    x0, y0 = to_4548(*JINAN)
+    return (x0, y0), [
+        shapely.box(x0, y0, x0 + 100, y0 + 45),
+        shapely.box(x0, y0 + 55, x0 + 100, y0 + 100),
+    ]
+
+
+def test_same_subdistrict_splits_pairs_and_counts_them_apart():
+    from spatial.config import BundlingConfig
+
+    _, polys = _two_blocks()
+    frame = _pair_frame(polys, ["甲街道", "乙街道"])
+    bundles, summary = _solve(frame, BundlingConfig())
+    assert len(bundles) == 1 and summary["adjacent_pairs"] == 1
+    bundles, summary = _solve(frame, BundlingConfig(same_subdistrict=True))
+    assert len(bundles) == 0
+    assert (summary["adjacent_pairs"], summary["pairs_split_by_subdistrict"]) == (0, 1)
+    assert summary["pairs_blocked_by_barriers"] == 0  # no barrier: not counted as one
+
+
+def test_barrier_path_layer_in_another_crs_blocks_adjacency(tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    from spatial.adjacency import barrier_lines
+    from spatial.config import BundlingConfig
+
+    (x0, y0), polys = _two_blocks()
+    river = gpd.GeoDataFrame(geometry=[shapely.LineString([(x0 - 50, y0 + 50), (x0 + 150, y0 + 50)])],
+                             crs=4548).to_crs(4326)  # fmt: skip
+    river.to_file(tmp_path / "river.geojson")
+    cfg = BundlingConfig(barrier_path="river.geojson")
+    barriers = barrier_lines(None, cfg, 4548, tmp_path / "river.geojson")
+    assert len(barriers) == 1
+    frame = _pair_frame(polys, ["甲街道", "甲街道"])
+    bundles, summary = _solve(frame, cfg, barriers)
+    assert len(bundles) == 0
+    assert (summary["pairs_blocked_by_barriers"], summary["pairs_split_by_subdistrict"]) == (1, 0)
+    # the same river north of both compounds blocks nothing
+    river.to_crs(4548).translate(0, 200).to_crs(4326).to_file(tmp_path / "north.geojson")
+    moved = barrier_lines(None, cfg, 4548, tmp_path / "north.geojson")
+    assert len(_solve(frame, cfg, moved)[0]) == 1
+
+
+def test_barrier_highways_choose_which_streets_separate():
+    from spatial.adjacency import barrier_lines
+    from spatial.config import BundlingConfig
+
+    from .conftest import line_network
+
+    (x0, y0), polys = _two_blocks()
+    net = line_network([x0 - 50, x0 + 50, x0 + 150], y=y0 + 50)  # a street in the gap
+    frame = _pair_frame(polys, ["甲街道", "甲街道"])
+    for highway, cfg, blocked in [
+        ("residential", BundlingConfig(), 0),  # 支路: walked, not a barrier
+        ("primary", BundlingConfig(), 1),  # 主干路: a barrier by default
+        ("primary_link", BundlingConfig(), 1),  # its link roads too
+        ("primary", BundlingConfig(barrier_highways=["trunk"]), 0),
+        ("residential", BundlingConfig(barrier_highways=["residential"]), 1),
+    ]:
+        net.edges["highway"] = highway
+        _, summary = _solve(frame, cfg, barrier_lines(net, cfg, 4548))
+        assert summary["pairs_blocked_by_barriers"] == blocked, (highway, cfg.barrier_highways)
+
+
+def test_bundler_results_before_solve_are_a_clear_error():
+    import geopandas as gpd
+
+    from spatial.bundling import Bundler, bundles_summary
+    from spatial.config import BundlingConfig
+
+    _, polys = _two_blocks()
+    frame = _pair_frame(polys, ["甲", "甲"])
+    bundler = Bundler(frame, BundlingConfig())
+    assert not bundler.solved
+    with pytest.raises(RuntimeError, match=r"solve\(\)"):
+        _ = bundler.groups
+    empty = gpd.GeoDataFrame({"members": [], "households": []}, geometry=[], crs=4548)
+    with pytest.raises(RuntimeError, match=r"Bundler.solve\(\)"):
+        bundles_summary(empty, bundler, frame)
+    assert bundler.solve().solved and bundler.groups == [[0, 1]]
+
+
+def test_bundle_priority_weights_from_the_project_file(tmp_path):
+    """[priority] weights re-rank bundles: by default the pre-2000 bundle leads; with tier = 0
+    the willing post-2000 one does."""
+    import shapely
+
+    from spatial.bundling import Bundler, bundle_frame
+    from spatial.config import BundlingConfig, PolicyConfig
+    from spatial.priority import bundle_priorities
+
+    boxes = [shapely.box(x, 0, x + 100, 100) for x in (0, 100, 1000, 1100)]
+    frame = _pair_frame(boxes, ["甲"] * 4, years=(1990, 1990, 2003, 2003),
+                        willingness=(0.3, 0.3, 0.95, 0.95))  # fmt: skip
+    bundler = Bundler(frame, BundlingConfig()).solve()
+    parcels = frame.iloc[:0][["geometry"]].assign(pid=[], kind=[])
+    bundles, ids = bundle_frame(bundler, parcels, load_standards(), 4548)
+    frame["bundle_id"], frame["gaps"] = ids, 1
+    old = set(ids.iloc[:2])
+    assert len(bundles) == 2 and len(old) == 1
+    default = load_project(_project(tmp_path, ""))
+    ranked = bundle_priorities(bundles, frame, default.priority, PolicyConfig())
+    assert ranked["bundle_id"].iloc[0] in old
+    no_tier = load_project(_project(tmp_path, "[priority]\ntier = 0\n"))
+    assert no_tier.priority.tier == 0.0
+    ranked = bundle_priorities(bundles, frame, no_tier.priority, PolicyConfig())
+    assert ranked["bundle_id"].iloc[0] not in old
+
+
+def test_custom_standards_path_radius_decides_coverage(tmp_path):
+    """A copy of the standards table with another market radius changes who is covered."""
+    import geopandas as gpd
+    import shapely
+
+    from spatial.coverage import compute_coverage
+
+    from .conftest import line_network
+
+    text = (settings.STANDARDS_DIR / "gb50180_2018.toml").read_text("utf-8")
+    (tmp_path / "mine.toml").write_text(text.replace('source = "GB', 'source = "本市 GB'), "utf-8")
+    project = load_project(_project(tmp_path, '[standards]\npath = "mine.toml"\n'))
+    std = load_standards(project)
+    assert std.source.startswith("本市") and std.categories["market"].radius_m == 500
+    # market radius 500 → 600 in the copy
+    mine = tmp_path / "mine.toml"
+    lines = mine.read_text("utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("[categories.market]"))
+    j = next(i for i in range(at, len(lines)) if lines[i].startswith("radius_m"))
+    lines[j] = "radius_m = 600"
+    mine.write_text("\n".join(lines) + "\n", "utf-8")
+    net = line_network([0, 100, 200, 300, 400, 500, 600, 700])
+    fac = gpd.GeoDataFrame({"category": ["market"], "name": ["菜场"]},
+                           geometry=[shapely.Point(0, 0)], crs=4548)  # fmt: skip
+    comm = gpd.GeoDataFrame({"cid": ["C0"], "name": ["甲"], "households": [100], "subdistrict": [""]},
+                            geometry=[shapely.box(540, 10, 600, 60)], crs=4548)  # fmt: skip
+    before = compute_coverage(comm, fac, std, project.coverage, net).communities
+    after_std = load_standards(load_project(project.source))
+    after = compute_coverage(comm, fac, after_std, project.coverage, net).communities
+    assert before["market_m"].iloc[0] == pytest.approx(550.0)  # 540 along + 10 off the street
+    assert not before["market_ok"].iloc[0] and after["market_ok"].iloc[0]
+
+
+def test_straight_line_service_areas_and_distances_without_a_network():
+    """No network: distance = straight distance × detour factor (1.3); the service area is a
+    circle of radius / 1.3 around each facility."""
+    import math
+
+    import geopandas as gpd
+    import shapely
+
+    from spatial.config import CoverageConfig
+    from spatial.coverage import compute_coverage
+    from spatial.service_areas import service_areas
+
+    std = load_standards()
+    cfg = CoverageConfig()
+    fac = gpd.GeoDataFrame({"category": ["market"], "name": ["菜场"]},
+                           geometry=[shapely.Point(0, 0)], crs=4548)  # fmt: skip
+    comm = gpd.GeoDataFrame(
+        {"cid": ["near", "far"], "name": ["甲", "乙"], "households": [1, 1], "subdistrict": ["", ""]},
+        geometry=[shapely.box(380, -10, 400, 10), shapely.box(390, -10, 410, 10)], crs=4548,
+    )  # fmt: skip
+    cov = compute_coverage(comm, fac, std, cfg, None)
+    out = cov.communities
+    assert list(out["market_m"]) == [pytest.approx(494.0), pytest.approx(507.0)]
+    assert list(out["market_ok"]) == [True, False]
+    assert set(out["distance_mode"]) == {"straight_line"}
+    assert (cov.facilities_off_network, cov.communities_off_network) == (0, 0)
+    areas = service_areas(None, fac, cov.categories, std, cfg, 4548)
+    (area,) = areas.loc[areas["category"] == "market", "geometry"]
+    r = 500 / 1.3
+    assert area.area == pytest.approx(math.pi * r * r, rel=0.01)
+    assert area.contains(shapely.Point(r - 1, 0)) and not area.contains(shapely.Point(r + 1, 0))
+
+
+def test_network_node_inside_a_community_is_reached_at_distance_zero():
+    """A cul-de-sac ending inside a compound: its end node is an access point at distance 0, so
+    a facility there is 0 m away (not the 50 m from where the street crosses the outline)."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    from spatial.config import CoverageConfig
+    from spatial.coverage import community_access, compute_coverage
+    from spatial.network import StreetNetwork
+
+    xy = np.array([[0.0, 0.0], [0.0, 100.0], [0.0, 200.0]])
+    edges = gpd.GeoDataFrame({"u": [0, 1], "v": [1, 2], "highway": "footway"},
+                             geometry=shapely.linestrings([[xy[0], xy[1]], [xy[1], xy[2]]]),
+                             crs=4548)  # fmt: skip
+    edges["length"] = edges.geometry.length
+    net = StreetNetwork(xy, edges, edges.crs, "cul-de-sac")
+    compound = shapely.box(-100, 150, 100, 300)
+    access = community_access(net, np.array([compound]), 25.0, 500.0)
+    inside = access.node == 2
+    assert inside.sum() == 1 and access.extra[inside][0] == 0.0
+    fac = gpd.GeoDataFrame({"category": ["market"], "name": ["菜场"]},
+                           geometry=[shapely.Point(0, 200)], crs=4548)  # fmt: skip
+    comm = gpd.GeoDataFrame({"cid": ["C0"], "name": ["甲"], "households": [1], "subdistrict": [""]},
+                            geometry=[compound], crs=4548)  # fmt: skip
+    out = compute_coverage(comm, fac, load_standards(), CoverageConfig(), net).communities
+    assert out["market_m"].iloc[0] == 0.0
+    # 50 m down the street outside the compound: reached where the street crosses the outline
+    # (50 m), not through the inside node (100 m)
+    fac2 = fac.set_geometry([shapely.Point(0, 150 - 50)])
+    out2 = compute_coverage(comm, fac2, load_standards(), CoverageConfig(), net).communities
+    assert out2["market_m"].iloc[0] == pytest.approx(50.0)
