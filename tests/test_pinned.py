@@ -477,3 +477,31 @@ def test_network_node_inside_a_community_is_reached_at_distance_zero():
     fac2 = fac.set_geometry([shapely.Point(0, 150 - 50)])
     out2 = compute_coverage(comm, fac2, load_standards(), CoverageConfig(), net).communities
     assert out2["market_m"].iloc[0] == pytest.approx(50.0)
+
+
+#: The layers of the README's development section, lowest first.
+LAYERS = [
+    {"settings", "errors", "messages", "problems", "crs"},
+    {"config", "standards", "validate", "io", "osm"},
+    {"load", "network"},
+    {"coverage", "service_areas", "catchment", "capacity", "eligibility", "adjacency",
+     "bundling", "priority", "reach", "siting"},
+    {"style", "render", "maps", "report", "printmap", "ledger"},
+    {"pipeline", "demo", "cli", "__main__", "__init__"},
+]  # fmt: skip
+
+
+def test_no_module_imports_a_higher_layer():
+    """The README's layer list is the import graph: a module imports only its layer or below."""
+    import ast
+
+    layer = {name: k for k, names in enumerate(LAYERS) for name in names}
+    package = Path(__file__).parents[1] / "spatial"
+    upward = []
+    for path in sorted(package.glob("*.py")):
+        assert path.stem in layer, f"add spatial/{path.name} to LAYERS and the README's layout"
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                names = [node.module.split(".")[0]] if node.module else [a.name for a in node.names]
+                upward += [(path.stem, n) for n in names if layer.get(n, -1) > layer[path.stem]]
+    assert upward == []
