@@ -18,7 +18,23 @@ def barrier_lines(
     net: StreetNetwork | None, cfg: BundlingConfig, crs, barrier_file: Path | None = None
 ) -> np.ndarray:
     """Arterial streets of the network (``barrier_highways``) plus the planner's barrier layer
-    (railways, rivers, any lines or polygons) as one array of geometries in ``crs``."""
+    (railways, rivers, any lines or polygons) as one array of geometries in ``crs``.
+
+    Parameters
+    ----------
+    net : StreetNetwork or None
+        Its edges whose ``highway`` (``_link`` roads as their road) is in
+        ``cfg.barrier_highways`` are barriers.
+    cfg : BundlingConfig
+    crs : the analysis CRS the barrier layer is reprojected to.
+    barrier_file : Path, optional
+        ``[bundling] barrier_path`` resolved.
+
+    Raises
+    ------
+    InputError
+        The barrier layer is missing or has no CRS.
+    """
     parts = []
     if net is not None:
         highway = net.edges["highway"].astype(str).str.removesuffix("_link")
@@ -67,7 +83,13 @@ def adjacent_pairs(
 
 
 def overlapping_pairs(polygons: np.ndarray, min_share: float = 0.01) -> pd.DataFrame:
-    """Pairs of polygons that overlap by more than ``min_share`` of the smaller one's area."""
+    """Pairs of polygons that overlap by more than ``min_share`` of the smaller one's area.
+
+    Returns
+    -------
+    DataFrame
+        ``i`` < ``j`` (positions in ``polygons``), ``overlap_m2`` and ``share`` (of the smaller).
+    """
     tree = shapely.STRtree(polygons)
     left, right = tree.query(polygons, predicate="intersects")
     keep = left < right

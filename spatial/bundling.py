@@ -271,7 +271,19 @@ def bundle_frame(
 
 def describe_zh(row: dict, members: gpd.GeoDataFrame, standards: Standards, gaps: list[str],
                 policy: PolicyConfig | None = None) -> str:  # fmt: skip
-    """One line a planner can paste into a report (``policy`` names the priority cut-off)."""
+    """One line a planner can paste into a report (``policy`` names the priority cut-off).
+
+    Parameters
+    ----------
+    row : dict
+        The bundle's facts (``_bundle_row``).
+    members : GeoDataFrame
+        Its communities.
+    standards : Standards
+    gaps : list of str
+        Basket categories every member lacks.
+    policy : PolicyConfig, optional
+    """
     names = list(members["name"].astype(str))
     shown = "、".join(names[:3]) + (f"等{len(names)}个小区" if len(names) > 3 else "")
     where = f"（{row['subdistricts']}）" if row["subdistricts"] else ""
@@ -296,6 +308,7 @@ def describe_zh(row: dict, members: gpd.GeoDataFrame, standards: Standards, gaps
 
 def describe_en(row: dict, standards: Standards, gaps: list[str],
                 members: gpd.GeoDataFrame | None = None) -> str:  # fmt: skip
+    """The English line of :func:`describe_zh` (households left out when none is known)."""
     known = members is None or members["households"].notna().any()
     text = (f"{row['bundle_id']}: {row['members']} communities"
             + (f", {row['households']:,} households" if known else "")

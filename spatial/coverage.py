@@ -99,7 +99,28 @@ def _nodes_near(
 def community_access(
     net: StreetNetwork, polygons: np.ndarray, spacing: float, max_snap: float
 ) -> Access:
-    """Access points of every community polygon on the walking network."""
+    """Access points of every community polygon on the walking network.
+
+    Parameters
+    ----------
+    net : StreetNetwork
+    polygons : ndarray of Polygon / MultiPolygon
+        In the network's metric CRS.
+    spacing : float
+        ``access_spacing_m``: outline points every this many metres; nodes within half of it
+        (or inside) are linked directly.
+    max_snap : float
+        ``max_snap_m``: outline points farther from every street are not used.
+
+    Returns
+    -------
+    Access
+
+    Raises
+    ------
+    InputError
+        No outline point of any community lies within ``max_snap`` of a street.
+    """
     parts, part_comm = shapely.get_parts(polygons, return_index=True)
     rings = shapely.get_exterior_ring(parts)
     samples, ring_of = _outline_points(rings, spacing)
@@ -208,6 +229,8 @@ def _same_edge(access: Access, f_edge: np.ndarray, f_along: np.ndarray, f_offset
 
 @dataclass
 class CategoryResult:
+    """One category's distances: per community, and per network node for the service areas."""
+
     distance: np.ndarray  # per community (m), inf where unreached within the bound
     nearest: np.ndarray  # facility position per community, −1 where none
     node_dist: np.ndarray | None = None  # per network node, for service areas
@@ -238,7 +261,24 @@ def network_distances(
 def straight_distances(
     polygons: np.ndarray, facilities: gpd.GeoDataFrame, detour: float, bound: float
 ) -> CategoryResult:
-    """Fallback without a network: straight distance from the outline × detour factor."""
+    """Fallback without a network: straight distance from the outline × detour factor.
+
+    Parameters
+    ----------
+    polygons : ndarray of geometries
+        The communities.
+    facilities : GeoDataFrame
+        One category's facilities (same CRS).
+    detour : float
+        ``detour_factor`` (≥ 1).
+    bound : float
+        Walked distances beyond it are left unreached (inf).
+
+    Returns
+    -------
+    CategoryResult
+        Without node distances.
+    """
     n = len(polygons)
     if len(facilities) == 0:
         return CategoryResult(np.full(n, np.inf), np.full(n, -1))
