@@ -52,7 +52,7 @@ def run(net, fill) -> None:
     )
     print(f"adjacency + components + splitting    {t_solve:7.2f} s "
           f"({(~bundler.pairs['blocked']).sum():,} adjacent pairs, "
-          f"{bundler.pairs['blocked'].sum():,} blocked by arterials)")  # fmt: skip
+          f"{bundler.pairs['crosses_barrier'].sum():,} blocked by arterials)")  # fmt: skip
     print(f"bundle outlines, partners, text       {t_frame:7.2f} s ({len(bundles):,} bundles, "
           f"{int(bundles['members'].sum()):,} communities)")  # fmt: skip
     print(f"total                                 {total:7.2f} s   (target < 5 s)")

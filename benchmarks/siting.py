@@ -72,9 +72,9 @@ def city(repeat: int, limit: float, objective: str) -> None:
 
 
 def demo(repeat: int, limit: float, objective: str) -> None:
-    from spatial.pipeline import analyse, load
+    from spatial.pipeline import analyse, load_inputs
 
-    result = analyse(load(load_project(None)), ["coverage"])
+    result = analyse(load_inputs(load_project(None)), ["coverage"])
     project = result.project
     print(f"demo: {len(result.communities)} communities, {len(result.layers.parcels)} parcels")
     _plans("demo", result.communities, result.layers.parcels, result.standards,

@@ -18,7 +18,23 @@ def barrier_lines(
     net: StreetNetwork | None, cfg: BundlingConfig, crs, barrier_file: Path | None = None
 ) -> np.ndarray:
     """Arterial streets of the network (``barrier_highways``) plus the planner's barrier layer
-    (railways, rivers, any lines or polygons) as one array of geometries in ``crs``."""
+    (railways, rivers, any lines or polygons) as one array of geometries in ``crs``.
+
+    Parameters
+    ----------
+    net : StreetNetwork or None
+        Its edges whose ``highway`` (``_link`` roads as their road) is in
+        ``cfg.barrier_highways`` are barriers.
+    cfg : BundlingConfig
+    crs : the analysis CRS the barrier layer is reprojected to.
+    barrier_file : Path, optional
+        ``[bundling] barrier_path`` resolved.
+
+    Raises
+    ------
+    InputError
+        The barrier layer is missing or has no CRS.
+    """
     parts = []
     if net is not None:
         highway = net.edges["highway"].astype(str).str.removesuffix("_link")
@@ -44,29 +60,36 @@ def adjacent_pairs(
 
     Returns
     -------
-    DataFrame with ``i``, ``j``, ``gap_m`` and ``blocked`` (pairs that were near but separated by a
-    barrier are kept with ``blocked=True`` so they can be reported).
+    DataFrame
+        ``i``, ``j``, ``gap_m``; ``crosses_barrier`` (the shortest link crosses a barrier),
+        ``other_subdistrict`` (``subdistrict`` given and the two differ) and ``blocked`` (either
+        of the two: not adjacent). Near pairs that are blocked are kept so they can be reported.
     """
     tree = shapely.STRtree(polygons)
     left, right = tree.query(polygons, predicate="dwithin", distance=tolerance)
     keep = left < right
     i, j = left[keep], right[keep]
     gap = shapely.distance(polygons[i], polygons[j])
-    blocked = np.zeros(len(i), bool)
+    crosses = np.zeros(len(i), bool)
     if barriers is not None and len(barriers) and len(i):
         links = shapely.shortest_line(polygons[i], polygons[j])
         # a link of zero length (touching outlines) crosses nothing; a barrier crossing the gap does
         hit_link, _ = shapely.STRtree(barriers).query(links, predicate="intersects")
-        crossing = np.zeros(len(i), bool)
-        crossing[hit_link] = True
-        blocked = crossing & (gap > 0)
-    if subdistrict is not None:
-        blocked |= subdistrict[i] != subdistrict[j]
-    return pd.DataFrame({"i": i, "j": j, "gap_m": np.round(gap, 2), "blocked": blocked})
+        crosses[hit_link] = True
+        crosses &= gap > 0
+    other = subdistrict[i] != subdistrict[j] if subdistrict is not None else np.zeros(len(i), bool)
+    return pd.DataFrame({"i": i, "j": j, "gap_m": np.round(gap, 2), "crosses_barrier": crosses,
+                         "other_subdistrict": other, "blocked": crosses | other})  # fmt: skip
 
 
 def overlapping_pairs(polygons: np.ndarray, min_share: float = 0.01) -> pd.DataFrame:
-    """Pairs of polygons that overlap by more than ``min_share`` of the smaller one's area."""
+    """Pairs of polygons that overlap by more than ``min_share`` of the smaller one's area.
+
+    Returns
+    -------
+    DataFrame
+        ``i`` < ``j`` (positions in ``polygons``), ``overlap_m2`` and ``share`` (of the smaller).
+    """
     tree = shapely.STRtree(polygons)
     left, right = tree.query(polygons, predicate="intersects")
     keep = left < right

@@ -3,8 +3,6 @@ the redevelopment parcels that can finance them (大片区统筹平衡)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -18,59 +16,98 @@ from .messages import policy_fields
 from .messages import text as _text
 from .standards import Standards
 
+_PAIR_COLUMNS = ["i", "j", "gap_m", "crosses_barrier", "other_subdistrict", "blocked"]
 
-@dataclass
+
 class Bundler:
-    """Build from data, ``.solve()``, read ``bundles`` and ``membership`` (spopt style).
+    """Adjacent eligible communities grouped into bundles (spopt style: build, ``.solve()``, read).
 
     Parameters
     ----------
-    communities : GeoDataFrame with ``eligible``, ``households``, ``subdistrict`` (metric CRS)
-    cfg : the project's ``[bundling]`` settings
-    barriers : geometries adjacency may not cross
+    communities : GeoDataFrame
+        With ``eligible``, ``households``, ``subdistrict`` (metric CRS).
+    cfg : BundlingConfig
+        The project's ``[bundling]`` settings.
+    barriers : ndarray of geometries, optional
+        Lines and polygons adjacency may not cross (``adjacency.barrier_lines``).
+
+    Attributes
+    ----------
+    Set by :meth:`solve`; reading one before raises ``RuntimeError``.
+
+    pairs : DataFrame
+        Near pairs of usable communities (``adjacency.adjacent_pairs``: ``i``, ``j``, ``gap_m``,
+        ``crosses_barrier``, ``other_subdistrict``, ``blocked``), rows of ``communities``.
+    overlaps : DataFrame
+        Overlapping community pairs (``adjacency.overlapping_pairs``).
+    duplicates : list of int
+        Rows overlapping an earlier row by more than half: counted once (left out).
+    groups : list of list of int
+        The bundles, each the sorted rows of its members.
+    notes : list of str
+        Why no bundle could be formed, when that is the case.
     """
 
-    communities: gpd.GeoDataFrame
-    cfg: BundlingConfig
-    barriers: np.ndarray = field(default_factory=lambda: np.array([]))
-    pairs: pd.DataFrame | None = None
-    overlaps: pd.DataFrame | None = None
-    duplicates: list[int] = field(default_factory=list)
-    groups: list[list[int]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    _RESULTS = ("pairs", "overlaps", "duplicates", "groups", "notes")
+
+    def __init__(
+        self, communities: gpd.GeoDataFrame, cfg: BundlingConfig, barriers: np.ndarray | None = None
+    ) -> None:
+        self.communities = communities
+        self.cfg = cfg
+        self.barriers = barriers if barriers is not None else np.array([])
+
+    def __getattr__(self, name: str):
+        # only called for attributes not set: the results before solve()
+        if name in Bundler._RESULTS:
+            raise RuntimeError(f"Bundler.{name} is set by .solve(); call .solve() first")
+        raise AttributeError(name)
+
+    @property
+    def solved(self) -> bool:
+        """Whether :meth:`solve` has run."""
+        return "groups" in self.__dict__
 
     def solve(self) -> Bundler:
+        """Find the near pairs, join them into components and split those within the limits."""
         comm = self.communities
         polys = comm.geometry.values
-        self.overlaps = overlapping_pairs(polys)
+        overlaps = overlapping_pairs(polys)
         # near-duplicates (more than half of the smaller one) are counted once: the later row
-        dup = self.overlaps.loc[self.overlaps["share"] > 0.5]
-        self.duplicates = sorted(set(dup["j"].tolist()))
+        duplicates = sorted(set(overlaps.loc[overlaps["share"] > 0.5, "j"].tolist()))
         usable = comm["eligible"].to_numpy(bool).copy()
-        usable[self.duplicates] = False
+        usable[duplicates] = False
         idx = np.flatnonzero(usable)
+        pairs, groups, notes = pd.DataFrame(columns=_PAIR_COLUMNS), [], []
         if len(idx) < self.cfg.min_members:
-            self.notes.append("fewer eligible communities than a bundle needs")
-            self.pairs = pd.DataFrame(columns=["i", "j", "gap_m", "blocked"])
-            return self
-        sub = comm["subdistrict"].astype(str).to_numpy()[idx] if self.cfg.same_subdistrict else None
-        pairs = adjacent_pairs(polys[idx], self.cfg.tolerance_m, self.barriers, sub)
-        pairs["i"], pairs["j"] = idx[pairs["i"].to_numpy()], idx[pairs["j"].to_numpy()]
-        self.pairs = pairs
-        open_pairs = pairs.loc[~pairs["blocked"]]
-        n = len(comm)
+            notes.append("fewer eligible communities than a bundle needs")
+        else:
+            sub = (
+                comm["subdistrict"].astype(str).to_numpy()[idx]
+                if self.cfg.same_subdistrict
+                else None
+            )
+            pairs = adjacent_pairs(polys[idx], self.cfg.tolerance_m, self.barriers, sub)
+            pairs["i"], pairs["j"] = idx[pairs["i"].to_numpy()], idx[pairs["j"].to_numpy()]
+            groups = self._groups(idx, pairs.loc[~pairs["blocked"]])
+        self.pairs, self.overlaps, self.duplicates = pairs, overlaps, duplicates
+        self.groups, self.notes = groups, notes
+        return self
+
+    def _groups(self, idx: np.ndarray, open_pairs: pd.DataFrame) -> list[list[int]]:
+        """Connected components of the open pairs, each split within the limits."""
+        n = len(self.communities)
         graph = sparse.coo_matrix(
             (np.ones(len(open_pairs)), (open_pairs["i"], open_pairs["j"])), shape=(n, n)
         )
         _, labels = csgraph.connected_components(graph, directed=False)
         neighbours = _neighbour_lists(open_pairs, n)
-        for label in _ordered_labels(labels, idx, polys):
+        groups: list[list[int]] = []
+        for label in _ordered_labels(labels, idx, self.communities.geometry.values):
             members = idx[labels[idx] == label]
-            if len(members) < self.cfg.min_members:
-                continue
-            self.groups += self._split(members, neighbours)
-        self.groups = [g for g in self.groups if len(g) >= self.cfg.min_members]
-        return self
+            if len(members) >= self.cfg.min_members:
+                groups += self._split(members, neighbours)
+        return [g for g in groups if len(g) >= self.cfg.min_members]
 
     def _split(self, members: np.ndarray, neighbours: list[set[int]]) -> list[list[int]]:
         """Region growing: from the south-west-most member, add the adjacent member nearest the
@@ -149,64 +186,104 @@ def _parcel_links(parcels: gpd.GeoDataFrame, outline, tolerance: float) -> gpd.G
     return parcels.loc[near]
 
 
+def _split_parcels(
+    parcels: gpd.GeoDataFrame, partner_kinds: list[str]
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """(financing partners, other candidate land) by the parcel's ``kind``."""
+    if len(parcels) == 0:
+        return parcels, parcels
+    partner = parcels["kind"].astype(str).isin(partner_kinds).to_numpy(bool)
+    return parcels.loc[partner], parcels.loc[~partner]
+
+
+def _bundle_row(bid: str, members: gpd.GeoDataFrame, partners: gpd.GeoDataFrame,
+                candidates: gpd.GeoDataFrame, gaps: list[str]) -> dict:  # fmt: skip
+    """The facts of one bundle (no descriptions)."""
+    years = members["built_year_max"].dropna()
+    return {
+        "bundle_id": bid,
+        "members": len(members),
+        "member_ids": ",".join(members["cid"].astype(str)),
+        "member_names": "、".join(members["name"].astype(str)),
+        "households": int(members["households"].fillna(0).sum()),
+        "floor_area_m2": float(members["floor_area"].fillna(0).sum()),
+        "built_from": int(members["built_year_min"].min()) if len(years) else None,
+        "built_to": int(years.max()) if len(years) else None,
+        "priority_members": int((members["tier"] == "priority").sum()),
+        "subdistricts": "、".join(sorted(set(members["subdistrict"].astype(str)) - {""})),
+        "shared_gaps": ",".join(gaps),
+        "partner_parcels": ",".join(partners["pid"].astype(str)),
+        "partner_kinds": "、".join(sorted(set(partners["kind"].astype(str)))),
+        "candidate_parcels": ",".join(candidates["pid"].astype(str)),
+        "span_m": round(_span(members.geometry.values), 1),
+    }  # fmt: skip
+
+
+def _numbered_groups(comm: gpd.GeoDataFrame, groups: list[list[int]]) -> list[list[int]]:
+    """Bundles in numbering order: most households first, then the lowest row."""
+    return sorted(groups, key=lambda g: (-comm["households"].iloc[g].fillna(0).sum(), min(g)))
+
+
+_BUNDLE_COLUMNS = ["bundle_id", "members", "member_ids", "member_names", "households",
+                   "floor_area_m2", "built_from", "built_to", "priority_members", "subdistricts",
+                   "shared_gaps", "partner_parcels", "partner_kinds", "candidate_parcels",
+                   "span_m", "description", "description_en", "geometry"]  # fmt: skip
+
+
 def bundle_frame(
     bundler: Bundler, parcels: gpd.GeoDataFrame, standards: Standards, crs,
     policy: PolicyConfig | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.Series]:  # fmt: skip
     """One row per bundle (dissolved outline and its facts) and each community's ``bundle_id``.
 
-    ``policy`` names the priority cut-off in the descriptions (default: the default policy).
+    Parameters
+    ----------
+    bundler : Bundler
+        Solved.
+    parcels : GeoDataFrame
+        Candidate land with ``pid`` and ``kind``; parcels within ``tolerance_m`` of a bundle are
+        its partners (``partner_kinds``) or candidates (the rest).
+    standards : Standards
+        For the basket gaps every member shares.
+    crs : the frame's CRS.
+    policy : PolicyConfig, optional
+        Names the priority cut-off in the descriptions (default: the default policy).
     """
     policy = policy or PolicyConfig()
     comm = bundler.communities
-    cfg = bundler.cfg
-    partner_mask = parcels["kind"].astype(str).isin(cfg.partner_kinds) if len(parcels) else []
-    partners_all = parcels.loc[partner_mask] if len(parcels) else parcels
-    others_all = parcels.loc[~np.asarray(partner_mask, bool)] if len(parcels) else parcels
+    tolerance = bundler.cfg.tolerance_m
+    partners_all, others_all = _split_parcels(parcels, bundler.cfg.partner_kinds)
     rows = []
     bundle_id = pd.Series(pd.NA, index=comm.index, dtype="string")
-    order = sorted(
-        bundler.groups, key=lambda g: (-comm["households"].iloc[g].fillna(0).sum(), min(g))
-    )
-    for number, group in enumerate(order, start=1):
+    for number, group in enumerate(_numbered_groups(comm, bundler.groups), start=1):
         members = comm.iloc[group]
         bid = f"B{number:02d}"
         bundle_id.iloc[group] = bid
         outline = shapely.union_all(members.geometry.values)
-        partners = _parcel_links(partners_all, outline, cfg.tolerance_m)
-        candidates = _parcel_links(others_all, outline, cfg.tolerance_m)
         gaps = _shared_gaps(members, standards)
-        years = members["built_year_max"].dropna()
-        rows.append({
-            "bundle_id": bid,
-            "members": len(members),
-            "member_ids": ",".join(members["cid"].astype(str)),
-            "member_names": "、".join(members["name"].astype(str)),
-            "households": int(members["households"].fillna(0).sum()),
-            "floor_area_m2": float(members["floor_area"].fillna(0).sum()),
-            "built_from": int(members["built_year_min"].min()) if len(years) else None,
-            "built_to": int(years.max()) if len(years) else None,
-            "priority_members": int((members["tier"] == "priority").sum()),
-            "subdistricts": "、".join(sorted(set(members["subdistrict"].astype(str)) - {""})),
-            "shared_gaps": ",".join(gaps),
-            "partner_parcels": ",".join(partners["pid"].astype(str)),
-            "partner_kinds": "、".join(sorted(set(partners["kind"].astype(str)))),
-            "candidate_parcels": ",".join(candidates["pid"].astype(str)),
-            "span_m": round(_span(members.geometry.values), 1),
-            "geometry": outline,
-        })  # fmt: skip
-        rows[-1]["description"] = describe_zh(rows[-1], members, standards, gaps, policy)
-        rows[-1]["description_en"] = describe_en(rows[-1], standards, gaps, members)
-    cols = ["bundle_id", "members", "member_ids", "member_names", "households", "floor_area_m2",
-            "built_from", "built_to", "priority_members", "subdistricts", "shared_gaps",
-            "partner_parcels", "partner_kinds", "candidate_parcels", "span_m", "description",
-            "description_en", "geometry"]  # fmt: skip
-    return gpd.GeoDataFrame(rows, columns=cols, geometry="geometry", crs=crs), bundle_id
+        row = _bundle_row(bid, members, _parcel_links(partners_all, outline, tolerance),
+                          _parcel_links(others_all, outline, tolerance), gaps)  # fmt: skip
+        row["description"] = describe_zh(row, members, standards, gaps, policy)
+        row["description_en"] = describe_en(row, standards, gaps, members)
+        rows.append({**row, "geometry": outline})
+    return gpd.GeoDataFrame(rows, columns=_BUNDLE_COLUMNS, geometry="geometry", crs=crs), bundle_id
 
 
 def describe_zh(row: dict, members: gpd.GeoDataFrame, standards: Standards, gaps: list[str],
                 policy: PolicyConfig | None = None) -> str:  # fmt: skip
-    """One line a planner can paste into a report (``policy`` names the priority cut-off)."""
+    """One line a planner can paste into a report (``policy`` names the priority cut-off).
+
+    Parameters
+    ----------
+    row : dict
+        The bundle's facts (``_bundle_row``).
+    members : GeoDataFrame
+        Its communities.
+    standards : Standards
+    gaps : list of str
+        Basket categories every member lacks.
+    policy : PolicyConfig, optional
+    """
     names = list(members["name"].astype(str))
     shown = "、".join(names[:3]) + (f"等{len(names)}个小区" if len(names) > 3 else "")
     where = f"（{row['subdistricts']}）" if row["subdistricts"] else ""
@@ -231,6 +308,7 @@ def describe_zh(row: dict, members: gpd.GeoDataFrame, standards: Standards, gaps
 
 def describe_en(row: dict, standards: Standards, gaps: list[str],
                 members: gpd.GeoDataFrame | None = None) -> str:  # fmt: skip
+    """The English line of :func:`describe_zh` (households left out when none is known)."""
     known = members is None or members["households"].notna().any()
     text = (f"{row['bundle_id']}: {row['members']} communities"
             + (f", {row['households']:,} households" if known else "")
@@ -243,15 +321,28 @@ def describe_en(row: dict, standards: Standards, gaps: list[str],
 
 
 def bundles_summary(bundles: gpd.GeoDataFrame, bundler: Bundler, comm: gpd.GeoDataFrame) -> dict:
-    pairs = bundler.pairs if bundler.pairs is not None else pd.DataFrame(columns=["blocked"])
-    overlaps = bundler.overlaps if bundler.overlaps is not None else pd.DataFrame()
+    """The ``bundles`` block of ``summary.json``.
+
+    ``pairs_blocked_by_barriers`` counts near pairs whose shortest link crosses a barrier;
+    ``pairs_split_by_subdistrict`` near pairs in different 街道 under ``same_subdistrict = true``
+    (a pair can be in both); ``adjacent_pairs`` the near pairs in neither.
+
+    Raises
+    ------
+    RuntimeError
+        ``bundler.solve()`` was not called.
+    """
+    if not bundler.solved:
+        raise RuntimeError("bundles_summary needs a solved Bundler; call Bundler.solve() first")
+    pairs, overlaps = bundler.pairs, bundler.overlaps
     cid = comm["cid"].astype(str).to_numpy()
     return {
         "count": len(bundles),
         "communities": int(bundles["members"].sum()) if len(bundles) else 0,
         "households": int(bundles["households"].sum()) if len(bundles) else 0,
         "adjacent_pairs": int((~pairs["blocked"].astype(bool)).sum()),
-        "pairs_blocked_by_barriers": int(pairs["blocked"].astype(bool).sum()),
+        "pairs_blocked_by_barriers": int(pairs["crosses_barrier"].astype(bool).sum()),
+        "pairs_split_by_subdistrict": int(pairs["other_subdistrict"].astype(bool).sum()),
         "with_partner_parcels": int((bundles["partner_parcels"] != "").sum())
         if len(bundles)
         else 0,

@@ -21,14 +21,6 @@ from .config import load_project
 from .errors import InputError, InterruptedAfterWrite, LifecircleError, OutputError
 from .messages import LANGS, labels, text
 
-STAGES = {
-    "run": ("coverage", "bundle", "sites", "map"),
-    "coverage": ("coverage",),
-    "bundle": ("coverage", "bundle"),
-    "sites": ("coverage", "sites"),
-    "map": ("coverage", "bundle", "sites", "map"),
-}
-
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -175,12 +167,12 @@ def _demo(args: argparse.Namespace, console: Console) -> int:
 
 def _check(args, console: Console) -> int:
     from . import crs as crsmod
-    from .pipeline import load
+    from .pipeline import load_inputs
 
     project = load_project(args.config)
     lang = _lang(args, project)
     with console.status(text(lang, "cli_working")):
-        result = load(project, place=args.place)
+        result = load_inputs(project, place=args.place)
     layers = result.layers
     table = Table(title=_markup(lang, "cli_check_title", name=project.name))
     for col in ("layer", "rows", "kept", "crs", "repaired", "dropped"):
@@ -215,7 +207,7 @@ def _run(args, console: Console) -> int:
     lang = _lang(args, project)
     if getattr(args, "basemap", None):
         project.render.basemap = args.basemap
-    stages = STAGES[args.command]
+    stages = settings.COMMAND_STAGES[args.command]
 
     def progress(stage: str) -> None:
         name = labels(lang).get(f"stage_{stage}", stage)

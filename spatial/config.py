@@ -45,7 +45,9 @@ class CoverageConfig:
     radius: dict[str, float] = field(default_factory=dict)
     drop: list[str] = field(default_factory=list)
     add: dict[str, dict[str, Any]] = field(default_factory=dict)
-    walk_speed_kmh: float = settings.WALK_SPEED_KMH
+    #: None = not set in the project file: the standards file's ``walk_speed_kmh`` applies
+    #: (else ``settings.WALK_SPEED_KMH``); see :func:`spatial.standards.load_standards`.
+    walk_speed_kmh: float | None = None
     detour_factor: float = settings.DETOUR_FACTOR
     search_bound_m: float = settings.SEARCH_BOUND_M
     access_spacing_m: float = settings.ACCESS_SPACING_M
@@ -187,6 +189,10 @@ def _fill(obj: Any, table: dict[str, Any], section: str, where: Path) -> Any:
         elif isinstance(current, bool) and not isinstance(value, bool):
             raise ConfigError(f"[{section}] {key} must be true or false", path=where)
         elif isinstance(current, float) and isinstance(value, int | float):
+            value = float(value)
+        elif current is None and "float" in str(known[key].type):
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise ConfigError(f"[{section}] {key} must be a number, got {value!r}", path=where)
             value = float(value)
         elif isinstance(current, int) and not isinstance(current, bool) and isinstance(value, int):
             pass
@@ -361,7 +367,9 @@ def validate_project(project: Project, where: Path) -> None:
         The project file (named in the message).
     """
     for (section, key), rule in _RANGES.items():
-        _check_number(getattr(getattr(project, section), key), f"[{section}] {key}", where, rule)
+        value = getattr(getattr(project, section), key)
+        if value is not None:  # None = not set here; the standards file or settings decide
+            _check_number(value, f"[{section}] {key}", where, rule)
     for key, value in project.coverage.radius.items():
         _check_number(value, f"[coverage] radius.{key}", where,
                       (0.0, False, "a walking distance above 0 metres, e.g. 500"))  # fmt: skip

@@ -39,7 +39,15 @@ class Access:
 
 
 def _outline_points(rings: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
-    """Points every ``spacing`` (at least 4 per ring) along each ring, and each point's ring."""
+    """Points every ``spacing`` (at least 4 per ring) along each ring, and each point's ring.
+
+    Not ``network.StreetNetwork._segments``, the other line sampler: that one samples each
+    straight segment on its own (midpoints of equal parts, at least one per segment) so that
+    every point of a segment lies within half a step of one of its own samples — the guarantee
+    its exact nearest-segment search needs. Access points are spaced along the whole ring from
+    its start, whatever its vertices (a 3 m segment gets none), as the README's access rule says;
+    one sampler for both would change either the access points or that guarantee.
+    """
     coords, owner = shapely.get_coordinates(rings, return_index=True)
     seg = np.flatnonzero(
         owner[1:] == owner[:-1]
@@ -91,7 +99,28 @@ def _nodes_near(
 def community_access(
     net: StreetNetwork, polygons: np.ndarray, spacing: float, max_snap: float
 ) -> Access:
-    """Access points of every community polygon on the walking network."""
+    """Access points of every community polygon on the walking network.
+
+    Parameters
+    ----------
+    net : StreetNetwork
+    polygons : ndarray of Polygon / MultiPolygon
+        In the network's metric CRS.
+    spacing : float
+        ``access_spacing_m``: outline points every this many metres; nodes within half of it
+        (or inside) are linked directly.
+    max_snap : float
+        ``max_snap_m``: outline points farther from every street are not used.
+
+    Returns
+    -------
+    Access
+
+    Raises
+    ------
+    InputError
+        No outline point of any community lies within ``max_snap`` of a street.
+    """
     parts, part_comm = shapely.get_parts(polygons, return_index=True)
     rings = shapely.get_exterior_ring(parts)
     samples, ring_of = _outline_points(rings, spacing)
@@ -200,6 +229,8 @@ def _same_edge(access: Access, f_edge: np.ndarray, f_along: np.ndarray, f_offset
 
 @dataclass
 class CategoryResult:
+    """One category's distances: per community, and per network node for the service areas."""
+
     distance: np.ndarray  # per community (m), inf where unreached within the bound
     nearest: np.ndarray  # facility position per community, −1 where none
     node_dist: np.ndarray | None = None  # per network node, for service areas
@@ -230,7 +261,24 @@ def network_distances(
 def straight_distances(
     polygons: np.ndarray, facilities: gpd.GeoDataFrame, detour: float, bound: float
 ) -> CategoryResult:
-    """Fallback without a network: straight distance from the outline × detour factor."""
+    """Fallback without a network: straight distance from the outline × detour factor.
+
+    Parameters
+    ----------
+    polygons : ndarray of geometries
+        The communities.
+    facilities : GeoDataFrame
+        One category's facilities (same CRS).
+    detour : float
+        ``detour_factor`` (≥ 1).
+    bound : float
+        Walked distances beyond it are left unreached (inf).
+
+    Returns
+    -------
+    CategoryResult
+        Without node distances.
+    """
     n = len(polygons)
     if len(facilities) == 0:
         return CategoryResult(np.full(n, np.inf), np.full(n, -1))
@@ -245,6 +293,112 @@ def straight_distances(
     return CategoryResult(out, nearest)
 
 
+@dataclass(frozen=True)
+class CoverageResult:
+    """What :func:`compute_coverage` found.
+
+    Attributes
+    ----------
+    communities : GeoDataFrame
+        The communities with ``<cat>_m``, ``<cat>_ok``, ``<cat>_nearest``, ``gaps``,
+        ``full_coverage`` and ``distance_mode``.
+    categories : dict of str to CategoryResult
+        The raw per-category distances (and node distances, for service areas).
+    facilities_off_network : int
+        Facilities farther than ``max_snap_m`` from every street (0 without a network).
+    communities_off_network : int
+        Communities with no access point on the network (0 without a network).
+    """
+
+    communities: gpd.GeoDataFrame
+    categories: dict[str, CategoryResult]
+    facilities_off_network: int = 0
+    communities_off_network: int = 0
+
+    def __iter__(self):
+        """Unpack as ``(communities, categories)``, the shape callers used before the counts."""
+        return iter((self.communities, self.categories))
+
+
+def _search_bound(standards: Standards, cfg: CoverageConfig) -> float:
+    """Distances beyond this are not searched: the bound, or the longest radius if longer."""
+    radii = (c.radius_m for c in standards.categories.values())
+    return max(cfg.search_bound_m, max(radii, default=0))
+
+
+@dataclass(frozen=True)
+class _NetworkPasses:
+    """The facilities snapped to the network and one Dijkstra pass per category."""
+
+    access: Access
+    grouper: _Grouper
+    source_cat: np.ndarray  # category per source (snapped facility)
+    rank: np.ndarray  # a source's row within its own category's facilities
+    same_edge: tuple[np.ndarray, np.ndarray, np.ndarray]  # (community, distance, source)
+    passes: dict[str, tuple[np.ndarray, np.ndarray]]  # category → (node distance, node source)
+    facilities_off_network: int
+
+    def distances(self, key: str, bound: float) -> CategoryResult:
+        sc, sd, ss = self.same_edge
+        keep = (self.source_cat[ss] == key) & (sd <= bound)
+        same = (sc[keep], sd[keep], ss[keep])
+        return network_distances(self.access, self.grouper, *self.passes[key], self.rank, same,
+                                 bound)  # fmt: skip
+
+
+def _network_passes(
+    net: StreetNetwork, facilities: gpd.GeoDataFrame, polygons: np.ndarray,
+    standards: Standards, cfg: CoverageConfig, bound: float, access: Access | None,
+) -> _NetworkPasses:  # fmt: skip
+    """Snap the facilities, link the communities and run one bounded Dijkstra per category."""
+    category = facilities["category"].to_numpy()
+    f_edge, f_along, f_offset = net.snap(
+        shapely.get_coordinates(facilities.geometry.values), max_distance=cfg.max_snap_m
+    )
+    rows = np.flatnonzero(f_edge >= 0)
+    snapped = (f_edge[rows], f_along[rows], f_offset[rows])
+    graph = source_graph(net, *snapped)
+    source_cat = category[rows]
+    if access is None:
+        access = community_access(net, polygons, cfg.access_spacing_m, cfg.max_snap_m)
+    passes = {
+        k: nearest_source(graph, net.n_nodes, np.flatnonzero(source_cat == k), bound)
+        for k in standards.categories
+    }
+    return _NetworkPasses(
+        access=access,
+        grouper=_Grouper(access.node_comm, len(polygons)),
+        source_cat=source_cat,
+        rank=pd.Series(category).groupby(category).cumcount().to_numpy()[rows],
+        same_edge=_same_edge(access, *snapped),
+        passes=passes,
+        facilities_off_network=int(len(f_edge) - len(rows)),
+    )
+
+
+def _coverage_columns(
+    communities: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, standards: Standards,
+    results: dict[str, CategoryResult], mode: str,
+) -> gpd.GeoDataFrame:  # fmt: skip
+    """The communities with the coverage columns from the per-category results."""
+    n = len(communities)
+    category = facilities["category"].to_numpy()
+    all_names = facilities["name"].to_numpy(object)
+    columns: dict[str, np.ndarray] = {}
+    for key, cat in standards.categories.items():
+        res = results[key]
+        names = np.append(all_names[category == key], "")  # nearest −1 → ""
+        columns[f"{key}_m"] = np.where(np.isfinite(res.distance), np.round(res.distance, 1), np.nan)
+        columns[f"{key}_ok"] = res.distance <= cat.radius_m
+        columns[f"{key}_nearest"] = names[res.nearest]
+    gaps = sum((~columns[f"{k}_ok"]).astype(int) for k in standards.basket)
+    columns["gaps"] = np.broadcast_to(gaps, n).astype(int)
+    columns["full_coverage"] = columns["gaps"] == 0
+    columns["distance_mode"] = np.full(n, mode)
+    kept = communities.drop(columns=[c for c in columns if c in communities.columns])
+    return pd.concat([kept, pd.DataFrame(columns, index=communities.index)], axis=1)
+
+
 def compute_coverage(
     communities: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
@@ -252,83 +406,60 @@ def compute_coverage(
     cfg: CoverageConfig,
     net: StreetNetwork | None = None,
     access: Access | None = None,
-) -> tuple[gpd.GeoDataFrame, dict[str, CategoryResult]]:
-    """Per community and category: ``<cat>_m``, ``<cat>_ok``, ``<cat>_nearest``; plus ``gaps``.
+) -> CoverageResult:
+    """Walking distance from every community to the nearest facility of every category.
 
     Parameters
     ----------
-    communities, facilities : GeoDataFrames in the same metric CRS.
-    standards : active categories, radii and basket.
-    cfg : the project's ``[coverage]`` settings.
-    net : walking network; ``None`` uses straight-line distance × ``cfg.detour_factor``.
-    access : the communities' access points on ``net`` (``community_access``), when already
+    communities, facilities : GeoDataFrame
+        In the same metric CRS.
+    standards : Standards
+        Active categories, radii and basket.
+    cfg : CoverageConfig
+        The project's ``[coverage]`` settings.
+    net : StreetNetwork, optional
+        Walking network; ``None`` uses straight-line distance × ``cfg.detour_factor``.
+    access : Access, optional
+        The communities' access points on ``net`` (``community_access``), when already
         computed — the pipeline computes them once for coverage and siting.
 
     Returns
     -------
-    The communities with coverage columns, and the per-category raw results.
+    CoverageResult
+        The communities with coverage columns, the per-category raw results and what could not
+        be put on the network.
     """
     polygons = communities.geometry.values
-    n = len(communities)
-    bound = max(
-        cfg.search_bound_m, max((c.radius_m for c in standards.categories.values()), default=0)
-    )
-    category = facilities["category"].to_numpy()
-    if net is not None:
-        f_edge, f_along, f_offset = net.snap(
-            shapely.get_coordinates(facilities.geometry.values), max_distance=cfg.max_snap_m
-        )
-        snapped_rows = np.flatnonzero(f_edge >= 0)
-        snapped = (f_edge[snapped_rows], f_along[snapped_rows], f_offset[snapped_rows])
-        graph = source_graph(net, *snapped)
-        source_cat = category[snapped_rows]
-        # a source's row within its own category's facilities
-        rank = pd.Series(category).groupby(category).cumcount().to_numpy()[snapped_rows]
-
-        if access is None:
-            access = community_access(net, polygons, cfg.access_spacing_m, cfg.max_snap_m)
-        grouper = _Grouper(access.node_comm, n)
-        sc, sd, ss = _same_edge(access, *snapped)
-        passes = {
-            k: nearest_source(graph, net.n_nodes, np.flatnonzero(source_cat == k), bound)
+    bound = _search_bound(standards, cfg)
+    if net is None:
+        category = facilities["category"].to_numpy()
+        results = {
+            k: straight_distances(polygons, facilities.loc[category == k], cfg.detour_factor, bound)
             for k in standards.categories
         }
-    columns: dict[str, np.ndarray] = {}
-    results: dict[str, CategoryResult] = {}
-    for key, cat in standards.categories.items():
-        in_cat = category == key
-        if net is not None:
-            keep = (source_cat[ss] == key) & (sd <= bound)
-            same = (sc[keep], sd[keep], ss[keep])
-            res = network_distances(access, grouper, *passes[key], rank, same, bound)
-        else:
-            res = straight_distances(polygons, facilities.loc[in_cat], cfg.detour_factor, bound)
-        results[key] = res
-        names = np.append(facilities["name"].to_numpy(object)[in_cat], "")  # nearest −1 → ""
-        columns[f"{key}_m"] = np.where(np.isfinite(res.distance), np.round(res.distance, 1), np.nan)
-        columns[f"{key}_ok"] = res.distance <= cat.radius_m
-        columns[f"{key}_nearest"] = names[res.nearest]
-    gaps = sum((~columns[f"{k}_ok"]).astype(int) for k in standards.basket)
-    columns["gaps"] = np.broadcast_to(gaps, n).astype(int)
-    columns["full_coverage"] = columns["gaps"] == 0
-    columns["distance_mode"] = np.full(n, "network" if net is not None else "straight_line")
-    kept = communities.drop(columns=[c for c in columns if c in communities.columns])
-    out = pd.concat([kept, pd.DataFrame(columns, index=communities.index)], axis=1)
-    if net is not None:  # reported in summary.json: what could not be put on the network
-        out.attrs["facilities_off_network"] = int((f_edge < 0).sum())
-        out.attrs["communities_off_network"] = int(n - len(grouper.present))
-    return out, results
+        out = _coverage_columns(communities, facilities, standards, results, "straight_line")
+        return CoverageResult(out, results)
+    passes = _network_passes(net, facilities, polygons, standards, cfg, bound, access)
+    results = {k: passes.distances(k, bound) for k in standards.categories}
+    out = _coverage_columns(communities, facilities, standards, results, "network")
+    return CoverageResult(
+        out,
+        results,
+        facilities_off_network=passes.facilities_off_network,
+        communities_off_network=int(len(communities) - len(passes.grouper.present)),
+    )
 
 
-def coverage_summary(communities: gpd.GeoDataFrame, standards: Standards) -> dict:
+def coverage_summary(coverage: CoverageResult, standards: Standards) -> dict:
     """The ``coverage`` block of ``summary.json``: shares of communities and households covered.
+
+    ``coverage`` is what :func:`compute_coverage` returned (its frame and off-network counts).
 
     Household shares count only communities with a known household number (blank households are
     left out of the numerator and the denominator, never read as 0); with none known, every
     household figure is null and ``households_known`` is false.
     """
-    hh = communities["households"].fillna(0).to_numpy(float)
-    total_hh = hh.sum()
+    communities = coverage.communities
     known = bool(communities["households"].notna().any())
 
     def share(value: float) -> float | None:
@@ -375,9 +506,8 @@ def coverage_summary(communities: gpd.GeoDataFrame, standards: Standards) -> dic
                 4,
             ),
             "households_known": known,
-            "households_total": int(total_hh) if known else None,
-            "facilities_off_network": communities.attrs.get("facilities_off_network", 0),
-            "communities_off_network": communities.attrs.get("communities_off_network", 0),
+            "facilities_off_network": coverage.facilities_off_network,
+            "communities_off_network": coverage.communities_off_network,
             "standard": standards.source,
         }
     )

@@ -82,6 +82,19 @@ def _classify(lo, hi, raw, old_year, prio_year, policy) -> tuple[str, str]:
 
 
 def eligibility_summary(communities: gpd.GeoDataFrame) -> dict:
+    """The ``eligibility`` block of ``summary.json``.
+
+    Parameters
+    ----------
+    communities : GeoDataFrame
+        After :func:`assess_eligibility`.
+
+    Returns
+    -------
+    dict
+        Communities and households ``by_tier``, ``eligible``, ``unknown_build_year`` (ids) and
+        ``below_willingness``.
+    """
     hh = communities["households"].fillna(0)
     counts = communities["tier"].value_counts()
     return {

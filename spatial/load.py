@@ -35,12 +35,6 @@ from .validate import (
 AUTO_CLEAR_RATIO = 0.8
 AUTO_MIN_POINTS = 8
 
-COMMUNITY_FIELDS = [
-    "cid", "name", "subdistrict", "built_raw", "built_year", "built_year_min", "built_year_max",
-    "built_approx", "households", "floor_area", "willingness", "infrastructure_deficit",
-    "funding_share",
-]  # fmt: skip
-
 
 @dataclass
 class Layers:
@@ -353,8 +347,6 @@ def _parcels(project: Project, aliases: dict) -> tuple[gpd.GeoDataFrame, LayerRe
         else np.nan,
         "available": _flags(gdf[col("available")]) if col("available") else True,
     }
-    if not col("area") and gdf.crs is None:
-        raise InputError("parcels have no area column and no CRS; set crs or area", path=path)
     out = repair_polygons(_standardise(gdf, mapped, set(cols.values())), report, path)
     report.rows_kept = len(out)
     return out, report

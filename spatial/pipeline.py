@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from . import crs as crsmod
-from . import io
+from . import io, settings
 from .adjacency import barrier_lines
 from .bundling import Bundler, bundle_frame, bundles_summary
 from .capacity import bundle_totals, run_capacity
@@ -29,7 +29,7 @@ from .service_areas import service_areas
 from .siting import SiteSelector, sites_summary
 from .standards import Standards, load_standards
 
-ALL_STAGES = ("coverage", "bundle", "sites", "map")
+ALL_STAGES = settings.ALL_STAGES
 Progress = Callable[[str], None]
 
 
@@ -63,8 +63,8 @@ class _Timer:
         self.timings[self.name] = round(time.perf_counter() - self.start, 3)
 
 
-def load(project: Project, progress: Progress | None = None, place: str = "") -> RunResult:
-    """Load and validate the inputs and the walking network."""
+def load_inputs(project: Project, progress: Progress | None = None, place: str = "") -> RunResult:
+    """Load and validate the inputs (``load.load_layers``) and the walking network."""
     timings: dict[str, float] = {}
     with _Timer(timings, "load", progress):
         standards = load_standards(project)
@@ -148,12 +148,12 @@ def analyse(
                     result.network, result.communities.geometry.values,
                     project.coverage.access_spacing_m, project.coverage.max_snap_m,
                 )  # fmt: skip
-            comm, per_cat = compute_coverage(
+            coverage = compute_coverage(
                 result.communities, layers.facilities, standards, project.coverage,
                 result.network, access,
             )  # fmt: skip
-            result.communities = comm
-            result.summary["coverage"] = coverage_summary(comm, standards)
+            result.communities, per_cat = coverage.communities, coverage.categories
+            result.summary["coverage"] = coverage_summary(coverage, standards)
         with _Timer(result.timings, "service_areas", progress):
             result.layers_out["service_areas"] = service_areas(
                 result.network, layers.facilities, per_cat, standards, project.coverage, layers.crs
@@ -342,7 +342,7 @@ def run(project: Project, out: Path, stages: Iterable[str] = ALL_STAGES, lang: s
     """
     stages = tuple(stages)
     check_before_run(project, out, stages)
-    result = load(project, progress, place)
+    result = load_inputs(project, progress, place)
     analyse(result, stages, progress)
     write_outputs(result, out, stages, lang or project.lang, progress, strict_print)
     return result

@@ -86,7 +86,24 @@ def _reasons(row: pd.Series, parts: pd.Series, years: dict[str, str]) -> str:
 def community_priorities(
     comm: gpd.GeoDataFrame, weights: PriorityConfig, policy: PolicyConfig
 ) -> gpd.GeoDataFrame:
-    """Eligible communities ordered by score, with the parts and reasons."""
+    """Eligible communities ordered by score, with the parts and reasons.
+
+    Parameters
+    ----------
+    comm : GeoDataFrame
+        Communities after eligibility (``eligible``, ``tier``), optionally with coverage
+        (``gaps``), capacity and ``bundle_id`` columns.
+    weights : PriorityConfig
+        The ``[priority]`` weights (a weight of 0 leaves its part out).
+    policy : PolicyConfig
+        Names the priority cut-off in the reasons.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per eligible community: ``score_<part>`` columns, ``score``, ``rank`` (1 = first)
+        and ``reasons``, sorted by rank.
+    """
     eligible = comm.loc[comm["eligible"]].copy()
     gaps = eligible.get("gaps", 0)
     frame = pd.DataFrame({
@@ -105,7 +122,22 @@ def community_priorities(
 
 def bundle_priorities(bundles: gpd.GeoDataFrame, comm: gpd.GeoDataFrame, weights: PriorityConfig,
                       policy: PolicyConfig) -> pd.DataFrame:  # fmt: skip
-    """Bundles scored from their members: household-weighted shares and means."""
+    """Bundles scored from their members: household-weighted shares and means.
+
+    Parameters
+    ----------
+    bundles : GeoDataFrame
+        From ``bundling.bundle_frame``.
+    comm : GeoDataFrame
+        The communities with ``bundle_id``, ``tier``, ``households`` and the scored columns.
+    weights, policy : PriorityConfig, PolicyConfig
+        As in :func:`community_priorities`.
+
+    Returns
+    -------
+    DataFrame
+        One row per bundle with its parts, ``score``, ``rank`` and ``reasons``, sorted by rank.
+    """
     if len(bundles) == 0:
         return pd.DataFrame(columns=["bundle_id", "score", "rank", "reasons"])
     rows = []

@@ -1,4 +1,10 @@
-"""Package-wide defaults. The project file overrides all of them via ``spatial.config``."""
+"""Package-wide defaults, the last word of one rule.
+
+A setting takes the project file's value if the project file sets it; else, for the settings a
+standards file carries (``walk_speed_kmh``), the standards file's value; else the value here.
+``spatial.config`` dataclasses use these constants as their defaults, or ``None`` where the
+standards file may decide (resolved in ``spatial.standards.load_standards``).
+"""
 
 from __future__ import annotations
 
@@ -22,3 +28,13 @@ SEARCH_BOUND_M = 1000.0
 ACCESS_SPACING_M = 25.0
 MAX_SNAP_M = 500.0
 SERVICE_AREA_BUFFER_M = 30.0
+
+#: The one definition of which analysis stages each command runs (``cli`` and ``pipeline``).
+COMMAND_STAGES: dict[str, tuple[str, ...]] = {
+    "run": ("coverage", "bundle", "sites", "map"),
+    "coverage": ("coverage",),
+    "bundle": ("coverage", "bundle"),
+    "sites": ("coverage", "sites"),
+    "map": ("coverage", "bundle", "sites", "map"),
+}
+ALL_STAGES: tuple[str, ...] = COMMAND_STAGES["run"]

@@ -131,7 +131,7 @@ def load_standards(project: Project | None = None) -> Standards:
     project.siting.min_area = dict(zip(_resolve(min_area, names, "[siting] min_area", where_cfg),
                                        min_area.values(), strict=True))  # fmt: skip
     alias_map = {name: key for name, key in names.items() if name != key}
-    speed = cov.walk_speed_kmh or raw.get("walk_speed_kmh", settings.WALK_SPEED_KMH)
+    speed = _walk_speed(cov.walk_speed_kmh, raw, where)
     return Standards(
         categories=cats,
         basket=basket,
@@ -141,6 +141,21 @@ def load_standards(project: Project | None = None) -> Standards:
         national_target=float(raw.get("national_target", 0.85)),
         alias_map=alias_map,
     )
+
+
+def _walk_speed(project_value: float | None, raw: dict[str, Any], where: Path) -> float:
+    """The one rule for a default: the project file's value if it sets one, else the standards
+    file's, else ``settings.WALK_SPEED_KMH``."""
+    if project_value is not None:
+        return float(project_value)
+    speed = raw.get("walk_speed_kmh", settings.WALK_SPEED_KMH)
+    ok = isinstance(speed, int | float) and not isinstance(speed, bool) and math.isfinite(speed)
+    if not ok or speed <= 0:
+        raise ConfigError(
+            f"walk_speed_kmh = {speed!r} is not allowed; it must be a number above 0 (km/h, e.g. 4)",
+            path=where,
+        )
+    return float(speed)
 
 
 def _aliases(cats: dict[str, Category]) -> dict[str, str]:

@@ -157,7 +157,7 @@ def test_targets_override_by_chinese_name_and_bad_settings(tmp_path):
 
 @pytest.fixture(scope="module")
 def demo_run():
-    result = pipeline.load(load_project())
+    result = pipeline.load_inputs(load_project())
     return pipeline.analyse(result, ["coverage"])
 
 
@@ -254,7 +254,9 @@ def test_capacity_read_from_the_facility_list_end_to_end(tmp_path):
     (tmp_path / "project.toml").write_text(
         '[communities]\npath = "communities.gpkg"\n[facilities]\npath = "facilities.csv"\n'
         'coords = "gcj02"\n', "utf-8")  # fmt: skip
-    result = pipeline.analyse(pipeline.load(load_project(tmp_path / "project.toml")), ["coverage"])
+    result = pipeline.analyse(
+        pipeline.load_inputs(load_project(tmp_path / "project.toml")), ["coverage"]
+    )
     assert result.layers.facilities["floor_area"].tolist()[0] == 60
     comm, cap = result.communities, result.summary["capacity"]["categories"]
     # straight line × 1.3 from the compound-0 corner: 0, 130, 260, 390 m; radius 300 m.

@@ -163,8 +163,7 @@ def test_summary_shares_by_households_and_subdistrict():
     project = Project()
     project.coverage.basket = ["market"]
     std = load_standards(project)
-    out, _ = compute_coverage(comm, fac, std, project.coverage, net)
-    summary = coverage_summary(out, std)
+    summary = coverage_summary(compute_coverage(comm, fac, std, project.coverage, net), std)
     assert summary["categories"]["market"] == {"communities": 0.5, "households": 0.75}
     assert summary["full_coverage_households"] == 0.75
     assert summary["gap_to_target"] == pytest.approx(0.10)
@@ -270,8 +269,10 @@ def test_far_from_the_network_is_counted_not_hidden():
     net = line_network([0, 100, 200, 300])
     fac = _facilities([(100, 0), (100, 5000)], ["market", "market"])  # the second is 5 km away
     comm = _communities([shapely.box(150, 10, 200, 60), shapely.box(0, 3000, 50, 3050)])
-    out, _ = compute_coverage(comm, fac, load_standards(Project()), CoverageConfig(), net)
-    summary = coverage_summary(out, load_standards(Project()))
+    coverage = compute_coverage(comm, fac, load_standards(Project()), CoverageConfig(), net)
+    summary = coverage_summary(coverage, load_standards(Project()))
+    assert (coverage.facilities_off_network, coverage.communities_off_network) == (1, 1)
+    out = coverage.communities
     assert summary["facilities_off_network"] == 1
     assert summary["communities_off_network"] == 1
     assert np.isnan(out["market_m"].iloc[1])

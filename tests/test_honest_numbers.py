@@ -33,7 +33,7 @@ def _project(folder: Path, communities: str = "communities.gpkg", facilities: st
 
 
 def _load(project_file: Path) -> pipeline.RunResult:
-    return pipeline.load(load_project(project_file))
+    return pipeline.load_inputs(load_project(project_file))
 
 
 def _codes(result: pipeline.RunResult) -> dict[str, object]:
@@ -411,7 +411,7 @@ def test_check_and_run_report_the_same_problems(tmp_path):
     comm["户数"] = ["100", "", "120", "130"]
     comm.to_file(tmp_path / "communities.gpkg")
     project = load_project(_project(tmp_path))
-    checked = pipeline.load(project).layers.problems
+    checked = pipeline.load_inputs(project).layers.problems
     ran = pipeline.run(project, tmp_path / "o", ["coverage"]).summary["warnings"]
     assert [p.record("zh") for p in checked] == ran
     comm = gpd.read_file(tmp_path / "o" / "lifecircle.gpkg", layer="communities")

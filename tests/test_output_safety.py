@@ -16,7 +16,7 @@ from spatial import settings
 from spatial.config import load_project
 from spatial.ledger import write_ledger
 from spatial.messages import text
-from spatial.pipeline import analyse, load, write_outputs
+from spatial.pipeline import analyse, load_inputs, write_outputs
 from spatial.render import esc
 from spatial.report import write_maps
 
@@ -83,7 +83,7 @@ def hostile(tmp_path_factory) -> tuple[Path, list[str]]:
     (data / "project.toml").write_text(toml, "utf-8")
     project = load_project(data / "project.toml")
     project.render.basemap = "none"
-    result = analyse(load(project), STAGES)
+    result = analyse(load_inputs(project), STAGES)
     result.summary["warnings"] = [
         {"code": "bad_year", "layer": "communities", "message": joined, "count": n,
          "sample": pay},
@@ -183,7 +183,7 @@ def test_ledger_holds_text_never_formulas(hostile):
 def test_no_warnings_no_note_and_no_sheet(small_project, tmp_path):
     project = load_project(small_project)
     project.render.basemap = "none"
-    result = analyse(load(project), ("coverage",))
+    result = analyse(load_inputs(project), ("coverage",))
     result.summary["warnings"] = []
     write_maps(result, tmp_path, "en")
     write_ledger(result, tmp_path, "en")

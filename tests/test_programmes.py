@@ -190,10 +190,10 @@ def test_category_without_size_is_not_sited_unless_the_project_gives_one():
 
 def test_demo_plan_is_defensible_and_reach_is_exposed():
     from spatial.config import load_project
-    from spatial.pipeline import analyse, load
+    from spatial.pipeline import analyse, load_inputs
     from spatial.standards import load_standards
 
-    result = analyse(load(load_project(None)), ["coverage", "sites"])
+    result = analyse(load_inputs(load_project(None)), ["coverage", "sites"])
     progs = result.layers_out["programmes"]
     sites = result.layers_out["sites"]
     std = load_standards(load_project(None))

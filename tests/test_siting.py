@@ -160,10 +160,10 @@ def test_pipeline_shares_access_points_with_siting_and_picks_the_same_sites():
     """The run computes the communities' access points once; siting given them picks exactly
     what it picks when it snaps the outlines itself."""
     from spatial.config import load_project
-    from spatial.pipeline import analyse, load
+    from spatial.pipeline import analyse, load_inputs
     from spatial.siting import SiteSelector
 
-    result = analyse(load(load_project(None)), ["coverage", "sites"])
+    result = analyse(load_inputs(load_project(None)), ["coverage", "sites"])
     project = result.project
     again = SiteSelector(result.communities, result.layers.parcels, result.standards,
                          project.siting, project.coverage, result.network).solve()  # fmt: skip

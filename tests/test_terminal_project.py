@@ -174,7 +174,7 @@ def test_warnings_printed_by_run_and_check_the_same_way(small_project, run_cli, 
     record = {"code": "blank_households", "layer": "communities",
               "message": f"2 communities have blank households: C1、C2{PAYLOAD}",
               "count": 2, "sample": list(found.sample)}  # fmt: skip
-    real_run, real_load = pipeline.run, pipeline.load
+    real_run, real_load = pipeline.run, pipeline.load_inputs
 
     def run(*args, **kwargs):
         result = real_run(*args, **kwargs)
@@ -187,7 +187,7 @@ def test_warnings_printed_by_run_and_check_the_same_way(small_project, run_cli, 
         return result
 
     monkeypatch.setattr(pipeline, "run", run)
-    monkeypatch.setattr(pipeline, "load", load)
+    monkeypatch.setattr(pipeline, "load_inputs", load)
     monkeypatch.setattr(type(found), "message", lambda self, lang: record["message"])
     code, out, err = run_cli("coverage", "--config", small_project, "--out", tmp_path / "o")
     assert code == 0, err
