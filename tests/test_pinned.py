@@ -135,23 +135,24 @@ def test_demo_bundles_and_priority_pinned(demo_summary):
 
 
 def test_demo_sites_pinned(demo_summary):
-    """The siting block on its own: the siting rewrite changes these numbers (update at merge)."""
+    """The siting block on its own: parcel programmes (exact MILP, full-coverage objective)."""
     s = demo_summary["sites"]
-    assert (s["count"], s["needs_other_measures"]) == (60, 81)
+    assert (s["count"], s["needs_other_measures"]) == (53, 83)
+    assert (s["status"], s["objective"]) == ("optimal", "full_coverage")
     assert (s["full_coverage_households_before"], s["full_coverage_households_after"]) == (
-        0.0689, 0.5113,
+        0.0689, 0.476,
     )  # fmt: skip
     after = {k: (v["households_after"], v["picks"]) for k, v in s["by_category"].items()}
     assert after == {
-        "nursery": (0.7893, 5), "nursing_home": (0.897, 4), "elderly_daycare": (0.8356, 5),
-        "kindergarten": (0.8206, 5), "health_station": (0.853, 5), "market": (0.9889, 5),
-        "health_center": (1.0, 2), "convenience": (0.9978, 5), "community_service": (0.7842, 5),
-        "fitness": (0.8089, 5), "culture": (0.9168, 5), "primary_school": (0.9182, 5),
-        "middle_school": (1.0, 4),
+        "elderly_daycare": (0.8059, 5), "nursing_home": (0.8866, 4), "nursery": (0.7345, 5),
+        "kindergarten": (0.7446, 4), "health_station": (0.8393, 5), "health_center": (1.0, 4),
+        "market": (0.9889, 5), "convenience": (0.9978, 5), "community_service": (0.7842, 5),
+        "fitness": (0.7969, 5), "culture": (0.914, 5), "primary_school": (0.4246, 1),
+        "middle_school": (0.4443, 0),
     }  # fmt: skip
     assert s["needs_other_measures_by_category"] == {
-        "convenience": 1, "elderly_daycare": 36, "health_station": 24, "kindergarten": 31,
-        "market": 4, "nursery": 39, "nursing_home": 16,
+        "convenience": 1, "elderly_daycare": 38, "health_station": 27, "kindergarten": 41,
+        "market": 4, "nursery": 43, "nursing_home": 18,
     }  # fmt: skip
 
 
@@ -485,7 +486,7 @@ LAYERS = [
     {"config", "standards", "validate", "io", "osm"},
     {"load", "network"},
     {"coverage", "service_areas", "catchment", "capacity", "eligibility", "adjacency",
-     "bundling", "priority", "reach", "siting"},
+     "bundling", "priority", "reach", "programmes", "siting"},
     {"style", "render", "maps", "report", "printmap", "ledger"},
     {"pipeline", "demo", "cli", "__main__", "__init__"},
 ]  # fmt: skip
