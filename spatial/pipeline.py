@@ -43,6 +43,7 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     unserved: pd.DataFrame | None = None
+    reach: pd.DataFrame | None = None  # pid, cid, distance_m: every candidate parcel (sites stage)
 
 
 class _Timer:
@@ -134,10 +135,27 @@ def analyse(
             result.layers_out["sites"] = selector.sites
             result.summary["sites"] = sites_summary(selector)
             result.unserved = selector.unserved
+            result.reach = _reach_table(selector, result.communities)
     if "bundle" in stages:
         with _Timer(result.timings, "bundle", progress):
             _bundle_stage(result)
     return result
+
+
+def _reach_table(selector: SiteSelector, communities: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Which communities each candidate parcel reaches (pid, cid, distance_m), within the
+    largest siting radius — what the maps' what-if mode recomputes coverage from."""
+    notes = list(selector.notes)
+    parcels = selector._usable_parcels()
+    selector.notes[:] = notes  # the summary holds this list: no note twice
+    if len(parcels) == 0:
+        return pd.DataFrame({"pid": [], "cid": [], "distance_m": []})
+    pairs = selector._reach(parcels)
+    return pd.DataFrame({
+        "pid": parcels["pid"].to_numpy()[pairs["parcel"].to_numpy(int)],
+        "cid": communities["cid"].to_numpy()[pairs["community"].to_numpy(int)],
+        "distance_m": pairs["distance_m"].to_numpy(float),
+    })  # fmt: skip
 
 
 def _bundle_stage(result: RunResult) -> None:

@@ -1,0 +1,187 @@
+"""The data of an interactive map, written once into the page as JSON: one shared geometry store
+(communities, bundles, parcels, streets) in compact integer form, and the reach sets that let the
+page recompute coverage offline when a planner switches between today, the recommended programme
+and a what-if plan (``data/maps.js`` draws it).
+
+Every text here is :class:`spatial.render.Html` (escaped from the data) before it is stored; the
+JSON is embedded with :func:`spatial.render.add_store` (htmlsafe).
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+
+from .render import Html, display_frame, esc, fragment, join
+from .siting import DEFAULT_FAR, need_m2
+from .style import BUNDLE_COLOURS
+
+SCALE = 1e5  # integer units of 1e-5 degree (about a metre)
+
+
+def encode(geoms: np.ndarray, origin: tuple[int, int]) -> list[list[list[int]]]:
+    """Lon/lat geometries as lists of parts, each a list of rings/lines, each a flat delta list
+    ``[x0, y0, dx1, dy1, …]`` in units of 1e-5° from ``origin`` (integers: small in JSON)."""
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    is_poly = shapely.get_type_id(parts) == 3
+    rings = np.empty(0, object)
+    ring_of = np.empty(0, int)
+    if is_poly.any():
+        rings, ring_of = shapely.get_rings(parts, return_index=True)
+    lines = np.where(is_poly, None, parts)
+    line_idx = np.flatnonzero(~is_poly)
+    pieces = np.r_[rings, lines[line_idx]] if len(line_idx) else rings
+    piece_part = np.r_[ring_of, line_idx].astype(int)
+    coords, idx = shapely.get_coordinates(pieces, return_index=True)
+    q = np.round(coords * SCALE).astype(np.int64) - np.asarray(origin, np.int64)
+    delta = q.copy()
+    delta[1:] -= q[:-1]
+    starts = np.r_[0, np.flatnonzero(np.diff(idx)) + 1] if len(idx) else np.empty(0, int)
+    delta[starts] = q[starts]
+    flat = np.split(delta.ravel(), starts[1:] * 2) if len(idx) else []
+    out: list[list[list[int]]] = [[] for _ in range(len(geoms))]
+    by_part: dict[int, list] = {}
+    for piece, arr in zip(piece_part[np.unique(idx)], flat, strict=True):
+        by_part.setdefault(int(piece), []).append(arr.tolist())
+    for p, geom_i in enumerate(part_of):
+        if p in by_part:
+            out[int(geom_i)].append(by_part[p])
+    return out
+
+
+def origin_of(frames: list[gpd.GeoDataFrame]) -> tuple[int, int]:
+    xs = [f.total_bounds for f in frames if len(f)]
+    return (int(min(b[0] for b in xs) * SCALE), int(min(b[1] for b in xs) * SCALE))
+
+
+def bundle_colours(bundles: gpd.GeoDataFrame, near_m: float = 50.0) -> list[str]:
+    """One colour per bundle; bundles that touch or lie within ``near_m`` of each other always
+    differ (greedy colouring of the adjacency graph, largest first)."""
+    graph = nx.Graph()
+    graph.add_nodes_from(range(len(bundles)))
+    geoms = bundles.geometry.values
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=near_m)
+    graph.add_edges_from((int(i), int(j)) for i, j in zip(a, b, strict=True) if i < j)
+    colour = nx.greedy_color(graph, strategy="largest_first")
+    return [BUNDLE_COLOURS[colour[i] % len(BUNDLE_COLOURS)] for i in range(len(bundles))]
+
+
+def label_point(geom) -> shapely.Point:
+    """Where a label goes: the centroid when inside, else the pole of inaccessibility of the
+    largest part."""
+    centre = geom.centroid
+    if geom.contains(centre):
+        return centre
+    part = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
+    return shapely.ops.polylabel(part, tolerance=1.0)
+
+
+def parcel_programmes(result, keys: list[str]) -> dict[str, list[str]]:
+    """For each candidate parcel (``result.reach``): the categories of ``keys`` it has room for
+    and that would reach a community now lacking them — what a what-if click adds."""
+    reach = result.reach
+    if reach is None or len(reach) == 0:
+        return {}
+    parcels = result.layers.parcels.set_index("pid")
+    comm = result.communities.set_index("cid")
+    out: dict[str, list[str]] = {}
+    land = parcels["area_m2"].astype(float)
+    given = (
+        parcels["max_floor_area"].astype(float) if "max_floor_area" in parcels else land * np.nan
+    )
+    floor = given.where(np.isfinite(given), land * DEFAULT_FAR)
+    for key in keys:
+        cat = result.standards.categories[key]
+        need, kind = need_m2(cat, result.project.siting)
+        room = land if kind == "land" else floor
+        near = reach.loc[reach["distance_m"] <= cat.radius_m]
+        near = near.loc[~comm.loc[near["cid"], f"{key}_ok"].to_numpy(bool)]
+        for pid in near["pid"].unique():
+            if room.get(pid, 0) >= need:
+                out.setdefault(pid, []).append(key)
+    return out
+
+
+def reach_store(result, cid_index: pd.Series, pids: list[str]) -> list[list[int]]:
+    """Per parcel of ``pids``: flat ``[community index, metres, …]`` within the largest radius."""
+    reach = result.reach
+    grouped = {pid: grp for pid, grp in reach.groupby("pid")} if reach is not None else {}
+    out = []
+    for pid in pids:
+        grp = grouped.get(pid)
+        if grp is None:
+            out.append([])
+            continue
+        pairs = np.column_stack(
+            [cid_index.loc[grp["cid"]].to_numpy(), np.floor(grp["distance_m"].to_numpy())]
+        ).astype(int)
+        out.append(pairs.ravel().tolist())
+    return out
+
+
+def site_card(pid: str, parcel: pd.Series | None, rows: pd.DataFrame, result, lang: str,
+              lab: dict) -> Html:  # fmt: skip
+    """Popup of one programme parcel: id, kind, area, every facility with its new households."""
+    std = result.standards
+    head = fragment("<b>{} {}</b>", lab["parcel"], esc(pid))
+    facts = []
+    if parcel is not None:
+        facts.append(fragment("{}: {}", lab["parcel_kind"], esc(parcel.get("kind"))))
+        facts.append(
+            fragment("{}: {:,.0f} m²", lab["parcel_area"], float(parcel.get("area_m2", 0)))
+        )
+    items = [
+        fragment(
+            "<li>{} (#{}) — {} {:,}</li>",
+            std.categories[r["category"]].label(lang),
+            int(r["rank"]),
+            lab["new_households"],
+            int(r["new_households"]),
+        )  # fmt: skip
+        for _, r in rows.iterrows()
+    ]
+    body = fragment("{}<ul style='margin:2px 0 0 16px;padding:0'>{}</ul>", lab["programme"],
+                    join(items)) if items else Html("")  # fmt: skip
+    return fragment("<div class=lc-card>{}<br>{}{}</div>", head, join(facts, "<br>"), body)
+
+
+def parcel_card(parcel: pd.Series, prog: list[str], result, lang: str, lab: dict) -> Html:
+    std = result.standards
+    names = join([esc(std.categories[k].label(lang)) for k in prog], "、")
+    return fragment(
+        "<div class=lc-card><b>{} {}</b><br>{}: {}<br>{}: {:,.0f} m²<br>{}: {}</div>",
+        lab["parcel"], esc(parcel["pid"]), lab["parcel_kind"], esc(parcel.get("kind")),
+        lab["parcel_area"], float(parcel.get("area_m2", 0)), lab["whatif_programme"],
+        names if prog else lab["none"],
+    )  # fmt: skip
+
+
+def bundle_card(row: pd.Series, result, lang: str, lab: dict) -> Html:
+    std = result.standards
+    gaps = [k for k in str(row.get("shared_gaps") or "").split(",") if k]
+    gap_names = join([esc(std.categories[k].label(lang)) if k in std.categories else esc(k)
+                      for k in gaps], "、")  # fmt: skip
+    desc = row.get("description" if lang == "zh" else "description_en")
+    lines = [
+        fragment("<b>{} {}</b>", lab["bundle"], esc(row["bundle_id"])),
+        fragment("{}: {} — {}", lab["members"], int(row["members"]), esc(row["member_names"])),
+        fragment("{}: {:,}", lab["households"], int(row["households"])),
+        fragment("{}: {}", lab["shared_gaps"], gap_names if gaps else lab["none"]),
+        fragment("{}: {}", lab["partner_parcels"], esc(row.get("partner_parcels") or "—")),
+        fragment("<i>{}</i>", esc(desc)),
+    ]
+    return fragment("<div class=lc-card>{}</div>", join(lines, "<br>"))
+
+
+def street_lines(result, basemap: str, tolerance: float = 5.0) -> gpd.GeoDataFrame | None:
+    """The loaded walking network as display lines (merged where they continue, simplified)."""
+    net = result.network
+    if net is None or len(net.edges) == 0:
+        return None
+    merged = shapely.line_merge(shapely.multilinestrings(net.edges.geometry.values))
+    parts = shapely.get_parts(merged)
+    frame = gpd.GeoDataFrame(geometry=parts, crs=net.crs)
+    return display_frame(frame, basemap, tolerance=tolerance)
