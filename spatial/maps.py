@@ -231,10 +231,10 @@ def _community_store(result, comm, lang, basemap, origin) -> dict:
     }
 
 
-def _bundle_store(result, comm, lang, basemap, origin) -> dict:
+def _bundle_store(result, comm, lang, basemap, origin, group: bool) -> dict:
     bundles = result.layers_out.get("bundles")
     empty = {"id": [], "geom": [], "colour": [], "card": [], "centre": [], "members": []}
-    if bundles is None or len(bundles) == 0 or "bundle_id" not in comm:
+    if group or bundles is None or len(bundles) == 0 or "bundle_id" not in comm:
         return empty
     lab = labels(lang)
     disp = display_frame(bundles, basemap, tolerance=3.0)
@@ -374,9 +374,7 @@ def _draw(fmap, result, comm, lang, basemap, keys, group, items, title, faciliti
             for c in std.categories.values()
         ],
         "comm": _community_store(result, comm, lang, basemap, origin),
-        "bundles": _bundle_store(result, comm, lang, basemap, origin)
-        if not group
-        else _bundle_store(result, comm.iloc[:0], lang, basemap, origin),
+        "bundles": _bundle_store(result, comm, lang, basemap, origin, group),
         "parcels": _parcel_store(result, comm, lang, basemap, origin, keys, group),
         "streets": mapstore.encode(streets.geometry.values, origin)
         if streets is not None
