@@ -7,6 +7,8 @@ document.addEventListener("DOMContentLoaded", function () {
   D.overlays.forEach(function (o) { if (window[o.ref]) ctrl.addOverlay(window[o.ref], o.name); });
   var S = 1e5, ox = D.origin[0], oy = D.origin[1];
   var layers = {};
+  var pop = L.popup({maxWidth: 420});  // one shared popup: one container, reused
+  function show(latlng, html) { pop.setLatLng(latlng).setContent(html).openOn(map); }
 
   function ring(a) {
     var x = 0, y = 0, out = [];
@@ -63,7 +65,7 @@ document.addEventListener("DOMContentLoaded", function () {
       weight: eligible ? 1.8 : 0.6, dashArray: eligible ? null : "3 3"});
     p.feature = {type: "Feature", properties: {label: C.name[i], popup: true, index: i}};
     p.bindTooltip(C.name[i], {sticky: true});
-    p.bindPopup((function (j) { return function () { return popupOf(j); }; })(i), {maxWidth: 420});
+    p.on("click", function (e) { show(e.latlng, popupOf(e.target.feature.properties.index)); });
     p.on("mouseover", function (e) { e.target.setStyle({weight: 3}); });
     p.on("mouseout", function (e) { var el = C.elig[e.target.feature.properties.index] === 1; e.target.setStyle({weight: el ? 1.8 : 0.6}); });
     polys.push(p); commLayer.addLayer(p);
@@ -111,7 +113,7 @@ document.addEventListener("DOMContentLoaded", function () {
         B.members[b].forEach(function (i) {
           if (inside(e.latlng, shape(C.geom[i]))) html = popupOf(i) + "<hr>" + html;
         });
-        L.popup({maxWidth: 420}).setLatLng(e.latlng).setContent(html).openOn(map);
+        show(e.latlng, html);
       });
       bl.addLayer(pol);
       bl.addLayer(L.marker(L.latLng((oy + B.centre[b][1]) / S, (ox + B.centre[b][0]) / S), {
@@ -137,7 +139,7 @@ document.addEventListener("DOMContentLoaded", function () {
     pol.feature = {type: "Feature", properties: {label: P.pid[j], popup: true, parcel: j}};
     pol.on("click", function (e) {
       if (mode === "whatif" && kind !== "partner") { toggle(j); return; }
-      L.popup({maxWidth: 420}).setLatLng(e.latlng).setContent(P.card[j]).openOn(map);
+      show(e.latlng, P.card[j]);
     });
     pol.bindTooltip(P.pid[j], {sticky: true});
     parcelLayers.push(pol); groups[kind].addLayer(pol);
@@ -210,7 +212,7 @@ document.addEventListener("DOMContentLoaded", function () {
       textPlaceholder: D.text.search, position: "topleft", zoom: D.labelZoom + 1,
       moveToLocation: function (latlng, title, m) {
         m.setView(latlng, D.labelZoom + 1);
-        for (var i = 0; i < n; i++) if (C.name[i] === title) { polys[i].openPopup(latlng); break; }
+        for (var i = 0; i < n; i++) if (C.name[i] === title) { show(latlng, popupOf(i)); break; }
       }});
     map.addControl(search);
   }
