@@ -217,5 +217,5 @@ document.addEventListener("DOMContentLoaded", function () {
     map.addControl(search);
   }
   L.control.scale({imperial: false, metric: true}).addTo(map);
-  window.lcState = {recompute: recompute, toggle: toggle, parcels: P, mode: function () { return mode; }};
+  window.lcState = {recompute: recompute, toggle: toggle, parcels: P, pct: pct, mode: function () { return mode; }};
 });

@@ -263,9 +263,9 @@ def _parcel_store(result, comm, lang, basemap, origin, keys: list[str], group: b
     cat_index = {k: i for i, k in enumerate(std.categories)}
     parcels = result.layers.parcels
     by_pid = parcels.set_index("pid", drop=False)
-    sites = result.layers_out.get("sites")
-    sites = sites.loc[sites["category"].isin(keys)] if sites is not None else None
     wanted = keys if group else list(std.categories)
+    sites = result.layers_out.get("sites")
+    sites = sites.loc[sites["category"].isin(wanted)] if sites is not None else None
     progs = mapstore.parcel_programmes(result, wanted)
     rows: list[tuple[str, str, Html, list[int]]] = []
     site_pids: list[str] = []
