@@ -73,8 +73,8 @@ def _int(value) -> object:
 
 def _outline_layer(frame: gpd.GeoDataFrame, tips: list[Html], basemap: str, name: str,
                    colour: str, show: bool = True, fill: float = 0.0, weight: float = 2.5,
-                   dash: str = "6 4") -> folium.GeoJson:  # fmt: skip
-    disp = display_frame(frame, basemap, tolerance=4.0)
+                   dash: str = "6 4", tolerance: float = 4.0) -> folium.GeoJson:  # fmt: skip
+    disp = display_frame(frame, basemap, tolerance=tolerance)
     return geojson(
         features(disp.geometry, {"tip": tips}), name, tooltip="tip", show=show,
         style_function=lambda _f: {"color": colour, "weight": weight, "fillColor": colour,
@@ -114,7 +114,8 @@ def _service_layers(fmap, result, lang, basemap, keys, show) -> list[dict]:
         label = result.standards.categories[key].label(lang)
         name = f"{labels(lang)['service_areas']}: {label} {sel['radius_m'].iloc[0]:.0f} m"
         tips = [esc(name)] * len(sel)
-        layer = _outline_layer(sel, tips, basemap, name, category_colour(i), show=show, fill=0.15)
+        layer = _outline_layer(sel, tips, basemap, name, category_colour(i), show=show, fill=0.15,
+                               tolerance=8.0)  # fmt: skip
         layer.add_to(fmap)
         legend.append(
             {"ref": layer.get_name(), "html": str(_section("", [(category_colour(i), name)]))}
@@ -352,9 +353,34 @@ def _legend(
     return entries
 
 
+_CACHE: dict[tuple, object] = {}
+
+
+def _cached(key: tuple, result, make):
+    """The store parts every map of one run shares (streets, communities), built once: the
+    overview and the group maps are written one after another from the same result. The entry
+    holds the result itself, so its id cannot be reused while cached; :func:`clear_cache`."""
+    hit = _CACHE.get(key)
+    if hit is None or hit[0] is not result:
+        if len(_CACHE) > 4:
+            _CACHE.clear()
+        hit = _CACHE[key] = (result, make())
+    return hit[1]
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
+
+
+def _street_store(result, basemap: str, origin) -> list | None:
+    streets = mapstore.street_lines(result, basemap)
+    return mapstore.encode(streets.geometry.values, origin) if streets is not None else None
+
+
 def _draw(fmap, result, comm, lang, basemap, keys, group, items, title, facilities, extra) -> None:
     origin = np.floor(comm.to_crs(4326).total_bounds[:2] * mapstore.SCALE).astype(np.int64)
-    streets = mapstore.street_lines(result, basemap)
+    streets = _cached(("streets", id(result), basemap, tuple(origin)), result,
+                      lambda: _street_store(result, basemap, origin))  # fmt: skip
     std = result.standards
     cat_index = {k: i for i, k in enumerate(std.categories)}
     overlays = [{"ref": child.get_name(), "name": child.layer_name}
@@ -373,12 +399,14 @@ def _draw(fmap, result, comm, lang, basemap, keys, group, items, title, faciliti
             {"label": str(esc(c.label(lang))), "radius": c.radius_m}
             for c in std.categories.values()
         ],
-        "comm": _community_store(result, comm, lang, basemap, origin),
+        "comm": _cached(
+            ("comm", id(result), basemap, lang, tuple(origin)),
+            result,
+            lambda: _community_store(result, comm, lang, basemap, origin),
+        ),
         "bundles": _bundle_store(result, comm, lang, basemap, origin, group),
         "parcels": _parcel_store(result, comm, lang, basemap, origin, keys, group),
-        "streets": mapstore.encode(streets.geometry.values, origin)
-        if streets is not None
-        else None,
+        "streets": streets,
         "streetColour": STREET_COLOUR,
         "siteColour": SITE_COLOUR,
         "candidateColour": CANDIDATE_COLOUR,

@@ -177,11 +177,21 @@ def bundle_card(row: pd.Series, result, lang: str, lab: dict) -> Html:
 
 
 def street_lines(result, basemap: str, tolerance: float = 5.0) -> gpd.GeoDataFrame | None:
-    """The loaded walking network as display lines (merged where they continue, simplified)."""
+    """The loaded walking network as display lines: edges grouped by direction (30° bins centred on 0°, 30°, …), so
+    that a straight street continues through its crossings, merged into long lines within each
+    group and simplified by ``tolerance`` metres — a grid of thousands of edges becomes a few
+    hundred lines."""
     net = result.network
     if net is None or len(net.edges) == 0:
         return None
-    merged = shapely.line_merge(shapely.multilinestrings(net.edges.geometry.values))
-    parts = shapely.get_parts(merged)
-    frame = gpd.GeoDataFrame(geometry=parts, crs=net.crs)
+    geoms = net.edges.geometry.values
+    start = shapely.get_coordinates(shapely.get_point(geoms, 0))
+    end = shapely.get_coordinates(shapely.get_point(geoms, -1))
+    angle = np.degrees(np.arctan2(*(end - start).T[::-1]))
+    bins = np.floor(((angle + 15.0) % 180.0) / 30.0).astype(int)  # 0° and 180° share a bin
+    parts = []
+    for b in np.unique(bins):
+        merged = shapely.line_merge(shapely.multilinestrings(geoms[bins == b]))
+        parts.append(shapely.get_parts(merged))
+    frame = gpd.GeoDataFrame(geometry=np.concatenate(parts), crs=net.crs)
     return display_frame(frame, basemap, tolerance=tolerance)
