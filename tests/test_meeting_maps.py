@@ -212,3 +212,20 @@ def test_search_finds_a_community_by_name(browser, meeting, tmp_path):  # noqa: 
     assert popup.inner_text().startswith(name + "\n")
     assert page.evaluate(f"() => {_MAP}.getZoom()") >= 16
     page.close()
+
+
+def test_tianditu_key_from_flag_or_environment(run_cli, small_project, tmp_path, monkeypatch):
+    from spatial.render import new_map
+
+    monkeypatch.setenv("TIANDITU_KEY", "ENVKEY")
+    page = new_map(np.array([117.0, 36.6, 117.1, 36.7]), "tianditu_img").get_root().render()
+    assert "img_w" in page and "cia_w" in page and "tk=ENVKEY" in page  # imagery + annotation
+    code, _, err = run_cli("map", "--config", small_project, "--out", tmp_path / "o",
+                           "--basemap", "tianditu", "--tianditu-key", "FLAGKEY")  # fmt: skip
+    assert code == 0, err
+    html = (tmp_path / "o" / "overview.html").read_text("utf-8")
+    assert "tk=FLAGKEY" in html and "tk=ENVKEY" not in html and "cva_w" in html
+    monkeypatch.delenv("TIANDITU_KEY")
+    code, _, err = run_cli("map", "--config", small_project, "--out", tmp_path / "p",
+                           "--basemap", "tianditu")  # fmt: skip
+    assert code == 2 and "天地图" in err  # no key anywhere: stops before reading anything
