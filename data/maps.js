@@ -7,7 +7,7 @@ document.addEventListener("DOMContentLoaded", function () {
   D.overlays.forEach(function (o) { if (window[o.ref]) ctrl.addOverlay(window[o.ref], o.name); });
   var S = 1e5, ox = D.origin[0], oy = D.origin[1];
   var layers = {};
-  var pop = L.popup({maxWidth: 420});  // one shared popup: one container, reused
+  var pop = L.popup({maxWidth: 420, minWidth: 280});  // one shared popup: one container, reused
   function show(latlng, html) { pop.setLatLng(latlng).setContent(html).openOn(map); }
 
   function ring(a) {
@@ -107,7 +107,7 @@ document.addEventListener("DOMContentLoaded", function () {
       var pol = L.polygon(shape(B.geom[b]), {color: B.colour[b], fillColor: B.colour[b],
         fillOpacity: 0.12, weight: 2.5});
       pol.feature = {type: "Feature", properties: {label: id, popup: true, bundle: b}};
-      pol.bindTooltip(B.card[b], {sticky: true, className: "lc-wrap"});
+      pol.bindTooltip(D.text.bundles + " " + id, {sticky: true});
       pol.on("click", function (e) {
         var html = B.card[b];
         B.members[b].forEach(function (i) {

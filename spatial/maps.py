@@ -199,7 +199,8 @@ def _headline(result, lang: str, keys: list[str], sites, group: bool) -> Html:
     if "bundles" in s and not group:
         lines.append(fragment("{}: {}", lab["bundles"], s["bundles"].get("count", 0)))
     if "sites" in s:
-        lines.append(fragment("{}: {}", lab["sites"], s["sites"].get("count", 0)))
+        count = len(sites) if group and sites is not None else s["sites"].get("count", 0)
+        lines.append(fragment("{}: {}", lab["sites"], count))
     warnings = s.get("warnings") or []
     if warnings:
         note = text(lang, "map_warnings_note", count=len(warnings))
@@ -333,9 +334,12 @@ def _legend(
     )  # fmt: skip
     entries.append({"ref": "lc:communities", "html": outline})
     if store["bundles"]["id"]:
-        swatches = list(dict.fromkeys(store["bundles"]["colour"]))[:4]
-        rows = [(c, f"{lab['bundles']} ({len(store['bundles']['id'])})") for c in swatches[:1]]
-        entries.append({"ref": "lc:bundles", "html": _section("", rows)})
+        swatches = join([fragment('<span style="display:inline-block;width:8px;height:14px;'
+                                  'background:{};opacity:.7"></span>', c)
+                         for c in dict.fromkeys(store["bundles"]["colour"])])  # fmt: skip
+        row = fragment("<div class=lc-leg>{} {} ({})</div>", swatches, lab["bundles"],
+                       len(store["bundles"]["id"]))  # fmt: skip
+        entries.append({"ref": "lc:bundles", "html": row})
     kinds = store["parcels"]["kind"]
     for kind, colour, key in (("site", SITE_COLOUR, "site_outline"),
                               ("candidate", CANDIDATE_COLOUR, "candidates"),

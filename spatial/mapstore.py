@@ -58,15 +58,23 @@ def origin_of(frames: list[gpd.GeoDataFrame]) -> tuple[int, int]:
 
 
 def bundle_colours(bundles: gpd.GeoDataFrame, near_m: float = 50.0) -> list[str]:
-    """One colour per bundle; bundles that touch or lie within ``near_m`` of each other always
-    differ (greedy colouring of the adjacency graph, largest first)."""
+    """One colour per bundle: bundles that touch or lie within ``near_m`` of each other always
+    differ (a colouring of the adjacency graph), and among the allowed colours each bundle takes
+    the least used, so that the palette is spread over the map rather than one hue repeated."""
     graph = nx.Graph()
     graph.add_nodes_from(range(len(bundles)))
     geoms = bundles.geometry.values
     a, b = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=near_m)
     graph.add_edges_from((int(i), int(j)) for i, j in zip(a, b, strict=True) if i < j)
-    colour = nx.greedy_color(graph, strategy="largest_first")
-    return [BUNDLE_COLOURS[colour[i] % len(BUNDLE_COLOURS)] for i in range(len(bundles))]
+    used = [0] * len(BUNDLE_COLOURS)
+    colour: dict[int, int] = {}
+    for node in sorted(graph, key=lambda n: (-graph.degree(n), n)):
+        taken = {colour[m] for m in graph[node] if m in colour}
+        free = [c for c in range(len(BUNDLE_COLOURS)) if c not in taken]
+        pick = min(free, key=lambda c: (used[c], c)) if free else len(colour) % len(used)
+        colour[node] = pick
+        used[pick] += 1
+    return [BUNDLE_COLOURS[colour[i]] for i in range(len(bundles))]
 
 
 def label_point(geom) -> shapely.Point:
