@@ -13,10 +13,9 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from . import mapstore
-from .messages import labels, text, tier_label
+from .messages import labels, text
 from .render import (
     Html,
     add_panel,
@@ -45,30 +44,6 @@ from .style import (
 )  # fmt: skip
 
 CORE_GROUPS = ("elderly", "childcare", "clinics", "markets")
-
-
-def community_facts(row: pd.Series, result, lang: str) -> Html:
-    """The fact lines of a community card (``<br>label: value``), every value escaped; the
-    distance table is drawn by ``data/maps.js`` from the numbers."""
-    lab = labels(lang)
-    facts = [
-        (lab["built"], row.get("built_raw")),
-        (lab["households"], _int(row.get("households"))),
-        (lab["subdistrict"], row.get("subdistrict")),
-        (lab["tier"], tier_label(lang, row.get("tier"), result.project.policy)),
-        (lab["bundle"], row.get("bundle_id")),
-    ]
-    return join([fragment("<br>{}: {}", k, esc(v)) for k, v in facts if _present(v)])
-
-
-def _present(value) -> bool:
-    return (
-        value is not None and not (pd.api.types.is_scalar(value) and pd.isna(value)) and value != ""
-    )
-
-
-def _int(value) -> object:
-    return int(value) if value is not None and pd.notna(value) else ""
 
 
 def _outline_layer(frame: gpd.GeoDataFrame, tips: list[Html], basemap: str, name: str,
@@ -208,108 +183,6 @@ def _headline(result, lang: str, keys: list[str], sites, group: bool) -> Html:
     return join(lines, "<br>")
 
 
-def _community_store(result, comm, lang, basemap, origin) -> dict:
-    std = result.standards
-    disp = display_frame(comm, basemap, tolerance=3.0)
-    cats = list(std.categories)
-    ok = np.zeros(len(comm), np.int64)
-    dist = []
-    for i, k in enumerate(cats):
-        ok |= comm[f"{k}_ok"].to_numpy(bool).astype(np.int64) << i
-        d = comm[f"{k}_m"].to_numpy(float)
-        dist.append(np.where(np.isfinite(d), np.round(d), -1).astype(int))
-    centres = shapely.point_on_surface(disp.geometry.values)
-    xy = np.round(shapely.get_coordinates(centres) * mapstore.SCALE).astype(int) - origin
-    tiers = comm["tier"] if "tier" in comm else pd.Series("", index=comm.index)
-    return {
-        "geom": mapstore.encode(disp.geometry.values, origin),
-        "centre": xy.tolist(),
-        "name": [str(esc(v)) for v in comm["name"]],
-        "facts": [str(community_facts(r, result, lang)) for _, r in comm.iterrows()],
-        "hh": comm["households"].fillna(0).astype(float).tolist(),
-        "ok": ok.tolist(),
-        "dist": np.column_stack(dist).tolist() if dist else [[] for _ in range(len(comm))],
-        "elig": tiers.isin(["priority", "standard"]).astype(int).tolist(),
-    }
-
-
-def _bundle_store(result, comm, lang, basemap, origin, group: bool) -> dict:
-    bundles = result.layers_out.get("bundles")
-    empty = {"id": [], "geom": [], "colour": [], "card": [], "centre": [], "members": []}
-    if group or bundles is None or len(bundles) == 0 or "bundle_id" not in comm:
-        return empty
-    lab = labels(lang)
-    disp = display_frame(bundles, basemap, tolerance=3.0)
-    centres = [mapstore.label_point(g) for g in disp.geometry]
-    position = {bid: i for i, bid in enumerate(bundles["bundle_id"])}
-    members: list[list[int]] = [[] for _ in range(len(bundles))]
-    for i, bid in enumerate(comm["bundle_id"]):
-        if isinstance(bid, str) and bid in position:
-            members[position[bid]].append(i)
-    xy = np.round(shapely.get_coordinates(np.array(centres)) * mapstore.SCALE).astype(int) - origin
-    return {
-        "id": [str(esc(v)) for v in bundles["bundle_id"]],
-        "geom": mapstore.encode(disp.geometry.values, origin),
-        "colour": mapstore.bundle_colours(bundles),
-        "card": [str(mapstore.bundle_card(r, result, lang, lab)) for _, r in bundles.iterrows()],
-        "centre": xy.tolist(),
-        "members": members,
-    }
-
-
-def _parcel_store(result, comm, lang, basemap, origin, keys: list[str], group: bool) -> dict:
-    """Programme parcels (one per parcel), unpicked candidates and partner parcels, with the
-    categories each adds in the what-if mode and its reach set."""
-    lab = labels(lang)
-    std = result.standards
-    cat_index = {k: i for i, k in enumerate(std.categories)}
-    parcels = result.layers.parcels
-    by_pid = parcels.set_index("pid", drop=False)
-    wanted = keys if group else list(std.categories)
-    sites = result.layers_out.get("sites")
-    sites = sites.loc[sites["category"].isin(wanted)] if sites is not None else None
-    progs = mapstore.parcel_programmes(result, wanted)
-    rows: list[tuple[str, str, Html, list[int]]] = []
-    site_pids: list[str] = []
-    if sites is not None and len(sites):
-        for pid, grp in sites.groupby("pid", sort=False):
-            parcel = by_pid.loc[pid] if pid in by_pid.index else None
-            card = mapstore.site_card(pid, parcel, grp, result, lang, lab)
-            rows.append((pid, "site", card, [cat_index[k] for k in grp["category"]]))
-            site_pids.append(pid)
-    if result.reach is not None:
-        for pid in sorted(set(result.reach["pid"]) - set(site_pids)):
-            prog = progs.get(pid, [])
-            if pid in by_pid.index and prog:
-                card = mapstore.parcel_card(by_pid.loc[pid], prog, result, lang, lab)
-                rows.append((pid, "candidate", card, [cat_index[k] for k in prog]))
-    bundles = result.layers_out.get("bundles")
-    if not group and bundles is not None and len(bundles):
-        partners = {
-            p for v in bundles["partner_parcels"].fillna("") for p in str(v).split(",") if p
-        }
-        for pid in sorted(partners & set(by_pid.index)):
-            card = mapstore.parcel_card(by_pid.loc[pid], [], result, lang, lab)
-            rows.append((pid, "partner", card, []))
-    if not rows:
-        return {"pid": [], "kind": [], "card": [], "prog": [], "geom": [], "reach": []}
-    pids = [r[0] for r in rows]
-    geoms = gpd.GeoDataFrame(geometry=by_pid.loc[pids].geometry.values, crs=parcels.crs)
-    disp = display_frame(geoms, basemap, tolerance=1.0)
-    cid_index = pd.Series(np.arange(len(comm)), index=comm["cid"])
-    reach = mapstore.reach_store(
-        result, cid_index, [p if k != "partner" else "" for p, k, *_ in rows]
-    )
-    return {
-        "pid": [str(esc(p)) for p in pids],
-        "kind": [r[1] for r in rows],
-        "card": [str(r[2]) for r in rows],
-        "prog": [r[3] for r in rows],
-        "geom": mapstore.encode(disp.geometry.values, origin),
-        "reach": reach,
-    }
-
-
 def _texts(lang: str) -> dict[str, str]:
     lab = labels(lang)
     plain = ["communities", "bundles", "sites", "candidates", "streets", "minutes",
@@ -406,10 +279,10 @@ def _draw(fmap, result, comm, lang, basemap, keys, group, items, title, faciliti
         "comm": _cached(
             ("comm", id(result), basemap, lang, tuple(origin)),
             result,
-            lambda: _community_store(result, comm, lang, basemap, origin),
+            lambda: mapstore.community_store(result, comm, lang, basemap, origin),
         ),
-        "bundles": _bundle_store(result, comm, lang, basemap, origin, group),
-        "parcels": _parcel_store(result, comm, lang, basemap, origin, keys, group),
+        "bundles": mapstore.bundle_store(result, comm, lang, basemap, origin, group),
+        "parcels": mapstore.parcel_store(result, comm, lang, basemap, origin, keys, group),
         "streets": streets,
         "streetColour": STREET_COLOUR,
         "siteColour": SITE_COLOUR,
