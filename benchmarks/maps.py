@@ -45,11 +45,14 @@ def main() -> None:
             from playwright.sync_api import sync_playwright
 
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+                browser = p.chromium.launch(
+                    executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu"]
+                )
                 page = browser.new_page()
                 start = time.perf_counter()
                 page.goto((out / "overview.html").as_uri(), wait_until="load")
-                page.wait_for_selector(".leaflet-overlay-pane path")
+                page.wait_for_selector(".leaflet-overlay-pane canvas")
+                page.wait_for_selector("#lc-legend .lc-leg")  # data/maps.js has drawn the store
                 print(
                     f"overview.html opened in headless Chromium in {time.perf_counter() - start:.1f} s"
                 )

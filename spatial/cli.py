@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tomllib
 import traceback
@@ -47,7 +48,11 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--place", default="", help="download this place's walking network (online)")
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
         if name in ("run", "map"):
-            p.add_argument("--basemap", choices=["osm", "cartodb", "tianditu", "gaode", "none"])
+            p.add_argument(
+                "--basemap", choices=["osm", "cartodb", "tianditu", "tianditu_img", "gaode", "none"]
+            )
+            p.add_argument("--tianditu-key", default="",
+                           help="天地图 key (default: TIANDITU_KEY, then [render] tianditu_key)")  # fmt: skip
     p = sub.add_parser("init", help="write a commented template project file into DIR")
     p.add_argument("dir", type=Path)
     p.add_argument("--lang", choices=["zh", "en"], help="language of messages")
@@ -207,6 +212,9 @@ def _run(args, console: Console) -> int:
     lang = _lang(args, project)
     if getattr(args, "basemap", None):
         project.render.basemap = args.basemap
+    if hasattr(args, "tianditu_key"):
+        key = args.tianditu_key or os.environ.get("TIANDITU_KEY", "")
+        project.render.tianditu_key = key or project.render.tianditu_key
     stages = settings.COMMAND_STAGES[args.command]
 
     def progress(stage: str) -> None:

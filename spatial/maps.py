@@ -7,19 +7,20 @@ HTML, ``feature_group``/``geojson`` for layer names): nothing here hands folium 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .messages import labels, text, tier_label
+from . import mapstore
+from .messages import labels, text
 from .render import (
     Html,
-    add_label,
     add_panel,
     add_points,
+    add_store,
     display_frame,
     esc,
     feature_group,
@@ -31,91 +32,32 @@ from .render import (
     new_map,
 )  # fmt: skip
 from .style import (
-    BUNDLE_COLOUR,
+    CANDIDATE_COLOUR,
+    GAP_COLOURS,
+    PARTNER_COLOUR,
     SITE_COLOUR,
-    TIER_COLOURS,
+    STREET_COLOUR,
     category_colour,
     gap_colour,
     gap_legend,
+    share_text,
 )  # fmt: skip
 
 CORE_GROUPS = ("elderly", "childcare", "clinics", "markets")
 
 
-def community_popup(row: pd.Series, result, lang: str) -> Html:
-    """Popup HTML of one community: every value from the data is escaped."""
-    lab = labels(lang)
-    std = result.standards
-    facts = [
-        (lab["built"], row.get("built_raw")),
-        (lab["households"], _int(row.get("households"))),
-        (lab["subdistrict"], row.get("subdistrict")),
-        (lab["tier"], tier_label(lang, row.get("tier"), result.project.policy)),
-        (lab["bundle"], row.get("bundle_id")),
-    ]
-    parts = [fragment("<b>{}</b>", esc(row.get("name")))]
-    parts += [fragment("<br>{}: {}", k, esc(v)) for k, v in facts if _present(v)]
-    if "gaps" in row.index:
-        cells = []
-        for key in std.categories:
-            dist = row.get(f"{key}_m")
-            ok = bool(row.get(f"{key}_ok"))
-            reach = (
-                f"{dist:.0f} m / {std.minutes(dist):.0f} {lab['minutes']}"
-                if pd.notna(dist)
-                else lab["none_reached"]
-            )
-            cells.append(
-                fragment(
-                    "<tr><td>{}<td>{}<td class={}>{}",
-                    std.categories[key].label(lang),
-                    reach,
-                    "y" if ok else "n",
-                    "✓" if ok else "✗",
-                )  # fmt: skip
-            )
-        parts.append(fragment("<table class=lc-pop>{}</table>", join(cells)))
-    return join(parts)
-
-
-def _present(value) -> bool:
-    return (
-        value is not None and not (pd.api.types.is_scalar(value) and pd.isna(value)) and value != ""
-    )
-
-
-def _int(value) -> object:
-    return int(value) if value is not None and pd.notna(value) else ""
-
-
-def _community_layer(result, comm: gpd.GeoDataFrame, lang: str, basemap: str,
-                     colour_of: Callable[[pd.Series], str], name: str) -> folium.GeoJson:  # fmt: skip
-    disp = display_frame(comm, basemap)
-    data = features(
-        disp.geometry,
-        {"label": [esc(v) for v in comm["name"]],
-         "popup": [community_popup(r, result, lang) for _, r in comm.iterrows()]},
-        {"colour": [colour_of(r) for _, r in comm.iterrows()]},
-    )  # fmt: skip
-    return geojson(
-        data, name, tooltip="label", popup="popup",
-        style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#333",
-                                  "weight": 0.8, "fillOpacity": 0.7},
-        highlight_function=lambda _f: {"weight": 2.5, "color": "#000"},
-    )  # fmt: skip
-
-
 def _outline_layer(frame: gpd.GeoDataFrame, tips: list[Html], basemap: str, name: str,
-                   colour: str, show: bool = True, fill: float = 0.0) -> folium.GeoJson:  # fmt: skip
-    disp = display_frame(frame, basemap, tolerance=4.0)
+                   colour: str, show: bool = True, fill: float = 0.0, weight: float = 2.5,
+                   dash: str = "6 4", tolerance: float = 4.0) -> folium.GeoJson:  # fmt: skip
+    disp = display_frame(frame, basemap, tolerance=tolerance)
     return geojson(
         features(disp.geometry, {"tip": tips}), name, tooltip="tip", show=show,
-        style_function=lambda _f: {"color": colour, "weight": 2.5, "fillColor": colour,
-                                   "fillOpacity": fill, "fill": fill > 0, "dashArray": "6 4"},
+        style_function=lambda _f: {"color": colour, "weight": weight, "fillColor": colour,
+                                   "fillOpacity": fill, "fill": fill > 0, "dashArray": dash},
     )  # fmt: skip
 
 
-def _facility_groups(fmap, result, lang, basemap, keys) -> list[tuple[str, str, str]]:
+def _facility_groups(fmap, result, lang, basemap, keys) -> list[tuple[str, tuple]]:
     fac = result.layers.facilities
     legend = []
     for i, (key, cat) in enumerate(result.standards.categories.items()):
@@ -124,20 +66,22 @@ def _facility_groups(fmap, result, lang, basemap, keys) -> list[tuple[str, str, 
         pts = fac.loc[fac["category"] == key]
         colour = category_colour(i)
         label = cat.label(lang)
-        legend.append((colour, f"{label} ({len(pts)})", cat.icon))
         if len(pts) == 0:
             continue
         group = feature_group(f"{labels(lang)['facilities']}: {label}")
+        legend.append((group.get_name(), (colour, f"{label} ({len(pts)})", cat.icon)))
         tips = [fragment("{} ({})", esc(n), label) for n in pts["name"]]
         add_points(group, display_frame(pts, basemap), colour, cat.icon, tips)
         group.add_to(fmap)
     return legend
 
 
-def _service_layers(fmap, result, lang, basemap, keys, show) -> None:
+def _service_layers(fmap, result, lang, basemap, keys, show) -> list[dict]:
+    """Service areas per category (folium layers); legend entries keyed by their layer."""
     areas = result.layers_out.get("service_areas")
+    legend: list[dict] = []
     if areas is None or len(areas) == 0:
-        return
+        return legend
     for i, key in enumerate(result.standards.categories):
         sel = areas.loc[areas["category"] == key]
         if key not in keys or len(sel) == 0:
@@ -145,69 +89,13 @@ def _service_layers(fmap, result, lang, basemap, keys, show) -> None:
         label = result.standards.categories[key].label(lang)
         name = f"{labels(lang)['service_areas']}: {label} {sel['radius_m'].iloc[0]:.0f} m"
         tips = [esc(name)] * len(sel)
-        _outline_layer(sel, tips, basemap, name, category_colour(i), show=show, fill=0.15).add_to(
-            fmap
+        layer = _outline_layer(sel, tips, basemap, name, category_colour(i), show=show, fill=0.15,
+                               tolerance=8.0)  # fmt: skip
+        layer.add_to(fmap)
+        legend.append(
+            {"ref": layer.get_name(), "html": str(_section("", [(category_colour(i), name)]))}
         )
-
-
-def _sites_layer(fmap, result, lang, basemap, keys) -> None:
-    sites = result.layers_out.get("sites")
-    if sites is None or len(sites) == 0:
-        return
-    sel = sites.loc[sites["category"].isin(keys)]
-    if len(sel) == 0:
-        return
-    lab = labels(lang)
-    tips = [
-        fragment(
-            "{} #{}: {} — {}, {} {}",
-            lab["sites"],
-            r["rank"],
-            result.standards.categories[r["category"]].label(lang),
-            esc(r["kind"]),
-            lab["new_households"],
-            int(r["new_households"]),
-        )  # fmt: skip
-        for _, r in sel.iterrows()
-    ]
-    _outline_layer(sel, tips, basemap, lab["sites"], SITE_COLOUR, fill=0.5).add_to(fmap)
-
-
-def _headline(result, lang) -> Html:
-    lab = labels(lang)
-    s = result.summary
-    lines = [fragment("<b>{}</b>", lab["headline"]),
-             fragment("{}: {}", lab["communities"], s.get("communities", 0)),
-             fragment("{}: {}", lab["old_communities"], s.get("old_communities", 0))]  # fmt: skip
-    if s.get("households") is not None:
-        lines.append(fragment("{}: {:,}", lab["households"], s["households"]))
-    cov = s.get("coverage")
-    if cov:
-        share, key = cov["full_coverage_households"], "full_share"
-        if share is None:  # no household counts: the share of communities
-            share, key = cov["full_coverage_communities"], "full_share_communities"
-        colour = "#1a9850" if share >= cov["national_target"] else "#d73027"
-        lines.append(
-            fragment(
-                '{}: <b style="color:{}">{:.0%}</b> ({} {:.0%})',
-                lab[key],
-                colour,
-                share,
-                lab["target"],
-                cov["national_target"],
-            )  # fmt: skip
-        )
-        mode = lab["mode_network"] if cov["distance_mode"] == "network" else lab["mode_straight"]
-        lines.append(fragment("<i>{}</i>", mode))
-    if "bundles" in s:
-        lines.append(fragment("{}: {}", lab["bundles"], s["bundles"].get("count", 0)))
-    if "sites" in s:
-        lines.append(fragment("{}: {}", lab["sites"], s["sites"].get("count", 0)))
-    warnings = s.get("warnings") or []
-    if warnings:
-        note = text(lang, "map_warnings_note", count=len(warnings))
-        lines.append(fragment('<span class="lc-warn" style="color:#b35806">⚠ {}</span>', note))
-    return join(lines, "<br>")
+    return legend
 
 
 #: supply-ratio classes of the capacity layers: (upper bound of ratio, colour, message key)
@@ -268,98 +156,276 @@ def _base(result, comm: gpd.GeoDataFrame, lang: str, basemap: str, subtitle: str
     fmap = new_map(bounds, basemap, result.project.render.tianditu_key)
     add_panel(fmap, _title_html(result.project.name, subtitle, lang), "top:10px;left:60px",
               "lc-title")  # fmt: skip
-    add_panel(fmap, _headline(result, lang), "bottom:60px;left:10px", "lc-headline")
     return fmap
 
 
-def _bundles_layer(fmap, result, lang, basemap) -> None:
-    """Bundle outlines with their ids as labels; the description shows on hover."""
-    bundles = result.layers_out.get("bundles")
-    if bundles is None or len(bundles) == 0:
-        return
-    name = labels(lang)["bundles"]
-    tips = [esc(v) for v in bundles["description" if lang == "zh" else "description_en"]]
-    group = feature_group(name)
-    _outline_layer(bundles, tips, basemap, name, BUNDLE_COLOUR).add_to(group)
-    points = display_frame(bundles.assign(geometry=bundles.representative_point()), basemap, 0)
-    for bid, point in zip(bundles["bundle_id"], points.geometry, strict=True):
-        add_label(group, point, bid)
-    group.add_to(fmap)
+def _section(title: str, items: list[tuple]) -> Html:
+    return fragment("<div class=lc-leg>{}</div>", legend_html(title, items))
 
 
-def _subdistrict_layer(fmap, result, lang, basemap) -> None:
-    """Subdistrict (街道) outlines from ``[subdistricts]``, or the hull of their communities."""
+def _definition(result, lang: str, keys: list[str], group: bool) -> str:
+    std = result.standards
+    radii = "、".join(f"{std.categories[k].label(lang)} {std.categories[k].radius_m:.0f} m"
+                     for k in keys)  # fmt: skip
+    sep_radii = radii if lang == "zh" else radii.replace("、", ", ")
+    key = "group_definition" if group else "full_definition"
+    return text(lang, key, count=len(keys), radii=sep_radii)
+
+
+def _shares(result, keys: list[str], sites: pd.DataFrame | None) -> tuple[float, float]:
+    """Share of households with every category of ``keys`` within reach, today and after the
+    recommended sites (from the sites' newly covered community ids)."""
+    comm = result.communities
+    hh = mapstore.share_weights(comm, result.summary.get("households") is not None)
+    total = hh.sum() or 1.0
+    ok = np.ones(len(comm), bool)
+    after = np.ones(len(comm), bool)
+    cids = comm["cid"].astype(str)
+    for k in keys:
+        have = comm[f"{k}_ok"].to_numpy(bool)
+        new = np.zeros(len(comm), bool)
+        if sites is not None and len(sites):
+            ids = ",".join(sites.loc[sites["category"] == k, "covered_ids"].astype(str))
+            new = cids.isin(set(ids.split(","))).to_numpy()
+        ok &= have
+        after &= have | new
+    return float(hh[ok].sum() / total), float(hh[after].sum() / total)
+
+
+def _headline(result, lang: str, keys: list[str], sites, group: bool) -> Html:
+    lab = labels(lang)
+    s = result.summary
+    lines = [fragment("<b>{}</b>", lab["headline"]),
+             fragment("{}: {}", lab["communities"], s.get("communities", 0)),
+             fragment("{}: {}", lab["old_communities"], s.get("old_communities", 0))]  # fmt: skip
+    known = s.get("households") is not None
+    if known:
+        lines.append(fragment("{}: {:,}", lab["households"], s["households"]))
+    cov = s.get("coverage")
+    if cov:
+        if group or not known:  # a group's own share, or shares of communities
+            before, after = _shares(result, keys, sites)
+        else:
+            before = cov["full_coverage_households"]
+            after = s.get("sites", {}).get("full_coverage_households_after", before)
+        colour = "#1a9850" if before >= cov["national_target"] else "#d73027"
+        lines.append(fragment("<i>{}</i>", _definition(result, lang, keys, group)))
+        share_key = "full_share" if known else "full_share_communities"
+        lines.append(fragment('{}: <b style="color:{}">{}</b>', lab[share_key], colour,
+                              text(lang, "share_before_after", before=share_text(before),
+                                   after=share_text(after)) if "sites" in s else share_text(before)))  # fmt: skip
+        lines.append(fragment("{}: {:.0%}", lab["target"], cov["national_target"]))
+        lines.append(fragment('{} (<span id="lc-shown-label">{}</span>): <b id="lc-shown">{}</b>',
+                              lab["shown"], lab["view_today"], share_text(before)))  # fmt: skip
+        mode = lab["mode_network"] if cov["distance_mode"] == "network" else lab["mode_straight"]
+        lines.append(fragment("<i>{}</i>", mode))
+    if "bundles" in s and not group:
+        lines.append(fragment("{}: {}", lab["bundles"], s["bundles"].get("count", 0)))
+    if "sites" in s:
+        count = len(sites) if group and sites is not None else s["sites"].get("count", 0)
+        lines.append(fragment("{}: {}", lab["sites"], count))
+    warnings = s.get("warnings") or []
+    if warnings:
+        note = text(lang, "map_warnings_note", count=len(warnings))
+        lines.append(fragment('<span class="lc-warn" style="color:#b35806">⚠ {}</span>', note))
+    return join(lines, "<br>")
+
+
+def _texts(lang: str) -> dict[str, str]:
+    lab = labels(lang)
+    plain = ["communities", "bundles", "sites", "candidates", "streets", "minutes",
+             "none_reached", "view_label", "view_today", "view_after", "view_whatif", "search"]  # fmt: skip
+    out = {k: str(esc(lab[k])) for k in plain}
+    out["partners"] = str(esc(lab["partner_layer"]))
+    out["whatif_count"] = str(esc(text(lang, "whatif_count", count="#")))
+    return out
+
+
+def _legend(
+    result, lang, store: dict, items: list[tuple], title: str, facilities, extra
+) -> list[dict]:
+    lab = labels(lang)
+    entries = [{"ref": "lc:streets", "html": _section("", [(STREET_COLOUR, lab["streets"])])}]
+    entries.append({"ref": "lc:communities", "html": _section(title, items)})
+    outline = fragment(
+        '<div class=lc-leg><div><span style="display:inline-block;width:14px;height:10px;'
+        'border:2px solid #111"></span> {}</div><div><span style="display:inline-block;'
+        'width:14px;height:10px;border:1px dashed #8c8c8c"></span> {}</div></div>',
+        lab["eligible_outline"], lab["new_outline"],
+    )  # fmt: skip
+    entries.append({"ref": "lc:communities", "html": outline})
+    if store["bundles"]["id"]:
+        swatches = join([fragment('<span style="display:inline-block;width:8px;height:14px;'
+                                  'background:{};opacity:.7"></span>', c)
+                         for c in dict.fromkeys(store["bundles"]["colour"])])  # fmt: skip
+        row = fragment("<div class=lc-leg>{} {} ({})</div>", swatches, lab["bundles"],
+                       len(store["bundles"]["id"]))  # fmt: skip
+        entries.append({"ref": "lc:bundles", "html": row})
+    kinds = store["parcels"]["kind"]
+    for kind, colour, key in (("site", SITE_COLOUR, "site_outline"),
+                              ("candidate", CANDIDATE_COLOUR, "candidates"),
+                              ("partner", PARTNER_COLOUR, "partner_layer")):  # fmt: skip
+        if kind in kinds:
+            ref = {"site": "lc:sites", "candidate": "lc:candidates", "partner": "lc:partners"}[kind]
+            entries.append(
+                {"ref": ref, "html": _section("", [(colour, f"{lab[key]} ({kinds.count(kind)})")])}
+            )
+    entries += extra
+    for ref, row in facilities:
+        entries.append({"ref": ref, "html": _section("", [row])})
+    for e in entries:
+        e["html"] = str(e["html"])
+    return entries
+
+
+_CACHE: dict[tuple, object] = {}
+
+
+def _cached(key: tuple, result, make):
+    """The store parts every map of one run shares (streets, communities), built once: the
+    overview and the group maps are written one after another from the same result. The entry
+    holds the result itself, so its id cannot be reused while cached; :func:`clear_cache`."""
+    hit = _CACHE.get(key)
+    if hit is None or hit[0] is not result:
+        if len(_CACHE) > 4:
+            _CACHE.clear()
+        hit = _CACHE[key] = (result, make())
+    return hit[1]
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
+
+
+def _street_store(result, basemap: str, origin) -> list | None:
+    streets = mapstore.street_lines(result, basemap)
+    return mapstore.encode(streets.geometry.values, origin) if streets is not None else None
+
+
+def _draw(fmap, result, comm, lang, basemap, keys, group, items, title, facilities, extra) -> None:
+    origin = np.floor(comm.to_crs(4326).total_bounds[:2] * mapstore.SCALE).astype(np.int64)
+    streets = _cached(("streets", id(result), basemap, tuple(origin)), result,
+                      lambda: _street_store(result, basemap, origin))  # fmt: skip
+    std = result.standards
+    cat_index = {k: i for i, k in enumerate(std.categories)}
+    overlays = [{"ref": child.get_name(), "name": child.layer_name}
+                for child in fmap._children.values()
+                if isinstance(child, folium.map.Layer) and child.control and child.overlay]  # fmt: skip
+    store = {
+        "map": fmap.get_name(),
+        "overlays": overlays,
+        "origin": origin.tolist(),
+        "keys": [cat_index[k] for k in keys],
+        "groupScale": bool(group),
+        "gapColours": GAP_COLOURS,
+        "speed": std.walk_speed_kmh * 1000 / 60,
+        "labelZoom": 16,
+        "cats": [
+            {"label": str(esc(c.label(lang))), "radius": c.radius_m}
+            for c in std.categories.values()
+        ],
+        "comm": _cached(
+            ("comm", id(result), basemap, lang, tuple(origin)),
+            result,
+            lambda: mapstore.community_store(result, comm, lang, basemap, origin),
+        ),
+        "bundles": mapstore.bundle_store(result, comm, lang, basemap, origin, group),
+        "parcels": mapstore.parcel_store(result, comm, lang, basemap, origin, keys, group),
+        "streets": streets,
+        "streetColour": STREET_COLOUR,
+        "siteColour": SITE_COLOUR,
+        "candidateColour": CANDIDATE_COLOUR,
+        "partnerColour": PARTNER_COLOUR,
+        "text": _texts(lang),
+    }
+    store["legend"] = _legend(result, lang, store, items, title, facilities, extra)
+    add_store(fmap, store)
+
+
+def _subdistrict_layer(fmap, result, lang, basemap) -> list[dict]:
+    """Subdistrict (街道) outlines from ``[subdistricts]``; without them, the hull of their
+    communities drawn as approximate (thin dotted, "approximate" in name and legend)."""
+    lab = labels(lang)
     given = result.layers.subdistricts
-    name = labels(lang)["subdistrict"]
     if given is not None and len(given):
         tips = [esc(v) for v in given["name"]]
-        _outline_layer(given, tips, basemap, name, "#525252").add_to(fmap)
-        return
+        layer = _outline_layer(given, tips, basemap, lab["subdistrict"], "#525252")
+        layer.add_to(fmap)
+        return [{"ref": layer.get_name(), "html": _section("", [("#525252", lab["subdistrict"])])}]
     comm = result.communities
     subs = comm["subdistrict"].fillna("").astype(str)
     if (subs == "").all():
-        return
+        return []
     hulls = comm.assign(_s=subs).loc[subs != ""].dissolve("_s").convex_hull
     frame = gpd.GeoDataFrame(geometry=hulls.values, crs=comm.crs)
-    name += "（按小区范围推算）" if lang == "zh" else " (hull of its communities)"
-    _outline_layer(frame, [esc(s) for s in hulls.index], basemap, name, "#525252").add_to(fmap)
-
-
-def _legend_panel(fmap, title: str, items: list[tuple], facilities: list[tuple], lang: str) -> None:
-    box = fragment("{}<hr style='margin:4px 0'>{}", legend_html(title, items),
-                   legend_html(labels(lang)["facilities"], facilities))  # fmt: skip
-    add_panel(fmap, box, "bottom:30px;right:10px;max-height:60vh;overflow:auto", "lc-legend")
+    name = lab["subdistrict_approx"]
+    tips = [fragment("{} ({})", esc(s), name) for s in hulls.index]
+    layer = _outline_layer(frame, tips, basemap, name, "#737373", weight=1.2, dash="1 5")
+    layer.add_to(fmap)
+    row = fragment(
+        '<div class=lc-leg><span style="display:inline-block;width:14px;height:10px;'
+        'border:1.5px dotted #737373"></span> {}</div>', name,
+    )  # fmt: skip
+    return [{"ref": layer.get_name(), "html": row}]
 
 
 def overview_map(result, lang: str, basemap: str) -> folium.Map:
-    """Communities by gaps (or tier), bundles, facilities, service areas (off), sites."""
+    """Communities by gaps (today / after / what-if), eligibility outlines, bundles, sites,
+    candidates, partners, streets, facilities, service areas (off), subdistricts."""
     lab = labels(lang)
     std = result.standards
     comm = result.communities
     fmap = _base(result, comm, lang, basemap, lab["gaps_legend"])
+    keys = list(std.basket)
+    sites = result.layers_out.get("sites")
     if "gaps" in comm:
-        colour_of = lambda r: gap_colour(r["gaps"])  # noqa: E731
-        items = gap_legend(lang)
-    else:
-        colour_of = lambda r: TIER_COLOURS.get(r.get("tier"), "#9ecae1")  # noqa: E731
-        items = [
-            (TIER_COLOURS[t], tier_label(lang, t, result.project.policy)) for t in TIER_COLOURS
-        ]
-    # drawn bottom to top: filled areas under the communities, outlines (no fill) above them
-    _service_layers(fmap, result, lang, basemap, set(std.categories), show=False)
-    _community_layer(result, comm, lang, basemap, colour_of, lab["communities"]).add_to(fmap)
+        add_panel(fmap, _headline(result, lang, keys, sites, False), "bottom:60px;left:10px",
+                  "lc-headline")  # fmt: skip
+    extra = _service_layers(fmap, result, lang, basemap, set(std.categories), show=False)
+    extra += _subdistrict_layer(fmap, result, lang, basemap)
     _capacity_layers(fmap, result, lang, basemap)
-    _subdistrict_layer(fmap, result, lang, basemap)
-    _bundles_layer(fmap, result, lang, basemap)
     fac_legend = _facility_groups(fmap, result, lang, basemap, set(std.categories))
-    _sites_layer(fmap, result, lang, basemap, set(std.categories))
-    folium.LayerControl(collapsed=True).add_to(fmap)
-    _legend_panel(fmap, lab["gaps"], items, fac_legend, lang)
+    _legend_panel(fmap)
+    if "gaps" not in comm:  # no coverage stage: nothing to colour by gaps
+        comm = _no_coverage(comm, std)
+    _draw(fmap, result, comm, lang, basemap, keys, False, gap_legend(lang), lab["gaps"],
+          fac_legend, extra)  # fmt: skip
     return fmap
 
 
+def _no_coverage(comm, std):
+    extra = {f"{k}_ok": True for k in std.categories}
+    extra.update({f"{k}_m": np.nan for k in std.categories})
+    return comm.assign(**extra)
+
+
+def _legend_panel(fmap) -> None:
+    add_panel(fmap, Html(""), "bottom:30px;right:10px;max-height:60vh;overflow:auto", "lc-legend")
+
+
 def group_maps(result, lang: str, basemap: str) -> Iterator[tuple[str, folium.Map]]:
-    """One map per core group: its gaps, its facilities and service areas, its recommended sites."""
+    """One map per core group: its gaps (today / after / what-if), its facilities and service
+    areas, its recommended sites and candidates; the headline is the group's own share."""
     if "gaps" not in result.communities:
         return
     std = result.standards
     lab = labels(lang)
+    sites = result.layers_out.get("sites")
     for group in CORE_GROUPS:
         keys = [k for k, c in std.categories.items() if c.group == group]
         if not keys:
             continue
         gname = std.groups.get(group, {}).get("name_zh" if lang == "zh" else "name_en", group)
         comm = result.communities
-        comm = comm.assign(group_gaps=(~comm[[f"{k}_ok" for k in keys]]).sum(axis=1))
         fmap = _base(result, comm, lang, basemap, f"{gname} — {lab['gaps']}")
+        sel = sites.loc[sites["category"].isin(keys)] if sites is not None else None
+        add_panel(fmap, _headline(result, lang, keys, sel, True), "bottom:60px;left:10px",
+                  "lc-headline")  # fmt: skip
         n_keys = len(keys)
-        colour_of = lambda r, n=n_keys: gap_colour(np.ceil(r["group_gaps"] * 4 / n))  # noqa: E731
-        _service_layers(fmap, result, lang, basemap, set(keys), show=True)
-        _community_layer(result, comm, lang, basemap, colour_of, lab["communities"]).add_to(fmap)
+        extra = _service_layers(fmap, result, lang, basemap, set(keys), show=True)
         legend = _facility_groups(fmap, result, lang, basemap, set(keys))
-        _sites_layer(fmap, result, lang, basemap, set(keys))
-        folium.LayerControl(collapsed=False).add_to(fmap)
+        _legend_panel(fmap)
         items = [(gap_colour(np.ceil(i * 4 / n_keys)), f"{lab['gaps']} {i}")
                  for i in range(n_keys + 1)]  # fmt: skip
-        _legend_panel(fmap, gname, items, legend, lang)
+        _draw(fmap, result, comm, lang, basemap, keys, True, items, gname, legend, extra)
         yield group, fmap

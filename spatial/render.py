@@ -18,6 +18,7 @@ helpers here, which refuse anything but :class:`Html` where HTML goes:
 from __future__ import annotations
 
 import base64
+import os
 import re
 import tomllib
 from functools import cache
@@ -40,8 +41,10 @@ from .errors import InputError
 
 CLUSTER_ABOVE = 300
 _VENDOR = settings.DATA_DIR / "vendor"
-_JS = [("leaflet", "vendor:leaflet.js")]
-_CSS = [("leaflet_css", "vendor:leaflet.css")]
+_JS = [("leaflet", "vendor:leaflet.js"), ("leaflet_search", "vendor:leaflet-search.src.js")]
+_CSS = [("leaflet_css", "vendor:leaflet.css"),
+        ("leaflet_search_css", "vendor:leaflet-search.src.css")]  # fmt: skip
+_APP_JS = settings.DATA_DIR / "maps.js"
 
 
 @cache
@@ -104,10 +107,11 @@ def _vendor_text(name: str) -> str:
     if name.endswith(".css"):
 
         def data_uri(match: re.Match) -> str:
-            png = (_VENDOR / match.group(1)).read_bytes()
-            return f"url(data:image/png;base64,{base64.b64encode(png).decode()})"
+            image = (_VENDOR / "images" / match.group(1)).read_bytes()
+            kind = match.group(2)
+            return f"url(data:image/{kind};base64,{base64.b64encode(image).decode()})"
 
-        text = re.sub(r"url\((images/[\w.-]+\.png)\)", data_uri, text)
+        text = re.sub(r"url\(['\"]?(?:\.\./)?images/([\w.-]+\.(png|gif))['\"]?\)", data_uri, text)
     return text.replace("</script", "<\\/script")
 
 
@@ -146,11 +150,14 @@ def new_map(bounds: np.ndarray, basemap: str, key: str = "") -> folium.Map:
     spec = basemaps().get(basemap)
     if spec is None:
         raise InputError(f"unknown basemap '{basemap}'; choose one of {', '.join(basemaps())}")
+    key = key or os.environ.get("TIANDITU_KEY", "")
     if spec.get("needs_key") and not key:
         raise InputError(
-            "the 天地图 basemap needs a key: set [render] tianditu_key in the project file"
+            "the 天地图 basemap needs a key: give --tianditu-key, set TIANDITU_KEY or "
+            "[render] tianditu_key in the project file"
         )
-    fmap = folium.Map(tiles=None, control_scale=True, zoom_control=True)
+    # canvas rendering: thousands of polygons stay fast; the metric scale is added by maps.js
+    fmap = folium.Map(tiles=None, control_scale=False, zoom_control=True, prefer_canvas=True)
     fmap.options["maxZoom"] = 19  # needed by marker clustering when there are no tiles
     fmap.default_js, fmap.default_css = list(_JS), list(_CSS)
     if spec["url"]:
@@ -174,7 +181,13 @@ POPUP_CSS = Html(
     ".lc-ico{width:16px;height:16px;border-radius:9px;color:#fff;font:bold 11px/16px sans-serif;"
     "text-align:center;border:1px solid #fff;box-shadow:0 0 2px rgba(0,0,0,.6)}"
     ".lc-lbl{font:bold 12px/16px sans-serif;color:#08306b;text-align:center;"
-    "background:rgba(255,255,255,.8);border-radius:3px}</style>"
+    "background:rgba(255,255,255,.8);border-radius:3px}"
+    ".lc-card{max-width:320px;white-space:normal;overflow-wrap:anywhere}"
+    ".lc-wrap{white-space:normal;width:300px}"
+    ".lc-name{font:11px/13px sans-serif;color:#222;white-space:nowrap;text-shadow:0 0 2px #fff,0 0 2px #fff;"
+    "pointer-events:none;transform:translate(-50%,-50%)}"
+    ".lc-view{background:#fff;padding:6px 8px;font:13px/1.5 sans-serif}.lc-view label{display:block}"
+    "</style>"
 )
 
 
@@ -183,6 +196,18 @@ def save_map(fmap: folium.Map, target: Path) -> Path:
     fmap.get_root().header.add_child(HtmlElement(POPUP_CSS))
     page = inline_assets(fmap.get_root().render())
     return io.write_text(target, page)
+
+
+def add_store(fmap: folium.Map, store: dict) -> None:
+    """The map's data (:mod:`spatial.mapstore`, every text already :class:`Html`) and the code
+    that draws it (``data/maps.js``), as one page element. The JSON is htmlsafe (``<``, ``>``,
+    ``&``, ``'`` escaped, so no ``</script>`` can occur) and is a value of a constant template,
+    never parsed by Jinja2."""
+    data = htmlsafe_json_dumps(store, separators=(",", ":"))
+    code = _APP_JS.read_text("utf-8").replace("</script", "<\\/script")
+    fmap.get_root().html.add_child(
+        HtmlElement(Html(f"<script>window.LC_STORE = {data};</script><script>{code}</script>"))
+    )
 
 
 def feature_group(name: str, show: bool = True) -> folium.FeatureGroup:

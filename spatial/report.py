@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .maps import group_maps, overview_map
+from .maps import clear_cache, group_maps, overview_map
 from .render import save_map
 
 
@@ -29,7 +29,10 @@ def write_maps(result, out: Path, lang: str, basemap: str | None = None) -> list
         The files written.
     """
     basemap = basemap or result.project.render.basemap
-    files = [save_map(overview_map(result, lang, basemap), out / "overview.html")]
-    for name, fmap in group_maps(result, lang, basemap):
-        files.append(save_map(fmap, out / f"{name}.html"))
+    try:
+        files = [save_map(overview_map(result, lang, basemap), out / "overview.html")]
+        for name, fmap in group_maps(result, lang, basemap):
+            files.append(save_map(fmap, out / f"{name}.html"))
+    finally:
+        clear_cache()
     return files

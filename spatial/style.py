@@ -5,6 +5,8 @@ The lowest of the output modules: it knows nothing about Leaflet or matplotlib.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .messages import labels
 
 GAP_COLOURS = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027"]
@@ -14,6 +16,20 @@ CATEGORY_COLOURS = ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65
                     "#f781bf", "#999999", "#66c2a5", "#fc8d62", "#8da0cb", "#e78ac3", "#a6d854"]  # fmt: skip
 SITE_COLOUR = "#6a00a8"
 BUNDLE_COLOUR = "#08306b"
+# bundle fills: distinct hues, neighbouring bundles get different ones (adjacency colouring)
+BUNDLE_COLOURS = ["#1f78b4", "#e31a1c", "#33a02c", "#ff7f00", "#6a3d9a", "#b15928", "#a6cee3",
+                  "#fb9a99", "#b2df8a", "#fdbf6f"]  # fmt: skip
+CANDIDATE_COLOUR = "#7a7a7a"
+PARTNER_COLOUR = "#01665e"
+STREET_COLOUR = "#b8b8b8"
+SHARE_DECIMALS = 1  # the one rounding rule for shares, HTML and print alike
+
+
+def share_text(x: float) -> str:
+    """A share (0–1) as the maps print it, e.g. ``0.06912`` → ``"6.9%"`` (one decimal, half up
+    from the share rounded to 4 decimals as in ``summary.json``; ``data/maps.js`` does the same)."""
+    tenths = int(np.floor(round(float(x), 4) * 10 ** (2 + SHARE_DECIMALS) + 0.5))
+    return f"{tenths / 10**SHARE_DECIMALS:.{SHARE_DECIMALS}f}%"
 
 
 def gap_colour(gaps: float) -> str:

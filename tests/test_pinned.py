@@ -487,7 +487,7 @@ LAYERS = [
     {"load", "network"},
     {"coverage", "service_areas", "catchment", "capacity", "eligibility", "adjacency",
      "bundling", "priority", "reach", "programmes", "siting"},
-    {"style", "render", "maps", "report", "printmap", "ledger"},
+    {"style", "render", "mapstore", "maps", "report", "printmap", "ledger"},
     {"pipeline", "demo", "cli", "__main__", "__init__"},
 ]  # fmt: skip
 

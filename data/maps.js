@@ -1,0 +1,221 @@
+/* lifecircle interactive map: draws the shared store LC_STORE (written by spatial/mapstore.py)
+ * on the folium map. Every text in the store is HTML escaped in Python; this code only
+ * concatenates those pieces with numbers. Coverage is recomputed offline from the reach sets. */
+document.addEventListener("DOMContentLoaded", function () {
+  var D = window.LC_STORE, map = window[D.map];
+  var ctrl = L.control.layers(null, null, {collapsed: true}).addTo(map);
+  D.overlays.forEach(function (o) { if (window[o.ref]) ctrl.addOverlay(window[o.ref], o.name); });
+  var S = 1e5, ox = D.origin[0], oy = D.origin[1];
+  var layers = {};
+  var pop = L.popup({maxWidth: 420, minWidth: 280});  // one shared popup: one container, reused
+  function show(latlng, html) { pop.setLatLng(latlng).setContent(html).openOn(map); }
+
+  function ring(a) {
+    var x = 0, y = 0, out = [];
+    for (var i = 0; i < a.length; i += 2) {
+      if (i === 0) { x = ox + a[0]; y = oy + a[1]; } else { x += a[i]; y += a[i + 1]; }
+      out.push([y / S, x / S]);
+    }
+    return out;
+  }
+  function shape(g) { return g.map(function (part) { return part.map(ring); }); }
+  function lines(gs) {
+    var out = [];
+    gs.forEach(function (g) { g.forEach(function (p) { p.forEach(function (l) { out.push(ring(l)); }); }); });
+    return out;
+  }
+  function pct(x) { return (Math.floor(Math.round(x * 1e4) / 1e4 * 1000 + 0.5) / 10).toFixed(1) + "%"; }
+
+  // ---- streets: one light line layer under everything
+  if (D.streets) {
+    var st = L.polyline(lines(D.streets), {color: D.streetColour, weight: 1, opacity: 0.9, interactive: false});
+    layers.streets = st.addTo(map);
+    ctrl.addOverlay(st, D.text.streets);
+  }
+
+  // ---- communities
+  var C = D.comm, n = C.name.length, keys = D.keys, nk = keys.length;
+  var keyMask = 0; keys.forEach(function (k) { keyMask |= (1 << k); });
+  var total = 0; for (var i = 0; i < n; i++) total += C.hh[i];
+  var cov = new Int32Array(n);
+  function gapsOf(i) {
+    var ok = C.ok[i] | cov[i], g = 0;
+    keys.forEach(function (k) { if (!(ok & (1 << k))) g++; });
+    return g;
+  }
+  function colourOf(i) {
+    var g = gapsOf(i), idx = D.groupScale ? Math.ceil(g * 4 / nk) : Math.min(g, 4);
+    return D.gapColours[idx];
+  }
+  function popupOf(i) {
+    var ok = C.ok[i] | cov[i], rows = "";
+    D.cats.forEach(function (c, k) {
+      var d = C.dist[i][k], have = (C.ok[i] >> k) & 1, added = !have && ((cov[i] >> k) & 1);
+      var reach = d < 0 ? D.text.none_reached : d + " m / " + Math.round(d / D.speed) + " " + D.text.minutes;
+      rows += "<tr><td>" + c.label + "<td>" + reach + "<td class=" + (have ? "y" : "n") + ">" +
+        (have ? "✓" : (added ? "✗→✓" : "✗"));
+    });
+    return "<b>" + C.name[i] + "</b>" + C.facts[i] + "<table class=lc-pop>" + rows + "</table>";
+  }
+  var commLayer = L.featureGroup(), polys = [];
+  for (var i = 0; i < n; i++) {
+    var eligible = C.elig[i] === 1;
+    var p = L.polygon(shape(C.geom[i]), {
+      fillColor: colourOf(i), fillOpacity: 0.7, color: eligible ? "#111" : "#8c8c8c",
+      weight: eligible ? 1.8 : 0.6, dashArray: eligible ? null : "3 3"});
+    p.feature = {type: "Feature", properties: {label: C.name[i], popup: true, index: i}};
+    p.bindTooltip(C.name[i], {sticky: true});
+    p.on("click", function (e) { show(e.latlng, popupOf(e.target.feature.properties.index)); });
+    p.on("mouseover", function (e) { e.target.setStyle({weight: 3}); });
+    p.on("mouseout", function (e) { var el = C.elig[e.target.feature.properties.index] === 1; e.target.setStyle({weight: el ? 1.8 : 0.6}); });
+    polys.push(p); commLayer.addLayer(p);
+  }
+  layers.communities = commLayer.addTo(map);
+  ctrl.addOverlay(commLayer, D.text.communities);
+  function recolour() { for (var i = 0; i < n; i++) polys[i].setStyle({fillColor: colourOf(i)}); }
+
+  // ---- community names at closer zoom
+  var names = L.layerGroup().addTo(map);
+  var centres = C.centre.map(function (c) { return L.latLng((oy + c[1]) / S, (ox + c[0]) / S); });
+  function drawNames() {
+    names.clearLayers();
+    if (map.getZoom() < D.labelZoom || !map.hasLayer(commLayer)) return;
+    var b = map.getBounds(), shown = 0;
+    for (var i = 0; i < n && shown < 400; i++) {
+      if (!b.contains(centres[i])) continue;
+      names.addLayer(L.marker(centres[i], {interactive: false, keyboard: false, icon: L.divIcon({
+        className: "lc-name", html: C.name[i], iconSize: null})}));
+      shown++;
+    }
+  }
+  map.on("zoomend moveend overlayadd overlayremove", drawNames);
+
+  // ---- bundles
+  function inside(latlng, latlngs) {  // point in (multi)polygon, even-odd over all rings
+    var x = latlng.lng, y = latlng.lat, c = false;
+    latlngs.forEach(function (part) { part.forEach(function (r) {
+      for (var i = 0, j = r.length - 1; i < r.length; j = i++) {
+        var yi = r[i][0], xi = r[i][1], yj = r[j][0], xj = r[j][1];
+        if ((yi > y) !== (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi) c = !c;
+      }
+    }); });
+    return c;
+  }
+  if (D.bundles.id.length) {
+    var B = D.bundles, bl = L.featureGroup();
+    B.id.forEach(function (id, b) {
+      var pol = L.polygon(shape(B.geom[b]), {color: B.colour[b], fillColor: B.colour[b],
+        fillOpacity: 0.12, weight: 2.5});
+      pol.feature = {type: "Feature", properties: {label: id, popup: true, bundle: b}};
+      pol.bindTooltip(D.text.bundles + " " + id, {sticky: true});
+      pol.on("click", function (e) {
+        var html = B.card[b];
+        B.members[b].forEach(function (i) {
+          if (inside(e.latlng, shape(C.geom[i]))) html = popupOf(i) + "<hr>" + html;
+        });
+        show(e.latlng, html);
+      });
+      bl.addLayer(pol);
+      bl.addLayer(L.marker(L.latLng((oy + B.centre[b][1]) / S, (ox + B.centre[b][0]) / S), {
+        interactive: false, icon: L.divIcon({className: "", html: '<div class="lc-lbl" style="border:2px solid ' +
+          B.colour[b] + '">' + id + "</div>", iconSize: [40, 18], iconAnchor: [20, 9]})}));
+    });
+    layers.bundles = bl.addTo(map);
+    ctrl.addOverlay(bl, D.text.bundles);
+  }
+
+  // ---- parcels: recommended sites, candidates, partners
+  var P = D.parcels, active = {}, mode = "today";
+  function parcelStyle(j) {
+    var kind = P.kind[j], on = active[j];
+    if (kind === "site") return {color: D.siteColour, fillColor: D.siteColour, weight: 2.5, fillOpacity: on || mode !== "whatif" ? 0.6 : 0.08};
+    if (kind === "candidate") return {color: D.candidateColour, fillColor: D.siteColour, weight: 1.5, dashArray: "4 3", fillOpacity: on ? 0.6 : 0.05};
+    return {color: D.partnerColour, fillColor: D.partnerColour, weight: 2, fillOpacity: 0.3};
+  }
+  var groups = {site: L.featureGroup(), candidate: L.featureGroup(), partner: L.featureGroup()};
+  var parcelLayers = [];
+  P.kind.forEach(function (kind, j) {
+    var pol = L.polygon(shape(P.geom[j]), parcelStyle(j));
+    pol.feature = {type: "Feature", properties: {label: P.pid[j], popup: true, parcel: j}};
+    pol.on("click", function (e) {
+      if (mode === "whatif" && kind !== "partner") { toggle(j); return; }
+      show(e.latlng, P.card[j]);
+    });
+    pol.bindTooltip(P.pid[j], {sticky: true});
+    parcelLayers.push(pol); groups[kind].addLayer(pol);
+  });
+  if (P.kind.indexOf("site") >= 0) { layers.sites = groups.site.addTo(map); ctrl.addOverlay(groups.site, D.text.sites); }
+  if (P.kind.indexOf("candidate") >= 0) { layers.candidates = groups.candidate; ctrl.addOverlay(groups.candidate, D.text.candidates); }
+  if (P.kind.indexOf("partner") >= 0) { layers.partners = groups.partner; ctrl.addOverlay(groups.partner, D.text.partners); }
+
+  // ---- coverage state and headline
+  function recompute() {
+    cov.fill(0);
+    for (var j in active) {
+      if (!active[j]) continue;
+      var r = P.reach[j];
+      P.prog[j].forEach(function (k) {
+        var rad = D.cats[k].radius, bit = 1 << k;
+        for (var t = 0; t < r.length; t += 2) if (r[t + 1] <= rad) cov[r[t]] |= bit;
+      });
+    }
+    var hh = 0;
+    for (var i = 0; i < n; i++) if (((C.ok[i] | cov[i]) & keyMask) === keyMask) hh += C.hh[i];
+    var share = total ? hh / total : 0, count = 0;
+    for (var j2 in active) if (active[j2]) count++;
+    var label = mode === "today" ? D.text.view_today : mode === "after" ? D.text.view_after :
+      D.text.whatif_count.replace("#", count);
+    document.getElementById("lc-shown").textContent = pct(share);
+    document.getElementById("lc-shown-label").innerHTML = label;
+    recolour();
+    parcelLayers.forEach(function (pl, j) { pl.setStyle(parcelStyle(j)); });
+    return share;
+  }
+  function toggle(j) { active[j] = !active[j]; recompute(); }
+  function setMode(m) {
+    mode = m; active = {};
+    if (m === "after") P.kind.forEach(function (k, j) { if (k === "site") active[j] = true; });
+    if (m === "whatif") { if (!map.hasLayer(groups.candidate) && P.kind.indexOf("candidate") >= 0) map.addLayer(groups.candidate); }
+    recompute();
+  }
+  window.lcSetMode = setMode;
+  var view = L.control({position: "topright"});
+  view.onAdd = function () {
+    var div = L.DomUtil.create("div", "leaflet-bar lc-view");
+    var html = "<b>" + D.text.view_label + "</b>";
+    [["today", D.text.view_today], ["after", D.text.view_after], ["whatif", D.text.view_whatif]].forEach(function (o) {
+      html += '<label><input type="radio" name="lc-view" value="' + o[0] + '"' + (o[0] === "today" ? " checked" : "") + "> " + o[1] + "</label>";
+    });
+    div.innerHTML = html;
+    L.DomEvent.disableClickPropagation(div);
+    div.addEventListener("change", function (e) { setMode(e.target.value); });
+    return div;
+  };
+  if (P.kind.length) view.addTo(map);
+
+  // ---- legend: one section per layer that is on
+  function layerOf(ref) { return ref.indexOf("lc:") === 0 ? layers[ref.slice(3)] : window[ref]; }
+  function legend() {
+    var html = "";
+    D.legend.forEach(function (e) { var l = layerOf(e.ref); if (l && map.hasLayer(l)) html += e.html; });
+    document.getElementById("lc-legend").innerHTML = html;
+  }
+  map.on("overlayadd overlayremove", legend);
+  legend();
+
+  // ---- search (vendored leaflet-search) and a metric scale
+  if (L.Control.Search) {
+    var records = C.name.map(function (nm, i) { return {title: nm, loc: centres[i], i: i}; });
+    var search = new L.Control.Search({
+      sourceData: function (text, cb) { cb(records); return {abort: function () {}}; },
+      propertyName: "title", propertyLoc: "loc", initial: false, marker: false,
+      textPlaceholder: D.text.search, position: "topleft", zoom: D.labelZoom + 1,
+      moveToLocation: function (latlng, title, m) {
+        m.setView(latlng, D.labelZoom + 1);
+        for (var i = 0; i < n; i++) if (C.name[i] === title) { show(latlng, popupOf(i)); break; }
+      }});
+    map.addControl(search);
+  }
+  L.control.scale({imperial: false, metric: true}).addTo(map);
+  window.lcState = {recompute: recompute, toggle: toggle, parcels: P, pct: pct, mode: function () { return mode; }};
+});
