@@ -302,6 +302,11 @@ def _street_store(result, basemap: str, origin) -> list | None:
     return mapstore.encode(streets.geometry.values, origin) if streets is not None else None
 
 
+def metres_per_minute(std) -> float:
+    """The walking speed the page turns distances into minutes with (the standards' one rule)."""
+    return std.walk_speed_kmh * 1000 / 60
+
+
 def _draw(fmap, result, comm, lang, basemap, keys, group, items, title, facilities, extra) -> None:
     origin = np.floor(comm.to_crs(4326).total_bounds[:2] * mapstore.SCALE).astype(np.int64)
     streets = _cached(("streets", id(result), basemap, tuple(origin)), result,
@@ -318,7 +323,7 @@ def _draw(fmap, result, comm, lang, basemap, keys, group, items, title, faciliti
         "keys": [cat_index[k] for k in keys],
         "groupScale": bool(group),
         "gapColours": GAP_COLOURS,
-        "speed": std.walk_speed_kmh * 1000 / 60,
+        "speed": metres_per_minute(std),
         "labelZoom": 16,
         "cats": [
             {"label": str(esc(c.label(lang))), "radius": c.radius_m}

@@ -273,7 +273,8 @@ def test_out_not_writable(project, run_cli):
 
 
 def test_tianditu_without_key_from_the_command_line(project, run_cli, monkeypatch):
-    monkeypatch.setattr(pipeline, "load", lambda *a, **k: pytest.fail("loaded"))
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    monkeypatch.setattr(pipeline, "load_inputs", lambda *a, **k: pytest.fail("loaded"))
     code, _, err = run_cli("map", "--config", project, "--out", project.parent / "o",
                            "--basemap", "tianditu")  # fmt: skip
     assert_clean(code, err, "天地图")

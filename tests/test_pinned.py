@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
-import pandas as pd
 import pytest
 
 from spatial import settings
 from spatial.config import load_project
-from spatial.maps import community_popup
+from spatial.maps import metres_per_minute
 from spatial.standards import load_standards
 
 
@@ -31,10 +29,8 @@ def _standards_copy(tmp_path: Path, speed: str) -> Path:
 
 
 def _minutes_shown(project, std) -> str:
-    """The popup's text for a community 1000 m from a market."""
-    row = pd.Series({"name": "甲", "gaps": 0, "market_m": 1000.0, "market_ok": False})
-    result = SimpleNamespace(standards=std, project=project)
-    return str(community_popup(row, result, "en"))
+    """The minutes the map page shows for a community 1000 m from a market."""
+    return f"1000 m / {round(1000 / metres_per_minute(std))} "
 
 
 def test_standards_file_walk_speed_changes_the_minutes_shown(tmp_path):
