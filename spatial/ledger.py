@@ -1,5 +1,11 @@
-"""The ledger spreadsheet (台账): summary, data problems, communities, priority list, bundles,
-sites, unserved.
+"""The ledger spreadsheet (台账): summary, data problems, subdistricts, communities, priority list,
+bundles, sites, unserved.
+
+Values a planner reads are in the ledger's language: category keys, distance mode, tier and
+solver method are translated on every sheet (by column, :func:`_localise`); shares, areas,
+distances and scores are numbers with an Excel number format (``0.0%``, ``#,##0``, ``0.0``).
+Every sheet is set up for printing: landscape, fit to the page width, header row repeated on
+each page, frozen header row and filters.
 
 Every cell is written by :func:`_put`: numbers and booleans stay numbers and booleans, everything
 else is a text cell (``data_type = "s"``), so a value such as ``=HYPERLINK(…)`` or
@@ -37,9 +43,27 @@ _TIER = {"zh": {"priority": "优先改造", "standard": "一般改造", "not_eli
                 "unknown": "to verify"}}  # fmt: skip
 
 
+PERCENT, INTEGER, DECIMAL = "0.0%", "#,##0", "0.0"
+
+
 @cache
+def _config() -> dict:
+    return tomllib.loads((settings.DATA_DIR / "ledger.toml").read_text("utf-8"))
+
+
 def _headers(lang: str) -> dict:
-    return tomllib.loads((settings.DATA_DIR / "ledger.toml").read_text("utf-8"))[lang]
+    return _config()[lang]
+
+
+@cache
+def _header_formats(lang: str) -> dict[str, str]:
+    """Number format of each column header of ``lang`` (from ``[formats]`` by column key)."""
+    heads = _headers(lang)["columns"]
+    out = {}
+    for fmt, keys in ((PERCENT, "percent"), (INTEGER, "integer"), (DECIMAL, "decimal")):
+        for key in _config()["formats"][keys]:
+            out[heads.get(key, key)] = fmt
+    return out
 
 
 def _community_sheet(result, lang: str) -> pd.DataFrame:
@@ -89,32 +113,87 @@ def _table(frame, lang: str, drop=("geometry",)) -> pd.DataFrame:
 
 
 def _summary_sheet(result, lang: str) -> pd.DataFrame:
+    """Item / value rows; shares stay numbers (``attrs["row_formats"]`` gives each row's format)."""
     s = result.summary
     zh = lang == "zh"
-    rows = [("项目" if zh else "Project", s.get("project")), ("小区数" if zh else "Communities", s.get("communities")),
-            ("老旧小区数" if zh else "Old communities", s.get("old_communities")),
-            ("户数" if zh else "Households", s.get("households")), ("坐标系" if zh else "CRS", s.get("crs"))]  # fmt: skip
+    rows = [("项目" if zh else "Project", s.get("project"), None),
+            ("小区数" if zh else "Communities", s.get("communities"), INTEGER),
+            ("老旧小区数" if zh else "Old communities", s.get("old_communities"), INTEGER),
+            ("户数" if zh else "Households", s.get("households"), INTEGER),
+            ("坐标系" if zh else "CRS", s.get("crs"), None)]  # fmt: skip
     cov = s.get("coverage")
+    values = _headers(lang)["values"]
+    cats = result.standards.categories
+    sites = (s.get("sites") or {}).get("by_category", {})
     if cov:
-        rows += [("全覆盖户数占比" if zh else "Households fully covered", f"{cov['full_coverage_households']:.1%}"),
-                 ("国家目标" if zh else "National target", f"{cov['national_target']:.0%}"),
-                 ("距离计算" if zh else "Distance mode", cov["distance_mode"])]  # fmt: skip
+        basket = ("、" if zh else ", ").join(
+            cats[k].label(lang) for k in cov["basket"] if k in cats
+        )
+        mode = values["distance_mode"].get(cov["distance_mode"], cov["distance_mode"])
+        rows += [("全覆盖户数占比" if zh else "Households fully covered", cov["full_coverage_households"], PERCENT),
+                 ("全覆盖小区占比" if zh else "Communities fully covered", cov["full_coverage_communities"], PERCENT),
+                 ("全覆盖口径" if zh else "Full coverage means",
+                  f"{basket}均在服务半径内" if zh else f"all of {basket} within their radius", None),
+                 ("国家目标" if zh else "National target", cov["national_target"], PERCENT),
+                 ("距离计算" if zh else "Distance mode", mode, None)]  # fmt: skip
         for key, shares in cov["categories"].items():
-            name = result.standards.categories[key].label(lang)
-            rows.append(
-                (
-                    f"{name}覆盖户数占比" if zh else f"{name}: households covered",
-                    f"{shares['households']:.1%}",
-                )
-            )
+            name = cats[key].label(lang) if key in cats else key
+            rows.append((f"{name}覆盖户数占比" if zh else f"{name}: households covered",
+                         shares["households"], PERCENT))  # fmt: skip
+            if key in sites:
+                method = sites[key].get("method", "")
+                rows += [(f"{name}选址后覆盖户数占比" if zh else f"{name}: covered after siting",
+                          sites[key].get("households_after"), PERCENT),
+                         (f"{name}选址方法" if zh else f"{name}: siting method",
+                          values["method"].get(method, method), None)]  # fmt: skip
     if "bundles" in s:
-        rows.append(("成片改造片区数" if zh else "Bundles", s["bundles"]["count"]))
+        rows.append(("成片改造片区数" if zh else "Bundles", s["bundles"]["count"], INTEGER))
     if "sites" in s:
-        rows += [("推荐选址数" if zh else "Recommended sites", s["sites"]["count"]),
+        rows += [("推荐选址数" if zh else "Recommended sites", s["sites"]["count"], INTEGER),
                  ("选址后全覆盖户数占比" if zh else "Fully covered after siting",
-                  f"{s['sites']['full_coverage_households_after']:.1%}")]  # fmt: skip
+                  s["sites"]["full_coverage_households_after"], PERCENT)]  # fmt: skip
     heads = _headers(lang)["columns"]
-    return pd.DataFrame(rows, columns=[heads["item"], heads["value"]])
+    frame = pd.DataFrame([r[:2] for r in rows], columns=[heads["item"], heads["value"]])
+    frame.attrs["row_formats"] = [r[2] for r in rows]
+    return frame
+
+
+def _subdistrict_sheet(result, lang: str) -> pd.DataFrame | None:
+    """One row per subdistrict (``summary["coverage"]["by_subdistrict"]``) and a total row."""
+    cov = result.summary.get("coverage")
+    if not cov or not cov.get("by_subdistrict"):
+        return None
+    from .eligibility import last_full_year
+
+    h = _headers(lang)["subdistricts"]
+    comm = result.communities
+    subs = comm["subdistrict"].fillna("").astype(str).replace("", "未注明")
+    old = comm["built_year_max"] <= last_full_year(result.project.policy.old_cutoff)
+    old_by = old.groupby(subs).sum()
+    cats = result.standards.categories
+    keys = list(cov["categories"])
+
+    def row(name, block, n_old):
+        out = {h["subdistrict"]: name, h["communities"]: block["communities"],
+               h["households"]: block["households"], h["old_communities"]: int(n_old),
+               h["full_households"]: block["full_coverage_households"],
+               h["full_communities"]: block["full_coverage_communities"]}  # fmt: skip
+        for key in keys:
+            label = cats[key].label(lang) if key in cats else key
+            out[h["category"].format(name=label)] = block["categories"][key]["households"]
+        return out
+
+    rows = [row(name, block, old_by.get(name, 0)) for name, block in cov["by_subdistrict"].items()]
+    rows.append(row(h["total"], {**cov, "households": cov.get("households_total", cov["households"])},
+                    result.summary.get("old_communities", int(old.sum()))))  # fmt: skip
+    frame = pd.DataFrame(rows)
+    share_cols = [c for c in frame.columns[4:]]
+    frame.attrs["formats"] = {c: PERCENT for c in share_cols} | {
+        h["communities"]: INTEGER,
+        h["households"]: INTEGER,
+        h["old_communities"]: INTEGER,
+    }
+    return frame
 
 
 def _problems_sheet(result, lang: str) -> pd.DataFrame | None:
@@ -128,6 +207,51 @@ def _problems_sheet(result, lang: str) -> pd.DataFrame | None:
              heads["message"]: w.get("message"), heads["count"]: w.get("count"),
              heads["sample"]: sep.join(str(v) for v in w.get("sample") or [])} for w in warnings]  # fmt: skip
     return pd.DataFrame(rows, columns=list(heads.values()))
+
+
+def _localise(frame: pd.DataFrame, result, lang: str) -> pd.DataFrame:
+    """Translate keys in cells by column header (category, shared gaps, distance mode, method)
+    and round floats to what a planner reads; works on every sheet, whoever built it."""
+    heads = _headers(lang)["columns"]
+    values = _headers(lang)["values"]
+    cats = result.standards.categories
+    sep = "、" if lang == "zh" else ", "
+
+    def cat(key):
+        return cats[key].label(lang) if isinstance(key, str) and key in cats else key
+
+    def cat_list(value):
+        if not isinstance(value, str):
+            return value
+        return sep.join(str(cat(k.strip())) for k in value.split(",") if k.strip())
+
+    frame = frame.copy()
+    for col in frame.columns:
+        if col == heads["category"]:
+            frame[col] = frame[col].map(cat)
+        elif col == heads["shared_gaps"]:
+            frame[col] = frame[col].map(cat_list)
+        elif col in (heads["distance_mode"], heads["method"]):
+            table = values["distance_mode" if col == heads["distance_mode"] else "method"]
+            frame[col] = frame[col].map(lambda v, t=table: t.get(v, v) if isinstance(v, str) else v)
+        elif frame[col].dtype.kind == "f":
+            fmt = _header_formats(lang).get(col)
+            frame[col] = frame[col].round(4 if fmt == PERCENT else 2)
+    return frame
+
+
+def _column_formats(frame: pd.DataFrame, lang: str) -> dict[int, str]:
+    """Number format per 1-based column: by header (``[formats]``), ``attrs["formats"]``, and the
+    per-category distance columns (whole metres)."""
+    known = _header_formats(lang) | frame.attrs.get("formats", {})
+    out = {}
+    for idx, col in enumerate(frame.columns, start=1):
+        name = str(col)
+        if name in known:
+            out[idx] = known[name]
+        elif name.endswith(("距离(m)", " (m)")):
+            out[idx] = INTEGER
+    return out
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
@@ -153,22 +277,28 @@ def _cell_value(value: object) -> object:
     return ILLEGAL_CHARACTERS_RE.sub("", str(value))
 
 
-def _put(sheet, row: int, column: int, value: object) -> None:
-    """Write one cell: numbers as numbers, any text as a text cell (never a formula)."""
+def _put(sheet, row: int, column: int, value: object):
+    """Write one cell: numbers as numbers, any text as a text cell (never a formula); returns it."""
     cell = sheet.cell(row=row, column=column)
     cell.value = _cell_value(value)
     if isinstance(cell.value, str):
         cell.data_type = "s"  # openpyxl makes "=…" a formula; the ledger has none
         if cell.value.startswith(FORMULA_START):
             cell.quotePrefix = True
+    return cell
 
 
-def _write_sheet(sheet, frame: pd.DataFrame) -> None:
+def _write_sheet(sheet, frame: pd.DataFrame, lang: str) -> None:
     for col, name in enumerate(frame.columns, start=1):
         _put(sheet, 1, col, name)
+    formats = _column_formats(frame, lang)
+    row_formats = frame.attrs.get("row_formats")
     for row, values in enumerate(frame.itertuples(index=False, name=None), start=2):
         for col, value in enumerate(values, start=1):
-            _put(sheet, row, col, value)
+            cell = _put(sheet, row, col, value)
+            fmt = row_formats[row - 2] if row_formats and col > 1 else formats.get(col)
+            if fmt and isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
+                cell.number_format = fmt
 
 
 def _width(value: object) -> int:
@@ -177,10 +307,18 @@ def _width(value: object) -> int:
 
 
 def _format(sheet) -> None:
-    """Bold frozen header row, filters, column widths from the content (CJK counted double)."""
+    """Bold frozen header row, filters, column widths from the content (CJK counted double), and
+    print setup: landscape A4, fit to one page wide, header row repeated on every page."""
     sheet.freeze_panes = "A2"
     if sheet.max_row >= 1 and sheet.max_column >= 1:
         sheet.auto_filter.ref = sheet.dimensions
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as needed
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
+    sheet.print_options.gridLines = True
     fill = PatternFill("solid", fgColor="DDEBF7")
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -198,6 +336,9 @@ def write_ledger(result, out: Path, lang: str) -> Path:
     problems = _problems_sheet(result, lang)
     if problems is not None:
         sheets[names["problems"]] = problems
+    subdistricts = _subdistrict_sheet(result, lang)
+    if subdistricts is not None:
+        sheets[_headers(lang)["subdistricts"]["sheet"]] = subdistricts
     sheets[names["communities"]] = _community_sheet(result, lang)
     if "priority" in result.layers_out:
         sheets[names["priority"]] = _table(result.layers_out["priority"], lang)
@@ -211,7 +352,9 @@ def write_ledger(result, out: Path, lang: str) -> Path:
     book.remove(book.active)
     for name, frame in sheets.items():
         sheet = book.create_sheet(name)
-        _write_sheet(sheet, frame)
+        localised = _localise(frame, result, lang)
+        localised.attrs = frame.attrs
+        _write_sheet(sheet, localised, lang)
         _format(sheet)
     target = out / "ledger.xlsx"
     with io.atomic_path(target) as tmp:

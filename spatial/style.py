@@ -31,3 +31,15 @@ def gap_legend(lang: str) -> list[tuple[str, str]]:
     last = len(GAP_COLOURS) - 1
     word = labels(lang)["gaps"]
     return [(c, f"{word} {i}" + ("+" if i == last else "")) for i, c in enumerate(GAP_COLOURS)]
+
+
+def share_text(x: float) -> str:
+    """A share (0–1) as planners print it, one rule for every map: a percentage with one decimal
+    and no space (``0.0689`` → ``"6.9%"``); ``"–"`` for a missing or non-finite share."""
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        return "–"
+    if value != value or value in (float("inf"), float("-inf")):
+        return "–"
+    return f"{value * 100:.1f}%"
