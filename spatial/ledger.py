@@ -235,7 +235,7 @@ def _localise(frame: pd.DataFrame, result, lang: str) -> pd.DataFrame:
             table = values["distance_mode" if col == heads["distance_mode"] else "method"]
             frame[col] = frame[col].map(lambda v, t=table: t.get(v, v) if isinstance(v, str) else v)
         elif frame[col].dtype.kind == "f":
-            fmt = _header_formats(lang).get(col)
+            fmt = (_header_formats(lang) | frame.attrs.get("formats", {})).get(col)
             frame[col] = frame[col].round(4 if fmt == PERCENT else 2)
     return frame
 

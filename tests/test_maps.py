@@ -154,6 +154,7 @@ def test_ledger_read_back(demo_out):
     book = load_workbook(demo_out / "ledger.xlsx")
     assert book.sheetnames == [
         "汇总",
+        "街道汇总",
         "小区台账",
         "年度计划优先序",
         "成片改造片区",

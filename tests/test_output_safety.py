@@ -187,7 +187,11 @@ def test_no_warnings_no_note_and_no_sheet(small_project, tmp_path):
     result.summary["warnings"] = []
     write_maps(result, tmp_path, "en")
     write_ledger(result, tmp_path, "en")
-    assert load_workbook(tmp_path / "ledger.xlsx").sheetnames == ["Summary", "Communities"]
+    assert load_workbook(tmp_path / "ledger.xlsx").sheetnames == [
+        "Summary",
+        "Subdistricts",
+        "Communities",
+    ]
     assert "data problems" not in (tmp_path / "overview.html").read_text("utf-8")
     result.summary["warnings"] = [{"code": "x", "layer": "facilities", "message": "m", "count": 2,
                                    "sample": ["F1", "F2"]}]  # fmt: skip
