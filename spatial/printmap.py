@@ -22,8 +22,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.artist import Artist  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.transforms import Affine2D  # noqa: E402
 
 from . import io, printpack  # noqa: E402
 from .errors import DependencyError  # noqa: E402
@@ -97,11 +99,33 @@ class _Base:
         self.image = _street_image(result, self.extent, DPI) if large else None
 
     def streets(self, ax) -> None:
+        """The streets under the page: vectors for a small network, else the prepared image."""
         if self.image is not None:
-            ax.imshow(self.image, extent=self.extent, origin="upper", interpolation="none",
-                      zorder=1)  # fmt: skip
+            ax.add_artist(_Raster(self.image, ax))
         elif self.result.network is not None:
             printpack.draw_streets(ax, self.result, scale=1.0)
+
+
+class _Raster(Artist):
+    """A page-sized RGBA image of the map box, handed to the renderer pixel for pixel: no
+    resampling (``imshow`` of an image this size spent seconds resampling it on every save).
+    Agg draws it at the axes' pixels; the PDF gets it at 150 dpi, stretched over the map box."""
+
+    def __init__(self, image: np.ndarray, ax) -> None:
+        super().__init__()
+        self.image, self._ax = image, ax
+        self.set_zorder(1)
+
+    def draw(self, renderer) -> None:
+        box = self._ax.bbox
+        gc = renderer.new_gc()
+        gc.set_clip_rectangle(box)
+        if renderer.option_scale_image():  # PDF: half the pixels, stretched over the map box
+            scale = Affine2D().scale(box.width, box.height)
+            renderer.draw_image(gc, box.x0, box.y0, self.image[::-2, ::2], scale)
+        else:
+            renderer.draw_image(gc, box.x0, box.y0, self.image[::-1])
+        gc.restore()
 
 
 def _page(base: _Base, title: str, lines_: list[str]):
@@ -231,15 +255,15 @@ def _groups(result) -> list[tuple[str, list[str]]]:
     return [(g, keys) for g, keys in found if keys]
 
 
-def _save_png(fig, path: Path) -> None:
-    """The figure as an RGB PNG at its dpi, quickly compressed (an A3 page at 300 dpi is 17 Mpx:
-    the default compression took over a second per map)."""
+def _write_png(rgb: np.ndarray, dpi: float, target: Path) -> Path:
+    """Write ``rgb`` as a PNG atomically, quickly compressed (an A3 page at 300 dpi is 17 Mpx: the
+    default compression took over a second per map). Runs in a worker thread: Pillow's encoder
+    releases the GIL, so the next page draws meanwhile."""
     from PIL import Image
 
-    fig.canvas.draw()
-    rgba = np.asarray(fig.canvas.buffer_rgba())
-    image = Image.fromarray(rgba[..., :3])
-    image.save(path, format="png", compress_level=1, dpi=(fig.dpi, fig.dpi))
+    with io.atomic_path(target) as tmp:
+        Image.fromarray(rgb).save(tmp, format="png", compress_level=1, dpi=(dpi, dpi))
+    return target
 
 
 def print_names(result) -> list[str]:
@@ -257,23 +281,23 @@ def write_print_maps(result, out: Path, lang: str) -> list[Path]:
     """The print pack, each file written atomically: ``overview.png`` and one PNG per planner
     group (A3 landscape, 300 dpi), and ``overview.pdf`` holding the overview, the group maps and
     one sheet per bundle (片区图则), in that order."""
-    files = []
-    with plt.rc_context(print_style(cjk_font())):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with plt.rc_context(print_style(cjk_font())), ThreadPoolExecutor(max_workers=1) as pool:
         base = _Base(result)
         pdf_target = out / "overview.pdf"
+        pngs = []
         with io.atomic_path(pdf_target) as pdf_tmp, PdfPages(pdf_tmp) as pdf:
             pages = [("overview", lambda: _overview(base, lang))]
             pages += [(g, lambda g=g, k=k: _group(base, lang, g, k)) for g, k in _groups(result)]
             for name, draw in pages:
                 fig = draw()
                 try:
-                    target = out / f"{name}.png"
-                    with io.atomic_path(target) as tmp:
-                        _save_png(fig, tmp)
-                    files.append(target)
+                    fig.canvas.draw()
+                    rgb = np.ascontiguousarray(np.asarray(fig.canvas.buffer_rgba())[..., :3])
+                    pngs.append(pool.submit(_write_png, rgb, DPI, out / f"{name}.png"))
                     pdf.savefig(fig)
                 finally:
                     plt.close(fig)
             printpack.write_bundle_pages(pdf, result, lang)
-        files.append(pdf_target)
-    return files
+        return [f.result() for f in pngs] + [pdf_target]

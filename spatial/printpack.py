@@ -8,7 +8,7 @@ mathtext). Pages go into the caller's ``PdfPages``.
 
 from __future__ import annotations
 
-import textwrap
+import unicodedata
 
 import matplotlib
 
@@ -64,6 +64,27 @@ def bundle_labels(ax, bundles, fontsize: float) -> None:
         ax.text(p.x, p.y, str(bid), fontsize=fontsize, weight="bold", color=BUNDLE_COLOUR,
                 ha="center", va="center", zorder=6,
                 bbox={"fc": "white", "ec": "none", "alpha": 0.75, "pad": 0.5})  # fmt: skip
+
+
+def _wrap(text: str, units: int) -> str:
+    """Wrap ``text`` to lines of ``units`` half-width characters (a CJK character counts two),
+    breaking after a space or CJK punctuation near the end of a line, else anywhere."""
+    out = []
+    for para in str(text).split("\n"):
+        line, width, last_break = "", 0, -1
+        for ch in para:
+            line += ch
+            width += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+            if ch in " 、，；：。,;":
+                last_break = len(line)
+            if width > units:
+                cut = last_break if last_break > len(line) * 0.7 else len(line) - 1
+                out.append(line[:cut].rstrip())
+                line = line[cut:].lstrip()
+                width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+                last_break = -1
+        out.append(line)
+    return "\n".join(out)
 
 
 def _cat_names(keys: str, result, lang: str) -> str:
@@ -197,8 +218,7 @@ def _facts(fig, ctx: _Context, bundle, partners, sites, lang: str, top: float) -
     y = top
     for head, body in rows:
         fig.text(0.60, y, head, fontsize=10, weight="bold", va="top")
-        wrapped = "\n".join(textwrap.fill(line, 46 if lang == "zh" else 90)
-                            for line in str(body).split("\n"))  # fmt: skip
+        wrapped = _wrap(body, 92)
         fig.text(0.60, y - 0.018, wrapped, fontsize=8.5, va="top", linespacing=1.4)
         y -= 0.018 + 0.016 * (wrapped.count("\n") + 1) + 0.012
 
@@ -219,7 +239,7 @@ def bundle_page(ctx: _Context, bundle, lang: str):
     )
     fig.text(0.03, 0.965, title, fontsize=22, weight="bold", va="top")
     desc = bundle["description"] if lang == "zh" else bundle["description_en"]
-    fig.text(0.03, 0.915, textwrap.fill(str(desc), 110 if lang == "zh" else 200), fontsize=10,
+    fig.text(0.03, 0.915, _wrap(desc, 210), fontsize=10,
              va="top", linespacing=1.4)  # fmt: skip
     _map(fig.add_axes(MAP_BOX), ctx, bundle, members, partners, sites, lang)
     fig.text(0.60, 0.855, labels(lang)["print_members"], fontsize=12, weight="bold", va="top")
