@@ -27,9 +27,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from . import io, settings
 
@@ -277,28 +279,43 @@ def _cell_value(value: object) -> object:
     return ILLEGAL_CHARACTERS_RE.sub("", str(value))
 
 
-def _put(sheet, row: int, column: int, value: object):
-    """Write one cell: numbers as numbers, any text as a text cell (never a formula); returns it."""
-    cell = sheet.cell(row=row, column=column)
-    cell.value = _cell_value(value)
-    if isinstance(cell.value, str):
+def _put(sheet, value: object, number_format: str | None = None, header: bool = False):
+    """One cell for ``sheet.append``: numbers as numbers (with ``number_format``), any text as a
+    text cell (never a formula). Plain numbers and blanks go as bare values (cheapest)."""
+    value = _cell_value(value)
+    if isinstance(value, str):
+        cell = WriteOnlyCell(sheet, value)
         cell.data_type = "s"  # openpyxl makes "=…" a formula; the ledger has none
-        if cell.value.startswith(FORMULA_START):
+        if value.startswith(FORMULA_START):
             cell.quotePrefix = True
+    elif number_format and isinstance(value, int | float) and not isinstance(value, bool):
+        cell = WriteOnlyCell(sheet, value)
+        cell.number_format = number_format
+    elif header:
+        cell = WriteOnlyCell(sheet, value)
+    else:
+        return value
+    if header:
+        cell.font, cell.fill, cell.alignment = _HEADER_STYLE
     return cell
 
 
+_HEADER_STYLE = (Font(bold=True), PatternFill("solid", fgColor="DDEBF7"),
+                 Alignment(vertical="center", wrap_text=True))  # fmt: skip
+
+
 def _write_sheet(sheet, frame: pd.DataFrame, lang: str) -> None:
-    for col, name in enumerate(frame.columns, start=1):
-        _put(sheet, 1, col, name)
+    """Set up ``sheet`` (a write-only sheet: everything before the rows) and append the rows."""
+    _format(sheet, frame)
+    sheet.append([_put(sheet, name, header=True) for name in frame.columns])
     formats = _column_formats(frame, lang)
     row_formats = frame.attrs.get("row_formats")
-    for row, values in enumerate(frame.itertuples(index=False, name=None), start=2):
-        for col, value in enumerate(values, start=1):
-            cell = _put(sheet, row, col, value)
-            fmt = row_formats[row - 2] if row_formats and col > 1 else formats.get(col)
-            if fmt and isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
-                cell.number_format = fmt
+    for row, values in enumerate(frame.itertuples(index=False, name=None)):
+        if row_formats:
+            fmts = [None] + [row_formats[row]] * (len(values) - 1)
+        else:
+            fmts = [formats.get(col) for col in range(1, len(values) + 1)]
+        sheet.append([_put(sheet, v, f) for v, f in zip(values, fmts, strict=True)])
 
 
 def _width(value: object) -> int:
@@ -306,26 +323,23 @@ def _width(value: object) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def _format(sheet) -> None:
-    """Bold frozen header row, filters, column widths from the content (CJK counted double), and
-    print setup: landscape A4, fit to one page wide, header row repeated on every page."""
+def _format(sheet, frame: pd.DataFrame) -> None:
+    """Frozen header row, filters, column widths from the content (CJK counted double; the first
+    500 rows), and print setup: landscape A4, fit to one page wide, header row on every page."""
     sheet.freeze_panes = "A2"
-    if sheet.max_row >= 1 and sheet.max_column >= 1:
-        sheet.auto_filter.ref = sheet.dimensions
+    last = get_column_letter(max(len(frame.columns), 1))
+    sheet.auto_filter.ref = f"A1:{last}{len(frame) + 1}"
     sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0  # as many pages down as needed
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_title_rows = "1:1"
     sheet.print_options.gridLines = True
-    fill = PatternFill("solid", fgColor="DDEBF7")
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.fill = fill
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
-    for idx, column in enumerate(sheet.iter_cols(values_only=True), start=1):
-        widest = max((_width(v) for v in column[:500]), default=8)
+    head = frame.head(500)
+    for idx, col in enumerate(frame.columns, start=1):
+        values = [col, *(_cell_value(v) for v in head[col].tolist())] if len(head) else [col]
+        widest = max(_width(v) for v in values)
         sheet.column_dimensions[get_column_letter(idx)].width = min(max(widest + 2, 8), 60)
 
 
@@ -336,10 +350,10 @@ def write_ledger(result, out: Path, lang: str) -> Path:
     problems = _problems_sheet(result, lang)
     if problems is not None:
         sheets[names["problems"]] = problems
+    sheets[names["communities"]] = _community_sheet(result, lang)
     subdistricts = _subdistrict_sheet(result, lang)
     if subdistricts is not None:
         sheets[_headers(lang)["subdistricts"]["sheet"]] = subdistricts
-    sheets[names["communities"]] = _community_sheet(result, lang)
     if "priority" in result.layers_out:
         sheets[names["priority"]] = _table(result.layers_out["priority"], lang)
     if "bundles" in result.layers_out:
@@ -348,14 +362,12 @@ def write_ledger(result, out: Path, lang: str) -> Path:
         sheets[names["sites"]] = _table(result.layers_out["sites"], lang)
     if result.unserved is not None:
         sheets[names["unserved"]] = _table(result.unserved, lang)
-    book = Workbook()
-    book.remove(book.active)
+    book = Workbook(write_only=True)  # rows streamed to the file: no cell objects kept
     for name, frame in sheets.items():
         sheet = book.create_sheet(name)
         localised = _localise(frame, result, lang)
         localised.attrs = frame.attrs
         _write_sheet(sheet, localised, lang)
-        _format(sheet)
     target = out / "ledger.xlsx"
     with io.atomic_path(target) as tmp:
         book.save(tmp)

@@ -154,8 +154,8 @@ def test_ledger_read_back(demo_out):
     book = load_workbook(demo_out / "ledger.xlsx")
     assert book.sheetnames == [
         "汇总",
-        "街道汇总",
         "小区台账",
+        "街道汇总",
         "年度计划优先序",
         "成片改造片区",
         "推荐选址",

@@ -189,8 +189,8 @@ def test_no_warnings_no_note_and_no_sheet(small_project, tmp_path):
     write_ledger(result, tmp_path, "en")
     assert load_workbook(tmp_path / "ledger.xlsx").sheetnames == [
         "Summary",
-        "Subdistricts",
         "Communities",
+        "Subdistricts",
     ]
     assert "data problems" not in (tmp_path / "overview.html").read_text("utf-8")
     result.summary["warnings"] = [{"code": "x", "layer": "facilities", "message": "m", "count": 2,
