@@ -261,6 +261,13 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠
 
 def _cell_value(value: object) -> object:
     """A value openpyxl stores as is: None, bool, int, float, datetime or str."""
+    kind = type(value)  # the common plain types first (most cells), same results as below
+    if kind is str:
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    if kind is int:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else (None if value != value else str(value))
     if isinstance(value, list | tuple | set | dict | np.ndarray):
         return str(value)
     if value is None or pd.isna(value):
@@ -310,12 +317,22 @@ def _write_sheet(sheet, frame: pd.DataFrame, lang: str) -> None:
     sheet.append([_put(sheet, name, header=True) for name in frame.columns])
     formats = _column_formats(frame, lang)
     row_formats = frame.attrs.get("row_formats")
-    for row, values in enumerate(frame.itertuples(index=False, name=None)):
+    columns = [_plain(frame.iloc[:, k]) for k in range(frame.shape[1])]
+    for row, values in enumerate(zip(*columns, strict=True)):
         if row_formats:
             fmts = [None] + [row_formats[row]] * (len(values) - 1)
         else:
             fmts = [formats.get(col) for col in range(1, len(values) + 1)]
         sheet.append([_put(sheet, v, f) for v, f in zip(values, fmts, strict=True)])
+
+
+def _plain(column: pd.Series) -> list:
+    """A column as plain Python values (numeric columns converted at once, not cell by cell)."""
+    if column.dtype.kind in "iu":
+        return column.tolist()
+    if column.dtype.kind == "f":
+        return column.astype(object).where(column.notna(), None).tolist()
+    return column.tolist()
 
 
 def _width(value: object) -> int:
