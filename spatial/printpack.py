@@ -210,8 +210,11 @@ def _facts(fig, ctx: _Context, bundle, partners, sites, lang: str, top: float) -
     if sites is not None and len(sites):
         items = []
         for pid, part in sites.groupby("pid", sort=False):
-            names = sep.join(str(n) for n in part["category_name"])
-            items.append(f"{pid} {part['kind'].iloc[0]} {part['area_m2'].iloc[0]:,.0f} m²：{names}")
+            names = _cat_names(",".join(part["category"].astype(str)), result, lang)
+            colon = "：" if lang == "zh" else ": "
+            items.append(
+                f"{pid} {part['kind'].iloc[0]} {part['area_m2'].iloc[0]:,.0f} m²{colon}{names}"
+            )
         rows.append((lab["print_sites_near"], "\n".join(items[:8])))
     else:
         rows.append((lab["print_sites_near"], lab["print_none"]))

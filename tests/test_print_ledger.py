@@ -202,3 +202,15 @@ def test_every_sheet_is_set_up_for_printing(ledgers):
             assert sheet.sheet_properties.pageSetUpPr.fitToPage
             assert sheet.print_title_rows == "$1:$1"
             assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+
+
+def test_bundle_sheet_in_english_names_categories_in_english(demo):
+    bundles = demo.layers_out["bundles"]
+    b01 = bundles.loc[bundles["bundle_id"] == "B01"].iloc[0]
+    with plt.rc_context(printmap.print_style(printmap.cjk_font())):
+        fig = printpack.bundle_page(printpack._Context(demo), b01, "en")
+    shown = _texts(fig)
+    plt.close(fig)
+    assert "Bundle B01" in shown and "Member communities" in shown
+    assert "Nursing home, Nursery (0-3), Kindergarten, Community health centre" in shown
+    assert "养老院" not in shown and "托儿所" not in shown  # category names, not the data's
