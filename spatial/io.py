@@ -313,6 +313,7 @@ STAGING_PREFIX = ".lifecircle-staging-"
 OUTPUT_NAMES = (
     "lifecircle.gpkg", "summary.json", "ledger.xlsx", "overview.html", "overview.png",
     "overview.pdf", "elderly.html", "childcare.html", "clinics.html", "markets.html",
+    "elderly.png", "childcare.png", "clinics.png", "markets.png",
 )  # fmt: skip
 
 

@@ -1,5 +1,11 @@
-"""The ledger spreadsheet (台账): summary, data problems, communities, priority list, bundles,
-sites, unserved.
+"""The ledger spreadsheet (台账): summary, data problems, subdistricts, communities, priority list,
+bundles, sites, unserved.
+
+Values a planner reads are in the ledger's language: category keys, distance mode, tier and
+solver method are translated on every sheet (by column, :func:`_localise`); shares, areas,
+distances and scores are numbers with an Excel number format (``0.0%``, ``#,##0``, ``0.0``).
+Every sheet is set up for printing: landscape, fit to the page width, header row repeated on
+each page, frozen header row and filters.
 
 Every cell is written by :func:`_put`: numbers and booleans stay numbers and booleans, everything
 else is a text cell (``data_type = "s"``), so a value such as ``=HYPERLINK(…)`` or
@@ -21,9 +27,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from . import io, settings
 
@@ -37,9 +45,27 @@ _TIER = {"zh": {"priority": "优先改造", "standard": "一般改造", "not_eli
                 "unknown": "to verify"}}  # fmt: skip
 
 
+PERCENT, INTEGER, DECIMAL = "0.0%", "#,##0", "0.0"
+
+
 @cache
+def _config() -> dict:
+    return tomllib.loads((settings.DATA_DIR / "ledger.toml").read_text("utf-8"))
+
+
 def _headers(lang: str) -> dict:
-    return tomllib.loads((settings.DATA_DIR / "ledger.toml").read_text("utf-8"))[lang]
+    return _config()[lang]
+
+
+@cache
+def _header_formats(lang: str) -> dict[str, str]:
+    """Number format of each column header of ``lang`` (from ``[formats]`` by column key)."""
+    heads = _headers(lang)["columns"]
+    out = {}
+    for fmt, keys in ((PERCENT, "percent"), (INTEGER, "integer"), (DECIMAL, "decimal")):
+        for key in _config()["formats"][keys]:
+            out[heads.get(key, key)] = fmt
+    return out
 
 
 def _community_sheet(result, lang: str) -> pd.DataFrame:
@@ -94,33 +120,87 @@ def _pct(value) -> str:
 
 
 def _summary_sheet(result, lang: str) -> pd.DataFrame:
+    """Item / value rows; shares stay numbers (``attrs["row_formats"]`` gives each row's format)."""
     s = result.summary
     zh = lang == "zh"
-    rows = [("项目" if zh else "Project", s.get("project")), ("小区数" if zh else "Communities", s.get("communities")),
-            ("老旧小区数" if zh else "Old communities", s.get("old_communities")),
-            ("户数" if zh else "Households", s.get("households")), ("坐标系" if zh else "CRS", s.get("crs"))]  # fmt: skip
+    rows = [("项目" if zh else "Project", s.get("project"), None),
+            ("小区数" if zh else "Communities", s.get("communities"), INTEGER),
+            ("老旧小区数" if zh else "Old communities", s.get("old_communities"), INTEGER),
+            ("户数" if zh else "Households", s.get("households"), INTEGER),
+            ("坐标系" if zh else "CRS", s.get("crs"), None)]  # fmt: skip
     cov = s.get("coverage")
+    values = _headers(lang)["values"]
+    cats = result.standards.categories
+    sites = (s.get("sites") or {}).get("by_category", {})
     if cov:
-        rows += [("全覆盖户数占比" if zh else "Households fully covered", _pct(cov["full_coverage_households"])),
-                 ("全覆盖小区占比" if zh else "Communities fully covered", _pct(cov["full_coverage_communities"])),
-                 ("国家目标" if zh else "National target", f"{cov['national_target']:.0%}"),
-                 ("距离计算" if zh else "Distance mode", cov["distance_mode"])]  # fmt: skip
+        basket = ("、" if zh else ", ").join(
+            cats[k].label(lang) for k in cov["basket"] if k in cats
+        )
+        mode = values["distance_mode"].get(cov["distance_mode"], cov["distance_mode"])
+        rows += [("全覆盖户数占比" if zh else "Households fully covered", cov["full_coverage_households"], PERCENT),
+                 ("全覆盖小区占比" if zh else "Communities fully covered", cov["full_coverage_communities"], PERCENT),
+                 ("全覆盖口径" if zh else "Full coverage means",
+                  f"{basket}均在服务半径内" if zh else f"all of {basket} within their radius", None),
+                 ("国家目标" if zh else "National target", cov["national_target"], PERCENT),
+                 ("距离计算" if zh else "Distance mode", mode, None)]  # fmt: skip
         for key, shares in cov["categories"].items():
-            name = result.standards.categories[key].label(lang)
-            rows.append(
-                (
-                    f"{name}覆盖户数占比" if zh else f"{name}: households covered",
-                    _pct(shares["households"]),
-                )
-            )
+            name = cats[key].label(lang) if key in cats else key
+            rows.append((f"{name}覆盖户数占比" if zh else f"{name}: households covered",
+                         shares["households"], PERCENT))  # fmt: skip
+            if key in sites:
+                method = sites[key].get("method", "")
+                rows += [(f"{name}选址后覆盖户数占比" if zh else f"{name}: covered after siting",
+                          sites[key].get("households_after"), PERCENT),
+                         (f"{name}选址方法" if zh else f"{name}: siting method",
+                          values["method"].get(method, method), None)]  # fmt: skip
     if "bundles" in s:
-        rows.append(("成片改造片区数" if zh else "Bundles", s["bundles"]["count"]))
+        rows.append(("成片改造片区数" if zh else "Bundles", s["bundles"]["count"], INTEGER))
     if "sites" in s:
-        rows += [("推荐选址数" if zh else "Recommended sites", s["sites"]["count"]),
+        rows += [("推荐选址数" if zh else "Recommended sites", s["sites"]["count"], INTEGER),
                  ("选址后全覆盖户数占比" if zh else "Fully covered after siting",
-                  _pct(s["sites"]["full_coverage_households_after"]))]  # fmt: skip
+                  s["sites"]["full_coverage_households_after"], PERCENT)]  # fmt: skip
     heads = _headers(lang)["columns"]
-    return pd.DataFrame(rows, columns=[heads["item"], heads["value"]])
+    frame = pd.DataFrame([r[:2] for r in rows], columns=[heads["item"], heads["value"]])
+    frame.attrs["row_formats"] = [r[2] for r in rows]
+    return frame
+
+
+def _subdistrict_sheet(result, lang: str) -> pd.DataFrame | None:
+    """One row per subdistrict (``summary["coverage"]["by_subdistrict"]``) and a total row."""
+    cov = result.summary.get("coverage")
+    if not cov or not cov.get("by_subdistrict"):
+        return None
+    from .eligibility import last_full_year
+
+    h = _headers(lang)["subdistricts"]
+    comm = result.communities
+    subs = comm["subdistrict"].fillna("").astype(str).replace("", "未注明")
+    old = comm["built_year_max"] <= last_full_year(result.project.policy.old_cutoff)
+    old_by = old.groupby(subs).sum()
+    cats = result.standards.categories
+    keys = list(cov["categories"])
+
+    def row(name, block, n_old):
+        out = {h["subdistrict"]: name, h["communities"]: block["communities"],
+               h["households"]: block["households"], h["old_communities"]: int(n_old),
+               h["full_households"]: block["full_coverage_households"],
+               h["full_communities"]: block["full_coverage_communities"]}  # fmt: skip
+        for key in keys:
+            label = cats[key].label(lang) if key in cats else key
+            out[h["category"].format(name=label)] = block["categories"][key]["households"]
+        return out
+
+    rows = [row(name, block, old_by.get(name, 0)) for name, block in cov["by_subdistrict"].items()]
+    rows.append(row(h["total"], {**cov, "households": cov.get("households_total", cov["households"])},
+                    result.summary.get("old_communities", int(old.sum()))))  # fmt: skip
+    frame = pd.DataFrame(rows)
+    share_cols = [c for c in frame.columns[4:]]
+    frame.attrs["formats"] = {c: PERCENT for c in share_cols} | {
+        h["communities"]: INTEGER,
+        h["households"]: INTEGER,
+        h["old_communities"]: INTEGER,
+    }
+    return frame
 
 
 def _site_coverage_sheet(result, lang: str) -> pd.DataFrame:
@@ -187,11 +267,63 @@ def _capacity_sheet(result, lang: str) -> pd.DataFrame | None:
     return pd.DataFrame(rows)
 
 
+def _localise(frame: pd.DataFrame, result, lang: str) -> pd.DataFrame:
+    """Translate keys in cells by column header (category, shared gaps, distance mode, method)
+    and round floats to what a planner reads; works on every sheet, whoever built it."""
+    heads = _headers(lang)["columns"]
+    values = _headers(lang)["values"]
+    cats = result.standards.categories
+    sep = "、" if lang == "zh" else ", "
+
+    def cat(key):
+        return cats[key].label(lang) if isinstance(key, str) and key in cats else key
+
+    def cat_list(value):
+        if not isinstance(value, str):
+            return value
+        return sep.join(str(cat(k.strip())) for k in value.split(",") if k.strip())
+
+    frame = frame.copy()
+    for col in frame.columns:
+        if col == heads["category"]:
+            frame[col] = frame[col].map(cat)
+        elif col == heads["shared_gaps"]:
+            frame[col] = frame[col].map(cat_list)
+        elif col in (heads["distance_mode"], heads["method"]):
+            table = values["distance_mode" if col == heads["distance_mode"] else "method"]
+            frame[col] = frame[col].map(lambda v, t=table: t.get(v, v) if isinstance(v, str) else v)
+        elif frame[col].dtype.kind == "f":
+            fmt = (_header_formats(lang) | frame.attrs.get("formats", {})).get(col)
+            frame[col] = frame[col].round(4 if fmt == PERCENT else 2)
+    return frame
+
+
+def _column_formats(frame: pd.DataFrame, lang: str) -> dict[int, str]:
+    """Number format per 1-based column: by header (``[formats]``), ``attrs["formats"]``, and the
+    per-category distance columns (whole metres)."""
+    known = _header_formats(lang) | frame.attrs.get("formats", {})
+    out = {}
+    for idx, col in enumerate(frame.columns, start=1):
+        name = str(col)
+        if name in known:
+            out[idx] = known[name]
+        elif name.endswith(("距离(m)", " (m)")):
+            out[idx] = INTEGER
+    return out
+
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 
 
 def _cell_value(value: object) -> object:
     """A value openpyxl stores as is: None, bool, int, float, datetime or str."""
+    kind = type(value)  # the common plain types first (most cells), same results as below
+    if kind is str:
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    if kind is int:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else (None if value != value else str(value))
     if isinstance(value, list | tuple | set | dict | np.ndarray):
         return str(value)
     if value is None or pd.isna(value):
@@ -210,22 +342,53 @@ def _cell_value(value: object) -> object:
     return ILLEGAL_CHARACTERS_RE.sub("", str(value))
 
 
-def _put(sheet, row: int, column: int, value: object) -> None:
-    """Write one cell: numbers as numbers, any text as a text cell (never a formula)."""
-    cell = sheet.cell(row=row, column=column)
-    cell.value = _cell_value(value)
-    if isinstance(cell.value, str):
+def _put(sheet, value: object, number_format: str | None = None, header: bool = False):
+    """One cell for ``sheet.append``: numbers as numbers (with ``number_format``), any text as a
+    text cell (never a formula). Plain numbers and blanks go as bare values (cheapest)."""
+    value = _cell_value(value)
+    if isinstance(value, str):
+        cell = WriteOnlyCell(sheet, value)
         cell.data_type = "s"  # openpyxl makes "=…" a formula; the ledger has none
-        if cell.value.startswith(FORMULA_START):
+        if value.startswith(FORMULA_START):
             cell.quotePrefix = True
+    elif number_format and isinstance(value, int | float) and not isinstance(value, bool):
+        cell = WriteOnlyCell(sheet, value)
+        cell.number_format = number_format
+    elif header:
+        cell = WriteOnlyCell(sheet, value)
+    else:
+        return value
+    if header:
+        cell.font, cell.fill, cell.alignment = _HEADER_STYLE
+    return cell
 
 
-def _write_sheet(sheet, frame: pd.DataFrame) -> None:
-    for col, name in enumerate(frame.columns, start=1):
-        _put(sheet, 1, col, name)
-    for row, values in enumerate(frame.itertuples(index=False, name=None), start=2):
-        for col, value in enumerate(values, start=1):
-            _put(sheet, row, col, value)
+_HEADER_STYLE = (Font(bold=True), PatternFill("solid", fgColor="DDEBF7"),
+                 Alignment(vertical="center", wrap_text=True))  # fmt: skip
+
+
+def _write_sheet(sheet, frame: pd.DataFrame, lang: str) -> None:
+    """Set up ``sheet`` (a write-only sheet: everything before the rows) and append the rows."""
+    _format(sheet, frame)
+    sheet.append([_put(sheet, name, header=True) for name in frame.columns])
+    formats = _column_formats(frame, lang)
+    row_formats = frame.attrs.get("row_formats")
+    columns = [_plain(frame.iloc[:, k]) for k in range(frame.shape[1])]
+    for row, values in enumerate(zip(*columns, strict=True)):
+        if row_formats:
+            fmts = [None] + [row_formats[row]] * (len(values) - 1)
+        else:
+            fmts = [formats.get(col) for col in range(1, len(values) + 1)]
+        sheet.append([_put(sheet, v, f) for v, f in zip(values, fmts, strict=True)])
+
+
+def _plain(column: pd.Series) -> list:
+    """A column as plain Python values (numeric columns converted at once, not cell by cell)."""
+    if column.dtype.kind in "iu":
+        return column.tolist()
+    if column.dtype.kind == "f":
+        return column.astype(object).where(column.notna(), None).tolist()
+    return column.tolist()
 
 
 def _width(value: object) -> int:
@@ -233,18 +396,23 @@ def _width(value: object) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def _format(sheet) -> None:
-    """Bold frozen header row, filters, column widths from the content (CJK counted double)."""
+def _format(sheet, frame: pd.DataFrame) -> None:
+    """Frozen header row, filters, column widths from the content (CJK counted double; the first
+    500 rows), and print setup: landscape A4, fit to one page wide, header row on every page."""
     sheet.freeze_panes = "A2"
-    if sheet.max_row >= 1 and sheet.max_column >= 1:
-        sheet.auto_filter.ref = sheet.dimensions
-    fill = PatternFill("solid", fgColor="DDEBF7")
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.fill = fill
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
-    for idx, column in enumerate(sheet.iter_cols(values_only=True), start=1):
-        widest = max((_width(v) for v in column[:500]), default=8)
+    last = get_column_letter(max(len(frame.columns), 1))
+    sheet.auto_filter.ref = f"A1:{last}{len(frame) + 1}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as needed
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
+    sheet.print_options.gridLines = True
+    head = frame.head(500)
+    for idx, col in enumerate(frame.columns, start=1):
+        values = [col, *(_cell_value(v) for v in head[col].tolist())] if len(head) else [col]
+        widest = max(_width(v) for v in values)
         sheet.column_dimensions[get_column_letter(idx)].width = min(max(widest + 2, 8), 60)
 
 
@@ -256,6 +424,9 @@ def write_ledger(result, out: Path, lang: str) -> Path:
     if problems is not None:
         sheets[names["problems"]] = problems
     sheets[names["communities"]] = _community_sheet(result, lang)
+    subdistricts = _subdistrict_sheet(result, lang)
+    if subdistricts is not None:
+        sheets[_headers(lang)["subdistricts"]["sheet"]] = subdistricts
     capacity = _capacity_sheet(result, lang)
     if capacity is not None:
         from .messages import text
@@ -273,12 +444,12 @@ def write_ledger(result, out: Path, lang: str) -> Path:
         sheets[names["site_coverage"]] = _site_coverage_sheet(result, lang)
     if result.unserved is not None:
         sheets[names["unserved"]] = _table(result.unserved, lang)
-    book = Workbook()
-    book.remove(book.active)
+    book = Workbook(write_only=True)  # rows streamed to the file: no cell objects kept
     for name, frame in sheets.items():
         sheet = book.create_sheet(name)
-        _write_sheet(sheet, frame)
-        _format(sheet)
+        localised = _localise(frame, result, lang)
+        localised.attrs = frame.attrs
+        _write_sheet(sheet, localised, lang)
     target = out / "ledger.xlsx"
     with io.atomic_path(target) as tmp:
         book.save(tmp)

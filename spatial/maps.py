@@ -41,6 +41,7 @@ from .style import (
     gap_colour,
     gap_legend,
     share_text,
+    share_weights,
 )  # fmt: skip
 
 CORE_GROUPS = ("elderly", "childcare", "clinics", "markets")
@@ -176,7 +177,7 @@ def _shares(result, keys: list[str], sites: pd.DataFrame | None) -> tuple[float,
     """Share of households with every category of ``keys`` within reach, today and after the
     recommended sites (from the sites' newly covered community ids)."""
     comm = result.communities
-    hh = mapstore.share_weights(comm, result.summary.get("households") is not None)
+    hh = share_weights(comm, result.summary.get("households") is not None)
     total = hh.sum() or 1.0
     ok = np.ones(len(comm), bool)
     after = np.ones(len(comm), bool)

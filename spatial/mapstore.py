@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from . import style
 from .messages import labels, tier_label
 from .programmes import load_rules, needs
 from .render import Html, display_frame, esc, fragment, join
@@ -111,14 +112,6 @@ def parcel_programmes(result, keys: list[str]) -> dict[str, list[str]]:
             if land.get(pid, 0) + 1e-6 >= need.land and floor.get(pid, 0) + 1e-6 >= need.floor:
                 out.setdefault(pid, []).append(key)
     return out
-
-
-def share_weights(comm: gpd.GeoDataFrame, households_known: bool) -> np.ndarray:
-    """What a coverage share counts: households (blank ones weigh 0, so they are out of both
-    sides of the share), or one per community when the project has no households."""
-    if not households_known:
-        return np.ones(len(comm))
-    return comm["households"].fillna(0).to_numpy(float)
 
 
 def reach_store(result, cid_index: pd.Series, pids: list[str]) -> list[list[int]]:
@@ -259,7 +252,7 @@ def community_store(result, comm, lang, basemap, origin) -> dict:
         "centre": xy.tolist(),
         "name": [str(esc(v)) for v in comm["name"]],
         "facts": [str(community_facts(r, result, lang)) for _, r in comm.iterrows()],
-        "hh": share_weights(comm, result.summary.get("households") is not None).tolist(),
+        "hh": style.share_weights(comm, result.summary.get("households") is not None).tolist(),
         "ok": ok.tolist(),
         "dist": np.column_stack(dist).tolist() if dist else [[] for _ in range(len(comm))],
         "elig": tiers.isin(["priority", "standard"]).astype(int).tolist(),

@@ -1,5 +1,9 @@
-"""Print maps for meeting packs: A3 landscape PNG (300 dpi) and PDF with a CJK font, legend,
-scale bar, north arrow and title.
+"""Print pack for meeting packs: the overview and one map per planner group as A3 landscape PNGs
+(300 dpi), and all of them plus one sheet per bundle (片区图则, :mod:`spatial.printpack`) in one
+multi-page PDF (``overview.pdf``), with a CJK font, legend, metric scale bar, north arrow and title.
+
+Each layer is drawn as one matplotlib collection; a large street network is drawn once into an
+image shared by the overview and the group maps.
 
 Text from the data (project name, category labels, bundle ids) is drawn literally: the figure is
 made and saved under :func:`print_style`, which turns off matplotlib's mathtext (``$…$``) for every
@@ -17,15 +21,25 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import shapely  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
-from matplotlib.collections import LineCollection  # noqa: E402
-from matplotlib.patches import FancyArrow, Patch, Rectangle  # noqa: E402
+from matplotlib.artist import Artist  # noqa: E402
+from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.transforms import Affine2D  # noqa: E402
 
-from . import io  # noqa: E402
+from . import io, printpack  # noqa: E402
 from .errors import DependencyError  # noqa: E402
-from .messages import labels  # noqa: E402
-from .style import BUNDLE_COLOUR, SITE_COLOUR, category_colour, gap_colour, gap_legend  # noqa: E402
+from .messages import labels, text  # noqa: E402
+from .printdraw import frame, lines, north_arrow, polygons, scale_bar  # noqa: E402
+from .style import (
+    BUNDLE_COLOUR,
+    SITE_COLOUR,
+    category_colour,
+    gap_colour,
+    gap_legend,
+    share_text,
+    share_weights,
+)  # noqa: E402
 
 A3_LANDSCAPE_IN = (420 / 25.4, 297 / 25.4)
 DPI = 300
@@ -56,126 +70,246 @@ def print_style(family: str) -> dict[str, object]:
             "text.usetex": False}  # fmt: skip
 
 
-def _scale_bar(ax) -> None:
-    """A scale bar of a round length in the lower right (axes are in metres)."""
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    target = (x1 - x0) / 5
-    length = max(v for v in (50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000)
-                 if v <= max(target, 50))  # fmt: skip
-    bx, by = x1 - (x1 - x0) * 0.04 - length, y0 + (y1 - y0) * 0.04
-    h = (y1 - y0) * 0.008
-    for k in range(4):
-        ax.add_patch(Rectangle((bx + k * length / 4, by), length / 4, h, lw=0.8, ec="black",
-                               fc="black" if k % 2 == 0 else "white", zorder=10))  # fmt: skip
-    label = f"{length / 1000:g} km" if length >= 1000 else f"{length} m"
-    ax.text(bx + length / 2, by + h * 1.8, label, ha="center", va="bottom", fontsize=11, zorder=10)
-    ax.text(bx, by - h * 0.6, "0", ha="center", va="top", fontsize=9, zorder=10)
+#: the planner groups that get a print map (as ``maps.CORE_GROUPS`` for the HTML maps)
+PRINT_GROUPS = ("elderly", "childcare", "clinics", "markets")
+MAP_BOX = (0.03, 0.04, 0.76, 0.83)  # left, bottom, width, height of the map on the A3 page
+STREET_IMAGE_EDGES = 20_000  # above this many street edges, draw the streets once as an image
 
 
-def _north_arrow(ax) -> None:
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    x, y = x1 - (x1 - x0) * 0.05, y1 - (y1 - y0) * 0.14
-    dy = (y1 - y0) * 0.07
-    ax.add_patch(FancyArrow(x, y, 0, dy, width=(x1 - x0) * 0.006, head_width=(x1 - x0) * 0.02,
-                            head_length=dy * 0.4, length_includes_head=True, color="black", zorder=10))  # fmt: skip
-    ax.text(x, y + dy * 1.08, "N", ha="center", va="bottom", fontsize=16, weight="bold", zorder=10)
+def _street_image(result, extent, dpi: int) -> np.ndarray | None:
+    """The street network rendered once into an RGBA image of the map box (for large networks)."""
+    width, height = A3_LANDSCAPE_IN[0] * MAP_BOX[2], A3_LANDSCAPE_IN[1] * MAP_BOX[3]
+    fig = plt.figure(figsize=(width, height), dpi=dpi)
+    try:
+        ax = fig.add_axes((0, 0, 1, 1))
+        ax.set_xlim(extent[0], extent[1])
+        ax.set_ylim(extent[2], extent[3])
+        ax.set_axis_off()
+        fig.patch.set_alpha(0)
+        printpack.draw_streets(ax, result, scale=1.0)
+        fig.canvas.draw()
+        return np.asarray(fig.canvas.buffer_rgba()).copy()
+    finally:
+        plt.close(fig)
 
 
-def _lines(ax, geoms, colour: str, width: float) -> None:
-    """Many lines as one collection (far faster than one artist per street)."""
-    coords, owner = shapely.get_coordinates(np.asarray(geoms), return_index=True)
-    if len(coords) == 0:
-        return
-    cuts = np.flatnonzero(np.diff(owner)) + 1
-    ax.add_collection(
-        LineCollection(np.split(coords, cuts), colors=colour, linewidths=width, zorder=1)
+class _Base:
+    """What every map page shares: the extent and, for a large network, the streets image."""
+
+    def __init__(self, result) -> None:
+        self.result = result
+        self.bounds = result.communities.total_bounds
+        probe = plt.figure(figsize=A3_LANDSCAPE_IN)
+        self.extent = frame(probe.add_axes(MAP_BOX), self.bounds)
+        plt.close(probe)
+        net = result.network
+        large = net is not None and len(net.edges) > STREET_IMAGE_EDGES
+        self.image = _street_image(result, self.extent, DPI) if large else None
+
+    def streets(self, ax) -> None:
+        """The streets under the page: vectors for a small network, else the prepared image."""
+        if self.image is not None:
+            ax.add_artist(_Raster(self.image, ax))
+        elif self.result.network is not None:
+            printpack.draw_streets(ax, self.result, scale=1.0)
+
+
+class _Raster(Artist):
+    """A page-sized RGBA image of the map box, handed to the renderer pixel for pixel: no
+    resampling (``imshow`` of an image this size spent seconds resampling it on every save).
+    Agg draws it at the axes' pixels; the PDF gets it at 150 dpi, stretched over the map box."""
+
+    def __init__(self, image: np.ndarray, ax) -> None:
+        super().__init__()
+        self.image, self._ax = image, ax
+        self.set_zorder(1)
+
+    def draw(self, renderer) -> None:
+        box = self._ax.bbox
+        gc = renderer.new_gc()
+        gc.set_clip_rectangle(box)
+        if renderer.option_scale_image():  # PDF: half the pixels, stretched over the map box
+            scale = Affine2D().scale(box.width, box.height)
+            renderer.draw_image(gc, box.x0, box.y0, self.image[::-2, ::2], scale)
+        else:
+            renderer.draw_image(gc, box.x0, box.y0, self.image[::-1])
+        gc.restore()
+
+
+def _page(base: _Base, title: str, lines_: list[str]):
+    fig = plt.figure(figsize=A3_LANDSCAPE_IN, dpi=DPI)
+    ax = fig.add_axes(MAP_BOX)
+    frame(ax, base.bounds)
+    base.streets(ax)
+    fig.text(0.03, 0.965, title, fontsize=26, weight="bold", ha="left", va="top")
+    for k, line in enumerate(lines_):
+        fig.text(0.03, 0.925 - 0.022 * k, line, fontsize=13 if k == 0 else 11, ha="left", va="top")
+    return fig, ax
+
+
+def _finish(ax, handles, legend_title: str) -> None:
+    scale_bar(ax)
+    north_arrow(ax)
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=11,
+              title=legend_title, title_fontsize=12, frameon=False)  # fmt: skip
+
+
+def _definition(result, lang: str, keys) -> str:
+    """Full coverage in words: the categories and radii, and the distance mode."""
+    lab = labels(lang)
+    cov = result.summary.get("coverage") or {}
+    mode = lab["mode_network"] if cov.get("distance_mode") == "network" else lab["mode_straight"]
+    sep = "、" if lang == "zh" else ", "
+    cats = result.standards.categories
+    items = sep.join(f"{cats[k].label(lang)} {cats[k].radius_m:g} m" for k in keys if k in cats)
+    return text(lang, "print_definition", count=len(keys), mode=mode, items=items)
+
+
+def _headline(result, lang: str) -> list[str]:
+    lab = labels(lang)
+    cov = result.summary.get("coverage")
+    stamp = (
+        f"{lab['generated']}: {dt.date.today().isoformat()}   CRS: {result.summary.get('crs', '')}"
     )
+    if not cov:
+        return [stamp]
+    if cov["full_coverage_households"] is None:  # no household counts: shares of communities
+        share = f"{lab['full_share_communities']} {share_text(cov['full_coverage_communities'])}"
+        after = None
+    else:
+        share = f"{lab['full_share']} {share_text(cov['full_coverage_households'])}"
+        after = (result.summary.get("sites") or {}).get("full_coverage_households_after")
+    if after is not None:
+        share += f" → {share_text(after)}（{lab['print_after']}）"
+    share += f"   {lab['target']} {share_text(cov['national_target'])}"
+    return [share, _definition(result, lang, cov.get("basket", [])), stamp]
+
+
+def _facilities(ax, result, lang: str, keys, size: float = 14) -> list:
+    fac = result.layers.facilities
+    handles = []
+    for i, (key, cat) in enumerate(result.standards.categories.items()):
+        if key not in keys:
+            continue
+        pts = fac.loc[fac["category"] == key]
+        if not len(pts):
+            continue
+        colour = category_colour(i)
+        ax.scatter(pts.geometry.x, pts.geometry.y, s=size, c=colour, edgecolors="white",
+                   linewidths=0.4, zorder=5)  # fmt: skip
+        handles.append(plt.Line2D([], [], marker="o", ls="", color=colour, label=cat.label(lang)))
+    return handles
+
+
+def _sites(ax, result, lang: str, keys) -> list:
+    sites = result.layers_out.get("sites")
+    if sites is None or not len(sites):
+        return []
+    sites = sites.loc[sites["category"].isin(keys)].drop_duplicates("pid")
+    if not len(sites):
+        return []
+    polygons(ax, sites.geometry.values, SITE_COLOUR, SITE_COLOUR, 0.8, zorder=3, alpha=0.6)
+    return [Patch(fc=SITE_COLOUR, alpha=0.6, label=labels(lang)["sites"])]
+
+
+def _overview(base: _Base, lang: str):
+    result = base.result
+    lab = labels(lang)
+    comm = result.communities
+    fig, ax = _page(base, str(result.project.name), _headline(result, lang))
+    handles = []
+    if "gaps" in comm:
+        colours = [gap_colour(g) for g in comm["gaps"]]
+        handles += [Patch(fc=c, ec="#333", label=t) for c, t in gap_legend(lang)]
+    else:
+        colours = "#9ecae1"
+    polygons(ax, comm.geometry.values, colours)
+    bundles = result.layers_out.get("bundles")
+    if bundles is not None and len(bundles):
+        lines(ax, bundles.geometry.values, BUNDLE_COLOUR, 1.6, zorder=4, linestyle="--")
+        printpack.bundle_labels(ax, bundles, 9)
+        handles.append(Patch(fc="none", ec=BUNDLE_COLOUR, ls="--", lw=1.6, label=lab["bundles"]))
+    handles += _facilities(ax, result, lang, set(result.standards.basket))
+    handles += _sites(ax, result, lang, set(result.standards.categories))
+    _finish(ax, handles, lab["gaps_legend"])
+    return fig
+
+
+def _group(base: _Base, lang: str, group: str, keys: list[str]):
+    result = base.result
+    lab = labels(lang)
+    comm = result.communities
+    std = result.standards
+    gname = std.groups.get(group, {}).get("name_zh" if lang == "zh" else "name_en", group)
+    ok = comm[[f"{k}_ok" for k in keys]].to_numpy(bool)
+    gaps = (~ok).sum(axis=1)
+    households = share_weights(comm, result.summary.get("households") is not None)
+    total = households.sum()
+    share = households[ok.all(axis=1)].sum() / total if total else float("nan")
+    head = [f"{text(lang, 'print_group_share', group=gname)} {share_text(share)}",
+            _definition(result, lang, keys)] + _headline(result, lang)[-1:]  # fmt: skip
+    fig, ax = _page(base, f"{result.project.name} — {gname}", head)
+    n = len(keys)
+    polygons(ax, comm.geometry.values, [gap_colour(np.ceil(g * 4 / n)) for g in gaps])
+    handles = [Patch(fc=gap_colour(np.ceil(i * 4 / n)), ec="#333", label=f"{lab['gaps']} {i}")
+               for i in range(n + 1)]  # fmt: skip
+    handles += _facilities(ax, result, lang, set(keys), size=22)
+    handles += _sites(ax, result, lang, set(keys))
+    _finish(ax, handles, text(lang, "print_group_gaps", group=gname))
+    return fig
+
+
+def _groups(result) -> list[tuple[str, list[str]]]:
+    if "gaps" not in result.communities:
+        return []
+    cats = result.standards.categories
+    found = [(g, [k for k, c in cats.items() if c.group == g]) for g in PRINT_GROUPS]
+    return [(g, keys) for g, keys in found if keys]
+
+
+def _write_png(rgb: np.ndarray, dpi: float, target: Path) -> Path:
+    """Write ``rgb`` as a PNG atomically, quickly compressed (an A3 page at 300 dpi is 17 Mpx: the
+    default compression took over a second per map). Runs in a worker thread: Pillow's encoder
+    releases the GIL, so the next page draws meanwhile."""
+    from PIL import Image
+
+    with io.atomic_path(target) as tmp:
+        Image.fromarray(rgb).save(tmp, format="png", compress_level=1, dpi=(dpi, dpi))
+    return target
+
+
+def print_names(result) -> list[str]:
+    """The PNG files of the print pack: ``overview.png`` and ``<group>.png`` per planner group."""
+    return ["overview.png"] + [f"{g}.png" for g, _ in _groups(result)]
 
 
 def draw_overview(result, lang: str):
     """The overview print map as a matplotlib figure (communities by gaps, bundles, facilities, sites)."""
     with plt.rc_context(print_style(cjk_font())):
-        return _draw_overview(result, lang)
-
-
-def _draw_overview(result, lang: str):
-    lab = labels(lang)
-    comm = result.communities
-    fig, ax = plt.subplots(figsize=A3_LANDSCAPE_IN, dpi=DPI)
-    fig.subplots_adjust(left=0.03, right=0.80, top=0.90, bottom=0.04)
-    handles = []
-    if "gaps" in comm:
-        colours = [gap_colour(g) for g in comm["gaps"]]
-        handles += [Patch(fc=c, ec="#333", label=text) for c, text in gap_legend(lang)]
-    else:
-        colours = "#9ecae1"
-    if result.network is not None:
-        edges = result.network.edges
-        major = (
-            edges["highway"]
-            .astype(str)
-            .str.removesuffix("_link")
-            .isin(result.project.bundling.barrier_highways)
-        )
-        _lines(ax, edges.geometry.values[~major.to_numpy()], "#d0d0d0", 0.4)
-        _lines(ax, edges.geometry.values[major.to_numpy()], "#9a9a9a", 1.6)
-    comm.plot(ax=ax, color=colours, edgecolor="#333333", linewidth=0.3, zorder=2)
-    bundles = result.layers_out.get("bundles")
-    if bundles is not None and len(bundles):
-        bundles.boundary.plot(ax=ax, color=BUNDLE_COLOUR, linewidth=1.6, linestyle="--", zorder=4)
-        for _, b in bundles.iterrows():
-            p = b.geometry.representative_point()
-            ax.text(p.x, p.y, str(b["bundle_id"]), fontsize=9, weight="bold", color=BUNDLE_COLOUR, ha="center",
-                    va="center", zorder=6, bbox={"fc": "white", "ec": "none", "alpha": 0.7, "pad": 0.5})  # fmt: skip
-        handles.append(Patch(fc="none", ec=BUNDLE_COLOUR, ls="--", lw=1.6, label=lab["bundles"]))
-    fac = result.layers.facilities
-    for i, (key, cat) in enumerate(result.standards.categories.items()):
-        pts = fac.loc[fac["category"] == key]
-        if key in result.standards.basket and len(pts):
-            colour = category_colour(i)
-            pts.plot(ax=ax, color=colour, markersize=14, edgecolor="white", linewidth=0.4, zorder=5)
-            handles.append(
-                plt.Line2D([], [], marker="o", ls="", color=colour, label=cat.label(lang))
-            )
-    sites = result.layers_out.get("sites")
-    if sites is not None and len(sites):
-        sites.plot(ax=ax, color=SITE_COLOUR, alpha=0.6, edgecolor=SITE_COLOUR, zorder=3)
-        handles.append(Patch(fc=SITE_COLOUR, alpha=0.6, label=lab["sites"]))
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    _scale_bar(ax)
-    _north_arrow(ax)
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=11,
-              title=lab["gaps_legend"], title_fontsize=12, frameon=False)  # fmt: skip
-    fig.suptitle(str(result.project.name), fontsize=26, weight="bold", x=0.03, ha="left", y=0.97)
-    cov = result.summary.get("coverage")
-    sub = (
-        f"{lab['generated']}: {dt.date.today().isoformat()}   CRS: {result.summary.get('crs', '')}"
-    )
-    if cov:
-        mode = lab["mode_network"] if cov["distance_mode"] == "network" else lab["mode_straight"]
-        share, key = cov["full_coverage_households"], "full_share"
-        if share is None:  # no household counts: the share of communities
-            share, key = cov["full_coverage_communities"], "full_share_communities"
-        sub = (f"{lab[key]} {share:.1%}（{lab['target']} "
-               f"{cov['national_target']:.0%}）  {mode}   " + sub)  # fmt: skip
-    fig.text(0.03, 0.925, sub, fontsize=13, ha="left")
-    return fig
+        return _overview(_Base(result), lang)
 
 
 def write_print_maps(result, out: Path, lang: str) -> list[Path]:
-    """``overview.png`` (A3 landscape, 300 dpi) and ``overview.pdf``, each written atomically."""
-    fig = draw_overview(result, lang)
-    files = []
-    try:
-        with plt.rc_context(print_style(cjk_font())):
-            for suffix in ("png", "pdf"):
-                target = out / f"overview.{suffix}"
-                with io.atomic_path(target) as tmp:
-                    fig.savefig(tmp, dpi=DPI, format=suffix)
-                files.append(target)
-    finally:
-        plt.close(fig)
-    return files
+    """The print pack, each file written atomically: ``overview.png`` and one PNG per planner
+    group (A3 landscape, 300 dpi), and ``overview.pdf`` holding the overview, the group maps and
+    one sheet per bundle (片区图则), in that order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with plt.rc_context(print_style(cjk_font())), ThreadPoolExecutor(max_workers=1) as pool:
+        base = _Base(result)
+        pdf_target = out / "overview.pdf"
+        pngs = []
+        with io.atomic_path(pdf_target) as pdf_tmp, PdfPages(pdf_tmp) as pdf:
+            pages = [("overview", lambda: _overview(base, lang))]
+            pages += [(g, lambda g=g, k=k: _group(base, lang, g, k)) for g, k in _groups(result)]
+            for name, draw in pages:
+                fig = draw()
+                try:
+                    fig.canvas.draw()
+                    rgb = np.ascontiguousarray(np.asarray(fig.canvas.buffer_rgba())[..., :3])
+                    pngs.append(pool.submit(_write_png, rgb, DPI, out / f"{name}.png"))
+                    pdf.savefig(fig)
+                finally:
+                    plt.close(fig)
+            printpack.write_bundle_pages(pdf, result, lang)
+        return [f.result() for f in pngs] + [pdf_target]

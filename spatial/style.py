@@ -6,6 +6,7 @@ The lowest of the output modules: it knows nothing about Leaflet or matplotlib.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from .messages import labels
 
@@ -25,10 +26,17 @@ STREET_COLOUR = "#b8b8b8"
 SHARE_DECIMALS = 1  # the one rounding rule for shares, HTML and print alike
 
 
-def share_text(x: float) -> str:
+def share_text(x: float | None) -> str:
     """A share (0–1) as the maps print it, e.g. ``0.06912`` → ``"6.9%"`` (one decimal, half up
-    from the share rounded to 4 decimals as in ``summary.json``; ``data/maps.js`` does the same)."""
-    tenths = int(np.floor(round(float(x), 4) * 10 ** (2 + SHARE_DECIMALS) + 0.5))
+    from the share rounded to 4 decimals as in ``summary.json``; ``data/maps.js`` does the same);
+    ``"–"`` for a missing or non-finite share."""
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        return "–"
+    if not np.isfinite(value):
+        return "–"
+    tenths = int(np.floor(round(value, 4) * 10 ** (2 + SHARE_DECIMALS) + 0.5))
     return f"{tenths / 10**SHARE_DECIMALS:.{SHARE_DECIMALS}f}%"
 
 
@@ -47,3 +55,11 @@ def gap_legend(lang: str) -> list[tuple[str, str]]:
     last = len(GAP_COLOURS) - 1
     word = labels(lang)["gaps"]
     return [(c, f"{word} {i}" + ("+" if i == last else "")) for i, c in enumerate(GAP_COLOURS)]
+
+
+def share_weights(comm: pd.DataFrame, households_known: bool) -> np.ndarray:
+    """What a coverage share counts: households (blank ones weigh 0, so they are out of both
+    sides of the share), or one per community when the project has no households."""
+    if not households_known:
+        return np.ones(len(comm))
+    return comm["households"].fillna(0).to_numpy(float)

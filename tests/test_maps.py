@@ -156,6 +156,7 @@ def test_ledger_read_back(demo_out):
         "汇总",
         "数据问题",  # the demo's facilities have no capacity: assumed (spatial.capacity)
         "小区台账",
+        "街道汇总",
         "缺口测算",
         "年度计划优先序",
         "成片改造片区",

@@ -190,6 +190,7 @@ def test_no_warnings_no_note_and_no_sheet(small_project, tmp_path):
     assert load_workbook(tmp_path / "ledger.xlsx").sheetnames == [
         "Summary",
         "Communities",
+        "Subdistricts",
         "Capacity gaps",
     ]
     assert "data problems" not in (tmp_path / "overview.html").read_text("utf-8")

@@ -1,0 +1,266 @@
+"""The bundle sheets of the print pack (片区图则): one A3 page per bundle with its outline over the
+streets, its members, their gaps, partner parcels and the recommended sites in or near it, and a
+member table (name, built, households, tier, gaps).
+
+Text from the data is drawn literally (the caller draws under ``printmap.print_style``: no
+mathtext). Pages go into the caller's ``PdfPages``.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import shapely  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from .messages import labels, text, tier_label  # noqa: E402
+from .printdraw import frame, lines, north_arrow, polygons, scale_bar  # noqa: E402
+from .style import BUNDLE_COLOUR, SITE_COLOUR, gap_colour  # noqa: E402
+
+PAGE_IN = (420 / 25.4, 297 / 25.4)
+MAP_BOX = (0.03, 0.05, 0.54, 0.80)
+NEAR_M = 300.0  # sites and context drawn this far around a bundle
+MAX_ROWS = 28  # member rows on one sheet; the rest are counted
+PARTNER_COLOUR = "#e6550d"
+MINOR, MAJOR = "#d0d0d0", "#9a9a9a"
+
+
+def _street_classes(result) -> tuple[np.ndarray, np.ndarray]:
+    edges = result.network.edges
+    major = (
+        edges["highway"]
+        .astype(str)
+        .str.removesuffix("_link")
+        .isin(result.project.bundling.barrier_highways)
+        .to_numpy()
+    )
+    geoms = edges.geometry.values
+    return np.asarray(geoms[~major]), np.asarray(geoms[major])
+
+
+def draw_streets(ax, result, scale: float = 1.0, within=None) -> None:
+    """The street network as two line collections (minor light, major darker); only the streets
+    crossing ``within`` (a geometry) when given."""
+    if result.network is None:
+        return
+    minor, major = _street_classes(result)
+    if within is not None:
+        minor = minor[shapely.intersects(minor, within)]
+        major = major[shapely.intersects(major, within)]
+    lines(ax, minor, MINOR, 0.4 * scale, zorder=1)
+    lines(ax, major, MAJOR, 1.6 * scale, zorder=1)
+
+
+def bundle_labels(ax, bundles, fontsize: float) -> None:
+    """Each bundle's id at its centre (the centroid, or a point inside when that falls outside)."""
+    for bid, geom in zip(bundles["bundle_id"], bundles.geometry.values, strict=True):
+        p = geom.centroid if geom.contains(geom.centroid) else geom.representative_point()
+        ax.text(p.x, p.y, str(bid), fontsize=fontsize, weight="bold", color=BUNDLE_COLOUR,
+                ha="center", va="center", zorder=6,
+                bbox={"fc": "white", "ec": "none", "alpha": 0.75, "pad": 0.5})  # fmt: skip
+
+
+def _wrap(text: str, units: int) -> str:
+    """Wrap ``text`` to lines of ``units`` half-width characters (a CJK character counts two),
+    breaking after a space or CJK punctuation near the end of a line, else anywhere."""
+    out = []
+    for para in str(text).split("\n"):
+        line, width, last_break = "", 0, -1
+        for ch in para:
+            line += ch
+            width += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+            if ch in " 、，；：。,;":
+                last_break = len(line)
+            if width > units:
+                cut = last_break if last_break > len(line) * 0.7 else len(line) - 1
+                out.append(line[:cut].rstrip())
+                line = line[cut:].lstrip()
+                width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+                last_break = -1
+        out.append(line)
+    return "\n".join(out)
+
+
+def _cat_names(keys: str, result, lang: str) -> str:
+    cats = result.standards.categories
+    names = [cats[k].label(lang) if k in cats else k for k in str(keys or "").split(",") if k]
+    return ("、" if lang == "zh" else ", ").join(names) or labels(lang)["print_none"]
+
+
+class _Context:
+    """Lookups shared by all sheets: spatial indexes of streets, communities, parcels and sites."""
+
+    def __init__(self, result) -> None:
+        self.result = result
+        comm = result.communities
+        self.comm_tree = shapely.STRtree(comm.geometry.values)
+        self.streets = _street_classes(result) if result.network is not None else None
+        self.street_trees = tuple(shapely.STRtree(g) for g in self.streets or ())
+        parcels = result.layers.parcels
+        self.parcels = parcels.set_index(parcels["pid"].astype(str)) if len(parcels) else None
+        sites = result.layers_out.get("sites")
+        self.sites = sites if sites is not None and len(sites) else None
+        if self.sites is not None:
+            self.site_members = [set(str(v).split(",")) for v in self.sites["covered_ids"]]
+
+    def streets_in(self, box) -> tuple[np.ndarray, np.ndarray]:
+        if self.streets is None:
+            return np.array([]), np.array([])
+        return tuple(g[t.query(box)] for g, t in zip(self.streets, self.street_trees, strict=True))
+
+    def sites_near(self, outline, members: set[str]):
+        if self.sites is None:
+            return None
+        near = shapely.dwithin(self.sites.geometry.values, outline, NEAR_M)
+        serves = np.array([bool(m & members) for m in self.site_members])
+        return self.sites.loc[near | serves]
+
+
+def _map(ax, ctx: _Context, bundle, members, partners, sites, lang: str) -> list:
+    result = ctx.result
+    lab = labels(lang)
+    outline = bundle.geometry
+    area = outline.buffer(NEAR_M)
+    for part in (partners, sites):
+        if part is not None and len(part):
+            area = shapely.union(area, shapely.envelope(shapely.union_all(part.geometry.values)))
+    frame(ax, area.bounds, margin=0.02)
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    box = shapely.box(x0, y0, x1, y1)
+    minor, major = ctx.streets_in(box)
+    lines(ax, minor, MINOR, 0.6, zorder=1)
+    lines(ax, major, MAJOR, 2.0, zorder=1)
+    comm = result.communities
+    around = comm.iloc[ctx.comm_tree.query(box)]
+    around = around.loc[~around["cid"].isin(members["cid"])]
+    gaps = "gaps" in comm
+    if len(around):
+        fill = [gap_colour(g) for g in around["gaps"]] if gaps else "#c6dbef"
+        polygons(ax, around.geometry.values, fill, "#777777", 0.3, zorder=2, alpha=0.35)
+    fill = [gap_colour(g) for g in members["gaps"]] if gaps else "#9ecae1"
+    polygons(ax, members.geometry.values, fill, "#222222", 0.6, zorder=3)
+    lines(ax, [outline], BUNDLE_COLOUR, 2.6, zorder=6)
+    handles = [Patch(fc="none", ec=BUNDLE_COLOUR, lw=2.6, label=lab["bundles"])]
+    if partners is not None and len(partners):
+        polygons(ax, partners.geometry.values, "none", PARTNER_COLOUR, 1.5, zorder=4,
+                 hatch="///")  # fmt: skip
+        handles.append(Patch(fc="none", ec=PARTNER_COLOUR, hatch="///", label=lab["print_partner_land"]))  # fmt: skip
+    if sites is not None and len(sites):
+        unique = sites.drop_duplicates("pid")
+        polygons(ax, unique.geometry.values, SITE_COLOUR, SITE_COLOUR, 0.8, zorder=5, alpha=0.6)
+        for pid, geom in zip(unique["pid"], unique.geometry.values, strict=True):
+            p = geom.representative_point()
+            ax.text(p.x, p.y, str(pid), fontsize=7, color=SITE_COLOUR, weight="bold", ha="center",
+                    va="bottom", zorder=8)  # fmt: skip
+        handles.append(Patch(fc=SITE_COLOUR, alpha=0.6, label=lab["sites"]))
+    scale_bar(ax, fontsize=9)
+    north_arrow(ax, fontsize=12)
+    note = lab["print_colour_note"] if gaps else None
+    ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=True, framealpha=0.85,
+              title=note, title_fontsize=8)  # fmt: skip
+    return handles
+
+
+def _table(fig, members, result, lang: str, top: float) -> float:
+    """The member table as text columns; returns the height it took (figure fraction)."""
+    lab = labels(lang)
+    policy = result.project.policy
+    cols = [(lab["name"], 0.60), (lab["built"], 0.70), (lab["households"], 0.765),
+            (lab["tier"], 0.82), (lab["gaps"], 0.945)]  # fmt: skip
+    step = 0.0165
+    shown = members.iloc[:MAX_ROWS]
+    hh = shown["households"] if "households" in shown else pd.Series(index=shown.index)
+    columns = [
+        shown["name"].astype(str).tolist(),
+        shown.get("built_raw", pd.Series("", index=shown.index)).fillna("").astype(str).tolist(),
+        ["" if pd.isna(v) else f"{int(v):,}" for v in hh],
+        [tier_label(lang, v, policy) for v in shown.get("tier", [None] * len(shown))],
+        [str(v) for v in shown.get("gaps", [""] * len(shown))],
+    ]
+    rows = len(shown) + (len(members) > MAX_ROWS)
+    if len(members) > MAX_ROWS:
+        columns[0].append(text(lang, "print_more", count=len(members) - MAX_ROWS))
+    # one multi-line text per column (text layout is the costly part of a page); matplotlib
+    # spaces lines by the font's line height, the same in every column, so rows stay aligned
+    for (head, x), values in zip(cols, columns, strict=True):
+        fig.text(x, top, head, fontsize=8.5, weight="bold", va="top")
+        fig.text(x, top - step, "\n".join(values), fontsize=8.5, va="top", linespacing=1.5)
+    y = top - step * (rows + 1)
+    return top - y
+
+
+def _facts(fig, ctx: _Context, bundle, partners, sites, lang: str, top: float) -> None:
+    lab = labels(lang)
+    result = ctx.result
+    sep = "、" if lang == "zh" else ", "
+    rows = [(lab["print_shared_gaps"], _cat_names(bundle["shared_gaps"], result, lang))]
+    if partners is not None and len(partners):
+        items = [f"{pid} {kind} {area:,.0f} m²" for pid, kind, area in
+                 zip(partners["pid"], partners["kind"], partners["area_m2"], strict=True)]  # fmt: skip
+        rows.append((lab["print_partners"], sep.join(items)))
+    else:
+        rows.append((lab["print_partners"], lab["print_none"]))
+    if sites is not None and len(sites):
+        items = []
+        for pid, part in sites.groupby("pid", sort=False):
+            names = _cat_names(",".join(part["category"].astype(str)), result, lang)
+            colon = "：" if lang == "zh" else ": "
+            items.append(
+                f"{pid} {part['kind'].iloc[0]} {part['area_m2'].iloc[0]:,.0f} m²{colon}{names}"
+            )
+        rows.append((lab["print_sites_near"], "\n".join(items[:8])))
+    else:
+        rows.append((lab["print_sites_near"], lab["print_none"]))
+    y = top
+    for head, body in rows:
+        fig.text(0.60, y, head, fontsize=10, weight="bold", va="top")
+        wrapped = _wrap(body, 92)
+        fig.text(0.60, y - 0.018, wrapped, fontsize=8.5, va="top", linespacing=1.4)
+        y -= 0.018 + 0.016 * (wrapped.count("\n") + 1) + 0.012
+
+
+def bundle_page(ctx: _Context, bundle, lang: str):
+    """One bundle sheet as a matplotlib figure."""
+    result = ctx.result
+    comm = result.communities
+    members = comm.loc[comm["bundle_id"].astype("string") == str(bundle["bundle_id"])]
+    partners = None
+    if ctx.parcels is not None and bundle["partner_parcels"]:
+        pids = [p for p in str(bundle["partner_parcels"]).split(",") if p in ctx.parcels.index]
+        partners = ctx.parcels.loc[pids]
+    sites = ctx.sites_near(bundle.geometry, set(members["cid"].astype(str)))
+    fig = plt.figure(figsize=PAGE_IN, dpi=100)
+    title = (
+        f"{result.project.name} — {text(lang, 'print_bundle_title', bundle=bundle['bundle_id'])}"
+    )
+    fig.text(0.03, 0.965, title, fontsize=22, weight="bold", va="top")
+    desc = bundle["description"] if lang == "zh" else bundle["description_en"]
+    fig.text(0.03, 0.915, _wrap(desc, 210), fontsize=10,
+             va="top", linespacing=1.4)  # fmt: skip
+    _map(fig.add_axes(MAP_BOX), ctx, bundle, members, partners, sites, lang)
+    fig.text(0.60, 0.855, labels(lang)["print_members"], fontsize=12, weight="bold", va="top")
+    used = _table(fig, members, result, lang, 0.83)
+    _facts(fig, ctx, bundle, partners, sites, lang, 0.83 - used - 0.02)
+    return fig
+
+
+def write_bundle_pages(pdf, result, lang: str) -> int:
+    """Append one sheet per bundle to ``pdf`` (a ``PdfPages``); returns the number of pages."""
+    bundles = result.layers_out.get("bundles")
+    if bundles is None or not len(bundles) or "bundle_id" not in result.communities:
+        return 0
+    ctx = _Context(result)
+    for _, bundle in bundles.iterrows():
+        fig = bundle_page(ctx, bundle, lang)
+        try:
+            pdf.savefig(fig)
+        finally:
+            plt.close(fig)
+    return len(bundles)
