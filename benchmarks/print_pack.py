@@ -18,7 +18,7 @@ import citycase  # noqa: E402
 from spatial.config import load_project  # noqa: E402
 from spatial.ledger import write_ledger  # noqa: E402
 from spatial.load import Layers  # noqa: E402
-from spatial.pipeline import RunResult, analyse, load  # noqa: E402
+from spatial.pipeline import RunResult, analyse, load_inputs  # noqa: E402
 from spatial.printmap import write_print_maps  # noqa: E402
 
 STAGES = ("coverage", "bundle", "sites")
@@ -27,7 +27,7 @@ STAGES = ("coverage", "bundle", "sites")
 def _demo() -> RunResult:
     project = load_project(None)
     project.render.basemap = "none"
-    return analyse(load(project), STAGES)
+    return analyse(load_inputs(project), STAGES)
 
 
 def _city() -> RunResult:

@@ -85,6 +85,7 @@ def _community_sheet(result, lang: str) -> pd.DataFrame:
             {True: "✓", False: "✗"}
         )
         frame[f"{name}最近设施" if lang == "zh" else f"{name}: nearest"] = comm[f"{key}_nearest"]
+    frame = _capacity_columns(frame, result, lang)
     if "priority" in result.layers_out:
         ranks = result.layers_out["priority"].set_index("cid")[["rank", "score"]]
         frame = frame.join(ranks, on="cid")
@@ -101,10 +102,38 @@ def _community_sheet(result, lang: str) -> pd.DataFrame:
     return frame.rename(columns=renamed)
 
 
+_CAPACITY_SUFFIXES = ("_need", "_supply", "_ratio", "_short", "_state", "_assumed")
+
+
+def _capacity_columns(frame: pd.DataFrame, result, lang: str) -> pd.DataFrame:
+    """The capacity stage's per-category columns (need, supply, ratio, shortfall, state, assumed)
+    and demand columns under the planner's names (``data/ledger.toml`` ``capacity_columns``)."""
+    comm = result.communities
+    heads = _headers(lang)["capacity_columns"]
+    states = heads["states"]
+    added = {}
+    for col in comm.columns:
+        if col.startswith("demand_"):
+            added[heads.get(col, col)] = comm[col]
+    for key, cat in result.standards.categories.items():
+        for suffix in _CAPACITY_SUFFIXES:
+            col = f"{key}{suffix}"
+            if col not in comm:
+                continue
+            values = comm[col]
+            if suffix == "_state":
+                values = values.map(lambda v: states.get(v, v) if isinstance(v, str) else v)
+            elif suffix == "_assumed":
+                values = values.map({True: "是" if lang == "zh" else "yes", False: ""})
+            added[heads[suffix[1:]].format(name=cat.label(lang))] = values
+    return pd.concat([frame, pd.DataFrame(added, index=frame.index)], axis=1) if added else frame
+
+
 def _derived(column: str, result) -> bool:
     keys = tuple(result.standards.categories)
-    return column.endswith(("_m", "_ok", "_nearest")) and column.rsplit("_", 1)[0] in keys or column in (
-        "built_year_min", "built_year_max", "willingness_ok")  # fmt: skip
+    suffixes = ("_m", "_ok", "_nearest", *_CAPACITY_SUFFIXES)
+    return column.endswith(suffixes) and column.rsplit("_", 1)[0] in keys or column in (
+        "built_year_min", "built_year_max", "willingness_ok") or column.startswith("demand_")  # fmt: skip
 
 
 def _table(frame, lang: str, drop=("geometry",)) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from spatial import printmap, printpack
 from spatial.config import load_project
 from spatial.ledger import write_ledger
-from spatial.pipeline import analyse, load
+from spatial.pipeline import analyse, load_inputs
 from spatial.style import share_text
 
 STAGES = ("coverage", "bundle", "sites")
@@ -25,7 +25,7 @@ GROUPS = ("elderly", "childcare", "clinics", "markets")
 def demo():
     project = load_project(None)
     project.render.basemap = "none"
-    return analyse(load(project), STAGES)
+    return analyse(load_inputs(project), STAGES)
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,9 @@ def test_share_text_one_rule():
     assert share_text(0.0689) == "6.9%"
     assert share_text(0.5113) == "51.1%"
     assert share_text(1) == "100.0%"
-    assert share_text(0.00049) == "0.0%"
+    assert (
+        share_text(0.00044) == "0.0%" and share_text(0.00049) == "0.1%"
+    )  # half up from 4 decimals
     assert share_text(None) == "–" and share_text(float("nan")) == "–"
 
 
@@ -122,7 +124,7 @@ def test_overview_headline_before_after_and_definition(demo):
         fig = printmap._overview(printmap._Base(demo), "zh")
     shown = _texts(fig)
     plt.close(fig)
-    assert "全覆盖户数占比 6.9% → 51.1%（推荐选址后）" in shown
+    assert "全覆盖户数占比 6.9% → 47.6%（推荐选址后）" in shown
     assert "以下8类设施均在服务半径内（按步行路网计算）" in shown and "养老院 1000 m" in shown
     assert "km" in shown or " m" in shown
     assert "ft" not in re.findall(r"\b(ft|feet|mi)\b", shown) and "feet" not in shown
