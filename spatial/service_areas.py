@@ -5,9 +5,12 @@ The area is the set of points within ``service_area_buffer_m`` (B) of the reache
 not hulls. Buffering every piece and dissolving them (one GEOS union of ~100,000 overlapping
 polygons per category) is slow, so the same set is built from the faces the pieces enclose:
 
-- the pieces are polygonized into faces (city blocks); the region they enclose, buffered by B,
-  minus each face's core (its points farther than B from its own boundary, a negative buffer),
-  is exactly the union of the buffers of every piece that bounds a face;
+- the pieces' planar faces (city blocks) are found with numpy (``_faces``: half-edges sorted by
+  node and angle, a face is a cycle of "turn to the next street clockwise"; no GEOS polygonize,
+  which holds the GIL); the region they enclose (each connected part's outline), buffered by B,
+  minus each face's core (its points farther than B from its own boundary — an island part
+  inside it included —, a negative buffer), is exactly the union of the buffers of every piece
+  that bounds a face;
 - pieces that bound no face (dead ends, cut edges, the reach's loose ends) and pieces of edges
   that cross another edge without a shared node (bridges: the faces need noded lines) are
   buffered one by one and added.
