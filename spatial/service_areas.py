@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from .coverage import CategoryResult
 
 QUAD_SEGS = 2  # segments per quarter circle in the buffers' round ends
+#: GEOS ≥ 3.12 unions groups that do not touch each other separately (a third faster here)
+_union_all = getattr(shapely, "disjoint_subset_union_all", shapely.union_all)
 
 
 def _cut(lines: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -233,9 +235,9 @@ def street_area(pieces: np.ndarray, loose: np.ndarray, buffer_m: float) -> shape
             area = shapely.buffer(enclosed, buffer_m, quad_segs=8)  # few polygons: round is cheap
             cores = _cores(faces, face_part, outer, outer_part, buffer_m)
             if len(cores):
-                area = shapely.difference(area, shapely.union_all(cores))
+                area = shapely.difference(area, _union_all(cores))
     if len(loose):
-        rest = shapely.union_all(shapely.buffer(loose, buffer_m, quad_segs=QUAD_SEGS))
+        rest = _union_all(shapely.buffer(loose, buffer_m, quad_segs=QUAD_SEGS))
         area = shapely.union(area, rest) if not area.is_empty else rest
     return area
 
