@@ -109,12 +109,11 @@ def read_street_ways(path: Path) -> StreetWays:
     import osmium
 
     rules = walk_filter()
-    refs: list[int] = []
-    xs: list[int] = []
-    ys: list[int] = []
+    nodes: list[tuple[int, int, int]] = []
     counts: list[int] = []
     highway: list[str] = []
     keys = rules.keys
+    walkable: dict = {}  # tag values seen → the filter's verdict (few distinct combinations)
     processor = (
         osmium.FileProcessor(_file(path))
         .with_locations()
@@ -124,23 +123,29 @@ def read_street_ways(path: Path) -> StreetWays:
     try:
         for way in processor:
             tags = way.tags
-            if not rules.walkable({k: tags.get(k) for k in keys}):
+            # reading tags costs Python calls: a way tagged only highway=* needs one
+            seen = tags.get("highway") if len(tags) == 1 else tuple(tags.get(k) for k in keys)
+            verdict = walkable.get(seen)
+            if verdict is None:
+                one = isinstance(seen, str)
+                values = {"highway": seen} if one else dict(zip(keys, seen, strict=True))
+                verdict = walkable[seen] = rules.walkable(values)
+            if not verdict:
                 continue
-            nodes = [(n.ref, n.x, n.y) for n in way.nodes]
-            refs += [n[0] for n in nodes]
-            xs += [n[1] for n in nodes]
-            ys += [n[2] for n in nodes]
-            counts.append(len(nodes))
-            highway.append(tags.get("highway"))
+            before = len(nodes)
+            nodes += [(n.ref, n.x, n.y) for n in way.nodes]
+            counts.append(len(nodes) - before)
+            highway.append(seen if isinstance(seen, str) else seen[0])  # keys[0] is highway
     except RuntimeError as exc:
         raise _corrupt(path, exc) from None
-    x = np.asarray(xs, dtype=np.float64)
-    y = np.asarray(ys, dtype=np.float64)
-    missing = x == _UNDEFINED
+    table = np.array(nodes, dtype=np.int64).reshape(-1, 3)
+    x = table[:, 1].astype(np.float64)
+    y = table[:, 2].astype(np.float64)
+    missing = table[:, 1] == _UNDEFINED
     x[missing] = np.nan
     y[missing] = np.nan
     return StreetWays(
-        ref=np.asarray(refs, dtype=np.int64),
+        ref=table[:, 0],
         lon=x / 1e7,
         lat=y / 1e7,
         way=np.repeat(np.arange(len(counts)), counts),
