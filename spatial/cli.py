@@ -247,11 +247,13 @@ def _print_summary(console: Console, lang: str, s: dict, name: str) -> None:
         share = cov["full_coverage_households" if households else "full_coverage_communities"]
         _say(console, lang, key, basket=len(cov.get("basket", ())), mode=mode, share=share,
              target=cov["national_target"])  # fmt: skip
-    if "sites" in s and households:
+    if "sites" in s and (households or s["sites"].get("weights") == "communities"):
         sites = s["sites"]
-        _say(console, lang, "cli_coverage_after", count=sites["count"],
-             after=sites["full_coverage_households_after"],
-             before=sites["full_coverage_households_before"],
+        key = "cli_coverage_after" if households else "cli_coverage_after_communities"
+        unit = "households" if households else "communities"
+        _say(console, lang, key, count=sites["count"],
+             after=sites[f"full_coverage_{unit}_after"],
+             before=sites[f"full_coverage_{unit}_before"],
              other=sites.get("needs_other_measures", 0))  # fmt: skip
     if "bundles" in s:
         _say(console, lang, "cli_bundles", count=s["bundles"]["count"],

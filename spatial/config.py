@@ -239,6 +239,13 @@ def load_project(path: str | Path | None = None) -> Project:
         raise ConfigError(
             f"not valid TOML ({exc}); check quotes and brackets", path=where
         ) from None
+    coverage_table = data.get("coverage")
+    if isinstance(coverage_table, dict) and coverage_table.get("basket", None) == []:
+        raise ConfigError(
+            "[coverage] basket = [] is empty; name at least one category, or remove the key for "
+            "the eight core categories",
+            path=where,
+        )
     project = Project(base_dir=where.resolve().parent, source=where)
     for section, table in data.items():
         if not isinstance(table, dict):

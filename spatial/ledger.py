@@ -186,8 +186,12 @@ def _summary_sheet(result, lang: str) -> pd.DataFrame:
         rows.append(("成片改造片区数" if zh else "Bundles", s["bundles"]["count"], INTEGER))
     if "sites" in s:
         rows += [("推荐选址数" if zh else "Recommended sites", s["sites"]["count"], INTEGER),
-                 ("选址后全覆盖户数占比" if zh else "Fully covered after siting",
-                  s["sites"]["full_coverage_households_after"], PERCENT)]  # fmt: skip
+                 (("选址后全覆盖户数占比" if zh else "Households fully covered after siting")
+                  if s["sites"].get("weights", "households") == "households"
+                  else ("选址后全覆盖小区占比" if zh else "Communities fully covered after siting"),
+                  s["sites"]["full_coverage_households_after"]
+                  if s["sites"].get("weights", "households") == "households"
+                  else s["sites"].get("full_coverage_communities_after"), PERCENT)]  # fmt: skip
     heads = _headers(lang)["columns"]
     frame = pd.DataFrame([r[:2] for r in rows], columns=[heads["item"], heads["value"]])
     frame.attrs["row_formats"] = [r[2] for r in rows]
@@ -294,6 +298,22 @@ def _capacity_sheet(result, lang: str) -> pd.DataFrame | None:
                 t("cap_assumed"): c["assumed_share"], t("cap_source"): c["source"],
             })  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def _unique_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Headers made unique: a raw column of the planner's file may carry the name a derived
+    column is given (e.g. 户数 kept while ``households = "none"``); the later one gets " (2)"."""
+    seen: dict[str, int] = {}
+    names = []
+    for col in map(str, frame.columns):
+        seen[col] = seen.get(col, 0) + 1
+        names.append(col if seen[col] == 1 else f"{col} ({seen[col]})")
+    if names == list(map(str, frame.columns)):
+        return frame
+    out = frame.copy()
+    out.columns = names
+    out.attrs = frame.attrs
+    return out
 
 
 def _localise(frame: pd.DataFrame, result, lang: str) -> pd.DataFrame:
@@ -476,6 +496,7 @@ def write_ledger(result, out: Path, lang: str) -> Path:
     book = Workbook(write_only=True)  # rows streamed to the file: no cell objects kept
     for name, frame in sheets.items():
         sheet = book.create_sheet(name)
+        frame = _unique_columns(frame)
         localised = _localise(frame, result, lang)
         localised.attrs = frame.attrs
         _write_sheet(sheet, localised, lang)

@@ -155,6 +155,8 @@ def _title_html(project_name: str, subtitle: str, lang: str) -> Html:
 def _base(result, comm: gpd.GeoDataFrame, lang: str, basemap: str, subtitle: str) -> folium.Map:
     bounds = comm.to_crs(4326).total_bounds
     fmap = new_map(bounds, basemap, result.project.render.tianditu_key)
+    # the browser tab: escaped like every data text (branca inserts it into <title>)
+    fmap.get_root().title = str(fragment("{} — {}", result.project.name, subtitle))
     add_panel(fmap, _title_html(result.project.name, subtitle, lang), "top:10px;left:60px",
               "lc-title")  # fmt: skip
     return fmap

@@ -181,7 +181,7 @@ def _headline(result, lang: str) -> list[str]:
         after = (result.summary.get("sites") or {}).get("full_coverage_households_after")
     if after is not None:
         share += f" → {share_text(after)}（{lab['print_after']}）"
-    share += f"   {lab['target']} {share_text(cov['national_target'])}"
+    share += f"   {lab['target']} {cov['national_target']:.0%}"
     return [share, _definition(result, lang, cov.get("basket", [])), stamp]
 
 

@@ -126,7 +126,13 @@ class SiteSelector:
         """Choose the programmes and set the result attributes; returns ``self``."""
         comm = self.communities
         self.notes: list[str] = []
-        hh = comm["households"].fillna(0).to_numpy(float)
+        self.weights = "households" if comm["households"].notna().any() else "communities"
+        if self.weights == "households":
+            hh = comm["households"].fillna(0).to_numpy(float)
+        else:  # no household counts at all: every community weighs 1 (shares of communities)
+            hh = np.ones(len(comm))
+            self.notes.append("no household counts: sites chosen by communities covered (each "
+                              "community weighs 1); see full_coverage_communities_*")  # fmt: skip
         gaps = {k: ~comm[f"{k}_ok"].to_numpy(bool) for k in self.standards.categories}
         reason = self._screen()
         usable = np.flatnonzero(reason == "")
@@ -365,7 +371,9 @@ class SiteSelector:
         before = np.all([~gaps[k] for k in basket], axis=0)
         after = np.all([after_ok[k] for k in basket], axis=0)
         self.full = {"households_before": float(hh[before].sum() / total),
-                     "households_after": float(hh[after].sum() / total)}  # fmt: skip
+                     "households_after": float(hh[after].sum() / total),
+                     "communities_before": float(before.mean()) if len(before) else 0.0,
+                     "communities_after": float(after.mean()) if len(after) else 0.0}  # fmt: skip
         sub = (self.communities["subdistrict"].fillna("").astype(str).to_numpy()
                if "subdistrict" in self.communities else np.full(len(hh), ""))  # fmt: skip
         self.by_subdistrict = {}
@@ -432,6 +440,7 @@ def sites_summary(sel: SiteSelector) -> dict:
     used = sel.plan.value.score(sel.objective)[0]
     return {
         "count": len(sel.sites),
+        "weights": sel.weights,
         "parcels_used": int((progs["status"] == "picked").sum()),
         "objective": sel.objective,
         "method": sel.plan.method,
@@ -445,6 +454,8 @@ def sites_summary(sel: SiteSelector) -> dict:
         "by_category": blocks,
         "full_coverage_households_before": round(sel.full["households_before"], 4),
         "full_coverage_households_after": round(sel.full["households_after"], 4),
+        "full_coverage_communities_before": round(sel.full["communities_before"], 4),
+        "full_coverage_communities_after": round(sel.full["communities_after"], 4),
         "by_subdistrict": sel.by_subdistrict,
         "parcels_not_picked": progs.loc[progs["status"] != "picked", "reason_code"].value_counts().to_dict(),
         "needs_other_measures": int(sel.unserved["cid"].nunique()),

@@ -110,16 +110,23 @@ def load_standards(project: Project | None = None) -> Standards:
         cats[key] = _category(key, spec, project.source or where)
     names = _aliases(cats)
     where_cfg = project.source or where
-    for key in _resolve(cov.drop, names, "[coverage] drop", where_cfg):
+    given_basket = _resolve(cov.basket, names, "[coverage] basket", where_cfg)
+    dropped = set(_resolve(cov.drop, names, "[coverage] drop", where_cfg))
+    for key in dropped:
         cats.pop(key, None)
+    if given_basket and not [k for k in given_basket if k not in dropped]:
+        raise ConfigError(
+            "[coverage] the basket is empty after drop (every category of it was dropped); keep "
+            "at least one category in basket, or drop fewer",
+            path=project.source,
+        )
+    given_basket = [k for k in given_basket if k not in dropped]
     names = _aliases(cats)
     radius = dict(zip(_resolve(cov.radius, names, "[coverage] radius", where_cfg),
                       cov.radius.values(), strict=True))  # fmt: skip
     for key, value in radius.items():
         cats[key] = Category(**{**cats[key].__dict__, "radius_m": float(value)})
-    basket = _resolve(cov.basket, names, "[coverage] basket", where_cfg) or [
-        k for k in raw.get("core_basket", cats) if k in cats
-    ]
+    basket = given_basket or [k for k in raw.get("core_basket", cats) if k in cats]
     basket = list(dict.fromkeys(basket))
     if not basket:
         raise ConfigError(
