@@ -65,6 +65,8 @@ def test_selector_picks_the_parcel_that_covers_most_households():
     assert sel.full == {
         "households_before": pytest.approx(0.1),
         "households_after": pytest.approx(1.0),
+        "communities_before": pytest.approx(0.25),  # 1 of the 4 compounds has a market
+        "communities_after": pytest.approx(1.0),
     }
     assert sel.plan.status == "optimal" and sel.exact.value.households == 900
     assert sel.greedy.value.households == 900
