@@ -105,14 +105,17 @@ CAPACITY_CLASSES = ((0.5, "#d7301f", "< 50%"), (1.0, "#fdae61", "50–100%"),
 CAPACITY_GAP, CAPACITY_UNKNOWN = "#bdbdbd", "#f7f7f7"
 
 
-def _capacity_layers(fmap, result, lang: str, basemap: str) -> None:
+def _capacity_layers(fmap, result, lang: str, basemap: str) -> list[dict]:
     """Per category with an indicator: communities coloured by their 2SFCA supply ratio against
-    the target (layers off by default), and one legend of the classes."""
+    the target (layers off by default); their legend entries show while a layer is on."""
     block = (result.summary.get("capacity") or {}).get("categories", {})
     comm = result.communities
     keys = [k for k in block if f"{k}_ratio" in comm]
+    legend: list[dict] = []
     if not keys:
-        return
+        return legend
+    items = [(c, name) for _, c, name in CAPACITY_CLASSES]
+    items += [(CAPACITY_GAP, text(lang, "cap_gap")), (CAPACITY_UNKNOWN, text(lang, "cap_unknown"))]
 
     def colour(ratio: float, state: str) -> str:
         if state == "gap":
@@ -132,16 +135,16 @@ def _capacity_layers(fmap, result, lang: str, basemap: str) -> None:
             for n, r, s in zip(comm["name"], comm[f"{key}_ratio"], comm[f"{key}_short"], strict=True)
         ]  # fmt: skip
         colours = [colour(r, st) for r, st in zip(comm[f"{key}_ratio"], comm[f"{key}_state"], strict=True)]  # fmt: skip
-        geojson(
+        layer = geojson(
             features(disp.geometry, {"tip": tips}, {"colour": colours}),
             text(lang, "cap_layer", category=label), tooltip="tip", show=False,
             style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#555",
                                       "weight": 0.6, "fillOpacity": 0.75},
-        ).add_to(fmap)  # fmt: skip
-    items = [(c, name) for _, c, name in CAPACITY_CLASSES]
-    items += [(CAPACITY_GAP, text(lang, "cap_gap")), (CAPACITY_UNKNOWN, text(lang, "cap_unknown"))]
-    add_panel(fmap, legend_html(text(lang, "cap_ratio"), items), "top:60px;right:60px",
-              "lc-capacity-legend")  # fmt: skip
+        )  # fmt: skip
+        layer.add_to(fmap)
+        title = f"{text(lang, 'cap_ratio')}: {label}"
+        legend.append({"ref": layer.get_name(), "html": str(_section(title, items))})
+    return legend
 
 
 def _title_html(project_name: str, subtitle: str, lang: str) -> Html:
@@ -391,7 +394,7 @@ def overview_map(result, lang: str, basemap: str) -> folium.Map:
                   "lc-headline")  # fmt: skip
     extra = _service_layers(fmap, result, lang, basemap, set(std.categories), show=False)
     extra += _subdistrict_layer(fmap, result, lang, basemap)
-    _capacity_layers(fmap, result, lang, basemap)
+    extra += _capacity_layers(fmap, result, lang, basemap)
     fac_legend = _facility_groups(fmap, result, lang, basemap, set(std.categories))
     _legend_panel(fmap)
     if "gaps" not in comm:  # no coverage stage: nothing to colour by gaps
