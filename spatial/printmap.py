@@ -136,12 +136,37 @@ class _Raster(Artist):
         gc.restore()
 
 
+TITLE_PT, TITLE_MIN_PT, TITLE_CHARS = (
+    26,
+    12,
+    44,
+)  # about 44 CJK characters fit the A3 width at 26 pt
+
+
+def _fitted_title(title: str) -> tuple[str, float]:
+    """The page title and its size: smaller for a long title, cut with "…" when even the smallest
+    size would run off the page (wide characters counted as one, others as half)."""
+    width = sum(1.0 if ord(ch) > 0x2E7F else 0.55 for ch in title) or 1.0
+    size = max(TITLE_MIN_PT, min(TITLE_PT, TITLE_PT * TITLE_CHARS / width))
+    fits = TITLE_CHARS * TITLE_PT / size
+    if width <= fits:
+        return title, size
+    out, used = "", 0.0
+    for ch in title:
+        used += 1.0 if ord(ch) > 0x2E7F else 0.55
+        if used > fits - 1:
+            break
+        out += ch
+    return out + "…", size
+
+
 def _page(base: _Base, title: str, lines_: list[str]):
     fig = plt.figure(figsize=A3_LANDSCAPE_IN, dpi=DPI)
     ax = fig.add_axes(MAP_BOX)
     frame(ax, base.bounds)
     base.streets(ax)
-    fig.text(0.03, 0.965, title, fontsize=26, weight="bold", ha="left", va="top")
+    shown, size = _fitted_title(title)
+    fig.text(0.03, 0.965, shown, fontsize=size, weight="bold", ha="left", va="top")
     for k, line in enumerate(lines_):
         fig.text(0.03, 0.925 - 0.022 * k, line, fontsize=13 if k == 0 else 11, ha="left", va="top")
     return fig, ax

@@ -216,3 +216,16 @@ def test_bundle_sheet_in_english_names_categories_in_english(demo):
     assert "Bundle B01" in shown and "Member communities" in shown
     assert "Nursing home, Nursery (0-3), Kindergarten, Community health centre" in shown
     assert "养老院" not in shown and "托儿所" not in shown  # category names, not the data's
+
+
+def test_a_long_title_is_made_smaller_then_cut_never_run_off_the_page():
+    from spatial.printmap import TITLE_MIN_PT, TITLE_PT, _fitted_title
+
+    assert _fitted_title("兰山区老旧小区改造（演示数据）") == (
+        "兰山区老旧小区改造（演示数据）",
+        TITLE_PT,
+    )
+    shown, size = _fitted_title("某" * 80)
+    assert shown == "某" * 80 and TITLE_MIN_PT < size < TITLE_PT
+    shown, size = _fitted_title("某" * 200)
+    assert size == TITLE_MIN_PT and shown.endswith("…") and len(shown) < 100
