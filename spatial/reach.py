@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import sparse
 from scipy.sparse import csgraph
 
 from .config import CoverageConfig
@@ -14,24 +13,6 @@ from .coverage import Access, community_access
 from .network import StreetNetwork
 
 CHUNK = 32  # parcels per Dijkstra batch: bounds memory at CHUNK × access links
-
-
-def _parcel_graph(net: StreetNetwork, access: Access, n_parcels: int) -> sparse.csr_matrix:
-    """The street graph plus one virtual node per parcel, linked one-way to its access nodes
-    (rows appended to the street matrix: ``community_access`` gives one link per (parcel, node),
-    sorted by parcel)."""
-    base = net._base_csr
-    per_parcel = np.bincount(access.node_comm, minlength=n_parcels)
-    indptr = np.r_[base.indptr, base.indptr[-1] + np.cumsum(per_parcel)]
-    size = net.n_nodes + n_parcels
-    return sparse.csr_matrix(
-        (
-            np.r_[base.data, np.maximum(access.extra, 1e-6)],
-            np.r_[base.indices, access.node],
-            indptr,
-        ),
-        shape=(size, size),
-    )
 
 
 def network_reach(
@@ -47,7 +28,10 @@ def network_reach(
     p_access = community_access(net, parcels, cfg.access_spacing_m, cfg.max_snap_m)
     if c_access is None:
         c_access = community_access(net, communities, cfg.access_spacing_m, cfg.max_snap_m)
-    graph = _parcel_graph(net, p_access, len(parcels))
+    # one virtual node per parcel, linked to its access nodes
+    graph = net.with_virtual_sources(
+        p_access.node_comm, p_access.node, p_access.extra, len(parcels)
+    )
     # node -> community access links, as CSR (links sorted by node)
     order = np.argsort(c_access.node, kind="stable")
     link_comm, link_extra = c_access.node_comm[order], c_access.extra[order]
