@@ -15,7 +15,7 @@ import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from .coverage import Access, _same_edge
+from .coverage import Access, _same_edge, straight_within
 from .network import StreetNetwork, source_graph
 
 CHUNK = 64  # facilities per bounded Dijkstra batch (spatially sorted: small local subgraphs)
@@ -142,13 +142,8 @@ def straight_pairs(
     polygons: np.ndarray, points: np.ndarray, facilities: np.ndarray, radius: float, detour: float
 ) -> pd.DataFrame:
     """Without a network: (facility, community, distance_m) with the straight distance from the
-    facility to the community outline × ``detour`` ≤ ``radius`` (coverage's fallback rule)."""
+    facility to the community outline × ``detour`` ≤ ``radius`` (coverage's fallback rule, by
+    ``coverage.straight_within``)."""
     geoms = shapely.points(points[facilities])
-    comm, fac = shapely.STRtree(geoms).query(
-        polygons, predicate="dwithin", distance=radius / detour
-    )
-    dist = shapely.distance(polygons[comm], geoms[fac]) * detour
-    keep = dist <= radius
-    return pd.DataFrame(
-        {"facility": facilities[fac[keep]], "community": comm[keep], "distance_m": dist[keep]}
-    )
+    comm, fac, dist = straight_within(polygons, geoms, radius, detour)
+    return pd.DataFrame({"facility": facilities[fac], "community": comm, "distance_m": dist})

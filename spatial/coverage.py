@@ -263,6 +263,10 @@ def straight_distances(
 ) -> CategoryResult:
     """Fallback without a network: straight distance from the outline × detour factor.
 
+    The same distance as :func:`straight_within` (used by ``reach`` and ``catchment``), but only
+    the nearest facility per community: a nearest-neighbour query, not every pair within the
+    bound (which may be far larger than any radius), and ties resolved as before.
+
     Parameters
     ----------
     polygons : ndarray of geometries
@@ -291,6 +295,34 @@ def straight_distances(
     out[idx[0][within]] = walked[within]
     nearest[idx[0][within]] = idx[1][within]
     return CategoryResult(out, nearest)
+
+
+def straight_within(
+    a: np.ndarray, b: np.ndarray, radius: float, detour: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fallback without a network: every pair of geometries with straight distance × ``detour``
+    ≤ ``radius`` (0 where they touch or overlap).
+
+    Parameters
+    ----------
+    a, b : ndarray of geometries
+        In one metric CRS (outlines are measured as areas: a point inside a polygon is at 0).
+    radius : float
+        Metres walked.
+    detour : float
+        ``detour_factor`` (≥ 1).
+
+    Returns
+    -------
+    ia, ib : int arrays
+        Positions in ``a`` and ``b`` of each pair, ordered by ``ia``.
+    distance : float array
+        The straight distance × ``detour`` (m).
+    """
+    ia, ib = shapely.STRtree(b).query(a, predicate="dwithin", distance=radius / detour)
+    dist = shapely.distance(a[ia], b[ib]) * detour
+    keep = dist <= radius
+    return ia[keep], ib[keep], dist[keep]
 
 
 @dataclass(frozen=True)

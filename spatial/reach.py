@@ -9,7 +9,7 @@ import shapely
 from scipy.sparse import csgraph
 
 from .config import CoverageConfig
-from .coverage import Access, community_access
+from .coverage import Access, community_access, straight_within
 from .network import StreetNetwork
 
 CHUNK = 32  # parcels per Dijkstra batch: bounds memory at CHUNK × access links
@@ -71,9 +71,7 @@ def network_reach(
 def straight_reach(
     parcels: np.ndarray, communities: np.ndarray, radius: float, detour: float
 ) -> pd.DataFrame:
-    """Fallback: straight outline-to-outline distance × detour factor ≤ ``radius``."""
-    p, c = shapely.STRtree(communities).query(
-        parcels, predicate="dwithin", distance=radius / detour
-    )
-    d = shapely.distance(parcels[p], communities[c]) * detour
+    """Fallback: straight outline-to-outline distance × detour factor ≤ ``radius``
+    (``coverage.straight_within``, coverage's fallback rule)."""
+    p, c, d = straight_within(parcels, communities, radius, detour)
     return pd.DataFrame({"parcel": p, "community": c, "distance_m": d})
