@@ -9,7 +9,7 @@ import shapely
 from scipy.sparse import csgraph
 
 from .config import CoverageConfig
-from .coverage import Access, community_access, straight_within
+from .coverage import Access, polygon_access, straight_within
 from .network import StreetNetwork
 
 CHUNK = 32  # parcels per Dijkstra batch: bounds memory at CHUNK × access links
@@ -25,18 +25,18 @@ def network_reach(
     a community counts as reached at its nearest access point, as in coverage. ``c_access``:
     the communities' access points when already computed (else computed here).
     """
-    p_access = community_access(net, parcels, cfg.access_spacing_m, cfg.max_snap_m)
+    p_access = polygon_access(net, parcels, cfg.access_spacing_m, cfg.max_snap_m)
     if c_access is None:
-        c_access = community_access(net, communities, cfg.access_spacing_m, cfg.max_snap_m)
+        c_access = polygon_access(net, communities, cfg.access_spacing_m, cfg.max_snap_m)
     # one virtual node per parcel, linked to its access nodes
     graph = net.with_virtual_sources(
-        p_access.node_comm, p_access.node, p_access.extra, len(parcels)
+        p_access.node_owner, p_access.node, p_access.extra, len(parcels)
     )
     # node -> community access links, as CSR (links sorted by node)
     order = np.argsort(c_access.node, kind="stable")
-    link_comm, link_extra = c_access.node_comm[order], c_access.extra[order]
+    link_comm, link_extra = c_access.node_owner[order], c_access.extra[order]
     indptr = np.r_[0, np.cumsum(np.bincount(c_access.node, minlength=net.n_nodes))]
-    has_access = np.unique(p_access.node_comm)
+    has_access = np.unique(p_access.node_owner)
     out = []
     for lo in range(0, len(has_access), CHUNK):
         chunk = has_access[lo : lo + CHUNK]
