@@ -26,7 +26,7 @@ import citycase  # noqa: E402
 from spatial import settings  # noqa: E402
 from spatial.capacity import all_pairs, compute_capacity, load_capacity  # noqa: E402
 from spatial.config import Project  # noqa: E402
-from spatial.coverage import community_access  # noqa: E402
+from spatial.coverage import polygon_access  # noqa: E402
 from spatial.eligibility import assess_eligibility  # noqa: E402
 from spatial.standards import load_standards  # noqa: E402
 
@@ -62,7 +62,7 @@ def main() -> None:
     print(f"case: {net.n_nodes:,} nodes, {len(comm):,} communities, {len(fac):,} facilities, "
           f"{len(capacity.indicators)} categories with an indicator")  # fmt: skip
     start = time.perf_counter()
-    access = community_access(net, comm.geometry.values, cov.access_spacing_m, cov.max_snap_m)
+    access = polygon_access(net, comm.geometry.values, cov.access_spacing_m, cov.max_snap_m)
     print(f"{'community access points (shared with coverage, once)':<58} "
           f"{time.perf_counter() - start:7.2f} s")  # fmt: skip
     runs, runs_pairs = [], []

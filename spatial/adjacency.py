@@ -11,7 +11,7 @@ import shapely
 
 from .config import BundlingConfig
 from .errors import InputError
-from .network import StreetNetwork
+from .network import StreetNetwork, major_edges
 
 
 def barrier_lines(
@@ -37,8 +37,7 @@ def barrier_lines(
     """
     parts = []
     if net is not None:
-        highway = net.edges["highway"].astype(str).str.removesuffix("_link")
-        parts.append(net.edges.geometry.values[highway.isin(cfg.barrier_highways).to_numpy()])
+        parts.append(net.edges.geometry.values[major_edges(net, cfg.barrier_highways)])
     if barrier_file is not None:
         if not barrier_file.exists():
             raise InputError(

@@ -2,7 +2,7 @@
 
 The distances are the coverage's own (``spatial.coverage``): a facility is snapped to its nearest
 street edge (``network.source_graph``), a community is reached at the nearest of its access points
-(``coverage.community_access``), and a boundary point on the facility's own edge is reached along
+(``coverage.polygon_access``), and a boundary point on the facility's own edge is reached along
 that edge. The minimum over a community's pairs therefore equals its coverage distance
 ``<cat>_m``. Without a network: straight outline distance × detour factor, as coverage.
 """
@@ -15,7 +15,7 @@ import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from .coverage import Access, _same_edge
+from .coverage import Access, _same_edge, straight_within
 from .network import StreetNetwork, source_graph
 
 CHUNK = 64  # facilities per bounded Dijkstra batch (spatially sorted: small local subgraphs)
@@ -30,7 +30,7 @@ class NetworkCatchments:
     ----------
     net : the walking network.
     points : (k, 2) facility coordinates.
-    access : the communities' access points on ``net`` (``coverage.community_access``).
+    access : the communities' access points on ``net`` (``coverage.polygon_access``).
     max_snap : a facility farther than this from every street is left out (as in coverage).
     """
 
@@ -43,7 +43,7 @@ class NetworkCatchments:
         self.snapped = (edge[self.rows], along[self.rows], offset[self.rows])
         self.graph = source_graph(net, *self.snapped)
         order = np.argsort(access.node, kind="stable")  # node → access links, as CSR
-        self.link_comm, self.link_extra = access.node_comm[order], access.extra[order]
+        self.link_comm, self.link_extra = access.node_owner[order], access.extra[order]
         self.indptr = np.r_[0, np.cumsum(np.bincount(access.node, minlength=net.n_nodes))]
         self.same = _same_edge(access, *self.snapped)  # (community, distance, source)
         self._local = np.full(self.graph.shape[0], -1, dtype=np.int64)
@@ -142,13 +142,8 @@ def straight_pairs(
     polygons: np.ndarray, points: np.ndarray, facilities: np.ndarray, radius: float, detour: float
 ) -> pd.DataFrame:
     """Without a network: (facility, community, distance_m) with the straight distance from the
-    facility to the community outline × ``detour`` ≤ ``radius`` (coverage's fallback rule)."""
+    facility to the community outline × ``detour`` ≤ ``radius`` (coverage's fallback rule, by
+    ``coverage.straight_within``)."""
     geoms = shapely.points(points[facilities])
-    comm, fac = shapely.STRtree(geoms).query(
-        polygons, predicate="dwithin", distance=radius / detour
-    )
-    dist = shapely.distance(polygons[comm], geoms[fac]) * detour
-    keep = dist <= radius
-    return pd.DataFrame(
-        {"facility": facilities[fac[keep]], "community": comm[keep], "distance_m": dist[keep]}
-    )
+    comm, fac, dist = straight_within(polygons, geoms, radius, detour)
+    return pd.DataFrame({"facility": facilities[fac], "community": comm, "distance_m": dist})

@@ -24,15 +24,17 @@ from .standards import Standards
 
 @dataclass
 class Access:
-    """Community access points as node links and as snapped boundary points.
+    """Access points of polygons (communities or parcels) as node links and as snapped boundary
+    points; the owner of each is the polygon's position in the array given to
+    :func:`polygon_access`.
 
-    The node links hold one link per (community, node), the shortest, sorted by community and
-    then node."""
+    The node links hold one link per (owner, node), the shortest, sorted by owner and then
+    node."""
 
-    node_comm: np.ndarray  # community index per (node, extra) link
+    node_owner: np.ndarray  # polygon index per (node, extra) link
     node: np.ndarray
     extra: np.ndarray
-    pt_comm: np.ndarray  # community index per snapped boundary point
+    pt_owner: np.ndarray  # polygon index per snapped boundary point
     pt_edge: np.ndarray
     pt_along: np.ndarray
     pt_offset: np.ndarray
@@ -96,10 +98,10 @@ def _nodes_near(
     return poly[near], node[near], dist[near]
 
 
-def community_access(
+def polygon_access(
     net: StreetNetwork, polygons: np.ndarray, spacing: float, max_snap: float
 ) -> Access:
-    """Access points of every community polygon on the walking network.
+    """Access points of every polygon (community or parcel) on the walking network.
 
     Parameters
     ----------
@@ -119,7 +121,7 @@ def community_access(
     Raises
     ------
     InputError
-        No outline point of any community lies within ``max_snap`` of a street.
+        No outline point of any polygon lies within ``max_snap`` of a street.
     """
     parts, part_comm = shapely.get_parts(polygons, return_index=True)
     rings = shapely.get_exterior_ring(parts)
@@ -134,15 +136,15 @@ def community_access(
             "or raise max_snap_m",
             path=net.source,
         )
-    pt_comm = part_comm[np.r_[ring_of, corner_ring]][ok]
+    pt_owner = part_comm[np.r_[ring_of, corner_ring]][ok]
     e, a, o = edge[ok], along[ok], offset[ok]
     # neighbouring outline points on the same edge: one link to each end per run, the shortest
-    run = np.flatnonzero(np.r_[True, (pt_comm[1:] != pt_comm[:-1]) | (e[1:] != e[:-1])])
-    run = run if len(pt_comm) else run[:0]
+    run = np.flatnonzero(np.r_[True, (pt_owner[1:] != pt_owner[:-1]) | (e[1:] != e[:-1])])
+    run = run if len(pt_owner) else run[:0]
     length = net.edges["length"].to_numpy(float)[e]
     to_u = np.minimum.reduceat(o + a, run) if len(run) else o
     to_v = np.minimum.reduceat(o + length - a, run) if len(run) else o
-    run_comm, run_edge = pt_comm[run], e[run]
+    run_comm, run_edge = pt_owner[run], e[run]
     near_comm, near_node, near_dist = _nodes_near(net, polygons, spacing / 2)
     comm = np.r_[run_comm, run_comm, near_comm]
     node = np.r_[
@@ -155,14 +157,22 @@ def community_access(
     change = (comm[1:] != comm[:-1]) | (node[1:] != node[:-1])
     starts = np.flatnonzero(np.r_[True, change]) if len(comm) else np.array([], dtype=np.int64)
     return Access(
-        node_comm=comm[starts],
+        node_owner=comm[starts],
         node=node[starts],
         extra=np.minimum.reduceat(extra, starts) if len(extra) else extra,
-        pt_comm=pt_comm,
+        pt_owner=pt_owner,
         pt_edge=e,
         pt_along=a,
         pt_offset=o,
     )
+
+
+def community_access(
+    net: StreetNetwork, polygons: np.ndarray, spacing: float, max_snap: float
+) -> Access:
+    """The communities' access points: :func:`polygon_access` under its former name, kept for
+    callers that name communities (the pinned tests); new code calls ``polygon_access``."""
+    return polygon_access(net, polygons, spacing, max_snap)
 
 
 class _Grouper:
@@ -213,7 +223,7 @@ def _same_edge(access: Access, f_edge: np.ndarray, f_along: np.ndarray, f_offset
     on_fac_edge = np.isin(access.pt_edge, f_edge)
     pts = pd.DataFrame(
         {
-            "comm": access.pt_comm[on_fac_edge],
+            "comm": access.pt_owner[on_fac_edge],
             "edge": access.pt_edge[on_fac_edge],
             "a": access.pt_along[on_fac_edge],
             "o": access.pt_offset[on_fac_edge],
@@ -263,6 +273,10 @@ def straight_distances(
 ) -> CategoryResult:
     """Fallback without a network: straight distance from the outline × detour factor.
 
+    The same distance as :func:`straight_within` (used by ``reach`` and ``catchment``), but only
+    the nearest facility per community: a nearest-neighbour query, not every pair within the
+    bound (which may be far larger than any radius), and ties resolved as before.
+
     Parameters
     ----------
     polygons : ndarray of geometries
@@ -291,6 +305,34 @@ def straight_distances(
     out[idx[0][within]] = walked[within]
     nearest[idx[0][within]] = idx[1][within]
     return CategoryResult(out, nearest)
+
+
+def straight_within(
+    a: np.ndarray, b: np.ndarray, radius: float, detour: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fallback without a network: every pair of geometries with straight distance × ``detour``
+    ≤ ``radius`` (0 where they touch or overlap).
+
+    Parameters
+    ----------
+    a, b : ndarray of geometries
+        In one metric CRS (outlines are measured as areas: a point inside a polygon is at 0).
+    radius : float
+        Metres walked.
+    detour : float
+        ``detour_factor`` (≥ 1).
+
+    Returns
+    -------
+    ia, ib : int arrays
+        Positions in ``a`` and ``b`` of each pair, ordered by ``ia``.
+    distance : float array
+        The straight distance × ``detour`` (m).
+    """
+    ia, ib = shapely.STRtree(b).query(a, predicate="dwithin", distance=radius / detour)
+    dist = shapely.distance(a[ia], b[ib]) * detour
+    keep = dist <= radius
+    return ia[keep], ib[keep], dist[keep]
 
 
 @dataclass(frozen=True)
@@ -360,14 +402,14 @@ def _network_passes(
     graph = source_graph(net, *snapped)
     source_cat = category[rows]
     if access is None:
-        access = community_access(net, polygons, cfg.access_spacing_m, cfg.max_snap_m)
+        access = polygon_access(net, polygons, cfg.access_spacing_m, cfg.max_snap_m)
     passes = {
         k: nearest_source(graph, net.n_nodes, np.flatnonzero(source_cat == k), bound)
         for k in standards.categories
     }
     return _NetworkPasses(
         access=access,
-        grouper=_Grouper(access.node_comm, len(polygons)),
+        grouper=_Grouper(access.node_owner, len(polygons)),
         source_cat=source_cat,
         rank=pd.Series(category).groupby(category).cumcount().to_numpy()[rows],
         same_edge=_same_edge(access, *snapped),
@@ -420,7 +462,7 @@ def compute_coverage(
     net : StreetNetwork, optional
         Walking network; ``None`` uses straight-line distance × ``cfg.detour_factor``.
     access : Access, optional
-        The communities' access points on ``net`` (``community_access``), when already
+        The communities' access points on ``net`` (``polygon_access``), when already
         computed — the pipeline computes them once for coverage and siting.
 
     Returns

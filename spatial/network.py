@@ -55,6 +55,42 @@ class StreetNetwork:
         shape = (self.n_nodes, self.n_nodes)
         return sparse.csr_matrix((np.r_[w, w], (np.r_[u, v], np.r_[v, u])), shape=shape)
 
+    def with_virtual_sources(
+        self, owner: np.ndarray, node: np.ndarray, extra: np.ndarray, n_sources: int
+    ) -> sparse.csr_matrix:
+        """The street graph plus ``n_sources`` virtual nodes (node ``n_nodes + i`` is source
+        ``i``), each linked one-way to street nodes.
+
+        Parameters
+        ----------
+        owner : (k,) int array
+            The source of each link (``0 … n_sources - 1``); links may come in any order.
+        node : (k,) int array
+            The street node each link leads to.
+        extra : (k,) float array
+            Each link's length in metres (at least 1e-6 is kept, so a zero link still counts).
+        n_sources : int
+            Number of virtual nodes; a source without links is isolated.
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix
+            ``(n_nodes + n_sources)`` square. Virtual nodes have no way in, so no path passes
+            through another source. Built by appending rows to the cached street matrix.
+        """
+        base = self._base_csr
+        order = np.argsort(owner, kind="stable")
+        per_source = np.bincount(owner, minlength=n_sources)
+        size = self.n_nodes + n_sources
+        return sparse.csr_matrix(
+            (
+                np.r_[base.data, np.maximum(np.asarray(extra, float)[order], 1e-6)],
+                np.r_[base.indices, np.asarray(node)[order]],
+                np.r_[base.indptr, base.indptr[-1] + np.cumsum(per_source)],
+            ),
+            shape=(size, size),
+        )
+
     @cached_property
     def node_tree(self) -> shapely.STRtree:
         """Spatial index of the nodes (as points)."""
@@ -374,28 +410,38 @@ def download_network(place: str, metric: CRS) -> StreetNetwork:
     return _from_osmnx_graph(graph, metric, f"osm:{place}")
 
 
+def major_edges(net: StreetNetwork, highways: list[str]) -> np.ndarray:
+    """Which edges of ``net`` are major roads: ``highway`` in ``highways``, a ``_link`` road
+    counting as its road (``primary_link`` as ``primary``).
+
+    Returns
+    -------
+    (n_edges,) bool array
+    """
+    highway = net.edges["highway"].astype(str).str.removesuffix("_link")
+    return highway.isin(highways).to_numpy()
+
+
 def source_graph(
     net: StreetNetwork, edge: np.ndarray, along: np.ndarray, offset: np.ndarray
 ) -> sparse.csr_matrix:
     """The street graph plus one virtual node per snapped source (node ``n_nodes + i``), linked
     one-way to both ends of its edge by the off-street distance plus the distance along the edge.
-    Virtual nodes have no way in, so no path passes through another source. (Built by appending
-    rows to the cached street matrix: a source on a loop edge gets one link, the shorter.)"""
-    base = net._base_csr
-    n, k = net.n_nodes, len(edge)
+    Virtual nodes have no way in, so no path passes through another source (see
+    ``StreetNetwork.with_virtual_sources``); a source on a loop edge gets one link, the shorter."""
+    k = len(edge)
     length = net.edges["length"].to_numpy(float)[edge]
     u = net.edges["u"].to_numpy()[edge]
     v = net.edges["v"].to_numpy()[edge]
-    to_u = np.maximum(offset + along, 1e-6)
-    to_v = np.maximum(offset + length - along, 1e-6)
+    to_u = offset + along
+    to_v = offset + length - along
     loop = u == v
     to_u[loop] = np.minimum(to_u[loop], to_v[loop])
-    both = np.column_stack([u, v]), np.column_stack([to_u, to_v])
     keep = np.column_stack([np.ones(k, bool), ~loop])
-    indptr = np.r_[base.indptr, base.indptr[-1] + np.cumsum(keep.sum(axis=1))]
-    indices = np.r_[base.indices, both[0][keep]]
-    data = np.r_[base.data, both[1][keep]]
-    return sparse.csr_matrix((data, indices, indptr), shape=(n + k, n + k))
+    owner = np.repeat(np.arange(k), 2).reshape(k, 2)
+    return net.with_virtual_sources(
+        owner[keep], np.column_stack([u, v])[keep], np.column_stack([to_u, to_v])[keep], k
+    )
 
 
 def nearest_source(

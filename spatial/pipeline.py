@@ -19,7 +19,7 @@ from .adjacency import barrier_lines
 from .bundling import Bundler, bundle_frame, bundles_summary
 from .capacity import bundle_totals, run_capacity
 from .config import Project, input_paths, project_warnings
-from .coverage import community_access, compute_coverage, coverage_summary
+from .coverage import compute_coverage, coverage_summary, polygon_access
 from .eligibility import assess_eligibility, eligibility_summary, last_full_year
 from .errors import ConfigError, DependencyError, InputError, OutputError, reading
 from .load import Layers, load_layers
@@ -144,7 +144,7 @@ def analyse(
     if "coverage" in stages:
         with _Timer(result.timings, "coverage", progress):
             if result.network is not None:  # computed once, for coverage and for siting
-                access = community_access(
+                access = polygon_access(
                     result.network, result.communities.geometry.values,
                     project.coverage.access_spacing_m, project.coverage.max_snap_m,
                 )  # fmt: skip

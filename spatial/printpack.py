@@ -20,6 +20,7 @@ import shapely  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from .messages import labels, text, tier_label  # noqa: E402
+from .network import major_edges  # noqa: E402
 from .printdraw import frame, lines, north_arrow, polygons, scale_bar  # noqa: E402
 from .style import BUNDLE_COLOUR, SITE_COLOUR, gap_colour  # noqa: E402
 
@@ -33,13 +34,7 @@ MINOR, MAJOR = "#d0d0d0", "#9a9a9a"
 
 def _street_classes(result) -> tuple[np.ndarray, np.ndarray]:
     edges = result.network.edges
-    major = (
-        edges["highway"]
-        .astype(str)
-        .str.removesuffix("_link")
-        .isin(result.project.bundling.barrier_highways)
-        .to_numpy()
-    )
+    major = major_edges(result.network, result.project.bundling.barrier_highways)
     geoms = edges.geometry.values
     return np.asarray(geoms[~major]), np.asarray(geoms[major])
 

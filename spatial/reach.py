@@ -6,32 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import sparse
 from scipy.sparse import csgraph
 
 from .config import CoverageConfig
-from .coverage import Access, community_access
+from .coverage import Access, polygon_access, straight_within
 from .network import StreetNetwork
 
 CHUNK = 32  # parcels per Dijkstra batch: bounds memory at CHUNK × access links
-
-
-def _parcel_graph(net: StreetNetwork, access: Access, n_parcels: int) -> sparse.csr_matrix:
-    """The street graph plus one virtual node per parcel, linked one-way to its access nodes
-    (rows appended to the street matrix: ``community_access`` gives one link per (parcel, node),
-    sorted by parcel)."""
-    base = net._base_csr
-    per_parcel = np.bincount(access.node_comm, minlength=n_parcels)
-    indptr = np.r_[base.indptr, base.indptr[-1] + np.cumsum(per_parcel)]
-    size = net.n_nodes + n_parcels
-    return sparse.csr_matrix(
-        (
-            np.r_[base.data, np.maximum(access.extra, 1e-6)],
-            np.r_[base.indices, access.node],
-            indptr,
-        ),
-        shape=(size, size),
-    )
 
 
 def network_reach(
@@ -44,15 +25,18 @@ def network_reach(
     a community counts as reached at its nearest access point, as in coverage. ``c_access``:
     the communities' access points when already computed (else computed here).
     """
-    p_access = community_access(net, parcels, cfg.access_spacing_m, cfg.max_snap_m)
+    p_access = polygon_access(net, parcels, cfg.access_spacing_m, cfg.max_snap_m)
     if c_access is None:
-        c_access = community_access(net, communities, cfg.access_spacing_m, cfg.max_snap_m)
-    graph = _parcel_graph(net, p_access, len(parcels))
+        c_access = polygon_access(net, communities, cfg.access_spacing_m, cfg.max_snap_m)
+    # one virtual node per parcel, linked to its access nodes
+    graph = net.with_virtual_sources(
+        p_access.node_owner, p_access.node, p_access.extra, len(parcels)
+    )
     # node -> community access links, as CSR (links sorted by node)
     order = np.argsort(c_access.node, kind="stable")
-    link_comm, link_extra = c_access.node_comm[order], c_access.extra[order]
+    link_comm, link_extra = c_access.node_owner[order], c_access.extra[order]
     indptr = np.r_[0, np.cumsum(np.bincount(c_access.node, minlength=net.n_nodes))]
-    has_access = np.unique(p_access.node_comm)
+    has_access = np.unique(p_access.node_owner)
     out = []
     for lo in range(0, len(has_access), CHUNK):
         chunk = has_access[lo : lo + CHUNK]
@@ -87,9 +71,7 @@ def network_reach(
 def straight_reach(
     parcels: np.ndarray, communities: np.ndarray, radius: float, detour: float
 ) -> pd.DataFrame:
-    """Fallback: straight outline-to-outline distance × detour factor ≤ ``radius``."""
-    p, c = shapely.STRtree(communities).query(
-        parcels, predicate="dwithin", distance=radius / detour
-    )
-    d = shapely.distance(parcels[p], communities[c]) * detour
+    """Fallback: straight outline-to-outline distance × detour factor ≤ ``radius``
+    (``coverage.straight_within``, coverage's fallback rule)."""
+    p, c, d = straight_within(parcels, communities, radius, detour)
     return pd.DataFrame({"parcel": p, "community": c, "distance_m": d})

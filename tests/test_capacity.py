@@ -162,12 +162,12 @@ def demo_run():
 
 
 def test_catchment_distances_are_the_coverage_distances(demo_run):
-    from spatial.coverage import community_access
+    from spatial.coverage import polygon_access
 
     result, std = demo_run, demo_run.standards
     comm, fac = result.communities, result.layers.facilities
     cfg = result.project.coverage
-    acc = community_access(result.network, comm.geometry.values, cfg.access_spacing_m,
+    acc = polygon_access(result.network, comm.geometry.values, cfg.access_spacing_m,
                            cfg.max_snap_m)  # fmt: skip
     points = shapely.get_coordinates(fac.geometry.values)
     catch = NetworkCatchments(result.network, points, acc, cfg.max_snap_m)

@@ -121,7 +121,7 @@ def test_reach_agrees_with_networkx_on_the_demo_district():
     import networkx as nx
 
     from spatial.config import load_project
-    from spatial.coverage import community_access
+    from spatial.coverage import polygon_access
     from spatial.load import load_layers
     from spatial.network import read_network
 
@@ -135,12 +135,12 @@ def test_reach_agrees_with_networkx_on_the_demo_district():
     graph = nx.Graph()
     for u, v, w in net.edges[["u", "v", "length"]].itertuples(index=False):
         graph.add_edge(int(u), int(v), weight=float(w))
-    p_acc = community_access(net, parcels, cfg.access_spacing_m, cfg.max_snap_m)
-    c_acc = community_access(net, comms, cfg.access_spacing_m, cfg.max_snap_m)
+    p_acc = polygon_access(net, parcels, cfg.access_spacing_m, cfg.max_snap_m)
+    c_acc = polygon_access(net, comms, cfg.access_spacing_m, cfg.max_snap_m)
     for p in range(len(parcels)):
         sources = {}
         for node, extra in zip(
-            p_acc.node[p_acc.node_comm == p], p_acc.extra[p_acc.node_comm == p], strict=True
+            p_acc.node[p_acc.node_owner == p], p_acc.extra[p_acc.node_owner == p], strict=True
         ):
             sources[int(node)] = min(extra, sources.get(int(node), np.inf))
         graph.add_node("P")
@@ -148,7 +148,7 @@ def test_reach_agrees_with_networkx_on_the_demo_district():
         dist = nx.single_source_dijkstra_path_length(graph, "P", cutoff=500)
         graph.remove_node("P")
         expected = {}
-        for c, node, extra in zip(c_acc.node_comm, c_acc.node, c_acc.extra, strict=True):
+        for c, node, extra in zip(c_acc.node_owner, c_acc.node, c_acc.extra, strict=True):
             if int(node) in dist and dist[int(node)] + extra <= 500:
                 expected[int(c)] = min(expected.get(int(c), np.inf), dist[int(node)] + extra)
         got = pairs.loc[pairs["parcel"] == p].set_index("community")["distance_m"].to_dict()
