@@ -104,3 +104,20 @@ def peak_rss_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def write_project(folder, comm: gpd.GeoDataFrame, fac: gpd.GeoDataFrame, network: str) -> None:
+    """Write the case's communities and facilities as a planner's files (Chinese headers) and a
+    ``project.toml`` with the core categories and ``network`` as its ``[network] path``."""
+    comm.drop(columns=["built_year_min", "built_year_max", "built_approx", "built_year"]).rename(
+        columns={"built_raw": "建成年代", "households": "户数", "name": "小区名称", "cid": "编号",
+                 "subdistrict": "街道"}).to_file(folder / "communities.gpkg")  # fmt: skip
+    fac[["name", "category", "geometry"]].to_file(folder / "facilities.gpkg")
+    drop = ", ".join(
+        f'"{k}"'
+        for k in ("community_service", "fitness", "culture", "primary_school", "middle_school")
+    )
+    (folder / "project.toml").write_text(
+        '[project]\nname = "bench"\n[communities]\npath = "communities.gpkg"\n'
+        f'[facilities]\npath = "facilities.gpkg"\n[network]\npath = "{network}"\n'
+        f"[coverage]\ndrop = [{drop}]\n", encoding="utf-8")  # fmt: skip

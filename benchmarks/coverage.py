@@ -135,18 +135,7 @@ def whole_command(folder: Path, net, comm, fac) -> float:
 
     lines = net.edges[["highway", "geometry"]]
     lines.to_file(folder / "roads.gpkg", layer="roads")
-    comm.drop(columns=["built_year_min", "built_year_max", "built_approx", "built_year"]).rename(
-        columns={"built_raw": "建成年代", "households": "户数", "name": "小区名称", "cid": "编号",
-                 "subdistrict": "街道"}).to_file(folder / "communities.gpkg")  # fmt: skip
-    fac[["name", "category", "geometry"]].to_file(folder / "facilities.gpkg")
-    drop = ", ".join(
-        f'"{k}"'
-        for k in ("community_service", "fitness", "culture", "primary_school", "middle_school")
-    )
-    (folder / "project.toml").write_text(
-        '[project]\nname = "bench"\n[communities]\npath = "communities.gpkg"\n'
-        '[facilities]\npath = "facilities.gpkg"\n[network]\npath = "roads.gpkg"\n'
-        f"[coverage]\ndrop = [{drop}]\n", encoding="utf-8")  # fmt: skip
+    citycase.write_project(folder, comm, fac, "roads.gpkg")
     cmd = [sys.executable, "-c",
            "import resource, sys; from spatial.cli import main; code = main(sys.argv[1:]); "
            "print(f'child peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB'); "

@@ -72,18 +72,7 @@ def write_city(folder: Path, side: int) -> None:
                      f'<tag k="highway" v="{hw}"/></way>')  # fmt: skip
     lines.append("</osm>")
     (folder / "city.osm").write_text("\n".join(lines), encoding="utf-8")
-    comm.drop(columns=["built_year_min", "built_year_max", "built_approx", "built_year"]).rename(
-        columns={"built_raw": "建成年代", "households": "户数", "name": "小区名称", "cid": "编号",
-                 "subdistrict": "街道"}).to_file(folder / "communities.gpkg")  # fmt: skip
-    fac[["name", "category", "geometry"]].to_file(folder / "facilities.gpkg")
-    drop = ", ".join(
-        f'"{k}"'
-        for k in ("community_service", "fitness", "culture", "primary_school", "middle_school")
-    )
-    (folder / "project.toml").write_text(
-        '[project]\nname = "bench"\n[communities]\npath = "communities.gpkg"\n'
-        '[facilities]\npath = "facilities.gpkg"\n[network]\npath = "city.osm"\n'
-        f"[coverage]\ndrop = [{drop}]\n", encoding="utf-8")  # fmt: skip
+    citycase.write_project(folder, comm, fac, "city.osm")
     print(f"city: {net.n_nodes:,} nodes, {len(edges):,} edges, {len(comm):,} communities, "
           f"{len(fac):,} facilities; city.osm {(folder / 'city.osm').stat().st_size / 1e6:.1f} MB")  # fmt: skip
 
