@@ -51,9 +51,11 @@ def barrier_lines(
 
 
 def adjacent_pairs(
-    polygons: np.ndarray, tolerance: float, barriers: np.ndarray | None = None,
+    polygons: np.ndarray,
+    tolerance: float,
+    barriers: np.ndarray | None = None,
     subdistrict: np.ndarray | None = None,
-) -> pd.DataFrame:  # fmt: skip
+) -> pd.DataFrame:
     """Pairs (i < j) of polygons whose gap is at most ``tolerance`` and whose shortest link does
     not cross a barrier; optionally only within one subdistrict.
 
@@ -77,8 +79,16 @@ def adjacent_pairs(
         crosses[hit_link] = True
         crosses &= gap > 0
     other = subdistrict[i] != subdistrict[j] if subdistrict is not None else np.zeros(len(i), bool)
-    return pd.DataFrame({"i": i, "j": j, "gap_m": np.round(gap, 2), "crosses_barrier": crosses,
-                         "other_subdistrict": other, "blocked": crosses | other})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "i": i,
+            "j": j,
+            "gap_m": np.round(gap, 2),
+            "crosses_barrier": crosses,
+            "other_subdistrict": other,
+            "blocked": crosses | other,
+        }
+    )
 
 
 def overlapping_pairs(polygons: np.ndarray, min_share: float = 0.01) -> pd.DataFrame:
@@ -97,5 +107,11 @@ def overlapping_pairs(polygons: np.ndarray, min_share: float = 0.01) -> pd.DataF
     smaller = np.minimum(shapely.area(polygons[i]), shapely.area(polygons[j]))
     share = np.where(smaller > 0, inter / smaller, 0)
     sel = share > min_share
-    return pd.DataFrame({"i": i[sel], "j": j[sel], "overlap_m2": np.round(inter[sel], 1),
-                         "share": np.round(share[sel], 3)})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "i": i[sel],
+            "j": j[sel],
+            "overlap_m2": np.round(inter[sel], 1),
+            "share": np.round(share[sel], 3),
+        }
+    )

@@ -196,8 +196,13 @@ def _split_parcels(
     return parcels.loc[partner], parcels.loc[~partner]
 
 
-def _bundle_row(bid: str, members: gpd.GeoDataFrame, partners: gpd.GeoDataFrame,
-                candidates: gpd.GeoDataFrame, gaps: list[str]) -> dict:  # fmt: skip
+def _bundle_row(
+    bid: str,
+    members: gpd.GeoDataFrame,
+    partners: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    gaps: list[str],
+) -> dict:
     """The facts of one bundle (no descriptions)."""
     years = members["built_year_max"].dropna()
     return {
@@ -216,7 +221,7 @@ def _bundle_row(bid: str, members: gpd.GeoDataFrame, partners: gpd.GeoDataFrame,
         "partner_kinds": "、".join(sorted(set(partners["kind"].astype(str)))),
         "candidate_parcels": ",".join(candidates["pid"].astype(str)),
         "span_m": round(_span(members.geometry.values), 1),
-    }  # fmt: skip
+    }
 
 
 def _numbered_groups(comm: gpd.GeoDataFrame, groups: list[list[int]]) -> list[list[int]]:
@@ -224,16 +229,35 @@ def _numbered_groups(comm: gpd.GeoDataFrame, groups: list[list[int]]) -> list[li
     return sorted(groups, key=lambda g: (-comm["households"].iloc[g].fillna(0).sum(), min(g)))
 
 
-_BUNDLE_COLUMNS = ["bundle_id", "members", "member_ids", "member_names", "households",
-                   "floor_area_m2", "built_from", "built_to", "priority_members", "subdistricts",
-                   "shared_gaps", "partner_parcels", "partner_kinds", "candidate_parcels",
-                   "span_m", "description", "description_en", "geometry"]  # fmt: skip
+_BUNDLE_COLUMNS = [
+    "bundle_id",
+    "members",
+    "member_ids",
+    "member_names",
+    "households",
+    "floor_area_m2",
+    "built_from",
+    "built_to",
+    "priority_members",
+    "subdistricts",
+    "shared_gaps",
+    "partner_parcels",
+    "partner_kinds",
+    "candidate_parcels",
+    "span_m",
+    "description",
+    "description_en",
+    "geometry",
+]
 
 
 def bundle_frame(
-    bundler: Bundler, parcels: gpd.GeoDataFrame, standards: Standards, crs,
+    bundler: Bundler,
+    parcels: gpd.GeoDataFrame,
+    standards: Standards,
+    crs,
     policy: PolicyConfig | None = None,
-) -> tuple[gpd.GeoDataFrame, pd.Series]:  # fmt: skip
+) -> tuple[gpd.GeoDataFrame, pd.Series]:
     """One row per bundle (dissolved outline and its facts) and each community's ``bundle_id``.
 
     Parameters
@@ -261,16 +285,26 @@ def bundle_frame(
         bundle_id.iloc[group] = bid
         outline = shapely.union_all(members.geometry.values)
         gaps = _shared_gaps(members, standards)
-        row = _bundle_row(bid, members, _parcel_links(partners_all, outline, tolerance),
-                          _parcel_links(others_all, outline, tolerance), gaps)  # fmt: skip
+        row = _bundle_row(
+            bid,
+            members,
+            _parcel_links(partners_all, outline, tolerance),
+            _parcel_links(others_all, outline, tolerance),
+            gaps,
+        )
         row["description"] = describe_zh(row, members, standards, gaps, policy)
         row["description_en"] = describe_en(row, standards, gaps, members)
         rows.append({**row, "geometry": outline})
     return gpd.GeoDataFrame(rows, columns=_BUNDLE_COLUMNS, geometry="geometry", crs=crs), bundle_id
 
 
-def describe_zh(row: dict, members: gpd.GeoDataFrame, standards: Standards, gaps: list[str],
-                policy: PolicyConfig | None = None) -> str:  # fmt: skip
+def describe_zh(
+    row: dict,
+    members: gpd.GeoDataFrame,
+    standards: Standards,
+    gaps: list[str],
+    policy: PolicyConfig | None = None,
+) -> str:
     """One line a planner can paste into a report (``policy`` names the priority cut-off).
 
     Parameters
@@ -306,13 +340,20 @@ def describe_zh(row: dict, members: gpd.GeoDataFrame, standards: Standards, gaps
     return text + "。"
 
 
-def describe_en(row: dict, standards: Standards, gaps: list[str],
-                members: gpd.GeoDataFrame | None = None) -> str:  # fmt: skip
+def describe_en(
+    row: dict, standards: Standards, gaps: list[str], members: gpd.GeoDataFrame | None = None
+) -> str:
     """The English line of :func:`describe_zh` (households left out when none is known)."""
     known = members is None or members["households"].notna().any()
-    text = (f"{row['bundle_id']}: {row['members']} communities"
-            + (f", {row['households']:,} households" if known else "")
-            + (f", built {row['built_from']}–{row['built_to']}" if row["built_from"] is not None else ""))  # fmt: skip
+    text = (
+        f"{row['bundle_id']}: {row['members']} communities"
+        + (f", {row['households']:,} households" if known else "")
+        + (
+            f", built {row['built_from']}–{row['built_to']}"
+            if row["built_from"] is not None
+            else ""
+        )
+    )
     if gaps:
         text += "; all lack " + ", ".join(standards.categories[g].name_en for g in gaps)
     if row["partner_parcels"]:
@@ -351,7 +392,7 @@ def bundles_summary(bundles: gpd.GeoDataFrame, bundler: Bundler, comm: gpd.GeoDa
             for i, j, s in overlaps[["i", "j", "share"]].itertuples(index=False)
         ]
         if len(overlaps)
-        else [],  # fmt: skip
+        else [],
         "duplicates_counted_once": [cid[i] for i in bundler.duplicates],
         "notes": bundler.notes,
     }

@@ -89,27 +89,41 @@ def load_capacity(project: Project, standards: Standards) -> Capacity:
             continue
         try:
             indicators[key] = Indicator(
-                key=key, supply=spec["supply"], demand=spec["demand"], per=float(spec["per"]),
+                key=key,
+                supply=spec["supply"],
+                demand=spec["demand"],
+                per=float(spec["per"]),
                 target=float(spec["target"]),
-                target_existing=float(spec["target_existing"]) if "target_existing" in spec else None,
-                unit_zh=spec.get("unit_zh", ""), unit_en=spec.get("unit_en", ""),
-                supply_unit_zh=spec.get("supply_unit_zh", ""), supply_unit_en=spec.get("supply_unit_en", ""),
-                m2_per_unit=float(spec.get("m2_per_unit", 1.0)), source=spec.get("source", ""),
-                source_existing=spec.get("source_existing", ""), verified=bool(spec.get("verified", False)),
-            )  # fmt: skip
+                target_existing=float(spec["target_existing"])
+                if "target_existing" in spec
+                else None,
+                unit_zh=spec.get("unit_zh", ""),
+                unit_en=spec.get("unit_en", ""),
+                supply_unit_zh=spec.get("supply_unit_zh", ""),
+                supply_unit_en=spec.get("supply_unit_en", ""),
+                m2_per_unit=float(spec.get("m2_per_unit", 1.0)),
+                source=spec.get("source", ""),
+                source_existing=spec.get("source_existing", ""),
+                verified=bool(spec.get("verified", False)),
+            )
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"[indicators.{key}] needs supply, demand, per and target ({exc})",
-                              path=where) from None  # fmt: skip
+            raise ConfigError(
+                f"[indicators.{key}] needs supply, demand, per and target ({exc})", path=where
+            ) from None
     for name, table in (("targets", cfg.targets), ("targets_existing", cfg.targets_existing)):
         for given, value in table.items():
             key = standards.match(given)
             if key not in indicators:
-                raise ConfigError(f"[capacity] {name}: '{given}' has no capacity indicator; "
-                                  f"known: {', '.join(indicators)}", path=project.source)  # fmt: skip
+                raise ConfigError(
+                    f"[capacity] {name}: '{given}' has no capacity indicator; "
+                    f"known: {', '.join(indicators)}",
+                    path=project.source,
+                )
             field_ = "target" if name == "targets" else "target_existing"
             indicators[key] = Indicator(**{**indicators[key].__dict__, field_: float(value)})
-    return Capacity(indicators, demographics, str(demo.get("source", "")), cfg.decay,
-                    dict(cfg.subdistricts))  # fmt: skip
+    return Capacity(
+        indicators, demographics, str(demo.get("source", "")), cfg.decay, dict(cfg.subdistricts)
+    )
 
 
 def facility_supply(
@@ -177,9 +191,12 @@ def decay_weights(distance: np.ndarray, radius: float, decay: str) -> np.ndarray
 
 
 def two_step(
-    pairs: pd.DataFrame, supply: np.ndarray, demand: np.ndarray, n_comm: int,
+    pairs: pd.DataFrame,
+    supply: np.ndarray,
+    demand: np.ndarray,
+    n_comm: int,
     weight: np.ndarray | None = None,
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """2SFCA: supply per unit of demand reaching each community (0 where none reaches it).
 
     ``pairs``: facility (index into ``supply``), community (index into ``demand``); ``weight``
@@ -196,10 +213,15 @@ def two_step(
 
 
 def all_pairs(
-    communities: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, standards: Standards,
-    capacity: Capacity, detour: float, max_snap: float, net: StreetNetwork | None = None,
+    communities: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    standards: Standards,
+    capacity: Capacity,
+    detour: float,
+    max_snap: float,
+    net: StreetNetwork | None = None,
     access: Access | None = None,
-) -> dict[str, pd.DataFrame]:  # fmt: skip
+) -> dict[str, pd.DataFrame]:
     """Per category with an indicator: (facility, community, distance_m) within its radius."""
     points = shapely.get_coordinates(facilities.geometry.values)
     category = facilities["category"].to_numpy()
@@ -219,9 +241,12 @@ def all_pairs(
 
 
 def compute_capacity(
-    communities: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, standards: Standards,
-    capacity: Capacity, pairs: dict[str, pd.DataFrame],
-) -> tuple[gpd.GeoDataFrame, list[Problem], dict]:  # fmt: skip
+    communities: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    standards: Standards,
+    capacity: Capacity,
+    pairs: dict[str, pd.DataFrame],
+) -> tuple[gpd.GeoDataFrame, list[Problem], dict]:
     """Per community and category: ``<cat>_need``, ``<cat>_supply``, ``<cat>_ratio``,
     ``<cat>_short``, ``<cat>_state``, ``<cat>_assumed``; plus the problems (assumed capacity) and per-category facility totals.
 
@@ -274,12 +299,18 @@ def compute_capacity(
         }
         if (rows & assumed).any():
             cat = standards.categories[key]
-            problems.append(problem(
-                "capacity_assumed", "facilities", names[rows & assumed],
-                category=cat.name_zh, category_en=cat.name_en,
-                column_zh=ind.supply_unit_zh, column_en=ind.supply_unit_en,
-                value=round(float(supply[rows & assumed][0]), 1),
-            ))  # fmt: skip
+            problems.append(
+                problem(
+                    "capacity_assumed",
+                    "facilities",
+                    names[rows & assumed],
+                    category=cat.name_zh,
+                    category_en=cat.name_en,
+                    column_zh=ind.supply_unit_zh,
+                    column_en=ind.supply_unit_en,
+                    value=round(float(supply[rows & assumed][0]), 1),
+                )
+            )
     for name in ("population", *DEMOGRAPHIC_KEYS[1:]):
         columns[f"demand_{name}"] = np.round(demand[name], 1)
     kept = communities.drop(columns=[c for c in columns if c in communities.columns])
@@ -311,8 +342,9 @@ def _totals(frame: pd.DataFrame, capacity: Capacity) -> dict:
     return out
 
 
-def capacity_summary(communities: gpd.GeoDataFrame, capacity: Capacity, totals: dict,
-                     standards: Standards) -> dict:  # fmt: skip
+def capacity_summary(
+    communities: gpd.GeoDataFrame, capacity: Capacity, totals: dict, standards: Standards
+) -> dict:
     """The ``capacity`` block of ``summary.json``: per category the indicator, its source, the
     facilities' supply (and the share assumed), the demand, ratio and shortfall; per subdistrict."""
     block: dict = {
@@ -328,16 +360,23 @@ def capacity_summary(communities: gpd.GeoDataFrame, capacity: Capacity, totals: 
         t = totals[key]
         block["categories"][key] = {
             "name": standards.categories[key].name_zh,
-            "indicator": ind.unit_zh, "indicator_en": ind.unit_en, "target": ind.target,
-            "target_existing": ind.target_existing, "source": ind.source,
-            "source_existing": ind.source_existing, "verified": ind.verified,
-            "supply_unit": ind.supply_unit_zh, "supply_unit_en": ind.supply_unit_en,
-            "demand_base": ind.demand, "radius_m": standards.categories[key].radius_m,
-            "facilities": t["facilities"], "facilities_assumed": t["facilities_assumed"],
+            "indicator": ind.unit_zh,
+            "indicator_en": ind.unit_en,
+            "target": ind.target,
+            "target_existing": ind.target_existing,
+            "source": ind.source,
+            "source_existing": ind.source_existing,
+            "verified": ind.verified,
+            "supply_unit": ind.supply_unit_zh,
+            "supply_unit_en": ind.supply_unit_en,
+            "demand_base": ind.demand,
+            "radius_m": standards.categories[key].radius_m,
+            "facilities": t["facilities"],
+            "facilities_assumed": t["facilities_assumed"],
             "supply_total": round(t["supply"], 1),
             "assumed_share": round(t["supply_assumed"] / t["supply"], 4) if t["supply"] else None,
             **overall[key],
-        }  # fmt: skip
+        }
     subs = communities["subdistrict"].fillna("").astype(str)
     block["by_subdistrict"] = {
         (s or "未注明"): _totals(communities.loc[subs == s], capacity)
@@ -359,13 +398,18 @@ def bundle_totals(communities: gpd.GeoDataFrame, capacity: Capacity) -> dict:
 
 
 def run_capacity(
-    communities: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, standards: Standards,
-    project: Project, net: StreetNetwork | None = None, access: Access | None = None,
-) -> tuple[gpd.GeoDataFrame, list[Problem], dict, Capacity]:  # fmt: skip
+    communities: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    standards: Standards,
+    project: Project,
+    net: StreetNetwork | None = None,
+    access: Access | None = None,
+) -> tuple[gpd.GeoDataFrame, list[Problem], dict, Capacity]:
     """The capacity stage on covered communities: columns, problems, the summary block, settings."""
     capacity = load_capacity(project, standards)
     cov = project.coverage
-    pairs = all_pairs(communities, facilities, standards, capacity, cov.detour_factor,
-                      cov.max_snap_m, net, access)  # fmt: skip
+    pairs = all_pairs(
+        communities, facilities, standards, capacity, cov.detour_factor, cov.max_snap_m, net, access
+    )
     comm, problems, totals = compute_capacity(communities, facilities, standards, capacity, pairs)
     return comm, problems, capacity_summary(comm, capacity, totals, standards), capacity

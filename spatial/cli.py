@@ -41,8 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     }
     for name, blurb in helps.items():
         p = sub.add_parser(name, help=blurb, description=blurb)
-        p.add_argument("--config", type=_project_file,
-                       help="project TOML file, or a folder with project.toml (default: the demo)")  # fmt: skip
+        p.add_argument(
+            "--config",
+            type=_project_file,
+            help="project TOML file, or a folder with project.toml (default: the demo)",
+        )
         p.add_argument("--out", type=Path, default=settings.DEFAULT_OUT, help="output folder")
         p.add_argument("--lang", choices=["zh", "en"], help="language of labels")
         p.add_argument("--place", default="", help="download this place's walking network (online)")
@@ -51,8 +54,11 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument(
                 "--basemap", choices=["osm", "cartodb", "tianditu", "tianditu_img", "gaode", "none"]
             )
-            p.add_argument("--tianditu-key", default="",
-                           help="天地图 key (default: TIANDITU_KEY, then [render] tianditu_key)")  # fmt: skip
+            p.add_argument(
+                "--tianditu-key",
+                default="",
+                help="天地图 key (default: TIANDITU_KEY, then [render] tianditu_key)",
+            )
     p = sub.add_parser("init", help="write a commented template project file into DIR")
     p.add_argument("dir", type=Path)
     p.add_argument("--lang", choices=["zh", "en"], help="language of messages")
@@ -133,8 +139,13 @@ def _print_warnings(console: Console, lang: str, records: list[dict]) -> None:
         return
     _say(console, lang, "cli_warnings", count=len(records))
     for r in records:
-        _say(console, lang, "cli_warning", layer=_layer_name(lang, str(r.get("layer", ""))),
-             message=r.get("message", r.get("code", "")))  # fmt: skip
+        _say(
+            console,
+            lang,
+            "cli_warning",
+            layer=_layer_name(lang, str(r.get("layer", ""))),
+            message=r.get("message", r.get("code", "")),
+        )
 
 
 def _init(folder: Path, console: Console, lang: str = "zh") -> int:
@@ -162,11 +173,17 @@ def _demo(args: argparse.Namespace, console: Console) -> int:
         raise InputError(text(lang, "cli_not_folder"), path=args.dir)
     taken = [p for p in demo_paths(args.dir).values() if p.exists() or p.is_symlink()]
     if taken:
-        raise InputError(text(lang, "cli_exists", paths=", ".join(p.name for p in taken)),
-                         path=args.dir)  # fmt: skip
+        raise InputError(
+            text(lang, "cli_exists", paths=", ".join(p.name for p in taken)), path=args.dir
+        )
     paths = write_demo(args.dir, args.seed)
-    _say(console, lang, "cli_demo_done", files=", ".join(str(p) for p in paths.values()),
-         folder=args.dir)  # fmt: skip
+    _say(
+        console,
+        lang,
+        "cli_demo_done",
+        files=", ".join(str(p) for p in paths.values()),
+        folder=args.dir,
+    )
     return 0
 
 
@@ -190,15 +207,26 @@ def _check(args, console: Console) -> int:
     console.print(table)
     for r in layers.reports:
         _say(console, lang, "cli_layer", layer=_layer_name(lang, r.layer), path=r.path)
-        _say(console, lang, "cli_columns",
-             columns=", ".join(f"{k} ← {v}" for k, v in r.columns.items()) or "-")  # fmt: skip
+        _say(
+            console,
+            lang,
+            "cli_columns",
+            columns=", ".join(f"{k} ← {v}" for k, v in r.columns.items()) or "-",
+        )
         for note in r.notes:
             _say(console, lang, "cli_note", note=note)
     _say(console, lang, "cli_analysis_crs", crs=crsmod.describe(layers.crs))
     net = result.network
     if net is not None:
-        _say(console, lang, "cli_network", nodes=net.n_nodes, edges=len(net.edges),
-             dropped=net.dropped_nodes, source=net.source)  # fmt: skip
+        _say(
+            console,
+            lang,
+            "cli_network",
+            nodes=net.n_nodes,
+            edges=len(net.edges),
+            dropped=net.dropped_nodes,
+            source=net.source,
+        )
     else:
         _say(console, lang, "cli_no_network")
     _print_warnings(console, lang, [p.record(lang) for p in getattr(layers, "problems", [])])
@@ -222,8 +250,15 @@ def _run(args, console: Console) -> int:
         status.update(_markup(lang, "cli_stage", stage=name))
 
     with console.status(text(lang, "cli_working")) as status:
-        result = run(project, args.out, stages, args.lang, progress, args.place,
-                     strict_print=args.command == "map")  # fmt: skip
+        result = run(
+            project,
+            args.out,
+            stages,
+            args.lang,
+            progress,
+            args.place,
+            strict_print=args.command == "map",
+        )
     _print_summary(console, lang, result.summary, project.name)
     _say(console, lang, "cli_wrote", files=", ".join(str(args.out / p.name) for p in result.files))
     return 0
@@ -234,30 +269,60 @@ def _print_summary(console: Console, lang: str, s: dict, name: str) -> None:
     households = s.get("households")
     old = s.get("old_communities", 0)
     if households:
-        _say(console, lang, "cli_summary", name=name, communities=s["communities"], old=old,
-             households=households)  # fmt: skip
+        _say(
+            console,
+            lang,
+            "cli_summary",
+            name=name,
+            communities=s["communities"],
+            old=old,
+            households=households,
+        )
     else:
-        _say(console, lang, "cli_summary_no_households", name=name,
-             communities=s["communities"], old=old)  # fmt: skip
+        _say(
+            console,
+            lang,
+            "cli_summary_no_households",
+            name=name,
+            communities=s["communities"],
+            old=old,
+        )
     if "coverage" in s:
         cov = s["coverage"]
         lab = labels(lang)
         mode = lab["mode_network"] if cov["distance_mode"] == "network" else lab["mode_straight"]
         key = "cli_coverage" if households else "cli_coverage_communities"
         share = cov["full_coverage_households" if households else "full_coverage_communities"]
-        _say(console, lang, key, basket=len(cov.get("basket", ())), mode=mode, share=share,
-             target=cov["national_target"])  # fmt: skip
+        _say(
+            console,
+            lang,
+            key,
+            basket=len(cov.get("basket", ())),
+            mode=mode,
+            share=share,
+            target=cov["national_target"],
+        )
     if "sites" in s and (households or s["sites"].get("weights") == "communities"):
         sites = s["sites"]
         key = "cli_coverage_after" if households else "cli_coverage_after_communities"
         unit = "households" if households else "communities"
-        _say(console, lang, key, count=sites["count"],
-             after=sites[f"full_coverage_{unit}_after"],
-             before=sites[f"full_coverage_{unit}_before"],
-             other=sites.get("needs_other_measures", 0))  # fmt: skip
+        _say(
+            console,
+            lang,
+            key,
+            count=sites["count"],
+            after=sites[f"full_coverage_{unit}_after"],
+            before=sites[f"full_coverage_{unit}_before"],
+            other=sites.get("needs_other_measures", 0),
+        )
     if "bundles" in s:
-        _say(console, lang, "cli_bundles", count=s["bundles"]["count"],
-             communities=s["bundles"]["communities"])  # fmt: skip
+        _say(
+            console,
+            lang,
+            "cli_bundles",
+            count=s["bundles"]["count"],
+            communities=s["bundles"]["communities"],
+        )
     _print_warnings(console, lang, s.get("warnings", []))
     if "print_map" in s:
         _say(console, lang, "cli_print_map_skipped", reason=s["print_map"])

@@ -260,8 +260,15 @@ def load_project(path: str | Path | None = None) -> Project:
             attr, cls = _SECTIONS[section]
             setattr(project, attr, _fill(cls(), table, section, where))
         else:
-            known = ["project", "communities", "facilities", "parcels", "subdistricts", "standards",
-                     *_SECTIONS]  # fmt: skip
+            known = [
+                "project",
+                "communities",
+                "facilities",
+                "parcels",
+                "subdistricts",
+                "standards",
+                *_SECTIONS,
+            ]
             raise ConfigError(f"unknown section [{section}]; known: {', '.join(known)}", path=where)
     if project.lang not in ("zh", "en"):
         raise ConfigError(f"[project] lang = '{project.lang}' must be 'zh' or 'en'", path=where)
@@ -293,8 +300,11 @@ _RANGES: dict[tuple[str, str], tuple[float, bool, str]] = {
     ("policy", "min_willingness"): (0.0, True, "a share from 0 to 1"),
     ("bundling", "tolerance_m"): (0.0, True, "a distance of 0 metres or more"),
     ("bundling", "max_households"): (0.0, False, "a number above 0"),
-    ("bundling", "min_members"): (2.0, True, "a whole number of at least 2 (a bundle joins "
-                                  "two or more communities)"),
+    ("bundling", "min_members"): (
+        2.0,
+        True,
+        "a whole number of at least 2 (a bundle joins two or more communities)",
+    ),
     ("bundling", "max_span_m"): (0.0, False, "a distance above 0 metres"),
     ("priority", "tier"): (0.0, True, "a weight of 0 or more"),
     ("priority", "gaps"): (0.0, True, "a weight of 0 or more"),
@@ -305,7 +315,7 @@ _RANGES: dict[tuple[str, str], tuple[float, bool, str]] = {
     ("siting", "max_sites"): (0.0, True, "a whole number of 0 or more"),
     ("siting", "exact_max_parcels"): (0.0, True, "a whole number of 0 or more"),
     ("siting", "exact_time_limit_s"): (0.0, False, "a number of seconds above 0"),
-}  # fmt: skip
+}
 
 #: Projected CRSs a planner in Shandong most likely meant (CGCS2000 3-degree Gauss-Krüger).
 CRS_HINT = "EPSG:4548 (Jinan, Linyi, Zibo…) or EPSG:4549 (Qingdao, Weifang, Yantai…)"
@@ -378,11 +388,16 @@ def validate_project(project: Project, where: Path) -> None:
         if value is not None:  # None = not set here; the standards file or settings decide
             _check_number(value, f"[{section}] {key}", where, rule)
     for key, value in project.coverage.radius.items():
-        _check_number(value, f"[coverage] radius.{key}", where,
-                      (0.0, False, "a walking distance above 0 metres, e.g. 500"))  # fmt: skip
+        _check_number(
+            value,
+            f"[coverage] radius.{key}",
+            where,
+            (0.0, False, "a walking distance above 0 metres, e.g. 500"),
+        )
     for key, value in project.siting.min_area.items():
-        _check_number(value, f"[siting] min_area.{key}", where,
-                      (0.0, True, "an area of 0 m² or more"))  # fmt: skip
+        _check_number(
+            value, f"[siting] min_area.{key}", where, (0.0, True, "an area of 0 m² or more")
+        )
     _check_capacity(project.capacity, where)
     if project.siting.objective not in ("households", "full_coverage"):
         raise ConfigError(
@@ -414,10 +429,15 @@ DEMOGRAPHIC_KEYS = ("persons_per_household", "older", "infants", "preschoolers")
 def _check_capacity(cap: CapacityConfig, where: Path) -> None:
     """``[capacity]``: the decay is known, shares are 0-1, sizes and targets above 0."""
     if cap.decay not in DECAYS:
-        raise ConfigError(f"[capacity] decay = '{cap.decay}' is not one of {', '.join(DECAYS)}",
-                          path=where)  # fmt: skip
-    _check_number(cap.persons_per_household, "[capacity] persons_per_household", where,
-                  (0.0, True, "a number of persons of 0 (= the census default) or more"))  # fmt: skip
+        raise ConfigError(
+            f"[capacity] decay = '{cap.decay}' is not one of {', '.join(DECAYS)}", path=where
+        )
+    _check_number(
+        cap.persons_per_household,
+        "[capacity] persons_per_household",
+        where,
+        (0.0, True, "a number of persons of 0 (= the census default) or more"),
+    )
     tables = [("[capacity] shares", cap.shares)]
     tables += [(f'[capacity.subdistricts."{k}"]', v) for k, v in cap.subdistricts.items()]
     for label, table in tables:
@@ -427,15 +447,24 @@ def _check_capacity(cap: CapacityConfig, where: Path) -> None:
             if key not in DEMOGRAPHIC_KEYS or (
                 label.endswith("shares") and key == DEMOGRAPHIC_KEYS[0]
             ):
-                raise ConfigError(f"{label}: unknown key '{key}'; known: "
-                                  f"{', '.join(DEMOGRAPHIC_KEYS)}", path=where)  # fmt: skip
-            rule = (0.0, False, "a number above 0") if key == DEMOGRAPHIC_KEYS[0] else (
-                0.0, True, "a share from 0 to 1")  # fmt: skip
+                raise ConfigError(
+                    f"{label}: unknown key '{key}'; known: {', '.join(DEMOGRAPHIC_KEYS)}",
+                    path=where,
+                )
+            rule = (
+                (0.0, False, "a number above 0")
+                if key == DEMOGRAPHIC_KEYS[0]
+                else (0.0, True, "a share from 0 to 1")
+            )
             _check_number(value, f"{label} {key}", where, rule)
     for name, table in (("targets", cap.targets), ("targets_existing", cap.targets_existing)):
         for key, value in table.items():
-            _check_number(value, f"[capacity] {name}.{key}", where,
-                          (0.0, False, "a target above 0, in the indicator's unit"))  # fmt: skip
+            _check_number(
+                value,
+                f"[capacity] {name}.{key}",
+                where,
+                (0.0, False, "a target above 0, in the indicator's unit"),
+            )
 
 
 def input_paths(project: Project) -> list[tuple[Path, str]]:
@@ -450,12 +479,16 @@ def input_paths(project: Project) -> list[tuple[Path, str]]:
             path = project.resolve(layer.path)
             found.append((path, f"[{section}] path"))
             if path.suffix.lower() == ".shp":
-                found += [(path.with_suffix(s), f"[{section}] path") for s in
-                          (".dbf", ".shx", ".prj", ".cpg")]  # fmt: skip
-    for path, role in ((project.network.path, "[network] path"),
-                       (project.standards_path, "[standards] path"),
-                       (project.capacity.path, "[capacity] path"),
-                       (project.bundling.barrier_path, "[bundling] barrier_path")):  # fmt: skip
+                found += [
+                    (path.with_suffix(s), f"[{section}] path")
+                    for s in (".dbf", ".shx", ".prj", ".cpg")
+                ]
+    for path, role in (
+        (project.network.path, "[network] path"),
+        (project.standards_path, "[standards] path"),
+        (project.capacity.path, "[capacity] path"),
+        (project.bundling.barrier_path, "[bundling] barrier_path"),
+    ):
         if path:
             found.append((project.resolve(path), role))
     return found

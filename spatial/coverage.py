@@ -227,7 +227,7 @@ def _same_edge(access: Access, f_edge: np.ndarray, f_along: np.ndarray, f_offset
             "edge": access.pt_edge[on_fac_edge],
             "a": access.pt_along[on_fac_edge],
             "o": access.pt_offset[on_fac_edge],
-        }  # fmt: skip
+        }
     )
     fac = pd.DataFrame(
         {"edge": f_edge, "fa": f_along, "fo": f_offset, "src": np.arange(len(f_edge))}
@@ -247,9 +247,14 @@ class CategoryResult:
 
 
 def network_distances(
-    access: Access, grouper: _Grouper, node_dist: np.ndarray, node_src: np.ndarray,
-    rank: np.ndarray, same_edge: tuple, bound: float,
-) -> CategoryResult:  # fmt: skip
+    access: Access,
+    grouper: _Grouper,
+    node_dist: np.ndarray,
+    node_src: np.ndarray,
+    rank: np.ndarray,
+    same_edge: tuple,
+    bound: float,
+) -> CategoryResult:
     """Distance from every community to the nearest of one category's facilities.
 
     ``node_dist`` and ``node_src`` are the category's Dijkstra pass (``network.nearest_source``):
@@ -384,14 +389,20 @@ class _NetworkPasses:
         sc, sd, ss = self.same_edge
         keep = (self.source_cat[ss] == key) & (sd <= bound)
         same = (sc[keep], sd[keep], ss[keep])
-        return network_distances(self.access, self.grouper, *self.passes[key], self.rank, same,
-                                 bound)  # fmt: skip
+        return network_distances(
+            self.access, self.grouper, *self.passes[key], self.rank, same, bound
+        )
 
 
 def _network_passes(
-    net: StreetNetwork, facilities: gpd.GeoDataFrame, polygons: np.ndarray,
-    standards: Standards, cfg: CoverageConfig, bound: float, access: Access | None,
-) -> _NetworkPasses:  # fmt: skip
+    net: StreetNetwork,
+    facilities: gpd.GeoDataFrame,
+    polygons: np.ndarray,
+    standards: Standards,
+    cfg: CoverageConfig,
+    bound: float,
+    access: Access | None,
+) -> _NetworkPasses:
     """Snap the facilities, link the communities and run one bounded Dijkstra per category."""
     category = facilities["category"].to_numpy()
     f_edge, f_along, f_offset = net.snap(
@@ -419,9 +430,12 @@ def _network_passes(
 
 
 def _coverage_columns(
-    communities: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, standards: Standards,
-    results: dict[str, CategoryResult], mode: str,
-) -> gpd.GeoDataFrame:  # fmt: skip
+    communities: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    standards: Standards,
+    results: dict[str, CategoryResult],
+    mode: str,
+) -> gpd.GeoDataFrame:
     """The communities with the coverage columns from the per-category results."""
     n = len(communities)
     category = facilities["category"].to_numpy()

@@ -28,24 +28,55 @@ STEP_M = 25
 SUBDISTRICTS = ["兰山街道", "金雀山街道", "银雀山街道", "柳青街道"]
 _PREFIX = list("兰金银沂蒙滨和平建胜红东西南北水卧书花园春秋文化新华人民解放友谊光明幸福")
 _SUFFIX = ["小区", "宿舍", "新村", "花园", "家属院", "公寓", "小区"]
-_STREETS = ["解放路", "人民大街", "沂蒙路", "金雀山路", "银雀山路", "兰山路", "北园路", "考棚街",
-            "涑河街", "砚池街", "洗砚池街", "启阳路", "颐高路", "平安路", "书院街", "红旗路"]  # fmt: skip
+_STREETS = [
+    "解放路",
+    "人民大街",
+    "沂蒙路",
+    "金雀山路",
+    "银雀山路",
+    "兰山路",
+    "北园路",
+    "考棚街",
+    "涑河街",
+    "砚池街",
+    "洗砚池街",
+    "启阳路",
+    "颐高路",
+    "平安路",
+    "书院街",
+    "红旗路",
+]
 #: facilities per category in the district: sparse where the plans report gaps.
 FACILITY_COUNTS = {
-    "elderly_daycare": 18, "nursing_home": 3, "nursery": 14, "kindergarten": 20,
-    "health_station": 20, "health_center": 4, "market": 12, "convenience": 70,
-    "community_service": 14, "fitness": 18, "culture": 5, "primary_school": 6,
+    "elderly_daycare": 18,
+    "nursing_home": 3,
+    "nursery": 14,
+    "kindergarten": 20,
+    "health_station": 20,
+    "health_center": 4,
+    "market": 12,
+    "convenience": 70,
+    "community_service": 14,
+    "fitness": 18,
+    "culture": 5,
+    "primary_school": 6,
     "middle_school": 3,
-}  # fmt: skip
+}
 _FACILITY_LABELS = {
     "elderly_daycare": ["日间照料中心", "托老所", "社区养老服务站"],
-    "nursing_home": ["养老院", "敬老院"], "nursery": ["托育机构", "托儿所"],
-    "kindergarten": ["幼儿园"], "health_station": ["社区卫生服务站", "卫生室"],
-    "health_center": ["社区卫生服务中心"], "market": ["农贸市场", "生鲜超市", "菜市场"],
-    "convenience": ["便利店", "便民超市"], "community_service": ["社区服务站", "党群服务中心"],
-    "fitness": ["健身广场", "室外综合健身场地"], "culture": ["文化活动站"],
-    "primary_school": ["小学"], "middle_school": ["初中"],
-}  # fmt: skip
+    "nursing_home": ["养老院", "敬老院"],
+    "nursery": ["托育机构", "托儿所"],
+    "kindergarten": ["幼儿园"],
+    "health_station": ["社区卫生服务站", "卫生室"],
+    "health_center": ["社区卫生服务中心"],
+    "market": ["农贸市场", "生鲜超市", "菜市场"],
+    "convenience": ["便利店", "便民超市"],
+    "community_service": ["社区服务站", "党群服务中心"],
+    "fitness": ["健身广场", "室外综合健身场地"],
+    "culture": ["文化活动站"],
+    "primary_school": ["小学"],
+    "middle_school": ["初中"],
+}
 PARCEL_KINDS = ["闲置用地", "低效用地", "旧厂区", "棚户区", "空置房屋", "拆违腾退"]
 
 
@@ -184,13 +215,20 @@ def generate(seed: int = 20201) -> dict[str, gpd.GeoDataFrame | list]:
         floor = round(poly.area * far, -1)
         cx, cy = rect[0] * CELL_M, rect[1] * CELL_M
         sub = SUBDISTRICTS[(cx >= SIZE_M / 2) + 2 * (cy >= SIZE_M / 2)]
-        rows.append({
-            "小区编号": f"LS{i + 1:03d}", "小区名称": _unique_name(rng, used), "建成年代": raw,
-            "户数": int(floor / rng.uniform(70, 95)), "建筑面积": floor, "所属街道": sub,
-            "改造意愿": round(float(rng.uniform(0.45, 0.98)), 2),
-            "基础设施欠账": int(rng.integers(1, 6)),
-            "拟征收": "是" if rng.random() < 0.03 else "否", "geometry": poly,
-        })  # fmt: skip
+        rows.append(
+            {
+                "小区编号": f"LS{i + 1:03d}",
+                "小区名称": _unique_name(rng, used),
+                "建成年代": raw,
+                "户数": int(floor / rng.uniform(70, 95)),
+                "建筑面积": floor,
+                "所属街道": sub,
+                "改造意愿": round(float(rng.uniform(0.45, 0.98)), 2),
+                "基础设施欠账": int(rng.integers(1, 6)),
+                "拟征收": "是" if rng.random() < 0.03 else "否",
+                "geometry": poly,
+            }
+        )
     comm = gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC_EPSG)
     facilities = _facilities(rng, spare, warp)
     parcels = _parcels(rng, spare, warp)
@@ -252,8 +290,10 @@ def _osm_xml(ways, warp) -> str:
             ids.setdefault(p, len(ids) + 1)
     grid = np.array(list(ids), float) * STEP_M
     lon, lat = to_wgs.transform(*warp(grid).T)
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<osm version="0.6" generator="lifecircle demo (synthetic)">']  # fmt: skip
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<osm version="0.6" generator="lifecircle demo (synthetic)">',
+    ]
     for nid, a, b in zip(ids.values(), lon, lat, strict=True):
         lines.append(f'  <node id="{nid}" lat="{b:.7f}" lon="{a:.7f}"/>')
     for wid, (hw, name, pts) in enumerate(ways, start=1):

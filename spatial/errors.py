@@ -60,12 +60,20 @@ def _reading_errors() -> tuple[type[BaseException], ...]:
     import pyproj.exceptions
 
     return (
-        OSError, UnicodeError, LookupError, ValueError, EOFError, RuntimeError, SyntaxError,
+        OSError,
+        UnicodeError,
+        LookupError,
+        ValueError,
+        EOFError,
+        RuntimeError,
+        SyntaxError,
         zipfile.BadZipFile,
-        pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
-        pyogrio.errors.FieldError, pyogrio.errors.GeometryError,
+        pyogrio.errors.DataSourceError,
+        pyogrio.errors.DataLayerError,
+        pyogrio.errors.FieldError,
+        pyogrio.errors.GeometryError,
         pyproj.exceptions.CRSError,
-    )  # fmt: skip
+    )
 
 
 @contextlib.contextmanager

@@ -93,8 +93,9 @@ def _read_csv_rows(path: Path, cfg: LayerConfig) -> pd.DataFrame:
     for enc in [cfg.encoding] if cfg.encoding else ["utf-8-sig", "gb18030"]:
         try:
             try:
-                return pd.read_csv(path, encoding=enc, dtype=object, skipinitialspace=True,
-                                   header=None)  # fmt: skip
+                return pd.read_csv(
+                    path, encoding=enc, dtype=object, skipinitialspace=True, header=None
+                )
             except pd.errors.ParserError:  # a title row with fewer cells than the table
                 with path.open(encoding=enc, newline="") as handle:
                     rows = [[c.strip() or None for c in row] for row in csv.reader(handle)]
@@ -311,10 +312,21 @@ def write_gpkg(target: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
 STAGING_PREFIX = ".lifecircle-staging-"
 #: every file name the tool writes into ``--out`` (group maps are named in ``maps.CORE_GROUPS``)
 OUTPUT_NAMES = (
-    "lifecircle.gpkg", "summary.json", "ledger.xlsx", "overview.html", "overview.png",
-    "overview.pdf", "elderly.html", "childcare.html", "clinics.html", "markets.html",
-    "elderly.png", "childcare.png", "clinics.png", "markets.png",
-)  # fmt: skip
+    "lifecircle.gpkg",
+    "summary.json",
+    "ledger.xlsx",
+    "overview.html",
+    "overview.png",
+    "overview.pdf",
+    "elderly.html",
+    "childcare.html",
+    "clinics.html",
+    "markets.html",
+    "elderly.png",
+    "childcare.png",
+    "clinics.png",
+    "markets.png",
+)
 
 
 def _anchor(out: Path) -> Path:

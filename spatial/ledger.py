@@ -36,13 +36,40 @@ from openpyxl.worksheet.worksheet import Worksheet
 from . import io, settings
 
 _COMMUNITY_COLUMNS = [
-    "cid", "name", "subdistrict", "built_raw", "built_year", "built_approx", "households",
-    "floor_area", "area_m2", "willingness", "infrastructure_deficit", "funding_share", "tier",
-    "eligible", "eligibility_reason", "bundle_id", "gaps", "full_coverage", "distance_mode",
-]  # fmt: skip
-_TIER = {"zh": {"priority": "优先改造", "standard": "一般改造", "not_eligible": "不纳入", "unknown": "待核实"},
-         "en": {"priority": "priority", "standard": "standard", "not_eligible": "not eligible",
-                "unknown": "to verify"}}  # fmt: skip
+    "cid",
+    "name",
+    "subdistrict",
+    "built_raw",
+    "built_year",
+    "built_approx",
+    "households",
+    "floor_area",
+    "area_m2",
+    "willingness",
+    "infrastructure_deficit",
+    "funding_share",
+    "tier",
+    "eligible",
+    "eligibility_reason",
+    "bundle_id",
+    "gaps",
+    "full_coverage",
+    "distance_mode",
+]
+_TIER = {
+    "zh": {
+        "priority": "优先改造",
+        "standard": "一般改造",
+        "not_eligible": "不纳入",
+        "unknown": "待核实",
+    },
+    "en": {
+        "priority": "priority",
+        "standard": "standard",
+        "not_eligible": "not eligible",
+        "unknown": "to verify",
+    },
+}
 
 
 PERCENT, INTEGER, DECIMAL = "0.0%", "#,##0", "0.0"
@@ -132,8 +159,12 @@ def _capacity_columns(frame: pd.DataFrame, result, lang: str) -> pd.DataFrame:
 def _derived(column: str, result) -> bool:
     keys = tuple(result.standards.categories)
     suffixes = ("_m", "_ok", "_nearest", *_CAPACITY_SUFFIXES)
-    return column.endswith(suffixes) and column.rsplit("_", 1)[0] in keys or column in (
-        "built_year_min", "built_year_max", "willingness_ok") or column.startswith("demand_")  # fmt: skip
+    return (
+        column.endswith(suffixes)
+        and column.rsplit("_", 1)[0] in keys
+        or column in ("built_year_min", "built_year_max", "willingness_ok")
+        or column.startswith("demand_")
+    )
 
 
 def _table(frame, lang: str, drop=("geometry",)) -> pd.DataFrame:
@@ -152,11 +183,13 @@ def _summary_sheet(result, lang: str) -> pd.DataFrame:
     """Item / value rows; shares stay numbers (``attrs["row_formats"]`` gives each row's format)."""
     s = result.summary
     zh = lang == "zh"
-    rows = [("项目" if zh else "Project", s.get("project"), None),
-            ("小区数" if zh else "Communities", s.get("communities"), INTEGER),
-            ("老旧小区数" if zh else "Old communities", s.get("old_communities"), INTEGER),
-            ("户数" if zh else "Households", s.get("households"), INTEGER),
-            ("坐标系" if zh else "CRS", s.get("crs"), None)]  # fmt: skip
+    rows = [
+        ("项目" if zh else "Project", s.get("project"), None),
+        ("小区数" if zh else "Communities", s.get("communities"), INTEGER),
+        ("老旧小区数" if zh else "Old communities", s.get("old_communities"), INTEGER),
+        ("户数" if zh else "Households", s.get("households"), INTEGER),
+        ("坐标系" if zh else "CRS", s.get("crs"), None),
+    ]
     cov = s.get("coverage")
     values = _headers(lang)["values"]
     cats = result.standards.categories
@@ -166,32 +199,63 @@ def _summary_sheet(result, lang: str) -> pd.DataFrame:
             cats[k].label(lang) for k in cov["basket"] if k in cats
         )
         mode = values["distance_mode"].get(cov["distance_mode"], cov["distance_mode"])
-        rows += [("全覆盖户数占比" if zh else "Households fully covered", cov["full_coverage_households"], PERCENT),
-                 ("全覆盖小区占比" if zh else "Communities fully covered", cov["full_coverage_communities"], PERCENT),
-                 ("全覆盖口径" if zh else "Full coverage means",
-                  f"{basket}均在服务半径内" if zh else f"all of {basket} within their radius", None),
-                 ("国家目标" if zh else "National target", cov["national_target"], PERCENT),
-                 ("距离计算" if zh else "Distance mode", mode, None)]  # fmt: skip
+        rows += [
+            (
+                "全覆盖户数占比" if zh else "Households fully covered",
+                cov["full_coverage_households"],
+                PERCENT,
+            ),
+            (
+                "全覆盖小区占比" if zh else "Communities fully covered",
+                cov["full_coverage_communities"],
+                PERCENT,
+            ),
+            (
+                "全覆盖口径" if zh else "Full coverage means",
+                f"{basket}均在服务半径内" if zh else f"all of {basket} within their radius",
+                None,
+            ),
+            ("国家目标" if zh else "National target", cov["national_target"], PERCENT),
+            ("距离计算" if zh else "Distance mode", mode, None),
+        ]
         for key, shares in cov["categories"].items():
             name = cats[key].label(lang) if key in cats else key
-            rows.append((f"{name}覆盖户数占比" if zh else f"{name}: households covered",
-                         shares["households"], PERCENT))  # fmt: skip
+            rows.append(
+                (
+                    f"{name}覆盖户数占比" if zh else f"{name}: households covered",
+                    shares["households"],
+                    PERCENT,
+                )
+            )
             if key in sites:
                 method = sites[key].get("method", "")
-                rows += [(f"{name}选址后覆盖户数占比" if zh else f"{name}: covered after siting",
-                          sites[key].get("households_after"), PERCENT),
-                         (f"{name}选址方法" if zh else f"{name}: siting method",
-                          values["method"].get(method, method), None)]  # fmt: skip
+                rows += [
+                    (
+                        f"{name}选址后覆盖户数占比" if zh else f"{name}: covered after siting",
+                        sites[key].get("households_after"),
+                        PERCENT,
+                    ),
+                    (
+                        f"{name}选址方法" if zh else f"{name}: siting method",
+                        values["method"].get(method, method),
+                        None,
+                    ),
+                ]
     if "bundles" in s:
         rows.append(("成片改造片区数" if zh else "Bundles", s["bundles"]["count"], INTEGER))
     if "sites" in s:
-        rows += [("推荐选址数" if zh else "Recommended sites", s["sites"]["count"], INTEGER),
-                 (("选址后全覆盖户数占比" if zh else "Households fully covered after siting")
-                  if s["sites"].get("weights", "households") == "households"
-                  else ("选址后全覆盖小区占比" if zh else "Communities fully covered after siting"),
-                  s["sites"]["full_coverage_households_after"]
-                  if s["sites"].get("weights", "households") == "households"
-                  else s["sites"].get("full_coverage_communities_after"), PERCENT)]  # fmt: skip
+        rows += [
+            ("推荐选址数" if zh else "Recommended sites", s["sites"]["count"], INTEGER),
+            (
+                ("选址后全覆盖户数占比" if zh else "Households fully covered after siting")
+                if s["sites"].get("weights", "households") == "households"
+                else ("选址后全覆盖小区占比" if zh else "Communities fully covered after siting"),
+                s["sites"]["full_coverage_households_after"]
+                if s["sites"].get("weights", "households") == "households"
+                else s["sites"].get("full_coverage_communities_after"),
+                PERCENT,
+            ),
+        ]
     heads = _headers(lang)["columns"]
     frame = pd.DataFrame([r[:2] for r in rows], columns=[heads["item"], heads["value"]])
     frame.attrs["row_formats"] = [r[2] for r in rows]
@@ -214,18 +278,27 @@ def _subdistrict_sheet(result, lang: str) -> pd.DataFrame | None:
     keys = list(cov["categories"])
 
     def row(name, block, n_old):
-        out = {h["subdistrict"]: name, h["communities"]: block["communities"],
-               h["households"]: block["households"], h["old_communities"]: int(n_old),
-               h["full_households"]: block["full_coverage_households"],
-               h["full_communities"]: block["full_coverage_communities"]}  # fmt: skip
+        out = {
+            h["subdistrict"]: name,
+            h["communities"]: block["communities"],
+            h["households"]: block["households"],
+            h["old_communities"]: int(n_old),
+            h["full_households"]: block["full_coverage_households"],
+            h["full_communities"]: block["full_coverage_communities"],
+        }
         for key in keys:
             label = cats[key].label(lang) if key in cats else key
             out[h["category"].format(name=label)] = block["categories"][key]["households"]
         return out
 
     rows = [row(name, block, old_by.get(name, 0)) for name, block in cov["by_subdistrict"].items()]
-    rows.append(row(h["total"], {**cov, "households": cov.get("households_total", cov["households"])},
-                    result.summary.get("old_communities", int(old.sum()))))  # fmt: skip
+    rows.append(
+        row(
+            h["total"],
+            {**cov, "households": cov.get("households_total", cov["households"])},
+            result.summary.get("old_communities", int(old.sum())),
+        )
+    )
     frame = pd.DataFrame(rows)
     share_cols = [c for c in frame.columns[4:]]
     frame.attrs["formats"] = {c: PERCENT for c in share_cols} | {
@@ -242,13 +315,27 @@ def _site_coverage_sheet(result, lang: str) -> pd.DataFrame:
     s = result.summary["sites"]
     heads = _headers(lang)["site_coverage"]
     names = {k: c.label(lang) for k, c in result.standards.categories.items()}
-    rows = [(heads["whole"], heads["full"], s["full_coverage_households_before"],
-             s["full_coverage_households_after"])]  # fmt: skip
-    rows += [(heads["whole"], names[k], b["households_before"], b["households_after"])
-             for k, b in s["by_category"].items()]  # fmt: skip
+    rows = [
+        (
+            heads["whole"],
+            heads["full"],
+            s["full_coverage_households_before"],
+            s["full_coverage_households_after"],
+        )
+    ]
+    rows += [
+        (heads["whole"], names[k], b["households_before"], b["households_after"])
+        for k, b in s["by_category"].items()
+    ]
     for sub, block in s.get("by_subdistrict", {}).items():
-        rows.append((sub, heads["full"], block["full_coverage_households_before"],
-                     block["full_coverage_households_after"]))  # fmt: skip
+        rows.append(
+            (
+                sub,
+                heads["full"],
+                block["full_coverage_households_before"],
+                block["full_coverage_households_after"],
+            )
+        )
         rows += [(sub, names[k], v["before"], v["after"]) for k, v in block["categories"].items()]
     cols = [heads["scope"], heads["category"], heads["before"], heads["after"]]
     return pd.DataFrame(rows, columns=cols)
@@ -261,9 +348,16 @@ def _problems_sheet(result, lang: str) -> pd.DataFrame | None:
         return None
     heads = _headers(lang)["problems"]
     sep = "、" if lang == "zh" else ", "
-    rows = [{heads["code"]: w.get("code"), heads["layer"]: w.get("layer"),
-             heads["message"]: w.get("message"), heads["count"]: w.get("count"),
-             heads["sample"]: sep.join(str(v) for v in w.get("sample") or [])} for w in warnings]  # fmt: skip
+    rows = [
+        {
+            heads["code"]: w.get("code"),
+            heads["layer"]: w.get("layer"),
+            heads["message"]: w.get("message"),
+            heads["count"]: w.get("count"),
+            heads["sample"]: sep.join(str(v) for v in w.get("sample") or []),
+        }
+        for w in warnings
+    ]
     return pd.DataFrame(rows, columns=list(heads.values()))
 
 
@@ -284,19 +378,26 @@ def _capacity_sheet(result, lang: str) -> pd.DataFrame | None:
     for scope, name, block in scopes:
         for key, v in block.items():
             c = cats[key]
-            rows.append({
-                t("cap_scope"): scope, t("cap_name"): name,
-                t("cap_category"): result.standards.categories[key].label(lang),
-                t("cap_indicator"): c["indicator"] if lang == "zh" else c["indicator_en"],
-                t("cap_target"): c["target"], t("cap_target_existing"): c["target_existing"],
-                t("cap_demand"): v["demand"], t("cap_need"): v["need"],
-                t("cap_supply"): v["supply_reaching"], t("cap_ratio"): v["ratio"],
-                t("cap_short"): v["shortfall"],
-                t("cap_unit"): c["supply_unit"] if lang == "zh" else c["supply_unit_en"],
-                t("cap_communities_short"): v["communities_short"],
-                t("cap_communities_gap"): v["communities_gap"],
-                t("cap_assumed"): c["assumed_share"], t("cap_source"): c["source"],
-            })  # fmt: skip
+            rows.append(
+                {
+                    t("cap_scope"): scope,
+                    t("cap_name"): name,
+                    t("cap_category"): result.standards.categories[key].label(lang),
+                    t("cap_indicator"): c["indicator"] if lang == "zh" else c["indicator_en"],
+                    t("cap_target"): c["target"],
+                    t("cap_target_existing"): c["target_existing"],
+                    t("cap_demand"): v["demand"],
+                    t("cap_need"): v["need"],
+                    t("cap_supply"): v["supply_reaching"],
+                    t("cap_ratio"): v["ratio"],
+                    t("cap_short"): v["shortfall"],
+                    t("cap_unit"): c["supply_unit"] if lang == "zh" else c["supply_unit_en"],
+                    t("cap_communities_short"): v["communities_short"],
+                    t("cap_communities_gap"): v["communities_gap"],
+                    t("cap_assumed"): c["assumed_share"],
+                    t("cap_source"): c["source"],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -412,8 +513,11 @@ def _put(sheet, value: object, number_format: str | None = None, header: bool = 
     return cell
 
 
-_HEADER_STYLE = (Font(bold=True), PatternFill("solid", fgColor="DDEBF7"),
-                 Alignment(vertical="center", wrap_text=True))  # fmt: skip
+_HEADER_STYLE = (
+    Font(bold=True),
+    PatternFill("solid", fgColor="DDEBF7"),
+    Alignment(vertical="center", wrap_text=True),
+)
 
 
 def _write_sheet(sheet, frame: pd.DataFrame, lang: str) -> None:

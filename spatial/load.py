@@ -52,9 +52,13 @@ class Layers:
 
 
 def _georeference(
-    frame: pd.DataFrame | gpd.GeoDataFrame, cfg: LayerConfig, path: Path, section: str,
-    columns: dict[str, str], report: LayerReport,
-) -> gpd.GeoDataFrame:  # fmt: skip
+    frame: pd.DataFrame | gpd.GeoDataFrame,
+    cfg: LayerConfig,
+    path: Path,
+    section: str,
+    columns: dict[str, str],
+    report: LayerReport,
+) -> gpd.GeoDataFrame:
     """Give every row a geometry in a known CRS (WGS84 for Chinese lon/lat systems)."""
     if not isinstance(frame, gpd.GeoDataFrame):
         if "x" not in columns or "y" not in columns:
@@ -117,8 +121,10 @@ def _read_layer(project: Project, section: str, aliases: dict) -> tuple:
                 f"headers read from row {frame.attrs['header_row']} (title rows above)"
             )
         if frame.attrs.get("sheets"):
-            report.notes.append(f"sheet '{frame.attrs['sheet']}' read (its headers match best); "
-                                f"sheets in the workbook: {', '.join(frame.attrs['sheets'])}")  # fmt: skip
+            report.notes.append(
+                f"sheet '{frame.attrs['sheet']}' read (its headers match best); "
+                f"sheets in the workbook: {', '.join(frame.attrs['sheets'])}"
+            )
     report.rows_read = len(frame)
     if len(frame) == 0:
         raise InputError(f"the {section} layer is empty; check the file and layer name", path=path)
@@ -200,22 +206,29 @@ def _communities(
     if col("households"):
         blank = np.flatnonzero(pd.isna(mapped["households"]).to_numpy())
         if len(blank):
-            problems.append(problem("households_blank", "communities", ids.iloc[blank],
-                                    column=col("households")))  # fmt: skip
+            problems.append(
+                problem(
+                    "households_blank", "communities", ids.iloc[blank], column=col("households")
+                )
+            )
     if col("built_year"):
         raw = gdf[col("built_year")].astype("string").str.strip()
         missing = (raw.isna() | (raw == "")).to_numpy(bool)
         unparsed = np.isnan(ymin) & ~missing
         if missing.any():
-            problems.append(problem("built_year_missing", "communities", ids[missing],
-                                    column=col("built_year")))  # fmt: skip
+            problems.append(
+                problem("built_year_missing", "communities", ids[missing], column=col("built_year"))
+            )
             report.notes.append(f"{int(missing.sum())} build years missing (kept as unknown)")
         if unparsed.any():
-            problems.append(problem(
-                "built_year_unparsed", "communities",
-                [f"{i}（{v}）" for i, v in zip(ids[unparsed], raw[unparsed], strict=True)],
-                column=col("built_year"),
-            ))  # fmt: skip
+            problems.append(
+                problem(
+                    "built_year_unparsed",
+                    "communities",
+                    [f"{i}（{v}）" for i, v in zip(ids[unparsed], raw[unparsed], strict=True)],
+                    column=col("built_year"),
+                )
+            )
             report.notes.append(
                 f"{int(unparsed.sum())} build years not understood (kept as unknown)"
             )
@@ -227,8 +240,13 @@ def _communities(
     return out, report
 
 
-def _facilities(project: Project, aliases: dict, standards: Standards,
-                communities: gpd.GeoDataFrame, problems: list[Problem]):  # fmt: skip
+def _facilities(
+    project: Project,
+    aliases: dict,
+    standards: Standards,
+    communities: gpd.GeoDataFrame,
+    problems: list[Problem],
+):
     gdf, cols, path, report = _read_layer(project, "facilities", aliases)
     gdf = gdf.reset_index(drop=True)
     if "category" not in cols:
@@ -261,8 +279,9 @@ def _facilities(project: Project, aliases: dict, standards: Standards,
         report.notes.append(f"unknown categories: {listed} — add aliases or [coverage] add")
         rows = int(sum(unknown.values()))
         listed = tuple(f"{k or '(empty)'}×{v}" for k, v in unknown.items())
-        problems.append(Problem("unknown_categories", "facilities", rows, listed[:SAMPLE_SIZE],
-                                {"rows": rows}))  # fmt: skip
+        problems.append(
+            Problem("unknown_categories", "facilities", rows, listed[:SAMPLE_SIZE], {"rows": rows})
+        )
     names = gdf[cols["name"]].astype("string").fillna("") if "name" in cols else raw
     out = gpd.GeoDataFrame(
         {"category": keys, "category_raw": raw, "name": names},
@@ -293,8 +312,13 @@ def _categories(gdf, column: str, raw: pd.Series, standards: Standards, aliases:
     return keys
 
 
-def _resolve_lonlat(gdf: gpd.GeoDataFrame, declared: str, communities: gpd.GeoDataFrame,
-                    report: LayerReport, problems: list[Problem]) -> gpd.GeoDataFrame:  # fmt: skip
+def _resolve_lonlat(
+    gdf: gpd.GeoDataFrame,
+    declared: str,
+    communities: gpd.GeoDataFrame,
+    report: LayerReport,
+    problems: list[Problem],
+) -> gpd.GeoDataFrame:
     """Test the facilities' lon/lat as WGS84, GCJ-02 and BD-09 against the communities; convert.
 
     ``declared`` empty or ``auto``: the clear winner is used (else WGS84, as written, with a
@@ -313,14 +337,22 @@ def _resolve_lonlat(gdf: gpd.GeoDataFrame, declared: str, communities: gpd.GeoDa
     if declared == "auto":
         chosen = best if clear else "wgs84"
         code = "coords_auto" if clear else "coords_undecided"
-        problems.append(Problem(code, "facilities", int(ok.sum()), (),
-                                {"chosen": chosen, "evidence": evidence}))  # fmt: skip
+        problems.append(
+            Problem(code, "facilities", int(ok.sum()), (), {"chosen": chosen, "evidence": evidence})
+        )
         report.notes.append(f"coords auto: {chosen} ({evidence}; mean distance to communities)")
     else:
         own = "wgs84" if declared == "cgcs2000" else declared
         if clear and best != own and fit[best] <= AUTO_CLEAR_RATIO * fit[own]:
-            problems.append(Problem("coords_mismatch", "facilities", int(ok.sum()), (),
-                                    {"declared": declared, "better": best, "evidence": evidence}))  # fmt: skip
+            problems.append(
+                Problem(
+                    "coords_mismatch",
+                    "facilities",
+                    int(ok.sum()),
+                    (),
+                    {"declared": declared, "better": best, "evidence": evidence},
+                )
+            )
         report.notes.append(f"coords {declared} ({evidence}; mean distance to communities)")
     if chosen in ("gcj02", "bd09"):
         report.notes.append(f"converted {chosen.upper()} → WGS84")
@@ -354,10 +386,14 @@ def _parcels(project: Project, aliases: dict) -> tuple[gpd.GeoDataFrame, LayerRe
 
 def _subdistricts(project: Project, aliases: dict) -> tuple[gpd.GeoDataFrame, LayerReport]:
     gdf, cols, path, report = _read_layer(project, "subdistricts", aliases)
-    names = gdf[cols["name"]].astype("string").fillna("") if "name" in cols else pd.Series(
-        [f"街道{i + 1}" for i in range(len(gdf))], index=gdf.index)  # fmt: skip
-    out = repair_polygons(gpd.GeoDataFrame({"name": names}, geometry=gdf.geometry, crs=gdf.crs),
-                          report, path)  # fmt: skip
+    names = (
+        gdf[cols["name"]].astype("string").fillna("")
+        if "name" in cols
+        else pd.Series([f"街道{i + 1}" for i in range(len(gdf))], index=gdf.index)
+    )
+    out = repair_polygons(
+        gpd.GeoDataFrame({"name": names}, geometry=gdf.geometry, crs=gdf.crs), report, path
+    )
     report.rows_kept = len(out)
     return out, report
 
@@ -395,10 +431,16 @@ def load_layers(project: Project, standards: Standards) -> Layers:
         reports.append(p_report)
     else:
         parcels = gpd.GeoDataFrame(
-            {"pid": [], "name": [], "kind": [], "area_given": [], "max_floor_area": [],
-             "available": []},
+            {
+                "pid": [],
+                "name": [],
+                "kind": [],
+                "area_given": [],
+                "max_floor_area": [],
+                "available": [],
+            },
             geometry=gpd.GeoSeries([], crs="EPSG:4326"),
-        )  # fmt: skip
+        )
     subdistricts = None
     if project.subdistricts.path:
         subdistricts, s_report = _subdistricts(project, aliases)
@@ -417,5 +459,6 @@ def load_layers(project: Project, standards: Standards) -> Layers:
     if subdistricts is not None:
         subdistricts = subdistricts.to_crs(metric)
     known = bool(communities["households"].notna().any())
-    return Layers(communities, facilities, parcels, metric, reports, unknown, subdistricts,
-                  problems, known)  # fmt: skip
+    return Layers(
+        communities, facilities, parcels, metric, reports, unknown, subdistricts, problems, known
+    )

@@ -30,7 +30,7 @@ from .render import (
     join,
     legend_html,
     new_map,
-)  # fmt: skip
+)
 from .style import (
     CANDIDATE_COLOUR,
     GAP_COLOURS,
@@ -42,20 +42,38 @@ from .style import (
     gap_legend,
     share_text,
     share_weights,
-)  # fmt: skip
+)
 
 CORE_GROUPS = ("elderly", "childcare", "clinics", "markets")
 
 
-def _outline_layer(frame: gpd.GeoDataFrame, tips: list[Html], basemap: str, name: str,
-                   colour: str, show: bool = True, fill: float = 0.0, weight: float = 2.5,
-                   dash: str = "6 4", tolerance: float = 4.0) -> folium.GeoJson:  # fmt: skip
+def _outline_layer(
+    frame: gpd.GeoDataFrame,
+    tips: list[Html],
+    basemap: str,
+    name: str,
+    colour: str,
+    show: bool = True,
+    fill: float = 0.0,
+    weight: float = 2.5,
+    dash: str = "6 4",
+    tolerance: float = 4.0,
+) -> folium.GeoJson:
     disp = display_frame(frame, basemap, tolerance=tolerance)
     return geojson(
-        features(disp.geometry, {"tip": tips}), name, tooltip="tip", show=show,
-        style_function=lambda _f: {"color": colour, "weight": weight, "fillColor": colour,
-                                   "fillOpacity": fill, "fill": fill > 0, "dashArray": dash},
-    )  # fmt: skip
+        features(disp.geometry, {"tip": tips}),
+        name,
+        tooltip="tip",
+        show=show,
+        style_function=lambda _f: {
+            "color": colour,
+            "weight": weight,
+            "fillColor": colour,
+            "fillOpacity": fill,
+            "fill": fill > 0,
+            "dashArray": dash,
+        },
+    )
 
 
 def _facility_groups(fmap, result, lang, basemap, keys) -> list[tuple[str, tuple]]:
@@ -90,8 +108,9 @@ def _service_layers(fmap, result, lang, basemap, keys, show) -> list[dict]:
         label = result.standards.categories[key].label(lang)
         name = f"{labels(lang)['service_areas']}: {label} {sel['radius_m'].iloc[0]:.0f} m"
         tips = [esc(name)] * len(sel)
-        layer = _outline_layer(sel, tips, basemap, name, category_colour(i), show=show, fill=0.15,
-                               tolerance=8.0)  # fmt: skip
+        layer = _outline_layer(
+            sel, tips, basemap, name, category_colour(i), show=show, fill=0.15, tolerance=8.0
+        )
         layer.add_to(fmap)
         legend.append(
             {"ref": layer.get_name(), "html": str(_section("", [(category_colour(i), name)]))}
@@ -100,8 +119,11 @@ def _service_layers(fmap, result, lang, basemap, keys, show) -> list[dict]:
 
 
 #: supply-ratio classes of the capacity layers: (upper bound of ratio, colour, message key)
-CAPACITY_CLASSES = ((0.5, "#d7301f", "< 50%"), (1.0, "#fdae61", "50–100%"),
-                    (float("inf"), "#1a9850", "≥ 100%"))  # fmt: skip
+CAPACITY_CLASSES = (
+    (0.5, "#d7301f", "< 50%"),
+    (1.0, "#fdae61", "50–100%"),
+    (float("inf"), "#1a9850", "≥ 100%"),
+)
 CAPACITY_GAP, CAPACITY_UNKNOWN = "#bdbdbd", "#f7f7f7"
 
 
@@ -129,18 +151,36 @@ def _capacity_layers(fmap, result, lang: str, basemap: str) -> list[dict]:
         info, label = block[key], result.standards.categories[key].label(lang)
         unit = info["supply_unit"] if lang == "zh" else info["supply_unit_en"]
         tips = [
-            esc(text(lang, "cap_tooltip", name=n, category=label,
-                     ratio="—" if pd.isna(r) else f"{r:.0%}",
-                     short="—" if pd.isna(s) else f"{s:,.0f}", unit=unit))
-            for n, r, s in zip(comm["name"], comm[f"{key}_ratio"], comm[f"{key}_short"], strict=True)
-        ]  # fmt: skip
-        colours = [colour(r, st) for r, st in zip(comm[f"{key}_ratio"], comm[f"{key}_state"], strict=True)]  # fmt: skip
+            esc(
+                text(
+                    lang,
+                    "cap_tooltip",
+                    name=n,
+                    category=label,
+                    ratio="—" if pd.isna(r) else f"{r:.0%}",
+                    short="—" if pd.isna(s) else f"{s:,.0f}",
+                    unit=unit,
+                )
+            )
+            for n, r, s in zip(
+                comm["name"], comm[f"{key}_ratio"], comm[f"{key}_short"], strict=True
+            )
+        ]
+        colours = [
+            colour(r, st) for r, st in zip(comm[f"{key}_ratio"], comm[f"{key}_state"], strict=True)
+        ]
         layer = geojson(
             features(disp.geometry, {"tip": tips}, {"colour": colours}),
-            text(lang, "cap_layer", category=label), tooltip="tip", show=False,
-            style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#555",
-                                      "weight": 0.6, "fillOpacity": 0.75},
-        )  # fmt: skip
+            text(lang, "cap_layer", category=label),
+            tooltip="tip",
+            show=False,
+            style_function=lambda f: {
+                "fillColor": f["properties"]["colour"],
+                "color": "#555",
+                "weight": 0.6,
+                "fillOpacity": 0.75,
+            },
+        )
         layer.add_to(fmap)
         title = f"{text(lang, 'cap_ratio')}: {label}"
         legend.append({"ref": layer.get_name(), "html": str(_section(title, items))})
@@ -151,8 +191,11 @@ def _title_html(project_name: str, subtitle: str, lang: str) -> Html:
     return fragment(
         '<div style="font-size:17px;font-weight:bold">{}</div><div>{}</div>'
         "<div style='color:#555'>{}: {}</div>",
-        project_name, subtitle, labels(lang)["generated"], dt.date.today().isoformat(),
-    )  # fmt: skip
+        project_name,
+        subtitle,
+        labels(lang)["generated"],
+        dt.date.today().isoformat(),
+    )
 
 
 def _base(result, comm: gpd.GeoDataFrame, lang: str, basemap: str, subtitle: str) -> folium.Map:
@@ -160,8 +203,9 @@ def _base(result, comm: gpd.GeoDataFrame, lang: str, basemap: str, subtitle: str
     fmap = new_map(bounds, basemap, result.project.render.tianditu_key)
     # the browser tab: escaped like every data text (branca inserts it into <title>)
     fmap.get_root().title = str(fragment("{} — {}", result.project.name, subtitle))
-    add_panel(fmap, _title_html(result.project.name, subtitle, lang), "top:10px;left:60px",
-              "lc-title")  # fmt: skip
+    add_panel(
+        fmap, _title_html(result.project.name, subtitle, lang), "top:10px;left:60px", "lc-title"
+    )
     return fmap
 
 
@@ -171,8 +215,9 @@ def _section(title: str, items: list[tuple]) -> Html:
 
 def _definition(result, lang: str, keys: list[str], group: bool) -> str:
     std = result.standards
-    radii = "、".join(f"{std.categories[k].label(lang)} {std.categories[k].radius_m:.0f} m"
-                     for k in keys)  # fmt: skip
+    radii = "、".join(
+        f"{std.categories[k].label(lang)} {std.categories[k].radius_m:.0f} m" for k in keys
+    )
     sep_radii = radii if lang == "zh" else radii.replace("、", ", ")
     key = "group_definition" if group else "full_definition"
     return text(lang, key, count=len(keys), radii=sep_radii)
@@ -201,9 +246,11 @@ def _shares(result, keys: list[str], sites: pd.DataFrame | None) -> tuple[float,
 def _headline(result, lang: str, keys: list[str], sites, group: bool) -> Html:
     lab = labels(lang)
     s = result.summary
-    lines = [fragment("<b>{}</b>", lab["headline"]),
-             fragment("{}: {}", lab["communities"], s.get("communities", 0)),
-             fragment("{}: {}", lab["old_communities"], s.get("old_communities", 0))]  # fmt: skip
+    lines = [
+        fragment("<b>{}</b>", lab["headline"]),
+        fragment("{}: {}", lab["communities"], s.get("communities", 0)),
+        fragment("{}: {}", lab["old_communities"], s.get("old_communities", 0)),
+    ]
     known = s.get("households") is not None
     if known:
         lines.append(fragment("{}: {:,}", lab["households"], s["households"]))
@@ -217,12 +264,25 @@ def _headline(result, lang: str, keys: list[str], sites, group: bool) -> Html:
         colour = "#1a9850" if before >= cov["national_target"] else "#d73027"
         lines.append(fragment("<i>{}</i>", _definition(result, lang, keys, group)))
         share_key = "full_share" if known else "full_share_communities"
-        lines.append(fragment('{}: <b style="color:{}">{}</b>', lab[share_key], colour,
-                              text(lang, "share_before_after", before=share_text(before),
-                                   after=share_text(after)) if "sites" in s else share_text(before)))  # fmt: skip
+        lines.append(
+            fragment(
+                '{}: <b style="color:{}">{}</b>',
+                lab[share_key],
+                colour,
+                text(lang, "share_before_after", before=share_text(before), after=share_text(after))
+                if "sites" in s
+                else share_text(before),
+            )
+        )
         lines.append(fragment("{}: {:.0%}", lab["target"], cov["national_target"]))
-        lines.append(fragment('{} (<span id="lc-shown-label">{}</span>): <b id="lc-shown">{}</b>',
-                              lab["shown"], lab["view_today"], share_text(before)))  # fmt: skip
+        lines.append(
+            fragment(
+                '{} (<span id="lc-shown-label">{}</span>): <b id="lc-shown">{}</b>',
+                lab["shown"],
+                lab["view_today"],
+                share_text(before),
+            )
+        )
         mode = lab["mode_network"] if cov["distance_mode"] == "network" else lab["mode_straight"]
         lines.append(fragment("<i>{}</i>", mode))
     if "bundles" in s and not group:
@@ -239,8 +299,20 @@ def _headline(result, lang: str, keys: list[str], sites, group: bool) -> Html:
 
 def _texts(lang: str) -> dict[str, str]:
     lab = labels(lang)
-    plain = ["communities", "bundles", "sites", "candidates", "streets", "minutes",
-             "none_reached", "view_label", "view_today", "view_after", "view_whatif", "search"]  # fmt: skip
+    plain = [
+        "communities",
+        "bundles",
+        "sites",
+        "candidates",
+        "streets",
+        "minutes",
+        "none_reached",
+        "view_label",
+        "view_today",
+        "view_after",
+        "view_whatif",
+        "search",
+    ]
     out = {k: str(esc(lab[k])) for k in plain}
     out["partners"] = str(esc(lab["partner_layer"]))
     out["whatif_count"] = str(esc(text(lang, "whatif_count", count="#")))
@@ -257,20 +329,34 @@ def _legend(
         '<div class=lc-leg><div><span style="display:inline-block;width:14px;height:10px;'
         'border:2px solid #111"></span> {}</div><div><span style="display:inline-block;'
         'width:14px;height:10px;border:1px dashed #8c8c8c"></span> {}</div></div>',
-        lab["eligible_outline"], lab["new_outline"],
-    )  # fmt: skip
+        lab["eligible_outline"],
+        lab["new_outline"],
+    )
     entries.append({"ref": "lc:communities", "html": outline})
     if store["bundles"]["id"]:
-        swatches = join([fragment('<span style="display:inline-block;width:8px;height:14px;'
-                                  'background:{};opacity:.7"></span>', c)
-                         for c in dict.fromkeys(store["bundles"]["colour"])])  # fmt: skip
-        row = fragment("<div class=lc-leg>{} {} ({})</div>", swatches, lab["bundles"],
-                       len(store["bundles"]["id"]))  # fmt: skip
+        swatches = join(
+            [
+                fragment(
+                    '<span style="display:inline-block;width:8px;height:14px;'
+                    'background:{};opacity:.7"></span>',
+                    c,
+                )
+                for c in dict.fromkeys(store["bundles"]["colour"])
+            ]
+        )
+        row = fragment(
+            "<div class=lc-leg>{} {} ({})</div>",
+            swatches,
+            lab["bundles"],
+            len(store["bundles"]["id"]),
+        )
         entries.append({"ref": "lc:bundles", "html": row})
     kinds = store["parcels"]["kind"]
-    for kind, colour, key in (("site", SITE_COLOUR, "site_outline"),
-                              ("candidate", CANDIDATE_COLOUR, "candidates"),
-                              ("partner", PARTNER_COLOUR, "partner_layer")):  # fmt: skip
+    for kind, colour, key in (
+        ("site", SITE_COLOUR, "site_outline"),
+        ("candidate", CANDIDATE_COLOUR, "candidates"),
+        ("partner", PARTNER_COLOUR, "partner_layer"),
+    ):
         if kind in kinds:
             ref = {"site": "lc:sites", "candidate": "lc:candidates", "partner": "lc:partners"}[kind]
             entries.append(
@@ -315,13 +401,18 @@ def metres_per_minute(std) -> float:
 
 def _draw(fmap, result, comm, lang, basemap, keys, group, items, title, facilities, extra) -> None:
     origin = np.floor(comm.to_crs(4326).total_bounds[:2] * mapstore.SCALE).astype(np.int64)
-    streets = _cached(("streets", id(result), basemap, tuple(origin)), result,
-                      lambda: _street_store(result, basemap, origin))  # fmt: skip
+    streets = _cached(
+        ("streets", id(result), basemap, tuple(origin)),
+        result,
+        lambda: _street_store(result, basemap, origin),
+    )
     std = result.standards
     cat_index = {k: i for i, k in enumerate(std.categories)}
-    overlays = [{"ref": child.get_name(), "name": child.layer_name}
-                for child in fmap._children.values()
-                if isinstance(child, folium.map.Layer) and child.control and child.overlay]  # fmt: skip
+    overlays = [
+        {"ref": child.get_name(), "name": child.layer_name}
+        for child in fmap._children.values()
+        if isinstance(child, folium.map.Layer) and child.control and child.overlay
+    ]
     store = {
         "map": fmap.get_name(),
         "overlays": overlays,
@@ -375,8 +466,9 @@ def _subdistrict_layer(fmap, result, lang, basemap) -> list[dict]:
     layer.add_to(fmap)
     row = fragment(
         '<div class=lc-leg><span style="display:inline-block;width:14px;height:10px;'
-        'border:1.5px dotted #737373"></span> {}</div>', name,
-    )  # fmt: skip
+        'border:1.5px dotted #737373"></span> {}</div>',
+        name,
+    )
     return [{"ref": layer.get_name(), "html": row}]
 
 
@@ -390,8 +482,12 @@ def overview_map(result, lang: str, basemap: str) -> folium.Map:
     keys = list(std.basket)
     sites = result.layers_out.get("sites")
     if "gaps" in comm:
-        add_panel(fmap, _headline(result, lang, keys, sites, False), "bottom:60px;left:10px",
-                  "lc-headline")  # fmt: skip
+        add_panel(
+            fmap,
+            _headline(result, lang, keys, sites, False),
+            "bottom:60px;left:10px",
+            "lc-headline",
+        )
     extra = _service_layers(fmap, result, lang, basemap, set(std.categories), show=False)
     extra += _subdistrict_layer(fmap, result, lang, basemap)
     extra += _capacity_layers(fmap, result, lang, basemap)
@@ -399,8 +495,19 @@ def overview_map(result, lang: str, basemap: str) -> folium.Map:
     _legend_panel(fmap)
     if "gaps" not in comm:  # no coverage stage: nothing to colour by gaps
         comm = _no_coverage(comm, std)
-    _draw(fmap, result, comm, lang, basemap, keys, False, gap_legend(lang), lab["gaps"],
-          fac_legend, extra)  # fmt: skip
+    _draw(
+        fmap,
+        result,
+        comm,
+        lang,
+        basemap,
+        keys,
+        False,
+        gap_legend(lang),
+        lab["gaps"],
+        fac_legend,
+        extra,
+    )
     return fmap
 
 
@@ -430,13 +537,15 @@ def group_maps(result, lang: str, basemap: str) -> Iterator[tuple[str, folium.Ma
         comm = result.communities
         fmap = _base(result, comm, lang, basemap, f"{gname} — {lab['gaps']}")
         sel = sites.loc[sites["category"].isin(keys)] if sites is not None else None
-        add_panel(fmap, _headline(result, lang, keys, sel, True), "bottom:60px;left:10px",
-                  "lc-headline")  # fmt: skip
+        add_panel(
+            fmap, _headline(result, lang, keys, sel, True), "bottom:60px;left:10px", "lc-headline"
+        )
         n_keys = len(keys)
         extra = _service_layers(fmap, result, lang, basemap, set(keys), show=True)
         legend = _facility_groups(fmap, result, lang, basemap, set(keys))
         _legend_panel(fmap)
-        items = [(gap_colour(np.ceil(i * 4 / n_keys)), f"{lab['gaps']} {i}")
-                 for i in range(n_keys + 1)]  # fmt: skip
+        items = [
+            (gap_colour(np.ceil(i * 4 / n_keys)), f"{lab['gaps']} {i}") for i in range(n_keys + 1)
+        ]
         _draw(fmap, result, comm, lang, basemap, keys, True, items, gname, legend, extra)
         yield group, fmap

@@ -131,8 +131,9 @@ def reach_store(result, cid_index: pd.Series, pids: list[str]) -> list[list[int]
     return out
 
 
-def site_card(pid: str, parcel: pd.Series | None, rows: pd.DataFrame, result, lang: str,
-              lab: dict) -> Html:  # fmt: skip
+def site_card(
+    pid: str, parcel: pd.Series | None, rows: pd.DataFrame, result, lang: str, lab: dict
+) -> Html:
     """Popup of one programme parcel: id, kind, area, every facility with its new households."""
     std = result.standards
     head = fragment("<b>{} {}</b>", lab["parcel"], esc(pid))
@@ -149,11 +150,16 @@ def site_card(pid: str, parcel: pd.Series | None, rows: pd.DataFrame, result, la
             int(r["rank"]),
             lab["new_households"],
             int(r["new_households"]),
-        )  # fmt: skip
+        )
         for _, r in rows.iterrows()
     ]
-    body = fragment("{}<ul style='margin:2px 0 0 16px;padding:0'>{}</ul>", lab["programme"],
-                    join(items)) if items else Html("")  # fmt: skip
+    body = (
+        fragment(
+            "{}<ul style='margin:2px 0 0 16px;padding:0'>{}</ul>", lab["programme"], join(items)
+        )
+        if items
+        else Html("")
+    )
     return fragment("<div class=lc-card>{}<br>{}{}</div>", head, join(facts, "<br>"), body)
 
 
@@ -162,17 +168,23 @@ def parcel_card(parcel: pd.Series, prog: list[str], result, lang: str, lab: dict
     names = join([esc(std.categories[k].label(lang)) for k in prog], "、")
     return fragment(
         "<div class=lc-card><b>{} {}</b><br>{}: {}<br>{}: {:,.0f} m²<br>{}: {}</div>",
-        lab["parcel"], esc(parcel["pid"]), lab["parcel_kind"], esc(parcel.get("kind")),
-        lab["parcel_area"], float(parcel.get("area_m2", 0)), lab["whatif_programme"],
+        lab["parcel"],
+        esc(parcel["pid"]),
+        lab["parcel_kind"],
+        esc(parcel.get("kind")),
+        lab["parcel_area"],
+        float(parcel.get("area_m2", 0)),
+        lab["whatif_programme"],
         names if prog else lab["none"],
-    )  # fmt: skip
+    )
 
 
 def bundle_card(row: pd.Series, result, lang: str, lab: dict) -> Html:
     std = result.standards
     gaps = [k for k in str(row.get("shared_gaps") or "").split(",") if k]
-    gap_names = join([esc(std.categories[k].label(lang)) if k in std.categories else esc(k)
-                      for k in gaps], "、")  # fmt: skip
+    gap_names = join(
+        [esc(std.categories[k].label(lang)) if k in std.categories else esc(k) for k in gaps], "、"
+    )
     desc = row.get("description" if lang == "zh" else "description_en")
     lines = [
         fragment("<b>{} {}</b>", lab["bundle"], esc(row["bundle_id"])),

@@ -69,6 +69,10 @@ def policy_fields(lang: str, policy: PolicyDates) -> dict[str, str]:
 
 def tier_label(lang: str, tier: object, policy: PolicyDates) -> str:
     """The label of an eligibility tier, its years taken from the policy ('' for no tier)."""
-    key = {"priority": "tier_priority", "standard": "tier_standard",
-           "not_eligible": "tier_not", "unknown": "tier_unknown"}.get(str(tier))  # fmt: skip
+    key = {
+        "priority": "tier_priority",
+        "standard": "tier_standard",
+        "not_eligible": "tier_not",
+        "unknown": "tier_unknown",
+    }.get(str(tier))
     return text(lang, key, **policy_fields(lang, policy)) if key else ""

@@ -123,10 +123,20 @@ class StreetNetwork:
         geom_len = np.bincount(edge, weights=seg_len, minlength=len(geoms))
         scale = self.edges["length"].to_numpy(float) / np.maximum(geom_len, 1e-9)
         inv_len2 = 1.0 / np.maximum(seg_len * seg_len, 1e-18)
-        return {"tree": KDTree(samples), "n_samples": len(samples), "seg_of": seg_of, "ax": a[:, 0].copy(),
-                "ay": a[:, 1].copy(), "abx": ab[:, 0].copy(), "aby": ab[:, 1].copy(),
-                "inv_len2": inv_len2, "edge": edge, "len": seg_len,
-                "start": run - seg_len - before, "scale": scale}  # fmt: skip
+        return {
+            "tree": KDTree(samples),
+            "n_samples": len(samples),
+            "seg_of": seg_of,
+            "ax": a[:, 0].copy(),
+            "ay": a[:, 1].copy(),
+            "abx": ab[:, 0].copy(),
+            "aby": ab[:, 1].copy(),
+            "inv_len2": inv_len2,
+            "edge": edge,
+            "len": seg_len,
+            "start": run - seg_len - before,
+            "scale": scale,
+        }
 
     def _nearest_segments(self, points: np.ndarray, k: int):
         """Nearest segment of each point: (segment, distance, position 0-1 along it).
@@ -199,8 +209,11 @@ def _walkable(edges: pd.DataFrame) -> np.ndarray:
         return np.ones(len(edges), bool)
     tags = edges[cols].map(_first).astype(object)
     tags = tags.where(tags.notna(), None)
-    return np.fromiter((rules.walkable(dict(zip(cols, row, strict=True)))
-                        for row in tags.itertuples(index=False)), bool, len(edges))  # fmt: skip
+    return np.fromiter(
+        (rules.walkable(dict(zip(cols, row, strict=True))) for row in tags.itertuples(index=False)),
+        bool,
+        len(edges),
+    )
 
 
 def _first(value: object) -> object:
@@ -209,9 +222,15 @@ def _first(value: object) -> object:
 
 
 def _assemble(
-    xy: np.ndarray, ids: np.ndarray, u: np.ndarray, v: np.ndarray, highway: np.ndarray,
-    geoms: np.ndarray, metric: CRS, source: str,
-) -> StreetNetwork:  # fmt: skip
+    xy: np.ndarray,
+    ids: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    highway: np.ndarray,
+    geoms: np.ndarray,
+    metric: CRS,
+    source: str,
+) -> StreetNetwork:
     """Node coordinates and edges (u→v geometries, metric CRS) to a connected StreetNetwork:
     identical duplicates dropped, differing parallel edges and loops split so that every node
     pair has one edge (the sparse graph holds one weight per pair), largest component kept."""
@@ -245,12 +264,17 @@ def _split_parallel(xy, ids, frame):
         for k in range(len(cuts) + 1):
             line = substring(row.geometry, bounds[k], bounds[k + 1], normalized=True)
             pieces.append((ends[k], ends[k + 1], row.highway, line))
-        new_xy += [shapely.get_coordinates(shapely.line_interpolate_point(
-            row.geometry, c, normalized=True))[0] for c in cuts]  # fmt: skip
+        new_xy += [
+            shapely.get_coordinates(
+                shapely.line_interpolate_point(row.geometry, c, normalized=True)
+            )[0]
+            for c in cuts
+        ]
         n += len(cuts)
     u, v, highway, geoms = zip(*pieces, strict=True)
-    added = gpd.GeoDataFrame({"u": u, "v": v, "highway": highway}, geometry=list(geoms),
-                             crs=frame.crs)  # fmt: skip
+    added = gpd.GeoDataFrame(
+        {"u": u, "v": v, "highway": highway}, geometry=list(geoms), crs=frame.crs
+    )
     added["length"] = added.geometry.length
     frame = pd.concat([keep, added], ignore_index=True)
     return np.vstack([xy, new_xy]), np.r_[ids, np.full(len(new_xy), -1)], frame
@@ -325,8 +349,9 @@ def _from_osmnx_graph(graph, metric: CRS, source: str) -> StreetNetwork:
     )
     u = nodes.index.get_indexer(edges["u"])
     v = nodes.index.get_indexer(edges["v"])
-    geoms = shapely.transform(edges.geometry.values, lambda c: np.column_stack(
-        to_metric.transform(c[:, 0], c[:, 1])))  # fmt: skip
+    geoms = shapely.transform(
+        edges.geometry.values, lambda c: np.column_stack(to_metric.transform(c[:, 0], c[:, 1]))
+    )
     geoms = _oriented(np.asarray(geoms), xy[u], xy[v])
     highway = edges["highway"].map(_first).astype(str).to_numpy()
     return _assemble(xy, node_ids, u, v, highway, geoms, metric, source)
@@ -337,8 +362,12 @@ def _class_tags(values: pd.Series) -> pd.DataFrame:
     classes = road_classes().get("classes", {})
     text = values.fillna("").astype(str).str.strip()
     mapped = {c: classes.get(c, {"highway": c or "road"}) for c in text.unique()}
-    return pd.DataFrame({"highway": text.map(lambda c: mapped[c].get("highway", "road")),
-                         "foot": text.map(lambda c: mapped[c].get("foot"))})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "highway": text.map(lambda c: mapped[c].get("highway", "road")),
+            "foot": text.map(lambda c: mapped[c].get("foot")),
+        }
+    )
 
 
 def _class_column(columns) -> str | None:
@@ -370,8 +399,9 @@ def _from_lines(path: Path, metric: CRS) -> StreetNetwork:
     geoms = shapely.linestrings(np.stack([coords[first], coords[first + 1]], axis=1))
     keep = u != v
     hw = highway[part_of[line_of[first]]][keep]
-    return _assemble(uniq, np.arange(len(uniq)), u[keep], v[keep], hw, geoms[keep], metric,
-                     str(path))  # fmt: skip
+    return _assemble(
+        uniq, np.arange(len(uniq)), u[keep], v[keep], hw, geoms[keep], metric, str(path)
+    )
 
 
 _OSM_SUFFIXES = (".osm", ".xml", ".osm.bz2", ".osm.gz", ".xml.bz2", ".xml.gz", ".pbf")
@@ -405,8 +435,9 @@ def download_network(place: str, metric: CRS) -> StreetNetwork:
     try:
         graph = ox.graph_from_place(place, network_type="walk", simplify=False)
     except Exception as exc:  # noqa: BLE001 - any network/geocoder failure is one message
-        raise InputError(f"could not download '{place}' from OSM ({exc}); work offline with "
-                         "[network] path") from None  # fmt: skip
+        raise InputError(
+            f"could not download '{place}' from OSM ({exc}); work offline with [network] path"
+        ) from None
     return _from_osmnx_graph(graph, metric, f"osm:{place}")
 
 
@@ -452,9 +483,13 @@ def nearest_source(
     if len(sources) == 0:
         return np.full(n_nodes, np.inf), np.full(n_nodes, -1)
     dist, _, src = csgraph.dijkstra(
-        graph, directed=True, indices=n_nodes + sources, limit=bound, min_only=True,
+        graph,
+        directed=True,
+        indices=n_nodes + sources,
+        limit=bound,
+        min_only=True,
         return_predecessors=True,
-    )  # fmt: skip
+    )
     src = np.where(src >= n_nodes, src - n_nodes, -1)
     return dist[:n_nodes], src[:n_nodes]
 

@@ -88,8 +88,9 @@ def _file(path: Path):
 
 
 def _corrupt(path: Path, exc: Exception) -> InputError:
-    return InputError(f"cannot read the OSM file, truncated or corrupt? ({exc}); export it again",
-                      path=path)  # fmt: skip
+    return InputError(
+        f"cannot read the OSM file, truncated or corrupt? ({exc}); export it again", path=path
+    )
 
 
 @dataclass

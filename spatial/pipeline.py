@@ -145,13 +145,19 @@ def analyse(
         with _Timer(result.timings, "coverage", progress):
             if result.network is not None:  # computed once, for coverage and for siting
                 access = polygon_access(
-                    result.network, result.communities.geometry.values,
-                    project.coverage.access_spacing_m, project.coverage.max_snap_m,
-                )  # fmt: skip
+                    result.network,
+                    result.communities.geometry.values,
+                    project.coverage.access_spacing_m,
+                    project.coverage.max_snap_m,
+                )
             coverage = compute_coverage(
-                result.communities, layers.facilities, standards, project.coverage,
-                result.network, access,
-            )  # fmt: skip
+                result.communities,
+                layers.facilities,
+                standards,
+                project.coverage,
+                result.network,
+                access,
+            )
             result.communities, per_cat = coverage.communities, coverage.categories
             result.summary["coverage"] = coverage_summary(coverage, standards)
         with _Timer(result.timings, "service_areas", progress):
@@ -168,8 +174,15 @@ def analyse(
             result.summary["capacity"] = block
     if "sites" in stages and "coverage" in stages:
         with _Timer(result.timings, "sites", progress):
-            selector = SiteSelector(result.communities, layers.parcels, standards, project.siting,
-                                    project.coverage, result.network, access).solve()  # fmt: skip
+            selector = SiteSelector(
+                result.communities,
+                layers.parcels,
+                standards,
+                project.siting,
+                project.coverage,
+                result.network,
+                access,
+            ).solve()
             result.layers_out["sites"] = selector.sites
             result.layers_out["programmes"] = selector.programmes
             result.summary["sites"] = sites_summary(selector)
@@ -216,8 +229,14 @@ def _bundle_stage(result: RunResult) -> None:
     }
 
 
-def write_outputs(result: RunResult, out: Path, stages: Iterable[str], lang: str,
-                  progress: Progress | None = None, strict_print: bool = False) -> list[Path]:  # fmt: skip
+def write_outputs(
+    result: RunResult,
+    out: Path,
+    stages: Iterable[str],
+    lang: str,
+    progress: Progress | None = None,
+    strict_print: bool = False,
+) -> list[Path]:
     """Write the GeoPackage, maps and ``summary.json`` into ``out``, all or nothing.
 
     Everything is written into a staging folder beside ``out`` first and swapped in at the end,
@@ -243,8 +262,14 @@ def write_outputs(result: RunResult, out: Path, stages: Iterable[str], lang: str
     return result.files
 
 
-def _write_all(result: RunResult, out: Path, stages: set[str], lang: str,
-               progress: Progress | None, strict_print: bool) -> list[str]:  # fmt: skip
+def _write_all(
+    result: RunResult,
+    out: Path,
+    stages: set[str],
+    lang: str,
+    progress: Progress | None,
+    strict_print: bool,
+) -> list[str]:
     files: list[Path] = []
     layers = {"communities": result.communities, **result.layers_out}
     layers["facilities"] = result.layers.facilities
@@ -291,11 +316,17 @@ def check_before_run(project: Project, out: Path, stages: Iterable[str] = ALL_ST
 
         spec = basemaps().get(project.render.basemap)
         if spec is None:
-            raise ConfigError(f"[render] basemap = '{project.render.basemap}' is unknown; choose "
-                              f"one of {', '.join(basemaps())}", path=project.source)  # fmt: skip
+            raise ConfigError(
+                f"[render] basemap = '{project.render.basemap}' is unknown; choose "
+                f"one of {', '.join(basemaps())}",
+                path=project.source,
+            )
         if spec.get("needs_key") and not project.render.tianditu_key:
-            raise ConfigError("the 天地图 basemap needs a key: set [render] tianditu_key in the "
-                              "project file or choose another --basemap", path=project.source)  # fmt: skip
+            raise ConfigError(
+                "the 天地图 basemap needs a key: set [render] tianditu_key in the "
+                "project file or choose another --basemap",
+                path=project.source,
+            )
     check_no_overwrite(project, out)
     io.check_output_folder(out)
     io.clean_stale(out)  # what a killed run left, even if this run stops before writing
@@ -333,8 +364,15 @@ def _for_gpkg(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame
     return out
 
 
-def run(project: Project, out: Path, stages: Iterable[str] = ALL_STAGES, lang: str | None = None,
-        progress: Progress | None = None, place: str = "", strict_print: bool = False) -> RunResult:  # fmt: skip
+def run(
+    project: Project,
+    out: Path,
+    stages: Iterable[str] = ALL_STAGES,
+    lang: str | None = None,
+    progress: Progress | None = None,
+    place: str = "",
+    strict_print: bool = False,
+) -> RunResult:
     """Load, analyse and write everything for ``stages``.
 
     ``strict_print``: a missing CJK font for the print map is an error (else it is skipped and

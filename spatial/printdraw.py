@@ -43,14 +43,23 @@ def lines(ax, geoms, colour, width: float, zorder: float = 1, **kw) -> PathPatch
     path = _compound(shapely.get_parts(geoms), closed=False)
     if path is None:
         return None
-    patch = PathPatch(path, fill=False, edgecolor=colour, linewidth=width, zorder=zorder,
-                      capstyle="round", joinstyle="round", **kw)  # fmt: skip
+    patch = PathPatch(
+        path,
+        fill=False,
+        edgecolor=colour,
+        linewidth=width,
+        zorder=zorder,
+        capstyle="round",
+        joinstyle="round",
+        **kw,
+    )
     ax.add_artist(patch)  # not add_patch: the limits are set by frame(), no need to scan the path
     return patch
 
 
-def polygons(ax, geoms, facecolors, edgecolor="#333333", width: float = 0.3, zorder: float = 2,
-             **kw) -> list[PathPatch]:  # fmt: skip
+def polygons(
+    ax, geoms, facecolors, edgecolor="#333333", width: float = 0.3, zorder: float = 2, **kw
+) -> list[PathPatch]:
     """Polygons filled and outlined, one path per fill colour (holes are outlined, not cut).
 
     ``facecolors`` is one colour or one colour per geometry."""
@@ -65,8 +74,9 @@ def polygons(ax, geoms, facecolors, edgecolor="#333333", width: float = 0.3, zor
         path = _compound(shapely.get_exterior_ring(parts), closed=True)
         if path is None:
             continue
-        patch = PathPatch(path, facecolor=colour, edgecolor=edgecolor, linewidth=width,
-                          zorder=zorder, **kw)  # fmt: skip
+        patch = PathPatch(
+            path, facecolor=colour, edgecolor=edgecolor, linewidth=width, zorder=zorder, **kw
+        )
         ax.add_artist(
             patch
         )  # not add_patch: the limits are set by frame(), no need to scan the path
@@ -106,11 +116,21 @@ def scale_bar(ax, fontsize: float = 11) -> None:
     bx, by = x1 - (x1 - x0) * 0.04 - length, y0 + (y1 - y0) * 0.04
     h = (y1 - y0) * 0.008
     for k in range(4):
-        ax.add_patch(Rectangle((bx + k * length / 4, by), length / 4, h, lw=0.8, ec="black",
-                               fc="black" if k % 2 == 0 else "white", zorder=10))  # fmt: skip
+        ax.add_patch(
+            Rectangle(
+                (bx + k * length / 4, by),
+                length / 4,
+                h,
+                lw=0.8,
+                ec="black",
+                fc="black" if k % 2 == 0 else "white",
+                zorder=10,
+            )
+        )
     label = f"{length / 1000:g} km" if length >= 1000 else f"{length} m"
-    ax.text(bx + length / 2, by + h * 1.8, label, ha="center", va="bottom", fontsize=fontsize,
-            zorder=10)  # fmt: skip
+    ax.text(
+        bx + length / 2, by + h * 1.8, label, ha="center", va="bottom", fontsize=fontsize, zorder=10
+    )
     ax.text(bx, by - h * 0.6, "0", ha="center", va="top", fontsize=fontsize - 2, zorder=10)
 
 
@@ -120,8 +140,20 @@ def north_arrow(ax, fontsize: float = 16) -> None:
     y0, y1 = ax.get_ylim()
     x, y = x1 - (x1 - x0) * 0.05, y1 - (y1 - y0) * 0.14
     dy = (y1 - y0) * 0.07
-    ax.add_patch(FancyArrow(x, y, 0, dy, width=(x1 - x0) * 0.006, head_width=(x1 - x0) * 0.02,
-                            head_length=dy * 0.4, length_includes_head=True, color="black",
-                            zorder=10))  # fmt: skip
-    ax.text(x, y + dy * 1.08, "N", ha="center", va="bottom", fontsize=fontsize, weight="bold",
-            zorder=10)  # fmt: skip
+    ax.add_patch(
+        FancyArrow(
+            x,
+            y,
+            0,
+            dy,
+            width=(x1 - x0) * 0.006,
+            head_width=(x1 - x0) * 0.02,
+            head_length=dy * 0.4,
+            length_includes_head=True,
+            color="black",
+            zorder=10,
+        )
+    )
+    ax.text(
+        x, y + dy * 1.08, "N", ha="center", va="bottom", fontsize=fontsize, weight="bold", zorder=10
+    )

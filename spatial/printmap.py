@@ -43,9 +43,19 @@ from .style import (
 
 A3_LANDSCAPE_IN = (420 / 25.4, 297 / 25.4)
 DPI = 300
-CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
-                "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC", "Noto Sans CJK TC",
-                "Noto Sans SC", "AR PL UMing CN")  # fmt: skip
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Heiti SC",
+    "Noto Sans CJK TC",
+    "Noto Sans SC",
+    "AR PL UMing CN",
+)
 
 
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # bold falls back quietly
@@ -66,8 +76,12 @@ def cjk_font() -> str:
 def print_style(family: str) -> dict[str, object]:
     """matplotlib settings of the print map: the CJK ``family``, every text literal (no mathtext,
     no TeX), a hyphen for minus (CJK fonts lack the minus sign)."""
-    return {"font.family": family, "axes.unicode_minus": False, "text.parse_math": False,
-            "text.usetex": False}  # fmt: skip
+    return {
+        "font.family": family,
+        "axes.unicode_minus": False,
+        "text.parse_math": False,
+        "text.usetex": False,
+    }
 
 
 #: the planner groups that get a print map (as ``maps.CORE_GROUPS`` for the HTML maps)
@@ -175,8 +189,15 @@ def _page(base: _Base, title: str, lines_: list[str]):
 def _finish(ax, handles, legend_title: str) -> None:
     scale_bar(ax)
     north_arrow(ax)
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=11,
-              title=legend_title, title_fontsize=12, frameon=False)  # fmt: skip
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=11,
+        title=legend_title,
+        title_fontsize=12,
+        frameon=False,
+    )
 
 
 def _definition(result, lang: str, keys) -> str:
@@ -220,8 +241,15 @@ def _facilities(ax, result, lang: str, keys, size: float = 14) -> list:
         if not len(pts):
             continue
         colour = category_colour(i)
-        ax.scatter(pts.geometry.x, pts.geometry.y, s=size, c=colour, edgecolors="white",
-                   linewidths=0.4, zorder=5)  # fmt: skip
+        ax.scatter(
+            pts.geometry.x,
+            pts.geometry.y,
+            s=size,
+            c=colour,
+            edgecolors="white",
+            linewidths=0.4,
+            zorder=5,
+        )
         handles.append(plt.Line2D([], [], marker="o", ls="", color=colour, label=cat.label(lang)))
     return handles
 
@@ -271,13 +299,17 @@ def _group(base: _Base, lang: str, group: str, keys: list[str]):
     households = share_weights(comm, result.summary.get("households") is not None)
     total = households.sum()
     share = households[ok.all(axis=1)].sum() / total if total else float("nan")
-    head = [f"{text(lang, 'print_group_share', group=gname)} {share_text(share)}",
-            _definition(result, lang, keys)] + _headline(result, lang)[-1:]  # fmt: skip
+    head = [
+        f"{text(lang, 'print_group_share', group=gname)} {share_text(share)}",
+        _definition(result, lang, keys),
+    ] + _headline(result, lang)[-1:]
     fig, ax = _page(base, f"{result.project.name} — {gname}", head)
     n = len(keys)
     polygons(ax, comm.geometry.values, [gap_colour(np.ceil(g * 4 / n)) for g in gaps])
-    handles = [Patch(fc=gap_colour(np.ceil(i * 4 / n)), ec="#333", label=f"{lab['gaps']} {i}")
-               for i in range(n + 1)]  # fmt: skip
+    handles = [
+        Patch(fc=gap_colour(np.ceil(i * 4 / n)), ec="#333", label=f"{lab['gaps']} {i}")
+        for i in range(n + 1)
+    ]
     handles += _facilities(ax, result, lang, set(keys), size=22)
     handles += _sites(ax, result, lang, set(keys))
     _finish(ax, handles, text(lang, "print_group_gaps", group=gname))

@@ -56,9 +56,18 @@ def bundle_labels(ax, bundles, fontsize: float) -> None:
     """Each bundle's id at its centre (the centroid, or a point inside when that falls outside)."""
     for bid, geom in zip(bundles["bundle_id"], bundles.geometry.values, strict=True):
         p = geom.centroid if geom.contains(geom.centroid) else geom.representative_point()
-        ax.text(p.x, p.y, str(bid), fontsize=fontsize, weight="bold", color=BUNDLE_COLOUR,
-                ha="center", va="center", zorder=6,
-                bbox={"fc": "white", "ec": "none", "alpha": 0.75, "pad": 0.5})  # fmt: skip
+        ax.text(
+            p.x,
+            p.y,
+            str(bid),
+            fontsize=fontsize,
+            weight="bold",
+            color=BUNDLE_COLOUR,
+            ha="center",
+            va="center",
+            zorder=6,
+            bbox={"fc": "white", "ec": "none", "alpha": 0.75, "pad": 0.5},
+        )
 
 
 def _wrap(text: str, units: int) -> str:
@@ -144,22 +153,39 @@ def _map(ax, ctx: _Context, bundle, members, partners, sites, lang: str) -> list
     lines(ax, [outline], BUNDLE_COLOUR, 2.6, zorder=6)
     handles = [Patch(fc="none", ec=BUNDLE_COLOUR, lw=2.6, label=lab["bundles"])]
     if partners is not None and len(partners):
-        polygons(ax, partners.geometry.values, "none", PARTNER_COLOUR, 1.5, zorder=4,
-                 hatch="///")  # fmt: skip
-        handles.append(Patch(fc="none", ec=PARTNER_COLOUR, hatch="///", label=lab["print_partner_land"]))  # fmt: skip
+        polygons(ax, partners.geometry.values, "none", PARTNER_COLOUR, 1.5, zorder=4, hatch="///")
+        handles.append(
+            Patch(fc="none", ec=PARTNER_COLOUR, hatch="///", label=lab["print_partner_land"])
+        )
     if sites is not None and len(sites):
         unique = sites.drop_duplicates("pid")
         polygons(ax, unique.geometry.values, SITE_COLOUR, SITE_COLOUR, 0.8, zorder=5, alpha=0.6)
         for pid, geom in zip(unique["pid"], unique.geometry.values, strict=True):
             p = geom.representative_point()
-            ax.text(p.x, p.y, str(pid), fontsize=7, color=SITE_COLOUR, weight="bold", ha="center",
-                    va="bottom", zorder=8)  # fmt: skip
+            ax.text(
+                p.x,
+                p.y,
+                str(pid),
+                fontsize=7,
+                color=SITE_COLOUR,
+                weight="bold",
+                ha="center",
+                va="bottom",
+                zorder=8,
+            )
         handles.append(Patch(fc=SITE_COLOUR, alpha=0.6, label=lab["sites"]))
     scale_bar(ax, fontsize=9)
     north_arrow(ax, fontsize=12)
     note = lab["print_colour_note"] if gaps else None
-    ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=True, framealpha=0.85,
-              title=note, title_fontsize=8)  # fmt: skip
+    ax.legend(
+        handles=handles,
+        loc="lower left",
+        fontsize=8,
+        frameon=True,
+        framealpha=0.85,
+        title=note,
+        title_fontsize=8,
+    )
     return handles
 
 
@@ -167,8 +193,13 @@ def _table(fig, members, result, lang: str, top: float) -> float:
     """The member table as text columns; returns the height it took (figure fraction)."""
     lab = labels(lang)
     policy = result.project.policy
-    cols = [(lab["name"], 0.60), (lab["built"], 0.70), (lab["households"], 0.765),
-            (lab["tier"], 0.82), (lab["gaps"], 0.945)]  # fmt: skip
+    cols = [
+        (lab["name"], 0.60),
+        (lab["built"], 0.70),
+        (lab["households"], 0.765),
+        (lab["tier"], 0.82),
+        (lab["gaps"], 0.945),
+    ]
     step = 0.0165
     shown = members.iloc[:MAX_ROWS]
     hh = shown["households"] if "households" in shown else pd.Series(index=shown.index)
@@ -197,8 +228,12 @@ def _facts(fig, ctx: _Context, bundle, partners, sites, lang: str, top: float) -
     sep = "、" if lang == "zh" else ", "
     rows = [(lab["print_shared_gaps"], _cat_names(bundle["shared_gaps"], result, lang))]
     if partners is not None and len(partners):
-        items = [f"{pid} {kind} {area:,.0f} m²" for pid, kind, area in
-                 zip(partners["pid"], partners["kind"], partners["area_m2"], strict=True)]  # fmt: skip
+        items = [
+            f"{pid} {kind} {area:,.0f} m²"
+            for pid, kind, area in zip(
+                partners["pid"], partners["kind"], partners["area_m2"], strict=True
+            )
+        ]
         rows.append((lab["print_partners"], sep.join(items)))
     else:
         rows.append((lab["print_partners"], lab["print_none"]))
@@ -237,8 +272,7 @@ def bundle_page(ctx: _Context, bundle, lang: str):
     )
     fig.text(0.03, 0.965, title, fontsize=22, weight="bold", va="top")
     desc = bundle["description"] if lang == "zh" else bundle["description_en"]
-    fig.text(0.03, 0.915, _wrap(desc, 210), fontsize=10,
-             va="top", linespacing=1.4)  # fmt: skip
+    fig.text(0.03, 0.915, _wrap(desc, 210), fontsize=10, va="top", linespacing=1.4)
     _map(fig.add_axes(MAP_BOX), ctx, bundle, members, partners, sites, lang)
     fig.text(0.60, 0.855, labels(lang)["print_members"], fontsize=12, weight="bold", va="top")
     used = _table(fig, members, result, lang, 0.83)

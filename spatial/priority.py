@@ -45,8 +45,9 @@ def score(frame: pd.DataFrame, weights: PriorityConfig, policy: PolicyConfig) ->
     out["score"] = np.round(total, 2)
     out["rank"] = out["score"].rank(ascending=False, method="first").astype(int)
     will = frame["willingness"].to_numpy(float)
-    out["willingness_flag"] = np.where(np.isnan(will), "意愿未调查",
-                                       np.where(will < policy.min_willingness, "意愿不足2/3", ""))  # fmt: skip
+    out["willingness_flag"] = np.where(
+        np.isnan(will), "意愿未调查", np.where(will < policy.min_willingness, "意愿不足2/3", "")
+    )
     years = policy_fields("zh", policy)
     out["reasons"] = [_reasons(frame.iloc[k], out.iloc[k], years) for k in range(n)]
     return out
@@ -106,22 +107,31 @@ def community_priorities(
     """
     eligible = comm.loc[comm["eligible"]].copy()
     gaps = eligible.get("gaps", 0)
-    frame = pd.DataFrame({
-        "priority_share": (eligible["tier"] == "priority").astype(float),
-        "gap_households": eligible["households"].fillna(0) * gaps,
-        "willingness": eligible["willingness"], "infrastructure_deficit": eligible["infrastructure_deficit"],
-        "funding_share": eligible["funding_share"], "shortfall": shortfall_share(eligible),
-    }, index=eligible.index)  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "priority_share": (eligible["tier"] == "priority").astype(float),
+            "gap_households": eligible["households"].fillna(0) * gaps,
+            "willingness": eligible["willingness"],
+            "infrastructure_deficit": eligible["infrastructure_deficit"],
+            "funding_share": eligible["funding_share"],
+            "shortfall": shortfall_share(eligible),
+        },
+        index=eligible.index,
+    )
     scored = score(frame, weights, policy)
     keep = ["cid", "name", "subdistrict", "built_raw", "tier", "households", "bundle_id", "gaps"]
     base = eligible[[c for c in keep if c in eligible] + ["geometry"]]
-    out = gpd.GeoDataFrame(pd.concat([base, frame[["gap_households"]], scored], axis=1),
-                           geometry="geometry", crs=comm.crs)  # fmt: skip
+    out = gpd.GeoDataFrame(
+        pd.concat([base, frame[["gap_households"]], scored], axis=1),
+        geometry="geometry",
+        crs=comm.crs,
+    )
     return out.sort_values("rank").reset_index(drop=True)
 
 
-def bundle_priorities(bundles: gpd.GeoDataFrame, comm: gpd.GeoDataFrame, weights: PriorityConfig,
-                      policy: PolicyConfig) -> pd.DataFrame:  # fmt: skip
+def bundle_priorities(
+    bundles: gpd.GeoDataFrame, comm: gpd.GeoDataFrame, weights: PriorityConfig, policy: PolicyConfig
+) -> pd.DataFrame:
     """Bundles scored from their members: household-weighted shares and means.
 
     Parameters
@@ -145,14 +155,16 @@ def bundle_priorities(bundles: gpd.GeoDataFrame, comm: gpd.GeoDataFrame, weights
         m = comm.loc[comm["bundle_id"] == bid]
         hh = m["households"].fillna(0).to_numpy(float)
         weight = hh if hh.sum() > 0 else np.ones(len(m))
-        rows.append({
-            "priority_share": float(np.average(m["tier"] == "priority", weights=weight)),
-            "gap_households": float((hh * m.get("gaps", 0)).sum()),
-            "willingness": _wmean(m["willingness"], weight),
-            "infrastructure_deficit": _wmean(m["infrastructure_deficit"], weight),
-            "funding_share": _wmean(m["funding_share"], weight),
-            "shortfall": _wmean(pd.Series(shortfall_share(m)), weight),
-        })  # fmt: skip
+        rows.append(
+            {
+                "priority_share": float(np.average(m["tier"] == "priority", weights=weight)),
+                "gap_households": float((hh * m.get("gaps", 0)).sum()),
+                "willingness": _wmean(m["willingness"], weight),
+                "infrastructure_deficit": _wmean(m["infrastructure_deficit"], weight),
+                "funding_share": _wmean(m["funding_share"], weight),
+                "shortfall": _wmean(pd.Series(shortfall_share(m)), weight),
+            }
+        )
     frame = pd.DataFrame(rows, index=bundles.index)
     scored = score(frame, weights, policy)
     out = pd.concat(

@@ -42,15 +42,23 @@ class Problem:
     def message(self, lang: str) -> str:
         """The problem as one sentence in ``lang`` (plain text)."""
         return text(
-            lang, f"problem_{self.code}", layer=self.layer, count=self.count,
+            lang,
+            f"problem_{self.code}",
+            layer=self.layer,
+            count=self.count,
             sample="、".join(self.sample) if lang == "zh" else ", ".join(self.sample),
             **self.fields,
-        )  # fmt: skip
+        )
 
     def record(self, lang: str) -> dict[str, object]:
         """The problem as a ``summary.json`` record."""
-        return {"code": self.code, "layer": self.layer, "message": self.message(lang),
-                "count": self.count, "sample": list(self.sample)}  # fmt: skip
+        return {
+            "code": self.code,
+            "layer": self.layer,
+            "message": self.message(lang),
+            "count": self.count,
+            "sample": list(self.sample),
+        }
 
 
 def problem(code: str, layer: str, items: Iterable[object], **fields: object) -> Problem:

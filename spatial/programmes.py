@@ -247,8 +247,10 @@ def greedy_plan(inst: Instance, objective: str = "households") -> Plan:
         fits = np.where(
             inst.own[k],
             hosts[p] == 0,
-            ~has_own[p] & (land[p] + 1e-6 >= inst.need_land[k]) & (floor[p] + 1e-6 >= inst.need_floor[k]),
-        )  # fmt: skip
+            ~has_own[p]
+            & (land[p] + 1e-6 >= inst.need_land[k])
+            & (floor[p] + 1e-6 >= inst.need_floor[k]),
+        )
         ok = fits & ~taken & (sites[k] < inst.max_sites) & ((gain_hh > 0) | (gain_full > 0))
         if not ok.any():
             break
@@ -365,10 +367,12 @@ def exact_plan(inst: Instance, objective: str = "households", time_limit: float 
     c[secondary_slice] = -eps * second
     integrality = np.r_[np.ones(n_opt), np.zeros(n_y + n_z)]
     res = milp(
-        c, constraints=LinearConstraint(a, -np.inf, np.concatenate(ub)),
-        integrality=integrality, bounds=Bounds(0, 1),
+        c,
+        constraints=LinearConstraint(a, -np.inf, np.concatenate(ub)),
+        integrality=integrality,
+        bounds=Bounds(0, 1),
         options={"time_limit": float(time_limit), "disp": False, "mip_rel_gap": OPTIMAL_GAP},
-    )  # fmt: skip
+    )
     seconds = time.perf_counter() - start
     bound = -float(res.mip_dual_bound) if getattr(res, "mip_dual_bound", None) is not None else None
     if bound is not None and np.all(first == np.round(first)):
@@ -376,16 +380,32 @@ def exact_plan(inst: Instance, objective: str = "households", time_limit: float 
         bound = float(np.floor(bound + 1e-6))
     if res.x is None:
         empty = np.zeros(0, int)
-        return Plan(empty, "exact (MILP, HiGHS)", "no_solution", evaluate(inst, empty), seconds,
-                    bound, None, (f"HiGHS: {res.message}",))  # fmt: skip
+        return Plan(
+            empty,
+            "exact (MILP, HiGHS)",
+            "no_solution",
+            evaluate(inst, empty),
+            seconds,
+            bound,
+            None,
+            (f"HiGHS: {res.message}",),
+        )
     chosen = np.flatnonzero(res.x[:n_opt] > 0.5)
     value = evaluate(inst, chosen)
     primary = value.score(objective)[0]
     gap = (bound - primary) / bound if bound and bound > 0 else 0.0
     gap = max(gap, 0.0) if gap > -1e-9 else gap
     status = solver_status(res)
-    return Plan(chosen, "exact (MILP, HiGHS)", status, value, seconds, bound, gap,
-                (f"HiGHS: {res.message}",))  # fmt: skip
+    return Plan(
+        chosen,
+        "exact (MILP, HiGHS)",
+        status,
+        value,
+        seconds,
+        bound,
+        gap,
+        (f"HiGHS: {res.message}",),
+    )
 
 
 def solver_status(res) -> str:
@@ -408,12 +428,22 @@ def single_category(sets: dict[int, np.ndarray], weights: np.ndarray, k: int) ->
     n = len(weights)
     cover = sparse.csr_matrix((np.ones(len(rows), bool), (rows, cols)), shape=(len(opts), n))
     return Instance(
-        keys=["k"], hh=np.asarray(weights, float), gap=np.ones((n, 1), bool),
-        basket_gaps=np.ones(n, int), in_basket=np.ones(1, bool), weight=np.ones(1),
-        opt_parcel=np.arange(len(opts)), opt_key=np.zeros(len(opts), int), cover=cover,
-        land=np.full(len(opts), np.inf), floor=np.full(len(opts), np.inf),
-        need_land=np.zeros(1), need_floor=np.zeros(1), own=np.zeros(1, bool), max_sites=int(k),
-    )  # fmt: skip
+        keys=["k"],
+        hh=np.asarray(weights, float),
+        gap=np.ones((n, 1), bool),
+        basket_gaps=np.ones(n, int),
+        in_basket=np.ones(1, bool),
+        weight=np.ones(1),
+        opt_parcel=np.arange(len(opts)),
+        opt_key=np.zeros(len(opts), int),
+        cover=cover,
+        land=np.full(len(opts), np.inf),
+        floor=np.full(len(opts), np.inf),
+        need_land=np.zeros(1),
+        need_floor=np.zeros(1),
+        own=np.zeros(1, bool),
+        max_sites=int(k),
+    )
 
 
 def rank_within_key(inst: Instance, chosen: np.ndarray) -> dict[int, tuple[int, float, np.ndarray]]:

@@ -16,9 +16,13 @@ CHUNK = 32  # parcels per Dijkstra batch: bounds memory at CHUNK × access links
 
 
 def network_reach(
-    net: StreetNetwork, parcels: np.ndarray, communities: np.ndarray, radius: float,
-    cfg: CoverageConfig, c_access: Access | None = None,
-) -> pd.DataFrame:  # fmt: skip
+    net: StreetNetwork,
+    parcels: np.ndarray,
+    communities: np.ndarray,
+    radius: float,
+    cfg: CoverageConfig,
+    c_access: Access | None = None,
+) -> pd.DataFrame:
     """Pairs (parcel, community, distance_m) with walking distance ≤ ``radius``.
 
     A bounded search runs from each parcel's access points (its outline snapped to the streets);

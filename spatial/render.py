@@ -42,8 +42,10 @@ from .errors import InputError
 CLUSTER_ABOVE = 300
 _VENDOR = settings.DATA_DIR / "vendor"
 _JS = [("leaflet", "vendor:leaflet.js"), ("leaflet_search", "vendor:leaflet-search.src.js")]
-_CSS = [("leaflet_css", "vendor:leaflet.css"),
-        ("leaflet_search_css", "vendor:leaflet-search.src.css")]  # fmt: skip
+_CSS = [
+    ("leaflet_css", "vendor:leaflet.css"),
+    ("leaflet_search_css", "vendor:leaflet-search.src.css"),
+]
 _APP_JS = settings.DATA_DIR / "maps.js"
 
 
@@ -162,11 +164,22 @@ def new_map(bounds: np.ndarray, basemap: str, key: str = "") -> folium.Map:
     fmap.default_js, fmap.default_css = list(_JS), list(_CSS)
     if spec["url"]:
         opts = {"subdomains": spec["subdomains"]} if "subdomains" in spec else {}
-        folium.TileLayer(spec["url"].replace("{key}", key), attr=spec["attribution"],
-                         name=basemap, control=False, **opts).add_to(fmap)  # fmt: skip
+        folium.TileLayer(
+            spec["url"].replace("{key}", key),
+            attr=spec["attribution"],
+            name=basemap,
+            control=False,
+            **opts,
+        ).add_to(fmap)
         if "labels" in spec:
-            folium.TileLayer(spec["labels"].replace("{key}", key), attr=spec["attribution"],
-                             name=f"{basemap}-labels", overlay=True, control=False, **opts).add_to(fmap)  # fmt: skip
+            folium.TileLayer(
+                spec["labels"].replace("{key}", key),
+                attr=spec["attribution"],
+                name=f"{basemap}-labels",
+                overlay=True,
+                control=False,
+                **opts,
+            ).add_to(fmap)
     xmin, ymin, xmax, ymax = bounds
     fmap.fit_bounds([[ymin, xmin], [ymax, xmax]])
     return fmap
@@ -227,15 +240,17 @@ def features(
     return frame.__geo_interface__
 
 
-def geojson(data: dict, name: str, tooltip: str | None = None, popup: str | None = None,
-            **kwargs) -> folium.GeoJson:  # fmt: skip
+def geojson(
+    data: dict, name: str, tooltip: str | None = None, popup: str | None = None, **kwargs
+) -> folium.GeoJson:
     """A GeoJSON layer named ``name`` (plain text) from :func:`features`; ``tooltip``/``popup``
     name HTML property columns."""
     if tooltip:
         kwargs["tooltip"] = folium.GeoJsonTooltip(fields=[tooltip], labels=False)
     if popup:
-        kwargs["popup"] = folium.GeoJsonPopup(fields=[popup], labels=False, max_width=420,
-                                              style="margin:0")  # fmt: skip
+        kwargs["popup"] = folium.GeoJsonPopup(
+            fields=[popup], labels=False, max_width=420, style="margin:0"
+        )
     return folium.GeoJson(data, name=str(esc(name)), **kwargs)
 
 
@@ -244,8 +259,10 @@ def _icon_html(colour: str, glyph: str) -> Html:
 
 
 def _cluster(group, points: gpd.GeoDataFrame, icon: Html, tips: list[Html]) -> None:
-    data = [[round(p.y, 6), round(p.x, 6), str(_markup(t))]
-            for p, t in zip(points.geometry, tips, strict=True)]  # fmt: skip
+    data = [
+        [round(p.y, 6), round(p.x, 6), str(_markup(t))]
+        for p, t in zip(points.geometry, tips, strict=True)
+    ]
     callback = (
         "function (row) { var m = L.marker(new L.LatLng(row[0], row[1]), {icon: L.divIcon({"
         f"className: '', html: {htmlsafe_json_dumps(str(icon))}, iconSize: [18, 18], "
@@ -254,8 +271,10 @@ def _cluster(group, points: gpd.GeoDataFrame, icon: Html, tips: list[Html]) -> N
     cluster = FastMarkerCluster(data, callback=callback)
     # the plugin's own CDN links are replaced by the vendored copies
     cluster.default_js = [("markerclusterjs", "vendor:leaflet.markercluster.js")]
-    cluster.default_css = [("markerclustercss", "vendor:MarkerCluster.css"),
-                           ("markerclusterdefaultcss", "vendor:MarkerCluster.Default.css")]  # fmt: skip
+    cluster.default_css = [
+        ("markerclustercss", "vendor:MarkerCluster.css"),
+        ("markerclusterdefaultcss", "vendor:MarkerCluster.Default.css"),
+    ]
     cluster.add_to(group)
 
 
@@ -270,13 +289,18 @@ def add_points(group, points: gpd.GeoDataFrame, colour: str, glyph: str, tips: l
         icon=folium.DivIcon(html=str(icon), icon_size=(18, 18), icon_anchor=(9, 9))
     )
     data = features(points.geometry, {"tip": tips})
-    folium.GeoJson(data, marker=marker, tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(group)  # fmt: skip
+    folium.GeoJson(
+        data, marker=marker, tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)
+    ).add_to(group)
 
 
 def add_label(group, point: shapely.Point, text: str, size: tuple[int, int] = (34, 16)) -> None:
     """A text label (plain text) at a lon/lat point, not interactive."""
-    icon = folium.DivIcon(html=str(fragment('<div class="lc-lbl">{}</div>', text)), icon_size=size,
-                          icon_anchor=(size[0] // 2, size[1] // 2))  # fmt: skip
+    icon = folium.DivIcon(
+        html=str(fragment('<div class="lc-lbl">{}</div>', text)),
+        icon_size=size,
+        icon_anchor=(size[0] // 2, size[1] // 2),
+    )
     folium.Marker([point.y, point.x], icon=icon, interactive=False).add_to(group)
 
 
@@ -286,8 +310,11 @@ def add_panel(fmap: folium.Map, inner_html: Html, position: str, element_id: str
         '<div id="{}" class="lc-panel" style="position:fixed;{};z-index:900;'
         "background:rgba(255,255,255,0.93);padding:8px 12px;border-radius:6px;"
         "box-shadow:0 1px 5px rgba(0,0,0,0.4);font:13px/1.45 'Noto Sans CJK SC','Microsoft YaHei',"
-        'sans-serif;max-width:340px">{}</div>', element_id, Html(position), _markup(inner_html),
-    )  # fmt: skip
+        'sans-serif;max-width:340px">{}</div>',
+        element_id,
+        Html(position),
+        _markup(inner_html),
+    )
     fmap.get_root().html.add_child(HtmlElement(box))
 
 
@@ -303,13 +330,13 @@ def legend_html(title: str, items: list[tuple]) -> Html:
                 '<span style="display:inline-block;width:14px;height:14px;background:{};'
                 'border:1px solid #555"></span>',
                 colour,
-            )  # fmt: skip
+            )
         )
         rows.append(
             fragment(
                 '<div style="display:flex;align-items:center;gap:6px;margin:1px 0">{}{}</div>',
                 swatch,
                 text,
-            )  # fmt: skip
+            )
         )
     return fragment("<b>{}</b>{}", title, join(rows))

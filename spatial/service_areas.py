@@ -196,8 +196,10 @@ def _faces(lines: np.ndarray):
     polys = shapely.polygons(rings)
     node_of = origin[order[np.r_[True, label[order][1:] != label[order][:-1]]]]
     node_of = node_of[size >= 3]
-    graph = sparse.coo_matrix((np.ones((~cut).sum()), (origin[0::2][~cut], origin[1::2][~cut])),
-                              shape=(origin.max() + 1,) * 2)  # fmt: skip
+    graph = sparse.coo_matrix(
+        (np.ones((~cut).sum()), (origin[0::2][~cut], origin[1::2][~cut])),
+        shape=(origin.max() + 1,) * 2,
+    )
     _, part = csgraph.connected_components(graph, directed=False)
     ccw = shapely.is_ccw(rings)
     return polys[ccw], polys[~ccw], part[node_of[ccw]], part[node_of[~ccw]], lines[cut]
@@ -270,8 +272,14 @@ def service_areas(
             area = street_area(pieces[~loose], pieces[loose], cfg.service_area_buffer_m)
         else:
             area = shapely.union_all(fac.geometry.buffer(cat.radius_m / cfg.detour_factor).values)
-        return {"category": key, "name": cat.name_zh, "name_en": cat.name_en,
-                "radius_m": cat.radius_m, "facilities": len(fac), "geometry": area}  # fmt: skip
+        return {
+            "category": key,
+            "name": cat.name_zh,
+            "name_en": cat.name_en,
+            "radius_m": cat.radius_m,
+            "facilities": len(fac),
+            "geometry": area,
+        }
 
     keys = [k for k in standards.categories if (facilities["category"] == k).any()]
     keys.sort(key=lambda k: -standards.categories[k].radius_m)  # the largest first: even load

@@ -40,13 +40,41 @@ REASONS = {  # why a parcel hosts nothing: code → (zh, en)
     "too_small": ("面积不足", "too small"),
     "not_needed": ("周边无缺口或已由其他地块覆盖", "not needed"),
 }
-SITE_COLUMNS = ["pid", "name", "kind", "area_m2", "category", "category_name", "rank",
-                "new_households", "new_communities", "covered_ids", "land_used_m2",
-                "floor_used_m2", "method", "geometry"]  # fmt: skip
-PROGRAMME_COLUMNS = ["pid", "name", "kind", "status", "reason", "reason_code", "facilities",
-                     "n_facilities", "land_m2", "land_used_m2", "floor_m2", "floor_used_m2",
-                     "new_households", "new_full_households", "too_small_for",
-                     "kind_not_allowed_for", "geometry"]  # fmt: skip
+SITE_COLUMNS = [
+    "pid",
+    "name",
+    "kind",
+    "area_m2",
+    "category",
+    "category_name",
+    "rank",
+    "new_households",
+    "new_communities",
+    "covered_ids",
+    "land_used_m2",
+    "floor_used_m2",
+    "method",
+    "geometry",
+]
+PROGRAMME_COLUMNS = [
+    "pid",
+    "name",
+    "kind",
+    "status",
+    "reason",
+    "reason_code",
+    "facilities",
+    "n_facilities",
+    "land_m2",
+    "land_used_m2",
+    "floor_m2",
+    "floor_used_m2",
+    "new_households",
+    "new_full_households",
+    "too_small_for",
+    "kind_not_allowed_for",
+    "geometry",
+]
 
 
 class NotSolvedError(RuntimeError):
@@ -100,10 +128,17 @@ class SiteSelector:
     notes : list of str
     """
 
-    def __init__(self, communities: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame,
-                 standards: Standards, cfg: SitingConfig, coverage: CoverageConfig,
-                 network: StreetNetwork | None = None, access: Access | None = None,
-                 rules: Rules | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        communities: gpd.GeoDataFrame,
+        parcels: gpd.GeoDataFrame,
+        standards: Standards,
+        cfg: SitingConfig,
+        coverage: CoverageConfig,
+        network: StreetNetwork | None = None,
+        access: Access | None = None,
+        rules: Rules | None = None,
+    ) -> None:
         objective = getattr(cfg, "objective", "full_coverage")
         if objective not in OBJECTIVES:
             raise ConfigError(
@@ -117,8 +152,19 @@ class SiteSelector:
 
     # -- results ---------------------------------------------------------------------------
     def __getattr__(self, name: str):
-        if name in ("sites", "programmes", "reach", "plan", "greedy", "exact", "per_category",
-                    "by_subdistrict", "full", "unserved", "notes"):  # fmt: skip
+        if name in (
+            "sites",
+            "programmes",
+            "reach",
+            "plan",
+            "greedy",
+            "exact",
+            "per_category",
+            "by_subdistrict",
+            "full",
+            "unserved",
+            "notes",
+        ):
             raise NotSolvedError(f"SiteSelector.{name} is set by solve(); call .solve() first")
         raise AttributeError(name)
 
@@ -131,22 +177,28 @@ class SiteSelector:
             hh = comm["households"].fillna(0).to_numpy(float)
         else:  # no household counts at all: every community weighs 1 (shares of communities)
             hh = np.ones(len(comm))
-            self.notes.append("no household counts: sites chosen by communities covered (each "
-                              "community weighs 1); see full_coverage_communities_*")  # fmt: skip
+            self.notes.append(
+                "no household counts: sites chosen by communities covered (each "
+                "community weighs 1); see full_coverage_communities_*"
+            )
         gaps = {k: ~comm[f"{k}_ok"].to_numpy(bool) for k in self.standards.categories}
         reason = self._screen()
         usable = np.flatnonzero(reason == "")
         pairs = self._reach(usable)
-        self.reach = pd.DataFrame({
-            "pid": self.parcels["pid"].to_numpy()[pairs["parcel"].to_numpy()],
-            "cid": comm["cid"].to_numpy()[pairs["community"].to_numpy()],
-            "distance_m": pairs["distance_m"].to_numpy(float),
-        })  # fmt: skip
+        self.reach = pd.DataFrame(
+            {
+                "pid": self.parcels["pid"].to_numpy()[pairs["parcel"].to_numpy()],
+                "cid": comm["cid"].to_numpy()[pairs["community"].to_numpy()],
+                "distance_m": pairs["distance_m"].to_numpy(float),
+            }
+        )
         need = needs(self.standards, self.cfg, self.rules)
         for key, n in need.items():
             if n is None and gaps[key].any():
-                self.notes.append(f"{key}: no minimum size known (standards table or "
-                                  "[siting] min_area): not sited")  # fmt: skip
+                self.notes.append(
+                    f"{key}: no minimum size known (standards table or "
+                    "[siting] min_area): not sited"
+                )
         inst, blocked = self._instance(pairs, gaps, hh, need)
         self._choose(inst)
         self._outputs(inst, reason, blocked, pairs, gaps, hh)
@@ -169,16 +221,23 @@ class SiteSelector:
         if self.cfg.kinds:
             reason[~p["kind"].astype(str).isin(self.cfg.kinds).to_numpy()] = "kind_not_allowed"
         reason[~p["available"].astype(bool).to_numpy()] = "unavailable"
-        for code, text in (("outside", "parcels lie outside the study area (beyond every radius): not used"),
-                           ("unavailable", "parcels marked unavailable")):  # fmt: skip
+        for code, text in (
+            ("outside", "parcels lie outside the study area (beyond every radius): not used"),
+            ("unavailable", "parcels marked unavailable"),
+        ):
             if (reason == code).any():
                 self.notes.append(f"{int((reason == code).sum())} {text}")
         return reason
 
     def _reach(self, usable: np.ndarray) -> pd.DataFrame:
         if not len(usable):
-            return pd.DataFrame({"parcel": np.zeros(0, int), "community": np.zeros(0, int),
-                                 "distance_m": np.zeros(0)})  # fmt: skip
+            return pd.DataFrame(
+                {
+                    "parcel": np.zeros(0, int),
+                    "community": np.zeros(0, int),
+                    "distance_m": np.zeros(0),
+                }
+            )
         radius = max(c.radius_m for c in self.standards.categories.values())
         polys_p = self.parcels.geometry.values[usable]
         polys_c = self.communities.geometry.values
@@ -205,8 +264,9 @@ class SiteSelector:
         keys = [k for k, n in need.items() if n is not None]
         # per reason, per parcel: the categories with gaps within reach it cannot host
         blocked: dict[str, list[list[str]]] = {
-            "kind_not_allowed": [[] for _ in range(n_p)], "too_small": [[] for _ in range(n_p)]
-        }  # fmt: skip
+            "kind_not_allowed": [[] for _ in range(n_p)],
+            "too_small": [[] for _ in range(n_p)],
+        }
         opt_p, opt_k, rows, cols = [], [], [], []
         parcel = pairs["parcel"].to_numpy(int)
         community = pairs["community"].to_numpy(int)
@@ -238,16 +298,24 @@ class SiteSelector:
         basket = [k for k in self.standards.basket if k in gaps]
         gap = np.column_stack([gaps[k] for k in keys]) if keys else np.zeros((len(hh), 0), bool)
         inst = Instance(
-            keys=keys, hh=hh, gap=gap,
-            basket_gaps=np.sum([gaps[k] for k in basket], axis=0).astype(int) if basket else np.zeros(len(hh), int),
+            keys=keys,
+            hh=hh,
+            gap=gap,
+            basket_gaps=np.sum([gaps[k] for k in basket], axis=0).astype(int)
+            if basket
+            else np.zeros(len(hh), int),
             in_basket=np.array([k in basket for k in keys], bool),
             weight=np.ones(len(keys)),
-            opt_parcel=np.array(opt_p, int), opt_key=np.array(opt_k, int), cover=cover,
-            land=land, floor=floor,
+            opt_parcel=np.array(opt_p, int),
+            opt_key=np.array(opt_k, int),
+            cover=cover,
+            land=land,
+            floor=floor,
             need_land=np.array([need[k].land for k in keys], float),
             need_floor=np.array([need[k].floor for k in keys], float),
-            own=np.array([need[k].own for k in keys], bool), max_sites=int(self.cfg.max_sites),
-        )  # fmt: skip
+            own=np.array([need[k].own for k in keys], bool),
+            max_sites=int(self.cfg.max_sites),
+        )
         return inst, blocked
 
     def _choose(self, inst: Instance) -> None:
@@ -258,8 +326,10 @@ class SiteSelector:
         if inst.n_options and n_cand <= self.cfg.exact_max_parcels:
             self.exact = exact_plan(inst, self.objective, self.cfg.exact_time_limit_s)
         elif inst.n_options:
-            self.notes.append(f"{n_cand} candidate parcels > exact_max_parcels "
-                              f"({self.cfg.exact_max_parcels}): greedy plan only")  # fmt: skip
+            self.notes.append(
+                f"{n_cand} candidate parcels > exact_max_parcels "
+                f"({self.cfg.exact_max_parcels}): greedy plan only"
+            )
         plan = self.greedy
         exact = self.exact
         if (
@@ -291,26 +361,43 @@ class SiteSelector:
         rows = []
         for o, (rank, gain, members) in ranks.items():
             key = inst.keys[inst.opt_key[o]]
-            rows.append({"parcel": int(inst.opt_parcel[o]), "category": key, "rank": rank,
-                         "new_households": int(round(gain)), "new_communities": len(members),
-                         "covered_ids": ",".join(map(str, cid[np.sort(members)])),
-                         "land_used_m2": float(inst.need_land[inst.opt_key[o]]),
-                         "floor_used_m2": float(inst.need_floor[inst.opt_key[o]])})  # fmt: skip
+            rows.append(
+                {
+                    "parcel": int(inst.opt_parcel[o]),
+                    "category": key,
+                    "rank": rank,
+                    "new_households": int(round(gain)),
+                    "new_communities": len(members),
+                    "covered_ids": ",".join(map(str, cid[np.sort(members)])),
+                    "land_used_m2": float(inst.need_land[inst.opt_key[o]]),
+                    "floor_used_m2": float(inst.need_floor[inst.opt_key[o]]),
+                }
+            )
         frame = pd.DataFrame(rows)
         order = {k: i for i, k in enumerate(self.standards.categories)}
         frame = frame.sort_values(
             ["category", "rank"], key=lambda s: s.map(order) if s.name == "category" else s
         )
         src = self.parcels.iloc[frame["parcel"].to_numpy()]
-        out = gpd.GeoDataFrame({
-            "pid": src["pid"].to_numpy(), "name": src["name"].to_numpy(), "kind": src["kind"].to_numpy(),
-            "area_m2": np.round(src["area_m2"].to_numpy(float), 1), "category": frame["category"].to_numpy(),
-            "category_name": [self.standards.categories[k].name_zh for k in frame["category"]],
-            "rank": frame["rank"].to_numpy(), "new_households": frame["new_households"].to_numpy(),
-            "new_communities": frame["new_communities"].to_numpy(), "covered_ids": frame["covered_ids"].to_numpy(),
-            "land_used_m2": frame["land_used_m2"].to_numpy(), "floor_used_m2": frame["floor_used_m2"].to_numpy(),
-            "method": self.plan.method,
-        }, geometry=src.geometry.values, crs=crs)  # fmt: skip
+        out = gpd.GeoDataFrame(
+            {
+                "pid": src["pid"].to_numpy(),
+                "name": src["name"].to_numpy(),
+                "kind": src["kind"].to_numpy(),
+                "area_m2": np.round(src["area_m2"].to_numpy(float), 1),
+                "category": frame["category"].to_numpy(),
+                "category_name": [self.standards.categories[k].name_zh for k in frame["category"]],
+                "rank": frame["rank"].to_numpy(),
+                "new_households": frame["new_households"].to_numpy(),
+                "new_communities": frame["new_communities"].to_numpy(),
+                "covered_ids": frame["covered_ids"].to_numpy(),
+                "land_used_m2": frame["land_used_m2"].to_numpy(),
+                "floor_used_m2": frame["floor_used_m2"].to_numpy(),
+                "method": self.plan.method,
+            },
+            geometry=src.geometry.values,
+            crs=crs,
+        )
         return out[SITE_COLUMNS].reset_index(drop=True)
 
     def _programme_frame(self, inst, ranks, reason, blocked, gaps, after_ok, hh):
@@ -344,17 +431,28 @@ class SiteSelector:
             code[(code == "") & np.array([len(b) > 0 for b in blocked[c]], bool)] = c
         code[(code == "") & ~picked] = "not_needed"  # no gap within reach
         code[picked] = ""
-        frame = gpd.GeoDataFrame({
-            "pid": p["pid"].to_numpy(), "name": p["name"].to_numpy(), "kind": p["kind"].to_numpy(),
-            "status": np.where(picked, "picked", "not picked"),
-            "reason": [REASONS[c][0] if c else "" for c in code], "reason_code": code.astype(str),
-            "facilities": ["、".join(f) for f in fac], "n_facilities": [len(f) for f in fac],
-            "land_m2": np.round(land, 1), "land_used_m2": used_land,
-            "floor_m2": np.round(floor, 1), "floor_used_m2": used_floor,
-            "new_households": np.round(new_hh).astype(int), "new_full_households": np.round(new_full).astype(int),
-            "too_small_for": ["、".join(b) for b in blocked["too_small"]],
-            "kind_not_allowed_for": ["、".join(b) for b in blocked["kind_not_allowed"]],
-        }, geometry=p.geometry.values, crs=self.communities.crs)  # fmt: skip
+        frame = gpd.GeoDataFrame(
+            {
+                "pid": p["pid"].to_numpy(),
+                "name": p["name"].to_numpy(),
+                "kind": p["kind"].to_numpy(),
+                "status": np.where(picked, "picked", "not picked"),
+                "reason": [REASONS[c][0] if c else "" for c in code],
+                "reason_code": code.astype(str),
+                "facilities": ["、".join(f) for f in fac],
+                "n_facilities": [len(f) for f in fac],
+                "land_m2": np.round(land, 1),
+                "land_used_m2": used_land,
+                "floor_m2": np.round(floor, 1),
+                "floor_used_m2": used_floor,
+                "new_households": np.round(new_hh).astype(int),
+                "new_full_households": np.round(new_full).astype(int),
+                "too_small_for": ["、".join(b) for b in blocked["too_small"]],
+                "kind_not_allowed_for": ["、".join(b) for b in blocked["kind_not_allowed"]],
+            },
+            geometry=p.geometry.values,
+            crs=self.communities.crs,
+        )
         return frame[PROGRAMME_COLUMNS]
 
     def _coverage_blocks(self, gaps, after_ok, hh) -> None:
@@ -365,17 +463,26 @@ class SiteSelector:
             before = float(hh[~gaps[key]].sum() / total)
             after = float(hh[after_ok[key]].sum() / total)
             method = "no gaps" if not gaps[key].any() else self.plan.method
-            self.per_category[key] = {"households_before": before, "households_after": after,
-                                      "picks": int(picks.get(key, 0)), "method": method}  # fmt: skip
+            self.per_category[key] = {
+                "households_before": before,
+                "households_after": after,
+                "picks": int(picks.get(key, 0)),
+                "method": method,
+            }
         basket = [k for k in self.standards.basket if k in gaps]
         before = np.all([~gaps[k] for k in basket], axis=0)
         after = np.all([after_ok[k] for k in basket], axis=0)
-        self.full = {"households_before": float(hh[before].sum() / total),
-                     "households_after": float(hh[after].sum() / total),
-                     "communities_before": float(before.mean()) if len(before) else 0.0,
-                     "communities_after": float(after.mean()) if len(after) else 0.0}  # fmt: skip
-        sub = (self.communities["subdistrict"].fillna("").astype(str).to_numpy()
-               if "subdistrict" in self.communities else np.full(len(hh), ""))  # fmt: skip
+        self.full = {
+            "households_before": float(hh[before].sum() / total),
+            "households_after": float(hh[after].sum() / total),
+            "communities_before": float(before.mean()) if len(before) else 0.0,
+            "communities_after": float(after.mean()) if len(after) else 0.0,
+        }
+        sub = (
+            self.communities["subdistrict"].fillna("").astype(str).to_numpy()
+            if "subdistrict" in self.communities
+            else np.full(len(hh), "")
+        )
         self.by_subdistrict = {}
         for name in sorted(set(sub.tolist())):
             m = sub == name
@@ -384,10 +491,14 @@ class SiteSelector:
                 "households": int(hh[m].sum()),
                 "full_coverage_households_before": round(float(hh[m & before].sum() / t), 4),
                 "full_coverage_households_after": round(float(hh[m & after].sum() / t), 4),
-                "categories": {k: {"before": round(float(hh[m & ~gaps[k]].sum() / t), 4),
-                                   "after": round(float(hh[m & after_ok[k]].sum() / t), 4)}
-                               for k in self.standards.categories},
-            }  # fmt: skip
+                "categories": {
+                    k: {
+                        "before": round(float(hh[m & ~gaps[k]].sum() / t), 4),
+                        "after": round(float(hh[m & after_ok[k]].sum() / t), 4),
+                    }
+                    for k in self.standards.categories
+                },
+            }
 
     def _unserved(self, gaps, after_ok, pairs) -> None:
         comm, frames = self.communities, []
@@ -400,9 +511,17 @@ class SiteSelector:
             reachable = np.zeros(len(comm), bool)
             reachable[community[dist <= self.standards.categories[key].radius_m]] = True
             why = np.where(reachable[left], "周边无足够面积的候选用地", "服务半径内无候选用地")
-            frames.append(pd.DataFrame({"cid": cid[left], "name": name[left], "category": key,
-                                        "reason": why,
-                                        "suggestion": "租用或共享用房、邻近设施共享、或放宽服务半径"}))  # fmt: skip
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "cid": cid[left],
+                        "name": name[left],
+                        "category": key,
+                        "reason": why,
+                        "suggestion": "租用或共享用房、邻近设施共享、或放宽服务半径",
+                    }
+                )
+            )
         cols = ["cid", "name", "category", "reason", "suggestion"]
         self.unserved = (
             pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
@@ -413,22 +532,27 @@ def _plan_record(plan: Plan | None, objective: str) -> dict | None:
     if plan is None:
         return None
     return {
-        "method": plan.method, "status": plan.status, "optimal": plan.status == "optimal",
-        "seconds": round(plan.seconds, 3), "sites": int(len(plan.chosen)),
+        "method": plan.method,
+        "status": plan.status,
+        "optimal": plan.status == "optimal",
+        "seconds": round(plan.seconds, 3),
+        "sites": int(len(plan.chosen)),
         "objective_value": round(plan.value.score(objective)[0], 1),
         "households_newly_covered": round(plan.value.households, 1),
         "households_newly_fully_covered": round(plan.value.full_coverage, 1),
         "bound": None if plan.bound is None else round(plan.bound, 1),
         "gap": None if plan.gap is None else round(plan.gap, 6),
-    }  # fmt: skip
+    }
 
 
 def sites_summary(sel: SiteSelector) -> dict:
     """The ``sites`` block of ``summary.json`` (raises :class:`NotSolvedError` before solve())."""
     if not sel._solved:
         raise NotSolvedError("sites_summary needs a solved SiteSelector; call .solve() first")
-    blocks = {k: {kk: (round(v, 4) if isinstance(v, float) else v) for kk, v in b.items()}
-              for k, b in sel.per_category.items()}  # fmt: skip
+    blocks = {
+        k: {kk: (round(v, 4) if isinstance(v, float) else v) for kk, v in b.items()}
+        for k, b in sel.per_category.items()
+    }
     g, e = sel.greedy, sel.exact
     gap = None
     if e is not None and e.status != "no_solution":
@@ -457,9 +581,12 @@ def sites_summary(sel: SiteSelector) -> dict:
         "full_coverage_communities_before": round(sel.full["communities_before"], 4),
         "full_coverage_communities_after": round(sel.full["communities_after"], 4),
         "by_subdistrict": sel.by_subdistrict,
-        "parcels_not_picked": progs.loc[progs["status"] != "picked", "reason_code"].value_counts().to_dict(),
+        "parcels_not_picked": progs.loc[progs["status"] != "picked", "reason_code"]
+        .value_counts()
+        .to_dict(),
         "needs_other_measures": int(sel.unserved["cid"].nunique()),
         "needs_other_measures_by_category": sel.unserved.groupby("category").size().to_dict()
-        if len(sel.unserved) else {},
+        if len(sel.unserved)
+        else {},
         "notes": list(sel.notes) + [n for n in (e.notes if e else ()) if n],
-    }  # fmt: skip
+    }

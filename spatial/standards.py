@@ -122,8 +122,13 @@ def load_standards(project: Project | None = None) -> Standards:
         )
     given_basket = [k for k in given_basket if k not in dropped]
     names = _aliases(cats)
-    radius = dict(zip(_resolve(cov.radius, names, "[coverage] radius", where_cfg),
-                      cov.radius.values(), strict=True))  # fmt: skip
+    radius = dict(
+        zip(
+            _resolve(cov.radius, names, "[coverage] radius", where_cfg),
+            cov.radius.values(),
+            strict=True,
+        )
+    )
     for key, value in radius.items():
         cats[key] = Category(**{**cats[key].__dict__, "radius_m": float(value)})
     basket = given_basket or [k for k in raw.get("core_basket", cats) if k in cats]
@@ -135,8 +140,13 @@ def load_standards(project: Project | None = None) -> Standards:
             path=project.source,
         )
     min_area = project.siting.min_area
-    project.siting.min_area = dict(zip(_resolve(min_area, names, "[siting] min_area", where_cfg),
-                                       min_area.values(), strict=True))  # fmt: skip
+    project.siting.min_area = dict(
+        zip(
+            _resolve(min_area, names, "[siting] min_area", where_cfg),
+            min_area.values(),
+            strict=True,
+        )
+    )
     alias_map = {name: key for name, key in names.items() if name != key}
     speed = _walk_speed(cov.walk_speed_kmh, raw, where)
     return Standards(

@@ -11,15 +11,42 @@ import pandas as pd
 from .messages import labels
 
 GAP_COLOURS = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027"]
-TIER_COLOURS = {"priority": "#b2182b", "standard": "#ef8a62", "not_eligible": "#bdbdbd",
-                "unknown": "#7570b3"}  # fmt: skip
-CATEGORY_COLOURS = ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628",
-                    "#f781bf", "#999999", "#66c2a5", "#fc8d62", "#8da0cb", "#e78ac3", "#a6d854"]  # fmt: skip
+TIER_COLOURS = {
+    "priority": "#b2182b",
+    "standard": "#ef8a62",
+    "not_eligible": "#bdbdbd",
+    "unknown": "#7570b3",
+}
+CATEGORY_COLOURS = [
+    "#e41a1c",
+    "#377eb8",
+    "#4daf4a",
+    "#984ea3",
+    "#ff7f00",
+    "#a65628",
+    "#f781bf",
+    "#999999",
+    "#66c2a5",
+    "#fc8d62",
+    "#8da0cb",
+    "#e78ac3",
+    "#a6d854",
+]
 SITE_COLOUR = "#6a00a8"
 BUNDLE_COLOUR = "#08306b"
 # bundle fills: distinct hues, neighbouring bundles get different ones (adjacency colouring)
-BUNDLE_COLOURS = ["#1f78b4", "#e31a1c", "#33a02c", "#ff7f00", "#6a3d9a", "#b15928", "#a6cee3",
-                  "#fb9a99", "#b2df8a", "#fdbf6f"]  # fmt: skip
+BUNDLE_COLOURS = [
+    "#1f78b4",
+    "#e31a1c",
+    "#33a02c",
+    "#ff7f00",
+    "#6a3d9a",
+    "#b15928",
+    "#a6cee3",
+    "#fb9a99",
+    "#b2df8a",
+    "#fdbf6f",
+]
 CANDIDATE_COLOUR = "#7a7a7a"
 PARTNER_COLOUR = "#01665e"
 STREET_COLOUR = "#b8b8b8"

@@ -299,8 +299,10 @@ def drop_outliers(
         far |= valid & ~np.array([crsmod.in_china(a, b) for a, b in zip(lon, lat, strict=True)])
     if not far.any():
         return gdf
-    named = [f"{i}（{a:.4f}, {b:.4f}）" for i, a, b in zip(np.asarray(ids)[far], lon[far], lat[far],
-                                                         strict=True)]  # fmt: skip
+    named = [
+        f"{i}（{a:.4f}, {b:.4f}）"
+        for i, a, b in zip(np.asarray(ids)[far], lon[far], lat[far], strict=True)
+    ]
     problems.append(problem("outlier_dropped", section, named, km=round(limit)))
     report.drop("outside the study area", int(far.sum()))
     return gdf.loc[~far]
