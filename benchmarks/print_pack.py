@@ -39,7 +39,7 @@ def _city() -> RunResult:
 
 
 def _measure(name: str, result: RunResult) -> None:
-    bundles = result.layers_out.get("bundles")
+    bundles = result.bundling.bundles if result.bundling else None
     print(f"{name}: {len(result.communities)} communities, "
           f"{0 if bundles is None else len(bundles)} bundles")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:

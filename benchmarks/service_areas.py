@@ -60,7 +60,7 @@ def main() -> None:
         comm, fac = citycase.communities(), citycase.facilities()
         project, std = citycase.core_project()
     cfg = project.coverage
-    _, res = compute_coverage(comm, fac, std, cfg, net)
+    res = compute_coverage(comm, fac, std, cfg, net).categories
     runs = []
     for _ in range(args.repeat):
         start = time.perf_counter()

@@ -20,8 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import citycase  # noqa: E402
 
+from spatial.access import polygon_access  # noqa: E402
 from spatial.config import Project, SitingConfig, load_project  # noqa: E402
-from spatial.coverage import compute_coverage, polygon_access  # noqa: E402
+from spatial.coverage import compute_coverage  # noqa: E402
 from spatial.siting import SiteSelector, sites_summary  # noqa: E402
 from spatial.standards import load_standards  # noqa: E402
 
@@ -65,7 +66,7 @@ def city(repeat: int, limit: float, objective: str) -> None:
     std = load_standards(project)
     cov = project.coverage
     access = polygon_access(net, comm.geometry.values, cov.access_spacing_m, cov.max_snap_m)
-    comm, _ = compute_coverage(comm, fac, std, cov, net, access)
+    comm = compute_coverage(comm, fac, std, cov, net, access).communities
     print(f"city: {net.n_nodes:,} nodes, {len(comm):,} communities, {len(parcels):,} parcels, "
           f"{len(std.categories)} categories, max_sites {SitingConfig().max_sites}")  # fmt: skip
     _plans("city", comm, parcels, std, cov, net, access, repeat, limit, objective)

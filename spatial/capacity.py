@@ -25,9 +25,9 @@ import pandas as pd
 import shapely
 
 from . import settings
+from .access import Access
 from .catchment import COLUMNS, NetworkCatchments, straight_pairs
 from .config import DEMOGRAPHIC_KEYS, CapacityConfig, Project
-from .coverage import Access
 from .errors import ConfigError
 from .network import StreetNetwork
 from .problems import Problem, problem

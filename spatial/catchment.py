@@ -2,7 +2,7 @@
 
 The distances are the coverage's own (``spatial.coverage``): a facility is snapped to its nearest
 street edge (``network.source_graph``), a community is reached at the nearest of its access points
-(``coverage.polygon_access``), and a boundary point on the facility's own edge is reached along
+(``access.polygon_access``), and a boundary point on the facility's own edge is reached along
 that edge. The minimum over a community's pairs therefore equals its coverage distance
 ``<cat>_m``. Without a network: straight outline distance × detour factor, as coverage.
 """
@@ -15,7 +15,8 @@ import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from .coverage import Access, _same_edge, straight_within
+from .access import Access
+from .distances import _same_edge, straight_within
 from .network import StreetNetwork, source_graph
 
 CHUNK = 64  # facilities per bounded Dijkstra batch (spatially sorted: small local subgraphs)
@@ -30,7 +31,7 @@ class NetworkCatchments:
     ----------
     net : the walking network.
     points : (k, 2) facility coordinates.
-    access : the communities' access points on ``net`` (``coverage.polygon_access``).
+    access : the communities' access points on ``net`` (``access.polygon_access``).
     max_snap : a facility farther than this from every street is left out (as in coverage).
     """
 
@@ -143,7 +144,7 @@ def straight_pairs(
 ) -> pd.DataFrame:
     """Without a network: (facility, community, distance_m) with the straight distance from the
     facility to the community outline × ``detour`` ≤ ``radius`` (coverage's fallback rule, by
-    ``coverage.straight_within``)."""
+    ``distances.straight_within``)."""
     geoms = shapely.points(points[facilities])
     comm, fac, dist = straight_within(polygons, geoms, radius, detour)
     return pd.DataFrame({"facility": facilities[fac], "community": comm, "distance_m": dist})

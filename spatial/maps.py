@@ -97,7 +97,7 @@ def _facility_groups(fmap, result, lang, basemap, keys) -> list[tuple[str, tuple
 
 def _service_layers(fmap, result, lang, basemap, keys, show) -> list[dict]:
     """Service areas per category (folium layers); legend entries keyed by their layer."""
-    areas = result.layers_out.get("service_areas")
+    areas = result.service_areas
     legend: list[dict] = []
     if areas is None or len(areas) == 0:
         return legend
@@ -480,7 +480,7 @@ def overview_map(result, lang: str, basemap: str) -> folium.Map:
     comm = result.communities
     fmap = _base(result, comm, lang, basemap, lab["gaps_legend"])
     keys = list(std.basket)
-    sites = result.layers_out.get("sites")
+    sites = result.siting.sites if result.siting else None
     if "gaps" in comm:
         add_panel(
             fmap,
@@ -528,7 +528,7 @@ def group_maps(result, lang: str, basemap: str) -> Iterator[tuple[str, folium.Ma
         return
     std = result.standards
     lab = labels(lang)
-    sites = result.layers_out.get("sites")
+    sites = result.siting.sites if result.siting else None
     for group in CORE_GROUPS:
         keys = [k for k, c in std.categories.items() if c.group == group]
         if not keys:

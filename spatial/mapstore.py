@@ -85,10 +85,10 @@ def label_point(geom) -> shapely.Point:
 
 
 def parcel_programmes(result, keys: list[str]) -> dict[str, list[str]]:
-    """For each candidate parcel (``result.reach``): the categories of ``keys`` it has room for
+    """For each candidate parcel (``result.siting.reach``): the categories of ``keys`` it has room for
     alone (the siting's sizes and co-location rules) and that would reach a community now lacking
     them — what a what-if click adds."""
-    reach = result.reach
+    reach = result.siting.reach if result.siting else None
     if reach is None or len(reach) == 0:
         return {}
     parcels = result.layers.parcels.set_index("pid")
@@ -116,7 +116,7 @@ def parcel_programmes(result, keys: list[str]) -> dict[str, list[str]]:
 
 def reach_store(result, cid_index: pd.Series, pids: list[str]) -> list[list[int]]:
     """Per parcel of ``pids``: flat ``[community index, metres, …]`` within the largest radius."""
-    reach = result.reach
+    reach = result.siting.reach if result.siting else None
     grouped = {pid: grp for pid, grp in reach.groupby("pid")} if reach is not None else {}
     out = []
     for pid in pids:
@@ -272,7 +272,7 @@ def community_store(result, comm, lang, basemap, origin) -> dict:
 
 
 def bundle_store(result, comm, lang, basemap, origin, group: bool) -> dict:
-    bundles = result.layers_out.get("bundles")
+    bundles = result.bundling.bundles if result.bundling else None
     empty = {"id": [], "geom": [], "colour": [], "card": [], "centre": [], "members": []}
     if group or bundles is None or len(bundles) == 0 or "bundle_id" not in comm:
         return empty
@@ -304,7 +304,7 @@ def parcel_store(result, comm, lang, basemap, origin, keys: list[str], group: bo
     parcels = result.layers.parcels
     by_pid = parcels.set_index("pid", drop=False)
     wanted = keys if group else list(std.categories)
-    sites = result.layers_out.get("sites")
+    sites = result.siting.sites if result.siting else None
     sites = sites.loc[sites["category"].isin(wanted)] if sites is not None else None
     progs = parcel_programmes(result, wanted)
     rows: list[tuple[str, str, Html, list[int]]] = []
@@ -315,13 +315,13 @@ def parcel_store(result, comm, lang, basemap, origin, keys: list[str], group: bo
             card = site_card(pid, parcel, grp, result, lang, lab)
             rows.append((pid, "site", card, [cat_index[k] for k in grp["category"]]))
             site_pids.append(pid)
-    if result.reach is not None:
-        for pid in sorted(set(result.reach["pid"]) - set(site_pids)):
+    if result.siting is not None:
+        for pid in sorted(set(result.siting.reach["pid"]) - set(site_pids)):
             prog = progs.get(pid, [])
             if pid in by_pid.index and prog:
                 card = parcel_card(by_pid.loc[pid], prog, result, lang, lab)
                 rows.append((pid, "candidate", card, [cat_index[k] for k in prog]))
-    bundles = result.layers_out.get("bundles")
+    bundles = result.bundling.bundles if result.bundling else None
     if not group and bundles is not None and len(bundles):
         partners = {
             p for v in bundles["partner_parcels"].fillna("") for p in str(v).split(",") if p

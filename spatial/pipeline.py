@@ -7,7 +7,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,16 +15,18 @@ import pandas as pd
 
 from . import crs as crsmod
 from . import io, settings
+from .access import polygon_access
 from .adjacency import barrier_lines
 from .bundling import Bundler, bundle_frame, bundles_summary
-from .capacity import bundle_totals, run_capacity
+from .capacity import Capacity, bundle_totals, run_capacity
 from .config import Project, input_paths, project_warnings
-from .coverage import compute_coverage, coverage_summary, polygon_access
+from .coverage import compute_coverage, coverage_summary
 from .eligibility import assess_eligibility, eligibility_summary, last_full_year
 from .errors import ConfigError, DependencyError, InputError, OutputError, reading
 from .load import Layers, load_layers
 from .network import StreetNetwork, download_network, read_network
 from .priority import bundle_priorities, community_priorities
+from .problems import Problem
 from .service_areas import service_areas
 from .siting import SiteSelector, sites_summary
 from .standards import Standards, load_standards
@@ -33,21 +35,151 @@ ALL_STAGES = settings.ALL_STAGES
 Progress = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class CapacityResult:
+    """The capacity stage (2SFCA): its columns are on :attr:`RunResult.communities`, its figures
+    in ``summary["capacity"]``.
+
+    Attributes
+    ----------
+    settings : Capacity
+        The indicators and demographic settings in force (the bundle stage totals per bundle
+        with them).
+    problems : tuple of Problem
+        The data problems the stage found (also added to ``layers.problems``).
+    """
+
+    settings: Capacity
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class BundlingResult:
+    """The bundle stage: bundles (成片改造片区) and the priority list; ``bundle_id`` is on
+    :attr:`RunResult.communities`.
+
+    Attributes
+    ----------
+    bundles : GeoDataFrame
+        One row per bundle with its ``score``, ``rank`` and ``reasons``, sorted by rank.
+    priority : GeoDataFrame
+        The communities ranked for the annual plan (``priority.community_priorities``).
+    """
+
+    bundles: gpd.GeoDataFrame
+    priority: gpd.GeoDataFrame
+
+
+@dataclass(frozen=True)
+class SitingResult:
+    """The sites stage (``siting.SiteSelector``).
+
+    Attributes
+    ----------
+    sites : GeoDataFrame
+        One row per recommended (parcel, category).
+    programmes : GeoDataFrame
+        Every candidate parcel's programme.
+    unserved : DataFrame
+        (community, category) gaps no parcel closes, with the reason and a suggestion.
+    reach : DataFrame
+        Every candidate parcel's reach, columns ``pid``, ``cid``, ``distance_m`` (walking
+        distance within the largest siting radius), for the maps' what-if mode.
+    """
+
+    sites: gpd.GeoDataFrame
+    programmes: gpd.GeoDataFrame
+    unserved: pd.DataFrame
+    reach: pd.DataFrame
+
+
 @dataclass
 class RunResult:
+    """One run: the inputs (:func:`load_inputs`) and what each analysis stage found
+    (:func:`analyse`). A stage that did not run leaves its field ``None``.
+
+    There is one communities frame, :attr:`communities` (``layers.communities`` is the same
+    frame): the loaded communities, and after :func:`analyse` the analysed ones — the same rows
+    with the eligibility columns and, for the stages run, the coverage (``<cat>_m``, ``<cat>_ok``,
+    ``<cat>_nearest``, ``gaps``, ``full_coverage``, ``distance_mode``), capacity and
+    ``bundle_id`` columns. Which frames go into the GeoPackage: :func:`gpkg_layers`.
+
+    Attributes
+    ----------
+    project : Project
+    standards : Standards
+    layers : Layers
+        The validated, projected inputs (``load.load_layers``); its ``problems`` grow with the
+        problems the stages find.
+    network : StreetNetwork or None
+        The walking network; ``None``: straight-line distances.
+    service_areas : GeoDataFrame or None
+        The coverage stage's service areas (``service_areas.service_areas``).
+    capacity : CapacityResult or None
+        The capacity stage (run with coverage).
+    bundling : BundlingResult or None
+        The bundle stage.
+    siting : SitingResult or None
+        The sites stage.
+    summary : dict
+        What ``summary.json`` holds.
+    timings : dict of str to float
+        Seconds per stage.
+    files : list of Path
+        The files :func:`write_outputs` wrote.
+    """
+
     project: Project
     standards: Standards
     layers: Layers
     network: StreetNetwork | None = None
-    communities: gpd.GeoDataFrame | None = None
-    layers_out: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    service_areas: gpd.GeoDataFrame | None = None
+    capacity: CapacityResult | None = None
+    bundling: BundlingResult | None = None
+    siting: SitingResult | None = None
     summary: dict = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
-    unserved: pd.DataFrame | None = None
-    # after the sites stage: every candidate parcel's reach, columns pid, cid, distance_m
-    # (walking distance within the largest siting radius), for the maps' what-if mode
-    reach: pd.DataFrame | None = None
+
+    @property
+    def communities(self) -> gpd.GeoDataFrame:
+        """The one communities frame: analysed after :func:`analyse` (see the class)."""
+        return self.layers.communities
+
+    @communities.setter
+    def communities(self, frame: gpd.GeoDataFrame) -> None:
+        self.layers = replace(self.layers, communities=frame)
+
+
+#: The GeoPackage's layers, in the order written (those of stages not run are left out).
+GPKG_LAYERS = (
+    "communities",
+    "service_areas",
+    "sites",
+    "programmes",
+    "bundles",
+    "priority",
+    "facilities",
+    "parcels",
+)
+
+
+def gpkg_layers(result: RunResult) -> dict[str, gpd.GeoDataFrame]:
+    """The frames written to ``lifecircle.gpkg``, by layer name in :data:`GPKG_LAYERS` order:
+    the analysed communities, each stage's frames (when it ran) and the facilities and parcels
+    (parcels only when given)."""
+    siting, bundling = result.siting, result.bundling
+    frames = {
+        "communities": result.communities,
+        "service_areas": result.service_areas,
+        "sites": siting.sites if siting else None,
+        "programmes": siting.programmes if siting else None,
+        "bundles": bundling.bundles if bundling else None,
+        "priority": bundling.priority if bundling else None,
+        "facilities": result.layers.facilities,
+        "parcels": result.layers.parcels if len(result.layers.parcels) else None,
+    }
+    return {name: frames[name] for name in GPKG_LAYERS if frames[name] is not None}
 
 
 class _Timer:
@@ -134,7 +266,7 @@ def _no_household_figures(block: object) -> None:
 def analyse(
     result: RunResult, stages: Iterable[str], progress: Progress | None = None
 ) -> RunResult:
-    """Run the analysis stages in order on loaded inputs."""
+    """Run the analysis stages in order on loaded inputs (``result`` is filled in place)."""
     stages = set(stages)
     project, standards, layers = result.project, result.standards, result.layers
     result.communities = assess_eligibility(layers.communities, project.policy)
@@ -158,17 +290,23 @@ def analyse(
                 result.network,
                 access,
             )
-            result.communities, per_cat = coverage.communities, coverage.categories
+            result.communities = coverage.communities
             result.summary["coverage"] = coverage_summary(coverage, standards)
         with _Timer(result.timings, "service_areas", progress):
-            result.layers_out["service_areas"] = service_areas(
-                result.network, layers.facilities, per_cat, standards, project.coverage, layers.crs
+            result.service_areas = service_areas(
+                result.network,
+                layers.facilities,
+                coverage.categories,
+                standards,
+                project.coverage,
+                layers.crs,
             )
         with _Timer(result.timings, "capacity", progress):
             comm, found, block, capacity = run_capacity(
                 result.communities, layers.facilities, standards, project, result.network, access
             )
             result.communities = comm
+            result.capacity = CapacityResult(capacity, tuple(found))
             layers.problems += found
             result.summary["warnings"] += [p.record(project.lang) for p in found]
             result.summary["capacity"] = block
@@ -183,16 +321,20 @@ def analyse(
                 result.network,
                 access,
             ).solve()
-            result.layers_out["sites"] = selector.sites
-            result.layers_out["programmes"] = selector.programmes
+            result.siting = SitingResult(
+                sites=selector.sites,
+                programmes=selector.programmes,
+                unserved=selector.unserved,
+                reach=selector.reach,
+            )
             result.summary["sites"] = sites_summary(selector)
-            result.unserved = selector.unserved
-            result.reach = selector.reach
     if "bundle" in stages:
         with _Timer(result.timings, "bundle", progress):
             _bundle_stage(result)
-        if "capacity" in result.summary:
-            result.summary["capacity"]["by_bundle"] = bundle_totals(result.communities, capacity)
+        if result.capacity is not None:
+            result.summary["capacity"]["by_bundle"] = bundle_totals(
+                result.communities, result.capacity.settings
+            )
     if not layers.households_known:
         _no_household_figures(result.summary)
     return result
@@ -217,13 +359,14 @@ def _bundle_stage(result: RunResult) -> None:
     bundles = bundles.merge(
         ranked_bundles[["bundle_id", "score", "rank", "reasons"]], on="bundle_id"
     )
-    result.layers_out["bundles"] = bundles.sort_values("rank").reset_index(drop=True)
-    result.layers_out["priority"] = ranked
+    result.bundling = BundlingResult(
+        bundles=bundles.sort_values("rank").reset_index(drop=True), priority=ranked
+    )
     result.summary["bundles"] = bundles_summary(bundles, bundler, comm)
     result.summary["priority"] = {
         "weights": dict(project.priority.__dict__),
         "top_communities": ranked[["cid", "name", "score", "reasons"]].head(10).to_dict("records"),
-        "top_bundles": result.layers_out["bundles"][["bundle_id", "score", "description"]]
+        "top_bundles": result.bundling.bundles[["bundle_id", "score", "description"]]
         .head(10)
         .to_dict("records"),
     }
@@ -271,12 +414,8 @@ def _write_all(
     strict_print: bool,
 ) -> list[str]:
     files: list[Path] = []
-    layers = {"communities": result.communities, **result.layers_out}
-    layers["facilities"] = result.layers.facilities
-    if len(result.layers.parcels):
-        layers["parcels"] = result.layers.parcels
     with _Timer(result.timings, "write", progress):
-        files.append(io.write_gpkg(out / "lifecircle.gpkg", _for_gpkg(layers)))
+        files.append(io.write_gpkg(out / "lifecircle.gpkg", _for_gpkg(gpkg_layers(result))))
     if "map" in stages:
         from . import report
         from .ledger import write_ledger

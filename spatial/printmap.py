@@ -255,7 +255,7 @@ def _facilities(ax, result, lang: str, keys, size: float = 14) -> list:
 
 
 def _sites(ax, result, lang: str, keys) -> list:
-    sites = result.layers_out.get("sites")
+    sites = result.siting.sites if result.siting else None
     if sites is None or not len(sites):
         return []
     sites = sites.loc[sites["category"].isin(keys)].drop_duplicates("pid")
@@ -277,7 +277,7 @@ def _overview(base: _Base, lang: str):
     else:
         colours = "#9ecae1"
     polygons(ax, comm.geometry.values, colours)
-    bundles = result.layers_out.get("bundles")
+    bundles = result.bundling.bundles if result.bundling else None
     if bundles is not None and len(bundles):
         lines(ax, bundles.geometry.values, BUNDLE_COLOUR, 1.6, zorder=4, linestyle="--")
         printpack.bundle_labels(ax, bundles, 9)

@@ -108,7 +108,7 @@ class _Context:
         self.street_trees = tuple(shapely.STRtree(g) for g in self.streets or ())
         parcels = result.layers.parcels
         self.parcels = parcels.set_index(parcels["pid"].astype(str)) if len(parcels) else None
-        sites = result.layers_out.get("sites")
+        sites = result.siting.sites if result.siting else None
         self.sites = sites if sites is not None and len(sites) else None
         if self.sites is not None:
             self.site_members = [set(str(v).split(",")) for v in self.sites["covered_ids"]]
@@ -282,7 +282,7 @@ def bundle_page(ctx: _Context, bundle, lang: str):
 
 def write_bundle_pages(pdf, result, lang: str) -> int:
     """Append one sheet per bundle to ``pdf`` (a ``PdfPages``); returns the number of pages."""
-    bundles = result.layers_out.get("bundles")
+    bundles = result.bundling.bundles if result.bundling else None
     if bundles is None or not len(bundles) or "bundle_id" not in result.communities:
         return 0
     ctx = _Context(result)

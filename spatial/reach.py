@@ -8,8 +8,9 @@ import pandas as pd
 import shapely
 from scipy.sparse import csgraph
 
+from .access import Access, polygon_access
 from .config import CoverageConfig
-from .coverage import Access, polygon_access, straight_within
+from .distances import straight_within
 from .network import StreetNetwork
 
 CHUNK = 32  # parcels per Dijkstra batch: bounds memory at CHUNK × access links
@@ -76,6 +77,6 @@ def straight_reach(
     parcels: np.ndarray, communities: np.ndarray, radius: float, detour: float
 ) -> pd.DataFrame:
     """Fallback: straight outline-to-outline distance × detour factor ≤ ``radius``
-    (``coverage.straight_within``, coverage's fallback rule)."""
+    (``distances.straight_within``, coverage's fallback rule)."""
     p, c, d = straight_within(parcels, communities, radius, detour)
     return pd.DataFrame({"parcel": p, "community": c, "distance_m": d})

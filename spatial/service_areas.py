@@ -36,7 +36,7 @@ from .network import StreetNetwork
 from .standards import Standards
 
 if TYPE_CHECKING:
-    from .coverage import CategoryResult
+    from .distances import CategoryResult
 
 QUAD_SEGS = 2  # segments per quarter circle in the buffers' round ends
 #: GEOS ≥ 3.12 unions groups that do not touch each other separately (a third faster here)

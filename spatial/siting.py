@@ -14,8 +14,8 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
+from .access import Access
 from .config import CoverageConfig, SitingConfig
-from .coverage import Access
 from .errors import ConfigError
 from .network import StreetNetwork
 from .programmes import (

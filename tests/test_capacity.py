@@ -162,7 +162,7 @@ def demo_run():
 
 
 def test_catchment_distances_are_the_coverage_distances(demo_run):
-    from spatial.coverage import polygon_access
+    from spatial.access import polygon_access
 
     result, std = demo_run, demo_run.standards
     comm, fac = result.communities, result.layers.facilities

@@ -88,7 +88,7 @@ def test_community_distance_is_through_its_nearest_boundary_point():
     fac = _facilities([(0, 0)], ["market"])
     comm = _communities([shapely.box(440, 10, 560, 60)])
     std = load_standards(Project())
-    out, _ = compute_coverage(comm, fac, std, CoverageConfig(), net)
+    out = compute_coverage(comm, fac, std, CoverageConfig(), net).communities
     # nearest corner (440, 10): 440 m along the street + 10 m to the gate
     assert out["market_m"].iloc[0] == pytest.approx(450.0, abs=1e-6)
     assert bool(out["market_ok"].iloc[0]) is True  # market radius 500 m
@@ -102,7 +102,7 @@ def test_facility_off_street_and_same_edge():
     net = line_network([0, 1000])
     fac = _facilities([(300, -20)], ["convenience"])  # 20 m off the street
     comm = _communities([shapely.box(500, 5, 540, 40)])
-    out, _ = compute_coverage(comm, fac, load_standards(Project()), CoverageConfig(), net)
+    out = compute_coverage(comm, fac, load_standards(Project()), CoverageConfig(), net).communities
     # both on the single edge: 20 (facility to street) + 200 along + 5 (street to gate)
     assert out["convenience_m"].iloc[0] == pytest.approx(225.0, abs=1e-6)
 
@@ -112,13 +112,13 @@ def test_boundary_access_beats_centroid_on_large_compound():
     net = line_network([0, 100, 200, 300, 400, 500, 600])
     compound = shapely.box(100, 8, 500, 408)
     fac = _facilities([(150, 0)], ["health_station"])
-    out, _ = compute_coverage(_communities([compound]), fac, load_standards(Project()),
-                              CoverageConfig(), net)  # fmt: skip
+    out = compute_coverage(_communities([compound]), fac, load_standards(Project()),
+                           CoverageConfig(), net).communities  # fmt: skip
     boundary = out["health_station_m"].iloc[0]
     # the centroid approach: snap the centroid (300, 208) to the street, walk from there
     centroid = _communities([shapely.Point(300, 208).buffer(1)])
-    via_centroid, _ = compute_coverage(centroid, fac, load_standards(Project()),
-                                       CoverageConfig(), net)  # fmt: skip
+    via_centroid = compute_coverage(centroid, fac, load_standards(Project()),
+                                    CoverageConfig(), net).communities  # fmt: skip
     # outline points every 25 m: one sits at x = 150, straight across the street
     assert boundary == pytest.approx(8.0, abs=1e-6)
     assert via_centroid["health_station_m"].iloc[0] == pytest.approx(207 + 150, abs=1)
@@ -130,11 +130,11 @@ def test_straight_line_fallback_uses_detour_factor():
     fac = _facilities([(0, 0)], ["market"])
     comm = _communities([shapely.box(300, -50, 400, 50)])
     cfg = CoverageConfig(detour_factor=1.5)
-    out, _ = compute_coverage(comm, fac, load_standards(Project()), cfg, None)
+    out = compute_coverage(comm, fac, load_standards(Project()), cfg, None).communities
     assert out["market_m"].iloc[0] == pytest.approx(450.0)
     assert bool(out["market_ok"].iloc[0]) is True
     cfg.detour_factor = 1.8
-    out, _ = compute_coverage(comm, fac, load_standards(Project()), cfg, None)
+    out = compute_coverage(comm, fac, load_standards(Project()), cfg, None).communities
     assert out["market_m"].iloc[0] == pytest.approx(540.0)
     assert not out["market_ok"].iloc[0]
     assert out["distance_mode"].iloc[0] == "straight_line"
@@ -146,7 +146,7 @@ def test_service_area_follows_the_street_not_a_circle():
     comm = _communities([shapely.box(900, 10, 950, 60)])
     std = load_standards(Project())
     cfg = CoverageConfig(service_area_buffer_m=20)
-    _, results = compute_coverage(comm, fac, std, cfg, net)
+    results = compute_coverage(comm, fac, std, cfg, net).categories
     areas = service_areas(net, fac, results, std, cfg, 4548)
     area = areas.loc[areas["category"] == "convenience"].geometry.iloc[0]
     assert area.contains(shapely.Point(290, 0))
@@ -205,7 +205,7 @@ def test_real_osm_extract_distances_agree_with_networkx():
 
 
 def test_outline_points_match_shapely_interpolation_on_many_rings():
-    from spatial.coverage import _outline_points
+    from spatial.access import _outline_points
 
     rng = np.random.default_rng(11)
     # thousands of rings far from the origin: cumulative lengths get large, as in a city
@@ -285,6 +285,6 @@ def test_no_facility_on_the_network_leaves_every_distance_empty(where):
     fac = _facilities([where] if where else [], ["market"] if where else [])
     comm = _communities([shapely.box(150, 10, 200, 60)])
     std = load_standards(Project())
-    out, _ = compute_coverage(comm, fac, std, CoverageConfig(), net)
+    out = compute_coverage(comm, fac, std, CoverageConfig(), net).communities
     assert out[[f"{k}_m" for k in std.categories]].isna().all(axis=None)
     assert (out["market_nearest"] == "").all() and (out["gaps"] == len(std.basket)).all()

@@ -35,9 +35,9 @@ def market_distances(net, polygons, points) -> np.ndarray:
     comm = gpd.GeoDataFrame(geometry=list(polygons), crs=net.crs)
     fac = gpd.GeoDataFrame({"name": [f"f{i}" for i in range(len(points))],
                             "category": "market"}, geometry=shapely.points(points), crs=net.crs)  # fmt: skip
-    _, results = compute_coverage(
+    results = compute_coverage(
         comm, fac, load_standards(), CoverageConfig(search_bound_m=1e5), net
-    )
+    ).categories
     return results["market"].distance
 
 

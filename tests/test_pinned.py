@@ -449,8 +449,9 @@ def test_network_node_inside_a_community_is_reached_at_distance_zero():
     import numpy as np
     import shapely
 
+    from spatial.access import polygon_access
     from spatial.config import CoverageConfig
-    from spatial.coverage import community_access, compute_coverage
+    from spatial.coverage import compute_coverage
     from spatial.network import StreetNetwork
 
     xy = np.array([[0.0, 0.0], [0.0, 100.0], [0.0, 200.0]])
@@ -460,7 +461,7 @@ def test_network_node_inside_a_community_is_reached_at_distance_zero():
     edges["length"] = edges.geometry.length
     net = StreetNetwork(xy, edges, edges.crs, "cul-de-sac")
     compound = shapely.box(-100, 150, 100, 300)
-    access = community_access(net, np.array([compound]), 25.0, 500.0)
+    access = polygon_access(net, np.array([compound]), 25.0, 500.0)
     inside = access.node == 2
     assert inside.sum() == 1 and access.extra[inside][0] == 0.0
     fac = gpd.GeoDataFrame({"category": ["market"], "name": ["菜场"]},
@@ -481,10 +482,10 @@ LAYERS = [
     {"settings", "errors", "messages", "problems", "crs"},
     {"config", "standards", "validate", "io", "osm"},
     {"load", "network"},
-    {"coverage", "service_areas", "catchment", "capacity", "eligibility", "adjacency",
-     "bundling", "priority", "reach", "programmes", "siting"},
+    {"access", "distances", "coverage", "service_areas", "catchment", "capacity", "eligibility",
+     "adjacency", "bundling", "priority", "reach", "programmes", "siting"},
     {"style", "render", "mapstore", "maps", "report", "printdraw", "printpack", "printmap",
-     "ledger"},
+     "workbook", "summarysheets", "ledger"},
     {"pipeline", "demo", "cli", "__main__", "__init__"},
 ]  # fmt: skip
 

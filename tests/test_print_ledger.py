@@ -60,7 +60,7 @@ def test_share_text_one_rule():
 
 
 def test_pdf_holds_overview_groups_and_one_sheet_per_bundle(demo, pack):
-    bundles = demo.layers_out["bundles"]
+    bundles = demo.bundling.bundles
     assert len(bundles) == 19
     assert _pdf_pages(pack / "overview.pdf") == 1 + len(GROUPS) + len(bundles)
 
@@ -84,7 +84,7 @@ def _texts(fig) -> str:
 
 
 def test_bundle_sheet_lists_its_members_gaps_and_sites(demo):
-    bundles = demo.layers_out["bundles"]
+    bundles = demo.bundling.bundles
     b01 = bundles.loc[bundles["bundle_id"] == "B01"].iloc[0]
     with plt.rc_context(printmap.print_style(printmap.cjk_font())):
         fig = printpack.bundle_page(printpack._Context(demo), b01, "zh")
@@ -100,7 +100,7 @@ def test_bundle_sheet_lists_its_members_gaps_and_sites(demo):
     assert "养老院、托儿所、幼儿园、社区卫生服务中心" in shown  # the shared gaps, by name
     assert "nursing_home" not in shown
     # a recommended site serving a member is listed with its parcel id
-    sites = demo.layers_out["sites"]
+    sites = demo.siting.sites
     serving = sites.loc[sites["covered_ids"].str.contains("LS005")]
     assert len(serving) and all(pid in shown for pid in serving["pid"])
 
@@ -207,7 +207,7 @@ def test_every_sheet_is_set_up_for_printing(ledgers):
 
 
 def test_bundle_sheet_in_english_names_categories_in_english(demo):
-    bundles = demo.layers_out["bundles"]
+    bundles = demo.bundling.bundles
     b01 = bundles.loc[bundles["bundle_id"] == "B01"].iloc[0]
     with plt.rc_context(printmap.print_style(printmap.cjk_font())):
         fig = printpack.bundle_page(printpack._Context(demo), b01, "en")

@@ -194,8 +194,8 @@ def test_demo_plan_is_defensible_and_reach_is_exposed():
     from spatial.standards import load_standards
 
     result = analyse(load_inputs(load_project(None)), ["coverage", "sites"])
-    progs = result.layers_out["programmes"]
-    sites = result.layers_out["sites"]
+    progs = result.siting.programmes
+    sites = result.siting.sites
     std = load_standards(load_project(None))
     assert len(progs) == len(result.layers.parcels)
     assert (progs["land_used_m2"] <= progs["land_m2"] + 1e-6).all()
@@ -216,7 +216,7 @@ def test_demo_plan_is_defensible_and_reach_is_exposed():
     assert s["exact"]["objective_value"] >= s["greedy"]["objective_value"]
     assert s["full_coverage_households_after"] > s["full_coverage_households_before"]
     assert set(s["by_subdistrict"]) == set(result.communities["subdistrict"].astype(str))
-    reach = result.reach
+    reach = result.siting.reach
     assert list(reach.columns) == ["pid", "cid", "distance_m"]
     assert set(reach["pid"]) <= set(result.layers.parcels["pid"])
     assert set(sites["pid"]) <= set(reach["pid"])

@@ -36,7 +36,7 @@ def _case():
     project.coverage.basket = ["market"]
     project.coverage.drop = [k for k in load_standards(Project()).categories if k != "market"]
     std = load_standards(project)
-    comm, _ = compute_coverage(comm, fac, std, project.coverage, net)
+    comm = compute_coverage(comm, fac, std, project.coverage, net).communities
     return net, comm, parcels, std, project
 
 
@@ -120,8 +120,8 @@ def test_reach_agrees_with_networkx_on_the_demo_district():
     same access links (virtual parcel and community nodes) on the demo's real-size network."""
     import networkx as nx
 
+    from spatial.access import polygon_access
     from spatial.config import load_project
-    from spatial.coverage import polygon_access
     from spatial.load import load_layers
     from spatial.network import read_network
 
@@ -169,7 +169,7 @@ def test_pipeline_shares_access_points_with_siting_and_picks_the_same_sites():
     project = result.project
     again = SiteSelector(result.communities, result.layers.parcels, result.standards,
                          project.siting, project.coverage, result.network).solve()  # fmt: skip
-    shared = result.layers_out["sites"]
+    shared = result.siting.sites
     assert len(shared) > 0
     cols = ["category", "pid", "new_households", "covered_ids"]
     assert shared[cols].reset_index(drop=True).equals(again.sites[cols].reset_index(drop=True))

@@ -5,7 +5,7 @@ import pandas as pd
 import shapely
 
 from spatial.catchment import straight_pairs
-from spatial.coverage import straight_within
+from spatial.distances import straight_within
 from spatial.reach import straight_reach
 
 
