@@ -219,7 +219,7 @@ def base_summary(result: RunResult, lang: str | None = None) -> dict:
     Without household counts (``households = "none"``) no household figure is given: the keys
     are null and ``households_known`` is false.
     """
-    comm = result.layers.communities
+    comm = result.communities
     net = result.network
     known = result.layers.households_known
     return {
@@ -307,7 +307,7 @@ def analyse(
             )
             result.communities = comm
             result.capacity = CapacityResult(capacity, tuple(found))
-            layers.problems += found
+            result.layers.problems += found
             result.summary["warnings"] += [p.record(project.lang) for p in found]
             result.summary["capacity"] = block
     if "sites" in stages and "coverage" in stages:
