@@ -485,7 +485,7 @@ LAYERS = [
     {"access", "distances", "coverage", "service_areas", "catchment", "capacity", "eligibility",
      "adjacency", "bundling", "priority", "reach", "programmes", "siting"},
     {"style", "render", "mapstore", "maps", "report", "printdraw", "printpack", "printmap",
-     "workbook", "summarysheets", "ledger"},
+     "workbook", "summarysheets", "ledger", "runresult"},
     {"pipeline", "demo", "cli", "__main__", "__init__"},
 ]  # fmt: skip
 

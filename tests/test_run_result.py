@@ -10,14 +10,8 @@ import pytest
 
 from spatial import settings
 from spatial.config import load_project
-from spatial.pipeline import (
-    GPKG_LAYERS,
-    BundlingResult,
-    SitingResult,
-    analyse,
-    gpkg_layers,
-    load_inputs,
-)
+from spatial.pipeline import analyse, load_inputs
+from spatial.runresult import GPKG_LAYERS, BundlingResult, SitingResult, gpkg_layers
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +22,9 @@ def demo():
 def test_one_communities_frame_the_analysed_one(demo):
     assert demo.communities is demo.layers.communities
     comm = demo.communities
-    assert {"tier", "market_m", "market_ok", "gaps", "bundle_id", "elderly_daycare_ratio"} <= set(comm)
+    assert {"tier", "market_m", "market_ok", "gaps", "bundle_id", "elderly_daycare_ratio"} <= set(
+        comm
+    )
     assert len(comm) == demo.summary["communities"] == 134
 
 
