@@ -19,6 +19,7 @@ from openpyxl import Workbook
 
 from . import io, summarysheets
 from .messages import LANGS, labels, text
+from .runresult import RunResult
 from .workbook import DECIMAL, INTEGER, PERCENT, write_sheet
 
 _COMMUNITY_COLUMNS = [
@@ -90,7 +91,7 @@ def _header_formats(lang: str) -> dict[str, str]:
     return {heads.get(key, key): fmt for fmt, keys in _FORMATS.items() for key in keys}
 
 
-def _community_sheet(result, lang: str) -> pd.DataFrame:
+def _community_sheet(result: RunResult, lang: str) -> pd.DataFrame:
     comm = result.communities
     cols = [c for c in _COMMUNITY_COLUMNS if c in comm]
     frame = pd.DataFrame(comm[cols]).copy()
@@ -126,7 +127,7 @@ def _community_sheet(result, lang: str) -> pd.DataFrame:
 _CAPACITY_SUFFIXES = ("_need", "_supply", "_ratio", "_short", "_state", "_assumed")
 
 
-def _capacity_columns(frame: pd.DataFrame, result, lang: str) -> pd.DataFrame:
+def _capacity_columns(frame: pd.DataFrame, result: RunResult, lang: str) -> pd.DataFrame:
     """The capacity stage's per-category columns (need, supply, ratio, shortfall, state, assumed)
     and demand columns under the planner's names (``ledger.capacity_columns`` in the catalogue)."""
     comm = result.communities
@@ -150,7 +151,7 @@ def _capacity_columns(frame: pd.DataFrame, result, lang: str) -> pd.DataFrame:
     return pd.concat([frame, pd.DataFrame(added, index=frame.index)], axis=1) if added else frame
 
 
-def _derived(column: str, result) -> bool:
+def _derived(column: str, result: RunResult) -> bool:
     keys = tuple(result.standards.categories)
     suffixes = ("_m", "_ok", "_nearest", *_CAPACITY_SUFFIXES)
     return (
@@ -184,7 +185,7 @@ def _unique_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _localise(frame: pd.DataFrame, result, lang: str) -> pd.DataFrame:
+def _localise(frame: pd.DataFrame, result: RunResult, lang: str) -> pd.DataFrame:
     """Translate keys in cells by column header (category, shared gaps, distance mode, method)
     and round floats to what a planner reads; works on every sheet, whoever built it."""
     heads = _headers(lang)["columns"]
@@ -235,7 +236,7 @@ def _column_formats(frame: pd.DataFrame, lang: str) -> dict[int, str]:
     return out
 
 
-def write_ledger(result, out: Path, lang: str) -> Path:
+def write_ledger(result: RunResult, out: Path, lang: str) -> Path:
     """Write ``ledger.xlsx`` atomically with one formatted sheet per table."""
     names = _headers(lang)["sheets"]
     sheets = {names["summary"]: summarysheets.summary_sheet(result, lang)}

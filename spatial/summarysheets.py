@@ -9,6 +9,7 @@ import pandas as pd
 
 from .eligibility import last_full_year
 from .messages import labels, text
+from .runresult import RunResult
 from .workbook import INTEGER, PERCENT
 
 
@@ -17,7 +18,7 @@ def _texts(lang: str) -> dict:
     return labels(lang)["ledger"]
 
 
-def summary_sheet(result, lang: str) -> pd.DataFrame:
+def summary_sheet(result: RunResult, lang: str) -> pd.DataFrame:
     """Item / value rows; shares stay numbers (``attrs["row_formats"]`` gives each row's format)."""
     s = result.summary
     t = _texts(lang)
@@ -80,7 +81,7 @@ def summary_sheet(result, lang: str) -> pd.DataFrame:
     return frame
 
 
-def subdistrict_sheet(result, lang: str) -> pd.DataFrame | None:
+def subdistrict_sheet(result: RunResult, lang: str) -> pd.DataFrame | None:
     """One row per subdistrict (``summary["coverage"]["by_subdistrict"]``) and a total row."""
     cov = result.summary.get("coverage")
     if not cov or not cov.get("by_subdistrict"):
@@ -125,7 +126,7 @@ def subdistrict_sheet(result, lang: str) -> pd.DataFrame | None:
     return frame
 
 
-def site_coverage_sheet(result, lang: str) -> pd.DataFrame:
+def site_coverage_sheet(result: RunResult, lang: str) -> pd.DataFrame:
     """Household coverage before and after the recommended sites: full coverage and per
     category, for the whole area and per subdistrict (``summary["sites"]``)."""
     s = result.summary["sites"]
@@ -157,7 +158,7 @@ def site_coverage_sheet(result, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def problems_sheet(result, lang: str) -> pd.DataFrame | None:
+def problems_sheet(result: RunResult, lang: str) -> pd.DataFrame | None:
     """The data problems of the run (``summary["warnings"]``), one row per problem; None if none."""
     warnings = result.summary.get("warnings") or []
     if not warnings:
@@ -177,7 +178,7 @@ def problems_sheet(result, lang: str) -> pd.DataFrame | None:
     return pd.DataFrame(rows, columns=list(heads.values()))
 
 
-def capacity_sheet(result, lang: str) -> pd.DataFrame | None:
+def capacity_sheet(result: RunResult, lang: str) -> pd.DataFrame | None:
     """缺口测算: supply against demand per category for the district, each subdistrict and each
     bundle (``summary["capacity"]``); None when the capacity stage did not run."""
     cap = result.summary.get("capacity")
