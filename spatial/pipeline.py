@@ -182,6 +182,7 @@ def analyse(
                 project.coverage,
                 result.network,
                 access,
+                capacity=capacity,
             ).solve()
             result.layers_out["sites"] = selector.sites
             result.layers_out["programmes"] = selector.programmes

@@ -106,8 +106,12 @@ class Instance:
     land, floor : ndarray (n_parcels,)
         Parcel capacities.
     need_land, need_floor : ndarray (n_keys,)
+        The standard's minimum size per category.
     own : ndarray of bool (n_keys,)
     max_sites : int
+    opt_land, opt_floor : ndarray (n_options,), optional
+        Each option's own size, fixed before the solve (e.g. sized from the capacity shortfall
+        of the communities it reaches); default: its category's ``need_land`` / ``need_floor``.
     """
 
     keys: list[str]
@@ -125,6 +129,14 @@ class Instance:
     need_floor: np.ndarray
     own: np.ndarray
     max_sites: int
+    opt_land: np.ndarray | None = None
+    opt_floor: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.opt_land is None:
+            self.opt_land = np.asarray(self.need_land, float)[self.opt_key]
+        if self.opt_floor is None:
+            self.opt_floor = np.asarray(self.need_floor, float)[self.opt_key]
 
     @property
     def n_options(self) -> int:
@@ -195,12 +207,12 @@ def feasible(inst: Instance, chosen: np.ndarray) -> bool:
     if np.bincount(inst.opt_key[chosen], minlength=len(inst.keys)).max(initial=0) > inst.max_sites:
         return False
     for p in np.unique(inst.opt_parcel[chosen]):
-        ks = inst.opt_key[chosen[inst.opt_parcel[chosen] == p]]
-        if inst.own[ks].any() and len(ks) > 1:
+        here = chosen[inst.opt_parcel[chosen] == p]
+        if inst.own[inst.opt_key[here]].any() and len(here) > 1:
             return False
-        if inst.need_land[ks].sum() > inst.land[p] + 1e-6:
+        if inst.opt_land[here].sum() > inst.land[p] + 1e-6:
             return False
-        if inst.need_floor[ks].sum() > inst.floor[p] + 1e-6:
+        if inst.opt_floor[here].sum() > inst.floor[p] + 1e-6:
             return False
     return True
 
@@ -247,9 +259,7 @@ def greedy_plan(inst: Instance, objective: str = "households") -> Plan:
         fits = np.where(
             inst.own[k],
             hosts[p] == 0,
-            ~has_own[p]
-            & (land[p] + 1e-6 >= inst.need_land[k])
-            & (floor[p] + 1e-6 >= inst.need_floor[k]),
+            ~has_own[p] & (land[p] + 1e-6 >= inst.opt_land) & (floor[p] + 1e-6 >= inst.opt_floor),
         )
         ok = fits & ~taken & (sites[k] < inst.max_sites) & ((gain_hh > 0) | (gain_full > 0))
         if not ok.any():
@@ -265,8 +275,8 @@ def greedy_plan(inst: Instance, objective: str = "households") -> Plan:
         sites[bk] += 1
         hosts[bp] += 1
         has_own[bp] |= bool(inst.own[bk])
-        land[bp] -= inst.need_land[bk]
-        floor[bp] -= inst.need_floor[bk]
+        land[bp] -= inst.opt_land[best]
+        floor[bp] -= inst.opt_floor[best]
         hit = (np.asarray(inst.cover[best].todense()).ravel() > 0) & inst.gap[:, bk] & ~cov[:, bk]
         cov[hit, bk] = True
         if inst.in_basket[bk]:
@@ -282,7 +292,8 @@ def exact_plan(inst: Instance, objective: str = "households", time_limit: float 
     Variables: ``x`` (option chosen, binary), ``y`` (gap community newly covered for a category,
     0–1), ``z`` (community newly fully covered, 0–1). ``y ≤ Σ x`` over the options reaching it;
     ``z ≤ y`` for each basket category it lacks; at most ``max_sites`` options per category;
-    per parcel the land and floor needs add up within its capacity, and an own-land option
+    per parcel the options' land and floor sizes (fixed per option before the solve, so the
+    model stays linear) add up within its capacity, and an own-land option
     excludes every other option on its parcel. Objective: the chosen one plus the other times a
     weight small enough never to outweigh one household (a tie-break).
     """
@@ -331,10 +342,10 @@ def exact_plan(inst: Instance, objective: str = "households", time_limit: float 
     r += len(inst.keys)
     # land and floor per parcel
     parcels, p_inv = np.unique(inst.opt_parcel, return_inverse=True)
-    for need, cap in ((inst.need_land, inst.land), (inst.need_floor, inst.floor)):
+    for size, cap in ((inst.opt_land, inst.land), (inst.opt_floor, inst.floor)):
         rows.append(p_inv + r)
         cols.append(np.arange(n_opt))
-        vals.append(need[inst.opt_key].astype(float))
+        vals.append(np.asarray(size, float))
         ub.append(cap[parcels].astype(float))
         r += len(parcels)
     # exclusivity: on a parcel with own-land options, each option + the other own options <= 1

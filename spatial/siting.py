@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
+from .capacity import Capacity
 from .config import CoverageConfig, SitingConfig
 from .coverage import Access
 from .errors import ConfigError
@@ -31,6 +32,7 @@ from .programmes import (
     rank_within_key,
 )
 from .reach import network_reach, straight_reach
+from .sizing import BASES, SizeRule, Sizes, option_sizes, size_rules
 from .standards import Standards
 
 REASONS = {  # why a parcel hosts nothing: code → (zh, en)
@@ -53,9 +55,16 @@ SITE_COLUMNS = [
     "covered_ids",
     "land_used_m2",
     "floor_used_m2",
+    "size_basis",
+    "supply_unit",
+    "shortfall_units",
+    "size_units",
+    "shortfall_closed",
+    "shortfall_left",
     "method",
     "geometry",
 ]
+_SIZE_COLUMNS = SITE_COLUMNS[SITE_COLUMNS.index("land_used_m2") : SITE_COLUMNS.index("method")]
 PROGRAMME_COLUMNS = [
     "pid",
     "name",
@@ -71,6 +80,9 @@ PROGRAMME_COLUMNS = [
     "floor_used_m2",
     "new_households",
     "new_full_households",
+    "sized_from_shortfall",
+    "shortfall_closed",
+    "shortfall_left",
     "too_small_for",
     "kind_not_allowed_for",
     "geometry",
@@ -103,12 +115,17 @@ class SiteSelector:
         The communities' access points when already computed for coverage.
     rules : Rules, optional
         Co-location rules (default ``data/standards/colocation.toml``).
+    capacity : Capacity, optional
+        The capacity stage's indicators: with ``cfg.size_from_shortfall`` and the communities'
+        ``<cat>_short`` columns, facilities of those categories are sized for the shortfall of
+        the gap communities they newly serve (:mod:`spatial.sizing`); else the standard minimum.
 
     Attributes (set by :meth:`solve`)
     ---------------------------------
     sites : GeoDataFrame
         One row per parcel and facility (``pid``, ``category``, ``rank`` within the category,
-        ``kind``, ``new_households``, …).
+        ``kind``, ``new_households``, land/floor used, ``size_basis`` (one of
+        :data:`spatial.sizing.BASES`), the shortfall it is sized for, closes and leaves, …).
     programmes : GeoDataFrame
         One row per input parcel: its facilities and land/floor used against capacity, or the
         reason it hosts none.
@@ -138,6 +155,7 @@ class SiteSelector:
         network: StreetNetwork | None = None,
         access: Access | None = None,
         rules: Rules | None = None,
+        capacity: Capacity | None = None,
     ) -> None:
         objective = getattr(cfg, "objective", "full_coverage")
         if objective not in OBJECTIVES:
@@ -148,6 +166,7 @@ class SiteSelector:
         self.cfg, self.coverage, self.network, self.access = cfg, coverage, network, access
         self.objective = objective
         self.rules = rules or load_rules()
+        self.capacity = capacity
         self._solved = False
 
     # -- results ---------------------------------------------------------------------------
@@ -199,6 +218,7 @@ class SiteSelector:
                     f"{key}: no minimum size known (standards table or "
                     "[siting] min_area): not sited"
                 )
+        self.size_rules = self._size_rules(need)
         inst, blocked = self._instance(pairs, gaps, hh, need)
         self._choose(inst)
         self._outputs(inst, reason, blocked, pairs, gaps, hh)
@@ -250,6 +270,43 @@ class SiteSelector:
         pairs = pairs.assign(parcel=usable[pairs["parcel"].to_numpy(int)])
         return pairs.sort_values(["parcel", "community"]).reset_index(drop=True)
 
+    def _size_rules(self, need: dict[str, Need | None]) -> dict[str, SizeRule]:
+        """Categories sized from their shortfall: ``[siting] size_from_shortfall`` on, an
+        indicator in the capacity stage and its ``<cat>_short`` column on the communities."""
+        if not getattr(self.cfg, "size_from_shortfall", True):
+            return {}
+        found = size_rules(self.standards, need, self.capacity)
+        missing = [k for k in found if f"{k}_short" not in self.communities]
+        if missing:
+            self.notes.append(
+                f"{', '.join(missing)}: no capacity shortfall computed: standard minimum size"
+            )
+        return {k: r for k, r in found.items() if k not in missing}
+
+    def _shortfall(self, key: str) -> np.ndarray:
+        """The capacity stage's shortfall per community (supply units; unknown counts as 0)."""
+        return np.nan_to_num(self.communities[f"{key}_short"].to_numpy(float), nan=0.0)
+
+    def _sizes(self, inst: Instance, opts: np.ndarray, members: list[np.ndarray]) -> Sizes:
+        """Sizes of options ``opts`` for the shortfall of the communities ``members`` (per option)
+        on their parcels (:func:`spatial.sizing.option_sizes`)."""
+        keys = inst.opt_key[opts]
+        short = np.zeros(len(opts))
+        for j, (k, m) in enumerate(zip(keys.tolist(), members, strict=True)):
+            if inst.keys[k] in self.size_rules:
+                short[j] = self._shortfall(inst.keys[k])[m].sum()
+        q = inst.opt_parcel[opts]
+        return option_sizes(
+            self.size_rules,
+            inst.keys,
+            keys,
+            short,
+            inst.need_land,
+            inst.need_floor,
+            inst.land[q],
+            inst.floor[q],
+        )
+
     def _capacity(self) -> tuple[np.ndarray, np.ndarray]:
         land = self.parcels["area_m2"].to_numpy(float)
         given = self.parcels["max_floor_area"].to_numpy(float)
@@ -295,6 +352,7 @@ class SiteSelector:
             shape=(len(opt_p), len(hh)),
         )
         cover.sum_duplicates()
+        cover.sort_indices()
         basket = [k for k in self.standards.basket if k in gaps]
         gap = np.column_stack([gaps[k] for k in keys]) if keys else np.zeros((len(hh), 0), bool)
         inst = Instance(
@@ -316,6 +374,13 @@ class SiteSelector:
             own=np.array([need[k].own for k in keys], bool),
             max_sites=int(self.cfg.max_sites),
         )
+        # each option sized for the shortfall of every gap community it reaches, fixed before
+        # the solve (the programme model stays linear)
+        opts = np.arange(inst.n_options)
+        sizes = self._sizes(
+            inst, opts, [cover.indices[cover.indptr[o] : cover.indptr[o + 1]] for o in opts]
+        )
+        inst.opt_land, inst.opt_floor = sizes.land, sizes.floor
         return inst, blocked
 
     def _choose(self, inst: Instance) -> None:
@@ -343,6 +408,13 @@ class SiteSelector:
     def _outputs(self, inst, reason, blocked, pairs, gaps, hh) -> None:
         chosen = self.plan.chosen
         ranks = rank_within_key(inst, chosen)
+        # the size each chosen facility keeps: for the communities it is credited with (never
+        # larger than the size the solve reserved, so every programme still fits)
+        opts = np.array(sorted(ranks), int)
+        self._site_sizes = (
+            {int(o): j for j, o in enumerate(opts)},
+            self._sizes(inst, opts, [ranks[int(o)][2] for o in opts]),
+        )
         self.sites = self._sites_frame(inst, ranks)
         new = np.zeros((len(hh), len(self.standards.categories)), bool)
         cat_keys = list(self.standards.categories)
@@ -358,9 +430,12 @@ class SiteSelector:
         if not ranks:
             return gpd.GeoDataFrame(columns=SITE_COLUMNS, geometry="geometry", crs=crs)
         cid = self.communities["cid"].to_numpy()
+        pos, size = self._site_sizes
         rows = []
         for o, (rank, gain, members) in ranks.items():
             key = inst.keys[inst.opt_key[o]]
+            j = pos[int(o)]
+            rule = self.size_rules.get(key)
             rows.append(
                 {
                     "parcel": int(inst.opt_parcel[o]),
@@ -369,8 +444,14 @@ class SiteSelector:
                     "new_households": int(round(gain)),
                     "new_communities": len(members),
                     "covered_ids": ",".join(map(str, cid[np.sort(members)])),
-                    "land_used_m2": float(inst.need_land[inst.opt_key[o]]),
-                    "floor_used_m2": float(inst.need_floor[inst.opt_key[o]]),
+                    "land_used_m2": round(float(size.land[j]), 1),
+                    "floor_used_m2": round(float(size.floor[j]), 1),
+                    "size_basis": size.basis[j],
+                    "supply_unit": rule.unit_zh if rule else "",
+                    "shortfall_units": round(float(size.short[j]), 1),
+                    "size_units": round(float(size.units[j]), 1),
+                    "shortfall_closed": round(float(size.closed[j]), 1),
+                    "shortfall_left": round(float(size.left[j]), 1),
                 }
             )
         frame = pd.DataFrame(rows)
@@ -391,8 +472,7 @@ class SiteSelector:
                 "new_households": frame["new_households"].to_numpy(),
                 "new_communities": frame["new_communities"].to_numpy(),
                 "covered_ids": frame["covered_ids"].to_numpy(),
-                "land_used_m2": frame["land_used_m2"].to_numpy(),
-                "floor_used_m2": frame["floor_used_m2"].to_numpy(),
+                **{c: frame[c].to_numpy() for c in _SIZE_COLUMNS},
                 "method": self.plan.method,
             },
             geometry=src.geometry.values,
@@ -411,12 +491,22 @@ class SiteSelector:
         full_before = np.all([~gaps[k] for k in basket], axis=0)
         full_after = np.all([after_ok[k] for k in basket], axis=0)
         newly_full = full_after & ~full_before
+        pos, size = self._site_sizes
+        sized, closed, left = ([[] for _ in range(n_p)] for _ in range(3))
         for o, (_, gain, _members) in ranks.items():
-            q, k = int(inst.opt_parcel[o]), int(inst.opt_key[o])
-            fac[q].append(self.standards.categories[inst.keys[k]].name_zh)
-            used_land[q] += inst.need_land[k]
-            used_floor[q] += inst.need_floor[k]
+            q, k, j = int(inst.opt_parcel[o]), int(inst.opt_key[o]), pos[int(o)]
+            name = self.standards.categories[inst.keys[k]].name_zh
+            fac[q].append(name)
+            used_land[q] += size.land[j]
+            used_floor[q] += size.floor[j]
             new_hh[q] += gain
+            rule = self.size_rules.get(inst.keys[k])
+            if rule is not None:
+                unit = rule.unit_zh
+                if size.basis[j] != "standard_min":
+                    sized[q].append(name)
+                closed[q] += [f"{name} {size.closed[j]:.0f}{unit}"] if size.closed[j] > 0 else []
+                left[q] += [f"{name} {size.left[j]:.0f}{unit}"] if size.left[j] >= 0.5 else []
         # households newly fully covered thanks to the parcel: those it newly covers for a basket
         # category and that are fully covered after the plan
         for q in np.unique(inst.opt_parcel[self.plan.chosen]) if len(self.plan.chosen) else []:
@@ -442,11 +532,14 @@ class SiteSelector:
                 "facilities": ["、".join(f) for f in fac],
                 "n_facilities": [len(f) for f in fac],
                 "land_m2": np.round(land, 1),
-                "land_used_m2": used_land,
+                "land_used_m2": np.round(used_land, 1),
                 "floor_m2": np.round(floor, 1),
-                "floor_used_m2": used_floor,
+                "floor_used_m2": np.round(used_floor, 1),
                 "new_households": np.round(new_hh).astype(int),
                 "new_full_households": np.round(new_full).astype(int),
+                "sized_from_shortfall": ["、".join(x) for x in sized],
+                "shortfall_closed": ["、".join(x) for x in closed],
+                "shortfall_left": ["、".join(x) for x in left],
                 "too_small_for": ["、".join(b) for b in blocked["too_small"]],
                 "kind_not_allowed_for": ["、".join(b) for b in blocked["kind_not_allowed"]],
             },
@@ -545,6 +638,39 @@ def _plan_record(plan: Plan | None, objective: str) -> dict | None:
     }
 
 
+def _sizing_record(sel: SiteSelector) -> dict:
+    """Which facility sizes came from the capacity shortfall and which from the standard's
+    minimum, per category, with the shortfall (supply units) the sites are sized for, close and
+    leave."""
+    sites = sel.sites
+    out: dict = {
+        "size_from_shortfall": bool(getattr(sel.cfg, "size_from_shortfall", True)),
+        "categories_sized": list(sel.size_rules),
+        "sites_from_shortfall": int((sites["size_basis"] != "standard_min").sum()),
+        "sites_standard_min": int((sites["size_basis"] == "standard_min").sum()),
+        "by_category": {},
+    }
+    ind = sel.capacity.indicators if sel.capacity is not None else {}
+    for key, rule in sel.size_rules.items():
+        rows = sites.loc[sites["category"] == key]
+        out["by_category"][key] = {
+            "unit": rule.unit_zh,
+            "unit_en": rule.unit_en,
+            "sites": len(rows),
+            "basis": {b: int((rows["size_basis"] == b).sum()) for b in BASES},
+            "shortfall": round(float(rows["shortfall_units"].sum()), 1),
+            "closed": round(float(rows["shortfall_closed"].sum()), 1),
+            "left": round(float(rows["shortfall_left"].sum()), 1),
+            "floor_m2": round(float(rows["floor_used_m2"].sum()), 1),
+            "land_m2": round(float(rows["land_used_m2"].sum()), 1),
+            "m2_per_unit": rule.floor_per_unit,
+            "land_m2_per_unit": rule.land_per_unit,
+            "size_source": ind[key].size_source if key in ind else "",
+            "size_verified": ind[key].size_verified if key in ind else False,
+        }
+    return out
+
+
 def sites_summary(sel: SiteSelector) -> dict:
     """The ``sites`` block of ``summary.json`` (raises :class:`NotSolvedError` before solve())."""
     if not sel._solved:
@@ -589,4 +715,5 @@ def sites_summary(sel: SiteSelector) -> dict:
         if len(sel.unserved)
         else {},
         "notes": list(sel.notes) + [n for n in (e.notes if e else ()) if n],
+        "sizing": _sizing_record(sel),
     }

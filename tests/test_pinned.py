@@ -482,7 +482,7 @@ LAYERS = [
     {"config", "standards", "validate", "io", "osm"},
     {"load", "network"},
     {"coverage", "service_areas", "catchment", "capacity", "eligibility", "adjacency",
-     "bundling", "priority", "reach", "programmes", "siting"},
+     "bundling", "priority", "reach", "programmes", "sizing", "siting"},
     {"style", "render", "mapstore", "maps", "report", "printdraw", "printpack", "printmap",
      "ledger"},
     {"pipeline", "demo", "cli", "__main__", "__init__"},
