@@ -18,7 +18,8 @@ from scipy import sparse
 from spatial.capacity import run_capacity
 from spatial.config import Project, SitingConfig
 from spatial.coverage import compute_coverage, polygon_access
-from spatial.programmes import Instance, exact_plan, feasible, greedy_plan
+from spatial.milp import exact_plan
+from spatial.programmes import Instance, feasible, greedy_plan
 from spatial.siting import SiteSelector, sites_summary
 from spatial.sizing import SizeRule, size_facilities
 from spatial.standards import load_standards
