@@ -5,7 +5,7 @@ communities no pick serves, and the ``sites`` block of ``summary.json``, all rea
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -14,8 +14,7 @@ import pandas as pd
 from .programmes import Instance, Plan
 from .sizing import BASES
 
-if TYPE_CHECKING:
-    from .siting import SiteSelector
+SiteSelector = Any  # a solved spatial.siting.SiteSelector (siting imports this module, not back)
 
 REASONS = {  # why a parcel hosts nothing: code → (zh, en)
     "unavailable": ("地块不可用", "not available"),
