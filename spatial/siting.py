@@ -141,6 +141,8 @@ class SiteSelector:
             "full",
             "unserved",
             "notes",
+            "size_rules",
+            "site_sizes",
         ):
             raise NotSolvedError(f"SiteSelector.{name} is set by solve(); call .solve() first")
         raise AttributeError(name)
@@ -245,14 +247,20 @@ class SiteSelector:
         """The capacity stage's shortfall per community (supply units; unknown counts as 0)."""
         return np.nan_to_num(self.communities[f"{key}_short"].to_numpy(float), nan=0.0)
 
-    def _sizes(self, inst: Instance, opts: np.ndarray, members: list[np.ndarray]) -> Sizes:
-        """Sizes of options ``opts`` for the shortfall of the communities ``members`` (per option)
-        on their parcels (:func:`spatial.sizing.option_sizes`)."""
+    def _sizes(self, inst: Instance, opts: np.ndarray, members: list | None = None) -> Sizes:
+        """Sizes of options ``opts`` on their parcels (:func:`spatial.sizing.option_sizes`) for
+        the shortfall of the gap communities each reaches, or of ``members`` (per option)."""
         keys = inst.opt_key[opts]
         short = np.zeros(len(opts))
-        for j, (k, m) in enumerate(zip(keys.tolist(), members, strict=True)):
-            if inst.keys[k] in self.size_rules:
-                short[j] = self._shortfall(inst.keys[k])[m].sum()
+        for k, key in enumerate(inst.keys):
+            rows = np.flatnonzero(keys == k)
+            if key not in self.size_rules or not len(rows):
+                continue
+            per_comm = self._shortfall(key)
+            if members is None:
+                short[rows] = inst.cover[opts[rows]].astype(float) @ per_comm
+            else:
+                short[rows] = [per_comm[members[j]].sum() for j in rows]
         q = inst.opt_parcel[opts]
         return option_sizes(
             self.size_rules,
@@ -312,7 +320,6 @@ class SiteSelector:
             shape=(len(opt_p), len(hh)),
         )
         cover.sum_duplicates()
-        cover.sort_indices()
         basket = [k for k in self.standards.basket if k in gaps]
         gap = np.column_stack([gaps[k] for k in keys]) if keys else np.zeros((len(hh), 0), bool)
         inst = Instance(
@@ -336,10 +343,7 @@ class SiteSelector:
         )
         # each option sized for the shortfall of every gap community it reaches, fixed before
         # the solve (the programme model stays linear)
-        opts = np.arange(inst.n_options)
-        sizes = self._sizes(
-            inst, opts, [cover.indices[cover.indptr[o] : cover.indptr[o + 1]] for o in opts]
-        )
+        sizes = self._sizes(inst, np.arange(inst.n_options))
         inst.opt_land, inst.opt_floor = sizes.land, sizes.floor
         return inst, blocked
 
