@@ -54,6 +54,9 @@ class Indicator:
     source: str
     source_existing: str
     verified: bool
+    land_m2_per_unit: float | None = None  # land m² per supply unit (sizing own-land facilities)
+    size_source: str = ""
+    size_verified: bool = False
 
 
 @dataclass
@@ -105,6 +108,11 @@ def load_capacity(project: Project, standards: Standards) -> Capacity:
                 source=spec.get("source", ""),
                 source_existing=spec.get("source_existing", ""),
                 verified=bool(spec.get("verified", False)),
+                land_m2_per_unit=float(spec["land_m2_per_unit"])
+                if "land_m2_per_unit" in spec
+                else None,
+                size_source=spec.get("size_source", ""),
+                size_verified=bool(spec.get("size_verified", False)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(

@@ -98,6 +98,7 @@ class SitingConfig:
     exact_max_parcels: int = 400
     exact_time_limit_s: float = 5.0
     objective: str = "full_coverage"  # or "households"
+    size_from_shortfall: bool = True  # size facilities with an indicator from the shortfall
 
 
 @dataclass

@@ -171,6 +171,7 @@ def analyse(
                 project.coverage,
                 result.network,
                 access,
+                capacity=capacity,
             ).solve()
             result.siting = SitingResult(
                 sites=selector.sites,

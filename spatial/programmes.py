@@ -3,7 +3,7 @@ together as one maximal-covering problem with parcel capacities (greedy and exac
 
 The numeric core of siting, free of geometry: an :class:`Instance` lists the options (a parcel and
 a category that would fit on it alone) and the gap communities each option would reach;
-:func:`greedy_plan` and :func:`exact_plan` return a :class:`Plan` (the chosen options) whose
+:func:`greedy_plan` (and :func:`spatial.milp.exact_plan`) return a :class:`Plan` (the chosen options) whose
 value :func:`evaluate` computes from the instance, never from a solver's own report.
 """
 
@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from . import settings
 from .config import SitingConfig
@@ -24,7 +23,6 @@ from .errors import ConfigError
 from .standards import Standards
 
 OBJECTIVES = ("households", "full_coverage")
-OPTIMAL_GAP = 1e-4  # HiGHS's default relative MIP gap: "optimal" means proved within this
 
 
 @dataclass(frozen=True)
@@ -106,8 +104,12 @@ class Instance:
     land, floor : ndarray (n_parcels,)
         Parcel capacities.
     need_land, need_floor : ndarray (n_keys,)
+        The standard's minimum size per category.
     own : ndarray of bool (n_keys,)
     max_sites : int
+    opt_land, opt_floor : ndarray (n_options,), optional
+        Each option's own size, fixed before the solve (e.g. sized from the capacity shortfall
+        of the communities it reaches); default: its category's ``need_land`` / ``need_floor``.
     """
 
     keys: list[str]
@@ -125,6 +127,14 @@ class Instance:
     need_floor: np.ndarray
     own: np.ndarray
     max_sites: int
+    opt_land: np.ndarray | None = None
+    opt_floor: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.opt_land is None:
+            self.opt_land = np.asarray(self.need_land, float)[self.opt_key]
+        if self.opt_floor is None:
+            self.opt_floor = np.asarray(self.need_floor, float)[self.opt_key]
 
     @property
     def n_options(self) -> int:
@@ -195,12 +205,12 @@ def feasible(inst: Instance, chosen: np.ndarray) -> bool:
     if np.bincount(inst.opt_key[chosen], minlength=len(inst.keys)).max(initial=0) > inst.max_sites:
         return False
     for p in np.unique(inst.opt_parcel[chosen]):
-        ks = inst.opt_key[chosen[inst.opt_parcel[chosen] == p]]
-        if inst.own[ks].any() and len(ks) > 1:
+        here = chosen[inst.opt_parcel[chosen] == p]
+        if inst.own[inst.opt_key[here]].any() and len(here) > 1:
             return False
-        if inst.need_land[ks].sum() > inst.land[p] + 1e-6:
+        if inst.opt_land[here].sum() > inst.land[p] + 1e-6:
             return False
-        if inst.need_floor[ks].sum() > inst.floor[p] + 1e-6:
+        if inst.opt_floor[here].sum() > inst.floor[p] + 1e-6:
             return False
     return True
 
@@ -247,9 +257,7 @@ def greedy_plan(inst: Instance, objective: str = "households") -> Plan:
         fits = np.where(
             inst.own[k],
             hosts[p] == 0,
-            ~has_own[p]
-            & (land[p] + 1e-6 >= inst.need_land[k])
-            & (floor[p] + 1e-6 >= inst.need_floor[k]),
+            ~has_own[p] & (land[p] + 1e-6 >= inst.opt_land) & (floor[p] + 1e-6 >= inst.opt_floor),
         )
         ok = fits & ~taken & (sites[k] < inst.max_sites) & ((gain_hh > 0) | (gain_full > 0))
         if not ok.any():
@@ -265,158 +273,14 @@ def greedy_plan(inst: Instance, objective: str = "households") -> Plan:
         sites[bk] += 1
         hosts[bp] += 1
         has_own[bp] |= bool(inst.own[bk])
-        land[bp] -= inst.need_land[bk]
-        floor[bp] -= inst.need_floor[bk]
+        land[bp] -= inst.opt_land[best]
+        floor[bp] -= inst.opt_floor[best]
         hit = (np.asarray(inst.cover[best].todense()).ravel() > 0) & inst.gap[:, bk] & ~cov[:, bk]
         cov[hit, bk] = True
         if inst.in_basket[bk]:
             left[hit] -= 1
     arr = np.array(sorted(chosen), int)
     return Plan(arr, "greedy", "greedy", evaluate(inst, arr), time.perf_counter() - start)
-
-
-def exact_plan(inst: Instance, objective: str = "households", time_limit: float = 5.0) -> Plan:
-    """The maximal-covering MILP over all categories together, solved by HiGHS
-    (``scipy.optimize.milp``) within ``time_limit`` seconds.
-
-    Variables: ``x`` (option chosen, binary), ``y`` (gap community newly covered for a category,
-    0–1), ``z`` (community newly fully covered, 0–1). ``y ≤ Σ x`` over the options reaching it;
-    ``z ≤ y`` for each basket category it lacks; at most ``max_sites`` options per category;
-    per parcel the land and floor needs add up within its capacity, and an own-land option
-    excludes every other option on its parcel. Objective: the chosen one plus the other times a
-    weight small enough never to outweigh one household (a tie-break).
-    """
-    start = time.perf_counter()
-    n_opt, n_comm = inst.n_options, len(inst.hh)
-    # y variables: one per coverable (community, key)
-    coo = inst.cover.tocoo()
-    pair = inst.opt_key[coo.row].astype(np.int64) * n_comm + coo.col
-    ypairs, yinv = np.unique(pair, return_inverse=True)
-    y_key, y_comm = ypairs // n_comm, ypairs % n_comm
-    n_y = len(ypairs)
-    # z variables: communities whose every basket gap is coverable
-    coverable = np.zeros(inst.gap.shape, bool)
-    coverable[y_comm, y_key] = True
-    fixable = coverable[:, inst.in_basket].sum(axis=1)
-    z_comm = np.flatnonzero((inst.basket_gaps > 0) & (fixable == inst.basket_gaps))
-    n_z = len(z_comm)
-    n_var = n_opt + n_y + n_z
-    rows, cols, vals, ub = [], [], [], []
-    r = 0
-    # y - sum x <= 0
-    rows += [np.arange(n_y) + r, yinv + r]
-    cols += [n_opt + np.arange(n_y), coo.row]
-    vals += [np.ones(n_y), -np.ones(len(coo.row))]
-    ub.append(np.zeros(n_y))
-    r += n_y
-    # z - y[c,k] <= 0 for every basket key k
-    y_index = {int(v): i for i, v in enumerate(ypairs)}
-    zr, zc, zy = [], [], []
-    for j, c in enumerate(z_comm):
-        for k in np.flatnonzero(inst.gap[c] & inst.in_basket):
-            zr.append(len(zr))
-            zc.append(j)
-            zy.append(y_index[int(k) * n_comm + int(c)])
-    nz = len(zr)
-    rows += [np.arange(nz) + r, np.arange(nz) + r]
-    cols += [n_opt + n_y + np.array(zc, int), n_opt + np.array(zy, int)]
-    vals += [np.ones(nz), -np.ones(nz)]
-    ub.append(np.zeros(nz))
-    r += nz
-    # max_sites per key
-    rows.append(inst.opt_key + r)
-    cols.append(np.arange(n_opt))
-    vals.append(np.ones(n_opt))
-    ub.append(np.full(len(inst.keys), float(inst.max_sites)))
-    r += len(inst.keys)
-    # land and floor per parcel
-    parcels, p_inv = np.unique(inst.opt_parcel, return_inverse=True)
-    for need, cap in ((inst.need_land, inst.land), (inst.need_floor, inst.floor)):
-        rows.append(p_inv + r)
-        cols.append(np.arange(n_opt))
-        vals.append(need[inst.opt_key].astype(float))
-        ub.append(cap[parcels].astype(float))
-        r += len(parcels)
-    # exclusivity: on a parcel with own-land options, each option + the other own options <= 1
-    own_opt = inst.own[inst.opt_key]
-    for p in np.flatnonzero(np.bincount(p_inv, weights=own_opt, minlength=len(parcels)) > 0):
-        here = np.flatnonzero(p_inv == p)
-        owns = here[own_opt[here]]
-        for j in [*here[~own_opt[here]], owns[0]]:
-            members = np.union1d(owns, [j])
-            rows.append(np.full(len(members), r))
-            cols.append(members)
-            vals.append(np.ones(len(members)))
-            ub.append(np.ones(1))
-            r += 1
-    a = sparse.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, n_var)
-    )
-    hh_y = inst.hh[y_comm] * inst.weight[y_key]
-    hh_z = inst.hh[z_comm].astype(float)
-    first, second = (hh_z, hh_y) if objective == "full_coverage" else (hh_y, hh_z)
-    eps = 1.0 / (float(second.sum()) + 1.0)
-    c = np.zeros(n_var)
-    primary_slice = (
-        slice(n_opt + n_y, n_var) if objective == "full_coverage" else slice(n_opt, n_opt + n_y)
-    )
-    secondary_slice = (
-        slice(n_opt, n_opt + n_y) if objective == "full_coverage" else slice(n_opt + n_y, n_var)
-    )
-    c[primary_slice] = -first
-    c[secondary_slice] = -eps * second
-    integrality = np.r_[np.ones(n_opt), np.zeros(n_y + n_z)]
-    res = milp(
-        c,
-        constraints=LinearConstraint(a, -np.inf, np.concatenate(ub)),
-        integrality=integrality,
-        bounds=Bounds(0, 1),
-        options={"time_limit": float(time_limit), "disp": False, "mip_rel_gap": OPTIMAL_GAP},
-    )
-    seconds = time.perf_counter() - start
-    bound = -float(res.mip_dual_bound) if getattr(res, "mip_dual_bound", None) is not None else None
-    if bound is not None and np.all(first == np.round(first)):
-        # the tie-break adds less than 1 and the primary value of any plan is whole: floor it
-        bound = float(np.floor(bound + 1e-6))
-    if res.x is None:
-        empty = np.zeros(0, int)
-        return Plan(
-            empty,
-            "exact (MILP, HiGHS)",
-            "no_solution",
-            evaluate(inst, empty),
-            seconds,
-            bound,
-            None,
-            (f"HiGHS: {res.message}",),
-        )
-    chosen = np.flatnonzero(res.x[:n_opt] > 0.5)
-    value = evaluate(inst, chosen)
-    primary = value.score(objective)[0]
-    gap = (bound - primary) / bound if bound and bound > 0 else 0.0
-    gap = max(gap, 0.0) if gap > -1e-9 else gap
-    status = solver_status(res)
-    return Plan(
-        chosen,
-        "exact (MILP, HiGHS)",
-        status,
-        value,
-        seconds,
-        bound,
-        gap,
-        (f"HiGHS: {res.message}",),
-    )
-
-
-def solver_status(res) -> str:
-    """The label of a ``scipy.optimize.milp`` result: ``optimal`` only when HiGHS proved it
-    (status 0 and a relative gap within ``OPTIMAL_GAP``); ``time_limit`` when it stopped at the
-    time (or iteration) limit, whatever incumbent it holds; ``stopped`` otherwise."""
-    gap = getattr(res, "mip_gap", None)
-    gap = float(gap) if gap is not None and np.isfinite(gap) else np.inf
-    if res.status == 0 and gap <= OPTIMAL_GAP * (1 + 1e-9):
-        return "optimal"
-    return "time_limit" if res.status == 1 else "stopped"
 
 
 def single_category(sets: dict[int, np.ndarray], weights: np.ndarray, k: int) -> Instance:

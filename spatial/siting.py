@@ -15,8 +15,10 @@ import shapely
 from scipy import sparse
 
 from .access import Access
+from .capacity import Capacity
 from .config import CoverageConfig, SitingConfig
 from .errors import ConfigError
+from .milp import exact_plan
 from .network import StreetNetwork
 from .programmes import (
     OBJECTIVES,
@@ -24,57 +26,21 @@ from .programmes import (
     Need,
     Plan,
     Rules,
-    exact_plan,
     greedy_plan,
     load_rules,
     needs,
     rank_within_key,
 )
 from .reach import network_reach, straight_reach
+from .site_tables import (
+    coverage_blocks,
+    programme_frame,
+    sites_frame,
+    summary_block,
+    unserved_frame,
+)
+from .sizing import SizeRule, Sizes, option_sizes, size_rules
 from .standards import Standards
-
-REASONS = {  # why a parcel hosts nothing: code → (zh, en)
-    "unavailable": ("地块不可用", "not available"),
-    "outside": ("位于研究范围外（超出所有服务半径）", "outside the study area"),
-    "kind_not_allowed": ("用地类型不允许", "kind not allowed"),
-    "too_small": ("面积不足", "too small"),
-    "not_needed": ("周边无缺口或已由其他地块覆盖", "not needed"),
-}
-SITE_COLUMNS = [
-    "pid",
-    "name",
-    "kind",
-    "area_m2",
-    "category",
-    "category_name",
-    "rank",
-    "new_households",
-    "new_communities",
-    "covered_ids",
-    "land_used_m2",
-    "floor_used_m2",
-    "method",
-    "geometry",
-]
-PROGRAMME_COLUMNS = [
-    "pid",
-    "name",
-    "kind",
-    "status",
-    "reason",
-    "reason_code",
-    "facilities",
-    "n_facilities",
-    "land_m2",
-    "land_used_m2",
-    "floor_m2",
-    "floor_used_m2",
-    "new_households",
-    "new_full_households",
-    "too_small_for",
-    "kind_not_allowed_for",
-    "geometry",
-]
 
 
 class NotSolvedError(RuntimeError):
@@ -103,12 +69,17 @@ class SiteSelector:
         The communities' access points when already computed for coverage.
     rules : Rules, optional
         Co-location rules (default ``data/standards/colocation.toml``).
+    capacity : Capacity, optional
+        The capacity stage's indicators: with ``cfg.size_from_shortfall`` and the communities'
+        ``<cat>_short`` columns, facilities of those categories are sized for the shortfall of
+        the gap communities they newly serve (:mod:`spatial.sizing`); else the standard minimum.
 
     Attributes (set by :meth:`solve`)
     ---------------------------------
     sites : GeoDataFrame
         One row per parcel and facility (``pid``, ``category``, ``rank`` within the category,
-        ``kind``, ``new_households``, …).
+        ``kind``, ``new_households``, land/floor used, ``size_basis`` (one of
+        :data:`spatial.sizing.BASES`), the shortfall it is sized for, closes and leaves, …).
     programmes : GeoDataFrame
         One row per input parcel: its facilities and land/floor used against capacity, or the
         reason it hosts none.
@@ -125,6 +96,10 @@ class SiteSelector:
         Full-coverage household shares before/after.
     unserved : DataFrame
         Gap communities no pick covers, with the reason and a suggestion.
+    size_rules : dict
+        The categories sized from the shortfall (:class:`spatial.sizing.SizeRule`).
+    site_sizes : (dict, Sizes)
+        Chosen option → row, and the sizes of the chosen facilities.
     notes : list of str
     """
 
@@ -138,6 +113,7 @@ class SiteSelector:
         network: StreetNetwork | None = None,
         access: Access | None = None,
         rules: Rules | None = None,
+        capacity: Capacity | None = None,
     ) -> None:
         objective = getattr(cfg, "objective", "full_coverage")
         if objective not in OBJECTIVES:
@@ -148,6 +124,7 @@ class SiteSelector:
         self.cfg, self.coverage, self.network, self.access = cfg, coverage, network, access
         self.objective = objective
         self.rules = rules or load_rules()
+        self.capacity = capacity
         self._solved = False
 
     # -- results ---------------------------------------------------------------------------
@@ -164,6 +141,8 @@ class SiteSelector:
             "full",
             "unserved",
             "notes",
+            "size_rules",
+            "site_sizes",
         ):
             raise NotSolvedError(f"SiteSelector.{name} is set by solve(); call .solve() first")
         raise AttributeError(name)
@@ -199,6 +178,7 @@ class SiteSelector:
                     f"{key}: no minimum size known (standards table or "
                     "[siting] min_area): not sited"
                 )
+        self.size_rules = self._size_rules(need)
         inst, blocked = self._instance(pairs, gaps, hh, need)
         self._choose(inst)
         self._outputs(inst, reason, blocked, pairs, gaps, hh)
@@ -250,7 +230,52 @@ class SiteSelector:
         pairs = pairs.assign(parcel=usable[pairs["parcel"].to_numpy(int)])
         return pairs.sort_values(["parcel", "community"]).reset_index(drop=True)
 
-    def _capacity(self) -> tuple[np.ndarray, np.ndarray]:
+    def _size_rules(self, need: dict[str, Need | None]) -> dict[str, SizeRule]:
+        """Categories sized from their shortfall: ``[siting] size_from_shortfall`` on, an
+        indicator in the capacity stage and its ``<cat>_short`` column on the communities."""
+        if not getattr(self.cfg, "size_from_shortfall", True):
+            return {}
+        found = size_rules(self.standards, need, self.capacity)
+        missing = [k for k in found if f"{k}_short" not in self.communities]
+        if missing:
+            self.notes.append(
+                f"{', '.join(missing)}: no capacity shortfall computed: standard minimum size"
+            )
+        return {k: r for k, r in found.items() if k not in missing}
+
+    def _shortfall(self, key: str) -> np.ndarray:
+        """The capacity stage's shortfall per community (supply units; unknown counts as 0)."""
+        return np.nan_to_num(self.communities[f"{key}_short"].to_numpy(float), nan=0.0)
+
+    def _sizes(self, inst: Instance, opts: np.ndarray, members: list | None = None) -> Sizes:
+        """Sizes of options ``opts`` on their parcels (:func:`spatial.sizing.option_sizes`) for
+        the shortfall of the gap communities each reaches, or of ``members`` (per option)."""
+        keys = inst.opt_key[opts]
+        short = np.zeros(len(opts))
+        for k, key in enumerate(inst.keys):
+            rows = np.flatnonzero(keys == k)
+            if key not in self.size_rules or not len(rows):
+                continue
+            per_comm = self._shortfall(key)
+            if members is None:
+                short[rows] = inst.cover[opts[rows]].astype(float) @ per_comm
+            else:
+                short[rows] = [per_comm[members[j]].sum() for j in rows]
+        q = inst.opt_parcel[opts]
+        return option_sizes(
+            self.size_rules,
+            inst.keys,
+            keys,
+            short,
+            inst.need_land,
+            inst.need_floor,
+            inst.land[q],
+            inst.floor[q],
+        )
+
+    def parcel_capacity(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per parcel: land (its area) and floor (``max_floor_area``, else land × the default
+        floor-area ratio of the co-location rules), m²."""
         land = self.parcels["area_m2"].to_numpy(float)
         given = self.parcels["max_floor_area"].to_numpy(float)
         return land, np.where(np.isfinite(given), given, land * self.rules.default_far)
@@ -258,7 +283,7 @@ class SiteSelector:
     def _instance(self, pairs, gaps, hh, need: dict[str, Need | None]):
         """The options (parcel, category fitting alone, with gaps in reach) and, per parcel,
         why it has none: 'kind_not_allowed' or 'too_small' (else nothing within reach)."""
-        land, floor = self._capacity()
+        land, floor = self.parcel_capacity()
         building = self.parcels["kind"].astype(str).isin(self.rules.building_kinds).to_numpy()
         n_p = len(self.parcels)
         keys = [k for k, n in need.items() if n is not None]
@@ -316,6 +341,10 @@ class SiteSelector:
             own=np.array([need[k].own for k in keys], bool),
             max_sites=int(self.cfg.max_sites),
         )
+        # each option sized for the shortfall of every gap community it reaches, fixed before
+        # the solve (the programme model stays linear)
+        sizes = self._sizes(inst, np.arange(inst.n_options))
+        inst.opt_land, inst.opt_floor = sizes.land, sizes.floor
         return inst, blocked
 
     def _choose(self, inst: Instance) -> None:
@@ -343,250 +372,28 @@ class SiteSelector:
     def _outputs(self, inst, reason, blocked, pairs, gaps, hh) -> None:
         chosen = self.plan.chosen
         ranks = rank_within_key(inst, chosen)
-        self.sites = self._sites_frame(inst, ranks)
+        # the size each chosen facility keeps: for the communities it is credited with (never
+        # larger than the size the solve reserved, so every programme still fits)
+        opts = np.array(sorted(ranks), int)
+        self.site_sizes = (
+            {int(o): j for j, o in enumerate(opts)},
+            self._sizes(inst, opts, [ranks[int(o)][2] for o in opts]),
+        )
+        self.sites = sites_frame(self, inst, ranks)
         new = np.zeros((len(hh), len(self.standards.categories)), bool)
         cat_keys = list(self.standards.categories)
         for o in chosen:
             new[ranks[int(o)][2], cat_keys.index(inst.keys[inst.opt_key[o]])] = True
         after_ok = {k: ~gaps[k] | new[:, j] for j, k in enumerate(cat_keys)}
-        self._coverage_blocks(gaps, after_ok, hh)
-        self.programmes = self._programme_frame(inst, ranks, reason, blocked, gaps, after_ok, hh)
-        self._unserved(gaps, after_ok, pairs)
-
-    def _sites_frame(self, inst: Instance, ranks: dict) -> gpd.GeoDataFrame:
-        crs = self.communities.crs
-        if not ranks:
-            return gpd.GeoDataFrame(columns=SITE_COLUMNS, geometry="geometry", crs=crs)
-        cid = self.communities["cid"].to_numpy()
-        rows = []
-        for o, (rank, gain, members) in ranks.items():
-            key = inst.keys[inst.opt_key[o]]
-            rows.append(
-                {
-                    "parcel": int(inst.opt_parcel[o]),
-                    "category": key,
-                    "rank": rank,
-                    "new_households": int(round(gain)),
-                    "new_communities": len(members),
-                    "covered_ids": ",".join(map(str, cid[np.sort(members)])),
-                    "land_used_m2": float(inst.need_land[inst.opt_key[o]]),
-                    "floor_used_m2": float(inst.need_floor[inst.opt_key[o]]),
-                }
-            )
-        frame = pd.DataFrame(rows)
-        order = {k: i for i, k in enumerate(self.standards.categories)}
-        frame = frame.sort_values(
-            ["category", "rank"], key=lambda s: s.map(order) if s.name == "category" else s
+        self.per_category, self.full, self.by_subdistrict = coverage_blocks(
+            self, gaps, after_ok, hh
         )
-        src = self.parcels.iloc[frame["parcel"].to_numpy()]
-        out = gpd.GeoDataFrame(
-            {
-                "pid": src["pid"].to_numpy(),
-                "name": src["name"].to_numpy(),
-                "kind": src["kind"].to_numpy(),
-                "area_m2": np.round(src["area_m2"].to_numpy(float), 1),
-                "category": frame["category"].to_numpy(),
-                "category_name": [self.standards.categories[k].name_zh for k in frame["category"]],
-                "rank": frame["rank"].to_numpy(),
-                "new_households": frame["new_households"].to_numpy(),
-                "new_communities": frame["new_communities"].to_numpy(),
-                "covered_ids": frame["covered_ids"].to_numpy(),
-                "land_used_m2": frame["land_used_m2"].to_numpy(),
-                "floor_used_m2": frame["floor_used_m2"].to_numpy(),
-                "method": self.plan.method,
-            },
-            geometry=src.geometry.values,
-            crs=crs,
-        )
-        return out[SITE_COLUMNS].reset_index(drop=True)
-
-    def _programme_frame(self, inst, ranks, reason, blocked, gaps, after_ok, hh):
-        land, floor = self._capacity()
-        p = self.parcels
-        n_p = len(p)
-        fac = [[] for _ in range(n_p)]
-        used_land, used_floor, new_hh = np.zeros(n_p), np.zeros(n_p), np.zeros(n_p)
-        new_full = np.zeros(n_p)
-        basket = [k for k in self.standards.basket if k in gaps]
-        full_before = np.all([~gaps[k] for k in basket], axis=0)
-        full_after = np.all([after_ok[k] for k in basket], axis=0)
-        newly_full = full_after & ~full_before
-        for o, (_, gain, _members) in ranks.items():
-            q, k = int(inst.opt_parcel[o]), int(inst.opt_key[o])
-            fac[q].append(self.standards.categories[inst.keys[k]].name_zh)
-            used_land[q] += inst.need_land[k]
-            used_floor[q] += inst.need_floor[k]
-            new_hh[q] += gain
-        # households newly fully covered thanks to the parcel: those it newly covers for a basket
-        # category and that are fully covered after the plan
-        for q in np.unique(inst.opt_parcel[self.plan.chosen]) if len(self.plan.chosen) else []:
-            members = [ranks[int(o)][2] for o in self.plan.chosen if inst.opt_parcel[o] == q]
-            touched = np.unique(np.concatenate(members)) if members else np.zeros(0, int)
-            new_full[q] = hh[touched[newly_full[touched]]].sum()
-        code = reason.copy()
-        picked = np.array([len(f) > 0 for f in fac], bool)
-        has_option = np.isin(np.arange(n_p), inst.opt_parcel)
-        code[(code == "") & has_option & ~picked] = "not_needed"  # fits, but others do better
-        for c in ("too_small", "kind_not_allowed"):  # fits no category with gaps within reach
-            code[(code == "") & np.array([len(b) > 0 for b in blocked[c]], bool)] = c
-        code[(code == "") & ~picked] = "not_needed"  # no gap within reach
-        code[picked] = ""
-        frame = gpd.GeoDataFrame(
-            {
-                "pid": p["pid"].to_numpy(),
-                "name": p["name"].to_numpy(),
-                "kind": p["kind"].to_numpy(),
-                "status": np.where(picked, "picked", "not picked"),
-                "reason": [REASONS[c][0] if c else "" for c in code],
-                "reason_code": code.astype(str),
-                "facilities": ["、".join(f) for f in fac],
-                "n_facilities": [len(f) for f in fac],
-                "land_m2": np.round(land, 1),
-                "land_used_m2": used_land,
-                "floor_m2": np.round(floor, 1),
-                "floor_used_m2": used_floor,
-                "new_households": np.round(new_hh).astype(int),
-                "new_full_households": np.round(new_full).astype(int),
-                "too_small_for": ["、".join(b) for b in blocked["too_small"]],
-                "kind_not_allowed_for": ["、".join(b) for b in blocked["kind_not_allowed"]],
-            },
-            geometry=p.geometry.values,
-            crs=self.communities.crs,
-        )
-        return frame[PROGRAMME_COLUMNS]
-
-    def _coverage_blocks(self, gaps, after_ok, hh) -> None:
-        total = hh.sum() or 1.0
-        picks = self.sites["category"].value_counts().to_dict() if len(self.sites) else {}
-        self.per_category = {}
-        for key in self.standards.categories:
-            before = float(hh[~gaps[key]].sum() / total)
-            after = float(hh[after_ok[key]].sum() / total)
-            method = "no gaps" if not gaps[key].any() else self.plan.method
-            self.per_category[key] = {
-                "households_before": before,
-                "households_after": after,
-                "picks": int(picks.get(key, 0)),
-                "method": method,
-            }
-        basket = [k for k in self.standards.basket if k in gaps]
-        before = np.all([~gaps[k] for k in basket], axis=0)
-        after = np.all([after_ok[k] for k in basket], axis=0)
-        self.full = {
-            "households_before": float(hh[before].sum() / total),
-            "households_after": float(hh[after].sum() / total),
-            "communities_before": float(before.mean()) if len(before) else 0.0,
-            "communities_after": float(after.mean()) if len(after) else 0.0,
-        }
-        sub = (
-            self.communities["subdistrict"].fillna("").astype(str).to_numpy()
-            if "subdistrict" in self.communities
-            else np.full(len(hh), "")
-        )
-        self.by_subdistrict = {}
-        for name in sorted(set(sub.tolist())):
-            m = sub == name
-            t = hh[m].sum() or 1.0
-            self.by_subdistrict[name] = {
-                "households": int(hh[m].sum()),
-                "full_coverage_households_before": round(float(hh[m & before].sum() / t), 4),
-                "full_coverage_households_after": round(float(hh[m & after].sum() / t), 4),
-                "categories": {
-                    k: {
-                        "before": round(float(hh[m & ~gaps[k]].sum() / t), 4),
-                        "after": round(float(hh[m & after_ok[k]].sum() / t), 4),
-                    }
-                    for k in self.standards.categories
-                },
-            }
-
-    def _unserved(self, gaps, after_ok, pairs) -> None:
-        comm, frames = self.communities, []
-        cid, name = comm["cid"].to_numpy(), comm["name"].to_numpy()
-        community, dist = pairs["community"].to_numpy(int), pairs["distance_m"].to_numpy(float)
-        for key in self.standards.basket:
-            if key not in gaps:
-                continue
-            left = np.flatnonzero(~after_ok[key])
-            reachable = np.zeros(len(comm), bool)
-            reachable[community[dist <= self.standards.categories[key].radius_m]] = True
-            why = np.where(reachable[left], "周边无足够面积的候选用地", "服务半径内无候选用地")
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "cid": cid[left],
-                        "name": name[left],
-                        "category": key,
-                        "reason": why,
-                        "suggestion": "租用或共享用房、邻近设施共享、或放宽服务半径",
-                    }
-                )
-            )
-        cols = ["cid", "name", "category", "reason", "suggestion"]
-        self.unserved = (
-            pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
-        )
-
-
-def _plan_record(plan: Plan | None, objective: str) -> dict | None:
-    if plan is None:
-        return None
-    return {
-        "method": plan.method,
-        "status": plan.status,
-        "optimal": plan.status == "optimal",
-        "seconds": round(plan.seconds, 3),
-        "sites": int(len(plan.chosen)),
-        "objective_value": round(plan.value.score(objective)[0], 1),
-        "households_newly_covered": round(plan.value.households, 1),
-        "households_newly_fully_covered": round(plan.value.full_coverage, 1),
-        "bound": None if plan.bound is None else round(plan.bound, 1),
-        "gap": None if plan.gap is None else round(plan.gap, 6),
-    }
+        self.programmes = programme_frame(self, inst, ranks, reason, blocked, gaps, after_ok, hh)
+        self.unserved = unserved_frame(self, gaps, after_ok, pairs)
 
 
 def sites_summary(sel: SiteSelector) -> dict:
     """The ``sites`` block of ``summary.json`` (raises :class:`NotSolvedError` before solve())."""
     if not sel._solved:
         raise NotSolvedError("sites_summary needs a solved SiteSelector; call .solve() first")
-    blocks = {
-        k: {kk: (round(v, 4) if isinstance(v, float) else v) for kk, v in b.items()}
-        for k, b in sel.per_category.items()
-    }
-    g, e = sel.greedy, sel.exact
-    gap = None
-    if e is not None and e.status != "no_solution":
-        eg, ee = g.value.score(sel.objective)[0], e.value.score(sel.objective)[0]
-        gap = round((ee - eg) / ee, 4) if ee else 0.0
-    progs = sel.programmes
-    # the used plan against the best bound known (the exact solve's), when it ran
-    bound = e.bound if e is not None else None
-    used = sel.plan.value.score(sel.objective)[0]
-    return {
-        "count": len(sel.sites),
-        "weights": sel.weights,
-        "parcels_used": int((progs["status"] == "picked").sum()),
-        "objective": sel.objective,
-        "method": sel.plan.method,
-        "status": sel.plan.status,
-        "optimal": sel.plan.status == "optimal",
-        "bound": None if bound is None else round(bound, 1),
-        "gap": None if bound is None else round((bound - used) / bound, 6) if bound > 0 else 0.0,
-        "greedy": _plan_record(g, sel.objective),
-        "exact": _plan_record(e, sel.objective),
-        "greedy_vs_exact_gap": gap,
-        "by_category": blocks,
-        "full_coverage_households_before": round(sel.full["households_before"], 4),
-        "full_coverage_households_after": round(sel.full["households_after"], 4),
-        "full_coverage_communities_before": round(sel.full["communities_before"], 4),
-        "full_coverage_communities_after": round(sel.full["communities_after"], 4),
-        "by_subdistrict": sel.by_subdistrict,
-        "parcels_not_picked": progs.loc[progs["status"] != "picked", "reason_code"]
-        .value_counts()
-        .to_dict(),
-        "needs_other_measures": int(sel.unserved["cid"].nunique()),
-        "needs_other_measures_by_category": sel.unserved.groupby("category").size().to_dict()
-        if len(sel.unserved)
-        else {},
-        "notes": list(sel.notes) + [n for n in (e.notes if e else ()) if n],
-    }
+    return summary_block(sel)

@@ -14,14 +14,8 @@ import pytest
 from scipy import sparse
 
 from spatial.config import SitingConfig
-from spatial.programmes import (
-    Instance,
-    exact_plan,
-    feasible,
-    greedy_plan,
-    single_category,
-    solver_status,
-)
+from spatial.milp import exact_plan, solver_status
+from spatial.programmes import Instance, feasible, greedy_plan, single_category
 from spatial.siting import NotSolvedError, SiteSelector, sites_summary
 
 from .test_siting import _case

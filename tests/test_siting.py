@@ -161,14 +161,17 @@ def test_reach_agrees_with_networkx_on_the_demo_district():
 def test_pipeline_shares_access_points_with_siting_and_picks_the_same_sites():
     """The run computes the communities' access points once; siting given them picks exactly
     what it picks when it snaps the outlines itself."""
+    from spatial.capacity import load_capacity
     from spatial.config import load_project
     from spatial.pipeline import analyse, load_inputs
     from spatial.siting import SiteSelector
 
     result = analyse(load_inputs(load_project(None)), ["coverage", "sites"])
     project = result.project
+    capacity = load_capacity(project, result.standards)  # sizes from the same shortfall
     again = SiteSelector(result.communities, result.layers.parcels, result.standards,
-                         project.siting, project.coverage, result.network).solve()  # fmt: skip
+                         project.siting, project.coverage, result.network,
+                         capacity=capacity).solve()  # fmt: skip
     shared = result.siting.sites
     assert len(shared) > 0
     cols = ["category", "pid", "new_households", "covered_ids"]
