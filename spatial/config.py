@@ -16,6 +16,7 @@ from typing import Any
 
 from . import settings
 from .errors import ConfigError
+from .messages import Msg, labels, msg
 
 COORDS = ("", "auto", "wgs84", "cgcs2000", "gcj02", "bd09")
 
@@ -160,23 +161,36 @@ def _layer(table: dict[str, Any], section: str, where: Path) -> LayerConfig:
             if value:
                 cfg.columns[key] = value
         else:
-            raise ConfigError(f"[{section}] {key} must be a column name (text)", path=where)
+            raise ConfigError("err_cfg_not_column", path=where, section=section, key=key)
     if cfg.coords.lower() not in COORDS:
         raise ConfigError(
-            f"[{section}] coords = '{cfg.coords}' is not one of {', '.join(c for c in COORDS if c)}",
+            "err_cfg_choice",
             path=where,
+            label=f"[{section}] coords",
+            value=cfg.coords,
+            allowed=", ".join(c for c in COORDS if c),
         )
     cfg.coords = cfg.coords.lower()
     return cfg
 
 
+def _type_name(value: object) -> Msg | str:
+    """The kind of a setting's value, for messages (the Python name when the catalogue has none)."""
+    name = type(value).__name__
+    return msg(f"type_{name}") if f"type_{name}" in labels("en") else name
+
+
 def _fill(obj: Any, table: dict[str, Any], section: str, where: Path) -> Any:
+
     known = {f.name: f for f in fields(obj)}
     for key, value in table.items():
         if key not in known:
             raise ConfigError(
-                f"unknown key '{key}' in [{section}]; known keys: {', '.join(sorted(known))}",
+                "err_cfg_unknown_key",
                 path=where,
+                section=f"[{section}]",
+                key=key,
+                known=", ".join(sorted(known)),
             )
         current = getattr(obj, key)
         if isinstance(current, dt.date) and isinstance(value, str):
@@ -184,21 +198,28 @@ def _fill(obj: Any, table: dict[str, Any], section: str, where: Path) -> Any:
                 value = dt.date.fromisoformat(value)
             except ValueError:
                 raise ConfigError(
-                    f"[{section}] {key} = '{value}' is not a date like 2005-12-31", path=where
+                    "err_cfg_date", path=where, section=section, key=key, value=value
                 ) from None
         elif isinstance(current, bool) and not isinstance(value, bool):
-            raise ConfigError(f"[{section}] {key} must be true or false", path=where)
+            raise ConfigError("err_cfg_bool", path=where, section=section, key=key)
         elif isinstance(current, float) and isinstance(value, int | float):
             value = float(value)
         elif current is None and "float" in str(known[key].type):
             if not isinstance(value, int | float) or isinstance(value, bool):
-                raise ConfigError(f"[{section}] {key} must be a number, got {value!r}", path=where)
+                raise ConfigError(
+                    "err_cfg_number", path=where, section=section, key=key, value=repr(value)
+                )
             value = float(value)
         elif isinstance(current, int) and not isinstance(current, bool) and isinstance(value, int):
             pass
         elif current is not None and not isinstance(value, type(current)):
             raise ConfigError(
-                f"[{section}] {key} must be {type(current).__name__}, got {value!r}", path=where
+                "err_cfg_type",
+                path=where,
+                section=section,
+                key=key,
+                type=_type_name(current),
+                value=repr(value),
             )
         setattr(obj, key, value)
     return obj
@@ -230,26 +251,18 @@ def load_project(path: str | Path | None = None) -> Project:
     """
     where = Path(path) if path else settings.DEMO_PROJECT
     if not where.is_file():
-        raise ConfigError(
-            "project file not found; create one with `lifecircle init DIR`", path=where
-        )
+        raise ConfigError("err_cfg_not_found", path=where)
     try:
         data = tomllib.loads(where.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            f"not valid TOML ({exc}); check quotes and brackets", path=where
-        ) from None
+        raise ConfigError("err_cfg_toml", path=where, reason=exc) from None
     coverage_table = data.get("coverage")
     if isinstance(coverage_table, dict) and coverage_table.get("basket", None) == []:
-        raise ConfigError(
-            "[coverage] basket = [] is empty; name at least one category, or remove the key for "
-            "the eight core categories",
-            path=where,
-        )
+        raise ConfigError("err_cfg_basket_empty", path=where)
     project = Project(base_dir=where.resolve().parent, source=where)
     for section, table in data.items():
         if not isinstance(table, dict):
-            raise ConfigError(f"'{section}' must be a [section]", path=where)
+            raise ConfigError("err_cfg_not_section", path=where, section=section)
         if section == "project":
             _fill_project(project, table, where)
         elif section in ("communities", "facilities", "parcels", "subdistricts"):
@@ -269,11 +282,19 @@ def load_project(path: str | Path | None = None) -> Project:
                 "standards",
                 *_SECTIONS,
             ]
-            raise ConfigError(f"unknown section [{section}]; known: {', '.join(known)}", path=where)
+            raise ConfigError(
+                "err_cfg_unknown_section", path=where, section=section, known=", ".join(known)
+            )
     if project.lang not in ("zh", "en"):
-        raise ConfigError(f"[project] lang = '{project.lang}' must be 'zh' or 'en'", path=where)
+        raise ConfigError(
+            "err_cfg_choice",
+            path=where,
+            label="[project] lang",
+            value=project.lang,
+            allowed="zh, en",
+        )
     if not project.communities.path:
-        raise ConfigError("[communities] path is required", path=where)
+        raise ConfigError("err_cfg_communities_path", path=where)
     validate_project(project, where)
     return project
 
@@ -282,7 +303,11 @@ def _fill_project(project: Project, table: dict[str, Any], where: Path) -> None:
     for key, value in table.items():
         if key not in ("name", "lang", "crs"):
             raise ConfigError(
-                f"unknown key '{key}' in [project]; known keys: crs, lang, name", path=where
+                "err_cfg_unknown_key",
+                path=where,
+                section="[project]",
+                key=key,
+                known="crs, lang, name",
             )
         setattr(project, key, str(value))
 
@@ -291,34 +316,30 @@ def _fill_project(project: Project, table: dict[str, Any], where: Path) -> None:
 
 #: (section, key) → (lowest, lowest allowed itself?, wording of the allowed range)
 _RANGES: dict[tuple[str, str], tuple[float, bool, str]] = {
-    ("coverage", "walk_speed_kmh"): (0.0, False, "a number above 0 (km/h, e.g. 4)"),
-    ("coverage", "detour_factor"): (1.0, True, "a number of at least 1 (e.g. 1.3)"),
-    ("coverage", "search_bound_m"): (0.0, False, "a distance above 0 metres"),
-    ("coverage", "access_spacing_m"): (0.0, False, "a distance above 0 metres"),
-    ("coverage", "max_snap_m"): (0.0, False, "a distance above 0 metres"),
-    ("coverage", "service_area_buffer_m"): (0.0, False, "a distance above 0 metres"),
-    ("policy", "min_willingness"): (0.0, True, "a share from 0 to 1"),
-    ("bundling", "tolerance_m"): (0.0, True, "a distance of 0 metres or more"),
-    ("bundling", "max_households"): (0.0, False, "a number above 0"),
-    ("bundling", "min_members"): (
-        2.0,
-        True,
-        "a whole number of at least 2 (a bundle joins two or more communities)",
-    ),
-    ("bundling", "max_span_m"): (0.0, False, "a distance above 0 metres"),
-    ("priority", "tier"): (0.0, True, "a weight of 0 or more"),
-    ("priority", "gaps"): (0.0, True, "a weight of 0 or more"),
-    ("priority", "willingness"): (0.0, True, "a weight of 0 or more"),
-    ("priority", "infrastructure"): (0.0, True, "a weight of 0 or more"),
-    ("priority", "funding"): (0.0, True, "a weight of 0 or more"),
-    ("priority", "shortfall"): (0.0, True, "a weight of 0 or more"),
-    ("siting", "max_sites"): (0.0, True, "a whole number of 0 or more"),
-    ("siting", "exact_max_parcels"): (0.0, True, "a whole number of 0 or more"),
-    ("siting", "exact_time_limit_s"): (0.0, False, "a number of seconds above 0"),
+    ("coverage", "walk_speed_kmh"): (0.0, False, "range_speed"),
+    ("coverage", "detour_factor"): (1.0, True, "range_detour"),
+    ("coverage", "search_bound_m"): (0.0, False, "range_distance"),
+    ("coverage", "access_spacing_m"): (0.0, False, "range_distance"),
+    ("coverage", "max_snap_m"): (0.0, False, "range_distance"),
+    ("coverage", "service_area_buffer_m"): (0.0, False, "range_distance"),
+    ("policy", "min_willingness"): (0.0, True, "range_share"),
+    ("bundling", "tolerance_m"): (0.0, True, "range_distance_or_0"),
+    ("bundling", "max_households"): (0.0, False, "range_positive"),
+    ("bundling", "min_members"): (2.0, True, "range_min_members"),
+    ("bundling", "max_span_m"): (0.0, False, "range_distance"),
+    ("priority", "tier"): (0.0, True, "range_weight"),
+    ("priority", "gaps"): (0.0, True, "range_weight"),
+    ("priority", "willingness"): (0.0, True, "range_weight"),
+    ("priority", "infrastructure"): (0.0, True, "range_weight"),
+    ("priority", "funding"): (0.0, True, "range_weight"),
+    ("priority", "shortfall"): (0.0, True, "range_weight"),
+    ("siting", "max_sites"): (0.0, True, "range_count"),
+    ("siting", "exact_max_parcels"): (0.0, True, "range_count"),
+    ("siting", "exact_time_limit_s"): (0.0, False, "range_seconds"),
 }
 
 #: Projected CRSs a planner in Shandong most likely meant (CGCS2000 3-degree Gauss-Krüger).
-CRS_HINT = "EPSG:4548 (Jinan, Linyi, Zibo…) or EPSG:4549 (Qingdao, Weifang, Yantai…)"
+CRS_HINT = msg("crs_hint")
 
 
 def _check_number(value: object, label: str, where: Path, rule: tuple[float, bool, str]) -> None:
@@ -326,10 +347,12 @@ def _check_number(value: object, label: str, where: Path, rule: tuple[float, boo
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     if ok:
         ok = value >= low if inclusive else value > low
-    if ok and "share" in allowed:
+    if ok and allowed == "range_share":
         ok = value <= 1
     if not ok:
-        raise ConfigError(f"{label} = {value!r} is not allowed; it must be {allowed}", path=where)
+        raise ConfigError(
+            "err_cfg_range", path=where, label=label, value=repr(value), allowed=msg(allowed)
+        )
 
 
 def _check_crs(text: str, label: str, where: Path, analysis: bool) -> None:
@@ -339,26 +362,22 @@ def _check_crs(text: str, label: str, where: Path, analysis: bool) -> None:
     try:
         crs = CRS.from_user_input(text)
     except CRSError:
-        raise ConfigError(
-            f'{label} = "{text}" is not a coordinate system pyproj knows; write an EPSG code '
-            f'such as "EPSG:4548"',
-            path=where,
-        ) from None
+        raise ConfigError("err_cfg_crs_unknown", path=where, label=label, value=text) from None
     if not analysis:
         return
     if crs.is_geographic or not crs.is_projected:
         raise ConfigError(
-            f'{label} = "{text}" is a geographic (degree) CRS and cannot measure walking '
-            f"distances; use a projected metric CRS such as {CRS_HINT}, or leave it empty "
-            "to choose the Gauss-Krüger zone automatically",
-            path=where,
+            "err_cfg_crs_geographic", path=where, label=label, value=text, hint=CRS_HINT
         )
     units = {(axis.unit_name or "").lower() for axis in crs.axis_info}
     if not units <= {"metre", "meter"}:
         raise ConfigError(
-            f'{label} = "{text}" is not in metres ({", ".join(sorted(units))}); use a metric CRS '
-            f"such as {CRS_HINT}",
+            "err_cfg_crs_units",
             path=where,
+            label=label,
+            value=text,
+            units=", ".join(sorted(units)),
+            hint=CRS_HINT,
         )
 
 
@@ -366,10 +385,7 @@ def _check_encoding(text: str, label: str, where: Path) -> None:
     try:
         codecs.lookup(text)
     except LookupError:
-        raise ConfigError(
-            f'{label} = "{text}" is not a known text encoding; use "utf-8", "gbk" or "gb18030"',
-            path=where,
-        ) from None
+        raise ConfigError("err_cfg_encoding", path=where, label=label, value=text) from None
 
 
 def validate_project(project: Project, where: Path) -> None:
@@ -392,25 +408,26 @@ def validate_project(project: Project, where: Path) -> None:
             value,
             f"[coverage] radius.{key}",
             where,
-            (0.0, False, "a walking distance above 0 metres, e.g. 500"),
+            (0.0, False, "range_radius"),
         )
     for key, value in project.siting.min_area.items():
-        _check_number(
-            value, f"[siting] min_area.{key}", where, (0.0, True, "an area of 0 m² or more")
-        )
+        _check_number(value, f"[siting] min_area.{key}", where, (0.0, True, "range_area"))
     _check_capacity(project.capacity, where)
     if project.siting.objective not in ("households", "full_coverage"):
         raise ConfigError(
-            f"[siting] objective = '{project.siting.objective}' is unknown; use \"households\" "
-            'or "full_coverage"',
+            "err_cfg_choice",
             path=where,
+            label="[siting] objective",
+            value=project.siting.objective,
+            allowed="households, full_coverage",
         )
     policy = project.policy
     if policy.priority_cutoff > policy.old_cutoff:
         raise ConfigError(
-            f"[policy] priority_cutoff = {policy.priority_cutoff} is later than old_cutoff = "
-            f"{policy.old_cutoff}; the priority tier must be built on or before old_cutoff",
+            "err_cfg_cutoffs",
             path=where,
+            priority=policy.priority_cutoff,
+            old=policy.old_cutoff,
         )
     if project.crs:
         _check_crs(project.crs, "[project] crs", where, analysis=True)
@@ -430,31 +447,38 @@ def _check_capacity(cap: CapacityConfig, where: Path) -> None:
     """``[capacity]``: the decay is known, shares are 0-1, sizes and targets above 0."""
     if cap.decay not in DECAYS:
         raise ConfigError(
-            f"[capacity] decay = '{cap.decay}' is not one of {', '.join(DECAYS)}", path=where
+            "err_cfg_choice",
+            path=where,
+            label="[capacity] decay",
+            value=cap.decay,
+            allowed=", ".join(DECAYS),
         )
     _check_number(
         cap.persons_per_household,
         "[capacity] persons_per_household",
         where,
-        (0.0, True, "a number of persons of 0 (= the census default) or more"),
+        (0.0, True, "range_persons"),
     )
     tables = [("[capacity] shares", cap.shares)]
     tables += [(f'[capacity.subdistricts."{k}"]', v) for k, v in cap.subdistricts.items()]
     for label, table in tables:
         if not isinstance(table, dict):
-            raise ConfigError(f"{label} must be a table like {{ older = 0.25 }}", path=where)
+            raise ConfigError("err_cfg_table", path=where, label=label)
         for key, value in table.items():
             if key not in DEMOGRAPHIC_KEYS or (
                 label.endswith("shares") and key == DEMOGRAPHIC_KEYS[0]
             ):
                 raise ConfigError(
-                    f"{label}: unknown key '{key}'; known: {', '.join(DEMOGRAPHIC_KEYS)}",
+                    "err_cfg_unknown_key",
                     path=where,
+                    section=label,
+                    key=key,
+                    known=", ".join(DEMOGRAPHIC_KEYS),
                 )
             rule = (
-                (0.0, False, "a number above 0")
+                (0.0, False, "range_positive")
                 if key == DEMOGRAPHIC_KEYS[0]
-                else (0.0, True, "a share from 0 to 1")
+                else (0.0, True, "range_share")
             )
             _check_number(value, f"{label} {key}", where, rule)
     for name, table in (("targets", cap.targets), ("targets_existing", cap.targets_existing)):
@@ -463,16 +487,17 @@ def _check_capacity(cap: CapacityConfig, where: Path) -> None:
                 value,
                 f"[capacity] {name}.{key}",
                 where,
-                (0.0, False, "a target above 0, in the indicator's unit"),
+                (0.0, False, "range_target"),
             )
 
 
-def input_paths(project: Project) -> list[tuple[Path, str]]:
+def input_paths(project: Project) -> list[tuple[Path, str | Msg]]:
     """Every file the run reads, with its role: the project file, the layers (with a shapefile's
     sidecar files), the network, the standards file and the barrier layer."""
-    found: list[tuple[Path, str]] = []
+    found: list[tuple[Path, str | Msg]] = []
     if project.source is not None:
-        found.append((Path(project.source), "the project file"))
+        found.append((Path(project.source), msg("role_project_file")))
+
     for section in ("communities", "facilities", "parcels", "subdistricts"):
         layer: LayerConfig = getattr(project, section)
         if layer.path and layer.path.strip().lower() != "osm":

@@ -14,6 +14,7 @@ from . import crs as crsmod
 from . import io
 from .config import LayerConfig, Project
 from .errors import InputError, reading
+from .messages import msg
 from .problems import SAMPLE_SIZE, Problem, problem
 from .standards import Standards, load_column_aliases, load_poi_mapping
 from .validate import (
@@ -63,9 +64,10 @@ def _georeference(
     if not isinstance(frame, gpd.GeoDataFrame):
         if "x" not in columns or "y" not in columns:
             raise InputError(
-                f'no coordinate columns found; set [{section}] x = "..." and y = "..."; '
-                f"columns in the file: {', '.join(map(str, frame.columns))}",
+                "err_no_coord_columns",
                 path=path,
+                section=section,
+                columns=", ".join(map(str, frame.columns)),
             )
         raw = section == "facilities" and not cfg.crs
         gdf = io.points_from_table(frame, columns["x"], columns["y"], cfg, path, convert=not raw)
@@ -77,16 +79,12 @@ def _georeference(
     if gdf.crs is None:
         xmin, ymin, xmax, ymax = gdf.total_bounds
         if not (abs(xmin) <= 180 and abs(xmax) <= 180 and abs(ymin) <= 90 and abs(ymax) <= 90):
-            raise InputError(
-                "the file has no CRS (missing .prj) and its coordinates are projected; set "
-                f'[{section}] crs = "EPSG:4548" (or the data\'s EPSG code)',
-                path=path,
-            )
-        report.notes.append("no CRS in the file; lon/lat values taken as WGS84/CGCS2000")
+            raise InputError("err_no_crs_projected", path=path, section=section)
+        report.note("note_no_crs")
         gdf = gdf.set_crs("EPSG:4326")
     if cfg.coords in ("gcj02", "bd09", "cgcs2000", "wgs84", "auto"):
         if not gdf.crs.is_geographic:
-            report.notes.append(f"coords = '{cfg.coords}' ignored: the file is projected")
+            report.note("note_coords_ignored", coords=cfg.coords)
             return gdf
         pts = gdf.geometry.representative_point()
         io.check_lonlat(pts.x.to_numpy(), pts.y.to_numpy(), cfg.coords, path)
@@ -95,9 +93,9 @@ def _georeference(
             gdf.attrs["raw_lonlat"] = True
             return gdf
         if cfg.coords == "auto":
-            report.notes.append("coords auto: taken as WGS84 (only facilities are tested)")
+            report.note("note_coords_auto_wgs84")
         if cfg.coords in ("gcj02", "bd09"):
-            report.notes.append(f"converted {cfg.coords.upper()} → WGS84")
+            report.note("note_converted", system=cfg.coords.upper())
         gdf = crsmod.shift_geometries(gdf, cfg.coords)
     return gdf
 
@@ -112,27 +110,24 @@ def _read_layer(project: Project, section: str, aliases: dict) -> tuple:
 
         path = project.resolve(project.network.path or "(no [network] path)")
         report.path = f"osm:{path}"
-        with reading(path, f"the OSM extract for the {section} layer"):
+        with reading(path, msg("what_osm_layer", section=section)):
             frame = osm_layer(path, section)
     else:
         frame = io.read_any(path, cfg, aliases.get(section, {}))
         if frame.attrs.get("header_row", 1) > 1:
-            report.notes.append(
-                f"headers read from row {frame.attrs['header_row']} (title rows above)"
-            )
+            report.note("note_header_row", row=frame.attrs["header_row"])
         if frame.attrs.get("sheets"):
-            report.notes.append(
-                f"sheet '{frame.attrs['sheet']}' read (its headers match best); "
-                f"sheets in the workbook: {', '.join(frame.attrs['sheets'])}"
+            report.note(
+                "note_sheet", sheet=frame.attrs["sheet"], sheets=", ".join(frame.attrs["sheets"])
             )
     report.rows_read = len(frame)
     if len(frame) == 0:
-        raise InputError(f"the {section} layer is empty; check the file and layer name", path=path)
+        raise InputError("err_layer_empty", path=path, section=section)
     columns = detect_columns(frame, aliases.get(section, {}), explicit, path, section)
     if len(explicit) < len(cfg.columns):
         columns.pop("households", None)
     report.columns = dict(columns)
-    with reading(path, f"the {section} layer"):
+    with reading(path, msg("what_layer", section=section)):
         gdf = _georeference(frame, cfg, path, section, columns, report)
     report.crs = crsmod.describe(gdf.crs) if gdf.crs else ""
     return gdf, columns, path, report
@@ -158,14 +153,12 @@ def _communities(
     no_households = _says_none("households", project.communities.columns.get("households", ""))
     if project.communities.path.strip().lower() == "osm" and not col("households"):
         no_households = True  # OSM landuse outlines carry no household counts
-        report.notes.append("OSM outlines have no household counts: shares of communities only")
+        report.note("note_osm_no_households")
     if not col("households") and not no_households:
         raise InputError(
-            'no households column found; name it with [communities] households = "<column>" '
-            '(or households = "none" when the data has no household counts: shares of '
-            "communities are reported instead); columns in the file: "
-            f"{', '.join(str(c) for c in gdf.columns if c != gdf.geometry.name)}",
+            "err_no_households_column",
             path=path,
+            columns=", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name),
         )
     ids = gdf[col("id")].astype("string").str.strip() if col("id") else None
     gdf = drop_duplicate_rows(gdf, ids, col("id"), problems)
@@ -174,7 +167,7 @@ def _communities(
         check_unique_ids(ids, col("id"), path)
     else:
         ids = pd.Series([f"C{i + 1:04d}" for i in gdf.index], index=gdf.index)
-        report.notes.append("no id column: ids C0001… assigned in file order")
+        report.note("note_ids_assigned")
     gdf = drop_outliers(gdf, ids, "communities", report, problems)
     ids = ids.loc[gdf.index]
     n = len(gdf)
@@ -219,7 +212,7 @@ def _communities(
             problems.append(
                 problem("built_year_missing", "communities", ids[missing], column=col("built_year"))
             )
-            report.notes.append(f"{int(missing.sum())} build years missing (kept as unknown)")
+            report.note("note_years_missing", count=int(missing.sum()))
         if unparsed.any():
             problems.append(
                 problem(
@@ -229,11 +222,9 @@ def _communities(
                     column=col("built_year"),
                 )
             )
-            report.notes.append(
-                f"{int(unparsed.sum())} build years not understood (kept as unknown)"
-            )
+            report.note("note_years_unparsed", count=int(unparsed.sum()))
     if int(approx.sum()):
-        report.notes.append(f"{int(approx.sum())} build years approximate (e.g. 90年代)")
+        report.note("note_years_approx", count=int(approx.sum()))
     out = _standardise(gdf, mapped, set(cols.values()))
     out = repair_polygons(out, report, path)
     report.rows_kept = len(out)
@@ -251,9 +242,9 @@ def _facilities(
     gdf = gdf.reset_index(drop=True)
     if "category" not in cols:
         raise InputError(
-            'no category column found; set [facilities] category = "..."; columns in the '
-            f"file: {', '.join(c for c in gdf.columns if c != 'geometry')}",
+            "err_no_category_column",
             path=path,
+            columns=", ".join(c for c in gdf.columns if c != "geometry"),
         )
     raw_lonlat = gdf.attrs.get("raw_lonlat", False)
     row_names = pd.Series([f"row {i + 2}" for i in gdf.index], index=gdf.index)
@@ -265,18 +256,13 @@ def _facilities(
     unknown = raw[keys == ""].value_counts().to_dict()
     if len(raw) and (keys == "").all():
         listed = ", ".join(f"{k or '(empty)'}×{v}" for k, v in list(unknown.items())[:8])
-        raise InputError(
-            f"no facility matches a standard category (column '{cols['category']}': {listed}); "
-            "name the categories as in data/standards/gb50180_2018.toml, add aliases there or "
-            "in data/standards/poi_gaode.toml, or define them under [coverage.add]",
-            path=path,
-        )
+        raise InputError("err_no_category_match", path=path, column=cols["category"], listed=listed)
     empty = gdf.geometry.is_empty | gdf.geometry.isna()
-    report.drop("empty geometry", int(empty.sum()))
+    report.drop("empty_geometry", int(empty.sum()))
     if unknown:
-        report.drop("category not in the standards table", int(sum(unknown.values())))
+        report.drop("unknown_category", int(sum(unknown.values())))
         listed = ", ".join(f"{k or '(empty)'}×{v}" for k, v in list(unknown.items())[:8])
-        report.notes.append(f"unknown categories: {listed} — add aliases or [coverage] add")
+        report.note("note_unknown_categories", listed=listed)
         rows = int(sum(unknown.values()))
         listed = tuple(f"{k or '(empty)'}×{v}" for k, v in unknown.items())
         problems.append(
@@ -340,7 +326,7 @@ def _resolve_lonlat(
         problems.append(
             Problem(code, "facilities", int(ok.sum()), (), {"chosen": chosen, "evidence": evidence})
         )
-        report.notes.append(f"coords auto: {chosen} ({evidence}; mean distance to communities)")
+        report.note("note_coords_auto", chosen=chosen, evidence=evidence)
     else:
         own = "wgs84" if declared == "cgcs2000" else declared
         if clear and best != own and fit[best] <= AUTO_CLEAR_RATIO * fit[own]:
@@ -353,9 +339,10 @@ def _resolve_lonlat(
                     {"declared": declared, "better": best, "evidence": evidence},
                 )
             )
-        report.notes.append(f"coords {declared} ({evidence}; mean distance to communities)")
+        report.note("note_coords_declared", declared=declared, evidence=evidence)
     if chosen in ("gcj02", "bd09"):
-        report.notes.append(f"converted {chosen.upper()} → WGS84")
+        report.note("note_converted", system=chosen.upper())
+
     return crsmod.shift_geometries(gdf, chosen)
 
 
@@ -415,7 +402,7 @@ def load_layers(project: Project, standards: Standards) -> Layers:
     reports = [c_report]
     unknown: dict[str, int] = {}
     if len(communities) == 0:
-        raise InputError("no usable community polygons after validation", path=c_report.path)
+        raise InputError("err_no_communities_left", path=c_report.path)
     if project.facilities.path:
         facilities, f_report, unknown = _facilities(
             project, aliases, standards, communities, problems
@@ -446,7 +433,7 @@ def load_layers(project: Project, standards: Standards) -> Layers:
         subdistricts, s_report = _subdistricts(project, aliases)
         reports.append(s_report)
     if len(communities) == 0:
-        raise InputError("no usable community polygons after validation", path=c_report.path)
+        raise InputError("err_no_communities_left", path=c_report.path)
     metric = crsmod.choose_metric_crs([communities], project.crs)
     communities = communities.to_crs(metric)
     facilities = facilities.to_crs(metric)

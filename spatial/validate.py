@@ -15,6 +15,7 @@ import shapely
 
 from . import crs as crsmod
 from .errors import InputError
+from .messages import Msg
 from .problems import Problem, problem
 
 #: a row farther than this from the layer's median point (or than 10 × the median distance to it,
@@ -36,11 +37,21 @@ class LayerReport:
     columns: dict[str, str] = field(default_factory=dict)
     repaired: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Msg] = field(default_factory=list)
 
     def drop(self, reason: str, count: int) -> None:
+        """Count ``count`` rows dropped for ``reason`` (a code; its text is ``drop_<reason>``)."""
         if count:
             self.dropped[reason] = self.dropped.get(reason, 0) + int(count)
+
+    def note(self, key: str, **fields: object) -> None:
+        """Add a note (catalogue key ``note_*`` and its fields)."""
+        self.notes.append(Msg(key, fields))
+
+    def record(self, lang: str) -> dict[str, object]:
+        """The report as a ``summary.json`` record: ``dropped`` keyed by reason code, the notes
+        as text in ``lang``."""
+        return {**self.__dict__, "notes": [n.render(lang) for n in self.notes]}
 
 
 def _norm(header: object) -> str:
@@ -69,14 +80,16 @@ def detect_columns(
     for role, column in explicit.items():
         if role not in aliases and not role.startswith("extra_"):
             raise InputError(
-                f"[{section}] {role} is not a known column role; known: {', '.join(aliases)}",
-                path=path,
+                "err_column_role", path=path, section=section, role=role, known=", ".join(aliases)
             )
         if column not in frame.columns:
             raise InputError(
-                f"column '{column}' (set as [{section}] {role}) not found; columns in the file: "
-                f"{', '.join(map(str, present))}",
+                "err_column_missing",
                 path=path,
+                column=column,
+                section=section,
+                role=role,
+                columns=", ".join(map(str, present)),
             )
         found[role] = column
     for role, names in aliases.items():
@@ -137,23 +150,23 @@ def parse_number(series: pd.Series, column: str, path: Path, unit: str = "") -> 
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(
-            f"row {pos + 2}, column '{column}': '{series.iloc[pos]}' is not a number; "
-            f"write a plain number or leave it empty ({int(bad.sum())} such rows)",
+            "err_not_number",
             path=path,
+            row=pos + 2,
+            column=column,
+            value=series.iloc[pos],
+            count=int(bad.sum()),
         )
     infinite = numbers.notna() & ~np.isfinite(numbers.astype(float))
     if infinite.any():
         pos = int(np.flatnonzero(infinite.to_numpy())[0])
         raise InputError(
-            f"row {pos + 2}, column '{column}': '{series.iloc[pos]}' is not a finite number; "
-            "write a plain number or leave it empty",
-            path=path,
+            "err_not_finite", path=path, row=pos + 2, column=column, value=series.iloc[pos]
         )
     if (numbers < 0).any():
         pos = int(np.flatnonzero((numbers < 0).to_numpy())[0])
         raise InputError(
-            f"row {pos + 2}, column '{column}': negative value {numbers.iloc[pos]}; fix the row",
-            path=path,
+            "err_negative", path=path, row=pos + 2, column=column, value=numbers.iloc[pos]
         )
     return numbers.astype(float)
 
@@ -172,9 +185,12 @@ def parse_share(series: pd.Series, column: str, path: Path) -> pd.Series:
     if over.any():
         pos = int(np.flatnonzero(over)[0])
         raise InputError(
-            f"row {pos + 2}, column '{column}': share '{series.iloc[pos]}' is above 100 %; "
-            f"write 0-1 or a percent like 80% ({int(over.sum())} such rows)",
+            "err_share_over",
             path=path,
+            row=pos + 2,
+            column=column,
+            value=series.iloc[pos],
+            count=int(over.sum()),
         )
     return share
 
@@ -211,19 +227,18 @@ def check_unique_ids(ids: pd.Series, column: str, path: Path) -> None:
     missing = ids.isna() | (ids.astype("string").str.strip() == "")
     if missing.any():
         rows = [int(i) + 2 for i in np.flatnonzero(missing.to_numpy(bool))]
-        raise InputError(
-            f"row {rows[0]}: empty id in column '{column}' ({len(rows)} rows without an id); "
-            "give every row an id, or remove the id setting to number the rows",
-            path=path,
-        )
+        raise InputError("err_empty_id", path=path, row=rows[0], column=column, count=len(rows))
     dup = ids.duplicated(keep=False) & ids.notna()
     if dup.any():
         value = ids[dup].iloc[0]
         rows = [int(i) + 2 for i in np.flatnonzero((ids == value).to_numpy())]
         raise InputError(
-            f"duplicate id '{value}' in column '{column}' (rows {rows}); ids must be unique "
-            f"({int(dup.sum())} rows share an id)",
+            "err_duplicate_id",
             path=path,
+            value=value,
+            column=column,
+            rows=", ".join(map(str, rows)),
+            count=int(dup.sum()),
         )
 
 
@@ -231,12 +246,12 @@ def repair_polygons(gdf: gpd.GeoDataFrame, report: LayerReport, path: Path) -> g
     """Make geometries valid (counted), keep polygonal parts, drop empties (counted)."""
     geoms = gdf.geometry.values
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    report.drop("empty geometry", int(missing.sum()))
+    report.drop("empty_geometry", int(missing.sum()))
     gdf = gdf.loc[~missing].copy()
     geoms = gdf.geometry.values
     kinds = set(shapely.get_type_id(geoms).tolist())
     if kinds and not kinds & {3, 6, 7}:
-        raise InputError("this layer must hold polygons (community or parcel outlines)", path=path)
+        raise InputError("err_not_polygons", path=path)
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
         fixed = shapely.make_valid(geoms[invalid])
@@ -246,7 +261,7 @@ def repair_polygons(gdf: gpd.GeoDataFrame, report: LayerReport, path: Path) -> g
     polys = np.array([_polygonal(g) for g in geoms], dtype=object)
     gdf = gdf.set_geometry(gpd.GeoSeries(polys, index=gdf.index, crs=gdf.crs))
     gone = shapely.is_empty(gdf.geometry.values) | (shapely.area(gdf.geometry.values) <= 0)
-    report.drop("no area after repair", int(gone.sum()))
+    report.drop("no_area", int(gone.sum()))
     return gdf.loc[~gone]
 
 
@@ -304,5 +319,6 @@ def drop_outliers(
         for i, a, b in zip(np.asarray(ids)[far], lon[far], lat[far], strict=True)
     ]
     problems.append(problem("outlier_dropped", section, named, km=round(limit)))
-    report.drop("outside the study area", int(far.sum()))
+    report.drop("outside", int(far.sum()))
+
     return gdf.loc[~far]
