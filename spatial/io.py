@@ -16,10 +16,9 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from . import crs as crsmod
 from .config import LayerConfig
 from .errors import InputError, InterruptedAfterWrite, reading
-from .validate import header_key
+from .parse import header_key
 
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
 
@@ -172,75 +171,6 @@ def _detect_header(raw: pd.DataFrame, aliases: dict, look: int = 20) -> tuple[in
         if hits > best_hits:
             best, best_hits = i, hits
     return best, best_hits
-
-
-def points_from_table(
-    frame: pd.DataFrame, x: str, y: str, cfg: LayerConfig, path: Path, convert: bool = True
-) -> gpd.GeoDataFrame:
-    """Turn x/y (or lon/lat) columns into points, converting Chinese lon/lat systems to WGS84.
-
-    ``convert=False`` keeps the lon/lat as written (labelled EPSG:4326): the caller tests which
-    system they are in (``coords = "auto"``) and converts them.
-    """
-    xs = pd.to_numeric(frame[x], errors="coerce")
-    ys = pd.to_numeric(frame[y], errors="coerce")
-    bad = np.flatnonzero(xs.isna().to_numpy() | ys.isna().to_numpy())
-    if len(bad):
-        row = int(bad[0]) + 2
-        raise InputError(
-            "err_coords_not_numbers",
-            path=path,
-            row=row,
-            xv=frame[x].iloc[bad[0]],
-            yv=frame[y].iloc[bad[0]],
-            x=x,
-            y=y,
-            count=len(bad),
-        )
-    lon, lat = xs.to_numpy(float), ys.to_numpy(float)
-    if cfg.crs:
-        return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=cfg.crs)
-    lonlat = np.all((np.abs(lon) <= 180) & (np.abs(lat) <= 180))
-    if not lonlat:
-        raise InputError("err_coords_projected", path=path, x=x, y=y)
-    check_lonlat(lon, lat, cfg.coords, path, x, y)
-    if np.any(np.abs(lat) > 90):
-        row = int(np.flatnonzero(np.abs(lat) > 90)[0])
-        raise InputError("err_latitude_impossible", path=path, row=row + 2, lat=lat[row], y=y)
-    if convert:
-        lon, lat = crsmod.to_wgs84_lonlat(lon, lat, cfg.coords)
-    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-
-
-def check_lonlat(lon, lat, coords: str, path: Path, x: str = "x", y: str = "y") -> None:
-    """For Chinese coordinate systems: catch swapped lon/lat and points outside China.
-
-    With ``coords = "auto"`` (or empty) only a layer whose rows are all outside China but inside it
-    when swapped is an error; single rows outside China are dropped later as outliers.
-    """
-    if coords not in ("gcj02", "bd09", "cgcs2000", "auto", ""):
-        return
-    lon, lat = np.asarray(lon), np.asarray(lat)
-    inside = np.array([crsmod.in_china(a, b) for a, b in zip(lon, lat, strict=True)], bool)
-    if inside.all():
-        return
-    swapped = np.array([crsmod.in_china(b, a) for a, b in zip(lon, lat, strict=True)], bool)
-    row = int(np.flatnonzero(~inside)[0])
-    if coords in ("auto", "") and (inside.any() or not swapped.all()):
-        return
-    if swapped[~inside].all():
-        raise InputError(
-            "err_lonlat_swapped", path=path, row=row + 2, x=x, lon=lon[row], y=y, lat=lat[row]
-        )
-    raise InputError(
-        "err_outside_china",
-        path=path,
-        row=row + 2,
-        lon=lon[row],
-        lat=lat[row],
-        coords=coords,
-        count=int((~inside).sum()),
-    )
 
 
 def read_any(

@@ -15,19 +15,17 @@ from . import io
 from .config import LayerConfig, Project
 from .errors import InputError, reading
 from .messages import msg
+from .parse import header_key, match_category, parse_built_year, parse_number, parse_share
 from .problems import SAMPLE_SIZE, Problem, problem
 from .standards import Standards, load_column_aliases, load_poi_mapping
 from .validate import (
     LayerReport,
+    check_lonlat,
     check_unique_ids,
     detect_columns,
     drop_duplicate_rows,
     drop_outliers,
-    header_key,
-    match_category,
-    parse_built_year,
-    parse_number,
-    parse_share,
+    points_from_table,
     repair_polygons,
 )
 
@@ -70,7 +68,7 @@ def _georeference(
                 columns=", ".join(map(str, frame.columns)),
             )
         raw = section == "facilities" and not cfg.crs
-        gdf = io.points_from_table(frame, columns["x"], columns["y"], cfg, path, convert=not raw)
+        gdf = points_from_table(frame, columns["x"], columns["y"], cfg, path, convert=not raw)
         gdf.attrs["raw_lonlat"] = raw
         return gdf
     gdf = frame
@@ -87,7 +85,8 @@ def _georeference(
             report.note("note_coords_ignored", coords=cfg.coords)
             return gdf
         pts = gdf.geometry.representative_point()
-        io.check_lonlat(pts.x.to_numpy(), pts.y.to_numpy(), cfg.coords, path)
+        check_lonlat(pts.x.to_numpy(), pts.y.to_numpy(), cfg.coords, path)
+
         if section == "facilities":  # converted after the test against the communities
             gdf = gdf.set_crs("EPSG:4326", allow_override=True)
             gdf.attrs["raw_lonlat"] = True
