@@ -479,7 +479,7 @@ def test_network_node_inside_a_community_is_reached_at_distance_zero():
 #: The layers of the README's development section, lowest first.
 LAYERS = [
     {"settings", "errors", "messages", "problems", "crs"},
-    {"schema", "config", "standards", "parse", "validate", "io", "osm"},
+    {"schema", "config", "standards", "parse", "validate", "georef", "io", "osm"},
     {"load", "network"},
     {"coverage", "service_areas", "catchment", "capacity", "eligibility", "adjacency",
      "bundling", "priority", "reach", "programmes", "siting"},
