@@ -44,7 +44,6 @@ def barrier_lines(
         layer = gpd.read_file(barrier_file, engine="pyogrio")
         if layer.crs is None:
             raise InputError("err_barrier_no_crs", path=barrier_file)
-
         parts.append(layer.to_crs(crs).geometry.values)
     return np.concatenate([np.asarray(p, dtype=object) for p in parts]) if parts else np.array([])
 

@@ -119,7 +119,6 @@ def load_capacity(project: Project, standards: Standards) -> Capacity:
                     given=given,
                     known=", ".join(indicators),
                 )
-
             field_ = "target" if name == "targets" else "target_existing"
             indicators[key] = Indicator(**{**indicators[key].__dict__, field_: float(value)})
     return Capacity(

@@ -338,7 +338,6 @@ def main(argv: list[str] | None = None) -> int:
         return _dispatch(args, console)
     except LifecircleError as exc:
         return _fail(args, text(_lang(args), "cli_error", message=exc.message(_lang(args))), 2)
-
     except KeyboardInterrupt as exc:
         return _fail(args, _interrupted(args, exc), 130)
     except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback with --debug

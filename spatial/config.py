@@ -201,7 +201,6 @@ def input_paths(project: Project) -> list[tuple[Path, str | Msg]]:
     found: list[tuple[Path, str | Msg]] = []
     if project.source is not None:
         found.append((Path(project.source), msg("role_project_file")))
-
     for section in ("communities", "facilities", "parcels", "subdistricts"):
         layer: LayerConfig = getattr(project, section)
         if layer.path and layer.path.strip().lower() != "osm":

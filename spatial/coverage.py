@@ -131,7 +131,6 @@ def polygon_access(
     ok = edge >= 0
     if len(ok) and not ok.any():
         raise InputError("err_no_community_near_streets", path=net.source, max_snap=f"{max_snap:g}")
-
     pt_owner = part_comm[np.r_[ring_of, corner_ring]][ok]
     e, a, o = edge[ok], along[ok], offset[ok]
     # neighbouring outline points on the same edge: one link to each end per run, the shortest

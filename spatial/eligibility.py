@@ -30,7 +30,6 @@ def _excluded(communities: gpd.GeoDataFrame, policy: PolicyConfig) -> np.ndarray
             column=column,
             columns=", ".join(c for c in communities.columns if c != "geometry"),
         )
-
     values = {str(v).strip() for v in policy.exclude_values}
     return communities[column].astype("string").str.strip().isin(values).fillna(False).to_numpy()
 

@@ -436,7 +436,6 @@ def download_network(place: str, metric: CRS) -> StreetNetwork:
         graph = ox.graph_from_place(place, network_type="walk", simplify=False)
     except Exception as exc:  # noqa: BLE001 - any network/geocoder failure is one message
         raise InputError("err_download", place=place, reason=exc) from None
-
     return _from_osmnx_graph(graph, metric, f"osm:{place}")
 
 

@@ -221,7 +221,6 @@ def osm_layer(path: Path, section: str) -> gpd.GeoDataFrame:
     """
     if not path.exists():
         raise InputError("err_osm_needs_network", path=path)
-
     mapping = load_osm_tags()
     if section == "communities":
         frame = read_features(path, mapping["_communities"])

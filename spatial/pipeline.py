@@ -289,7 +289,7 @@ def _write_all(
             except DependencyError as exc:
                 if strict_print:
                     raise
-                result.summary["print_map"] = f"skipped: {exc.message(lang)}"
+                result.summary["print_map"] = exc.message(lang)
     result.summary["warnings"] = [p.record(lang) for p in result.layers.problems]
     result.summary["timings_s"] = dict(result.timings)
     result.summary["outputs"] = [p.name for p in files] + ["summary.json"]

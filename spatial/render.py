@@ -157,7 +157,6 @@ def new_map(bounds: np.ndarray, basemap: str, key: str = "") -> folium.Map:
     key = key or os.environ.get("TIANDITU_KEY", "")
     if spec.get("needs_key") and not key:
         raise InputError("err_tianditu_key_map")
-
     # canvas rendering: thousands of polygons stay fast; the metric scale is added by maps.js
     fmap = folium.Map(tiles=None, control_scale=False, zoom_control=True, prefer_canvas=True)
     fmap.options["maxZoom"] = 19  # needed by marker clustering when there are no tiles

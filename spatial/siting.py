@@ -147,7 +147,6 @@ class SiteSelector:
                 value=objective,
                 allowed=", ".join(OBJECTIVES),
             )
-
         self.communities, self.parcels, self.standards = communities, parcels, standards
         self.cfg, self.coverage, self.network, self.access = cfg, coverage, network, access
         self.objective = objective

@@ -254,5 +254,4 @@ def drop_outliers(
     ]
     problems.append(problem("outlier_dropped", section, named, km=round(limit)))
     report.drop("outside", int(far.sum()))
-
     return gdf.loc[~far]
