@@ -125,12 +125,7 @@ def polygon_access(
     edge, along, offset = net.snap(np.vstack([samples, corners]), max_distance=max_snap)
     ok = edge >= 0
     if len(ok) and not ok.any():
-        raise InputError(
-            f"no community lies within [coverage] max_snap_m = {max_snap:g} m of a walkable street "
-            "of this network (motorways and trunk roads are left out); check that the network covers the communities' area (and its CRS), "
-            "or raise max_snap_m",
-            path=net.source,
-        )
+        raise InputError("err_no_community_near_streets", path=net.source, max_snap=f"{max_snap:g}")
     pt_owner = part_comm[np.r_[ring_of, corner_ring]][ok]
     e, a, o = edge[ok], along[ok], offset[ok]
     # neighbouring outline points on the same edge: one link to each end per run, the shortest

@@ -40,12 +40,10 @@ def barrier_lines(
         parts.append(net.edges.geometry.values[major_edges(net, cfg.barrier_highways)])
     if barrier_file is not None:
         if not barrier_file.exists():
-            raise InputError(
-                "barrier layer not found; check [bundling] barrier_path", path=barrier_file
-            )
+            raise InputError("err_barrier_missing", path=barrier_file)
         layer = gpd.read_file(barrier_file, engine="pyogrio")
         if layer.crs is None:
-            raise InputError("the barrier layer has no CRS; add a .prj", path=barrier_file)
+            raise InputError("err_barrier_no_crs", path=barrier_file)
         parts.append(layer.to_crs(crs).geometry.values)
     return np.concatenate([np.asarray(p, dtype=object) for p in parts]) if parts else np.array([])
 

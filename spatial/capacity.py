@@ -80,7 +80,7 @@ def load_capacity(project: Project, standards: Standards) -> Capacity:
     try:
         raw = tomllib.loads(where.read_text(encoding="utf-8"))
     except (OSError, UnicodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read the capacity indicators ({exc})", path=where) from None
+        raise ConfigError("err_capacity_read", path=where, reason=exc) from None
     demo = raw.get("demographics", {})
     demographics = {k: float(demo.get(k, 0.0)) for k in DEMOGRAPHIC_KEYS}
     if cfg.persons_per_household:
@@ -115,17 +115,17 @@ def load_capacity(project: Project, standards: Standards) -> Capacity:
                 size_verified=bool(spec.get("size_verified", False)),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(
-                f"[indicators.{key}] needs supply, demand, per and target ({exc})", path=where
-            ) from None
+            raise ConfigError("err_capacity_indicator", path=where, key=key, reason=exc) from None
     for name, table in (("targets", cfg.targets), ("targets_existing", cfg.targets_existing)):
         for given, value in table.items():
             key = standards.match(given)
             if key not in indicators:
                 raise ConfigError(
-                    f"[capacity] {name}: '{given}' has no capacity indicator; "
-                    f"known: {', '.join(indicators)}",
+                    "err_capacity_target_unknown",
                     path=project.source,
+                    name=name,
+                    given=given,
+                    known=", ".join(indicators),
                 )
             field_ = "target" if name == "targets" else "target_existing"
             indicators[key] = Indicator(**{**indicators[key].__dict__, field_: float(value)})

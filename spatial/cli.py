@@ -150,17 +150,17 @@ def _print_warnings(console: Console, lang: str, records: list[dict]) -> None:
 
 def _init(folder: Path, console: Console, lang: str = "zh") -> int:
     if folder.exists() and not folder.is_dir():
-        raise InputError(text(lang, "cli_not_folder"), path=folder)
+        raise InputError("err_not_folder", path=folder)
     target = folder / "project.toml"
     if target.exists():
-        raise InputError(text(lang, "cli_exists", paths=target.name), path=folder)
+        raise InputError("err_exists", path=folder, paths=target.name)
     from . import io
 
     template = resources.files("spatial").joinpath("template.toml").read_text("utf-8")
     try:
         io.write_text(target, template)
     except OSError as exc:
-        raise OutputError(f"cannot write ({exc.strerror or exc})", path=target) from None
+        raise OutputError("err_cannot_write", path=target, reason=exc.strerror or exc) from None
     _say(console, lang, "cli_init_done", path=target, folder=folder)
     return 0
 
@@ -170,12 +170,10 @@ def _demo(args: argparse.Namespace, console: Console) -> int:
 
     lang = _lang(args)
     if args.dir.exists() and not args.dir.is_dir():
-        raise InputError(text(lang, "cli_not_folder"), path=args.dir)
+        raise InputError("err_not_folder", path=args.dir)
     taken = [p for p in demo_paths(args.dir).values() if p.exists() or p.is_symlink()]
     if taken:
-        raise InputError(
-            text(lang, "cli_exists", paths=", ".join(p.name for p in taken)), path=args.dir
-        )
+        raise InputError("err_exists", path=args.dir, paths=", ".join(p.name for p in taken))
     paths = write_demo(args.dir, args.seed)
     _say(
         console,
@@ -201,7 +199,7 @@ def _check(args, console: Console) -> int:
         table.add_column(text(lang, f"cli_col_{col}"), overflow="fold")
     for r in layers.reports:
         epsg = r.crs.split(" ")[0]
-        dropped = "; ".join(f"{k}: {v}" for k, v in r.dropped.items()) or "-"
+        dropped = "; ".join(f"{text(lang, f'drop_{k}')}: {v}" for k, v in r.dropped.items()) or "-"
         cells = (_layer_name(lang, r.layer), r.rows_read, r.rows_kept, epsg, r.repaired, dropped)
         table.add_row(*(Text(str(c)) for c in cells))
     console.print(table)
@@ -214,7 +212,7 @@ def _check(args, console: Console) -> int:
             columns=", ".join(f"{k} ← {v}" for k, v in r.columns.items()) or "-",
         )
         for note in r.notes:
-            _say(console, lang, "cli_note", note=note)
+            _say(console, lang, "cli_note", note=note.render(lang))
     _say(console, lang, "cli_analysis_crs", crs=crsmod.describe(layers.crs))
     net = result.network
     if net is not None:
@@ -339,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _dispatch(args, console)
     except LifecircleError as exc:
-        return _fail(args, text(_lang(args), "cli_error", message=exc), 2)
+        return _fail(args, text(_lang(args), "cli_error", message=exc.message(_lang(args))), 2)
     except KeyboardInterrupt as exc:
         return _fail(args, _interrupted(args, exc), 130)
     except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback with --debug

@@ -6,148 +6,31 @@ Paths in the file are relative to the file's folder.
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
-import math
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from . import settings
 from .errors import ConfigError
-
-COORDS = ("", "auto", "wgs84", "cgcs2000", "gcj02", "bd09")
-
-
-@dataclass
-class LayerConfig:
-    """Where one input layer is and how its columns are named (empty = auto-detect)."""
-
-    path: str = ""
-    layer: str = ""
-    encoding: str = ""
-    coords: str = ""
-    crs: str = ""
-    header_row: str = ""  # spreadsheet row (1-based) holding the headers; empty = detected
-    columns: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class NetworkConfig:
-    path: str = ""
-    place: str = ""
-
-
-@dataclass
-class CoverageConfig:
-    basket: list[str] = field(default_factory=list)
-    radius: dict[str, float] = field(default_factory=dict)
-    drop: list[str] = field(default_factory=list)
-    add: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: None = not set in the project file: the standards file's ``walk_speed_kmh`` applies
-    #: (else ``settings.WALK_SPEED_KMH``); see :func:`spatial.standards.load_standards`.
-    walk_speed_kmh: float | None = None
-    detour_factor: float = settings.DETOUR_FACTOR
-    search_bound_m: float = settings.SEARCH_BOUND_M
-    access_spacing_m: float = settings.ACCESS_SPACING_M
-    max_snap_m: float = settings.MAX_SNAP_M
-    service_area_buffer_m: float = settings.SERVICE_AREA_BUFFER_M
-
-
-@dataclass
-class PolicyConfig:
-    old_cutoff: dt.date = dt.date(2005, 12, 31)
-    priority_cutoff: dt.date = dt.date(2000, 12, 31)
-    exclude_column: str = ""
-    exclude_values: list[str] = field(default_factory=list)
-    min_willingness: float = 2 / 3
-
-
-@dataclass
-class BundlingConfig:
-    tolerance_m: float = 30.0
-    same_subdistrict: bool = False
-    max_households: float = 3000.0
-    min_members: int = 2
-    max_span_m: float = 1000.0
-    barrier_path: str = ""
-    barrier_highways: list[str] = field(
-        default_factory=lambda: ["motorway", "trunk", "primary", "secondary"]
-    )
-    partner_kinds: list[str] = field(
-        default_factory=lambda: ["旧厂区", "棚户区", "城中村", "危房", "危房C级", "危房D级"]
-    )
-
-
-@dataclass
-class PriorityConfig:
-    tier: float = 40.0
-    gaps: float = 30.0
-    willingness: float = 15.0
-    infrastructure: float = 10.0
-    funding: float = 5.0
-    shortfall: float = 0.0  # capacity shortfall (spatial.capacity); 0 = not weighed
-
-
-@dataclass
-class SitingConfig:
-    max_sites: int = 5
-    min_area: dict[str, float] = field(default_factory=dict)
-    kinds: list[str] = field(default_factory=list)
-    exact_max_parcels: int = 400
-    exact_time_limit_s: float = 5.0
-    objective: str = "full_coverage"  # or "households"
-    size_from_shortfall: bool = True  # size facilities with an indicator from the shortfall
-
-
-@dataclass
-class CapacityConfig:
-    """Supply against demand (2SFCA); empty / 0 values take data/standards/capacity.toml."""
-
-    path: str = ""
-    decay: str = "none"
-    persons_per_household: float = 0.0
-    shares: dict[str, float] = field(default_factory=dict)
-    subdistricts: dict[str, dict[str, float]] = field(default_factory=dict)
-    targets: dict[str, float] = field(default_factory=dict)
-    targets_existing: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
-class RenderConfig:
-    basemap: str = "cartodb"
-    tianditu_key: str = ""
-
-
-@dataclass
-class Project:
-    """All settings of one run, parsed once from the project TOML."""
-
-    name: str = "老旧小区改造"
-    lang: str = "zh"
-    crs: str = ""
-    base_dir: Path = field(default_factory=Path.cwd)
-    source: Path | None = None
-    standards_path: str = ""
-    communities: LayerConfig = field(default_factory=LayerConfig)
-    facilities: LayerConfig = field(default_factory=LayerConfig)
-    parcels: LayerConfig = field(default_factory=LayerConfig)
-    subdistricts: LayerConfig = field(default_factory=LayerConfig)
-    network: NetworkConfig = field(default_factory=NetworkConfig)
-    coverage: CoverageConfig = field(default_factory=CoverageConfig)
-    policy: PolicyConfig = field(default_factory=PolicyConfig)
-    bundling: BundlingConfig = field(default_factory=BundlingConfig)
-    priority: PriorityConfig = field(default_factory=PriorityConfig)
-    siting: SitingConfig = field(default_factory=SitingConfig)
-    render: RenderConfig = field(default_factory=RenderConfig)
-    capacity: CapacityConfig = field(default_factory=CapacityConfig)
-
-    def resolve(self, path: str) -> Path:
-        """Resolve a path from the project file against the file's folder."""
-        p = Path(path).expanduser()
-        return p if p.is_absolute() else self.base_dir / p
-
+from .messages import Msg, labels, msg
+from .schema import (
+    COORDS,
+    CRS_HINT,
+    BundlingConfig,
+    CapacityConfig,
+    CoverageConfig,
+    LayerConfig,
+    NetworkConfig,
+    PolicyConfig,
+    PriorityConfig,
+    Project,
+    RenderConfig,
+    SitingConfig,
+    validate_project,
+)
+from .schema import DEMOGRAPHIC_KEYS as DEMOGRAPHIC_KEYS  # where capacity imports it from
 
 _LAYER_KEYS = {"path", "layer", "encoding", "coords", "crs", "header_row"}
 
@@ -161,23 +44,36 @@ def _layer(table: dict[str, Any], section: str, where: Path) -> LayerConfig:
             if value:
                 cfg.columns[key] = value
         else:
-            raise ConfigError(f"[{section}] {key} must be a column name (text)", path=where)
+            raise ConfigError("err_cfg_not_column", path=where, section=section, key=key)
     if cfg.coords.lower() not in COORDS:
         raise ConfigError(
-            f"[{section}] coords = '{cfg.coords}' is not one of {', '.join(c for c in COORDS if c)}",
+            "err_cfg_choice",
             path=where,
+            label=f"[{section}] coords",
+            value=cfg.coords,
+            allowed=", ".join(c for c in COORDS if c),
         )
     cfg.coords = cfg.coords.lower()
     return cfg
 
 
+def _type_name(value: object) -> Msg | str:
+    """The kind of a setting's value, for messages (the Python name when the catalogue has none)."""
+    name = type(value).__name__
+    return msg(f"type_{name}") if f"type_{name}" in labels("en") else name
+
+
 def _fill(obj: Any, table: dict[str, Any], section: str, where: Path) -> Any:
+
     known = {f.name: f for f in fields(obj)}
     for key, value in table.items():
         if key not in known:
             raise ConfigError(
-                f"unknown key '{key}' in [{section}]; known keys: {', '.join(sorted(known))}",
+                "err_cfg_unknown_key",
                 path=where,
+                section=f"[{section}]",
+                key=key,
+                known=", ".join(sorted(known)),
             )
         current = getattr(obj, key)
         if isinstance(current, dt.date) and isinstance(value, str):
@@ -185,21 +81,28 @@ def _fill(obj: Any, table: dict[str, Any], section: str, where: Path) -> Any:
                 value = dt.date.fromisoformat(value)
             except ValueError:
                 raise ConfigError(
-                    f"[{section}] {key} = '{value}' is not a date like 2005-12-31", path=where
+                    "err_cfg_date", path=where, section=section, key=key, value=value
                 ) from None
         elif isinstance(current, bool) and not isinstance(value, bool):
-            raise ConfigError(f"[{section}] {key} must be true or false", path=where)
+            raise ConfigError("err_cfg_bool", path=where, section=section, key=key)
         elif isinstance(current, float) and isinstance(value, int | float):
             value = float(value)
         elif current is None and "float" in str(known[key].type):
             if not isinstance(value, int | float) or isinstance(value, bool):
-                raise ConfigError(f"[{section}] {key} must be a number, got {value!r}", path=where)
+                raise ConfigError(
+                    "err_cfg_number", path=where, section=section, key=key, value=repr(value)
+                )
             value = float(value)
         elif isinstance(current, int) and not isinstance(current, bool) and isinstance(value, int):
             pass
         elif current is not None and not isinstance(value, type(current)):
             raise ConfigError(
-                f"[{section}] {key} must be {type(current).__name__}, got {value!r}", path=where
+                "err_cfg_type",
+                path=where,
+                section=section,
+                key=key,
+                type=_type_name(current),
+                value=repr(value),
             )
         setattr(obj, key, value)
     return obj
@@ -231,26 +134,18 @@ def load_project(path: str | Path | None = None) -> Project:
     """
     where = Path(path) if path else settings.DEMO_PROJECT
     if not where.is_file():
-        raise ConfigError(
-            "project file not found; create one with `lifecircle init DIR`", path=where
-        )
+        raise ConfigError("err_cfg_not_found", path=where)
     try:
         data = tomllib.loads(where.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            f"not valid TOML ({exc}); check quotes and brackets", path=where
-        ) from None
+        raise ConfigError("err_cfg_toml", path=where, reason=exc) from None
     coverage_table = data.get("coverage")
     if isinstance(coverage_table, dict) and coverage_table.get("basket", None) == []:
-        raise ConfigError(
-            "[coverage] basket = [] is empty; name at least one category, or remove the key for "
-            "the eight core categories",
-            path=where,
-        )
+        raise ConfigError("err_cfg_basket_empty", path=where)
     project = Project(base_dir=where.resolve().parent, source=where)
     for section, table in data.items():
         if not isinstance(table, dict):
-            raise ConfigError(f"'{section}' must be a [section]", path=where)
+            raise ConfigError("err_cfg_not_section", path=where, section=section)
         if section == "project":
             _fill_project(project, table, where)
         elif section in ("communities", "facilities", "parcels", "subdistricts"):
@@ -270,11 +165,19 @@ def load_project(path: str | Path | None = None) -> Project:
                 "standards",
                 *_SECTIONS,
             ]
-            raise ConfigError(f"unknown section [{section}]; known: {', '.join(known)}", path=where)
+            raise ConfigError(
+                "err_cfg_unknown_section", path=where, section=section, known=", ".join(known)
+            )
     if project.lang not in ("zh", "en"):
-        raise ConfigError(f"[project] lang = '{project.lang}' must be 'zh' or 'en'", path=where)
+        raise ConfigError(
+            "err_cfg_choice",
+            path=where,
+            label="[project] lang",
+            value=project.lang,
+            allowed="zh, en",
+        )
     if not project.communities.path:
-        raise ConfigError("[communities] path is required", path=where)
+        raise ConfigError("err_cfg_communities_path", path=where)
     validate_project(project, where)
     return project
 
@@ -283,197 +186,21 @@ def _fill_project(project: Project, table: dict[str, Any], where: Path) -> None:
     for key, value in table.items():
         if key not in ("name", "lang", "crs"):
             raise ConfigError(
-                f"unknown key '{key}' in [project]; known keys: crs, lang, name", path=where
+                "err_cfg_unknown_key",
+                path=where,
+                section="[project]",
+                key=key,
+                known="crs, lang, name",
             )
         setattr(project, key, str(value))
 
 
-# -- validation: every setting checked before anything runs ---------------------------------
-
-#: (section, key) → (lowest, lowest allowed itself?, wording of the allowed range)
-_RANGES: dict[tuple[str, str], tuple[float, bool, str]] = {
-    ("coverage", "walk_speed_kmh"): (0.0, False, "a number above 0 (km/h, e.g. 4)"),
-    ("coverage", "detour_factor"): (1.0, True, "a number of at least 1 (e.g. 1.3)"),
-    ("coverage", "search_bound_m"): (0.0, False, "a distance above 0 metres"),
-    ("coverage", "access_spacing_m"): (0.0, False, "a distance above 0 metres"),
-    ("coverage", "max_snap_m"): (0.0, False, "a distance above 0 metres"),
-    ("coverage", "service_area_buffer_m"): (0.0, False, "a distance above 0 metres"),
-    ("policy", "min_willingness"): (0.0, True, "a share from 0 to 1"),
-    ("bundling", "tolerance_m"): (0.0, True, "a distance of 0 metres or more"),
-    ("bundling", "max_households"): (0.0, False, "a number above 0"),
-    ("bundling", "min_members"): (
-        2.0,
-        True,
-        "a whole number of at least 2 (a bundle joins two or more communities)",
-    ),
-    ("bundling", "max_span_m"): (0.0, False, "a distance above 0 metres"),
-    ("priority", "tier"): (0.0, True, "a weight of 0 or more"),
-    ("priority", "gaps"): (0.0, True, "a weight of 0 or more"),
-    ("priority", "willingness"): (0.0, True, "a weight of 0 or more"),
-    ("priority", "infrastructure"): (0.0, True, "a weight of 0 or more"),
-    ("priority", "funding"): (0.0, True, "a weight of 0 or more"),
-    ("priority", "shortfall"): (0.0, True, "a weight of 0 or more"),
-    ("siting", "max_sites"): (0.0, True, "a whole number of 0 or more"),
-    ("siting", "exact_max_parcels"): (0.0, True, "a whole number of 0 or more"),
-    ("siting", "exact_time_limit_s"): (0.0, False, "a number of seconds above 0"),
-}
-
-#: Projected CRSs a planner in Shandong most likely meant (CGCS2000 3-degree Gauss-Krüger).
-CRS_HINT = "EPSG:4548 (Jinan, Linyi, Zibo…) or EPSG:4549 (Qingdao, Weifang, Yantai…)"
-
-
-def _check_number(value: object, label: str, where: Path, rule: tuple[float, bool, str]) -> None:
-    low, inclusive, allowed = rule
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
-        ok = value >= low if inclusive else value > low
-    if ok and "share" in allowed:
-        ok = value <= 1
-    if not ok:
-        raise ConfigError(f"{label} = {value!r} is not allowed; it must be {allowed}", path=where)
-
-
-def _check_crs(text: str, label: str, where: Path, analysis: bool) -> None:
-    from pyproj import CRS
-    from pyproj.exceptions import CRSError
-
-    try:
-        crs = CRS.from_user_input(text)
-    except CRSError:
-        raise ConfigError(
-            f'{label} = "{text}" is not a coordinate system pyproj knows; write an EPSG code '
-            f'such as "EPSG:4548"',
-            path=where,
-        ) from None
-    if not analysis:
-        return
-    if crs.is_geographic or not crs.is_projected:
-        raise ConfigError(
-            f'{label} = "{text}" is a geographic (degree) CRS and cannot measure walking '
-            f"distances; use a projected metric CRS such as {CRS_HINT}, or leave it empty "
-            "to choose the Gauss-Krüger zone automatically",
-            path=where,
-        )
-    units = {(axis.unit_name or "").lower() for axis in crs.axis_info}
-    if not units <= {"metre", "meter"}:
-        raise ConfigError(
-            f'{label} = "{text}" is not in metres ({", ".join(sorted(units))}); use a metric CRS '
-            f"such as {CRS_HINT}",
-            path=where,
-        )
-
-
-def _check_encoding(text: str, label: str, where: Path) -> None:
-    try:
-        codecs.lookup(text)
-    except LookupError:
-        raise ConfigError(
-            f'{label} = "{text}" is not a known text encoding; use "utf-8", "gbk" or "gb18030"',
-            path=where,
-        ) from None
-
-
-def validate_project(project: Project, where: Path) -> None:
-    """Check every setting of ``project`` and raise a :class:`ConfigError` naming the first
-    key that is out of range (with the allowed range). Nothing has been read or written yet.
-
-    Parameters
-    ----------
-    project : Project
-        The parsed project.
-    where : Path
-        The project file (named in the message).
-    """
-    for (section, key), rule in _RANGES.items():
-        value = getattr(getattr(project, section), key)
-        if value is not None:  # None = not set here; the standards file or settings decide
-            _check_number(value, f"[{section}] {key}", where, rule)
-    for key, value in project.coverage.radius.items():
-        _check_number(
-            value,
-            f"[coverage] radius.{key}",
-            where,
-            (0.0, False, "a walking distance above 0 metres, e.g. 500"),
-        )
-    for key, value in project.siting.min_area.items():
-        _check_number(
-            value, f"[siting] min_area.{key}", where, (0.0, True, "an area of 0 m² or more")
-        )
-    _check_capacity(project.capacity, where)
-    if project.siting.objective not in ("households", "full_coverage"):
-        raise ConfigError(
-            f"[siting] objective = '{project.siting.objective}' is unknown; use \"households\" "
-            'or "full_coverage"',
-            path=where,
-        )
-    policy = project.policy
-    if policy.priority_cutoff > policy.old_cutoff:
-        raise ConfigError(
-            f"[policy] priority_cutoff = {policy.priority_cutoff} is later than old_cutoff = "
-            f"{policy.old_cutoff}; the priority tier must be built on or before old_cutoff",
-            path=where,
-        )
-    if project.crs:
-        _check_crs(project.crs, "[project] crs", where, analysis=True)
-    for section in ("communities", "facilities", "parcels", "subdistricts"):
-        layer: LayerConfig = getattr(project, section)
-        if layer.crs:
-            _check_crs(layer.crs, f"[{section}] crs", where, analysis=False)
-        if layer.encoding:
-            _check_encoding(layer.encoding, f"[{section}] encoding", where)
-
-
-DECAYS = ("none", "gaussian", "linear")
-DEMOGRAPHIC_KEYS = ("persons_per_household", "older", "infants", "preschoolers")
-
-
-def _check_capacity(cap: CapacityConfig, where: Path) -> None:
-    """``[capacity]``: the decay is known, shares are 0-1, sizes and targets above 0."""
-    if cap.decay not in DECAYS:
-        raise ConfigError(
-            f"[capacity] decay = '{cap.decay}' is not one of {', '.join(DECAYS)}", path=where
-        )
-    _check_number(
-        cap.persons_per_household,
-        "[capacity] persons_per_household",
-        where,
-        (0.0, True, "a number of persons of 0 (= the census default) or more"),
-    )
-    tables = [("[capacity] shares", cap.shares)]
-    tables += [(f'[capacity.subdistricts."{k}"]', v) for k, v in cap.subdistricts.items()]
-    for label, table in tables:
-        if not isinstance(table, dict):
-            raise ConfigError(f"{label} must be a table like {{ older = 0.25 }}", path=where)
-        for key, value in table.items():
-            if key not in DEMOGRAPHIC_KEYS or (
-                label.endswith("shares") and key == DEMOGRAPHIC_KEYS[0]
-            ):
-                raise ConfigError(
-                    f"{label}: unknown key '{key}'; known: {', '.join(DEMOGRAPHIC_KEYS)}",
-                    path=where,
-                )
-            rule = (
-                (0.0, False, "a number above 0")
-                if key == DEMOGRAPHIC_KEYS[0]
-                else (0.0, True, "a share from 0 to 1")
-            )
-            _check_number(value, f"{label} {key}", where, rule)
-    for name, table in (("targets", cap.targets), ("targets_existing", cap.targets_existing)):
-        for key, value in table.items():
-            _check_number(
-                value,
-                f"[capacity] {name}.{key}",
-                where,
-                (0.0, False, "a target above 0, in the indicator's unit"),
-            )
-
-
-def input_paths(project: Project) -> list[tuple[Path, str]]:
+def input_paths(project: Project) -> list[tuple[Path, str | Msg]]:
     """Every file the run reads, with its role: the project file, the layers (with a shapefile's
     sidecar files), the network, the standards file and the barrier layer."""
-    found: list[tuple[Path, str]] = []
+    found: list[tuple[Path, str | Msg]] = []
     if project.source is not None:
-        found.append((Path(project.source), "the project file"))
+        found.append((Path(project.source), msg("role_project_file")))
     for section in ("communities", "facilities", "parcels", "subdistricts"):
         layer: LayerConfig = getattr(project, section)
         if layer.path and layer.path.strip().lower() != "osm":

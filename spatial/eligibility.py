@@ -26,8 +26,9 @@ def _excluded(communities: gpd.GeoDataFrame, policy: PolicyConfig) -> np.ndarray
         from .errors import ConfigError
 
         raise ConfigError(
-            f"[policy] exclude_column '{column}' is not a column of the communities layer; "
-            f"columns: {', '.join(c for c in communities.columns if c != 'geometry')}"
+            "err_exclude_column",
+            column=column,
+            columns=", ".join(c for c in communities.columns if c != "geometry"),
         )
     values = {str(v).strip() for v in policy.exclude_values}
     return communities[column].astype("string").str.strip().isin(values).fillna(False).to_numpy()

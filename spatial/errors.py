@@ -1,4 +1,11 @@
-"""Custom errors. Every user-facing problem is an ``InputError`` with a one-line message.
+"""Custom errors. Every user-facing problem is a ``LifecircleError`` with a one-line message.
+
+An error carries a key of the message catalogue (``err_*`` in ``data/i18n.toml``) and the
+fields of its text, never a sentence: ``InputError("err_file_not_found", path=p)``. The command
+line renders it in the run's language with :meth:`LifecircleError.message` (``--lang``, else
+the project's, else Chinese); ``str(exc)`` is the English text (logs, tracebacks, tests). Either
+way it is one line, prefixed with the file it names. A third-party reason (e.g. pyogrio's text)
+is a field and stays verbatim.
 
 Exit codes of the command line: 0 done, 2 a ``LifecircleError`` (bad input, setting or
 output folder: the message says what to fix), 3 an internal error (a bug: one line, and
@@ -10,9 +17,37 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from .messages import Msg, labels, text
+
 
 class LifecircleError(Exception):
-    """Base class for errors the command line reports without a traceback."""
+    """Base class for errors the command line reports without a traceback.
+
+    Parameters
+    ----------
+    key : str
+        Message id in ``data/i18n.toml`` (``err_*``), present in ``[zh]`` and ``[en]``.
+    path : path-like, optional
+        The file (or folder) the message is about; it prefixes the text.
+    **fields
+        Values for the text's placeholders (a :class:`~spatial.messages.Msg` is rendered in
+        the same language).
+    """
+
+    def __init__(self, key: str, /, *, path: object = None, **fields: object) -> None:
+        if not all(key in labels(lang) for lang in ("zh", "en")):
+            raise KeyError(f"error message '{key}' is missing from data/i18n.toml [zh]/[en]")
+        super().__init__(key)
+        self.key, self.path, self.fields = key, path, fields
+
+    def message(self, lang: str) -> str:
+        """The one-line text in ``lang`` (``"zh"`` or ``"en"``), prefixed with the path."""
+        body = text(lang, self.key, **self.fields)
+        line = f"{self.path}: {body}" if self.path else body
+        return " ".join(str(line).split())
+
+    def __str__(self) -> str:
+        return self.message("en")
 
 
 class InputError(LifecircleError):
@@ -21,10 +56,6 @@ class InputError(LifecircleError):
     The message names the file/row/column and what to do, on one line.
     """
 
-    def __init__(self, message: str, *, path: object = None) -> None:
-        text = f"{path}: {message}" if path else message
-        super().__init__(" ".join(str(text).split()))
-
 
 class ConfigError(InputError):
     """A problem in the project TOML file."""
@@ -32,10 +63,6 @@ class ConfigError(InputError):
 
 class OutputError(LifecircleError):
     """The output folder cannot be written (not a folder, not writable, disk full)."""
-
-    def __init__(self, message: str, *, path: object = None) -> None:
-        text = f"{path}: {message}" if path else message
-        super().__init__(" ".join(str(text).split()))
 
 
 class DependencyError(LifecircleError):
@@ -77,7 +104,7 @@ def _reading_errors() -> tuple[type[BaseException], ...]:
 
 
 @contextlib.contextmanager
-def reading(path: object, what: str) -> Iterator[None]:
+def reading(path: object, what: str | Msg) -> Iterator[None]:
     """The one boundary where reading an input file fails: any third-party error becomes an
     :class:`InputError` naming the file and what it should be.
 
@@ -85,8 +112,9 @@ def reading(path: object, what: str) -> Iterator[None]:
     ----------
     path : path-like
         The input file being read.
-    what : str
-        What the file is, e.g. ``"the communities layer"`` (used in the message).
+    what : str or Msg
+        What the file is: a catalogue key such as ``"what_network"``, or a ``Msg`` with
+        fields (``msg("what_layer", section="communities")``); used in the message.
 
     ``LifecircleError`` passes through unchanged; ``KeyboardInterrupt`` and internal
     bugs outside the block are not touched.
@@ -97,11 +125,12 @@ def reading(path: object, what: str) -> Iterator[None]:
         raise
     except _reading_errors() as exc:
         if isinstance(exc, LookupError) and "encoding" in str(exc):
-            hint = 'unknown encoding; use encoding = "utf-8", "gbk" or "gb18030"'
+            key = "err_read_encoding_unknown"
         elif isinstance(exc, UnicodeError):
-            hint = 'text is not in the expected encoding; set encoding = "gbk" or "utf-8"'
+            key = "err_read_encoding"
         elif isinstance(exc, OSError) and not isinstance(exc, ValueError):
-            hint = "cannot be read; check that the file exists and is readable"
+            key = "err_read_unreadable"
         else:
-            hint = "cannot be read; check the file format and the project settings"
-        raise InputError(f"{what}: {hint} ({_reason(exc)})", path=path) from exc
+            key = "err_read_format"
+        what = what if isinstance(what, Msg) else Msg(what)
+        raise InputError(key, path=path, what=what, reason=_reason(exc)) from exc

@@ -16,10 +16,9 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from . import crs as crsmod
 from .config import LayerConfig
 from .errors import InputError, InterruptedAfterWrite, reading
-from .validate import header_key
+from .parse import header_key
 
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
 
@@ -47,7 +46,7 @@ def read_vector(path: Path, cfg: LayerConfig) -> gpd.GeoDataFrame:
         layers = [name for name, _ in pyogrio.list_layers(path)]
         if cfg.layer not in layers:
             raise InputError(
-                f"layer '{cfg.layer}' not found; layers in the file: {', '.join(layers)}", path=path
+                "err_layer_not_found", path=path, layer=cfg.layer, layers=", ".join(layers)
             )
         kwargs["layer"] = cfg.layer
     encoding = cfg.encoding or (
@@ -58,14 +57,9 @@ def read_vector(path: Path, cfg: LayerConfig) -> gpd.GeoDataFrame:
     try:
         return gpd.read_file(path, engine="pyogrio", **kwargs)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise InputError(
-            f"cannot read as a GIS layer ({exc}); check the file format", path=path
-        ) from None
+        raise InputError("err_gis_read", path=path, reason=exc) from None
     except UnicodeDecodeError:
-        raise InputError(
-            'text columns are not in the expected encoding; set encoding = "gbk" or "utf-8"',
-            path=path,
-        ) from None
+        raise InputError("err_text_encoding", path=path) from None
 
 
 def read_table(path: Path, cfg: LayerConfig, aliases: dict | None = None) -> pd.DataFrame:
@@ -84,7 +78,7 @@ def read_table(path: Path, cfg: LayerConfig, aliases: dict | None = None) -> pd.
         else:
             raw = _read_csv_rows(path, cfg)
     except (ValueError, pd.errors.ParserError) as exc:
-        raise InputError(f"cannot read the table ({exc})", path=path) from None
+        raise InputError("err_table_read", path=path, reason=exc) from None
     return _with_header(raw, header, aliases or {}, path)
 
 
@@ -103,7 +97,7 @@ def _read_csv_rows(path: Path, cfg: LayerConfig) -> pd.DataFrame:
                 return pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
         except UnicodeDecodeError:
             continue
-    raise InputError('text is neither UTF-8 nor GBK; set encoding = "..."', path=path)
+    raise InputError("err_csv_encoding", path=path)
 
 
 def _header_row(cfg: LayerConfig, path: Path) -> int | None:
@@ -115,7 +109,7 @@ def _header_row(cfg: LayerConfig, path: Path) -> int | None:
     except ValueError:
         row = 0
     if row < 1:
-        raise InputError(f"header_row = '{cfg.header_row}' must be a row number from 1", path=path)
+        raise InputError("err_header_row", path=path, value=cfg.header_row)
     return row - 1
 
 
@@ -124,9 +118,7 @@ def _read_sheet(path: Path, cfg: LayerConfig, aliases: dict) -> pd.DataFrame:
         sheets = [str(s) for s in book.sheet_names]
         if cfg.layer and cfg.layer not in sheets:
             raise InputError(
-                f"sheet '{cfg.layer}' not found; sheets in the workbook: {', '.join(sheets)}; "
-                'set layer = "<sheet>" for this layer',
-                path=path,
+                "err_sheet_not_found", path=path, sheet=cfg.layer, sheets=", ".join(sheets)
             )
         if cfg.layer or len(sheets) == 1:
             raw = pd.read_excel(book, sheet_name=cfg.layer or 0, header=None, dtype=object)
@@ -146,7 +138,7 @@ def _with_header(raw: pd.DataFrame, header: int | None, aliases: dict, path: Pat
     if header is None:
         header = _detect_header(raw, aliases)[0]
     if header >= len(raw):
-        raise InputError(f"header_row {header + 1} is below the last row ({len(raw)})", path=path)
+        raise InputError("err_header_below", path=path, row=header + 1, rows=len(raw))
     names = _unique([_cell_name(v, i) for i, v in enumerate(raw.iloc[header])])
     frame = raw.iloc[header + 1 :].set_axis(names, axis=1).dropna(how="all").reset_index(drop=True)
     frame = frame.loc[:, [not (n.startswith("Unnamed") and frame[n].isna().all()) for n in names]]
@@ -181,84 +173,14 @@ def _detect_header(raw: pd.DataFrame, aliases: dict, look: int = 20) -> tuple[in
     return best, best_hits
 
 
-def points_from_table(
-    frame: pd.DataFrame, x: str, y: str, cfg: LayerConfig, path: Path, convert: bool = True
-) -> gpd.GeoDataFrame:
-    """Turn x/y (or lon/lat) columns into points, converting Chinese lon/lat systems to WGS84.
-
-    ``convert=False`` keeps the lon/lat as written (labelled EPSG:4326): the caller tests which
-    system they are in (``coords = "auto"``) and converts them.
-    """
-    xs = pd.to_numeric(frame[x], errors="coerce")
-    ys = pd.to_numeric(frame[y], errors="coerce")
-    bad = np.flatnonzero(xs.isna().to_numpy() | ys.isna().to_numpy())
-    if len(bad):
-        row = int(bad[0]) + 2
-        raise InputError(
-            f"row {row}: coordinates '{frame[x].iloc[bad[0]]}', '{frame[y].iloc[bad[0]]}' in columns "
-            f"'{x}'/'{y}' are not numbers; fix or delete the row ({len(bad)} such rows)",
-            path=path,
-        )
-    lon, lat = xs.to_numpy(float), ys.to_numpy(float)
-    if cfg.crs:
-        return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=cfg.crs)
-    lonlat = np.all((np.abs(lon) <= 180) & (np.abs(lat) <= 180))
-    if not lonlat:
-        raise InputError(
-            f"columns '{x}'/'{y}' hold projected coordinates; set crs = \"EPSG:4548\" (or the "
-            "data's EPSG code) for this layer in the project file",
-            path=path,
-        )
-    check_lonlat(lon, lat, cfg.coords, path, x, y)
-    if np.any(np.abs(lat) > 90):
-        row = int(np.flatnonzero(np.abs(lat) > 90)[0])
-        raise InputError(
-            f"row {row + 2}: latitude {lat[row]} in column '{y}' is impossible; are the x/y "
-            "(longitude/latitude) columns swapped?",
-            path=path,
-        )
-    if convert:
-        lon, lat = crsmod.to_wgs84_lonlat(lon, lat, cfg.coords)
-    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-
-
-def check_lonlat(lon, lat, coords: str, path: Path, x: str = "x", y: str = "y") -> None:
-    """For Chinese coordinate systems: catch swapped lon/lat and points outside China.
-
-    With ``coords = "auto"`` (or empty) only a layer whose rows are all outside China but inside it
-    when swapped is an error; single rows outside China are dropped later as outliers.
-    """
-    if coords not in ("gcj02", "bd09", "cgcs2000", "auto", ""):
-        return
-    lon, lat = np.asarray(lon), np.asarray(lat)
-    inside = np.array([crsmod.in_china(a, b) for a, b in zip(lon, lat, strict=True)], bool)
-    if inside.all():
-        return
-    swapped = np.array([crsmod.in_china(b, a) for a, b in zip(lon, lat, strict=True)], bool)
-    row = int(np.flatnonzero(~inside)[0])
-    if coords in ("auto", "") and (inside.any() or not swapped.all()):
-        return
-    if swapped[~inside].all():
-        raise InputError(
-            f"longitude and latitude look swapped (row {row + 2}: {x}={lon[row]}, {y}={lat[row]}); "
-            f"exchange the x/y column names in the project file",
-            path=path,
-        )
-    raise InputError(
-        f"row {row + 2}: ({lon[row]}, {lat[row]}) is outside China although coords = '{coords}'; "
-        f"fix the row or the coords setting ({int((~inside).sum())} such rows)",
-        path=path,
-    )
-
-
 def read_any(
     path: Path, cfg: LayerConfig, aliases: dict | None = None
 ) -> pd.DataFrame | gpd.GeoDataFrame:
     """Read a vector layer or a table, with clear errors for missing or unknown files."""
     if not path.exists():
-        raise InputError("file not found; check [path] in the project file", path=path)
+        raise InputError("err_file_not_found", path=path)
     suffix = path.suffix.lower()
-    with reading(path, "this layer"):
+    with reading(path, "what_this_layer"):
         if suffix in TABLE_SUFFIXES:
             return read_table(path, cfg, aliases)
         return read_vector(path, cfg)
@@ -378,17 +300,16 @@ def check_output_folder(out: Path) -> None:
     from .errors import OutputError
 
     if out.exists() and not out.is_dir():
-        raise OutputError("is a file, not a folder; give --out a folder", path=out)
+        raise OutputError("err_out_is_file", path=out)
     for folder in (out, _anchor(out)) if out.exists() else (_anchor(out),):
         if not folder.is_dir():
-            raise OutputError(f"{folder} is not a folder; give --out a folder", path=out)
+            raise OutputError("err_out_not_folder", path=out, folder=folder)
         try:
             with tempfile.TemporaryFile(dir=folder, prefix=".lifecircle-probe-"):
                 pass
         except OSError as exc:
             raise OutputError(
-                f"cannot write in {folder} ({exc.strerror or exc}); choose a writable --out folder",
-                path=out,
+                "err_out_not_writable", path=out, folder=folder, reason=exc.strerror or exc
             ) from None
 
 

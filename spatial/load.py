@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -14,6 +13,9 @@ from . import crs as crsmod
 from . import io
 from .config import LayerConfig, Project
 from .errors import InputError, reading
+from .georef import georeference, resolve_lonlat
+from .messages import msg
+from .parse import header_key, match_category, parse_built_year, parse_number, parse_share
 from .problems import SAMPLE_SIZE, Problem, problem
 from .standards import Standards, load_column_aliases, load_poi_mapping
 from .validate import (
@@ -22,18 +24,8 @@ from .validate import (
     detect_columns,
     drop_duplicate_rows,
     drop_outliers,
-    header_key,
-    match_category,
-    parse_built_year,
-    parse_number,
-    parse_share,
     repair_polygons,
 )
-
-#: ``coords = "auto"``: the best system's fit must be at most this share of the runner-up's,
-#: from at least ``AUTO_MIN_POINTS`` points
-AUTO_CLEAR_RATIO = 0.8
-AUTO_MIN_POINTS = 8
 
 
 @dataclass
@@ -51,57 +43,6 @@ class Layers:
     households_known: bool = True  # False: no household figures (households = "none")
 
 
-def _georeference(
-    frame: pd.DataFrame | gpd.GeoDataFrame,
-    cfg: LayerConfig,
-    path: Path,
-    section: str,
-    columns: dict[str, str],
-    report: LayerReport,
-) -> gpd.GeoDataFrame:
-    """Give every row a geometry in a known CRS (WGS84 for Chinese lon/lat systems)."""
-    if not isinstance(frame, gpd.GeoDataFrame):
-        if "x" not in columns or "y" not in columns:
-            raise InputError(
-                f'no coordinate columns found; set [{section}] x = "..." and y = "..."; '
-                f"columns in the file: {', '.join(map(str, frame.columns))}",
-                path=path,
-            )
-        raw = section == "facilities" and not cfg.crs
-        gdf = io.points_from_table(frame, columns["x"], columns["y"], cfg, path, convert=not raw)
-        gdf.attrs["raw_lonlat"] = raw
-        return gdf
-    gdf = frame
-    if cfg.crs:
-        gdf = gdf.set_crs(cfg.crs, allow_override=True)
-    if gdf.crs is None:
-        xmin, ymin, xmax, ymax = gdf.total_bounds
-        if not (abs(xmin) <= 180 and abs(xmax) <= 180 and abs(ymin) <= 90 and abs(ymax) <= 90):
-            raise InputError(
-                "the file has no CRS (missing .prj) and its coordinates are projected; set "
-                f'[{section}] crs = "EPSG:4548" (or the data\'s EPSG code)',
-                path=path,
-            )
-        report.notes.append("no CRS in the file; lon/lat values taken as WGS84/CGCS2000")
-        gdf = gdf.set_crs("EPSG:4326")
-    if cfg.coords in ("gcj02", "bd09", "cgcs2000", "wgs84", "auto"):
-        if not gdf.crs.is_geographic:
-            report.notes.append(f"coords = '{cfg.coords}' ignored: the file is projected")
-            return gdf
-        pts = gdf.geometry.representative_point()
-        io.check_lonlat(pts.x.to_numpy(), pts.y.to_numpy(), cfg.coords, path)
-        if section == "facilities":  # converted after the test against the communities
-            gdf = gdf.set_crs("EPSG:4326", allow_override=True)
-            gdf.attrs["raw_lonlat"] = True
-            return gdf
-        if cfg.coords == "auto":
-            report.notes.append("coords auto: taken as WGS84 (only facilities are tested)")
-        if cfg.coords in ("gcj02", "bd09"):
-            report.notes.append(f"converted {cfg.coords.upper()} → WGS84")
-        gdf = crsmod.shift_geometries(gdf, cfg.coords)
-    return gdf
-
-
 def _read_layer(project: Project, section: str, aliases: dict) -> tuple:
     cfg: LayerConfig = getattr(project, section)
     explicit = {k: v for k, v in cfg.columns.items() if not _says_none(k, v)}
@@ -112,28 +53,25 @@ def _read_layer(project: Project, section: str, aliases: dict) -> tuple:
 
         path = project.resolve(project.network.path or "(no [network] path)")
         report.path = f"osm:{path}"
-        with reading(path, f"the OSM extract for the {section} layer"):
+        with reading(path, msg("what_osm_layer", section=section)):
             frame = osm_layer(path, section)
     else:
         frame = io.read_any(path, cfg, aliases.get(section, {}))
         if frame.attrs.get("header_row", 1) > 1:
-            report.notes.append(
-                f"headers read from row {frame.attrs['header_row']} (title rows above)"
-            )
+            report.note("note_header_row", row=frame.attrs["header_row"])
         if frame.attrs.get("sheets"):
-            report.notes.append(
-                f"sheet '{frame.attrs['sheet']}' read (its headers match best); "
-                f"sheets in the workbook: {', '.join(frame.attrs['sheets'])}"
+            report.note(
+                "note_sheet", sheet=frame.attrs["sheet"], sheets=", ".join(frame.attrs["sheets"])
             )
     report.rows_read = len(frame)
     if len(frame) == 0:
-        raise InputError(f"the {section} layer is empty; check the file and layer name", path=path)
+        raise InputError("err_layer_empty", path=path, section=section)
     columns = detect_columns(frame, aliases.get(section, {}), explicit, path, section)
     if len(explicit) < len(cfg.columns):
         columns.pop("households", None)
     report.columns = dict(columns)
-    with reading(path, f"the {section} layer"):
-        gdf = _georeference(frame, cfg, path, section, columns, report)
+    with reading(path, msg("what_layer", section=section)):
+        gdf = georeference(frame, cfg, path, section, columns, report)
     report.crs = crsmod.describe(gdf.crs) if gdf.crs else ""
     return gdf, columns, path, report
 
@@ -158,14 +96,12 @@ def _communities(
     no_households = _says_none("households", project.communities.columns.get("households", ""))
     if project.communities.path.strip().lower() == "osm" and not col("households"):
         no_households = True  # OSM landuse outlines carry no household counts
-        report.notes.append("OSM outlines have no household counts: shares of communities only")
+        report.note("note_osm_no_households")
     if not col("households") and not no_households:
         raise InputError(
-            'no households column found; name it with [communities] households = "<column>" '
-            '(or households = "none" when the data has no household counts: shares of '
-            "communities are reported instead); columns in the file: "
-            f"{', '.join(str(c) for c in gdf.columns if c != gdf.geometry.name)}",
+            "err_no_households_column",
             path=path,
+            columns=", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name),
         )
     ids = gdf[col("id")].astype("string").str.strip() if col("id") else None
     gdf = drop_duplicate_rows(gdf, ids, col("id"), problems)
@@ -174,7 +110,7 @@ def _communities(
         check_unique_ids(ids, col("id"), path)
     else:
         ids = pd.Series([f"C{i + 1:04d}" for i in gdf.index], index=gdf.index)
-        report.notes.append("no id column: ids C0001… assigned in file order")
+        report.note("note_ids_assigned")
     gdf = drop_outliers(gdf, ids, "communities", report, problems)
     ids = ids.loc[gdf.index]
     n = len(gdf)
@@ -219,7 +155,7 @@ def _communities(
             problems.append(
                 problem("built_year_missing", "communities", ids[missing], column=col("built_year"))
             )
-            report.notes.append(f"{int(missing.sum())} build years missing (kept as unknown)")
+            report.note("note_years_missing", count=int(missing.sum()))
         if unparsed.any():
             problems.append(
                 problem(
@@ -229,11 +165,9 @@ def _communities(
                     column=col("built_year"),
                 )
             )
-            report.notes.append(
-                f"{int(unparsed.sum())} build years not understood (kept as unknown)"
-            )
+            report.note("note_years_unparsed", count=int(unparsed.sum()))
     if int(approx.sum()):
-        report.notes.append(f"{int(approx.sum())} build years approximate (e.g. 90年代)")
+        report.note("note_years_approx", count=int(approx.sum()))
     out = _standardise(gdf, mapped, set(cols.values()))
     out = repair_polygons(out, report, path)
     report.rows_kept = len(out)
@@ -251,32 +185,27 @@ def _facilities(
     gdf = gdf.reset_index(drop=True)
     if "category" not in cols:
         raise InputError(
-            'no category column found; set [facilities] category = "..."; columns in the '
-            f"file: {', '.join(c for c in gdf.columns if c != 'geometry')}",
+            "err_no_category_column",
             path=path,
+            columns=", ".join(c for c in gdf.columns if c != "geometry"),
         )
     raw_lonlat = gdf.attrs.get("raw_lonlat", False)
     row_names = pd.Series([f"row {i + 2}" for i in gdf.index], index=gdf.index)
     gdf = drop_outliers(gdf, row_names, "facilities", report, problems)  # before the system test
     if raw_lonlat:
-        gdf = _resolve_lonlat(gdf, project.facilities.coords, communities, report, problems)
+        gdf = resolve_lonlat(gdf, project.facilities.coords, communities, report, problems)
     raw = gdf[cols["category"]].astype("string").fillna("").str.strip()
     keys = _categories(gdf, cols["category"], raw, standards, aliases)
     unknown = raw[keys == ""].value_counts().to_dict()
     if len(raw) and (keys == "").all():
         listed = ", ".join(f"{k or '(empty)'}×{v}" for k, v in list(unknown.items())[:8])
-        raise InputError(
-            f"no facility matches a standard category (column '{cols['category']}': {listed}); "
-            "name the categories as in data/standards/gb50180_2018.toml, add aliases there or "
-            "in data/standards/poi_gaode.toml, or define them under [coverage.add]",
-            path=path,
-        )
+        raise InputError("err_no_category_match", path=path, column=cols["category"], listed=listed)
     empty = gdf.geometry.is_empty | gdf.geometry.isna()
-    report.drop("empty geometry", int(empty.sum()))
+    report.drop("empty_geometry", int(empty.sum()))
     if unknown:
-        report.drop("category not in the standards table", int(sum(unknown.values())))
+        report.drop("unknown_category", int(sum(unknown.values())))
         listed = ", ".join(f"{k or '(empty)'}×{v}" for k, v in list(unknown.items())[:8])
-        report.notes.append(f"unknown categories: {listed} — add aliases or [coverage] add")
+        report.note("note_unknown_categories", listed=listed)
         rows = int(sum(unknown.values()))
         listed = tuple(f"{k or '(empty)'}×{v}" for k, v in unknown.items())
         problems.append(
@@ -310,53 +239,6 @@ def _categories(gdf, column: str, raw: pd.Series, standards: Standards, aliases:
         more = gdf.loc[keys == "", other].astype("string").fillna("")
         keys.loc[more.index] = more.map(lambda v: match_category(v, standards, poi))
     return keys
-
-
-def _resolve_lonlat(
-    gdf: gpd.GeoDataFrame,
-    declared: str,
-    communities: gpd.GeoDataFrame,
-    report: LayerReport,
-    problems: list[Problem],
-) -> gpd.GeoDataFrame:
-    """Test the facilities' lon/lat as WGS84, GCJ-02 and BD-09 against the communities; convert.
-
-    ``declared`` empty or ``auto``: the clear winner is used (else WGS84, as written, with a
-    warning). A declared system is kept, with a warning carrying the numbers when another fits
-    clearly better.
-    """
-    declared = declared or "auto"
-    pts = gdf.geometry.representative_point()
-    ok = ~(pts.isna() | pts.is_empty).to_numpy()
-    fit = crsmod.lonlat_fit(pts.x.to_numpy()[ok], pts.y.to_numpy()[ok], communities)
-    ranked = sorted(fit, key=fit.get)
-    best, second = ranked[0], ranked[1]
-    clear = ok.sum() >= AUTO_MIN_POINTS and fit[best] <= AUTO_CLEAR_RATIO * fit[second]
-    evidence = ", ".join(f"{k} {fit[k]:.0f} m" for k in crsmod.LONLAT_SYSTEMS)
-    chosen = declared
-    if declared == "auto":
-        chosen = best if clear else "wgs84"
-        code = "coords_auto" if clear else "coords_undecided"
-        problems.append(
-            Problem(code, "facilities", int(ok.sum()), (), {"chosen": chosen, "evidence": evidence})
-        )
-        report.notes.append(f"coords auto: {chosen} ({evidence}; mean distance to communities)")
-    else:
-        own = "wgs84" if declared == "cgcs2000" else declared
-        if clear and best != own and fit[best] <= AUTO_CLEAR_RATIO * fit[own]:
-            problems.append(
-                Problem(
-                    "coords_mismatch",
-                    "facilities",
-                    int(ok.sum()),
-                    (),
-                    {"declared": declared, "better": best, "evidence": evidence},
-                )
-            )
-        report.notes.append(f"coords {declared} ({evidence}; mean distance to communities)")
-    if chosen in ("gcj02", "bd09"):
-        report.notes.append(f"converted {chosen.upper()} → WGS84")
-    return crsmod.shift_geometries(gdf, chosen)
 
 
 def _parcels(project: Project, aliases: dict) -> tuple[gpd.GeoDataFrame, LayerReport]:
@@ -415,7 +297,7 @@ def load_layers(project: Project, standards: Standards) -> Layers:
     reports = [c_report]
     unknown: dict[str, int] = {}
     if len(communities) == 0:
-        raise InputError("no usable community polygons after validation", path=c_report.path)
+        raise InputError("err_no_communities_left", path=c_report.path)
     if project.facilities.path:
         facilities, f_report, unknown = _facilities(
             project, aliases, standards, communities, problems
@@ -446,7 +328,7 @@ def load_layers(project: Project, standards: Standards) -> Layers:
         subdistricts, s_report = _subdistricts(project, aliases)
         reports.append(s_report)
     if len(communities) == 0:
-        raise InputError("no usable community polygons after validation", path=c_report.path)
+        raise InputError("err_no_communities_left", path=c_report.path)
     metric = crsmod.choose_metric_crs([communities], project.crs)
     communities = communities.to_crs(metric)
     facilities = facilities.to_crs(metric)

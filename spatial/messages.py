@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Protocol
 
@@ -30,7 +31,28 @@ def labels(lang: str) -> dict[str, str]:
     return tomllib.loads((settings.DATA_DIR / "i18n.toml").read_text("utf-8"))[lang]
 
 
-def text(lang: str, key: str, **fields: object) -> str:
+@dataclass(frozen=True)
+class Msg:
+    """A catalogue text not yet put in a language: its key and fields.
+
+    A field of :func:`text` may itself be a ``Msg`` (e.g. the allowed range inside an error
+    about a setting); it is rendered in the same language as the text holding it.
+    """
+
+    key: str
+    fields: dict[str, object] = field(default_factory=dict)
+
+    def render(self, lang: str) -> str:
+        """The text in ``lang``."""
+        return text(lang, self.key, **self.fields)
+
+
+def msg(key: str, **fields: object) -> Msg:
+    """A :class:`Msg` for ``key`` with ``fields``."""
+    return Msg(key, fields)
+
+
+def text(lang: str, key: str, /, **fields: object) -> str:
     """The message ``key`` in ``lang`` with its ``{placeholders}`` filled from ``fields``.
 
     Parameters
@@ -40,7 +62,8 @@ def text(lang: str, key: str, **fields: object) -> str:
     key : str
         Message id in ``data/i18n.toml``.
     **fields
-        Values for the placeholders (inserted as text, never parsed again).
+        Values for the placeholders (inserted as text, never parsed again); a :class:`Msg`
+        value is rendered in ``lang`` first.
 
     Returns
     -------
@@ -49,7 +72,8 @@ def text(lang: str, key: str, **fields: object) -> str:
     template = labels(lang).get(key) or labels("en").get(key)
     if template is None:
         raise KeyError(f"message '{key}' is missing from data/i18n.toml")
-    return template.format_map(fields)
+    filled = {k: v.render(lang) if isinstance(v, Msg) else v for k, v in fields.items()}
+    return template.format_map(filled)
 
 
 def policy_date(lang: str, day: dt.date) -> str:

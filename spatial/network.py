@@ -238,7 +238,7 @@ def _assemble(
     frame["length"] = shapely.length(geoms)
     frame = frame.loc[frame["length"] > 0]
     if len(frame) == 0:
-        raise InputError("the network has no walkable streets", path=source)
+        raise InputError("err_no_walkable", path=source)
     xy, ids, frame = _split_parallel(xy, ids, frame)
     return _largest_component(xy, frame, metric, source, ids)
 
@@ -306,7 +306,7 @@ def _from_osm(path: Path, metric: CRS) -> StreetNetwork:
     first = np.flatnonzero(same & present[:-1] & present[1:])
     first = first[ways.ref[first] != ways.ref[first + 1]]
     if len(first) == 0:
-        raise InputError("no walkable streets in the OSM file", path=path)
+        raise InputError("err_osm_no_walkable", path=path)
     ends = np.r_[first, first + 1]
     node_ids, node_of = np.unique(ways.ref[ends], return_inverse=True)
     lon = np.empty(len(node_ids))
@@ -340,7 +340,7 @@ def _from_osmnx_graph(graph, metric: CRS, source: str) -> StreetNetwork:
     edges = edges.reset_index()
     edges = edges.loc[_walkable(edges)]
     if len(edges) == 0:
-        raise InputError("the network has no walkable streets", path=source)
+        raise InputError("err_no_walkable", path=source)
     crs = CRS.from_user_input(graph.graph.get("crs", "EPSG:4326"))
     to_metric = Transformer.from_crs(crs, metric, always_xy=True)
     node_ids = nodes.index.to_numpy()
@@ -380,11 +380,11 @@ def _from_lines(path: Path, metric: CRS) -> StreetNetwork:
     class column (``road_classes.toml``) mapped onto OSM tags and the one walking filter."""
     lines = gpd.read_file(path, engine="pyogrio")
     if lines.crs is None:
-        raise InputError("the road layer has no CRS; add a .prj or convert it", path=path)
+        raise InputError("err_roads_no_crs", path=path)
     lines = lines.loc[lines.geometry.notna() & ~lines.geometry.is_empty].to_crs(metric)
     kinds = set(lines.geometry.geom_type)
     if not kinds <= {"LineString", "MultiLineString"}:
-        raise InputError(f"the road layer must hold lines, not {sorted(kinds)}", path=path)
+        raise InputError("err_roads_not_lines", path=path, kinds=", ".join(sorted(kinds)))
     column = _class_column(lines.columns)
     tags = _class_tags(lines[column] if column else pd.Series("", index=lines.index))
     lines = lines.loc[_walkable(tags)]
@@ -412,7 +412,7 @@ def read_network(path: Path, metric: CRS) -> StreetNetwork:
     pyosmium reader), ``.graphml`` (OSMnx) or a road-line layer (``.gpkg``, ``.shp``,
     ``.geojson``: lines joined where they share a vertex)."""
     if not path.exists():
-        raise InputError("network file not found; check [network] path", path=path)
+        raise InputError("err_network_not_found", path=path)
     name = path.name.lower()
     try:
         if name.endswith(_OSM_SUFFIXES):
@@ -424,8 +424,8 @@ def read_network(path: Path, metric: CRS) -> StreetNetwork:
         if name.endswith((".gpkg", ".shp", ".geojson", ".json", ".fgb")):
             return _from_lines(path, metric)
     except (ValueError, KeyError, OSError) as exc:
-        raise InputError(f"cannot read the network ({exc})", path=path) from None
-    raise InputError("network must be .osm, .osm.pbf, .graphml or a road-line layer", path=path)
+        raise InputError("err_network_read", path=path, reason=exc) from None
+    raise InputError("err_network_format", path=path)
 
 
 def download_network(place: str, metric: CRS) -> StreetNetwork:
@@ -435,9 +435,7 @@ def download_network(place: str, metric: CRS) -> StreetNetwork:
     try:
         graph = ox.graph_from_place(place, network_type="walk", simplify=False)
     except Exception as exc:  # noqa: BLE001 - any network/geocoder failure is one message
-        raise InputError(
-            f"could not download '{place}' from OSM ({exc}); work offline with [network] path"
-        ) from None
+        raise InputError("err_download", place=place, reason=exc) from None
     return _from_osmnx_graph(graph, metric, f"osm:{place}")
 
 

@@ -55,7 +55,7 @@ def _read_toml(path: Path) -> dict:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read standards file ({exc})", path=path) from None
+        raise ConfigError("err_standards_read", path=path, reason=exc) from None
 
 
 @cache
@@ -88,9 +88,7 @@ def _file(path: Path):
 
 
 def _corrupt(path: Path, exc: Exception) -> InputError:
-    return InputError(
-        f"cannot read the OSM file, truncated or corrupt? ({exc}); export it again", path=path
-    )
+    return InputError("err_osm_corrupt", path=path, reason=exc)
 
 
 @dataclass
@@ -222,7 +220,7 @@ def osm_layer(path: Path, section: str) -> gpd.GeoDataFrame:
     The tag mapping is ``data/standards/osm_tags.toml``; POIs matching no category are dropped.
     """
     if not path.exists():
-        raise InputError('path = "osm" needs [network] path to be an OSM extract', path=path)
+        raise InputError("err_osm_needs_network", path=path)
     mapping = load_osm_tags()
     if section == "communities":
         frame = read_features(path, mapping["_communities"])

@@ -57,7 +57,7 @@ def load_inputs(project: Project, progress: Progress | None = None, place: str =
     with _Timer(timings, "network", progress):
         if project.network.path:
             path = project.resolve(project.network.path)
-            with reading(path, "the walking network ([network] path)"):
+            with reading(path, "what_network"):
                 result.network = read_network(path, layers.crs)
         elif place or project.network.place:
             result.network = download_network(place or project.network.place, layers.crs)
@@ -93,7 +93,7 @@ def base_summary(result: RunResult, lang: str | None = None) -> dict:
             "edges": len(net.edges) if net else 0,
             "dropped_disconnected_nodes": net.dropped_nodes if net else 0,
         },
-        "inputs": [r.__dict__ for r in result.layers.reports],
+        "inputs": [r.record(lang or result.project.lang) for r in result.layers.reports],
         "warnings": [p.record(lang or result.project.lang) for p in result.layers.problems],
     }
 
@@ -196,7 +196,7 @@ def _bundle_stage(result: RunResult) -> None:
     project, layers = result.project, result.layers
     cfg = project.bundling
     barrier_file = project.resolve(cfg.barrier_path) if cfg.barrier_path else None
-    guard = reading(barrier_file, "the barrier layer ([bundling] barrier_path)")
+    guard = reading(barrier_file, "what_barrier")
     with guard if barrier_file else contextlib.nullcontext():
         barriers = barrier_lines(result.network, cfg, layers.crs, barrier_file)
     bundler = Bundler(result.communities, cfg, barriers).solve()
@@ -249,10 +249,7 @@ def write_outputs(
             names = _write_all(result, stage.path, stages, lang, progress, strict_print)
             stage.commit()
     except OSError as exc:
-        raise OutputError(
-            f"cannot write the outputs ({exc.strerror or exc}); the folder is unchanged",
-            path=out,
-        ) from exc
+        raise OutputError("err_write_outputs", path=out, reason=exc.strerror or exc) from exc
     result.files = [out / name for name in names]
     return result.files
 
@@ -283,7 +280,7 @@ def _write_all(
             except DependencyError as exc:
                 if strict_print:
                     raise
-                result.summary["print_map"] = f"skipped: {exc}"
+                result.summary["print_map"] = exc.message(lang)
     result.summary["warnings"] = [p.record(lang) for p in result.layers.problems]
     result.summary["timings_s"] = dict(result.timings)
     result.summary["outputs"] = [p.name for p in files] + ["summary.json"]
@@ -308,16 +305,14 @@ def check_before_run(project: Project, out: Path, stages: Iterable[str] = ALL_ST
         spec = basemaps().get(project.render.basemap)
         if spec is None:
             raise ConfigError(
-                f"[render] basemap = '{project.render.basemap}' is unknown; choose "
-                f"one of {', '.join(basemaps())}",
+                "err_cfg_choice",
                 path=project.source,
+                label="[render] basemap",
+                value=project.render.basemap,
+                allowed=", ".join(basemaps()),
             )
         if spec.get("needs_key") and not project.render.tianditu_key:
-            raise ConfigError(
-                "the 天地图 basemap needs a key: set [render] tianditu_key in the "
-                "project file or choose another --basemap",
-                path=project.source,
-            )
+            raise ConfigError("err_tianditu_key", path=project.source)
     check_no_overwrite(project, out)
     io.check_output_folder(out)
     io.clean_stale(out)  # what a killed run left, even if this run stops before writing
@@ -336,9 +331,7 @@ def check_no_overwrite(project: Project, out: Path) -> None:
                     same = os.path.samefile(target, src)
             if same:
                 raise InputError(
-                    f"the output {target} would overwrite the input {src} ({role}); give --out "
-                    "another folder or move the input",
-                    path=project.source,
+                    "err_overwrite_input", path=project.source, target=target, src=src, role=role
                 )
 
 

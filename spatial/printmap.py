@@ -67,10 +67,7 @@ def cjk_font() -> str:
     for family in CJK_FAMILIES:
         if family in installed:
             return family
-    raise DependencyError(
-        "no Chinese (CJK) font found for the print map: install one, e.g. "
-        "`apt-get install fonts-wqy-microhei` (Debian/Ubuntu); Windows and macOS already have one"
-    )
+    raise DependencyError("err_no_cjk_font")
 
 
 def print_style(family: str) -> dict[str, object]:

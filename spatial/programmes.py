@@ -47,7 +47,7 @@ def load_rules(path: Path | None = None) -> Rules:
             default_far=float(raw.get("default_far", 1.5)),
         )
     except (OSError, UnicodeError, tomllib.TOMLDecodeError, TypeError, ValueError) as exc:
-        raise ConfigError(f"cannot read the co-location rules ({exc})", path=where) from None
+        raise ConfigError("err_colocation_read", path=where, reason=exc) from None
 
 
 @dataclass(frozen=True)

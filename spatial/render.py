@@ -151,13 +151,12 @@ def new_map(bounds: np.ndarray, basemap: str, key: str = "") -> folium.Map:
     """An empty map over ``bounds`` (lon/lat) with the chosen basemap and offline Leaflet."""
     spec = basemaps().get(basemap)
     if spec is None:
-        raise InputError(f"unknown basemap '{basemap}'; choose one of {', '.join(basemaps())}")
+        raise InputError(
+            "err_cfg_choice", label="basemap", value=basemap, allowed=", ".join(basemaps())
+        )
     key = key or os.environ.get("TIANDITU_KEY", "")
     if spec.get("needs_key") and not key:
-        raise InputError(
-            "the 天地图 basemap needs a key: give --tianditu-key, set TIANDITU_KEY or "
-            "[render] tianditu_key in the project file"
-        )
+        raise InputError("err_tianditu_key_map")
     # canvas rendering: thousands of polygons stay fast; the metric scale is added by maps.js
     fmap = folium.Map(tiles=None, control_scale=False, zoom_control=True, prefer_canvas=True)
     fmap.options["maxZoom"] = 19  # needed by marker clustering when there are no tiles

@@ -118,7 +118,10 @@ class SiteSelector:
         objective = getattr(cfg, "objective", "full_coverage")
         if objective not in OBJECTIVES:
             raise ConfigError(
-                f"[siting] objective = '{objective}' is unknown; use one of {', '.join(OBJECTIVES)}"
+                "err_cfg_choice",
+                label="[siting] objective",
+                value=objective,
+                allowed=", ".join(OBJECTIVES),
             )
         self.communities, self.parcels, self.standards = communities, parcels, standards
         self.cfg, self.coverage, self.network, self.access = cfg, coverage, network, access

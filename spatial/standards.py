@@ -11,6 +11,7 @@ from typing import Any
 from . import settings
 from .config import Project
 from .errors import ConfigError
+from .messages import msg
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read standards file ({exc})", path=path) from None
+        raise ConfigError("err_standards_read", path=path, reason=exc) from None
 
 
 def _category(key: str, spec: dict[str, Any], where: Path) -> Category:
@@ -75,14 +76,9 @@ def _category(key: str, spec: dict[str, Any], where: Path) -> Category:
             icon=str(spec.get("icon", "●"))[:2],
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(
-            f"category '{key}' needs radius_m and numeric sizes ({exc})", path=where
-        ) from None
+        raise ConfigError("err_category_spec", path=where, key=key, reason=exc) from None
     if not (math.isfinite(cat.radius_m) and cat.radius_m > 0):
-        raise ConfigError(
-            f"category '{key}' radius_m = {cat.radius_m} must be a walking distance above 0 metres",
-            path=where,
-        )
+        raise ConfigError("err_category_radius", path=where, key=key, value=cat.radius_m)
     return cat
 
 
@@ -115,11 +111,7 @@ def load_standards(project: Project | None = None) -> Standards:
     for key in dropped:
         cats.pop(key, None)
     if given_basket and not [k for k in given_basket if k not in dropped]:
-        raise ConfigError(
-            "[coverage] the basket is empty after drop (every category of it was dropped); keep "
-            "at least one category in basket, or drop fewer",
-            path=project.source,
-        )
+        raise ConfigError("err_basket_empty_after_drop", path=project.source)
     given_basket = [k for k in given_basket if k not in dropped]
     names = _aliases(cats)
     radius = dict(
@@ -134,11 +126,7 @@ def load_standards(project: Project | None = None) -> Standards:
     basket = given_basket or [k for k in raw.get("core_basket", cats) if k in cats]
     basket = list(dict.fromkeys(basket))
     if not basket:
-        raise ConfigError(
-            "[coverage] the basket is empty (every category of it was dropped); keep at least "
-            "one category in basket, or drop fewer",
-            path=project.source,
-        )
+        raise ConfigError("err_basket_empty", path=project.source)
     min_area = project.siting.min_area
     project.siting.min_area = dict(
         zip(
@@ -169,8 +157,11 @@ def _walk_speed(project_value: float | None, raw: dict[str, Any], where: Path) -
     ok = isinstance(speed, int | float) and not isinstance(speed, bool) and math.isfinite(speed)
     if not ok or speed <= 0:
         raise ConfigError(
-            f"walk_speed_kmh = {speed!r} is not allowed; it must be a number above 0 (km/h, e.g. 4)",
+            "err_cfg_range",
             path=where,
+            label="walk_speed_kmh",
+            value=repr(speed),
+            allowed=msg("range_speed"),
         )
     return float(speed)
 
@@ -193,9 +184,11 @@ def _resolve(given, names: dict[str, str], where: str, path: Path) -> list[str]:
     if unknown:
         listed = ", ".join(f"'{u}'" for u in unknown)
         raise ConfigError(
-            f"{where}: unknown categor{'y' if len(unknown) == 1 else 'ies'} {listed}; use a "
-            f"category key (or its Chinese name or alias): {', '.join(dict.fromkeys(names.values()))}",
+            "err_unknown_category" if len(unknown) == 1 else "err_unknown_categories",
             path=path,
+            where=where,
+            listed=listed,
+            known=", ".join(dict.fromkeys(names.values())),
         )
     return keys
 

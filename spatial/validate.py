@@ -1,10 +1,8 @@
-"""Checking and cleaning loaded layers: column detection, value parsing, geometry repair."""
+"""Checking loaded layers: columns found, coordinates plausible, ids unique, geometry repaired,
+duplicate and outlying rows dropped (each counted in the layer's report or named as a problem)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,14 +12,15 @@ import pandas as pd
 import shapely
 
 from . import crs as crsmod
+from .config import LayerConfig
 from .errors import InputError
+from .messages import Msg
+from .parse import header_key
 from .problems import Problem, problem
 
 #: a row farther than this from the layer's median point (or than 10 × the median distance to it,
 #: whichever is larger) is outside the study area
 OUTLIER_KM = 50.0
-
-_CN_DECADES = {"五十": 1950, "六十": 1960, "七十": 1970, "八十": 1980, "九十": 1990}
 
 
 @dataclass
@@ -36,23 +35,21 @@ class LayerReport:
     columns: dict[str, str] = field(default_factory=dict)
     repaired: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Msg] = field(default_factory=list)
 
     def drop(self, reason: str, count: int) -> None:
+        """Count ``count`` rows dropped for ``reason`` (a code; its text is ``drop_<reason>``)."""
         if count:
             self.dropped[reason] = self.dropped.get(reason, 0) + int(count)
 
+    def note(self, key: str, **fields: object) -> None:
+        """Add a note (catalogue key ``note_*`` and its fields)."""
+        self.notes.append(Msg(key, fields))
 
-def _norm(header: object) -> str:
-    """A header for matching: NFKC (full-width → half-width), no spaces, lower case, and without a
-    trailing unit in brackets (``总户数（户）`` → ``总户数``, ``建筑面积(m2)`` → ``建筑面积``)."""
-    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(header))).lower()
-    return re.sub(r"(?<=.)[(\[][^()\[\]]*[)\]]$", "", text)
-
-
-def header_key(header: object) -> str:
-    """The form in which a header is compared with known column names (see ``_norm``)."""
-    return _norm(header)
+    def record(self, lang: str) -> dict[str, object]:
+        """The report as a ``summary.json`` record: ``dropped`` keyed by reason code, the notes
+        as text in ``lang``."""
+        return {**self.__dict__, "notes": [n.render(lang) for n in self.notes]}
 
 
 def detect_columns(
@@ -64,166 +61,118 @@ def detect_columns(
 ) -> dict[str, str]:
     """Map roles (name, built_year, ...) to column names: explicit ones first, then known headers."""
     present = [c for c in frame.columns if c != "geometry"]
-    by_norm = {_norm(c): c for c in present}
+    by_norm = {header_key(c): c for c in present}
     found: dict[str, str] = {}
     for role, column in explicit.items():
         if role not in aliases and not role.startswith("extra_"):
             raise InputError(
-                f"[{section}] {role} is not a known column role; known: {', '.join(aliases)}",
-                path=path,
+                "err_column_role", path=path, section=section, role=role, known=", ".join(aliases)
             )
         if column not in frame.columns:
             raise InputError(
-                f"column '{column}' (set as [{section}] {role}) not found; columns in the file: "
-                f"{', '.join(map(str, present))}",
+                "err_column_missing",
                 path=path,
+                column=column,
+                section=section,
+                role=role,
+                columns=", ".join(map(str, present)),
             )
         found[role] = column
     for role, names in aliases.items():
         if role in found:
             continue
         for name in names:
-            if _norm(name) in by_norm and by_norm[_norm(name)] not in found.values():
-                found[role] = by_norm[_norm(name)]
+            if header_key(name) in by_norm and by_norm[header_key(name)] not in found.values():
+                found[role] = by_norm[header_key(name)]
                 break
     return found
 
 
-def parse_built_year(value: object) -> tuple[float, float, bool]:
-    """Parse a build year into (earliest, latest, approximate).
+def points_from_table(
+    frame: pd.DataFrame, x: str, y: str, cfg: LayerConfig, path: Path, convert: bool = True
+) -> gpd.GeoDataFrame:
+    """Turn x/y (or lon/lat) columns into points, converting Chinese lon/lat systems to WGS84.
 
-    Accepts ``1998``, ``1998年``, ``1998-05``, ``1998.5``, ``90年代``, ``1990s``, ``八十年代``,
-    ``2000年前``. Unknown or implausible values give (nan, nan, False).
+    ``convert=False`` keeps the lon/lat as written (labelled EPSG:4326): the caller tests which
+    system they are in (``coords = "auto"``) and converts them.
     """
-    nan = (np.nan, np.nan, False)
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return nan
-    if isinstance(value, dt.date | pd.Timestamp):
-        return float(value.year), float(value.year), False
-    text = str(value).strip().replace(" ", "")
-    if not text:
-        return nan
-    m = re.fullmatch(r"((?:19|20)\d\d)(?:年)?(?:以前|之前|前)", text)
-    if m:
-        return 1949.0, float(m.group(1)), True
-    m = re.fullmatch(r"((?:19|20)?\d0)(?:年代|'?s)", text)
-    if m:
-        decade = int(m.group(1))
-        if decade < 100:
-            decade += 1900 if decade >= 40 else 2000
-        return float(decade), float(decade + 9), True
-    for word, decade in _CN_DECADES.items():
-        if text.startswith(word + "年代"):
-            return float(decade), float(decade + 9), True
-    m = re.match(
-        r"((?:19|20)\d\d)(?:\.0+)?(?:年(?:\d{1,2}月(?:\d{1,2}日)?)?|[-./]\d{1,2}(?:[-./]\d{1,2})?)?$",
-        text,
+    xs = pd.to_numeric(frame[x], errors="coerce")
+    ys = pd.to_numeric(frame[y], errors="coerce")
+    bad = np.flatnonzero(xs.isna().to_numpy() | ys.isna().to_numpy())
+    if len(bad):
+        row = int(bad[0]) + 2
+        raise InputError(
+            "err_coords_not_numbers",
+            path=path,
+            row=row,
+            xv=frame[x].iloc[bad[0]],
+            yv=frame[y].iloc[bad[0]],
+            x=x,
+            y=y,
+            count=len(bad),
+        )
+    lon, lat = xs.to_numpy(float), ys.to_numpy(float)
+    if cfg.crs:
+        return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=cfg.crs)
+    lonlat = np.all((np.abs(lon) <= 180) & (np.abs(lat) <= 180))
+    if not lonlat:
+        raise InputError("err_coords_projected", path=path, x=x, y=y)
+    check_lonlat(lon, lat, cfg.coords, path, x, y)
+    if np.any(np.abs(lat) > 90):
+        row = int(np.flatnonzero(np.abs(lat) > 90)[0])
+        raise InputError("err_latitude_impossible", path=path, row=row + 2, lat=lat[row], y=y)
+    if convert:
+        lon, lat = crsmod.to_wgs84_lonlat(lon, lat, cfg.coords)
+    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+
+
+def check_lonlat(lon, lat, coords: str, path: Path, x: str = "x", y: str = "y") -> None:
+    """For Chinese coordinate systems: catch swapped lon/lat and points outside China.
+
+    With ``coords = "auto"`` (or empty) only a layer whose rows are all outside China but inside it
+    when swapped is an error; single rows outside China are dropped later as outliers.
+    """
+    if coords not in ("gcj02", "bd09", "cgcs2000", "auto", ""):
+        return
+    lon, lat = np.asarray(lon), np.asarray(lat)
+    inside = np.array([crsmod.in_china(a, b) for a, b in zip(lon, lat, strict=True)], bool)
+    if inside.all():
+        return
+    swapped = np.array([crsmod.in_china(b, a) for a, b in zip(lon, lat, strict=True)], bool)
+    row = int(np.flatnonzero(~inside)[0])
+    if coords in ("auto", "") and (inside.any() or not swapped.all()):
+        return
+    if swapped[~inside].all():
+        raise InputError(
+            "err_lonlat_swapped", path=path, row=row + 2, x=x, lon=lon[row], y=y, lat=lat[row]
+        )
+    raise InputError(
+        "err_outside_china",
+        path=path,
+        row=row + 2,
+        lon=lon[row],
+        lat=lat[row],
+        coords=coords,
+        count=int((~inside).sum()),
     )
-    if m:
-        year = float(m.group(1))
-        if 1900 <= year <= dt.date.today().year + 1:
-            return year, year, False
-    return nan
-
-
-def parse_number(series: pd.Series, column: str, path: Path, unit: str = "") -> pd.Series:
-    """Numbers from text like ``1,200`` or ``120户``; anything else is an error naming the row."""
-    text = series.astype("string").str.strip().str.replace(",", "", regex=False)
-    if unit:
-        text = text.str.removesuffix(unit)
-    text = text.replace({"": pd.NA})
-    numbers = pd.to_numeric(text, errors="coerce")
-    bad = numbers.isna() & text.notna()
-    if bad.any():
-        pos = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(
-            f"row {pos + 2}, column '{column}': '{series.iloc[pos]}' is not a number; "
-            f"write a plain number or leave it empty ({int(bad.sum())} such rows)",
-            path=path,
-        )
-    infinite = numbers.notna() & ~np.isfinite(numbers.astype(float))
-    if infinite.any():
-        pos = int(np.flatnonzero(infinite.to_numpy())[0])
-        raise InputError(
-            f"row {pos + 2}, column '{column}': '{series.iloc[pos]}' is not a finite number; "
-            "write a plain number or leave it empty",
-            path=path,
-        )
-    if (numbers < 0).any():
-        pos = int(np.flatnonzero((numbers < 0).to_numpy())[0])
-        raise InputError(
-            f"row {pos + 2}, column '{column}': negative value {numbers.iloc[pos]}; fix the row",
-            path=path,
-        )
-    return numbers.astype(float)
-
-
-def parse_share(series: pd.Series, column: str, path: Path) -> pd.Series:
-    """Shares as 0-1 from ``0.8`` or ``80%`` (a value with ``%`` is a percent: ``1%`` = 0.01).
-
-    A plain number above 1 is read as a percent when it is at most 100 (``80`` = 0.8); a share
-    above 100 % is an error naming the row.
-    """
-    text = series.astype("string").str.strip()
-    percent = text.str.endswith("%").fillna(False).to_numpy(bool)
-    numbers = parse_number(text.str.rstrip("%").str.strip(), column, path)
-    share = numbers.where(~percent & (numbers <= 1), numbers / 100)
-    over = (share > 1).to_numpy(bool)
-    if over.any():
-        pos = int(np.flatnonzero(over)[0])
-        raise InputError(
-            f"row {pos + 2}, column '{column}': share '{series.iloc[pos]}' is above 100 %; "
-            f"write 0-1 or a percent like 80% ({int(over.sum())} such rows)",
-            path=path,
-        )
-    return share
-
-
-def match_category(value: object, standards, poi: dict[str, dict[str, str]]) -> str:
-    """The category key of a facility's category text, or ``""`` when nothing matches.
-
-    Tried in order: the whole value against the standards' keys, names and aliases; a 6-digit
-    Gaode typecode (exact, then its 中类 ``xxxx00``); each ``|``-separated Gaode type / Baidu tag,
-    most specific ``;`` segment first, against ``poi["names"]`` then the standards' aliases.
-    """
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    if not text:
-        return ""
-    key = standards.match(text)
-    if key:
-        return key
-    for part in re.split(r"[|｜]", text):
-        part = part.strip()
-        if re.fullmatch(r"\d{6}", part):
-            codes = poi["typecodes"]
-            found = codes[part] if part in codes else codes.get(part[:4] + "00", "")
-            if found in standards.categories:
-                return found
-            continue
-        for segment in reversed([s.strip() for s in re.split(r"[;；]", part) if s.strip()]):
-            found = poi["names"].get(segment.lower()) or standards.match(segment)
-            if found in standards.categories:
-                return found
-    return ""
 
 
 def check_unique_ids(ids: pd.Series, column: str, path: Path) -> None:
     missing = ids.isna() | (ids.astype("string").str.strip() == "")
     if missing.any():
         rows = [int(i) + 2 for i in np.flatnonzero(missing.to_numpy(bool))]
-        raise InputError(
-            f"row {rows[0]}: empty id in column '{column}' ({len(rows)} rows without an id); "
-            "give every row an id, or remove the id setting to number the rows",
-            path=path,
-        )
+        raise InputError("err_empty_id", path=path, row=rows[0], column=column, count=len(rows))
     dup = ids.duplicated(keep=False) & ids.notna()
     if dup.any():
         value = ids[dup].iloc[0]
         rows = [int(i) + 2 for i in np.flatnonzero((ids == value).to_numpy())]
         raise InputError(
-            f"duplicate id '{value}' in column '{column}' (rows {rows}); ids must be unique "
-            f"({int(dup.sum())} rows share an id)",
+            "err_duplicate_id",
             path=path,
+            value=value,
+            column=column,
+            rows=", ".join(map(str, rows)),
+            count=int(dup.sum()),
         )
 
 
@@ -231,12 +180,12 @@ def repair_polygons(gdf: gpd.GeoDataFrame, report: LayerReport, path: Path) -> g
     """Make geometries valid (counted), keep polygonal parts, drop empties (counted)."""
     geoms = gdf.geometry.values
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    report.drop("empty geometry", int(missing.sum()))
+    report.drop("empty_geometry", int(missing.sum()))
     gdf = gdf.loc[~missing].copy()
     geoms = gdf.geometry.values
     kinds = set(shapely.get_type_id(geoms).tolist())
     if kinds and not kinds & {3, 6, 7}:
-        raise InputError("this layer must hold polygons (community or parcel outlines)", path=path)
+        raise InputError("err_not_polygons", path=path)
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
         fixed = shapely.make_valid(geoms[invalid])
@@ -246,7 +195,7 @@ def repair_polygons(gdf: gpd.GeoDataFrame, report: LayerReport, path: Path) -> g
     polys = np.array([_polygonal(g) for g in geoms], dtype=object)
     gdf = gdf.set_geometry(gpd.GeoSeries(polys, index=gdf.index, crs=gdf.crs))
     gone = shapely.is_empty(gdf.geometry.values) | (shapely.area(gdf.geometry.values) <= 0)
-    report.drop("no area after repair", int(gone.sum()))
+    report.drop("no_area", int(gone.sum()))
     return gdf.loc[~gone]
 
 
@@ -304,5 +253,5 @@ def drop_outliers(
         for i, a, b in zip(np.asarray(ids)[far], lon[far], lat[far], strict=True)
     ]
     problems.append(problem("outlier_dropped", section, named, km=round(limit)))
-    report.drop("outside the study area", int(far.sum()))
+    report.drop("outside", int(far.sum()))
     return gdf.loc[~far]

@@ -59,7 +59,7 @@ CASES = {
     "no_crs": ["c.shp", "no CRS", 'crs = "EPSG:4548"'],
     "swapped": ["facilities.csv", "swapped"],
     "outside_china": ["facilities.csv", "row 2", "outside China"],
-    "duplicate_ids": ["communities.gpkg", "duplicate id 'A2'", "rows [3, 4]"],
+    "duplicate_ids": ["communities.gpkg", "duplicate id 'A2'", "rows 3, 4"],
     "non_numeric_households": ["communities.gpkg", "row 3", "'户数'", "'约120' is not a number"],
     "empty_layer": ["communities.gpkg", "empty"],
     "no_category": ["facilities.csv", "no category column", "名称"],
@@ -81,8 +81,17 @@ def test_bad_input_one_line_exit_2(case, small_project, run_cli, tmp_path):
     assert len(lines) == 1, stderr
     assert lines[0].startswith("错误：")
     assert "Traceback" not in stderr + stdout
+    # the same error in English (--lang en) names the same file/row/column
+    code, stdout, stderr = run_cli(
+        "coverage", "--config", small_project, "--out", out, "--lang", "en"
+    )
+    assert code == 2
+    lines_en = stderr.strip().splitlines()
+    assert len(lines_en) == 1 and lines_en[0].startswith("error: "), stderr
     for fragment in CASES[case]:
-        assert fragment in lines[0], lines[0]
+        assert fragment in lines_en[0], lines_en[0]
+    assert lines[0] != "错误：" + lines_en[0].removeprefix("error: ")  # the body is Chinese too
+
     assert {p.name: file_digest(p) for p in folder.iterdir() if p.is_file()} == before
     assert not out.exists() or not any(out.iterdir())
 

@@ -134,5 +134,7 @@ def test_parcels_without_crs_or_area_are_refused(small_project, run_cli):
     small_project.write_text(
         small_project.read_text("utf-8") + '[parcels]\npath = "parcels.shp"\n', "utf-8"
     )
-    code, _, err = run_cli("sites", "--config", small_project, "--out", folder / "out")
+    code, _, err = run_cli(
+        "sites", "--config", small_project, "--out", folder / "out", "--lang", "en"
+    )
     assert code == 2 and "parcels.shp" in err and "no CRS" in err

@@ -7,7 +7,7 @@ import pytest
 from pyproj import Geod
 
 from spatial import crs
-from spatial.validate import parse_built_year
+from spatial.parse import parse_built_year
 
 GEOD = Geod(ellps="WGS84")
 

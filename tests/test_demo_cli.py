@@ -74,7 +74,7 @@ def test_init_writes_template_and_refuses_to_overwrite(run_cli, tmp_path):
     code, _, err = run_cli("init", tmp_path / "p")
     assert code == 2 and "已存在" in err and "project.toml" in err
     # the template parses; its data files do not exist yet: a clear error
-    code, _, err = run_cli("check", "--config", tmp_path / "p" / "project.toml")
+    code, _, err = run_cli("check", "--config", tmp_path / "p" / "project.toml", "--lang", "en")
     assert code == 2 and "communities.shp" in err and "file not found" in err
 
 
@@ -149,5 +149,7 @@ def test_place_download_failure_is_a_clear_error(monkeypatch, run_cli, small_pro
         raise ConnectionError("no route to host")
 
     monkeypatch.setattr(ox, "graph_from_place", offline)
-    code, _, err = run_cli("coverage", "--config", small_project, "--out", tmp_path, "--place", "x")
+    code, _, err = run_cli(
+        "coverage", "--config", small_project, "--out", tmp_path, "--place", "x", "--lang", "en"
+    )
     assert code == 2 and "could not download 'x'" in err and "[network] path" in err

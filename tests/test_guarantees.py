@@ -94,7 +94,7 @@ def test_config_case_is_one_line_before_any_work(case, project, run_cli, monkeyp
     before = snapshot(project.parent)
     analysed = []
     monkeypatch.setattr(pipeline, "analyse", lambda *a, **k: analysed.append(1))
-    code, _, err = run_cli("run", "--config", project, "--out", out)
+    code, _, err = run_cli("run", "--config", project, "--out", out, "--lang", "en")
     assert_clean(code, err, expected)
     assert not analysed  # stopped before the analysis
     assert snapshot(project.parent) == before and not out.exists()
@@ -115,7 +115,9 @@ def test_config_case_is_one_line_before_any_work(case, project, run_cli, monkeyp
 def test_crs_and_encoding_settings(project, run_cli, old, new, expected):
     _edit(project, old, new)
     before = snapshot(project.parent)
-    code, _, err = run_cli("coverage", "--config", project, "--out", project.parent / "out")
+    code, _, err = run_cli(
+        "coverage", "--config", project, "--out", project.parent / "out", "--lang", "en"
+    )
     assert_clean(code, err, expected)
     assert snapshot(project.parent) == before
 
@@ -141,7 +143,7 @@ def test_input_named_like_an_output_inside_out_is_refused(project, run_cli):
     (project.parent / "communities.gpkg").rename(out / "lifecircle.gpkg")
     _edit(project, 'path = "communities.gpkg"', 'path = "out/lifecircle.gpkg"')
     before = snapshot(project.parent)
-    code, _, err = run_cli("run", "--config", project, "--out", out)
+    code, _, err = run_cli("run", "--config", project, "--out", out, "--lang", "en")
     assert_clean(code, err, "would overwrite the input")
     assert "lifecircle.gpkg" in err and "[communities] path" in err
     assert snapshot(project.parent) == before
@@ -153,7 +155,7 @@ def test_same_file_under_another_name_is_refused(project, run_cli):
     os.link(project.parent / "facilities.csv", out / "summary.json")  # a hard link
     (out / "overview.html").symlink_to(project)  # a symbolic link to the project file
     before = snapshot(project.parent)
-    code, _, err = run_cli("coverage", "--config", project, "--out", out)
+    code, _, err = run_cli("coverage", "--config", project, "--out", out, "--lang", "en")
     assert_clean(code, err, "would overwrite the input")
     assert snapshot(project.parent) == before
 
@@ -205,7 +207,7 @@ def test_full_disk_while_writing_the_geopackage(project, run_cli, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(io, "write_gpkg", full)
-    code, _, err = run_cli("coverage", "--config", project, "--out", out)
+    code, _, err = run_cli("coverage", "--config", project, "--out", out, "--lang", "en")
     assert_clean(code, err, "the folder is unchanged")
     assert snapshot(project.parent) == before and not stagings(project.parent)
 
@@ -262,13 +264,15 @@ def test_out_is_a_file(project, run_cli):
     target = project.parent / "out.txt"
     target.write_text("not a folder", "utf-8")
     before = snapshot(project.parent)
-    code, _, err = run_cli("coverage", "--config", project, "--out", target)
+    code, _, err = run_cli("coverage", "--config", project, "--out", target, "--lang", "en")
     assert_clean(code, err, "is a file, not a folder")
     assert snapshot(project.parent) == before
 
 
 def test_out_not_writable(project, run_cli):
-    code, _, err = run_cli("coverage", "--config", project, "--out", "/proc/lifecircle-out")
+    code, _, err = run_cli(
+        "coverage", "--config", project, "--out", "/proc/lifecircle-out", "--lang", "en"
+    )
     assert_clean(code, err, "cannot write in /proc")
 
 
@@ -293,7 +297,9 @@ def test_missing_ids(project, run_cli):
     gdf["编号"] = ["A", None, "C", "D"]
     gdf.to_file(project.parent / "communities.gpkg", driver="GPKG")
     _edit(project, "[communities]\n", '[communities]\nid = "编号"\n')
-    code, _, err = run_cli("run", "--config", project, "--out", project.parent / "out")
+    code, _, err = run_cli(
+        "run", "--config", project, "--out", project.parent / "out", "--lang", "en"
+    )
     assert_clean(code, err, "row 3: empty id in column '编号'")
 
 
@@ -308,7 +314,9 @@ def test_no_community_near_a_walkable_street(project, run_cli, highway, offset):
     )
     project.write_text(project.read_text("utf-8") + '[network]\npath = "roads.gpkg"\n', "utf-8")
     before = snapshot(project.parent)
-    code, _, err = run_cli("coverage", "--config", project, "--out", project.parent / "out")
+    code, _, err = run_cli(
+        "coverage", "--config", project, "--out", project.parent / "out", "--lang", "en"
+    )
     assert_clean(code, err, "walkable street")
     assert "roads.gpkg" in err
     assert snapshot(project.parent) == before
@@ -331,7 +339,7 @@ def test_real_process_one_line_exit_2(project):
     target.write_text("x", "utf-8")
     done = subprocess.run(
         [sys.executable, "-m", "spatial", "coverage", "--config", str(project), "--out",
-         str(target)],
+         str(target), "--lang", "en"],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 2

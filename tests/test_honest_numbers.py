@@ -57,7 +57,9 @@ def test_unknown_households_header_is_an_error_listing_columns(tmp_path, run_cli
     small_communities().rename(columns={"户数": "住宅套数合计"}).to_file(
         tmp_path / "communities.gpkg"
     )
-    code, _, err = run_cli("coverage", "--config", _project(tmp_path), "--out", tmp_path / "o")
+    code, _, err = run_cli(
+        "coverage", "--config", _project(tmp_path), "--out", tmp_path / "o", "--lang", "en"
+    )
     assert code == 2
     assert "no households column" in err and "住宅套数合计" in err and "小区名称" in err
     assert '[communities] households = "<column>"' in err and 'households = "none"' in err
@@ -126,7 +128,7 @@ def test_infinite_or_negative_households_name_the_row(tmp_path, run_cli, value):
     comm = small_communities()
     comm["户数"] = ["100", "110", value, "130"]
     comm.to_file(tmp_path / "communities.gpkg")
-    code, _, err = run_cli("check", "--config", _project(tmp_path))
+    code, _, err = run_cli("check", "--config", _project(tmp_path), "--lang", "en")
     assert code == 2 and "row 4" in err and "'户数'" in err
 
 
@@ -193,7 +195,7 @@ def test_no_matching_category_is_an_error(tmp_path, run_cli):
     small_communities().to_file(tmp_path / "communities.gpkg")
     _facilities_table(tmp_path / "f.csv", "类别", ["美食;中餐厅", "银行", "050000"])
     project = _project(tmp_path, facilities="f.csv", fac_extra='coords = "wgs84"')
-    code, _, err = run_cli("coverage", "--config", project, "--out", tmp_path / "o")
+    code, _, err = run_cli("coverage", "--config", project, "--out", tmp_path / "o", "--lang", "en")
     assert code == 2
     assert "no facility matches a standard category" in err and "银行×1" in err
     assert "poi_gaode.toml" in err and "[coverage.add]" in err
@@ -313,7 +315,7 @@ def test_share_above_100_percent_is_an_error(tmp_path, run_cli, value):
     comm = small_communities()
     comm["改造意愿"] = ["50%", value, "80%", "0.9"]
     comm.to_file(tmp_path / "communities.gpkg")
-    code, _, err = run_cli("check", "--config", _project(tmp_path))
+    code, _, err = run_cli("check", "--config", _project(tmp_path), "--lang", "en")
     assert code == 2 and "row 3" in err and "'改造意愿'" in err and "above 100 %" in err
 
 
@@ -341,7 +343,7 @@ def test_same_id_different_outline_is_still_an_error(tmp_path, run_cli):
     comm = small_communities()
     comm["编号"] = ["A1", "A2", "A2", "A4"]
     comm.to_file(tmp_path / "communities.gpkg")
-    code, _, err = run_cli("check", "--config", _project(tmp_path))
+    code, _, err = run_cli("check", "--config", _project(tmp_path), "--lang", "en")
     assert code == 2 and "duplicate id 'A2'" in err
 
 
@@ -386,7 +388,7 @@ def test_workbook_without_a_sheet_name_reads_the_sheet_with_the_table(tmp_path):
     _workbook(tmp_path / "f.xlsx", 1)  # first sheet 说明, the table on 设施台账
     result = _load(_project(tmp_path, facilities="f.xlsx"))
     assert list(result.layers.facilities["name"]) == ["幸福托老所", "和平幼儿园"]
-    assert any("设施台账" in note for note in result.layers.reports[1].notes)
+    assert any("设施台账" in note.render("en") for note in result.layers.reports[1].notes)
 
 
 def test_csv_with_a_title_row(tmp_path):
@@ -402,7 +404,7 @@ def test_wrong_sheet_lists_the_sheets(tmp_path, run_cli):
     small_communities().to_file(tmp_path / "communities.gpkg")
     _workbook(tmp_path / "f.xlsx", 1)
     project = _project(tmp_path, facilities="f.xlsx", fac_extra='layer = "设施"')
-    code, _, err = run_cli("check", "--config", project)
+    code, _, err = run_cli("check", "--config", project, "--lang", "en")
     assert code == 2 and "sheet '设施' not found" in err and "说明, 设施台账" in err
 
 

@@ -198,11 +198,11 @@ def test_missing_cjk_font_is_a_clear_error(monkeypatch, run_cli, tmp_path):
     from spatial import printmap
 
     monkeypatch.setattr(printmap, "CJK_FAMILIES", ("No Such Font",))
-    code, _, err = run_cli("map", "--out", tmp_path / "m", "--basemap", "none")
+    code, _, err = run_cli("map", "--out", tmp_path / "m", "--basemap", "none", "--lang", "en")
     assert code == 2 and "no Chinese (CJK) font" in err and "fonts-wqy-microhei" in err
     assert not (tmp_path / "m").exists() or not any((tmp_path / "m").iterdir())
     code, out, _ = run_cli("run", "--out", tmp_path / "r", "--basemap", "none")
-    assert code == 0 and "no Chinese (CJK) font" in out
+    assert code == 0 and "找不到用于打印图的中文字体" in out and "fonts-wqy-microhei" in out
 
 
 def test_english_labels(run_cli, tmp_path):

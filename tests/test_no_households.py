@@ -53,12 +53,12 @@ def test_households_none_with_the_column_still_present(tmp_path, run_cli):
 
 def test_empty_basket_is_refused(tmp_path, run_cli):
     folder = _demo(tmp_path, run_cli, _under("coverage", "basket = []"))
-    code, _, err = run_cli("check", "--config", folder)
+    code, _, err = run_cli("check", "--config", folder, "--lang", "en")
     assert code == 2 and "basket = [] is empty" in err and len(err.strip().splitlines()) == 1
 
 
 def test_basket_emptied_by_drop_says_so(tmp_path, run_cli):
     edit = _under("coverage", 'basket = ["market"]\ndrop = ["菜市场"]')
     folder = _demo(tmp_path, run_cli, edit)
-    code, _, err = run_cli("check", "--config", folder)
+    code, _, err = run_cli("check", "--config", folder, "--lang", "en")
     assert code == 2 and "empty after drop" in err, err

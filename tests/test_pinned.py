@@ -480,7 +480,7 @@ def test_network_node_inside_a_community_is_reached_at_distance_zero():
 #: The layers of the README's development section, lowest first.
 LAYERS = [
     {"settings", "errors", "messages", "problems", "crs"},
-    {"config", "standards", "validate", "io", "osm"},
+    {"schema", "config", "standards", "parse", "validate", "georef", "io", "osm"},
     {"load", "network"},
     {"access", "distances", "coverage", "service_areas", "catchment", "capacity", "eligibility",
      "adjacency", "bundling", "priority", "reach", "programmes", "milp", "sizing",

@@ -112,7 +112,9 @@ def test_unknown_category_name_is_a_config_error_listing_the_keys(
     small_project, run_cli, tmp_path, section, line
 ):
     _set(small_project, section, line)
-    code, _, err = run_cli("coverage", "--config", small_project, "--out", tmp_path / "o")
+    code, _, err = run_cli(
+        "coverage", "--config", small_project, "--out", tmp_path / "o", "--lang", "en"
+    )
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "unknown category '银行'" in err and "project.toml" in err
     assert "elderly_daycare" in err and "kindergarten" in err
@@ -139,7 +141,9 @@ def test_terminal_is_chinese_first_and_english_on_request(small_project, run_cli
 def test_error_frame_follows_the_language(small_project, run_cli):
     _set(small_project, "coverage", 'basket = ["x"]\n')
     _, _, err = run_cli("check", "--config", small_project)
-    assert err.startswith("错误：") and "unknown category 'x'" in err
+    assert err.startswith("错误：") and "未知的设施类别 'x'" in err and "unknown" not in err
+    _, _, err = run_cli("check", "--config", small_project, "--lang", "en")
+    assert err.startswith("error: ") and "unknown category 'x'" in err
     _, _, err = run_cli("check", "--config", small_project, "--lang", "en")
     assert err.startswith("error: ")
     _set(small_project, "project", 'lang = "en"\n')
