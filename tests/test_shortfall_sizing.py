@@ -58,7 +58,7 @@ def _select(hh_b, hh_c, area_p1, hh_d=None, size_from_shortfall=True):
     std = load_standards(project)
     cov = project.coverage
     access = polygon_access(net, comm.geometry.values, cov.access_spacing_m, cov.max_snap_m)
-    comm, _ = compute_coverage(comm, fac, std, cov, net, access)
+    comm = compute_coverage(comm, fac, std, cov, net, access).communities
     comm, _, _, capacity = run_capacity(comm, fac, std, project, net, access)
     cfg = SitingConfig(size_from_shortfall=size_from_shortfall)
     sel = SiteSelector(comm, parcels, std, cfg, cov, net, access, capacity=capacity).solve()
