@@ -7,13 +7,13 @@ polygons per category) is slow, so the same set is built from the faces the piec
 
 - the pieces' planar faces (city blocks) are found with numpy (``_faces``: half-edges sorted by
   node and angle, a face is a cycle of "turn to the next street clockwise"; no GEOS polygonize,
-  which holds the GIL); the region they enclose (each connected part's outline), buffered by B,
-  minus each face's core (its points farther than B from its own boundary — an island part
-  inside it included —, a negative buffer), is exactly the union of the buffers of every piece
-  that bounds a face;
-- pieces that bound no face (dead ends, cut edges, the reach's loose ends) and pieces of edges
-  that cross another edge without a shared node (bridges: the faces need noded lines) are
-  buffered one by one and added.
+  which holds the GIL). A dead end or a partial edge (cut at the reach point, ending in the
+  open) is walked out and back: a zero-width spike of the ring it hangs on. Each connected
+  part's outline with its spikes, buffered by B, minus each face's core (its points farther
+  than B from its own boundary and spikes — an island part inside it included —, a negative
+  buffer), is exactly the union of the buffers of every piece;
+- parts with no cycle (trees) and pieces of edges that cross another edge without a shared node
+  (bridges: the faces need noded lines) are buffered one by one and added.
 
 The two constructions differ only in how round corners are drawn with ``quad_segs`` segments
 (measured in the README). Without a network: circles of radius / detour factor.
