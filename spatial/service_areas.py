@@ -183,10 +183,11 @@ def _components(origin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return part, np.bincount(part[a], minlength=count) < nodes
 
 
-def _faces(lines: np.ndarray, min_area: float = 0.0):
-    """The planar faces of noded ``lines``: bounded faces (counter-clockwise rings) larger than
-    ``min_area`` and each connected part's outer boundary as polygons, the connected part of
-    each, and the lines of parts that bound no face (trees: nothing enclosed).
+def _faces(lines: np.ndarray, core_width: float = 0.0):
+    """The planar faces of noded ``lines``: bounded faces (counter-clockwise rings; only those a
+    disc of diameter ``core_width`` may fit in) and each connected part's outer boundary as
+    polygons, the connected part of each, and the lines of parts that bound no face (trees:
+    nothing enclosed).
 
     A dead end or a partial street hanging off a part is walked out and back: it is a zero-width
     spike of the ring it sits on (the outline, or the block it pokes into), so buffering the
@@ -219,7 +220,10 @@ def _faces(lines: np.ndarray, min_area: float = 0.0):
     area = np.add.reduceat(rel[:, 0] * after[:, 1] - after[:, 0] * rel[:, 1], head) / 2
     ccw = area > 0
     outline = (size >= 3) & ~ccw  # a two-edge cycle encloses nothing
-    face = (size >= 3) & ccw & (area > min_area)
+    face = (size >= 3) & ccw
+    if core_width > 0:  # a disc of this diameter must fit: area and both sides of the bounds
+        width = np.maximum.reduceat(xy, head) - np.minimum.reduceat(xy, head)
+        face &= (area > np.pi * core_width**2 / 4) & (width.min(axis=1) > core_width)
     keep = outline | face
     ring = np.repeat(np.cumsum(keep) - 1, size)[np.repeat(keep, size)]
     polys = shapely.polygons(shapely.linearrings(xy[np.repeat(keep, size)], indices=ring))
@@ -238,7 +242,7 @@ def _cores(faces, face_part, outer, outer_part, buffer_m: float) -> np.ndarray:
     live = ~shapely.is_empty(cores)
     cores, faces, face_part = cores[live], faces[live], face_part[live]
     if len(cores) and len(outer) > 1:
-        oi, ci = shapely.STRtree(outer).query(cores, predicate="intersects")[::-1]
+        oi, ci = shapely.STRtree(outer).query(cores)[::-1]  # bounding boxes: cheap
         other = outer_part[oi] != face_part[ci]
         oi, ci = oi[other], ci[other]
         # parts never cross: one vertex of the island's outline inside the face places it
@@ -256,8 +260,8 @@ def street_area(pieces: np.ndarray, loose: np.ndarray, buffer_m: float) -> shape
     """Union of the buffers of ``pieces`` (noded street lines) and ``loose`` lines (any)."""
     area = shapely.Polygon()
     if len(pieces):
-        # a face no larger than a disc of radius B has no core
-        faces, outer, face_part, outer_part, trees = _faces(pieces, np.pi * buffer_m**2)
+        # a face no disc of radius B fits in has no core
+        faces, outer, face_part, outer_part, trees = _faces(pieces, 2 * buffer_m)
         loose = np.r_[loose, trees]
         if len(outer):
             # each outline with its spikes, buffered; outlines of different parts may overlap
