@@ -42,7 +42,7 @@ def _demo():
     from spatial.settings import DEMO_DIR
 
     project = load_project(DEMO_DIR / "project.toml")
-    run = pipeline.load(project)
+    run = pipeline.load_inputs(project)
     comm = assess_eligibility(run.layers.communities, project.policy)
     return run.network, comm, run.layers.facilities, project, run.standards
 
