@@ -42,7 +42,7 @@ def _demo():
     from spatial.settings import DEMO_DIR
 
     project = load_project(DEMO_DIR / "project.toml")
-    run = pipeline.load(project)
+    run = pipeline.load_inputs(project)
     comm = assess_eligibility(run.layers.communities, project.policy)
     return run.network, comm, run.layers.facilities, project, run.standards
 
@@ -61,12 +61,16 @@ def main() -> None:
         project, std = citycase.core_project()
     cfg = project.coverage
     res = compute_coverage(comm, fac, std, cfg, net).categories
-    runs = []
+    runs, cpu = [], []
+    print(f"load average before: {os.getloadavg()}")
     for _ in range(args.repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         new = service_areas(net, fac, res, std, cfg, net.edges.crs)
         runs.append(time.perf_counter() - start)
-    print(f"service_areas (faces): {[round(r, 2) for r in runs]} s, median {np.median(runs):.2f} s")
+        cpu.append(time.process_time() - start_cpu)  # all threads of the process
+    print(f"service_areas (faces): wall {[round(r, 2) for r in runs]} s, median "
+          f"{np.median(runs):.2f} s; CPU {[round(c, 2) for c in cpu]} s, median "
+          f"{np.median(cpu):.2f} s; load average after: {os.getloadavg()}")  # fmt: skip
     if args.no_old:
         return
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -77,16 +78,17 @@ def write_city(folder: Path, side: int) -> None:
           f"{len(fac):,} facilities; city.osm {(folder / 'city.osm').stat().st_size / 1e6:.1f} MB")  # fmt: skip
 
 
-def run_child(cmd: list[str]) -> tuple[float, float]:
-    """Wall time (s) and the child's own peak RSS (MB, from /usr/bin/time -f %M)."""
+def run_child(cmd: list[str]) -> tuple[float, float, float]:
+    """Wall time (s), the child's CPU time (user + sys, s) and its own peak RSS (MB), from
+    /usr/bin/time. On a shared machine the CPU time is the steadier figure."""
     start = time.perf_counter()
-    done = subprocess.run(["/usr/bin/time", "-f", "PEAK_RSS_KB %M", *cmd], capture_output=True,
-                          text=True)  # fmt: skip
+    done = subprocess.run(["/usr/bin/time", "-f", "PEAK_RSS_KB %M CPU_S %U %S", *cmd],
+                          capture_output=True, text=True)  # fmt: skip
     wall = time.perf_counter() - start
     if done.returncode:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{done.stderr[-2000:]}")
-    rss = [ln for ln in done.stderr.splitlines() if ln.startswith("PEAK_RSS_KB")][-1]
-    return wall, int(rss.split()[1]) / 1024
+    rss = [ln for ln in done.stderr.splitlines() if ln.startswith("PEAK_RSS_KB")][-1].split()
+    return wall, float(rss[3]) + float(rss[4]), int(rss[1]) / 1024
 
 
 def main() -> None:
@@ -105,18 +107,26 @@ def main() -> None:
                       str(folder / "communities.gpkg"), str(folder / "facilities.gpkg"),
                       str(folder / "osmnx.csv"), ",".join(citycase.CORE)]  # fmt: skip
         ours, theirs, stages = [], [], []
+        cpu_ours, cpu_theirs = [], []
+        print(f"load average before: {os.getloadavg()}", flush=True)
         for i in range(args.repeat):
-            wall, rss = run_child(ours_cmd)
+            wall, cpu, rss = run_child(ours_cmd)
             ours.append(wall)
+            cpu_ours.append(cpu)
             timings = json.loads((folder / "out" / "summary.json").read_text("utf-8"))
             stages.append(timings["timings_s"])
-            print(f"#{i + 1} lifecircle coverage   {wall:7.2f} s  (peak RSS {rss:5.0f} MB)  stages {stages[-1]}", flush=True)  # fmt: skip
-            wall, rss = run_child(theirs_cmd)
+            print(f"#{i + 1} lifecircle coverage   {wall:7.2f} s  CPU {cpu:6.2f} s  (peak RSS {rss:5.0f} MB)  stages {stages[-1]}", flush=True)  # fmt: skip
+            wall, cpu, rss = run_child(theirs_cmd)
             theirs.append(wall)
-            print(f"#{i + 1} osmnx + networkx      {wall:7.2f} s  (peak RSS {rss:5.0f} MB)", flush=True)  # fmt: skip
+            cpu_theirs.append(cpu)
+            print(f"#{i + 1} osmnx + networkx      {wall:7.2f} s  CPU {cpu:6.2f} s  (peak RSS {rss:5.0f} MB)", flush=True)  # fmt: skip
         t_ours, t_theirs = float(np.median(ours)), float(np.median(theirs))
+        c_ours, c_theirs = float(np.median(cpu_ours)), float(np.median(cpu_theirs))
         print(f"\nmedian: lifecircle coverage {t_ours:.2f} s, osmnx + networkx {t_theirs:.2f} s, "
               f"ratio {t_ours / t_theirs:.2f}× (target ≤ 0.25×)")  # fmt: skip
+        print(f"median CPU (user + sys): lifecircle coverage {c_ours:.2f} s, osmnx + networkx "
+              f"{c_theirs:.2f} s, ratio {c_ours / c_theirs:.2f}×; load average after: "
+              f"{os.getloadavg()}")  # fmt: skip
         keys = stages[0].keys()
         print("median stages (s): " + ", ".join(
             f"{k} {np.median([s.get(k, np.nan) for s in stages]):.2f}" for k in keys))  # fmt: skip

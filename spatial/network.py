@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from shapely.ops import substring
 
 from .errors import InputError
 from .osm import read_street_ways, road_classes, walk_filter
+from .problems import Problem, problem
 
 #: Spacing of the sample points used to find candidate edges when snapping, and how many.
 SAMPLE_STEP_M = 20.0
@@ -41,6 +42,7 @@ class StreetNetwork:
     source: str = ""
     dropped_nodes: int = 0
     node_ids: np.ndarray | None = None  # OSM ids where known
+    problems: list[Problem] = field(default_factory=list)  # e.g. ways clipped by the extract
 
     @property
     def n_nodes(self) -> int:
@@ -317,7 +319,15 @@ def _from_osm(path: Path, metric: CRS) -> StreetNetwork:
     u, v = node_of[: len(first)], node_of[len(first) :]
     geoms = shapely.linestrings(np.stack([xy[u], xy[v]], axis=1))
     highway = ways.highway[ways.way[first]].astype(str)
-    return _assemble(xy, node_ids, u, v, highway, geoms, metric, str(path))
+    net = _assemble(xy, node_ids, u, v, highway, geoms, metric, str(path))
+    cut = np.zeros(len(ways.way_id), bool)
+    cut[ways.way[~present]] = True  # a node of the way is not in the file
+    kept = np.zeros(len(ways.way_id), bool)
+    kept[ways.way[first]] = True
+    if (cut & kept).any():
+        clipped = [f"way/{i}" for i in ways.way_id[cut & kept]]
+        net.problems.append(problem("network_clipped_ways", "network", clipped))
+    return net
 
 
 def _oriented(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:

@@ -94,13 +94,14 @@ def _corrupt(path: Path, exc: Exception) -> InputError:
 @dataclass
 class StreetWays:
     """Walkable ways as node references: ``ref``/``lon``/``lat`` per reference (NaN where the node
-    is missing from the extract), ``way`` (index into ``highway``) per reference."""
+    is missing from the extract), ``way`` (index into ``highway`` and ``way_id``) per reference."""
 
     ref: np.ndarray
     lon: np.ndarray
     lat: np.ndarray
     way: np.ndarray
     highway: np.ndarray
+    way_id: np.ndarray  # OSM way ids
 
 
 def read_street_ways(path: Path) -> StreetWays:
@@ -111,6 +112,7 @@ def read_street_ways(path: Path) -> StreetWays:
     nodes: list[tuple[int, int, int]] = []
     counts: list[int] = []
     highway: list[str] = []
+    way_ids: list[int] = []
     keys = rules.keys
     walkable: dict = {}  # tag values seen → the filter's verdict (few distinct combinations)
     processor = (
@@ -135,6 +137,7 @@ def read_street_ways(path: Path) -> StreetWays:
             nodes += [(n.ref, n.x, n.y) for n in way.nodes]
             counts.append(len(nodes) - before)
             highway.append(seen if isinstance(seen, str) else seen[0])  # keys[0] is highway
+            way_ids.append(way.id)
     except RuntimeError as exc:
         raise _corrupt(path, exc) from None
     table = np.array(nodes, dtype=np.int64).reshape(-1, 3)
@@ -149,6 +152,7 @@ def read_street_ways(path: Path) -> StreetWays:
         lat=y / 1e7,
         way=np.repeat(np.arange(len(counts)), counts),
         highway=np.asarray(highway, dtype=object),
+        way_id=np.asarray(way_ids, dtype=np.int64),
     )
 
 

@@ -61,6 +61,8 @@ def load_inputs(project: Project, progress: Progress | None = None, place: str =
                 result.network = read_network(path, layers.crs)
         elif place or project.network.place:
             result.network = download_network(place or project.network.place, layers.crs)
+        if result.network is not None:
+            layers.problems += result.network.problems  # e.g. streets cut at the extract's edge
     return result
 
 

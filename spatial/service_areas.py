@@ -7,13 +7,13 @@ polygons per category) is slow, so the same set is built from the faces the piec
 
 - the pieces' planar faces (city blocks) are found with numpy (``_faces``: half-edges sorted by
   node and angle, a face is a cycle of "turn to the next street clockwise"; no GEOS polygonize,
-  which holds the GIL); the region they enclose (each connected part's outline), buffered by B,
-  minus each face's core (its points farther than B from its own boundary — an island part
-  inside it included —, a negative buffer), is exactly the union of the buffers of every piece
-  that bounds a face;
-- pieces that bound no face (dead ends, cut edges, the reach's loose ends) and pieces of edges
-  that cross another edge without a shared node (bridges: the faces need noded lines) are
-  buffered one by one and added.
+  which holds the GIL). A dead end or a partial edge (cut at the reach point, ending in the
+  open) is walked out and back: a zero-width spike of the ring it hangs on. Each connected
+  part's outline with its spikes, buffered by B, minus each face's core (its points farther
+  than B from its own boundary and spikes — an island part inside it included —, a negative
+  buffer), is exactly the union of the buffers of every piece;
+- parts with no cycle (trees) and pieces of edges that cross another edge without a shared node
+  (bridges: the faces need noded lines) are buffered one by one and added.
 
 The two constructions differ only in how round corners are drawn with ``quad_segs`` segments
 (measured in the README). Without a network: circles of radius / detour factor.
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .distances import CategoryResult
 
 QUAD_SEGS = 2  # segments per quarter circle in the buffers' round ends
+_EPS = 1e-6  # m: a cut this close to a vertex is at the vertex
 #: GEOS ≥ 3.12 unions groups that do not touch each other separately (a third faster here)
 _union_all = getattr(shapely, "disjoint_subset_union_all", shapely.union_all)
 
@@ -52,10 +53,15 @@ def _cut(lines: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     along = np.cumsum(step)
     along -= np.repeat(along[first], np.diff(np.r_[np.flatnonzero(first), len(owner)]))
     s, e = start[owner], end[owner]
-    inside = (along > s) & (along < e)
-    # the cut ends: interpolated on the segment where each line passes start and end
+    inside = (along > s + _EPS) & (along < e - _EPS)  # no repeated vertex next to a cut end
+    # the cut ends: interpolated on the segment where each line passes start and end; a cut at
+    # either end of the line is its exact end vertex (a network node: the pieces stay noded)
     ends = shapely.line_interpolate_point(lines, np.c_[start, end].T).T  # (n, 2) points
     pts = shapely.get_coordinates(ends.ravel()).reshape(len(lines), 2, 2)
+    last = np.r_[np.flatnonzero(first)[1:], len(owner)] - 1
+    at_start, at_end = start <= _EPS, end >= along[last] - _EPS
+    pts[at_start, 0] = coords[first][at_start]
+    pts[at_end, 1] = coords[last][at_end]
     n = np.arange(len(lines))
     xy = np.concatenate([pts[:, 0], coords[inside], pts[:, 1]])
     line = np.concatenate([n, owner[inside], n])
@@ -167,17 +173,32 @@ def _rank(nxt: np.ndarray, label: np.ndarray, live: np.ndarray) -> np.ndarray:
     return rank
 
 
-def _faces(lines: np.ndarray):
-    """The planar faces of noded ``lines``: bounded faces (counter-clockwise rings) and each
-    connected part's outer boundary as polygons, the connected part of each, and the lines that
-    bound no face (dead ends and cut edges: the same face on both sides)."""
+def _components(origin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Connected part of every node, and whether each part is a tree (no cycle: bounds no face)."""
+    a, b = origin[0::2], origin[1::2]
+    n = origin.max() + 1
+    graph = sparse.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    count, part = csgraph.connected_components(graph, directed=False)
+    nodes = np.bincount(part[np.unique(origin)], minlength=count)
+    return part, np.bincount(part[a], minlength=count) < nodes
+
+
+def _faces(lines: np.ndarray, core_width: float = 0.0):
+    """The planar faces of noded ``lines``: bounded faces (counter-clockwise rings; only those a
+    disc of diameter ``core_width`` may fit in) and each connected part's outer boundary as
+    polygons, the connected part of each, and the lines of parts that bound no face (trees:
+    nothing enclosed).
+
+    A dead end or a partial street hanging off a part is walked out and back: it is a zero-width
+    spike of the ring it sits on (the outline, or the block it pokes into), so buffering the
+    outline covers it and a block's core (its negative buffer) keeps clear of it."""
     coords, first, last, origin, angle = _half_edges(lines)
-    label, _ = _face_cycles(origin, angle, np.ones(len(origin), bool))
-    cut = label[0::2] == label[1::2]
-    alive = np.repeat(~cut, 2)
+    part, tree = _components(origin)
+    alive = ~tree[part[origin]]
+    loose = lines[~alive[0::2]]
     if not alive.any():
         empty = np.array([], dtype=object)
-        return empty, empty, np.array([], int), np.array([], int), lines[cut]
+        return empty, empty, np.array([], int), np.array([], int), loose
     label, nxt = _face_cycles(origin, angle, alive)
     live = np.flatnonzero(alive)
     rank = _rank(nxt, label, live)
@@ -187,37 +208,48 @@ def _faces(lines: np.ndarray):
     step = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
     forward = np.repeat(order & 1 == 0, count)
     vertex = np.where(forward, np.repeat(first[k], count) + step, np.repeat(last[k], count) - step)
-    _, ring = np.unique(np.repeat(label[order], count), return_inverse=True)
-    ring = ring.ravel()
-    size = np.bincount(ring)
-    ok = size[ring] >= 3  # a two-edge cycle encloses nothing
-    _, index = np.unique(ring[ok], return_inverse=True)
-    rings = shapely.linearrings(coords[vertex[ok]], indices=index.ravel())
-    polys = shapely.polygons(rings)
-    node_of = origin[order[np.r_[True, label[order][1:] != label[order][:-1]]]]
-    node_of = node_of[size >= 3]
-    graph = sparse.coo_matrix(
-        (np.ones((~cut).sum()), (origin[0::2][~cut], origin[1::2][~cut])),
-        shape=(origin.max() + 1,) * 2,
-    )
-    _, part = csgraph.connected_components(graph, directed=False)
-    ccw = shapely.is_ccw(rings)
-    return polys[ccw], polys[~ccw], part[node_of[ccw]], part[node_of[~ccw]], lines[cut]
+    head_edge = np.flatnonzero(np.r_[True, label[order][1:] != label[order][:-1]])
+    size = np.add.reduceat(count, head_edge)  # vertices of each ring (order is by ring)
+    head = np.r_[0, np.cumsum(size)[:-1]]
+    xy = coords[vertex]
+    # orientation from the signed area (shoelace, from each ring's first vertex): GEOS's is_ccw
+    # looks at the highest vertex, which may be a spike's tip (its two neighbours coincide)
+    rel = xy - np.repeat(xy[head], size, axis=0)
+    after = np.roll(rel, -1, axis=0)
+    after[head + size - 1] = 0.0  # each ring closes on its own first vertex
+    area = np.add.reduceat(rel[:, 0] * after[:, 1] - after[:, 0] * rel[:, 1], head) / 2
+    ccw = area > 0
+    outline = (size >= 3) & ~ccw  # a two-edge cycle encloses nothing
+    face = (size >= 3) & ccw
+    if core_width > 0:  # a disc of this diameter must fit: area and both sides of the bounds
+        width = np.maximum.reduceat(xy, head) - np.minimum.reduceat(xy, head)
+        face &= (area > np.pi * core_width**2 / 4) & (width.min(axis=1) > core_width)
+    keep = outline | face
+    ring = np.repeat(np.cumsum(keep) - 1, size)[np.repeat(keep, size)]
+    polys = shapely.polygons(shapely.linearrings(xy[np.repeat(keep, size)], indices=ring))
+    part_of = part[origin[order[head_edge]]]
+    has_outer = np.zeros(len(tree), bool)
+    has_outer[part_of[outline]] = True
+    loose = np.r_[loose, lines[alive[0::2] & ~has_outer[part[origin[0::2]]]]]  # a degenerate part
+    is_face = face[keep]
+    return polys[is_face], polys[~is_face], part_of[face], part_of[outline], loose
 
 
 def _cores(faces, face_part, outer, outer_part, buffer_m: float) -> np.ndarray:
-    """Each face's points farther than ``buffer_m`` from its boundary, including the boundary of
-    another connected part lying inside it (an island loop)."""
-    big = shapely.area(faces) > np.pi * buffer_m**2  # else no disc of radius B fits
-    faces, face_part = faces[big], face_part[big]
-    bad = ~shapely.is_valid(faces)
-    faces[bad] = shapely.make_valid(faces[bad])
+    """Each face's points farther than ``buffer_m`` from its boundary (spikes included),
+    including the boundary of another connected part lying inside it (an island loop)."""
     cores = shapely.buffer(faces, -buffer_m, quad_segs=QUAD_SEGS)
     live = ~shapely.is_empty(cores)
     cores, faces, face_part = cores[live], faces[live], face_part[live]
     if len(cores) and len(outer) > 1:
-        oi, ci = shapely.STRtree(outer).query(cores, predicate="intersects")[::-1]
-        inside = (outer_part[oi] != face_part[ci]) & shapely.covered_by(outer[oi], faces[ci])
+        oi, ci = shapely.STRtree(outer).query(cores)[::-1]  # bounding boxes: cheap
+        other = outer_part[oi] != face_part[ci]
+        oi, ci = oi[other], ci[other]
+        # parts never cross: one vertex of the island's outline inside the face places it
+        # (a ray test: a spiky, self-touching ring is fine)
+        inside = shapely.contains(
+            faces[ci], shapely.get_point(shapely.get_exterior_ring(outer[oi]), 0)
+        )
         for c in np.unique(ci[inside]):
             island = shapely.buffer(outer[oi[inside & (ci == c)]], buffer_m, quad_segs=QUAD_SEGS)
             cores[c] = shapely.difference(cores[c], shapely.union_all(island))
@@ -228,13 +260,12 @@ def street_area(pieces: np.ndarray, loose: np.ndarray, buffer_m: float) -> shape
     """Union of the buffers of ``pieces`` (noded street lines) and ``loose`` lines (any)."""
     area = shapely.Polygon()
     if len(pieces):
-        faces, outer, face_part, outer_part, cut = _faces(pieces)
-        loose = np.r_[loose, cut]
+        # a face no disc of radius B fits in has no core
+        faces, outer, face_part, outer_part, trees = _faces(pieces, 2 * buffer_m)
+        loose = np.r_[loose, trees]
         if len(outer):
-            bad = ~shapely.is_valid(outer)  # an outline touching itself at a node
-            outer[bad] = shapely.make_valid(outer[bad])
-            enclosed = shapely.union_all(outer)
-            area = shapely.buffer(enclosed, buffer_m, quad_segs=8)  # few polygons: round is cheap
+            # each outline with its spikes, buffered; outlines of different parts may overlap
+            area = _union_all(shapely.buffer(outer, buffer_m, quad_segs=QUAD_SEGS))
             cores = _cores(faces, face_part, outer, outer_part, buffer_m)
             if len(cores):
                 area = shapely.difference(area, _union_all(cores))
@@ -267,8 +298,7 @@ def service_areas(
             pieces, edge, whole = reached_pieces(net, res.node_dist, cat.radius_m)
             if len(pieces) == 0:
                 return None
-            # a partial edge ends in the open: it bounds no face, so it skips the polygonizing
-            loose = crossing[edge] | ~whole
+            loose = crossing[edge]  # the faces need noded lines
             area = street_area(pieces[~loose], pieces[loose], cfg.service_area_buffer_m)
         else:
             area = shapely.union_all(fac.geometry.buffer(cat.radius_m / cfg.detour_factor).values)
