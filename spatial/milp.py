@@ -8,7 +8,6 @@ import time
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from .programmes import Instance, Plan, evaluate
 
@@ -107,6 +106,9 @@ def exact_plan(inst: Instance, objective: str = "households", time_limit: float 
     c[primary_slice] = -first
     c[secondary_slice] = -eps * second
     integrality = np.r_[np.ones(n_opt), np.zeros(n_y + n_z)]
+    # imported here: only the siting stage solves, and scipy.optimize costs ~0.15 s to import
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
     res = milp(
         c,
         constraints=LinearConstraint(a, -np.inf, np.concatenate(ub)),
