@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import mapstore
 from .messages import labels, text
+from .problems import problem
 from .render import (
     Html,
     add_panel,
@@ -40,8 +41,9 @@ from .style import (
     category_colour,
     gap_colour,
     gap_legend,
+    group_shares,
     share_text,
-    share_weights,
+    subdistrict_hulls,
 )
 
 CORE_GROUPS = ("elderly", "childcare", "clinics", "markets")
@@ -223,26 +225,6 @@ def _definition(result, lang: str, keys: list[str], group: bool) -> str:
     return text(lang, key, count=len(keys), radii=sep_radii)
 
 
-def _shares(result, keys: list[str], sites: pd.DataFrame | None) -> tuple[float, float]:
-    """Share of households with every category of ``keys`` within reach, today and after the
-    recommended sites (from the sites' newly covered community ids)."""
-    comm = result.communities
-    hh = share_weights(comm, result.summary.get("households") is not None)
-    total = hh.sum() or 1.0
-    ok = np.ones(len(comm), bool)
-    after = np.ones(len(comm), bool)
-    cids = comm["cid"].astype(str)
-    for k in keys:
-        have = comm[f"{k}_ok"].to_numpy(bool)
-        new = np.zeros(len(comm), bool)
-        if sites is not None and len(sites):
-            ids = ",".join(sites.loc[sites["category"] == k, "covered_ids"].astype(str))
-            new = cids.isin(set(ids.split(","))).to_numpy()
-        ok &= have
-        after &= have | new
-    return float(hh[ok].sum() / total), float(hh[after].sum() / total)
-
-
 def _headline(result, lang: str, keys: list[str], sites, group: bool) -> Html:
     lab = labels(lang)
     s = result.summary
@@ -257,7 +239,8 @@ def _headline(result, lang: str, keys: list[str], sites, group: bool) -> Html:
     cov = s.get("coverage")
     if cov:
         if group or not known:  # a group's own share, or shares of communities
-            before, after = _shares(result, keys, sites)
+            known_hh = s.get("households") is not None
+            before, after = group_shares(result.communities, known_hh, keys, sites)
         else:
             before = cov["full_coverage_households"]
             after = s.get("sites", {}).get("full_coverage_households_after", before)
@@ -454,12 +437,12 @@ def _subdistrict_layer(fmap, result, lang, basemap) -> list[dict]:
         layer = _outline_layer(given, tips, basemap, lab["subdistrict"], "#525252")
         layer.add_to(fmap)
         return [{"ref": layer.get_name(), "html": _section("", [("#525252", lab["subdistrict"])])}]
-    comm = result.communities
-    subs = comm["subdistrict"].fillna("").astype(str)
-    if (subs == "").all():
+    hulls, crossing = subdistrict_hulls(result.communities)
+    if crossing and not any(p.code == "subdistrict_hull_crosses" for p in result.layers.problems):
+        result.layers.problems.append(problem("subdistrict_hull_crosses", "subdistricts", crossing))
+    if not len(hulls):
         return []
-    hulls = comm.assign(_s=subs).loc[subs != ""].dissolve("_s").convex_hull
-    frame = gpd.GeoDataFrame(geometry=hulls.values, crs=comm.crs)
+    frame = gpd.GeoDataFrame(geometry=hulls.values, crs=result.communities.crs)
     name = lab["subdistrict_approx"]
     tips = [fragment("{} ({})", esc(s), name) for s in hulls.index]
     layer = _outline_layer(frame, tips, basemap, name, "#737373", weight=1.2, dash="1 5")

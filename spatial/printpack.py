@@ -52,9 +52,13 @@ def draw_streets(ax, result, scale: float = 1.0, within=None) -> None:
     lines(ax, major, MAJOR, 1.6 * scale, zorder=1)
 
 
-def bundle_labels(ax, bundles, fontsize: float) -> None:
-    """Each bundle's id at its centre (the centroid, or a point inside when that falls outside)."""
-    for bid, geom in zip(bundles["bundle_id"], bundles.geometry.values, strict=True):
+def bundle_labels(ax, bundles, fontsize: float, colours: list[str] | None = None) -> None:
+    """Each bundle's id at its centre (the centroid, or a point inside when that falls outside),
+    in the bundle's colour when ``colours`` is given."""
+    colours = colours or [BUNDLE_COLOUR] * len(bundles)
+    for bid, geom, colour in zip(
+        bundles["bundle_id"], bundles.geometry.values, colours, strict=True
+    ):
         p = geom.centroid if geom.contains(geom.centroid) else geom.representative_point()
         ax.text(
             p.x,
@@ -62,7 +66,7 @@ def bundle_labels(ax, bundles, fontsize: float) -> None:
             str(bid),
             fontsize=fontsize,
             weight="bold",
-            color=BUNDLE_COLOUR,
+            color=colour,
             ha="center",
             va="center",
             zorder=6,
