@@ -297,8 +297,9 @@ def _bundles(ax, bundles, label: str) -> tuple:
     colour used."""
     colours = np.array(bundle_colours(bundles))
     geoms = bundles.geometry.values
+    lines(ax, geoms, "white", 3.6, zorder=4)  # a halo: the outlines stand out on any gap colour
     for colour in dict.fromkeys(colours.tolist()):
-        patch = lines(ax, geoms[colours == colour], colour, 2.0, zorder=4, linestyle="--")
+        patch = lines(ax, geoms[colours == colour], colour, 2.2, zorder=4.1, linestyle="--")
         if patch is not None:
             patch.set_gid(f"bundles:{colour}")
     printpack.bundle_labels(ax, bundles, 9, colours=colours.tolist())

@@ -54,7 +54,7 @@ def draw_streets(ax, result, scale: float = 1.0, within=None) -> None:
 
 def bundle_labels(ax, bundles, fontsize: float, colours: list[str] | None = None) -> None:
     """Each bundle's id at its centre (the centroid, or a point inside when that falls outside),
-    in the bundle's colour when ``colours`` is given."""
+    framed in the bundle's colour when ``colours`` is given (pale colours stay legible)."""
     colours = colours or [BUNDLE_COLOUR] * len(bundles)
     for bid, geom, colour in zip(
         bundles["bundle_id"], bundles.geometry.values, colours, strict=True
@@ -66,11 +66,11 @@ def bundle_labels(ax, bundles, fontsize: float, colours: list[str] | None = None
             str(bid),
             fontsize=fontsize,
             weight="bold",
-            color=colour,
+            color=BUNDLE_COLOUR,
             ha="center",
             va="center",
             zorder=6,
-            bbox={"fc": "white", "ec": "none", "alpha": 0.75, "pad": 0.5},
+            bbox={"fc": "white", "ec": colour, "lw": 1.5, "alpha": 0.85, "pad": 0.5},
         )
 
 
