@@ -372,16 +372,38 @@ def draw_overview(result, lang: str):
 def write_print_maps(result, out: Path, lang: str) -> list[Path]:
     """The print pack, each file written atomically: ``overview.png`` and one PNG per planner
     group (A3 landscape, 300 dpi), and ``overview.pdf`` holding the overview, the group maps and
-    one sheet per bundle (片区图则), in that order."""
-    from concurrent.futures import ThreadPoolExecutor
+    one sheet per bundle (片区图则), in that order.
 
-    with plt.rc_context(print_style(cjk_font())), ThreadPoolExecutor(max_workers=1) as pool:
-        base = _Base(result)
-        pdf_target = out / "overview.pdf"
-        pngs = []
-        with io.atomic_path(pdf_target) as pdf_tmp, PdfPages(pdf_tmp) as pdf:
-            pages = [("overview", lambda: _overview(base, lang))]
-            pages += [(g, lambda g=g, k=k: _group(base, lang, g, k)) for g, k in _groups(result)]
+    Many bundle sheets are drawn by forked worker processes while this process draws the maps
+    (:func:`spatial.printpack.start_bundle_pages`); their PDFs are then joined behind the maps'."""
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    style = print_style(cjk_font())
+    with plt.rc_context(style):
+        jobs = printpack.start_bundle_pages(result, lang, out, style)  # forks: before any thread
+        temporary = [] if jobs is None else [Path(t) for _, t in jobs]
+        try:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pngs = _write_pack(result, out, lang, pool, jobs, temporary)
+                return [f.result() for f in pngs] + [out / "overview.pdf"]
+        finally:
+            if jobs is not None:  # after a failure here: let the workers stop before cleaning up
+                wait([future for future, _ in jobs])
+            for path in temporary:
+                path.unlink(missing_ok=True)
+
+
+def _write_pack(result, out: Path, lang: str, pool, jobs, temporary: list[Path]) -> list:
+    base = _Base(result)
+    pngs = []
+    pages = [("overview", lambda: _overview(base, lang))]
+    pages += [(g, lambda g=g, k=k: _group(base, lang, g, k)) for g, k in _groups(result)]
+    with io.atomic_path(out / "overview.pdf") as pdf_tmp:
+        maps_pdf = pdf_tmp
+        if jobs is not None:  # the maps' pages first, joined with the workers' sheets below
+            maps_pdf = pdf_tmp.with_name(pdf_tmp.name + ".maps.pdf")
+            temporary.append(maps_pdf)
+        with PdfPages(maps_pdf) as pdf:
             for name, draw in pages:
                 fig = draw()
                 try:
@@ -391,5 +413,11 @@ def write_print_maps(result, out: Path, lang: str) -> list[Path]:
                     pdf.savefig(fig)
                 finally:
                     plt.close(fig)
-            printpack.write_bundle_pages(pdf, result, lang)
-        return [f.result() for f in pngs] + [pdf_target]
+            if jobs is None:
+                printpack.write_bundle_pages(pdf, result, lang)
+        if jobs is not None:
+            for future, _ in jobs:
+                future.result()  # a worker's error is raised here
+            parts = [Path(target) for _, target in jobs]
+            printpack.merge_pdfs(maps_pdf, parts, pdf_tmp)
+    return pngs

@@ -148,3 +148,20 @@ def test_html_map_draws_only_the_clean_hulls_and_warns_once():
     assert p.code == "subdistrict_hull_crosses" and p.sample == ("A",)
     assert "穿过其他街道的小区" in p.message("zh") and "A" in p.message("zh")
     assert "crosses communities of another subdistrict" in p.message("en")
+
+
+def test_bundle_sheets_drawn_by_workers_join_the_pdf_in_order(demo, tmp_path, monkeypatch):
+    from pypdf import PdfReader
+
+    from spatial import printpack
+
+    monkeypatch.setattr(printpack, "PARALLEL_FROM", 2)  # the demo's 19 bundles: forked workers
+    monkeypatch.setattr(printmap, "_groups", lambda result: [])  # the overview only, for speed
+    files = printmap.write_print_maps(demo, tmp_path, "en")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["overview.pdf", "overview.png"]
+    assert [f.name for f in files] == ["overview.png", "overview.pdf"]
+    pages = PdfReader(tmp_path / "overview.pdf").pages
+    ids = list(demo.layers_out["bundles"]["bundle_id"])
+    assert len(pages) == 1 + len(ids)
+    for page, bid in zip(pages[1:], ids, strict=True):
+        assert f"Bundle {bid}" in page.extract_text()
