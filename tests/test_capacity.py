@@ -228,12 +228,12 @@ def test_priority_weighs_the_shortfall_when_asked():
 def test_capacity_layer_text_is_escaped(demo_run):
     import folium
 
-    from spatial.maps import _capacity_layers
+    from spatial.maplayers import capacity_layers
 
     payload = "{{ 7*7 }}<script>alert(1)</script>"
     demo_run.communities.loc[demo_run.communities.index[0], "name"] = payload
     fmap = folium.Map()
-    _capacity_layers(fmap, demo_run, "en", "none")
+    capacity_layers(fmap, demo_run, "en", "none")
     folium.LayerControl().add_to(fmap)
     page = fmap.get_root().render()
     assert "<script>alert(1)" not in page and "{{ 7*7 }}" not in page

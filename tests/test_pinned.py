@@ -483,8 +483,8 @@ LAYERS = [
     {"load", "network"},
     {"coverage", "service_areas", "catchment", "capacity", "eligibility", "adjacency",
      "bundling", "priority", "reach", "programmes", "siting"},
-    {"style", "render", "mapstore", "maps", "report", "printdraw", "printpack", "printmap",
-     "ledger"},
+    {"style", "render", "mapstore", "maplayers", "maps", "report", "printdraw", "printpack",
+     "printmap", "ledger"},
     {"pipeline", "demo", "cli", "__main__", "__init__"},
 ]  # fmt: skip
 

@@ -14,7 +14,7 @@ import pytest
 import shapely
 from matplotlib.patches import PathPatch
 
-from spatial import maps, mapstore, printmap, style
+from spatial import maplayers, mapstore, printmap, style
 from spatial.config import load_project
 from spatial.pipeline import analyse, load_inputs
 from spatial.style import share_text
@@ -138,8 +138,10 @@ def test_html_map_draws_only_the_clean_hulls_and_warns_once():
         communities=comm, layers=SimpleNamespace(subdistricts=None, problems=[])
     )
     fmap = folium.Map()
-    entries = maps._subdistrict_layer(fmap, result, "zh", "none")
-    maps._subdistrict_layer(folium.Map(), result, "zh", "none")  # the group maps: no second note
+    entries = maplayers.subdistrict_layer(fmap, result, "zh", "none")
+    maplayers.subdistrict_layer(
+        folium.Map(), result, "zh", "none"
+    )  # the group maps: no second note
     assert len(entries) == 1  # B's hull, drawn as approximate
     layer = fmap._children[entries[0]["ref"]]
     assert len(layer.data["features"]) == 1
