@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import folium
 import geopandas as gpd
-import pandas as pd
+import numpy as np
 
 from .messages import labels, text
 from .problems import problem
@@ -107,64 +107,54 @@ CAPACITY_CLASSES = (
 CAPACITY_GAP, CAPACITY_UNKNOWN = "#bdbdbd", "#f7f7f7"
 
 
-def capacity_layers(fmap, result, lang: str, basemap: str) -> list[dict]:
+def capacity_layers(result, lang: str) -> tuple[list[dict], list[dict]]:
     """Per category with an indicator: communities coloured by their 2SFCA supply ratio against
-    the target (layers off by default); their legend entries show while a layer is on."""
+    the target (layers off by default), as store data drawn by ``data/maps.js`` from the shared
+    community outlines when a layer is first shown (one more copy of every outline per category
+    made the overview of a large city several times its size); and their legend entries
+    (``lc:cap<k>``), shown while a layer is on.
+
+    Each entry: ``name``, ``colours`` (the classes), per community ``cls`` (class index),
+    ``ratio`` (whole percent, -1 unknown) and ``short`` (shortfall, -1 unknown), and ``tip``, the
+    escaped catalogue tooltip with ``@@N@@``, ``@@R@@``, ``@@S@@`` where the page puts the
+    community's name, ratio and shortfall."""
     block = (result.summary.get("capacity") or {}).get("categories", {})
     comm = result.communities
     keys = [k for k in block if f"{k}_ratio" in comm]
-    legend: list[dict] = []
     if not keys:
-        return legend
+        return [], []
     items = [(c, name) for _, c, name in CAPACITY_CLASSES]
     items += [(CAPACITY_GAP, text(lang, "cap_gap")), (CAPACITY_UNKNOWN, text(lang, "cap_unknown"))]
-
-    def colour(ratio: float, state: str) -> str:
-        if state == "gap":
-            return CAPACITY_GAP
-        if pd.isna(ratio):
-            return CAPACITY_UNKNOWN
-        return next(c for top, c, _ in CAPACITY_CLASSES if ratio < top)
-
-    disp = display_frame(comm, basemap)
-    for key in keys:
+    colours = [c for _, c, _ in CAPACITY_CLASSES] + [CAPACITY_GAP, CAPACITY_UNKNOWN]
+    store, legend = [], []
+    for j, key in enumerate(keys):
         info, label = block[key], result.standards.categories[key].label(lang)
         unit = info["supply_unit"] if lang == "zh" else info["supply_unit_en"]
-        tips = [
-            esc(
-                text(
-                    lang,
-                    "cap_tooltip",
-                    name=n,
-                    category=label,
-                    ratio="—" if pd.isna(r) else f"{r:.0%}",
-                    short="—" if pd.isna(s) else f"{s:,.0f}",
-                    unit=unit,
-                )
-            )
-            for n, r, s in zip(
-                comm["name"], comm[f"{key}_ratio"], comm[f"{key}_short"], strict=True
-            )
-        ]
-        colours = [
-            colour(r, st) for r, st in zip(comm[f"{key}_ratio"], comm[f"{key}_state"], strict=True)
-        ]
-        layer = geojson(
-            features(disp.geometry, {"tip": tips}, {"colour": colours}),
-            text(lang, "cap_layer", category=label),
-            tooltip="tip",
-            show=False,
-            style_function=lambda f: {
-                "fillColor": f["properties"]["colour"],
-                "color": "#555",
-                "weight": 0.6,
-                "fillOpacity": 0.75,
-            },
+        ratio = comm[f"{key}_ratio"].to_numpy(float)
+        short = comm[f"{key}_short"].to_numpy(float)
+        known = np.isfinite(ratio)
+        cls = np.searchsorted([top for top, _, _ in CAPACITY_CLASSES], np.where(known, ratio, 0))
+        cls = np.where(known, cls, len(colours) - 1)
+        cls = np.where(comm[f"{key}_state"].to_numpy() == "gap", len(colours) - 2, cls)
+        marks = {"name": "@@N@@", "ratio": "@@R@@", "short": "@@S@@"}
+        tip = text(lang, "cap_tooltip", category=label, unit=unit, **marks)
+        store.append(
+            {
+                "name": str(esc(text(lang, "cap_layer", category=label))),
+                "colours": colours,
+                "cls": cls.astype(int).tolist(),
+                "ratio": np.where(known, np.round(np.nan_to_num(ratio) * 100), -1)
+                .astype(int)
+                .tolist(),
+                "short": np.where(np.isfinite(short), np.round(np.nan_to_num(short)), -1)
+                .astype(int)
+                .tolist(),
+                "tip": str(esc(tip)),
+            }
         )
-        layer.add_to(fmap)
         title = f"{text(lang, 'cap_ratio')}: {label}"
-        legend.append({"ref": layer.get_name(), "html": str(section(title, items))})
-    return legend
+        legend.append({"ref": f"lc:cap{j}", "html": str(section(title, items))})
+    return store, legend
 
 
 def section(title: str, items: list[tuple]) -> Html:

@@ -233,7 +233,9 @@ def metres_per_minute(std) -> float:
     return std.walk_speed_kmh * 1000 / 60
 
 
-def _draw(fmap, result, comm, lang, basemap, keys, group, items, title, facilities, extra) -> None:
+def _draw(
+    fmap, result, comm, lang, basemap, keys, group, items, title, facilities, extra, capacity=()
+) -> None:
     origin = np.floor(comm.to_crs(4326).total_bounds[:2] * mapstore.SCALE).astype(np.int64)
     streets = _cached(
         ("streets", id(result), basemap, tuple(origin)),
@@ -273,6 +275,7 @@ def _draw(fmap, result, comm, lang, basemap, keys, group, items, title, faciliti
         "candidateColour": CANDIDATE_COLOUR,
         "partnerColour": PARTNER_COLOUR,
         "text": _texts(lang),
+        "capacity": list(capacity),
     }
     store["legend"] = _legend(result, lang, store, items, title, facilities, extra)
     add_store(fmap, store)
@@ -296,7 +299,8 @@ def overview_map(result, lang: str, basemap: str) -> folium.Map:
         )
     extra = maplayers.service_layers(fmap, result, lang, basemap, set(std.categories), show=False)
     extra += maplayers.subdistrict_layer(fmap, result, lang, basemap)
-    extra += maplayers.capacity_layers(fmap, result, lang, basemap)
+    capacity, cap_legend = maplayers.capacity_layers(result, lang)
+    extra += cap_legend
     fac_legend = maplayers.facility_groups(fmap, result, lang, basemap, set(std.categories))
     _legend_panel(fmap)
     if "gaps" not in comm:  # no coverage stage: nothing to colour by gaps
@@ -313,6 +317,7 @@ def overview_map(result, lang: str, basemap: str) -> folium.Map:
         lab["gaps"],
         fac_legend,
         extra,
+        capacity,
     )
     return fmap
 

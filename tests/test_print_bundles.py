@@ -19,6 +19,8 @@ from spatial.config import load_project
 from spatial.pipeline import analyse, load_inputs
 from spatial.style import share_text
 
+from .test_maps import browser  # noqa: F401  (fixture)
+
 
 @pytest.fixture(scope="module")
 def demo():
@@ -167,3 +169,53 @@ def test_bundle_sheets_drawn_by_workers_join_the_pdf_in_order(demo, tmp_path, mo
     assert len(pages) == 1 + len(ids)
     for page, bid in zip(pages[1:], ids, strict=True):
         assert f"Bundle {bid}" in page.extract_text()
+
+
+def test_capacity_layer_is_drawn_from_the_store_with_the_catalogue_tooltip(
+    demo,
+    browser,  # noqa: F811
+    tmp_path,
+):
+    import math
+
+    from spatial.messages import text
+    from spatial.report import write_maps
+
+    from .test_maps import _open
+
+    write_maps(demo, tmp_path, "en", "none")
+    page, errors, blocked, _ = _open(browser, tmp_path / "overview.html", tmp_path / "shot.png")
+    page.hover(".leaflet-control-layers")
+    label = page.locator(".leaflet-control-layers-overlays label", has_text="Supply ratio: Nursery")
+    label.locator("input").first.set_checked(True)
+    tips = page.evaluate(
+        """() => { const out = [];
+        window[window.LC_STORE.map].eachLayer(l => {
+          const t = l instanceof L.Polygon && l.getTooltip() && l.getTooltip().getContent();
+          if (typeof t === "string" && t.includes("supply ratio")) out.push(t); });
+        return out; }"""
+    )
+    legend = page.inner_text("#lc-legend")
+    page.close()
+    assert errors == [] and blocked == []
+    comm = demo.communities
+    assert len(tips) == len(comm)  # one polygon per community, from the shared outlines
+    info = demo.summary["capacity"]["categories"]["nursery"]
+    expected = []
+    for name, r, s in zip(comm["name"], comm["nursery_ratio"], comm["nursery_short"], strict=True):
+        fields = {
+            "ratio": "—" if math.isnan(r) else f"{r:.0%}",
+            "short": "—" if math.isnan(s) else f"{s:,.0f}",
+        }
+        expected.append(
+            text(
+                "en",
+                "cap_tooltip",
+                name=name,
+                category="Nursery (0-3)",
+                unit=info["supply_unit_en"],
+                **fields,
+            )  # fmt: skip
+        )
+    assert sorted(tips) == sorted(expected)
+    assert "Supply ratio (vs target): Nursery (0-3)" in legend
