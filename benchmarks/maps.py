@@ -66,9 +66,11 @@ def main() -> None:
                 )
                 page = browser.new_page()
                 start = time.perf_counter()
-                page.goto((out / "overview.html").as_uri(), wait_until="load")
-                page.wait_for_selector(".leaflet-overlay-pane canvas")
-                page.wait_for_selector("#lc-legend .lc-leg")  # data/maps.js has drawn the store
+                page.goto((out / "overview.html").as_uri(), wait_until="load", timeout=300_000)
+                page.wait_for_selector(".leaflet-overlay-pane canvas", timeout=300_000)
+                page.wait_for_selector(
+                    "#lc-legend .lc-leg", timeout=300_000
+                )  # maps.js drew the store
                 page.evaluate("() => new Promise(r => requestAnimationFrame(() => "
                               "requestAnimationFrame(r)))")  # fmt: skip
                 print(
