@@ -215,7 +215,7 @@ def test_capacity_layer_is_drawn_from_the_store_with_the_catalogue_tooltip(
                 category="Nursery (0-3)",
                 unit=info["supply_unit_en"],
                 **fields,
-            )  # fmt: skip
+            )
         )
     assert sorted(tips) == sorted(expected)
     assert "Supply ratio (vs target): Nursery (0-3)" in legend
