@@ -74,6 +74,25 @@ document.addEventListener("DOMContentLoaded", function () {
   ctrl.addOverlay(commLayer, D.text.communities);
   function recolour() { for (var i = 0; i < n; i++) polys[i].setStyle({fillColor: colourOf(i)}); }
 
+  // ---- capacity (2SFCA supply ratio per category): off by default, drawn from the community
+  // outlines when first shown; the tooltip is the catalogue's text with the values put in
+  (D.capacity || []).forEach(function (cap, c) {
+    var g = L.featureGroup(), filled = false;
+    function put(tip, mark, value) { return tip.split(mark).join(value); }
+    g.on("add", function () {
+      if (filled) return;
+      filled = true;
+      for (var i = 0; i < n; i++) {
+        var tip = put(put(put(cap.tip, "@@N@@", C.name[i]), "@@R@@", cap.ratio[i] < 0 ? "—" : cap.ratio[i] + "%"),
+          "@@S@@", cap.short[i] < 0 ? "—" : cap.short[i].toLocaleString("en-US"));
+        g.addLayer(L.polygon(shape(C.geom[i]), {fillColor: cap.colours[cap.cls[i]], color: "#555",
+          weight: 0.6, fillOpacity: 0.75}).bindTooltip(tip, {sticky: true}));
+      }
+    });
+    layers["cap" + c] = g;
+    ctrl.addOverlay(g, cap.name);
+  });
+
   // ---- community names at closer zoom
   var names = L.layerGroup().addTo(map);
   var centres = C.centre.map(function (c) { return L.latLng((oy + c[1]) / S, (ox + c[0]) / S); });

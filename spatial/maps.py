@@ -12,23 +12,16 @@ from collections.abc import Iterator
 import folium
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 
-from . import mapstore
+from . import maplayers, mapstore
 from .messages import labels, text
 from .render import (
     Html,
     add_panel,
-    add_points,
     add_store,
-    display_frame,
     esc,
-    feature_group,
-    features,
     fragment,
-    geojson,
     join,
-    legend_html,
     new_map,
 )
 from .style import (
@@ -37,154 +30,13 @@ from .style import (
     PARTNER_COLOUR,
     SITE_COLOUR,
     STREET_COLOUR,
-    category_colour,
     gap_colour,
     gap_legend,
+    group_shares,
     share_text,
-    share_weights,
 )
 
 CORE_GROUPS = ("elderly", "childcare", "clinics", "markets")
-
-
-def _outline_layer(
-    frame: gpd.GeoDataFrame,
-    tips: list[Html],
-    basemap: str,
-    name: str,
-    colour: str,
-    show: bool = True,
-    fill: float = 0.0,
-    weight: float = 2.5,
-    dash: str = "6 4",
-    tolerance: float = 4.0,
-) -> folium.GeoJson:
-    disp = display_frame(frame, basemap, tolerance=tolerance)
-    return geojson(
-        features(disp.geometry, {"tip": tips}),
-        name,
-        tooltip="tip",
-        show=show,
-        style_function=lambda _f: {
-            "color": colour,
-            "weight": weight,
-            "fillColor": colour,
-            "fillOpacity": fill,
-            "fill": fill > 0,
-            "dashArray": dash,
-        },
-    )
-
-
-def _facility_groups(fmap, result, lang, basemap, keys) -> list[tuple[str, tuple]]:
-    fac = result.layers.facilities
-    legend = []
-    for i, (key, cat) in enumerate(result.standards.categories.items()):
-        if key not in keys:
-            continue
-        pts = fac.loc[fac["category"] == key]
-        colour = category_colour(i)
-        label = cat.label(lang)
-        if len(pts) == 0:
-            continue
-        group = feature_group(f"{labels(lang)['facilities']}: {label}")
-        legend.append((group.get_name(), (colour, f"{label} ({len(pts)})", cat.icon)))
-        tips = [fragment("{} ({})", esc(n), label) for n in pts["name"]]
-        add_points(group, display_frame(pts, basemap), colour, cat.icon, tips)
-        group.add_to(fmap)
-    return legend
-
-
-def _service_layers(fmap, result, lang, basemap, keys, show) -> list[dict]:
-    """Service areas per category (folium layers); legend entries keyed by their layer."""
-    areas = result.service_areas
-    legend: list[dict] = []
-    if areas is None or len(areas) == 0:
-        return legend
-    for i, key in enumerate(result.standards.categories):
-        sel = areas.loc[areas["category"] == key]
-        if key not in keys or len(sel) == 0:
-            continue
-        label = result.standards.categories[key].label(lang)
-        name = f"{labels(lang)['service_areas']}: {label} {sel['radius_m'].iloc[0]:.0f} m"
-        tips = [esc(name)] * len(sel)
-        layer = _outline_layer(
-            sel, tips, basemap, name, category_colour(i), show=show, fill=0.15, tolerance=8.0
-        )
-        layer.add_to(fmap)
-        legend.append(
-            {"ref": layer.get_name(), "html": str(_section("", [(category_colour(i), name)]))}
-        )
-    return legend
-
-
-#: supply-ratio classes of the capacity layers: (upper bound of ratio, colour, message key)
-CAPACITY_CLASSES = (
-    (0.5, "#d7301f", "< 50%"),
-    (1.0, "#fdae61", "50–100%"),
-    (float("inf"), "#1a9850", "≥ 100%"),
-)
-CAPACITY_GAP, CAPACITY_UNKNOWN = "#bdbdbd", "#f7f7f7"
-
-
-def _capacity_layers(fmap, result, lang: str, basemap: str) -> list[dict]:
-    """Per category with an indicator: communities coloured by their 2SFCA supply ratio against
-    the target (layers off by default); their legend entries show while a layer is on."""
-    block = (result.summary.get("capacity") or {}).get("categories", {})
-    comm = result.communities
-    keys = [k for k in block if f"{k}_ratio" in comm]
-    legend: list[dict] = []
-    if not keys:
-        return legend
-    items = [(c, name) for _, c, name in CAPACITY_CLASSES]
-    items += [(CAPACITY_GAP, text(lang, "cap_gap")), (CAPACITY_UNKNOWN, text(lang, "cap_unknown"))]
-
-    def colour(ratio: float, state: str) -> str:
-        if state == "gap":
-            return CAPACITY_GAP
-        if pd.isna(ratio):
-            return CAPACITY_UNKNOWN
-        return next(c for top, c, _ in CAPACITY_CLASSES if ratio < top)
-
-    disp = display_frame(comm, basemap)
-    for key in keys:
-        info, label = block[key], result.standards.categories[key].label(lang)
-        unit = info["supply_unit"] if lang == "zh" else info["supply_unit_en"]
-        tips = [
-            esc(
-                text(
-                    lang,
-                    "cap_tooltip",
-                    name=n,
-                    category=label,
-                    ratio="—" if pd.isna(r) else f"{r:.0%}",
-                    short="—" if pd.isna(s) else f"{s:,.0f}",
-                    unit=unit,
-                )
-            )
-            for n, r, s in zip(
-                comm["name"], comm[f"{key}_ratio"], comm[f"{key}_short"], strict=True
-            )
-        ]
-        colours = [
-            colour(r, st) for r, st in zip(comm[f"{key}_ratio"], comm[f"{key}_state"], strict=True)
-        ]
-        layer = geojson(
-            features(disp.geometry, {"tip": tips}, {"colour": colours}),
-            text(lang, "cap_layer", category=label),
-            tooltip="tip",
-            show=False,
-            style_function=lambda f: {
-                "fillColor": f["properties"]["colour"],
-                "color": "#555",
-                "weight": 0.6,
-                "fillOpacity": 0.75,
-            },
-        )
-        layer.add_to(fmap)
-        title = f"{text(lang, 'cap_ratio')}: {label}"
-        legend.append({"ref": layer.get_name(), "html": str(_section(title, items))})
-    return legend
 
 
 def _title_html(project_name: str, subtitle: str, lang: str) -> Html:
@@ -209,10 +61,6 @@ def _base(result, comm: gpd.GeoDataFrame, lang: str, basemap: str, subtitle: str
     return fmap
 
 
-def _section(title: str, items: list[tuple]) -> Html:
-    return fragment("<div class=lc-leg>{}</div>", legend_html(title, items))
-
-
 def _definition(result, lang: str, keys: list[str], group: bool) -> str:
     std = result.standards
     radii = "、".join(
@@ -221,26 +69,6 @@ def _definition(result, lang: str, keys: list[str], group: bool) -> str:
     sep_radii = radii if lang == "zh" else radii.replace("、", ", ")
     key = "group_definition" if group else "full_definition"
     return text(lang, key, count=len(keys), radii=sep_radii)
-
-
-def _shares(result, keys: list[str], sites: pd.DataFrame | None) -> tuple[float, float]:
-    """Share of households with every category of ``keys`` within reach, today and after the
-    recommended sites (from the sites' newly covered community ids)."""
-    comm = result.communities
-    hh = share_weights(comm, result.summary.get("households") is not None)
-    total = hh.sum() or 1.0
-    ok = np.ones(len(comm), bool)
-    after = np.ones(len(comm), bool)
-    cids = comm["cid"].astype(str)
-    for k in keys:
-        have = comm[f"{k}_ok"].to_numpy(bool)
-        new = np.zeros(len(comm), bool)
-        if sites is not None and len(sites):
-            ids = ",".join(sites.loc[sites["category"] == k, "covered_ids"].astype(str))
-            new = cids.isin(set(ids.split(","))).to_numpy()
-        ok &= have
-        after &= have | new
-    return float(hh[ok].sum() / total), float(hh[after].sum() / total)
 
 
 def _headline(result, lang: str, keys: list[str], sites, group: bool) -> Html:
@@ -257,7 +85,8 @@ def _headline(result, lang: str, keys: list[str], sites, group: bool) -> Html:
     cov = s.get("coverage")
     if cov:
         if group or not known:  # a group's own share, or shares of communities
-            before, after = _shares(result, keys, sites)
+            known_hh = s.get("households") is not None
+            before, after = group_shares(result.communities, known_hh, keys, sites)
         else:
             before = cov["full_coverage_households"]
             after = s.get("sites", {}).get("full_coverage_households_after", before)
@@ -323,8 +152,10 @@ def _legend(
     result, lang, store: dict, items: list[tuple], title: str, facilities, extra
 ) -> list[dict]:
     lab = labels(lang)
-    entries = [{"ref": "lc:streets", "html": _section("", [(STREET_COLOUR, lab["streets"])])}]
-    entries.append({"ref": "lc:communities", "html": _section(title, items)})
+    entries = [
+        {"ref": "lc:streets", "html": maplayers.section("", [(STREET_COLOUR, lab["streets"])])}
+    ]
+    entries.append({"ref": "lc:communities", "html": maplayers.section(title, items)})
     outline = fragment(
         '<div class=lc-leg><div><span style="display:inline-block;width:14px;height:10px;'
         'border:2px solid #111"></span> {}</div><div><span style="display:inline-block;'
@@ -360,11 +191,14 @@ def _legend(
         if kind in kinds:
             ref = {"site": "lc:sites", "candidate": "lc:candidates", "partner": "lc:partners"}[kind]
             entries.append(
-                {"ref": ref, "html": _section("", [(colour, f"{lab[key]} ({kinds.count(kind)})")])}
+                {
+                    "ref": ref,
+                    "html": maplayers.section("", [(colour, f"{lab[key]} ({kinds.count(kind)})")]),
+                }
             )
     entries += extra
     for ref, row in facilities:
-        entries.append({"ref": ref, "html": _section("", [row])})
+        entries.append({"ref": ref, "html": maplayers.section("", [row])})
     for e in entries:
         e["html"] = str(e["html"])
     return entries
@@ -399,7 +233,9 @@ def metres_per_minute(std) -> float:
     return std.walk_speed_kmh * 1000 / 60
 
 
-def _draw(fmap, result, comm, lang, basemap, keys, group, items, title, facilities, extra) -> None:
+def _draw(
+    fmap, result, comm, lang, basemap, keys, group, items, title, facilities, extra, capacity=()
+) -> None:
     origin = np.floor(comm.to_crs(4326).total_bounds[:2] * mapstore.SCALE).astype(np.int64)
     streets = _cached(
         ("streets", id(result), basemap, tuple(origin)),
@@ -439,37 +275,10 @@ def _draw(fmap, result, comm, lang, basemap, keys, group, items, title, faciliti
         "candidateColour": CANDIDATE_COLOUR,
         "partnerColour": PARTNER_COLOUR,
         "text": _texts(lang),
+        "capacity": list(capacity),
     }
     store["legend"] = _legend(result, lang, store, items, title, facilities, extra)
     add_store(fmap, store)
-
-
-def _subdistrict_layer(fmap, result, lang, basemap) -> list[dict]:
-    """Subdistrict (街道) outlines from ``[subdistricts]``; without them, the hull of their
-    communities drawn as approximate (thin dotted, "approximate" in name and legend)."""
-    lab = labels(lang)
-    given = result.layers.subdistricts
-    if given is not None and len(given):
-        tips = [esc(v) for v in given["name"]]
-        layer = _outline_layer(given, tips, basemap, lab["subdistrict"], "#525252")
-        layer.add_to(fmap)
-        return [{"ref": layer.get_name(), "html": _section("", [("#525252", lab["subdistrict"])])}]
-    comm = result.communities
-    subs = comm["subdistrict"].fillna("").astype(str)
-    if (subs == "").all():
-        return []
-    hulls = comm.assign(_s=subs).loc[subs != ""].dissolve("_s").convex_hull
-    frame = gpd.GeoDataFrame(geometry=hulls.values, crs=comm.crs)
-    name = lab["subdistrict_approx"]
-    tips = [fragment("{} ({})", esc(s), name) for s in hulls.index]
-    layer = _outline_layer(frame, tips, basemap, name, "#737373", weight=1.2, dash="1 5")
-    layer.add_to(fmap)
-    row = fragment(
-        '<div class=lc-leg><span style="display:inline-block;width:14px;height:10px;'
-        'border:1.5px dotted #737373"></span> {}</div>',
-        name,
-    )
-    return [{"ref": layer.get_name(), "html": row}]
 
 
 def overview_map(result, lang: str, basemap: str) -> folium.Map:
@@ -488,10 +297,11 @@ def overview_map(result, lang: str, basemap: str) -> folium.Map:
             "bottom:60px;left:10px",
             "lc-headline",
         )
-    extra = _service_layers(fmap, result, lang, basemap, set(std.categories), show=False)
-    extra += _subdistrict_layer(fmap, result, lang, basemap)
-    extra += _capacity_layers(fmap, result, lang, basemap)
-    fac_legend = _facility_groups(fmap, result, lang, basemap, set(std.categories))
+    extra = maplayers.service_layers(fmap, result, lang, basemap, set(std.categories), show=False)
+    extra += maplayers.subdistrict_layer(fmap, result, lang, basemap)
+    capacity, cap_legend = maplayers.capacity_layers(result, lang)
+    extra += cap_legend
+    fac_legend = maplayers.facility_groups(fmap, result, lang, basemap, set(std.categories))
     _legend_panel(fmap)
     if "gaps" not in comm:  # no coverage stage: nothing to colour by gaps
         comm = _no_coverage(comm, std)
@@ -507,6 +317,7 @@ def overview_map(result, lang: str, basemap: str) -> folium.Map:
         lab["gaps"],
         fac_legend,
         extra,
+        capacity,
     )
     return fmap
 
@@ -541,8 +352,8 @@ def group_maps(result, lang: str, basemap: str) -> Iterator[tuple[str, folium.Ma
             fmap, _headline(result, lang, keys, sel, True), "bottom:60px;left:10px", "lc-headline"
         )
         n_keys = len(keys)
-        extra = _service_layers(fmap, result, lang, basemap, set(keys), show=True)
-        legend = _facility_groups(fmap, result, lang, basemap, set(keys))
+        extra = maplayers.service_layers(fmap, result, lang, basemap, set(keys), show=True)
+        legend = maplayers.facility_groups(fmap, result, lang, basemap, set(keys))
         _legend_panel(fmap)
         items = [
             (gap_colour(np.ceil(i * 4 / n_keys)), f"{lab['gaps']} {i}") for i in range(n_keys + 1)

@@ -10,7 +10,6 @@ JSON is embedded with :func:`spatial.render.add_store` (htmlsafe).
 from __future__ import annotations
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -19,7 +18,7 @@ from . import style
 from .messages import labels, tier_label
 from .programmes import load_rules, needs
 from .render import Html, display_frame, esc, fragment, join
-from .style import BUNDLE_COLOURS
+from .style import bundle_colours
 
 SCALE = 1e5  # integer units of 1e-5 degree (about a metre)
 
@@ -52,26 +51,6 @@ def encode(geoms: np.ndarray, origin: tuple[int, int]) -> list[list[list[int]]]:
         if p in by_part:
             out[int(geom_i)].append(by_part[p])
     return out
-
-
-def bundle_colours(bundles: gpd.GeoDataFrame, near_m: float = 50.0) -> list[str]:
-    """One colour per bundle: bundles that touch or lie within ``near_m`` of each other always
-    differ (a colouring of the adjacency graph), and among the allowed colours each bundle takes
-    the least used, so that the palette is spread over the map rather than one hue repeated."""
-    graph = nx.Graph()
-    graph.add_nodes_from(range(len(bundles)))
-    geoms = bundles.geometry.values
-    a, b = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=near_m)
-    graph.add_edges_from((int(i), int(j)) for i, j in zip(a, b, strict=True) if i < j)
-    used = [0] * len(BUNDLE_COLOURS)
-    colour: dict[int, int] = {}
-    for node in sorted(graph, key=lambda n: (-graph.degree(n), n)):
-        taken = {colour[m] for m in graph[node] if m in colour}
-        free = [c for c in range(len(BUNDLE_COLOURS)) if c not in taken]
-        pick = min(free, key=lambda c: (used[c], c)) if free else len(colour) % len(used)
-        colour[node] = pick
-        used[pick] += 1
-    return [BUNDLE_COLOURS[colour[i]] for i in range(len(bundles))]
 
 
 def label_point(geom) -> shapely.Point:

@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.artist import Artist  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
+from matplotlib.legend_handler import HandlerTuple  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.transforms import Affine2D  # noqa: E402
 
@@ -32,13 +33,13 @@ from .errors import DependencyError  # noqa: E402
 from .messages import labels, text  # noqa: E402
 from .printdraw import frame, lines, north_arrow, polygons, scale_bar  # noqa: E402
 from .style import (
-    BUNDLE_COLOUR,
     SITE_COLOUR,
+    bundle_colours,
     category_colour,
     gap_colour,
     gap_legend,
+    group_shares,
     share_text,
-    share_weights,
 )  # noqa: E402
 
 A3_LANDSCAPE_IN = (420 / 25.4, 297 / 25.4)
@@ -186,8 +187,11 @@ def _page(base: _Base, title: str, lines_: list[str]):
 def _finish(ax, handles, legend_title: str) -> None:
     scale_bar(ax)
     north_arrow(ax)
+    # an entry is a handle, or (handles, label): several swatches on one row (the bundle colours)
     ax.legend(
-        handles=handles,
+        handles=[h[0] if isinstance(h, tuple) else h for h in handles],
+        labels=[h[1] if isinstance(h, tuple) else h.get_label() for h in handles],
+        handler_map={tuple: HandlerTuple(ndivide=None, pad=0)},
         loc="upper left",
         bbox_to_anchor=(1.01, 1.0),
         fontsize=11,
@@ -276,13 +280,28 @@ def _overview(base: _Base, lang: str):
     polygons(ax, comm.geometry.values, colours)
     bundles = result.bundling.bundles if result.bundling else None
     if bundles is not None and len(bundles):
-        lines(ax, bundles.geometry.values, BUNDLE_COLOUR, 1.6, zorder=4, linestyle="--")
-        printpack.bundle_labels(ax, bundles, 9)
-        handles.append(Patch(fc="none", ec=BUNDLE_COLOUR, ls="--", lw=1.6, label=lab["bundles"]))
+        handles.append(_bundles(ax, bundles, f"{lab['bundles']} ({len(bundles)})"))
     handles += _facilities(ax, result, lang, set(result.standards.basket))
     handles += _sites(ax, result, lang, set(result.standards.categories))
     _finish(ax, handles, lab["gaps_legend"])
     return fig
+
+
+def _bundles(ax, bundles, label: str) -> tuple:
+    """Each bundle outlined (dashed) and labelled in its own colour, the HTML map's colouring
+    (:func:`spatial.style.bundle_colours`: bundles within 50 m of each other always differ), one
+    path per colour (``gid`` ``bundles:<colour>``); returns the legend entry, one swatch per
+    colour used."""
+    colours = np.array(bundle_colours(bundles))
+    geoms = bundles.geometry.values
+    lines(ax, geoms, "white", 3.6, zorder=4)  # a halo: the outlines stand out on any gap colour
+    for colour in dict.fromkeys(colours.tolist()):
+        patch = lines(ax, geoms[colours == colour], colour, 2.2, zorder=4.1, linestyle="--")
+        if patch is not None:
+            patch.set_gid(f"bundles:{colour}")
+    printpack.bundle_labels(ax, bundles, 9, colours=colours.tolist())
+    swatches = tuple(Patch(fc="none", ec=c, ls="--", lw=2.0) for c in dict.fromkeys(colours))
+    return swatches, label
 
 
 def _group(base: _Base, lang: str, group: str, keys: list[str]):
@@ -293,11 +312,15 @@ def _group(base: _Base, lang: str, group: str, keys: list[str]):
     gname = std.groups.get(group, {}).get("name_zh" if lang == "zh" else "name_en", group)
     ok = comm[[f"{k}_ok" for k in keys]].to_numpy(bool)
     gaps = (~ok).sum(axis=1)
-    households = share_weights(comm, result.summary.get("households") is not None)
-    total = households.sum()
-    share = households[ok.all(axis=1)].sum() / total if total else float("nan")
+    sites = result.siting.sites if result.siting else None
+    sites = sites.loc[sites["category"].isin(keys)] if sites is not None else None
+    known = result.summary.get("households") is not None
+    before, after = group_shares(comm, known, keys, sites)
+    share = f"{text(lang, 'print_group_share', group=gname)} {share_text(before)}"
+    if "sites" in result.summary:  # before → after the recommended sites for this group
+        share += f" → {share_text(after)}（{lab['print_after']}）"
     head = [
-        f"{text(lang, 'print_group_share', group=gname)} {share_text(share)}",
+        share,
         _definition(result, lang, keys),
     ] + _headline(result, lang)[-1:]
     fig, ax = _page(base, f"{result.project.name} — {gname}", head)
@@ -346,16 +369,38 @@ def draw_overview(result, lang: str):
 def write_print_maps(result, out: Path, lang: str) -> list[Path]:
     """The print pack, each file written atomically: ``overview.png`` and one PNG per planner
     group (A3 landscape, 300 dpi), and ``overview.pdf`` holding the overview, the group maps and
-    one sheet per bundle (片区图则), in that order."""
-    from concurrent.futures import ThreadPoolExecutor
+    one sheet per bundle (片区图则), in that order.
 
-    with plt.rc_context(print_style(cjk_font())), ThreadPoolExecutor(max_workers=1) as pool:
-        base = _Base(result)
-        pdf_target = out / "overview.pdf"
-        pngs = []
-        with io.atomic_path(pdf_target) as pdf_tmp, PdfPages(pdf_tmp) as pdf:
-            pages = [("overview", lambda: _overview(base, lang))]
-            pages += [(g, lambda g=g, k=k: _group(base, lang, g, k)) for g, k in _groups(result)]
+    Many bundle sheets are drawn by forked worker processes while this process draws the maps
+    (:func:`spatial.printpack.start_bundle_pages`); their PDFs are then joined behind the maps'."""
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    style = print_style(cjk_font())
+    with plt.rc_context(style):
+        jobs = printpack.start_bundle_pages(result, lang, out, style)  # forks: before any thread
+        temporary = [] if jobs is None else [Path(t) for _, t in jobs]
+        try:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pngs = _write_pack(result, out, lang, pool, jobs, temporary)
+                return [f.result() for f in pngs] + [out / "overview.pdf"]
+        finally:
+            if jobs is not None:  # after a failure here: let the workers stop before cleaning up
+                wait([future for future, _ in jobs])
+            for path in temporary:
+                path.unlink(missing_ok=True)
+
+
+def _write_pack(result, out: Path, lang: str, pool, jobs, temporary: list[Path]) -> list:
+    base = _Base(result)
+    pngs = []
+    pages = [("overview", lambda: _overview(base, lang))]
+    pages += [(g, lambda g=g, k=k: _group(base, lang, g, k)) for g, k in _groups(result)]
+    with io.atomic_path(out / "overview.pdf") as pdf_tmp:
+        maps_pdf = pdf_tmp
+        if jobs is not None:  # the maps' pages first, joined with the workers' sheets below
+            maps_pdf = pdf_tmp.with_name(pdf_tmp.name + ".maps.pdf")
+            temporary.append(maps_pdf)
+        with PdfPages(maps_pdf) as pdf:
             for name, draw in pages:
                 fig = draw()
                 try:
@@ -365,5 +410,11 @@ def write_print_maps(result, out: Path, lang: str) -> list[Path]:
                     pdf.savefig(fig)
                 finally:
                     plt.close(fig)
-            printpack.write_bundle_pages(pdf, result, lang)
-        return [f.result() for f in pngs] + [pdf_target]
+            if jobs is None:
+                printpack.write_bundle_pages(pdf, result, lang)
+        if jobs is not None:
+            for future, _ in jobs:
+                future.result()  # a worker's error is raised here
+            parts = [Path(target) for _, target in jobs]
+            printpack.merge_pdfs(maps_pdf, parts, pdf_tmp)
+    return pngs

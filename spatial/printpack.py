@@ -52,9 +52,13 @@ def draw_streets(ax, result, scale: float = 1.0, within=None) -> None:
     lines(ax, major, MAJOR, 1.6 * scale, zorder=1)
 
 
-def bundle_labels(ax, bundles, fontsize: float) -> None:
-    """Each bundle's id at its centre (the centroid, or a point inside when that falls outside)."""
-    for bid, geom in zip(bundles["bundle_id"], bundles.geometry.values, strict=True):
+def bundle_labels(ax, bundles, fontsize: float, colours: list[str] | None = None) -> None:
+    """Each bundle's id at its centre (the centroid, or a point inside when that falls outside),
+    framed in the bundle's colour when ``colours`` is given (pale colours stay legible)."""
+    colours = colours or [BUNDLE_COLOUR] * len(bundles)
+    for bid, geom, colour in zip(
+        bundles["bundle_id"], bundles.geometry.values, colours, strict=True
+    ):
         p = geom.centroid if geom.contains(geom.centroid) else geom.representative_point()
         ax.text(
             p.x,
@@ -66,7 +70,7 @@ def bundle_labels(ax, bundles, fontsize: float) -> None:
             ha="center",
             va="center",
             zorder=6,
-            bbox={"fc": "white", "ec": "none", "alpha": 0.75, "pad": 0.5},
+            bbox={"fc": "white", "ec": colour, "lw": 1.5, "alpha": 0.85, "pad": 0.5},
         )
 
 
@@ -104,6 +108,9 @@ class _Context:
         self.result = result
         comm = result.communities
         self.comm_tree = shapely.STRtree(comm.geometry.values)
+        if "bundle_id" in comm:  # each bundle's member rows, found once for all sheets
+            ids = comm["bundle_id"].astype("string").fillna("")
+            self.member_rows = ids.groupby(ids.to_numpy()).indices
         self.streets = _street_classes(result) if result.network is not None else None
         self.street_trees = tuple(shapely.STRtree(g) for g in self.streets or ())
         parcels = result.layers.parcels
@@ -256,40 +263,123 @@ def _facts(fig, ctx: _Context, bundle, partners, sites, lang: str, top: float) -
         y -= 0.018 + 0.016 * (wrapped.count("\n") + 1) + 0.012
 
 
-def bundle_page(ctx: _Context, bundle, lang: str):
-    """One bundle sheet as a matplotlib figure."""
+def _sheet() -> plt.Figure:
+    """The figure of a bundle sheet with its map axes; reused for every sheet of a run."""
+    fig = plt.figure(figsize=PAGE_IN, dpi=100)
+    fig.add_axes(MAP_BOX)
+    return fig
+
+
+def _wipe(fig) -> None:
+    """Remove what the last sheet drew, keeping the figure and its axes (building them is a
+    fifth of a sheet's time: ticks, spines, layout)."""
+    ax = fig.axes[0]
+    for artist in [*ax.artists, *ax.patches, *ax.texts, *ax.collections, *ax.lines, *fig.texts]:
+        artist.remove()
+    if ax.get_legend() is not None:
+        ax.get_legend().remove()
+
+
+def bundle_page(ctx: _Context, bundle, lang: str, fig=None):
+    """One bundle sheet as a matplotlib figure: drawn on ``fig`` (a :func:`_sheet`, wiped first)
+    when given, else on a new one."""
     result = ctx.result
     comm = result.communities
-    members = comm.loc[comm["bundle_id"].astype("string") == str(bundle["bundle_id"])]
+    members = comm.iloc[ctx.member_rows.get(str(bundle["bundle_id"]), [])]
     partners = None
     if ctx.parcels is not None and bundle["partner_parcels"]:
         pids = [p for p in str(bundle["partner_parcels"]).split(",") if p in ctx.parcels.index]
         partners = ctx.parcels.loc[pids]
     sites = ctx.sites_near(bundle.geometry, set(members["cid"].astype(str)))
-    fig = plt.figure(figsize=PAGE_IN, dpi=100)
+    if fig is None:
+        fig = _sheet()
+    else:
+        _wipe(fig)
     title = (
         f"{result.project.name} — {text(lang, 'print_bundle_title', bundle=bundle['bundle_id'])}"
     )
     fig.text(0.03, 0.965, title, fontsize=22, weight="bold", va="top")
     desc = bundle["description"] if lang == "zh" else bundle["description_en"]
     fig.text(0.03, 0.915, _wrap(desc, 210), fontsize=10, va="top", linespacing=1.4)
-    _map(fig.add_axes(MAP_BOX), ctx, bundle, members, partners, sites, lang)
+    _map(fig.axes[0], ctx, bundle, members, partners, sites, lang)
     fig.text(0.60, 0.855, labels(lang)["print_members"], fontsize=12, weight="bold", va="top")
     used = _table(fig, members, result, lang, 0.83)
     _facts(fig, ctx, bundle, partners, sites, lang, 0.83 - used - 0.02)
     return fig
 
 
-def write_bundle_pages(pdf, result, lang: str) -> int:
-    """Append one sheet per bundle to ``pdf`` (a ``PdfPages``); returns the number of pages."""
+def _bundles(result):
     bundles = result.bundling.bundles if result.bundling else None
     if bundles is None or not len(bundles) or "bundle_id" not in result.communities:
+        return None
+    return bundles
+
+
+def write_bundle_pages(pdf, result, lang: str, rows: slice = slice(None)) -> int:
+    """Append one sheet per bundle (those of ``rows``) to ``pdf`` (a ``PdfPages``), all drawn on
+    one reused figure; returns the number of pages."""
+    bundles = _bundles(result)
+    if bundles is None:
         return 0
+    bundles = bundles.iloc[rows]
     ctx = _Context(result)
-    for _, bundle in bundles.iterrows():
-        fig = bundle_page(ctx, bundle, lang)
-        try:
-            pdf.savefig(fig)
-        finally:
-            plt.close(fig)
+    fig = _sheet()
+    try:
+        for _, bundle in bundles.iterrows():
+            pdf.savefig(bundle_page(ctx, bundle, lang, fig))
+    finally:
+        plt.close(fig)
     return len(bundles)
+
+
+#: from this many bundles on, the sheets are drawn by worker processes (when the platform can
+#: fork: the workers share the run's result without copying it)
+PARALLEL_FROM = 60
+_JOB: tuple = ()  # (result, lang, print style) of the forked workers
+
+
+def _worker(start: int, stop: int, target: str) -> int:
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    result, lang, rc = _JOB
+    with plt.rc_context(rc), PdfPages(target) as pdf:
+        return write_bundle_pages(pdf, result, lang, slice(start, stop))
+
+
+def start_bundle_pages(result, lang: str, folder, rc: dict, workers: int | None = None):
+    """Start drawing the bundle sheets in ``workers`` forked processes (default: the CPUs, at
+    most 4), each into its own PDF in ``folder``; returns the futures of those PDFs' paths (in
+    page order), or None when the sheets should be drawn in this process (few bundles, or no
+    ``fork`` on this platform). Call before starting threads in this process."""
+    import multiprocessing as mp
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _JOB
+    bundles = _bundles(result)
+    workers = workers or min(os.cpu_count() or 1, 4)
+    if bundles is None or len(bundles) < PARALLEL_FROM or workers < 2:
+        return None
+    if "fork" not in mp.get_all_start_methods():
+        return None
+    _JOB = (result, lang, rc)
+    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
+    cuts = np.linspace(0, len(bundles), workers + 1).astype(int)
+    futures = []
+    for k, (a, b) in enumerate(zip(cuts[:-1], cuts[1:], strict=True)):
+        target = str(folder / f".bundles-{os.getpid()}-{k}.pdf")
+        futures.append((pool.submit(_worker, int(a), int(b), target), target))
+    pool.shutdown(wait=False)
+    _JOB = ()
+    return futures
+
+
+def merge_pdfs(first, parts: list, target) -> None:
+    """Write ``first`` followed by the ``parts`` PDFs into ``target`` (pypdf)."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for path in [first, *parts]:
+        writer.append(str(path))
+    with open(target, "wb") as f:
+        writer.write(f)

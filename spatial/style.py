@@ -5,8 +5,11 @@ The lowest of the output modules: it knows nothing about Leaflet or matplotlib.
 
 from __future__ import annotations
 
+import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pandas as pd
+import shapely
 
 from .messages import labels
 
@@ -90,3 +93,71 @@ def share_weights(comm: pd.DataFrame, households_known: bool) -> np.ndarray:
     if not households_known:
         return np.ones(len(comm))
     return comm["households"].fillna(0).to_numpy(float)
+
+
+def bundle_colours(bundles: gpd.GeoDataFrame, near_m: float = 50.0) -> list[str]:
+    """One colour of :data:`BUNDLE_COLOURS` per bundle, for the HTML maps and the print pack
+    alike: bundles that touch or lie within ``near_m`` of each other always differ (a greedy
+    colouring of the adjacency graph, most connected first), and among the allowed colours each
+    bundle takes the least used, so that the palette is spread over the map rather than one hue
+    repeated."""
+    graph = nx.Graph()
+    graph.add_nodes_from(range(len(bundles)))
+    geoms = bundles.geometry.values
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=near_m)
+    graph.add_edges_from((int(i), int(j)) for i, j in zip(a, b, strict=True) if i < j)
+    used = [0] * len(BUNDLE_COLOURS)
+    colour: dict[int, int] = {}
+    for node in sorted(graph, key=lambda n: (-graph.degree(n), n)):
+        taken = {colour[m] for m in graph[node] if m in colour}
+        free = [c for c in range(len(BUNDLE_COLOURS)) if c not in taken]
+        pick = min(free, key=lambda c: (used[c], c)) if free else len(colour) % len(used)
+        colour[node] = pick
+        used[pick] += 1
+    return [BUNDLE_COLOURS[colour[i]] for i in range(len(bundles))]
+
+
+def group_shares(
+    comm: pd.DataFrame, households_known: bool, keys: list[str], sites: pd.DataFrame | None
+) -> tuple[float, float]:
+    """Share of households (or communities, see :func:`share_weights`) with every category of
+    ``keys`` within reach, today and after the recommended ``sites`` (their newly covered
+    community ids) — a group map's headline, HTML and print alike."""
+    hh = share_weights(comm, households_known)
+    total = hh.sum() or 1.0
+    ok = np.ones(len(comm), bool)
+    after = np.ones(len(comm), bool)
+    cids = comm["cid"].astype(str)
+    for k in keys:
+        have = comm[f"{k}_ok"].to_numpy(bool)
+        new = np.zeros(len(comm), bool)
+        if sites is not None and len(sites):
+            ids = ",".join(sites.loc[sites["category"] == k, "covered_ids"].astype(str))
+            new = cids.isin(set(ids.split(","))).to_numpy()
+        ok &= have
+        after &= have | new
+    return float(hh[ok].sum() / total), float(hh[after].sum() / total)
+
+
+HULL_OVERLAP = 0.01  # a hull overlapping this share of another subdistrict's community crosses it
+
+
+def subdistrict_hulls(comm: gpd.GeoDataFrame) -> tuple[gpd.GeoSeries, list[str]]:
+    """The approximate outline of each subdistrict (街道): the convex hull of its communities,
+    indexed by name; and the names left out because their hull crosses a community of another
+    subdistrict (overlaps more than :data:`HULL_OVERLAP` of its area) — drawn, such a hull
+    would read as an official line cutting through that community."""
+    subs = comm["subdistrict"].fillna("").astype(str)
+    known = comm.assign(_s=subs.to_numpy()).loc[subs.to_numpy() != ""]
+    if not len(known):
+        return gpd.GeoSeries([], crs=comm.crs), []
+    hulls = known.dissolve("_s").convex_hull
+    geoms = known.geometry.values
+    area = shapely.area(geoms)
+    h, c = shapely.STRtree(geoms).query(hulls.values, predicate="intersects")
+    other = known["_s"].to_numpy()[c] != hulls.index.to_numpy()[h]
+    h, c = h[other], c[other]
+    shared = shapely.area(shapely.intersection(hulls.values[h], geoms[c]))
+    crossing = set(hulls.index[h[shared > HULL_OVERLAP * area[c]]])
+    keep = [name not in crossing for name in hulls.index]
+    return hulls[keep], sorted(crossing)

@@ -226,20 +226,21 @@ def test_priority_weighs_the_shortfall_when_asked():
 
 
 def test_capacity_layer_text_is_escaped(demo_run):
-    import folium
-
-    from spatial.maps import _capacity_layers
+    from spatial.maplayers import capacity_layers
 
     payload = "{{ 7*7 }}<script>alert(1)</script>"
     demo_run.communities.loc[demo_run.communities.index[0], "name"] = payload
-    fmap = folium.Map()
-    _capacity_layers(fmap, demo_run, "en", "none")
-    folium.LayerControl().add_to(fmap)
-    page = fmap.get_root().render()
+    unit = demo_run.summary["capacity"]["categories"]["nursery"]
+    unit["supply_unit_en"], saved = payload, unit["supply_unit_en"]
+    try:
+        store, legend = capacity_layers(demo_run, "en")
+    finally:
+        unit["supply_unit_en"] = saved
+    assert len(store) == len(legend) == len(demo_run.summary["capacity"]["categories"])
+    page = repr(store) + repr(legend)
     assert "<script>alert(1)" not in page and "{{ 7*7 }}" not in page
-    escaped = "\\u0026lt;script\\u0026gt;alert(1)"  # the tooltip, HTML-escaped inside JSON
-    assert page.count(escaped) == len(demo_run.summary["capacity"]["categories"])
-    assert "Supply ratio: Nursery (0-3)" in page
+    assert sum("&lt;script&gt;alert(1)" in e["tip"] for e in store) == 1  # the unit, escaped
+    assert "Supply ratio: Nursery (0-3)" in [e["name"] for e in store]
 
 
 def test_capacity_read_from_the_facility_list_end_to_end(tmp_path):

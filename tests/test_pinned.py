@@ -485,8 +485,8 @@ LAYERS = [
     {"access", "distances", "coverage", "service_areas", "catchment", "capacity", "eligibility",
      "adjacency", "bundling", "priority", "reach", "programmes", "milp", "sizing",
      "site_tables", "siting"},
-    {"style", "render", "mapstore", "maps", "report", "printdraw", "printpack", "printmap",
-     "workbook", "summarysheets", "ledger", "runresult"},
+    {"style", "render", "mapstore", "maplayers", "maps", "report", "printdraw", "printpack",
+     "printmap", "workbook", "summarysheets", "ledger", "runresult"},
     {"pipeline", "demo", "cli", "__main__", "__init__"},
 ]  # fmt: skip
 
