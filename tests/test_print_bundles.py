@@ -40,7 +40,7 @@ def _texts(fig) -> str:
 
 
 def test_print_overview_colours_adjacent_bundles_apart_as_the_html_map(demo):
-    bundles = demo.layers_out["bundles"]
+    bundles = demo.bundling.bundles
     with plt.rc_context(printmap.print_style(printmap.cjk_font())):
         fig = printmap._overview(printmap._Base(demo), "zh")
     ax = fig.axes[0]
@@ -71,7 +71,7 @@ def test_print_overview_colours_adjacent_bundles_apart_as_the_html_map(demo):
 def test_html_store_uses_the_same_bundle_colours(demo):
     origin = np.array([0, 0])
     store = mapstore.bundle_store(demo, demo.communities, "zh", "none", origin, False)
-    assert store["colour"] == style.bundle_colours(demo.layers_out["bundles"])
+    assert store["colour"] == style.bundle_colours(demo.bundling.bundles)
 
 
 def test_bundle_colouring_keeps_touching_and_near_bundles_apart():
@@ -96,7 +96,7 @@ def test_group_print_map_shows_before_and_after_from_summary(demo):
 def test_group_print_map_after_share_counts_the_groups_sites(demo):
     comm = demo.communities
     keys = ["elderly_daycare", "nursing_home"]
-    sites = demo.layers_out["sites"]
+    sites = demo.siting.sites
     hh = comm["households"].fillna(0).to_numpy(float)
     after = np.ones(len(comm), bool)
     for k in keys:
@@ -165,7 +165,7 @@ def test_bundle_sheets_drawn_by_workers_join_the_pdf_in_order(demo, tmp_path, mo
     assert sorted(p.name for p in tmp_path.iterdir()) == ["overview.pdf", "overview.png"]
     assert [f.name for f in files] == ["overview.png", "overview.pdf"]
     pages = PdfReader(tmp_path / "overview.pdf").pages
-    ids = list(demo.layers_out["bundles"]["bundle_id"])
+    ids = list(demo.bundling.bundles["bundle_id"])
     assert len(pages) == 1 + len(ids)
     for page, bid in zip(pages[1:], ids, strict=True):
         assert f"Bundle {bid}" in page.extract_text()
