@@ -31,6 +31,7 @@ from .render import (
     legend_html,
     new_map,
 )
+from .runresult import RunResult
 from .style import (
     CANDIDATE_COLOUR,
     GAP_COLOURS,
@@ -76,7 +77,7 @@ def _outline_layer(
     )
 
 
-def _facility_groups(fmap, result, lang, basemap, keys) -> list[tuple[str, tuple]]:
+def _facility_groups(fmap, result: RunResult, lang, basemap, keys) -> list[tuple[str, tuple]]:
     fac = result.layers.facilities
     legend = []
     for i, (key, cat) in enumerate(result.standards.categories.items()):
@@ -95,7 +96,7 @@ def _facility_groups(fmap, result, lang, basemap, keys) -> list[tuple[str, tuple
     return legend
 
 
-def _service_layers(fmap, result, lang, basemap, keys, show) -> list[dict]:
+def _service_layers(fmap, result: RunResult, lang, basemap, keys, show) -> list[dict]:
     """Service areas per category (folium layers); legend entries keyed by their layer."""
     areas = result.service_areas
     legend: list[dict] = []
@@ -127,7 +128,7 @@ CAPACITY_CLASSES = (
 CAPACITY_GAP, CAPACITY_UNKNOWN = "#bdbdbd", "#f7f7f7"
 
 
-def _capacity_layers(fmap, result, lang: str, basemap: str) -> list[dict]:
+def _capacity_layers(fmap, result: RunResult, lang: str, basemap: str) -> list[dict]:
     """Per category with an indicator: communities coloured by their 2SFCA supply ratio against
     the target (layers off by default); their legend entries show while a layer is on."""
     block = (result.summary.get("capacity") or {}).get("categories", {})
@@ -198,7 +199,9 @@ def _title_html(project_name: str, subtitle: str, lang: str) -> Html:
     )
 
 
-def _base(result, comm: gpd.GeoDataFrame, lang: str, basemap: str, subtitle: str) -> folium.Map:
+def _base(
+    result: RunResult, comm: gpd.GeoDataFrame, lang: str, basemap: str, subtitle: str
+) -> folium.Map:
     bounds = comm.to_crs(4326).total_bounds
     fmap = new_map(bounds, basemap, result.project.render.tianditu_key)
     # the browser tab: escaped like every data text (branca inserts it into <title>)
@@ -213,7 +216,7 @@ def _section(title: str, items: list[tuple]) -> Html:
     return fragment("<div class=lc-leg>{}</div>", legend_html(title, items))
 
 
-def _definition(result, lang: str, keys: list[str], group: bool) -> str:
+def _definition(result: RunResult, lang: str, keys: list[str], group: bool) -> str:
     std = result.standards
     radii = "、".join(
         f"{std.categories[k].label(lang)} {std.categories[k].radius_m:.0f} m" for k in keys
@@ -223,7 +226,7 @@ def _definition(result, lang: str, keys: list[str], group: bool) -> str:
     return text(lang, key, count=len(keys), radii=sep_radii)
 
 
-def _shares(result, keys: list[str], sites: pd.DataFrame | None) -> tuple[float, float]:
+def _shares(result: RunResult, keys: list[str], sites: pd.DataFrame | None) -> tuple[float, float]:
     """Share of households with every category of ``keys`` within reach, today and after the
     recommended sites (from the sites' newly covered community ids)."""
     comm = result.communities
@@ -243,7 +246,7 @@ def _shares(result, keys: list[str], sites: pd.DataFrame | None) -> tuple[float,
     return float(hh[ok].sum() / total), float(hh[after].sum() / total)
 
 
-def _headline(result, lang: str, keys: list[str], sites, group: bool) -> Html:
+def _headline(result: RunResult, lang: str, keys: list[str], sites, group: bool) -> Html:
     lab = labels(lang)
     s = result.summary
     lines = [
@@ -373,7 +376,7 @@ def _legend(
 _CACHE: dict[tuple, object] = {}
 
 
-def _cached(key: tuple, result, make):
+def _cached(key: tuple, result: RunResult, make):
     """The store parts every map of one run shares (streets, communities), built once: the
     overview and the group maps are written one after another from the same result. The entry
     holds the result itself, so its id cannot be reused while cached; :func:`clear_cache`."""
@@ -389,7 +392,7 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
-def _street_store(result, basemap: str, origin) -> list | None:
+def _street_store(result: RunResult, basemap: str, origin) -> list | None:
     streets = mapstore.street_lines(result, basemap)
     return mapstore.encode(streets.geometry.values, origin) if streets is not None else None
 
@@ -399,7 +402,9 @@ def metres_per_minute(std) -> float:
     return std.walk_speed_kmh * 1000 / 60
 
 
-def _draw(fmap, result, comm, lang, basemap, keys, group, items, title, facilities, extra) -> None:
+def _draw(
+    fmap, result: RunResult, comm, lang, basemap, keys, group, items, title, facilities, extra
+) -> None:
     origin = np.floor(comm.to_crs(4326).total_bounds[:2] * mapstore.SCALE).astype(np.int64)
     streets = _cached(
         ("streets", id(result), basemap, tuple(origin)),
@@ -444,7 +449,7 @@ def _draw(fmap, result, comm, lang, basemap, keys, group, items, title, faciliti
     add_store(fmap, store)
 
 
-def _subdistrict_layer(fmap, result, lang, basemap) -> list[dict]:
+def _subdistrict_layer(fmap, result: RunResult, lang, basemap) -> list[dict]:
     """Subdistrict (街道) outlines from ``[subdistricts]``; without them, the hull of their
     communities drawn as approximate (thin dotted, "approximate" in name and legend)."""
     lab = labels(lang)
@@ -472,7 +477,7 @@ def _subdistrict_layer(fmap, result, lang, basemap) -> list[dict]:
     return [{"ref": layer.get_name(), "html": row}]
 
 
-def overview_map(result, lang: str, basemap: str) -> folium.Map:
+def overview_map(result: RunResult, lang: str, basemap: str) -> folium.Map:
     """Communities by gaps (today / after / what-if), eligibility outlines, bundles, sites,
     candidates, partners, streets, facilities, service areas (off), subdistricts."""
     lab = labels(lang)
@@ -521,7 +526,7 @@ def _legend_panel(fmap) -> None:
     add_panel(fmap, Html(""), "bottom:30px;right:10px;max-height:60vh;overflow:auto", "lc-legend")
 
 
-def group_maps(result, lang: str, basemap: str) -> Iterator[tuple[str, folium.Map]]:
+def group_maps(result: RunResult, lang: str, basemap: str) -> Iterator[tuple[str, folium.Map]]:
     """One map per core group: its gaps (today / after / what-if), its facilities and service
     areas, its recommended sites and candidates; the headline is the group's own share."""
     if "gaps" not in result.communities:
