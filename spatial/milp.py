@@ -10,6 +10,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from .messages import msg
 from .programmes import Instance, Plan, evaluate
 
 OPTIMAL_GAP = 1e-4  # HiGHS's default relative MIP gap: "optimal" means proved within this
@@ -129,7 +130,7 @@ def exact_plan(inst: Instance, objective: str = "households", time_limit: float 
             seconds,
             bound,
             None,
-            (f"HiGHS: {res.message}",),
+            (msg("note_solver", message=res.message),),
         )
     chosen = np.flatnonzero(res.x[:n_opt] > 0.5)
     value = evaluate(inst, chosen)
@@ -145,7 +146,7 @@ def exact_plan(inst: Instance, objective: str = "households", time_limit: float 
         seconds,
         bound,
         gap,
-        (f"HiGHS: {res.message}",),
+        (msg("note_solver", message=res.message),),
     )
 
 
