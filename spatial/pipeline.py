@@ -280,7 +280,8 @@ def _write_all(
     strict_print: bool,
 ) -> list[str]:
     files: list[Path] = []
-    localise_summary(result, lang)  # before the ledger and maps read it
+    if lang != result.project.lang:  # analyse() rendered the texts in the project's language
+        localise_summary(result, lang)  # before the ledger and maps read them
     with _Timer(result.timings, "write", progress):
         files.append(io.write_gpkg(out / "lifecircle.gpkg", _for_gpkg(gpkg_layers(result))))
     if "map" in stages:
