@@ -12,7 +12,7 @@ from scipy.sparse import csgraph
 
 from .adjacency import adjacent_pairs, overlapping_pairs
 from .config import BundlingConfig, PolicyConfig
-from .messages import policy_fields
+from .messages import Msg, msg, policy_fields
 from .messages import text as _text
 from .standards import Standards
 
@@ -44,8 +44,8 @@ class Bundler:
         Rows overlapping an earlier row by more than half: counted once (left out).
     groups : list of list of int
         The bundles, each the sorted rows of its members.
-    notes : list of str
-        Why no bundle could be formed, when that is the case.
+    notes : list of Msg
+        Why no bundle could be formed, when that is the case (catalogue texts, ``note_*``).
     """
 
     _RESULTS = ("pairs", "overlaps", "duplicates", "groups", "notes")
@@ -78,9 +78,10 @@ class Bundler:
         usable = comm["eligible"].to_numpy(bool).copy()
         usable[duplicates] = False
         idx = np.flatnonzero(usable)
-        pairs, groups, notes = pd.DataFrame(columns=_PAIR_COLUMNS), [], []
+        pairs, groups = pd.DataFrame(columns=_PAIR_COLUMNS), []
+        notes: list[Msg] = []
         if len(idx) < self.cfg.min_members:
-            notes.append("fewer eligible communities than a bundle needs")
+            notes.append(msg("note_bundle_too_few", min_members=self.cfg.min_members))
         else:
             sub = (
                 comm["subdistrict"].astype(str).to_numpy()[idx]

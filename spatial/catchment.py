@@ -16,7 +16,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from .access import Access
-from .distances import _same_edge, straight_within
+from .distances import same_edge, straight_within
 from .network import StreetNetwork, source_graph
 
 CHUNK = 64  # facilities per bounded Dijkstra batch (spatially sorted: small local subgraphs)
@@ -46,7 +46,7 @@ class NetworkCatchments:
         order = np.argsort(access.node, kind="stable")  # node → access links, as CSR
         self.link_comm, self.link_extra = access.node_owner[order], access.extra[order]
         self.indptr = np.r_[0, np.cumsum(np.bincount(access.node, minlength=net.n_nodes))]
-        self.same = _same_edge(access, *self.snapped)  # (community, distance, source)
+        self.same = same_edge(access, *self.snapped)  # (community, distance, source)
         self._local = np.full(self.graph.shape[0], -1, dtype=np.int64)
 
     def pairs(self, facilities: np.ndarray, radius: float) -> pd.DataFrame:

@@ -257,13 +257,17 @@ def _run(args, console: Console) -> int:
             args.place,
             strict_print=args.command == "map",
         )
-    _print_summary(console, lang, result.summary, project.name)
+    names = {k: c.label(lang) for k, c in result.standards.categories.items()}
+    _print_summary(console, lang, result.summary, project.name, names)
     _say(console, lang, "cli_wrote", files=", ".join(str(args.out / p.name) for p in result.files))
     return 0
 
 
-def _print_summary(console: Console, lang: str, s: dict, name: str) -> None:
-    """The headline of a run: counts, coverage now and after the sites, bundles, problems."""
+def _print_summary(
+    console: Console, lang: str, s: dict, name: str, names: dict[str, str] | None = None
+) -> None:
+    """The headline of a run: counts, coverage now and after the sites, how the sites were sized,
+    bundles, problems. ``names``: category key → label in ``lang``."""
     households = s.get("households")
     old = s.get("old_communities", 0)
     if households:
@@ -313,6 +317,8 @@ def _print_summary(console: Console, lang: str, s: dict, name: str) -> None:
             before=sites[f"full_coverage_{unit}_before"],
             other=sites.get("needs_other_measures", 0),
         )
+    if "sites" in s:
+        _print_sizing(console, lang, s["sites"], names or {})
     if "bundles" in s:
         _say(
             console,
@@ -324,6 +330,26 @@ def _print_summary(console: Console, lang: str, s: dict, name: str) -> None:
     _print_warnings(console, lang, s.get("warnings", []))
     if "print_map" in s:
         _say(console, lang, "cli_print_map_skipped", reason=s["print_map"])
+
+
+def _print_sizing(console: Console, lang: str, sites: dict, names: dict[str, str]) -> None:
+    """How many facilities the capacity shortfall sized, and per category the shortfall of the
+    communities the sites serve, closed and left (``summary["sites"]["sizing"]``)."""
+    sizing = sites.get("sizing") or {}
+    if not sizing.get("by_category"):
+        return
+    _say(console, lang, "cli_sizing", sized=sizing["sites_from_shortfall"], count=sites["count"])
+    for key, block in sizing["by_category"].items():
+        _say(
+            console,
+            lang,
+            "cli_sizing_category",
+            name=names.get(key, key),
+            shortfall=block["shortfall"],
+            closed=block["closed"],
+            left=block["left"],
+            unit=block["unit"] if lang == "zh" else block["unit_en"],
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

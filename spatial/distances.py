@@ -61,8 +61,26 @@ def _improve(best, best_label, groups, values, labels) -> None:
     best_label[g[better]] = lab[better]
 
 
-def _same_edge(access: Access, f_edge: np.ndarray, f_along: np.ndarray, f_offset: np.ndarray):
-    """(community, direct distance, facility) where a boundary point and a facility share an edge."""
+def same_edge(
+    access: Access, f_edge: np.ndarray, f_along: np.ndarray, f_offset: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The direct distances along a shared street edge: where a community's boundary point and a
+    facility snap to the same edge, the walk between them need not pass a node.
+
+    Parameters
+    ----------
+    access : Access
+        The communities' boundary points on the network (``access.polygon_access``).
+    f_edge, f_along, f_offset : ndarray
+        Per facility (source): the edge it snaps to, the metres along that edge and its
+        off-street offset.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(community, distance_m, source)``, one entry per (boundary point, facility) pair on a
+        shared edge: offset + distance along the edge + the facility's offset.
+    """
     on_fac_edge = np.isin(access.pt_edge, f_edge)
     pts = pd.DataFrame(
         {
@@ -231,7 +249,7 @@ def network_passes(
         grouper=_Grouper(access.node_owner, len(polygons)),
         source_cat=source_cat,
         rank=pd.Series(category).groupby(category).cumcount().to_numpy()[rows],
-        same_edge=_same_edge(access, *snapped),
+        same_edge=same_edge(access, *snapped),
         passes=passes,
         facilities_off_network=int(len(f_edge) - len(rows)),
     )

@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from . import io, summarysheets
 from .messages import LANGS, labels, text
 from .runresult import RunResult
+from .site_tables import reason_text
 from .workbook import DECIMAL, INTEGER, PERCENT, write_sheet
 
 _COMMUNITY_COLUMNS = [
@@ -186,7 +187,8 @@ def _unique_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _localise(frame: pd.DataFrame, result: RunResult, lang: str) -> pd.DataFrame:
-    """Translate keys in cells by column header (category, shared gaps, distance mode, method)
+    """Translate keys in cells by column header (category, shared gaps, distance mode, method,
+    size basis, status; reasons and suggestions from their codes)
     and round floats to what a planner reads; works on every sheet, whoever built it."""
     heads = _headers(lang)["columns"]
     values = _headers(lang)["values"]
@@ -201,14 +203,23 @@ def _localise(frame: pd.DataFrame, result: RunResult, lang: str) -> pd.DataFrame
             return value
         return sep.join(str(cat(k.strip())) for k in value.split(",") if k.strip())
 
+    coded = {heads[k]: k for k in ("distance_mode", "method", "size_basis", "status")}
     frame = frame.copy()
+    if heads["reason_code"] in frame and heads["reason"] in frame:  # programmes, unserved
+        frame[heads["reason"]] = frame[heads["reason_code"]].map(
+            lambda c: reason_text(lang, c) if isinstance(c, str) else c
+        )
+    if heads["suggestion"] in frame:
+        frame[heads["suggestion"]] = frame[heads["suggestion"]].map(
+            lambda v: text(lang, "site_suggestion_other_measures") if v else v
+        )
     for col in frame.columns:
         if col == heads["category"]:
             frame[col] = frame[col].map(cat)
         elif col == heads["shared_gaps"]:
             frame[col] = frame[col].map(cat_list)
-        elif col in (heads["distance_mode"], heads["method"]):
-            table = values["distance_mode" if col == heads["distance_mode"] else "method"]
+        elif col in coded:
+            table = values[coded[col]]
             frame[col] = frame[col].map(lambda v, t=table: t.get(v, v) if isinstance(v, str) else v)
         elif frame[col].dtype.kind == "f":
             fmt = (_header_formats(lang) | frame.attrs.get("formats", {})).get(col)

@@ -24,6 +24,7 @@ from .render import (
     geojson,
     legend_html,
 )
+from .runresult import RunResult
 from .style import category_colour, subdistrict_hulls
 
 
@@ -56,7 +57,9 @@ def outline_layer(
     )
 
 
-def facility_groups(fmap, result, lang, basemap, keys) -> list[tuple[str, tuple]]:
+def facility_groups(
+    fmap: folium.Map, result: RunResult, lang: str, basemap: str, keys: list[str]
+) -> list[tuple[str, tuple]]:
     fac = result.layers.facilities
     legend = []
     for i, (key, cat) in enumerate(result.standards.categories.items()):
@@ -75,7 +78,9 @@ def facility_groups(fmap, result, lang, basemap, keys) -> list[tuple[str, tuple]
     return legend
 
 
-def service_layers(fmap, result, lang, basemap, keys, show) -> list[dict]:
+def service_layers(
+    fmap: folium.Map, result: RunResult, lang: str, basemap: str, keys: list[str], show: bool
+) -> list[dict]:
     """Service areas per category (folium layers); legend entries keyed by their layer."""
     areas = result.service_areas
     legend: list[dict] = []
@@ -107,7 +112,7 @@ CAPACITY_CLASSES = (
 CAPACITY_GAP, CAPACITY_UNKNOWN = "#bdbdbd", "#f7f7f7"
 
 
-def capacity_layers(result, lang: str) -> tuple[list[dict], list[dict]]:
+def capacity_layers(result: RunResult, lang: str) -> tuple[list[dict], list[dict]]:
     """Per category with an indicator: communities coloured by their 2SFCA supply ratio against
     the target (layers off by default), as store data drawn by ``data/maps.js`` from the shared
     community outlines when a layer is first shown (one more copy of every outline per category
@@ -161,7 +166,7 @@ def section(title: str, items: list[tuple]) -> Html:
     return fragment("<div class=lc-leg>{}</div>", legend_html(title, items))
 
 
-def subdistrict_layer(fmap, result, lang, basemap) -> list[dict]:
+def subdistrict_layer(fmap: folium.Map, result: RunResult, lang: str, basemap: str) -> list[dict]:
     """Subdistrict (街道) outlines from ``[subdistricts]``; without them, the hull of their
     communities drawn as approximate (thin dotted, "approximate" in name and legend)."""
     lab = labels(lang)

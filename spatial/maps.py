@@ -24,6 +24,7 @@ from .render import (
     join,
     new_map,
 )
+from .runresult import RunResult
 from .style import (
     CANDIDATE_COLOUR,
     GAP_COLOURS,
@@ -50,7 +51,9 @@ def _title_html(project_name: str, subtitle: str, lang: str) -> Html:
     )
 
 
-def _base(result, comm: gpd.GeoDataFrame, lang: str, basemap: str, subtitle: str) -> folium.Map:
+def _base(
+    result: RunResult, comm: gpd.GeoDataFrame, lang: str, basemap: str, subtitle: str
+) -> folium.Map:
     bounds = comm.to_crs(4326).total_bounds
     fmap = new_map(bounds, basemap, result.project.render.tianditu_key)
     # the browser tab: escaped like every data text (branca inserts it into <title>)
@@ -207,7 +210,7 @@ def _legend(
 _CACHE: dict[tuple, object] = {}
 
 
-def _cached(key: tuple, result, make):
+def _cached(key: tuple, result: RunResult, make):
     """The store parts every map of one run shares (streets, communities), built once: the
     overview and the group maps are written one after another from the same result. The entry
     holds the result itself, so its id cannot be reused while cached; :func:`clear_cache`."""
@@ -223,7 +226,7 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
-def _street_store(result, basemap: str, origin) -> list | None:
+def _street_store(result: RunResult, basemap: str, origin) -> list | None:
     streets = mapstore.street_lines(result, basemap)
     return mapstore.encode(streets.geometry.values, origin) if streets is not None else None
 
@@ -332,7 +335,7 @@ def _legend_panel(fmap) -> None:
     add_panel(fmap, Html(""), "bottom:30px;right:10px;max-height:60vh;overflow:auto", "lc-legend")
 
 
-def group_maps(result, lang: str, basemap: str) -> Iterator[tuple[str, folium.Map]]:
+def group_maps(result: RunResult, lang: str, basemap: str) -> Iterator[tuple[str, folium.Map]]:
     """One map per core group: its gaps (today / after / what-if), its facilities and service
     areas, its recommended sites and candidates; the headline is the group's own share."""
     if "gaps" not in result.communities:

@@ -18,6 +18,7 @@ from . import style
 from .messages import labels, tier_label
 from .programmes import load_rules, needs
 from .render import Html, display_frame, esc, fragment, join
+from .runresult import RunResult
 from .style import bundle_colours
 
 SCALE = 1e5  # integer units of 1e-5 degree (about a metre)
@@ -63,7 +64,7 @@ def label_point(geom) -> shapely.Point:
     return shapely.ops.polylabel(part, tolerance=1.0)
 
 
-def parcel_programmes(result, keys: list[str]) -> dict[str, list[str]]:
+def parcel_programmes(result: RunResult, keys: list[str]) -> dict[str, list[str]]:
     """For each candidate parcel (``result.siting.reach``): the categories of ``keys`` it has room for
     alone (the siting's sizes and co-location rules) and that would reach a community now lacking
     them — what a what-if click adds."""
@@ -93,7 +94,7 @@ def parcel_programmes(result, keys: list[str]) -> dict[str, list[str]]:
     return out
 
 
-def reach_store(result, cid_index: pd.Series, pids: list[str]) -> list[list[int]]:
+def reach_store(result: RunResult, cid_index: pd.Series, pids: list[str]) -> list[list[int]]:
     """Per parcel of ``pids``: flat ``[community index, metres, …]`` within the largest radius."""
     reach = result.siting.reach if result.siting else None
     grouped = {pid: grp for pid, grp in reach.groupby("pid")} if reach is not None else {}
@@ -142,7 +143,9 @@ def site_card(
     return fragment("<div class=lc-card>{}<br>{}{}</div>", head, join(facts, "<br>"), body)
 
 
-def parcel_card(parcel: pd.Series, prog: list[str], result, lang: str, lab: dict) -> Html:
+def parcel_card(
+    parcel: pd.Series, prog: list[str], result: RunResult, lang: str, lab: dict
+) -> Html:
     std = result.standards
     names = join([esc(std.categories[k].label(lang)) for k in prog], "、")
     return fragment(
@@ -158,7 +161,7 @@ def parcel_card(parcel: pd.Series, prog: list[str], result, lang: str, lab: dict
     )
 
 
-def bundle_card(row: pd.Series, result, lang: str, lab: dict) -> Html:
+def bundle_card(row: pd.Series, result: RunResult, lang: str, lab: dict) -> Html:
     std = result.standards
     gaps = [k for k in str(row.get("shared_gaps") or "").split(",") if k]
     gap_names = join(
@@ -176,7 +179,9 @@ def bundle_card(row: pd.Series, result, lang: str, lab: dict) -> Html:
     return fragment("<div class=lc-card>{}</div>", join(lines, "<br>"))
 
 
-def street_lines(result, basemap: str, tolerance: float = 5.0) -> gpd.GeoDataFrame | None:
+def street_lines(
+    result: RunResult, basemap: str, tolerance: float = 5.0
+) -> gpd.GeoDataFrame | None:
     """The loaded walking network as display lines: edges grouped by direction (30° bins centred on 0°, 30°, …), so
     that a straight street continues through its crossings, merged into long lines within each
     group and simplified by ``tolerance`` metres — a grid of thousands of edges becomes a few
@@ -197,7 +202,7 @@ def street_lines(result, basemap: str, tolerance: float = 5.0) -> gpd.GeoDataFra
     return display_frame(frame, basemap, tolerance=tolerance)
 
 
-def community_facts(row: pd.Series, result, lang: str) -> Html:
+def community_facts(row: pd.Series, result: RunResult, lang: str) -> Html:
     """The fact lines of a community card (``<br>label: value``), every value escaped; the
     distance table is drawn by ``data/maps.js`` from the numbers."""
     lab = labels(lang)
@@ -225,7 +230,7 @@ def _int(value) -> object:
     return int(value) if value is not None and pd.notna(value) else ""
 
 
-def community_store(result, comm, lang, basemap, origin) -> dict:
+def community_store(result: RunResult, comm, lang, basemap, origin) -> dict:
     std = result.standards
     disp = display_frame(comm, basemap, tolerance=3.0)
     cats = list(std.categories)
@@ -250,7 +255,7 @@ def community_store(result, comm, lang, basemap, origin) -> dict:
     }
 
 
-def bundle_store(result, comm, lang, basemap, origin, group: bool) -> dict:
+def bundle_store(result: RunResult, comm, lang, basemap, origin, group: bool) -> dict:
     bundles = result.bundling.bundles if result.bundling else None
     empty = {"id": [], "geom": [], "colour": [], "card": [], "centre": [], "members": []}
     if group or bundles is None or len(bundles) == 0 or "bundle_id" not in comm:
@@ -274,7 +279,9 @@ def bundle_store(result, comm, lang, basemap, origin, group: bool) -> dict:
     }
 
 
-def parcel_store(result, comm, lang, basemap, origin, keys: list[str], group: bool) -> dict:
+def parcel_store(
+    result: RunResult, comm, lang, basemap, origin, keys: list[str], group: bool
+) -> dict:
     """Programme parcels (one per parcel), unpicked candidates and partner parcels, with the
     categories each adds in the what-if mode and its reach set."""
     lab = labels(lang)

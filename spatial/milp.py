@@ -9,6 +9,7 @@ import time
 import numpy as np
 from scipy import sparse
 
+from .messages import msg
 from .programmes import Instance, Plan, evaluate
 
 OPTIMAL_GAP = 1e-4  # HiGHS's default relative MIP gap: "optimal" means proved within this
@@ -131,7 +132,7 @@ def exact_plan(inst: Instance, objective: str = "households", time_limit: float 
             seconds,
             bound,
             None,
-            (f"HiGHS: {res.message}",),
+            (msg("note_solver", message=res.message),),
         )
     chosen = np.flatnonzero(res.x[:n_opt] > 0.5)
     value = evaluate(inst, chosen)
@@ -147,7 +148,7 @@ def exact_plan(inst: Instance, objective: str = "households", time_limit: float 
         seconds,
         bound,
         gap,
-        (f"HiGHS: {res.message}",),
+        (msg("note_solver", message=res.message),),
     )
 
 

@@ -175,13 +175,15 @@ def analyse(
                 access,
                 capacity=capacity,
             ).solve()
+            block = sites_summary(selector)
             result.siting = SitingResult(
                 sites=selector.sites,
                 programmes=selector.programmes,
                 unserved=selector.unserved,
                 reach=selector.reach,
+                notes=tuple(block["notes"]),
             )
-            result.summary["sites"] = sites_summary(selector)
+            result.summary["sites"] = block
     if "bundle" in stages:
         with _Timer(result.timings, "bundle", progress):
             _bundle_stage(result)
@@ -191,7 +193,20 @@ def analyse(
             )
     if not layers.households_known:
         _no_household_figures(result.summary)
+    localise_summary(result, project.lang)
     return result
+
+
+def localise_summary(result: RunResult, lang: str) -> None:
+    """Put the texts of ``result.summary`` a planner reads in ``lang``: the load notes of each
+    input, the data problems, and the notes of the bundle and sites stages (kept as catalogue
+    texts on the result, so a run written with ``--lang`` reads in that language)."""
+    s = result.summary
+    s["inputs"] = [r.record(lang) for r in result.layers.reports]
+    s["warnings"] = [p.record(lang) for p in result.layers.problems]
+    for block, stage in (("bundles", result.bundling), ("sites", result.siting)):
+        if block in s and stage is not None:
+            s[block]["notes"] = [n.render(lang) for n in stage.notes]
 
 
 def _bundle_stage(result: RunResult) -> None:
@@ -214,7 +229,9 @@ def _bundle_stage(result: RunResult) -> None:
         ranked_bundles[["bundle_id", "score", "rank", "reasons"]], on="bundle_id"
     )
     result.bundling = BundlingResult(
-        bundles=bundles.sort_values("rank").reset_index(drop=True), priority=ranked
+        bundles=bundles.sort_values("rank").reset_index(drop=True),
+        priority=ranked,
+        notes=tuple(bundler.notes),
     )
     result.summary["bundles"] = bundles_summary(bundles, bundler, comm)
     result.summary["priority"] = {
@@ -265,6 +282,8 @@ def _write_all(
     strict_print: bool,
 ) -> list[str]:
     files: list[Path] = []
+    if lang != result.project.lang:  # analyse() rendered the texts in the project's language
+        localise_summary(result, lang)  # before the ledger and maps read them
     with _Timer(result.timings, "write", progress):
         files.append(io.write_gpkg(out / "lifecircle.gpkg", _for_gpkg(gpkg_layers(result))))
     if "map" in stages:
@@ -283,7 +302,6 @@ def _write_all(
                 if strict_print:
                     raise
                 result.summary["print_map"] = exc.message(lang)
-    result.summary["warnings"] = [p.record(lang) for p in result.layers.problems]
     result.summary["timings_s"] = dict(result.timings)
     result.summary["outputs"] = [p.name for p in files] + ["summary.json"]
     io.write_json(out / "summary.json", result.summary)

@@ -32,6 +32,7 @@ from . import io, printpack  # noqa: E402
 from .errors import DependencyError  # noqa: E402
 from .messages import labels, text  # noqa: E402
 from .printdraw import frame, lines, north_arrow, polygons, scale_bar  # noqa: E402
+from .runresult import RunResult  # noqa: E402
 from .style import (
     SITE_COLOUR,
     bundle_colours,
@@ -88,7 +89,7 @@ MAP_BOX = (0.03, 0.04, 0.76, 0.83)  # left, bottom, width, height of the map on 
 STREET_IMAGE_EDGES = 20_000  # above this many street edges, draw the streets once as an image
 
 
-def _street_image(result, extent, dpi: int) -> np.ndarray | None:
+def _street_image(result: RunResult, extent, dpi: int) -> np.ndarray | None:
     """The street network rendered once into an RGBA image of the map box (for large networks)."""
     width, height = A3_LANDSCAPE_IN[0] * MAP_BOX[2], A3_LANDSCAPE_IN[1] * MAP_BOX[3]
     fig = plt.figure(figsize=(width, height), dpi=dpi)
@@ -108,7 +109,7 @@ def _street_image(result, extent, dpi: int) -> np.ndarray | None:
 class _Base:
     """What every map page shares: the extent and, for a large network, the streets image."""
 
-    def __init__(self, result) -> None:
+    def __init__(self, result: RunResult) -> None:
         self.result = result
         self.bounds = result.communities.total_bounds
         probe = plt.figure(figsize=A3_LANDSCAPE_IN)
@@ -201,7 +202,7 @@ def _finish(ax, handles, legend_title: str) -> None:
     )
 
 
-def _definition(result, lang: str, keys) -> str:
+def _definition(result: RunResult, lang: str, keys) -> str:
     """Full coverage in words: the categories and radii, and the distance mode."""
     lab = labels(lang)
     cov = result.summary.get("coverage") or {}
@@ -212,7 +213,7 @@ def _definition(result, lang: str, keys) -> str:
     return text(lang, "print_definition", count=len(keys), mode=mode, items=items)
 
 
-def _headline(result, lang: str) -> list[str]:
+def _headline(result: RunResult, lang: str) -> list[str]:
     lab = labels(lang)
     cov = result.summary.get("coverage")
     stamp = (
@@ -232,7 +233,7 @@ def _headline(result, lang: str) -> list[str]:
     return [share, _definition(result, lang, cov.get("basket", [])), stamp]
 
 
-def _facilities(ax, result, lang: str, keys, size: float = 14) -> list:
+def _facilities(ax, result: RunResult, lang: str, keys, size: float = 14) -> list:
     fac = result.layers.facilities
     handles = []
     for i, (key, cat) in enumerate(result.standards.categories.items()):
@@ -255,7 +256,7 @@ def _facilities(ax, result, lang: str, keys, size: float = 14) -> list:
     return handles
 
 
-def _sites(ax, result, lang: str, keys) -> list:
+def _sites(ax, result: RunResult, lang: str, keys) -> list:
     sites = result.siting.sites if result.siting else None
     if sites is None or not len(sites):
         return []
@@ -336,7 +337,7 @@ def _group(base: _Base, lang: str, group: str, keys: list[str]):
     return fig
 
 
-def _groups(result) -> list[tuple[str, list[str]]]:
+def _groups(result: RunResult) -> list[tuple[str, list[str]]]:
     if "gaps" not in result.communities:
         return []
     cats = result.standards.categories
@@ -355,18 +356,18 @@ def _write_png(rgb: np.ndarray, dpi: float, target: Path) -> Path:
     return target
 
 
-def print_names(result) -> list[str]:
+def print_names(result: RunResult) -> list[str]:
     """The PNG files of the print pack: ``overview.png`` and ``<group>.png`` per planner group."""
     return ["overview.png"] + [f"{g}.png" for g, _ in _groups(result)]
 
 
-def draw_overview(result, lang: str):
+def draw_overview(result: RunResult, lang: str):
     """The overview print map as a matplotlib figure (communities by gaps, bundles, facilities, sites)."""
     with plt.rc_context(print_style(cjk_font())):
         return _overview(_Base(result), lang)
 
 
-def write_print_maps(result, out: Path, lang: str) -> list[Path]:
+def write_print_maps(result: RunResult, out: Path, lang: str) -> list[Path]:
     """The print pack, each file written atomically: ``overview.png`` and one PNG per planner
     group (A3 landscape, 300 dpi), and ``overview.pdf`` holding the overview, the group maps and
     one sheet per bundle (片区图则), in that order.

@@ -22,6 +22,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from .messages import labels, text, tier_label  # noqa: E402
 from .network import major_edges  # noqa: E402
 from .printdraw import frame, lines, north_arrow, polygons, scale_bar  # noqa: E402
+from .runresult import RunResult  # noqa: E402
 from .style import BUNDLE_COLOUR, SITE_COLOUR, gap_colour  # noqa: E402
 
 PAGE_IN = (420 / 25.4, 297 / 25.4)
@@ -32,14 +33,14 @@ PARTNER_COLOUR = "#e6550d"
 MINOR, MAJOR = "#d0d0d0", "#9a9a9a"
 
 
-def _street_classes(result) -> tuple[np.ndarray, np.ndarray]:
+def _street_classes(result: RunResult) -> tuple[np.ndarray, np.ndarray]:
     edges = result.network.edges
     major = major_edges(result.network, result.project.bundling.barrier_highways)
     geoms = edges.geometry.values
     return np.asarray(geoms[~major]), np.asarray(geoms[major])
 
 
-def draw_streets(ax, result, scale: float = 1.0, within=None) -> None:
+def draw_streets(ax, result: RunResult, scale: float = 1.0, within=None) -> None:
     """The street network as two line collections (minor light, major darker); only the streets
     crossing ``within`` (a geometry) when given."""
     if result.network is None:
@@ -95,7 +96,7 @@ def _wrap(text: str, units: int) -> str:
     return "\n".join(out)
 
 
-def _cat_names(keys: str, result, lang: str) -> str:
+def _cat_names(keys: str, result: RunResult, lang: str) -> str:
     cats = result.standards.categories
     names = [cats[k].label(lang) if k in cats else k for k in str(keys or "").split(",") if k]
     return ("、" if lang == "zh" else ", ").join(names) or labels(lang)["print_none"]
@@ -104,7 +105,7 @@ def _cat_names(keys: str, result, lang: str) -> str:
 class _Context:
     """Lookups shared by all sheets: spatial indexes of streets, communities, parcels and sites."""
 
-    def __init__(self, result) -> None:
+    def __init__(self, result: RunResult) -> None:
         self.result = result
         comm = result.communities
         self.comm_tree = shapely.STRtree(comm.geometry.values)
@@ -196,7 +197,7 @@ def _map(ax, ctx: _Context, bundle, members, partners, sites, lang: str) -> list
     return handles
 
 
-def _table(fig, members, result, lang: str, top: float) -> float:
+def _table(fig, members, result: RunResult, lang: str, top: float) -> float:
     """The member table as text columns; returns the height it took (figure fraction)."""
     lab = labels(lang)
     policy = result.project.policy
@@ -308,14 +309,14 @@ def bundle_page(ctx: _Context, bundle, lang: str, fig=None):
     return fig
 
 
-def _bundles(result):
+def _bundles(result: RunResult):
     bundles = result.bundling.bundles if result.bundling else None
     if bundles is None or not len(bundles) or "bundle_id" not in result.communities:
         return None
     return bundles
 
 
-def write_bundle_pages(pdf, result, lang: str, rows: slice = slice(None)) -> int:
+def write_bundle_pages(pdf, result: RunResult, lang: str, rows: slice = slice(None)) -> int:
     """Append one sheet per bundle (those of ``rows``) to ``pdf`` (a ``PdfPages``), all drawn on
     one reused figure; returns the number of pages."""
     bundles = _bundles(result)
@@ -346,7 +347,7 @@ def _worker(start: int, stop: int, target: str) -> int:
         return write_bundle_pages(pdf, result, lang, slice(start, stop))
 
 
-def start_bundle_pages(result, lang: str, folder, rc: dict, workers: int | None = None):
+def start_bundle_pages(result: RunResult, lang: str, folder, rc: dict, workers: int | None = None):
     """Start drawing the bundle sheets in ``workers`` forked processes (default: the CPUs, at
     most 4), each into its own PDF in ``folder``; returns the futures of those PDFs' paths (in
     page order), or None when the sheets should be drawn in this process (few bundles, or no

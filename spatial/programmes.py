@@ -20,6 +20,7 @@ from scipy import sparse
 from . import settings
 from .config import SitingConfig
 from .errors import ConfigError
+from .messages import Msg
 from .standards import Standards
 
 OBJECTIVES = ("households", "full_coverage")
@@ -173,7 +174,7 @@ class Plan:
     seconds: float
     bound: float | None = None
     gap: float | None = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[Msg, ...] = field(default_factory=tuple)
 
 
 def covered_matrix(inst: Instance, chosen: np.ndarray) -> np.ndarray:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from .maps import clear_cache, group_maps, overview_map
 from .render import save_map
+from .runresult import RunResult
 
 
-def write_maps(result, out: Path, lang: str, basemap: str | None = None) -> list[Path]:
+def write_maps(result: RunResult, out: Path, lang: str, basemap: str | None = None) -> list[Path]:
     """Write ``overview.html`` and one map per core category group into ``out``.
 
     Parameters

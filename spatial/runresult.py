@@ -13,6 +13,7 @@ import pandas as pd
 from .capacity import Capacity
 from .config import Project
 from .load import Layers
+from .messages import Msg
 from .network import StreetNetwork
 from .problems import Problem
 from .standards import Standards
@@ -47,10 +48,14 @@ class BundlingResult:
         One row per bundle with its ``score``, ``rank`` and ``reasons``, sorted by rank.
     priority : GeoDataFrame
         The communities ranked for the annual plan (``priority.community_priorities``).
+    notes : tuple of Msg
+        Why no bundle could be formed, when that is the case (``summary["bundles"]["notes"]``
+        in the run's language).
     """
 
     bundles: gpd.GeoDataFrame
     priority: gpd.GeoDataFrame
+    notes: tuple[Msg, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,12 +73,16 @@ class SitingResult:
     reach : DataFrame
         Every candidate parcel's reach, columns ``pid``, ``cid``, ``distance_m`` (walking
         distance within the largest siting radius), for the maps' what-if mode.
+    notes : tuple of Msg
+        What the planner should know about the siting, the solver's own note included
+        (``summary["sites"]["notes"]`` in the run's language).
     """
 
     sites: gpd.GeoDataFrame
     programmes: gpd.GeoDataFrame
     unserved: pd.DataFrame
     reach: pd.DataFrame
+    notes: tuple[Msg, ...] = ()
 
 
 @dataclass

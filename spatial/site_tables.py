@@ -11,18 +11,31 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .messages import text
 from .programmes import Instance, Plan
 from .sizing import BASES
 
 SiteSelector = Any  # a solved spatial.siting.SiteSelector (siting imports this module, not back)
 
-REASONS = {  # why a parcel hosts nothing: code → (zh, en)
-    "unavailable": ("地块不可用", "not available"),
-    "outside": ("位于研究范围外（超出所有服务半径）", "outside the study area"),
-    "kind_not_allowed": ("用地类型不允许", "kind not allowed"),
-    "too_small": ("面积不足", "too small"),
-    "not_needed": ("周边无缺口或已由其他地块覆盖", "not needed"),
-}
+#: Why a parcel hosts nothing (``programmes``) or a gap stays open (``unserved``): the codes of
+#: the ``reason_code`` columns; the text is ``site_reason_<code>`` in the message catalogue. The
+#: frames carry the Chinese text (the GeoPackage's language); the ledger shows the run's.
+REASONS = (
+    "unavailable",
+    "outside",
+    "kind_not_allowed",
+    "too_small",
+    "not_needed",
+    "no_room",
+    "no_parcel",
+)
+
+
+def reason_text(lang: str, code: str) -> str:
+    """The text of a ``reason_code`` in ``lang`` ('' for no reason)."""
+    return text(lang, f"site_reason_{code}") if code else ""
+
+
 SITE_COLUMNS = [
     "pid",
     "name",
@@ -178,7 +191,7 @@ def programme_frame(
             "name": p["name"].to_numpy(),
             "kind": p["kind"].to_numpy(),
             "status": np.where(picked, "picked", "not picked"),
-            "reason": [REASONS[c][0] if c else "" for c in code],
+            "reason": [reason_text("zh", c) for c in code],
             "reason_code": code.astype(str),
             "facilities": ["、".join(f) for f in fac],
             "n_facilities": [len(f) for f in fac],
@@ -259,19 +272,20 @@ def unserved_frame(sel: SiteSelector, gaps, after_ok, pairs) -> pd.DataFrame:
         left = np.flatnonzero(~after_ok[key])
         reachable = np.zeros(len(comm), bool)
         reachable[community[dist <= sel.standards.categories[key].radius_m]] = True
-        why = np.where(reachable[left], "周边无足够面积的候选用地", "服务半径内无候选用地")
+        why = np.where(reachable[left], "no_room", "no_parcel")
         frames.append(
             pd.DataFrame(
                 {
                     "cid": cid[left],
                     "name": name[left],
                     "category": key,
-                    "reason": why,
-                    "suggestion": "租用或共享用房、邻近设施共享、或放宽服务半径",
+                    "reason": [reason_text("zh", c) for c in why],
+                    "reason_code": why,
+                    "suggestion": text("zh", "site_suggestion_other_measures"),
                 }
             )
         )
-    cols = ["cid", "name", "category", "reason", "suggestion"]
+    cols = ["cid", "name", "category", "reason", "reason_code", "suggestion"]
     return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
 
 

@@ -18,6 +18,7 @@ from .access import Access
 from .capacity import Capacity
 from .config import CoverageConfig, SitingConfig
 from .errors import ConfigError
+from .messages import Msg, msg
 from .milp import exact_plan
 from .network import StreetNetwork
 from .programmes import (
@@ -100,7 +101,9 @@ class SiteSelector:
         The categories sized from the shortfall (:class:`spatial.sizing.SizeRule`).
     site_sizes : (dict, Sizes)
         Chosen option → row, and the sizes of the chosen facilities.
-    notes : list of str
+    notes : list of Msg
+        What the planner should know about the siting (catalogue texts ``note_*``, rendered in
+        the run's language where the summary is written).
     """
 
     def __init__(
@@ -153,16 +156,13 @@ class SiteSelector:
     def solve(self) -> SiteSelector:
         """Choose the programmes and set the result attributes; returns ``self``."""
         comm = self.communities
-        self.notes: list[str] = []
+        self.notes: list[Msg] = []
         self.weights = "households" if comm["households"].notna().any() else "communities"
         if self.weights == "households":
             hh = comm["households"].fillna(0).to_numpy(float)
         else:  # no household counts at all: every community weighs 1 (shares of communities)
             hh = np.ones(len(comm))
-            self.notes.append(
-                "no household counts: sites chosen by communities covered (each "
-                "community weighs 1); see full_coverage_communities_*"
-            )
+            self.notes.append(msg("note_sites_no_households"))
         gaps = {k: ~comm[f"{k}_ok"].to_numpy(bool) for k in self.standards.categories}
         reason = self._screen()
         usable = np.flatnonzero(reason == "")
@@ -177,10 +177,7 @@ class SiteSelector:
         need = needs(self.standards, self.cfg, self.rules)
         for key, n in need.items():
             if n is None and gaps[key].any():
-                self.notes.append(
-                    f"{key}: no minimum size known (standards table or "
-                    "[siting] min_area): not sited"
-                )
+                self.notes.append(msg("note_sites_no_min_size", category=key))
         self.size_rules = self._size_rules(need)
         inst, blocked = self._instance(pairs, gaps, hh, need)
         self._choose(inst)
@@ -204,12 +201,14 @@ class SiteSelector:
         if self.cfg.kinds:
             reason[~p["kind"].astype(str).isin(self.cfg.kinds).to_numpy()] = "kind_not_allowed"
         reason[~p["available"].astype(bool).to_numpy()] = "unavailable"
-        for code, text in (
-            ("outside", "parcels lie outside the study area (beyond every radius): not used"),
-            ("unavailable", "parcels marked unavailable"),
-        ):
-            if (reason == code).any():
-                self.notes.append(f"{int((reason == code).sum())} {text}")
+        outside, unavailable = (
+            int((reason == "outside").sum()),
+            int((reason == "unavailable").sum()),
+        )
+        if outside:
+            self.notes.append(msg("note_parcels_outside", count=outside))
+        if unavailable:
+            self.notes.append(msg("note_parcels_unavailable", count=unavailable))
         return reason
 
     def _reach(self, usable: np.ndarray) -> pd.DataFrame:
@@ -241,9 +240,7 @@ class SiteSelector:
         found = size_rules(self.standards, need, self.capacity)
         missing = [k for k in found if f"{k}_short" not in self.communities]
         if missing:
-            self.notes.append(
-                f"{', '.join(missing)}: no capacity shortfall computed: standard minimum size"
-            )
+            self.notes.append(msg("note_sites_no_shortfall", categories=", ".join(missing)))
         return {k: r for k, r in found.items() if k not in missing}
 
     def _shortfall(self, key: str) -> np.ndarray:
@@ -359,8 +356,7 @@ class SiteSelector:
             self.exact = exact_plan(inst, self.objective, self.cfg.exact_time_limit_s)
         elif inst.n_options:
             self.notes.append(
-                f"{n_cand} candidate parcels > exact_max_parcels "
-                f"({self.cfg.exact_max_parcels}): greedy plan only"
+                msg("note_sites_greedy_only", count=n_cand, limit=self.cfg.exact_max_parcels)
             )
         plan = self.greedy
         exact = self.exact

@@ -75,10 +75,30 @@ def summary_sheet(result: RunResult, lang: str) -> pd.DataFrame:
                 PERCENT,
             ),
         ]
+    rows += _sizing_rows(result, lang)
     heads = t["columns"]
     frame = pd.DataFrame([r[:2] for r in rows], columns=[heads["item"], heads["value"]])
     frame.attrs["row_formats"] = [r[2] for r in rows]
     return frame
+
+
+def _sizing_rows(result: RunResult, lang: str) -> list[tuple]:
+    """The facilities sized from the capacity shortfall, and per category the shortfall closed
+    and left (supply units), from ``summary["sites"]["sizing"]``."""
+    sizing = (result.summary.get("sites") or {}).get("sizing") or {}
+    if not sizing.get("by_category"):
+        return []
+    h = _texts(lang)["summary"]
+    cats = result.standards.categories
+    rows: list[tuple] = [(h["sites_sized"], sizing["sites_from_shortfall"], INTEGER)]
+    for key, block in sizing["by_category"].items():
+        name = cats[key].label(lang) if key in cats else key
+        unit = block["unit"] if lang == "zh" else block["unit_en"]
+        rows += [
+            (h["shortfall_closed"].format(name=name, unit=unit), block["closed"], INTEGER),
+            (h["shortfall_left"].format(name=name, unit=unit), block["left"], INTEGER),
+        ]
+    return rows
 
 
 def subdistrict_sheet(result: RunResult, lang: str) -> pd.DataFrame | None:

@@ -175,7 +175,7 @@ def test_degenerate_inputs_give_valid_empty_results(case):
         frame = _frame(ROW, [2010] * 4)
     b, bundles, ids = _bundles(frame)
     assert len(bundles) == 0 and ids.isna().all()
-    assert b.notes == ["fewer eligible communities than a bundle needs"]
+    assert [n.key for n in b.notes] == ["note_bundle_too_few"]
 
 
 def test_priority_scores_show_their_parts():

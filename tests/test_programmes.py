@@ -176,7 +176,7 @@ def test_category_without_size_is_not_sited_unless_the_project_gives_one():
     net, comm, parcels, std, project = _case()
     std.categories["market"] = dataclasses.replace(std.categories["market"], building_m2=None)
     sel = SiteSelector(comm, parcels, std, SitingConfig(), project.coverage, net).solve()
-    assert len(sel.sites) == 0 and any("no minimum size" in n for n in sel.notes)
+    assert len(sel.sites) == 0 and any("no minimum size" in n.render("en") for n in sel.notes)
     cfg = SitingConfig(min_area={"market": 2500})
     sel = SiteSelector(comm, parcels, std, cfg, project.coverage, net).solve()
     assert list(sel.sites["pid"]) == ["P2"]  # only P2 (3,000 m²) offers 2,500 m² of land

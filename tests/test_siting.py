@@ -94,7 +94,7 @@ def test_budget_category_without_gaps_and_far_parcels():
     parcels = gpd.GeoDataFrame(__import__("pandas").concat([parcels, far]), crs=4548)
     sel = SiteSelector(comm, parcels, std, SitingConfig(max_sites=1), project.coverage, net).solve()
     assert list(sel.sites["pid"]) == ["P1"]
-    assert any("outside the study area" in n for n in sel.notes)
+    assert any("outside the study area" in n.render("en") for n in sel.notes)
     covered = comm.assign(market_ok=True)
     sel = SiteSelector(covered, parcels, std, SitingConfig(), project.coverage, net).solve()
     assert sel.per_category["market"]["method"] == "no gaps" and len(sel.sites) == 0
