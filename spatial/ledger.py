@@ -134,6 +134,11 @@ def _capacity_columns(frame: pd.DataFrame, result: RunResult, lang: str) -> pd.D
     comm = result.communities
     heads = _headers(lang)["capacity_columns"]
     states = heads["states"]
+    indicators = result.capacity.settings.indicators if result.capacity else {}
+    units = {
+        key: ind.supply_unit_zh if lang == "zh" else ind.supply_unit_en
+        for key, ind in indicators.items()
+    }
     added = {}
     for col in comm.columns:
         if col.startswith("demand_"):
@@ -148,7 +153,7 @@ def _capacity_columns(frame: pd.DataFrame, result: RunResult, lang: str) -> pd.D
                 values = values.map(lambda v: states.get(v, v) if isinstance(v, str) else v)
             elif suffix == "_assumed":
                 values = values.map({True: _headers(lang)["yes"], False: ""})
-            added[heads[suffix[1:]].format(name=cat.label(lang))] = values
+            added[heads[suffix[1:]].format(name=cat.label(lang), unit=units.get(key, ""))] = values
     return pd.concat([frame, pd.DataFrame(added, index=frame.index)], axis=1) if added else frame
 
 

@@ -229,3 +229,20 @@ def test_a_long_title_is_made_smaller_then_cut_never_run_off_the_page():
     assert shown == "某" * 80 and TITLE_MIN_PT < size < TITLE_PT
     shown, size = _fitted_title("某" * 200)
     assert size == TITLE_MIN_PT and shown.endswith("…") and len(shown) < 100
+
+
+def test_capacity_headers_carry_the_indicator_units(demo, ledgers):
+    """Need, supply and shortfall columns say their unit (from data/standards/capacity.toml)."""
+    indicators = demo.capacity.settings.indicators
+    for lang, sheet in (("zh", "小区台账"), ("en", "Communities")):
+        heads = {c.value for c in ledgers[lang][sheet][1]}
+        for key, ind in indicators.items():
+            name = demo.standards.categories[key].label(lang)
+            unit = ind.supply_unit_zh if lang == "zh" else ind.supply_unit_en
+            want = (
+                {f"{name}缺口（{unit}）", f"{name}需求量（{unit}）"}
+                if lang == "zh"
+                else {f"{name}: shortfall ({unit})", f"{name}: need ({unit})"}
+            )
+            assert unit and want <= heads, (lang, key)
+    assert "老年人日间照料中心缺口（平方米）" in {c.value for c in ledgers["zh"]["小区台账"][1]}
