@@ -92,8 +92,9 @@ def parse_number(series: pd.Series, column: str, path: Path, unit: str = "") -> 
         raise InputError(
             "err_not_finite", path=path, row=pos + 2, column=column, value=series.iloc[pos]
         )
-    if (numbers < 0).any():
-        pos = int(np.flatnonzero((numbers < 0).to_numpy())[0])
+    negative = (numbers < 0).fillna(False).to_numpy(bool)  # blanks (NA) are not negative
+    if negative.any():
+        pos = int(np.flatnonzero(negative)[0])
         raise InputError(
             "err_negative", path=path, row=pos + 2, column=column, value=numbers.iloc[pos]
         )
