@@ -14,6 +14,7 @@ from spatial import ledger, summarysheets
 from spatial.errors import InputError
 from spatial.messages import labels, text, visible
 from spatial.parse import parse_number
+from spatial.render import esc, fragment
 from spatial.standards import load_standards
 from spatial.workbook import write_sheet
 
@@ -158,3 +159,29 @@ def test_error_line_shows_escape_sequences_and_bidi_overrides_as_text(small_proj
         assert "\\x1b[2J\\x1b[31m12\\u202e3" in line and "communities.gpkg" in line
     assert visible("名称\u2066x\u2069\x9b\x7f") == "名称\\u2066x\\u2069\\x9b\\x7f"
     assert visible("A 栋 ✓ é\u200d") == "A 栋 ✓ é\u200d"  # printable text is untouched
+
+
+# ---- the maps: a bidi override in a name reverses that name only ---------------------------
+
+
+def test_bidi_override_in_a_name_is_closed_inside_the_name():
+    """A community named ``\\u202etxt.exe`` (right-to-left override) made Chromium show the text
+    after it backwards: "— 片区 B06 (12 户)" read "(户 21) 60B 区片 —". Every text from the data
+    now closes what it opens (PDF for an override or embedding, PDI for an isolate)."""
+    card = str(fragment("<b>{}</b> B06 (12)", "\u202etxt.exe"))
+    assert card == "<b>\u202etxt.exe\u202c</b> B06 (12)"
+    assert str(esc("\u2067a\u202bb")) == "\u2067a\u202bb\u2069\u202c"  # isolate first, then PDF
+    assert str(esc("\u202e\u202c\u202e<i>")) == "\u202e\u202c\u202e&lt;i&gt;\u202c\u202c"
+    assert str(esc("兰山 A&B {x}")) == "兰山 A&amp;B &#123;x&#125;"  # no bidi: as before
+
+
+def test_empty_layer_names_its_project_section(small_project, run_cli):
+    """An empty facility table said "facilities 图层为空": the English key read as a word inside
+    the Chinese line. It names the project file's section: [facilities]."""
+    folder = small_project.parent
+    pd.read_csv(folder / "facilities.csv").iloc[:0].to_csv(folder / "facilities.csv", index=False)
+    code, _, stderr = run_cli("check", "--config", small_project)
+    assert code == 2 and "facilities.csv" in stderr
+    assert "项目文件 [facilities] 的图层为空" in stderr
+    code, _, stderr = run_cli("check", "--config", small_project, "--lang", "en")
+    assert code == 2 and "the [facilities] layer is empty" in stderr
