@@ -185,3 +185,16 @@ def test_empty_layer_names_its_project_section(small_project, run_cli):
     assert "项目文件 [facilities] 的图层为空" in stderr
     code, _, stderr = run_cli("check", "--config", small_project, "--lang", "en")
     assert code == 2 and "the [facilities] layer is empty" in stderr
+
+
+def test_new_project_missing_file_names_the_section(tmp_path, run_cli):
+    """The first thing a new planner sees after ``lifecircle init DIR`` + ``check`` is the
+    template's communities.shp missing: the line said "check [path] in the project file"
+    without saying which of the sections' paths."""
+    assert run_cli("init", tmp_path / "p")[0] == 0
+    code, _, stderr = run_cli("check", "--config", tmp_path / "p", "--lang", "en")
+    assert code == 2 and len(stderr.strip().splitlines()) == 1
+    assert "communities.shp" in stderr and "file not found" in stderr
+    assert "path under [communities]" in stderr
+    code, _, stderr = run_cli("check", "--config", tmp_path / "p")
+    assert code == 2 and "项目文件 [communities] 的 path" in stderr
