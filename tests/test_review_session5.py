@@ -198,3 +198,55 @@ def test_new_project_missing_file_names_the_section(tmp_path, run_cli):
     assert "path under [communities]" in stderr
     code, _, stderr = run_cli("check", "--config", tmp_path / "p")
     assert code == 2 and "项目文件 [communities] 的 path" in stderr
+
+
+# ---- error lines name the row of the file, as the planner counts it -----------------------
+
+
+def _facilities_with_beds(folder: Path, title: bool) -> None:
+    """Four facilities, the 2nd 90 km away (dropped as an outlier), the 4th with beds 'abc'."""
+    rows = [
+        ("幸福养老院", "养老院", *JINAN),
+        ("远处养老院", "养老院", JINAN[0] + 1.0, JINAN[1]),
+        ("和平幼儿园", "幼儿园", JINAN[0] + 0.002, JINAN[1]),
+        ("东方养老院", "养老院", JINAN[0] + 0.001, JINAN[1]),
+    ]
+    small_facilities_csv(folder / "facilities.csv", rows)
+    frame = pd.read_csv(folder / "facilities.csv")
+    frame["床位"] = ["100", "", "", "abc"]
+    body = frame.to_csv(index=False)
+    head = "某区设施清单（2024年）,,,,\n" if title else ""
+    (folder / "facilities.csv").write_text(head + body, encoding="utf-8")
+
+
+@pytest.mark.parametrize("title", [False, True])
+def test_bad_value_row_counts_rows_dropped_before_and_a_title_row(small_project, run_cli, title):
+    """The row was the value's position + 2 after outliers were dropped and without the title
+    rows above the header: 'row 4' for a value on line 5 (6 with a title row)."""
+    folder = small_project.parent
+    _facilities_with_beds(folder, title)
+    line = next(
+        i
+        for i, t in enumerate((folder / "facilities.csv").read_text("utf-8").splitlines(), 1)
+        if t.endswith(",abc")
+    )
+    assert line == (6 if title else 5)
+    code, _, stderr = run_cli("check", "--config", small_project, "--lang", "en")
+    assert code == 2, stderr
+    assert f"row {line}, column '床位': 'abc' is not a number" in stderr
+
+
+def test_duplicate_id_rows_count_a_copy_dropped_before(small_project, run_cli):
+    """An exact copy of a community (dropped with a warning) sat above two communities sharing
+    an id: the error named rows 4, 5 — the rows after the copy was taken out — not 5, 6."""
+    folder = small_project.parent
+    comm = small_communities(4)
+    comm["编号"] = ["A1", "A2", "A3", "A3"]
+    comm = pd.concat([comm.iloc[:1], comm]).reset_index(drop=True)  # row 3 copies row 2
+    comm.to_file(folder / "communities.gpkg")
+    text_ = (folder / "project.toml").read_text("utf-8")
+    text_ = text_.replace('path = "communities.gpkg"', 'path = "communities.gpkg"\nid = "编号"')
+    (folder / "project.toml").write_text(text_, "utf-8")
+    code, _, stderr = run_cli("check", "--config", small_project, "--lang", "en")
+    assert code == 2 and "duplicate id 'A3'" in stderr, stderr
+    assert "(rows 5, 6)" in stderr, stderr  # header 1, A1 2, its copy 3, A2 4, A3 5 and 6
