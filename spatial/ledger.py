@@ -170,7 +170,9 @@ def _derived(column: str, result: RunResult) -> bool:
 
 
 def _table(frame, lang: str, drop=("geometry",), parcels: bool = False) -> pd.DataFrame:
-    """A layer as a sheet: headers in ``lang``; on the parcels' sheets ``name`` is the parcel's."""
+    """A layer as a sheet: headers in ``lang``; on the parcels' sheets ``name`` is the parcel's.
+    An English ledger's ``description`` is already English: ``description_en`` is not repeated."""
+    drop = (*drop, "description_en") if lang == "en" else drop
     frame = pd.DataFrame(frame).drop(columns=[c for c in drop if c in frame])
     if "tier" in frame:
         frame["tier"] = frame["tier"].astype(str).map(_headers(lang)["tiers"])

@@ -250,3 +250,11 @@ def test_duplicate_id_rows_count_a_copy_dropped_before(small_project, run_cli):
     code, _, stderr = run_cli("check", "--config", small_project, "--lang", "en")
     assert code == 2 and "duplicate id 'A3'" in stderr, stderr
     assert "(rows 5, 6)" in stderr, stderr  # header 1, A1 2, its copy 3, A2 4, A3 5 and 6
+
+
+def test_english_ledger_does_not_repeat_the_bundle_description():
+    """The English bundles sheet had 'Description' and 'Description (EN)' with the same text."""
+    bundles = pd.DataFrame({"bundle_id": ["B01"], "description": ["d"], "description_en": ["d"]})
+    assert "Description (EN)" not in ledger._table(bundles, "en").columns
+    assert "Description" in ledger._table(bundles, "en").columns
+    assert {"片区说明", "Description (EN)"} <= set(ledger._table(bundles, "zh").columns)
