@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from .messages import Msg, labels, text
+from .messages import Msg, labels, text, visible
 
 
 class LifecircleError(Exception):
@@ -41,10 +41,11 @@ class LifecircleError(Exception):
         self.key, self.path, self.fields = key, path, fields
 
     def message(self, lang: str) -> str:
-        """The one-line text in ``lang`` (``"zh"`` or ``"en"``), prefixed with the path."""
+        """The one-line text in ``lang`` (``"zh"`` or ``"en"``), prefixed with the path; a
+        control or bidi character of a quoted value is shown as its escape (``\\x1b``)."""
         body = text(lang, self.key, **self.fields)
         line = f"{self.path}: {body}" if self.path else body
-        return " ".join(str(line).split())
+        return visible(" ".join(str(line).split()))
 
     def __str__(self) -> str:
         return self.message("en")

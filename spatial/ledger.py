@@ -75,6 +75,7 @@ _FORMATS = {
         "score_willingness",
         "score_infrastructure",
         "score_funding",
+        "score_shortfall",
         "infrastructure_deficit",
     ),
 }
@@ -168,11 +169,15 @@ def _derived(column: str, result: RunResult) -> bool:
     )
 
 
-def _table(frame, lang: str, drop=("geometry",)) -> pd.DataFrame:
+def _table(frame, lang: str, drop=("geometry",), parcels: bool = False) -> pd.DataFrame:
+    """A layer as a sheet: headers in ``lang``; on the parcels' sheets ``name`` is the parcel's.
+    An English ledger's ``description`` is already English: ``description_en`` is not repeated."""
+    drop = (*drop, "description_en") if lang == "en" else drop
     frame = pd.DataFrame(frame).drop(columns=[c for c in drop if c in frame])
     if "tier" in frame:
         frame["tier"] = frame["tier"].astype(str).map(_headers(lang)["tiers"])
-    return frame.rename(columns=_headers(lang)["columns"])
+    heads = _headers(lang)["columns"]
+    return frame.rename(columns=heads | ({"name": heads["parcel_name"]} if parcels else {}))
 
 
 def _unique_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -270,8 +275,8 @@ def write_ledger(result: RunResult, out: Path, lang: str) -> Path:
         sheets[names["priority"]] = _table(result.bundling.priority, lang)
         sheets[names["bundles"]] = _table(result.bundling.bundles, lang)
     if result.siting is not None:
-        sheets[names["sites"]] = _table(result.siting.sites, lang)
-        sheets[names["programmes"]] = _table(result.siting.programmes, lang)
+        sheets[names["sites"]] = _table(result.siting.sites, lang, parcels=True)
+        sheets[names["programmes"]] = _table(result.siting.programmes, lang, parcels=True)
     if "sites" in result.summary:
         sheets[names["site_coverage"]] = summarysheets.site_coverage_sheet(result, lang)
     if result.siting is not None:

@@ -56,6 +56,8 @@ def _read_layer(project: Project, section: str, aliases: dict) -> tuple:
         with reading(path, msg("what_osm_layer", section=section)):
             frame = osm_layer(path, section)
     else:
+        if not path.exists():  # the first error of a new project: say which section's path
+            raise InputError("err_layer_file_not_found", path=path, section=section)
         frame = io.read_any(path, cfg, aliases.get(section, {}))
         if frame.attrs.get("header_row", 1) > 1:
             report.note("note_header_row", row=frame.attrs["header_row"])

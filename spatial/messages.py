@@ -8,6 +8,7 @@ format (HTML, terminal markup, spreadsheet cells) is applied where the text ente
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -136,6 +137,18 @@ def text(lang: str, key: str, /, **fields: object) -> str:
         raise KeyError(f"message '{key}' is missing from data/i18n.toml")
     filled = {k: render(v, lang) for k, v in fields.items()}
     return template.format_map(filled)
+
+
+#: Characters a terminal acts on instead of showing them: C0/C1 controls (ESC starts colour,
+#: cursor and title sequences) and the bidirectional embeddings, overrides and isolates (they
+#: reorder the rest of the line, e.g. an id quoted after the value).
+_UNSHOWN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(line: str) -> str:
+    """``line`` with every control and bidi-override character written as its escape
+    (``\\x1b``, ``\\u202e``), so a quoted value is shown as it is, never acted on."""
+    return _UNSHOWN.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), line)
 
 
 def date_msg(day: dt.date) -> Msg:

@@ -68,6 +68,16 @@ def parse_built_year(value: object) -> tuple[float, float, bool]:
     return nan
 
 
+def file_row(values: pd.Series, pos: int) -> int:
+    """The row of the file that holds ``values.iloc[pos]``, as a planner counts it (1 = the
+    header row): the value's label in the layer as read — rows dropped before (duplicates,
+    outliers) keep their labels — below the header row (``attrs["header_row"]``, 1 unless a
+    title sits above it)."""
+    label = values.index[pos]
+    base = int(label) if isinstance(label, int | np.integer) else pos
+    return base + int(values.attrs.get("header_row", 1)) + 1
+
+
 def parse_number(series: pd.Series, column: str, path: Path, unit: str = "") -> pd.Series:
     """Numbers from text like ``1,200`` or ``120户``; anything else is an error naming the row."""
     text = series.astype("string").str.strip().str.replace(",", "", regex=False)
@@ -81,7 +91,7 @@ def parse_number(series: pd.Series, column: str, path: Path, unit: str = "") -> 
         raise InputError(
             "err_not_number",
             path=path,
-            row=pos + 2,
+            row=file_row(series, pos),
             column=column,
             value=series.iloc[pos],
             count=int(bad.sum()),
@@ -90,12 +100,21 @@ def parse_number(series: pd.Series, column: str, path: Path, unit: str = "") -> 
     if infinite.any():
         pos = int(np.flatnonzero(infinite.to_numpy())[0])
         raise InputError(
-            "err_not_finite", path=path, row=pos + 2, column=column, value=series.iloc[pos]
+            "err_not_finite",
+            path=path,
+            row=file_row(series, pos),
+            column=column,
+            value=series.iloc[pos],
         )
-    if (numbers < 0).any():
-        pos = int(np.flatnonzero((numbers < 0).to_numpy())[0])
+    negative = (numbers < 0).fillna(False).to_numpy(bool)  # blanks (NA) are not negative
+    if negative.any():
+        pos = int(np.flatnonzero(negative)[0])
         raise InputError(
-            "err_negative", path=path, row=pos + 2, column=column, value=numbers.iloc[pos]
+            "err_negative",
+            path=path,
+            row=file_row(series, pos),
+            column=column,
+            value=numbers.iloc[pos],
         )
     return numbers.astype(float)
 
@@ -116,7 +135,7 @@ def parse_share(series: pd.Series, column: str, path: Path) -> pd.Series:
         raise InputError(
             "err_share_over",
             path=path,
-            row=pos + 2,
+            row=file_row(series, pos),
             column=column,
             value=series.iloc[pos],
             count=int(over.sum()),

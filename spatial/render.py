@@ -66,7 +66,22 @@ class Html(Markup):
     def escape(cls, s: object) -> Html:
         if isinstance(s, Html):  # only HTML built here is trusted, not any ``__html__`` object
             return s
-        return cls(str(escape(str(s))).replace("{", "&#123;").replace("}", "&#125;"))
+        text = _closed_bidi(str(s))
+        return cls(str(escape(text)).replace("{", "&#123;").replace("}", "&#125;"))
+
+
+_BIDI_OPEN = re.compile("[\u202a\u202b\u202d\u202e]|([\u2066-\u2068])")
+
+
+def _closed_bidi(text: str) -> str:
+    """``text`` with every bidi embedding, override or isolate it opens closed at its end (PDI,
+    then PDF): a right-to-left override in a name reverses that name only, never the ids and
+    numbers after it on the page (Unicode bidi rules X6a/X7; extra closers are ignored)."""
+    opened = _BIDI_OPEN.findall(text)
+    if not opened:
+        return text
+    isolates = sum(1 for g in opened if g)
+    return text + "\u2069" * isolates + "\u202c" * (len(opened) - isolates)
 
 
 def esc(value: object) -> Html:

@@ -10,7 +10,7 @@ import pandas as pd
 from .eligibility import last_full_year
 from .messages import labels, text
 from .runresult import RunResult
-from .workbook import INTEGER, PERCENT
+from .workbook import DECIMAL, INTEGER, PERCENT
 
 
 def _texts(lang: str) -> dict:
@@ -175,7 +175,9 @@ def site_coverage_sheet(result: RunResult, lang: str) -> pd.DataFrame:
         )
         rows += [(sub, names[k], v["before"], v["after"]) for k, v in block["categories"].items()]
     cols = [heads["scope"], heads["category"], heads["before"], heads["after"]]
-    return pd.DataFrame(rows, columns=cols)
+    frame = pd.DataFrame(rows, columns=cols)
+    frame.attrs["formats"] = {heads["before"]: PERCENT, heads["after"]: PERCENT}
+    return frame
 
 
 def problems_sheet(result: RunResult, lang: str) -> pd.DataFrame | None:
@@ -233,4 +235,20 @@ def capacity_sheet(result: RunResult, lang: str) -> pd.DataFrame | None:
                     t("cap_source"): c["source"],
                 }
             )
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    frame.attrs["formats"] = {t(k): f for k, f in _CAPACITY_FORMATS.items()}
+    return frame
+
+
+#: Number formats of the capacity sheet's columns (catalogue key → format): shares as percent
+#: (the supply ratio as on the map), counts whole, amounts in the indicator's unit to 0.1.
+_CAPACITY_FORMATS = {
+    "cap_demand": INTEGER,
+    "cap_need": DECIMAL,
+    "cap_supply": DECIMAL,
+    "cap_ratio": PERCENT,
+    "cap_short": DECIMAL,
+    "cap_communities_short": INTEGER,
+    "cap_communities_gap": INTEGER,
+    "cap_assumed": PERCENT,
+}

@@ -15,7 +15,7 @@ from . import crs as crsmod
 from .config import LayerConfig
 from .errors import InputError
 from .messages import Msg
-from .parse import header_key
+from .parse import file_row, header_key
 from .problems import Problem, problem
 
 #: a row farther than this from the layer's median point (or than 10 × the median distance to it,
@@ -100,7 +100,7 @@ def points_from_table(
     ys = pd.to_numeric(frame[y], errors="coerce")
     bad = np.flatnonzero(xs.isna().to_numpy() | ys.isna().to_numpy())
     if len(bad):
-        row = int(bad[0]) + 2
+        row = file_row(frame[x], int(bad[0]))
         raise InputError(
             "err_coords_not_numbers",
             path=path,
@@ -120,7 +120,9 @@ def points_from_table(
     check_lonlat(lon, lat, cfg.coords, path, x, y)
     if np.any(np.abs(lat) > 90):
         row = int(np.flatnonzero(np.abs(lat) > 90)[0])
-        raise InputError("err_latitude_impossible", path=path, row=row + 2, lat=lat[row], y=y)
+        raise InputError(
+            "err_latitude_impossible", path=path, row=file_row(frame[y], row), lat=lat[row], y=y
+        )
     if convert:
         lon, lat = crsmod.to_wgs84_lonlat(lon, lat, cfg.coords)
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
@@ -160,12 +162,12 @@ def check_lonlat(lon, lat, coords: str, path: Path, x: str = "x", y: str = "y") 
 def check_unique_ids(ids: pd.Series, column: str, path: Path) -> None:
     missing = ids.isna() | (ids.astype("string").str.strip() == "")
     if missing.any():
-        rows = [int(i) + 2 for i in np.flatnonzero(missing.to_numpy(bool))]
+        rows = [file_row(ids, int(i)) for i in np.flatnonzero(missing.to_numpy(bool))]
         raise InputError("err_empty_id", path=path, row=rows[0], column=column, count=len(rows))
     dup = ids.duplicated(keep=False) & ids.notna()
     if dup.any():
         value = ids[dup].iloc[0]
-        rows = [int(i) + 2 for i in np.flatnonzero((ids == value).to_numpy())]
+        rows = [file_row(ids, int(i)) for i in np.flatnonzero((ids == value).to_numpy(bool))]
         raise InputError(
             "err_duplicate_id",
             path=path,
