@@ -1,7 +1,7 @@
 """Facility catchments: every (facility, community) pair within a walking radius.
 
 The distances are the coverage's own (``spatial.coverage``): a facility is snapped to its nearest
-street edge (``network.source_graph``), a community is reached at the nearest of its access points
+street edge (``routing.source_graph``), a community is reached at the nearest of its access points
 (``access.polygon_access``), and a boundary point on the facility's own edge is reached along
 that edge. The minimum over a community's pairs therefore equals its coverage distance
 ``<cat>_m``. Without a network: straight outline distance × detour factor, as coverage.
@@ -17,7 +17,8 @@ from scipy.sparse import csgraph
 
 from .access import Access
 from .distances import same_edge, straight_within
-from .network import StreetNetwork, source_graph
+from .network import StreetNetwork
+from .routing import source_graph
 
 CHUNK = 64  # facilities per bounded Dijkstra batch (spatially sorted: small local subgraphs)
 

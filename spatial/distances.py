@@ -14,7 +14,8 @@ import shapely
 
 from .access import Access
 from .config import CoverageConfig
-from .network import StreetNetwork, nearest_source, source_graph
+from .network import StreetNetwork
+from .routing import nearest_source, source_graph
 from .standards import Standards
 
 
@@ -118,7 +119,7 @@ def network_distances(
 ) -> CategoryResult:
     """Distance from every community to the nearest of one category's facilities.
 
-    ``node_dist`` and ``node_src`` are the category's Dijkstra pass (``network.nearest_source``):
+    ``node_dist`` and ``node_src`` are the category's Dijkstra pass (``routing.nearest_source``):
     each node's distance to its nearest facility and that facility's source index (−1 if none);
     ``rank`` maps a source index to the facility's row in the category's own frame;
     ``same_edge`` is (community, direct distance, source) for the category's facilities that

@@ -24,7 +24,7 @@ from .eligibility import assess_eligibility, eligibility_summary, last_full_year
 from .errors import ConfigError, DependencyError, InputError, OutputError, reading
 from .load import load_layers
 from .messages import render, render_frame
-from .network import download_network, read_network
+from .network_read import download_network, read_network
 from .priority import bundle_priorities, community_priorities
 from .runresult import BundlingResult, CapacityResult, RunResult, SitingResult, gpkg_layers
 from .service_areas import service_areas

@@ -481,7 +481,7 @@ def test_network_node_inside_a_community_is_reached_at_distance_zero():
 LAYERS = [
     {"settings", "errors", "messages", "problems", "crs"},
     {"schema", "config", "standards", "parse", "validate", "georef", "io", "osm"},
-    {"load", "network"},
+    {"load", "network", "network_read", "routing"},
     {"access", "distances", "coverage", "service_areas", "catchment", "capacity", "eligibility",
      "adjacency", "bundling", "priority", "reach", "programmes", "milp", "sizing",
      "site_tables", "siting"},

@@ -124,7 +124,7 @@ def test_reach_agrees_with_networkx_on_the_demo_district():
     from spatial.access import polygon_access
     from spatial.config import load_project
     from spatial.load import load_layers
-    from spatial.network import read_network
+    from spatial.network_read import read_network
 
     project = load_project(None)
     layers = load_layers(project, load_standards(project))
