@@ -17,7 +17,8 @@ from . import io, settings
 from .access import polygon_access
 from .adjacency import barrier_lines
 from .bundling import Bundler, bundle_frame, bundles_summary
-from .capacity import bundle_totals, run_capacity
+from .capacity import run_capacity
+from .capacity_tables import bundle_totals
 from .config import Project, input_paths, project_warnings
 from .coverage import compute_coverage, coverage_summary
 from .eligibility import assess_eligibility, eligibility_summary, last_full_year

@@ -10,8 +10,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from .capacity import Capacity
 from .config import Project
+from .indicators import Capacity
 from .load import Layers
 from .messages import Msg
 from .network import StreetNetwork

@@ -15,9 +15,9 @@ import shapely
 from scipy import sparse
 
 from .access import Access
-from .capacity import Capacity
 from .config import CoverageConfig, SitingConfig
 from .errors import ConfigError
+from .indicators import Capacity
 from .messages import Joined, Msg, Named, msg
 from .milp import exact_plan
 from .network import StreetNetwork

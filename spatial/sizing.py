@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .capacity import Capacity
+from .indicators import Capacity
 from .programmes import Need
 from .standards import Standards
 
