@@ -487,7 +487,7 @@ LAYERS = [
      "site_tables", "siting"},
     {"style", "render", "mapstore", "maplayers", "maps", "report", "printdraw", "printpack",
      "printmap", "workbook", "summarysheets", "ledger", "runresult"},
-    {"pipeline", "demo", "cli", "__main__", "__init__"},
+    {"pipeline", "demo", "cli", "terminal", "__main__", "__init__"},
 ]  # fmt: skip
 
 
