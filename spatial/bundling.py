@@ -7,6 +7,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 from scipy import sparse
 from scipy.sparse import csgraph
 
@@ -180,7 +181,9 @@ def _shared_gaps(members: gpd.GeoDataFrame, standards: Standards) -> list[str]:
     return [k for k in standards.basket if not members[f"{k}_ok"].any()]
 
 
-def _parcel_links(parcels: gpd.GeoDataFrame, outline, tolerance: float) -> gpd.GeoDataFrame:
+def _parcel_links(
+    parcels: gpd.GeoDataFrame, outline: shapely.Geometry, tolerance: float
+) -> gpd.GeoDataFrame:
     if len(parcels) == 0:
         return parcels
     near = shapely.dwithin(parcels.geometry.values, outline, tolerance)
@@ -256,7 +259,7 @@ def bundle_frame(
     bundler: Bundler,
     parcels: gpd.GeoDataFrame,
     standards: Standards,
-    crs,
+    crs: CRS,
     policy: PolicyConfig | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.Series]:
     """One row per bundle (dissolved outline and its facts) and each community's ``bundle_id``.
@@ -270,7 +273,8 @@ def bundle_frame(
         its partners (``partner_kinds``) or candidates (the rest).
     standards : Standards
         For the basket gaps every member shares.
-    crs : the frame's CRS.
+    crs : pyproj.CRS
+        The frame's CRS.
     policy : PolicyConfig, optional
         Names the priority cut-off in the descriptions (default: the default policy).
     """
@@ -293,9 +297,9 @@ def bundle_frame(
             _parcel_links(others_all, outline, tolerance),
             gaps,
         )
-        zh = describe_zh(row, members, standards, gaps, policy)
-        row["description"] = Named(zh, describe_en(row, standards, gaps, members))
-        row["description_en"] = describe_en(row, standards, gaps, members)
+        en = describe_en(row, standards, gaps, members)
+        row["description"] = Named(describe_zh(row, members, standards, gaps, policy), en)
+        row["description_en"] = en
         rows.append({**row, "geometry": outline})
     return gpd.GeoDataFrame(rows, columns=_BUNDLE_COLUMNS, geometry="geometry", crs=crs), bundle_id
 

@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
         if name in ("run", "map"):
             p.add_argument(
-                "--basemap", choices=["osm", "cartodb", "tianditu", "tianditu_img", "gaode", "none"]
+                "--basemap", choices=_basemap_names(), help="basemap (data/basemaps.toml)"
             )
             p.add_argument(
                 "--tianditu-key",
@@ -67,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["zh", "en"], help="language of messages")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
     return parser
+
+
+def _basemap_names() -> list[str]:
+    """The basemaps ``--basemap`` offers: the tables of ``data/basemaps.toml`` (the one list)."""
+    return list(tomllib.loads((settings.DATA_DIR / "basemaps.toml").read_text("utf-8")))
 
 
 def _project_file(value: str) -> Path:

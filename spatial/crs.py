@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import geopandas as gpd
 import numpy as np
 import prcoords
 import shapely
+from numpy.typing import ArrayLike
 from pyproj import CRS
 
 from . import settings
@@ -15,24 +18,26 @@ _CGCS2000_GK3_FIRST = 4534
 _GK3_MERIDIANS = range(75, 136, 3)
 
 
-def _convert(lon: np.ndarray, lat: np.ndarray, func) -> tuple[np.ndarray, np.ndarray]:
+def _convert(
+    lon: np.ndarray, lat: np.ndarray, func: Callable[[prcoords.Coords], prcoords.Coords]
+) -> tuple[np.ndarray, np.ndarray]:
     out = [func(prcoords.Coords(float(a), float(o))) for o, a in zip(lon, lat, strict=True)]
     if not out:
         return np.asarray(lon, float), np.asarray(lat, float)
     return np.array([c.lon for c in out]), np.array([c.lat for c in out])
 
 
-def gcj02_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Convert GCJ-02 (Gaode/Tencent) lon/lat to WGS84, iteratively (error well under 1 m)."""
     return _convert(np.atleast_1d(lon), np.atleast_1d(lat), prcoords.gcj_wgs_bored)
 
 
-def bd09_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Convert BD-09 (Baidu) lon/lat to WGS84."""
     return _convert(np.atleast_1d(lon), np.atleast_1d(lat), prcoords.bd_wgs_bored)
 
 
-def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Convert WGS84 lon/lat to GCJ-02 (used to line overlays up with Gaode tiles)."""
     return _convert(np.atleast_1d(lon), np.atleast_1d(lat), prcoords.wgs_gcj)
 
@@ -40,7 +45,7 @@ def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
 _TO_WGS84 = {"gcj02": gcj02_to_wgs84, "bd09": bd09_to_wgs84}
 
 
-def to_wgs84_lonlat(lon, lat, coords: str) -> tuple[np.ndarray, np.ndarray]:
+def to_wgs84_lonlat(lon: ArrayLike, lat: ArrayLike, coords: str) -> tuple[np.ndarray, np.ndarray]:
     """Lon/lat in ``coords`` ('wgs84', 'cgcs2000', 'gcj02', 'bd09') to WGS84."""
     func = _TO_WGS84.get(coords)
     if func is None:
@@ -104,7 +109,7 @@ def median_lonlat(gdf: gpd.GeoDataFrame) -> tuple[float, float]:
     return float(np.nanmedian(lon)), float(np.nanmedian(lat))
 
 
-def distance_km(lon, lat, lon0: float, lat0: float) -> np.ndarray:
+def distance_km(lon: ArrayLike, lat: ArrayLike, lon0: float, lat0: float) -> np.ndarray:
     """Great-circle distance (km) from (lon0, lat0), haversine on a 6371 km sphere."""
     lon, lat = np.radians(np.asarray(lon, float)), np.radians(np.asarray(lat, float))
     lon0, lat0 = np.radians(lon0), np.radians(lat0)
@@ -116,7 +121,9 @@ def distance_km(lon, lat, lon0: float, lat0: float) -> np.ndarray:
 LONLAT_SYSTEMS = ("wgs84", "gcj02", "bd09")
 
 
-def lonlat_fit(lon, lat, reference: gpd.GeoDataFrame, cap_m: float = 300.0) -> dict[str, float]:
+def lonlat_fit(
+    lon: ArrayLike, lat: ArrayLike, reference: gpd.GeoDataFrame, cap_m: float = 300.0
+) -> dict[str, float]:
     """How well points line up with ``reference`` polygons under each Chinese lon/lat system.
 
     For each of WGS84, GCJ-02 and BD-09: the points are read in that system, converted to WGS84,

@@ -49,7 +49,13 @@ class _Grouper:
         return best, best_label
 
 
-def _improve(best, best_label, groups, values, labels) -> None:
+def _improve(
+    best: np.ndarray,
+    best_label: np.ndarray,
+    groups: np.ndarray,
+    values: np.ndarray,
+    labels: np.ndarray,
+) -> None:
     """Lower ``best`` in place where (group, value, label) triples beat it."""
     if len(values) == 0:
         return

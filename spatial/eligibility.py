@@ -69,7 +69,10 @@ def assess_eligibility(communities: gpd.GeoDataFrame, policy: PolicyConfig) -> g
     return out
 
 
-def _classify(lo, hi, raw, old_year, prio_year, policy) -> tuple[str, Msg]:
+def _classify(
+    lo: float, hi: float, raw: str, old_year: int, prio_year: int, policy: PolicyConfig
+) -> tuple[str, Msg]:
+    """The tier of one community from its build years (``lo``–``hi``) and the reason."""
     dates = {"old": policy.old_cutoff.isoformat(), "prio": policy.priority_cutoff.isoformat()}
     if np.isnan(hi):
         return "unknown", msg("elig_unknown_year")

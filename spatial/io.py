@@ -345,7 +345,7 @@ class Staging:
         self.path.mkdir()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         import shutil
 
         shutil.rmtree(self.root, ignore_errors=True)

@@ -226,7 +226,9 @@ def _facilities(
     return out, report, {str(k): int(v) for k, v in unknown.items()}
 
 
-def _categories(gdf, column: str, raw: pd.Series, standards: Standards, aliases: dict) -> pd.Series:
+def _categories(
+    gdf: gpd.GeoDataFrame, column: str, raw: pd.Series, standards: Standards, aliases: dict
+) -> pd.Series:
     """Category key per row: the category column, else a Gaode typecode / type / Baidu tag column."""
     poi = load_poi_mapping()
     keys = raw.map(lambda v: match_category(v, standards, poi))

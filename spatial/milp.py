@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 from scipy import sparse
+from scipy.optimize import OptimizeResult
 
 from .messages import msg
 from .programmes import Instance, Plan, evaluate
@@ -152,7 +153,7 @@ def exact_plan(inst: Instance, objective: str = "households", time_limit: float 
     )
 
 
-def solver_status(res) -> str:
+def solver_status(res: OptimizeResult) -> str:
     """The label of a ``scipy.optimize.milp`` result: ``optimal`` only when HiGHS proved it
     (status 0 and a relative gap within ``OPTIMAL_GAP``); ``time_limit`` when it stopped at the
     time (or iteration) limit, whatever incumbent it holds; ``stopped`` otherwise."""

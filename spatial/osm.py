@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -18,6 +19,9 @@ import shapely
 from . import settings
 from .errors import ConfigError, InputError
 from .standards import load_osm_tags
+
+if TYPE_CHECKING:
+    import osmium
 
 _TAG_KEYS = ("amenity", "shop", "leisure", "healthcare", "social_facility", "landuse")
 #: libosmium marks a node reference whose node is not in the file with this coordinate.
@@ -199,7 +203,7 @@ def read_features(path: Path, tags: dict[str, list[str]]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=geoms, crs=4326)
 
 
-def _open_or_clipped(way) -> shapely.Point | None:
+def _open_or_clipped(way: osmium.osm.Way) -> shapely.Point | None:
     """The centre of a tagged way that forms no area (open, or clipped by the extract: only its
     present nodes), so a facility at the border keeps a location; None for complete rings."""
     nodes = way.nodes

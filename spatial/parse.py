@@ -10,11 +10,15 @@ import datetime as dt
 import re
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from .standards import Standards
 
 _CN_DECADES = {"五十": 1950, "六十": 1960, "七十": 1970, "八十": 1980, "九十": 1990}
 
@@ -124,7 +128,7 @@ def parse_share(series: pd.Series, column: str, path: Path) -> pd.Series:
     return share
 
 
-def match_category(value: object, standards, poi: dict[str, dict[str, str]]) -> str:
+def match_category(value: object, standards: Standards, poi: dict[str, dict[str, str]]) -> str:
     """The category key of a facility's category text, or ``""`` when nothing matches.
 
     Tried in order: the whole value against the standards' keys, names and aliases; a 6-digit

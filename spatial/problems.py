@@ -46,7 +46,7 @@ class Problem:
             f"problem_{self.code}",
             layer=self.layer,
             count=self.count,
-            sample="、".join(self.sample) if lang == "zh" else ", ".join(self.sample),
+            sample=text(lang, "sep_list").join(self.sample),
             **self.fields,
         )
 

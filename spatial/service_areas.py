@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import numpy as np
 import shapely
+from pyproj import CRS
 from scipy import sparse
 from scipy.sparse import csgraph
 
@@ -235,7 +236,13 @@ def _faces(lines: np.ndarray, core_width: float = 0.0):
     return polys[is_face], polys[~is_face], part_of[face], part_of[outline], loose
 
 
-def _cores(faces, face_part, outer, outer_part, buffer_m: float) -> np.ndarray:
+def _cores(
+    faces: np.ndarray,
+    face_part: np.ndarray,
+    outer: np.ndarray,
+    outer_part: np.ndarray,
+    buffer_m: float,
+) -> np.ndarray:
     """Each face's points farther than ``buffer_m`` from its boundary (spikes included),
     including the boundary of another connected part lying inside it (an island loop)."""
     cores = shapely.buffer(faces, -buffer_m, quad_segs=QUAD_SEGS)
@@ -281,7 +288,7 @@ def service_areas(
     results: dict[str, CategoryResult],
     standards: Standards,
     cfg: CoverageConfig,
-    crs,
+    crs: CRS,
 ) -> gpd.GeoDataFrame:
     """Per category, the area within its radius of existing facilities.
 

@@ -5,7 +5,7 @@ communities no pick serves, and the ``sites`` block of ``summary.json``, all rea
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -15,7 +15,14 @@ from .messages import Joined, Named, msg, text
 from .programmes import Instance, Plan
 from .sizing import BASES
 
+if TYPE_CHECKING:
+    from .standards import Category
+
 SiteSelector = Any  # a solved spatial.siting.SiteSelector (siting imports this module, not back)
+#: Per category, a flag per community (a gap; covered after the plan).
+Flags = dict[str, np.ndarray]
+#: Per reason (``kind_not_allowed``, ``too_small``), per parcel: the categories it cannot host.
+Blocked = dict[str, list[list[Named]]]
 
 #: Why a parcel hosts nothing (``programmes``) or a gap stays open (``unserved``): the codes of
 #: the ``reason_code`` columns; the text is ``site_reason_<code>`` in the message catalogue. The
@@ -83,7 +90,7 @@ PROGRAMME_COLUMNS = [
 ]
 
 
-def _named(category) -> Named:
+def _named(category: Category) -> Named:
     """A category's name in both languages (shown in the output's)."""
     return Named(category.name_zh, category.name_en)
 
@@ -146,7 +153,14 @@ def sites_frame(sel: SiteSelector, inst: Instance, ranks: dict) -> gpd.GeoDataFr
 
 
 def programme_frame(
-    sel: SiteSelector, inst: Instance, ranks: dict, reason, blocked, gaps, after_ok, hh
+    sel: SiteSelector,
+    inst: Instance,
+    ranks: dict,
+    reason: np.ndarray,
+    blocked: Blocked,
+    gaps: Flags,
+    after_ok: Flags,
+    hh: np.ndarray,
 ) -> gpd.GeoDataFrame:
     """Layer ``programmes``: one row per input parcel, its facilities and sizes against its
     capacity, or the reason it hosts none."""
@@ -221,7 +235,9 @@ def programme_frame(
     return frame[PROGRAMME_COLUMNS]
 
 
-def coverage_blocks(sel: SiteSelector, gaps, after_ok, hh) -> tuple[dict, dict, dict]:
+def coverage_blocks(
+    sel: SiteSelector, gaps: Flags, after_ok: Flags, hh: np.ndarray
+) -> tuple[dict, dict, dict]:
     """Household shares before/after the plan: per category, full coverage, per subdistrict."""
     total = hh.sum() or 1.0
     picks = sel.sites["category"].value_counts().to_dict() if len(sel.sites) else {}
@@ -269,7 +285,9 @@ def coverage_blocks(sel: SiteSelector, gaps, after_ok, hh) -> tuple[dict, dict, 
     return per_category, full, by_subdistrict
 
 
-def unserved_frame(sel: SiteSelector, gaps, after_ok, pairs) -> pd.DataFrame:
+def unserved_frame(
+    sel: SiteSelector, gaps: Flags, after_ok: Flags, pairs: pd.DataFrame
+) -> pd.DataFrame:
     """Gap communities of the basket that no pick serves, with the reason and a suggestion."""
     comm, frames = sel.communities, []
     cid, name = comm["cid"].to_numpy(), comm["name"].to_numpy()

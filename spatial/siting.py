@@ -34,6 +34,8 @@ from .programmes import (
 )
 from .reach import network_reach, straight_reach
 from .site_tables import (
+    Blocked,
+    Flags,
     coverage_blocks,
     programme_frame,
     sites_frame,
@@ -284,7 +286,9 @@ class SiteSelector:
         given = self.parcels["max_floor_area"].to_numpy(float)
         return land, np.where(np.isfinite(given), given, land * self.rules.default_far)
 
-    def _instance(self, pairs, gaps, hh, need: dict[str, Need | None]):
+    def _instance(
+        self, pairs: pd.DataFrame, gaps: Flags, hh: np.ndarray, need: dict[str, Need | None]
+    ) -> tuple[Instance, Blocked]:
         """The options (parcel, category fitting alone, with gaps in reach) and, per parcel,
         why it has none: 'kind_not_allowed' or 'too_small' (else nothing within reach)."""
         land, floor = self.parcel_capacity()
@@ -292,7 +296,7 @@ class SiteSelector:
         n_p = len(self.parcels)
         keys = [k for k, n in need.items() if n is not None]
         # per reason, per parcel: the categories with gaps within reach it cannot host
-        blocked: dict[str, list[list[Named]]] = {
+        blocked: Blocked = {
             "kind_not_allowed": [[] for _ in range(n_p)],
             "too_small": [[] for _ in range(n_p)],
         }
@@ -372,7 +376,16 @@ class SiteSelector:
             plan = exact
         self.plan: Plan = plan
 
-    def _outputs(self, inst, reason, blocked, pairs, gaps, hh) -> None:
+    def _outputs(
+        self,
+        inst: Instance,
+        reason: np.ndarray,
+        blocked: Blocked,
+        pairs: pd.DataFrame,
+        gaps: Flags,
+        hh: np.ndarray,
+    ) -> None:
+        """The result attributes from the chosen plan: sizes, layers, coverage after, unserved."""
         chosen = self.plan.chosen
         ranks = rank_within_key(inst, chosen)
         # the size each chosen facility keeps: for the communities it is credited with (never

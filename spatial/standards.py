@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,7 +176,7 @@ def _aliases(cats: dict[str, Category]) -> dict[str, str]:
     return names
 
 
-def _resolve(given, names: dict[str, str], where: str, path: Path) -> list[str]:
+def _resolve(given: Iterable[object], names: dict[str, str], where: str, path: Path) -> list[str]:
     """Category keys for the names a project file gives (keys, Chinese names or aliases)."""
     keys, unknown = [], []
     for name in given:

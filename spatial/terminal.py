@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .messages import labels, text
+from .messages import labels, render, text
 
 if TYPE_CHECKING:
     from .runresult import RunResult
@@ -237,5 +237,5 @@ def _print_sizing(console: Console, lang: str, sites: dict, names: dict[str, str
             shortfall=block["shortfall"],
             closed=block["closed"],
             left=block["left"],
-            unit=block["unit"] if lang == "zh" else block["unit_en"],
+            unit=render(block["unit"], lang),
         )

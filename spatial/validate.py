@@ -126,7 +126,9 @@ def points_from_table(
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
 
 
-def check_lonlat(lon, lat, coords: str, path: Path, x: str = "x", y: str = "y") -> None:
+def check_lonlat(
+    lon: np.ndarray, lat: np.ndarray, coords: str, path: Path, x: str = "x", y: str = "y"
+) -> None:
     """For Chinese coordinate systems: catch swapped lon/lat and points outside China.
 
     With ``coords = "auto"`` (or empty) only a layer whose rows are all outside China but inside it
@@ -199,7 +201,8 @@ def repair_polygons(gdf: gpd.GeoDataFrame, report: LayerReport, path: Path) -> g
     return gdf.loc[~gone]
 
 
-def _polygonal(geom):
+def _polygonal(geom: shapely.Geometry | None) -> shapely.Geometry:
+    """The polygonal part of a geometry (empty polygon for none)."""
     if geom is None:
         return shapely.Polygon()
     if geom.geom_type in ("Polygon", "MultiPolygon"):
@@ -230,7 +233,11 @@ def drop_duplicate_rows(
 
 
 def drop_outliers(
-    gdf: gpd.GeoDataFrame, ids, section: str, report: LayerReport, problems: list[Problem]
+    gdf: gpd.GeoDataFrame,
+    ids: pd.Series,
+    section: str,
+    report: LayerReport,
+    problems: list[Problem],
 ) -> gpd.GeoDataFrame:
     """Drop rows far outside the study area: outside China when most rows are in China, or
     farther from the median point than ``OUTLIER_KM`` (or 10 × the median distance to it)."""
