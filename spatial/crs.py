@@ -54,7 +54,18 @@ def to_wgs84_lonlat(lon: ArrayLike, lat: ArrayLike, coords: str) -> tuple[np.nda
 
 
 def shift_geometries(gdf: gpd.GeoDataFrame, coords: str) -> gpd.GeoDataFrame:
-    """Return a copy of a lon/lat GeoDataFrame with every vertex converted to WGS84."""
+    """Return a copy of a lon/lat GeoDataFrame with every vertex converted to WGS84.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+    coords : str
+        ``gcj02`` or ``bd09`` (anything else: the geometry unchanged, labelled WGS84).
+
+    Returns
+    -------
+    GeoDataFrame
+    """
     func = _TO_WGS84.get(coords)
     out = gdf.copy()
     if func is not None:
@@ -91,6 +102,18 @@ def choose_metric_crs(frames: list[gpd.GeoDataFrame], override: str = "") -> CRS
     """Pick the analysis CRS from the median lon/lat of ``frames``' features (or ``override``).
 
     The median, not the centre of the bounds: one stray feature far away does not move the zone.
+
+    Parameters
+    ----------
+    frames : list of GeoDataFrame
+        In lon/lat or any CRS with a known definition.
+    override : str
+        The project's ``crs`` (anything pyproj reads).
+
+    Returns
+    -------
+    pyproj.CRS
+        CGCS2000 3-degree Gauss-Krüger zone in China, else UTM.
     """
     if override:
         return CRS.from_user_input(override)
@@ -130,6 +153,19 @@ def lonlat_fit(
     and the mean distance (metres, each capped at ``cap_m``, 0 inside) to the nearest reference
     polygon is measured, over the points within ``cap_m`` of a polygon under at least one system. The system the data is really in gives the smallest value: the others
     shift every point by ~300-1000 m, off the places the facilities sit in and next to.
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        As written in the file.
+    reference : GeoDataFrame
+        Polygons in WGS84 (the communities).
+    cap_m : float
+
+    Returns
+    -------
+    dict of str to float
+        ``wgs84``, ``gcj02``, ``bd09`` → mean distance (m); NaN when no point is near.
     """
     metric = metric_crs_for(*median_lonlat(reference))
     polys = reference.to_crs(metric).geometry.values

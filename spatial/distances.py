@@ -107,7 +107,17 @@ def same_edge(
 
 @dataclass
 class CategoryResult:
-    """One category's distances: per community, and per network node for the service areas."""
+    """One category's distances: per community, and per network node for the service areas.
+
+    Attributes
+    ----------
+    distance : (n,) float array
+        Per community, metres; ``inf`` where unreached within the bound.
+    nearest : (n,) int array
+        The nearest facility's position in the category's frame, −1 where none.
+    node_dist : (n_nodes,) float array or None
+        The category's Dijkstra pass per street node (network mode only).
+    """
 
     distance: np.ndarray  # per community (m), inf where unreached within the bound
     nearest: np.ndarray  # facility position per community, −1 where none
@@ -130,6 +140,23 @@ def network_distances(
     ``rank`` maps a source index to the facility's row in the category's own frame;
     ``same_edge`` is (community, direct distance, source) for the category's facilities that
     share an edge with a boundary point.
+
+    Parameters
+    ----------
+    access : Access
+        The communities' access points.
+    grouper : _Grouper
+        Access links grouped by community.
+    node_dist, node_src : (n_nodes,) arrays
+        The category's pass.
+    rank : (s,) int array
+    same_edge : tuple of arrays
+    bound : float
+        Metres; farther is unreached.
+
+    Returns
+    -------
+    CategoryResult
     """
     values = node_dist[access.node] + access.extra
     values[values > bound] = np.inf
@@ -210,7 +237,21 @@ def straight_within(
 
 @dataclass(frozen=True)
 class NetworkPasses:
-    """The facilities snapped to the network and one Dijkstra pass per category."""
+    """The facilities snapped to the network and one Dijkstra pass per category.
+
+    Attributes
+    ----------
+    access : Access
+    grouper : _Grouper
+    source_cat, rank : (s,) arrays
+        Per snapped facility: its category and its row among that category's facilities.
+    same_edge : tuple of arrays
+        (community, direct distance, source) where a facility shares an edge with an access point.
+    passes : dict of str to (node distance, node source)
+        One bounded Dijkstra pass per category.
+    facilities_off_network : int
+        Facilities farther than ``max_snap_m`` from every street.
+    """
 
     access: Access
     grouper: _Grouper
@@ -221,6 +262,19 @@ class NetworkPasses:
     facilities_off_network: int
 
     def distances(self, key: str, bound: float) -> CategoryResult:
+        """One category's distances (:func:`network_distances` on its pass).
+
+        Parameters
+        ----------
+        key : str
+            The category.
+        bound : float
+            Metres.
+
+        Returns
+        -------
+        CategoryResult
+        """
         sc, sd, ss = self.same_edge
         keep = (self.source_cat[ss] == key) & (sd <= bound)
         same = (sc[keep], sd[keep], ss[keep])

@@ -44,6 +44,18 @@ def assess_eligibility(communities: gpd.GeoDataFrame, policy: PolicyConfig) -> g
     A build year that is unknown, or a decade that straddles a cut-off, is ``unknown`` and never
     silently eligible. Rows matching ``exclude_column`` / ``exclude_values`` (expropriation,
     demolition and rebuild) are not eligible.
+
+    Parameters
+    ----------
+    communities : GeoDataFrame
+        With ``built_year_min``, ``built_year_max``, ``built_raw`` (``load.load_layers``).
+    policy : PolicyConfig
+        The project's ``[policy]`` cut-offs and exclusions.
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy with ``eligible``, ``tier`` and ``eligibility_reason``.
     """
     old_year = last_full_year(policy.old_cutoff)
     prio_year = last_full_year(policy.priority_cutoff)

@@ -30,7 +30,25 @@ from .validate import (
 
 @dataclass
 class Layers:
-    """The validated, projected inputs of one run."""
+    """The validated, projected inputs of one run.
+
+    Attributes
+    ----------
+    communities, facilities, parcels : GeoDataFrame
+        In ``crs``; ``parcels`` empty when the project has none.
+    crs : pyproj.CRS
+        The metric analysis CRS.
+    reports : list of LayerReport
+        Per layer: rows read, kept, repaired, dropped; columns; notes.
+    unknown_categories : dict of str to int
+        Facility category texts matching no category, with their counts.
+    subdistricts : GeoDataFrame or None
+        街道 outlines, when the project gives them.
+    problems : list of Problem
+        Data problems, shown by every command.
+    households_known : bool
+        False when the communities carry no household figures.
+    """
 
     communities: gpd.GeoDataFrame
     facilities: gpd.GeoDataFrame
@@ -292,6 +310,22 @@ def load_layers(project: Project, standards: Standards) -> Layers:
 
     The analysis CRS is the project's ``crs`` or the CGCS2000 Gauss-Krüger zone (UTM outside
     China) of the communities' centre. Input files are only read, never written.
+
+    Parameters
+    ----------
+    project : Project
+    standards : Standards
+        The categories facility texts are matched to.
+
+    Returns
+    -------
+    Layers
+
+    Raises
+    ------
+    InputError
+        A file is missing or unreadable, a needed column is absent, ids repeat, coordinates are
+        impossible (one line naming the file, row and column).
     """
     aliases = load_column_aliases()
     problems: list[Problem] = []

@@ -27,6 +27,21 @@ def exact_plan(inst: Instance, objective: str = "households", time_limit: float 
     model stays linear) add up within its capacity, and an own-land option
     excludes every other option on its parcel. Objective: the chosen one plus the other times a
     weight small enough never to outweigh one household (a tie-break).
+
+    Parameters
+    ----------
+    inst : Instance
+        The options with their sizes, the parcels' capacities and the communities' gaps.
+    objective : str
+        ``households`` or ``full_coverage``.
+    time_limit : float
+        Seconds for HiGHS.
+
+    Returns
+    -------
+    Plan
+        ``method`` ``exact (MILP, HiGHS)``; ``status`` ``optimal``, ``time_limit`` (with ``bound``
+        and ``gap``), ``stopped`` or ``no_solution``.
     """
     start = time.perf_counter()
     n_opt, n_comm = inst.n_options, len(inst.hh)

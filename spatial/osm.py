@@ -109,7 +109,22 @@ class StreetWays:
 
 
 def read_street_ways(path: Path) -> StreetWays:
-    """Every walkable way of an OSM file (one pyosmium pass, node locations cached in C++)."""
+    """Every walkable way of an OSM file (one pyosmium pass, node locations cached in C++).
+
+    Parameters
+    ----------
+    path : Path
+        ``.osm``, ``.osm.bz2``/``.gz`` or ``.osm.pbf``.
+
+    Returns
+    -------
+    StreetWays
+
+    Raises
+    ------
+    InputError
+        The file is truncated or corrupt.
+    """
     import osmium
 
     rules = walk_filter()
@@ -163,7 +178,19 @@ def read_street_ways(path: Path) -> StreetWays:
 def read_features(path: Path, tags: dict[str, list[str]]) -> gpd.GeoDataFrame:
     """Tagged nodes (points), areas (closed ways and multipolygon relations) and, as the centre of
     their present nodes, ways forming no area (open or clipped) of an OSM file that match any of
-    ``tags`` (key → values), with their tag values as columns."""
+    ``tags`` (key → values), with their tag values as columns.
+
+    Parameters
+    ----------
+    path : Path
+    tags : dict of str to list of str
+        OSM key → values to keep.
+
+    Returns
+    -------
+    GeoDataFrame
+        Lon/lat (EPSG:4326), with ``osm_id``, ``name`` and the tag columns.
+    """
     import osmium
 
     pairs = [(k, v) for k, values in tags.items() for v in values]
@@ -226,6 +253,17 @@ def osm_layer(path: Path, section: str) -> gpd.GeoDataFrame:
     """Residential landuse polygons (communities) or POIs mapped to categories (facilities).
 
     The tag mapping is ``data/standards/osm_tags.toml``; POIs matching no category are dropped.
+
+    Parameters
+    ----------
+    path : Path
+    section : str
+        ``communities`` or ``facilities``.
+
+    Returns
+    -------
+    GeoDataFrame
+        Lon/lat (EPSG:4326).
     """
     if not path.exists():
         raise InputError("err_osm_needs_network", path=path)

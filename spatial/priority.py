@@ -25,6 +25,21 @@ def score(frame: pd.DataFrame, weights: PriorityConfig, policy: PolicyConfig) ->
     Each part is scaled to 0-1 and multiplied by its weight; parts whose column is absent or empty
     score 0 and say so. Returns the parts, ``score``, ``rank`` and a ``reasons`` line (put in the output's language where it is
     written).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Communities or bundles with the part columns above.
+    weights : PriorityConfig
+        The ``[priority]`` weights.
+    policy : PolicyConfig
+        Names the cut-offs in the reasons.
+
+    Returns
+    -------
+    DataFrame
+        ``score_<part>`` per part, ``score``, ``rank`` (1 = first), ``reasons`` (a ``Joined``
+        of messages) and ``willingness_flag``.
     """
     n = len(frame)
     parts = {

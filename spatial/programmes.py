@@ -28,7 +28,19 @@ OBJECTIVES = ("households", "full_coverage")
 
 @dataclass(frozen=True)
 class Rules:
-    """Co-location rules (``data/standards/colocation.toml``)."""
+    """Co-location rules (``data/standards/colocation.toml``).
+
+    Attributes
+    ----------
+    own_land : frozenset of str
+        Categories that need a parcel of their own.
+    shared : frozenset of str
+        Categories that share one building (their floor sizes add up).
+    building_kinds : frozenset of str
+        Parcel kinds that are an existing building (no own-land facility).
+    default_far : float
+        Floor area per land area where a parcel gives no ``max_floor_area``.
+    """
 
     own_land: frozenset[str]
     shared: frozenset[str]
@@ -67,6 +79,19 @@ def needs(standards: Standards, cfg: SitingConfig, rules: Rules) -> dict[str, Ne
     ``[siting] min_area`` gives the land a parcel must offer and makes any category siteable.
     A shared facility with a building size takes floor only; own-land facilities and facilities
     without a building (fitness ground) take their land size too.
+
+    Parameters
+    ----------
+    standards : Standards
+        Sizes per category (``land_m2``, ``building_m2``).
+    cfg : SitingConfig
+        ``min_area`` overrides.
+    rules : Rules
+        Which categories need their own land.
+
+    Returns
+    -------
+    dict of str to Need or None
     """
     out: dict[str, Need | None] = {}
     for key, cat in standards.categories.items():
@@ -165,6 +190,20 @@ class Plan:
     ``status``: ``optimal`` (the solver proved it, gap ≤ 1e-4), ``time_limit`` (stopped at
     the time limit: ``bound`` and ``gap`` say how far from optimal it may be), ``greedy``,
     ``no_solution`` (the solver found none in time).
+
+    Attributes
+    ----------
+    chosen : (k,) int array
+        Option indices.
+    method : str
+        ``greedy`` or ``exact``.
+    status : str
+    value : Value
+    seconds : float
+        Solve time.
+    bound, gap : float or None
+        The solver's bound and relative gap (exact plans).
+    notes : tuple of Msg
     """
 
     chosen: np.ndarray
@@ -189,7 +228,18 @@ def covered_matrix(inst: Instance, chosen: np.ndarray) -> np.ndarray:
 
 
 def evaluate(inst: Instance, chosen: np.ndarray) -> Value:
-    """The value of a set of options, computed from the instance."""
+    """The value of a set of options, computed from the instance.
+
+    Parameters
+    ----------
+    inst : Instance
+    chosen : (k,) int array
+        Option indices.
+
+    Returns
+    -------
+    Value
+    """
     new = covered_matrix(inst, np.asarray(chosen, int))
     per_key = {k: float(inst.hh[new[:, i]].sum()) for i, k in enumerate(inst.keys)}
     weighted = float(sum(inst.weight[i] * v for i, v in enumerate(per_key.values())))
@@ -223,6 +273,17 @@ def greedy_plan(inst: Instance, objective: str = "households") -> Plan:
     For ``full_coverage`` the gain of closing one gap of a community that can still become
     fully covered is its households divided by the gaps it has left (so closing the last gap
     earns them all); the plan's value is then computed exactly by :func:`evaluate`.
+
+    Parameters
+    ----------
+    inst : Instance
+    objective : str
+        ``households`` or ``full_coverage``.
+
+    Returns
+    -------
+    Plan
+        ``method`` and ``status`` ``greedy``.
     """
     start = time.perf_counter()
     n_keys = len(inst.keys)

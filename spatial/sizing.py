@@ -33,7 +33,18 @@ no indicator), the shortfall, the parcel's capacity (shortfall left), the standa
 
 @dataclass(frozen=True)
 class SizeRule:
-    """One category's sizing: the standard's range and the m² per supply unit (0 = not scaled)."""
+    """One category's sizing: the standard's range and the m² per supply unit (0 = not scaled).
+
+    Attributes
+    ----------
+    key : str
+    floor_min, floor_max, land_min, land_max : float
+        The standard's range, m².
+    floor_per_unit, land_per_unit : float
+        m² per supply unit (0: not scaled).
+    unit_zh, unit_en : str
+        The supply unit's name.
+    """
 
     key: str
     floor_min: float
@@ -65,7 +76,20 @@ def size_rules(
     standards: Standards, need: dict[str, Need | None], capacity: Capacity | None
 ) -> dict[str, SizeRule]:
     """The categories that are sized from their shortfall: siteable (a known minimum) and with an
-    indicator whose supply is measured in m², places or beds (not a count)."""
+    indicator whose supply is measured in m², places or beds (not a count).
+
+    Parameters
+    ----------
+    standards : Standards
+    need : dict of str to Need or None
+        :func:`spatial.programmes.needs`.
+    capacity : Capacity or None
+        The indicators; ``None``: no category is sized from a shortfall.
+
+    Returns
+    -------
+    dict of str to SizeRule
+    """
     if capacity is None:
         return {}
     out = {}
@@ -103,7 +127,18 @@ def size_facilities(
     rule: SizeRule, short: np.ndarray, land_cap: np.ndarray, floor_cap: np.ndarray
 ) -> Sizes:
     """Sizes of facilities of one category for the shortfalls ``short`` (supply units, NaN = 0)
-    on parcels offering ``land_cap`` / ``floor_cap`` m² (each must already hold the minimum)."""
+    on parcels offering ``land_cap`` / ``floor_cap`` m² (each must already hold the minimum).
+
+    Parameters
+    ----------
+    rule : SizeRule
+    short : (k,) float array
+    land_cap, floor_cap : (k,) float arrays
+
+    Returns
+    -------
+    Sizes
+    """
     u = np.clip(np.nan_to_num(np.asarray(short, float)), 0, None)
     f, g = rule.floor_per_unit, rule.land_per_unit
     most = min(_per(rule.floor_max, f), _per(rule.land_max, g))
@@ -127,7 +162,18 @@ def size_facilities(
 
 
 def minimum_sizes(land: np.ndarray, floor: np.ndarray) -> Sizes:
-    """The standard's minimum sizes, for categories not sized from a shortfall."""
+    """The standard's minimum sizes, for categories not sized from a shortfall.
+
+    Parameters
+    ----------
+    land, floor : (k,) float arrays
+        The minimum per facility.
+
+    Returns
+    -------
+    Sizes
+        ``basis`` ``standard_min``, no shortfall.
+    """
     nan = np.full(len(land), np.nan)
     basis = np.full(len(land), "standard_min", dtype=object)
     return Sizes(np.asarray(land, float), np.asarray(floor, float), nan, nan, nan, nan, basis)
@@ -145,7 +191,22 @@ def option_sizes(
 ) -> Sizes:
     """Sizes per option: ``short`` (supply units) and the parcel capacities are per option; options
     of categories without a rule take the standard's minimum (``need_land`` / ``need_floor`` per
-    key)."""
+    key).
+
+    Parameters
+    ----------
+    rules : dict of str to SizeRule
+    keys : list of str
+        The instance's categories; ``opt_key`` indexes them.
+    opt_key, short, land_cap, floor_cap : (k,) arrays
+        Per option.
+    need_land, need_floor : (n_keys,) float arrays
+        The standard's minimum per category.
+
+    Returns
+    -------
+    Sizes
+    """
     out = minimum_sizes(need_land[opt_key], need_floor[opt_key])
     fields = {name: getattr(out, name).copy() for name in Sizes.__dataclass_fields__}
     for k, key in enumerate(keys):

@@ -59,7 +59,28 @@ def detect_columns(
     path: Path,
     section: str,
 ) -> dict[str, str]:
-    """Map roles (name, built_year, ...) to column names: explicit ones first, then known headers."""
+    """Map roles (name, built_year, ...) to column names: explicit ones first, then known headers.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    aliases : dict of str to list of str
+        Role → known headers (``data/standards/columns.toml``).
+    explicit : dict of str to str
+        The layer's ``columns`` setting (role → header).
+    path : Path
+    section : str
+
+    Returns
+    -------
+    dict of str to str
+        Role → column name, for the roles found.
+
+    Raises
+    ------
+    InputError
+        An explicit role is unknown or its column is not in the file.
+    """
     present = [c for c in frame.columns if c != "geometry"]
     by_norm = {header_key(c): c for c in present}
     found: dict[str, str] = {}
@@ -95,6 +116,27 @@ def points_from_table(
 
     ``convert=False`` keeps the lon/lat as written (labelled EPSG:4326): the caller tests which
     system they are in (``coords = "auto"``) and converts them.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    x, y : str
+        The coordinate columns.
+    cfg : LayerConfig
+        ``coords`` and ``crs``.
+    path : Path
+    convert : bool
+
+    Returns
+    -------
+    GeoDataFrame
+        In ``cfg.crs`` when given, else EPSG:4326.
+
+    Raises
+    ------
+    InputError
+        A coordinate is not a number, coordinates are projected with no ``crs`` given, lon/lat
+        are swapped or outside China, or a latitude is impossible.
     """
     xs = pd.to_numeric(frame[x], errors="coerce")
     ys = pd.to_numeric(frame[y], errors="coerce")
@@ -179,7 +221,24 @@ def check_unique_ids(ids: pd.Series, column: str, path: Path) -> None:
 
 
 def repair_polygons(gdf: gpd.GeoDataFrame, report: LayerReport, path: Path) -> gpd.GeoDataFrame:
-    """Make geometries valid (counted), keep polygonal parts, drop empties (counted)."""
+    """Make geometries valid (counted), keep polygonal parts, drop empties (counted).
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+    report : LayerReport
+        Counts the repaired and dropped rows.
+    path : Path
+
+    Returns
+    -------
+    GeoDataFrame
+
+    Raises
+    ------
+    InputError
+        The layer holds no polygons at all.
+    """
     geoms = gdf.geometry.values
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     report.drop("empty_geometry", int(missing.sum()))
@@ -240,7 +299,22 @@ def drop_outliers(
     problems: list[Problem],
 ) -> gpd.GeoDataFrame:
     """Drop rows far outside the study area: outside China when most rows are in China, or
-    farther from the median point than ``OUTLIER_KM`` (or 10 × the median distance to it)."""
+    farther from the median point than ``OUTLIER_KM`` (or 10 × the median distance to it).
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+    ids : Series
+        Each row's id or name, for the problem's sample.
+    section : str
+    report : LayerReport
+    problems : list of Problem
+        Receives ``outliers`` with the dropped ids.
+
+    Returns
+    -------
+    GeoDataFrame
+    """
     if len(gdf) < 3 or gdf.crs is None:
         return gdf
     valid = ~(gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()
