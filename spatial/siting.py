@@ -97,6 +97,8 @@ class SiteSelector:
         Per subdistrict: households, full coverage and per-category shares before/after.
     full : dict
         Full-coverage household shares before/after.
+    weights : str
+        ``households``, or ``communities`` when no household figure is known (each weighs 1).
     unserved : DataFrame
         Gap communities no pick covers, with the reason and a suggestion.
     size_rules : dict
@@ -136,29 +138,31 @@ class SiteSelector:
         self._solved = False
 
     # -- results ---------------------------------------------------------------------------
+    sites: gpd.GeoDataFrame
+    programmes: gpd.GeoDataFrame
+    reach: pd.DataFrame
+    plan: Plan
+    greedy: Plan
+    exact: Plan | None
+    per_category: dict
+    by_subdistrict: dict
+    full: dict
+    unserved: pd.DataFrame
+    notes: list[Msg]
+    size_rules: dict[str, SizeRule]
+    site_sizes: tuple[dict[int, int], Sizes]
+    weights: str
+
     def __getattr__(self, name: str):
-        if name in (
-            "sites",
-            "programmes",
-            "reach",
-            "plan",
-            "greedy",
-            "exact",
-            "per_category",
-            "by_subdistrict",
-            "full",
-            "unserved",
-            "notes",
-            "size_rules",
-            "site_sizes",
-        ):
+        # only called for attributes not set: the results (annotated above) before solve()
+        if name in SiteSelector.__annotations__:
             raise NotSolvedError(f"SiteSelector.{name} is set by solve(); call .solve() first")
         raise AttributeError(name)
 
     def solve(self) -> SiteSelector:
         """Choose the programmes and set the result attributes; returns ``self``."""
         comm = self.communities
-        self.notes: list[Msg] = []
+        self.notes = []
         self.weights = "households" if comm["households"].notna().any() else "communities"
         if self.weights == "households":
             hh = comm["households"].fillna(0).to_numpy(float)
@@ -374,7 +378,7 @@ class SiteSelector:
             and exact.value.score(self.objective) >= self.greedy.value.score(self.objective)
         ):
             plan = exact
-        self.plan: Plan = plan
+        self.plan = plan
 
     def _outputs(
         self,
