@@ -30,8 +30,6 @@ from .network import StreetNetwork
 from .problems import Problem, problem
 from .standards import Standards
 
-STATES = ("covered", "served_short", "gap")
-
 
 def facility_supply(
     facilities: gpd.GeoDataFrame, standards: Standards, capacity: Capacity

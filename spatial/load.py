@@ -363,8 +363,6 @@ def load_layers(project: Project, standards: Standards) -> Layers:
     if project.subdistricts.path:
         subdistricts, s_report = _subdistricts(project, aliases)
         reports.append(s_report)
-    if len(communities) == 0:
-        raise InputError("err_no_communities_left", path=c_report.path)
     metric = crsmod.choose_metric_crs([communities], project.crs)
     communities = communities.to_crs(metric)
     facilities = facilities.to_crs(metric)
