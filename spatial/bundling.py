@@ -13,8 +13,7 @@ from scipy.sparse import csgraph
 
 from .adjacency import adjacent_pairs, overlapping_pairs
 from .config import BundlingConfig, PolicyConfig
-from .messages import Joined, Msg, Named, msg, policy_fields, render
-from .messages import text as _text
+from .messages import Joined, Msg, Named, date_msg, msg, render
 from .standards import Standards
 
 _PAIR_COLUMNS = ["i", "j", "gap_m", "crosses_barrier", "other_subdistrict", "blocked"]
@@ -170,10 +169,6 @@ def _ordered_labels(labels: np.ndarray, idx: np.ndarray, polys: np.ndarray) -> l
     return sorted(first, key=lambda lab: (first[lab], lab))
 
 
-def _fmt_area(m2: float) -> str:
-    return f"{m2 / 10000:.1f}万㎡" if m2 >= 10000 else f"{m2:.0f}㎡"
-
-
 def _shared_gaps(members: gpd.GeoDataFrame, standards: Standards) -> list[str]:
     """Basket categories that every member lacks."""
     if "gaps" not in members:
@@ -297,75 +292,75 @@ def bundle_frame(
             _parcel_links(others_all, outline, tolerance),
             gaps,
         )
-        en = describe_en(row, standards, gaps, members)
-        row["description"] = Named(describe_zh(row, members, standards, gaps, policy), en)
-        row["description_en"] = en
+        row["description"] = describe(row, members, standards, gaps, policy)
+        row["description_en"] = render(row["description"], "en")
         rows.append({**row, "geometry": outline})
     return gpd.GeoDataFrame(rows, columns=_BUNDLE_COLUMNS, geometry="geometry", crs=crs), bundle_id
 
 
-def describe_zh(
+def describe(
     row: dict,
     members: gpd.GeoDataFrame,
     standards: Standards,
     gaps: list[str],
     policy: PolicyConfig | None = None,
-) -> str:
-    """One line a planner can paste into a report (``policy`` names the priority cut-off).
+) -> Joined:
+    """One line a planner can paste into a report, from the catalogue's ``bundle_desc_*`` texts
+    (rendered in the language it is written in; ``policy`` names the priority cut-off).
 
     Parameters
     ----------
     row : dict
         The bundle's facts (``_bundle_row``).
     members : GeoDataFrame
-        Its communities.
+        Its communities (households left out when none is known).
     standards : Standards
     gaps : list of str
         Basket categories every member lacks.
     policy : PolicyConfig, optional
+
+    Returns
+    -------
+    Joined
+        The parts, joined without a separator.
     """
-    names = list(members["name"].astype(str))
-    shown = "、".join(names[:3]) + (f"等{len(names)}个小区" if len(names) > 3 else "")
-    where = f"（{render(row['subdistricts'], 'zh')}）" if row["subdistricts"] else ""
-    text = f"{row['bundle_id']}片区{where}：{shown}"
-    if members["households"].notna().any():  # no household figure when none is known
-        text += f"，共{row['households']:,}户"
-    if row["floor_area_m2"]:
-        text += f"、建筑面积{_fmt_area(row['floor_area_m2'])}"
-    if row["built_from"] is not None:
-        text += f"，建成于{row['built_from']}—{row['built_to']}年"
-    if row["priority_members"]:
-        years = policy_fields("zh", policy or PolicyConfig())
-        text += _text("zh", "bundle_priority_members", count=row["priority_members"], **years)
-    if gaps:
-        text += "；共同缺少" + "、".join(standards.categories[g].name_zh for g in gaps)
-    if row["partner_parcels"]:
-        kinds = render(row["partner_kinds"], "zh")
-        text += f"；可与相邻{kinds}（{row['partner_parcels']}）统筹平衡"
-    if row["candidate_parcels"]:
-        text += f"；周边可挖潜用地{row['candidate_parcels']}"
-    return text + "。"
-
-
-def describe_en(
-    row: dict, standards: Standards, gaps: list[str], members: gpd.GeoDataFrame | None = None
-) -> str:
-    """The English line of :func:`describe_zh` (households left out when none is known)."""
-    known = members is None or members["households"].notna().any()
-    text = (
-        f"{row['bundle_id']}: {row['members']} communities"
-        + (f", {row['households']:,} households" if known else "")
-        + (
-            f", built {row['built_from']}–{row['built_to']}"
-            if row["built_from"] is not None
-            else ""
-        )
+    policy = policy or PolicyConfig()
+    names = tuple(members["name"].astype(str))
+    shown: object = Joined(names[:3])
+    if len(names) > 3:
+        shown = msg("bundle_desc_more", names=shown, count=len(names))
+    where = (
+        msg("bundle_desc_where", subdistricts=row["subdistricts"]) if row["subdistricts"] else ""
     )
+    parts: list[object] = [
+        msg("bundle_desc_head", bundle=row["bundle_id"], where=where, names=shown, count=len(names))
+    ]
+    if members["households"].notna().any():  # no household figure when none is known
+        parts.append(msg("bundle_desc_households", households=row["households"]))
+    if m2 := row["floor_area_m2"]:
+        area = (
+            msg("bundle_area_wan", wan=m2 / 10000, m2=m2)
+            if m2 >= 10000
+            else msg("bundle_area_m2", m2=m2)
+        )
+        parts.append(msg("bundle_desc_floor", area=area))
+    if row["built_from"] is not None:
+        parts.append(msg("bundle_desc_built", start=row["built_from"], end=row["built_to"]))
+    if row["priority_members"]:
+        by = date_msg(policy.priority_cutoff)
+        parts.append(msg("bundle_priority_members", count=row["priority_members"], priority_by=by))
     if gaps:
-        text += "; all lack " + ", ".join(standards.categories[g].name_en for g in gaps)
+        names_of = tuple(
+            Named(standards.categories[g].name_zh, standards.categories[g].name_en) for g in gaps
+        )
+        parts.append(msg("bundle_desc_gaps", gaps=Joined(names_of)))
     if row["partner_parcels"]:
-        text += f"; financing partners {row['partner_parcels']}"
-    return text + "."
+        parts.append(
+            msg("bundle_desc_partners", kinds=row["partner_kinds"], parcels=row["partner_parcels"])
+        )
+    if row["candidate_parcels"]:
+        parts.append(msg("bundle_desc_candidates", parcels=row["candidate_parcels"]))
+    return Joined((*parts, msg("bundle_desc_end")), sep="sep_none")
 
 
 def bundles_summary(bundles: gpd.GeoDataFrame, bundler: Bundler, comm: gpd.GeoDataFrame) -> dict:
