@@ -33,15 +33,8 @@ from .programmes import (
     rank_within_key,
 )
 from .reach import network_reach, straight_reach
-from .site_tables import (
-    Blocked,
-    Flags,
-    coverage_blocks,
-    programme_frame,
-    sites_frame,
-    summary_block,
-    unserved_frame,
-)
+from .site_summary import coverage_blocks, summary_block
+from .site_tables import Blocked, Flags, programme_frame, sites_frame, unserved_frame
 from .sizing import SizeRule, Sizes, option_sizes, size_rules
 from .standards import Standards
 
