@@ -374,6 +374,19 @@ def bundles_summary(bundles: gpd.GeoDataFrame, bundler: Bundler, comm: gpd.GeoDa
     ------
     RuntimeError
         ``bundler.solve()`` was not called.
+
+    Parameters
+    ----------
+    bundles : GeoDataFrame
+        :func:`bundle_frame`'s rows.
+    bundler : Bundler
+        Solved.
+    comm : GeoDataFrame
+        The communities (their ``cid`` name the overlaps).
+
+    Returns
+    -------
+    dict
     """
     if not bundler.solved:
         raise RuntimeError("bundles_summary needs a solved Bundler; call Bundler.solve() first")

@@ -15,7 +15,16 @@ TIERS = ("priority", "standard", "not_eligible", "unknown")
 
 
 def last_full_year(cutoff: dt.date) -> int:
-    """The last build year certainly on or before ``cutoff`` (2005-12-31 → 2005, 2005-06-30 → 2004)."""
+    """The last build year certainly on or before ``cutoff`` (2005-12-31 → 2005, 2005-06-30 → 2004).
+
+    Parameters
+    ----------
+    cutoff : datetime.date
+
+    Returns
+    -------
+    int
+    """
     return cutoff.year if (cutoff.month, cutoff.day) == (12, 31) else cutoff.year - 1
 
 

@@ -45,11 +45,25 @@ class Rules:
     own_land: frozenset[str]
     shared: frozenset[str]
     building_kinds: frozenset[str]
-    default_far: float = 1.5
+    default_far: float = settings.DEFAULT_FAR
 
 
 def load_rules(path: Path | None = None) -> Rules:
-    """Read the co-location rules (default: the built-in ``colocation.toml``)."""
+    """Read the co-location rules (default: the built-in ``colocation.toml``).
+
+    Parameters
+    ----------
+    path : Path, optional
+
+    Returns
+    -------
+    Rules
+
+    Raises
+    ------
+    ConfigError
+        The file cannot be read or holds a value of the wrong type.
+    """
     where = path or settings.STANDARDS_DIR / "colocation.toml"
     try:
         raw = tomllib.loads(where.read_text(encoding="utf-8"))
@@ -57,7 +71,7 @@ def load_rules(path: Path | None = None) -> Rules:
             own_land=frozenset(raw.get("own_land", {}).get("categories", ())),
             shared=frozenset(raw.get("shared", {}).get("categories", ())),
             building_kinds=frozenset(raw.get("building_kinds", {}).get("kinds", ())),
-            default_far=float(raw.get("default_far", 1.5)),
+            default_far=float(raw.get("default_far", settings.DEFAULT_FAR)),
         )
     except (OSError, UnicodeError, tomllib.TOMLDecodeError, TypeError, ValueError) as exc:
         raise ConfigError("err_colocation_read", path=where, reason=exc) from None
@@ -66,7 +80,15 @@ def load_rules(path: Path | None = None) -> Rules:
 @dataclass(frozen=True)
 class Need:
     """What one facility of a category takes from a parcel (m²) and whether it needs the parcel
-    to itself."""
+    to itself.
+
+    Attributes
+    ----------
+    land, floor : float
+        m² of the parcel's land and floor one facility takes.
+    own : bool
+        The facility needs the parcel to itself.
+    """
 
     land: float
     floor: float
@@ -170,7 +192,17 @@ class Instance:
 @dataclass(frozen=True)
 class Value:
     """What a plan achieves: households newly covered (weighted sum over categories and per
-    category) and households newly fully covered (every basket category)."""
+    category) and households newly fully covered (every basket category).
+
+    Attributes
+    ----------
+    households : float
+        Households newly covered, summed over categories.
+    full_coverage : float
+        Households newly covered by every basket category.
+    per_key : dict of str to float
+        Households newly covered per category.
+    """
 
     households: float
     full_coverage: float
@@ -217,7 +249,18 @@ class Plan:
 
 
 def covered_matrix(inst: Instance, chosen: np.ndarray) -> np.ndarray:
-    """(n_communities, n_keys) bool: gap communities the chosen options newly cover."""
+    """(n_communities, n_keys) bool: gap communities the chosen options newly cover.
+
+    Parameters
+    ----------
+    inst : Instance
+    chosen : (k,) int array
+        Option indices.
+
+    Returns
+    -------
+    (n_communities, n_keys) bool array
+    """
     out = np.zeros(inst.gap.shape, bool)
     for k in range(len(inst.keys)):
         rows = chosen[inst.opt_key[chosen] == k]
@@ -249,7 +292,17 @@ def evaluate(inst: Instance, chosen: np.ndarray) -> Value:
 
 
 def feasible(inst: Instance, chosen: np.ndarray) -> bool:
-    """Whether a set of options respects capacities, exclusivity and ``max_sites``."""
+    """Whether a set of options respects capacities, exclusivity and ``max_sites``.
+
+    Parameters
+    ----------
+    inst : Instance
+    chosen : (k,) int array
+
+    Returns
+    -------
+    bool
+    """
     chosen = np.asarray(chosen, int)
     if len(np.unique(chosen)) != len(chosen):
         return False
@@ -347,7 +400,21 @@ def greedy_plan(inst: Instance, objective: str = "households") -> Plan:
 
 def single_category(sets: dict[int, np.ndarray], weights: np.ndarray, k: int) -> Instance:
     """A classic maximal-covering instance (one category, no capacities): option ``p`` covers
-    the communities ``sets[p]``; at most ``k`` options. For comparisons with peers (spopt)."""
+    the communities ``sets[p]``; at most ``k`` options. For comparisons with peers (spopt).
+
+    Parameters
+    ----------
+    sets : dict of int to int array
+        Option → the communities it covers.
+    weights : (n,) float array
+        Per community.
+    k : int
+        Options allowed.
+
+    Returns
+    -------
+    Instance
+    """
     opts = sorted(sets)
     rows = np.concatenate([np.full(len(sets[p]), i) for i, p in enumerate(opts)]) if opts else []
     cols = np.concatenate([np.asarray(sets[p], int) for p in opts]) if opts else []
@@ -374,7 +441,17 @@ def single_category(sets: dict[int, np.ndarray], weights: np.ndarray, k: int) ->
 
 def rank_within_key(inst: Instance, chosen: np.ndarray) -> dict[int, tuple[int, float, np.ndarray]]:
     """Per chosen option: (rank within its category by marginal gain, newly covered households,
-    communities it newly covers), as a greedy would present the chosen set."""
+    communities it newly covers), as a greedy would present the chosen set.
+
+    Parameters
+    ----------
+    inst : Instance
+    chosen : (k,) int array
+
+    Returns
+    -------
+    dict of int to (int, float, int array)
+    """
     out: dict[int, tuple[int, float, np.ndarray]] = {}
     for k in range(len(inst.keys)):
         rows = [int(o) for o in chosen if inst.opt_key[o] == k]

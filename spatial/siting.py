@@ -8,6 +8,8 @@ raises a clear error before ``solve()``).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -349,8 +351,7 @@ class SiteSelector:
         # each option sized for the shortfall of every gap community it reaches, fixed before
         # the solve (the programme model stays linear)
         sizes = self._sizes(inst, np.arange(inst.n_options))
-        inst.opt_land, inst.opt_floor = sizes.land, sizes.floor
-        return inst, blocked
+        return replace(inst, opt_land=sizes.land, opt_floor=sizes.floor), blocked
 
     def _choose(self, inst: Instance) -> None:
         """Greedy always; the exact MILP when the candidates are few enough; the better is used."""
@@ -406,7 +407,17 @@ class SiteSelector:
 
 
 def sites_summary(sel: SiteSelector) -> dict:
-    """The ``sites`` block of ``summary.json`` (raises :class:`NotSolvedError` before solve())."""
+    """The ``sites`` block of ``summary.json`` (raises :class:`NotSolvedError` before solve()).
+
+    Parameters
+    ----------
+    sel : SiteSelector
+        Solved.
+
+    Returns
+    -------
+    dict
+    """
     if not sel._solved:
         raise NotSolvedError("sites_summary needs a solved SiteSelector; call .solve() first")
     return summary_block(sel)

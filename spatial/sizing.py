@@ -61,7 +61,17 @@ class SizeRule:
 class Sizes:
     """Per option (or per site): land and floor m², the shortfall it is sized for (``short``,
     supply units; NaN without an indicator), the capacity offered as sized (``units``), the part
-    of the shortfall it closes and the part left, and the size's ``basis`` (one of BASES)."""
+    of the shortfall it closes and the part left, and the size's ``basis`` (one of BASES).
+
+    Attributes
+    ----------
+    land, floor : (k,) float arrays
+        m².
+    short, units, closed, left : (k,) float arrays
+        Supply units: the shortfall sized for, the capacity offered, the part closed, the part left.
+    basis : (k,) object array
+        ``standard_min``, ``shortfall``, ``parcel_limit`` or ``standard_max``.
+    """
 
     land: np.ndarray
     floor: np.ndarray

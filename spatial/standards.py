@@ -17,6 +17,25 @@ from .messages import msg
 
 @dataclass(frozen=True)
 class Category:
+    """One facility category of the standards file (``[categories.<key>]``).
+
+    Attributes
+    ----------
+    key : str
+    name_zh, name_en : str
+    level : int
+        The life-circle level in minutes (5, 10, 15).
+    radius_m : float
+        Walking radius, after the project's ``[coverage] radius`` overrides.
+    group : str
+        The planner group (its own map).
+    building_m2, land_m2 : (float, float) or None
+        The typical size range (GB 50180-2018 Appendix C, or the source named), m².
+    aliases : tuple of str
+        Other names facility lists use.
+    icon : str
+    """
+
     key: str
     name_zh: str
     name_en: str
@@ -29,12 +48,31 @@ class Category:
     icon: str = "●"
 
     def label(self, lang: str) -> str:
+        """The category's name in ``lang``."""
         return self.name_zh if lang == "zh" else self.name_en
 
 
 @dataclass
 class Standards:
-    """The active categories after the project's overrides, and the coverage basket."""
+    """The active categories after the project's overrides, and the coverage basket.
+
+    Attributes
+    ----------
+    categories : dict of str to Category
+        The active categories, in the standards file's order.
+    basket : list of str
+        The categories "fully covered" asks for.
+    groups : dict of str to dict
+        Planner groups (elderly, childcare, clinics, markets) with their names.
+    source : str
+        The standards file's citation.
+    walk_speed_kmh : float
+        Project file, else standards file, else ``settings.WALK_SPEED_KMH``.
+    national_target : float
+        The share of fully covered households the national target asks for.
+    alias_map : dict of str to str
+        Lower-case key, name or alias → category key.
+    """
 
     categories: dict[str, Category]
     basket: list[str]
@@ -144,7 +182,7 @@ def load_standards(project: Project | None = None) -> Standards:
         groups=raw.get("groups", {}),
         source=raw.get("source", str(where)),
         walk_speed_kmh=float(speed),
-        national_target=float(raw.get("national_target", 0.85)),
+        national_target=float(raw.get("national_target", settings.NATIONAL_TARGET)),
         alias_map=alias_map,
     )
 
