@@ -10,10 +10,10 @@ import pandas as pd
 from pyproj import CRS
 
 from . import crs as crsmod
-from . import io
 from .config import LayerConfig, Project
 from .errors import InputError, reading
 from .georef import georeference, resolve_lonlat
+from .input_files import read_any
 from .messages import msg
 from .parse import header_key, match_category, parse_built_year, parse_number, parse_share
 from .problems import SAMPLE_SIZE, Problem, problem
@@ -74,7 +74,7 @@ def _read_layer(project: Project, section: str, aliases: dict) -> tuple:
         with reading(path, msg("what_osm_layer", section=section)):
             frame = osm_layer(path, section)
     else:
-        frame = io.read_any(path, cfg, aliases.get(section, {}))
+        frame = read_any(path, cfg, aliases.get(section, {}))
         if frame.attrs.get("header_row", 1) > 1:
             report.note("note_header_row", row=frame.attrs["header_row"])
         if frame.attrs.get("sheets"):

@@ -480,7 +480,8 @@ def test_network_node_inside_a_community_is_reached_at_distance_zero():
 #: The layers of the README's development section, lowest first.
 LAYERS = [
     {"settings", "errors", "messages", "problems", "crs"},
-    {"schema", "config", "standards", "indicators", "parse", "validate", "georef", "io", "osm"},
+    {"schema", "config", "standards", "indicators", "parse", "validate", "georef", "input_files",
+     "io", "osm"},
     {"load", "network", "network_read", "routing"},
     {"access", "distances", "coverage", "service_areas", "catchment", "capacity",
      "capacity_tables", "eligibility", "adjacency", "bundling", "priority", "reach", "programmes", "milp", "sizing",
