@@ -179,6 +179,15 @@ def main(argv: list[str] | None = None) -> int:
 
     0 done; 2 a problem the planner can fix (one line naming the file, row, key or folder);
     3 an internal error (a bug: one line, ``--debug`` for the traceback); 130 interrupted.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
     """
     args = _parser().parse_args(argv)
     console = new_console()

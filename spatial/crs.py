@@ -79,6 +79,16 @@ def shift_geometries(gdf: gpd.GeoDataFrame, coords: str) -> gpd.GeoDataFrame:
 
 
 def in_china(lon: float, lat: float) -> bool:
+    """Whether a lon/lat lies in China's bounding box (``settings.CHINA_LON`` / ``CHINA_LAT``).
+
+    Parameters
+    ----------
+    lon, lat : float
+
+    Returns
+    -------
+    bool
+    """
     return (
         settings.CHINA_LON[0] <= lon <= settings.CHINA_LON[1]
         and settings.CHINA_LAT[0] <= lat <= settings.CHINA_LAT[1]
@@ -128,6 +138,16 @@ def lonlat_points(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def median_lonlat(gdf: gpd.GeoDataFrame) -> tuple[float, float]:
+    """The median lon/lat (WGS84) of the features' representative points.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+
+    Returns
+    -------
+    lon, lat : float
+    """
     lon, lat = lonlat_points(gdf)
     return float(np.nanmedian(lon)), float(np.nanmedian(lat))
 
@@ -183,5 +203,15 @@ def lonlat_fit(
 
 
 def describe(crs: CRS) -> str:
+    """A CRS as planners read it: ``EPSG:4548 CGCS2000 / 3-degree Gauss-Kruger CM 117E``.
+
+    Parameters
+    ----------
+    crs : pyproj.CRS
+
+    Returns
+    -------
+    str
+    """
     epsg = crs.to_epsg()
     return f"EPSG:{epsg} {crs.name}" if epsg else crs.name

@@ -198,7 +198,17 @@ def _unique_name(rng: np.random.Generator, used: set[str]) -> str:
 
 
 def generate(seed: int = 20201) -> dict[str, gpd.GeoDataFrame | list]:
-    """Build the demo district in memory (EPSG:4548 for all layers)."""
+    """Build the demo district in memory (EPSG:4548 for all layers).
+
+    Parameters
+    ----------
+    seed : int
+
+    Returns
+    -------
+    dict
+        ``communities``, ``facilities``, ``parcels`` (GeoDataFrames) and ``ways`` (the streets).
+    """
     rng = np.random.default_rng(seed)
     warp = _Warp()
     ways = _streets(rng)
@@ -323,7 +333,16 @@ DEMO_FILES = {
 
 
 def demo_paths(folder: Path) -> dict[str, Path]:
-    """Where :func:`write_demo` writes each file in ``folder``."""
+    """Where :func:`write_demo` writes each file in ``folder``.
+
+    Parameters
+    ----------
+    folder : Path
+
+    Returns
+    -------
+    dict of str to Path
+    """
     return {key: folder / name for key, name in DEMO_FILES.items()}
 
 
@@ -334,6 +353,16 @@ def write_demo(folder: Path, seed: int = 20201) -> dict[str, Path]:
     lon/lat, like a Gaode POI export), parcels.geojson (WGS84), network.osm (OSM XML), and the
     runnable project.toml (paths relative to it) with the README of ``data/demo``. Existing files
     are replaced: the command line refuses a folder that holds any of them.
+
+    Parameters
+    ----------
+    folder : Path
+    seed : int
+
+    Returns
+    -------
+    dict of str to Path
+        As :func:`demo_paths`.
     """
     data = generate(seed)
     warp = _Warp()

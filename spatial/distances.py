@@ -292,7 +292,27 @@ def network_passes(
     bound: float,
     access: Access,
 ) -> NetworkPasses:
-    """Snap the facilities, link the communities and run one bounded Dijkstra per category."""
+    """Snap the facilities, link the communities and run one bounded Dijkstra per category.
+
+    Parameters
+    ----------
+    net : StreetNetwork
+    facilities : GeoDataFrame
+        With ``category``.
+    polygons : ndarray of geometries
+        The communities.
+    standards : Standards
+    cfg : CoverageConfig
+        ``max_snap_m``.
+    bound : float
+        Search limit in metres.
+    access : Access
+        The communities' access points.
+
+    Returns
+    -------
+    NetworkPasses
+    """
     category = facilities["category"].to_numpy()
     f_edge, f_along, f_offset = net.snap(
         shapely.get_coordinates(facilities.geometry.values), max_distance=cfg.max_snap_m

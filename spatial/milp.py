@@ -171,7 +171,16 @@ def exact_plan(inst: Instance, objective: str = "households", time_limit: float 
 def solver_status(res: OptimizeResult) -> str:
     """The label of a ``scipy.optimize.milp`` result: ``optimal`` only when HiGHS proved it
     (status 0 and a relative gap within ``OPTIMAL_GAP``); ``time_limit`` when it stopped at the
-    time (or iteration) limit, whatever incumbent it holds; ``stopped`` otherwise."""
+    time (or iteration) limit, whatever incumbent it holds; ``stopped`` otherwise.
+
+    Parameters
+    ----------
+    res : scipy.optimize.OptimizeResult
+
+    Returns
+    -------
+    str
+    """
     gap = getattr(res, "mip_gap", None)
     gap = float(gap) if gap is not None and np.isfinite(gap) else np.inf
     if res.status == 0 and gap <= OPTIMAL_GAP * (1 + 1e-9):

@@ -32,7 +32,17 @@ _FORMATS = ((".pbf", "pbf"), (".bz2", "osm.bz2"), (".gz", "osm.gz"))
 @dataclass(frozen=True)
 class WalkFilter:
     """Which tagged ways are walked (``osm_walk.toml``): a way needs ``highway`` and none of the
-    ``exclude`` values, except those ``foot_lifts`` lifts when ``foot`` is in ``foot_allows``."""
+    ``exclude`` values, except those ``foot_lifts`` lifts when ``foot`` is in ``foot_allows``.
+
+    Attributes
+    ----------
+    exclude : mapping of str to frozenset of str
+        Tag key → values that make a way not walked.
+    foot_allows : frozenset of str
+        ``foot`` values that lift some exclusions.
+    foot_lifts : mapping of str to frozenset of str
+        Tag key → the excluded values such a ``foot`` value lifts.
+    """
 
     exclude: Mapping[str, frozenset[str]]
     foot_allows: frozenset[str]

@@ -16,7 +16,8 @@ from . import crs as crsmod
 from . import io, settings
 from .access import polygon_access
 from .adjacency import barrier_lines
-from .bundling import Bundler, bundle_frame, bundles_summary
+from .bundle_tables import bundle_frame, bundles_summary
+from .bundling import Bundler
 from .capacity import run_capacity
 from .capacity_tables import bundle_totals
 from .config import Project, input_paths, project_warnings

@@ -72,7 +72,16 @@ def score(frame: pd.DataFrame, weights: PriorityConfig, policy: PolicyConfig) ->
 
 def shortfall_share(frame: pd.DataFrame) -> np.ndarray:
     """Per row: Σ over capacity categories of shortfall / need (``<cat>_short``, ``<cat>_need``
-    from spatial.capacity); 0 where none is known."""
+    from spatial.capacity); 0 where none is known.
+
+    Parameters
+    ----------
+    frame : DataFrame
+
+    Returns
+    -------
+    (n,) float array
+    """
     total = np.zeros(len(frame))
     for col in frame.columns:
         if col.endswith("_short") and f"{col[:-6]}_need" in frame:
@@ -163,7 +172,7 @@ def bundle_priorities(
     Parameters
     ----------
     bundles : GeoDataFrame
-        From ``bundling.bundle_frame``.
+        From ``bundle_tables.bundle_frame``.
     comm : GeoDataFrame
         The communities with ``bundle_id``, ``tier``, ``households`` and the scored columns.
     weights, policy : PriorityConfig, PolicyConfig

@@ -17,23 +17,14 @@ import shapely
 from scipy import sparse
 
 from .access import Access
+from .colocation import Need, Rules, load_rules, needs
 from .config import CoverageConfig, SitingConfig
 from .errors import ConfigError
 from .indicators import Capacity
 from .messages import Joined, Msg, Named, msg
 from .milp import exact_plan
 from .network import StreetNetwork
-from .programmes import (
-    OBJECTIVES,
-    Instance,
-    Need,
-    Plan,
-    Rules,
-    greedy_plan,
-    load_rules,
-    needs,
-    rank_within_key,
-)
+from .programmes import OBJECTIVES, Instance, Plan, greedy_plan, rank_within_key
 from .reach import network_reach, straight_reach
 from .site_summary import coverage_blocks, summary_block
 from .site_tables import Blocked, Flags, programme_frame, sites_frame, unserved_frame

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .colocation import Need
 from .indicators import Capacity
-from .programmes import Need
 from .standards import Standards
 
 BASES = ("standard_min", "shortfall", "parcel_limit", "standard_max")
@@ -92,7 +92,7 @@ def size_rules(
     ----------
     standards : Standards
     need : dict of str to Need or None
-        :func:`spatial.programmes.needs`.
+        :func:`spatial.colocation.needs`.
     capacity : Capacity or None
         The indicators; ``None``: no category is sized from a shortfall.
 

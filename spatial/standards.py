@@ -90,6 +90,16 @@ class Standards:
         return self.alias_map.get(text)
 
     def minutes(self, metres: float) -> float:
+        """Walking minutes for ``metres`` at :attr:`walk_speed_kmh`.
+
+        Parameters
+        ----------
+        metres : float
+
+        Returns
+        -------
+        float
+        """
         return metres / (self.walk_speed_kmh * 1000 / 60)
 
 

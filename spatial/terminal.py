@@ -63,7 +63,15 @@ def markup(lang: str, key: str, **fields: object) -> str:
 
 
 def say(console: Console, lang: str, key: str, **fields: object) -> None:
-    """Print catalogue message ``key`` (see :func:`markup`)."""
+    """Print catalogue message ``key`` (see :func:`markup`).
+
+    Parameters
+    ----------
+    console : rich.console.Console
+    lang : str
+    key : str
+    **fields
+    """
     console.print(markup(lang, key, **fields))
 
 

@@ -25,7 +25,24 @@ OUTLIER_KM = 50.0
 
 @dataclass
 class LayerReport:
-    """What happened to one layer between the file and the analysis."""
+    """What happened to one layer between the file and the analysis.
+
+    Attributes
+    ----------
+    layer : str
+        ``communities``, ``facilities``, ``parcels`` or ``subdistricts``.
+    path : str
+    rows_read, rows_kept : int
+    crs : str
+        The layer's CRS as read (described).
+    columns : dict of str to str
+        Role → column name found.
+    repaired : int
+        Geometries made valid.
+    dropped : dict of str to int
+        Reason code (``drop_<code>`` in the catalogue) → rows dropped.
+    notes : list of Msg
+    """
 
     layer: str
     path: str
@@ -175,6 +192,19 @@ def check_lonlat(
 
     With ``coords = "auto"`` (or empty) only a layer whose rows are all outside China but inside it
     when swapped is an error; single rows outside China are dropped later as outliers.
+
+    Parameters
+    ----------
+    lon, lat : (n,) float arrays
+    coords : str
+        The layer's ``coords`` setting.
+    path : Path
+    x, y : str
+        The column names, for messages.
+
+    Raises
+    ------
+    InputError
     """
     if coords not in ("gcj02", "bd09", "cgcs2000", "auto", ""):
         return
@@ -202,6 +232,20 @@ def check_lonlat(
 
 
 def check_unique_ids(ids: pd.Series, column: str, path: Path) -> None:
+    """Every row has an id and no id repeats.
+
+    Parameters
+    ----------
+    ids : Series
+        The id column as text (stripped).
+    column : str
+    path : Path
+
+    Raises
+    ------
+    InputError
+        An empty id (naming the first row and the count) or a repeated one (naming its rows).
+    """
     missing = ids.isna() | (ids.astype("string").str.strip() == "")
     if missing.any():
         rows = [int(i) + 2 for i in np.flatnonzero(missing.to_numpy(bool))]
@@ -275,7 +319,21 @@ def _polygonal(geom: shapely.Geometry | None) -> shapely.Geometry:
 def drop_duplicate_rows(
     gdf: gpd.GeoDataFrame, ids: pd.Series | None, id_col: str | None, problems: list[Problem]
 ) -> gpd.GeoDataFrame:
-    """Drop exact copies: same outline and attributes (the id aside), or same id and outline."""
+    """Drop exact copies: same outline and attributes (the id aside), or same id and outline.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+    ids : Series or None
+        The id column, when the layer has one.
+    id_col : str or None
+    problems : list of Problem
+        Receives ``duplicate_rows`` with the dropped rows.
+
+    Returns
+    -------
+    GeoDataFrame
+    """
     geom = pd.Series(
         [g.wkb if g is not None else b"" for g in shapely.normalize(gdf.geometry.values)],
         index=gdf.index,
@@ -309,7 +367,7 @@ def drop_outliers(
     section : str
     report : LayerReport
     problems : list of Problem
-        Receives ``outliers`` with the dropped ids.
+        Receives ``outlier_dropped`` with the dropped ids.
 
     Returns
     -------
