@@ -28,17 +28,47 @@ def _convert(
 
 
 def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """Convert GCJ-02 (Gaode/Tencent) lon/lat to WGS84, iteratively (error well under 1 m)."""
+    """Convert GCJ-02 (Gaode/Tencent) lon/lat to WGS84, iteratively (error well under 1 m).
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        Degrees.
+
+    Returns
+    -------
+    lon, lat : float arrays
+    """
     return _convert(np.atleast_1d(lon), np.atleast_1d(lat), prcoords.gcj_wgs_bored)
 
 
 def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """Convert BD-09 (Baidu) lon/lat to WGS84."""
+    """Convert BD-09 (Baidu) lon/lat to WGS84.
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        Degrees.
+
+    Returns
+    -------
+    lon, lat : float arrays
+    """
     return _convert(np.atleast_1d(lon), np.atleast_1d(lat), prcoords.bd_wgs_bored)
 
 
 def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """Convert WGS84 lon/lat to GCJ-02 (used to line overlays up with Gaode tiles)."""
+    """Convert WGS84 lon/lat to GCJ-02 (used to line overlays up with Gaode tiles).
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        Degrees.
+
+    Returns
+    -------
+    lon, lat : float arrays
+    """
     return _convert(np.atleast_1d(lon), np.atleast_1d(lat), prcoords.wgs_gcj)
 
 
@@ -46,7 +76,18 @@ _TO_WGS84 = {"gcj02": gcj02_to_wgs84, "bd09": bd09_to_wgs84}
 
 
 def to_wgs84_lonlat(lon: ArrayLike, lat: ArrayLike, coords: str) -> tuple[np.ndarray, np.ndarray]:
-    """Lon/lat in ``coords`` ('wgs84', 'cgcs2000', 'gcj02', 'bd09') to WGS84."""
+    """Lon/lat in ``coords`` ('wgs84', 'cgcs2000', 'gcj02', 'bd09') to WGS84.
+
+    Parameters
+    ----------
+    lon, lat : array_like
+    coords : str
+
+    Returns
+    -------
+    lon, lat : float arrays
+        As given for ``wgs84``, ``cgcs2000`` or an empty setting.
+    """
     func = _TO_WGS84.get(coords)
     if func is None:
         return np.asarray(lon, float), np.asarray(lat, float)
@@ -100,6 +141,14 @@ def metric_crs_for(lon: float, lat: float) -> CRS:
 
     Inside China: the CGCS2000 3-degree Gauss-Krüger zone of the central meridian nearest to
     ``lon`` (EPSG:4534-4554, e.g. 4548 for Jinan and Linyi, 4549 for Qingdao). Elsewhere: UTM.
+
+    Parameters
+    ----------
+    lon, lat : float
+
+    Returns
+    -------
+    pyproj.CRS
     """
     if in_china(lon, lat):
         meridian = min(_GK3_MERIDIANS, key=lambda m: abs(m - lon))
@@ -132,7 +181,17 @@ def choose_metric_crs(frames: list[gpd.GeoDataFrame], override: str = "") -> CRS
 
 
 def lonlat_points(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Lon/lat (WGS84) of a representative point of every feature."""
+    """Lon/lat (WGS84) of a representative point of every feature.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        With a CRS.
+
+    Returns
+    -------
+    lon, lat : float arrays
+    """
     pts = gdf.geometry.representative_point().to_crs("EPSG:4326")
     return pts.x.to_numpy(float), pts.y.to_numpy(float)
 
@@ -153,7 +212,17 @@ def median_lonlat(gdf: gpd.GeoDataFrame) -> tuple[float, float]:
 
 
 def distance_km(lon: ArrayLike, lat: ArrayLike, lon0: float, lat0: float) -> np.ndarray:
-    """Great-circle distance (km) from (lon0, lat0), haversine on a 6371 km sphere."""
+    """Great-circle distance (km) from (lon0, lat0), haversine on a 6371 km sphere.
+
+    Parameters
+    ----------
+    lon, lat : array_like
+    lon0, lat0 : float
+
+    Returns
+    -------
+    float array
+    """
     lon, lat = np.radians(np.asarray(lon, float)), np.radians(np.asarray(lat, float))
     lon0, lat0 = np.radians(lon0), np.radians(lat0)
     h = np.sin((lat - lat0) / 2) ** 2 + np.cos(lat) * np.cos(lat0) * np.sin((lon - lon0) / 2) ** 2

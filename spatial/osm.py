@@ -54,7 +54,17 @@ class WalkFilter:
         return tuple(dict.fromkeys(("highway", *self.exclude)))
 
     def walkable(self, tags: Mapping[str, object]) -> bool:
-        """True when a way with these tags is a walkable street."""
+        """True when a way with these tags is a walkable street.
+
+        Parameters
+        ----------
+        tags : mapping of str to object
+            A way's tags (absent keys: untagged).
+
+        Returns
+        -------
+        bool
+        """
         if not tags.get("highway"):
             return False
         allowed = tags.get("foot") in self.foot_allows
@@ -108,7 +118,16 @@ def _corrupt(path: Path, exc: Exception) -> InputError:
 @dataclass
 class StreetWays:
     """Walkable ways as node references: ``ref``/``lon``/``lat`` per reference (NaN where the node
-    is missing from the extract), ``way`` (index into ``highway`` and ``way_id``) per reference."""
+    is missing from the extract), ``way`` (index into ``highway`` and ``way_id``) per reference.
+
+    Attributes
+    ----------
+    ref, lon, lat, way : (k,) arrays
+        Per node reference of a walkable way, in way order.
+    highway : (w,) object array
+        Per way.
+    way_id : (w,) int array
+    """
 
     ref: np.ndarray
     lon: np.ndarray

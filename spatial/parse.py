@@ -31,7 +31,16 @@ def _norm(header: object) -> str:
 
 
 def header_key(header: object) -> str:
-    """The form in which a header is compared with known column names (see ``_norm``)."""
+    """The form in which a header is compared with known column names (see ``_norm``).
+
+    Parameters
+    ----------
+    header : object
+
+    Returns
+    -------
+    str
+    """
     return _norm(header)
 
 

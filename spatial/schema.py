@@ -144,7 +144,16 @@ class Project:
     capacity: CapacityConfig = field(default_factory=CapacityConfig)
 
     def resolve(self, path: str) -> Path:
-        """Resolve a path from the project file against the file's folder."""
+        """Resolve a path from the project file against the file's folder.
+
+        Parameters
+        ----------
+        path : str
+
+        Returns
+        -------
+        Path
+        """
         p = Path(path).expanduser()
         return p if p.is_absolute() else self.base_dir / p
 

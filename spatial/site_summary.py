@@ -15,7 +15,21 @@ from .sizing import BASES
 def coverage_blocks(
     sel: SiteSelector, gaps: Flags, after_ok: Flags, hh: np.ndarray
 ) -> tuple[dict, dict, dict]:
-    """Household shares before/after the plan: per category, full coverage, per subdistrict."""
+    """Household shares before/after the plan: per category, full coverage, per subdistrict.
+
+    Parameters
+    ----------
+    sel : SiteSelector
+        Solved up to its plan and sites.
+    gaps, after_ok : dict of str to bool array
+        Per category: the community lacks it now; it has it after the plan.
+    hh : (n,) float array
+        The weight per community (households, or 1 each).
+
+    Returns
+    -------
+    per_category, full, by_subdistrict : dict
+    """
     total = hh.sum() or 1.0
     picks = sel.sites["category"].value_counts().to_dict() if len(sel.sites) else {}
     per_category = {}
@@ -113,7 +127,17 @@ def _sizing_record(sel: SiteSelector) -> dict:
 
 
 def summary_block(sel: SiteSelector) -> dict:
-    """The ``sites`` block of ``summary.json`` from a solved selector."""
+    """The ``sites`` block of ``summary.json`` from a solved selector.
+
+    Parameters
+    ----------
+    sel : SiteSelector
+        Solved.
+
+    Returns
+    -------
+    dict
+    """
     blocks = {
         k: {kk: (round(v, 4) if isinstance(v, float) else v) for kk, v in b.items()}
         for k, b in sel.per_category.items()

@@ -83,7 +83,16 @@ class Standards:
     alias_map: dict[str, str] = field(default_factory=dict)
 
     def match(self, value: object) -> str | None:
-        """Map a category value (key, Chinese name or alias) to a category key, or None."""
+        """Map a category value (key, Chinese name or alias) to a category key, or None.
+
+        Parameters
+        ----------
+        value : object
+
+        Returns
+        -------
+        str or None
+        """
         text = str(value).strip().lower()
         if text in self.categories:
             return text
