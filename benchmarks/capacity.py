@@ -25,9 +25,10 @@ import citycase  # noqa: E402
 
 from spatial import settings  # noqa: E402
 from spatial.access import polygon_access  # noqa: E402
-from spatial.capacity import all_pairs, compute_capacity, load_capacity  # noqa: E402
+from spatial.capacity import all_pairs, compute_capacity  # noqa: E402
 from spatial.config import Project  # noqa: E402
 from spatial.eligibility import assess_eligibility  # noqa: E402
+from spatial.indicators import load_capacity  # noqa: E402
 from spatial.standards import load_standards  # noqa: E402
 
 

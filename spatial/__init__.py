@@ -1,8 +1,7 @@
 """lifecircle: old-community renovation planning on the 15-minute life circle.
 
-Modules: ``config`` (project file), ``standards`` (GB 50180-2018 table), ``crs``, ``io``,
-``validate``, ``load``, ``network``, ``coverage``, ``eligibility``, ``bundling``, ``priority``,
-``siting``, ``render``/``maps`` (HTML), ``printmap``, ``ledger``, ``pipeline``, ``cli``.
+A flat package, one module per job; the modules and their import layers are listed once, in the
+README's Development section (checked by ``tests/test_pinned.py::LAYERS``).
 """
 
 __version__ = "0.1.0"

@@ -24,7 +24,17 @@ class Access:
     :func:`polygon_access`.
 
     The node links hold one link per (owner, node), the shortest, sorted by owner and then
-    node."""
+    node.
+
+    Attributes
+    ----------
+    node_owner, node, extra : (k,) arrays
+        Per node link: the polygon, the street node and the shortest distance from the outline
+        to it (off-street plus along the edge; a node inside the polygon: 0, near it: the gap).
+    pt_owner, pt_edge, pt_along, pt_offset : (m,) arrays
+        Per snapped boundary point: the polygon, the edge, the distance along it from ``u`` and
+        the off-street distance (for facilities on the same edge).
+    """
 
     node_owner: np.ndarray  # polygon index per (node, extra) link
     node: np.ndarray

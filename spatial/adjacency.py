@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 from .config import BundlingConfig
 from .errors import InputError
@@ -15,7 +16,10 @@ from .network import StreetNetwork, major_edges
 
 
 def barrier_lines(
-    net: StreetNetwork | None, cfg: BundlingConfig, crs, barrier_file: Path | None = None
+    net: StreetNetwork | None,
+    cfg: BundlingConfig,
+    crs: CRS,
+    barrier_file: Path | None = None,
 ) -> np.ndarray:
     """Arterial streets of the network (``barrier_highways``) plus the planner's barrier layer
     (railways, rivers, any lines or polygons) as one array of geometries in ``crs``.

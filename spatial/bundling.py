@@ -1,5 +1,6 @@
-"""Bundles (成片改造片区): connected groups of adjacent eligible communities within limits, with
-the redevelopment parcels that can finance them (大片区统筹平衡)."""
+"""Bundles (成片改造片区): connected groups of adjacent eligible communities within limits
+(:class:`Bundler`); their layer, with the redevelopment parcels that can finance them
+(大片区统筹平衡), and their figures are :mod:`spatial.bundle_tables`."""
 
 from __future__ import annotations
 
@@ -11,10 +12,8 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from .adjacency import adjacent_pairs, overlapping_pairs
-from .config import BundlingConfig, PolicyConfig
-from .messages import Joined, Msg, Named, msg, policy_fields, render
-from .messages import text as _text
-from .standards import Standards
+from .config import BundlingConfig
+from .messages import Msg, msg
 
 _PAIR_COLUMNS = ["i", "j", "gap_m", "crosses_barrier", "other_subdistrict", "blocked"]
 
@@ -131,7 +130,7 @@ class Bundler:
                 for k in frontier:
                     if total + hh[k] > self.cfg.max_households:
                         continue
-                    if _span(polys[[*region, k]]) > self.cfg.max_span_m:
+                    if span(polys[[*region, k]]) > self.cfg.max_span_m:
                         continue
                     region.append(k)
                     total += hh[k]
@@ -144,8 +143,17 @@ class Bundler:
         return regions
 
 
-def _span(polys: np.ndarray) -> float:
-    """Largest extent of a group: the diameter of the smallest circle around it (m)."""
+def span(polys: np.ndarray) -> float:
+    """Largest extent of a group: the diameter of the smallest circle around it (m).
+
+    Parameters
+    ----------
+    polys : ndarray of geometries
+
+    Returns
+    -------
+    float
+    """
     return 2 * float(
         shapely.minimum_bounding_radius(shapely.multipolygons(shapely.get_parts(polys)))
     )
@@ -167,235 +175,3 @@ def _ordered_labels(labels: np.ndarray, idx: np.ndarray, polys: np.ndarray) -> l
         key = cent[k, 0] + cent[k, 1]
         first[lab] = min(first.get(lab, np.inf), key)
     return sorted(first, key=lambda lab: (first[lab], lab))
-
-
-def _fmt_area(m2: float) -> str:
-    return f"{m2 / 10000:.1f}万㎡" if m2 >= 10000 else f"{m2:.0f}㎡"
-
-
-def _shared_gaps(members: gpd.GeoDataFrame, standards: Standards) -> list[str]:
-    """Basket categories that every member lacks."""
-    if "gaps" not in members:
-        return []
-    return [k for k in standards.basket if not members[f"{k}_ok"].any()]
-
-
-def _parcel_links(parcels: gpd.GeoDataFrame, outline, tolerance: float) -> gpd.GeoDataFrame:
-    if len(parcels) == 0:
-        return parcels
-    near = shapely.dwithin(parcels.geometry.values, outline, tolerance)
-    return parcels.loc[near]
-
-
-def _split_parcels(
-    parcels: gpd.GeoDataFrame, partner_kinds: list[str]
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """(financing partners, other candidate land) by the parcel's ``kind``."""
-    if len(parcels) == 0:
-        return parcels, parcels
-    partner = parcels["kind"].astype(str).isin(partner_kinds).to_numpy(bool)
-    return parcels.loc[partner], parcels.loc[~partner]
-
-
-def _bundle_row(
-    bid: str,
-    members: gpd.GeoDataFrame,
-    partners: gpd.GeoDataFrame,
-    candidates: gpd.GeoDataFrame,
-    gaps: list[str],
-) -> dict:
-    """The facts of one bundle (no descriptions)."""
-    years = members["built_year_max"].dropna()
-    return {
-        "bundle_id": bid,
-        "members": len(members),
-        "member_ids": ",".join(members["cid"].astype(str)),
-        "member_names": Joined(tuple(members["name"].astype(str))),
-        "households": int(members["households"].fillna(0).sum()),
-        "floor_area_m2": float(members["floor_area"].fillna(0).sum()),
-        "built_from": int(members["built_year_min"].min()) if len(years) else None,
-        "built_to": int(years.max()) if len(years) else None,
-        "priority_members": int((members["tier"] == "priority").sum()),
-        "subdistricts": Joined(tuple(sorted(set(members["subdistrict"].astype(str)) - {""}))),
-        "shared_gaps": ",".join(gaps),
-        "partner_parcels": ",".join(partners["pid"].astype(str)),
-        "partner_kinds": Joined(tuple(sorted(set(partners["kind"].astype(str))))),
-        "candidate_parcels": ",".join(candidates["pid"].astype(str)),
-        "span_m": round(_span(members.geometry.values), 1),
-    }
-
-
-def _numbered_groups(comm: gpd.GeoDataFrame, groups: list[list[int]]) -> list[list[int]]:
-    """Bundles in numbering order: most households first, then the lowest row."""
-    return sorted(groups, key=lambda g: (-comm["households"].iloc[g].fillna(0).sum(), min(g)))
-
-
-_BUNDLE_COLUMNS = [
-    "bundle_id",
-    "members",
-    "member_ids",
-    "member_names",
-    "households",
-    "floor_area_m2",
-    "built_from",
-    "built_to",
-    "priority_members",
-    "subdistricts",
-    "shared_gaps",
-    "partner_parcels",
-    "partner_kinds",
-    "candidate_parcels",
-    "span_m",
-    "description",
-    "description_en",
-    "geometry",
-]
-
-
-def bundle_frame(
-    bundler: Bundler,
-    parcels: gpd.GeoDataFrame,
-    standards: Standards,
-    crs,
-    policy: PolicyConfig | None = None,
-) -> tuple[gpd.GeoDataFrame, pd.Series]:
-    """One row per bundle (dissolved outline and its facts) and each community's ``bundle_id``.
-
-    Parameters
-    ----------
-    bundler : Bundler
-        Solved.
-    parcels : GeoDataFrame
-        Candidate land with ``pid`` and ``kind``; parcels within ``tolerance_m`` of a bundle are
-        its partners (``partner_kinds``) or candidates (the rest).
-    standards : Standards
-        For the basket gaps every member shares.
-    crs : the frame's CRS.
-    policy : PolicyConfig, optional
-        Names the priority cut-off in the descriptions (default: the default policy).
-    """
-    policy = policy or PolicyConfig()
-    comm = bundler.communities
-    tolerance = bundler.cfg.tolerance_m
-    partners_all, others_all = _split_parcels(parcels, bundler.cfg.partner_kinds)
-    rows = []
-    bundle_id = pd.Series(pd.NA, index=comm.index, dtype="string")
-    for number, group in enumerate(_numbered_groups(comm, bundler.groups), start=1):
-        members = comm.iloc[group]
-        bid = f"B{number:02d}"
-        bundle_id.iloc[group] = bid
-        outline = shapely.union_all(members.geometry.values)
-        gaps = _shared_gaps(members, standards)
-        row = _bundle_row(
-            bid,
-            members,
-            _parcel_links(partners_all, outline, tolerance),
-            _parcel_links(others_all, outline, tolerance),
-            gaps,
-        )
-        zh = describe_zh(row, members, standards, gaps, policy)
-        row["description"] = Named(zh, describe_en(row, standards, gaps, members))
-        row["description_en"] = describe_en(row, standards, gaps, members)
-        rows.append({**row, "geometry": outline})
-    return gpd.GeoDataFrame(rows, columns=_BUNDLE_COLUMNS, geometry="geometry", crs=crs), bundle_id
-
-
-def describe_zh(
-    row: dict,
-    members: gpd.GeoDataFrame,
-    standards: Standards,
-    gaps: list[str],
-    policy: PolicyConfig | None = None,
-) -> str:
-    """One line a planner can paste into a report (``policy`` names the priority cut-off).
-
-    Parameters
-    ----------
-    row : dict
-        The bundle's facts (``_bundle_row``).
-    members : GeoDataFrame
-        Its communities.
-    standards : Standards
-    gaps : list of str
-        Basket categories every member lacks.
-    policy : PolicyConfig, optional
-    """
-    names = list(members["name"].astype(str))
-    shown = "、".join(names[:3]) + (f"等{len(names)}个小区" if len(names) > 3 else "")
-    where = f"（{render(row['subdistricts'], 'zh')}）" if row["subdistricts"] else ""
-    text = f"{row['bundle_id']}片区{where}：{shown}"
-    if members["households"].notna().any():  # no household figure when none is known
-        text += f"，共{row['households']:,}户"
-    if row["floor_area_m2"]:
-        text += f"、建筑面积{_fmt_area(row['floor_area_m2'])}"
-    if row["built_from"] is not None:
-        text += f"，建成于{row['built_from']}—{row['built_to']}年"
-    if row["priority_members"]:
-        years = policy_fields("zh", policy or PolicyConfig())
-        text += _text("zh", "bundle_priority_members", count=row["priority_members"], **years)
-    if gaps:
-        text += "；共同缺少" + "、".join(standards.categories[g].name_zh for g in gaps)
-    if row["partner_parcels"]:
-        kinds = render(row["partner_kinds"], "zh")
-        text += f"；可与相邻{kinds}（{row['partner_parcels']}）统筹平衡"
-    if row["candidate_parcels"]:
-        text += f"；周边可挖潜用地{row['candidate_parcels']}"
-    return text + "。"
-
-
-def describe_en(
-    row: dict, standards: Standards, gaps: list[str], members: gpd.GeoDataFrame | None = None
-) -> str:
-    """The English line of :func:`describe_zh` (households left out when none is known)."""
-    known = members is None or members["households"].notna().any()
-    text = (
-        f"{row['bundle_id']}: {row['members']} communities"
-        + (f", {row['households']:,} households" if known else "")
-        + (
-            f", built {row['built_from']}–{row['built_to']}"
-            if row["built_from"] is not None
-            else ""
-        )
-    )
-    if gaps:
-        text += "; all lack " + ", ".join(standards.categories[g].name_en for g in gaps)
-    if row["partner_parcels"]:
-        text += f"; financing partners {row['partner_parcels']}"
-    return text + "."
-
-
-def bundles_summary(bundles: gpd.GeoDataFrame, bundler: Bundler, comm: gpd.GeoDataFrame) -> dict:
-    """The ``bundles`` block of ``summary.json``.
-
-    ``pairs_blocked_by_barriers`` counts near pairs whose shortest link crosses a barrier;
-    ``pairs_split_by_subdistrict`` near pairs in different 街道 under ``same_subdistrict = true``
-    (a pair can be in both); ``adjacent_pairs`` the near pairs in neither.
-
-    Raises
-    ------
-    RuntimeError
-        ``bundler.solve()`` was not called.
-    """
-    if not bundler.solved:
-        raise RuntimeError("bundles_summary needs a solved Bundler; call Bundler.solve() first")
-    pairs, overlaps = bundler.pairs, bundler.overlaps
-    cid = comm["cid"].astype(str).to_numpy()
-    return {
-        "count": len(bundles),
-        "communities": int(bundles["members"].sum()) if len(bundles) else 0,
-        "households": int(bundles["households"].sum()) if len(bundles) else 0,
-        "adjacent_pairs": int((~pairs["blocked"].astype(bool)).sum()),
-        "pairs_blocked_by_barriers": int(pairs["crosses_barrier"].astype(bool).sum()),
-        "pairs_split_by_subdistrict": int(pairs["other_subdistrict"].astype(bool).sum()),
-        "with_partner_parcels": int((bundles["partner_parcels"] != "").sum())
-        if len(bundles)
-        else 0,
-        "overlapping_communities": [
-            [cid[i], cid[j], float(s)]
-            for i, j, s in overlaps[["i", "j", "share"]].itertuples(index=False)
-        ]
-        if len(overlaps)
-        else [],
-        "duplicates_counted_once": [cid[i] for i in bundler.duplicates],
-        "notes": bundler.notes,
-    }

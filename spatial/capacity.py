@@ -16,130 +16,41 @@ unit and / target the ratio ``<cat>_ratio``; ``<cat>_short`` is the shortfall in
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from . import settings
 from .access import Access
+from .capacity_tables import capacity_summary
 from .catchment import COLUMNS, NetworkCatchments, straight_pairs
-from .config import DEMOGRAPHIC_KEYS, CapacityConfig, Project
-from .errors import ConfigError
-from .messages import Named
+from .config import DEMOGRAPHIC_KEYS, Project
+from .indicators import Capacity, load_capacity
 from .network import StreetNetwork
 from .problems import Problem, problem
 from .standards import Standards
-
-STATES = ("covered", "served_short", "gap")
-
-
-@dataclass(frozen=True)
-class Indicator:
-    """One category's supply-per-demand indicator (``[indicators.<key>]`` of capacity.toml)."""
-
-    key: str
-    supply: str  # facility column role: floor_area, places, beds; or "count"
-    demand: str  # households, population, older, infants, preschoolers
-    per: float
-    target: float
-    target_existing: float | None
-    unit_zh: str
-    unit_en: str
-    supply_unit_zh: str
-    supply_unit_en: str
-    m2_per_unit: float
-    source: str
-    source_existing: str
-    verified: bool
-    land_m2_per_unit: float | None = None  # land m² per supply unit (sizing own-land facilities)
-    size_source: str = ""
-    size_verified: bool = False
-
-
-@dataclass
-class Capacity:
-    """The indicators of the active categories and the demographic settings in force."""
-
-    indicators: dict[str, Indicator]
-    demographics: dict[str, float]
-    demographics_source: str
-    decay: str
-    subdistricts: dict[str, dict[str, float]]
-
-
-def load_capacity(project: Project, standards: Standards) -> Capacity:
-    """Read the indicator table and apply the project's ``[capacity]`` overrides.
-
-    Categories in ``targets`` / ``targets_existing`` may be named by key, Chinese name or alias.
-    """
-    cfg: CapacityConfig = project.capacity
-    where = project.resolve(cfg.path) if cfg.path else settings.STANDARDS_DIR / "capacity.toml"
-    try:
-        raw = tomllib.loads(where.read_text(encoding="utf-8"))
-    except (OSError, UnicodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError("err_capacity_read", path=where, reason=exc) from None
-    demo = raw.get("demographics", {})
-    demographics = {k: float(demo.get(k, 0.0)) for k in DEMOGRAPHIC_KEYS}
-    if cfg.persons_per_household:
-        demographics["persons_per_household"] = cfg.persons_per_household
-    demographics.update({k: float(v) for k, v in cfg.shares.items()})
-    indicators = {}
-    for key, spec in raw.get("indicators", {}).items():
-        if key not in standards.categories:
-            continue
-        try:
-            indicators[key] = Indicator(
-                key=key,
-                supply=spec["supply"],
-                demand=spec["demand"],
-                per=float(spec["per"]),
-                target=float(spec["target"]),
-                target_existing=float(spec["target_existing"])
-                if "target_existing" in spec
-                else None,
-                unit_zh=spec.get("unit_zh", ""),
-                unit_en=spec.get("unit_en", ""),
-                supply_unit_zh=spec.get("supply_unit_zh", ""),
-                supply_unit_en=spec.get("supply_unit_en", ""),
-                m2_per_unit=float(spec.get("m2_per_unit", 1.0)),
-                source=spec.get("source", ""),
-                source_existing=spec.get("source_existing", ""),
-                verified=bool(spec.get("verified", False)),
-                land_m2_per_unit=float(spec["land_m2_per_unit"])
-                if "land_m2_per_unit" in spec
-                else None,
-                size_source=spec.get("size_source", ""),
-                size_verified=bool(spec.get("size_verified", False)),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError("err_capacity_indicator", path=where, key=key, reason=exc) from None
-    for name, table in (("targets", cfg.targets), ("targets_existing", cfg.targets_existing)):
-        for given, value in table.items():
-            key = standards.match(given)
-            if key not in indicators:
-                raise ConfigError(
-                    "err_capacity_target_unknown",
-                    path=project.source,
-                    name=name,
-                    given=given,
-                    known=", ".join(indicators),
-                )
-            field_ = "target" if name == "targets" else "target_existing"
-            indicators[key] = Indicator(**{**indicators[key].__dict__, field_: float(value)})
-    return Capacity(
-        indicators, demographics, str(demo.get("source", "")), cfg.decay, dict(cfg.subdistricts)
-    )
 
 
 def facility_supply(
     facilities: gpd.GeoDataFrame, standards: Standards, capacity: Capacity
 ) -> tuple[np.ndarray, np.ndarray]:
     """Capacity per facility in its indicator's supply unit, and whether it was assumed (the
-    data had none: the midpoint of the standard's typical building area / ``m2_per_unit``)."""
+    data had none: the midpoint of the standard's typical building area / ``m2_per_unit``).
+
+    Parameters
+    ----------
+    facilities : GeoDataFrame
+        With ``category`` and, where given, the supply columns (``floor_area``, ``places``,
+        ``beds``).
+    standards : Standards
+    capacity : Capacity
+
+    Returns
+    -------
+    supply : (n,) float array
+        0 for categories without an indicator.
+    assumed : (n,) bool array
+    """
     n = len(facilities)
     supply, assumed = np.zeros(n), np.zeros(n, bool)
     category = facilities["category"].to_numpy()
@@ -165,7 +76,20 @@ def facility_supply(
 def community_demand(communities: gpd.GeoDataFrame, capacity: Capacity) -> dict[str, np.ndarray]:
     """Demand per community for each base (households, population and the age groups): the
     community's own column where given, else households × persons per household × share, with
-    the subdistrict's settings over the project's over the census defaults. NaN = unknown."""
+    the subdistrict's settings over the project's over the census defaults. NaN = unknown.
+
+    Parameters
+    ----------
+    communities : GeoDataFrame
+        With ``households``, ``subdistrict`` and optional ``population``, ``older``,
+        ``infants``, ``preschoolers``.
+    capacity : Capacity
+
+    Returns
+    -------
+    dict of str to (n,) float array
+        Keys ``households``, ``population`` and the age groups.
+    """
     n = len(communities)
     subs = communities["subdistrict"].fillna("").astype(str).to_numpy()
     setting = {k: np.full(n, v) for k, v in capacity.demographics.items()}
@@ -190,7 +114,21 @@ def community_demand(communities: gpd.GeoDataFrame, capacity: Capacity) -> dict[
 
 def decay_weights(distance: np.ndarray, radius: float, decay: str) -> np.ndarray:
     """Distance weights within the catchment: 1 (``none``), Gaussian with σ = radius / 2, or
-    linear from 1 at the facility to 0 at the radius."""
+    linear from 1 at the facility to 0 at the radius.
+
+    Parameters
+    ----------
+    distance : (k,) float array
+        Metres.
+    radius : float
+        The catchment, metres.
+    decay : str
+        ``none``, ``gaussian`` or ``linear``.
+
+    Returns
+    -------
+    (k,) float array
+    """
     if decay == "gaussian":
         sigma = radius / 2
         return np.exp(-distance * distance / (2 * sigma**2))
@@ -211,6 +149,20 @@ def two_step(
     ``pairs``: facility (index into ``supply``), community (index into ``demand``); ``weight``
     per pair (default 1). Unknown demand (NaN) counts as 0; a facility whose catchment holds no
     demand passes nothing on.
+
+    Parameters
+    ----------
+    pairs : DataFrame
+        Columns ``facility`` and ``community`` (positions).
+    supply : (m,) float array
+    demand : (n,) float array
+    n_comm : int
+    weight : (k,) float array, optional
+
+    Returns
+    -------
+    (n_comm,) float array
+        ``A_i``: supply per unit of demand reaching each community.
     """
     fac = pairs["facility"].to_numpy(np.int64)
     comm = pairs["community"].to_numpy(np.int64)
@@ -231,7 +183,30 @@ def all_pairs(
     net: StreetNetwork | None = None,
     access: Access | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Per category with an indicator: (facility, community, distance_m) within its radius."""
+    """Per category with an indicator: (facility, community, distance_m) within its radius.
+
+    Parameters
+    ----------
+    communities, facilities : GeoDataFrame
+        In the metric CRS.
+    standards : Standards
+        The radii.
+    capacity : Capacity
+        Its indicators choose the categories.
+    detour : float
+        Straight distance × ``detour`` without a network.
+    max_snap : float
+        Facilities farther from every street are not placed on the network.
+    net : StreetNetwork, optional
+        Walking distances; ``None``: straight lines.
+    access : Access, optional
+        The communities' access points (``access.polygon_access``), required with ``net``.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        Columns ``facility``, ``community`` (positions), ``distance_m``.
+    """
     points = shapely.get_coordinates(facilities.geometry.values)
     category = facilities["category"].to_numpy()
     polygons = communities.geometry.values
@@ -265,6 +240,23 @@ def compute_capacity(
     the 2SFCA supply reaching it (A_i × D_i), both in supply units; ``<cat>_short`` the shortfall in supply units (m², places, beds). ``<cat>_state`` is
     ``covered`` / ``served_short`` (within the radius, but not enough) / ``gap`` (none within
     the radius). ``<cat>_assumed``: some of the supply reaching it has an assumed capacity.
+
+    Parameters
+    ----------
+    communities, facilities : GeoDataFrame
+    standards : Standards
+    capacity : Capacity
+    pairs : dict of str to DataFrame
+        :func:`all_pairs`.
+
+    Returns
+    -------
+    communities : GeoDataFrame
+        A copy with the columns above and ``demand_*``.
+    problems : list of Problem
+        ``capacity_assumed`` per category with assumed supply.
+    totals : dict
+        Per category: facilities, assumed facilities, supply and assumed supply.
     """
     supply, assumed = facility_supply(facilities, standards, capacity)
     demand = community_demand(communities, capacity)
@@ -331,83 +323,6 @@ def compute_capacity(
     )
 
 
-def _totals(frame: pd.DataFrame, capacity: Capacity) -> dict:
-    """Per category over ``frame``: demand, need, supply reaching it, ratio, shortfall, states."""
-    out = {}
-    for key, ind in capacity.indicators.items():
-        need = float(np.nansum(frame[f"{key}_need"]))
-        got = float(np.nansum(frame[f"{key}_supply"]))
-        demand_col = "households" if ind.demand == "households" else f"demand_{ind.demand}"
-        states = frame[f"{key}_state"]
-        out[key] = {
-            "demand": round(float(np.nansum(frame[demand_col])), 1),
-            "need": round(need, 1),
-            "supply_reaching": round(got, 1),
-            "ratio": round(got / need, 3) if need > 0 else None,
-            "shortfall": round(float(np.nansum(frame[f"{key}_short"])), 1),
-            "communities_short": int((states == "served_short").sum()),
-            "communities_gap": int((states == "gap").sum()),
-        }
-    return out
-
-
-def capacity_summary(
-    communities: gpd.GeoDataFrame, capacity: Capacity, totals: dict, standards: Standards
-) -> dict:
-    """The ``capacity`` block of ``summary.json``: per category the indicator, its source, the
-    facilities' supply (and the share assumed), the demand, ratio and shortfall; per subdistrict.
-    Names and units are :class:`~spatial.messages.Named` (put in a language by
-    ``pipeline.localise_summary``)."""
-    block: dict = {
-        "method": "2SFCA" if capacity.decay == "none" else f"E2SFCA ({capacity.decay} decay)",
-        "decay": capacity.decay,
-        "demographics": dict(capacity.demographics),
-        "demographics_source": capacity.demographics_source,
-        "demographics_by_subdistrict": capacity.subdistricts,
-        "categories": {},
-    }
-    overall = _totals(communities, capacity)
-    for key, ind in capacity.indicators.items():
-        t = totals[key]
-        block["categories"][key] = {
-            "name": Named(standards.categories[key].name_zh, standards.categories[key].name_en),
-            "indicator": Named(ind.unit_zh, ind.unit_en),
-            "indicator_en": ind.unit_en,
-            "target": ind.target,
-            "target_existing": ind.target_existing,
-            "source": ind.source,
-            "source_existing": ind.source_existing,
-            "verified": ind.verified,
-            "supply_unit": Named(ind.supply_unit_zh, ind.supply_unit_en),
-            "supply_unit_en": ind.supply_unit_en,
-            "demand_base": ind.demand,
-            "radius_m": standards.categories[key].radius_m,
-            "facilities": t["facilities"],
-            "facilities_assumed": t["facilities_assumed"],
-            "supply_total": round(t["supply"], 1),
-            "assumed_share": round(t["supply_assumed"] / t["supply"], 4) if t["supply"] else None,
-            **overall[key],
-        }
-    subs = communities["subdistrict"].fillna("").astype(str)
-    block["by_subdistrict"] = {
-        (s or "未注明"): _totals(communities.loc[subs == s], capacity)
-        for s in sorted(subs.unique())
-    }
-    return block
-
-
-def bundle_totals(communities: gpd.GeoDataFrame, capacity: Capacity) -> dict:
-    """Per bundle (``bundle_id`` set by the bundle stage): the same totals as per subdistrict."""
-    if "bundle_id" not in communities:
-        return {}
-    ids = communities["bundle_id"]
-    members = communities.loc[ids.notna() & (ids.astype(str) != "")]
-    return {
-        str(b): _totals(members.loc[members["bundle_id"] == b], capacity)
-        for b in sorted(members["bundle_id"].unique(), key=str)
-    }
-
-
 def run_capacity(
     communities: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
@@ -416,7 +331,27 @@ def run_capacity(
     net: StreetNetwork | None = None,
     access: Access | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[Problem], dict, Capacity]:
-    """The capacity stage on covered communities: columns, problems, the summary block, settings."""
+    """The capacity stage on covered communities: columns, problems, the summary block, settings.
+
+    Parameters
+    ----------
+    communities, facilities : GeoDataFrame
+    standards : Standards
+    project : Project
+        ``[capacity]`` and ``[coverage]`` (``detour_factor``, ``max_snap_m``).
+    net : StreetNetwork, optional
+    access : Access, optional
+        The communities' access points, computed once for coverage.
+
+    Returns
+    -------
+    communities : GeoDataFrame
+    problems : list of Problem
+    summary : dict
+        The ``capacity`` block of ``summary.json``.
+    capacity : Capacity
+        The indicators and settings used.
+    """
     capacity = load_capacity(project, standards)
     cov = project.coverage
     pairs = all_pairs(

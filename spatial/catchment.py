@@ -1,7 +1,7 @@
 """Facility catchments: every (facility, community) pair within a walking radius.
 
 The distances are the coverage's own (``spatial.coverage``): a facility is snapped to its nearest
-street edge (``network.source_graph``), a community is reached at the nearest of its access points
+street edge (``routing.source_graph``), a community is reached at the nearest of its access points
 (``access.polygon_access``), and a boundary point on the facility's own edge is reached along
 that edge. The minimum over a community's pairs therefore equals its coverage distance
 ``<cat>_m``. Without a network: straight outline distance × detour factor, as coverage.
@@ -17,7 +17,8 @@ from scipy.sparse import csgraph
 
 from .access import Access
 from .distances import same_edge, straight_within
-from .network import StreetNetwork, source_graph
+from .network import StreetNetwork
+from .routing import source_graph
 
 CHUNK = 64  # facilities per bounded Dijkstra batch (spatially sorted: small local subgraphs)
 
@@ -51,7 +52,20 @@ class NetworkCatchments:
 
     def pairs(self, facilities: np.ndarray, radius: float) -> pd.DataFrame:
         """(facility, community, distance_m) with distance ≤ ``radius`` for the given facility
-        rows (positions in ``points``); one row per pair, the shortest."""
+        rows (positions in ``points``); one row per pair, the shortest.
+
+        Parameters
+        ----------
+        facilities : (f,) int array
+            Rows of ``points`` (one category's facilities).
+        radius : float
+            The catchment, metres walked.
+
+        Returns
+        -------
+        DataFrame
+            ``facility`` (row of ``points``), ``community`` (position), ``distance_m``.
+        """
         src = np.flatnonzero(np.isin(self.rows, facilities))  # source indices in the graph
         out = [self._same_pairs(src, radius)]
         if len(src):  # (facility, community, distance) arrays per batch
@@ -144,7 +158,22 @@ def straight_pairs(
 ) -> pd.DataFrame:
     """Without a network: (facility, community, distance_m) with the straight distance from the
     facility to the community outline × ``detour`` ≤ ``radius`` (coverage's fallback rule, by
-    ``distances.straight_within``)."""
+    ``distances.straight_within``).
+
+    Parameters
+    ----------
+    polygons : ndarray of geometries
+        The communities.
+    points : (k, 2) float array
+        Facility coordinates; ``facilities`` picks the rows of one category.
+    facilities : (f,) int array
+    radius, detour : float
+
+    Returns
+    -------
+    DataFrame
+        ``facility`` (row of ``points``), ``community`` (position), ``distance_m``.
+    """
     geoms = shapely.points(points[facilities])
     comm, fac, dist = straight_within(polygons, geoms, radius, detour)
     return pd.DataFrame({"facility": facilities[fac], "community": comm, "distance_m": dist})

@@ -8,19 +8,15 @@ import sys
 import tomllib
 import traceback
 from importlib import resources
-from numbers import Number
 from pathlib import Path
-from string import Formatter
 
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
 
 from . import settings
-from .config import load_project
+from .config import Project, load_project
 from .errors import InputError, InterruptedAfterWrite, LifecircleError, OutputError
 from .messages import LANGS, labels, text
+from .terminal import markup, new_console, print_check, print_summary, say
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
         if name in ("run", "map"):
             p.add_argument(
-                "--basemap", choices=["osm", "cartodb", "tianditu", "tianditu_img", "gaode", "none"]
+                "--basemap", choices=_basemap_names(), help="basemap (data/basemaps.toml)"
             )
             p.add_argument(
                 "--tianditu-key",
@@ -73,49 +69,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _basemap_names() -> list[str]:
+    """The basemaps ``--basemap`` offers: the tables of ``data/basemaps.toml`` (the one list)."""
+    return list(tomllib.loads((settings.DATA_DIR / "basemaps.toml").read_text("utf-8")))
+
+
 def _project_file(value: str) -> Path:
     """``--config``: a project file, or a folder holding ``project.toml``."""
     path = Path(value)
     return path / "project.toml" if path.is_dir() else path
 
 
-def _console() -> Console:
-    """The terminal: no emoji codes or wrapping inside data text (``:x:`` stays ``:x:``)."""
-    return Console(emoji=False, soft_wrap=True)
-
-
-def _markup(lang: str, key: str, **fields: object) -> str:
-    """Catalogue message ``key`` as rich markup: the template may hold markup, the fields never do.
-
-    Numbers are formatted by the template; any other field is escaped text. Rich reads a backslash
-    only before ``[``, so a field's trailing backslashes are doubled just where the template goes
-    on with ``[`` (``rich.markup.escape`` alone cannot know what follows).
-    """
-    template = labels(lang).get(key) or labels("en")[key]
-    parts = list(Formatter().parse(template))
-    out = []
-    for k, (literal, name, spec, _) in enumerate(parts):
-        out.append(literal)
-        if name is None:
-            continue
-        value = fields[name]
-        if isinstance(value, Number):
-            out.append(format(value, spec or ""))
-            continue
-        value = str(value)
-        body = value.rstrip("\\")
-        tail = value[len(body) :]
-        follows = parts[k + 1][0] if k + 1 < len(parts) else ""
-        out.append(escape(body) + (tail * 2 if follows.startswith("[") else tail))
-    return "".join(out)
-
-
-def _say(console: Console, lang: str, key: str, **fields: object) -> None:
-    """Print catalogue message ``key`` (see :func:`_markup`)."""
-    console.print(_markup(lang, key, **fields))
-
-
-def _lang(args: argparse.Namespace, project=None) -> str:
+def _lang(args: argparse.Namespace, project: Project | None = None) -> str:
     """``--lang``, else the project's language, else the project file's, else Chinese."""
     if getattr(args, "lang", None):
         return args.lang
@@ -127,25 +92,6 @@ def _lang(args: argparse.Namespace, project=None) -> str:
     except (OSError, ValueError, AttributeError):
         return "zh"
     return lang if lang in LANGS else "zh"
-
-
-def _layer_name(lang: str, layer: str) -> str:
-    return labels(lang).get(f"layer_{layer}", layer)
-
-
-def _print_warnings(console: Console, lang: str, records: list[dict]) -> None:
-    """The data problems of a run or a check, one line each (``summary["warnings"]`` records)."""
-    if not records:
-        return
-    _say(console, lang, "cli_warnings", count=len(records))
-    for r in records:
-        _say(
-            console,
-            lang,
-            "cli_warning",
-            layer=_layer_name(lang, str(r.get("layer", ""))),
-            message=r.get("message", r.get("code", "")),
-        )
 
 
 def _init(folder: Path, console: Console, lang: str = "zh") -> int:
@@ -161,7 +107,7 @@ def _init(folder: Path, console: Console, lang: str = "zh") -> int:
         io.write_text(target, template)
     except OSError as exc:
         raise OutputError("err_cannot_write", path=target, reason=exc.strerror or exc) from None
-    _say(console, lang, "cli_init_done", path=target, folder=folder)
+    say(console, lang, "cli_init_done", path=target, folder=folder)
     return 0
 
 
@@ -175,7 +121,7 @@ def _demo(args: argparse.Namespace, console: Console) -> int:
     if taken:
         raise InputError("err_exists", path=args.dir, paths=", ".join(p.name for p in taken))
     paths = write_demo(args.dir, args.seed)
-    _say(
+    say(
         console,
         lang,
         "cli_demo_done",
@@ -185,53 +131,18 @@ def _demo(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _check(args, console: Console) -> int:
-    from . import crs as crsmod
+def _check(args: argparse.Namespace, console: Console) -> int:
     from .pipeline import load_inputs
 
     project = load_project(args.config)
     lang = _lang(args, project)
     with console.status(text(lang, "cli_working")):
         result = load_inputs(project, place=args.place)
-    layers = result.layers
-    table = Table(title=_markup(lang, "cli_check_title", name=project.name))
-    for col in ("layer", "rows", "kept", "crs", "repaired", "dropped"):
-        table.add_column(text(lang, f"cli_col_{col}"), overflow="fold")
-    for r in layers.reports:
-        epsg = r.crs.split(" ")[0]
-        dropped = "; ".join(f"{text(lang, f'drop_{k}')}: {v}" for k, v in r.dropped.items()) or "-"
-        cells = (_layer_name(lang, r.layer), r.rows_read, r.rows_kept, epsg, r.repaired, dropped)
-        table.add_row(*(Text(str(c)) for c in cells))
-    console.print(table)
-    for r in layers.reports:
-        _say(console, lang, "cli_layer", layer=_layer_name(lang, r.layer), path=r.path)
-        _say(
-            console,
-            lang,
-            "cli_columns",
-            columns=", ".join(f"{k} ← {v}" for k, v in r.columns.items()) or "-",
-        )
-        for note in r.notes:
-            _say(console, lang, "cli_note", note=note.render(lang))
-    _say(console, lang, "cli_analysis_crs", crs=crsmod.describe(layers.crs))
-    net = result.network
-    if net is not None:
-        _say(
-            console,
-            lang,
-            "cli_network",
-            nodes=net.n_nodes,
-            edges=len(net.edges),
-            dropped=net.dropped_nodes,
-            source=net.source,
-        )
-    else:
-        _say(console, lang, "cli_no_network")
-    _print_warnings(console, lang, [p.record(lang) for p in getattr(layers, "problems", [])])
+    print_check(console, lang, result)
     return 0
 
 
-def _run(args, console: Console) -> int:
+def _run(args: argparse.Namespace, console: Console) -> int:
     from .pipeline import run
 
     project = load_project(args.config)
@@ -245,7 +156,7 @@ def _run(args, console: Console) -> int:
 
     def progress(stage: str) -> None:
         name = labels(lang).get(f"stage_{stage}", stage)
-        status.update(_markup(lang, "cli_stage", stage=name))
+        status.update(markup(lang, "cli_stage", stage=name))
 
     with console.status(text(lang, "cli_working")) as status:
         result = run(
@@ -258,98 +169,9 @@ def _run(args, console: Console) -> int:
             strict_print=args.command == "map",
         )
     names = {k: c.label(lang) for k, c in result.standards.categories.items()}
-    _print_summary(console, lang, result.summary, project.name, names)
-    _say(console, lang, "cli_wrote", files=", ".join(str(args.out / p.name) for p in result.files))
+    print_summary(console, lang, result.summary, project.name, names)
+    say(console, lang, "cli_wrote", files=", ".join(str(args.out / p.name) for p in result.files))
     return 0
-
-
-def _print_summary(
-    console: Console, lang: str, s: dict, name: str, names: dict[str, str] | None = None
-) -> None:
-    """The headline of a run: counts, coverage now and after the sites, how the sites were sized,
-    bundles, problems. ``names``: category key → label in ``lang``."""
-    households = s.get("households")
-    old = s.get("old_communities", 0)
-    if households:
-        _say(
-            console,
-            lang,
-            "cli_summary",
-            name=name,
-            communities=s["communities"],
-            old=old,
-            households=households,
-        )
-    else:
-        _say(
-            console,
-            lang,
-            "cli_summary_no_households",
-            name=name,
-            communities=s["communities"],
-            old=old,
-        )
-    if "coverage" in s:
-        cov = s["coverage"]
-        lab = labels(lang)
-        mode = lab["mode_network"] if cov["distance_mode"] == "network" else lab["mode_straight"]
-        key = "cli_coverage" if households else "cli_coverage_communities"
-        share = cov["full_coverage_households" if households else "full_coverage_communities"]
-        _say(
-            console,
-            lang,
-            key,
-            basket=len(cov.get("basket", ())),
-            mode=mode,
-            share=share,
-            target=cov["national_target"],
-        )
-    if "sites" in s and (households or s["sites"].get("weights") == "communities"):
-        sites = s["sites"]
-        key = "cli_coverage_after" if households else "cli_coverage_after_communities"
-        unit = "households" if households else "communities"
-        _say(
-            console,
-            lang,
-            key,
-            count=sites["count"],
-            after=sites[f"full_coverage_{unit}_after"],
-            before=sites[f"full_coverage_{unit}_before"],
-            other=sites.get("needs_other_measures", 0),
-        )
-    if "sites" in s:
-        _print_sizing(console, lang, s["sites"], names or {})
-    if "bundles" in s:
-        _say(
-            console,
-            lang,
-            "cli_bundles",
-            count=s["bundles"]["count"],
-            communities=s["bundles"]["communities"],
-        )
-    _print_warnings(console, lang, s.get("warnings", []))
-    if "print_map" in s:
-        _say(console, lang, "cli_print_map_skipped", reason=s["print_map"])
-
-
-def _print_sizing(console: Console, lang: str, sites: dict, names: dict[str, str]) -> None:
-    """How many facilities the capacity shortfall sized, and per category the shortfall of the
-    communities the sites serve, closed and left (``summary["sites"]["sizing"]``)."""
-    sizing = sites.get("sizing") or {}
-    if not sizing.get("by_category"):
-        return
-    _say(console, lang, "cli_sizing", sized=sizing["sites_from_shortfall"], count=sites["count"])
-    for key, block in sizing["by_category"].items():
-        _say(
-            console,
-            lang,
-            "cli_sizing_category",
-            name=names.get(key, key),
-            shortfall=block["shortfall"],
-            closed=block["closed"],
-            left=block["left"],
-            unit=block["unit"] if lang == "zh" else block["unit_en"],
-        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -357,9 +179,18 @@ def main(argv: list[str] | None = None) -> int:
 
     0 done; 2 a problem the planner can fix (one line naming the file, row, key or folder);
     3 an internal error (a bug: one line, ``--debug`` for the traceback); 130 interrupted.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
     """
     args = _parser().parse_args(argv)
-    console = _console()
+    console = new_console()
     try:
         return _dispatch(args, console)
     except LifecircleError as exc:
@@ -373,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         )
 
 
-def _dispatch(args, console: Console) -> int:
+def _dispatch(args: argparse.Namespace, console: Console) -> int:
     if args.command == "init":
         return _init(args.dir, console, _lang(args))
     if args.command == "demo":
@@ -383,7 +214,7 @@ def _dispatch(args, console: Console) -> int:
     return _run(args, console)
 
 
-def _fail(args, message: str, code: int) -> int:
+def _fail(args: argparse.Namespace, message: str, code: int) -> int:
     """The one error frame: plain text on stderr, one line (no markup is interpreted)."""
     if getattr(args, "debug", False):
         traceback.print_exc()
@@ -391,7 +222,7 @@ def _fail(args, message: str, code: int) -> int:
     return code
 
 
-def _interrupted(args, exc: KeyboardInterrupt) -> str:
+def _interrupted(args: argparse.Namespace, exc: KeyboardInterrupt) -> str:
     out, lang = getattr(args, "out", None), _lang(args)
     if isinstance(exc, InterruptedAfterWrite):
         return text(lang, "cli_interrupted_after", out=out)

@@ -197,7 +197,16 @@ def _fill_project(project: Project, table: dict[str, Any], where: Path) -> None:
 
 def input_paths(project: Project) -> list[tuple[Path, str | Msg]]:
     """Every file the run reads, with its role: the project file, the layers (with a shapefile's
-    sidecar files), the network, the standards file and the barrier layer."""
+    sidecar files), the network, the standards file and the barrier layer.
+
+    Parameters
+    ----------
+    project : Project
+
+    Returns
+    -------
+    list of (Path, str or Msg)
+    """
     found: list[tuple[Path, str | Msg]] = []
     if project.source is not None:
         found.append((Path(project.source), msg("role_project_file")))
@@ -224,7 +233,16 @@ def input_paths(project: Project) -> list[tuple[Path, str | Msg]]:
 
 def project_warnings(project: Project) -> list:
     """Settings that are allowed but probably wrong, as ``Problem`` records (layer ``project``):
-    a Web Mercator analysis CRS stretches distances (×1.22 in Shandong)."""
+    a Web Mercator analysis CRS stretches distances (×1.22 in Shandong).
+
+    Parameters
+    ----------
+    project : Project
+
+    Returns
+    -------
+    list of Problem
+    """
     from pyproj import CRS
 
     from .problems import problem

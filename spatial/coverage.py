@@ -141,6 +141,16 @@ def coverage_summary(coverage: CoverageResult, standards: Standards) -> dict:
     Household shares count only communities with a known household number (blank households are
     left out of the numerator and the denominator, never read as 0); with none known, every
     household figure is null and ``households_known`` is false.
+
+    Parameters
+    ----------
+    coverage : CoverageResult
+    standards : Standards
+        The basket and the radii.
+
+    Returns
+    -------
+    dict
     """
     communities = coverage.communities
     known = bool(communities["households"].notna().any())

@@ -133,7 +133,11 @@ def _streets(rng: np.random.Generator) -> list[tuple[str, str, list[tuple[int, i
     return ways
 
 
-def _rects(rng: np.random.Generator) -> list[tuple[int, int, int, int]]:
+#: A block of the grid: (x, y, width, height) in cells.
+_Rect = tuple[int, int, int, int]
+
+
+def _rects(rng: np.random.Generator) -> list[_Rect]:
     """Tile each 800 m super-block's 100 m cells with random 1-3 × 1-2 cell rectangles."""
     n = SIZE_M // CELL_M
     taken = np.zeros((n, n), bool)
@@ -152,7 +156,7 @@ def _rects(rng: np.random.Generator) -> list[tuple[int, int, int, int]]:
     return rects
 
 
-def _rect_polygon(rect, rng: np.random.Generator) -> shapely.Polygon:
+def _rect_polygon(rect: _Rect, rng: np.random.Generator) -> shapely.Polygon:
     cx, cy, w, h = rect
     left = _INSET[_road_class(cx, True)]
     right = _INSET[_road_class(cx + w, True)]
@@ -194,7 +198,17 @@ def _unique_name(rng: np.random.Generator, used: set[str]) -> str:
 
 
 def generate(seed: int = 20201) -> dict[str, gpd.GeoDataFrame | list]:
-    """Build the demo district in memory (EPSG:4548 for all layers)."""
+    """Build the demo district in memory (EPSG:4548 for all layers).
+
+    Parameters
+    ----------
+    seed : int
+
+    Returns
+    -------
+    dict
+        ``communities``, ``facilities``, ``parcels`` (GeoDataFrames) and ``ways`` (the streets).
+    """
     rng = np.random.default_rng(seed)
     warp = _Warp()
     ways = _streets(rng)
@@ -235,14 +249,14 @@ def generate(seed: int = 20201) -> dict[str, gpd.GeoDataFrame | list]:
     return {"communities": comm, "facilities": facilities, "parcels": parcels, "ways": ways}
 
 
-def _spare_point(rng, spare, warp) -> np.ndarray:
+def _spare_point(rng: np.random.Generator, spare: list[_Rect], warp: _Warp) -> np.ndarray:
     cx, cy, w, h = spare[int(rng.integers(len(spare)))]
     x = (cx + rng.uniform(0.25, 0.75) * w) * CELL_M
     y = (cy + rng.uniform(0.25, 0.75) * h) * CELL_M
     return warp(np.array([[x, y]]))[0]
 
 
-def _facilities(rng, spare, warp) -> gpd.GeoDataFrame:
+def _facilities(rng: np.random.Generator, spare: list[_Rect], warp: _Warp) -> gpd.GeoDataFrame:
     rows = []
     for key, count in FACILITY_COUNTS.items():
         for j in range(count):
@@ -264,7 +278,7 @@ def _facilities(rng, spare, warp) -> gpd.GeoDataFrame:
     )
 
 
-def _parcels(rng, spare, warp) -> gpd.GeoDataFrame:
+def _parcels(rng: np.random.Generator, spare: list[_Rect], warp: _Warp) -> gpd.GeoDataFrame:
     picks = rng.choice(len(spare), size=min(45, len(spare)), replace=False)
     rows = []
     for i, k in enumerate(sorted(picks)):
@@ -282,7 +296,7 @@ def _parcels(rng, spare, warp) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC_EPSG)
 
 
-def _osm_xml(ways, warp) -> str:
+def _osm_xml(ways: list[tuple[str, str, list[tuple[int, int]]]], warp: _Warp) -> str:
     to_wgs = Transformer.from_crs(METRIC_EPSG, 4326, always_xy=True)
     ids: dict[tuple[int, int], int] = {}
     for _, _, pts in ways:
@@ -319,7 +333,16 @@ DEMO_FILES = {
 
 
 def demo_paths(folder: Path) -> dict[str, Path]:
-    """Where :func:`write_demo` writes each file in ``folder``."""
+    """Where :func:`write_demo` writes each file in ``folder``.
+
+    Parameters
+    ----------
+    folder : Path
+
+    Returns
+    -------
+    dict of str to Path
+    """
     return {key: folder / name for key, name in DEMO_FILES.items()}
 
 
@@ -330,6 +353,16 @@ def write_demo(folder: Path, seed: int = 20201) -> dict[str, Path]:
     lon/lat, like a Gaode POI export), parcels.geojson (WGS84), network.osm (OSM XML), and the
     runnable project.toml (paths relative to it) with the README of ``data/demo``. Existing files
     are replaced: the command line refuses a folder that holds any of them.
+
+    Parameters
+    ----------
+    folder : Path
+    seed : int
+
+    Returns
+    -------
+    dict of str to Path
+        As :func:`demo_paths`.
     """
     data = generate(seed)
     warp = _Warp()

@@ -14,7 +14,8 @@ import shapely
 
 from .access import Access
 from .config import CoverageConfig
-from .network import StreetNetwork, nearest_source, source_graph
+from .network import StreetNetwork
+from .routing import nearest_source, source_graph
 from .standards import Standards
 
 
@@ -48,7 +49,13 @@ class _Grouper:
         return best, best_label
 
 
-def _improve(best, best_label, groups, values, labels) -> None:
+def _improve(
+    best: np.ndarray,
+    best_label: np.ndarray,
+    groups: np.ndarray,
+    values: np.ndarray,
+    labels: np.ndarray,
+) -> None:
     """Lower ``best`` in place where (group, value, label) triples beat it."""
     if len(values) == 0:
         return
@@ -100,7 +107,17 @@ def same_edge(
 
 @dataclass
 class CategoryResult:
-    """One category's distances: per community, and per network node for the service areas."""
+    """One category's distances: per community, and per network node for the service areas.
+
+    Attributes
+    ----------
+    distance : (n,) float array
+        Per community, metres; ``inf`` where unreached within the bound.
+    nearest : (n,) int array
+        The nearest facility's position in the category's frame, −1 where none.
+    node_dist : (n_nodes,) float array or None
+        The category's Dijkstra pass per street node (network mode only).
+    """
 
     distance: np.ndarray  # per community (m), inf where unreached within the bound
     nearest: np.ndarray  # facility position per community, −1 where none
@@ -118,11 +135,28 @@ def network_distances(
 ) -> CategoryResult:
     """Distance from every community to the nearest of one category's facilities.
 
-    ``node_dist`` and ``node_src`` are the category's Dijkstra pass (``network.nearest_source``):
+    ``node_dist`` and ``node_src`` are the category's Dijkstra pass (``routing.nearest_source``):
     each node's distance to its nearest facility and that facility's source index (−1 if none);
     ``rank`` maps a source index to the facility's row in the category's own frame;
     ``same_edge`` is (community, direct distance, source) for the category's facilities that
     share an edge with a boundary point.
+
+    Parameters
+    ----------
+    access : Access
+        The communities' access points.
+    grouper : _Grouper
+        Access links grouped by community.
+    node_dist, node_src : (n_nodes,) arrays
+        The category's pass.
+    rank : (s,) int array
+    same_edge : tuple of arrays
+    bound : float
+        Metres; farther is unreached.
+
+    Returns
+    -------
+    CategoryResult
     """
     values = node_dist[access.node] + access.extra
     values[values > bound] = np.inf
@@ -203,7 +237,21 @@ def straight_within(
 
 @dataclass(frozen=True)
 class NetworkPasses:
-    """The facilities snapped to the network and one Dijkstra pass per category."""
+    """The facilities snapped to the network and one Dijkstra pass per category.
+
+    Attributes
+    ----------
+    access : Access
+    grouper : _Grouper
+    source_cat, rank : (s,) arrays
+        Per snapped facility: its category and its row among that category's facilities.
+    same_edge : tuple of arrays
+        (community, direct distance, source) where a facility shares an edge with an access point.
+    passes : dict of str to (node distance, node source)
+        One bounded Dijkstra pass per category.
+    facilities_off_network : int
+        Facilities farther than ``max_snap_m`` from every street.
+    """
 
     access: Access
     grouper: _Grouper
@@ -214,6 +262,19 @@ class NetworkPasses:
     facilities_off_network: int
 
     def distances(self, key: str, bound: float) -> CategoryResult:
+        """One category's distances (:func:`network_distances` on its pass).
+
+        Parameters
+        ----------
+        key : str
+            The category.
+        bound : float
+            Metres.
+
+        Returns
+        -------
+        CategoryResult
+        """
         sc, sd, ss = self.same_edge
         keep = (self.source_cat[ss] == key) & (sd <= bound)
         same = (sc[keep], sd[keep], ss[keep])
@@ -231,7 +292,27 @@ def network_passes(
     bound: float,
     access: Access,
 ) -> NetworkPasses:
-    """Snap the facilities, link the communities and run one bounded Dijkstra per category."""
+    """Snap the facilities, link the communities and run one bounded Dijkstra per category.
+
+    Parameters
+    ----------
+    net : StreetNetwork
+    facilities : GeoDataFrame
+        With ``category``.
+    polygons : ndarray of geometries
+        The communities.
+    standards : Standards
+    cfg : CoverageConfig
+        ``max_snap_m``.
+    bound : float
+        Search limit in metres.
+    access : Access
+        The communities' access points.
+
+    Returns
+    -------
+    NetworkPasses
+    """
     category = facilities["category"].to_numpy()
     f_edge, f_along, f_offset = net.snap(
         shapely.get_coordinates(facilities.geometry.values), max_distance=cfg.max_snap_m

@@ -15,7 +15,16 @@ TIERS = ("priority", "standard", "not_eligible", "unknown")
 
 
 def last_full_year(cutoff: dt.date) -> int:
-    """The last build year certainly on or before ``cutoff`` (2005-12-31 → 2005, 2005-06-30 → 2004)."""
+    """The last build year certainly on or before ``cutoff`` (2005-12-31 → 2005, 2005-06-30 → 2004).
+
+    Parameters
+    ----------
+    cutoff : datetime.date
+
+    Returns
+    -------
+    int
+    """
     return cutoff.year if (cutoff.month, cutoff.day) == (12, 31) else cutoff.year - 1
 
 
@@ -44,6 +53,18 @@ def assess_eligibility(communities: gpd.GeoDataFrame, policy: PolicyConfig) -> g
     A build year that is unknown, or a decade that straddles a cut-off, is ``unknown`` and never
     silently eligible. Rows matching ``exclude_column`` / ``exclude_values`` (expropriation,
     demolition and rebuild) are not eligible.
+
+    Parameters
+    ----------
+    communities : GeoDataFrame
+        With ``built_year_min``, ``built_year_max``, ``built_raw`` (``load.load_layers``).
+    policy : PolicyConfig
+        The project's ``[policy]`` cut-offs and exclusions.
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy with ``eligible``, ``tier`` and ``eligibility_reason``.
     """
     old_year = last_full_year(policy.old_cutoff)
     prio_year = last_full_year(policy.priority_cutoff)
@@ -69,7 +90,10 @@ def assess_eligibility(communities: gpd.GeoDataFrame, policy: PolicyConfig) -> g
     return out
 
 
-def _classify(lo, hi, raw, old_year, prio_year, policy) -> tuple[str, Msg]:
+def _classify(
+    lo: float, hi: float, raw: str, old_year: int, prio_year: int, policy: PolicyConfig
+) -> tuple[str, Msg]:
+    """The tier of one community from its build years (``lo``–``hi``) and the reason."""
     dates = {"old": policy.old_cutoff.isoformat(), "prio": policy.priority_cutoff.isoformat()}
     if np.isnan(hi):
         return "unknown", msg("elig_unknown_year")

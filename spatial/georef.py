@@ -30,7 +30,27 @@ def georeference(
     columns: dict[str, str],
     report: LayerReport,
 ) -> gpd.GeoDataFrame:
-    """Give every row a geometry in a known CRS (WGS84 for Chinese lon/lat systems)."""
+    """Give every row a geometry in a known CRS (WGS84 for Chinese lon/lat systems).
+
+    Parameters
+    ----------
+    frame : DataFrame or GeoDataFrame
+        The layer as read (a table with x/y or lon/lat columns, or a GIS layer).
+    cfg : LayerConfig
+        Its ``coords`` and ``crs`` settings.
+    path : Path
+        The file, for messages.
+    section : str
+        ``communities``, ``facilities``, ``parcels`` or ``subdistricts``.
+    columns : dict of str to str
+        Detected roles → column names (``x``, ``y``).
+    report : LayerReport
+        Receives the notes (e.g. a CRS assumed).
+
+    Returns
+    -------
+    GeoDataFrame
+    """
     if not isinstance(frame, gpd.GeoDataFrame):
         if "x" not in columns or "y" not in columns:
             raise InputError(
@@ -83,6 +103,23 @@ def resolve_lonlat(
     ``declared`` empty or ``auto``: the clear winner is used (else WGS84, as written, with a
     warning). A declared system is kept, with a warning carrying the numbers when another fits
     clearly better.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        Facilities with their lon/lat as written (EPSG:4326 label).
+    declared : str
+        The layer's ``coords`` setting.
+    communities : GeoDataFrame
+        The reference polygons.
+    report : LayerReport
+    problems : list of Problem
+        Receives the warning when the fit is unclear or contradicts ``declared``.
+
+    Returns
+    -------
+    GeoDataFrame
+        In WGS84.
     """
     declared = declared or "auto"
     pts = gdf.geometry.representative_point()

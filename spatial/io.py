@@ -1,9 +1,9 @@
-"""Reading planners' files (GeoPackage, Shapefile, GeoJSON, CSV, XLSX) and writing outputs atomically."""
+"""Writing outputs: atomically (a temporary file renamed into place), and the staged output folder
+that replaces the previous run's files only when every output is written."""
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import os
 import tempfile
@@ -13,182 +13,23 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
-import pyogrio
 
-from .config import LayerConfig
-from .errors import InputError, InterruptedAfterWrite, reading
-from .parse import header_key
-
-TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
-
-
-def _shapefile_encoding(path: Path) -> str | None:
-    """Encoding of a shapefile's .dbf: its .cpg when present, else UTF-8 if it decodes, else GB18030."""
-    cpg = path.with_suffix(".cpg")
-    if cpg.exists():
-        return None
-    dbf = path.with_suffix(".dbf")
-    if not dbf.exists():
-        return None
-    raw = dbf.read_bytes()
-    try:
-        raw.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        return "gb18030"
-
-
-def read_vector(path: Path, cfg: LayerConfig) -> gpd.GeoDataFrame:
-    """Read a vector layer with pyogrio, handling GBK shapefiles and multi-layer files."""
-    kwargs: dict[str, Any] = {}
-    if cfg.layer:
-        layers = [name for name, _ in pyogrio.list_layers(path)]
-        if cfg.layer not in layers:
-            raise InputError(
-                "err_layer_not_found", path=path, layer=cfg.layer, layers=", ".join(layers)
-            )
-        kwargs["layer"] = cfg.layer
-    encoding = cfg.encoding or (
-        _shapefile_encoding(path) if path.suffix.lower() == ".shp" else None
-    )
-    if encoding:
-        kwargs["encoding"] = encoding
-    try:
-        return gpd.read_file(path, engine="pyogrio", **kwargs)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise InputError("err_gis_read", path=path, reason=exc) from None
-    except UnicodeDecodeError:
-        raise InputError("err_text_encoding", path=path) from None
-
-
-def read_table(path: Path, cfg: LayerConfig, aliases: dict | None = None) -> pd.DataFrame:
-    """Read a CSV (UTF-8 or GBK/GB18030, detected) or XLSX sheet into a DataFrame of text/numbers.
-
-    A 台账 often carries title rows above the header: the header row is ``cfg.header_row``
-    (1-based) or else the first of the top rows whose cells match the most known column names
-    (``aliases``: role → header names). A sheet that is not in the workbook is an error listing
-    the sheets there are; without a sheet name, the sheet whose header matches best is read.
-    """
-    suffix = path.suffix.lower()
-    header = _header_row(cfg, path)
-    try:
-        if suffix in (".xlsx", ".xlsm", ".xls"):
-            raw = _read_sheet(path, cfg, aliases or {})
-        else:
-            raw = _read_csv_rows(path, cfg)
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise InputError("err_table_read", path=path, reason=exc) from None
-    return _with_header(raw, header, aliases or {}, path)
-
-
-def _read_csv_rows(path: Path, cfg: LayerConfig) -> pd.DataFrame:
-    """Every row of a CSV as data (no header yet); ragged title rows are padded."""
-    for enc in [cfg.encoding] if cfg.encoding else ["utf-8-sig", "gb18030"]:
-        try:
-            try:
-                return pd.read_csv(
-                    path, encoding=enc, dtype=object, skipinitialspace=True, header=None
-                )
-            except pd.errors.ParserError:  # a title row with fewer cells than the table
-                with path.open(encoding=enc, newline="") as handle:
-                    rows = [[c.strip() or None for c in row] for row in csv.reader(handle)]
-                width = max(map(len, rows), default=0)
-                return pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
-        except UnicodeDecodeError:
-            continue
-    raise InputError("err_csv_encoding", path=path)
-
-
-def _header_row(cfg: LayerConfig, path: Path) -> int | None:
-    """``header_row`` as a 0-based row index (None when not set)."""
-    if not str(cfg.header_row).strip():
-        return None
-    try:
-        row = int(str(cfg.header_row).strip())
-    except ValueError:
-        row = 0
-    if row < 1:
-        raise InputError("err_header_row", path=path, value=cfg.header_row)
-    return row - 1
-
-
-def _read_sheet(path: Path, cfg: LayerConfig, aliases: dict) -> pd.DataFrame:
-    with pd.ExcelFile(path) as book:
-        sheets = [str(s) for s in book.sheet_names]
-        if cfg.layer and cfg.layer not in sheets:
-            raise InputError(
-                "err_sheet_not_found", path=path, sheet=cfg.layer, sheets=", ".join(sheets)
-            )
-        if cfg.layer or len(sheets) == 1:
-            raw = pd.read_excel(book, sheet_name=cfg.layer or 0, header=None, dtype=object)
-            raw.attrs["sheet"] = cfg.layer or sheets[0]
-            return raw
-        parsed = {s: pd.read_excel(book, sheet_name=s, header=None, dtype=object) for s in sheets}
-    hits = {s: _detect_header(raw, aliases)[1] for s, raw in parsed.items()}
-    best = max(sheets, key=lambda s: hits[s])  # the first sheet on a tie
-    raw = parsed[best]
-    raw.attrs["sheet"] = best
-    raw.attrs["sheets"] = sheets
-    return raw
-
-
-def _with_header(raw: pd.DataFrame, header: int | None, aliases: dict, path: Path) -> pd.DataFrame:
-    """``raw`` rows below the header row, named by it (detected when ``header`` is None)."""
-    if header is None:
-        header = _detect_header(raw, aliases)[0]
-    if header >= len(raw):
-        raise InputError("err_header_below", path=path, row=header + 1, rows=len(raw))
-    names = _unique([_cell_name(v, i) for i, v in enumerate(raw.iloc[header])])
-    frame = raw.iloc[header + 1 :].set_axis(names, axis=1).dropna(how="all").reset_index(drop=True)
-    frame = frame.loc[:, [not (n.startswith("Unnamed") and frame[n].isna().all()) for n in names]]
-    frame.attrs = {**raw.attrs, "header_row": header + 1}
-    return frame
-
-
-def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        out.append(f"{name}.{seen[name]}" if name in seen else name)
-        seen[name] = seen.get(name, 0) + 1
-    return out
-
-
-def _cell_name(value: object, i: int) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return f"Unnamed: {i}"
-    return str(value).strip()
-
-
-def _detect_header(raw: pd.DataFrame, aliases: dict, look: int = 20) -> tuple[int, int]:
-    """(index, matches) of the first of the top ``look`` rows with the most cells naming a known
-    column."""
-    known = {header_key(name) for names in aliases.values() for name in names}
-    best, best_hits = 0, 0
-    for i in range(min(look, len(raw))):
-        hits = sum(header_key(v) in known for v in raw.iloc[i] if isinstance(v, str) and v.strip())
-        if hits > best_hits:
-            best, best_hits = i, hits
-    return best, best_hits
-
-
-def read_any(
-    path: Path, cfg: LayerConfig, aliases: dict | None = None
-) -> pd.DataFrame | gpd.GeoDataFrame:
-    """Read a vector layer or a table, with clear errors for missing or unknown files."""
-    if not path.exists():
-        raise InputError("err_file_not_found", path=path)
-    suffix = path.suffix.lower()
-    with reading(path, "what_this_layer"):
-        if suffix in TABLE_SUFFIXES:
-            return read_table(path, cfg, aliases)
-        return read_vector(path, cfg)
+from .errors import InterruptedAfterWrite
 
 
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; move it into place only if the block succeeds."""
+    """Yield a temporary path beside ``target``; move it into place only if the block succeeds.
+
+    Parameters
+    ----------
+    target : Path
+
+    Yields
+    ------
+    Path
+        The temporary file to write.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
     os.close(fd)
@@ -202,12 +43,34 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 
 def write_text(target: Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``target`` atomically (:func:`atomic_path`); return ``target``.
+
+    Parameters
+    ----------
+    target : Path
+    text : str
+
+    Returns
+    -------
+    Path
+    """
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return target
 
 
 def write_json(target: Path, data: Any) -> Path:
+    """Write ``data`` as indented UTF-8 JSON atomically (NumPy numbers as numbers, NaN as null).
+
+    Parameters
+    ----------
+    target : Path
+    data : object
+
+    Returns
+    -------
+    Path
+    """
     return write_text(target, json.dumps(data, ensure_ascii=False, indent=2, default=_jsonable))
 
 
@@ -222,7 +85,19 @@ def _jsonable(value: Any) -> Any:
 
 
 def write_gpkg(target: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
-    """Write several layers into one GeoPackage atomically (all or nothing)."""
+    """Write several layers into one GeoPackage atomically (all or nothing).
+
+    Parameters
+    ----------
+    target : Path
+    layers : dict of str to GeoDataFrame
+        Layer name → frame, written in this order.
+
+    Returns
+    -------
+    Path
+        ``target``.
+    """
     with atomic_path(target) as tmp:
         for name, frame in layers.items():
             frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
@@ -272,7 +147,16 @@ def _pid_alive(pid: int) -> bool:
 def clean_stale(out: Path) -> list[Path]:
     """Remove what a killed run of the tool left: staging folders beside ``out`` whose process is
     gone, and the hidden temporary files ``atomic_path`` makes (``.<stem>.<random><suffix>``) of
-    the tool's own output names inside ``out``. Returns what was removed."""
+    the tool's own output names inside ``out``. Returns what was removed.
+
+    Parameters
+    ----------
+    out : Path
+
+    Returns
+    -------
+    list of Path
+    """
     import re
     import shutil
 
@@ -296,7 +180,16 @@ def clean_stale(out: Path) -> list[Path]:
 
 def check_output_folder(out: Path) -> None:
     """Fail at once (``OutputError``) when ``out`` is a file, or it or the folder it would be
-    made in cannot be written; nothing is created or changed."""
+    made in cannot be written; nothing is created or changed.
+
+    Parameters
+    ----------
+    out : Path
+
+    Raises
+    ------
+    OutputError
+    """
     from .errors import OutputError
 
     if out.exists() and not out.is_dir():
@@ -315,7 +208,16 @@ def check_output_folder(out: Path) -> None:
 
 def previous_outputs(out: Path) -> list[str]:
     """The tool's own files in ``out`` from the last run: the names its ``summary.json`` lists
-    that are output names of the tool (nothing else in the folder is ever touched)."""
+    that are output names of the tool (nothing else in the folder is ever touched).
+
+    Parameters
+    ----------
+    out : Path
+
+    Returns
+    -------
+    list of str
+    """
     try:
         listed = json.loads((out / "summary.json").read_text("utf-8")).get("outputs", [])
     except (OSError, ValueError, AttributeError):
@@ -329,6 +231,16 @@ class Staging:
     disk), ``out`` is exactly as before and the staging folder is removed.
 
     Use as a context manager: ``with Staging(out) as stage: write into stage.path; stage.commit()``.
+
+    Parameters
+    ----------
+    out : Path
+        The output folder (created by :meth:`commit` if missing).
+
+    Attributes
+    ----------
+    path : Path
+        The staging folder to write into (set on entering).
     """
 
     def __init__(self, out: Path) -> None:
@@ -345,7 +257,7 @@ class Staging:
         self.path.mkdir()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         import shutil
 
         shutil.rmtree(self.root, ignore_errors=True)

@@ -10,10 +10,10 @@ import pandas as pd
 from pyproj import CRS
 
 from . import crs as crsmod
-from . import io
 from .config import LayerConfig, Project
 from .errors import InputError, reading
 from .georef import georeference, resolve_lonlat
+from .input_files import read_any
 from .messages import msg
 from .parse import header_key, match_category, parse_built_year, parse_number, parse_share
 from .problems import SAMPLE_SIZE, Problem, problem
@@ -30,7 +30,25 @@ from .validate import (
 
 @dataclass
 class Layers:
-    """The validated, projected inputs of one run."""
+    """The validated, projected inputs of one run.
+
+    Attributes
+    ----------
+    communities, facilities, parcels : GeoDataFrame
+        In ``crs``; ``parcels`` empty when the project has none.
+    crs : pyproj.CRS
+        The metric analysis CRS.
+    reports : list of LayerReport
+        Per layer: rows read, kept, repaired, dropped; columns; notes.
+    unknown_categories : dict of str to int
+        Facility category texts matching no category, with their counts.
+    subdistricts : GeoDataFrame or None
+        街道 outlines, when the project gives them.
+    problems : list of Problem
+        Data problems, shown by every command.
+    households_known : bool
+        False when the communities carry no household figures.
+    """
 
     communities: gpd.GeoDataFrame
     facilities: gpd.GeoDataFrame
@@ -58,7 +76,7 @@ def _read_layer(project: Project, section: str, aliases: dict) -> tuple:
     else:
         if not path.exists():  # the first error of a new project: say which section's path
             raise InputError("err_layer_file_not_found", path=path, section=section)
-        frame = io.read_any(path, cfg, aliases.get(section, {}))
+        frame = read_any(path, cfg, aliases.get(section, {}))
         if frame.attrs.get("header_row", 1) > 1:
             report.note("note_header_row", row=frame.attrs["header_row"])
         if frame.attrs.get("sheets"):
@@ -228,7 +246,9 @@ def _facilities(
     return out, report, {str(k): int(v) for k, v in unknown.items()}
 
 
-def _categories(gdf, column: str, raw: pd.Series, standards: Standards, aliases: dict) -> pd.Series:
+def _categories(
+    gdf: gpd.GeoDataFrame, column: str, raw: pd.Series, standards: Standards, aliases: dict
+) -> pd.Series:
     """Category key per row: the category column, else a Gaode typecode / type / Baidu tag column."""
     poi = load_poi_mapping()
     keys = raw.map(lambda v: match_category(v, standards, poi))
@@ -292,6 +312,22 @@ def load_layers(project: Project, standards: Standards) -> Layers:
 
     The analysis CRS is the project's ``crs`` or the CGCS2000 Gauss-Krüger zone (UTM outside
     China) of the communities' centre. Input files are only read, never written.
+
+    Parameters
+    ----------
+    project : Project
+    standards : Standards
+        The categories facility texts are matched to.
+
+    Returns
+    -------
+    Layers
+
+    Raises
+    ------
+    InputError
+        A file is missing or unreadable, a needed column is absent, ids repeat, coordinates are
+        impossible (one line naming the file, row and column).
     """
     aliases = load_column_aliases()
     problems: list[Problem] = []
@@ -329,8 +365,6 @@ def load_layers(project: Project, standards: Standards) -> Layers:
     if project.subdistricts.path:
         subdistricts, s_report = _subdistricts(project, aliases)
         reports.append(s_report)
-    if len(communities) == 0:
-        raise InputError("err_no_communities_left", path=c_report.path)
     metric = crsmod.choose_metric_crs([communities], project.crs)
     communities = communities.to_crs(metric)
     facilities = facilities.to_crs(metric)

@@ -15,8 +15,8 @@ import pandas as pd
 import shapely
 
 from . import style
+from .colocation import load_rules, needs
 from .messages import labels, tier_label
-from .programmes import load_rules, needs
 from .render import Html, display_frame, esc, fragment, join
 from .runresult import RunResult
 from .style import bundle_colours

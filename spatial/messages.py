@@ -31,7 +31,17 @@ class PolicyDates(Protocol):
 
 @cache
 def labels(lang: str) -> dict[str, str]:
-    """All texts of ``lang`` (``data/i18n.toml``), keyed by message id."""
+    """All texts of ``lang`` (``data/i18n.toml``), keyed by message id.
+
+    Parameters
+    ----------
+    lang : str
+        ``zh`` or ``en``.
+
+    Returns
+    -------
+    dict of str to str
+    """
     return tomllib.loads((settings.DATA_DIR / "i18n.toml").read_text("utf-8"))[lang]
 
 
@@ -41,6 +51,13 @@ class Msg:
 
     A field of :func:`text` may itself be a ``Msg`` (e.g. the allowed range inside an error
     about a setting); it is rendered in the same language as the text holding it.
+
+    Attributes
+    ----------
+    key : str
+        A key of ``data/i18n.toml``.
+    fields : dict
+        Its placeholders' values.
     """
 
     key: str
@@ -52,14 +69,29 @@ class Msg:
 
 
 def msg(key: str, **fields: object) -> Msg:
-    """A :class:`Msg` for ``key`` with ``fields``."""
+    """A :class:`Msg` for ``key`` with ``fields``.
+
+    Parameters
+    ----------
+    key : str
+    **fields
+
+    Returns
+    -------
+    Msg
+    """
     return Msg(key, fields)
 
 
 @dataclass(frozen=True)
 class Named:
     """A name the data gives in both languages (a category's label, a unit): rendered like a
-    :class:`Msg`, in the language of the text or table it is shown in."""
+    :class:`Msg`, in the language of the text or table it is shown in.
+
+    Attributes
+    ----------
+    zh, en : str
+    """
 
     zh: str
     en: str
@@ -72,7 +104,14 @@ class Named:
 @dataclass(frozen=True)
 class Joined:
     """Texts (``str`` or anything with ``render(lang)``) joined by the catalogue's separator
-    ``sep`` (e.g. ``sep_list``: 、 / , ), rendered in one language; empty when ``items`` is."""
+    ``sep`` (e.g. ``sep_list``: 、 / , ), rendered in one language; empty when ``items`` is.
+
+    Attributes
+    ----------
+    items : tuple
+    sep : str
+        The catalogue key of the separator.
+    """
 
     items: tuple
     sep: str = "sep_list"
@@ -87,7 +126,17 @@ class Joined:
 
 def render(value: Any, lang: str) -> Any:
     """``value`` in ``lang``: a :class:`Msg`, :class:`Named` or :class:`Joined` becomes its
-    text, dicts and lists are rendered item by item, anything else is returned as it is."""
+    text, dicts and lists are rendered item by item, anything else is returned as it is.
+
+    Parameters
+    ----------
+    value : object
+    lang : str
+
+    Returns
+    -------
+    object
+    """
     if hasattr(value, "render"):
         return value.render(lang)
     if isinstance(value, dict):
@@ -100,7 +149,17 @@ def render(value: Any, lang: str) -> Any:
 def render_frame(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """``frame`` with every catalogue text in its cells (:func:`render`) put in ``lang``:
     columns the analysis keeps as texts not yet in a language become text columns. The frame
-    is returned as it is when it holds none."""
+    is returned as it is when it holds none.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    lang : str
+
+    Returns
+    -------
+    DataFrame
+    """
     cols = [
         c
         for c in frame.columns
@@ -153,19 +212,49 @@ def visible(line: str) -> str:
 
 def date_msg(day: dt.date) -> Msg:
     """A policy cut-off as planners write it: ``2000年底`` for 31 December, else the full date
-    (not yet in a language)."""
+    (not yet in a language).
+
+    Parameters
+    ----------
+    day : datetime.date
+
+    Returns
+    -------
+    Msg
+    """
     if (day.month, day.day) == (12, 31):
         return msg("date_year_end", year=day.year)
     return msg("date_full", year=day.year, month=day.month, day=day.day)
 
 
 def policy_date(lang: str, day: dt.date) -> str:
-    """:func:`date_msg` in ``lang``."""
+    """:func:`date_msg` in ``lang``.
+
+    Parameters
+    ----------
+    lang : str
+    day : datetime.date
+
+    Returns
+    -------
+    str
+    """
     return date_msg(day).render(lang)
 
 
 def policy_fields(lang: str, policy: PolicyDates) -> dict[str, str]:
-    """``priority_by`` and ``old_by``: the ``[policy]`` cut-offs for texts that name them."""
+    """``priority_by`` and ``old_by``: the ``[policy]`` cut-offs for texts that name them.
+
+    Parameters
+    ----------
+    lang : str
+    policy : PolicyDates
+        ``config.PolicyConfig`` or anything with the two cut-offs.
+
+    Returns
+    -------
+    dict of str to str
+    """
     return {
         "priority_by": policy_date(lang, policy.priority_cutoff),
         "old_by": policy_date(lang, policy.old_cutoff),
@@ -173,7 +262,19 @@ def policy_fields(lang: str, policy: PolicyDates) -> dict[str, str]:
 
 
 def tier_label(lang: str, tier: object, policy: PolicyDates) -> str:
-    """The label of an eligibility tier, its years taken from the policy ('' for no tier)."""
+    """The label of an eligibility tier, its years taken from the policy ('' for no tier).
+
+    Parameters
+    ----------
+    lang : str
+    tier : object
+        ``priority``, ``standard``, ``not_eligible`` or ``unknown``.
+    policy : PolicyDates
+
+    Returns
+    -------
+    str
+    """
     key = {
         "priority": "tier_priority",
         "standard": "tier_standard",

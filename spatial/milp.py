@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 from scipy import sparse
+from scipy.optimize import OptimizeResult
 
 from .messages import msg
 from .programmes import Instance, Plan, evaluate
@@ -26,6 +27,21 @@ def exact_plan(inst: Instance, objective: str = "households", time_limit: float 
     model stays linear) add up within its capacity, and an own-land option
     excludes every other option on its parcel. Objective: the chosen one plus the other times a
     weight small enough never to outweigh one household (a tie-break).
+
+    Parameters
+    ----------
+    inst : Instance
+        The options with their sizes, the parcels' capacities and the communities' gaps.
+    objective : str
+        ``households`` or ``full_coverage``.
+    time_limit : float
+        Seconds for HiGHS.
+
+    Returns
+    -------
+    Plan
+        ``method`` ``exact (MILP, HiGHS)``; ``status`` ``optimal``, ``time_limit`` (with ``bound``
+        and ``gap``), ``stopped`` or ``no_solution``.
     """
     start = time.perf_counter()
     n_opt, n_comm = inst.n_options, len(inst.hh)
@@ -152,10 +168,19 @@ def exact_plan(inst: Instance, objective: str = "households", time_limit: float 
     )
 
 
-def solver_status(res) -> str:
+def solver_status(res: OptimizeResult) -> str:
     """The label of a ``scipy.optimize.milp`` result: ``optimal`` only when HiGHS proved it
     (status 0 and a relative gap within ``OPTIMAL_GAP``); ``time_limit`` when it stopped at the
-    time (or iteration) limit, whatever incumbent it holds; ``stopped`` otherwise."""
+    time (or iteration) limit, whatever incumbent it holds; ``stopped`` otherwise.
+
+    Parameters
+    ----------
+    res : scipy.optimize.OptimizeResult
+
+    Returns
+    -------
+    str
+    """
     gap = getattr(res, "mip_gap", None)
     gap = float(gap) if gap is not None and np.isfinite(gap) else np.inf
     if res.status == 0 and gap <= OPTIMAL_GAP * (1 + 1e-9):

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -19,6 +20,9 @@ from . import settings
 from .errors import ConfigError, InputError
 from .standards import load_osm_tags
 
+if TYPE_CHECKING:
+    import osmium
+
 _TAG_KEYS = ("amenity", "shop", "leisure", "healthcare", "social_facility", "landuse")
 #: libosmium marks a node reference whose node is not in the file with this coordinate.
 _UNDEFINED = 2147483647
@@ -28,7 +32,17 @@ _FORMATS = ((".pbf", "pbf"), (".bz2", "osm.bz2"), (".gz", "osm.gz"))
 @dataclass(frozen=True)
 class WalkFilter:
     """Which tagged ways are walked (``osm_walk.toml``): a way needs ``highway`` and none of the
-    ``exclude`` values, except those ``foot_lifts`` lifts when ``foot`` is in ``foot_allows``."""
+    ``exclude`` values, except those ``foot_lifts`` lifts when ``foot`` is in ``foot_allows``.
+
+    Attributes
+    ----------
+    exclude : mapping of str to frozenset of str
+        Tag key → values that make a way not walked.
+    foot_allows : frozenset of str
+        ``foot`` values that lift some exclusions.
+    foot_lifts : mapping of str to frozenset of str
+        Tag key → the excluded values such a ``foot`` value lifts.
+    """
 
     exclude: Mapping[str, frozenset[str]]
     foot_allows: frozenset[str]
@@ -40,7 +54,17 @@ class WalkFilter:
         return tuple(dict.fromkeys(("highway", *self.exclude)))
 
     def walkable(self, tags: Mapping[str, object]) -> bool:
-        """True when a way with these tags is a walkable street."""
+        """True when a way with these tags is a walkable street.
+
+        Parameters
+        ----------
+        tags : mapping of str to object
+            A way's tags (absent keys: untagged).
+
+        Returns
+        -------
+        bool
+        """
         if not tags.get("highway"):
             return False
         allowed = tags.get("foot") in self.foot_allows
@@ -94,7 +118,16 @@ def _corrupt(path: Path, exc: Exception) -> InputError:
 @dataclass
 class StreetWays:
     """Walkable ways as node references: ``ref``/``lon``/``lat`` per reference (NaN where the node
-    is missing from the extract), ``way`` (index into ``highway`` and ``way_id``) per reference."""
+    is missing from the extract), ``way`` (index into ``highway`` and ``way_id``) per reference.
+
+    Attributes
+    ----------
+    ref, lon, lat, way : (k,) arrays
+        Per node reference of a walkable way, in way order.
+    highway : (w,) object array
+        Per way.
+    way_id : (w,) int array
+    """
 
     ref: np.ndarray
     lon: np.ndarray
@@ -105,7 +138,22 @@ class StreetWays:
 
 
 def read_street_ways(path: Path) -> StreetWays:
-    """Every walkable way of an OSM file (one pyosmium pass, node locations cached in C++)."""
+    """Every walkable way of an OSM file (one pyosmium pass, node locations cached in C++).
+
+    Parameters
+    ----------
+    path : Path
+        ``.osm``, ``.osm.bz2``/``.gz`` or ``.osm.pbf``.
+
+    Returns
+    -------
+    StreetWays
+
+    Raises
+    ------
+    InputError
+        The file is truncated or corrupt.
+    """
     import osmium
 
     rules = walk_filter()
@@ -159,7 +207,19 @@ def read_street_ways(path: Path) -> StreetWays:
 def read_features(path: Path, tags: dict[str, list[str]]) -> gpd.GeoDataFrame:
     """Tagged nodes (points), areas (closed ways and multipolygon relations) and, as the centre of
     their present nodes, ways forming no area (open or clipped) of an OSM file that match any of
-    ``tags`` (key → values), with their tag values as columns."""
+    ``tags`` (key → values), with their tag values as columns.
+
+    Parameters
+    ----------
+    path : Path
+    tags : dict of str to list of str
+        OSM key → values to keep.
+
+    Returns
+    -------
+    GeoDataFrame
+        Lon/lat (EPSG:4326), with ``osm_id``, ``name`` and the tag columns.
+    """
     import osmium
 
     pairs = [(k, v) for k, values in tags.items() for v in values]
@@ -199,7 +259,7 @@ def read_features(path: Path, tags: dict[str, list[str]]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=geoms, crs=4326)
 
 
-def _open_or_clipped(way) -> shapely.Point | None:
+def _open_or_clipped(way: osmium.osm.Way) -> shapely.Point | None:
     """The centre of a tagged way that forms no area (open, or clipped by the extract: only its
     present nodes), so a facility at the border keeps a location; None for complete rings."""
     nodes = way.nodes
@@ -222,6 +282,17 @@ def osm_layer(path: Path, section: str) -> gpd.GeoDataFrame:
     """Residential landuse polygons (communities) or POIs mapped to categories (facilities).
 
     The tag mapping is ``data/standards/osm_tags.toml``; POIs matching no category are dropped.
+
+    Parameters
+    ----------
+    path : Path
+    section : str
+        ``communities`` or ``facilities``.
+
+    Returns
+    -------
+    GeoDataFrame
+        Lon/lat (EPSG:4326).
     """
     if not path.exists():
         raise InputError("err_osm_needs_network", path=path)

@@ -10,11 +10,15 @@ import datetime as dt
 import re
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from .standards import Standards
 
 _CN_DECADES = {"五十": 1950, "六十": 1960, "七十": 1970, "八十": 1980, "九十": 1990}
 
@@ -27,7 +31,16 @@ def _norm(header: object) -> str:
 
 
 def header_key(header: object) -> str:
-    """The form in which a header is compared with known column names (see ``_norm``)."""
+    """The form in which a header is compared with known column names (see ``_norm``).
+
+    Parameters
+    ----------
+    header : object
+
+    Returns
+    -------
+    str
+    """
     return _norm(header)
 
 
@@ -36,6 +49,17 @@ def parse_built_year(value: object) -> tuple[float, float, bool]:
 
     Accepts ``1998``, ``1998年``, ``1998-05``, ``1998.5``, ``90年代``, ``1990s``, ``八十年代``,
     ``2000年前``. Unknown or implausible values give (nan, nan, False).
+
+    Parameters
+    ----------
+    value : object
+        A cell as read.
+
+    Returns
+    -------
+    earliest, latest : float
+    approximate : bool
+        A decade or "before" value rather than one year.
     """
     nan = (np.nan, np.nan, False)
     if value is None or (isinstance(value, float) and np.isnan(value)):
@@ -79,7 +103,27 @@ def file_row(values: pd.Series, pos: int) -> int:
 
 
 def parse_number(series: pd.Series, column: str, path: Path, unit: str = "") -> pd.Series:
-    """Numbers from text like ``1,200`` or ``120户``; anything else is an error naming the row."""
+    """Numbers from text like ``1,200`` or ``120户``; anything else is an error naming the row.
+
+    Parameters
+    ----------
+    series : Series
+        The column as read (blank cells stay NaN).
+    column : str
+        Its header, for messages.
+    path : Path
+    unit : str
+        A unit planners append (``户``), stripped before parsing.
+
+    Returns
+    -------
+    Series of float
+
+    Raises
+    ------
+    InputError
+        A value is not a number, not finite or negative (naming its row).
+    """
     text = series.astype("string").str.strip().str.replace(",", "", regex=False)
     if unit:
         text = text.str.removesuffix(unit)
@@ -124,6 +168,22 @@ def parse_share(series: pd.Series, column: str, path: Path) -> pd.Series:
 
     A plain number above 1 is read as a percent when it is at most 100 (``80`` = 0.8); a share
     above 100 % is an error naming the row.
+
+    Parameters
+    ----------
+    series : Series
+    column : str
+    path : Path
+
+    Returns
+    -------
+    Series of float
+        0–1, NaN where blank.
+
+    Raises
+    ------
+    InputError
+        A value is not a number or above 100 %.
     """
     text = series.astype("string").str.strip()
     percent = text.str.endswith("%").fillna(False).to_numpy(bool)
@@ -143,12 +203,24 @@ def parse_share(series: pd.Series, column: str, path: Path) -> pd.Series:
     return share
 
 
-def match_category(value: object, standards, poi: dict[str, dict[str, str]]) -> str:
+def match_category(value: object, standards: Standards, poi: dict[str, dict[str, str]]) -> str:
     """The category key of a facility's category text, or ``""`` when nothing matches.
 
     Tried in order: the whole value against the standards' keys, names and aliases; a 6-digit
     Gaode typecode (exact, then its 中类 ``xxxx00``); each ``|``-separated Gaode type / Baidu tag,
     most specific ``;`` segment first, against ``poi["names"]`` then the standards' aliases.
+
+    Parameters
+    ----------
+    value : object
+        The facility's category cell.
+    standards : Standards
+    poi : dict
+        ``data/standards/poi_gaode.toml`` (``codes``, ``names``).
+
+    Returns
+    -------
+    str
     """
     text = unicodedata.normalize("NFKC", str(value)).strip()
     if not text:

@@ -16,15 +16,17 @@ from . import crs as crsmod
 from . import io, settings
 from .access import polygon_access
 from .adjacency import barrier_lines
-from .bundling import Bundler, bundle_frame, bundles_summary
-from .capacity import bundle_totals, run_capacity
+from .bundle_tables import bundle_frame, bundles_summary
+from .bundling import Bundler
+from .capacity import run_capacity
+from .capacity_tables import bundle_totals
 from .config import Project, input_paths, project_warnings
 from .coverage import compute_coverage, coverage_summary
 from .eligibility import assess_eligibility, eligibility_summary, last_full_year
 from .errors import ConfigError, DependencyError, InputError, OutputError, reading
 from .load import load_layers
 from .messages import render, render_frame
-from .network import download_network, read_network
+from .network_read import download_network, read_network
 from .priority import bundle_priorities, community_priorities
 from .runresult import BundlingResult, CapacityResult, RunResult, SitingResult, gpkg_layers
 from .service_areas import service_areas

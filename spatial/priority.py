@@ -25,6 +25,21 @@ def score(frame: pd.DataFrame, weights: PriorityConfig, policy: PolicyConfig) ->
     Each part is scaled to 0-1 and multiplied by its weight; parts whose column is absent or empty
     score 0 and say so. Returns the parts, ``score``, ``rank`` and a ``reasons`` line (put in the output's language where it is
     written).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Communities or bundles with the part columns above.
+    weights : PriorityConfig
+        The ``[priority]`` weights.
+    policy : PolicyConfig
+        Names the cut-offs in the reasons.
+
+    Returns
+    -------
+    DataFrame
+        ``score_<part>`` per part, ``score``, ``rank`` (1 = first), ``reasons`` (a ``Joined``
+        of messages) and ``willingness_flag``.
     """
     n = len(frame)
     parts = {
@@ -57,7 +72,16 @@ def score(frame: pd.DataFrame, weights: PriorityConfig, policy: PolicyConfig) ->
 
 def shortfall_share(frame: pd.DataFrame) -> np.ndarray:
     """Per row: Σ over capacity categories of shortfall / need (``<cat>_short``, ``<cat>_need``
-    from spatial.capacity); 0 where none is known."""
+    from spatial.capacity); 0 where none is known.
+
+    Parameters
+    ----------
+    frame : DataFrame
+
+    Returns
+    -------
+    (n,) float array
+    """
     total = np.zeros(len(frame))
     for col in frame.columns:
         if col.endswith("_short") and f"{col[:-6]}_need" in frame:
@@ -148,7 +172,7 @@ def bundle_priorities(
     Parameters
     ----------
     bundles : GeoDataFrame
-        From ``bundling.bundle_frame``.
+        From ``bundle_tables.bundle_frame``.
     comm : GeoDataFrame
         The communities with ``bundle_id``, ``tier``, ``households`` and the scored columns.
     weights, policy : PriorityConfig, PolicyConfig

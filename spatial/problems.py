@@ -46,7 +46,7 @@ class Problem:
             f"problem_{self.code}",
             layer=self.layer,
             count=self.count,
-            sample="、".join(self.sample) if lang == "zh" else ", ".join(self.sample),
+            sample=text(lang, "sep_list").join(self.sample),
             **self.fields,
         )
 
@@ -62,6 +62,21 @@ class Problem:
 
 
 def problem(code: str, layer: str, items: Iterable[object], **fields: object) -> Problem:
-    """A :class:`Problem` for the affected ``items`` (row ids or values)."""
+    """A :class:`Problem` for the affected ``items`` (row ids or values).
+
+    Parameters
+    ----------
+    code : str
+        ``problem_<code>`` is its message in the catalogue.
+    layer : str
+    items : iterable
+        Counted; the first ``SAMPLE_SIZE`` are shown.
+    **fields
+        The message's other fields.
+
+    Returns
+    -------
+    Problem
+    """
     items = [str(v) for v in items]
     return Problem(code, layer, len(items), tuple(items[:SAMPLE_SIZE]), dict(fields))

@@ -10,75 +10,14 @@ value :func:`evaluate` computes from the instance, never from a solver's own rep
 from __future__ import annotations
 
 import time
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
-from . import settings
-from .config import SitingConfig
-from .errors import ConfigError
 from .messages import Msg
-from .standards import Standards
 
 OBJECTIVES = ("households", "full_coverage")
-
-
-@dataclass(frozen=True)
-class Rules:
-    """Co-location rules (``data/standards/colocation.toml``)."""
-
-    own_land: frozenset[str]
-    shared: frozenset[str]
-    building_kinds: frozenset[str]
-    default_far: float = 1.5
-
-
-def load_rules(path: Path | None = None) -> Rules:
-    """Read the co-location rules (default: the built-in ``colocation.toml``)."""
-    where = path or settings.STANDARDS_DIR / "colocation.toml"
-    try:
-        raw = tomllib.loads(where.read_text(encoding="utf-8"))
-        return Rules(
-            own_land=frozenset(raw.get("own_land", {}).get("categories", ())),
-            shared=frozenset(raw.get("shared", {}).get("categories", ())),
-            building_kinds=frozenset(raw.get("building_kinds", {}).get("kinds", ())),
-            default_far=float(raw.get("default_far", 1.5)),
-        )
-    except (OSError, UnicodeError, tomllib.TOMLDecodeError, TypeError, ValueError) as exc:
-        raise ConfigError("err_colocation_read", path=where, reason=exc) from None
-
-
-@dataclass(frozen=True)
-class Need:
-    """What one facility of a category takes from a parcel (m²) and whether it needs the parcel
-    to itself."""
-
-    land: float
-    floor: float
-    own: bool
-
-
-def needs(standards: Standards, cfg: SitingConfig, rules: Rules) -> dict[str, Need | None]:
-    """Per category its :class:`Need`, or None when no size is known (not sited).
-
-    ``[siting] min_area`` gives the land a parcel must offer and makes any category siteable.
-    A shared facility with a building size takes floor only; own-land facilities and facilities
-    without a building (fitness ground) take their land size too.
-    """
-    out: dict[str, Need | None] = {}
-    for key, cat in standards.categories.items():
-        own = key in rules.own_land or key not in rules.shared
-        floor = float(cat.building_m2[0]) if cat.building_m2 else 0.0
-        land = float(cat.land_m2[0]) if cat.land_m2 else 0.0
-        if key in cfg.min_area:
-            land = float(cfg.min_area[key])
-        elif not own and floor > 0:
-            land = 0.0
-        out[key] = Need(land, floor, own) if (land > 0 or floor > 0) else None
-    return out
 
 
 @dataclass
@@ -145,7 +84,17 @@ class Instance:
 @dataclass(frozen=True)
 class Value:
     """What a plan achieves: households newly covered (weighted sum over categories and per
-    category) and households newly fully covered (every basket category)."""
+    category) and households newly fully covered (every basket category).
+
+    Attributes
+    ----------
+    households : float
+        Households newly covered, summed over categories.
+    full_coverage : float
+        Households newly covered by every basket category.
+    per_key : dict of str to float
+        Households newly covered per category.
+    """
 
     households: float
     full_coverage: float
@@ -165,6 +114,20 @@ class Plan:
     ``status``: ``optimal`` (the solver proved it, gap ≤ 1e-4), ``time_limit`` (stopped at
     the time limit: ``bound`` and ``gap`` say how far from optimal it may be), ``greedy``,
     ``no_solution`` (the solver found none in time).
+
+    Attributes
+    ----------
+    chosen : (k,) int array
+        Option indices.
+    method : str
+        ``greedy`` or ``exact``.
+    status : str
+    value : Value
+    seconds : float
+        Solve time.
+    bound, gap : float or None
+        The solver's bound and relative gap (exact plans).
+    notes : tuple of Msg
     """
 
     chosen: np.ndarray
@@ -178,7 +141,18 @@ class Plan:
 
 
 def covered_matrix(inst: Instance, chosen: np.ndarray) -> np.ndarray:
-    """(n_communities, n_keys) bool: gap communities the chosen options newly cover."""
+    """(n_communities, n_keys) bool: gap communities the chosen options newly cover.
+
+    Parameters
+    ----------
+    inst : Instance
+    chosen : (k,) int array
+        Option indices.
+
+    Returns
+    -------
+    (n_communities, n_keys) bool array
+    """
     out = np.zeros(inst.gap.shape, bool)
     for k in range(len(inst.keys)):
         rows = chosen[inst.opt_key[chosen] == k]
@@ -189,7 +163,18 @@ def covered_matrix(inst: Instance, chosen: np.ndarray) -> np.ndarray:
 
 
 def evaluate(inst: Instance, chosen: np.ndarray) -> Value:
-    """The value of a set of options, computed from the instance."""
+    """The value of a set of options, computed from the instance.
+
+    Parameters
+    ----------
+    inst : Instance
+    chosen : (k,) int array
+        Option indices.
+
+    Returns
+    -------
+    Value
+    """
     new = covered_matrix(inst, np.asarray(chosen, int))
     per_key = {k: float(inst.hh[new[:, i]].sum()) for i, k in enumerate(inst.keys)}
     weighted = float(sum(inst.weight[i] * v for i, v in enumerate(per_key.values())))
@@ -199,7 +184,17 @@ def evaluate(inst: Instance, chosen: np.ndarray) -> Value:
 
 
 def feasible(inst: Instance, chosen: np.ndarray) -> bool:
-    """Whether a set of options respects capacities, exclusivity and ``max_sites``."""
+    """Whether a set of options respects capacities, exclusivity and ``max_sites``.
+
+    Parameters
+    ----------
+    inst : Instance
+    chosen : (k,) int array
+
+    Returns
+    -------
+    bool
+    """
     chosen = np.asarray(chosen, int)
     if len(np.unique(chosen)) != len(chosen):
         return False
@@ -223,6 +218,17 @@ def greedy_plan(inst: Instance, objective: str = "households") -> Plan:
     For ``full_coverage`` the gain of closing one gap of a community that can still become
     fully covered is its households divided by the gaps it has left (so closing the last gap
     earns them all); the plan's value is then computed exactly by :func:`evaluate`.
+
+    Parameters
+    ----------
+    inst : Instance
+    objective : str
+        ``households`` or ``full_coverage``.
+
+    Returns
+    -------
+    Plan
+        ``method`` and ``status`` ``greedy``.
     """
     start = time.perf_counter()
     n_keys = len(inst.keys)
@@ -286,7 +292,21 @@ def greedy_plan(inst: Instance, objective: str = "households") -> Plan:
 
 def single_category(sets: dict[int, np.ndarray], weights: np.ndarray, k: int) -> Instance:
     """A classic maximal-covering instance (one category, no capacities): option ``p`` covers
-    the communities ``sets[p]``; at most ``k`` options. For comparisons with peers (spopt)."""
+    the communities ``sets[p]``; at most ``k`` options. For comparisons with peers (spopt).
+
+    Parameters
+    ----------
+    sets : dict of int to int array
+        Option → the communities it covers.
+    weights : (n,) float array
+        Per community.
+    k : int
+        Options allowed.
+
+    Returns
+    -------
+    Instance
+    """
     opts = sorted(sets)
     rows = np.concatenate([np.full(len(sets[p]), i) for i, p in enumerate(opts)]) if opts else []
     cols = np.concatenate([np.asarray(sets[p], int) for p in opts]) if opts else []
@@ -313,7 +333,17 @@ def single_category(sets: dict[int, np.ndarray], weights: np.ndarray, k: int) ->
 
 def rank_within_key(inst: Instance, chosen: np.ndarray) -> dict[int, tuple[int, float, np.ndarray]]:
     """Per chosen option: (rank within its category by marginal gain, newly covered households,
-    communities it newly covers), as a greedy would present the chosen set."""
+    communities it newly covers), as a greedy would present the chosen set.
+
+    Parameters
+    ----------
+    inst : Instance
+    chosen : (k,) int array
+
+    Returns
+    -------
+    dict of int to (int, float, int array)
+    """
     out: dict[int, tuple[int, float, np.ndarray]] = {}
     for k in range(len(inst.keys)):
         rows = [int(o) for o in chosen if inst.opt_key[o] == k]

@@ -29,6 +29,22 @@ def network_reach(
     A bounded search runs from each parcel's access points (its outline snapped to the streets);
     a community counts as reached at its nearest access point, as in coverage. ``c_access``:
     the communities' access points when already computed (else computed here).
+
+    Parameters
+    ----------
+    net : StreetNetwork
+    parcels, communities : ndarray of geometries
+        In the network's CRS.
+    radius : float
+        Metres walked.
+    cfg : CoverageConfig
+        ``access_spacing_m`` and ``max_snap_m``.
+    c_access : Access, optional
+
+    Returns
+    -------
+    DataFrame
+        ``parcel``, ``community`` (positions), ``distance_m``; one row per pair, the shortest.
     """
     p_access = polygon_access(net, parcels, cfg.access_spacing_m, cfg.max_snap_m)
     if c_access is None:
@@ -77,6 +93,17 @@ def straight_reach(
     parcels: np.ndarray, communities: np.ndarray, radius: float, detour: float
 ) -> pd.DataFrame:
     """Fallback: straight outline-to-outline distance × detour factor ≤ ``radius``
-    (``distances.straight_within``, coverage's fallback rule)."""
+    (``distances.straight_within``, coverage's fallback rule).
+
+    Parameters
+    ----------
+    parcels, communities : ndarray of geometries
+    radius, detour : float
+
+    Returns
+    -------
+    DataFrame
+        ``parcel``, ``community`` (positions), ``distance_m``.
+    """
     p, c, d = straight_within(parcels, communities, radius, detour)
     return pd.DataFrame({"parcel": p, "community": c, "distance_m": d})

@@ -10,8 +10,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from .capacity import Capacity
 from .config import Project
+from .indicators import Capacity
 from .load import Layers
 from .messages import Msg
 from .network import StreetNetwork
@@ -168,7 +168,16 @@ GPKG_LAYERS = (
 def gpkg_layers(result: RunResult) -> dict[str, gpd.GeoDataFrame]:
     """The frames written to ``lifecircle.gpkg``, by layer name in :data:`GPKG_LAYERS` order:
     the analysed communities, each stage's frames (when it ran) and the facilities and parcels
-    (parcels only when given)."""
+    (parcels only when given).
+
+    Parameters
+    ----------
+    result : RunResult
+
+    Returns
+    -------
+    dict of str to GeoDataFrame
+    """
     siting, bundling = result.siting, result.bundling
     frames = {
         "communities": result.communities,

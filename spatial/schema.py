@@ -35,12 +35,16 @@ class LayerConfig:
 
 @dataclass
 class NetworkConfig:
+    """``[network]`` of the project file; each key is explained in ``spatial/template.toml``."""
+
     path: str = ""
     place: str = ""
 
 
 @dataclass
 class CoverageConfig:
+    """``[coverage]`` of the project file; each key is explained in ``spatial/template.toml``."""
+
     basket: list[str] = field(default_factory=list)
     radius: dict[str, float] = field(default_factory=dict)
     drop: list[str] = field(default_factory=list)
@@ -57,6 +61,8 @@ class CoverageConfig:
 
 @dataclass
 class PolicyConfig:
+    """``[policy]`` of the project file; each key is explained in ``spatial/template.toml``."""
+
     old_cutoff: dt.date = dt.date(2005, 12, 31)
     priority_cutoff: dt.date = dt.date(2000, 12, 31)
     exclude_column: str = ""
@@ -66,6 +72,8 @@ class PolicyConfig:
 
 @dataclass
 class BundlingConfig:
+    """``[bundling]`` of the project file; each key is explained in ``spatial/template.toml``."""
+
     tolerance_m: float = 30.0
     same_subdistrict: bool = False
     max_households: float = 3000.0
@@ -82,6 +90,8 @@ class BundlingConfig:
 
 @dataclass
 class PriorityConfig:
+    """``[priority]`` of the project file; each key is explained in ``spatial/template.toml``."""
+
     tier: float = 40.0
     gaps: float = 30.0
     willingness: float = 15.0
@@ -92,6 +102,8 @@ class PriorityConfig:
 
 @dataclass
 class SitingConfig:
+    """``[siting]`` of the project file; each key is explained in ``spatial/template.toml``."""
+
     max_sites: int = 5
     min_area: dict[str, float] = field(default_factory=dict)
     kinds: list[str] = field(default_factory=list)
@@ -116,6 +128,8 @@ class CapacityConfig:
 
 @dataclass
 class RenderConfig:
+    """``[render]`` of the project file; each key is explained in ``spatial/template.toml``."""
+
     basemap: str = "cartodb"
     tianditu_key: str = ""
 
@@ -144,7 +158,16 @@ class Project:
     capacity: CapacityConfig = field(default_factory=CapacityConfig)
 
     def resolve(self, path: str) -> Path:
-        """Resolve a path from the project file against the file's folder."""
+        """Resolve a path from the project file against the file's folder.
+
+        Parameters
+        ----------
+        path : str
+
+        Returns
+        -------
+        Path
+        """
         p = Path(path).expanduser()
         return p if p.is_absolute() else self.base_dir / p
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import numpy as np
 import shapely
+from pyproj import CRS
 from scipy import sparse
 from scipy.sparse import csgraph
 
@@ -74,7 +75,21 @@ def reached_pieces(
     net: StreetNetwork, node_dist: np.ndarray, radius: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Parts of street edges within ``radius`` of the sources (partial edges cut to length), each
-    piece's edge, and whether the piece is a whole edge."""
+    piece's edge, and whether the piece is a whole edge.
+
+    Parameters
+    ----------
+    net : StreetNetwork
+    node_dist : (n_nodes,) float array
+        The category's Dijkstra pass.
+    radius : float
+
+    Returns
+    -------
+    pieces : ndarray of LineString
+    edge : (k,) int array
+    whole : (k,) bool array
+    """
     edges = net.edges
     du = node_dist[edges["u"].to_numpy()]
     dv = node_dist[edges["v"].to_numpy()]
@@ -99,7 +114,16 @@ def reached_pieces(
 
 def crossing_edges(net: StreetNetwork) -> np.ndarray:
     """Mask of edges whose line meets another edge's line away from a shared node (bridges,
-    tunnels, unnoded crossings). Pairs that share a node are assumed to meet only there."""
+    tunnels, unnoded crossings). Pairs that share a node are assumed to meet only there.
+
+    Parameters
+    ----------
+    net : StreetNetwork
+
+    Returns
+    -------
+    (n_edges,) bool array
+    """
     geoms = net.edges.geometry.values
     u, v = net.edges["u"].to_numpy(), net.edges["v"].to_numpy()
     a, b = shapely.STRtree(geoms).query(geoms)  # bounding boxes first: cheap
@@ -235,7 +259,13 @@ def _faces(lines: np.ndarray, core_width: float = 0.0):
     return polys[is_face], polys[~is_face], part_of[face], part_of[outline], loose
 
 
-def _cores(faces, face_part, outer, outer_part, buffer_m: float) -> np.ndarray:
+def _cores(
+    faces: np.ndarray,
+    face_part: np.ndarray,
+    outer: np.ndarray,
+    outer_part: np.ndarray,
+    buffer_m: float,
+) -> np.ndarray:
     """Each face's points farther than ``buffer_m`` from its boundary (spikes included),
     including the boundary of another connected part lying inside it (an island loop)."""
     cores = shapely.buffer(faces, -buffer_m, quad_segs=QUAD_SEGS)
@@ -257,7 +287,20 @@ def _cores(faces, face_part, outer, outer_part, buffer_m: float) -> np.ndarray:
 
 
 def street_area(pieces: np.ndarray, loose: np.ndarray, buffer_m: float) -> shapely.Geometry:
-    """Union of the buffers of ``pieces`` (noded street lines) and ``loose`` lines (any)."""
+    """Union of the buffers of ``pieces`` (noded street lines) and ``loose`` lines (any).
+
+    Parameters
+    ----------
+    pieces : ndarray of LineString
+        Noded at the network's nodes (whole and partial edges).
+    loose : ndarray of LineString
+        Lines buffered one by one (bridges, crossing edges).
+    buffer_m : float
+
+    Returns
+    -------
+    shapely.Geometry
+    """
     area = shapely.Polygon()
     if len(pieces):
         # a face no disc of radius B fits in has no core
@@ -281,12 +324,32 @@ def service_areas(
     results: dict[str, CategoryResult],
     standards: Standards,
     cfg: CoverageConfig,
-    crs,
+    crs: CRS,
 ) -> gpd.GeoDataFrame:
     """Per category, the area within its radius of existing facilities.
 
     With a network: the reached street pieces buffered by ``service_area_buffer_m`` (not convex
     hulls). Without one: circles of radius / detour factor around the facilities.
+
+    Parameters
+    ----------
+    net : StreetNetwork or None
+    facilities : GeoDataFrame
+        With ``category``.
+    results : dict of str to CategoryResult
+        Coverage's per-category results (their ``node_dist`` passes, with a network).
+    standards : Standards
+        The radii.
+    cfg : CoverageConfig
+        ``service_area_buffer_m``, ``detour_factor``.
+    crs : pyproj.CRS
+        The frame's CRS.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per category with facilities: ``category``, ``name``, ``name_en``,
+        ``radius_m``, ``facilities`` (count), geometry.
     """
     crossing = crossing_edges(net) if net is not None and len(net.edges) else None
 

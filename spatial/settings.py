@@ -29,6 +29,11 @@ ACCESS_SPACING_M = 25.0
 MAX_SNAP_M = 500.0
 SERVICE_AREA_BUFFER_M = 30.0
 
+#: Defaults of the standards files when they leave a value out (``gb50180_2018.toml``
+#: ``national_target``, ``colocation.toml`` ``default_far``).
+NATIONAL_TARGET = 0.85
+DEFAULT_FAR = 1.5
+
 #: The one definition of which analysis stages each command runs (``cli`` and ``pipeline``).
 COMMAND_STAGES: dict[str, tuple[str, ...]] = {
     "run": ("coverage", "bundle", "sites", "map"),

@@ -8,6 +8,8 @@ raises a clear error before ``solve()``).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -15,31 +17,17 @@ import shapely
 from scipy import sparse
 
 from .access import Access
-from .capacity import Capacity
+from .colocation import Need, Rules, load_rules, needs
 from .config import CoverageConfig, SitingConfig
 from .errors import ConfigError
+from .indicators import Capacity
 from .messages import Joined, Msg, Named, msg
 from .milp import exact_plan
 from .network import StreetNetwork
-from .programmes import (
-    OBJECTIVES,
-    Instance,
-    Need,
-    Plan,
-    Rules,
-    greedy_plan,
-    load_rules,
-    needs,
-    rank_within_key,
-)
+from .programmes import OBJECTIVES, Instance, Plan, greedy_plan, rank_within_key
 from .reach import network_reach, straight_reach
-from .site_tables import (
-    coverage_blocks,
-    programme_frame,
-    sites_frame,
-    summary_block,
-    unserved_frame,
-)
+from .site_summary import coverage_blocks, summary_block
+from .site_tables import Blocked, Flags, programme_frame, sites_frame, unserved_frame
 from .sizing import SizeRule, Sizes, option_sizes, size_rules
 from .standards import Standards
 
@@ -95,6 +83,8 @@ class SiteSelector:
         Per subdistrict: households, full coverage and per-category shares before/after.
     full : dict
         Full-coverage household shares before/after.
+    weights : str
+        ``households``, or ``communities`` when no household figure is known (each weighs 1).
     unserved : DataFrame
         Gap communities no pick covers, with the reason and a suggestion.
     size_rules : dict
@@ -134,29 +124,31 @@ class SiteSelector:
         self._solved = False
 
     # -- results ---------------------------------------------------------------------------
+    sites: gpd.GeoDataFrame
+    programmes: gpd.GeoDataFrame
+    reach: pd.DataFrame
+    plan: Plan
+    greedy: Plan
+    exact: Plan | None
+    per_category: dict
+    by_subdistrict: dict
+    full: dict
+    unserved: pd.DataFrame
+    notes: list[Msg]
+    size_rules: dict[str, SizeRule]
+    site_sizes: tuple[dict[int, int], Sizes]
+    weights: str
+
     def __getattr__(self, name: str):
-        if name in (
-            "sites",
-            "programmes",
-            "reach",
-            "plan",
-            "greedy",
-            "exact",
-            "per_category",
-            "by_subdistrict",
-            "full",
-            "unserved",
-            "notes",
-            "size_rules",
-            "site_sizes",
-        ):
+        # only called for attributes not set: the results (annotated above) before solve()
+        if name in SiteSelector.__annotations__:
             raise NotSolvedError(f"SiteSelector.{name} is set by solve(); call .solve() first")
         raise AttributeError(name)
 
     def solve(self) -> SiteSelector:
         """Choose the programmes and set the result attributes; returns ``self``."""
         comm = self.communities
-        self.notes: list[Msg] = []
+        self.notes = []
         self.weights = "households" if comm["households"].notna().any() else "communities"
         if self.weights == "households":
             hh = comm["households"].fillna(0).to_numpy(float)
@@ -284,7 +276,9 @@ class SiteSelector:
         given = self.parcels["max_floor_area"].to_numpy(float)
         return land, np.where(np.isfinite(given), given, land * self.rules.default_far)
 
-    def _instance(self, pairs, gaps, hh, need: dict[str, Need | None]):
+    def _instance(
+        self, pairs: pd.DataFrame, gaps: Flags, hh: np.ndarray, need: dict[str, Need | None]
+    ) -> tuple[Instance, Blocked]:
         """The options (parcel, category fitting alone, with gaps in reach) and, per parcel,
         why it has none: 'kind_not_allowed' or 'too_small' (else nothing within reach)."""
         land, floor = self.parcel_capacity()
@@ -292,7 +286,7 @@ class SiteSelector:
         n_p = len(self.parcels)
         keys = [k for k, n in need.items() if n is not None]
         # per reason, per parcel: the categories with gaps within reach it cannot host
-        blocked: dict[str, list[list[Named]]] = {
+        blocked: Blocked = {
             "kind_not_allowed": [[] for _ in range(n_p)],
             "too_small": [[] for _ in range(n_p)],
         }
@@ -348,8 +342,7 @@ class SiteSelector:
         # each option sized for the shortfall of every gap community it reaches, fixed before
         # the solve (the programme model stays linear)
         sizes = self._sizes(inst, np.arange(inst.n_options))
-        inst.opt_land, inst.opt_floor = sizes.land, sizes.floor
-        return inst, blocked
+        return replace(inst, opt_land=sizes.land, opt_floor=sizes.floor), blocked
 
     def _choose(self, inst: Instance) -> None:
         """Greedy always; the exact MILP when the candidates are few enough; the better is used."""
@@ -370,9 +363,18 @@ class SiteSelector:
             and exact.value.score(self.objective) >= self.greedy.value.score(self.objective)
         ):
             plan = exact
-        self.plan: Plan = plan
+        self.plan = plan
 
-    def _outputs(self, inst, reason, blocked, pairs, gaps, hh) -> None:
+    def _outputs(
+        self,
+        inst: Instance,
+        reason: np.ndarray,
+        blocked: Blocked,
+        pairs: pd.DataFrame,
+        gaps: Flags,
+        hh: np.ndarray,
+    ) -> None:
+        """The result attributes from the chosen plan: sizes, layers, coverage after, unserved."""
         chosen = self.plan.chosen
         ranks = rank_within_key(inst, chosen)
         # the size each chosen facility keeps: for the communities it is credited with (never
@@ -396,7 +398,17 @@ class SiteSelector:
 
 
 def sites_summary(sel: SiteSelector) -> dict:
-    """The ``sites`` block of ``summary.json`` (raises :class:`NotSolvedError` before solve())."""
+    """The ``sites`` block of ``summary.json`` (raises :class:`NotSolvedError` before solve()).
+
+    Parameters
+    ----------
+    sel : SiteSelector
+        Solved.
+
+    Returns
+    -------
+    dict
+    """
     if not sel._solved:
         raise NotSolvedError("sites_summary needs a solved SiteSelector; call .solve() first")
     return summary_block(sel)

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .capacity import Capacity
-from .programmes import Need
+from .colocation import Need
+from .indicators import Capacity
 from .standards import Standards
 
 BASES = ("standard_min", "shortfall", "parcel_limit", "standard_max")
@@ -33,7 +33,18 @@ no indicator), the shortfall, the parcel's capacity (shortfall left), the standa
 
 @dataclass(frozen=True)
 class SizeRule:
-    """One category's sizing: the standard's range and the m² per supply unit (0 = not scaled)."""
+    """One category's sizing: the standard's range and the m² per supply unit (0 = not scaled).
+
+    Attributes
+    ----------
+    key : str
+    floor_min, floor_max, land_min, land_max : float
+        The standard's range, m².
+    floor_per_unit, land_per_unit : float
+        m² per supply unit (0: not scaled).
+    unit_zh, unit_en : str
+        The supply unit's name.
+    """
 
     key: str
     floor_min: float
@@ -50,7 +61,17 @@ class SizeRule:
 class Sizes:
     """Per option (or per site): land and floor m², the shortfall it is sized for (``short``,
     supply units; NaN without an indicator), the capacity offered as sized (``units``), the part
-    of the shortfall it closes and the part left, and the size's ``basis`` (one of BASES)."""
+    of the shortfall it closes and the part left, and the size's ``basis`` (one of BASES).
+
+    Attributes
+    ----------
+    land, floor : (k,) float arrays
+        m².
+    short, units, closed, left : (k,) float arrays
+        Supply units: the shortfall sized for, the capacity offered, the part closed, the part left.
+    basis : (k,) object array
+        ``standard_min``, ``shortfall``, ``parcel_limit`` or ``standard_max``.
+    """
 
     land: np.ndarray
     floor: np.ndarray
@@ -65,7 +86,20 @@ def size_rules(
     standards: Standards, need: dict[str, Need | None], capacity: Capacity | None
 ) -> dict[str, SizeRule]:
     """The categories that are sized from their shortfall: siteable (a known minimum) and with an
-    indicator whose supply is measured in m², places or beds (not a count)."""
+    indicator whose supply is measured in m², places or beds (not a count).
+
+    Parameters
+    ----------
+    standards : Standards
+    need : dict of str to Need or None
+        :func:`spatial.colocation.needs`.
+    capacity : Capacity or None
+        The indicators; ``None``: no category is sized from a shortfall.
+
+    Returns
+    -------
+    dict of str to SizeRule
+    """
     if capacity is None:
         return {}
     out = {}
@@ -103,7 +137,18 @@ def size_facilities(
     rule: SizeRule, short: np.ndarray, land_cap: np.ndarray, floor_cap: np.ndarray
 ) -> Sizes:
     """Sizes of facilities of one category for the shortfalls ``short`` (supply units, NaN = 0)
-    on parcels offering ``land_cap`` / ``floor_cap`` m² (each must already hold the minimum)."""
+    on parcels offering ``land_cap`` / ``floor_cap`` m² (each must already hold the minimum).
+
+    Parameters
+    ----------
+    rule : SizeRule
+    short : (k,) float array
+    land_cap, floor_cap : (k,) float arrays
+
+    Returns
+    -------
+    Sizes
+    """
     u = np.clip(np.nan_to_num(np.asarray(short, float)), 0, None)
     f, g = rule.floor_per_unit, rule.land_per_unit
     most = min(_per(rule.floor_max, f), _per(rule.land_max, g))
@@ -127,7 +172,18 @@ def size_facilities(
 
 
 def minimum_sizes(land: np.ndarray, floor: np.ndarray) -> Sizes:
-    """The standard's minimum sizes, for categories not sized from a shortfall."""
+    """The standard's minimum sizes, for categories not sized from a shortfall.
+
+    Parameters
+    ----------
+    land, floor : (k,) float arrays
+        The minimum per facility.
+
+    Returns
+    -------
+    Sizes
+        ``basis`` ``standard_min``, no shortfall.
+    """
     nan = np.full(len(land), np.nan)
     basis = np.full(len(land), "standard_min", dtype=object)
     return Sizes(np.asarray(land, float), np.asarray(floor, float), nan, nan, nan, nan, basis)
@@ -145,7 +201,22 @@ def option_sizes(
 ) -> Sizes:
     """Sizes per option: ``short`` (supply units) and the parcel capacities are per option; options
     of categories without a rule take the standard's minimum (``need_land`` / ``need_floor`` per
-    key)."""
+    key).
+
+    Parameters
+    ----------
+    rules : dict of str to SizeRule
+    keys : list of str
+        The instance's categories; ``opt_key`` indexes them.
+    opt_key, short, land_cap, floor_cap : (k,) arrays
+        Per option.
+    need_land, need_floor : (n_keys,) float arrays
+        The standard's minimum per category.
+
+    Returns
+    -------
+    Sizes
+    """
     out = minimum_sizes(need_land[opt_key], need_floor[opt_key])
     fields = {name: getattr(out, name).copy() for name in Sizes.__dataclass_fields__}
     for k, key in enumerate(keys):

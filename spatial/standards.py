@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,25 @@ from .messages import msg
 
 @dataclass(frozen=True)
 class Category:
+    """One facility category of the standards file (``[categories.<key>]``).
+
+    Attributes
+    ----------
+    key : str
+    name_zh, name_en : str
+    level : int
+        The life-circle level in minutes (5, 10, 15).
+    radius_m : float
+        Walking radius, after the project's ``[coverage] radius`` overrides.
+    group : str
+        The planner group (its own map).
+    building_m2, land_m2 : (float, float) or None
+        The typical size range (GB 50180-2018 Appendix C, or the source named), m².
+    aliases : tuple of str
+        Other names facility lists use.
+    icon : str
+    """
+
     key: str
     name_zh: str
     name_en: str
@@ -28,12 +48,31 @@ class Category:
     icon: str = "●"
 
     def label(self, lang: str) -> str:
+        """The category's name in ``lang``."""
         return self.name_zh if lang == "zh" else self.name_en
 
 
 @dataclass
 class Standards:
-    """The active categories after the project's overrides, and the coverage basket."""
+    """The active categories after the project's overrides, and the coverage basket.
+
+    Attributes
+    ----------
+    categories : dict of str to Category
+        The active categories, in the standards file's order.
+    basket : list of str
+        The categories "fully covered" asks for.
+    groups : dict of str to dict
+        Planner groups (elderly, childcare, clinics, markets) with their names.
+    source : str
+        The standards file's citation.
+    walk_speed_kmh : float
+        Project file, else standards file, else ``settings.WALK_SPEED_KMH``.
+    national_target : float
+        The share of fully covered households the national target asks for.
+    alias_map : dict of str to str
+        Lower-case key, name or alias → category key.
+    """
 
     categories: dict[str, Category]
     basket: list[str]
@@ -44,13 +83,32 @@ class Standards:
     alias_map: dict[str, str] = field(default_factory=dict)
 
     def match(self, value: object) -> str | None:
-        """Map a category value (key, Chinese name or alias) to a category key, or None."""
+        """Map a category value (key, Chinese name or alias) to a category key, or None.
+
+        Parameters
+        ----------
+        value : object
+
+        Returns
+        -------
+        str or None
+        """
         text = str(value).strip().lower()
         if text in self.categories:
             return text
         return self.alias_map.get(text)
 
     def minutes(self, metres: float) -> float:
+        """Walking minutes for ``metres`` at :attr:`walk_speed_kmh`.
+
+        Parameters
+        ----------
+        metres : float
+
+        Returns
+        -------
+        float
+        """
         return metres / (self.walk_speed_kmh * 1000 / 60)
 
 
@@ -143,7 +201,7 @@ def load_standards(project: Project | None = None) -> Standards:
         groups=raw.get("groups", {}),
         source=raw.get("source", str(where)),
         walk_speed_kmh=float(speed),
-        national_target=float(raw.get("national_target", 0.85)),
+        national_target=float(raw.get("national_target", settings.NATIONAL_TARGET)),
         alias_map=alias_map,
     )
 
@@ -175,7 +233,7 @@ def _aliases(cats: dict[str, Category]) -> dict[str, str]:
     return names
 
 
-def _resolve(given, names: dict[str, str], where: str, path: Path) -> list[str]:
+def _resolve(given: Iterable[object], names: dict[str, str], where: str, path: Path) -> list[str]:
     """Category keys for the names a project file gives (keys, Chinese names or aliases)."""
     keys, unknown = [], []
     for name in given:

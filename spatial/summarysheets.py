@@ -132,7 +132,7 @@ def subdistrict_sheet(result: RunResult, lang: str) -> pd.DataFrame | None:
     rows.append(
         row(
             h["total"],
-            {**cov, "households": cov.get("households_total", cov["households"])},
+            cov,
             result.summary.get("old_communities", int(old.sum())),
         )
     )

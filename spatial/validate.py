@@ -25,7 +25,24 @@ OUTLIER_KM = 50.0
 
 @dataclass
 class LayerReport:
-    """What happened to one layer between the file and the analysis."""
+    """What happened to one layer between the file and the analysis.
+
+    Attributes
+    ----------
+    layer : str
+        ``communities``, ``facilities``, ``parcels`` or ``subdistricts``.
+    path : str
+    rows_read, rows_kept : int
+    crs : str
+        The layer's CRS as read (described).
+    columns : dict of str to str
+        Role → column name found.
+    repaired : int
+        Geometries made valid.
+    dropped : dict of str to int
+        Reason code (``drop_<code>`` in the catalogue) → rows dropped.
+    notes : list of Msg
+    """
 
     layer: str
     path: str
@@ -59,7 +76,28 @@ def detect_columns(
     path: Path,
     section: str,
 ) -> dict[str, str]:
-    """Map roles (name, built_year, ...) to column names: explicit ones first, then known headers."""
+    """Map roles (name, built_year, ...) to column names: explicit ones first, then known headers.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    aliases : dict of str to list of str
+        Role → known headers (``data/standards/columns.toml``).
+    explicit : dict of str to str
+        The layer's ``columns`` setting (role → header).
+    path : Path
+    section : str
+
+    Returns
+    -------
+    dict of str to str
+        Role → column name, for the roles found.
+
+    Raises
+    ------
+    InputError
+        An explicit role is unknown or its column is not in the file.
+    """
     present = [c for c in frame.columns if c != "geometry"]
     by_norm = {header_key(c): c for c in present}
     found: dict[str, str] = {}
@@ -95,6 +133,27 @@ def points_from_table(
 
     ``convert=False`` keeps the lon/lat as written (labelled EPSG:4326): the caller tests which
     system they are in (``coords = "auto"``) and converts them.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    x, y : str
+        The coordinate columns.
+    cfg : LayerConfig
+        ``coords`` and ``crs``.
+    path : Path
+    convert : bool
+
+    Returns
+    -------
+    GeoDataFrame
+        In ``cfg.crs`` when given, else EPSG:4326.
+
+    Raises
+    ------
+    InputError
+        A coordinate is not a number, coordinates are projected with no ``crs`` given, lon/lat
+        are swapped or outside China, or a latitude is impossible.
     """
     xs = pd.to_numeric(frame[x], errors="coerce")
     ys = pd.to_numeric(frame[y], errors="coerce")
@@ -128,11 +187,26 @@ def points_from_table(
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
 
 
-def check_lonlat(lon, lat, coords: str, path: Path, x: str = "x", y: str = "y") -> None:
+def check_lonlat(
+    lon: np.ndarray, lat: np.ndarray, coords: str, path: Path, x: str = "x", y: str = "y"
+) -> None:
     """For Chinese coordinate systems: catch swapped lon/lat and points outside China.
 
     With ``coords = "auto"`` (or empty) only a layer whose rows are all outside China but inside it
     when swapped is an error; single rows outside China are dropped later as outliers.
+
+    Parameters
+    ----------
+    lon, lat : (n,) float arrays
+    coords : str
+        The layer's ``coords`` setting.
+    path : Path
+    x, y : str
+        The column names, for messages.
+
+    Raises
+    ------
+    InputError
     """
     if coords not in ("gcj02", "bd09", "cgcs2000", "auto", ""):
         return
@@ -160,6 +234,20 @@ def check_lonlat(lon, lat, coords: str, path: Path, x: str = "x", y: str = "y") 
 
 
 def check_unique_ids(ids: pd.Series, column: str, path: Path) -> None:
+    """Every row has an id and no id repeats.
+
+    Parameters
+    ----------
+    ids : Series
+        The id column as text (stripped).
+    column : str
+    path : Path
+
+    Raises
+    ------
+    InputError
+        An empty id (naming the first row and the count) or a repeated one (naming its rows).
+    """
     missing = ids.isna() | (ids.astype("string").str.strip() == "")
     if missing.any():
         rows = [file_row(ids, int(i)) for i in np.flatnonzero(missing.to_numpy(bool))]
@@ -179,7 +267,24 @@ def check_unique_ids(ids: pd.Series, column: str, path: Path) -> None:
 
 
 def repair_polygons(gdf: gpd.GeoDataFrame, report: LayerReport, path: Path) -> gpd.GeoDataFrame:
-    """Make geometries valid (counted), keep polygonal parts, drop empties (counted)."""
+    """Make geometries valid (counted), keep polygonal parts, drop empties (counted).
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+    report : LayerReport
+        Counts the repaired and dropped rows.
+    path : Path
+
+    Returns
+    -------
+    GeoDataFrame
+
+    Raises
+    ------
+    InputError
+        The layer holds no polygons at all.
+    """
     geoms = gdf.geometry.values
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     report.drop("empty_geometry", int(missing.sum()))
@@ -201,7 +306,8 @@ def repair_polygons(gdf: gpd.GeoDataFrame, report: LayerReport, path: Path) -> g
     return gdf.loc[~gone]
 
 
-def _polygonal(geom):
+def _polygonal(geom: shapely.Geometry | None) -> shapely.Geometry:
+    """The polygonal part of a geometry (empty polygon for none)."""
     if geom is None:
         return shapely.Polygon()
     if geom.geom_type in ("Polygon", "MultiPolygon"):
@@ -215,7 +321,21 @@ def _polygonal(geom):
 def drop_duplicate_rows(
     gdf: gpd.GeoDataFrame, ids: pd.Series | None, id_col: str | None, problems: list[Problem]
 ) -> gpd.GeoDataFrame:
-    """Drop exact copies: same outline and attributes (the id aside), or same id and outline."""
+    """Drop exact copies: same outline and attributes (the id aside), or same id and outline.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+    ids : Series or None
+        The id column, when the layer has one.
+    id_col : str or None
+    problems : list of Problem
+        Receives ``duplicate_rows`` with the dropped rows.
+
+    Returns
+    -------
+    GeoDataFrame
+    """
     geom = pd.Series(
         [g.wkb if g is not None else b"" for g in shapely.normalize(gdf.geometry.values)],
         index=gdf.index,
@@ -232,10 +352,29 @@ def drop_duplicate_rows(
 
 
 def drop_outliers(
-    gdf: gpd.GeoDataFrame, ids, section: str, report: LayerReport, problems: list[Problem]
+    gdf: gpd.GeoDataFrame,
+    ids: pd.Series,
+    section: str,
+    report: LayerReport,
+    problems: list[Problem],
 ) -> gpd.GeoDataFrame:
     """Drop rows far outside the study area: outside China when most rows are in China, or
-    farther from the median point than ``OUTLIER_KM`` (or 10 × the median distance to it)."""
+    farther from the median point than ``OUTLIER_KM`` (or 10 × the median distance to it).
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+    ids : Series
+        Each row's id or name, for the problem's sample.
+    section : str
+    report : LayerReport
+    problems : list of Problem
+        Receives ``outlier_dropped`` with the dropped ids.
+
+    Returns
+    -------
+    GeoDataFrame
+    """
     if len(gdf) < 3 or gdf.crs is None:
         return gdf
     valid = ~(gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()

@@ -11,7 +11,8 @@ import pytest
 import shapely
 
 from spatial.adjacency import adjacent_pairs
-from spatial.bundling import Bundler, bundle_frame
+from spatial.bundle_tables import bundle_frame
+from spatial.bundling import Bundler
 from spatial.config import BundlingConfig, PolicyConfig, PriorityConfig, Project
 from spatial.eligibility import assess_eligibility
 from spatial.messages import render, render_frame

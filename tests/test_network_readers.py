@@ -19,7 +19,7 @@ from spatial.adjacency import barrier_lines
 from spatial.config import BundlingConfig, CoverageConfig
 from spatial.coverage import compute_coverage
 from spatial.errors import InputError
-from spatial.network import _walkable, read_network
+from spatial.network_read import _walkable, read_network
 from spatial.standards import load_standards
 
 FINLAND = CRS.from_epsg(32635)  # the pyrosm test extract (Kotka region)

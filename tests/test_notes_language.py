@@ -17,7 +17,7 @@ import pytest
 from openpyxl import load_workbook
 from rich.console import Console
 
-from spatial import cli
+from spatial import terminal
 from spatial.config import SitingConfig, load_project
 from spatial.ledger import write_ledger
 from spatial.messages import labels, text
@@ -75,7 +75,7 @@ def demo(tmp_path_factory):
         sheets = {ws.title: list(ws.iter_rows(values_only=True)) for ws in book.worksheets}
         console = Console(record=True, width=400, color_system=None)
         names = {k: c.label(lang) for k, c in result.standards.categories.items()}
-        cli._print_summary(console, lang, result.summary, result.project.name, names)
+        terminal.print_summary(console, lang, result.summary, result.project.name, names)
         out[lang] = {
             "summary": copy.deepcopy(result.summary),
             "sheets": sheets,

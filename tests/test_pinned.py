@@ -252,7 +252,8 @@ def _pair_frame(polys, subdistricts, years=(1990, 1990), willingness=(0.8, 0.8))
 def _solve(frame, cfg, barriers=None):
     import geopandas as gpd
 
-    from spatial.bundling import Bundler, bundle_frame, bundles_summary
+    from spatial.bundle_tables import bundle_frame, bundles_summary
+    from spatial.bundling import Bundler
 
     bundler = Bundler(frame, cfg, barriers).solve()
     parcels = gpd.GeoDataFrame({"pid": [], "kind": []}, geometry=[], crs=4548)
@@ -334,7 +335,8 @@ def test_barrier_highways_choose_which_streets_separate():
 def test_bundler_results_before_solve_are_a_clear_error():
     import geopandas as gpd
 
-    from spatial.bundling import Bundler, bundles_summary
+    from spatial.bundle_tables import bundles_summary
+    from spatial.bundling import Bundler
     from spatial.config import BundlingConfig
 
     _, polys = _two_blocks()
@@ -354,7 +356,8 @@ def test_bundle_priority_weights_from_the_project_file(tmp_path):
     the willing post-2000 one does."""
     import shapely
 
-    from spatial.bundling import Bundler, bundle_frame
+    from spatial.bundle_tables import bundle_frame
+    from spatial.bundling import Bundler
     from spatial.config import BundlingConfig, PolicyConfig
     from spatial.priority import bundle_priorities
 
@@ -480,14 +483,15 @@ def test_network_node_inside_a_community_is_reached_at_distance_zero():
 #: The layers of the README's development section, lowest first.
 LAYERS = [
     {"settings", "errors", "messages", "problems", "crs"},
-    {"schema", "config", "standards", "parse", "validate", "georef", "io", "osm"},
-    {"load", "network"},
-    {"access", "distances", "coverage", "service_areas", "catchment", "capacity", "eligibility",
-     "adjacency", "bundling", "priority", "reach", "programmes", "milp", "sizing",
-     "site_tables", "siting"},
+    {"schema", "config", "standards", "indicators", "colocation", "parse", "validate", "georef",
+     "input_files", "io", "osm"},
+    {"load", "network", "network_read", "routing"},
+    {"access", "distances", "coverage", "service_areas", "catchment", "capacity",
+     "capacity_tables", "eligibility", "adjacency", "bundling", "bundle_tables", "priority",
+     "reach", "programmes", "milp", "sizing", "site_tables", "site_summary", "siting"},
     {"style", "render", "mapstore", "maplayers", "maps", "report", "printdraw", "printpack",
      "printmap", "workbook", "summarysheets", "ledger", "runresult"},
-    {"pipeline", "demo", "cli", "__main__", "__init__"},
+    {"pipeline", "demo", "cli", "terminal", "__main__", "__init__"},
 ]  # fmt: skip
 
 

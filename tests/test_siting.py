@@ -124,7 +124,7 @@ def test_reach_agrees_with_networkx_on_the_demo_district():
     from spatial.access import polygon_access
     from spatial.config import load_project
     from spatial.load import load_layers
-    from spatial.network import read_network
+    from spatial.network_read import read_network
 
     project = load_project(None)
     layers = load_layers(project, load_standards(project))
@@ -162,8 +162,8 @@ def test_reach_agrees_with_networkx_on_the_demo_district():
 def test_pipeline_shares_access_points_with_siting_and_picks_the_same_sites():
     """The run computes the communities' access points once; siting given them picks exactly
     what it picks when it snaps the outlines itself."""
-    from spatial.capacity import load_capacity
     from spatial.config import load_project
+    from spatial.indicators import load_capacity
     from spatial.pipeline import analyse, load_inputs
     from spatial.siting import SiteSelector
 

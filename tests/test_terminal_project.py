@@ -279,7 +279,7 @@ def test_demo_folder_runs_with_the_policy_years(run_cli, tmp_path, monkeypatch):
 @pytest.mark.parametrize("value", ["[/]", "[bold red]x", "a\\", "a\\\\", "\\[b]", "[/bold]", ":smile:",
                                    "[link=file:///etc]x[/link]"])  # fmt: skip
 def test_every_catalogue_field_enters_the_terminal_as_text(value, capsys):
-    from spatial import cli
+    from spatial import terminal
 
-    cli._say(cli._console(), "en", "cli_layer", layer=value, path=Path(value))
+    terminal.say(terminal.new_console(), "en", "cli_layer", layer=value, path=Path(value))
     assert capsys.readouterr().out == f"{value} ({Path(value)})\n"
