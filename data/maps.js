@@ -55,7 +55,12 @@ document.addEventListener("DOMContentLoaded", function () {
       rows += "<tr><td>" + c.label + "<td>" + reach + "<td class=" + (have ? "y" : "n") + ">" +
         (have ? "✓" : (added ? "✗→✓" : "✗"));
     });
-    return "<b>" + C.name[i] + "</b>" + C.facts[i] + "<table class=lc-pop>" + rows + "</table>";
+    return "<b>" + C.name[i] + "</b>" + factsOf(i) + "<table class=lc-pop>" + rows + "</table>";
+  }
+  function factsOf(i) {  // the card's fact lines from the table of distinct values
+    var F = C.facts, html = "";
+    F.cols.forEach(function (col, c) { var v = col.i[i]; if (v >= 0) html += "<br>" + F.label[c] + ": " + col.v[v]; });
+    return html;
   }
   var commLayer = L.featureGroup(), polys = [];
   for (var i = 0; i < n; i++) {
@@ -173,9 +178,11 @@ document.addEventListener("DOMContentLoaded", function () {
     for (var j in active) {
       if (!active[j]) continue;
       var r = P.reach[j];
-      P.prog[j].forEach(function (k) {
-        var rad = D.cats[k].radius, bit = 1 << k;
-        for (var t = 0; t < r.length; t += 2) if (r[t + 1] <= rad) cov[r[t]] |= bit;
+      P.prog[j].forEach(function (k) {  // classes 0…c of the reach set are within the radius
+        var last = P.radii.indexOf(D.cats[k].radius), bit = 1 << k;
+        for (var c = 0; c <= last && c < r.length; c++) {
+          for (var t = 0, i = 0; t < r[c].length; t++) { i += r[c][t]; cov[i] |= bit; }
+        }
       });
     }
     var hh = 0;

@@ -94,20 +94,44 @@ def parcel_programmes(result: RunResult, keys: list[str]) -> dict[str, list[str]
     return out
 
 
-def reach_store(result: RunResult, cid_index: pd.Series, pids: list[str]) -> list[list[int]]:
-    """Per parcel of ``pids``: flat ``[community index, metres, …]`` within the largest radius."""
+def reach_store(
+    result: RunResult,
+    cid_index: pd.Series,
+    pids: list[str],
+    radii: list[float],
+    reach_m: list[float],
+) -> list[list[list[int]]]:
+    """The reach sets of the what-if, per parcel of ``pids``: the communities within ``reach_m``
+    of it (the largest radius of the categories it adds; 0 for none), in distance classes: class
+    ``c`` holds those with ``radii[c-1] < distance <= radii[c]`` (``radii`` ascending), so that a
+    category of radius ``radii[c]`` reaches classes 0…c — the rule of the siting, no metres
+    needed. Each class is a sorted list of community indices as differences (first the index
+    itself): mostly small numbers."""
     reach = result.siting.reach if result.siting else None
-    grouped = {pid: grp for pid, grp in reach.groupby("pid")} if reach is not None else {}
-    out = []
-    for pid in pids:
-        grp = grouped.get(pid)
-        if grp is None:
-            out.append([])
-            continue
-        pairs = np.column_stack(
-            [cid_index.loc[grp["cid"]].to_numpy(), np.floor(grp["distance_m"].to_numpy())]
-        ).astype(int)
-        out.append(pairs.ravel().tolist())
+    out: list[list[list[int]]] = [[] for _ in pids]
+    if reach is None or len(reach) == 0:
+        return out
+    row = pd.Series(np.arange(len(pids)), index=pids)
+    row = row[~row.index.duplicated()]
+    sel = reach.loc[reach["pid"].isin(row.index)]
+    parcel = row.loc[sel["pid"]].to_numpy()
+    dist = sel["distance_m"].to_numpy(float)
+    limit = np.asarray(reach_m, float)[parcel]
+    keep = (dist <= limit) & (limit > 0)
+    parcel, dist = parcel[keep], dist[keep]
+    comm = cid_index.loc[sel["cid"].to_numpy()[keep]].to_numpy(np.int64)
+    cls = np.searchsorted(np.asarray(radii, float), dist, side="left")
+    order = np.lexsort((comm, cls, parcel))
+    parcel, cls, comm = parcel[order], cls[order], comm[order]
+    delta = comm.copy()
+    delta[1:] -= comm[:-1]
+    new = np.r_[True, (parcel[1:] != parcel[:-1]) | (cls[1:] != cls[:-1])]
+    delta[new] = comm[new]
+    starts = np.flatnonzero(new)
+    for start, stop in zip(starts, np.r_[starts[1:], len(comm)], strict=True):
+        classes = out[parcel[start]]
+        classes.extend([] for _ in range(cls[start] + 1 - len(classes)))
+        classes[cls[start]] = delta[start:stop].tolist()
     return out
 
 
@@ -203,18 +227,36 @@ def street_lines(
     return display_frame(frame, basemap, tolerance=tolerance)
 
 
-def community_facts(row: pd.Series, result: RunResult, lang: str) -> Html:
-    """The fact lines of a community card (``<br>label: value``), every value escaped; the
-    distance table is drawn by ``data/maps.js`` from the numbers."""
+def community_facts(comm: pd.DataFrame, result: RunResult, lang: str) -> dict:
+    """The fact lines of the community cards as a table: ``label`` (escaped, once) and per line
+    ``v``, its distinct values (escaped) and ``i``, each community's index into them (-1: no
+    line). ``data/maps.js`` writes ``<br>label: value`` for each line a community has; the distance
+    table is drawn from the numbers. A city's cards repeat a few subdistricts, tiers and
+    household counts: stored once each, not once per community."""
     lab = labels(lang)
-    facts = [
-        (lab["built"], row.get("built_raw")),
-        (lab["households"], _int(row.get("households"))),
-        (lab["subdistrict"], row.get("subdistrict")),
-        (lab["tier"], tier_label(lang, row.get("tier"), result.project.policy)),
-        (lab["bundle"], row.get("bundle_id")),
-    ]
-    return join([fragment("<br>{}: {}", k, esc(v)) for k, v in facts if _present(v)])
+    policy = result.project.policy
+    column = {
+        "built": comm.get("built_raw"),
+        "households": comm["households"].map(_int) if "households" in comm else None,
+        "subdistrict": comm.get("subdistrict"),
+        "tier": comm["tier"].map(lambda t: tier_label(lang, t, policy)) if "tier" in comm else None,
+        "bundle": comm.get("bundle_id"),
+    }
+    rows = {k: v for k, v in column.items() if v is not None}
+    return {
+        "label": [str(esc(lab[k])) for k in rows],
+        "cols": [
+            _table([str(esc(v)) if _present(v) else None for v in col]) for col in rows.values()
+        ],
+    }
+
+
+def _table(values: list[str | None]) -> dict:
+    """Dictionary form of a text column: ``v`` the distinct values in order of appearance, ``i``
+    each row's index into ``v`` (-1 for None)."""
+    distinct: dict[str, int] = {}
+    index = [-1 if v is None else distinct.setdefault(v, len(distinct)) for v in values]
+    return {"v": list(distinct), "i": index}
 
 
 def _present(value) -> bool:
@@ -248,7 +290,7 @@ def community_store(result: RunResult, comm, lang, basemap, origin) -> dict:
         "geom": encode(disp.geometry.values, origin),
         "centre": xy.tolist(),
         "name": [str(esc(v)) for v in comm["name"]],
-        "facts": [str(community_facts(r, result, lang)) for _, r in comm.iterrows()],
+        "facts": community_facts(comm, result, lang),
         "hh": style.share_weights(comm, result.summary.get("households") is not None).tolist(),
         "ok": ok.tolist(),
         "dist": np.column_stack(dist).tolist() if dist else [[] for _ in range(len(comm))],
@@ -317,17 +359,21 @@ def parcel_store(
             card = parcel_card(by_pid.loc[pid], [], result, lang, lab)
             rows.append((pid, "partner", card, []))
     if not rows:
-        return {"pid": [], "kind": [], "card": [], "prog": [], "geom": [], "reach": []}
+        return {"pid": [], "kind": [], "card": [], "prog": [], "geom": [], "radii": [], "reach": []}
     pids = [r[0] for r in rows]
     geoms = gpd.GeoDataFrame(geometry=by_pid.loc[pids].geometry.values, crs=parcels.crs)
     disp = display_frame(geoms, basemap, tolerance=1.0)
     cid_index = pd.Series(np.arange(len(comm)), index=comm["cid"])
-    reach = reach_store(result, cid_index, [p if k != "partner" else "" for p, k, *_ in rows])
+    radii = sorted({c.radius_m for c in std.categories.values()})
+    cats = list(std.categories.values())
+    reach_m = [max((cats[k].radius_m for k in r[3]), default=0.0) for r in rows]
+    reach = reach_store(result, cid_index, pids, radii, reach_m)
     return {
         "pid": [str(esc(p)) for p in pids],
         "kind": [r[1] for r in rows],
         "card": [str(r[2]) for r in rows],
         "prog": [r[3] for r in rows],
         "geom": encode(disp.geometry.values, origin),
+        "radii": radii,
         "reach": reach,
     }
