@@ -69,12 +69,14 @@ document.addEventListener("DOMContentLoaded", function () {
       fillColor: colourOf(i), fillOpacity: 0.7, color: eligible ? "#111" : "#8c8c8c",
       weight: eligible ? 1.8 : 0.6, dashArray: eligible ? null : "3 3"});
     p.feature = {type: "Feature", properties: {label: C.name[i], popup: true, index: i}};
-    p.bindTooltip(C.name[i], {sticky: true});
-    p.on("click", function (e) { show(e.latlng, popupOf(e.target.feature.properties.index)); });
-    p.on("mouseover", function (e) { e.target.setStyle({weight: 3}); });
-    p.on("mouseout", function (e) { var el = C.elig[e.target.feature.properties.index] === 1; e.target.setStyle({weight: el ? 1.8 : 0.6}); });
     polys.push(p); commLayer.addLayer(p);
   }
+  // one tooltip and one set of handlers on the layer, not on each of a city's polygons
+  function indexOf(e) { return e.layer.feature.properties.index; }
+  commLayer.bindTooltip(function (l) { return C.name[l.feature.properties.index]; }, {sticky: true});
+  commLayer.on("click", function (e) { show(e.latlng, popupOf(indexOf(e))); });
+  commLayer.on("mouseover", function (e) { e.layer.setStyle({weight: 3}); });
+  commLayer.on("mouseout", function (e) { e.layer.setStyle({weight: C.elig[indexOf(e)] === 1 ? 1.8 : 0.6}); });
   layers.communities = commLayer.addTo(map);
   ctrl.addOverlay(commLayer, D.text.communities);
   function recolour() { for (var i = 0; i < n; i++) polys[i].setStyle({fillColor: colourOf(i)}); }
@@ -140,12 +142,35 @@ document.addEventListener("DOMContentLoaded", function () {
         show(e.latlng, html);
       });
       bl.addLayer(pol);
-      bl.addLayer(L.marker(L.latLng((oy + B.centre[b][1]) / S, (ox + B.centre[b][0]) / S), {
-        interactive: false, icon: L.divIcon({className: "", html: '<div class="lc-lbl" style="border:2px solid ' +
-          B.colour[b] + '">' + id + "</div>", iconSize: [40, 18], iconAnchor: [20, 9]})}));
     });
+    // labels: in priority order, each where it does not overlap one already placed (a city's
+    // thousands of labels would cover the view and take seconds to paint); zoom in for more
+    var tags = L.layerGroup(), tagAt = B.centre.map(function (c) { return L.latLng((oy + c[1]) / S, (ox + c[0]) / S); });
+    bl.addLayer(tags);
+    var drawTags = function () {
+      tags.clearLayers();
+      if (!map.hasLayer(bl)) return;
+      var size = map.getSize(), cells = {}, placed = 0;
+      for (var b = 0; b < B.id.length && placed < 400; b++) {
+        var pt = map.latLngToContainerPoint(tagAt[b]);
+        if (pt.x < -20 || pt.y < -9 || pt.x > size.x + 20 || pt.y > size.y + 9) continue;
+        var cx = Math.floor(pt.x / 40), cy = Math.floor(pt.y / 18), free = true;
+        for (var dx = -1; dx <= 1 && free; dx++) for (var dy = -1; dy <= 1 && free; dy++) {
+          (cells[(cx + dx) + "," + (cy + dy)] || []).forEach(function (q) {
+            if (Math.abs(q.x - pt.x) < 40 && Math.abs(q.y - pt.y) < 18) free = false; });
+        }
+        if (!free) continue;
+        (cells[cx + "," + cy] = cells[cx + "," + cy] || []).push(pt);
+        placed++;
+        tags.addLayer(L.marker(tagAt[b], {interactive: false, keyboard: false, icon: L.divIcon({className: "",
+          html: '<div class="lc-lbl" style="border:2px solid ' + B.colour[b] + '">' + B.id[b] + "</div>",
+          iconSize: [40, 18], iconAnchor: [20, 9]})}));
+      }
+    };
     layers.bundles = bl.addTo(map);
     ctrl.addOverlay(bl, D.text.bundles);
+    map.on("zoomend moveend overlayadd overlayremove", drawTags);
+    drawTags();
   }
 
   // ---- parcels: recommended sites, candidates, partners
