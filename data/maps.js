@@ -198,17 +198,17 @@ document.addEventListener("DOMContentLoaded", function () {
   if (P.kind.indexOf("partner") >= 0) { layers.partners = groups.partner; ctrl.addOverlay(groups.partner, D.text.partners); }
 
   // ---- coverage state and headline
+  function eachReached(j, k, f) {  // the communities parcel j reaches with category k:
+    var r = P.reach[j], last = P.radii.indexOf(D.cats[k].radius);  // classes 0…last
+    for (var c = 0; c <= last && c < r.length; c++) {
+      for (var t = 0, i = 0; t < r[c].length; t++) { i += r[c][t]; f(i); }
+    }
+  }
   function recompute() {
     cov.fill(0);
     for (var j in active) {
       if (!active[j]) continue;
-      var r = P.reach[j];
-      P.prog[j].forEach(function (k) {  // classes 0…c of the reach set are within the radius
-        var last = P.radii.indexOf(D.cats[k].radius), bit = 1 << k;
-        for (var c = 0; c <= last && c < r.length; c++) {
-          for (var t = 0, i = 0; t < r[c].length; t++) { i += r[c][t]; cov[i] |= bit; }
-        }
-      });
+      P.prog[j].forEach(function (k) { var bit = 1 << k; eachReached(j, k, function (i) { cov[i] |= bit; }); });
     }
     var hh = 0;
     for (var i = 0; i < n; i++) if (((C.ok[i] | cov[i]) & keyMask) === keyMask) hh += C.hh[i];
@@ -268,5 +268,6 @@ document.addEventListener("DOMContentLoaded", function () {
     map.addControl(search);
   }
   L.control.scale({imperial: false, metric: true}).addTo(map);
-  window.lcState = {recompute: recompute, toggle: toggle, parcels: P, pct: pct, mode: function () { return mode; }};
+  window.lcState = {recompute: recompute, toggle: toggle, parcels: P, pct: pct, mode: function () { return mode; },
+    facts: factsOf, reached: function (j, k) { var out = []; eachReached(j, k, function (i) { out.push(i); }); return out; }};
 });

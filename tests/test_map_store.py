@@ -1,0 +1,103 @@
+"""The compact encodings of the map store (issue 14, large projects), decoded in headless
+Chromium on the demo: the what-if reach sets (distance classes of delta-coded community indices)
+and the community card facts (a table of distinct values) equal what Python computed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from spatial import maps, render
+from spatial.config import load_project
+from spatial.messages import labels, tier_label
+from spatial.pipeline import analyse, in_language, load_inputs
+
+from .test_maps import _open, browser  # noqa: F401  (fixture)
+
+
+@pytest.fixture(scope="module")
+def overview(tmp_path_factory) -> tuple[object, Path, dict]:
+    """The demo analysed, its overview written; the store read back from the page as JSON."""
+    project = load_project(None)
+    project.render.basemap = "none"
+    result = in_language(analyse(load_inputs(project), ("coverage", "bundle", "sites")), "zh")
+    path = tmp_path_factory.mktemp("store") / "overview.html"
+    render.save_map(maps.overview_map(result, "zh", "none"), path)
+    maps.clear_cache()
+    page = path.read_text("utf-8")
+    start = page.index("window.LC_STORE = ") + len("window.LC_STORE = ")
+    store = json.loads(page[start : page.index(";</script>", start)])
+    return result, path, store
+
+
+def test_store_text_is_utf8_and_cannot_end_the_script(overview):
+    _, path, store = overview
+    page = path.read_text("utf-8")
+    start = page.index("window.LC_STORE = ")
+    data = page[start : page.index(";</script>", start)]
+    assert store["comm"]["name"][0] in data  # Chinese as UTF-8, not \\u escapes (half the bytes)
+    assert "\\u5c0f" not in data.lower()
+    assert "</" not in data and "\u2028" not in data and "\u2029" not in data
+    assert "\\u003c" in data  # the cards' HTML is still escaped for the script element
+
+
+def test_reach_classes_decode_to_the_siting_reach(overview, browser, tmp_path):  # noqa: F811
+    result, path, store = overview
+    P = store["parcels"]
+    radii = [c.radius_m for c in result.standards.categories.values()]
+    assert P["radii"] == sorted(set(radii)) and len(P["radii"]) >= 2
+    index = {cid: i for i, cid in enumerate(result.communities["cid"])}
+    reach = result.siting.reach
+    expected, asked = [], []
+    for j, (pid, kind) in enumerate(zip(P["pid"], P["kind"], strict=True)):
+        if kind == "partner":
+            assert P["reach"][j] == [] and P["prog"][j] == []
+            continue
+        near = reach.loc[reach["pid"] == pid]
+        for k in P["prog"][j]:
+            within = near.loc[near["distance_m"] <= radii[k], "cid"]
+            expected.append(sorted(index[c] for c in within))
+            asked.append([j, k])
+    assert len(asked) > 20
+    # the classes matter: a category of a smaller radius reaches fewer than the parcel's largest
+    largest = reach.groupby("pid")["cid"].nunique()
+    fewer = [
+        0 < len(e) < largest[P["pid"][j]]
+        for (j, k), e in zip(asked, expected, strict=True)
+        if radii[k] < max(radii)
+    ]
+    assert any(fewer)
+    page, errors, _, _ = _open(browser, path, tmp_path / "r.png")
+    decoded = page.evaluate(
+        "pairs => pairs.map(([j, k]) => window.lcState.reached(j, k).sort((a, b) => a - b))", asked
+    )
+    page.close()
+    assert errors == []
+    assert decoded == expected
+
+
+def test_card_facts_decode_to_the_community_values(overview, browser, tmp_path):  # noqa: F811
+    result, path, store = overview
+    lab = labels("zh")
+    comm = result.communities
+    expected = []
+    for _, row in comm.iterrows():
+        lines = [
+            (lab["built"], row["built_raw"]),
+            (lab["households"], int(row["households"])),
+            (lab["subdistrict"], row["subdistrict"]),
+            (lab["tier"], tier_label("zh", row["tier"], result.project.policy)),
+            (lab["bundle"], row["bundle_id"] if isinstance(row["bundle_id"], str) else ""),
+        ]
+        expected.append("".join(f"<br>{k}: {render.esc(v)}" for k, v in lines if v != ""))
+    assert sum("所属片区" in e for e in expected) > 20  # bundle members and others differ
+    assert len(store["comm"]["facts"]["cols"][2]["v"]) < len(comm) / 5  # subdistricts once each
+    page, errors, _, _ = _open(browser, path, tmp_path / "f.png")
+    decoded = page.evaluate(
+        f"() => Array.from({{length: {len(comm)}}}, (_, i) => window.lcState.facts(i))"
+    )
+    page.close()
+    assert errors == []
+    assert decoded == expected
