@@ -127,15 +127,24 @@ document.addEventListener("DOMContentLoaded", function () {
     }); });
     return c;
   }
-  if (D.bundles.id.length) {
-    var B = D.bundles, bl = L.featureGroup();
+  var B = D.bundles;
+  function bundleCard(b) {  // the card from its columns (spatial/mapstore.py bundle_cards)
+    var K = B.card, T = K.label, gaps = K.gaps.v[K.gaps.i[b]], desc = K.desc[b];
+    if (typeof desc !== "string") desc = desc.join(gaps);
+    return "<div class=lc-card>" + ["<b>" + T.bundle + " " + B.id[b] + "</b>",
+      T.members + ": " + K.members[b] + " — " + K.names[b], T.households + ": " + K.households[b],
+      T.shared_gaps + ": " + gaps, T.partner_parcels + ": " + K.partners.v[K.partners.i[b]],
+      "<i>" + desc + "</i>"].join("<br>") + "</div>";
+  }
+  if (B.id.length) {
+    var bl = L.featureGroup();
     B.id.forEach(function (id, b) {
       var pol = L.polygon(shape(B.geom[b]), {color: B.colour[b], fillColor: B.colour[b],
         fillOpacity: 0.12, weight: 2.5});
       pol.feature = {type: "Feature", properties: {label: id, popup: true, bundle: b}};
       pol.bindTooltip(D.text.bundles + " " + id, {sticky: true});
       pol.on("click", function (e) {
-        var html = B.card[b];
+        var html = bundleCard(b);
         B.members[b].forEach(function (i) {
           if (inside(e.latlng, shape(C.geom[i]))) html = popupOf(i) + "<hr>" + html;
         });
@@ -269,5 +278,5 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   L.control.scale({imperial: false, metric: true}).addTo(map);
   window.lcState = {recompute: recompute, toggle: toggle, parcels: P, pct: pct, mode: function () { return mode; },
-    facts: factsOf, reached: function (j, k) { var out = []; eachReached(j, k, function (i) { out.push(i); }); return out; }};
+    facts: factsOf, bundleCard: bundleCard, reached: function (j, k) { var out = []; eachReached(j, k, function (i) { out.push(i); }); return out; }};
 });

@@ -185,23 +185,45 @@ def parcel_card(
     )
 
 
-def bundle_card(row: pd.Series, result: RunResult, lang: str, lab: dict) -> Html:
+def bundle_cards(bundles: pd.DataFrame, result: RunResult, lang: str) -> dict:
+    """The bundle cards as columns (every text escaped), which ``data/maps.js`` lays out as
+    ``<b>bundle id</b>``, members (count — names), households, shared gaps, partner parcels and the
+    description in italics: ``label`` (the line labels), ``members``, ``names``, ``households``,
+    ``gaps`` and ``partners`` (tables of distinct values: a city's bundles share a few gap lists)
+    and ``desc``, each description either a text or, where it repeats the bundle's gap list, the
+    two texts around it (stored once, in ``gaps``)."""
     std = result.standards
-    gaps = [k for k in str(row.get("shared_gaps") or "").split(",") if k]
-    gap_names = join(
-        [esc(std.categories[k].label(lang)) if k in std.categories else esc(k) for k in gaps],
-        labels(lang)["sep_list"],
-    )
-    desc = row.get("description" if lang == "zh" else "description_en")
-    lines = [
-        fragment("<b>{} {}</b>", lab["bundle"], esc(row["bundle_id"])),
-        fragment("{}: {} — {}", lab["members"], int(row["members"]), esc(row["member_names"])),
-        fragment("{}: {}", lab["households"], _thousands(row.get("households"))),
-        fragment("{}: {}", lab["shared_gaps"], gap_names if gaps else lab["none"]),
-        fragment("{}: {}", lab["partner_parcels"], esc(row.get("partner_parcels") or "—")),
-        fragment("<i>{}</i>", esc(desc)),
-    ]
-    return fragment("<div class=lc-card>{}</div>", join(lines, "<br>"))
+    lab = labels(lang)
+    sep = lab["sep_list"]
+    gaps, descs = [], []
+    column = "description" if lang == "zh" else "description_en"
+    descriptions = bundles[column] if column in bundles else [None] * len(bundles)
+    for value, desc in zip(bundles["shared_gaps"], descriptions, strict=True):
+        keys = [k for k in str(value or "").split(",") if k]
+        names = join(
+            [esc(std.categories[k].label(lang)) if k in std.categories else esc(k) for k in keys],
+            sep,
+        )
+        text = str(names) if keys else str(esc(lab["none"]))
+        gaps.append(text)
+        desc = str(esc(desc))
+        descs.append(desc.split(text, 1) if keys and text in desc else desc)
+    return {
+        "label": {
+            k: str(esc(lab[k]))
+            for k in ("bundle", "members", "households", "shared_gaps", "partner_parcels")
+        },
+        "members": [int(v) for v in bundles["members"]],
+        "names": [str(esc(v)) for v in bundles["member_names"]],
+        "households": [str(esc(_thousands(v))) for v in bundles["households"]]
+        if "households" in bundles
+        else ["—"] * len(bundles),
+        "gaps": _table(gaps),
+        "partners": _table(
+            [str(esc(v or "—")) for v in bundles.get("partner_parcels", [None] * len(bundles))]
+        ),
+        "desc": descs,
+    }
 
 
 def street_lines(
@@ -300,10 +322,9 @@ def community_store(result: RunResult, comm, lang, basemap, origin) -> dict:
 
 def bundle_store(result: RunResult, comm, lang, basemap, origin, group: bool) -> dict:
     bundles = result.bundling.bundles if result.bundling else None
-    empty = {"id": [], "geom": [], "colour": [], "card": [], "centre": [], "members": []}
+    empty = {"id": [], "geom": [], "colour": [], "card": {}, "centre": [], "members": []}
     if group or bundles is None or len(bundles) == 0 or "bundle_id" not in comm:
         return empty
-    lab = labels(lang)
     disp = display_frame(bundles, basemap, tolerance=3.0)
     centres = [label_point(g) for g in disp.geometry]
     position = {bid: i for i, bid in enumerate(bundles["bundle_id"])}
@@ -316,7 +337,7 @@ def bundle_store(result: RunResult, comm, lang, basemap, origin, group: bool) ->
         "id": [str(esc(v)) for v in bundles["bundle_id"]],
         "geom": encode(disp.geometry.values, origin),
         "colour": bundle_colours(bundles),
-        "card": [str(bundle_card(r, result, lang, lab)) for _, r in bundles.iterrows()],
+        "card": bundle_cards(bundles, result, lang),
         "centre": xy.tolist(),
         "members": members,
     }

@@ -101,3 +101,31 @@ def test_card_facts_decode_to_the_community_values(overview, browser, tmp_path):
     page.close()
     assert errors == []
     assert decoded == expected
+
+
+def test_bundle_cards_decode_to_the_bundle_rows(overview, browser, tmp_path):  # noqa: F811
+    result, path, store = overview
+    lab = labels("zh")
+    cats = result.standards.categories
+    expected = []
+    for _, row in result.bundling.bundles.iterrows():
+        gaps = "、".join(cats[k].label("zh") for k in row["shared_gaps"].split(",") if k)
+        lines = [
+            f"<b>{lab['bundle']} {row['bundle_id']}</b>",
+            f"{lab['members']}: {row['members']} — {row['member_names']}",
+            f"{lab['households']}: {int(row['households']):,}",
+            f"{lab['shared_gaps']}: {gaps or lab['none']}",
+            f"{lab['partner_parcels']}: {row['partner_parcels'] or '—'}",
+            f"<i>{render.esc(row['description'])}</i>",
+        ]
+        expected.append("<div class=lc-card>" + "<br>".join(lines) + "</div>")
+    desc = store["bundles"]["card"]["desc"]
+    assert any(isinstance(d, list) for d in desc)  # the gap list stored once, not twice
+    assert len(store["bundles"]["card"]["gaps"]["v"]) < len(expected)
+    page, errors, _, _ = _open(browser, path, tmp_path / "c.png")
+    decoded = page.evaluate(
+        f"() => Array.from({{length: {len(expected)}}}, (_, b) => window.lcState.bundleCard(b))"
+    )
+    page.close()
+    assert errors == []
+    assert decoded == expected
