@@ -26,7 +26,8 @@ SCALE = 1e5  # integer units of 1e-5 degree (about a metre)
 
 def encode(geoms: np.ndarray, origin: tuple[int, int]) -> list[list[list[int]]]:
     """Lon/lat geometries as lists of parts, each a list of rings/lines, each a flat delta list
-    ``[x0, y0, dx1, dy1, …]`` in units of 1e-5° from ``origin`` (integers: small in JSON)."""
+    ``[x0, y0, dx1, dy1, …]`` in units of 1e-5° from ``origin`` (integers: small in JSON); rings
+    without their closing point (the first repeated)."""
     parts, part_of = shapely.get_parts(geoms, return_index=True)
     is_poly = shapely.get_type_id(parts) == 3
     rings = np.empty(0, object)
@@ -38,6 +39,9 @@ def encode(geoms: np.ndarray, origin: tuple[int, int]) -> list[list[list[int]]]:
     pieces = np.r_[rings, lines[line_idx]] if len(line_idx) else rings
     piece_part = np.r_[ring_of, line_idx].astype(int)
     coords, idx = shapely.get_coordinates(pieces, return_index=True)
+    last = np.r_[idx[1:] != idx[:-1], True] if len(idx) else np.empty(0, bool)
+    open_ring = ~(last & (idx < len(rings)))  # a ring's closing point: Leaflet closes it
+    coords, idx = coords[open_ring], idx[open_ring]
     q = np.round(coords * SCALE).astype(np.int64) - np.asarray(origin, np.int64)
     delta = q.copy()
     delta[1:] -= q[:-1]
@@ -281,6 +285,12 @@ def _table(values: list[str | None]) -> dict:
     return {"v": list(distinct), "i": index}
 
 
+def _numbers(values: np.ndarray) -> list:
+    """Whole numbers as integers (``729``, not ``729.0``: the same value in the page)."""
+    whole = np.isfinite(values).all() and (values == np.round(values)).all()
+    return values.astype(np.int64).tolist() if whole else values.tolist()
+
+
 def _present(value) -> bool:
     return (
         value is not None and not (pd.api.types.is_scalar(value) and pd.isna(value)) and value != ""
@@ -313,7 +323,7 @@ def community_store(result: RunResult, comm, lang, basemap, origin) -> dict:
         "centre": xy.tolist(),
         "name": [str(esc(v)) for v in comm["name"]],
         "facts": community_facts(comm, result, lang),
-        "hh": style.share_weights(comm, result.summary.get("households") is not None).tolist(),
+        "hh": _numbers(style.share_weights(comm, result.summary.get("households") is not None)),
         "ok": ok.tolist(),
         "dist": np.column_stack(dist).tolist() if dist else [[] for _ in range(len(comm))],
         "elig": tiers.isin(["priority", "standard"]).astype(int).tolist(),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from spatial import maps, render
@@ -129,3 +130,26 @@ def test_bundle_cards_decode_to_the_bundle_rows(overview, browser, tmp_path):  #
     page.close()
     assert errors == []
     assert decoded == expected
+
+
+def test_outlines_decode_to_the_open_display_rings(overview, browser, tmp_path):  # noqa: F811
+    result, path, store = overview
+    disp = render.display_frame(result.communities, "none", tolerance=3.0)
+    expected = []
+    for geom in disp.geometry:
+        part = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
+        ring = np.round(np.asarray(part.exterior.coords)[:-1] * 1e5) / 1e5
+        expected.append(ring.round(5).tolist())
+    page, errors, _, _ = _open(browser, path, tmp_path / "g.png")
+    drawn = page.evaluate(
+        """() => { const out = [];
+        window[window.LC_STORE.map].eachLayer(l => { const p = l.feature && l.feature.properties;
+          if (p && p.index !== undefined) out[p.index] = l.getLatLngs(); });
+        return out; }"""
+    )
+    page.close()
+    assert errors == []
+    for want, parts in zip(expected, drawn, strict=True):
+        rings = [r for part in parts for r in (part if isinstance(part[0], list) else [part])]
+        got = max(rings, key=len)  # the largest part's outer ring (the demo's are single parts)
+        assert [[round(p["lng"], 5), round(p["lat"], 5)] for p in got] == want
