@@ -140,6 +140,10 @@ def test_outlines_decode_to_the_open_display_rings(overview, browser, tmp_path):
         part = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
         ring = np.round(np.asarray(part.exterior.coords)[:-1] * 1e5) / 1e5
         expected.append(ring.round(5).tolist())
+    for geom, stored in zip(disp.geometry, store["comm"]["geom"], strict=True):
+        parts = list(getattr(geom, "geoms", [geom]))
+        sizes = [[len(r.coords) - 1 for r in [p.exterior, *p.interiors]] for p in parts]
+        assert [[len(r) // 2 for r in part] for part in stored] == sizes  # no closing points
     page, errors, _, _ = _open(browser, path, tmp_path / "g.png")
     drawn = page.evaluate(
         """() => { const out = [];
