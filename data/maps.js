@@ -152,23 +152,26 @@ document.addEventListener("DOMContentLoaded", function () {
       });
       bl.addLayer(pol);
     });
-    // labels: in priority order, each where it does not overlap one already placed (a city's
-    // thousands of labels would cover the view and take seconds to paint); zoom in for more
+    // labels: every one in view when there are at most 400; beyond that (a city's thousands
+    // would cover the view and take seconds to paint) in priority order, each where it does not
+    // overlap one already placed; zoom in for more
     var tags = L.layerGroup(), tagAt = B.centre.map(function (c) { return L.latLng((oy + c[1]) / S, (ox + c[0]) / S); });
     bl.addLayer(tags);
     var drawTags = function () {
       tags.clearLayers();
       if (!map.hasLayer(bl)) return;
-      var size = map.getSize(), cells = {}, placed = 0;
-      for (var b = 0; b < B.id.length && placed < 400; b++) {
+      var size = map.getSize(), cells = {}, placed = 0, seen = [];
+      for (var b = 0; b < B.id.length; b++) {
         var pt = map.latLngToContainerPoint(tagAt[b]);
-        if (pt.x < -20 || pt.y < -9 || pt.x > size.x + 20 || pt.y > size.y + 9) continue;
-        var cx = Math.floor(pt.x / 40), cy = Math.floor(pt.y / 18), free = true;
+        if (pt.x >= -20 && pt.y >= -9 && pt.x <= size.x + 20 && pt.y <= size.y + 9) seen.push([b, pt]);
+      }
+      for (var s = 0; s < seen.length && placed < 400; s++) {
+        var b = seen[s][0], pt = seen[s][1], cx = Math.floor(pt.x / 40), cy = Math.floor(pt.y / 18), free = true;
         for (var dx = -1; dx <= 1 && free; dx++) for (var dy = -1; dy <= 1 && free; dy++) {
           (cells[(cx + dx) + "," + (cy + dy)] || []).forEach(function (q) {
             if (Math.abs(q.x - pt.x) < 40 && Math.abs(q.y - pt.y) < 18) free = false; });
         }
-        if (!free) continue;
+        if (!free && seen.length > 400) continue;
         (cells[cx + "," + cy] = cells[cx + "," + cy] || []).push(pt);
         placed++;
         tags.addLayer(L.marker(tagAt[b], {interactive: false, keyboard: false, icon: L.divIcon({className: "",

@@ -157,3 +157,25 @@ def test_outlines_decode_to_the_open_display_rings(overview, browser, tmp_path):
         rings = [r for part in parts for r in (part if isinstance(part[0], list) else [part])]
         got = max(rings, key=len)  # the largest part's outer ring (the demo's are single parts)
         assert [[round(p["lng"], 5), round(p["lat"], 5)] for p in got] == want
+
+
+def test_every_bundle_is_labelled_when_few_are_in_view(overview, browser, tmp_path):  # noqa: F811
+    result, path, store = overview
+    page, errors, _, _ = _open(browser, path, tmp_path / "t.png")
+    ids = sorted(result.bundling.bundles["bundle_id"])
+    assert sorted(page.locator(".leaflet-marker-pane .lc-lbl").all_inner_texts()) == ids
+    page.evaluate("() => { const m = window[window.LC_STORE.map]; m.setZoom(m.getZoom() - 3); }")
+    page.wait_for_timeout(800)
+    shown = page.locator(".leaflet-marker-pane .lc-lbl").all_inner_texts()
+    boxes = page.evaluate(
+        """() => Array.from(document.querySelectorAll('.leaflet-marker-pane .lc-lbl'),
+        e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })"""
+    )
+    page.close()
+    assert errors == []
+    overlap = any(
+        a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+        for i, a in enumerate(boxes)
+        for b in boxes[:i]
+    )
+    assert overlap and sorted(shown) == ids  # zoomed out: overlapping, all still shown
