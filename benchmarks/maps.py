@@ -5,12 +5,16 @@
     python benchmarks/maps.py --communities 50000      # only the HTML maps (report.write_maps)
 
 Needs Debian chromium for the opening time: from navigation until data/maps.js has drawn the
-store (the legend is filled) and two animation frames have been painted.
+store (the legend is filled) and two animation frames have been painted; with the CPU time of the
+browser's processes over that span (less noisy than the clock on a shared machine). The bytes of
+each part of the overview's store (``window.LC_STORE``) are listed, largest first.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
 import sys
 import tempfile
@@ -21,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import citycase  # noqa: E402
 
 from spatial.load import Layers  # noqa: E402
-from spatial.pipeline import RunResult, analyse, write_outputs  # noqa: E402
+from spatial.pipeline import RunResult, analyse, in_language, write_outputs  # noqa: E402
 from spatial.report import write_maps  # noqa: E402
 
 
@@ -47,7 +51,7 @@ def main() -> None:
             write_outputs(result, out, ("coverage", "bundle", "sites", "map"), "zh")
             what = "write outputs (gpkg, 5 HTML maps, ledger, A3 PNG+PDF)"
         else:
-            write_maps(result, out, "zh")
+            write_maps(in_language(result, "zh"), out, "zh")  # as write_outputs does
             what = "write the 5 HTML maps"
         print(
             f"{n:,} communities: {what}: {time.perf_counter() - start:.1f} s "
@@ -55,7 +59,9 @@ def main() -> None:
         )
         print("timings:", {k: v for k, v in result.timings.items()})
         for f in sorted(out.iterdir()):
-            print(f"  {f.name:<18} {f.stat().st_size / 2**20:7.1f} MB")
+            print(f"  {f.name:<18} {f.stat().st_size / 1e6:7.1f} MB ({f.stat().st_size:,} B)")
+        for part, size in store_parts(out / "overview.html")[:12]:
+            print(f"    store {part:<22} {size / 1e6:6.2f} MB")
         chromium = shutil.which("chromium")
         if chromium:
             from playwright.sync_api import sync_playwright
@@ -65,7 +71,7 @@ def main() -> None:
                     executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu"]
                 )
                 page = browser.new_page()
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), _children_cpu()
                 page.goto((out / "overview.html").as_uri(), wait_until="load", timeout=300_000)
                 page.wait_for_selector(".leaflet-overlay-pane canvas", timeout=300_000)
                 page.wait_for_selector(
@@ -75,9 +81,48 @@ def main() -> None:
                               "requestAnimationFrame(r)))")  # fmt: skip
                 print(
                     f"overview.html opened in headless Chromium in {time.perf_counter() - start:.1f} s"
+                    f" (browser CPU {_children_cpu() - cpu:.1f} s, load average "
+                    f"{os.getloadavg()[0]:.1f})"
                 )
                 browser.close()
     print(f"peak RSS {citycase.peak_rss_mb():.0f} MB")
+
+
+def store_parts(page: Path) -> list[tuple[str, int]]:
+    """Bytes of each part of a page's store (``comm.geom``, ``parcels.reach``, …), largest first."""
+    html = page.read_text("utf-8")
+    start = html.index("window.LC_STORE = ") + len("window.LC_STORE = ")
+    store = json.loads(html[start : html.index(";</script>", start)])
+    parts = {}
+    for key, value in store.items():
+        items = value.items() if isinstance(value, dict) else [("", value)]
+        for sub, v in items:
+            text = json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+            parts[f"{key}.{sub}".rstrip(".")] = len(text.encode())
+    return sorted(parts.items(), key=lambda kv: -kv[1])
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's descendants still running (the browser)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parent, cpu = {}, {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2 :].split()
+            parent[int(entry)] = int(fields[1])
+            cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [os.getpid()]
+    while todo:
+        me = todo.pop()
+        for pid, pp in parent.items():
+            if pp == me:
+                total += cpu[pid]
+                todo.append(pid)
+    return total
 
 
 if __name__ == "__main__":

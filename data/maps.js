@@ -55,7 +55,12 @@ document.addEventListener("DOMContentLoaded", function () {
       rows += "<tr><td>" + c.label + "<td>" + reach + "<td class=" + (have ? "y" : "n") + ">" +
         (have ? "✓" : (added ? "✗→✓" : "✗"));
     });
-    return "<b>" + C.name[i] + "</b>" + C.facts[i] + "<table class=lc-pop>" + rows + "</table>";
+    return "<b>" + C.name[i] + "</b>" + factsOf(i) + "<table class=lc-pop>" + rows + "</table>";
+  }
+  function factsOf(i) {  // the card's fact lines from the table of distinct values
+    var F = C.facts, html = "";
+    F.cols.forEach(function (col, c) { var v = col.i[i]; if (v >= 0) html += "<br>" + F.label[c] + ": " + col.v[v]; });
+    return html;
   }
   var commLayer = L.featureGroup(), polys = [];
   for (var i = 0; i < n; i++) {
@@ -64,12 +69,14 @@ document.addEventListener("DOMContentLoaded", function () {
       fillColor: colourOf(i), fillOpacity: 0.7, color: eligible ? "#111" : "#8c8c8c",
       weight: eligible ? 1.8 : 0.6, dashArray: eligible ? null : "3 3"});
     p.feature = {type: "Feature", properties: {label: C.name[i], popup: true, index: i}};
-    p.bindTooltip(C.name[i], {sticky: true});
-    p.on("click", function (e) { show(e.latlng, popupOf(e.target.feature.properties.index)); });
-    p.on("mouseover", function (e) { e.target.setStyle({weight: 3}); });
-    p.on("mouseout", function (e) { var el = C.elig[e.target.feature.properties.index] === 1; e.target.setStyle({weight: el ? 1.8 : 0.6}); });
     polys.push(p); commLayer.addLayer(p);
   }
+  // one tooltip and one set of handlers on the layer, not on each of a city's polygons
+  function indexOf(e) { return e.layer.feature.properties.index; }
+  commLayer.bindTooltip(function (l) { return C.name[l.feature.properties.index]; }, {sticky: true});
+  commLayer.on("click", function (e) { show(e.latlng, popupOf(indexOf(e))); });
+  commLayer.on("mouseover", function (e) { e.layer.setStyle({weight: 3}); });
+  commLayer.on("mouseout", function (e) { e.layer.setStyle({weight: C.elig[indexOf(e)] === 1 ? 1.8 : 0.6}); });
   layers.communities = commLayer.addTo(map);
   ctrl.addOverlay(commLayer, D.text.communities);
   function recolour() { for (var i = 0; i < n; i++) polys[i].setStyle({fillColor: colourOf(i)}); }
@@ -120,27 +127,62 @@ document.addEventListener("DOMContentLoaded", function () {
     }); });
     return c;
   }
-  if (D.bundles.id.length) {
-    var B = D.bundles, bl = L.featureGroup();
+  var B = D.bundles;
+  function bundleCard(b) {  // the card from its columns (spatial/mapstore.py bundle_cards)
+    var K = B.card, T = K.label, gaps = K.gaps.v[K.gaps.i[b]], desc = K.desc[b];
+    if (typeof desc !== "string") desc = desc.join(gaps);
+    return "<div class=lc-card>" + ["<b>" + T.bundle + " " + B.id[b] + "</b>",
+      T.members + ": " + K.members[b] + " — " + K.names[b], T.households + ": " + K.households[b],
+      T.shared_gaps + ": " + gaps, T.partner_parcels + ": " + K.partners.v[K.partners.i[b]],
+      "<i>" + desc + "</i>"].join("<br>") + "</div>";
+  }
+  if (B.id.length) {
+    var bl = L.featureGroup();
     B.id.forEach(function (id, b) {
       var pol = L.polygon(shape(B.geom[b]), {color: B.colour[b], fillColor: B.colour[b],
         fillOpacity: 0.12, weight: 2.5});
       pol.feature = {type: "Feature", properties: {label: id, popup: true, bundle: b}};
       pol.bindTooltip(D.text.bundles + " " + id, {sticky: true});
       pol.on("click", function (e) {
-        var html = B.card[b];
+        var html = bundleCard(b);
         B.members[b].forEach(function (i) {
           if (inside(e.latlng, shape(C.geom[i]))) html = popupOf(i) + "<hr>" + html;
         });
         show(e.latlng, html);
       });
       bl.addLayer(pol);
-      bl.addLayer(L.marker(L.latLng((oy + B.centre[b][1]) / S, (ox + B.centre[b][0]) / S), {
-        interactive: false, icon: L.divIcon({className: "", html: '<div class="lc-lbl" style="border:2px solid ' +
-          B.colour[b] + '">' + id + "</div>", iconSize: [40, 18], iconAnchor: [20, 9]})}));
     });
+    // labels: every one in view when there are at most 400; beyond that (a city's thousands
+    // would cover the view and take seconds to paint) in priority order, each where it does not
+    // overlap one already placed; zoom in for more
+    var tags = L.layerGroup(), tagAt = B.centre.map(function (c) { return L.latLng((oy + c[1]) / S, (ox + c[0]) / S); });
+    bl.addLayer(tags);
+    var drawTags = function () {
+      tags.clearLayers();
+      if (!map.hasLayer(bl)) return;
+      var size = map.getSize(), cells = {}, placed = 0, seen = [];
+      for (var b = 0; b < B.id.length; b++) {
+        var pt = map.latLngToContainerPoint(tagAt[b]);
+        if (pt.x >= -20 && pt.y >= -9 && pt.x <= size.x + 20 && pt.y <= size.y + 9) seen.push([b, pt]);
+      }
+      for (var s = 0; s < seen.length && placed < 400; s++) {
+        var b = seen[s][0], pt = seen[s][1], cx = Math.floor(pt.x / 40), cy = Math.floor(pt.y / 18), free = true;
+        for (var dx = -1; dx <= 1 && free; dx++) for (var dy = -1; dy <= 1 && free; dy++) {
+          (cells[(cx + dx) + "," + (cy + dy)] || []).forEach(function (q) {
+            if (Math.abs(q.x - pt.x) < 40 && Math.abs(q.y - pt.y) < 18) free = false; });
+        }
+        if (!free && seen.length > 400) continue;
+        (cells[cx + "," + cy] = cells[cx + "," + cy] || []).push(pt);
+        placed++;
+        tags.addLayer(L.marker(tagAt[b], {interactive: false, keyboard: false, icon: L.divIcon({className: "",
+          html: '<div class="lc-lbl" style="border:2px solid ' + B.colour[b] + '">' + B.id[b] + "</div>",
+          iconSize: [40, 18], iconAnchor: [20, 9]})}));
+      }
+    };
     layers.bundles = bl.addTo(map);
     ctrl.addOverlay(bl, D.text.bundles);
+    map.on("zoomend moveend overlayadd overlayremove", drawTags);
+    drawTags();
   }
 
   // ---- parcels: recommended sites, candidates, partners
@@ -168,15 +210,17 @@ document.addEventListener("DOMContentLoaded", function () {
   if (P.kind.indexOf("partner") >= 0) { layers.partners = groups.partner; ctrl.addOverlay(groups.partner, D.text.partners); }
 
   // ---- coverage state and headline
+  function eachReached(j, k, f) {  // the communities parcel j reaches with category k:
+    var r = P.reach[j], last = P.radii.indexOf(D.cats[k].radius);  // classes 0…last
+    for (var c = 0; c <= last && c < r.length; c++) {
+      for (var t = 0, i = 0; t < r[c].length; t++) { i += r[c][t]; f(i); }
+    }
+  }
   function recompute() {
     cov.fill(0);
     for (var j in active) {
       if (!active[j]) continue;
-      var r = P.reach[j];
-      P.prog[j].forEach(function (k) {
-        var rad = D.cats[k].radius, bit = 1 << k;
-        for (var t = 0; t < r.length; t += 2) if (r[t + 1] <= rad) cov[r[t]] |= bit;
-      });
+      P.prog[j].forEach(function (k) { var bit = 1 << k; eachReached(j, k, function (i) { cov[i] |= bit; }); });
     }
     var hh = 0;
     for (var i = 0; i < n; i++) if (((C.ok[i] | cov[i]) & keyMask) === keyMask) hh += C.hh[i];
@@ -236,5 +280,6 @@ document.addEventListener("DOMContentLoaded", function () {
     map.addControl(search);
   }
   L.control.scale({imperial: false, metric: true}).addTo(map);
-  window.lcState = {recompute: recompute, toggle: toggle, parcels: P, pct: pct, mode: function () { return mode; }};
+  window.lcState = {recompute: recompute, toggle: toggle, parcels: P, pct: pct, mode: function () { return mode; },
+    facts: factsOf, bundleCard: bundleCard, reached: function (j, k) { var out = []; eachReached(j, k, function (i) { out.push(i); }); return out; }};
 });

@@ -26,7 +26,8 @@ SCALE = 1e5  # integer units of 1e-5 degree (about a metre)
 
 def encode(geoms: np.ndarray, origin: tuple[int, int]) -> list[list[list[int]]]:
     """Lon/lat geometries as lists of parts, each a list of rings/lines, each a flat delta list
-    ``[x0, y0, dx1, dy1, …]`` in units of 1e-5° from ``origin`` (integers: small in JSON)."""
+    ``[x0, y0, dx1, dy1, …]`` in units of 1e-5° from ``origin`` (integers: small in JSON); rings
+    without their closing point (the first repeated)."""
     parts, part_of = shapely.get_parts(geoms, return_index=True)
     is_poly = shapely.get_type_id(parts) == 3
     rings = np.empty(0, object)
@@ -38,6 +39,9 @@ def encode(geoms: np.ndarray, origin: tuple[int, int]) -> list[list[list[int]]]:
     pieces = np.r_[rings, lines[line_idx]] if len(line_idx) else rings
     piece_part = np.r_[ring_of, line_idx].astype(int)
     coords, idx = shapely.get_coordinates(pieces, return_index=True)
+    last = np.r_[idx[1:] != idx[:-1], True] if len(idx) else np.empty(0, bool)
+    open_ring = ~(last & (idx < len(rings)))  # a ring's closing point: Leaflet closes it
+    coords, idx = coords[open_ring], idx[open_ring]
     q = np.round(coords * SCALE).astype(np.int64) - np.asarray(origin, np.int64)
     delta = q.copy()
     delta[1:] -= q[:-1]
@@ -94,20 +98,44 @@ def parcel_programmes(result: RunResult, keys: list[str]) -> dict[str, list[str]
     return out
 
 
-def reach_store(result: RunResult, cid_index: pd.Series, pids: list[str]) -> list[list[int]]:
-    """Per parcel of ``pids``: flat ``[community index, metres, …]`` within the largest radius."""
+def reach_store(
+    result: RunResult,
+    cid_index: pd.Series,
+    pids: list[str],
+    radii: list[float],
+    reach_m: list[float],
+) -> list[list[list[int]]]:
+    """The reach sets of the what-if, per parcel of ``pids``: the communities within ``reach_m``
+    of it (the largest radius of the categories it adds; 0 for none), in distance classes: class
+    ``c`` holds those with ``radii[c-1] < distance <= radii[c]`` (``radii`` ascending), so that a
+    category of radius ``radii[c]`` reaches classes 0…c — the rule of the siting, no metres
+    needed. Each class is a sorted list of community indices as differences (first the index
+    itself): mostly small numbers."""
     reach = result.siting.reach if result.siting else None
-    grouped = {pid: grp for pid, grp in reach.groupby("pid")} if reach is not None else {}
-    out = []
-    for pid in pids:
-        grp = grouped.get(pid)
-        if grp is None:
-            out.append([])
-            continue
-        pairs = np.column_stack(
-            [cid_index.loc[grp["cid"]].to_numpy(), np.floor(grp["distance_m"].to_numpy())]
-        ).astype(int)
-        out.append(pairs.ravel().tolist())
+    out: list[list[list[int]]] = [[] for _ in pids]
+    if reach is None or len(reach) == 0:
+        return out
+    row = pd.Series(np.arange(len(pids)), index=pids)
+    row = row[~row.index.duplicated()]
+    sel = reach.loc[reach["pid"].isin(row.index)]
+    parcel = row.loc[sel["pid"]].to_numpy()
+    dist = sel["distance_m"].to_numpy(float)
+    limit = np.asarray(reach_m, float)[parcel]
+    keep = (dist <= limit) & (limit > 0)
+    parcel, dist = parcel[keep], dist[keep]
+    comm = cid_index.loc[sel["cid"].to_numpy()[keep]].to_numpy(np.int64)
+    cls = np.searchsorted(np.asarray(radii, float), dist, side="left")
+    order = np.lexsort((comm, cls, parcel))
+    parcel, cls, comm = parcel[order], cls[order], comm[order]
+    delta = comm.copy()
+    delta[1:] -= comm[:-1]
+    new = np.r_[True, (parcel[1:] != parcel[:-1]) | (cls[1:] != cls[:-1])]
+    delta[new] = comm[new]
+    starts = np.flatnonzero(new)
+    for start, stop in zip(starts, np.r_[starts[1:], len(comm)], strict=True):
+        classes = out[parcel[start]]
+        classes.extend([] for _ in range(cls[start] + 1 - len(classes)))
+        classes[cls[start]] = delta[start:stop].tolist()
     return out
 
 
@@ -161,23 +189,45 @@ def parcel_card(
     )
 
 
-def bundle_card(row: pd.Series, result: RunResult, lang: str, lab: dict) -> Html:
+def bundle_cards(bundles: pd.DataFrame, result: RunResult, lang: str) -> dict:
+    """The bundle cards as columns (every text escaped), which ``data/maps.js`` lays out as
+    ``<b>bundle id</b>``, members (count — names), households, shared gaps, partner parcels and the
+    description in italics: ``label`` (the line labels), ``members``, ``names``, ``households``,
+    ``gaps`` and ``partners`` (tables of distinct values: a city's bundles share a few gap lists)
+    and ``desc``, each description either a text or, where it repeats the bundle's gap list, the
+    two texts around it (stored once, in ``gaps``)."""
     std = result.standards
-    gaps = [k for k in str(row.get("shared_gaps") or "").split(",") if k]
-    gap_names = join(
-        [esc(std.categories[k].label(lang)) if k in std.categories else esc(k) for k in gaps],
-        labels(lang)["sep_list"],
-    )
-    desc = row.get("description" if lang == "zh" else "description_en")
-    lines = [
-        fragment("<b>{} {}</b>", lab["bundle"], esc(row["bundle_id"])),
-        fragment("{}: {} — {}", lab["members"], int(row["members"]), esc(row["member_names"])),
-        fragment("{}: {}", lab["households"], _thousands(row.get("households"))),
-        fragment("{}: {}", lab["shared_gaps"], gap_names if gaps else lab["none"]),
-        fragment("{}: {}", lab["partner_parcels"], esc(row.get("partner_parcels") or "—")),
-        fragment("<i>{}</i>", esc(desc)),
-    ]
-    return fragment("<div class=lc-card>{}</div>", join(lines, "<br>"))
+    lab = labels(lang)
+    sep = lab["sep_list"]
+    gaps, descs = [], []
+    column = "description" if lang == "zh" else "description_en"
+    descriptions = bundles[column] if column in bundles else [None] * len(bundles)
+    for value, desc in zip(bundles["shared_gaps"], descriptions, strict=True):
+        keys = [k for k in str(value or "").split(",") if k]
+        names = join(
+            [esc(std.categories[k].label(lang)) if k in std.categories else esc(k) for k in keys],
+            sep,
+        )
+        text = str(names) if keys else str(esc(lab["none"]))
+        gaps.append(text)
+        desc = str(esc(desc))
+        descs.append(desc.split(text, 1) if keys and text in desc else desc)
+    return {
+        "label": {
+            k: str(esc(lab[k]))
+            for k in ("bundle", "members", "households", "shared_gaps", "partner_parcels")
+        },
+        "members": [int(v) for v in bundles["members"]],
+        "names": [str(esc(v)) for v in bundles["member_names"]],
+        "households": [str(esc(_thousands(v))) for v in bundles["households"]]
+        if "households" in bundles
+        else ["—"] * len(bundles),
+        "gaps": _table(gaps),
+        "partners": _table(
+            [str(esc(v or "—")) for v in bundles.get("partner_parcels", [None] * len(bundles))]
+        ),
+        "desc": descs,
+    }
 
 
 def street_lines(
@@ -203,18 +253,42 @@ def street_lines(
     return display_frame(frame, basemap, tolerance=tolerance)
 
 
-def community_facts(row: pd.Series, result: RunResult, lang: str) -> Html:
-    """The fact lines of a community card (``<br>label: value``), every value escaped; the
-    distance table is drawn by ``data/maps.js`` from the numbers."""
+def community_facts(comm: pd.DataFrame, result: RunResult, lang: str) -> dict:
+    """The fact lines of the community cards as a table: ``label`` (escaped, once) and per line
+    ``v``, its distinct values (escaped) and ``i``, each community's index into them (-1: no
+    line). ``data/maps.js`` writes ``<br>label: value`` for each line a community has; the distance
+    table is drawn from the numbers. A city's cards repeat a few subdistricts, tiers and
+    household counts: stored once each, not once per community."""
     lab = labels(lang)
-    facts = [
-        (lab["built"], row.get("built_raw")),
-        (lab["households"], _int(row.get("households"))),
-        (lab["subdistrict"], row.get("subdistrict")),
-        (lab["tier"], tier_label(lang, row.get("tier"), result.project.policy)),
-        (lab["bundle"], row.get("bundle_id")),
-    ]
-    return join([fragment("<br>{}: {}", k, esc(v)) for k, v in facts if _present(v)])
+    policy = result.project.policy
+    column = {
+        "built": comm.get("built_raw"),
+        "households": comm["households"].map(_int) if "households" in comm else None,
+        "subdistrict": comm.get("subdistrict"),
+        "tier": comm["tier"].map(lambda t: tier_label(lang, t, policy)) if "tier" in comm else None,
+        "bundle": comm.get("bundle_id"),
+    }
+    rows = {k: v for k, v in column.items() if v is not None}
+    return {
+        "label": [str(esc(lab[k])) for k in rows],
+        "cols": [
+            _table([str(esc(v)) if _present(v) else None for v in col]) for col in rows.values()
+        ],
+    }
+
+
+def _table(values: list[str | None]) -> dict:
+    """Dictionary form of a text column: ``v`` the distinct values in order of appearance, ``i``
+    each row's index into ``v`` (-1 for None)."""
+    distinct: dict[str, int] = {}
+    index = [-1 if v is None else distinct.setdefault(v, len(distinct)) for v in values]
+    return {"v": list(distinct), "i": index}
+
+
+def _numbers(values: np.ndarray) -> list:
+    """Whole numbers as integers (``729``, not ``729.0``: the same value in the page)."""
+    whole = np.isfinite(values).all() and (values == np.round(values)).all()
+    return values.astype(np.int64).tolist() if whole else values.tolist()
 
 
 def _present(value) -> bool:
@@ -248,8 +322,8 @@ def community_store(result: RunResult, comm, lang, basemap, origin) -> dict:
         "geom": encode(disp.geometry.values, origin),
         "centre": xy.tolist(),
         "name": [str(esc(v)) for v in comm["name"]],
-        "facts": [str(community_facts(r, result, lang)) for _, r in comm.iterrows()],
-        "hh": style.share_weights(comm, result.summary.get("households") is not None).tolist(),
+        "facts": community_facts(comm, result, lang),
+        "hh": _numbers(style.share_weights(comm, result.summary.get("households") is not None)),
         "ok": ok.tolist(),
         "dist": np.column_stack(dist).tolist() if dist else [[] for _ in range(len(comm))],
         "elig": tiers.isin(["priority", "standard"]).astype(int).tolist(),
@@ -258,10 +332,9 @@ def community_store(result: RunResult, comm, lang, basemap, origin) -> dict:
 
 def bundle_store(result: RunResult, comm, lang, basemap, origin, group: bool) -> dict:
     bundles = result.bundling.bundles if result.bundling else None
-    empty = {"id": [], "geom": [], "colour": [], "card": [], "centre": [], "members": []}
+    empty = {"id": [], "geom": [], "colour": [], "card": {}, "centre": [], "members": []}
     if group or bundles is None or len(bundles) == 0 or "bundle_id" not in comm:
         return empty
-    lab = labels(lang)
     disp = display_frame(bundles, basemap, tolerance=3.0)
     centres = [label_point(g) for g in disp.geometry]
     position = {bid: i for i, bid in enumerate(bundles["bundle_id"])}
@@ -274,7 +347,7 @@ def bundle_store(result: RunResult, comm, lang, basemap, origin, group: bool) ->
         "id": [str(esc(v)) for v in bundles["bundle_id"]],
         "geom": encode(disp.geometry.values, origin),
         "colour": bundle_colours(bundles),
-        "card": [str(bundle_card(r, result, lang, lab)) for _, r in bundles.iterrows()],
+        "card": bundle_cards(bundles, result, lang),
         "centre": xy.tolist(),
         "members": members,
     }
@@ -317,17 +390,21 @@ def parcel_store(
             card = parcel_card(by_pid.loc[pid], [], result, lang, lab)
             rows.append((pid, "partner", card, []))
     if not rows:
-        return {"pid": [], "kind": [], "card": [], "prog": [], "geom": [], "reach": []}
+        return {"pid": [], "kind": [], "card": [], "prog": [], "geom": [], "radii": [], "reach": []}
     pids = [r[0] for r in rows]
     geoms = gpd.GeoDataFrame(geometry=by_pid.loc[pids].geometry.values, crs=parcels.crs)
     disp = display_frame(geoms, basemap, tolerance=1.0)
     cid_index = pd.Series(np.arange(len(comm)), index=comm["cid"])
-    reach = reach_store(result, cid_index, [p if k != "partner" else "" for p, k, *_ in rows])
+    radii = sorted({c.radius_m for c in std.categories.values()})
+    cats = list(std.categories.values())
+    reach_m = [max((cats[k].radius_m for k in r[3]), default=0.0) for r in rows]
+    reach = reach_store(result, cid_index, pids, radii, reach_m)
     return {
         "pid": [str(esc(p)) for p in pids],
         "kind": [r[1] for r in rows],
         "card": [str(r[2]) for r in rows],
         "prog": [r[3] for r in rows],
         "geom": encode(disp.geometry.values, origin),
+        "radii": radii,
         "reach": reach,
     }

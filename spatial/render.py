@@ -229,8 +229,11 @@ def add_store(fmap: folium.Map, store: dict) -> None:
     """The map's data (:mod:`spatial.mapstore`, every text already :class:`Html`) and the code
     that draws it (``data/maps.js``), as one page element. The JSON is htmlsafe (``<``, ``>``,
     ``&``, ``'`` escaped, so no ``</script>`` can occur) and is a value of a constant template,
-    never parsed by Jinja2."""
-    data = htmlsafe_json_dumps(store, separators=(",", ":"))
+    never parsed by Jinja2. Text is written as UTF-8, not ``\\u`` escapes (a Chinese character
+    takes 3 bytes instead of 6); the two line separators a JavaScript string may not hold in
+    older engines stay escaped."""
+    data = htmlsafe_json_dumps(store, separators=(",", ":"), ensure_ascii=False)
+    data = data.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     code = _APP_JS.read_text("utf-8").replace("</script", "<\\/script")
     fmap.get_root().html.add_child(
         HtmlElement(Html(f"<script>window.LC_STORE = {data};</script><script>{code}</script>"))
