@@ -90,8 +90,9 @@ document.addEventListener("DOMContentLoaded", function () {
       if (filled) return;
       filled = true;
       for (var i = 0; i < n; i++) {
-        var tip = put(put(put(cap.tip, "@@N@@", C.name[i]), "@@R@@", cap.ratio[i] < 0 ? "—" : cap.ratio[i] + "%"),
+        var values = put(put(cap.tip, "@@R@@", cap.ratio[i] < 0 ? "—" : cap.ratio[i] + "%"),
           "@@S@@", cap.short[i] < 0 ? "—" : cap.short[i].toLocaleString("en-US"));
+        var tip = put(values, "@@N@@", C.name[i]);  // the name last: its text is never a mark
         g.addLayer(L.polygon(shape(C.geom[i]), {fillColor: cap.colours[cap.cls[i]], color: "#555",
           weight: 0.6, fillOpacity: 0.75}).bindTooltip(tip, {sticky: true}));
       }

@@ -219,3 +219,34 @@ def test_capacity_layer_is_drawn_from_the_store_with_the_catalogue_tooltip(
         )
     assert sorted(tips) == sorted(expected)
     assert "Supply ratio (vs target): Nursery (0-3)" in legend
+
+
+def test_capacity_tooltip_keeps_a_name_that_looks_like_its_marks(
+    demo,
+    browser,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+):
+    """A community named like the page's value marks (``@@R@@``) shows its name, not a value."""
+    from spatial.report import write_maps
+
+    from .test_maps import _open
+
+    names = demo.communities["name"].copy()
+    names.iloc[0] = "@@R@@ @@S@@ 小区"
+    monkeypatch.setitem(demo.communities, "name", names)
+    write_maps(demo, tmp_path, "en", "none")
+    page, errors, blocked, _ = _open(browser, tmp_path / "overview.html", tmp_path / "shot.png")
+    page.hover(".leaflet-control-layers")
+    label = page.locator(".leaflet-control-layers-overlays label", has_text="Supply ratio: Nursery")
+    label.locator("input").first.set_checked(True)
+    tips = page.evaluate(
+        """() => { const out = [];
+        window[window.LC_STORE.map].eachLayer(l => {
+          const t = l instanceof L.Polygon && l.getTooltip() && l.getTooltip().getContent();
+          if (typeof t === "string" && t.includes("supply ratio")) out.push(t); });
+        return out; }"""
+    )
+    page.close()
+    assert errors == [] and blocked == []
+    assert sum("@@R@@ @@S@@ 小区" in t for t in tips) == 1
