@@ -8,6 +8,8 @@ import sys
 import tomllib
 import traceback
 import warnings
+from collections.abc import Callable
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import TextIO
@@ -194,11 +196,12 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = new_console()
     with warnings.catch_warnings():
-        warnings.showwarning = _show_warning
+        warnings.showwarning = partial(_show_warning, warnings.showwarning)
         return _main(args, console)
 
 
 def _show_warning(
+    show: Callable[..., None],
     message: Warning | str,
     category: type[Warning],
     filename: str,
@@ -206,10 +209,9 @@ def _show_warning(
     file: TextIO | None = None,
     line: str | None = None,
 ) -> None:
-    """A library's Python warning on stderr with its control and bidi characters shown as escapes
-    (a warning may quote a name, e.g. a glyph missing from the font)."""
-    out = warnings.formatwarning(message, category, filename, lineno, line)
-    (file or sys.stderr).write(visible(out))
+    """A library's Python warning shown (by ``show``, the handler before) with its control and
+    bidi characters as escapes (a warning may quote a name, e.g. a glyph missing from a font)."""
+    show(visible(str(message)), category, visible(str(filename)), lineno, file, line)
 
 
 def _main(args: argparse.Namespace, console: Console) -> int:
