@@ -100,3 +100,13 @@ def test_plausible_households_still_run(tmp_path):
     config = _project(tmp_path, households=["100", "110", "200000", "130"])
     done = _cli("check", "--config", config, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+
+
+def test_implausible_beds_name_the_facility_row(tmp_path, run_cli):
+    config = _project(tmp_path)
+    frame = pd.read_csv(tmp_path / "facilities.csv")
+    frame["床位数"] = ["50", "1e12"]
+    frame.to_csv(tmp_path / "facilities.csv", index=False, encoding="utf-8")
+    code, _, err = run_cli("check", "--config", config, "--lang", "en")
+    assert code == 2
+    assert "facilities.csv" in err and "row 3" in err and "'床位数'" in err and "100,000" in err
