@@ -7,15 +7,19 @@ import os
 import sys
 import tomllib
 import traceback
+import warnings
+from collections.abc import Callable
+from functools import partial
 from importlib import resources
 from pathlib import Path
+from typing import TextIO
 
 from rich.console import Console
 
 from . import settings
 from .config import Project, load_project
 from .errors import InputError, InterruptedAfterWrite, LifecircleError, OutputError
-from .messages import LANGS, labels, text
+from .messages import LANGS, labels, text, visible
 from .terminal import markup, new_console, print_check, print_summary, say
 
 
@@ -191,6 +195,26 @@ def main(argv: list[str] | None = None) -> int:
     """
     args = _parser().parse_args(argv)
     console = new_console()
+    with warnings.catch_warnings():
+        warnings.showwarning = partial(_show_warning, warnings.showwarning)
+        return _main(args, console)
+
+
+def _show_warning(
+    show: Callable[..., None],
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A library's Python warning shown (by ``show``, the handler before) with its control and
+    bidi characters as escapes (a warning may quote a name, e.g. a glyph missing from a font)."""
+    show(visible(str(message)), category, visible(str(filename)), lineno, file, line)
+
+
+def _main(args: argparse.Namespace, console: Console) -> int:
     try:
         return _dispatch(args, console)
     except LifecircleError as exc:
@@ -218,7 +242,7 @@ def _fail(args: argparse.Namespace, message: str, code: int) -> int:
     """The one error frame: plain text on stderr, one line (no markup is interpreted)."""
     if getattr(args, "debug", False):
         traceback.print_exc()
-    print(" ".join(message.split()), file=sys.stderr)
+    print(visible(" ".join(message.split())), file=sys.stderr)
     return code
 
 

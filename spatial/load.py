@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -17,6 +18,7 @@ from .input_files import read_any
 from .messages import msg
 from .parse import header_key, match_category, parse_built_year, parse_number, parse_share
 from .problems import SAMPLE_SIZE, Problem, problem
+from .settings import PLAUSIBLE_MAX
 from .standards import Standards, load_column_aliases, load_poi_mapping
 from .validate import (
     LayerReport,
@@ -153,12 +155,16 @@ def _communities(
         "built_approx": approx.astype(bool),
     }
     for role, unit in (("households", "户"), ("floor_area", ""), ("infrastructure_deficit", "")):
-        mapped[role] = parse_number(gdf[col(role)], col(role), path, unit) if col(role) else np.nan
+        mapped[role] = (
+            parse_number(gdf[col(role)], col(role), path, unit, PLAUSIBLE_MAX.get(role))
+            if col(role)
+            else np.nan
+        )
     for role in ("willingness", "funding_share"):
         mapped[role] = parse_share(gdf[col(role)], col(role), path) if col(role) else np.nan
     for role in ("population", "older", "infants", "preschoolers"):  # demand, if given
         if col(role):
-            mapped[role] = parse_number(gdf[col(role)], col(role), path, "人")
+            mapped[role] = parse_number(gdf[col(role)], col(role), path, "人", PLAUSIBLE_MAX[role])
     if col("households"):
         blank = np.flatnonzero(pd.isna(mapped["households"]).to_numpy())
         if len(blank):
@@ -239,7 +245,8 @@ def _facilities(
     )
     for role in ("beds", "places", "floor_area"):  # capacity, if given (spatial.capacity)
         if role in cols:
-            out[role] = parse_number(gdf[cols[role]], cols[role], path).to_numpy(float)
+            numbers = parse_number(gdf[cols[role]], cols[role], path, maximum=PLAUSIBLE_MAX[role])
+            out[role] = numbers.to_numpy(float)
     out = out.loc[(keys != "") & ~empty].reset_index(drop=True)
     out.insert(0, "facility_id", [f"F{i + 1:05d}" for i in range(len(out))])
     report.rows_kept = len(out)
@@ -277,15 +284,20 @@ def _parcels(project: Project, aliases: dict) -> tuple[gpd.GeoDataFrame, LayerRe
         "pid": ids,
         "name": gdf[col("name")].astype("string").fillna("") if col("name") else ids,
         "kind": gdf[col("kind")].astype("string").fillna("未注明") if col("kind") else "未注明",
-        "area_given": parse_number(gdf[col("area")], col("area"), path) if col("area") else np.nan,
-        "max_floor_area": parse_number(gdf[col("max_floor_area")], col("max_floor_area"), path)
-        if col("max_floor_area")
-        else np.nan,
+        "area_given": _number(gdf, col("area"), path, "area"),
+        "max_floor_area": _number(gdf, col("max_floor_area"), path, "max_floor_area"),
         "available": _flags(gdf[col("available")]) if col("available") else True,
     }
     out = repair_polygons(_standardise(gdf, mapped, set(cols.values())), report, path)
     report.rows_kept = len(out)
     return out, report
+
+
+def _number(gdf: gpd.GeoDataFrame, column: str | None, path: Path, role: str) -> pd.Series | float:
+    """Column ``role`` as numbers within its plausible maximum, or NaN if the layer has none."""
+    if not column:
+        return np.nan
+    return parse_number(gdf[column], column, path, maximum=PLAUSIBLE_MAX[role])
 
 
 def _subdistricts(project: Project, aliases: dict) -> tuple[gpd.GeoDataFrame, LayerReport]:

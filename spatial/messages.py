@@ -199,9 +199,9 @@ def text(lang: str, key: str, /, **fields: object) -> str:
 
 
 #: Characters a terminal acts on instead of showing them: C0/C1 controls (ESC starts colour,
-#: cursor and title sequences) and the bidirectional embeddings, overrides and isolates (they
-#: reorder the rest of the line, e.g. an id quoted after the value).
-_UNSHOWN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+#: cursor and title sequences) and the bidirectional marks, embeddings, overrides and isolates
+#: (they reorder the rest of the line, e.g. an id quoted after the value).
+_UNSHOWN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def visible(line: str) -> str:

@@ -102,7 +102,9 @@ def file_row(values: pd.Series, pos: int) -> int:
     return base + int(values.attrs.get("header_row", 1)) + 1
 
 
-def parse_number(series: pd.Series, column: str, path: Path, unit: str = "") -> pd.Series:
+def parse_number(
+    series: pd.Series, column: str, path: Path, unit: str = "", maximum: float | None = None
+) -> pd.Series:
     """Numbers from text like ``1,200`` or ``120户``; anything else is an error naming the row.
 
     Parameters
@@ -114,6 +116,8 @@ def parse_number(series: pd.Series, column: str, path: Path, unit: str = "") -> 
     path : Path
     unit : str
         A unit planners append (``户``), stripped before parsing.
+    maximum : float, optional
+        The largest plausible value (``settings.PLAUSIBLE_MAX``); none if not given.
 
     Returns
     -------
@@ -122,7 +126,7 @@ def parse_number(series: pd.Series, column: str, path: Path, unit: str = "") -> 
     Raises
     ------
     InputError
-        A value is not a number, not finite or negative (naming its row).
+        A value is not a number, not finite, negative or above ``maximum`` (naming its row).
     """
     text = series.astype("string").str.strip().str.replace(",", "", regex=False)
     if unit:
@@ -159,6 +163,18 @@ def parse_number(series: pd.Series, column: str, path: Path, unit: str = "") -> 
             row=file_row(series, pos),
             column=column,
             value=numbers.iloc[pos],
+        )
+    above = (numbers > maximum).fillna(False).to_numpy(bool) if maximum is not None else None
+    if above is not None and above.any():
+        pos = int(np.flatnonzero(above)[0])
+        raise InputError(
+            "err_implausible",
+            path=path,
+            row=file_row(series, pos),
+            column=column,
+            value=series.iloc[pos],
+            limit=f"{maximum:,.0f}",
+            count=int(above.sum()),
         )
     return numbers.astype(float)
 

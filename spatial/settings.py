@@ -34,6 +34,31 @@ SERVICE_AREA_BUFFER_M = 30.0
 NATIONAL_TARGET = 0.85
 DEFAULT_FAR = 1.5
 
+#: Upper plausibility limits of numeric columns, by column role (``spatial.load`` passes them to
+#: ``parse.parse_number``): a value above one is a typing or unit error (a misplaced decimal point,
+#: 万 forgotten, hectares read as m², a spreadsheet's 1E+300), never a real place, so the run stops
+#: and names the cell instead of printing a headline of absurd numbers.
+PLAUSIBLE_MAX: dict[str, float] = {
+    # Households per community: the largest Chinese compounds (天通苑, 回龙观) hold tens of
+    # thousands of households; 200,000 is beyond any one compound.
+    "households": 200_000,
+    # Persons per community (residents, or of them the old, infants, pre-schoolers): a
+    # town-sized 1,000,000 is far above the largest compound (a few hundred thousand residents).
+    "population": 1_000_000,
+    "older": 1_000_000,
+    "infants": 1_000_000,
+    "preschoolers": 1_000_000,
+    # Beds / places per facility: the largest hospitals and care homes have a few thousand beds,
+    # the largest kindergartens a few thousand places; 100,000 is no single facility.
+    "beds": 100_000,
+    "places": 100_000,
+    # Areas in m² per row (a community's or facility's floor area, a parcel's land area or
+    # allowed floor area): 10,000,000 m² = 10 km², more than the largest compound's floor area.
+    "floor_area": 10_000_000,
+    "area": 10_000_000,
+    "max_floor_area": 10_000_000,
+}
+
 #: The one definition of which analysis stages each command runs (``cli`` and ``pipeline``).
 COMMAND_STAGES: dict[str, tuple[str, ...]] = {
     "run": ("coverage", "bundle", "sites", "map"),

@@ -14,7 +14,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import sparse
 
 from .access import Access
 from .colocation import Need, Rules, load_rules, needs
@@ -26,6 +25,7 @@ from .milp import exact_plan
 from .network import StreetNetwork
 from .programmes import OBJECTIVES, Instance, Plan, greedy_plan, rank_within_key
 from .reach import network_reach, straight_reach
+from .site_options import build_options, parcel_capacity
 from .site_summary import coverage_blocks, summary_block
 from .site_tables import Blocked, Flags, programme_frame, sites_frame, unserved_frame
 from .sizing import SizeRule, Sizes, option_sizes, size_rules
@@ -270,77 +270,18 @@ class SiteSelector:
         )
 
     def parcel_capacity(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per parcel: land (its area) and floor (``max_floor_area``, else land × the default
-        floor-area ratio of the co-location rules), m²."""
-        land = self.parcels["area_m2"].to_numpy(float)
-        given = self.parcels["max_floor_area"].to_numpy(float)
-        return land, np.where(np.isfinite(given), given, land * self.rules.default_far)
+        """Per parcel: land and floor, m² (:func:`spatial.site_options.parcel_capacity`)."""
+        return parcel_capacity(self.parcels, self.rules)
 
     def _instance(
         self, pairs: pd.DataFrame, gaps: Flags, hh: np.ndarray, need: dict[str, Need | None]
     ) -> tuple[Instance, Blocked]:
-        """The options (parcel, category fitting alone, with gaps in reach) and, per parcel,
-        why it has none: 'kind_not_allowed' or 'too_small' (else nothing within reach)."""
-        land, floor = self.parcel_capacity()
-        building = self.parcels["kind"].astype(str).isin(self.rules.building_kinds).to_numpy()
-        n_p = len(self.parcels)
-        keys = [k for k, n in need.items() if n is not None]
-        # per reason, per parcel: the categories with gaps within reach it cannot host
-        blocked: Blocked = {
-            "kind_not_allowed": [[] for _ in range(n_p)],
-            "too_small": [[] for _ in range(n_p)],
-        }
-        opt_p, opt_k, rows, cols = [], [], [], []
-        parcel = pairs["parcel"].to_numpy(int)
-        community = pairs["community"].to_numpy(int)
-        dist = pairs["distance_m"].to_numpy(float)
-        for i, key in enumerate(keys):
-            n, cat = need[key], self.standards.categories[key]
-            near = (dist <= cat.radius_m) & gaps[key][community]
-            here = np.unique(parcel[near])
-            if not len(here):
-                continue
-            kind_ok = ~(building[here] & (n.land > 0))
-            size_ok = (land[here] + 1e-6 >= n.land) & (floor[here] + 1e-6 >= n.floor)
-            for q in here[~kind_ok].tolist():
-                blocked["kind_not_allowed"][q].append(Named(cat.name_zh, cat.name_en))
-            for q in here[kind_ok & ~size_ok].tolist():
-                blocked["too_small"][q].append(Named(cat.name_zh, cat.name_en))
-            ok = here[kind_ok & size_ok]
-            sel = near & np.isin(parcel, ok)
-            o_index = {p: len(opt_p) + j for j, p in enumerate(ok.tolist())}
-            opt_p += ok.tolist()
-            opt_k += [i] * len(ok)
-            rows += [o_index[p] for p in parcel[sel].tolist()]
-            cols += community[sel].tolist()
-        cover = sparse.csr_matrix(
-            (np.ones(len(rows), bool), (np.array(rows, int), np.array(cols, int))),
-            shape=(len(opt_p), len(hh)),
+        """The options (:func:`spatial.site_options.build_options`), each sized for the
+        shortfall of every gap community it reaches, fixed before the solve (the programme model
+        stays linear); per parcel, why it has none."""
+        inst, blocked = build_options(
+            self.parcels, self.standards, self.rules, pairs, gaps, hh, need, self.cfg.max_sites
         )
-        cover.sum_duplicates()
-        basket = [k for k in self.standards.basket if k in gaps]
-        gap = np.column_stack([gaps[k] for k in keys]) if keys else np.zeros((len(hh), 0), bool)
-        inst = Instance(
-            keys=keys,
-            hh=hh,
-            gap=gap,
-            basket_gaps=np.sum([gaps[k] for k in basket], axis=0).astype(int)
-            if basket
-            else np.zeros(len(hh), int),
-            in_basket=np.array([k in basket for k in keys], bool),
-            weight=np.ones(len(keys)),
-            opt_parcel=np.array(opt_p, int),
-            opt_key=np.array(opt_k, int),
-            cover=cover,
-            land=land,
-            floor=floor,
-            need_land=np.array([need[k].land for k in keys], float),
-            need_floor=np.array([need[k].floor for k in keys], float),
-            own=np.array([need[k].own for k in keys], bool),
-            max_sites=int(self.cfg.max_sites),
-        )
-        # each option sized for the shortfall of every gap community it reaches, fixed before
-        # the solve (the programme model stays linear)
         sizes = self._sizes(inst, np.arange(inst.n_options))
         return replace(inst, opt_land=sizes.land, opt_floor=sizes.floor), blocked
 

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .messages import labels, render, text
+from .messages import labels, render, text, visible
 
 if TYPE_CHECKING:
     from .runresult import RunResult
@@ -23,10 +23,18 @@ def new_console() -> Console:
     return Console(emoji=False, soft_wrap=True)
 
 
+def shown(value: object) -> str:
+    """``value`` as data text on the terminal: a control or bidi character written as its escape
+    (:func:`spatial.messages.visible`, e.g. ``\\x1b``), a newline as ``\\n``, so a name can
+    neither colour, move nor reorder the screen nor split a line."""
+    return visible(str(value)).replace("\n", "\\n")
+
+
 def markup(lang: str, key: str, **fields: object) -> str:
     """Catalogue message ``key`` as rich markup: the template may hold markup, the fields never do.
 
-    Numbers are formatted by the template; any other field is escaped text. Rich reads a backslash
+    Numbers are formatted by the template; any other field is escaped text, on one line, its
+    control and bidi characters shown as escapes (:func:`shown`). Rich reads a backslash
     only before ``[``, so a field's trailing backslashes are doubled just where the template goes
     on with ``[`` (``rich.markup.escape`` alone cannot know what follows).
 
@@ -54,7 +62,7 @@ def markup(lang: str, key: str, **fields: object) -> str:
         if isinstance(value, Number):
             out.append(format(value, spec or ""))
             continue
-        value = str(value)
+        value = shown(value)
         body = value.rstrip("\\")
         tail = value[len(body) :]
         follows = parts[k + 1][0] if k + 1 < len(parts) else ""
@@ -118,7 +126,7 @@ def print_check(console: Console, lang: str, result: RunResult) -> None:
         epsg = r.crs.split(" ")[0]
         dropped = "; ".join(f"{text(lang, f'drop_{k}')}: {v}" for k, v in r.dropped.items()) or "-"
         cells = (_layer_name(lang, r.layer), r.rows_read, r.rows_kept, epsg, r.repaired, dropped)
-        table.add_row(*(Text(str(c)) for c in cells))
+        table.add_row(*(Text(shown(c)) for c in cells))
     console.print(table)
     for r in layers.reports:
         say(console, lang, "cli_layer", layer=_layer_name(lang, r.layer), path=r.path)

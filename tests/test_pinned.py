@@ -488,7 +488,7 @@ LAYERS = [
     {"load", "network", "network_read", "routing"},
     {"access", "distances", "coverage", "service_areas", "catchment", "capacity",
      "capacity_tables", "eligibility", "adjacency", "bundling", "bundle_tables", "priority",
-     "reach", "programmes", "milp", "sizing", "site_tables", "site_summary", "siting"},
+     "reach", "programmes", "milp", "sizing", "site_options", "site_tables", "site_summary", "siting"},
     {"style", "render", "mapstore", "maplayers", "maps", "report", "printdraw", "printpack",
      "printmap", "workbook", "summarysheets", "ledger", "runresult"},
     {"pipeline", "demo", "cli", "terminal", "__main__", "__init__"},
