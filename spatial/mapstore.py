@@ -97,17 +97,17 @@ def parcel_programmes(result: RunResult, keys: list[str]) -> dict[str, list[str]
 def reach_store(result: RunResult, cid_index: pd.Series, pids: list[str]) -> list[list[int]]:
     """Per parcel of ``pids``: flat ``[community index, metres, …]`` within the largest radius."""
     reach = result.siting.reach if result.siting else None
-    grouped = {pid: grp for pid, grp in reach.groupby("pid")} if reach is not None else {}
+    if reach is None:
+        return [[] for _ in pids]
+    # all pairs converted at once, then cut per parcel (rows in reach order, as a groupby gives)
+    pairs = np.column_stack(
+        [cid_index.loc[reach["cid"]].to_numpy(), np.floor(reach["distance_m"].to_numpy())]
+    ).astype(int)
+    rows = reach.groupby("pid").indices
     out = []
     for pid in pids:
-        grp = grouped.get(pid)
-        if grp is None:
-            out.append([])
-            continue
-        pairs = np.column_stack(
-            [cid_index.loc[grp["cid"]].to_numpy(), np.floor(grp["distance_m"].to_numpy())]
-        ).astype(int)
-        out.append(pairs.ravel().tolist())
+        at = rows.get(pid)
+        out.append([] if at is None else pairs[at].ravel().tolist())
     return out
 
 

@@ -118,11 +118,14 @@ class _Base:
         net = result.network
         large = net is not None and len(net.edges) > STREET_IMAGE_EDGES
         self.image = _street_image(result, self.extent, DPI) if large else None
+        # the PDF's copy, one array for every page: matplotlib's PDF writer stores an image
+        # object once per array, so the map pages share one embedded streets image
+        self.half = self.image[::-2, ::2] if large else None
 
     def streets(self, ax) -> None:
         """The streets under the page: vectors for a small network, else the prepared image."""
         if self.image is not None:
-            ax.add_artist(_Raster(self.image, ax))
+            ax.add_artist(_Raster(self.image, ax, self.half))
         elif self.result.network is not None:
             printpack.draw_streets(ax, self.result, scale=1.0)
 
@@ -132,9 +135,10 @@ class _Raster(Artist):
     resampling (``imshow`` of an image this size spent seconds resampling it on every save).
     Agg draws it at the axes' pixels; the PDF gets it at 150 dpi, stretched over the map box."""
 
-    def __init__(self, image: np.ndarray, ax) -> None:
+    def __init__(self, image: np.ndarray, ax, half: np.ndarray | None = None) -> None:
         super().__init__()
         self.image, self._ax = image, ax
+        self.half = image[::-2, ::2] if half is None else half
         self.set_zorder(1)
 
     def draw(self, renderer) -> None:
@@ -143,7 +147,7 @@ class _Raster(Artist):
         gc.set_clip_rectangle(box)
         if renderer.option_scale_image():  # PDF: half the pixels, stretched over the map box
             scale = Affine2D().scale(box.width, box.height)
-            renderer.draw_image(gc, box.x0, box.y0, self.image[::-2, ::2], scale)
+            renderer.draw_image(gc, box.x0, box.y0, self.half, scale)
         else:
             renderer.draw_image(gc, box.x0, box.y0, self.image[::-1])
         gc.restore()
