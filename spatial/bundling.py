@@ -12,7 +12,7 @@ from scipy.sparse import csgraph
 
 from .adjacency import adjacent_pairs, overlapping_pairs
 from .config import BundlingConfig, PolicyConfig
-from .messages import Msg, msg, policy_fields
+from .messages import Joined, Msg, Named, msg, policy_fields, render
 from .messages import text as _text
 from .standards import Standards
 
@@ -210,16 +210,16 @@ def _bundle_row(
         "bundle_id": bid,
         "members": len(members),
         "member_ids": ",".join(members["cid"].astype(str)),
-        "member_names": "、".join(members["name"].astype(str)),
+        "member_names": Joined(tuple(members["name"].astype(str))),
         "households": int(members["households"].fillna(0).sum()),
         "floor_area_m2": float(members["floor_area"].fillna(0).sum()),
         "built_from": int(members["built_year_min"].min()) if len(years) else None,
         "built_to": int(years.max()) if len(years) else None,
         "priority_members": int((members["tier"] == "priority").sum()),
-        "subdistricts": "、".join(sorted(set(members["subdistrict"].astype(str)) - {""})),
+        "subdistricts": Joined(tuple(sorted(set(members["subdistrict"].astype(str)) - {""}))),
         "shared_gaps": ",".join(gaps),
         "partner_parcels": ",".join(partners["pid"].astype(str)),
-        "partner_kinds": "、".join(sorted(set(partners["kind"].astype(str)))),
+        "partner_kinds": Joined(tuple(sorted(set(partners["kind"].astype(str))))),
         "candidate_parcels": ",".join(candidates["pid"].astype(str)),
         "span_m": round(_span(members.geometry.values), 1),
     }
@@ -293,7 +293,8 @@ def bundle_frame(
             _parcel_links(others_all, outline, tolerance),
             gaps,
         )
-        row["description"] = describe_zh(row, members, standards, gaps, policy)
+        zh = describe_zh(row, members, standards, gaps, policy)
+        row["description"] = Named(zh, describe_en(row, standards, gaps, members))
         row["description_en"] = describe_en(row, standards, gaps, members)
         rows.append({**row, "geometry": outline})
     return gpd.GeoDataFrame(rows, columns=_BUNDLE_COLUMNS, geometry="geometry", crs=crs), bundle_id
@@ -321,7 +322,7 @@ def describe_zh(
     """
     names = list(members["name"].astype(str))
     shown = "、".join(names[:3]) + (f"等{len(names)}个小区" if len(names) > 3 else "")
-    where = f"（{row['subdistricts']}）" if row["subdistricts"] else ""
+    where = f"（{render(row['subdistricts'], 'zh')}）" if row["subdistricts"] else ""
     text = f"{row['bundle_id']}片区{where}：{shown}"
     if members["households"].notna().any():  # no household figure when none is known
         text += f"，共{row['households']:,}户"
@@ -335,7 +336,8 @@ def describe_zh(
     if gaps:
         text += "；共同缺少" + "、".join(standards.categories[g].name_zh for g in gaps)
     if row["partner_parcels"]:
-        text += f"；可与相邻{row['partner_kinds']}（{row['partner_parcels']}）统筹平衡"
+        kinds = render(row["partner_kinds"], "zh")
+        text += f"；可与相邻{kinds}（{row['partner_parcels']}）统筹平衡"
     if row["candidate_parcels"]:
         text += f"；周边可挖潜用地{row['candidate_parcels']}"
     return text + "。"

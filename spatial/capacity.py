@@ -29,6 +29,7 @@ from .access import Access
 from .catchment import COLUMNS, NetworkCatchments, straight_pairs
 from .config import DEMOGRAPHIC_KEYS, CapacityConfig, Project
 from .errors import ConfigError
+from .messages import Named
 from .network import StreetNetwork
 from .problems import Problem, problem
 from .standards import Standards
@@ -354,7 +355,9 @@ def capacity_summary(
     communities: gpd.GeoDataFrame, capacity: Capacity, totals: dict, standards: Standards
 ) -> dict:
     """The ``capacity`` block of ``summary.json``: per category the indicator, its source, the
-    facilities' supply (and the share assumed), the demand, ratio and shortfall; per subdistrict."""
+    facilities' supply (and the share assumed), the demand, ratio and shortfall; per subdistrict.
+    Names and units are :class:`~spatial.messages.Named` (put in a language by
+    ``pipeline.localise_summary``)."""
     block: dict = {
         "method": "2SFCA" if capacity.decay == "none" else f"E2SFCA ({capacity.decay} decay)",
         "decay": capacity.decay,
@@ -367,15 +370,15 @@ def capacity_summary(
     for key, ind in capacity.indicators.items():
         t = totals[key]
         block["categories"][key] = {
-            "name": standards.categories[key].name_zh,
-            "indicator": ind.unit_zh,
+            "name": Named(standards.categories[key].name_zh, standards.categories[key].name_en),
+            "indicator": Named(ind.unit_zh, ind.unit_en),
             "indicator_en": ind.unit_en,
             "target": ind.target,
             "target_existing": ind.target_existing,
             "source": ind.source,
             "source_existing": ind.source_existing,
             "verified": ind.verified,
-            "supply_unit": ind.supply_unit_zh,
+            "supply_unit": Named(ind.supply_unit_zh, ind.supply_unit_en),
             "supply_unit_en": ind.supply_unit_en,
             "demand_base": ind.demand,
             "radius_m": standards.categories[key].radius_m,

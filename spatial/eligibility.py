@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .config import PolicyConfig
+from .messages import Msg, msg
 
 TIERS = ("priority", "standard", "not_eligible", "unknown")
 
@@ -36,7 +37,8 @@ def _excluded(communities: gpd.GeoDataFrame, policy: PolicyConfig) -> np.ndarray
 
 def assess_eligibility(communities: gpd.GeoDataFrame, policy: PolicyConfig) -> gpd.GeoDataFrame:
     """Add ``eligible``, ``tier`` (priority / standard / not_eligible / unknown) and
-    ``eligibility_reason`` (Chinese, one line) to each community.
+    ``eligibility_reason`` (one line, a :class:`~spatial.messages.Msg` put in the output's
+    language where it is written) to each community.
 
     Old: built on or before ``policy.old_cutoff``; priority: on or before ``priority_cutoff``.
     A build year that is unknown, or a decade that straddles a cut-off, is ``unknown`` and never
@@ -54,7 +56,8 @@ def assess_eligibility(communities: gpd.GeoDataFrame, policy: PolicyConfig) -> g
         tier, reason = _classify(lo[i], hi[i], raw[i], old_year, prio_year, policy)
         if excluded[i]:
             tier = "not_eligible"
-            reason = f"列入征收或拆除新建范围（{policy.exclude_column}={communities[policy.exclude_column].iloc[i]}）"
+            value = communities[policy.exclude_column].iloc[i]
+            reason = msg("elig_excluded", column=policy.exclude_column, value=value)
         tiers.append(tier)
         reasons.append(reason)
     out = communities.copy()
@@ -66,20 +69,19 @@ def assess_eligibility(communities: gpd.GeoDataFrame, policy: PolicyConfig) -> g
     return out
 
 
-def _classify(lo, hi, raw, old_year, prio_year, policy) -> tuple[str, str]:
-    old = policy.old_cutoff.isoformat()
-    prio = policy.priority_cutoff.isoformat()
+def _classify(lo, hi, raw, old_year, prio_year, policy) -> tuple[str, Msg]:
+    dates = {"old": policy.old_cutoff.isoformat(), "prio": policy.priority_cutoff.isoformat()}
     if np.isnan(hi):
-        return "unknown", "建成年代不详，需核实后再定"
+        return "unknown", msg("elig_unknown_year")
     if lo > old_year:
-        return "not_eligible", f"建成于{raw}，晚于{old}"
+        return "not_eligible", msg("elig_after_old", raw=raw, **dates)
     if hi > old_year:
-        return "unknown", f"建成年代“{raw}”跨越{old}，需核实"
+        return "unknown", msg("elig_straddles", raw=raw, **dates)
     if hi <= prio_year:
-        return "priority", f"建成于{raw}，不晚于{prio}，优先改造"
+        return "priority", msg("elig_priority", raw=raw, **dates)
     if lo <= prio_year:
-        return "standard", f"建成于{raw}（是否早于{prio}需核实），按一般改造"
-    return "standard", f"建成于{raw}，在{prio}至{old}之间"
+        return "standard", msg("elig_standard_unsure", raw=raw, **dates)
+    return "standard", msg("elig_standard", raw=raw, **dates)
 
 
 def eligibility_summary(communities: gpd.GeoDataFrame) -> dict:

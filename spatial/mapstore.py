@@ -147,7 +147,7 @@ def parcel_card(
     parcel: pd.Series, prog: list[str], result: RunResult, lang: str, lab: dict
 ) -> Html:
     std = result.standards
-    names = join([esc(std.categories[k].label(lang)) for k in prog], "、")
+    names = join([esc(std.categories[k].label(lang)) for k in prog], labels(lang)["sep_list"])
     return fragment(
         "<div class=lc-card><b>{} {}</b><br>{}: {}<br>{}: {:,.0f} m²<br>{}: {}</div>",
         lab["parcel"],
@@ -165,7 +165,8 @@ def bundle_card(row: pd.Series, result: RunResult, lang: str, lab: dict) -> Html
     std = result.standards
     gaps = [k for k in str(row.get("shared_gaps") or "").split(",") if k]
     gap_names = join(
-        [esc(std.categories[k].label(lang)) if k in std.categories else esc(k) for k in gaps], "、"
+        [esc(std.categories[k].label(lang)) if k in std.categories else esc(k) for k in gaps],
+        labels(lang)["sep_list"],
     )
     desc = row.get("description" if lang == "zh" else "description_en")
     lines = [

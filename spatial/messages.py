@@ -11,9 +11,12 @@ import datetime as dt
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import settings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LANGS = ("zh", "en")
 
@@ -52,6 +55,65 @@ def msg(key: str, **fields: object) -> Msg:
     return Msg(key, fields)
 
 
+@dataclass(frozen=True)
+class Named:
+    """A name the data gives in both languages (a category's label, a unit): rendered like a
+    :class:`Msg`, in the language of the text or table it is shown in."""
+
+    zh: str
+    en: str
+
+    def render(self, lang: str) -> str:
+        """The name in ``lang`` (English when there is no Chinese, and back)."""
+        return (self.zh or self.en) if lang == "zh" else (self.en or self.zh)
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Texts (``str`` or anything with ``render(lang)``) joined by the catalogue's separator
+    ``sep`` (e.g. ``sep_list``: 、 / , ), rendered in one language; empty when ``items`` is."""
+
+    items: tuple
+    sep: str = "sep_list"
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def render(self, lang: str) -> str:
+        """The joined text in ``lang``."""
+        return text(lang, self.sep).join(render(v, lang) for v in self.items)
+
+
+def render(value: Any, lang: str) -> Any:
+    """``value`` in ``lang``: a :class:`Msg`, :class:`Named` or :class:`Joined` becomes its
+    text, dicts and lists are rendered item by item, anything else is returned as it is."""
+    if hasattr(value, "render"):
+        return value.render(lang)
+    if isinstance(value, dict):
+        return {k: render(v, lang) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render(v, lang) for v in value]
+    return value
+
+
+def render_frame(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``frame`` with every catalogue text in its cells (:func:`render`) put in ``lang``:
+    columns the analysis keeps as texts not yet in a language become text columns. The frame
+    is returned as it is when it holds none."""
+    cols = [
+        c
+        for c in frame.columns
+        if frame[c].dtype == object and frame[c].map(lambda v: hasattr(v, "render")).any()
+    ]
+    if not cols:
+        return frame
+    out = frame.copy()
+    for c in cols:
+        out[c] = out[c].map(lambda v: render(v, lang))
+    out.attrs = frame.attrs
+    return out
+
+
 def text(lang: str, key: str, /, **fields: object) -> str:
     """The message ``key`` in ``lang`` with its ``{placeholders}`` filled from ``fields``.
 
@@ -62,8 +124,8 @@ def text(lang: str, key: str, /, **fields: object) -> str:
     key : str
         Message id in ``data/i18n.toml``.
     **fields
-        Values for the placeholders (inserted as text, never parsed again); a :class:`Msg`
-        value is rendered in ``lang`` first.
+        Values for the placeholders (inserted as text, never parsed again); a :class:`Msg`,
+        :class:`Named` or :class:`Joined` value is rendered in ``lang`` first.
 
     Returns
     -------
@@ -72,15 +134,21 @@ def text(lang: str, key: str, /, **fields: object) -> str:
     template = labels(lang).get(key) or labels("en").get(key)
     if template is None:
         raise KeyError(f"message '{key}' is missing from data/i18n.toml")
-    filled = {k: v.render(lang) if isinstance(v, Msg) else v for k, v in fields.items()}
+    filled = {k: render(v, lang) for k, v in fields.items()}
     return template.format_map(filled)
 
 
-def policy_date(lang: str, day: dt.date) -> str:
-    """A policy cut-off as planners write it: ``2000年底`` for 31 December, else the full date."""
+def date_msg(day: dt.date) -> Msg:
+    """A policy cut-off as planners write it: ``2000年底`` for 31 December, else the full date
+    (not yet in a language)."""
     if (day.month, day.day) == (12, 31):
-        return text(lang, "date_year_end", year=day.year)
-    return text(lang, "date_full", year=day.year, month=day.month, day=day.day)
+        return msg("date_year_end", year=day.year)
+    return msg("date_full", year=day.year, month=day.month, day=day.day)
+
+
+def policy_date(lang: str, day: dt.date) -> str:
+    """:func:`date_msg` in ``lang``."""
+    return date_msg(day).render(lang)
 
 
 def policy_fields(lang: str, policy: PolicyDates) -> dict[str, str]:

@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -22,6 +23,7 @@ from .coverage import compute_coverage, coverage_summary
 from .eligibility import assess_eligibility, eligibility_summary, last_full_year
 from .errors import ConfigError, DependencyError, InputError, OutputError, reading
 from .load import load_layers
+from .messages import render, render_frame
 from .network import download_network, read_network
 from .priority import bundle_priorities, community_priorities
 from .runresult import BundlingResult, CapacityResult, RunResult, SitingResult, gpkg_layers
@@ -159,7 +161,7 @@ def analyse(
                 result.communities, layers.facilities, standards, project, result.network, access
             )
             result.communities = comm
-            result.capacity = CapacityResult(capacity, tuple(found))
+            result.capacity = CapacityResult(capacity, tuple(found), block["categories"])
             result.layers.problems += found
             result.summary["warnings"] += [p.record(project.lang) for p in found]
             result.summary["capacity"] = block
@@ -182,6 +184,7 @@ def analyse(
                 unserved=selector.unserved,
                 reach=selector.reach,
                 notes=tuple(block["notes"]),
+                sizing=block["sizing"],
             )
             result.summary["sites"] = block
     if "bundle" in stages:
@@ -199,14 +202,28 @@ def analyse(
 
 def localise_summary(result: RunResult, lang: str) -> None:
     """Put the texts of ``result.summary`` a planner reads in ``lang``: the load notes of each
-    input, the data problems, and the notes of the bundle and sites stages (kept as catalogue
-    texts on the result, so a run written with ``--lang`` reads in that language)."""
+    input, the data problems, the notes of the bundle and sites stages, the priority reasons and
+    bundle descriptions, and the sizing units (kept as catalogue texts on the result, so a run
+    written with ``--lang`` reads in that language)."""
     s = result.summary
+    result.summary_lang = lang
     s["inputs"] = [r.record(lang) for r in result.layers.reports]
     s["warnings"] = [p.record(lang) for p in result.layers.problems]
     for block, stage in (("bundles", result.bundling), ("sites", result.siting)):
         if block in s and stage is not None:
             s[block]["notes"] = [n.render(lang) for n in stage.notes]
+    if "capacity" in s and result.capacity is not None:
+        s["capacity"]["categories"] = render(result.capacity.categories, lang)
+    if "sites" in s and result.siting is not None:
+        s["sites"]["sizing"] = render(result.siting.sizing, lang)
+    if "priority" in s and result.bundling is not None:
+        ranked, bundles = result.bundling.priority, result.bundling.bundles
+        s["priority"]["top_communities"] = render_frame(
+            ranked[["cid", "name", "score", "reasons"]].head(10), lang
+        ).to_dict("records")
+        s["priority"]["top_bundles"] = render_frame(
+            bundles[["bundle_id", "score", "description"]].head(10), lang
+        ).to_dict("records")
 
 
 def _bundle_stage(result: RunResult) -> None:
@@ -234,13 +251,7 @@ def _bundle_stage(result: RunResult) -> None:
         notes=tuple(bundler.notes),
     )
     result.summary["bundles"] = bundles_summary(bundles, bundler, comm)
-    result.summary["priority"] = {
-        "weights": dict(project.priority.__dict__),
-        "top_communities": ranked[["cid", "name", "score", "reasons"]].head(10).to_dict("records"),
-        "top_bundles": result.bundling.bundles[["bundle_id", "score", "description"]]
-        .head(10)
-        .to_dict("records"),
-    }
+    result.summary["priority"] = {"weights": dict(project.priority.__dict__)}  # + localise_summary
 
 
 def write_outputs(
@@ -282,11 +293,13 @@ def _write_all(
     strict_print: bool,
 ) -> list[str]:
     files: list[Path] = []
-    if lang != result.project.lang:  # analyse() rendered the texts in the project's language
+    if lang != result.summary_lang:  # analyse() rendered the texts in the project's language
         localise_summary(result, lang)  # before the ledger and maps read them
     with _Timer(result.timings, "write", progress):
-        files.append(io.write_gpkg(out / "lifecircle.gpkg", _for_gpkg(gpkg_layers(result))))
+        layers = _for_gpkg(gpkg_layers(result), result.project.lang)
+        files.append(io.write_gpkg(out / "lifecircle.gpkg", layers))
     if "map" in stages:
+        result = in_language(result, lang)
         from . import report
         from .ledger import write_ledger
         from .printmap import write_print_maps
@@ -355,10 +368,34 @@ def check_no_overwrite(project: Project, out: Path) -> None:
                 )
 
 
-def _for_gpkg(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+def in_language(result: RunResult, lang: str) -> RunResult:
+    """A view of ``result`` for the writers of ``lang``: the frames' catalogue texts (reasons,
+    descriptions, category names and units kept as texts not yet in a language) rendered in
+    ``lang`` (:func:`messages.render_frame`); codes and numbers as they are."""
+    view = replace(result)
+    view.communities = render_frame(result.communities, lang)
+    if result.bundling is not None:
+        view.bundling = replace(
+            result.bundling,
+            bundles=render_frame(result.bundling.bundles, lang),
+            priority=render_frame(result.bundling.priority, lang),
+        )
+    if result.siting is not None:
+        view.siting = replace(
+            result.siting,
+            sites=render_frame(result.siting.sites, lang),
+            programmes=render_frame(result.siting.programmes, lang),
+            unserved=render_frame(result.siting.unserved, lang),
+        )
+    return view
+
+
+def _for_gpkg(layers: dict[str, gpd.GeoDataFrame], lang: str) -> dict[str, gpd.GeoDataFrame]:
+    """The GeoPackage's frames: catalogue texts in the project's language ``lang``, any other
+    object that is not a plain value as text."""
     out = {}
     for name, frame in layers.items():
-        frame = frame.copy()
+        frame = render_frame(frame, lang).copy()
         for col in frame.columns:
             if col != frame.geometry.name and frame[col].dtype == object:
                 frame[col] = frame[col].map(

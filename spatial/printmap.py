@@ -232,7 +232,7 @@ def _headline(result: RunResult, lang: str) -> list[str]:
         share = f"{lab['full_share']} {share_text(cov['full_coverage_households'])}"
         after = (result.summary.get("sites") or {}).get("full_coverage_households_after")
     if after is not None:
-        share += f" → {share_text(after)}（{lab['print_after']}）"
+        share += text(lang, "print_share_after", after=share_text(after))
     share += f"   {lab['target']} {cov['national_target']:.0%}"
     return [share, _definition(result, lang, cov.get("basket", [])), stamp]
 
@@ -323,7 +323,7 @@ def _group(base: _Base, lang: str, group: str, keys: list[str]):
     before, after = group_shares(comm, known, keys, sites)
     share = f"{text(lang, 'print_group_share', group=gname)} {share_text(before)}"
     if "sites" in result.summary:  # before → after the recommended sites for this group
-        share += f" → {share_text(after)}（{lab['print_after']}）"
+        share += text(lang, "print_share_after", after=share_text(after))
     head = [
         share,
         _definition(result, lang, keys),

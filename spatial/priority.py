@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .config import PolicyConfig, PriorityConfig
-from .messages import policy_fields, text
+from .messages import Joined, date_msg, msg
 
 PARTS = ("tier", "gaps", "willingness", "infrastructure", "funding", "shortfall")
 
@@ -23,7 +23,8 @@ def score(frame: pd.DataFrame, weights: PriorityConfig, policy: PolicyConfig) ->
     categories), ``willingness``, ``infrastructure_deficit``, ``funding_share``.
 
     Each part is scaled to 0-1 and multiplied by its weight; parts whose column is absent or empty
-    score 0 and say so. Returns the parts, ``score``, ``rank`` and a Chinese ``reasons`` line.
+    score 0 and say so. Returns the parts, ``score``, ``rank`` and a ``reasons`` line (put in the output's language where it is
+    written).
     """
     n = len(frame)
     parts = {
@@ -45,11 +46,12 @@ def score(frame: pd.DataFrame, weights: PriorityConfig, policy: PolicyConfig) ->
     out["score"] = np.round(total, 2)
     out["rank"] = out["score"].rank(ascending=False, method="first").astype(int)
     will = frame["willingness"].to_numpy(float)
-    out["willingness_flag"] = np.where(
-        np.isnan(will), "意愿未调查", np.where(will < policy.min_willingness, "意愿不足2/3", "")
-    )
-    years = policy_fields("zh", policy)
-    out["reasons"] = [_reasons(frame.iloc[k], out.iloc[k], years) for k in range(n)]
+    low = msg("flag_willingness_low", min=_share_text(policy.min_willingness))
+    unknown = msg("flag_willingness_unknown")
+    out["willingness_flag"] = [
+        unknown if np.isnan(w) else low if w < policy.min_willingness else "" for w in will
+    ]
+    out["reasons"] = [_reasons(frame.iloc[k], out.iloc[k], policy) for k in range(n)]
     return out
 
 
@@ -65,23 +67,32 @@ def shortfall_share(frame: pd.DataFrame) -> np.ndarray:
     return total
 
 
-def _reasons(row: pd.Series, parts: pd.Series, years: dict[str, str]) -> str:
-    bits = []
+def _share_text(share: float) -> str:
+    """A willingness threshold as policy documents write it: 2/3, else a percentage."""
+    return "2/3" if abs(share - 2 / 3) < 1e-9 else f"{share:.0%}"
+
+
+def _reasons(row: pd.Series, parts: pd.Series, policy: PolicyConfig) -> Joined:
+    """The reasons line of one row, put in a language where it is written (the cut-off named
+    from ``policy``)."""
+    years = {"priority_by": date_msg(policy.priority_cutoff)}
+    bits: list = []
     if row["priority_share"] >= 1:
-        bits.append(text("zh", "reason_priority", **years))
+        bits.append(msg("reason_priority", **years))
     elif row["priority_share"] > 0:
-        bits.append(text("zh", "reason_priority_share", share=row["priority_share"], **years))
+        bits.append(msg("reason_priority_share", share=row["priority_share"], **years))
     if row["gap_households"] > 0:
-        bits.append(f"缺项×户数={row['gap_households']:,.0f}")
+        bits.append(msg("reason_gap_households", n=row["gap_households"]))
     if pd.notna(row["willingness"]):
-        bits.append(f"改造意愿{row['willingness']:.0%}")
+        bits.append(msg("reason_willingness", share=row["willingness"]))
     if pd.notna(row["infrastructure_deficit"]):
-        bits.append(f"设施欠账{row['infrastructure_deficit']:.0f}")
+        bits.append(msg("reason_infrastructure", n=row["infrastructure_deficit"]))
     if pd.notna(row["funding_share"]):
-        bits.append(f"居民出资{row['funding_share']:.0%}")
+        bits.append(msg("reason_funding", share=row["funding_share"]))
     if parts["willingness_flag"]:
         bits.append(parts["willingness_flag"])
-    return "；".join(bits) + f"；得分{parts['score']:.1f}"
+    bits.append(msg("reason_score", score=parts["score"]))
+    return Joined(tuple(bits), "sep_reasons")
 
 
 def community_priorities(

@@ -31,10 +31,13 @@ class CapacityResult:
         with them).
     problems : tuple of Problem
         The data problems the stage found (also added to ``layers.problems``).
+    categories : dict
+        ``summary["capacity"]["categories"]`` with its names and units not yet in a language.
     """
 
     settings: Capacity
     problems: tuple[Problem, ...] = ()
+    categories: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class SitingResult:
     notes : tuple of Msg
         What the planner should know about the siting, the solver's own note included
         (``summary["sites"]["notes"]`` in the run's language).
+    sizing : dict
+        ``summary["sites"]["sizing"]`` with its units not yet in a language.
     """
 
     sites: gpd.GeoDataFrame
@@ -83,6 +88,7 @@ class SitingResult:
     unserved: pd.DataFrame
     reach: pd.DataFrame
     notes: tuple[Msg, ...] = ()
+    sizing: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -115,6 +121,8 @@ class RunResult:
         The sites stage.
     summary : dict
         What ``summary.json`` holds.
+    summary_lang : str
+        The language its texts are in (``pipeline.localise_summary``; '' before).
     timings : dict of str to float
         Seconds per stage.
     files : list of Path
@@ -130,6 +138,7 @@ class RunResult:
     bundling: BundlingResult | None = None
     siting: SitingResult | None = None
     summary: dict = field(default_factory=dict)
+    summary_lang: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
 

@@ -11,7 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .messages import text
+from .messages import Joined, Named, msg, text
 from .programmes import Instance, Plan
 from .sizing import BASES
 
@@ -83,6 +83,11 @@ PROGRAMME_COLUMNS = [
 ]
 
 
+def _named(category) -> Named:
+    """A category's name in both languages (shown in the output's)."""
+    return Named(category.name_zh, category.name_en)
+
+
 def sites_frame(sel: SiteSelector, inst: Instance, ranks: dict) -> gpd.GeoDataFrame:
     """Layer ``sites``: one row per chosen facility (parcel, category, rank, reach, size)."""
     crs = sel.communities.crs
@@ -106,7 +111,7 @@ def sites_frame(sel: SiteSelector, inst: Instance, ranks: dict) -> gpd.GeoDataFr
                 "land_used_m2": round(float(size.land[j]), 1),
                 "floor_used_m2": round(float(size.floor[j]), 1),
                 "size_basis": size.basis[j],
-                "supply_unit": rule.unit_zh if rule else "",
+                "supply_unit": Named(rule.unit_zh, rule.unit_en) if rule else "",
                 "shortfall_units": round(float(size.short[j]), 1),
                 "size_units": round(float(size.units[j]), 1),
                 "shortfall_closed": round(float(size.closed[j]), 1),
@@ -126,7 +131,7 @@ def sites_frame(sel: SiteSelector, inst: Instance, ranks: dict) -> gpd.GeoDataFr
             "kind": src["kind"].to_numpy(),
             "area_m2": np.round(src["area_m2"].to_numpy(float), 1),
             "category": frame["category"].to_numpy(),
-            "category_name": [sel.standards.categories[k].name_zh for k in frame["category"]],
+            "category_name": [_named(sel.standards.categories[k]) for k in frame["category"]],
             "rank": frame["rank"].to_numpy(),
             "new_households": frame["new_households"].to_numpy(),
             "new_communities": frame["new_communities"].to_numpy(),
@@ -159,18 +164,21 @@ def programme_frame(
     sized, closed, left = ([[] for _ in range(n_p)] for _ in range(3))
     for o, (_, gain, _members) in ranks.items():
         q, k, j = int(inst.opt_parcel[o]), int(inst.opt_key[o]), pos[int(o)]
-        name = sel.standards.categories[inst.keys[k]].name_zh
+        name = _named(sel.standards.categories[inst.keys[k]])
         fac[q].append(name)
         used_land[q] += size.land[j]
         used_floor[q] += size.floor[j]
         new_hh[q] += gain
         rule = sel.size_rules.get(inst.keys[k])
         if rule is not None:
-            unit = rule.unit_zh
+            unit = Named(rule.unit_zh, rule.unit_en)
             if size.basis[j] != "standard_min":
                 sized[q].append(name)
-            closed[q] += [f"{name} {size.closed[j]:.0f}{unit}"] if size.closed[j] > 0 else []
-            left[q] += [f"{name} {size.left[j]:.0f}{unit}"] if size.left[j] >= 0.5 else []
+            amount = {"name": name, "unit": unit}
+            if size.closed[j] > 0:
+                closed[q].append(msg("site_amount", amount=size.closed[j], **amount))
+            if size.left[j] >= 0.5:
+                left[q].append(msg("site_amount", amount=size.left[j], **amount))
     # households newly fully covered thanks to the parcel: those it newly covers for a basket
     # category and that are fully covered after the plan
     for q in np.unique(inst.opt_parcel[sel.plan.chosen]) if len(sel.plan.chosen) else []:
@@ -193,7 +201,7 @@ def programme_frame(
             "status": np.where(picked, "picked", "not picked"),
             "reason": [reason_text("zh", c) for c in code],
             "reason_code": code.astype(str),
-            "facilities": ["、".join(f) for f in fac],
+            "facilities": [Joined(tuple(f)) for f in fac],
             "n_facilities": [len(f) for f in fac],
             "land_m2": np.round(land, 1),
             "land_used_m2": np.round(used_land, 1),
@@ -201,11 +209,11 @@ def programme_frame(
             "floor_used_m2": np.round(used_floor, 1),
             "new_households": np.round(new_hh).astype(int),
             "new_full_households": np.round(new_full).astype(int),
-            "sized_from_shortfall": ["、".join(x) for x in sized],
-            "shortfall_closed": ["、".join(x) for x in closed],
-            "shortfall_left": ["、".join(x) for x in left],
-            "too_small_for": ["、".join(b) for b in blocked["too_small"]],
-            "kind_not_allowed_for": ["、".join(b) for b in blocked["kind_not_allowed"]],
+            "sized_from_shortfall": [Joined(tuple(x)) for x in sized],
+            "shortfall_closed": [Joined(tuple(x)) for x in closed],
+            "shortfall_left": [Joined(tuple(x)) for x in left],
+            "too_small_for": [Joined(tuple(b)) for b in blocked["too_small"]],
+            "kind_not_allowed_for": [Joined(tuple(b)) for b in blocked["kind_not_allowed"]],
         },
         geometry=p.geometry.values,
         crs=sel.communities.crs,
@@ -322,7 +330,7 @@ def _sizing_record(sel: SiteSelector) -> dict:
     for key, rule in sel.size_rules.items():
         rows = sites.loc[sites["category"] == key]
         out["by_category"][key] = {
-            "unit": rule.unit_zh,
+            "unit": Named(rule.unit_zh, rule.unit_en),
             "unit_en": rule.unit_en,
             "sites": len(rows),
             "basis": {b: int((rows["size_basis"] == b).sum()) for b in BASES},

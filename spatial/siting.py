@@ -18,7 +18,7 @@ from .access import Access
 from .capacity import Capacity
 from .config import CoverageConfig, SitingConfig
 from .errors import ConfigError
-from .messages import Msg, msg
+from .messages import Joined, Msg, Named, msg
 from .milp import exact_plan
 from .network import StreetNetwork
 from .programmes import (
@@ -177,7 +177,9 @@ class SiteSelector:
         need = needs(self.standards, self.cfg, self.rules)
         for key, n in need.items():
             if n is None and gaps[key].any():
-                self.notes.append(msg("note_sites_no_min_size", category=key))
+                cat = self.standards.categories[key]
+                name = Named(cat.name_zh, cat.name_en)
+                self.notes.append(msg("note_sites_no_min_size", category=name))
         self.size_rules = self._size_rules(need)
         inst, blocked = self._instance(pairs, gaps, hh, need)
         self._choose(inst)
@@ -240,7 +242,9 @@ class SiteSelector:
         found = size_rules(self.standards, need, self.capacity)
         missing = [k for k in found if f"{k}_short" not in self.communities]
         if missing:
-            self.notes.append(msg("note_sites_no_shortfall", categories=", ".join(missing)))
+            cats = self.standards.categories
+            names = Joined(tuple(Named(cats[k].name_zh, cats[k].name_en) for k in missing))
+            self.notes.append(msg("note_sites_no_shortfall", categories=names))
         return {k: r for k, r in found.items() if k not in missing}
 
     def _shortfall(self, key: str) -> np.ndarray:
@@ -288,7 +292,7 @@ class SiteSelector:
         n_p = len(self.parcels)
         keys = [k for k, n in need.items() if n is not None]
         # per reason, per parcel: the categories with gaps within reach it cannot host
-        blocked: dict[str, list[list[str]]] = {
+        blocked: dict[str, list[list[Named]]] = {
             "kind_not_allowed": [[] for _ in range(n_p)],
             "too_small": [[] for _ in range(n_p)],
         }
@@ -305,9 +309,9 @@ class SiteSelector:
             kind_ok = ~(building[here] & (n.land > 0))
             size_ok = (land[here] + 1e-6 >= n.land) & (floor[here] + 1e-6 >= n.floor)
             for q in here[~kind_ok].tolist():
-                blocked["kind_not_allowed"][q].append(cat.name_zh)
+                blocked["kind_not_allowed"][q].append(Named(cat.name_zh, cat.name_en))
             for q in here[kind_ok & ~size_ok].tolist():
-                blocked["too_small"][q].append(cat.name_zh)
+                blocked["too_small"][q].append(Named(cat.name_zh, cat.name_en))
             ok = here[kind_ok & size_ok]
             sel = near & np.isin(parcel, ok)
             o_index = {p: len(opt_p) + j for j, p in enumerate(ok.tolist())}

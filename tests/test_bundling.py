@@ -14,6 +14,7 @@ from spatial.adjacency import adjacent_pairs
 from spatial.bundling import Bundler, bundle_frame
 from spatial.config import BundlingConfig, PolicyConfig, PriorityConfig, Project
 from spatial.eligibility import assess_eligibility
+from spatial.messages import render, render_frame
 from spatial.priority import community_priorities
 from spatial.standards import load_standards
 
@@ -85,8 +86,8 @@ def test_eligibility_tiers_and_reasons():
     assert list(out["tier"]) == ["priority", "standard", "priority", "unknown", "unknown",
                                  "not_eligible", "not_eligible"]  # fmt: skip
     assert list(out["eligible"]) == [True, True, True, False, False, False, False]
-    assert "征收" in out["eligibility_reason"].iloc[6]
-    assert "不详" in out["eligibility_reason"].iloc[4]
+    assert "征收" in render(out["eligibility_reason"].iloc[6], "zh")
+    assert "不详" in render(out["eligibility_reason"].iloc[4], "zh")
     # Linyi 2016: cut-off 1995
     linyi = assess_eligibility(frame, PolicyConfig(old_cutoff=dt.date(1995, 12, 31),
                                                    priority_cutoff=dt.date(1990, 12, 31)))  # fmt: skip
@@ -111,7 +112,8 @@ def test_bundles_are_connected_eligible_groups():
     assert bundles["member_ids"].iloc[0] == "C0,C1,C2"
     assert list(ids.iloc[:3]) == ["B01", "B01", "B01"] and pd.isna(ids.iloc[3])
     assert bundles["households"].iloc[0] == 300
-    assert "B01片区" in bundles["description"].iloc[0] and "300户" in bundles["description"].iloc[0]
+    description = render(bundles["description"].iloc[0], "zh")
+    assert "B01片区" in description and "300户" in description
 
 
 def test_ineligible_member_breaks_the_chain():
@@ -153,8 +155,8 @@ def test_partner_parcels_attached_by_kind():
     _, bundles, _ = _bundles(_frame(ROW[:2]), parcels=parcels)
     assert bundles["partner_parcels"].iloc[0] == "P1"  # near and of a redevelopment kind
     assert bundles["candidate_parcels"].iloc[0] == "P2"
-    assert (
-        "旧厂区" in bundles["description"].iloc[0] and "统筹平衡" in bundles["description"].iloc[0]
+    assert "旧厂区" in render(bundles["description"].iloc[0], "zh") and "统筹平衡" in render(
+        bundles["description"].iloc[0], "zh"
     )
 
 
@@ -190,7 +192,7 @@ def test_priority_scores_show_their_parts():
     assert np.allclose(out[parts].sum(axis=1), out["score"], atol=0.05)
     top = out.iloc[0]
     assert top["cid"] == "C0"  # priority tier, 400 gap-households, 90 % willing
-    assert out.loc[out["cid"] == "C1", "willingness_flag"].iloc[0] == "意愿不足2/3"
-    assert out.loc[out["cid"] == "C3", "willingness_flag"].iloc[0] == "意愿未调查"
-    assert "2000年底前建成" in top["reasons"]
+    flags = render_frame(out, "zh").set_index("cid")["willingness_flag"]
+    assert (flags["C1"], flags["C3"]) == ("意愿不足2/3", "意愿未调查")
+    assert "2000年底前建成" in render(top["reasons"], "zh")
     assert list(out["rank"]) == [1, 2, 3, 4]

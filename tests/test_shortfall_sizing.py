@@ -18,6 +18,7 @@ from scipy import sparse
 from spatial.capacity import run_capacity
 from spatial.config import Project, SitingConfig
 from spatial.coverage import compute_coverage, polygon_access
+from spatial.messages import render, render_frame
 from spatial.milp import exact_plan
 from spatial.programmes import Instance, feasible, greedy_plan
 from spatial.siting import SiteSelector, sites_summary
@@ -76,10 +77,10 @@ def test_shortfall_makes_the_facility_larger_than_the_standard_minimum():
     site = _site(sel, "P1")
     assert site["covered_ids"] == "B,C"
     assert (site["floor_used_m2"], site["land_used_m2"]) == (500.0, 0.0)  # 300 + 200 > 350
-    assert site["size_basis"] == "shortfall" and site["supply_unit"] == "平方米"
+    assert site["size_basis"] == "shortfall" and render(site["supply_unit"], "zh") == "平方米"
     assert (site["shortfall_units"], site["size_units"]) == (500.0, 500.0)
     assert (site["shortfall_closed"], site["shortfall_left"]) == (500.0, 0.0)
-    prog = sel.programmes.set_index("pid").loc["P1"]
+    prog = render_frame(sel.programmes, "zh").set_index("pid").loc["P1"]
     assert prog["floor_used_m2"] == 500.0 and prog["floor_m2"] == 3000.0
     assert prog["sized_from_shortfall"] == DAYCARE
     assert prog["shortfall_closed"] == f"{DAYCARE} 500平方米" and prog["shortfall_left"] == ""
@@ -100,7 +101,7 @@ def test_facility_that_does_not_fit_is_sited_at_the_size_the_parcel_holds():
     )  # fmt: skip
     prog = sel.programmes.set_index("pid").loc["P1"]
     assert (prog["floor_used_m2"], prog["floor_m2"]) == (450.0, 450.0)
-    assert prog["shortfall_left"] == f"{DAYCARE} 50平方米"
+    assert render(prog["shortfall_left"], "zh") == f"{DAYCARE} 50平方米"
     assert sites_summary(sel)["sizing"]["by_category"]["elderly_daycare"]["left"] == 50.0
 
 
@@ -110,7 +111,7 @@ def test_shortfall_below_the_minimum_keeps_the_standard_minimum():
     assert (site["floor_used_m2"], site["size_basis"]) == (350.0, "standard_min")
     assert (site["shortfall_units"], site["size_units"]) == (300.0, 350.0)
     assert (site["shortfall_closed"], site["shortfall_left"]) == (300.0, 0.0)
-    assert sel.programmes.set_index("pid").loc["P1", "sized_from_shortfall"] == ""
+    assert render(sel.programmes.set_index("pid").loc["P1", "sized_from_shortfall"], "zh") == ""
     assert sites_summary(sel)["sizing"]["sites_standard_min"] == 1
 
 

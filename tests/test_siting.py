@@ -9,6 +9,7 @@ import shapely
 
 from spatial.config import CoverageConfig, Project, SitingConfig
 from spatial.coverage import compute_coverage
+from spatial.messages import render
 from spatial.reach import network_reach
 from spatial.siting import SiteSelector, sites_summary
 from spatial.standards import load_standards
@@ -73,7 +74,7 @@ def test_selector_picks_the_parcel_that_covers_most_households():
     assert sel.unserved.empty
     progs = sel.programmes.set_index("pid")
     assert progs.loc["P3", "reason_code"] == "too_small"  # 100 m² × 1.5 < a market's 750 m²
-    assert progs.loc["P1", "facilities"] == "菜市场或生鲜超市"
+    assert render(progs.loc["P1", "facilities"], "zh") == "菜市场或生鲜超市"
     assert progs.loc["P1", "floor_used_m2"] == 750.0 and progs.loc["P1", "floor_m2"] == 3000.0
 
 
