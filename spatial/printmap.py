@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
@@ -371,26 +373,61 @@ def draw_overview(result: RunResult, lang: str):
         return _overview(_Base(result), lang)
 
 
-def write_print_maps(result: RunResult, out: Path, lang: str) -> list[Path]:
+class Sheets:
+    """The bundle sheets' worker processes started by :func:`bundle_sheets`: ``jobs`` is the
+    futures of their PDFs (in page order), or None when this process draws the sheets."""
+
+    def __init__(self, jobs: list | None) -> None:
+        self.jobs = jobs
+
+
+@contextmanager
+def bundle_sheets(result: RunResult, out: Path, lang: str) -> Iterator[Sheets]:
+    """Start the bundle sheets' forked workers now (:func:`spatial.printpack.start_bundle_pages`;
+    call before any thread is started in this process), so that they draw while this process
+    writes the other outputs; :func:`write_print_maps` joins their PDFs. On leaving, waits for
+    the workers and removes their files (after a failure, nothing is left in ``out``). Without
+    a CJK font nothing is started (:func:`write_print_maps` reports the missing font)."""
+    from concurrent.futures import wait
+
+    try:
+        style = print_style(cjk_font())
+    except DependencyError:
+        yield Sheets(None)
+        return
+    jobs = printpack.start_bundle_pages(result, lang, out, style)
+    try:
+        yield Sheets(jobs)
+    finally:
+        if jobs is not None:  # after a failure here: let the workers stop before cleaning up
+            wait([future for future, _ in jobs])
+            for _, target in jobs:
+                Path(target).unlink(missing_ok=True)
+
+
+def write_print_maps(
+    result: RunResult, out: Path, lang: str, sheets: Sheets | None = None
+) -> list[Path]:
     """The print pack, each file written atomically: ``overview.png`` and one PNG per planner
     group (A3 landscape, 300 dpi), and ``overview.pdf`` holding the overview, the group maps and
     one sheet per bundle (片区图则), in that order.
 
     Many bundle sheets are drawn by forked worker processes while this process draws the maps
-    (:func:`spatial.printpack.start_bundle_pages`); their PDFs are then joined behind the maps'."""
-    from concurrent.futures import ThreadPoolExecutor, wait
+    (``sheets``, started earlier by :func:`bundle_sheets`, else started here); their PDFs are
+    then joined behind the maps'."""
+    from concurrent.futures import ThreadPoolExecutor
 
+    if sheets is None:
+        with bundle_sheets(result, out, lang) as started:
+            return write_print_maps(result, out, lang, started)
     style = print_style(cjk_font())
     with plt.rc_context(style):
-        jobs = printpack.start_bundle_pages(result, lang, out, style)  # forks: before any thread
-        temporary = [] if jobs is None else [Path(t) for _, t in jobs]
+        temporary: list[Path] = []
         try:
             with ThreadPoolExecutor(max_workers=1) as pool:
-                pngs = _write_pack(result, out, lang, pool, jobs, temporary)
+                pngs = _write_pack(result, out, lang, pool, sheets.jobs, temporary)
                 return [f.result() for f in pngs] + [out / "overview.pdf"]
         finally:
-            if jobs is not None:  # after a failure here: let the workers stop before cleaning up
-                wait([future for future, _ in jobs])
             for path in temporary:
                 path.unlink(missing_ok=True)
 
