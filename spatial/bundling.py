@@ -114,8 +114,12 @@ class Bundler:
         """Region growing: from the south-west-most member, add the adjacent member nearest the
         region's centre while households and span stay within limits; repeat on the rest."""
         comm = self.communities
-        hh = comm["households"].fillna(0).to_numpy(float)
-        cent = shapely.get_coordinates(comm.geometry.centroid.values)
+        if "_hh_cent" not in self.__dict__:  # the same for every split: computed once
+            self._hh_cent = (
+                comm["households"].fillna(0).to_numpy(float),
+                shapely.get_coordinates(comm.geometry.centroid.values),
+            )
+        hh, cent = self._hh_cent
         polys = comm.geometry.values
         left = set(members.tolist())
         regions = []
@@ -180,11 +184,16 @@ def _shared_gaps(members: gpd.GeoDataFrame, standards: Standards) -> list[str]:
     return [k for k in standards.basket if not members[f"{k}_ok"].any()]
 
 
-def _parcel_links(parcels: gpd.GeoDataFrame, outline, tolerance: float) -> gpd.GeoDataFrame:
+def _parcel_links(parcels: gpd.GeoDataFrame, outlines, tolerance: float) -> list:
+    """Per outline, the parcels within ``tolerance`` of it (in the parcels' order)."""
     if len(parcels) == 0:
-        return parcels
-    near = shapely.dwithin(parcels.geometry.values, outline, tolerance)
-    return parcels.loc[near]
+        return [parcels] * len(outlines)
+    tree = shapely.STRtree(parcels.geometry.values)
+    which, rows = tree.query(outlines, predicate="dwithin", distance=tolerance)
+    order = np.lexsort((rows, which))
+    which, rows = which[order], rows[order]
+    cuts = np.searchsorted(which, np.arange(len(outlines) + 1))
+    return [parcels.iloc[rows[a:b]] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
 
 
 def _split_parcels(
@@ -280,19 +289,18 @@ def bundle_frame(
     partners_all, others_all = _split_parcels(parcels, bundler.cfg.partner_kinds)
     rows = []
     bundle_id = pd.Series(pd.NA, index=comm.index, dtype="string")
-    for number, group in enumerate(_numbered_groups(comm, bundler.groups), start=1):
+    groups = _numbered_groups(comm, bundler.groups)
+    polys = comm.geometry.values
+    outlines = [shapely.union_all(polys[group]) for group in groups]
+    partners = _parcel_links(partners_all, outlines, tolerance)
+    others = _parcel_links(others_all, outlines, tolerance)
+    for number, group in enumerate(groups, start=1):
         members = comm.iloc[group]
         bid = f"B{number:02d}"
         bundle_id.iloc[group] = bid
-        outline = shapely.union_all(members.geometry.values)
+        outline = outlines[number - 1]
         gaps = _shared_gaps(members, standards)
-        row = _bundle_row(
-            bid,
-            members,
-            _parcel_links(partners_all, outline, tolerance),
-            _parcel_links(others_all, outline, tolerance),
-            gaps,
-        )
+        row = _bundle_row(bid, members, partners[number - 1], others[number - 1], gaps)
         zh = describe_zh(row, members, standards, gaps, policy)
         row["description"] = Named(zh, describe_en(row, standards, gaps, members))
         row["description_en"] = describe_en(row, standards, gaps, members)

@@ -486,7 +486,7 @@ LAYERS = [
      "adjacency", "bundling", "priority", "reach", "programmes", "milp", "sizing",
      "site_tables", "siting"},
     {"style", "render", "mapstore", "maplayers", "maps", "report", "printdraw", "printpack",
-     "printmap", "workbook", "summarysheets", "ledger", "runresult"},
+     "printraster", "printmap", "workbook", "summarysheets", "ledger", "runresult"},
     {"pipeline", "demo", "cli", "__main__", "__init__"},
 ]  # fmt: skip
 
