@@ -388,8 +388,8 @@ def _write_pack(result, out: Path, lang: str, pool, jobs, temporary: list[Path])
                 fig = draw()
                 try:
                     fig.canvas.draw()
-                    rgb = np.ascontiguousarray(np.asarray(fig.canvas.buffer_rgba())[..., :3])
-                    pngs.append(pool.submit(write_png, rgb, DPI, out / f"{name}.png"))
+                    rgba = np.array(fig.canvas.buffer_rgba())  # a plain copy: RGB in the thread
+                    pngs.append(pool.submit(write_png, rgba, DPI, out / f"{name}.png"))
                     pdf.savefig(fig)
                 finally:
                     plt.close(fig)

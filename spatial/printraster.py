@@ -61,12 +61,14 @@ class Raster(Artist):
         gc.restore()
 
 
-def write_png(rgb: np.ndarray, dpi: float, target: Path) -> Path:
-    """Write ``rgb`` as a PNG atomically, quickly compressed (an A3 page at 300 dpi is 17 Mpx: the
-    default compression took over a second per map). Runs in a worker thread: Pillow's encoder
-    releases the GIL, so the next page draws meanwhile."""
+def write_png(rgba: np.ndarray, dpi: float, target: Path) -> Path:
+    """Write the RGB channels of ``rgba`` as a PNG atomically, quickly compressed (an A3 page at
+    300 dpi is 17 Mpx: the default compression took over a second per map). Runs in a worker
+    thread: Pillow's encoder releases the GIL, so the next page draws meanwhile."""
     from PIL import Image
 
     with io.atomic_path(target) as tmp:
-        Image.fromarray(rgb).save(tmp, format="png", compress_level=1, dpi=(dpi, dpi))
+        Image.fromarray(rgba).convert("RGB").save(
+            tmp, format="png", compress_level=1, dpi=(dpi, dpi)
+        )
     return target
