@@ -6,6 +6,7 @@ and candidate parcels, a one-line description from the catalogue) and the ``bund
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
@@ -24,12 +25,17 @@ def _shared_gaps(members: gpd.GeoDataFrame, standards: Standards) -> list[str]:
 
 
 def _parcel_links(
-    parcels: gpd.GeoDataFrame, outline: shapely.Geometry, tolerance: float
-) -> gpd.GeoDataFrame:
+    parcels: gpd.GeoDataFrame, outlines: list, tolerance: float
+) -> list[gpd.GeoDataFrame]:
+    """Per outline, the parcels within ``tolerance`` of it (in the parcels' order)."""
     if len(parcels) == 0:
-        return parcels
-    near = shapely.dwithin(parcels.geometry.values, outline, tolerance)
-    return parcels.loc[near]
+        return [parcels] * len(outlines)
+    tree = shapely.STRtree(parcels.geometry.values)
+    which, rows = tree.query(outlines, predicate="dwithin", distance=tolerance)
+    order = np.lexsort((rows, which))
+    which, rows = which[order], rows[order]
+    cuts = np.searchsorted(which, np.arange(len(outlines) + 1))
+    return [parcels.iloc[rows[a:b]] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
 
 
 def _split_parcels(
@@ -126,19 +132,17 @@ def bundle_frame(
     partners_all, others_all = _split_parcels(parcels, bundler.cfg.partner_kinds)
     rows = []
     bundle_id = pd.Series(pd.NA, index=comm.index, dtype="string")
-    for number, group in enumerate(_numbered_groups(comm, bundler.groups), start=1):
+    groups = _numbered_groups(comm, bundler.groups)
+    polys = comm.geometry.values
+    outlines = [shapely.union_all(polys[group]) for group in groups]
+    partners = _parcel_links(partners_all, outlines, tolerance)
+    others = _parcel_links(others_all, outlines, tolerance)
+    for number, (group, outline) in enumerate(zip(groups, outlines, strict=True), start=1):
         members = comm.iloc[group]
         bid = f"B{number:02d}"
         bundle_id.iloc[group] = bid
-        outline = shapely.union_all(members.geometry.values)
         gaps = _shared_gaps(members, standards)
-        row = _bundle_row(
-            bid,
-            members,
-            _parcel_links(partners_all, outline, tolerance),
-            _parcel_links(others_all, outline, tolerance),
-            gaps,
-        )
+        row = _bundle_row(bid, members, partners[number - 1], others[number - 1], gaps)
         row["description"] = describe(row, members, standards, gaps, policy)
         row["description_en"] = render(row["description"], "en")
         rows.append({**row, "geometry": outline})

@@ -113,8 +113,12 @@ class Bundler:
         """Region growing: from the south-west-most member, add the adjacent member nearest the
         region's centre while households and span stay within limits; repeat on the rest."""
         comm = self.communities
-        hh = comm["households"].fillna(0).to_numpy(float)
-        cent = shapely.get_coordinates(comm.geometry.centroid.values)
+        if "_hh_cent" not in self.__dict__:  # the same for every split: computed once
+            self._hh_cent = (
+                comm["households"].fillna(0).to_numpy(float),
+                shapely.get_coordinates(comm.geometry.centroid.values),
+            )
+        hh, cent = self._hh_cent
         polys = comm.geometry.values
         left = set(members.tolist())
         regions = []

@@ -109,7 +109,5 @@ def bundle_totals(communities: gpd.GeoDataFrame, capacity: Capacity) -> dict:
         return {}
     ids = communities["bundle_id"]
     members = communities.loc[ids.notna() & (ids.astype(str) != "")]
-    return {
-        str(b): _totals(members.loc[members["bundle_id"] == b], capacity)
-        for b in sorted(members["bundle_id"].unique(), key=str)
-    }
+    parts = dict(iter(pd.DataFrame(members).groupby("bundle_id", sort=False)))
+    return {str(b): _totals(parts[b], capacity) for b in sorted(parts, key=str)}

@@ -297,30 +297,42 @@ def _write_all(
     files: list[Path] = []
     if lang != result.summary_lang:  # analyse() rendered the texts in the project's language
         localise_summary(result, lang)  # before the ledger and maps read them
-    with _Timer(result.timings, "write", progress):
-        layers = _for_gpkg(gpkg_layers(result), result.project.lang)
-        files.append(io.write_gpkg(out / "lifecircle.gpkg", layers))
-    if "map" in stages:
-        result = in_language(result, lang)
-        from . import report
-        from .ledger import write_ledger
-        from .printmap import write_print_maps
+    with contextlib.ExitStack() as stack:
+        shown = in_language(result, lang) if "map" in stages else result
+        sheets = None
+        if "map" in stages:  # the bundle sheets' workers draw while the other files are written
+            from .printmap import bundle_sheets
 
-        with _Timer(result.timings, "map", progress):
-            files += report.write_maps(result, out, lang)
-        with _Timer(result.timings, "ledger", progress):
-            files.append(write_ledger(result, out, lang))
-        with _Timer(result.timings, "print_map", progress):
-            try:
-                files += write_print_maps(result, out, lang)
-            except DependencyError as exc:
-                if strict_print:
-                    raise
-                result.summary["print_map"] = exc.message(lang)
+            sheets = stack.enter_context(bundle_sheets(shown, out, lang))
+        with _Timer(result.timings, "write", progress):
+            layers = _for_gpkg(gpkg_layers(result), result.project.lang)
+            files.append(io.write_gpkg(out / "lifecircle.gpkg", layers))
+        if "map" in stages:
+            files += _write_map_files(shown, out, lang, progress, strict_print, sheets)
     result.summary["timings_s"] = dict(result.timings)
     result.summary["outputs"] = [p.name for p in files] + ["summary.json"]
     io.write_json(out / "summary.json", result.summary)
     return result.summary["outputs"]
+
+
+def _write_map_files(result, out: Path, lang: str, progress, strict_print: bool, sheets) -> list:
+    from . import report
+    from .ledger import write_ledger
+    from .printmap import write_print_maps
+
+    files: list[Path] = []
+    with _Timer(result.timings, "map", progress):
+        files += report.write_maps(result, out, lang)
+    with _Timer(result.timings, "ledger", progress):
+        files.append(write_ledger(result, out, lang))
+    with _Timer(result.timings, "print_map", progress):
+        try:
+            files += write_print_maps(result, out, lang, sheets)
+        except DependencyError as exc:
+            if strict_print:
+                raise
+            result.summary["print_map"] = exc.message(lang)
+    return files
 
 
 def check_before_run(project: Project, out: Path, stages: Iterable[str] = ALL_STAGES) -> None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
@@ -22,16 +24,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
-from matplotlib.artist import Artist  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.legend_handler import HandlerTuple  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.transforms import Affine2D  # noqa: E402
 
 from . import io, printpack  # noqa: E402
 from .errors import DependencyError  # noqa: E402
 from .messages import labels, text  # noqa: E402
 from .printdraw import frame, lines, north_arrow, polygons, scale_bar  # noqa: E402
+from .printraster import STREET_IMAGE_EDGES, Raster, street_image, write_png  # noqa: E402
 from .runresult import RunResult  # noqa: E402
 from .style import (
     SITE_COLOUR,
@@ -86,24 +87,6 @@ def print_style(family: str) -> dict[str, object]:
 #: the planner groups that get a print map (as ``maps.CORE_GROUPS`` for the HTML maps)
 PRINT_GROUPS = ("elderly", "childcare", "clinics", "markets")
 MAP_BOX = (0.03, 0.04, 0.76, 0.83)  # left, bottom, width, height of the map on the A3 page
-STREET_IMAGE_EDGES = 20_000  # above this many street edges, draw the streets once as an image
-
-
-def _street_image(result: RunResult, extent, dpi: int) -> np.ndarray | None:
-    """The street network rendered once into an RGBA image of the map box (for large networks)."""
-    width, height = A3_LANDSCAPE_IN[0] * MAP_BOX[2], A3_LANDSCAPE_IN[1] * MAP_BOX[3]
-    fig = plt.figure(figsize=(width, height), dpi=dpi)
-    try:
-        ax = fig.add_axes((0, 0, 1, 1))
-        ax.set_xlim(extent[0], extent[1])
-        ax.set_ylim(extent[2], extent[3])
-        ax.set_axis_off()
-        fig.patch.set_alpha(0)
-        printpack.draw_streets(ax, result, scale=1.0)
-        fig.canvas.draw()
-        return np.asarray(fig.canvas.buffer_rgba()).copy()
-    finally:
-        plt.close(fig)
 
 
 class _Base:
@@ -117,36 +100,18 @@ class _Base:
         plt.close(probe)
         net = result.network
         large = net is not None and len(net.edges) > STREET_IMAGE_EDGES
-        self.image = _street_image(result, self.extent, DPI) if large else None
+        size = (A3_LANDSCAPE_IN[0] * MAP_BOX[2], A3_LANDSCAPE_IN[1] * MAP_BOX[3])
+        self.image = street_image(result, self.extent, size, DPI) if large else None
+        # the PDF's copy, one array for every page: matplotlib's PDF writer stores an image
+        # object once per array, so the map pages share one embedded streets image
+        self.half = self.image[::-2, ::2] if large else None
 
     def streets(self, ax) -> None:
         """The streets under the page: vectors for a small network, else the prepared image."""
         if self.image is not None:
-            ax.add_artist(_Raster(self.image, ax))
+            ax.add_artist(Raster(self.image, ax, self.half))
         elif self.result.network is not None:
             printpack.draw_streets(ax, self.result, scale=1.0)
-
-
-class _Raster(Artist):
-    """A page-sized RGBA image of the map box, handed to the renderer pixel for pixel: no
-    resampling (``imshow`` of an image this size spent seconds resampling it on every save).
-    Agg draws it at the axes' pixels; the PDF gets it at 150 dpi, stretched over the map box."""
-
-    def __init__(self, image: np.ndarray, ax) -> None:
-        super().__init__()
-        self.image, self._ax = image, ax
-        self.set_zorder(1)
-
-    def draw(self, renderer) -> None:
-        box = self._ax.bbox
-        gc = renderer.new_gc()
-        gc.set_clip_rectangle(box)
-        if renderer.option_scale_image():  # PDF: half the pixels, stretched over the map box
-            scale = Affine2D().scale(box.width, box.height)
-            renderer.draw_image(gc, box.x0, box.y0, self.image[::-2, ::2], scale)
-        else:
-            renderer.draw_image(gc, box.x0, box.y0, self.image[::-1])
-        gc.restore()
 
 
 TITLE_PT, TITLE_MIN_PT, TITLE_CHARS = (
@@ -345,17 +310,6 @@ def _groups(result: RunResult) -> list[tuple[str, list[str]]]:
     return [(g, keys) for g, keys in found if keys]
 
 
-def _write_png(rgb: np.ndarray, dpi: float, target: Path) -> Path:
-    """Write ``rgb`` as a PNG atomically, quickly compressed (an A3 page at 300 dpi is 17 Mpx: the
-    default compression took over a second per map). Runs in a worker thread: Pillow's encoder
-    releases the GIL, so the next page draws meanwhile."""
-    from PIL import Image
-
-    with io.atomic_path(target) as tmp:
-        Image.fromarray(rgb).save(tmp, format="png", compress_level=1, dpi=(dpi, dpi))
-    return target
-
-
 def print_names(result: RunResult) -> list[str]:
     """The PNG files of the print pack: ``overview.png`` and ``<group>.png`` per planner group."""
     return ["overview.png"] + [f"{g}.png" for g, _ in _groups(result)]
@@ -367,26 +321,54 @@ def draw_overview(result: RunResult, lang: str):
         return _overview(_Base(result), lang)
 
 
-def write_print_maps(result: RunResult, out: Path, lang: str) -> list[Path]:
+@contextmanager
+def bundle_sheets(result: RunResult, out: Path, lang: str) -> Iterator[list | None]:
+    """Start the bundle sheets' forked workers now (:func:`spatial.printpack.start_bundle_pages`;
+    call before any thread is started in this process), so that they draw while this process
+    writes the other outputs; yields the futures of their PDFs (in page order), or None when this
+    process is to draw the sheets; :func:`write_print_maps` joins the PDFs. On leaving, waits for
+    the workers and removes their files (after a failure, nothing is left in ``out``). Without
+    a CJK font nothing is started (:func:`write_print_maps` reports the missing font)."""
+    from concurrent.futures import wait
+
+    try:
+        style = print_style(cjk_font())
+    except DependencyError:
+        yield None
+        return
+    jobs = printpack.start_bundle_pages(result, lang, out, style)
+    try:
+        yield jobs
+    finally:
+        if jobs is not None:  # after a failure here: let the workers stop before cleaning up
+            wait([future for future, _ in jobs])
+            for _, target in jobs:
+                Path(target).unlink(missing_ok=True)
+
+
+def write_print_maps(
+    result: RunResult, out: Path, lang: str, sheets: list | None | bool = False
+) -> list[Path]:
     """The print pack, each file written atomically: ``overview.png`` and one PNG per planner
     group (A3 landscape, 300 dpi), and ``overview.pdf`` holding the overview, the group maps and
     one sheet per bundle (片区图则), in that order.
 
     Many bundle sheets are drawn by forked worker processes while this process draws the maps
-    (:func:`spatial.printpack.start_bundle_pages`); their PDFs are then joined behind the maps'."""
-    from concurrent.futures import ThreadPoolExecutor, wait
+    (``sheets``, started earlier by :func:`bundle_sheets`, else started here); their PDFs are
+    then joined behind the maps'."""
+    from concurrent.futures import ThreadPoolExecutor
 
+    if sheets is False:  # not started by the caller
+        with bundle_sheets(result, out, lang) as started:
+            return write_print_maps(result, out, lang, started)
     style = print_style(cjk_font())
     with plt.rc_context(style):
-        jobs = printpack.start_bundle_pages(result, lang, out, style)  # forks: before any thread
-        temporary = [] if jobs is None else [Path(t) for _, t in jobs]
+        temporary: list[Path] = []
         try:
             with ThreadPoolExecutor(max_workers=1) as pool:
-                pngs = _write_pack(result, out, lang, pool, jobs, temporary)
+                pngs = _write_pack(result, out, lang, pool, sheets, temporary)
                 return [f.result() for f in pngs] + [out / "overview.pdf"]
         finally:
-            if jobs is not None:  # after a failure here: let the workers stop before cleaning up
-                wait([future for future, _ in jobs])
             for path in temporary:
                 path.unlink(missing_ok=True)
 
@@ -406,8 +388,8 @@ def _write_pack(result, out: Path, lang: str, pool, jobs, temporary: list[Path])
                 fig = draw()
                 try:
                     fig.canvas.draw()
-                    rgb = np.ascontiguousarray(np.asarray(fig.canvas.buffer_rgba())[..., :3])
-                    pngs.append(pool.submit(_write_png, rgb, DPI, out / f"{name}.png"))
+                    rgba = np.array(fig.canvas.buffer_rgba())  # a plain copy: RGB in the thread
+                    pngs.append(pool.submit(write_png, rgba, DPI, out / f"{name}.png"))
                     pdf.savefig(fig)
                 finally:
                     plt.close(fig)

@@ -66,7 +66,12 @@ def score(frame: pd.DataFrame, weights: PriorityConfig, policy: PolicyConfig) ->
     out["willingness_flag"] = [
         unknown if np.isnan(w) else low if w < policy.min_willingness else "" for w in will
     ]
-    out["reasons"] = [_reasons(frame.iloc[k], out.iloc[k], policy) for k in range(n)]
+    cols = {c: frame[c].to_numpy() for c in frame.columns}  # rows as dicts: no Series per row
+    mine = {c: out[c].to_numpy() for c in ("willingness_flag", "score")}
+    out["reasons"] = [
+        _reasons({c: v[k] for c, v in cols.items()}, {c: v[k] for c, v in mine.items()}, policy)
+        for k in range(n)
+    ]
     return out
 
 
@@ -96,7 +101,7 @@ def _share_text(share: float) -> str:
     return "2/3" if abs(share - 2 / 3) < 1e-9 else f"{share:.0%}"
 
 
-def _reasons(row: pd.Series, parts: pd.Series, policy: PolicyConfig) -> Joined:
+def _reasons(row, parts, policy: PolicyConfig) -> Joined:
     """The reasons line of one row, put in a language where it is written (the cut-off named
     from ``policy``)."""
     years = {"priority_by": date_msg(policy.priority_cutoff)}
@@ -186,8 +191,10 @@ def bundle_priorities(
     if len(bundles) == 0:
         return pd.DataFrame(columns=["bundle_id", "score", "rank", "reasons"])
     rows = []
+    ids = comm["bundle_id"]
+    at = pd.Series(np.arange(len(comm))).groupby(ids.to_numpy(), sort=False).agg(list)
     for bid in bundles["bundle_id"]:
-        m = comm.loc[comm["bundle_id"] == bid]
+        m = comm.iloc[at.get(bid, [])]  # its members in row order, as comm["bundle_id"] == bid
         hh = m["households"].fillna(0).to_numpy(float)
         weight = hh if hh.sum() > 0 else np.ones(len(m))
         rows.append(

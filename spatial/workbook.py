@@ -18,7 +18,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -61,6 +61,8 @@ def _put(sheet, value: object, number_format: str | None = None, header: bool = 
     text cell (never a formula). Plain numbers and blanks go as bare values (cheapest)."""
     value = _cell_value(value)
     if isinstance(value, str):
+        if not header and not value.startswith(FORMULA_START) and value not in ERROR_CODES:
+            return value  # openpyxl makes it a text cell ("s") as it is: no cell object needed
         cell = WriteOnlyCell(sheet, value)
         cell.data_type = "s"  # openpyxl makes "=…" a formula; the ledger has none
         if value.startswith(FORMULA_START):

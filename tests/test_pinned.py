@@ -490,7 +490,7 @@ LAYERS = [
      "capacity_tables", "eligibility", "adjacency", "bundling", "bundle_tables", "priority",
      "reach", "programmes", "milp", "sizing", "site_options", "site_tables", "site_summary", "siting"},
     {"style", "render", "mapstore", "maplayers", "maps", "report", "printdraw", "printpack",
-     "printmap", "workbook", "summarysheets", "ledger", "runresult"},
+     "printraster", "printmap", "workbook", "summarysheets", "ledger", "runresult"},
     {"pipeline", "demo", "cli", "terminal", "__main__", "__init__"},
 ]  # fmt: skip
 
