@@ -116,17 +116,14 @@ class _Base:
             printpack.draw_streets(ax, self.result, scale=1.0)
 
 
-TITLE_PT, TITLE_MIN_PT, TITLE_CHARS = (
-    26,
-    12,
-    44,
-)  # about 44 CJK characters fit the A3 width at 26 pt
+TITLE_PT, TITLE_MIN_PT = 26, 12
+LINE_PT = 0.94 * A3_LANDSCAPE_IN[0] * 72  # a title or headline line's room across the page (pt)
 
 
 def _fitted_title(title: str) -> tuple[str, float]:
     """The page title and its size: smaller for a long title, cut with "…" when even the smallest
     size would run off the page (:func:`spatial.printtext.fit`)."""
-    return fit(title, TITLE_PT, TITLE_MIN_PT, 2 * TITLE_CHARS)
+    return fit(title, TITLE_PT, TITLE_MIN_PT, LINE_PT, "bold", cjk_font())
 
 
 def _page(base: _Base, title: str, lines_: list[str]):
@@ -138,7 +135,7 @@ def _page(base: _Base, title: str, lines_: list[str]):
     fig.text(0.03, 0.965, shown, fontsize=size, weight="bold", ha="left", va="top")
     for k, line in enumerate(lines_):  # one line each, as wide as the title: smaller, then cut
         pt = 13 if k == 0 else 11
-        line, pt = fit(line, pt, 7, 2 * TITLE_CHARS * TITLE_PT / pt)
+        line, pt = fit(line, pt, 8, LINE_PT)
         fig.text(0.03, 0.925 - 0.022 * k, line, fontsize=pt, ha="left", va="top")
     return fig, ax
 
@@ -149,12 +146,12 @@ def _finish(ax, handles, legend_title: str) -> None:
     # an entry is a handle, or (handles, label): several swatches on one row (the bundle colours)
     ax.legend(
         handles=[h[0] if isinstance(h, tuple) else h for h in handles],
-        labels=[cut(h[1] if isinstance(h, tuple) else h.get_label(), 32) for h in handles],
+        labels=[cut(h[1] if isinstance(h, tuple) else h.get_label(), 190, 11) for h in handles],
         handler_map={tuple: HandlerTuple(ndivide=None, pad=0)},
         loc="upper left",
         bbox_to_anchor=(1.01, 1.0),
         fontsize=11,
-        title=wrap(legend_title, 34),  # the legend's width beside the map
+        title=wrap(legend_title, 34),  # the legend's width beside the map (about 230 pt)
         title_fontsize=12,
         frameon=False,
     )

@@ -25,6 +25,7 @@ from .runresult import RunResult  # noqa: E402
 from .style import BUNDLE_COLOUR, SITE_COLOUR, gap_colour  # noqa: E402
 
 PAGE_IN = (420 / 25.4, 297 / 25.4)
+PAGE_PT = PAGE_IN[0] * 72  # the page width in points, for fitting text
 MAP_BOX = (0.03, 0.05, 0.54, 0.80)
 NEAR_M = 300.0  # sites and context drawn this far around a bundle
 MAX_ROWS = 28  # member rows on one sheet; the rest are counted
@@ -192,13 +193,18 @@ def _table(fig, members, result: RunResult, lang: str, top: float) -> float:
     rows = members.iloc[:MAX_ROWS]
     hh = rows["households"] if "households" in rows else pd.Series(index=rows.index)
     columns = [
-        [cut(shown(v), 26) for v in rows["name"]],  # each value on one line within its cell
         [
-            cut(shown(v), 15)
+            cut(shown(v), 0.095 * PAGE_PT, 8.5) for v in rows["name"]
+        ],  # each value on one line within its cell
+        [
+            cut(shown(v), 0.06 * PAGE_PT, 8.5)
             for v in rows.get("built_raw", pd.Series("", index=rows.index)).fillna("")
         ],
         ["" if pd.isna(v) else f"{int(v):,}" for v in hh],
-        [cut(shown(tier_label(lang, v, policy)), 28) for v in rows.get("tier", [None] * len(rows))],
+        [
+            cut(shown(tier_label(lang, v, policy)), 0.12 * PAGE_PT, 8.5)
+            for v in rows.get("tier", [None] * len(rows))
+        ],
         [shown(v) for v in rows.get("gaps", [""] * len(rows))],
     ]
     count = len(rows) + (len(members) > MAX_ROWS)
@@ -282,7 +288,7 @@ def bundle_page(ctx: _Context, bundle, lang: str, fig=None):
         _wipe(fig)
     bid = shown(bundle["bundle_id"])
     title = f"{shown(result.project.name)} — {text(lang, 'print_bundle_title', bundle=bid)}"
-    title, size = fit(title, 22, 12, 96)  # across the page: smaller, then cut
+    title, size = fit(title, 22, 12, 0.94 * PAGE_PT, "bold")  # across the page: smaller, then cut
     fig.text(0.03, 0.965, title, fontsize=size, weight="bold", va="top")
     desc = shown(bundle["description"] if lang == "zh" else bundle["description_en"])
     fig.text(0.03, 0.915, wrap(desc, 210, 3), fontsize=10, va="top", linespacing=1.4)

@@ -5,19 +5,23 @@ name) enters a matplotlib text of the print pack: control and bidi characters ar
 escapes, as on the terminal (:func:`spatial.messages.visible`), and a newline as ``\\n``, so a name
 can neither be drawn as a missing glyph, reorder the line after it nor split a table row.
 
-Widths are counted in half-width units (a CJK character two, others one, roughly an en at the
-text's size): :func:`cut` shortens a line to its cell with "…", :func:`wrap` breaks a text into
-the lines of its box and cuts the last with "…", :func:`fit` sets a line smaller, then cuts it.
+:func:`cut` shortens a line to its cell with "…" and :func:`fit` sets a line smaller, then cuts it
+(both measure the text in the current font); :func:`wrap` breaks a text into the lines of its box
+(counted in half-width units: a CJK character two, others one) and cuts the last with "…".
 """
 
 from __future__ import annotations
 
 import unicodedata
 
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextToPath
+
 from .messages import visible
 
 ELLIPSIS = "…"
 _BREAKS = " 、，；：。,;"
+_MEASURE = TextToPath()
 
 
 def shown(value: object) -> str:
@@ -26,21 +30,54 @@ def shown(value: object) -> str:
     return visible(str(value)).replace("\n", "\\n").replace("\t", "\\t")
 
 
-def _units(ch: str) -> float:
-    """Half-width units of one character: CJK two, other characters a little over one (Latin
-    letters of the CJK fonts are wider than half an em)."""
-    return 2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.1
+def extent(line: str, size: float, weight: str = "normal", family: str | None = None) -> float:
+    """The drawn width of ``line`` in points at ``size`` (the current font unless ``family``)."""
+    if not line:
+        return 0.0
+    prop = FontProperties(family=family, size=size, weight=weight)
+    return _MEASURE.get_text_width_height_descent(line, prop, ismath=False)[0]
 
 
-def width(line: str) -> float:
-    """The width of ``line`` in half-width units."""
+def _fits(line: str, room: float, size: float, weight: str, family: str | None) -> bool:
+    # no glyph is wider than about an em: a short line needs no measuring
+    return len(line) * size * 1.05 <= room or extent(line, size, weight, family) <= room
+
+
+def cut(line: str, room: float, size: float, weight: str = "normal", family=None) -> str:
+    """``line`` shortened with a trailing "…" to ``room`` points at ``size`` when it is wider."""
+    if _fits(line, room, size, weight, family):
+        return line
+    low, high = 0, min(len(line), int(room / (0.2 * size)) + 1)  # no glyph is under 0.2 em
+    while low < high:  # the longest prefix that fits with the ellipsis
+        mid = (low + high + 1) // 2
+        if _fits(line[:mid].rstrip() + ELLIPSIS, room, size, weight, family):
+            low = mid
+        else:
+            high = mid - 1
+    return line[:low].rstrip() + ELLIPSIS
+
+
+def fit(
+    line: str, size: float, smallest: float, room: float, weight: str = "normal", family=None
+) -> tuple[str, float]:
+    """``line`` and its font size: ``size`` when it fits ``room`` points, else smaller down to
+    ``smallest``, and cut with "…" when even that is too wide."""
+    if _fits(line, room, size, weight, family):
+        return line, size
+    fitted = max(smallest, size * room / extent(line, size, weight, family))
+    return cut(line, room + 0.01, fitted, weight, family), fitted
+
+
+def _units(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
+def width(line: str) -> int:
+    """The width of ``line`` in half-width units (a CJK character two, others one)."""
     return sum(_units(ch) for ch in line)
 
 
-def cut(line: str, units: float) -> str:
-    """``line`` shortened to ``units`` with a trailing "…" when it is longer."""
-    if width(line) <= units:
-        return line
+def _cut_units(line: str, units: int) -> str:
     out, used = "", _units(ELLIPSIS)
     for ch in line:
         used += _units(ch)
@@ -55,28 +92,21 @@ def wrap(text: str, units: float, lines: int | None = None) -> str:
     end of a line, else anywhere; at most ``lines`` lines, the last cut with "…" when more."""
     out: list[str] = []
     for para in str(text).split("\n"):
-        line, last_break = "", -1
+        line, used, last_break = "", 0, -1
         for ch in para:
             line += ch
+            used += _units(ch)
             if ch in _BREAKS:
                 last_break = len(line)
-            if width(line) > units:
+            if used > units:
                 at = last_break if last_break > len(line) * 0.7 else len(line) - 1
                 out.append(line[:at].rstrip())
                 line = line[at:].lstrip()
-                last_break = -1
+                used, last_break = width(line), -1
         out.append(line)
     if lines is not None and len(out) > lines:
         out = out[: max(lines, 1)]
         last = out[-1]
         fits = width(last) + _units(ELLIPSIS) <= units
-        out[-1] = last + ELLIPSIS if fits else cut(last + ELLIPSIS * 2, units)
+        out[-1] = last + ELLIPSIS if fits else _cut_units(last, units)
     return "\n".join(out)
-
-
-def fit(line: str, size: float, smallest: float, units: float) -> tuple[str, float]:
-    """``line`` and its font size: ``size`` when it fits ``units`` (counted at ``size``), else
-    smaller down to ``smallest``, and cut with "…" when even that is too long."""
-    need = width(line) or 1.0
-    fitted = max(smallest, min(size, size * units / need))
-    return cut(line, units * size / fitted + 1e-9), fitted

@@ -67,7 +67,11 @@ def _outside(fig) -> list[str]:
 
 def test_shown_escapes_control_bidi_and_newline_as_the_terminal():
     assert printtext.shown("a\x1b[31mb\u202ec\nd") == "a\\x1b[31mb\\u202ec\\nd"
-    assert printtext.cut("某" * 30, 20) == "某" * 9 + "…"
+    family = printmap.cjk_font()
+    short = printtext.cut("某" * 30, 100, 10, family=family)  # 100 pt: ten characters at 10 pt
+    assert short.endswith("…") and short.startswith("某" * 8) and len(short) <= 10
+    assert printtext.extent(short, 10, family=family) <= 100
+    assert printtext.cut("某" * 10, 100, 10, family=family) == "某" * 10
     wrapped = printtext.wrap("某" * 100, 20, 3).split("\n")
     assert len(wrapped) == 3 and wrapped[-1].endswith("…")
 
