@@ -17,7 +17,7 @@ import pandas as pd  # noqa: E402
 import shapely  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from .messages import labels, text, tier_label  # noqa: E402
+from .messages import labels, render, text, tier_label  # noqa: E402
 from .network import major_edges  # noqa: E402
 from .printdraw import frame, lines, north_arrow, polygons, scale_bar  # noqa: E402
 from .printtext import cut, fit, shown, wrap  # noqa: E402
@@ -290,7 +290,8 @@ def bundle_page(ctx: _Context, bundle, lang: str, fig=None):
     title = f"{shown(result.project.name)} — {text(lang, 'print_bundle_title', bundle=bid)}"
     title, size = fit(title, 22, 12, 0.94 * PAGE_PT, "bold")  # across the page: smaller, then cut
     fig.text(0.03, 0.965, title, fontsize=size, weight="bold", va="top")
-    desc = shown(bundle["description"] if lang == "zh" else bundle["description_en"])
+    desc = bundle["description"] if lang == "zh" else bundle["description_en"]
+    desc = shown(render(desc, lang))  # a Msg until the run is put in its language
     fig.text(0.03, 0.915, wrap(desc, 210, 3), fontsize=10, va="top", linespacing=1.4)
     _map(fig.axes[0], ctx, bundle, members, partners, sites, lang)
     fig.text(0.60, 0.855, labels(lang)["print_members"], fontsize=12, weight="bold", va="top")

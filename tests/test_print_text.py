@@ -113,6 +113,8 @@ def test_a_newline_in_a_name_keeps_the_table_rows(hostile):
 
 def test_a_3000_character_name_is_cut_and_nothing_runs_off_or_over_the_map(hostile):
     demo, b06 = hostile
+    b06 = b06.copy()
+    b06["description"] = f"B06片区：{LONG}"  # as a description naming the long-named member
     with plt.rc_context(printmap.print_style(printmap.cjk_font())):
         fig = printpack.bundle_page(printpack._Context(demo), b06, "zh")
         assert _outside(fig) == []
@@ -122,7 +124,10 @@ def test_a_3000_character_name_is_cut_and_nothing_runs_off_or_over_the_map(hosti
             t.get_text()[:40] for t in fig.texts if t.get_window_extent(renderer).overlaps(map_box)
         ]
         shown = "\n".join(t.get_text() for t in fig.texts)
+        description = fig.texts[1].get_text().split("\n")
     plt.close(fig)
+    assert description[0].startswith("B06片区：长长")
+    assert len(description) == 3 and description[-1].endswith("…")  # its box: three lines
     assert over == []
     assert LONG not in shown and "长长长…" in shown and len(shown) < 3000
 
