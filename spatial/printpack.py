@@ -2,8 +2,10 @@
 streets, its members, their gaps, partner parcels and the recommended sites in or near it, and a
 member table (name, built, households, tier, gaps).
 
-Text from the data is drawn literally (the caller draws under ``printmap.print_style``: no
-mathtext). Pages go into the caller's ``PdfPages``.
+Text from the data enters through :func:`spatial.printtext.shown` (control and bidi characters as
+escapes) and is drawn literally (the caller draws under ``printmap.print_style``: no mathtext);
+names are cut to their cell and the description wrapped to its box (:mod:`spatial.printtext`).
+Pages go into the caller's ``PdfPages``.
 """
 
 from __future__ import annotations
