@@ -5,7 +5,8 @@ multi-page PDF (``overview.pdf``), with a CJK font, legend, metric scale bar, no
 Each layer is drawn as one matplotlib collection; a large street network is drawn once into an
 image shared by the overview and the group maps.
 
-Text from the data (project name, category labels, bundle ids) is drawn literally: the figure is
+Text from the data (project name, category labels, bundle ids) enters through
+:func:`spatial.printtext.shown` (control and bidi characters as escapes) and is drawn literally: the figure is
 made and saved under :func:`print_style`, which turns off matplotlib's mathtext (``$…$``) for every
 text, title and legend entry; nothing uses TeX.
 """
@@ -33,6 +34,7 @@ from .errors import DependencyError  # noqa: E402
 from .messages import labels, text  # noqa: E402
 from .printdraw import frame, lines, north_arrow, polygons, scale_bar  # noqa: E402
 from .printraster import STREET_IMAGE_EDGES, Raster, street_image, write_png  # noqa: E402
+from .printtext import cut, fit, shown, wrap  # noqa: E402
 from .runresult import RunResult  # noqa: E402
 from .style import (
     SITE_COLOUR,
@@ -114,28 +116,14 @@ class _Base:
             printpack.draw_streets(ax, self.result, scale=1.0)
 
 
-TITLE_PT, TITLE_MIN_PT, TITLE_CHARS = (
-    26,
-    12,
-    44,
-)  # about 44 CJK characters fit the A3 width at 26 pt
+TITLE_PT, TITLE_MIN_PT = 26, 12
+LINE_PT = 0.94 * A3_LANDSCAPE_IN[0] * 72  # a title or headline line's room across the page (pt)
 
 
 def _fitted_title(title: str) -> tuple[str, float]:
     """The page title and its size: smaller for a long title, cut with "…" when even the smallest
-    size would run off the page (wide characters counted as one, others as half)."""
-    width = sum(1.0 if ord(ch) > 0x2E7F else 0.55 for ch in title) or 1.0
-    size = max(TITLE_MIN_PT, min(TITLE_PT, TITLE_PT * TITLE_CHARS / width))
-    fits = TITLE_CHARS * TITLE_PT / size
-    if width <= fits:
-        return title, size
-    out, used = "", 0.0
-    for ch in title:
-        used += 1.0 if ord(ch) > 0x2E7F else 0.55
-        if used > fits - 1:
-            break
-        out += ch
-    return out + "…", size
+    size would run off the page (:func:`spatial.printtext.fit`)."""
+    return fit(title, TITLE_PT, TITLE_MIN_PT, LINE_PT, "bold", cjk_font())
 
 
 def _page(base: _Base, title: str, lines_: list[str]):
@@ -145,8 +133,10 @@ def _page(base: _Base, title: str, lines_: list[str]):
     base.streets(ax)
     shown, size = _fitted_title(title)
     fig.text(0.03, 0.965, shown, fontsize=size, weight="bold", ha="left", va="top")
-    for k, line in enumerate(lines_):
-        fig.text(0.03, 0.925 - 0.022 * k, line, fontsize=13 if k == 0 else 11, ha="left", va="top")
+    for k, line in enumerate(lines_):  # one line each, as wide as the title: smaller, then cut
+        pt = 13 if k == 0 else 11
+        line, pt = fit(line, pt, 8, LINE_PT)
+        fig.text(0.03, 0.925 - 0.022 * k, line, fontsize=pt, ha="left", va="top")
     return fig, ax
 
 
@@ -156,12 +146,12 @@ def _finish(ax, handles, legend_title: str) -> None:
     # an entry is a handle, or (handles, label): several swatches on one row (the bundle colours)
     ax.legend(
         handles=[h[0] if isinstance(h, tuple) else h for h in handles],
-        labels=[h[1] if isinstance(h, tuple) else h.get_label() for h in handles],
+        labels=[cut(h[1] if isinstance(h, tuple) else h.get_label(), 190, 11) for h in handles],
         handler_map={tuple: HandlerTuple(ndivide=None, pad=0)},
         loc="upper left",
         bbox_to_anchor=(1.01, 1.0),
         fontsize=11,
-        title=legend_title,
+        title=wrap(legend_title, 34),  # the legend's width beside the map (about 230 pt)
         title_fontsize=12,
         frameon=False,
     )
@@ -174,7 +164,9 @@ def _definition(result: RunResult, lang: str, keys) -> str:
     mode = lab["mode_network"] if cov.get("distance_mode") == "network" else lab["mode_straight"]
     sep = "、" if lang == "zh" else ", "
     cats = result.standards.categories
-    items = sep.join(f"{cats[k].label(lang)} {cats[k].radius_m:g} m" for k in keys if k in cats)
+    items = sep.join(
+        f"{shown(cats[k].label(lang))} {cats[k].radius_m:g} m" for k in keys if k in cats
+    )
     return text(lang, "print_definition", count=len(keys), mode=mode, items=items)
 
 
@@ -217,7 +209,9 @@ def _facilities(ax, result: RunResult, lang: str, keys, size: float = 14) -> lis
             linewidths=0.4,
             zorder=5,
         )
-        handles.append(plt.Line2D([], [], marker="o", ls="", color=colour, label=cat.label(lang)))
+        handles.append(
+            plt.Line2D([], [], marker="o", ls="", color=colour, label=shown(cat.label(lang)))
+        )
     return handles
 
 
@@ -236,7 +230,7 @@ def _overview(base: _Base, lang: str):
     result = base.result
     lab = labels(lang)
     comm = result.communities
-    fig, ax = _page(base, str(result.project.name), _headline(result, lang))
+    fig, ax = _page(base, shown(result.project.name), _headline(result, lang))
     handles = []
     if "gaps" in comm:
         colours = [gap_colour(g) for g in comm["gaps"]]
@@ -275,7 +269,7 @@ def _group(base: _Base, lang: str, group: str, keys: list[str]):
     lab = labels(lang)
     comm = result.communities
     std = result.standards
-    gname = std.groups.get(group, {}).get("name_zh" if lang == "zh" else "name_en", group)
+    gname = shown(std.groups.get(group, {}).get("name_zh" if lang == "zh" else "name_en", group))
     ok = comm[[f"{k}_ok" for k in keys]].to_numpy(bool)
     gaps = (~ok).sum(axis=1)
     sites = result.siting.sites if result.siting else None
@@ -289,7 +283,7 @@ def _group(base: _Base, lang: str, group: str, keys: list[str]):
         share,
         _definition(result, lang, keys),
     ] + _headline(result, lang)[-1:]
-    fig, ax = _page(base, f"{result.project.name} — {gname}", head)
+    fig, ax = _page(base, f"{shown(result.project.name)} — {gname}", head)
     n = len(keys)
     polygons(ax, comm.geometry.values, [gap_colour(np.ceil(g * 4 / n)) for g in gaps])
     handles = [

@@ -2,13 +2,13 @@
 streets, its members, their gaps, partner parcels and the recommended sites in or near it, and a
 member table (name, built, households, tier, gaps).
 
-Text from the data is drawn literally (the caller draws under ``printmap.print_style``: no
-mathtext). Pages go into the caller's ``PdfPages``.
+Text from the data enters through :func:`spatial.printtext.shown` (control and bidi characters as
+escapes) and is drawn literally (the caller draws under ``printmap.print_style``: no mathtext);
+names are cut to their cell and the description wrapped to its box (:mod:`spatial.printtext`).
+Pages go into the caller's ``PdfPages``.
 """
 
 from __future__ import annotations
-
-import unicodedata
 
 import matplotlib
 
@@ -19,13 +19,15 @@ import pandas as pd  # noqa: E402
 import shapely  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from .messages import labels, text, tier_label  # noqa: E402
+from .messages import labels, render, text, tier_label  # noqa: E402
 from .network import major_edges  # noqa: E402
 from .printdraw import frame, lines, north_arrow, polygons, scale_bar  # noqa: E402
+from .printtext import cut, fit, shown, wrap  # noqa: E402
 from .runresult import RunResult  # noqa: E402
 from .style import BUNDLE_COLOUR, SITE_COLOUR, gap_colour  # noqa: E402
 
 PAGE_IN = (420 / 25.4, 297 / 25.4)
+PAGE_PT = PAGE_IN[0] * 72  # the page width in points, for fitting text
 MAP_BOX = (0.03, 0.05, 0.54, 0.80)
 NEAR_M = 300.0  # sites and context drawn this far around a bundle
 MAX_ROWS = 28  # member rows on one sheet; the rest are counted
@@ -64,7 +66,7 @@ def bundle_labels(ax, bundles, fontsize: float, colours: list[str] | None = None
         ax.text(
             p.x,
             p.y,
-            str(bid),
+            shown(bid),
             fontsize=fontsize,
             weight="bold",
             color=BUNDLE_COLOUR,
@@ -75,30 +77,11 @@ def bundle_labels(ax, bundles, fontsize: float, colours: list[str] | None = None
         )
 
 
-def _wrap(text: str, units: int) -> str:
-    """Wrap ``text`` to lines of ``units`` half-width characters (a CJK character counts two),
-    breaking after a space or CJK punctuation near the end of a line, else anywhere."""
-    out = []
-    for para in str(text).split("\n"):
-        line, width, last_break = "", 0, -1
-        for ch in para:
-            line += ch
-            width += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
-            if ch in " 、，；：。,;":
-                last_break = len(line)
-            if width > units:
-                cut = last_break if last_break > len(line) * 0.7 else len(line) - 1
-                out.append(line[:cut].rstrip())
-                line = line[cut:].lstrip()
-                width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
-                last_break = -1
-        out.append(line)
-    return "\n".join(out)
-
-
 def _cat_names(keys: str, result: RunResult, lang: str) -> str:
     cats = result.standards.categories
-    names = [cats[k].label(lang) if k in cats else k for k in str(keys or "").split(",") if k]
+    names = [
+        shown(cats[k].label(lang) if k in cats else k) for k in str(keys or "").split(",") if k
+    ]
     return ("、" if lang == "zh" else ", ").join(names) or labels(lang)["print_none"]
 
 
@@ -173,7 +156,7 @@ def _map(ax, ctx: _Context, bundle, members, partners, sites, lang: str) -> list
             ax.text(
                 p.x,
                 p.y,
-                str(pid),
+                shown(pid),
                 fontsize=7,
                 color=SITE_COLOUR,
                 weight="bold",
@@ -209,16 +192,24 @@ def _table(fig, members, result: RunResult, lang: str, top: float) -> float:
         (lab["gaps"], 0.945),
     ]
     step = 0.0165
-    shown = members.iloc[:MAX_ROWS]
-    hh = shown["households"] if "households" in shown else pd.Series(index=shown.index)
+    rows = members.iloc[:MAX_ROWS]
+    hh = rows["households"] if "households" in rows else pd.Series(index=rows.index)
     columns = [
-        shown["name"].astype(str).tolist(),
-        shown.get("built_raw", pd.Series("", index=shown.index)).fillna("").astype(str).tolist(),
+        [
+            cut(shown(v), 0.095 * PAGE_PT, 8.5) for v in rows["name"]
+        ],  # each value on one line within its cell
+        [
+            cut(shown(v), 0.06 * PAGE_PT, 8.5)
+            for v in rows.get("built_raw", pd.Series("", index=rows.index)).fillna("")
+        ],
         ["" if pd.isna(v) else f"{int(v):,}" for v in hh],
-        [tier_label(lang, v, policy) for v in shown.get("tier", [None] * len(shown))],
-        [str(v) for v in shown.get("gaps", [""] * len(shown))],
+        [
+            cut(shown(tier_label(lang, v, policy)), 0.12 * PAGE_PT, 8.5)
+            for v in rows.get("tier", [None] * len(rows))
+        ],
+        [shown(v) for v in rows.get("gaps", [""] * len(rows))],
     ]
-    rows = len(shown) + (len(members) > MAX_ROWS)
+    count = len(rows) + (len(members) > MAX_ROWS)
     if len(members) > MAX_ROWS:
         columns[0].append(text(lang, "print_more", count=len(members) - MAX_ROWS))
     # one multi-line text per column (text layout is the costly part of a page); matplotlib
@@ -226,7 +217,7 @@ def _table(fig, members, result: RunResult, lang: str, top: float) -> float:
     for (head, x), values in zip(cols, columns, strict=True):
         fig.text(x, top, head, fontsize=8.5, weight="bold", va="top")
         fig.text(x, top - step, "\n".join(values), fontsize=8.5, va="top", linespacing=1.5)
-    y = top - step * (rows + 1)
+    y = top - step * (count + 1)
     return top - y
 
 
@@ -237,7 +228,7 @@ def _facts(fig, ctx: _Context, bundle, partners, sites, lang: str, top: float) -
     rows = [(lab["print_shared_gaps"], _cat_names(bundle["shared_gaps"], result, lang))]
     if partners is not None and len(partners):
         items = [
-            f"{pid} {kind} {area:,.0f} m²"
+            f"{shown(pid)} {shown(kind)} {area:,.0f} m²"
             for pid, kind, area in zip(
                 partners["pid"], partners["kind"], partners["area_m2"], strict=True
             )
@@ -251,15 +242,16 @@ def _facts(fig, ctx: _Context, bundle, partners, sites, lang: str, top: float) -
             names = _cat_names(",".join(part["category"].astype(str)), result, lang)
             colon = "：" if lang == "zh" else ": "
             items.append(
-                f"{pid} {part['kind'].iloc[0]} {part['area_m2'].iloc[0]:,.0f} m²{colon}{names}"
+                f"{shown(pid)} {shown(part['kind'].iloc[0])} {part['area_m2'].iloc[0]:,.0f} m²{colon}{names}"
             )
         rows.append((lab["print_sites_near"], "\n".join(items[:8])))
     else:
         rows.append((lab["print_sites_near"], lab["print_none"]))
     y = top
-    for head, body in rows:
+    for k, (head, body) in enumerate(rows):
         fig.text(0.60, y, head, fontsize=10, weight="bold", va="top")
-        wrapped = _wrap(body, 92)
+        room = (y - 0.018 - 0.03) / 0.016 - 2 * (len(rows) - 1 - k)  # lines left on the page
+        wrapped = wrap(body, 92, max(int(room), 1))
         fig.text(0.60, y - 0.018, wrapped, fontsize=8.5, va="top", linespacing=1.4)
         y -= 0.018 + 0.016 * (wrapped.count("\n") + 1) + 0.012
 
@@ -296,12 +288,13 @@ def bundle_page(ctx: _Context, bundle, lang: str, fig=None):
         fig = _sheet()
     else:
         _wipe(fig)
-    title = (
-        f"{result.project.name} — {text(lang, 'print_bundle_title', bundle=bundle['bundle_id'])}"
-    )
-    fig.text(0.03, 0.965, title, fontsize=22, weight="bold", va="top")
+    bid = shown(bundle["bundle_id"])
+    title = f"{shown(result.project.name)} — {text(lang, 'print_bundle_title', bundle=bid)}"
+    title, size = fit(title, 22, 12, 0.94 * PAGE_PT, "bold")  # across the page: smaller, then cut
+    fig.text(0.03, 0.965, title, fontsize=size, weight="bold", va="top")
     desc = bundle["description"] if lang == "zh" else bundle["description_en"]
-    fig.text(0.03, 0.915, _wrap(desc, 210), fontsize=10, va="top", linespacing=1.4)
+    desc = shown(render(desc, lang))  # a Msg until the run is put in its language
+    fig.text(0.03, 0.915, wrap(desc, 210, 3), fontsize=10, va="top", linespacing=1.4)
     _map(fig.axes[0], ctx, bundle, members, partners, sites, lang)
     fig.text(0.60, 0.855, labels(lang)["print_members"], fontsize=12, weight="bold", va="top")
     used = _table(fig, members, result, lang, 0.83)

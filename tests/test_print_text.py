@@ -1,0 +1,144 @@
+"""Text from the data on the print pack is inert and fits its place: control and bidi characters
+are drawn as escapes (no missing glyphs, no reordered ids), a newline never splits a table row,
+and long names, descriptions and English headlines stay inside the page."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import matplotlib.pyplot as plt
+import pytest
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.text import Text
+
+from spatial import printmap, printpack, printtext
+from spatial.config import load_project
+from spatial.pipeline import analyse, load_inputs
+
+LONG = "长" * 1500 + "x" * 1500  # a 3,000-character community name
+
+
+@pytest.fixture(scope="module")
+def demo():
+    project = load_project(None)
+    project.render.basemap = "none"
+    return analyse(load_inputs(project), ("coverage", "bundle", "sites"))
+
+
+@pytest.fixture
+def hostile(demo):
+    """The demo with a right-to-left override and an ESC in the project name, and bundle B06's
+    members named with an ESC, a newline and 3,000 characters (restored afterwards)."""
+    comm = demo.communities
+    rows = comm.index[comm["bundle_id"] == "B06"]
+    names, project_name = comm["name"].copy(), demo.project.name
+    comm.loc[rows[0], "name"] = "旧\x1b[31m小区"
+    comm.loc[rows[1], "name"] = "第一行\n第二行"
+    comm.loc[rows[2], "name"] = LONG
+    demo.project.name = "\u202e演示\x1b项目"
+    bundles = demo.bundling.bundles
+    yield demo, bundles.loc[bundles["bundle_id"] == "B06"].iloc[0]
+    comm["name"] = names
+    demo.project.name = project_name
+
+
+def _texts(fig) -> list[Text]:
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+
+
+def _outside(fig) -> list[str]:
+    """The texts whose drawn extent leaves the figure (after drawing it)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    page = fig.bbox
+    out = []
+    for t in _texts(fig):
+        box = t.get_window_extent(renderer)
+        if (
+            box.x0 < page.x0 - 1
+            or box.x1 > page.x1 + 1
+            or box.y0 < page.y0 - 1
+            or box.y1 > page.y1 + 1
+        ):
+            out.append(t.get_text()[:60])
+    return out
+
+
+def test_shown_escapes_control_bidi_and_newline_as_the_terminal():
+    assert printtext.shown("a\x1b[31mb\u202ec\nd") == "a\\x1b[31mb\\u202ec\\nd"
+    family = printmap.cjk_font()
+    short = printtext.cut("某" * 30, 100, 10, family=family)  # 100 pt: ten characters at 10 pt
+    assert short.endswith("…") and short.startswith("某" * 8) and len(short) <= 10
+    assert printtext.extent(short, 10, family=family) <= 100
+    assert printtext.cut("某" * 10, 100, 10, family=family) == "某" * 10
+    wrapped = printtext.wrap("某" * 100, 20, 3).split("\n")
+    assert len(wrapped) == 3 and wrapped[-1].endswith("…")
+
+
+def test_hostile_names_draw_no_missing_glyph_and_keep_ids_in_order(hostile):
+    demo, b06 = hostile
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with plt.rc_context(printmap.print_style(printmap.cjk_font())), PdfPages(buffer) as pdf:
+            sheet = printpack.bundle_page(printpack._Context(demo), b06, "en")
+            sheet.canvas.draw()
+            pdf.savefig(sheet)
+            plt.close(sheet)
+            overview = printmap._overview(printmap._Base(demo), "zh")
+            overview.canvas.draw()
+            pdf.savefig(overview)
+            plt.close(overview)
+    missing = [str(w.message) for w in caught if "missing" in str(w.message)]
+    assert missing == []
+    from pypdf import PdfReader
+
+    pages = [p.extract_text() for p in PdfReader(buffer).pages]
+    assert "B06" in pages[0] and "60B" not in pages[0]
+    assert "\\u202e" in pages[0] and "\\x1b" in pages[0] and "\\u202e" in pages[1]
+    assert "\u202e" not in "".join(pages) and "\x1b" not in "".join(pages)
+
+
+def test_a_newline_in_a_name_keeps_the_table_rows(hostile):
+    demo, b06 = hostile
+    with plt.rc_context(printmap.print_style(printmap.cjk_font())):
+        fig = printpack.bundle_page(printpack._Context(demo), b06, "zh")
+    texts = [t.get_text() for t in fig.texts]
+    plt.close(fig)
+    names = next(t for t in texts if "第一行" in t).split("\n")
+    members = (demo.communities["bundle_id"] == "B06").sum()
+    assert "第一行\\n第二行" in names and len(names) == min(members, printpack.MAX_ROWS)
+
+
+def test_a_3000_character_name_is_cut_and_nothing_runs_off_or_over_the_map(hostile):
+    demo, b06 = hostile
+    b06 = b06.copy()
+    b06["description"] = f"B06片区：{LONG}"  # as a description naming the long-named member
+    with plt.rc_context(printmap.print_style(printmap.cjk_font())):
+        fig = printpack.bundle_page(printpack._Context(demo), b06, "zh")
+        assert _outside(fig) == []
+        renderer = fig.canvas.get_renderer()
+        map_box = fig.axes[0].get_window_extent(renderer)
+        over = [
+            t.get_text()[:40] for t in fig.texts if t.get_window_extent(renderer).overlaps(map_box)
+        ]
+        shown = "\n".join(t.get_text() for t in fig.texts)
+        description = fig.texts[1].get_text().split("\n")
+    plt.close(fig)
+    assert description[0].startswith("B06片区：长长")
+    assert len(description) == 3 and description[-1].endswith("…")  # its box: three lines
+    assert over == []
+    assert LONG not in shown and "长长长…" in shown and len(shown) < 3000
+
+
+def test_english_overview_and_group_maps_stay_inside_the_page(demo):
+    with plt.rc_context(printmap.print_style(printmap.cjk_font())):
+        base = printmap._Base(demo)
+        fig = printmap._overview(base, "en")
+        assert _outside(fig) == []
+        plt.close(fig)
+        group, keys = printmap._groups(demo)[0]
+        fig = printmap._group(base, "en", group, keys)
+        assert _outside(fig) == []
+        plt.close(fig)
