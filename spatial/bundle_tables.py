@@ -103,6 +103,26 @@ _BUNDLE_COLUMNS = [
 ]
 
 
+_MEMBER_FACTS = (
+    "cid",
+    "name",
+    "households",
+    "floor_area",
+    "built_year_min",
+    "built_year_max",
+    "tier",
+    "subdistrict",
+    "gaps",
+)
+
+
+def _member_columns(comm: gpd.GeoDataFrame, standards: Standards) -> list[str]:
+    """The columns a bundle's row and description read from its members."""
+    oks = [f"{k}_ok" for k in standards.basket]
+    wanted = [*_MEMBER_FACTS, *oks, comm.geometry.name]
+    return [c for c in wanted if c in comm]
+
+
 def bundle_frame(
     bundler: Bundler,
     parcels: gpd.GeoDataFrame,
@@ -134,6 +154,7 @@ def bundle_frame(
     bundle_id = pd.Series(pd.NA, index=comm.index, dtype="string")
     groups = _numbered_groups(comm, bundler.groups)
     polys = comm.geometry.values
+    comm = comm[_member_columns(comm, standards)]  # a narrow copy: one take per bundle below
     outlines = [shapely.union_all(polys[group]) for group in groups]
     partners = _parcel_links(partners_all, outlines, tolerance)
     others = _parcel_links(others_all, outlines, tolerance)

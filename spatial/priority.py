@@ -193,8 +193,12 @@ def bundle_priorities(
     rows = []
     ids = comm["bundle_id"]
     at = pd.Series(np.arange(len(comm))).groupby(ids.to_numpy(), sort=False).agg(list)
+    shortfall = shortfall_share(comm)  # per row, so per member the same as on the whole frame
+    facts = ("households", "tier", "gaps", "willingness", "infrastructure_deficit", "funding_share")
+    narrow = pd.DataFrame(comm[[c for c in facts if c in comm]])  # one take per bundle below
     for bid in bundles["bundle_id"]:
-        m = comm.iloc[at.get(bid, [])]  # its members in row order, as comm["bundle_id"] == bid
+        rows_of = at.get(bid, [])
+        m = narrow.iloc[rows_of]  # its members in row order, as comm["bundle_id"] == bid
         hh = m["households"].fillna(0).to_numpy(float)
         weight = hh if hh.sum() > 0 else np.ones(len(m))
         rows.append(
@@ -204,7 +208,7 @@ def bundle_priorities(
                 "willingness": _wmean(m["willingness"], weight),
                 "infrastructure_deficit": _wmean(m["infrastructure_deficit"], weight),
                 "funding_share": _wmean(m["funding_share"], weight),
-                "shortfall": _wmean(pd.Series(shortfall_share(m)), weight),
+                "shortfall": _wmean(pd.Series(shortfall[rows_of]), weight),
             }
         )
     frame = pd.DataFrame(rows, index=bundles.index)

@@ -269,3 +269,20 @@ def test_capacity_read_from_the_facility_list_end_to_end(tmp_path):
     assert not comm["elderly_daycare_assumed"].any()
     codes = [w["code"] for w in result.summary["warnings"]]
     assert "capacity_assumed" not in codes  # both facilities have a capacity; no nursery at all
+
+
+def test_bundle_totals_are_the_totals_over_each_bundles_members():
+    """Per bundle, the same figures as the per-subdistrict rule applied to its members."""
+    from spatial.capacity_tables import _totals, bundle_totals
+    from spatial.config import load_project
+    from spatial.pipeline import analyse, load_inputs
+
+    result = analyse(load_inputs(load_project()), ("coverage", "bundle"))
+    comm, settings = result.communities, result.capacity.settings
+    got = bundle_totals(comm, settings)
+    ids = comm["bundle_id"].dropna().astype(str)
+    assert sorted(got) == sorted(set(ids)) and len(got) == 19
+    for bid, totals in got.items():
+        assert totals == _totals(comm.loc[ids.index[ids == bid]], settings), bid
+    assert result.summary["capacity"]["by_bundle"] == got
+    assert sum(t["elderly_daycare"]["communities_gap"] for t in got.values()) > 0
