@@ -66,12 +66,11 @@ def _base(
 
 def _definition(result, lang: str, keys: list[str], group: bool) -> str:
     std = result.standards
-    radii = "、".join(
+    radii = text(lang, "sep_list").join(
         f"{std.categories[k].label(lang)} {std.categories[k].radius_m:.0f} m" for k in keys
     )
-    sep_radii = radii if lang == "zh" else radii.replace("、", ", ")
     key = "group_definition" if group else "full_definition"
-    return text(lang, key, count=len(keys), radii=sep_radii)
+    return text(lang, key, count=len(keys), radii=radii)
 
 
 def _headline(result, lang: str, keys: list[str], sites, group: bool) -> Html:

@@ -162,7 +162,7 @@ def _definition(result: RunResult, lang: str, keys) -> str:
     lab = labels(lang)
     cov = result.summary.get("coverage") or {}
     mode = lab["mode_network"] if cov.get("distance_mode") == "network" else lab["mode_straight"]
-    sep = "、" if lang == "zh" else ", "
+    sep = lab["sep_list"]
     cats = result.standards.categories
     items = sep.join(
         f"{shown(cats[k].label(lang))} {cats[k].radius_m:g} m" for k in keys if k in cats

@@ -82,7 +82,7 @@ def _cat_names(keys: str, result: RunResult, lang: str) -> str:
     names = [
         shown(cats[k].label(lang) if k in cats else k) for k in str(keys or "").split(",") if k
     ]
-    return ("、" if lang == "zh" else ", ").join(names) or labels(lang)["print_none"]
+    return labels(lang)["sep_list"].join(names) or labels(lang)["print_none"]
 
 
 class _Context:
@@ -224,7 +224,7 @@ def _table(fig, members, result: RunResult, lang: str, top: float) -> float:
 def _facts(fig, ctx: _Context, bundle, partners, sites, lang: str, top: float) -> None:
     lab = labels(lang)
     result = ctx.result
-    sep = "、" if lang == "zh" else ", "
+    sep = lab["sep_list"]
     rows = [(lab["print_shared_gaps"], _cat_names(bundle["shared_gaps"], result, lang))]
     if partners is not None and len(partners):
         items = [
@@ -240,7 +240,7 @@ def _facts(fig, ctx: _Context, bundle, partners, sites, lang: str, top: float) -
         items = []
         for pid, part in sites.groupby("pid", sort=False):
             names = _cat_names(",".join(part["category"].astype(str)), result, lang)
-            colon = "：" if lang == "zh" else ": "
+            colon = lab["sep_label"]
             items.append(
                 f"{shown(pid)} {shown(part['kind'].iloc[0])} {part['area_m2'].iloc[0]:,.0f} m²{colon}{names}"
             )
