@@ -121,9 +121,15 @@ class Bundler:
         hh, cent = self._hh_cent
         polys = comm.geometry.values
         left = set(members.tolist())
+        # seeds in south-west order, sorted once: the next seed is the first still left (a min
+        # over what is left for every region would be quadratic in a large component)
+        seeds = sorted(left, key=lambda k: (cent[k, 0] + cent[k, 1], k))
+        at = 0
         regions = []
         while left:
-            seed = min(left, key=lambda k: (cent[k, 0] + cent[k, 1], k))
+            while seeds[at] not in left:
+                at += 1
+            seed = seeds[at]
             region, total = [seed], hh[seed]
             left.discard(seed)
             while True:
