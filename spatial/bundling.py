@@ -102,24 +102,25 @@ class Bundler:
         )
         _, labels = csgraph.connected_components(graph, directed=False)
         neighbours = _neighbour_lists(open_pairs, n)
+        hh = self.communities["households"].fillna(0).to_numpy(float)
+        cent = shapely.get_coordinates(self.communities.geometry.centroid.values)
         groups: list[list[int]] = []
         for label in _ordered_labels(labels, idx, self.communities.geometry.values):
             members = idx[labels[idx] == label]
             if len(members) >= self.cfg.min_members:
-                groups += self._split(members, neighbours)
+                groups += self._split(members, neighbours, hh, cent)
         return [g for g in groups if len(g) >= self.cfg.min_members]
 
-    def _split(self, members: np.ndarray, neighbours: list[set[int]]) -> list[list[int]]:
+    def _split(
+        self,
+        members: np.ndarray,
+        neighbours: list[set[int]],
+        hh: np.ndarray,
+        cent: np.ndarray,
+    ) -> list[list[int]]:
         """Region growing: from the south-west-most member, add the adjacent member nearest the
         region's centre while households and span stay within limits; repeat on the rest."""
-        comm = self.communities
-        if "_hh_cent" not in self.__dict__:  # the same for every split: computed once
-            self._hh_cent = (
-                comm["households"].fillna(0).to_numpy(float),
-                shapely.get_coordinates(comm.geometry.centroid.values),
-            )
-        hh, cent = self._hh_cent
-        polys = comm.geometry.values
+        polys = self.communities.geometry.values
         left = set(members.tolist())
         # seeds in south-west order, sorted once: the next seed is the first still left (a min
         # over what is left for every region would be quadratic in a large component)

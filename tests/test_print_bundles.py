@@ -171,20 +171,12 @@ def test_bundle_sheets_drawn_by_workers_join_the_pdf_in_order(demo, tmp_path, mo
         assert f"Bundle {bid}" in page.extract_text()
 
 
-def test_capacity_layer_is_drawn_from_the_store_with_the_catalogue_tooltip(
-    demo,
-    browser,  # noqa: F811
-    tmp_path,
-):
-    import math
-
-    from spatial.messages import text
-    from spatial.report import write_maps
-
+def _nursery_ratio_tips(chromium, folder):
+    """Open ``folder/overview.html``, switch on the nursery supply-ratio layer: the page, its
+    errors and blocked requests, and the layer's tooltip texts."""
     from .test_maps import _open
 
-    write_maps(demo, tmp_path, "en", "none")
-    page, errors, blocked, _ = _open(browser, tmp_path / "overview.html", tmp_path / "shot.png")
+    page, errors, blocked, _ = _open(chromium, folder / "overview.html", folder / "shot.png")
     page.hover(".leaflet-control-layers")
     label = page.locator(".leaflet-control-layers-overlays label", has_text="Supply ratio: Nursery")
     label.locator("input").first.set_checked(True)
@@ -195,6 +187,21 @@ def test_capacity_layer_is_drawn_from_the_store_with_the_catalogue_tooltip(
           if (typeof t === "string" && t.includes("supply ratio")) out.push(t); });
         return out; }"""
     )
+    return page, errors, blocked, tips
+
+
+def test_capacity_layer_is_drawn_from_the_store_with_the_catalogue_tooltip(
+    demo,
+    browser,  # noqa: F811
+    tmp_path,
+):
+    import math
+
+    from spatial.messages import text
+    from spatial.report import write_maps
+
+    write_maps(demo, tmp_path, "en", "none")
+    page, errors, blocked, tips = _nursery_ratio_tips(browser, tmp_path)
     legend = page.inner_text("#lc-legend")
     page.close()
     assert errors == [] and blocked == []
@@ -230,23 +237,11 @@ def test_capacity_tooltip_keeps_a_name_that_looks_like_its_marks(
     """A community named like the page's value marks (``@@R@@``) shows its name, not a value."""
     from spatial.report import write_maps
 
-    from .test_maps import _open
-
     names = demo.communities["name"].copy()
     names.iloc[0] = "@@R@@ @@S@@ 小区"
     monkeypatch.setitem(demo.communities, "name", names)
     write_maps(demo, tmp_path, "en", "none")
-    page, errors, blocked, _ = _open(browser, tmp_path / "overview.html", tmp_path / "shot.png")
-    page.hover(".leaflet-control-layers")
-    label = page.locator(".leaflet-control-layers-overlays label", has_text="Supply ratio: Nursery")
-    label.locator("input").first.set_checked(True)
-    tips = page.evaluate(
-        """() => { const out = [];
-        window[window.LC_STORE.map].eachLayer(l => {
-          const t = l instanceof L.Polygon && l.getTooltip() && l.getTooltip().getContent();
-          if (typeof t === "string" && t.includes("supply ratio")) out.push(t); });
-        return out; }"""
-    )
+    page, errors, blocked, tips = _nursery_ratio_tips(browser, tmp_path)
     page.close()
     assert errors == [] and blocked == []
     assert sum("@@R@@ @@S@@ 小区" in t for t in tips) == 1
