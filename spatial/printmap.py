@@ -33,10 +33,17 @@ from . import io, printpack  # noqa: E402
 from .errors import DependencyError  # noqa: E402
 from .messages import labels, text  # noqa: E402
 from .printdraw import frame, lines, north_arrow, polygons, scale_bar  # noqa: E402
-from .printraster import STREET_IMAGE_EDGES, Raster, street_image, write_png  # noqa: E402
-from .printtext import cut, fit, shown, wrap  # noqa: E402
+from .printraster import (  # noqa: E402
+    STREET_IMAGE_EDGES,
+    Raster,
+    draw_streets,
+    street_image,
+    write_png,
+)
+from .printtext import cut, fit, font_file, shown, wrap  # noqa: E402
 from .runresult import RunResult  # noqa: E402
 from .style import (
+    BUNDLE_COLOUR,
     SITE_COLOUR,
     bundle_colours,
     category_colour,
@@ -113,7 +120,7 @@ class _Base:
         if self.image is not None:
             ax.add_artist(Raster(self.image, ax, self.half))
         elif self.result.network is not None:
-            printpack.draw_streets(ax, self.result, scale=1.0)
+            draw_streets(ax, self.result, scale=1.0)
 
 
 TITLE_PT, TITLE_MIN_PT = 26, 12
@@ -247,6 +254,28 @@ def _overview(base: _Base, lang: str):
     return fig
 
 
+def bundle_labels(ax, bundles, fontsize: float, colours: list[str] | None = None) -> None:
+    """Each bundle's id at its centre (the centroid, or a point inside when that falls outside),
+    framed in the bundle's colour when ``colours`` is given (pale colours stay legible)."""
+    colours = colours or [BUNDLE_COLOUR] * len(bundles)
+    for bid, geom, colour in zip(
+        bundles["bundle_id"], bundles.geometry.values, colours, strict=True
+    ):
+        p = geom.centroid if geom.contains(geom.centroid) else geom.representative_point()
+        ax.text(
+            p.x,
+            p.y,
+            shown(bid),
+            fontsize=fontsize,
+            weight="bold",
+            color=BUNDLE_COLOUR,
+            ha="center",
+            va="center",
+            zorder=6,
+            bbox={"fc": "white", "ec": colour, "lw": 1.5, "alpha": 0.85, "pad": 0.5},
+        )
+
+
 def _bundles(ax, bundles, label: str) -> tuple:
     """Each bundle outlined (dashed) and labelled in its own colour, the HTML map's colouring
     (:func:`spatial.style.bundle_colours`: bundles within 50 m of each other always differ), one
@@ -259,7 +288,7 @@ def _bundles(ax, bundles, label: str) -> tuple:
         patch = lines(ax, geoms[colours == colour], colour, 2.2, zorder=4.1, linestyle="--")
         if patch is not None:
             patch.set_gid(f"bundles:{colour}")
-    printpack.bundle_labels(ax, bundles, 9, colours=colours.tolist())
+    bundle_labels(ax, bundles, 9, colours=colours.tolist())
     swatches = tuple(Patch(fc="none", ec=c, ls="--", lw=2.0) for c in dict.fromkeys(colours))
     return swatches, label
 
@@ -326,11 +355,11 @@ def bundle_sheets(result: RunResult, out: Path, lang: str) -> Iterator[list | No
     from concurrent.futures import wait
 
     try:
-        style = print_style(cjk_font())
+        font = font_file(cjk_font())
     except DependencyError:
         yield None
         return
-    jobs = printpack.start_bundle_pages(result, lang, out, style)
+    jobs = printpack.start_bundle_pages(result, lang, out, font)
     try:
         yield jobs
     finally:
@@ -355,8 +384,8 @@ def write_print_maps(
     if sheets is False:  # not started by the caller
         with bundle_sheets(result, out, lang) as started:
             return write_print_maps(result, out, lang, started)
-    style = print_style(cjk_font())
-    with plt.rc_context(style):
+    family = cjk_font()
+    with plt.rc_context(print_style(family)):
         temporary: list[Path] = []
         try:
             with ThreadPoolExecutor(max_workers=1) as pool:
@@ -373,10 +402,8 @@ def _write_pack(result, out: Path, lang: str, pool, jobs, temporary: list[Path])
     pages = [("overview", lambda: _overview(base, lang))]
     pages += [(g, lambda g=g, k=k: _group(base, lang, g, k)) for g, k in _groups(result)]
     with io.atomic_path(out / "overview.pdf") as pdf_tmp:
-        maps_pdf = pdf_tmp
-        if jobs is not None:  # the maps' pages first, joined with the workers' sheets below
-            maps_pdf = pdf_tmp.with_name(pdf_tmp.name + ".maps.pdf")
-            temporary.append(maps_pdf)
+        maps_pdf = pdf_tmp.with_name(pdf_tmp.name + ".maps.pdf")
+        temporary.append(maps_pdf)
         with PdfPages(maps_pdf) as pdf:
             for name, draw in pages:
                 fig = draw()
@@ -387,11 +414,15 @@ def _write_pack(result, out: Path, lang: str, pool, jobs, temporary: list[Path])
                     pdf.savefig(fig)
                 finally:
                     plt.close(fig)
-            if jobs is None:
-                printpack.write_bundle_pages(pdf, result, lang)
-        if jobs is not None:
+        if jobs is None:  # few bundles: their sheets drawn here
+            sheets_pdf = pdf_tmp.with_name(pdf_tmp.name + ".sheets.pdf")
+            temporary.append(sheets_pdf)
+            font = font_file(cjk_font())
+            printpack.write_bundle_pages(sheets_pdf, result, lang, font)
+            parts = [sheets_pdf]
+        else:
             for future, _ in jobs:
                 future.result()  # a worker's error is raised here
             parts = [Path(target) for _, target in jobs]
-            printpack.merge_pdfs(maps_pdf, parts, pdf_tmp)
+        printpack.merge_pdfs(maps_pdf, parts, pdf_tmp)
     return pngs

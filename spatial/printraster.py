@@ -12,13 +12,29 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import shapely  # noqa: E402
 from matplotlib.artist import Artist  # noqa: E402
 from matplotlib.transforms import Affine2D  # noqa: E402
 
-from . import io, printpack  # noqa: E402
+from . import io  # noqa: E402
+from .printdraw import lines  # noqa: E402
+from .printpack import MAJOR, MINOR, street_classes  # noqa: E402
 from .runresult import RunResult  # noqa: E402
 
 STREET_IMAGE_EDGES = 20_000  # above this many street edges, draw the streets once as an image
+
+
+def draw_streets(ax, result: RunResult, scale: float = 1.0, within=None) -> None:
+    """The street network as two line collections (minor light, major darker); only the streets
+    crossing ``within`` (a geometry) when given."""
+    if result.network is None:
+        return
+    minor, major = street_classes(result)
+    if within is not None:
+        minor = minor[shapely.intersects(minor, within)]
+        major = major[shapely.intersects(major, within)]
+    lines(ax, minor, MINOR, 0.4 * scale, zorder=1)
+    lines(ax, major, MAJOR, 1.6 * scale, zorder=1)
 
 
 def street_image(result: RunResult, extent, size: tuple[float, float], dpi: int) -> np.ndarray:
@@ -31,7 +47,7 @@ def street_image(result: RunResult, extent, size: tuple[float, float], dpi: int)
         ax.set_ylim(extent[2], extent[3])
         ax.set_axis_off()
         fig.patch.set_alpha(0)
-        printpack.draw_streets(ax, result, scale=1.0)
+        draw_streets(ax, result, scale=1.0)
         fig.canvas.draw()
         return np.asarray(fig.canvas.buffer_rgba()).copy()
     finally:

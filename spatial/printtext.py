@@ -13,7 +13,9 @@ can neither be drawn as a missing glyph, reorder the line after it nor split a t
 from __future__ import annotations
 
 import unicodedata
+from functools import partial
 
+from matplotlib import font_manager
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
 
@@ -38,19 +40,43 @@ def extent(line: str, size: float, weight: str = "normal", family: str | None = 
     return _MEASURE.get_text_width_height_descent(line, prop, ismath=False)[0]
 
 
-def _fits(line: str, room: float, size: float, weight: str, family: str | None) -> bool:
+def font_file(family: str) -> tuple[str, int]:
+    """The file of the installed font ``family`` (as matplotlib finds it) and the index of the
+    family's face in it (a collection, ``.ttc``, holds several: e.g. JP, KR, SC, TC)."""
+    found = font_manager.findfont(FontProperties(family=family), fallback_to_default=False)
+    path = str(found)
+    if getattr(found, "face_index", None) is not None:  # matplotlib >= 3.10 knows the face
+        return path, int(found.face_index)
+    if not path.lower().endswith((".ttc", ".otc")):
+        return path, 0
+    from fontTools.ttLib import TTCollection
+
+    with TTCollection(path, lazy=True) as faces:
+        for index, face in enumerate(faces):
+            names = {str(r) for r in face["name"].names if r.nameID in (1, 16)}
+            if family in names:
+                return path, index
+    return path, 0
+
+
+def _fits(line: str, room: float, size: float, weight: str, family: str | None, measure) -> bool:
     # no glyph is wider than about an em: a short line needs no measuring
-    return len(line) * size * 1.05 <= room or extent(line, size, weight, family) <= room
+    if len(line) * size * 1.05 <= room:
+        return True
+    return (measure or partial(extent, weight=weight, family=family))(line, size) <= room
 
 
-def cut(line: str, room: float, size: float, weight: str = "normal", family=None) -> str:
-    """``line`` shortened with a trailing "…" to ``room`` points at ``size`` when it is wider."""
-    if _fits(line, room, size, weight, family):
+def cut(
+    line: str, room: float, size: float, weight: str = "normal", family=None, measure=None
+) -> str:
+    """``line`` shortened with a trailing "…" to ``room`` points at ``size`` when it is wider
+    (measured in the current matplotlib font, or by ``measure(line, size)`` when given)."""
+    if _fits(line, room, size, weight, family, measure):
         return line
     low, high = 0, min(len(line), int(room / (0.2 * size)) + 1)  # no glyph is under 0.2 em
     while low < high:  # the longest prefix that fits with the ellipsis
         mid = (low + high + 1) // 2
-        if _fits(line[:mid].rstrip() + ELLIPSIS, room, size, weight, family):
+        if _fits(line[:mid].rstrip() + ELLIPSIS, room, size, weight, family, measure):
             low = mid
         else:
             high = mid - 1
@@ -58,14 +84,21 @@ def cut(line: str, room: float, size: float, weight: str = "normal", family=None
 
 
 def fit(
-    line: str, size: float, smallest: float, room: float, weight: str = "normal", family=None
+    line: str,
+    size: float,
+    smallest: float,
+    room: float,
+    weight: str = "normal",
+    family=None,
+    measure=None,
 ) -> tuple[str, float]:
     """``line`` and its font size: ``size`` when it fits ``room`` points, else smaller down to
-    ``smallest``, and cut with "…" when even that is too wide."""
-    if _fits(line, room, size, weight, family):
+    ``smallest``, and cut with "…" when even that is too wide (measured as :func:`cut`)."""
+    if _fits(line, room, size, weight, family, measure):
         return line, size
-    fitted = max(smallest, size * room / extent(line, size, weight, family))
-    return cut(line, room + 0.01, fitted, weight, family), fitted
+    drawn = (measure or partial(extent, weight=weight, family=family))(line, size)
+    fitted = max(smallest, size * room / drawn)
+    return cut(line, room + 0.01, fitted, weight, family, measure), fitted
 
 
 def _units(ch: str) -> int:

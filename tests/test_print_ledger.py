@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 from openpyxl import load_workbook
 
-from spatial import printmap, printpack
+from spatial import printmap, printpack, printpdf
 from spatial.config import load_project
 from spatial.ledger import write_ledger
 from spatial.pipeline import analyse, load_inputs
+from spatial.printtext import font_file
 from spatial.style import share_text
 
 STAGES = ("coverage", "bundle", "sites")
@@ -83,13 +84,17 @@ def _texts(fig) -> str:
     return "\n".join(found)
 
 
+def _sheet_texts(demo, bundle, lang: str) -> str:
+    """The texts drawn on ``bundle``'s sheet, one per line."""
+    doc = printpdf.Sheets(font_file(printmap.cjk_font()))
+    printpack.bundle_page(printpack._Context(demo), bundle, lang, doc)
+    return "\n".join(t.text for t in doc.texts)
+
+
 def test_bundle_sheet_lists_its_members_gaps_and_sites(demo):
     bundles = demo.bundling.bundles
     b01 = bundles.loc[bundles["bundle_id"] == "B01"].iloc[0]
-    with plt.rc_context(printmap.print_style(printmap.cjk_font())):
-        fig = printpack.bundle_page(printpack._Context(demo), b01, "zh")
-    shown = _texts(fig)
-    plt.close(fig)
+    shown = _sheet_texts(demo, b01, "zh")
     comm = demo.communities
     members = comm.loc[comm["bundle_id"] == "B01"]
     assert len(members) == 6
@@ -209,10 +214,7 @@ def test_every_sheet_is_set_up_for_printing(ledgers):
 def test_bundle_sheet_in_english_names_categories_in_english(demo):
     bundles = demo.bundling.bundles
     b01 = bundles.loc[bundles["bundle_id"] == "B01"].iloc[0]
-    with plt.rc_context(printmap.print_style(printmap.cjk_font())):
-        fig = printpack.bundle_page(printpack._Context(demo), b01, "en")
-    shown = _texts(fig)
-    plt.close(fig)
+    shown = _sheet_texts(demo, b01, "en")
     assert "Bundle B01" in shown and "Member communities" in shown
     assert "Nursing home, Nursery (0-3), Kindergarten, Community health centre" in shown
     assert "养老院" not in shown and "托儿所" not in shown  # category names, not the data's

@@ -4,7 +4,6 @@ and long names, descriptions and English headlines stay inside the page."""
 
 from __future__ import annotations
 
-import io
 import warnings
 
 import matplotlib.pyplot as plt
@@ -12,7 +11,7 @@ import pytest
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.text import Text
 
-from spatial import printmap, printpack, printtext
+from spatial import printmap, printpack, printpdf, printtext
 from spatial.config import load_project
 from spatial.pipeline import analyse, load_inputs
 
@@ -76,37 +75,50 @@ def test_shown_escapes_control_bidi_and_newline_as_the_terminal():
     assert len(wrapped) == 3 and wrapped[-1].endswith("…")
 
 
-def test_hostile_names_draw_no_missing_glyph_and_keep_ids_in_order(hostile):
+def _sheet(demo, bundle, lang: str) -> printpdf.Sheets:
+    """One bundle sheet drawn on a new document; its ``texts`` are the page's texts."""
+    doc = printpdf.Sheets(printtext.font_file(printmap.cjk_font()))
+    return printpack.bundle_page(printpack._Context(demo), bundle, lang, doc)
+
+
+def test_hostile_names_draw_no_missing_glyph_and_keep_ids_in_order(hostile, tmp_path):
     demo, b06 = hostile
-    buffer = io.BytesIO()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with plt.rc_context(printmap.print_style(printmap.cjk_font())), PdfPages(buffer) as pdf:
-            sheet = printpack.bundle_page(printpack._Context(demo), b06, "en")
-            sheet.canvas.draw()
-            pdf.savefig(sheet)
-            plt.close(sheet)
+        doc = _sheet(demo, b06, "en")
+        doc.save(tmp_path / "sheet.pdf")
+        with (
+            plt.rc_context(printmap.print_style(printmap.cjk_font())),
+            PdfPages(tmp_path / "overview.pdf") as pdf,
+        ):
             overview = printmap._overview(printmap._Base(demo), "zh")
             overview.canvas.draw()
             pdf.savefig(overview)
             plt.close(overview)
-    missing = [str(w.message) for w in caught if "missing" in str(w.message)]
+    missing = [str(w.message) for w in caught if "missing" in str(w.message).lower()]
     assert missing == []
     from pypdf import PdfReader
 
-    pages = [p.extract_text() for p in PdfReader(buffer).pages]
+    pages = [PdfReader(tmp_path / f).pages[0].extract_text() for f in ("sheet.pdf", "overview.pdf")]
     assert "B06" in pages[0] and "60B" not in pages[0]
     assert "\\u202e" in pages[0] and "\\x1b" in pages[0] and "\\u202e" in pages[1]
     assert "\u202e" not in "".join(pages) and "\x1b" not in "".join(pages)
 
 
+def _name_column(doc) -> list[str]:
+    """The member table's name column: the texts one, two, … rows below its header."""
+    x = printpack.PAGE_W * 0.60
+    head = next(t for t in doc.texts if t.x == x and t.text in ("名称", "Name"))
+    at = {round((t.y - head.y) / printpack.ROW_PT, 6): t.text for t in doc.texts if t.x == x}
+    names = []
+    while float(len(names) + 1) in at:
+        names.append(at[float(len(names) + 1)])
+    return names
+
+
 def test_a_newline_in_a_name_keeps_the_table_rows(hostile):
     demo, b06 = hostile
-    with plt.rc_context(printmap.print_style(printmap.cjk_font())):
-        fig = printpack.bundle_page(printpack._Context(demo), b06, "zh")
-    texts = [t.get_text() for t in fig.texts]
-    plt.close(fig)
-    names = next(t for t in texts if "第一行" in t).split("\n")
+    names = _name_column(_sheet(demo, b06, "zh"))
     members = (demo.communities["bundle_id"] == "B06").sum()
     assert "第一行\\n第二行" in names and len(names) == min(members, printpack.MAX_ROWS)
 
@@ -115,17 +127,22 @@ def test_a_3000_character_name_is_cut_and_nothing_runs_off_or_over_the_map(hosti
     demo, b06 = hostile
     b06 = b06.copy()
     b06["description"] = f"B06片区：{LONG}"  # as a description naming the long-named member
-    with plt.rc_context(printmap.print_style(printmap.cjk_font())):
-        fig = printpack.bundle_page(printpack._Context(demo), b06, "zh")
-        assert _outside(fig) == []
-        renderer = fig.canvas.get_renderer()
-        map_box = fig.axes[0].get_window_extent(renderer)
-        over = [
-            t.get_text()[:40] for t in fig.texts if t.get_window_extent(renderer).overlaps(map_box)
-        ]
-        shown = "\n".join(t.get_text() for t in fig.texts)
-        description = fig.texts[1].get_text().split("\n")
-    plt.close(fig)
+    doc = _sheet(demo, b06, "zh")
+    width, height = printpdf.A3_LANDSCAPE_PT
+    outside = [
+        t.text[:40]
+        for t in doc.texts
+        if t.x < 0 or t.y < 0 or t.x + t.width > width + 0.5 or t.y + t.height > height + 0.5
+    ]
+    assert outside == []
+    # the page's texts (title, description, table, facts) stay off the map box
+    mx, my, mw, mh = printpack.MAP_BOX
+    on_map = [mx <= t.x <= mx + mw and my <= t.y <= my + mh for t in doc.texts]
+    over = [t.text[:40] for t, inside in zip(doc.texts, on_map, strict=True)
+            if not inside and t.overlaps(printpack.MAP_BOX)]  # fmt: skip
+    shown = "\n".join(t.text for t in doc.texts)
+    title = doc.texts[0]
+    description = [t.text for t in doc.texts if t.x == title.x and title.y < t.y < my]
     assert description[0].startswith("B06片区：长长")
     assert len(description) == 3 and description[-1].endswith("…")  # its box: three lines
     assert over == []
