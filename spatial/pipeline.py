@@ -23,10 +23,11 @@ from .capacity_tables import bundle_totals
 from .config import Project, input_paths, project_warnings
 from .coverage import compute_coverage, coverage_summary
 from .eligibility import assess_eligibility, eligibility_summary, last_full_year
-from .errors import ConfigError, DependencyError, InputError, OutputError, reading
+from .errors import ConfigError, InputError, OutputError, reading
 from .load import load_layers
 from .messages import render, render_frame
 from .network_read import download_network, read_network
+from .outputs import print_font, write_map_files
 from .priority import bundle_priorities, community_priorities
 from .runresult import BundlingResult, CapacityResult, RunResult, SitingResult, gpkg_layers
 from .service_areas import service_areas
@@ -297,42 +298,24 @@ def _write_all(
     files: list[Path] = []
     if lang != result.summary_lang:  # analyse() rendered the texts in the project's language
         localise_summary(result, lang)  # before the ledger and maps read them
-    with contextlib.ExitStack() as stack:
-        shown = in_language(result, lang) if "map" in stages else result
-        sheets = None
-        if "map" in stages:  # the bundle sheets' workers draw while the other files are written
-            from .printmap import bundle_sheets
 
-            sheets = stack.enter_context(bundle_sheets(shown, out, lang))
+    def gpkg() -> list[Path]:
         with _Timer(result.timings, "write", progress):
             layers = _for_gpkg(gpkg_layers(result), result.project.lang)
-            files.append(io.write_gpkg(out / "lifecircle.gpkg", layers))
-        if "map" in stages:
-            files += _write_map_files(shown, out, lang, progress, strict_print, sheets)
+            return [io.write_gpkg(out / "lifecircle.gpkg", layers)]
+
+    if "map" in stages:
+        font, note = print_font(lang, strict_print)
+        if note:
+            result.summary["print_map"] = note
+        shown = in_language(result, lang)
+        files += write_map_files(shown, out, lang, font, gpkg, progress)
+    else:
+        files += gpkg()
     result.summary["timings_s"] = dict(result.timings)
     result.summary["outputs"] = [p.name for p in files] + ["summary.json"]
     io.write_json(out / "summary.json", result.summary)
     return result.summary["outputs"]
-
-
-def _write_map_files(result, out: Path, lang: str, progress, strict_print: bool, sheets) -> list:
-    from . import report
-    from .ledger import write_ledger
-    from .printmap import write_print_maps
-
-    files: list[Path] = []
-    with _Timer(result.timings, "map", progress):
-        files += report.write_maps(result, out, lang)
-    with _Timer(result.timings, "ledger", progress):
-        files.append(write_ledger(result, out, lang))
-    with _Timer(result.timings, "print_map", progress):
-        try:
-            files += write_print_maps(result, out, lang, sheets)
-        except DependencyError as exc:
-            if strict_print:
-                raise
-            result.summary["print_map"] = exc.message(lang)
-    return files
 
 
 def check_before_run(project: Project, out: Path, stages: Iterable[str] = ALL_STAGES) -> None:

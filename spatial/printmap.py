@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+import os
 from pathlib import Path
 
 import matplotlib
@@ -344,67 +343,18 @@ def draw_overview(result: RunResult, lang: str):
         return _overview(_Base(result), lang)
 
 
-@contextmanager
-def bundle_sheets(result: RunResult, out: Path, lang: str) -> Iterator[list | None]:
-    """Start the bundle sheets' forked workers now (:func:`spatial.printpack.start_bundle_pages`;
-    call before any thread is started in this process), so that they draw while this process
-    writes the other outputs; yields the futures of their PDFs (in page order), or None when this
-    process is to draw the sheets; :func:`write_print_maps` joins the PDFs. On leaving, waits for
-    the workers and removes their files (after a failure, nothing is left in ``out``). Without
-    a CJK font nothing is started (:func:`write_print_maps` reports the missing font)."""
-    from concurrent.futures import wait
-
-    try:
-        font = font_file(cjk_font())
-    except DependencyError:
-        yield None
-        return
-    jobs = printpack.start_bundle_pages(result, lang, out, font)
-    try:
-        yield jobs
-    finally:
-        if jobs is not None:  # after a failure here: let the workers stop before cleaning up
-            wait([future for future, _ in jobs])
-            for _, target in jobs:
-                Path(target).unlink(missing_ok=True)
-
-
-def write_print_maps(
-    result: RunResult, out: Path, lang: str, sheets: list | None | bool = False
-) -> list[Path]:
-    """The print pack, each file written atomically: ``overview.png`` and one PNG per planner
-    group (A3 landscape, 300 dpi), and ``overview.pdf`` holding the overview, the group maps and
-    one sheet per bundle (片区图则), in that order.
-
-    Many bundle sheets are drawn by forked worker processes while this process draws the maps
-    (``sheets``, started earlier by :func:`bundle_sheets`, else started here); their PDFs are
-    then joined behind the maps'."""
+def write_map_pages(result: RunResult, out: Path, lang: str, pdf_path: Path) -> list[Path]:
+    """The print maps: ``overview.png`` and one PNG per planner group (A3 landscape, 300 dpi),
+    each written atomically into ``out``, and the same pages as the PDF ``pdf_path`` (the start
+    of ``overview.pdf``, :func:`join_pack`)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    if sheets is False:  # not started by the caller
-        with bundle_sheets(result, out, lang) as started:
-            return write_print_maps(result, out, lang, started)
-    family = cjk_font()
-    with plt.rc_context(print_style(family)):
-        temporary: list[Path] = []
-        try:
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                pngs = _write_pack(result, out, lang, pool, sheets, temporary)
-                return [f.result() for f in pngs] + [out / "overview.pdf"]
-        finally:
-            for path in temporary:
-                path.unlink(missing_ok=True)
-
-
-def _write_pack(result, out: Path, lang: str, pool, jobs, temporary: list[Path]) -> list:
-    base = _Base(result)
-    pngs = []
-    pages = [("overview", lambda: _overview(base, lang))]
-    pages += [(g, lambda g=g, k=k: _group(base, lang, g, k)) for g, k in _groups(result)]
-    with io.atomic_path(out / "overview.pdf") as pdf_tmp:
-        maps_pdf = pdf_tmp.with_name(pdf_tmp.name + ".maps.pdf")
-        temporary.append(maps_pdf)
-        with PdfPages(maps_pdf) as pdf:
+    with plt.rc_context(print_style(cjk_font())), ThreadPoolExecutor(max_workers=1) as pool:
+        base = _Base(result)
+        pages = [("overview", lambda: _overview(base, lang))]
+        pages += [(g, lambda g=g, k=k: _group(base, lang, g, k)) for g, k in _groups(result)]
+        pngs = []
+        with PdfPages(pdf_path) as pdf:
             for name, draw in pages:
                 fig = draw()
                 try:
@@ -414,15 +364,27 @@ def _write_pack(result, out: Path, lang: str, pool, jobs, temporary: list[Path])
                     pdf.savefig(fig)
                 finally:
                     plt.close(fig)
-        if jobs is None:  # few bundles: their sheets drawn here
-            sheets_pdf = pdf_tmp.with_name(pdf_tmp.name + ".sheets.pdf")
-            temporary.append(sheets_pdf)
-            font = font_file(cjk_font())
-            printpack.write_bundle_pages(sheets_pdf, result, lang, font)
-            parts = [sheets_pdf]
-        else:
-            for future, _ in jobs:
-                future.result()  # a worker's error is raised here
-            parts = [Path(target) for _, target in jobs]
-        printpack.merge_pdfs(maps_pdf, parts, pdf_tmp)
-    return pngs
+        return [f.result() for f in pngs]
+
+
+def join_pack(out: Path, maps_pdf: Path, sheets: list[Path]) -> Path:
+    """``overview.pdf`` in ``out`` (written atomically): the print maps' pages, then the bundle
+    sheets' PDFs in order."""
+    with io.atomic_path(out / "overview.pdf") as target:
+        printpack.merge_pdfs(maps_pdf, sheets, target)
+    return out / "overview.pdf"
+
+
+def write_print_maps(result: RunResult, out: Path, lang: str) -> list[Path]:
+    """The print pack in this process: the PNGs of :func:`write_map_pages` and ``overview.pdf``
+    holding the overview, the group maps and one sheet per bundle (片区图则), in that order.
+    (A large run draws the parts side by side: :mod:`spatial.outputs`.)"""
+    font = font_file(cjk_font())
+    maps_pdf, sheets_pdf = out / f".maps-{os.getpid()}.pdf", out / f".sheets-{os.getpid()}.pdf"
+    try:
+        pngs = write_map_pages(result, out, lang, maps_pdf)
+        printpack.write_bundle_pages(sheets_pdf, result, lang, font)
+        return [*pngs, join_pack(out, maps_pdf, [sheets_pdf])]
+    finally:
+        maps_pdf.unlink(missing_ok=True)
+        sheets_pdf.unlink(missing_ok=True)

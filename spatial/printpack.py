@@ -6,8 +6,9 @@ hold up the run.
 
 Text from the data enters through :func:`spatial.printtext.shown` (control and bidi characters as
 escapes) and is drawn literally (fpdf2's text knows no markup); names are cut to their cell and
-the description wrapped to its box (:mod:`spatial.printtext`). Many sheets are drawn by forked
-worker processes, each into its own PDF; :func:`merge_pdfs` joins them behind the print maps.
+the description wrapped to its box (:mod:`spatial.printtext`). A large run draws its sheets in
+parts side by side (:mod:`spatial.outputs`), each into its own PDF; :func:`merge_pdfs` joins them
+behind the print maps.
 """
 
 from __future__ import annotations
@@ -261,45 +262,10 @@ def write_bundle_pages(
     return len(bundles)
 
 
-#: from this many bundles on, the sheets are drawn by worker processes (when the platform can
-#: fork: the workers share the run's result without copying it)
-PARALLEL_FROM = 60
-_JOB: tuple = ()  # (result, lang, font) of the forked workers
-
-
-def _worker(start: int, stop: int, target: str) -> int:
-    result, lang, font = _JOB
-    return write_bundle_pages(target, result, lang, font, slice(start, stop))
-
-
-def start_bundle_pages(
-    result: RunResult, lang: str, folder, font: tuple[str, int], workers: int | None = None
-):
-    """Start drawing the bundle sheets in ``workers`` forked processes (default: the CPUs, at
-    most 4), each into its own PDF in ``folder``; returns the futures of those PDFs' paths (in
-    page order), or None when the sheets should be drawn in this process (few bundles, or no
-    ``fork`` on this platform). Call before starting threads in this process."""
-    import multiprocessing as mp
-    import os
-    from concurrent.futures import ProcessPoolExecutor
-
-    global _JOB
+def bundle_count(result: RunResult) -> int:
+    """How many sheets :func:`write_bundle_pages` draws for the whole run."""
     bundles = _bundles(result)
-    workers = workers or min(os.cpu_count() or 1, 4)
-    if bundles is None or len(bundles) < PARALLEL_FROM or workers < 2:
-        return None
-    if "fork" not in mp.get_all_start_methods():
-        return None
-    _JOB = (result, lang, font)
-    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
-    cuts = np.linspace(0, len(bundles), workers + 1).astype(int)
-    futures = []
-    for k, (a, b) in enumerate(zip(cuts[:-1], cuts[1:], strict=True)):
-        target = str(folder / f".bundles-{os.getpid()}-{k}.pdf")
-        futures.append((pool.submit(_worker, int(a), int(b), target), target))
-    pool.shutdown(wait=False)
-    _JOB = ()
-    return futures
+    return 0 if bundles is None else len(bundles)
 
 
 def merge_pdfs(first, parts: list, target) -> None:

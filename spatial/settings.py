@@ -68,3 +68,7 @@ COMMAND_STAGES: dict[str, tuple[str, ...]] = {
     "map": ("coverage", "bundle", "sites", "map"),
 }
 ALL_STAGES: tuple[str, ...] = COMMAND_STAGES["run"]
+
+#: from this many communities on, the maps, the ledger and the print pack are written side by
+#: side in forked worker processes (:mod:`spatial.outputs`); a smaller run writes them in turn
+PARALLEL_OUTPUTS_FROM = 1000

@@ -491,7 +491,7 @@ LAYERS = [
      "reach", "programmes", "milp", "sizing", "site_options", "site_tables", "site_summary", "siting"},
     {"style", "render", "mapstore", "maplayers", "maps", "report", "printtext", "printdraw", "printpdf", "printpack",
      "printraster", "printmap", "workbook", "summarysheets", "ledger", "runresult"},
-    {"pipeline", "demo", "cli", "terminal", "__main__", "__init__"},
+    {"pipeline", "outputs", "demo", "cli", "terminal", "__main__", "__init__"},
 ]  # fmt: skip
 
 

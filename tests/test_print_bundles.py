@@ -154,12 +154,9 @@ def test_html_map_draws_only_the_clean_hulls_and_warns_once():
     assert "crosses communities of another subdistrict" in p.message("en")
 
 
-def test_bundle_sheets_drawn_by_workers_join_the_pdf_in_order(demo, tmp_path, monkeypatch):
+def test_bundle_sheets_follow_the_maps_in_bundle_order(demo, tmp_path, monkeypatch):
     from pypdf import PdfReader
 
-    from spatial import printpack
-
-    monkeypatch.setattr(printpack, "PARALLEL_FROM", 2)  # the demo's 19 bundles: forked workers
     monkeypatch.setattr(printmap, "_groups", lambda result: [])  # the overview only, for speed
     files = printmap.write_print_maps(demo, tmp_path, "en")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["overview.pdf", "overview.png"]

@@ -1,13 +1,15 @@
-"""The whole run's speed work keeps its guarantees: the bundle sheets' workers, started before the
-other outputs are written, join the PDF in order, and a failure while they draw leaves the output
-folder as it was, with no worker file or staging folder behind."""
+"""The whole run's speed work keeps its guarantees: the outputs written side by side by forked
+workers are the files a run in one process writes, the bundle sheets' parts join the PDF in
+order, and a failure while the workers write leaves the output folder as it was, with no part
+or staging folder behind."""
 
 from __future__ import annotations
 
 import pytest
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from spatial import ledger, printmap, printpack
+from spatial import ledger, outputs, printmap, settings
 from spatial.config import load_project
 from spatial.pipeline import analyse, load_inputs, write_outputs
 
@@ -27,14 +29,15 @@ def _left_over(root) -> list[str]:
     return sorted(
         str(p.relative_to(root))
         for p in root.rglob("*")
-        if p.name.startswith((".lifecircle-staging-", ".bundles-"))
+        if p.name.startswith((".lifecircle-staging-", ".print-"))
     )
 
 
-def test_early_started_sheets_join_the_pdf_and_a_failure_leaves_the_folder_as_it_was(
+def test_sheets_in_parts_join_the_pdf_and_a_failure_leaves_the_folder_as_it_was(
     demo, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(printpack, "PARALLEL_FROM", 2)  # the demo's 19 bundles: forked workers
+    monkeypatch.setattr(settings, "PARALLEL_OUTPUTS_FROM", 2)  # the demo: forked workers
+    monkeypatch.setattr(outputs, "SHEETS_PER_PART", 5)  # the 19 bundles' sheets in four parts
     monkeypatch.setattr(printmap, "_groups", lambda result: [])  # the overview only, for speed
     out = tmp_path / "out"
     write_outputs(demo, out, STAGES, "en", strict_print=True)
@@ -54,3 +57,29 @@ def test_early_started_sheets_join_the_pdf_and_a_failure_leaves_the_folder_as_it
         write_outputs(demo, out, STAGES, "en", strict_print=True)
     assert {p.name: file_digest(p) for p in out.iterdir()} == before
     assert _left_over(tmp_path) == []
+
+
+def test_side_by_side_outputs_are_the_files_of_a_run_in_one_process(demo, tmp_path, monkeypatch):
+    monkeypatch.setattr(printmap, "_groups", lambda result: [])  # the overview only, for speed
+    alone = tmp_path / "alone"
+    write_outputs(demo, alone, STAGES, "zh")  # 134 communities: written in this process
+    monkeypatch.setattr(settings, "PARALLEL_OUTPUTS_FROM", 2)
+    monkeypatch.setattr(outputs, "SHEETS_PER_PART", 7)  # three parts
+    forked = tmp_path / "forked"
+    write_outputs(demo, forked, STAGES, "zh")
+    names = sorted(p.name for p in alone.iterdir())
+    assert names == sorted(p.name for p in forked.iterdir())
+    assert "overview.pdf" in names and "ledger.xlsx" in names and "overview.html" in names
+    pages = [
+        [p.extract_text() for p in PdfReader(d / "overview.pdf").pages] for d in (alone, forked)
+    ]
+    assert pages[0] == pages[1]
+    books = [load_workbook(d / "ledger.xlsx", read_only=True) for d in (alone, forked)]
+    assert books[0].sheetnames == books[1].sheetnames
+    for name in books[0].sheetnames:
+        rows = [list(b[name].iter_rows(values_only=True)) for b in books]
+        assert rows[0] == rows[1], name
+    sizes = [(d / "overview.html").stat().st_size for d in (alone, forked)]
+    assert sizes[0] == sizes[1]  # the same map (folium's element ids differ from run to run)
+    summary = (forked / "summary.json").read_text("utf-8")
+    assert all(f'"{k}"' in summary for k in ("map", "ledger", "print_map", "print_sheets"))

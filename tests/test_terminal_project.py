@@ -238,9 +238,9 @@ def _ledger_strings(path: Path) -> str:
 
 def test_demo_folder_runs_with_the_policy_years(run_cli, tmp_path, monkeypatch):
     """`demo DIR` then `run --config DIR`; Linyi's 1995 priority cut-off shows everywhere."""
-    from spatial import printmap
+    from spatial import pipeline
 
-    monkeypatch.setattr(printmap, "write_print_maps", lambda *a: [])  # tested in test_maps
+    monkeypatch.setattr(pipeline, "print_font", lambda *a: (None, None))  # no print pack here
     folder = tmp_path / "demo"
     code, out, err = run_cli("demo", folder)
     assert code == 0, err
