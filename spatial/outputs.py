@@ -11,19 +11,16 @@ this process, through the same jobs. The print pack's PDF is joined from its par
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-from . import settings
+from . import forks, settings
 from .errors import DependencyError
 from .runresult import RunResult
 
-_RUN: tuple = ()  # (result, out, lang, font) of the forked workers
 SHEETS_PER_PART = 120  # bundle sheets drawn by one job (a few seconds)
-MAX_WORKERS = 4
 ORDER = ("map", "ledger", "print_map", "print_sheets")  # the order the files are listed in
 
 
@@ -57,10 +54,6 @@ def _job(run: tuple, name: str, part: int = 0, parts: int = 1) -> tuple[list[Pat
     return files, time.perf_counter() - start
 
 
-def _in_worker(name: str, part: int = 0, parts: int = 1) -> tuple[list[Path], float]:
-    return _job(_RUN, name, part, parts)
-
-
 def _jobs(result: RunResult, font) -> list[tuple[str, int, int]]:
     """The outputs to write as (name, part, parts), the longest first (so that the workers
     finish close together); without a font no print pack."""
@@ -73,13 +66,9 @@ def _jobs(result: RunResult, font) -> list[tuple[str, int, int]]:
     return jobs + [("print_sheets", k, parts) for k in range(parts)]
 
 
-def _workers(result: RunResult, jobs: list) -> int:
-    """How many worker processes: none (write here) for a small run or without ``fork``."""
-    if len(result.communities) < settings.PARALLEL_OUTPUTS_FROM:
-        return 0
-    if "fork" not in mp.get_all_start_methods() or (os.cpu_count() or 1) < 2:
-        return 0
-    return min(os.cpu_count() or 1, MAX_WORKERS, len(jobs))
+def _side_by_side(result: RunResult) -> bool:
+    """Whether to write in forked workers: a large run where the platform can fork."""
+    return len(result.communities) >= settings.PARALLEL_OUTPUTS_FROM and forks.can_fork()
 
 
 def write_map_files(
@@ -94,27 +83,17 @@ def write_map_files(
     print pack of ``result`` (already in ``lang``) into ``out``, and run ``also`` (the
     GeoPackage) in this process meanwhile; returns the files, ``also``'s first. The wall time of
     each output is added to ``result.timings`` (``print_sheets``: summed over its parts)."""
-    global _RUN
     jobs = _jobs(result, font)
     run = (result, out, lang, font)
-    workers = _workers(result, jobs)
     found: dict[tuple, tuple[list[Path], float]] = {}
-    if workers:
-        from concurrent.futures import ProcessPoolExecutor
-
-        _RUN = run
-        pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
-        try:
-            futures = {job: pool.submit(_in_worker, *job) for job in jobs}  # forks at the first
-            _RUN = ()
+    if _side_by_side(result):
+        calls = [partial(_job, run, *job) for job in jobs]
+        with forks.started(calls) as futures:
             files = also()
-            for job, future in futures.items():
+            for job, future in zip(jobs, futures, strict=True):
                 if progress and job[1] == 0:
                     progress(job[0])
                 found[job] = future.result()  # a worker's error is raised here
-        finally:
-            _RUN = ()
-            pool.shutdown(wait=True, cancel_futures=True)  # nothing writes into out after this
     else:
         files = also()
         for job in jobs:

@@ -5,61 +5,49 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
 
 from . import crs as crsmod
-from . import io, settings
-from .access import polygon_access
-from .adjacency import barrier_lines
-from .bundle_tables import bundle_frame, bundles_summary
-from .bundling import Bundler
-from .capacity import run_capacity
+from . import forks, io, settings
 from .capacity_tables import bundle_totals
 from .config import Project, input_paths, project_warnings
-from .coverage import compute_coverage, coverage_summary
 from .eligibility import assess_eligibility, eligibility_summary, last_full_year
 from .errors import ConfigError, InputError, OutputError, reading
 from .load import load_layers
 from .messages import render, render_frame
 from .network_read import download_network, read_network
 from .outputs import print_font, write_map_files
-from .priority import bundle_priorities, community_priorities
-from .runresult import BundlingResult, CapacityResult, RunResult, SitingResult, gpkg_layers
-from .service_areas import service_areas
-from .siting import SiteSelector, sites_summary
+from .runresult import RunResult, gpkg_layers
+from .stages import (
+    STAGE_RESULTS,
+    Progress,
+    Timer,
+    bundle_stage,
+    capacity_stage,
+    coverage_stage,
+    service_areas_stage,
+    sites_stage,
+    timed,
+)
 from .standards import load_standards
 
 ALL_STAGES = settings.ALL_STAGES
-Progress = Callable[[str], None]
-
-
-class _Timer:
-    def __init__(self, timings: dict[str, float], name: str, progress: Progress | None):
-        self.timings, self.name, self.progress = timings, name, progress
-
-    def __enter__(self):
-        if self.progress:
-            self.progress(self.name)
-        self.start = time.perf_counter()
-
-    def __exit__(self, *exc):
-        self.timings[self.name] = round(time.perf_counter() - self.start, 3)
 
 
 def load_inputs(project: Project, progress: Progress | None = None, place: str = "") -> RunResult:
     """Load and validate the inputs (``load.load_layers``) and the walking network."""
     timings: dict[str, float] = {}
-    with _Timer(timings, "load", progress):
+    with Timer(timings, "load", progress):
         standards = load_standards(project)
         layers = load_layers(project, standards)
         layers.problems[:0] = project_warnings(project)  # e.g. a Web Mercator analysis CRS
     result = RunResult(project, standards, layers, timings=timings)
-    with _Timer(timings, "network", progress):
+    with Timer(timings, "network", progress):
         if project.network.path:
             path = project.resolve(project.network.path)
             with reading(path, "what_network"):
@@ -124,79 +112,39 @@ def _no_household_figures(block: object) -> None:
 def analyse(
     result: RunResult, stages: Iterable[str], progress: Progress | None = None
 ) -> RunResult:
-    """Run the analysis stages in order on loaded inputs (``result`` is filled in place)."""
+    """Run the analysis stages on loaded inputs (``result`` is filled in place): coverage and
+    capacity, then the service areas, the bundles and the sites (side by side in forked workers
+    for a large run: :mod:`spatial.forks`)."""
     stages = set(stages)
-    project, standards, layers = result.project, result.standards, result.layers
+    project, layers = result.project, result.layers
     result.communities = assess_eligibility(layers.communities, project.policy)
     result.summary = base_summary(result)
     result.summary["eligibility"] = eligibility_summary(result.communities)
-    access = None
+    access = capacity = None
     if "coverage" in stages:
-        with _Timer(result.timings, "coverage", progress):
-            if result.network is not None:  # computed once, for coverage and for siting
-                access = polygon_access(
-                    result.network,
-                    result.communities.geometry.values,
-                    project.coverage.access_spacing_m,
-                    project.coverage.max_snap_m,
-                )
-            coverage = compute_coverage(
-                result.communities,
-                layers.facilities,
-                standards,
-                project.coverage,
-                result.network,
-                access,
-            )
-            result.communities = coverage.communities
-            result.summary["coverage"] = coverage_summary(coverage, standards)
-        with _Timer(result.timings, "service_areas", progress):
-            result.service_areas = service_areas(
-                result.network,
-                layers.facilities,
-                coverage.categories,
-                standards,
-                project.coverage,
-                layers.crs,
-            )
-        with _Timer(result.timings, "capacity", progress):
-            comm, found, block, capacity = run_capacity(
-                result.communities, layers.facilities, standards, project, result.network, access
-            )
-            result.communities = comm
-            result.capacity = CapacityResult(capacity, tuple(found), block["categories"])
-            result.layers.problems += found
-            result.summary["warnings"] += [p.record(project.lang) for p in found]
-            result.summary["capacity"] = block
-    if "sites" in stages and "coverage" in stages:
-        with _Timer(result.timings, "sites", progress):
-            selector = SiteSelector(
-                result.communities,
-                layers.parcels,
-                standards,
-                project.siting,
-                project.coverage,
-                result.network,
-                access,
-                capacity=capacity,
-            ).solve()
-            block = sites_summary(selector)
-            result.siting = SitingResult(
-                sites=selector.sites,
-                programmes=selector.programmes,
-                unserved=selector.unserved,
-                reach=selector.reach,
-                notes=tuple(block["notes"]),
-                sizing=block["sizing"],
-            )
-            result.summary["sites"] = block
+        access, categories = coverage_stage(result, progress)
+        capacity = capacity_stage(result, access, progress)
+    calls = {}  # the stages that only read what is computed so far
+    if "coverage" in stages:
+        calls["service_areas"] = partial(timed, service_areas_stage, result, categories)
     if "bundle" in stages:
-        with _Timer(result.timings, "bundle", progress):
-            _bundle_stage(result)
-        if result.capacity is not None:
-            result.summary["capacity"]["by_bundle"] = bundle_totals(
-                result.communities, result.capacity.settings
-            )
+        calls["bundle"] = partial(timed, bundle_stage, result)
+    side = len(result.communities) >= settings.PARALLEL_OUTPUTS_FROM and forks.can_fork()
+    with forks.started(list(calls.values())) if side else contextlib.nullcontext() as futures:
+        pending = dict(zip(calls, futures, strict=True)) if side else {}
+        if "sites" in stages and "coverage" in stages:
+            with Timer(result.timings, "sites", progress):
+                sites_stage(result, access, capacity)
+        for name, call in calls.items():
+            if progress:
+                progress(name)
+            value, seconds = pending[name].result() if side else call()
+            STAGE_RESULTS[name](result, value)
+            result.timings[name] = seconds
+    if "bundle" in stages and result.capacity is not None:
+        result.summary["capacity"]["by_bundle"] = bundle_totals(
+            result.communities, result.capacity.settings
+        )
     if not layers.households_known:
         _no_household_figures(result.summary)
     localise_summary(result, project.lang)
@@ -227,34 +175,6 @@ def localise_summary(result: RunResult, lang: str) -> None:
         s["priority"]["top_bundles"] = render_frame(
             bundles[["bundle_id", "score", "description"]].head(10), lang
         ).to_dict("records")
-
-
-def _bundle_stage(result: RunResult) -> None:
-    project, layers = result.project, result.layers
-    cfg = project.bundling
-    barrier_file = project.resolve(cfg.barrier_path) if cfg.barrier_path else None
-    guard = reading(barrier_file, "what_barrier")
-    with guard if barrier_file else contextlib.nullcontext():
-        barriers = barrier_lines(result.network, cfg, layers.crs, barrier_file)
-    bundler = Bundler(result.communities, cfg, barriers).solve()
-    bundles, bundle_id = bundle_frame(
-        bundler, layers.parcels, result.standards, layers.crs, project.policy
-    )
-    comm = result.communities.copy()
-    comm["bundle_id"] = bundle_id
-    result.communities = comm
-    ranked = community_priorities(comm, project.priority, project.policy)
-    ranked_bundles = bundle_priorities(bundles, comm, project.priority, project.policy)
-    bundles = bundles.merge(
-        ranked_bundles[["bundle_id", "score", "rank", "reasons"]], on="bundle_id"
-    )
-    result.bundling = BundlingResult(
-        bundles=bundles.sort_values("rank").reset_index(drop=True),
-        priority=ranked,
-        notes=tuple(bundler.notes),
-    )
-    result.summary["bundles"] = bundles_summary(bundles, bundler, comm)
-    result.summary["priority"] = {"weights": dict(project.priority.__dict__)}  # + localise_summary
 
 
 def write_outputs(
@@ -300,7 +220,7 @@ def _write_all(
         localise_summary(result, lang)  # before the ledger and maps read them
 
     def gpkg() -> list[Path]:
-        with _Timer(result.timings, "write", progress):
+        with Timer(result.timings, "write", progress):
             layers = _for_gpkg(gpkg_layers(result), result.project.lang)
             return [io.write_gpkg(out / "lifecircle.gpkg", layers)]
 

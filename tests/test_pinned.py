@@ -482,7 +482,7 @@ def test_network_node_inside_a_community_is_reached_at_distance_zero():
 
 #: The layers of the README's development section, lowest first.
 LAYERS = [
-    {"settings", "errors", "messages", "problems", "crs"},
+    {"settings", "errors", "messages", "problems", "crs", "forks"},
     {"schema", "config", "standards", "indicators", "colocation", "parse", "validate", "georef",
      "input_files", "io", "osm"},
     {"load", "network", "network_read", "routing"},
@@ -491,7 +491,7 @@ LAYERS = [
      "reach", "programmes", "milp", "sizing", "site_options", "site_tables", "site_summary", "siting"},
     {"style", "render", "mapstore", "maplayers", "maps", "report", "printtext", "printdraw", "printpdf", "printpack",
      "printraster", "printmap", "workbook", "summarysheets", "ledger", "runresult"},
-    {"pipeline", "outputs", "demo", "cli", "terminal", "__main__", "__init__"},
+    {"stages", "pipeline", "outputs", "demo", "cli", "terminal", "__main__", "__init__"},
 ]  # fmt: skip
 
 

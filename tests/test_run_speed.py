@@ -83,3 +83,24 @@ def test_side_by_side_outputs_are_the_files_of_a_run_in_one_process(demo, tmp_pa
     assert sizes[0] == sizes[1]  # the same map (folium's element ids differ from run to run)
     summary = (forked / "summary.json").read_text("utf-8")
     assert all(f'"{k}"' in summary for k in ("map", "ledger", "print_map", "print_sheets"))
+
+
+def test_stages_side_by_side_give_the_run_of_one_process(monkeypatch):
+    """Service areas and bundles in forked workers while the sites are chosen here: the same
+    communities, bundles, priority list, service areas and summary as one process."""
+    project = load_project(None)
+    project.render.basemap = "none"
+    alone = analyse(load_inputs(project), STAGES)
+    monkeypatch.setattr(settings, "PARALLEL_OUTPUTS_FROM", 2)
+    forked = analyse(load_inputs(project), STAGES)
+    assert alone.communities.equals(forked.communities)
+    assert alone.bundling.bundles.equals(forked.bundling.bundles)
+    assert alone.bundling.priority.equals(forked.bundling.priority)
+    assert alone.service_areas.geom_equals_exact(forked.service_areas.geometry, 0).all()
+    assert alone.siting.sites.equals(forked.siting.sites)
+    for run in (alone, forked):  # the clock's figures
+        del run.summary["generated"]
+        for method in ("greedy", "exact"):
+            del run.summary["sites"][method]["seconds"]
+    assert alone.summary == forked.summary
+    assert {"service_areas", "bundle", "sites"} <= set(forked.timings)

@@ -1,0 +1,55 @@
+"""Calls run side by side in forked worker processes: the one mechanism by which a large run uses
+more than one core for whole stages (its analysis and its output files).
+
+A forked worker sees this process's memory as it was when the workers started (the loaded and
+analysed run, without copying or pickling it); only a call's return value (or its exception) is
+pickled back. Where the platform cannot fork, :func:`can_fork` is False and the caller runs the
+calls in this process instead.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+_CALLS: list[Callable[[], Any]] = []  # the calls of the workers being started
+
+MAX_WORKERS = 4
+
+
+def can_fork() -> bool:
+    """Whether calls can run side by side here: ``fork`` exists and there are two CPUs or more."""
+    return "fork" in mp.get_all_start_methods() and (os.cpu_count() or 1) >= 2
+
+
+def workers_for(calls: int) -> int:
+    """How many workers for ``calls`` calls: one a CPU, at most :data:`MAX_WORKERS`."""
+    return max(1, min(os.cpu_count() or 1, MAX_WORKERS, calls))
+
+
+def _call(index: int) -> Any:
+    return _CALLS[index]()
+
+
+@contextmanager
+def started(calls: list[Callable[[], Any]], workers: int | None = None) -> Iterator[list[Future]]:
+    """Start ``calls`` in ``workers`` forked processes (default :func:`workers_for`), in order;
+    yields their futures (``.result()`` returns a call's value or raises its exception). On
+    leaving, calls not yet started are cancelled and the workers are waited for, so nothing a
+    call writes appears after this block."""
+    global _CALLS
+    pool = ProcessPoolExecutor(
+        workers or workers_for(len(calls)), mp_context=mp.get_context("fork")
+    )
+    _CALLS = list(calls)
+    try:
+        futures = [pool.submit(_call, k) for k in range(len(calls))]  # the workers fork here
+        _CALLS = []
+        yield futures
+    finally:
+        _CALLS = []
+        pool.shutdown(wait=True, cancel_futures=True)
