@@ -32,6 +32,13 @@ NEAR_M = 300.0  # sites and context drawn this far around a bundle
 MAX_ROWS = 28  # member rows on one sheet; the rest are counted
 ROW_PT = 0.0165 * PAGE_H  # a member table row
 PARTNER_COLOUR = "#e6550d"
+PARTNER_STYLE = {
+    "fill": PARTNER_COLOUR,
+    "edge": PARTNER_COLOUR,
+    "width": 1.5,
+    "dash": 4.0,
+    "opacity": 0.25,
+}
 MINOR, MAJOR = "#d0d0d0", "#9a9a9a"
 
 
@@ -120,23 +127,29 @@ def _map(doc: Sheets, ctx: _Context, bundle, members, partners, sites, lang: str
             doc.polygons(view, around.geometry.values, fill, "#777777", 0.3, opacity=0.35)
         fill = [gap_colour(g) for g in members["gaps"]] if gaps else "#9ecae1"
         doc.polygons(view, members.geometry.values, fill, "#222222", 0.6)
-        if partners is not None and len(partners):
-            style = {"fill": PARTNER_COLOUR, "edge": PARTNER_COLOUR, "width": 1.5, "dash": 4.0}
+        has_partners = partners is not None and len(partners)
+        if has_partners:
             doc.polygons(view, partners.geometry.values, PARTNER_COLOUR, None, opacity=0.25)
-            doc.lines(view, partners.geometry.values, PARTNER_COLOUR, 1.5, dash=4.0)
-            legend.append({**style, "opacity": 0.25, "label": lab["print_partner_land"]})
-        doc.lines(view, [bundle.geometry], BUNDLE_COLOUR, 2.6)
+            legend.append({**PARTNER_STYLE, "label": lab["print_partner_land"]})
         if sites is not None and len(sites):
-            unique = sites.drop_duplicates("pid")
-            doc.polygons(view, unique.geometry.values, SITE_COLOUR, SITE_COLOUR, 0.8, opacity=0.6)
-            points = shapely.get_coordinates(shapely.point_on_surface(unique.geometry.values))
-            for pid, (x, y) in zip(unique["pid"], view.xy(points), strict=True):
-                doc.text(x, y - 9, shown(pid), 7, colour=SITE_COLOUR, bold=True, align="center")
+            _sites(doc, view, sites)
             legend.append({"fill": SITE_COLOUR, "opacity": 0.6, "label": lab["sites"]})
+        if has_partners:  # over the sites: a partner parcel may also be a site
+            doc.lines(view, partners.geometry.values, PARTNER_COLOUR, 1.5, dash=4.0)
+        doc.lines(view, [bundle.geometry], BUNDLE_COLOUR, 2.6)
     doc.frame(view)
     doc.scale_bar(view, 9)
     doc.north_arrow(view, 12)
     doc.legend(view, legend, 8, title=lab["print_colour_note"] if gaps else None)
+
+
+def _sites(doc: Sheets, view: View, sites) -> None:
+    """The recommended sites, one outline and label per parcel."""
+    unique = sites.drop_duplicates("pid")
+    doc.polygons(view, unique.geometry.values, SITE_COLOUR, SITE_COLOUR, 0.8, opacity=0.6)
+    points = shapely.get_coordinates(shapely.point_on_surface(unique.geometry.values))
+    for pid, (x, y) in zip(unique["pid"], view.xy(points), strict=True):
+        doc.text(x, y - 9, shown(pid), 7, colour=SITE_COLOUR, bold=True, align="center")
 
 
 def _table(doc: Sheets, members, result: RunResult, lang: str, top: float) -> float:
