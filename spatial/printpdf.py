@@ -104,6 +104,17 @@ class Sheets:
         path, index = self.font
         self.pdf.add_font("print", "", path, collection_font_number=index)
         self.pdf.set_font("print", size=10)
+        self._glyphs = self.pdf.fonts["print"].cmap  # code point -> glyph of the font
+
+    def _drawable(self, line: str) -> str:
+        """``line`` with each character the font has no glyph for written as its escape
+        (``\\U0001f600``): shown, not dropped without a trace."""
+        glyphs = self._glyphs
+        if all(ord(ch) in glyphs for ch in line):
+            return line
+        return "".join(
+            ch if ord(ch) in glyphs else ch.encode("unicode_escape").decode("ascii") for ch in line
+        )
 
     def page(self) -> None:
         """Start a new page."""
@@ -111,9 +122,9 @@ class Sheets:
         self.texts = []
 
     def width(self, line: str, size: float) -> float:
-        """The drawn width of ``line`` at ``size`` points."""
+        """The drawn width of ``line`` at ``size`` points (as :meth:`text` draws it)."""
         self.pdf.set_font_size(size)
-        return self.pdf.get_string_width(line)
+        return self.pdf.get_string_width(self._drawable(line))
 
     def text(
         self,
@@ -128,6 +139,7 @@ class Sheets:
         """One line whose top is at ``y``; ``x`` is its left, centre or right (``align``)."""
         pdf = self.pdf
         w = self.width(line, size)
+        line = self._drawable(line)
         left = x - {"left": 0.0, "center": w / 2, "right": w}[align]
         mode = TextMode.FILL_STROKE if bold else TextMode.FILL
         with pdf.local_context(

@@ -60,10 +60,10 @@ def font_file(family: str) -> tuple[str, int]:
 
 
 def _fits(line: str, room: float, size: float, weight: str, family: str | None, measure) -> bool:
+    if measure is not None:  # a cheap measure, which may widen what it cannot draw
+        return measure(line, size) <= room
     # no glyph is wider than about an em: a short line needs no measuring
-    if len(line) * size * 1.05 <= room:
-        return True
-    return (measure or partial(extent, weight=weight, family=family))(line, size) <= room
+    return len(line) * size * 1.05 <= room or extent(line, size, weight, family) <= room
 
 
 def cut(

@@ -84,3 +84,15 @@ def test_cut_measures_with_the_sheet_font(font):
     line = printtext.cut("某" * 30, 100, 10, measure=doc.width)
     assert line.endswith("…") and doc.width(line, 10) <= 100 < doc.width(line + "某", 10)
     assert printpack.ROW_PT > 8.5  # a table row holds its 8.5 pt text
+
+
+def test_a_character_the_font_lacks_is_shown_as_its_escape_not_dropped(font, tmp_path):
+    doc = printpdf.Sheets(font)
+    doc.page()
+    drawn = doc.text(10, 10, "小区😀名", 10)
+    assert drawn.text == "小区\\U0001f600名"
+    assert drawn.width == pytest.approx(doc.width("小区😀名", 10))  # measured as drawn
+    cut = printtext.cut("😀" * 20, 60, 10, measure=doc.width)
+    assert doc.width(cut, 10) <= 60
+    doc.save(tmp_path / "e.pdf")
+    assert "小区\\U0001f600名" in PdfReader(tmp_path / "e.pdf").pages[0].extract_text()
