@@ -309,7 +309,7 @@ def compute_capacity(
                     category_en=cat.name_en,
                     column_zh=ind.supply_unit_zh,
                     column_en=ind.supply_unit_en,
-                    value=round(float(supply[rows & assumed][0]), 1),
+                    value=f"{float(supply[rows & assumed][0]):,.0f}",  # whole places, beds, m²
                 )
             )
     for name in ("population", *DEMOGRAPHIC_KEYS[1:]):

@@ -286,3 +286,14 @@ def test_bundle_totals_are_the_totals_over_each_bundles_members():
         assert totals == _totals(comm.loc[ids.index[ids == bid]], settings), bid
     assert result.summary["capacity"]["by_bundle"] == got
     assert sum(t["elderly_daycare"]["communities_gap"] for t in got.values()) > 0
+
+
+def test_the_assumed_size_reads_as_whole_places(demo_run):
+    """The standard's typical kindergarten (3,850 m² / 13 m² a place = 296.2) reads as 296
+    places in the warning, not a fraction of a child's place."""
+    [w] = [
+        w
+        for w in demo_run.summary["warnings"]
+        if w["code"] == "capacity_assumed" and "幼儿园" in w["message"]
+    ]
+    assert "每处 296 个学位" in w["message"] and "296.2" not in w["message"]
