@@ -240,8 +240,9 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
 
 def _fail(args: argparse.Namespace, message: str, code: int) -> int:
     """The one error frame: plain text on stderr, one line (no markup is interpreted)."""
-    if getattr(args, "debug", False):
-        traceback.print_exc()
+    if getattr(args, "debug", False):  # data quoted in an exception is shown, not acted on
+        lines = traceback.format_exc().splitlines()
+        print("\n".join(visible(line) for line in lines), file=sys.stderr)
     print(visible(" ".join(message.split())), file=sys.stderr)
     return code
 

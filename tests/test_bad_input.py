@@ -102,6 +102,21 @@ def test_debug_flag_shows_traceback(small_project, run_cli, tmp_path):
     assert code == 2 and "Traceback" in stderr
 
 
+def test_debug_traceback_shows_data_text_as_escapes(small_project, run_cli, monkeypatch):
+    """A library's exception may quote data: with --debug its traceback is printed with control
+    and bidi characters as escapes, like every other line on the terminal."""
+    from spatial import pipeline
+
+    def broken(*args, **kwargs):
+        raise ValueError("bad name 测试\x1b[31m红\u202e反")
+
+    monkeypatch.setattr(pipeline, "load_inputs", broken)
+    code, _, stderr = run_cli("--debug", "coverage", "--config", small_project)
+    assert code == 3 and "Traceback" in stderr
+    assert "测试\\x1b[31m红\\u202e反" in stderr
+    assert "\x1b" not in stderr and "\u202e" not in stderr
+
+
 def test_failed_write_leaves_no_half_written_file(tmp_path):
     from spatial import io
 
