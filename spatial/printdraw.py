@@ -40,7 +40,9 @@ def lines(ax, geoms, colour, width: float, zorder: float = 1, **kw) -> PathPatch
         return None
     if shapely.get_type_id(geoms).max() in (3, 6):  # polygons: draw their rings
         geoms = shapely.boundary(geoms)
-    path = _compound(shapely.get_parts(geoms), closed=False)
+    if np.isin(shapely.get_type_id(geoms), (4, 5, 6, 7)).any():  # multi-part: a path per part
+        geoms = shapely.get_parts(geoms)
+    path = _compound(geoms, closed=False)
     if path is None:
         return None
     patch = PathPatch(
