@@ -112,7 +112,7 @@ class _Base:
         self.image = street_image(result, self.extent, size, DPI) if large else None
         # the PDF's copy, one array for every page: matplotlib's PDF writer stores an image
         # object once per array, so the map pages share one embedded streets image
-        self.half = self.image[::-2, ::2] if large else None
+        self.half = self.image[::2, ::2] if large else None
 
     def streets(self, ax) -> None:
         """The streets under the page: vectors for a small network, else the prepared image."""

@@ -39,7 +39,8 @@ def draw_streets(ax, result: RunResult, scale: float = 1.0, within=None) -> None
 
 def street_image(result: RunResult, extent, size: tuple[float, float], dpi: int) -> np.ndarray:
     """The street network rendered once into an RGBA image of a map box of ``size`` inches
-    showing ``extent`` (xmin, xmax, ymin, ymax)."""
+    showing ``extent`` (xmin, xmax, ymin, ymax); the bottom row first, as the renderers take it
+    (one copy for every page, not a flipped copy per page)."""
     fig = plt.figure(figsize=size, dpi=dpi)
     try:
         ax = fig.add_axes((0, 0, 1, 1))
@@ -49,20 +50,21 @@ def street_image(result: RunResult, extent, size: tuple[float, float], dpi: int)
         fig.patch.set_alpha(0)
         draw_streets(ax, result, scale=1.0)
         fig.canvas.draw()
-        return np.asarray(fig.canvas.buffer_rgba()).copy()
+        return np.asarray(fig.canvas.buffer_rgba())[::-1].copy()
     finally:
         plt.close(fig)
 
 
 class Raster(Artist):
-    """A page-sized RGBA image of the map box, handed to the renderer pixel for pixel: no
-    resampling (``imshow`` of an image this size spent seconds resampling it on every save).
-    Agg draws it at the axes' pixels; the PDF gets it at 150 dpi, stretched over the map box."""
+    """A page-sized RGBA image of the map box (bottom row first, :func:`street_image`), handed to
+    the renderer pixel for pixel: no resampling (``imshow`` of an image this size spent seconds
+    resampling it on every save). Agg draws it at the axes' pixels; the PDF gets it at 150 dpi,
+    stretched over the map box."""
 
     def __init__(self, image: np.ndarray, ax, half: np.ndarray | None = None) -> None:
         super().__init__()
         self.image, self._ax = image, ax
-        self.half = image[::-2, ::2] if half is None else half
+        self.half = image[::2, ::2] if half is None else half
         self.set_zorder(1)
 
     def draw(self, renderer) -> None:
@@ -73,7 +75,7 @@ class Raster(Artist):
             scale = Affine2D().scale(box.width, box.height)
             renderer.draw_image(gc, box.x0, box.y0, self.half, scale)
         else:
-            renderer.draw_image(gc, box.x0, box.y0, self.image[::-1])
+            renderer.draw_image(gc, box.x0, box.y0, self.image)
         gc.restore()
 
 
