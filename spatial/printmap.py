@@ -23,6 +23,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import shapely  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.legend_handler import HandlerTuple  # noqa: E402
@@ -246,36 +247,70 @@ def _overview(base: _Base, lang: str):
     polygons(ax, comm.geometry.values, colours)
     bundles = result.bundling.bundles if result.bundling else None
     if bundles is not None and len(bundles):
-        handles.append(_bundles(ax, bundles, f"{lab['bundles']} ({len(bundles)})"))
+        handles.append(_bundles(ax, bundles, f"{lab['bundles']} ({len(bundles)})", lang))
     handles += _facilities(ax, result, lang, set(result.standards.basket))
     handles += _sites(ax, result, lang, set(result.standards.categories))
     _finish(ax, handles, lab["gaps_legend"])
     return fig
 
 
-def bundle_labels(ax, bundles, fontsize: float, colours: list[str] | None = None) -> None:
-    """Each bundle's id at its centre (the centroid, or a point inside when that falls outside),
-    framed in the bundle's colour when ``colours`` is given (pale colours stay legible)."""
+#: up to this many bundles every id is labelled on the print overview; beyond, the ids are
+#: placed in priority order where they do not overlap one already placed (as on the HTML map)
+LABEL_ALL_UP_TO = 100
+
+
+def _label_points(bundles) -> np.ndarray:
+    """Each bundle's label point: its centroid, or a point inside when that falls outside."""
+    geoms = bundles.geometry.values
+    centres = shapely.centroid(geoms)
+    inside = shapely.contains(geoms, centres)
+    points = np.where(inside, centres, shapely.point_on_surface(geoms))
+    return shapely.get_coordinates(points)
+
+
+def _unhidden(ax, points: np.ndarray, ids: list[str], fontsize: float) -> np.ndarray:
+    """Which labels to draw: in the given (priority) order, each whose box (on the page) does
+    not overlap a box already placed."""
+    at = ax.transData.transform(points)  # pixels
+    scale = ax.figure.dpi / 72
+    half_w = np.array([len(i) * 0.33 * fontsize + 2 for i in ids]) * scale
+    half_h = np.full(len(ids), 0.8 * fontsize * scale)
+    keep = np.zeros(len(ids), bool)
+    for k in range(len(ids)):
+        placed = np.flatnonzero(keep[:k])
+        clear_x = np.abs(at[placed, 0] - at[k, 0]) >= half_w[placed] + half_w[k]
+        clear_y = np.abs(at[placed, 1] - at[k, 1]) >= half_h[placed] + half_h[k]
+        keep[k] = bool(np.all(clear_x | clear_y))
+    return keep
+
+
+def bundle_labels(ax, bundles, fontsize: float, colours: list[str] | None = None) -> int:
+    """Each bundle's id at its centre, framed in the bundle's colour when ``colours`` is given
+    (pale colours stay legible); beyond :data:`LABEL_ALL_UP_TO` bundles only the ids that do not
+    overlap one placed before (``bundles`` in priority order). Returns how many are drawn."""
     colours = colours or [BUNDLE_COLOUR] * len(bundles)
-    for bid, geom, colour in zip(
-        bundles["bundle_id"], bundles.geometry.values, colours, strict=True
-    ):
-        p = geom.centroid if geom.contains(geom.centroid) else geom.representative_point()
+    ids = [shown(b) for b in bundles["bundle_id"]]
+    points = _label_points(bundles)
+    keep = np.ones(len(ids), bool)
+    if len(ids) > LABEL_ALL_UP_TO:
+        keep = _unhidden(ax, points, ids, fontsize)
+    for k in np.flatnonzero(keep):
         ax.text(
-            p.x,
-            p.y,
-            shown(bid),
+            points[k, 0],
+            points[k, 1],
+            ids[k],
             fontsize=fontsize,
             weight="bold",
             color=BUNDLE_COLOUR,
             ha="center",
             va="center",
             zorder=6,
-            bbox={"fc": "white", "ec": colour, "lw": 1.5, "alpha": 0.85, "pad": 0.5},
+            bbox={"fc": "white", "ec": colours[k], "lw": 1.5, "alpha": 0.85, "pad": 0.5},
         )
+    return int(keep.sum())
 
 
-def _bundles(ax, bundles, label: str) -> tuple:
+def _bundles(ax, bundles, label: str, lang: str) -> tuple:
     """Each bundle outlined (dashed) and labelled in its own colour, the HTML map's colouring
     (:func:`spatial.style.bundle_colours`: bundles within 50 m of each other always differ), one
     path per colour (``gid`` ``bundles:<colour>``); returns the legend entry, one swatch per
@@ -287,7 +322,10 @@ def _bundles(ax, bundles, label: str) -> tuple:
         patch = lines(ax, geoms[colours == colour], colour, 2.2, zorder=4.1, linestyle="--")
         if patch is not None:
             patch.set_gid(f"bundles:{colour}")
-    bundle_labels(ax, bundles, 9, colours=colours.tolist())
+    drawn = bundle_labels(ax, bundles, 9, colours=colours.tolist())
+    if drawn < len(bundles):  # a footnote under the map says which ids are left off
+        note = text(lang, "print_labels_thinned", shown=drawn, hidden=len(bundles) - drawn)
+        ax.figure.text(0.03, 0.012, note, fontsize=9, ha="left", va="bottom")
     swatches = tuple(Patch(fc="none", ec=c, ls="--", lw=2.0) for c in dict.fromkeys(colours))
     return swatches, label
 

@@ -1,4 +1,4 @@
-"""Bundle labels on the HTML map when a city has more than 400 bundles in view: at most 400 are
+"""Bundle labels when a city has many bundles: on the HTML map at most 400 in view are
 placed, in priority order, none over another (zoom in for more); with fewer, every one shows."""
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ COPIES = 30  # the demo's 19 bundles 30 times: 570 bundles crowded over the dist
 
 
 @pytest.fixture(scope="module")
-def crowded(tmp_path_factory) -> tuple[Path, list[str]]:
+def crowded_run():
+    """The demo with its bundles 30 times over, shifted a little each time, in priority order."""
     project = load_project(None)
     project.render.basemap = "none"
     result = in_language(analyse(load_inputs(project), ("coverage", "bundle", "sites")), "zh")
@@ -39,11 +40,15 @@ def crowded(tmp_path_factory) -> tuple[Path, list[str]]:
         copies.append(copy)
     many = pd.concat(copies, ignore_index=True)  # in priority order: every bundle's copy 0 first
     many = many.sort_values("rank", kind="stable").reset_index(drop=True)
-    crowded_run = replace(result, bundling=replace(result.bundling, bundles=many))
+    return replace(result, bundling=replace(result.bundling, bundles=many))
+
+
+@pytest.fixture(scope="module")
+def crowded(crowded_run, tmp_path_factory) -> tuple[Path, list[str]]:
     path = tmp_path_factory.mktemp("labels") / "overview.html"
     render.save_map(maps.overview_map(crowded_run, "zh", "none"), path)
     maps.clear_cache()
-    return path, list(many["bundle_id"])
+    return path, list(crowded_run.bundling.bundles["bundle_id"])
 
 
 def _labels(browser, path: Path, shot: Path) -> tuple[list[dict], list[str]]:  # noqa: F811
@@ -88,3 +93,28 @@ def test_under_400_bundles_every_label_shows(browser, tmp_path):  # noqa: F811
     found, errors = _labels(browser, path, tmp_path / "demo.png")
     assert errors == []
     assert sorted(f["id"] for f in found) == sorted(result.bundling.bundles["bundle_id"])
+
+
+def test_print_overview_thins_crowded_bundle_ids_and_says_so(crowded_run):
+    """The print overview with 570 bundles: ids in priority order where they do not overlap,
+    the first-ranked always, and a footnote giving how many are left off."""
+    import matplotlib.pyplot as plt
+
+    from spatial import printmap
+
+    with plt.rc_context(printmap.print_style(printmap.cjk_font())):
+        fig = printmap._overview(printmap._Base(crowded_run), "zh")
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        ids = set(crowded_run.bundling.bundles["bundle_id"])
+        tags = [t for t in fig.axes[0].texts if t.get_text() in ids]
+        boxes = [t.get_window_extent(renderer) for t in tags]
+        notes = [t.get_text() for t in fig.texts if "片区编号" in t.get_text()]
+    plt.close(fig)
+    assert 19 <= len(tags) < len(ids)
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    assert crowded_run.bundling.bundles["bundle_id"].iloc[0] in {t.get_text() for t in tags}
+    assert notes == [
+        f"片区编号：按优先序标注{len(tags)}个，其余{len(ids) - len(tags)}个与已标注编号重叠未标"
+        "（每个片区均有片区图则）"
+    ]
