@@ -17,7 +17,7 @@ import shapely
 from . import style
 from .colocation import load_rules, needs
 from .messages import labels, tier_label
-from .render import Html, display_frame, esc, fragment, join
+from .render import Html, display_frame, esc, fragment, fragments, join
 from .runresult import RunResult
 from .style import bundle_colours
 
@@ -171,22 +171,75 @@ def site_card(
     return fragment("<div class=lc-card>{}<br>{}{}</div>", head, join(facts, "<br>"), body)
 
 
-def parcel_card(
-    parcel: pd.Series, prog: list[str], result: RunResult, lang: str, lab: dict
-) -> Html:
-    std = result.standards
-    names = join([esc(std.categories[k].label(lang)) for k in prog], labels(lang)["sep_list"])
-    return fragment(
+def parcel_cards(
+    table: ParcelTable, pids: list[str], progs: list[list[str]], lang: str, lab: dict
+) -> list[Html]:
+    """Popups of candidate and partner parcels: id, kind, area and the categories a what-if click
+    adds (``progs``, "none" for an empty list)."""
+    cat = table.categories
+    sep = labels(lang)["sep_list"]
+    names: dict[tuple, Html | str] = {}
+    for prog in map(tuple, progs):
+        if prog not in names:
+            names[prog] = (
+                join([esc(cat[k].label(lang)) for k in prog], sep) if prog else lab["none"]
+            )
+    n = len(pids)
+    return fragments(
         "<div class=lc-card><b>{} {}</b><br>{}: {}<br>{}: {:,.0f} m²<br>{}: {}</div>",
-        lab["parcel"],
-        esc(parcel["pid"]),
-        lab["parcel_kind"],
-        esc(parcel.get("kind")),
-        lab["parcel_area"],
-        float(parcel.get("area_m2", 0)),
-        lab["whatif_programme"],
-        names if prog else lab["none"],
+        [lab["parcel"]] * n,
+        [table.pid_html(p) for p in pids],
+        [lab["parcel_kind"]] * n,
+        [table.kind_html[table.row[p]] for p in pids],
+        [lab["parcel_area"]] * n,
+        [table.area[table.row[p]] for p in pids],
+        [lab["whatif_programme"]] * n,
+        [names[tuple(prog)] for prog in progs],
     )
+
+
+class ParcelTable:
+    """What the parcel layers of every map of one run share, computed once: the parcels' escaped
+    kinds and areas by id, the programme of every candidate over all categories
+    (:func:`parcel_programmes`; a map's is the part within its categories), the candidates in id
+    order and the parcels' display geometries (:func:`encode`, each computed once)."""
+
+    def __init__(self, result: RunResult, basemap: str, origin) -> None:
+        parcels = result.layers.parcels
+        self.parcels, self.basemap, self.origin = parcels, basemap, origin
+        self.categories = result.standards.categories
+        self.row = dict(zip(parcels["pid"], range(len(parcels)), strict=True))
+        kinds = parcels["kind"] if "kind" in parcels else [None] * len(parcels)
+        self.kind_html = [esc(k) for k in kinds]
+        area = parcels["area_m2"] if "area_m2" in parcels else np.zeros(len(parcels))
+        self.area = [float(a) for a in area]
+        self._pid_html: dict[str, Html] = {}
+        self.programmes = parcel_programmes(result, list(self.categories))
+        reach = result.siting.reach if result.siting else None
+        self.reach_pids = sorted(set(reach["pid"].unique())) if reach is not None else []
+        self._geom: dict[str, list] = {}
+
+    def pid_html(self, pid: str) -> Html:
+        out = self._pid_html.get(pid)
+        if out is None:
+            out = self._pid_html[pid] = esc(pid)
+        return out
+
+    def programme(self, pid: str, keys: set[str]) -> list[str]:
+        """The categories of ``keys`` a what-if click on ``pid`` adds."""
+        return [k for k in self.programmes.get(pid, []) if k in keys]
+
+    def geometry(self, pids: list[str]) -> list:
+        """The encoded display geometries of ``pids`` (simplified by 1 m)."""
+        new = [p for p in dict.fromkeys(pids) if p not in self._geom]
+        if new:
+            rows = [self.row[p] for p in new]
+            frame = gpd.GeoDataFrame(
+                geometry=self.parcels.geometry.values[rows], crs=self.parcels.crs
+            )
+            disp = display_frame(frame, self.basemap, tolerance=1.0)
+            self._geom.update(zip(new, encode(disp.geometry.values, self.origin), strict=True))
+        return [self._geom[p] for p in pids]
 
 
 def bundle_cards(bundles: pd.DataFrame, result: RunResult, lang: str) -> dict:
@@ -354,57 +407,66 @@ def bundle_store(result: RunResult, comm, lang, basemap, origin, group: bool) ->
 
 
 def parcel_store(
-    result: RunResult, comm, lang, basemap, origin, keys: list[str], group: bool
+    result: RunResult,
+    comm,
+    lang,
+    basemap,
+    origin,
+    keys: list[str],
+    group: bool,
+    table: ParcelTable | None = None,
 ) -> dict:
     """Programme parcels (one per parcel), unpicked candidates and partner parcels, with the
-    categories each adds in the what-if mode and its reach set."""
+    categories each adds in the what-if mode and its reach set; ``table`` the run's parcels
+    (:class:`ParcelTable`, shared by its maps)."""
     lab = labels(lang)
     std = result.standards
+    table = table or ParcelTable(result, basemap, origin)
     cat_index = {k: i for i, k in enumerate(std.categories)}
-    parcels = result.layers.parcels
-    by_pid = parcels.set_index("pid", drop=False)
+    by_pid = table.row
     wanted = keys if group else list(std.categories)
     sites = result.siting.sites if result.siting else None
     sites = sites.loc[sites["category"].isin(wanted)] if sites is not None else None
-    progs = parcel_programmes(result, wanted)
     rows: list[tuple[str, str, Html, list[int]]] = []
     site_pids: list[str] = []
     if sites is not None and len(sites):
+        parcels = table.parcels
         for pid, grp in sites.groupby("pid", sort=False):
-            parcel = by_pid.loc[pid] if pid in by_pid.index else None
+            parcel = parcels.iloc[by_pid[pid]] if pid in by_pid else None
             card = site_card(pid, parcel, grp, result, lang, lab)
             rows.append((pid, "site", card, [cat_index[k] for k in grp["category"]]))
             site_pids.append(pid)
+    more: list[tuple[str, str, list[str]]] = []
     if result.siting is not None:
-        for pid in sorted(set(result.siting.reach["pid"]) - set(site_pids)):
-            prog = progs.get(pid, [])
-            if pid in by_pid.index and prog:
-                card = parcel_card(by_pid.loc[pid], prog, result, lang, lab)
-                rows.append((pid, "candidate", card, [cat_index[k] for k in prog]))
+        taken, want = set(site_pids), set(wanted)
+        for pid in table.reach_pids:
+            if pid not in taken and pid in by_pid:
+                prog = table.programme(pid, want)
+                if prog:
+                    more.append((pid, "candidate", prog))
     bundles = result.bundling.bundles if result.bundling else None
     if not group and bundles is not None and len(bundles):
         partners = {
             p for v in bundles["partner_parcels"].fillna("") for p in str(v).split(",") if p
         }
-        for pid in sorted(partners & set(by_pid.index)):
-            card = parcel_card(by_pid.loc[pid], [], result, lang, lab)
-            rows.append((pid, "partner", card, []))
+        more += [(pid, "partner", []) for pid in sorted(partners & set(by_pid))]
+    cards = parcel_cards(table, [m[0] for m in more], [m[2] for m in more], lang, lab)
+    for (pid, kind, prog), card in zip(more, cards, strict=True):
+        rows.append((pid, kind, card, [cat_index[k] for k in prog]))
     if not rows:
         return {"pid": [], "kind": [], "card": [], "prog": [], "geom": [], "radii": [], "reach": []}
     pids = [r[0] for r in rows]
-    geoms = gpd.GeoDataFrame(geometry=by_pid.loc[pids].geometry.values, crs=parcels.crs)
-    disp = display_frame(geoms, basemap, tolerance=1.0)
     cid_index = pd.Series(np.arange(len(comm)), index=comm["cid"])
     radii = sorted({c.radius_m for c in std.categories.values()})
     cats = list(std.categories.values())
     reach_m = [max((cats[k].radius_m for k in r[3]), default=0.0) for r in rows]
     reach = reach_store(result, cid_index, pids, radii, reach_m)
     return {
-        "pid": [str(esc(p)) for p in pids],
+        "pid": [str(table.pid_html(p)) for p in pids],
         "kind": [r[1] for r in rows],
         "card": [str(r[2]) for r in rows],
         "prog": [r[3] for r in rows],
-        "geom": encode(disp.geometry.values, origin),
+        "geom": table.geometry(pids),
         "radii": radii,
         "reach": reach,
     }

@@ -20,7 +20,9 @@ from __future__ import annotations
 import base64
 import os
 import re
+import string
 import tomllib
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -95,6 +97,56 @@ def fragment(template: str, *args: object, **kwargs: object) -> Html:
     """An HTML fragment: ``template`` is code (``str.format`` fields), every argument is escaped
     unless it already is HTML (:class:`Html`)."""
     return Html(template).format(*args, **kwargs)
+
+
+def fragments(template: str, *columns: Sequence[object]) -> list[Html]:
+    """``[fragment(template, *row) for row in zip(*columns)]`` for many rows at once: the template
+    is parsed once and each distinct argument of a column escaped once (the same escaping).
+    Fields are positional, ``{}`` or ``{:spec}`` (no names, indices or conversions)."""
+    literals, specs = [], []
+    for literal, field, spec, conversion in string.Formatter().parse(template):
+        literals.append(literal.replace("{", "{{").replace("}", "}}"))
+        if field is None:
+            continue
+        if field or conversion:
+            raise ValueError(f"fragments: only {{}} fields, got {{{field}!{conversion}}}")
+        specs.append(spec or "")
+    if len(specs) != len(columns):
+        raise ValueError(f"fragments: {len(specs)} fields, {len(columns)} columns")
+    plain = "{}".join(literals) if len(literals) > len(specs) else "{}".join(literals) + "{}"
+    cells = [_escaped(column, spec) for column, spec in zip(columns, specs, strict=True)]
+    return [Html(plain.format(*row)) for row in zip(*cells, strict=True)]
+
+
+def _escaped(column: Sequence[object], spec: str) -> list[str]:
+    """Each value as :meth:`Markup.format` puts it into a template: :class:`Html` as it is, other
+    text formatted with ``spec`` and escaped; a repeated value (of the same type) escaped once."""
+    done: dict[tuple, str] = {}
+    out = []
+    for value in column:
+        try:
+            key = (type(value), value)
+            cell = done.get(key)
+        except TypeError:  # unhashable: not remembered
+            key, cell = None, None
+        if cell is None:
+            cell = _cell(value, spec)
+            if key is not None:
+                done[key] = cell
+        out.append(cell)
+    return out
+
+
+def _cell(value: object, spec: str) -> str:
+    if hasattr(value, "__html_format__"):
+        text = value.__html_format__(spec)
+    elif hasattr(value, "__html__"):
+        if spec:
+            raise ValueError(f"format {spec!r} given for HTML {type(value).__name__}")
+        text = value.__html__()
+    else:
+        text = format(value, spec)
+    return str(Html.escape(text))
 
 
 def join(parts: list[Html], sep: str = "") -> Html:
