@@ -13,7 +13,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 
-from . import maplayers, mapstore
+from . import maplayers, mapstore, render
 from .messages import labels, text
 from .render import (
     Html,
@@ -23,6 +23,7 @@ from .render import (
     fragment,
     join,
     new_map,
+    run_cached,
 )
 from .runresult import RunResult
 from .style import (
@@ -206,23 +207,14 @@ def _legend(
     return entries
 
 
-_CACHE: dict[tuple, object] = {}
+def clear_cache() -> None:
+    """Drop what the maps of the last run shared (:func:`spatial.render.clear_cache`)."""
+    render.clear_cache()
 
 
 def _cached(key: tuple, result: RunResult, make):
-    """The store parts every map of one run shares (streets, communities), built once: the
-    overview and the group maps are written one after another from the same result. The entry
-    holds the result itself, so its id cannot be reused while cached; :func:`clear_cache`."""
-    hit = _CACHE.get(key)
-    if hit is None or hit[0] is not result:
-        if len(_CACHE) > 4:
-            _CACHE.clear()
-        hit = _CACHE[key] = (result, make())
-    return hit[1]
-
-
-def clear_cache() -> None:
-    _CACHE.clear()
+    """The store parts every map of one run shares (:func:`spatial.render.run_cached`)."""
+    return run_cached(result, key, make)
 
 
 def _street_store(result: RunResult, basemap: str, origin) -> list | None:
@@ -240,7 +232,7 @@ def _draw(
 ) -> None:
     origin = np.floor(comm.to_crs(4326).total_bounds[:2] * mapstore.SCALE).astype(np.int64)
     streets = _cached(
-        ("streets", id(result), basemap, tuple(origin)),
+        ("streets", basemap, tuple(origin)),
         result,
         lambda: _street_store(result, basemap, origin),
     )
@@ -265,7 +257,7 @@ def _draw(
             for c in std.categories.values()
         ],
         "comm": _cached(
-            ("comm", id(result), basemap, lang, tuple(origin)),
+            ("comm", basemap, lang, tuple(origin)),
             result,
             lambda: mapstore.community_store(result, comm, lang, basemap, origin),
         ),
@@ -279,7 +271,7 @@ def _draw(
             keys,
             group,
             _cached(
-                ("parcels", id(result), basemap, tuple(origin)),
+                ("parcels", basemap, tuple(origin)),
                 result,
                 lambda: mapstore.ParcelTable(result, basemap, origin),
             ),

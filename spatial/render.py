@@ -22,7 +22,7 @@ import os
 import re
 import string
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -196,6 +196,28 @@ def inline_assets(page: str) -> str:
         lambda m: f"<style>{_vendor_text(m.group(1))}</style>",
         page,
     )
+
+
+_RUN_CACHE: dict[tuple, object] = {}
+_RUN_OWNER: list[object] = []
+
+
+def run_cached(result: object, key: tuple, make: Callable[[], object]) -> object:
+    """What the maps of one run share (streets, communities, parcels, layer data), built once:
+    the overview and the group maps are written one after another from the same ``result``. One
+    run at a time: a call for another result drops the entries of the one before (which is held,
+    so that its id is never reused meanwhile); :func:`clear_cache` drops them all."""
+    if not _RUN_OWNER or _RUN_OWNER[0] is not result:
+        clear_cache()
+        _RUN_OWNER.append(result)
+    if key not in _RUN_CACHE:
+        _RUN_CACHE[key] = make()
+    return _RUN_CACHE[key]
+
+
+def clear_cache() -> None:
+    _RUN_CACHE.clear()
+    _RUN_OWNER.clear()
 
 
 def display_frame(gdf: gpd.GeoDataFrame, basemap: str, tolerance: float = 1.0) -> gpd.GeoDataFrame:
