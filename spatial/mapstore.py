@@ -47,14 +47,16 @@ def encode(geoms: np.ndarray, origin: tuple[int, int]) -> list[list[list[int]]]:
     delta[1:] -= q[:-1]
     starts = np.r_[0, np.flatnonzero(np.diff(idx)) + 1] if len(idx) else np.empty(0, int)
     delta[starts] = q[starts]
-    flat = np.split(delta.ravel(), starts[1:] * 2) if len(idx) else []
+    values = delta.ravel().tolist()  # one conversion, then slices of it
+    bounds = (np.r_[starts, len(idx)] * 2).tolist()
     out: list[list[list[int]]] = [[] for _ in range(len(geoms))]
     by_part: dict[int, list] = {}
-    for piece, arr in zip(piece_part[np.unique(idx)], flat, strict=True):
-        by_part.setdefault(int(piece), []).append(arr.tolist())
-    for p, geom_i in enumerate(part_of):
+    pieces = piece_part[np.unique(idx)].tolist()
+    for piece, a, b in zip(pieces, bounds[:-1], bounds[1:], strict=True):
+        by_part.setdefault(piece, []).append(values[a:b])
+    for p, geom_i in enumerate(part_of.tolist()):
         if p in by_part:
-            out[int(geom_i)].append(by_part[p])
+            out[geom_i].append(by_part[p])
     return out
 
 
@@ -92,9 +94,13 @@ def parcel_programmes(result: RunResult, keys: list[str]) -> dict[str, list[str]
         cat = result.standards.categories[key]
         near = reach.loc[reach["distance_m"] <= cat.radius_m]
         near = near.loc[~comm.loc[near["cid"], f"{key}_ok"].to_numpy(bool)]
-        for pid in near["pid"].unique():
-            if land.get(pid, 0) + 1e-6 >= need.land and floor.get(pid, 0) + 1e-6 >= need.floor:
-                out.setdefault(pid, []).append(key)
+        pids = pd.Index(near["pid"].unique())
+        known = pids.isin(land.index)  # an unknown parcel counts as 0 m² (then NaN fails)
+        fits = (np.where(known, land.reindex(pids), 0) + 1e-6 >= need.land) & (
+            np.where(known, floor.reindex(pids), 0) + 1e-6 >= need.floor
+        )
+        for pid in pids[fits]:
+            out.setdefault(pid, []).append(key)
     return out
 
 
