@@ -17,6 +17,7 @@ from . import maplayers, mapstore, render
 from .messages import labels, text
 from .render import (
     Html,
+    StoreJson,
     add_panel,
     add_store,
     esc,
@@ -24,6 +25,7 @@ from .render import (
     join,
     new_map,
     run_cached,
+    store_json,
 )
 from .runresult import RunResult
 from .style import (
@@ -217,9 +219,11 @@ def _cached(key: tuple, result: RunResult, make):
     return run_cached(result, key, make)
 
 
-def _street_store(result: RunResult, basemap: str, origin) -> list | None:
+def _street_store(result: RunResult, basemap: str, origin) -> StoreJson:
     streets = mapstore.street_lines(result, basemap)
-    return mapstore.encode(streets.geometry.values, origin) if streets is not None else None
+    return store_json(
+        mapstore.encode(streets.geometry.values, origin) if streets is not None else None
+    )
 
 
 def metres_per_minute(std) -> float:
@@ -259,7 +263,7 @@ def _draw(
         "comm": _cached(
             ("comm", basemap, lang, tuple(origin)),
             result,
-            lambda: mapstore.community_store(result, comm, lang, basemap, origin),
+            lambda: store_json(mapstore.community_store(result, comm, lang, basemap, origin)),
         ),
         "bundles": mapstore.bundle_store(result, comm, lang, basemap, origin, group),
         "parcels": mapstore.parcel_store(

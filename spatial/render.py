@@ -299,15 +299,30 @@ def save_map(fmap: folium.Map, target: Path) -> Path:
     return io.write_text(target, page)
 
 
+class StoreJson(str):
+    """A part of a map store already encoded by :func:`store_json` (what the maps of a run
+    share: encoded once, not once per map)."""
+
+
+def store_json(value: object) -> StoreJson:
+    """``value`` as :func:`add_store` writes it: htmlsafe JSON (``<``, ``>``, ``&``, ``'``
+    escaped, so no ``</script>`` can occur), UTF-8 text rather than ``\\u`` escapes (a Chinese
+    character takes 3 bytes instead of 6) except the two line separators a JavaScript string may
+    not hold in older engines."""
+    data = htmlsafe_json_dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return StoreJson(data.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
 def add_store(fmap: folium.Map, store: dict) -> None:
     """The map's data (:mod:`spatial.mapstore`, every text already :class:`Html`) and the code
-    that draws it (``data/maps.js``), as one page element. The JSON is htmlsafe (``<``, ``>``,
-    ``&``, ``'`` escaped, so no ``</script>`` can occur) and is a value of a constant template,
-    never parsed by Jinja2. Text is written as UTF-8, not ``\\u`` escapes (a Chinese character
-    takes 3 bytes instead of 6); the two line separators a JavaScript string may not hold in
-    older engines stay escaped."""
-    data = htmlsafe_json_dumps(store, separators=(",", ":"), ensure_ascii=False)
-    data = data.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    that draws it (``data/maps.js``), as one page element: the JSON of :func:`store_json` (a
+    value already :class:`StoreJson` as it is), a value of a constant template, never parsed by
+    Jinja2."""
+    items = (
+        f"{store_json(k)}:{v if isinstance(v, StoreJson) else store_json(v)}"
+        for k, v in store.items()
+    )
+    data = "{" + ",".join(items) + "}"
     code = _APP_JS.read_text("utf-8").replace("</script", "<\\/script")
     fmap.get_root().html.add_child(
         HtmlElement(Html(f"<script>window.LC_STORE = {data};</script><script>{code}</script>"))
