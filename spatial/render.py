@@ -31,7 +31,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element
+from branca.element import Element, MacroElement
 from folium.plugins import FastMarkerCluster
 from jinja2 import Template
 from jinja2.utils import htmlsafe_json_dumps
@@ -217,6 +217,7 @@ def run_cached(result: object, key: tuple, make: Callable[[], object]) -> object
 
 def clear_cache() -> None:
     _RUN_CACHE.clear()
+    _JSON_MEMO.clear()
     _RUN_OWNER.clear()
 
 
@@ -292,11 +293,82 @@ POPUP_CSS = Html(
 )
 
 
+class _LateData(folium.map.Layer):
+    """A layer whose data is put into the page after rendering (:func:`save_map`), not through
+    its script template: branca parses every rendered script again as a Jinja2 template (its
+    ``Element``), which for a city's layers of thousands of features was a large part of writing
+    a map. The page is the same: while the layer renders, ``data`` is a small stand-in (for a
+    GeoJSON layer its features without coordinates, which its tooltip reads), whose JSON in the page is then
+    replaced by the JSON of the data — the template's own ``tojson``."""
+
+    def render(self, **kwargs):
+        data = self.data
+        self.data = self._stand_in = self._small(data)
+        try:
+            super().render(**kwargs)
+        finally:
+            self.data = data
+
+    def _small(self, data):
+        return [[f"lc-late:{self.get_name()}"]]
+
+    def late_json(self) -> tuple[str, str]:
+        """The stand-in's JSON in the rendered page and the data's (the same ``tojson``)."""
+        return _tojson(self, self._stand_in), _tojson(self, self.data)
+
+
+class _LateGeoJson(folium.GeoJson, _LateData):
+    def _small(self, data):
+        shapes = [
+            {
+                "properties": f.get("properties"),
+                "geometry": {"type": f["geometry"]["type"]} if f.get("geometry") else None,
+            }
+            for f in data["features"]
+        ]
+        return {**data, "features": shapes, "lc-late": self.get_name()}
+
+
+class _LateCluster(FastMarkerCluster, _LateData):
+    pass
+
+
+_JSON_MEMO: dict[int, tuple[object, str]] = {}
+
+
+def _tojson(layer: MacroElement, value: object) -> str:
+    """``value|tojson`` as ``layer``'s template writes it; the JSON of one object once while it
+    lives (the data of :func:`run_cached` is on several maps; :func:`clear_cache`)."""
+    hit = _JSON_MEMO.get(id(value))
+    if hit is None or hit[0] is not value:
+        if len(_JSON_MEMO) > 200:
+            _JSON_MEMO.clear()
+        env = layer._template.environment
+        dumps = env.policies["json.dumps_function"]
+        text = str(htmlsafe_json_dumps(value, dumps, **env.policies["json.dumps_kwargs"]))
+        hit = _JSON_MEMO[id(value)] = (value, text)
+    return hit[1]
+
+
+def _late_layers(element) -> list[_LateData]:
+    out = []
+    for child in element._children.values():
+        if isinstance(child, _LateData):
+            out.append(child)
+        out += _late_layers(child)
+    return out
+
+
 def save_map(fmap: folium.Map, target: Path) -> Path:
-    """Render, inline the vendored assets and write atomically."""
+    """Render, put in the late layers' data, inline the vendored assets and write atomically."""
     fmap.get_root().header.add_child(HtmlElement(POPUP_CSS))
-    page = inline_assets(fmap.get_root().render())
-    return io.write_text(target, page)
+    page = fmap.get_root().render()
+    for layer in _late_layers(fmap):
+        stand_in, data = layer.late_json()
+        if page.count(stand_in) != 1:
+            raise RuntimeError(f"{layer.get_name()}: its data's place not found once in the page")
+        page = page.replace(stand_in, data)
+    return io.write_text(target, inline_assets(page))
 
 
 class StoreJson(str):
@@ -357,7 +429,7 @@ def geojson(
         kwargs["popup"] = folium.GeoJsonPopup(
             fields=[popup], labels=False, max_width=420, style="margin:0"
         )
-    return folium.GeoJson(data, name=str(esc(name)), **kwargs)
+    return _LateGeoJson(data, name=str(esc(name)), **kwargs)
 
 
 def _icon_html(colour: str, glyph: str) -> Html:
@@ -374,7 +446,7 @@ def _cluster(group, points: gpd.GeoDataFrame, icon: Html, tips: list[Html]) -> N
         f"className: '', html: {htmlsafe_json_dumps(str(icon))}, iconSize: [18, 18], "
         "iconAnchor: [9, 9]})}); m.bindTooltip(row[2]); return m; }"
     )
-    cluster = FastMarkerCluster(data, callback=callback)
+    cluster = _LateCluster(data, callback=callback)
     # the plugin's own CDN links are replaced by the vendored copies
     cluster.default_js = [("markerclusterjs", "vendor:leaflet.markercluster.js")]
     cluster.default_css = [
@@ -395,7 +467,7 @@ def add_points(group, points: gpd.GeoDataFrame, colour: str, glyph: str, tips: l
         icon=folium.DivIcon(html=str(icon), icon_size=(18, 18), icon_anchor=(9, 9))
     )
     data = features(points.geometry, {"tip": tips})
-    folium.GeoJson(
+    _LateGeoJson(
         data, marker=marker, tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)
     ).add_to(group)
 
