@@ -103,17 +103,18 @@ def fragments(template: str, *columns: Sequence[object]) -> list[Html]:
     """``[fragment(template, *row) for row in zip(*columns)]`` for many rows at once: the template
     is parsed once and each distinct argument of a column escaped once (the same escaping).
     Fields are positional, ``{}`` or ``{:spec}`` (no names, indices or conversions)."""
-    literals, specs = [], []
+    literals, specs = [""], []
     for literal, field, spec, conversion in string.Formatter().parse(template):
-        literals.append(literal.replace("{", "{{").replace("}", "}}"))
+        literals[-1] += literal.replace("{", "{{").replace("}", "}}")
         if field is None:
             continue
         if field or conversion:
             raise ValueError(f"fragments: only {{}} fields, got {{{field}!{conversion}}}")
         specs.append(spec or "")
+        literals.append("")
     if len(specs) != len(columns):
         raise ValueError(f"fragments: {len(specs)} fields, {len(columns)} columns")
-    plain = "{}".join(literals) if len(literals) > len(specs) else "{}".join(literals) + "{}"
+    plain = "{}".join(literals)
     cells = [_escaped(column, spec) for column, spec in zip(columns, specs, strict=True)]
     return [Html(plain.format(*row)) for row in zip(*cells, strict=True)]
 
