@@ -221,11 +221,11 @@ def test_subdistrict_hulls_equal_the_hulls_of_the_dissolved_communities(demo):
     made = gpd.GeoDataFrame(
         {"subdistrict": ["a", "a", "a", "b", "a"]}, geometry=[*squares, tilted], crs=4548
     )
-    for comm in (demo.communities, made):
+    for comm, kept in ((demo.communities, 1), (made, 2)):
         hulls, crossing = style.subdistrict_hulls(comm)
         expected = _hulls_as_before(comm)
         assert sorted([*hulls.index, *crossing]) == sorted(expected.index)
-        assert len(hulls) >= 2
+        assert len(hulls) >= kept
         got = shapely.to_wkb(hulls.values).tolist()
         assert got == shapely.to_wkb(expected.loc[hulls.index].values).tolist()
 
