@@ -332,10 +332,20 @@ def community_facts(comm: pd.DataFrame, result: RunResult, lang: str) -> dict:
     rows = {k: v for k, v in column.items() if v is not None}
     return {
         "label": [str(esc(lab[k])) for k in rows],
-        "cols": [
-            _table([str(esc(v)) if _present(v) else None for v in col]) for col in rows.values()
-        ],
+        "cols": [_table(_escaped_column(col)) for col in rows.values()],
     }
+
+
+def _escaped_column(values) -> list[str | None]:
+    """Each value escaped (None where absent); a repeated value (of the same type) once."""
+    done: dict[tuple, str | None] = {}
+    out = []
+    for v in values:
+        key = (type(v), v)
+        if key not in done:
+            done[key] = str(esc(v)) if _present(v) else None
+        out.append(done[key])
+    return out
 
 
 def _table(values: list[str | None]) -> dict:
