@@ -337,10 +337,14 @@ def community_facts(comm: pd.DataFrame, result: RunResult, lang: str) -> dict:
 
 
 def _escaped_column(values) -> list[str | None]:
-    """Each value escaped (None where absent); a repeated value (of the same type) once."""
+    """Each value escaped (None where absent); a repeated value (of the same type, not a float:
+    ``0.0`` equals ``-0.0``) once."""
     done: dict[tuple, str | None] = {}
     out = []
     for v in values:
+        if isinstance(v, float):
+            out.append(str(esc(v)) if _present(v) else None)
+            continue
         key = (type(v), v)
         if key not in done:
             done[key] = str(esc(v)) if _present(v) else None

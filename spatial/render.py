@@ -121,12 +121,13 @@ def fragments(template: str, *columns: Sequence[object]) -> list[Html]:
 
 def _escaped(column: Sequence[object], spec: str) -> list[str]:
     """Each value as :meth:`Markup.format` puts it into a template: :class:`Html` as it is, other
-    text formatted with ``spec`` and escaped; a repeated value (of the same type) escaped once."""
+    text formatted with ``spec`` and escaped; a repeated value (of the same type) escaped once.
+    Numbers with a fraction are not remembered (``0.0`` equals ``-0.0`` but is written apart)."""
     done: dict[tuple, str] = {}
     out = []
     for value in column:
         try:
-            key = (type(value), value)
+            key = None if isinstance(value, float) else (type(value), value)
             cell = done.get(key)
         except TypeError:  # unhashable: not remembered
             key, cell = None, None

@@ -51,6 +51,7 @@ def test_fragments_equal_fragment_row_by_row():
     assert all(isinstance(g, Html) for g in got)
     # a repeated value of another type is not taken from the memo: True and 1 differ
     assert fragments("{}", [1, True, 1]) == [Html("1"), Html("True"), Html("1")]
+    assert fragments("{:.0f}", [0.0, -0.0]) == [Html("0"), Html("-0")]  # equal, written apart
 
 
 def test_fragments_refuse_what_fragment_would_not_do_alike():
@@ -324,3 +325,10 @@ def test_maps_of_a_run_share_their_store_parts(demo, tmp_path):
     alone = mapstore.community_store(demo, demo.communities, "zh", "none", origin.astype(np.int64))
     assert json.loads(comm_parts.pop()) == json.loads(json.dumps(alone))
     assert pd.notna(store["comm"]["hh"][0])
+
+
+def test_card_fact_columns_escape_each_value_as_before():
+    values = ["<a>", "<a>", None, float("nan"), "", 0.0, -0.0, 1, True, 1, "{x}", pd.NA, "小区"]
+    expected = [str(esc(v)) if mapstore._present(v) else None for v in values]
+    assert mapstore._escaped_column(values) == expected
+    assert expected[5:7] == ["0.0", "-0.0"]
