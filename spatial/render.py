@@ -21,6 +21,7 @@ import base64
 import os
 import re
 import string
+import threading
 import tomllib
 from collections.abc import Callable, Sequence
 from functools import cache
@@ -200,27 +201,38 @@ def inline_assets(page: str) -> str:
     )
 
 
-_RUN_CACHE: dict[tuple, object] = {}
-_RUN_OWNER: list[object] = []
+class _RunState(threading.local):
+    """What :func:`run_cached` and :func:`_tojson` keep, per thread: maps written in parallel
+    threads (one run per language) keep apart."""
+
+    def __init__(self) -> None:
+        self.owner: object = None
+        self.cache: dict[tuple, object] = {}
+        self.json: dict[int, tuple[object, str]] = {}
+
+
+_STATE = _RunState()
 
 
 def run_cached(result: object, key: tuple, make: Callable[[], object]) -> object:
     """What the maps of one run share (streets, communities, parcels, layer data), built once:
     the overview and the group maps are written one after another from the same ``result``. One
-    run at a time: a call for another result drops the entries of the one before (which is held,
-    so that its id is never reused meanwhile); :func:`clear_cache` drops them all."""
-    if not _RUN_OWNER or _RUN_OWNER[0] is not result:
+    run at a time (per thread): a call for another result drops the entries of the one before
+    (which is held, so that its id is never reused meanwhile); :func:`clear_cache` drops them
+    all."""
+    state = _STATE
+    if state.owner is not result:
         clear_cache()
-        _RUN_OWNER.append(result)
-    if key not in _RUN_CACHE:
-        _RUN_CACHE[key] = make()
-    return _RUN_CACHE[key]
+        state.owner = result
+    if key not in state.cache:
+        state.cache[key] = make()
+    return state.cache[key]
 
 
 def clear_cache() -> None:
-    _RUN_CACHE.clear()
-    _JSON_MEMO.clear()
-    _RUN_OWNER.clear()
+    _STATE.owner = None
+    _STATE.cache.clear()
+    _STATE.json.clear()
 
 
 def display_frame(gdf: gpd.GeoDataFrame, basemap: str, tolerance: float = 1.0) -> gpd.GeoDataFrame:
@@ -335,20 +347,18 @@ class _LateCluster(FastMarkerCluster, _LateData):
     pass
 
 
-_JSON_MEMO: dict[int, tuple[object, str]] = {}
-
-
 def _tojson(layer: MacroElement, value: object) -> str:
     """``value|tojson`` as ``layer``'s template writes it; the JSON of one object once while it
     lives (the data of :func:`run_cached` is on several maps; :func:`clear_cache`)."""
-    hit = _JSON_MEMO.get(id(value))
+    memo = _STATE.json
+    hit = memo.get(id(value))
     if hit is None or hit[0] is not value:
-        if len(_JSON_MEMO) > 200:
-            _JSON_MEMO.clear()
+        if len(memo) > 200:
+            memo.clear()
         env = layer._template.environment
         dumps = env.policies["json.dumps_function"]
         text = str(htmlsafe_json_dumps(value, dumps, **env.policies["json.dumps_kwargs"]))
-        hit = _JSON_MEMO[id(value)] = (value, text)
+        hit = memo[id(value)] = (value, text)
     return hit[1]
 
 

@@ -332,3 +332,24 @@ def test_card_fact_columns_escape_each_value_as_before():
     expected = [str(esc(v)) if mapstore._present(v) else None for v in values]
     assert mapstore._escaped_column(values) == expected
     assert expected[5:7] == ["0.0", "-0.0"]
+
+
+def test_run_cache_is_per_thread(demo):
+    """Maps written in parallel threads (one run per language) do not share or clear entries."""
+    import threading
+
+    maps.clear_cache()
+    assert render.run_cached(demo, ("k",), lambda: "main") == "main"
+    seen = []
+    other = object()
+
+    def work():
+        seen.append(render.run_cached(demo, ("k",), lambda: "thread"))
+        render.run_cached(other, ("k",), lambda: "other")  # clears this thread's entries only
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert seen == ["thread"]
+    assert render.run_cached(demo, ("k",), lambda: "again") == "main"
+    maps.clear_cache()
