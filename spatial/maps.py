@@ -57,8 +57,7 @@ def _title_html(project_name: str, subtitle: str, lang: str) -> Html:
 def _base(
     result: RunResult, comm: gpd.GeoDataFrame, lang: str, basemap: str, subtitle: str
 ) -> folium.Map:
-    bounds = comm.to_crs(4326).total_bounds
-    fmap = new_map(bounds, basemap, result.project.render.tianditu_key)
+    fmap = new_map(_lonlat_bounds(result, comm), basemap, result.project.render.tianditu_key)
     # the browser tab: escaped like every data text (branca inserts it into <title>)
     fmap.get_root().title = str(fragment("{} — {}", result.project.name, subtitle))
     add_panel(
@@ -219,6 +218,11 @@ def _cached(key: tuple, result: RunResult, make):
     return run_cached(result, key, make)
 
 
+def _lonlat_bounds(result: RunResult, comm: gpd.GeoDataFrame) -> np.ndarray:
+    """The communities' lon/lat bounds (every map of a run is framed on them), computed once."""
+    return _cached(("lonlat_bounds",), result, lambda: comm.to_crs(4326).total_bounds)
+
+
 def _street_store(result: RunResult, basemap: str, origin) -> StoreJson:
     streets = mapstore.street_lines(result, basemap)
     return store_json(
@@ -234,7 +238,7 @@ def metres_per_minute(std) -> float:
 def _draw(
     fmap, result, comm, lang, basemap, keys, group, items, title, facilities, extra, capacity=()
 ) -> None:
-    origin = np.floor(comm.to_crs(4326).total_bounds[:2] * mapstore.SCALE).astype(np.int64)
+    origin = np.floor(_lonlat_bounds(result, comm)[:2] * mapstore.SCALE).astype(np.int64)
     streets = _cached(
         ("streets", basemap, tuple(origin)),
         result,

@@ -138,10 +138,12 @@ def reach_store(
     new = np.r_[True, (parcel[1:] != parcel[:-1]) | (cls[1:] != cls[:-1])]
     delta[new] = comm[new]
     starts = np.flatnonzero(new)
-    for start, stop in zip(starts, np.r_[starts[1:], len(comm)], strict=True):
-        classes = out[parcel[start]]
-        classes.extend([] for _ in range(cls[start] + 1 - len(classes)))
-        classes[cls[start]] = delta[start:stop].tolist()
+    values, bounds = delta.tolist(), np.r_[starts, len(comm)].tolist()  # one conversion, sliced
+    heads = zip(parcel[starts].tolist(), cls[starts].tolist(), bounds[:-1], bounds[1:], strict=True)
+    for p, c, start, stop in heads:
+        classes = out[p]
+        classes.extend([] for _ in range(c + 1 - len(classes)))
+        classes[c] = values[start:stop]
     return out
 
 
