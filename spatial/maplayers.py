@@ -24,6 +24,7 @@ from .render import (
     fragments,
     geojson,
     legend_html,
+    point_data,
     run_cached,
 )
 from .runresult import RunResult
@@ -79,15 +80,15 @@ def facility_groups(
             continue
         group = feature_group(f"{labels(lang)['facilities']}: {label}")
         legend.append((group.get_name(), (colour, f"{label} ({len(pts)})", cat.icon)))
-        disp, tips = run_cached(
+        data = run_cached(
             result,
             ("facilities", key, lang, basemap),
-            lambda pts=pts, label=label: (
+            lambda pts=pts, label=label: point_data(
                 display_frame(pts, basemap),
                 fragments("{} ({})", [esc(n) for n in pts["name"]], [label] * len(pts)),
             ),
         )
-        add_points(group, disp, colour, cat.icon, tips)
+        add_points(group, data, colour, cat.icon)
         group.add_to(fmap)
     return legend
 

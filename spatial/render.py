@@ -448,17 +448,13 @@ def _icon_html(colour: str, glyph: str) -> Html:
     return fragment('<div class="lc-ico" style="background:{}">{}</div>', colour, glyph)
 
 
-def _cluster(group, points: gpd.GeoDataFrame, icon: Html, tips: list[Html]) -> None:
-    data = [
-        [round(p.y, 6), round(p.x, 6), str(_markup(t))]
-        for p, t in zip(points.geometry, tips, strict=True)
-    ]
+def _cluster(group, rows: list[list], icon: Html) -> None:
     callback = (
         "function (row) { var m = L.marker(new L.LatLng(row[0], row[1]), {icon: L.divIcon({"
         f"className: '', html: {htmlsafe_json_dumps(str(icon))}, iconSize: [18, 18], "
         "iconAnchor: [9, 9]})}); m.bindTooltip(row[2]); return m; }"
     )
-    cluster = _LateCluster(data, callback=callback)
+    cluster = _LateCluster(rows, callback=callback)
     # the plugin's own CDN links are replaced by the vendored copies
     cluster.default_js = [("markerclusterjs", "vendor:leaflet.markercluster.js")]
     cluster.default_css = [
@@ -468,17 +464,27 @@ def _cluster(group, points: gpd.GeoDataFrame, icon: Html, tips: list[Html]) -> N
     cluster.add_to(group)
 
 
-def add_points(group, points: gpd.GeoDataFrame, colour: str, glyph: str, tips: list[Html]) -> None:
-    """Points as category icons (a coloured disc with the text ``glyph``), clustered when there
-    are more than ``CLUSTER_ABOVE``; ``tips`` are HTML fragments."""
-    icon = _icon_html(colour, glyph)
+def point_data(points: gpd.GeoDataFrame, tips: list[Html]) -> dict | list:
+    """What :func:`add_points` draws (lon/lat ``points``, ``tips`` HTML fragments): their GeoJSON,
+    or for more than ``CLUSTER_ABOVE`` points the rows ``[lat, lon, tip]`` of a marker cluster."""
     if len(points) > CLUSTER_ABOVE:
-        _cluster(group, points, icon, tips)
+        return [
+            [round(p.y, 6), round(p.x, 6), str(_markup(t))]
+            for p, t in zip(points.geometry, tips, strict=True)
+        ]
+    return features(points.geometry, {"tip": tips})
+
+
+def add_points(group, data: dict | list, colour: str, glyph: str) -> None:
+    """Points of :func:`point_data` as category icons (a coloured disc with the text ``glyph``),
+    clustered when they are many."""
+    icon = _icon_html(colour, glyph)
+    if isinstance(data, list):
+        _cluster(group, data, icon)
         return
     marker = folium.Marker(
         icon=folium.DivIcon(html=str(icon), icon_size=(18, 18), icon_anchor=(9, 9))
     )
-    data = features(points.geometry, {"tip": tips})
     _LateGeoJson(
         data, marker=marker, tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)
     ).add_to(group)
