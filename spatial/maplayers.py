@@ -21,28 +21,36 @@ from .render import (
     feature_group,
     features,
     fragment,
+    fragments,
     geojson,
     legend_html,
+    point_data,
+    run_cached,
 )
 from .runresult import RunResult
 from .style import category_colour, subdistrict_hulls
 
 
+def outline_features(
+    frame: gpd.GeoDataFrame, tips: list[Html], basemap: str, tolerance: float = 4.0
+) -> dict:
+    """The GeoJSON of an outline layer: ``frame`` as display lines with tooltips ``tips``."""
+    disp = display_frame(frame, basemap, tolerance=tolerance)
+    return features(disp.geometry, {"tip": tips})
+
+
 def outline_layer(
-    frame: gpd.GeoDataFrame,
-    tips: list[Html],
-    basemap: str,
+    data: dict,
     name: str,
     colour: str,
     show: bool = True,
     fill: float = 0.0,
     weight: float = 2.5,
     dash: str = "6 4",
-    tolerance: float = 4.0,
 ) -> folium.GeoJson:
-    disp = display_frame(frame, basemap, tolerance=tolerance)
+    """An outline layer of :func:`outline_features` ``data``."""
     return geojson(
-        features(disp.geometry, {"tip": tips}),
+        data,
         name,
         tooltip="tip",
         show=show,
@@ -72,8 +80,15 @@ def facility_groups(
             continue
         group = feature_group(f"{labels(lang)['facilities']}: {label}")
         legend.append((group.get_name(), (colour, f"{label} ({len(pts)})", cat.icon)))
-        tips = [fragment("{} ({})", esc(n), label) for n in pts["name"]]
-        add_points(group, display_frame(pts, basemap), colour, cat.icon, tips)
+        data = run_cached(
+            result,
+            ("facilities", key, lang, basemap),
+            lambda pts=pts, label=label: point_data(
+                display_frame(pts, basemap),
+                fragments("{} ({})", [esc(n) for n in pts["name"]], [label] * len(pts)),
+            ),
+        )
+        add_points(group, data, colour, cat.icon)
         group.add_to(fmap)
     return legend
 
@@ -92,10 +107,14 @@ def service_layers(
             continue
         label = result.standards.categories[key].label(lang)
         name = f"{labels(lang)['service_areas']}: {label} {sel['radius_m'].iloc[0]:.0f} m"
-        tips = [esc(name)] * len(sel)
-        layer = outline_layer(
-            sel, tips, basemap, name, category_colour(i), show=show, fill=0.15, tolerance=8.0
+        data = run_cached(
+            result,
+            ("service_areas", key, lang, basemap),
+            lambda sel=sel, name=name: outline_features(
+                sel, [esc(name)] * len(sel), basemap, tolerance=8.0
+            ),
         )
+        layer = outline_layer(data, name, category_colour(i), show=show, fill=0.15)
         layer.add_to(fmap)
         legend.append(
             {"ref": layer.get_name(), "html": str(section("", [(category_colour(i), name)]))}
@@ -172,8 +191,8 @@ def subdistrict_layer(fmap: folium.Map, result: RunResult, lang: str, basemap: s
     lab = labels(lang)
     given = result.layers.subdistricts
     if given is not None and len(given):
-        tips = [esc(v) for v in given["name"]]
-        layer = outline_layer(given, tips, basemap, lab["subdistrict"], "#525252")
+        data = outline_features(given, [esc(v) for v in given["name"]], basemap)
+        layer = outline_layer(data, lab["subdistrict"], "#525252")
         layer.add_to(fmap)
         return [{"ref": layer.get_name(), "html": section("", [("#525252", lab["subdistrict"])])}]
     hulls, crossing = subdistrict_hulls(result.communities)
@@ -184,7 +203,8 @@ def subdistrict_layer(fmap: folium.Map, result: RunResult, lang: str, basemap: s
     frame = gpd.GeoDataFrame(geometry=hulls.values, crs=result.communities.crs)
     name = lab["subdistrict_approx"]
     tips = [fragment("{} ({})", esc(s), name) for s in hulls.index]
-    layer = outline_layer(frame, tips, basemap, name, "#737373", weight=1.2, dash="1 5")
+    data = outline_features(frame, tips, basemap)
+    layer = outline_layer(data, name, "#737373", weight=1.2, dash="1 5")
     layer.add_to(fmap)
     row = fragment(
         '<div class=lc-leg><span style="display:inline-block;width:14px;height:10px;'

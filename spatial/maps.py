@@ -13,16 +13,19 @@ import folium
 import geopandas as gpd
 import numpy as np
 
-from . import maplayers, mapstore
+from . import maplayers, mapstore, render
 from .messages import labels, text
 from .render import (
     Html,
+    StoreJson,
     add_panel,
     add_store,
     esc,
     fragment,
     join,
     new_map,
+    run_cached,
+    store_json,
 )
 from .runresult import RunResult
 from .style import (
@@ -54,8 +57,7 @@ def _title_html(project_name: str, subtitle: str, lang: str) -> Html:
 def _base(
     result: RunResult, comm: gpd.GeoDataFrame, lang: str, basemap: str, subtitle: str
 ) -> folium.Map:
-    bounds = comm.to_crs(4326).total_bounds
-    fmap = new_map(bounds, basemap, result.project.render.tianditu_key)
+    fmap = new_map(_lonlat_bounds(result, comm), basemap, result.project.render.tianditu_key)
     # the browser tab: escaped like every data text (branca inserts it into <title>)
     fmap.get_root().title = str(fragment("{} — {}", result.project.name, subtitle))
     add_panel(
@@ -206,28 +208,26 @@ def _legend(
     return entries
 
 
-_CACHE: dict[tuple, object] = {}
+def clear_cache() -> None:
+    """Drop what the maps of the last run shared (:func:`spatial.render.clear_cache`)."""
+    render.clear_cache()
 
 
 def _cached(key: tuple, result: RunResult, make):
-    """The store parts every map of one run shares (streets, communities), built once: the
-    overview and the group maps are written one after another from the same result. The entry
-    holds the result itself, so its id cannot be reused while cached; :func:`clear_cache`."""
-    hit = _CACHE.get(key)
-    if hit is None or hit[0] is not result:
-        if len(_CACHE) > 4:
-            _CACHE.clear()
-        hit = _CACHE[key] = (result, make())
-    return hit[1]
+    """The store parts every map of one run shares (:func:`spatial.render.run_cached`)."""
+    return run_cached(result, key, make)
 
 
-def clear_cache() -> None:
-    _CACHE.clear()
+def _lonlat_bounds(result: RunResult, comm: gpd.GeoDataFrame) -> np.ndarray:
+    """The communities' lon/lat bounds (every map of a run is framed on them), computed once."""
+    return _cached(("lonlat_bounds",), result, lambda: comm.to_crs(4326).total_bounds)
 
 
-def _street_store(result: RunResult, basemap: str, origin) -> list | None:
+def _street_store(result: RunResult, basemap: str, origin) -> StoreJson:
     streets = mapstore.street_lines(result, basemap)
-    return mapstore.encode(streets.geometry.values, origin) if streets is not None else None
+    return store_json(
+        mapstore.encode(streets.geometry.values, origin) if streets is not None else None
+    )
 
 
 def metres_per_minute(std) -> float:
@@ -238,9 +238,9 @@ def metres_per_minute(std) -> float:
 def _draw(
     fmap, result, comm, lang, basemap, keys, group, items, title, facilities, extra, capacity=()
 ) -> None:
-    origin = np.floor(comm.to_crs(4326).total_bounds[:2] * mapstore.SCALE).astype(np.int64)
+    origin = np.floor(_lonlat_bounds(result, comm)[:2] * mapstore.SCALE).astype(np.int64)
     streets = _cached(
-        ("streets", id(result), basemap, tuple(origin)),
+        ("streets", basemap, tuple(origin)),
         result,
         lambda: _street_store(result, basemap, origin),
     )
@@ -265,12 +265,25 @@ def _draw(
             for c in std.categories.values()
         ],
         "comm": _cached(
-            ("comm", id(result), basemap, lang, tuple(origin)),
+            ("comm", basemap, lang, tuple(origin)),
             result,
-            lambda: mapstore.community_store(result, comm, lang, basemap, origin),
+            lambda: store_json(mapstore.community_store(result, comm, lang, basemap, origin)),
         ),
         "bundles": mapstore.bundle_store(result, comm, lang, basemap, origin, group),
-        "parcels": mapstore.parcel_store(result, comm, lang, basemap, origin, keys, group),
+        "parcels": mapstore.parcel_store(
+            result,
+            comm,
+            lang,
+            basemap,
+            origin,
+            keys,
+            group,
+            _cached(
+                ("parcels", basemap, tuple(origin)),
+                result,
+                lambda: mapstore.ParcelTable(result, basemap, origin),
+            ),
+        ),
         "streets": streets,
         "streetColour": STREET_COLOUR,
         "siteColour": SITE_COLOUR,

@@ -17,7 +17,7 @@ import shapely
 from . import style
 from .colocation import load_rules, needs
 from .messages import labels, tier_label
-from .render import Html, display_frame, esc, fragment, join
+from .render import Html, display_frame, esc, fragment, fragments, join
 from .runresult import RunResult
 from .style import bundle_colours
 
@@ -47,14 +47,16 @@ def encode(geoms: np.ndarray, origin: tuple[int, int]) -> list[list[list[int]]]:
     delta[1:] -= q[:-1]
     starts = np.r_[0, np.flatnonzero(np.diff(idx)) + 1] if len(idx) else np.empty(0, int)
     delta[starts] = q[starts]
-    flat = np.split(delta.ravel(), starts[1:] * 2) if len(idx) else []
+    values = delta.ravel().tolist()  # one conversion, then slices of it
+    bounds = (np.r_[starts, len(idx)] * 2).tolist()
     out: list[list[list[int]]] = [[] for _ in range(len(geoms))]
     by_part: dict[int, list] = {}
-    for piece, arr in zip(piece_part[np.unique(idx)], flat, strict=True):
-        by_part.setdefault(int(piece), []).append(arr.tolist())
-    for p, geom_i in enumerate(part_of):
+    pieces = piece_part[np.unique(idx)].tolist()
+    for piece, a, b in zip(pieces, bounds[:-1], bounds[1:], strict=True):
+        by_part.setdefault(piece, []).append(values[a:b])
+    for p, geom_i in enumerate(part_of.tolist()):
         if p in by_part:
-            out[int(geom_i)].append(by_part[p])
+            out[geom_i].append(by_part[p])
     return out
 
 
@@ -92,9 +94,13 @@ def parcel_programmes(result: RunResult, keys: list[str]) -> dict[str, list[str]
         cat = result.standards.categories[key]
         near = reach.loc[reach["distance_m"] <= cat.radius_m]
         near = near.loc[~comm.loc[near["cid"], f"{key}_ok"].to_numpy(bool)]
-        for pid in near["pid"].unique():
-            if land.get(pid, 0) + 1e-6 >= need.land and floor.get(pid, 0) + 1e-6 >= need.floor:
-                out.setdefault(pid, []).append(key)
+        pids = pd.Index(near["pid"].unique())
+        known = pids.isin(land.index)  # an unknown parcel counts as 0 m² (then NaN fails)
+        fits = (np.where(known, land.reindex(pids), 0) + 1e-6 >= need.land) & (
+            np.where(known, floor.reindex(pids), 0) + 1e-6 >= need.floor
+        )
+        for pid in pids[fits]:
+            out.setdefault(pid, []).append(key)
     return out
 
 
@@ -132,10 +138,12 @@ def reach_store(
     new = np.r_[True, (parcel[1:] != parcel[:-1]) | (cls[1:] != cls[:-1])]
     delta[new] = comm[new]
     starts = np.flatnonzero(new)
-    for start, stop in zip(starts, np.r_[starts[1:], len(comm)], strict=True):
-        classes = out[parcel[start]]
-        classes.extend([] for _ in range(cls[start] + 1 - len(classes)))
-        classes[cls[start]] = delta[start:stop].tolist()
+    values, bounds = delta.tolist(), np.r_[starts, len(comm)].tolist()  # one conversion, sliced
+    heads = zip(parcel[starts].tolist(), cls[starts].tolist(), bounds[:-1], bounds[1:], strict=True)
+    for p, c, start, stop in heads:
+        classes = out[p]
+        classes.extend([] for _ in range(c + 1 - len(classes)))
+        classes[c] = values[start:stop]
     return out
 
 
@@ -171,22 +179,75 @@ def site_card(
     return fragment("<div class=lc-card>{}<br>{}{}</div>", head, join(facts, "<br>"), body)
 
 
-def parcel_card(
-    parcel: pd.Series, prog: list[str], result: RunResult, lang: str, lab: dict
-) -> Html:
-    std = result.standards
-    names = join([esc(std.categories[k].label(lang)) for k in prog], labels(lang)["sep_list"])
-    return fragment(
+def parcel_cards(
+    table: ParcelTable, pids: list[str], progs: list[list[str]], lang: str, lab: dict
+) -> list[Html]:
+    """Popups of candidate and partner parcels: id, kind, area and the categories a what-if click
+    adds (``progs``, "none" for an empty list)."""
+    cat = table.categories
+    sep = labels(lang)["sep_list"]
+    names: dict[tuple, Html | str] = {}
+    for prog in map(tuple, progs):
+        if prog not in names:
+            names[prog] = (
+                join([esc(cat[k].label(lang)) for k in prog], sep) if prog else lab["none"]
+            )
+    n = len(pids)
+    return fragments(
         "<div class=lc-card><b>{} {}</b><br>{}: {}<br>{}: {:,.0f} m²<br>{}: {}</div>",
-        lab["parcel"],
-        esc(parcel["pid"]),
-        lab["parcel_kind"],
-        esc(parcel.get("kind")),
-        lab["parcel_area"],
-        float(parcel.get("area_m2", 0)),
-        lab["whatif_programme"],
-        names if prog else lab["none"],
+        [lab["parcel"]] * n,
+        [table.pid_html(p) for p in pids],
+        [lab["parcel_kind"]] * n,
+        [table.kind_html[table.row[p]] for p in pids],
+        [lab["parcel_area"]] * n,
+        [table.area[table.row[p]] for p in pids],
+        [lab["whatif_programme"]] * n,
+        [names[tuple(prog)] for prog in progs],
     )
+
+
+class ParcelTable:
+    """What the parcel layers of every map of one run share, computed once: the parcels' escaped
+    kinds and areas by id, the programme of every candidate over all categories
+    (:func:`parcel_programmes`; a map's is the part within its categories), the candidates in id
+    order and the parcels' display geometries (:func:`encode`, each computed once)."""
+
+    def __init__(self, result: RunResult, basemap: str, origin) -> None:
+        parcels = result.layers.parcels
+        self.parcels, self.basemap, self.origin = parcels, basemap, origin
+        self.categories = result.standards.categories
+        self.row = dict(zip(parcels["pid"], range(len(parcels)), strict=True))
+        kinds = parcels["kind"] if "kind" in parcels else [None] * len(parcels)
+        self.kind_html = [esc(k) for k in kinds]
+        area = parcels["area_m2"] if "area_m2" in parcels else np.zeros(len(parcels))
+        self.area = [float(a) for a in area]
+        self._pid_html: dict[str, Html] = {}
+        self.programmes = parcel_programmes(result, list(self.categories))
+        reach = result.siting.reach if result.siting else None
+        self.reach_pids = sorted(set(reach["pid"].unique())) if reach is not None else []
+        self._geom: dict[str, list] = {}
+
+    def pid_html(self, pid: str) -> Html:
+        out = self._pid_html.get(pid)
+        if out is None:
+            out = self._pid_html[pid] = esc(pid)
+        return out
+
+    def programme(self, pid: str, keys: set[str]) -> list[str]:
+        """The categories of ``keys`` a what-if click on ``pid`` adds."""
+        return [k for k in self.programmes.get(pid, []) if k in keys]
+
+    def geometry(self, pids: list[str]) -> list:
+        """The encoded display geometries of ``pids`` (simplified by 1 m)."""
+        new = [p for p in dict.fromkeys(pids) if p not in self._geom]
+        if new:
+            rows = [self.row[p] for p in new]
+            frame = gpd.GeoDataFrame(
+                geometry=self.parcels.geometry.values[rows], crs=self.parcels.crs
+            )
+            disp = display_frame(frame, self.basemap, tolerance=1.0)
+            self._geom.update(zip(new, encode(disp.geometry.values, self.origin), strict=True))
+        return [self._geom[p] for p in pids]
 
 
 def bundle_cards(bundles: pd.DataFrame, result: RunResult, lang: str) -> dict:
@@ -241,8 +302,10 @@ def street_lines(
     if net is None or len(net.edges) == 0:
         return None
     geoms = net.edges.geometry.values
-    start = shapely.get_coordinates(shapely.get_point(geoms, 0))
-    end = shapely.get_coordinates(shapely.get_point(geoms, -1))
+    # first and last points from the coordinate array (no point objects: ten times faster)
+    coords = shapely.get_coordinates(geoms)
+    last = np.cumsum(shapely.get_num_coordinates(geoms)) - 1
+    start, end = coords[np.r_[0, last[:-1] + 1]], coords[last]
     angle = np.degrees(np.arctan2(*(end - start).T[::-1]))
     bins = np.floor(((angle + 15.0) % 180.0) / 30.0).astype(int)  # 0° and 180° share a bin
     parts = []
@@ -271,10 +334,24 @@ def community_facts(comm: pd.DataFrame, result: RunResult, lang: str) -> dict:
     rows = {k: v for k, v in column.items() if v is not None}
     return {
         "label": [str(esc(lab[k])) for k in rows],
-        "cols": [
-            _table([str(esc(v)) if _present(v) else None for v in col]) for col in rows.values()
-        ],
+        "cols": [_table(_escaped_column(col)) for col in rows.values()],
     }
+
+
+def _escaped_column(values) -> list[str | None]:
+    """Each value escaped (None where absent); a repeated value (of the same type, not a float:
+    ``0.0`` equals ``-0.0``) once."""
+    done: dict[tuple, str | None] = {}
+    out = []
+    for v in values:
+        if isinstance(v, float):
+            out.append(str(esc(v)) if _present(v) else None)
+            continue
+        key = (type(v), v)
+        if key not in done:
+            done[key] = str(esc(v)) if _present(v) else None
+        out.append(done[key])
+    return out
 
 
 def _table(values: list[str | None]) -> dict:
@@ -354,57 +431,66 @@ def bundle_store(result: RunResult, comm, lang, basemap, origin, group: bool) ->
 
 
 def parcel_store(
-    result: RunResult, comm, lang, basemap, origin, keys: list[str], group: bool
+    result: RunResult,
+    comm,
+    lang,
+    basemap,
+    origin,
+    keys: list[str],
+    group: bool,
+    table: ParcelTable | None = None,
 ) -> dict:
     """Programme parcels (one per parcel), unpicked candidates and partner parcels, with the
-    categories each adds in the what-if mode and its reach set."""
+    categories each adds in the what-if mode and its reach set; ``table`` the run's parcels
+    (:class:`ParcelTable`, shared by its maps)."""
     lab = labels(lang)
     std = result.standards
+    table = table or ParcelTable(result, basemap, origin)
     cat_index = {k: i for i, k in enumerate(std.categories)}
-    parcels = result.layers.parcels
-    by_pid = parcels.set_index("pid", drop=False)
+    by_pid = table.row
     wanted = keys if group else list(std.categories)
     sites = result.siting.sites if result.siting else None
     sites = sites.loc[sites["category"].isin(wanted)] if sites is not None else None
-    progs = parcel_programmes(result, wanted)
     rows: list[tuple[str, str, Html, list[int]]] = []
     site_pids: list[str] = []
     if sites is not None and len(sites):
+        parcels = table.parcels
         for pid, grp in sites.groupby("pid", sort=False):
-            parcel = by_pid.loc[pid] if pid in by_pid.index else None
+            parcel = parcels.iloc[by_pid[pid]] if pid in by_pid else None
             card = site_card(pid, parcel, grp, result, lang, lab)
             rows.append((pid, "site", card, [cat_index[k] for k in grp["category"]]))
             site_pids.append(pid)
+    more: list[tuple[str, str, list[str]]] = []
     if result.siting is not None:
-        for pid in sorted(set(result.siting.reach["pid"]) - set(site_pids)):
-            prog = progs.get(pid, [])
-            if pid in by_pid.index and prog:
-                card = parcel_card(by_pid.loc[pid], prog, result, lang, lab)
-                rows.append((pid, "candidate", card, [cat_index[k] for k in prog]))
+        taken, want = set(site_pids), set(wanted)
+        for pid in table.reach_pids:
+            if pid not in taken and pid in by_pid:
+                prog = table.programme(pid, want)
+                if prog:
+                    more.append((pid, "candidate", prog))
     bundles = result.bundling.bundles if result.bundling else None
     if not group and bundles is not None and len(bundles):
         partners = {
             p for v in bundles["partner_parcels"].fillna("") for p in str(v).split(",") if p
         }
-        for pid in sorted(partners & set(by_pid.index)):
-            card = parcel_card(by_pid.loc[pid], [], result, lang, lab)
-            rows.append((pid, "partner", card, []))
+        more += [(pid, "partner", []) for pid in sorted(partners & set(by_pid))]
+    cards = parcel_cards(table, [m[0] for m in more], [m[2] for m in more], lang, lab)
+    for (pid, kind, prog), card in zip(more, cards, strict=True):
+        rows.append((pid, kind, card, [cat_index[k] for k in prog]))
     if not rows:
         return {"pid": [], "kind": [], "card": [], "prog": [], "geom": [], "radii": [], "reach": []}
     pids = [r[0] for r in rows]
-    geoms = gpd.GeoDataFrame(geometry=by_pid.loc[pids].geometry.values, crs=parcels.crs)
-    disp = display_frame(geoms, basemap, tolerance=1.0)
     cid_index = pd.Series(np.arange(len(comm)), index=comm["cid"])
     radii = sorted({c.radius_m for c in std.categories.values()})
     cats = list(std.categories.values())
     reach_m = [max((cats[k].radius_m for k in r[3]), default=0.0) for r in rows]
     reach = reach_store(result, cid_index, pids, radii, reach_m)
     return {
-        "pid": [str(esc(p)) for p in pids],
+        "pid": [str(table.pid_html(p)) for p in pids],
         "kind": [r[1] for r in rows],
         "card": [str(r[2]) for r in rows],
         "prog": [r[3] for r in rows],
-        "geom": encode(disp.geometry.values, origin),
+        "geom": table.geometry(pids),
         "radii": radii,
         "reach": reach,
     }

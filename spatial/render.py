@@ -20,7 +20,10 @@ from __future__ import annotations
 import base64
 import os
 import re
+import string
+import threading
 import tomllib
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -29,7 +32,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element
+from branca.element import Element, MacroElement
 from folium.plugins import FastMarkerCluster
 from jinja2 import Template
 from jinja2.utils import htmlsafe_json_dumps
@@ -97,6 +100,58 @@ def fragment(template: str, *args: object, **kwargs: object) -> Html:
     return Html(template).format(*args, **kwargs)
 
 
+def fragments(template: str, *columns: Sequence[object]) -> list[Html]:
+    """``[fragment(template, *row) for row in zip(*columns)]`` for many rows at once: the template
+    is parsed once and each distinct argument of a column escaped once (the same escaping).
+    Fields are positional, ``{}`` or ``{:spec}`` (no names, indices or conversions)."""
+    literals, specs = [""], []
+    for literal, field, spec, conversion in string.Formatter().parse(template):
+        literals[-1] += literal.replace("{", "{{").replace("}", "}}")
+        if field is None:
+            continue
+        if field or conversion:
+            raise ValueError(f"fragments: only {{}} fields, got {{{field}!{conversion}}}")
+        specs.append(spec or "")
+        literals.append("")
+    if len(specs) != len(columns):
+        raise ValueError(f"fragments: {len(specs)} fields, {len(columns)} columns")
+    plain = "{}".join(literals)
+    cells = [_escaped(column, spec) for column, spec in zip(columns, specs, strict=True)]
+    return [Html(plain.format(*row)) for row in zip(*cells, strict=True)]
+
+
+def _escaped(column: Sequence[object], spec: str) -> list[str]:
+    """Each value as :meth:`Markup.format` puts it into a template: :class:`Html` as it is, other
+    text formatted with ``spec`` and escaped; a repeated value (of the same type) escaped once.
+    Numbers with a fraction are not remembered (``0.0`` equals ``-0.0`` but is written apart)."""
+    done: dict[tuple, str] = {}
+    out = []
+    for value in column:
+        try:
+            key = None if isinstance(value, float) else (type(value), value)
+            cell = done.get(key)
+        except TypeError:  # unhashable: not remembered
+            key, cell = None, None
+        if cell is None:
+            cell = _cell(value, spec)
+            if key is not None:
+                done[key] = cell
+        out.append(cell)
+    return out
+
+
+def _cell(value: object, spec: str) -> str:
+    if hasattr(value, "__html_format__"):
+        text = value.__html_format__(spec)
+    elif hasattr(value, "__html__"):
+        if spec:
+            raise ValueError(f"format {spec!r} given for HTML {type(value).__name__}")
+        text = value.__html__()
+    else:
+        text = format(value, spec)
+    return str(Html.escape(text))
+
+
 def join(parts: list[Html], sep: str = "") -> Html:
     """Concatenate fragments (each must already be :class:`Html`)."""
     return Html(sep).join(_markup(p) for p in parts)
@@ -144,6 +199,40 @@ def inline_assets(page: str) -> str:
         lambda m: f"<style>{_vendor_text(m.group(1))}</style>",
         page,
     )
+
+
+class _RunState(threading.local):
+    """What :func:`run_cached` and :func:`_tojson` keep, per thread: maps written in parallel
+    threads (one run per language) keep apart."""
+
+    def __init__(self) -> None:
+        self.owner: object = None
+        self.cache: dict[tuple, object] = {}
+        self.json: dict[int, tuple[object, str]] = {}
+
+
+_STATE = _RunState()
+
+
+def run_cached(result: object, key: tuple, make: Callable[[], object]) -> object:
+    """What the maps of one run share (streets, communities, parcels, layer data), built once:
+    the overview and the group maps are written one after another from the same ``result``. One
+    run at a time (per thread): a call for another result drops the entries of the one before
+    (which is held, so that its id is never reused meanwhile); :func:`clear_cache` drops them
+    all."""
+    state = _STATE
+    if state.owner is not result:
+        clear_cache()
+        state.owner = result
+    if key not in state.cache:
+        state.cache[key] = make()
+    return state.cache[key]
+
+
+def clear_cache() -> None:
+    _STATE.owner = None
+    _STATE.cache.clear()
+    _STATE.json.clear()
 
 
 def display_frame(gdf: gpd.GeoDataFrame, basemap: str, tolerance: float = 1.0) -> gpd.GeoDataFrame:
@@ -218,22 +307,106 @@ POPUP_CSS = Html(
 )
 
 
+class _LateData(folium.map.Layer):
+    """A layer whose data is put into the page after rendering (:func:`save_map`), not through
+    its script template: branca parses every rendered script again as a Jinja2 template (its
+    ``Element``), which for a city's layers of thousands of features was a large part of writing
+    a map. The page is the same: while the layer renders, ``data`` is a small stand-in (for a
+    GeoJSON layer its features without coordinates, which its tooltip reads), whose JSON in the page is then
+    replaced by the JSON of the data — the template's own ``tojson``."""
+
+    def render(self, **kwargs):
+        data = self.data
+        self.data = self._stand_in = self._small(data)
+        try:
+            super().render(**kwargs)
+        finally:
+            self.data = data
+
+    def _small(self, data):
+        return [[f"lc-late:{self.get_name()}"]]
+
+    def late_json(self) -> tuple[str, str]:
+        """The stand-in's JSON in the rendered page and the data's (the same ``tojson``)."""
+        return _tojson(self, self._stand_in), _tojson(self, self.data)
+
+
+class _LateGeoJson(folium.GeoJson, _LateData):
+    def _small(self, data):
+        shapes = [
+            {
+                "properties": f.get("properties"),
+                "geometry": {"type": f["geometry"]["type"]} if f.get("geometry") else None,
+            }
+            for f in data["features"]
+        ]
+        return {**data, "features": shapes, "lc-late": self.get_name()}
+
+
+class _LateCluster(FastMarkerCluster, _LateData):
+    pass
+
+
+def _tojson(layer: MacroElement, value: object) -> str:
+    """``value|tojson`` as ``layer``'s template writes it; the JSON of one object once while it
+    lives (the data of :func:`run_cached` is on several maps; :func:`clear_cache`)."""
+    memo = _STATE.json
+    hit = memo.get(id(value))
+    if hit is None or hit[0] is not value:
+        if len(memo) > 200:
+            memo.clear()
+        env = layer._template.environment
+        dumps = env.policies["json.dumps_function"]
+        text = str(htmlsafe_json_dumps(value, dumps, **env.policies["json.dumps_kwargs"]))
+        hit = memo[id(value)] = (value, text)
+    return hit[1]
+
+
+def _late_layers(element) -> list[_LateData]:
+    out = []
+    for child in element._children.values():
+        if isinstance(child, _LateData):
+            out.append(child)
+        out += _late_layers(child)
+    return out
+
+
 def save_map(fmap: folium.Map, target: Path) -> Path:
-    """Render, inline the vendored assets and write atomically."""
+    """Render, put in the late layers' data, inline the vendored assets and write atomically."""
     fmap.get_root().header.add_child(HtmlElement(POPUP_CSS))
-    page = inline_assets(fmap.get_root().render())
-    return io.write_text(target, page)
+    page = fmap.get_root().render()
+    for layer in _late_layers(fmap):
+        stand_in, data = layer.late_json()
+        if page.count(stand_in) != 1:
+            raise RuntimeError(f"{layer.get_name()}: its data's place not found once in the page")
+        page = page.replace(stand_in, data)
+    return io.write_text(target, inline_assets(page))
+
+
+class StoreJson(str):
+    """A part of a map store already encoded by :func:`store_json` (what the maps of a run
+    share: encoded once, not once per map)."""
+
+
+def store_json(value: object) -> StoreJson:
+    """``value`` as :func:`add_store` writes it: htmlsafe JSON (``<``, ``>``, ``&``, ``'``
+    escaped, so no ``</script>`` can occur), UTF-8 text rather than ``\\u`` escapes (a Chinese
+    character takes 3 bytes instead of 6) except the two line separators a JavaScript string may
+    not hold in older engines."""
+    data = htmlsafe_json_dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return StoreJson(data.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
 def add_store(fmap: folium.Map, store: dict) -> None:
     """The map's data (:mod:`spatial.mapstore`, every text already :class:`Html`) and the code
-    that draws it (``data/maps.js``), as one page element. The JSON is htmlsafe (``<``, ``>``,
-    ``&``, ``'`` escaped, so no ``</script>`` can occur) and is a value of a constant template,
-    never parsed by Jinja2. Text is written as UTF-8, not ``\\u`` escapes (a Chinese character
-    takes 3 bytes instead of 6); the two line separators a JavaScript string may not hold in
-    older engines stay escaped."""
-    data = htmlsafe_json_dumps(store, separators=(",", ":"), ensure_ascii=False)
-    data = data.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    that draws it (``data/maps.js``), as one page element: the JSON of :func:`store_json` (a
+    value already :class:`StoreJson` as it is), a value of a constant template, never parsed by
+    Jinja2."""
+    items = (
+        f"{store_json(k)}:{v if isinstance(v, StoreJson) else store_json(v)}"
+        for k, v in store.items()
+    )
+    data = "{" + ",".join(items) + "}"
     code = _APP_JS.read_text("utf-8").replace("</script", "<\\/script")
     fmap.get_root().html.add_child(
         HtmlElement(Html(f"<script>window.LC_STORE = {data};</script><script>{code}</script>"))
@@ -268,24 +441,20 @@ def geojson(
         kwargs["popup"] = folium.GeoJsonPopup(
             fields=[popup], labels=False, max_width=420, style="margin:0"
         )
-    return folium.GeoJson(data, name=str(esc(name)), **kwargs)
+    return _LateGeoJson(data, name=str(esc(name)), **kwargs)
 
 
 def _icon_html(colour: str, glyph: str) -> Html:
     return fragment('<div class="lc-ico" style="background:{}">{}</div>', colour, glyph)
 
 
-def _cluster(group, points: gpd.GeoDataFrame, icon: Html, tips: list[Html]) -> None:
-    data = [
-        [round(p.y, 6), round(p.x, 6), str(_markup(t))]
-        for p, t in zip(points.geometry, tips, strict=True)
-    ]
+def _cluster(group, rows: list[list], icon: Html) -> None:
     callback = (
         "function (row) { var m = L.marker(new L.LatLng(row[0], row[1]), {icon: L.divIcon({"
         f"className: '', html: {htmlsafe_json_dumps(str(icon))}, iconSize: [18, 18], "
         "iconAnchor: [9, 9]})}); m.bindTooltip(row[2]); return m; }"
     )
-    cluster = FastMarkerCluster(data, callback=callback)
+    cluster = _LateCluster(rows, callback=callback)
     # the plugin's own CDN links are replaced by the vendored copies
     cluster.default_js = [("markerclusterjs", "vendor:leaflet.markercluster.js")]
     cluster.default_css = [
@@ -295,18 +464,28 @@ def _cluster(group, points: gpd.GeoDataFrame, icon: Html, tips: list[Html]) -> N
     cluster.add_to(group)
 
 
-def add_points(group, points: gpd.GeoDataFrame, colour: str, glyph: str, tips: list[Html]) -> None:
-    """Points as category icons (a coloured disc with the text ``glyph``), clustered when there
-    are more than ``CLUSTER_ABOVE``; ``tips`` are HTML fragments."""
-    icon = _icon_html(colour, glyph)
+def point_data(points: gpd.GeoDataFrame, tips: list[Html]) -> dict | list:
+    """What :func:`add_points` draws (lon/lat ``points``, ``tips`` HTML fragments): their GeoJSON,
+    or for more than ``CLUSTER_ABOVE`` points the rows ``[lat, lon, tip]`` of a marker cluster."""
     if len(points) > CLUSTER_ABOVE:
-        _cluster(group, points, icon, tips)
+        return [
+            [round(p.y, 6), round(p.x, 6), str(_markup(t))]
+            for p, t in zip(points.geometry, tips, strict=True)
+        ]
+    return features(points.geometry, {"tip": tips})
+
+
+def add_points(group, data: dict | list, colour: str, glyph: str) -> None:
+    """Points of :func:`point_data` as category icons (a coloured disc with the text ``glyph``),
+    clustered when they are many."""
+    icon = _icon_html(colour, glyph)
+    if isinstance(data, list):
+        _cluster(group, data, icon)
         return
     marker = folium.Marker(
         icon=folium.DivIcon(html=str(icon), icon_size=(18, 18), icon_anchor=(9, 9))
     )
-    data = features(points.geometry, {"tip": tips})
-    folium.GeoJson(
+    _LateGeoJson(
         data, marker=marker, tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)
     ).add_to(group)
 

@@ -151,8 +151,15 @@ def subdistrict_hulls(comm: gpd.GeoDataFrame) -> tuple[gpd.GeoSeries, list[str]]
     known = comm.assign(_s=subs.to_numpy()).loc[subs.to_numpy() != ""]
     if not len(known):
         return gpd.GeoSeries([], crs=comm.crs), []
-    hulls = known.dissolve("_s").convex_hull
     geoms = known.geometry.values
+    # the hull of the communities themselves, which is the hull of their union (no union needed)
+    groups = known.groupby("_s").indices
+    names, parts = sorted(groups), np.asarray(geoms)
+    hulls = gpd.GeoSeries(
+        [shapely.convex_hull(shapely.geometrycollections(list(parts[groups[n]]))) for n in names],
+        index=pd.Index(names, name="_s"),
+        crs=comm.crs,
+    )
     area = shapely.area(geoms)
     h, c = shapely.STRtree(geoms).query(hulls.values, predicate="intersects")
     other = known["_s"].to_numpy()[c] != hulls.index.to_numpy()[h]
