@@ -15,13 +15,12 @@ from functools import cache
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
 
 from . import io, summarysheets
 from .messages import LANGS, labels, text
 from .runresult import RunResult
 from .site_tables import reason_text
-from .workbook import DECIMAL, INTEGER, PERCENT, write_sheet
+from .workbook import DECIMAL, INTEGER, PERCENT, write_book
 
 _COMMUNITY_COLUMNS = [
     "cid",
@@ -281,14 +280,13 @@ def write_ledger(result: RunResult, out: Path, lang: str) -> Path:
         sheets[names["site_coverage"]] = summarysheets.site_coverage_sheet(result, lang)
     if result.siting is not None:
         sheets[names["unserved"]] = _table(result.siting.unserved, lang)
-    book = Workbook(write_only=True)  # rows streamed to the file: no cell objects kept
+    tables = []
     for name, frame in sheets.items():
-        sheet = book.create_sheet(name)
         frame = _unique_columns(frame)
         localised = _localise(frame, result, lang)
         localised.attrs = frame.attrs
-        write_sheet(sheet, localised, _column_formats(localised, lang))
+        tables.append((name, localised, _column_formats(localised, lang)))
     target = out / "ledger.xlsx"
     with io.atomic_path(target) as tmp:
-        book.save(tmp)
+        write_book(tmp, tables)
     return target

@@ -1,11 +1,13 @@
-"""Frames as formatted Excel sheets that hold text, never formulas (the ledger's cell writer).
+"""Frames as formatted Excel sheets that hold text, never formulas (the ledger's cell writer,
+with XlsxWriter: it streams rows to the file, a cell a few microseconds).
 
-Every cell is written by :func:`_put`: numbers and booleans stay numbers and booleans, everything
-else is a text cell (``data_type = "s"``), so a value such as ``=HYPERLINK(…)`` or
-``=cmd|' /C calc'!A0`` is shown, never evaluated; text that starts like a formula (``= + - @``,
-tab, CR — OWASP's list) also gets Excel's quote prefix, so it stays text when a planner edits the
-cell. Every sheet is set up for printing: landscape, fit to the page width, header row repeated
-on each page, frozen header row and filters.
+Every cell is written by type (:func:`_write_row`): numbers and booleans stay numbers and
+booleans, everything else is written as a string cell (``write_string``: never parsed as a
+formula, a number or a link), so a value such as ``=HYPERLINK(…)`` or ``=cmd|' /C calc'!A0`` is
+shown, never evaluated; text that starts like a formula (``= + - @``, tab, CR — OWASP's list)
+also gets Excel's quote prefix, so it stays text when a planner edits the cell. Every sheet is
+set up for printing: landscape, fit to the page width, header row repeated on each page, frozen
+header row and filters.
 """
 
 from __future__ import annotations
@@ -13,33 +15,36 @@ from __future__ import annotations
 import datetime as dt
 import math
 import numbers
+import re
 import unicodedata
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+import xlsxwriter
 
 #: Excel number formats: a share as a percent, a count, a one-decimal number.
 PERCENT, INTEGER, DECIMAL = "0.0%", "#,##0", "0.0"
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+#: characters XML 1.0 cannot hold (C0 controls but tab, newline and carriage return)
+ILLEGAL_CHARACTERS = re.compile(r"[\000-\010\013\014\016-\037]")
+MAX_TEXT = 32767  # Excel's limit of a cell's text
+DATE_FORMAT = "yyyy-mm-dd hh:mm"
+_HEADER = {"bold": True, "bg_color": "#DDEBF7", "valign": "vcenter", "text_wrap": True}
 
 
 def _cell_value(value: object) -> object:
-    """A value openpyxl stores as is: None, bool, int, float, datetime or str."""
+    """A value the writer takes as it is: None, bool, int, float, datetime or str."""
     kind = type(value)  # the common plain types first (most cells), same results as below
     if kind is str:
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
+        return ILLEGAL_CHARACTERS.sub("", value)[:MAX_TEXT]
     if kind is int:
         return value
     if kind is float:
         return value if math.isfinite(value) else (None if value != value else str(value))
     if isinstance(value, list | tuple | set | dict | np.ndarray):
-        return str(value)
+        return _cell_value(str(value))
     if value is None or pd.isna(value):
         return None
     if isinstance(value, bool | np.bool_):
@@ -53,93 +58,148 @@ def _cell_value(value: object) -> object:
         value = value.to_pydatetime()
     if isinstance(value, dt.datetime | dt.date) and getattr(value, "tzinfo", None) is None:
         return value
-    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    return _cell_value(str(value))
 
 
-def _put(sheet, value: object, number_format: str | None = None, header: bool = False):
-    """One cell for ``sheet.append``: numbers as numbers (with ``number_format``), any text as a
-    text cell (never a formula). Plain numbers and blanks go as bare values (cheapest)."""
-    value = _cell_value(value)
-    if isinstance(value, str):
-        if not header and not value.startswith(FORMULA_START) and value not in ERROR_CODES:
-            return value  # openpyxl makes it a text cell ("s") as it is: no cell object needed
-        cell = WriteOnlyCell(sheet, value)
-        cell.data_type = "s"  # openpyxl makes "=…" a formula; the ledger has none
-        if value.startswith(FORMULA_START):
-            cell.quotePrefix = True
-    elif number_format and isinstance(value, int | float) and not isinstance(value, bool):
-        cell = WriteOnlyCell(sheet, value)
-        cell.number_format = number_format
-    elif header:
-        cell = WriteOnlyCell(sheet, value)
-    else:
-        return value
-    if header:
-        cell.font, cell.fill, cell.alignment = _HEADER_STYLE
-    return cell
+class _Formats:
+    """The workbook's cell formats, one object per number format (XlsxWriter keeps each)."""
+
+    def __init__(self, book: xlsxwriter.Workbook) -> None:
+        self.book = book
+        self.header = book.add_format(_HEADER)
+        self.quote = book.add_format({"quote_prefix": True})
+        self.date = book.add_format({"num_format": DATE_FORMAT})
+        self._numbers: dict[str, object] = {}
+
+    def number(self, fmt: str | None):
+        if not fmt:
+            return None
+        if fmt not in self._numbers:
+            self._numbers[fmt] = self.book.add_format({"num_format": fmt})
+        return self._numbers[fmt]
 
 
-_HEADER_STYLE = (
-    Font(bold=True),
-    PatternFill("solid", fgColor="DDEBF7"),
-    Alignment(vertical="center", wrap_text=True),
-)
+def _write_row(sheet, row: int, values: list, formats: list, fmt: _Formats) -> None:
+    """One row of cells: a string never a formula (with the quote prefix when it starts like
+    one), numbers and booleans as such (``formats``: a number format object per cell, or None
+    for the column's own), a blank left empty."""
+    for col, (value, number) in enumerate(zip(values, formats, strict=True)):
+        kind = type(value)
+        if kind is str:
+            if value:
+                quote = fmt.quote if value.startswith(FORMULA_START) else None
+                sheet.write_string(row, col, value, quote)
+        elif kind is int or kind is float:
+            sheet.write_number(row, col, value, number)
+        elif kind is bool:
+            sheet.write_boolean(row, col, value)
+        elif value is not None:
+            sheet.write_datetime(row, col, value, fmt.date)
 
 
-def write_sheet(sheet: Worksheet, frame: pd.DataFrame, formats: dict[int, str]) -> None:
-    """Set up ``sheet`` (a write-only sheet: everything before the rows) and append the rows.
+def _columns(frame: pd.DataFrame) -> list[list]:
+    """The frame's columns as cell values (plain numeric columns converted at once)."""
+    out = []
+    for k in range(frame.shape[1]):
+        column = frame.iloc[:, k]
+        if column.dtype.kind in "iu":
+            out.append(column.tolist())
+        elif column.dtype.kind == "f":
+            finite = np.isfinite(column.to_numpy())
+            if finite.all():
+                out.append(column.tolist())
+            else:
+                out.append([_cell_value(v) for v in column.tolist()])
+        else:
+            out.append(_text_column(column.tolist()))
+    return out
+
+
+def _text_column(values: list) -> list:
+    """An object column as cell values; plain text without an illegal character or an
+    over-long value as it is (one scan of the column, not a call per value)."""
+    kinds = set(map(type, values))
+    if kinds <= {str, type(None)}:
+        texts = [v for v in values if v is not None]
+        joined = "\n".join(texts)
+        if not ILLEGAL_CHARACTERS.search(joined) and max(map(len, texts), default=0) <= MAX_TEXT:
+            return values
+    return [_cell_value(v) for v in values]
+
+
+def write_sheet(book: xlsxwriter.Workbook, fmt: _Formats, name: str, frame, formats) -> None:
+    """One sheet of ``frame`` (set up first: everything before the rows).
 
     Parameters
     ----------
-    sheet : Worksheet
-        A sheet of a ``Workbook(write_only=True)``.
+    book : xlsxwriter.Workbook
+        The workbook (in ``constant_memory`` mode: rows are written in order).
+    fmt : _Formats
+        Its cell formats.
+    name : str
+        The sheet's name.
     frame : DataFrame
         Its columns are the header row. ``attrs["row_formats"]``, when set, gives a number
         format per row (for every column but the first) instead of ``formats``.
     formats : dict of int to str
         Number format per 1-based column.
     """
-    _format(sheet, frame)
-    sheet.append([_put(sheet, name, header=True) for name in frame.columns])
+    sheet = book.add_worksheet(name)
+    columns = _columns(frame)
+    _format(sheet, frame, columns, formats, fmt)
+    heads = [_cell_value(c) for c in frame.columns]
+    for col, head in enumerate(heads):
+        sheet.write_string(0, col, "" if head is None else str(head), fmt.header)
     row_formats = frame.attrs.get("row_formats")
-    columns = [_plain(frame.iloc[:, k]) for k in range(frame.shape[1])]
+    per_column = [None] * frame.shape[1]  # the column's format applies
     for row, values in enumerate(zip(*columns, strict=True)):
+        cells = per_column
         if row_formats:
-            fmts = [None] + [row_formats[row]] * (len(values) - 1)
-        else:
-            fmts = [formats.get(col) for col in range(1, len(values) + 1)]
-        sheet.append([_put(sheet, v, f) for v, f in zip(values, fmts, strict=True)])
+            cells = [None] + [fmt.number(row_formats[row])] * (frame.shape[1] - 1)
+        _write_row(sheet, row + 1, list(values), cells, fmt)
 
 
-def _plain(column: pd.Series) -> list:
-    """A column as plain Python values (numeric columns converted at once, not cell by cell)."""
-    if column.dtype.kind in "iu":
-        return column.tolist()
-    if column.dtype.kind == "f":
-        return column.astype(object).where(column.notna(), None).tolist()
-    return column.tolist()
+def write_book(path: Path, sheets: list[tuple[str, pd.DataFrame, dict[int, str]]]) -> None:
+    """Write ``path`` (an ``.xlsx``) with one sheet per (name, frame, number formats)."""
+    book = xlsxwriter.Workbook(
+        str(path),
+        {
+            "constant_memory": True,  # each row written out as soon as the next begins
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "nan_inf_to_errors": False,
+        },
+    )
+    fmt = _Formats(book)
+    try:
+        for name, frame, formats in sheets:
+            write_sheet(book, fmt, name, frame, formats)
+    finally:
+        book.close()
 
 
 def _width(value: object) -> int:
     text = "" if value is None else str(value)
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def _format(sheet, frame: pd.DataFrame) -> None:
+def _format(sheet, frame: pd.DataFrame, columns: list[list], formats, fmt: _Formats) -> None:
     """Frozen header row, filters, column widths from the content (CJK counted double; the first
-    500 rows), and print setup: landscape A4, fit to one page wide, header row on every page."""
-    sheet.freeze_panes = "A2"
-    last = get_column_letter(max(len(frame.columns), 1))
-    sheet.auto_filter.ref = f"A1:{last}{len(frame) + 1}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0  # as many pages down as needed
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_title_rows = "1:1"
-    sheet.print_options.gridLines = True
-    head = frame.head(500)
-    for idx, col in enumerate(frame.columns, start=1):
-        values = [col, *(_cell_value(v) for v in head[col].tolist())] if len(head) else [col]
-        widest = max(_width(v) for v in values)
-        sheet.column_dimensions[get_column_letter(idx)].width = min(max(widest + 2, 8), 60)
+    500 rows) with each column's number format, and print setup: landscape A4, fit to one page
+    wide, header row on every page, gridlines printed."""
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, len(frame), max(len(frame.columns), 1) - 1)
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)  # one page wide, as many down as needed
+    sheet.repeat_rows(0)
+    sheet.hide_gridlines(0)  # shown and printed
+    for idx, name in enumerate(frame.columns):
+        texts = {v for v in [name, *columns[idx][:500]] if type(v) is str}
+        others = [v for v in columns[idx][:500] if type(v) is not str]
+        widest = max([*map(_width, texts), *map(_width, others), 0])
+        number = None if frame.attrs.get("row_formats") else fmt.number(formats.get(idx + 1))
+        sheet.set_column(idx, idx, min(max(widest + 2, 8), 60), number)

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from spatial import ledger, summarysheets
 from spatial.errors import InputError
@@ -16,7 +16,7 @@ from spatial.messages import labels, text, visible
 from spatial.parse import parse_number
 from spatial.render import esc, fragment
 from spatial.standards import load_standards
-from spatial.workbook import write_sheet
+from spatial.workbook import write_book
 
 from .conftest import JINAN, file_digest, small_communities, small_facilities_csv
 
@@ -60,11 +60,10 @@ def _result(summary: dict):
 
 def _written(frame: pd.DataFrame, result, lang: str, tmp_path: Path):
     """``frame`` written as ``write_ledger`` writes each sheet; the sheet read back."""
-    book = Workbook(write_only=True)
     localised = ledger._localise(frame, result, lang)
     localised.attrs = frame.attrs
-    write_sheet(book.create_sheet("s"), localised, ledger._column_formats(localised, lang))
-    book.save(tmp_path / f"s_{lang}.xlsx")
+    formats = ledger._column_formats(localised, lang)
+    write_book(tmp_path / f"s_{lang}.xlsx", [("s", localised, formats)])
     return load_workbook(tmp_path / f"s_{lang}.xlsx")["s"]
 
 

@@ -1,0 +1,50 @@
+"""The ledger's cell writer (XlsxWriter) on edge values, read back with openpyxl: text is never
+a formula, formula-like text keeps Excel's quote prefix, numbers stay numbers with their column's
+format, what XML cannot hold is dropped, and what Excel cannot hold is cut or written as text."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from openpyxl import load_workbook
+
+from spatial.workbook import MAX_TEXT, PERCENT, write_book
+
+
+def test_edge_values_read_back_as_text_numbers_and_blanks(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "text": ['=HYPERLINK("x")', "+1", "@a", "plain", "a\x07b", "", "#N/A", "长" * 40000],
+            "number": [0.5, np.float64(0.25), np.inf, np.nan, -0.0, 1e300, 3, np.int64(7)],
+            "mixed": [True, np.bool_(False), None, dt.datetime(2024, 1, 2), [1, 2], 5, "x", 1.5],
+        }
+    )
+    path = tmp_path / "b.xlsx"
+    write_book(path, [("s", frame, {2: PERCENT})])
+    sheet = load_workbook(path)["s"]
+    rows = list(sheet.iter_rows(min_row=2))
+    text = [r[0] for r in rows]
+    assert [c.data_type for c in text if c.value is not None] == ["s"] * 7
+    assert [c.value for c in text[:5]] == ['=HYPERLINK("x")', "+1", "@a", "plain", "ab"]
+    assert [c.quotePrefix for c in text[:4]] == [True, True, True, False]
+    assert text[5].value is None and text[6].value == "#N/A"
+    assert text[7].value == "长" * MAX_TEXT
+    number = [r[1] for r in rows]
+    assert [c.value for c in number] == [0.5, 0.25, "inf", None, 0, 1e300, 3, 7]
+    assert number[0].number_format == PERCENT and number[0].data_type == "n"
+    mixed = [r[2].value for r in rows]
+    assert mixed[:2] == [True, False] and mixed[2] is None
+    assert mixed[3] == dt.datetime(2024, 1, 2) and mixed[4:] == ["[1, 2]", 5, "x", 1.5]
+    assert [c.data_type for r in rows for c in r if c.data_type == "f"] == []
+
+
+def test_row_formats_give_each_row_its_number_format(tmp_path):
+    frame = pd.DataFrame({"name": ["share", "count"], "value": [0.069, 1234]})
+    frame.attrs["row_formats"] = [PERCENT, "#,##0"]
+    path = tmp_path / "r.xlsx"
+    write_book(path, [("s", frame, {})])
+    sheet = load_workbook(path)["s"]
+    assert sheet["B2"].number_format == PERCENT and sheet["B3"].number_format == "#,##0"
+    assert sheet["A1"].font.b and sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:B3"
