@@ -153,3 +153,20 @@ def test_place_download_failure_is_a_clear_error(monkeypatch, run_cli, small_pro
         "coverage", "--config", small_project, "--out", tmp_path, "--place", "x", "--lang", "en"
     )
     assert code == 2 and "could not download 'x'" in err and "[network] path" in err
+
+
+def test_console_script_flushes_its_output_and_exits_with_the_code(tmp_path):
+    """The console entry ends the process without the interpreter's teardown: what it printed
+    is all there and the exit code is main's (0 after a run, 2 for a missing project file)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "spatial", "coverage", "--out", str(tmp_path / "o"), "--lang", "en"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith("summary.json") and "wrote: " in done.stdout
+    assert (tmp_path / "o" / "summary.json").exists()
+    bad = subprocess.run(
+        [sys.executable, "-m", "spatial", "check", "--config", str(tmp_path / "none.toml")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert bad.returncode == 2 and bad.stderr.strip().endswith("新建一个")
