@@ -40,6 +40,7 @@ PARTNER_STYLE = {
     "opacity": 0.25,
 }
 MINOR, MAJOR = "#d0d0d0", "#9a9a9a"
+SHEET_COLUMNS = ("cid", "name", "built_raw", "households", "tier", "gaps")
 
 
 def _x(fraction: float) -> float:
@@ -74,6 +75,8 @@ class _Context:
     def __init__(self, result: RunResult) -> None:
         self.result = result
         comm = result.communities
+        drawn = [c for c in SHEET_COLUMNS if c in comm] + [comm.geometry.name]
+        self.comm = comm[drawn]  # the columns a sheet reads: taken per sheet, not all ~100
         self.comm_tree = shapely.STRtree(comm.geometry.values)
         if "bundle_id" in comm:  # each bundle's member rows, found once for all sheets
             ids = comm["bundle_id"].astype("string").fillna("")
@@ -109,11 +112,10 @@ def _view(bundle, partners, sites) -> View:
 
 
 def _map(doc: Sheets, ctx: _Context, bundle, members, partners, sites, lang: str) -> None:
-    result = ctx.result
     lab = labels(lang)
     view = _view(bundle, partners, sites)
     box = shapely.box(*view.extent)
-    comm = result.communities
+    comm = ctx.comm
     around = comm.iloc[ctx.comm_tree.query(box)]
     around = around.loc[~around["cid"].isin(members["cid"])]
     gaps = "gaps" in comm
@@ -228,8 +230,7 @@ def bundle_page(ctx: _Context, bundle, lang: str, doc: Sheets) -> Sheets:
     """Draw one bundle sheet as a new page of ``doc``; returns ``doc`` (its ``texts`` are the
     page's texts with their boxes)."""
     result = ctx.result
-    comm = result.communities
-    members = comm.iloc[ctx.member_rows.get(str(bundle["bundle_id"]), [])]
+    members = ctx.comm.iloc[ctx.member_rows.get(str(bundle["bundle_id"]), [])]
     partners = None
     if ctx.parcels is not None and bundle["partner_parcels"]:
         pids = [p for p in str(bundle["partner_parcels"]).split(",") if p in ctx.parcels.index]
