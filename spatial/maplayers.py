@@ -11,17 +11,14 @@ import folium
 import geopandas as gpd
 import numpy as np
 
+from .htmltext import Html, esc, fragment, fragments
 from .messages import labels, text
 from .problems import problem
 from .render import (
-    Html,
     add_points,
     display_frame,
-    esc,
     feature_group,
     features,
-    fragment,
-    fragments,
     geojson,
     legend_html,
     point_data,

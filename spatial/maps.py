@@ -14,15 +14,12 @@ import geopandas as gpd
 import numpy as np
 
 from . import maplayers, mapstore, render
+from .htmltext import Html, esc, fragment, join
 from .messages import labels, text
 from .render import (
-    Html,
     StoreJson,
     add_panel,
     add_store,
-    esc,
-    fragment,
-    join,
     new_map,
     run_cached,
     store_json,

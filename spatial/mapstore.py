@@ -3,7 +3,7 @@
 page recompute coverage offline when a planner switches between today, the recommended programme
 and a what-if plan (``data/maps.js`` draws it).
 
-Every text here is :class:`spatial.render.Html` (escaped from the data) before it is stored; the
+Every text here is :class:`spatial.htmltext.Html` (escaped from the data) before it is stored; the
 JSON is embedded with :func:`spatial.render.add_store` (htmlsafe).
 """
 
@@ -16,8 +16,9 @@ import shapely
 
 from . import style
 from .colocation import load_rules, needs
+from .htmltext import Html, esc, fragment, fragments, join
 from .messages import labels, tier_label
-from .render import Html, display_frame, esc, fragment, fragments, join
+from .render import display_frame
 from .runresult import RunResult
 from .style import bundle_colours
 

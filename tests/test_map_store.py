@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spatial import maps, render
+from spatial import htmltext, maps, render
 from spatial.config import load_project
 from spatial.messages import labels, tier_label
 from spatial.pipeline import analyse, in_language, load_inputs
@@ -92,7 +92,7 @@ def test_card_facts_decode_to_the_community_values(overview, browser, tmp_path):
             (lab["tier"], tier_label("zh", row["tier"], result.project.policy)),
             (lab["bundle"], row["bundle_id"] if isinstance(row["bundle_id"], str) else ""),
         ]
-        expected.append("".join(f"<br>{k}: {render.esc(v)}" for k, v in lines if v != ""))
+        expected.append("".join(f"<br>{k}: {htmltext.esc(v)}" for k, v in lines if v != ""))
     assert sum("所属片区" in e for e in expected) > 20  # bundle members and others differ
     assert len(store["comm"]["facts"]["cols"][2]["v"]) < len(comm) / 5  # subdistricts once each
     page, errors, _, _ = _open(browser, path, tmp_path / "f.png")
@@ -117,7 +117,7 @@ def test_bundle_cards_decode_to_the_bundle_rows(overview, browser, tmp_path):  #
             f"{lab['households']}: {int(row['households']):,}",
             f"{lab['shared_gaps']}: {gaps or lab['none']}",
             f"{lab['partner_parcels']}: {row['partner_parcels'] or '—'}",
-            f"<i>{render.esc(row['description'])}</i>",
+            f"<i>{htmltext.esc(row['description'])}</i>",
         ]
         expected.append("<div class=lc-card>" + "<br>".join(lines) + "</div>")
     desc = store["bundles"]["card"]["desc"]

@@ -17,11 +17,11 @@ import shapely
 from folium.plugins import FastMarkerCluster
 from jinja2.utils import htmlsafe_json_dumps
 
-from spatial import maps, mapstore, render, report, style
+from spatial import htmltext, maps, mapstore, render, report, style
 from spatial.config import load_project
+from spatial.htmltext import Html, esc, fragment, fragments
 from spatial.messages import labels
 from spatial.pipeline import analyse, in_language, load_inputs
-from spatial.render import Html, esc, fragment, fragments
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def demo():
     return in_language(analyse(load_inputs(project), ("coverage", "bundle", "sites")), "zh")
 
 
-# --- render.fragments: the same escaping as render.fragment, row by row -----------------------
+# --- htmltext.fragments: the same escaping as htmltext.fragment, row by row -----------------------
 
 
 def test_fragments_equal_fragment_row_by_row():
@@ -127,7 +127,9 @@ def test_parcel_store_with_a_shared_table_equals_a_fresh_one(demo):
                 continue
             row = parcels.loc[pid]
             prog = progs.get(pid, []) if kind == "candidate" else []
-            names = render.join([esc(std.categories[k].label("zh")) for k in prog], lab["sep_list"])
+            names = htmltext.join(
+                [esc(std.categories[k].label("zh")) for k in prog], lab["sep_list"]
+            )
             expected = fragment(
                 "<div class=lc-card><b>{} {}</b><br>{}: {}<br>{}: {:,.0f} m²<br>{}: {}</div>",
                 lab["parcel"],

@@ -12,9 +12,9 @@ from openpyxl import load_workbook
 
 from spatial import ledger, summarysheets
 from spatial.errors import InputError
+from spatial.htmltext import esc, fragment
 from spatial.messages import labels, text, visible
 from spatial.parse import parse_number
-from spatial.render import esc, fragment
 from spatial.standards import load_standards
 from spatial.workbook import write_book
 
