@@ -13,7 +13,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 
-from . import maplayers, mapstore, render
+from . import maplayers, mapparcels, mapstore, render
 from .htmltext import Html, esc, fragment, join
 from .messages import labels, text
 from .render import (
@@ -267,7 +267,7 @@ def _draw(
             lambda: store_json(mapstore.community_store(result, comm, lang, basemap, origin)),
         ),
         "bundles": mapstore.bundle_store(result, comm, lang, basemap, origin, group),
-        "parcels": mapstore.parcel_store(
+        "parcels": mapparcels.parcel_store(
             result,
             comm,
             lang,
@@ -278,7 +278,7 @@ def _draw(
             _cached(
                 ("parcels", basemap, tuple(origin)),
                 result,
-                lambda: mapstore.ParcelTable(result, basemap, origin),
+                lambda: mapparcels.ParcelTable(result, basemap, origin),
             ),
         ),
         "streets": streets,

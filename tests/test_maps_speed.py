@@ -17,7 +17,7 @@ import shapely
 from folium.plugins import FastMarkerCluster
 from jinja2.utils import htmlsafe_json_dumps
 
-from spatial import htmltext, maps, mapstore, render, report, style
+from spatial import htmltext, mapparcels, maps, mapstore, render, report, style
 from spatial.config import load_project
 from spatial.htmltext import Html, esc, fragment, fragments
 from spatial.messages import labels
@@ -97,7 +97,7 @@ def _programmes_one_by_one(result, keys):
 
 def test_programmes_equal_the_one_by_one_rule(demo):
     keys = list(demo.standards.categories)
-    fast = mapstore.parcel_programmes(demo, keys)
+    fast = mapparcels.parcel_programmes(demo, keys)
     assert fast == _programmes_one_by_one(demo, keys)
     assert sum(len(v) for v in fast.values()) > 10
 
@@ -108,7 +108,7 @@ def test_parcel_store_with_a_shared_table_equals_a_fresh_one(demo):
     std = demo.standards
     comm = demo.communities
     origin = np.floor(comm.to_crs(4326).total_bounds[:2] * mapstore.SCALE).astype(np.int64)
-    table = mapstore.ParcelTable(demo, "none", origin)
+    table = mapparcels.ParcelTable(demo, "none", origin)
     lab = labels("zh")
     parcels = demo.layers.parcels.set_index("pid", drop=False)
     groups = [(list(std.categories), False)] + [
@@ -118,8 +118,8 @@ def test_parcel_store_with_a_shared_table_equals_a_fresh_one(demo):
     for keys, group in groups:
         if not keys:
             continue
-        shared = mapstore.parcel_store(demo, comm, "zh", "none", origin, keys, group, table)
-        alone = mapstore.parcel_store(demo, comm, "zh", "none", origin, keys, group)
+        shared = mapparcels.parcel_store(demo, comm, "zh", "none", origin, keys, group, table)
+        alone = mapparcels.parcel_store(demo, comm, "zh", "none", origin, keys, group)
         assert shared == alone
         progs = _programmes_one_by_one(demo, keys)
         for pid, kind, card in zip(alone["pid"], alone["kind"], alone["card"], strict=True):
