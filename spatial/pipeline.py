@@ -129,7 +129,9 @@ def analyse(
         calls["service_areas"] = partial(timed, service_areas_stage, result, categories)
     if "bundle" in stages:
         calls["bundle"] = partial(timed, bundle_stage, result)
-    side = len(result.communities) >= settings.PARALLEL_OUTPUTS_FROM and forks.can_fork()
+    together = len(calls) + ("sites" in stages and "coverage" in stages)  # stages to overlap
+    side = together >= 2 and len(result.communities) >= settings.PARALLEL_OUTPUTS_FROM
+    side = side and forks.can_fork()
     with forks.started(list(calls.values())) if side else contextlib.nullcontext() as futures:
         pending = dict(zip(calls, futures, strict=True)) if side else {}
         if "sites" in stages and "coverage" in stages:
