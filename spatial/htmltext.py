@@ -113,10 +113,10 @@ def _cell(value: object, spec: str) -> str:
 
 def join(parts: list[Html], sep: str = "") -> Html:
     """Concatenate fragments (each must already be :class:`Html`)."""
-    return Html(sep).join(_markup(p) for p in parts)
+    return Html(sep).join(require_html(p) for p in parts)
 
 
-def _markup(value: object) -> Html:
+def require_html(value: object) -> Html:
     if not isinstance(value, Html):
         raise TypeError(
             f"HTML must be built with htmltext.fragment/esc, got {type(value).__name__}"

@@ -38,7 +38,7 @@ from jinja2.utils import htmlsafe_json_dumps
 from . import crs as crsmod
 from . import io, settings
 from .errors import InputError
-from .htmltext import Html, _markup, esc, fragment, join
+from .htmltext import Html, esc, fragment, join, require_html
 
 CLUSTER_ABOVE = 300
 _VENDOR = settings.DATA_DIR / "vendor"
@@ -63,7 +63,7 @@ class HtmlElement(Element):
 
     def __init__(self, html: Html):
         super().__init__()
-        self.html = str(_markup(html))
+        self.html = str(require_html(html))
 
 
 def _vendor_text(name: str) -> str:
@@ -317,7 +317,7 @@ def features(
 ) -> dict:
     """GeoJSON (lon/lat ``geometry``) whose properties are the HTML columns ``html`` (each value
     Html) and the style values ``style`` (colours set by the code)."""
-    columns = {k: [str(_markup(v)) for v in values] for k, values in html.items()}
+    columns = {k: [str(require_html(v)) for v in values] for k, values in html.items()}
     frame = gpd.GeoDataFrame({**columns, **(style or {})}, geometry=geometry.values, crs=4326)
     return frame.__geo_interface__
 
@@ -361,7 +361,7 @@ def point_data(points: gpd.GeoDataFrame, tips: list[Html]) -> dict | list:
     or for more than ``CLUSTER_ABOVE`` points the rows ``[lat, lon, tip]`` of a marker cluster."""
     if len(points) > CLUSTER_ABOVE:
         return [
-            [round(p.y, 6), round(p.x, 6), str(_markup(t))]
+            [round(p.y, 6), round(p.x, 6), str(require_html(t))]
             for p, t in zip(points.geometry, tips, strict=True)
         ]
     return features(points.geometry, {"tip": tips})
@@ -401,7 +401,7 @@ def add_panel(fmap: folium.Map, inner_html: Html, position: str, element_id: str
         'sans-serif;max-width:340px">{}</div>',
         element_id,
         Html(position),
-        _markup(inner_html),
+        require_html(inner_html),
     )
     fmap.get_root().html.add_child(HtmlElement(box))
 
