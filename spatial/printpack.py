@@ -87,8 +87,12 @@ class _Context:
         self.parcels = parcels.set_index(parcels["pid"].astype(str)) if len(parcels) else None
         sites = result.siting.sites if result.siting else None
         self.sites = sites if sites is not None and len(sites) else None
-        if self.sites is not None:
-            self.site_members = [set(str(v).split(",")) for v in self.sites["covered_ids"]]
+        if self.sites is not None:  # found by place and by the communities each serves
+            self.site_tree = shapely.STRtree(self.sites.geometry.values)
+            self.serving: dict[str, list[int]] = {}
+            for row, ids in enumerate(self.sites["covered_ids"]):
+                for cid in str(ids).split(","):
+                    self.serving.setdefault(cid, []).append(row)
 
     def streets_in(self, box) -> tuple[np.ndarray, np.ndarray]:
         if self.streets is None:
@@ -98,9 +102,10 @@ class _Context:
     def sites_near(self, outline, members: set[str]):
         if self.sites is None:
             return None
-        near = shapely.dwithin(self.sites.geometry.values, outline, NEAR_M)
-        serves = np.array([bool(m & members) for m in self.site_members])
-        return self.sites.loc[near | serves]
+        rows = set(self.site_tree.query(outline, predicate="dwithin", distance=NEAR_M).tolist())
+        for cid in members:
+            rows.update(self.serving.get(cid, ()))
+        return self.sites.iloc[sorted(rows)]  # in the sites' order
 
 
 def _view(bundle, partners, sites) -> View:
