@@ -22,3 +22,27 @@ def test_forked_workers_leave_ctrl_c_to_the_parent():
         got = [future.result() for future in futures]
     assert got == [signal.SIG_IGN, signal.SIG_IGN]
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_ledger_keeps_every_digit_and_takes_missing_integers(tmp_path):
+    import numpy as np
+    import openpyxl
+    import pandas as pd
+
+    from spatial.workbook import write_book
+
+    frame = pd.DataFrame(
+        {
+            "id": np.array([370102198001011234, 7, -(2**63)], dtype="int64"),
+            "count": pd.array([1, None, 3], dtype="Int64"),  # crashed: pd.NA as a date
+            "plain": [2**53, -(2**53), 0],
+            "big": pd.Series([10**400, 5, 2**60], dtype=object),  # OverflowError before
+        }
+    )
+    path = tmp_path / "x.xlsx"
+    write_book(path, [("S", frame, {})])
+    rows = [[c.value for c in row] for row in openpyxl.load_workbook(path)["S"].iter_rows()][1:]
+    assert [r[0] for r in rows] == ["370102198001011234", 7, str(-(2**63))]
+    assert [r[1] for r in rows] == [1, None, 3]
+    assert [r[2] for r in rows] == [2**53, -(2**53), 0]
+    assert [r[3] for r in rows] == [str(10**400)[:32767], 5, str(2**60)]
