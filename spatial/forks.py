@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -31,6 +32,13 @@ def workers_for(calls: int) -> int:
     return max(1, min(os.cpu_count() or 1, MAX_WORKERS, calls))
 
 
+def _ignore_interrupt() -> None:
+    """A worker ignores Ctrl-C: the parent process handles it (cancels the calls not started
+    and waits for the running ones). A worker stopped by it while sending back its result
+    would leave the pool's reader waiting for the rest of the message for ever."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _call(index: int) -> Any:
     return _CALLS[index]()
 
@@ -43,7 +51,9 @@ def started(calls: list[Callable[[], Any]], workers: int | None = None) -> Itera
     call writes appears after this block."""
     global _CALLS
     pool = ProcessPoolExecutor(
-        workers or workers_for(len(calls)), mp_context=mp.get_context("fork")
+        workers or workers_for(len(calls)),
+        mp_context=mp.get_context("fork"),
+        initializer=_ignore_interrupt,
     )
     _CALLS = list(calls)
     try:

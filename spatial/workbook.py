@@ -30,6 +30,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠
 #: characters XML 1.0 cannot hold (C0 controls but tab, newline and carriage return)
 ILLEGAL_CHARACTERS = re.compile(r"[\000-\010\013\014\016-\037]")
 MAX_TEXT = 32767  # Excel's limit of a cell's text
+MAX_EXACT = 2**53  # larger whole numbers lose digits as Excel numbers: written as text
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 _HEADER = {"bold": True, "bg_color": "#DDEBF7", "valign": "vcenter", "text_wrap": True}
 
@@ -40,7 +41,7 @@ def _cell_value(value: object) -> object:
     if kind is str:
         return ILLEGAL_CHARACTERS.sub("", value)[:MAX_TEXT]
     if kind is int:
-        return value
+        return value if -MAX_EXACT <= value <= MAX_EXACT else str(value)
     if kind is float:
         return value if math.isfinite(value) else (None if value != value else str(value))
     if isinstance(value, list | tuple | set | dict | np.ndarray):
@@ -50,7 +51,7 @@ def _cell_value(value: object) -> object:
     if isinstance(value, bool | np.bool_):
         return bool(value)
     if isinstance(value, numbers.Integral):
-        return int(value)
+        return _cell_value(int(value))
     if isinstance(value, numbers.Real):
         value = float(value)
         return value if math.isfinite(value) else str(value)
@@ -103,7 +104,11 @@ def _columns(frame: pd.DataFrame) -> list[list]:
     for k in range(frame.shape[1]):
         column = frame.iloc[:, k]
         if column.dtype.kind in "iu":
-            out.append(column.tolist())
+            values = column.tolist()
+            exact = not column.hasnans and (
+                not len(column) or column.min() >= -MAX_EXACT and column.max() <= MAX_EXACT
+            )
+            out.append(values if exact else [_cell_value(v) for v in values])
         elif column.dtype.kind == "f":
             finite = np.isfinite(column.to_numpy())
             if finite.all():
