@@ -123,8 +123,7 @@ def _join_pack(out: Path, sheet_jobs: list) -> Path:
 def print_font(lang: str, strict: bool) -> tuple[tuple[str, int] | None, str | None]:
     """The print pack's font (path, face index), or None and the note for ``summary.json`` when
     no CJK font is installed (an error when ``strict``: the ``map`` command)."""
-    from .printmap import cjk_font
-    from .printtext import font_file
+    from .printtext import cjk_font, font_file
 
     try:
         return font_file(cjk_font()), None

@@ -196,7 +196,7 @@ def write_outputs(
     """
     stages = set(stages)
     if "map" in stages and strict_print:
-        from .printmap import cjk_font
+        from .printtext import cjk_font
 
         cjk_font()  # fail before writing anything
     try:

@@ -24,13 +24,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import shapely  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.legend_handler import HandlerTuple  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from . import io, printpack  # noqa: E402
-from .errors import DependencyError  # noqa: E402
 from .messages import labels, text  # noqa: E402
 from .printdraw import frame, lines, north_arrow, polygons, scale_bar  # noqa: E402
 from .printraster import (  # noqa: E402
@@ -40,7 +38,7 @@ from .printraster import (  # noqa: E402
     street_image,
     write_png,
 )
-from .printtext import cut, fit, font_file, shown, wrap  # noqa: E402
+from .printtext import cjk_font, cut, fit, font_file, shown, wrap  # noqa: E402
 from .runresult import RunResult  # noqa: E402
 from .style import (
     BUNDLE_COLOUR,
@@ -55,31 +53,9 @@ from .style import (
 
 A3_LANDSCAPE_IN = (420 / 25.4, 297 / 25.4)
 DPI = 300
-CJK_FAMILIES = (
-    "Noto Sans CJK SC",
-    "Source Han Sans SC",
-    "WenQuanYi Micro Hei",
-    "WenQuanYi Zen Hei",
-    "Microsoft YaHei",
-    "SimHei",
-    "PingFang SC",
-    "Heiti SC",
-    "Noto Sans CJK TC",
-    "Noto Sans SC",
-    "AR PL UMing CN",
-)
 
 
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # bold falls back quietly
-
-
-def cjk_font() -> str:
-    """The first installed CJK font family, or a clear error saying what to install."""
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for family in CJK_FAMILIES:
-        if family in installed:
-            return family
-    raise DependencyError("err_no_cjk_font")
 
 
 def print_style(family: str) -> dict[str, object]:

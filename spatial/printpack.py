@@ -40,6 +40,7 @@ PARTNER_STYLE = {
     "opacity": 0.25,
 }
 MINOR, MAJOR = "#d0d0d0", "#9a9a9a"
+NAME_PT = 120.0  # the room of a parcel id or kind on a sheet (about 14 CJK characters)
 SHEET_COLUMNS = ("cid", "name", "built_raw", "households", "tier", "gaps")
 
 
@@ -156,7 +157,13 @@ def _sites(doc: Sheets, view: View, sites) -> None:
     doc.polygons(view, unique.geometry.values, SITE_COLOUR, SITE_COLOUR, 0.8, opacity=0.6)
     points = shapely.get_coordinates(shapely.point_on_surface(unique.geometry.values))
     for pid, (x, y) in zip(unique["pid"], view.xy(points), strict=True):
-        doc.text(x, y - 9, shown(pid), 7, colour=SITE_COLOUR, bold=True, align="center")
+        label = cut(shown(pid), NAME_PT, 7, measure=doc.width)
+        doc.text(x, y - 9, label, 7, colour=SITE_COLOUR, bold=True, align="center")
+
+
+def _name(doc: Sheets, value: object) -> str:
+    """A parcel id or kind from the data in a list: cut to :data:`NAME_PT` with "…"."""
+    return cut(shown(value), NAME_PT, 8.5, measure=doc.width)
 
 
 def _table(doc: Sheets, members, result: RunResult, lang: str, top: float) -> float:
@@ -202,7 +209,7 @@ def _facts(doc: Sheets, ctx: _Context, bundle, partners, sites, lang: str, top: 
     rows = [(lab["print_shared_gaps"], _cat_names(bundle["shared_gaps"], result, lang))]
     if partners is not None and len(partners):
         items = [
-            f"{shown(pid)} {shown(kind)} {area:,.0f} m²"
+            f"{_name(doc, pid)} {_name(doc, kind)} {area:,.0f} m²"
             for pid, kind, area in zip(
                 partners["pid"], partners["kind"], partners["area_m2"], strict=True
             )
@@ -216,7 +223,8 @@ def _facts(doc: Sheets, ctx: _Context, bundle, partners, sites, lang: str, top: 
             names = _cat_names(",".join(part["category"].astype(str)), result, lang)
             colon = lab["sep_label"]
             items.append(
-                f"{shown(pid)} {shown(part['kind'].iloc[0])} {part['area_m2'].iloc[0]:,.0f} m²{colon}{names}"
+                f"{_name(doc, pid)} {_name(doc, part['kind'].iloc[0])} "
+                f"{part['area_m2'].iloc[0]:,.0f} m²{colon}{names}"
             )
         rows.append((lab["print_sites_near"], "\n".join(items[:8])))
     else:

@@ -6,7 +6,8 @@ arrow.
 fpdf2 keeps each glyph's width once per font, so laying out hundreds of sheets costs a few
 milliseconds each (matplotlib shapes and loads every glyph of every text twice). Text is drawn
 literally: fpdf2's ``text`` knows no markup; the caller passes data text through
-:func:`spatial.printtext.shown` first. Knows nothing about the project's data.
+:func:`spatial.printtext.shown` first (which also writes a character the font lacks as its
+escape). Knows nothing about the project's data.
 """
 
 from __future__ import annotations
@@ -104,17 +105,6 @@ class Sheets:
         path, index = self.font
         self.pdf.add_font("print", "", path, collection_font_number=index)
         self.pdf.set_font("print", size=10)
-        self._glyphs = self.pdf.fonts["print"].cmap  # code point -> glyph of the font
-
-    def _drawable(self, line: str) -> str:
-        """``line`` with each character the font has no glyph for written as its escape
-        (``\\U0001f600``): shown, not dropped without a trace."""
-        glyphs = self._glyphs
-        if all(ord(ch) in glyphs for ch in line):
-            return line
-        return "".join(
-            ch if ord(ch) in glyphs else ch.encode("unicode_escape").decode("ascii") for ch in line
-        )
 
     def page(self) -> None:
         """Start a new page."""
@@ -122,9 +112,9 @@ class Sheets:
         self.texts = []
 
     def width(self, line: str, size: float) -> float:
-        """The drawn width of ``line`` at ``size`` points (as :meth:`text` draws it)."""
+        """The drawn width of ``line`` at ``size`` points."""
         self.pdf.set_font_size(size)
-        return self.pdf.get_string_width(self._drawable(line))
+        return self.pdf.get_string_width(line)
 
     def text(
         self,
@@ -139,7 +129,6 @@ class Sheets:
         """One line whose top is at ``y``; ``x`` is its left, centre or right (``align``)."""
         pdf = self.pdf
         w = self.width(line, size)
-        line = self._drawable(line)
         left = x - {"left": 0.0, "center": w / 2, "right": w}[align]
         mode = TextMode.FILL_STROKE if bold else TextMode.FILL
         with pdf.local_context(

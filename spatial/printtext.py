@@ -13,14 +13,28 @@ can neither be drawn as a missing glyph, reorder the line after it nor split a t
 from __future__ import annotations
 
 import unicodedata
-from functools import partial
+from functools import cache, partial
 
 from matplotlib import font_manager
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
 
+from .errors import DependencyError
 from .messages import visible
 
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Heiti SC",
+    "Noto Sans CJK TC",
+    "Noto Sans SC",
+    "AR PL UMing CN",
+)
 ELLIPSIS = "…"
 _BREAKS = " 、，；：。,;"
 _MEASURE = TextToPath()
@@ -28,8 +42,47 @@ _MEASURE = TextToPath()
 
 def shown(value: object) -> str:
     """``value`` as print text: control and bidi characters as escapes (``\\x1b``, ``\\u202e``),
-    a newline as ``\\n`` and a tab as ``\\t`` (the terminal's rule)."""
-    return visible(str(value)).replace("\n", "\\n").replace("\t", "\\t")
+    a newline as ``\\n`` and a tab as ``\\t`` (the terminal's rule), and a character the print
+    font has no glyph for (an emoji, a rare ideograph) as its escape too (``\\U0001f600``):
+    shown the same on the maps and the sheets, never a blank box or nothing."""
+    line = visible(str(value)).replace("\n", "\\n").replace("\t", "\\t")
+    glyphs = _glyphs()
+    if glyphs is None or all(ord(ch) in glyphs for ch in line):
+        return line
+    return "".join(
+        ch if ord(ch) in glyphs else ch.encode("unicode_escape").decode("ascii") for ch in line
+    )
+
+
+def cjk_font() -> str:
+    """The first installed CJK font family, or a clear error saying what to install."""
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    for family in CJK_FAMILIES:
+        if family in installed:
+            return family
+    raise DependencyError("err_no_cjk_font")
+
+
+def _glyphs() -> frozenset[int] | None:
+    """The code points the print font draws (None without a CJK font: nothing to print)."""
+    return _family_glyphs(CJK_FAMILIES)
+
+
+@cache
+def _family_glyphs(families: tuple[str, ...]) -> frozenset[int] | None:
+    # cached per list of families (the font found for it does not change during a run)
+    try:
+        return _font_glyphs(*font_file(cjk_font()))
+    except DependencyError:
+        return None
+
+
+@cache
+def _font_glyphs(path: str, index: int) -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, fontNumber=index, lazy=True) as font:
+        return frozenset(font.getBestCmap())
 
 
 def extent(line: str, size: float, weight: str = "normal", family: str | None = None) -> float:

@@ -195,9 +195,9 @@ def test_print_map_png_is_a3_at_300_dpi_and_not_blank(demo_out):
 
 
 def test_missing_cjk_font_is_a_clear_error(monkeypatch, run_cli, tmp_path):
-    from spatial import printmap
+    from spatial import printtext
 
-    monkeypatch.setattr(printmap, "CJK_FAMILIES", ("No Such Font",))
+    monkeypatch.setattr(printtext, "CJK_FAMILIES", ("No Such Font",))
     code, _, err = run_cli("map", "--out", tmp_path / "m", "--basemap", "none", "--lang", "en")
     assert code == 2 and "no Chinese (CJK) font" in err and "fonts-wqy-microhei" in err
     assert not (tmp_path / "m").exists() or not any((tmp_path / "m").iterdir())

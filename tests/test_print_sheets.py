@@ -87,35 +87,13 @@ def test_cut_measures_with_the_sheet_font(font):
 
 
 def test_a_character_the_font_lacks_is_shown_as_its_escape_not_dropped(font, tmp_path):
+    line = printtext.shown("小区😀名")  # the one door for data text onto the print pack
+    assert line == "小区\\U0001f600名"
     doc = printpdf.Sheets(font)
     doc.page()
-    drawn = doc.text(10, 10, "小区😀名", 10)
-    assert drawn.text == "小区\\U0001f600名"
-    assert drawn.width == pytest.approx(doc.width("小区😀名", 10))  # measured as drawn
-    cut = printtext.cut("😀" * 20, 60, 10, measure=doc.width)
+    drawn = doc.text(10, 10, line, 10)
+    assert drawn.width == pytest.approx(doc.width(line, 10))
+    cut = printtext.cut(printtext.shown("😀" * 20), 60, 10, measure=doc.width)
     assert doc.width(cut, 10) <= 60
     doc.save(tmp_path / "e.pdf")
     assert "小区\\U0001f600名" in PdfReader(tmp_path / "e.pdf").pages[0].extract_text()
-
-
-def test_sites_near_a_bundle_are_those_within_300_m_or_serving_a_member():
-    """The sheets find sites by a spatial index and a community → sites map: the same rows, in
-    the same order, as testing every site against every bundle."""
-    from spatial.config import load_project
-    from spatial.pipeline import analyse, load_inputs
-
-    project = load_project(None)
-    project.render.basemap = "none"
-    demo = analyse(load_inputs(project), ("coverage", "bundle", "sites"))
-    ctx = printpack._Context(demo)
-    serving = [set(str(v).split(",")) for v in ctx.sites["covered_ids"]]
-    found = 0
-    for _, bundle in demo.bundling.bundles.iterrows():
-        members = set(ctx.comm.iloc[ctx.member_rows[bundle["bundle_id"]]]["cid"])
-        near = shapely.dwithin(ctx.sites.geometry.values, bundle.geometry, printpack.NEAR_M)
-        serves = np.array([bool(s & members) for s in serving])
-        expected = ctx.sites.loc[near | serves]
-        got = ctx.sites_near(bundle.geometry, members)
-        assert list(got.index) == list(expected.index), bundle["bundle_id"]
-        found += len(got)
-    assert found > 19  # the demo's sheets list sites

@@ -159,3 +159,37 @@ def test_english_overview_and_group_maps_stay_inside_the_page(demo):
         fig = printmap._group(base, "en", group, keys)
         assert _outside(fig) == []
         plt.close(fig)
+
+
+def test_an_emoji_in_a_name_is_an_escape_on_the_maps_too_never_a_missing_glyph(demo, tmp_path):
+    name = demo.project.name
+    demo.project.name = "演示😀项目"
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with plt.rc_context(printmap.print_style(printmap.cjk_font())):
+                fig = printmap._overview(printmap._Base(demo), "zh")
+                fig.canvas.draw()
+                title = fig.texts[0].get_text()
+                plt.close(fig)
+    finally:
+        demo.project.name = name
+    assert title == "演示\\U0001f600项目"
+    assert [str(w.message) for w in caught if "missing" in str(w.message).lower()] == []
+
+
+def test_a_3000_character_parcel_id_is_cut_on_the_sheet(demo):
+    sites = demo.siting.sites
+    pids = sites["pid"].copy()
+    bundles = demo.bundling.bundles
+    b01 = bundles.loc[bundles["bundle_id"] == "B01"].iloc[0]
+    near = printpack._Context(demo).sites_near(b01.geometry, {"LS005"})
+    long = "地" * 3000
+    sites.loc[sites["pid"] == near["pid"].iloc[0], "pid"] = long
+    try:
+        doc = _sheet(demo, b01, "zh")
+    finally:
+        sites["pid"] = pids
+    texts = [t for t in doc.texts if "地地" in t.text]
+    assert texts and all(long not in t.text and t.text.rstrip().count("地") < 30 for t in texts)
+    assert all(t.width < 400 for t in texts)
