@@ -17,6 +17,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
+from . import settings
+
 _CALLS: list[Callable[[], Any]] = []  # the calls of the workers being started
 
 MAX_WORKERS = 4
@@ -25,6 +27,12 @@ MAX_WORKERS = 4
 def can_fork() -> bool:
     """Whether calls can run side by side here: ``fork`` exists and there are two CPUs or more."""
     return "fork" in mp.get_all_start_methods() and (os.cpu_count() or 1) >= 2
+
+
+def worth_it(communities: int) -> bool:
+    """Whether a run of ``communities`` uses forked workers: a large run
+    (:data:`spatial.settings.PARALLEL_FROM`) where the platform can fork."""
+    return communities >= settings.PARALLEL_FROM and can_fork()
 
 
 def workers_for(calls: int) -> int:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from . import forks, settings
+from . import forks
 from .errors import DependencyError
 from .runresult import RunResult
 
@@ -68,7 +68,7 @@ def _jobs(result: RunResult, font) -> list[tuple[str, int, int]]:
 
 def _side_by_side(result: RunResult) -> bool:
     """Whether to write in forked workers: a large run where the platform can fork."""
-    return len(result.communities) >= settings.PARALLEL_OUTPUTS_FROM and forks.can_fork()
+    return forks.worth_it(len(result.communities))
 
 
 def write_map_files(

@@ -130,8 +130,7 @@ def analyse(
     if "bundle" in stages:
         calls["bundle"] = partial(timed, bundle_stage, result)
     together = len(calls) + ("sites" in stages and "coverage" in stages)  # stages to overlap
-    side = together >= 2 and len(result.communities) >= settings.PARALLEL_OUTPUTS_FROM
-    side = side and forks.can_fork()
+    side = together >= 2 and forks.worth_it(len(result.communities))
     with forks.started(list(calls.values())) if side else contextlib.nullcontext() as futures:
         pending = dict(zip(calls, futures, strict=True)) if side else {}
         if "sites" in stages and "coverage" in stages:

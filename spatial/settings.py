@@ -69,6 +69,7 @@ COMMAND_STAGES: dict[str, tuple[str, ...]] = {
 }
 ALL_STAGES: tuple[str, ...] = COMMAND_STAGES["run"]
 
-#: from this many communities on, the maps, the ledger and the print pack are written side by
-#: side in forked worker processes (:mod:`spatial.outputs`); a smaller run writes them in turn
-PARALLEL_OUTPUTS_FROM = 1000
+#: from this many communities on, a run uses forked worker processes (:mod:`spatial.forks`): the
+#: service areas and bundles beside the sites, and the maps, ledger and print pack side by side
+#: (:mod:`spatial.outputs`); a smaller run does them in turn in one process
+PARALLEL_FROM = 1000

@@ -36,7 +36,7 @@ def _left_over(root) -> list[str]:
 def test_sheets_in_parts_join_the_pdf_and_a_failure_leaves_the_folder_as_it_was(
     demo, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(settings, "PARALLEL_OUTPUTS_FROM", 2)  # the demo: forked workers
+    monkeypatch.setattr(settings, "PARALLEL_FROM", 2)  # the demo: forked workers
     monkeypatch.setattr(outputs, "SHEETS_PER_PART", 5)  # the 19 bundles' sheets in four parts
     monkeypatch.setattr(printmap, "_groups", lambda result: [])  # the overview only, for speed
     out = tmp_path / "out"
@@ -63,7 +63,7 @@ def test_side_by_side_outputs_are_the_files_of_a_run_in_one_process(demo, tmp_pa
     monkeypatch.setattr(printmap, "_groups", lambda result: [])  # the overview only, for speed
     alone = tmp_path / "alone"
     write_outputs(demo, alone, STAGES, "zh")  # 134 communities: written in this process
-    monkeypatch.setattr(settings, "PARALLEL_OUTPUTS_FROM", 2)
+    monkeypatch.setattr(settings, "PARALLEL_FROM", 2)
     monkeypatch.setattr(outputs, "SHEETS_PER_PART", 7)  # three parts
     forked = tmp_path / "forked"
     write_outputs(demo, forked, STAGES, "zh")
@@ -91,7 +91,7 @@ def test_stages_side_by_side_give_the_run_of_one_process(monkeypatch):
     project = load_project(None)
     project.render.basemap = "none"
     alone = analyse(load_inputs(project), STAGES)
-    monkeypatch.setattr(settings, "PARALLEL_OUTPUTS_FROM", 2)
+    monkeypatch.setattr(settings, "PARALLEL_FROM", 2)
     forked = analyse(load_inputs(project), STAGES)
     assert alone.communities.equals(forked.communities)
     assert alone.bundling.bundles.equals(forked.bundling.bundles)
