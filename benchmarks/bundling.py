@@ -17,12 +17,12 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import citycase  # noqa: E402
 
-from spatial.adjacency import barrier_lines  # noqa: E402
-from spatial.bundle_tables import bundle_frame  # noqa: E402
-from spatial.bundling import Bundler  # noqa: E402
-from spatial.config import BundlingConfig, PolicyConfig, Project  # noqa: E402
-from spatial.eligibility import assess_eligibility  # noqa: E402
-from spatial.standards import load_standards  # noqa: E402
+from spatial.analysis.bundles.adjacency import barrier_lines  # noqa: E402
+from spatial.analysis.bundles.eligibility import assess_eligibility  # noqa: E402
+from spatial.analysis.bundles.groups import Bundler  # noqa: E402
+from spatial.analysis.bundles.tables import bundle_frame  # noqa: E402
+from spatial.config.project import BundlingConfig, PolicyConfig, Project  # noqa: E402
+from spatial.config.standards import load_standards  # noqa: E402
 
 
 def main() -> None:

@@ -23,13 +23,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import citycase  # noqa: E402
 
-from spatial import settings  # noqa: E402
-from spatial.access import polygon_access  # noqa: E402
-from spatial.capacity import all_pairs, compute_capacity  # noqa: E402
-from spatial.config import Project  # noqa: E402
-from spatial.eligibility import assess_eligibility  # noqa: E402
-from spatial.indicators import load_capacity  # noqa: E402
-from spatial.standards import load_standards  # noqa: E402
+from spatial.analysis.bundles.eligibility import assess_eligibility  # noqa: E402
+from spatial.analysis.capacity.twostep import all_pairs, compute_capacity  # noqa: E402
+from spatial.config.indicators import load_capacity  # noqa: E402
+from spatial.config.project import Project  # noqa: E402
+from spatial.config.standards import load_standards  # noqa: E402
+from spatial.core import settings  # noqa: E402
+from spatial.network.access_points import polygon_access  # noqa: E402
 
 
 def indicator_table(folder: Path, standards) -> Path:

@@ -7,7 +7,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from spatial.network import StreetNetwork
+from spatial.network.graph import StreetNetwork
 
 CORE = ["elderly_daycare", "nursing_home", "nursery", "kindergarten",
         "health_station", "health_center", "market", "convenience"]  # fmt: skip
@@ -92,8 +92,8 @@ def parcels(n: int = 2000, extent: float = 17_800.0, seed: int = 3) -> gpd.GeoDa
 
 def core_project(name: str = "基准城市"):
     """A project whose active categories are the 8 core ones, and its standards."""
-    from spatial.config import Project
-    from spatial.standards import load_standards
+    from spatial.config.project import Project
+    from spatial.config.standards import load_standards
 
     project = Project(name=name)
     project.coverage.drop = [k for k in load_standards(project).categories if k not in CORE]

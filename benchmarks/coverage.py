@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import citycase  # noqa: E402
 
-from spatial.coverage import compute_coverage  # noqa: E402
+from spatial.analysis.coverage.measure import compute_coverage  # noqa: E402
 
 
 def timed(label, func):

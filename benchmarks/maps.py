@@ -4,7 +4,7 @@
     python benchmarks/maps.py                          # 5,000 communities, every output
     python benchmarks/maps.py --communities 50000      # only the HTML maps (report.write_maps)
 
-Needs Debian chromium for the opening time: from navigation until data/maps.js has drawn the
+Needs Debian chromium for the opening time: from navigation until spatial/outputs/html/maps.js has drawn the
 store (the legend is filled) and two animation frames have been painted; with the CPU time of the
 browser's processes over that span (less noisy than the clock on a shared machine). The bytes of
 each part of the overview's store (``window.LC_STORE``) are listed, largest first.
@@ -24,9 +24,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import citycase  # noqa: E402
 
-from spatial.load import Layers  # noqa: E402
-from spatial.pipeline import RunResult, analyse, in_language, write_outputs  # noqa: E402
-from spatial.report import write_maps  # noqa: E402
+from spatial.inputs.load import Layers  # noqa: E402
+from spatial.outputs.html.write import write_maps  # noqa: E402
+from spatial.run.pipeline import RunResult, analyse, in_language, write_outputs  # noqa: E402
 
 
 def main() -> None:

@@ -25,10 +25,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import citycase  # noqa: E402
 
-from spatial.config import load_project  # noqa: E402
-from spatial.load import Layers  # noqa: E402
-from spatial.pipeline import ALL_STAGES, RunResult, analyse, in_language, load_inputs  # noqa: E402
-from spatial.report import write_maps  # noqa: E402
+from spatial.config.project import load_project  # noqa: E402
+from spatial.inputs.load import Layers  # noqa: E402
+from spatial.outputs.html.write import write_maps  # noqa: E402
+from spatial.run.pipeline import ALL_STAGES, RunResult, analyse, in_language, load_inputs  # noqa: E402
 
 
 def _result(project_file: str | None) -> RunResult:

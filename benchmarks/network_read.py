@@ -22,7 +22,7 @@ from pyproj import CRS, Transformer
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import citycase  # noqa: E402
 
-from spatial.network_read import read_network  # noqa: E402
+from spatial.network.read import read_network  # noqa: E402
 
 
 def write_osm(path: Path, side: int) -> tuple[int, int]:

@@ -15,11 +15,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import citycase  # noqa: E402
 
-from spatial.config import load_project  # noqa: E402
-from spatial.ledger import write_ledger  # noqa: E402
-from spatial.load import Layers  # noqa: E402
-from spatial.pipeline import RunResult, analyse, load_inputs  # noqa: E402
-from spatial.printmap import write_print_maps  # noqa: E402
+from spatial.config.project import load_project  # noqa: E402
+from spatial.inputs.load import Layers  # noqa: E402
+from spatial.outputs.ledger.write import write_ledger  # noqa: E402
+from spatial.outputs.printing.pack import write_print_maps  # noqa: E402
+from spatial.run.pipeline import RunResult, analyse, load_inputs  # noqa: E402
 
 STAGES = ("coverage", "bundle", "sites")
 

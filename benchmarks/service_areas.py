@@ -24,8 +24,8 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import citycase  # noqa: E402
 
-from spatial.coverage import compute_coverage  # noqa: E402
-from spatial.service_areas import QUAD_SEGS, reached_pieces, service_areas  # noqa: E402
+from spatial.analysis.coverage.measure import compute_coverage  # noqa: E402
+from spatial.analysis.coverage.service_areas import QUAD_SEGS, reached_pieces, service_areas  # noqa: E402
 
 
 def _far(a, b) -> float:
@@ -36,10 +36,10 @@ def _far(a, b) -> float:
 
 def _demo():
     """The demo district's network, communities, facilities, project and standards."""
-    from spatial import pipeline
-    from spatial.config import load_project
-    from spatial.eligibility import assess_eligibility
-    from spatial.settings import DEMO_DIR
+    from spatial.analysis.bundles.eligibility import assess_eligibility
+    from spatial.config.project import load_project
+    from spatial.core.settings import DEMO_DIR
+    from spatial.run import pipeline
 
     project = load_project(DEMO_DIR / "project.toml")
     run = pipeline.load_inputs(project)

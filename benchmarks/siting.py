@@ -20,11 +20,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import citycase  # noqa: E402
 
-from spatial.access import polygon_access  # noqa: E402
-from spatial.config import Project, SitingConfig, load_project  # noqa: E402
-from spatial.coverage import compute_coverage  # noqa: E402
-from spatial.siting import SiteSelector, sites_summary  # noqa: E402
-from spatial.standards import load_standards  # noqa: E402
+from spatial.analysis.coverage.measure import compute_coverage  # noqa: E402
+from spatial.analysis.siting.selector import SiteSelector, sites_summary  # noqa: E402
+from spatial.config.project import Project, SitingConfig, load_project  # noqa: E402
+from spatial.config.standards import load_standards  # noqa: E402
+from spatial.network.access_points import polygon_access  # noqa: E402
 
 
 def _plans(label, comm, parcels, std, cov, net, access, repeat, limit, objective) -> None:
@@ -73,7 +73,7 @@ def city(repeat: int, limit: float, objective: str) -> None:
 
 
 def demo(repeat: int, limit: float, objective: str) -> None:
-    from spatial.pipeline import analyse, load_inputs
+    from spatial.run.pipeline import analyse, load_inputs
 
     result = analyse(load_inputs(load_project(None)), ["coverage"])
     project = result.project

@@ -1,3 +1,3 @@
-from .cli import console
+from spatial.cli.main import console
 
 console()

@@ -12,8 +12,8 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from spatial import cli
-from spatial.network import StreetNetwork
+from spatial.cli import main as cli
+from spatial.network.graph import StreetNetwork
 
 JINAN = (117.02, 36.66)  # lon/lat inside CGCS2000 GK zone 117°E (EPSG:4548)
 
@@ -55,7 +55,7 @@ def small_facilities_csv(
     path: Path, rows: list[tuple[str, str, float, float]] | None = None
 ) -> Path:
     """Facilities as a GCJ-02 CSV (名称, 类别, 经度, 纬度), like a Gaode export."""
-    from spatial.crs import wgs84_to_gcj02
+    from spatial.core.crs import wgs84_to_gcj02
 
     rows = rows or [
         ("幸福托老所", "托老所", *JINAN),

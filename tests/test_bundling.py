@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 import shapely
 
-from spatial.adjacency import adjacent_pairs
-from spatial.bundle_tables import bundle_frame
-from spatial.bundling import Bundler
-from spatial.config import BundlingConfig, PolicyConfig, PriorityConfig, Project
-from spatial.eligibility import assess_eligibility
-from spatial.messages import render, render_frame
-from spatial.priority import community_priorities
-from spatial.standards import load_standards
+from spatial.analysis.bundles.adjacency import adjacent_pairs
+from spatial.analysis.bundles.eligibility import assess_eligibility
+from spatial.analysis.bundles.groups import Bundler
+from spatial.analysis.bundles.priority import community_priorities
+from spatial.analysis.bundles.tables import bundle_frame
+from spatial.config.project import BundlingConfig, PolicyConfig, PriorityConfig, Project
+from spatial.config.standards import load_standards
+from spatial.core.messages import render, render_frame
 
 
 def _frame(polys, years=None, households=None, **extra) -> gpd.GeoDataFrame:

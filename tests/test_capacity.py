@@ -1,4 +1,4 @@
-"""Capacity (spatial.capacity): 2SFCA against PySAL ``access`` and a hand-computed case, supply
+"""Capacity (spatial.analysis.capacity.twostep): 2SFCA against PySAL ``access`` and a hand-computed case, supply
 read or assumed, demand from households and census shares, catchment distances = coverage's."""
 
 from __future__ import annotations
@@ -9,19 +9,19 @@ import pandas as pd
 import pytest
 import shapely
 
-from spatial import pipeline
-from spatial.capacity import (
+from spatial.analysis.capacity.twostep import (
     community_demand,
     compute_capacity,
     decay_weights,
     facility_supply,
     two_step,
 )
-from spatial.catchment import NetworkCatchments, straight_pairs
-from spatial.config import Project, load_project
-from spatial.errors import ConfigError
-from spatial.indicators import Capacity, load_capacity
-from spatial.standards import load_standards
+from spatial.config.indicators import Capacity, load_capacity
+from spatial.config.project import Project, load_project
+from spatial.config.standards import load_standards
+from spatial.core.errors import ConfigError
+from spatial.network.catchment import NetworkCatchments, straight_pairs
+from spatial.run import pipeline
 
 access = pytest.importorskip("access")  # PySAL access: the peer (test extra)
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside access, pandas 3
@@ -161,7 +161,7 @@ def demo_run():
 
 
 def test_catchment_distances_are_the_coverage_distances(demo_run):
-    from spatial.access import polygon_access
+    from spatial.network.access_points import polygon_access
 
     result, std = demo_run, demo_run.standards
     comm, fac = result.communities, result.layers.facilities
@@ -206,8 +206,8 @@ def test_demo_summary_block_and_columns(demo_run):
 
 
 def test_priority_weighs_the_shortfall_when_asked():
-    from spatial.config import PolicyConfig, PriorityConfig
-    from spatial.priority import community_priorities, shortfall_share
+    from spatial.analysis.bundles.priority import community_priorities, shortfall_share
+    from spatial.config.project import PolicyConfig, PriorityConfig
 
     comm = _communities([100, 100], eligible=[True, True])
     comm = comm.assign(tier="standard", willingness=np.nan, infrastructure_deficit=np.nan,
@@ -225,7 +225,7 @@ def test_priority_weighs_the_shortfall_when_asked():
 
 
 def test_capacity_layer_text_is_escaped(demo_run):
-    from spatial.maplayers import capacity_layers
+    from spatial.outputs.html.overlays import capacity_layers
 
     payload = "{{ 7*7 }}<script>alert(1)</script>"
     demo_run.communities.loc[demo_run.communities.index[0], "name"] = payload
@@ -273,9 +273,9 @@ def test_capacity_read_from_the_facility_list_end_to_end(tmp_path):
 
 def test_bundle_totals_are_the_totals_over_each_bundles_members():
     """Per bundle, the same figures as the per-subdistrict rule applied to its members."""
-    from spatial.capacity_tables import _totals, bundle_totals
-    from spatial.config import load_project
-    from spatial.pipeline import analyse, load_inputs
+    from spatial.analysis.capacity.tables import _totals, bundle_totals
+    from spatial.config.project import load_project
+    from spatial.run.pipeline import analyse, load_inputs
 
     result = analyse(load_inputs(load_project()), ("coverage", "bundle"))
     comm, settings = result.communities, result.capacity.settings

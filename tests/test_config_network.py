@@ -9,11 +9,11 @@ import pytest
 import shapely
 from pyproj import CRS
 
-from spatial import settings
-from spatial.config import load_project
-from spatial.errors import ConfigError, InputError
-from spatial.network_read import read_network
-from spatial.standards import load_standards
+from spatial.config.project import load_project
+from spatial.config.standards import load_standards
+from spatial.core import settings
+from spatial.core.errors import ConfigError, InputError
+from spatial.network.read import read_network
 
 METRIC = CRS.from_epsg(4548)
 

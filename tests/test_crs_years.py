@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from spatial import crs
-from spatial.parse import parse_built_year
+from spatial.core import crs
+from spatial.inputs.parse import parse_built_year
 
 GEOD = Geod(ellps="WGS84")
 

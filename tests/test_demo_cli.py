@@ -10,8 +10,8 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-from spatial import settings
-from spatial.demo import write_demo
+from spatial.core import settings
+from spatial.run.demo import write_demo
 
 
 def test_demo_generator_is_deterministic_and_matches_committed_files(tmp_path):

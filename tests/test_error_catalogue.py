@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from spatial import errors
-from spatial.errors import ConfigError, InputError, OutputError
-from spatial.messages import labels, msg
+from spatial.core import errors
+from spatial.core.errors import ConfigError, InputError, OutputError
+from spatial.core.messages import labels, msg
 
 PACKAGE = Path(__file__).parents[1] / "spatial"
 ERROR_CLASSES = {"LifecircleError", "InputError", "ConfigError", "OutputError", "DependencyError"}

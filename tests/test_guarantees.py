@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 import shapely
 
-from spatial import io, pipeline
+from spatial.outputs import staging as io
+from spatial.run import pipeline
 from tests.conftest import JINAN, small_communities, to_4548
 
 CORE = ["elderly_daycare", "nursing_home", "nursery", "kindergarten", "health_station",
@@ -189,7 +190,7 @@ def _fail_in_map_stage(exc: BaseException):
 )
 def test_failure_in_map_stage_leaves_out_as_before(project, run_cli, monkeypatch, exc, code,
                                                    expected):  # fmt: skip
-    from spatial import report
+    from spatial.outputs.html import write as report
 
     out, before = _first_run(project, run_cli)
     monkeypatch.setattr(report, "write_maps", _fail_in_map_stage(exc))

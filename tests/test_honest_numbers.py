@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from spatial import pipeline
-from spatial.config import load_project
-from spatial.crs import gcj02_to_wgs84
-from spatial.settings import DATA_DIR
+from spatial.config.project import load_project
+from spatial.core.crs import gcj02_to_wgs84
+from spatial.core.settings import DATA_DIR
+from spatial.run import pipeline
 
 from .conftest import JINAN, small_communities, small_facilities_csv
 
@@ -351,7 +351,7 @@ def test_same_id_different_outline_is_still_an_error(tmp_path, run_cli):
 
 
 def _workbook(path: Path, title_rows: int, sheet: str = "设施台账") -> None:
-    from spatial.crs import wgs84_to_gcj02
+    from spatial.core.crs import wgs84_to_gcj02
 
     lon, lat = wgs84_to_gcj02([JINAN[0], JINAN[0] + 0.002], [JINAN[1], JINAN[1]])
     body = [["名称", "类别", "经度", "纬度"], ["幸福托老所", "托老所", lon[0], lat[0]],

@@ -8,11 +8,11 @@ import datetime as dt
 import geopandas as gpd
 import shapely
 
-from spatial.bundle_tables import describe
-from spatial.config import PolicyConfig, Project, SitingConfig
-from spatial.messages import Joined, render
-from spatial.siting import SiteSelector
-from spatial.standards import load_standards
+from spatial.analysis.bundles.tables import describe
+from spatial.analysis.siting.selector import SiteSelector
+from spatial.config.project import PolicyConfig, Project, SitingConfig
+from spatial.config.standards import load_standards
+from spatial.core.messages import Joined, render
 
 from .test_siting import _case
 
@@ -79,7 +79,8 @@ def test_siting_kinds_keeps_other_parcels_out():
 
 
 def test_basemap_choices_are_the_basemaps_file():
-    from spatial import cli, render
+    from spatial.cli import main as cli
+    from spatial.outputs.html import leaflet as render
 
     assert cli._basemap_names() == list(render.basemaps())
     assert {"osm", "gaode", "tianditu", "none"} <= set(cli._basemap_names())

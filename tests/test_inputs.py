@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spatial.config import load_project
-from spatial.crs import wgs84_to_gcj02
-from spatial.load import load_layers
-from spatial.standards import load_standards
+from spatial.config.project import load_project
+from spatial.config.standards import load_standards
+from spatial.core.crs import wgs84_to_gcj02
+from spatial.inputs.load import load_layers
 
 from .conftest import JINAN, small_communities, small_facilities_csv
 

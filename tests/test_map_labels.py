@@ -11,9 +11,10 @@ import pytest
 import shapely
 import shapely.affinity
 
-from spatial import maps, render
-from spatial.config import load_project
-from spatial.pipeline import analyse, in_language, load_inputs
+from spatial.config.project import load_project
+from spatial.outputs.html import contents as maps
+from spatial.outputs.html import leaflet as render
+from spatial.run.pipeline import analyse, in_language, load_inputs
 
 from .test_maps import _open, browser  # noqa: F401  (fixture)
 
@@ -100,7 +101,7 @@ def test_print_overview_thins_crowded_bundle_ids_and_says_so(crowded_run):
     the first-ranked always, and a footnote giving how many are left off."""
     import matplotlib.pyplot as plt
 
-    from spatial import printmap
+    from spatial.outputs.printing import pack as printmap
 
     with plt.rc_context(printmap.print_style(printmap.cjk_font())):
         fig = printmap._overview(printmap._Base(crowded_run), "zh")

@@ -10,10 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spatial import htmltext, maps, render
-from spatial.config import load_project
-from spatial.messages import labels, tier_label
-from spatial.pipeline import analyse, in_language, load_inputs
+from spatial.config.project import load_project
+from spatial.core.messages import labels, tier_label
+from spatial.outputs.html import contents as maps
+from spatial.outputs.html import leaflet as render
+from spatial.run.pipeline import analyse, in_language, load_inputs
+from spatial.text import html as htmltext
 
 from .test_maps import _open, browser  # noqa: F401  (fixture)
 

@@ -17,11 +17,17 @@ import shapely
 from folium.plugins import FastMarkerCluster
 from jinja2.utils import htmlsafe_json_dumps
 
-from spatial import htmltext, mapparcels, maps, mapstore, render, report, style
-from spatial.config import load_project
-from spatial.htmltext import Html, esc, fragment, fragments
-from spatial.messages import labels
-from spatial.pipeline import analyse, in_language, load_inputs
+from spatial.config.project import load_project
+from spatial.core.messages import labels
+from spatial.outputs import style
+from spatial.outputs.html import contents as maps
+from spatial.outputs.html import leaflet as render
+from spatial.outputs.html import store as mapstore
+from spatial.outputs.html import store_parcels as mapparcels
+from spatial.outputs.html import write as report
+from spatial.run.pipeline import analyse, in_language, load_inputs
+from spatial.text import html as htmltext
+from spatial.text.html import Html, esc, fragment, fragments
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +76,7 @@ def test_fragments_refuse_what_fragment_would_not_do_alike():
 
 def _programmes_one_by_one(result, keys):
     """The programme rule as it was written first: one parcel at a time."""
-    from spatial.colocation import load_rules, needs
+    from spatial.config.colocation import load_rules, needs
 
     reach = result.siting.reach
     parcels = result.layers.parcels.set_index("pid")

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import shapely
 
-from spatial.config import load_project
-from spatial.pipeline import run
-from spatial.style import STREET_COLOUR, share_text
+from spatial.config.project import load_project
+from spatial.outputs.style import STREET_COLOUR, share_text
+from spatial.run.pipeline import run
 
 from .test_maps import _open, browser  # noqa: F401  (fixture)
 
@@ -215,7 +215,7 @@ def test_search_finds_a_community_by_name(browser, meeting, tmp_path):  # noqa: 
 
 
 def test_tianditu_key_from_flag_or_environment(run_cli, small_project, tmp_path, monkeypatch):
-    from spatial.render import new_map
+    from spatial.outputs.html.leaflet import new_map
 
     monkeypatch.setenv("TIANDITU_KEY", "ENVKEY")
     page = new_map(np.array([117.0, 36.6, 117.1, 36.7]), "tianditu_img").get_root().render()

@@ -15,12 +15,12 @@ import pytest
 import shapely
 from pyproj import CRS, Transformer
 
-from spatial.adjacency import barrier_lines
-from spatial.config import BundlingConfig, CoverageConfig
-from spatial.coverage import compute_coverage
-from spatial.errors import InputError
-from spatial.network_read import _walkable, read_network
-from spatial.standards import load_standards
+from spatial.analysis.bundles.adjacency import barrier_lines
+from spatial.analysis.coverage.measure import compute_coverage
+from spatial.config.project import BundlingConfig, CoverageConfig
+from spatial.config.standards import load_standards
+from spatial.core.errors import InputError
+from spatial.network.read import _walkable, read_network
 
 FINLAND = CRS.from_epsg(32635)  # the pyrosm test extract (Kotka region)
 JINAN = CRS.from_epsg(4548)
@@ -306,7 +306,7 @@ def test_road_class_column_and_unknown_values(tmp_path):
 
 
 def test_osm_layers_come_from_the_same_reader(extract):
-    from spatial.osm import osm_layer
+    from spatial.inputs.osm import osm_layer
 
     fac = osm_layer(extract["osm.bz2"], "facilities")
     # the school's outline is clipped by the extract: it stays, at the centre of its present nodes

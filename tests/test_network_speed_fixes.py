@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from pyproj import CRS, Transformer
 
-from spatial.network_read import read_network
+from spatial.network.read import read_network
 
 from .conftest import JINAN, to_4548
 

@@ -17,13 +17,13 @@ import pytest
 from openpyxl import load_workbook
 from rich.console import Console
 
-from spatial import terminal
-from spatial.config import SitingConfig, load_project
-from spatial.ledger import write_ledger
-from spatial.messages import labels, text
-from spatial.pipeline import analyse, load_inputs, localise_summary
-from spatial.siting import SiteSelector
-from spatial.standards import load_standards
+from spatial.analysis.siting.selector import SiteSelector
+from spatial.cli import terminal
+from spatial.config.project import SitingConfig, load_project
+from spatial.config.standards import load_standards
+from spatial.core.messages import labels, text
+from spatial.outputs.ledger.write import write_ledger
+from spatial.run.pipeline import analyse, load_inputs, localise_summary
 
 from .test_siting import _case
 

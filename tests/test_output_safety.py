@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from spatial import settings
-from spatial.config import load_project
-from spatial.htmltext import esc
-from spatial.ledger import write_ledger
-from spatial.messages import text
-from spatial.pipeline import analyse, load_inputs, write_outputs
-from spatial.report import write_maps
+from spatial.config.project import load_project
+from spatial.core import settings
+from spatial.core.messages import text
+from spatial.outputs.html.write import write_maps
+from spatial.outputs.ledger.write import write_ledger
+from spatial.run.pipeline import analyse, load_inputs, write_outputs
+from spatial.text.html import esc
 
 from .test_maps import _open, browser  # noqa: F401  (fixture)
 
@@ -207,8 +207,8 @@ def test_no_warnings_no_note_and_no_sheet(small_project, tmp_path):
 
 
 def test_page_html_is_a_value_never_a_template():
-    from spatial.htmltext import Html, fragment
-    from spatial.render import HtmlElement
+    from spatial.outputs.html.leaflet import HtmlElement
+    from spatial.text.html import Html, fragment
 
     assert HtmlElement(Html("{{ 7*7 }}{# x")).render() == "{{ 7*7 }}{# x"
     assert str(fragment("<b>{}</b>", "{{ 7*7 }}")) == "<b>&#123;&#123; 7*7 &#125;&#125;</b>"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from spatial import settings
-from spatial.config import load_project
-from spatial.maps import metres_per_minute
-from spatial.standards import load_standards
+from spatial.config.project import load_project
+from spatial.config.standards import load_standards
+from spatial.core import settings
+from spatial.outputs.html.contents import metres_per_minute
 
 
 def _project(tmp_path: Path, text: str) -> Path:
@@ -63,7 +63,7 @@ def test_standards_file_without_walk_speed_takes_settings(tmp_path):
 
 
 def test_standards_file_bad_walk_speed_is_named(tmp_path):
-    from spatial.errors import ConfigError
+    from spatial.core.errors import ConfigError
 
     _standards_copy(tmp_path, "-1")
     project = load_project(_project(tmp_path, '[standards]\npath = "my_standards.toml"\n'))
@@ -78,7 +78,7 @@ def test_standards_file_bad_walk_speed_is_named(tmp_path):
 
 @pytest.fixture(scope="module")
 def demo_summary(tmp_path_factory) -> dict:
-    from spatial.pipeline import analyse, load_inputs, write_outputs
+    from spatial.run.pipeline import analyse, load_inputs, write_outputs
 
     result = analyse(load_inputs(load_project()), ("coverage", "bundle", "sites"))
     out = tmp_path_factory.mktemp("pinned") / "out"
@@ -192,7 +192,7 @@ def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 def test_wgs84_to_gcj02_matches_the_published_pair():
-    from spatial.crs import wgs84_to_gcj02
+    from spatial.core.crs import wgs84_to_gcj02
 
     lon, lat = wgs84_to_gcj02([WGS[0]], [WGS[1]])
     assert _metres((lon[0], lat[0]), GCJ_OF_WGS) < 0.5
@@ -207,7 +207,7 @@ def test_gaode_basemap_moves_overlays_onto_the_published_gcj02_point():
     import geopandas as gpd
     import shapely
 
-    from spatial.render import display_frame
+    from spatial.outputs.html.leaflet import display_frame
 
     frame = gpd.GeoDataFrame(geometry=[shapely.Point(WGS)], crs=4326)
     gaode = display_frame(frame, "gaode").geometry.iloc[0]
@@ -219,7 +219,7 @@ def test_gaode_basemap_moves_overlays_onto_the_published_gcj02_point():
 def test_bd09_to_wgs84_through_the_published_gcj02_pair():
     """BD-09 (116.404, 39.915) is GCJ-02 (116.39762729119315, 39.90865673957631) (published);
     its WGS84 is that GCJ-02 point moved back by the GCJ-02 shift."""
-    from spatial.crs import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_gcj02
+    from spatial.core.crs import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_gcj02
 
     lon, lat = bd09_to_wgs84([116.404], [39.915])
     assert _metres((lon[0], lat[0]), tuple(x[0] for x in
@@ -235,8 +235,8 @@ def _pair_frame(polys, subdistricts, years=(1990, 1990), willingness=(0.8, 0.8))
     import geopandas as gpd
     import numpy as np
 
-    from spatial.config import PolicyConfig
-    from spatial.eligibility import assess_eligibility
+    from spatial.analysis.bundles.eligibility import assess_eligibility
+    from spatial.config.project import PolicyConfig
 
     n = len(polys)
     frame = gpd.GeoDataFrame({
@@ -252,8 +252,8 @@ def _pair_frame(polys, subdistricts, years=(1990, 1990), willingness=(0.8, 0.8))
 def _solve(frame, cfg, barriers=None):
     import geopandas as gpd
 
-    from spatial.bundle_tables import bundle_frame, bundles_summary
-    from spatial.bundling import Bundler
+    from spatial.analysis.bundles.groups import Bundler
+    from spatial.analysis.bundles.tables import bundle_frame, bundles_summary
 
     bundler = Bundler(frame, cfg, barriers).solve()
     parcels = gpd.GeoDataFrame({"pid": [], "kind": []}, geometry=[], crs=4548)
@@ -275,7 +275,7 @@ def _two_blocks():
 
 
 def test_same_subdistrict_splits_pairs_and_counts_them_apart():
-    from spatial.config import BundlingConfig
+    from spatial.config.project import BundlingConfig
 
     _, polys = _two_blocks()
     frame = _pair_frame(polys, ["甲街道", "乙街道"])
@@ -291,8 +291,8 @@ def test_barrier_path_layer_in_another_crs_blocks_adjacency(tmp_path):
     import geopandas as gpd
     import shapely
 
-    from spatial.adjacency import barrier_lines
-    from spatial.config import BundlingConfig
+    from spatial.analysis.bundles.adjacency import barrier_lines
+    from spatial.config.project import BundlingConfig
 
     (x0, y0), polys = _two_blocks()
     river = gpd.GeoDataFrame(geometry=[shapely.LineString([(x0 - 50, y0 + 50), (x0 + 150, y0 + 50)])],
@@ -312,8 +312,8 @@ def test_barrier_path_layer_in_another_crs_blocks_adjacency(tmp_path):
 
 
 def test_barrier_highways_choose_which_streets_separate():
-    from spatial.adjacency import barrier_lines
-    from spatial.config import BundlingConfig
+    from spatial.analysis.bundles.adjacency import barrier_lines
+    from spatial.config.project import BundlingConfig
 
     from .conftest import line_network
 
@@ -335,9 +335,9 @@ def test_barrier_highways_choose_which_streets_separate():
 def test_bundler_results_before_solve_are_a_clear_error():
     import geopandas as gpd
 
-    from spatial.bundle_tables import bundles_summary
-    from spatial.bundling import Bundler
-    from spatial.config import BundlingConfig
+    from spatial.analysis.bundles.groups import Bundler
+    from spatial.analysis.bundles.tables import bundles_summary
+    from spatial.config.project import BundlingConfig
 
     _, polys = _two_blocks()
     frame = _pair_frame(polys, ["甲", "甲"])
@@ -356,10 +356,10 @@ def test_bundle_priority_weights_from_the_project_file(tmp_path):
     the willing post-2000 one does."""
     import shapely
 
-    from spatial.bundle_tables import bundle_frame
-    from spatial.bundling import Bundler
-    from spatial.config import BundlingConfig, PolicyConfig
-    from spatial.priority import bundle_priorities
+    from spatial.analysis.bundles.groups import Bundler
+    from spatial.analysis.bundles.priority import bundle_priorities
+    from spatial.analysis.bundles.tables import bundle_frame
+    from spatial.config.project import BundlingConfig, PolicyConfig
 
     boxes = [shapely.box(x, 0, x + 100, 100) for x in (0, 100, 1000, 1100)]
     frame = _pair_frame(boxes, ["甲"] * 4, years=(1990, 1990, 2003, 2003),
@@ -384,7 +384,7 @@ def test_custom_standards_path_radius_decides_coverage(tmp_path):
     import geopandas as gpd
     import shapely
 
-    from spatial.coverage import compute_coverage
+    from spatial.analysis.coverage.measure import compute_coverage
 
     from .conftest import line_network
 
@@ -420,9 +420,9 @@ def test_straight_line_service_areas_and_distances_without_a_network():
     import geopandas as gpd
     import shapely
 
-    from spatial.config import CoverageConfig
-    from spatial.coverage import compute_coverage
-    from spatial.service_areas import service_areas
+    from spatial.analysis.coverage.measure import compute_coverage
+    from spatial.analysis.coverage.service_areas import service_areas
+    from spatial.config.project import CoverageConfig
 
     std = load_standards()
     cfg = CoverageConfig()
@@ -452,10 +452,10 @@ def test_network_node_inside_a_community_is_reached_at_distance_zero():
     import numpy as np
     import shapely
 
-    from spatial.access import polygon_access
-    from spatial.config import CoverageConfig
-    from spatial.coverage import compute_coverage
-    from spatial.network import StreetNetwork
+    from spatial.analysis.coverage.measure import compute_coverage
+    from spatial.config.project import CoverageConfig
+    from spatial.network.access_points import polygon_access
+    from spatial.network.graph import StreetNetwork
 
     xy = np.array([[0.0, 0.0], [0.0, 100.0], [0.0, 200.0]])
     edges = gpd.GeoDataFrame({"u": [0, 1], "v": [1, 2], "highway": "footway"},
@@ -480,32 +480,17 @@ def test_network_node_inside_a_community_is_reached_at_distance_zero():
     assert out2["market_m"].iloc[0] == pytest.approx(50.0)
 
 
-#: The layers of the README's development section, lowest first.
-LAYERS = [
-    {"settings", "errors", "messages", "problems", "crs", "forks"},
-    {"schema", "config", "standards", "indicators", "colocation", "parse", "validate", "georef",
-     "input_files", "io", "osm"},
-    {"load", "network", "network_read", "routing"},
-    {"access", "distances", "coverage", "service_areas", "catchment", "capacity",
-     "capacity_tables", "eligibility", "adjacency", "bundling", "bundle_tables", "priority",
-     "reach", "programmes", "milp", "sizing", "site_options", "site_tables", "site_summary", "siting"},
-    {"style", "htmltext", "render", "mapstore", "mapparcels", "maplayers", "maps", "report", "printtext", "printdraw", "printpdf", "printpack",
-     "printraster", "printmap", "workbook", "summarysheets", "ledger", "runresult"},
-    {"stages", "pipeline", "outputs", "demo", "cli", "terminal", "__main__", "__init__"},
-]  # fmt: skip
+def test_every_subpackage_is_a_declared_layer():
+    """The layer contract (``[tool.importlinter]`` in pyproject.toml, checked by ``lint-imports`` in
+    the test command) names every subpackage of ``spatial``: a new folder cannot escape it."""
+    import tomllib
 
-
-def test_no_module_imports_a_higher_layer():
-    """The README's layer list is the import graph: a module imports only its layer or below."""
-    import ast
-
-    layer = {name: k for k, names in enumerate(LAYERS) for name in names}
-    package = Path(__file__).parents[1] / "spatial"
-    upward = []
-    for path in sorted(package.glob("*.py")):
-        assert path.stem in layer, f"add spatial/{path.name} to LAYERS and the README's layout"
-        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                names = [node.module.split(".")[0]] if node.module else [a.name for a in node.names]
-                upward += [(path.stem, n) for n in names if layer.get(n, -1) > layer[path.stem]]
-    assert upward == []
+    root = Path(__file__).parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))["tool"]["importlinter"]
+    layers = {name for c in config["contracts"] if c["type"] == "layers" for name in c["layers"]}
+    folders = {f"spatial.{p.parent.name}" for p in (root / "spatial").glob("*/__init__.py")} - {
+        "spatial.data"
+    }
+    assert folders == layers
+    flat = sorted(p.name for p in (root / "spatial").glob("*.py"))
+    assert flat == ["__init__.py", "__main__.py"], "modules belong in a layer's folder"

@@ -14,10 +14,13 @@ import pytest
 import shapely
 from matplotlib.patches import PathPatch
 
-from spatial import maplayers, mapstore, printmap, style
-from spatial.config import load_project
-from spatial.pipeline import analyse, load_inputs
-from spatial.style import share_text
+from spatial.config.project import load_project
+from spatial.outputs import style
+from spatial.outputs.html import overlays as maplayers
+from spatial.outputs.html import store as mapstore
+from spatial.outputs.printing import pack as printmap
+from spatial.outputs.style import share_text
+from spatial.run.pipeline import analyse, load_inputs
 
 from .test_maps import browser  # noqa: F401  (fixture)
 
@@ -194,8 +197,8 @@ def test_capacity_layer_is_drawn_from_the_store_with_the_catalogue_tooltip(
 ):
     import math
 
-    from spatial.messages import text
-    from spatial.report import write_maps
+    from spatial.core.messages import text
+    from spatial.outputs.html.write import write_maps
 
     write_maps(demo, tmp_path, "en", "none")
     page, errors, blocked, tips = _nursery_ratio_tips(browser, tmp_path)
@@ -232,7 +235,7 @@ def test_capacity_tooltip_keeps_a_name_that_looks_like_its_marks(
     monkeypatch,
 ):
     """A community named like the page's value marks (``@@R@@``) shows its name, not a value."""
-    from spatial.report import write_maps
+    from spatial.outputs.html.write import write_maps
 
     names = demo.communities["name"].copy()
     names.iloc[0] = "@@R@@ @@S@@ 小区"

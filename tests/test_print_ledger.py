@@ -11,12 +11,14 @@ import numpy as np
 import pytest
 from openpyxl import load_workbook
 
-from spatial import printmap, printpack, printpdf
-from spatial.config import load_project
-from spatial.ledger import write_ledger
-from spatial.pipeline import analyse, load_inputs
-from spatial.printtext import font_file
-from spatial.style import share_text
+from spatial.config.project import load_project
+from spatial.outputs.ledger.write import write_ledger
+from spatial.outputs.printing import pack as printmap
+from spatial.outputs.printing import pdf as printpdf
+from spatial.outputs.printing import sheets as printpack
+from spatial.outputs.style import share_text
+from spatial.run.pipeline import analyse, load_inputs
+from spatial.text.printing import font_file
 
 STAGES = ("coverage", "bundle", "sites")
 GROUPS = ("elderly", "childcare", "clinics", "markets")
@@ -222,7 +224,7 @@ def test_bundle_sheet_in_english_names_categories_in_english(demo):
 
 
 def test_a_long_title_is_made_smaller_then_cut_never_run_off_the_page():
-    from spatial.printmap import TITLE_MIN_PT, TITLE_PT, _fitted_title
+    from spatial.outputs.printing.pack import TITLE_MIN_PT, TITLE_PT, _fitted_title
 
     assert _fitted_title("兰山区老旧小区改造（演示数据）") == (
         "兰山区老旧小区改造（演示数据）",

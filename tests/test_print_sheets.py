@@ -11,7 +11,10 @@ import pytest
 import shapely
 from pypdf import PdfReader
 
-from spatial import printmap, printpack, printpdf, printtext
+from spatial.outputs.printing import pack as printmap
+from spatial.outputs.printing import pdf as printpdf
+from spatial.outputs.printing import sheets as printpack
+from spatial.text import printing as printtext
 
 
 def test_fit_view_keeps_one_scale_across_and_up_and_maps_corners():

@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import shapely  # noqa: E402
 from matplotlib.path import Path  # noqa: E402
 
-from spatial.printdraw import lines  # noqa: E402
+from spatial.outputs.printing.draw import lines  # noqa: E402
 
 
 def _drawn(geoms) -> Path:

@@ -11,9 +11,12 @@ import pytest
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.text import Text
 
-from spatial import printmap, printpack, printpdf, printtext
-from spatial.config import load_project
-from spatial.pipeline import analyse, load_inputs
+from spatial.config.project import load_project
+from spatial.outputs.printing import pack as printmap
+from spatial.outputs.printing import pdf as printpdf
+from spatial.outputs.printing import sheets as printpack
+from spatial.run.pipeline import analyse, load_inputs
+from spatial.text import printing as printtext
 
 LONG = "长" * 1500 + "x" * 1500  # a 3,000-character community name
 

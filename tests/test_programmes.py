@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from spatial.config import SitingConfig
-from spatial.milp import exact_plan, solver_status
-from spatial.programmes import Instance, feasible, greedy_plan, single_category
-from spatial.siting import NotSolvedError, SiteSelector, sites_summary
+from spatial.analysis.siting.milp import exact_plan, solver_status
+from spatial.analysis.siting.programmes import Instance, feasible, greedy_plan, single_category
+from spatial.analysis.siting.selector import NotSolvedError, SiteSelector, sites_summary
+from spatial.config.project import SitingConfig
 
 from .test_siting import _case
 
@@ -183,9 +183,9 @@ def test_category_without_size_is_not_sited_unless_the_project_gives_one():
 
 
 def test_demo_plan_is_defensible_and_reach_is_exposed():
-    from spatial.config import load_project
-    from spatial.pipeline import analyse, load_inputs
-    from spatial.standards import load_standards
+    from spatial.config.project import load_project
+    from spatial.config.standards import load_standards
+    from spatial.run.pipeline import analyse, load_inputs
 
     result = analyse(load_inputs(load_project(None)), ["coverage", "sites"])
     progs = result.siting.programmes
@@ -218,8 +218,8 @@ def test_demo_plan_is_defensible_and_reach_is_exposed():
 
 
 def test_unknown_objective_is_a_config_error(tmp_path):
-    from spatial.config import load_project, validate_project
-    from spatial.errors import ConfigError
+    from spatial.config.project import load_project, validate_project
+    from spatial.core.errors import ConfigError
 
     project = load_project(None)
     project.siting.objective = "cheapest"

@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from spatial.errors import InputError
-from spatial.parse import parse_number
-from spatial.settings import PLAUSIBLE_MAX
+from spatial.core.errors import InputError
+from spatial.core.settings import PLAUSIBLE_MAX
+from spatial.inputs.parse import parse_number
 
 from .conftest import small_communities, small_facilities_csv
 
@@ -27,7 +27,7 @@ EVIL_CATEGORY = "\x1b[2J\x1b[H清屏\u200f"
 
 def _cli(*args: object, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "spatial.cli", *map(str, args)],
+        [sys.executable, "-m", "spatial.cli.main", *map(str, args)],
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -10,13 +10,14 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from spatial import ledger, summarysheets
-from spatial.errors import InputError
-from spatial.htmltext import esc, fragment
-from spatial.messages import labels, text, visible
-from spatial.parse import parse_number
-from spatial.standards import load_standards
-from spatial.workbook import write_book
+from spatial.config.standards import load_standards
+from spatial.core.errors import InputError
+from spatial.core.messages import labels, text, visible
+from spatial.inputs.parse import parse_number
+from spatial.outputs.ledger import summary_sheets as summarysheets
+from spatial.outputs.ledger import write as ledger
+from spatial.outputs.ledger.workbook import write_book
+from spatial.text.html import esc, fragment
 
 from .conftest import JINAN, file_digest, small_communities, small_facilities_csv
 

@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from spatial import forks
+from spatial.core import parallel as forks
 
 
 def _worker_sigint():
@@ -29,7 +29,7 @@ def test_ledger_keeps_every_digit_and_takes_missing_integers(tmp_path):
     import openpyxl
     import pandas as pd
 
-    from spatial.workbook import write_book
+    from spatial.outputs.ledger.workbook import write_book
 
     frame = pd.DataFrame(
         {

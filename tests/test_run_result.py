@@ -8,10 +8,10 @@ import tomllib
 
 import pytest
 
-from spatial import settings
-from spatial.config import load_project
-from spatial.pipeline import analyse, load_inputs
-from spatial.runresult import GPKG_LAYERS, BundlingResult, SitingResult, gpkg_layers
+from spatial.analysis.result import GPKG_LAYERS, BundlingResult, SitingResult, gpkg_layers
+from spatial.config.project import load_project
+from spatial.core import settings
+from spatial.run.pipeline import analyse, load_inputs
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def test_gpkg_layers_in_order_and_only_for_stages_run(demo):
 
 
 def test_coverage_result_has_named_fields_only(demo):
-    from spatial.coverage import compute_coverage
+    from spatial.analysis.coverage.measure import compute_coverage
 
     project = demo.project
     cov = compute_coverage(

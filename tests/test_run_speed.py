@@ -9,9 +9,12 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from spatial import ledger, outputs, printmap, settings
-from spatial.config import load_project
-from spatial.pipeline import analyse, load_inputs, write_outputs
+from spatial.config.project import load_project
+from spatial.core import settings
+from spatial.outputs.ledger import write as ledger
+from spatial.outputs.printing import pack as printmap
+from spatial.run import write as outputs
+from spatial.run.pipeline import analyse, load_inputs, write_outputs
 
 from .conftest import file_digest
 

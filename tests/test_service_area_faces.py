@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import shapely
 
-from spatial.service_areas import QUAD_SEGS, _faces, street_area
+from spatial.analysis.coverage.service_areas import QUAD_SEGS, _faces, street_area
 
 
 def _grid_lines(n: int, step: float) -> np.ndarray:

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import shapely
 
-from spatial.network import StreetNetwork
-from spatial.service_areas import QUAD_SEGS, _cut, reached_pieces, street_area
+from spatial.analysis.coverage.service_areas import QUAD_SEGS, _cut, reached_pieces, street_area
+from spatial.network.graph import StreetNetwork
 
 from .conftest import grid_network
 

@@ -15,15 +15,15 @@ import pytest
 import shapely
 from scipy import sparse
 
-from spatial.capacity import run_capacity
-from spatial.config import Project, SitingConfig
-from spatial.coverage import compute_coverage, polygon_access
-from spatial.messages import render, render_frame
-from spatial.milp import exact_plan
-from spatial.programmes import Instance, feasible, greedy_plan
-from spatial.siting import SiteSelector, sites_summary
-from spatial.sizing import SizeRule, size_facilities
-from spatial.standards import load_standards
+from spatial.analysis.capacity.sizing import SizeRule, size_facilities
+from spatial.analysis.capacity.twostep import run_capacity
+from spatial.analysis.coverage.measure import compute_coverage, polygon_access
+from spatial.analysis.siting.milp import exact_plan
+from spatial.analysis.siting.programmes import Instance, feasible, greedy_plan
+from spatial.analysis.siting.selector import SiteSelector, sites_summary
+from spatial.config.project import Project, SitingConfig
+from spatial.config.standards import load_standards
+from spatial.core.messages import render, render_frame
 
 from .conftest import line_network
 

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import shapely
 
-from spatial.config import CoverageConfig, Project, SitingConfig
-from spatial.coverage import compute_coverage
-from spatial.messages import render
-from spatial.reach import network_reach
-from spatial.siting import SiteSelector, sites_summary
-from spatial.standards import load_standards
+from spatial.analysis.coverage.measure import compute_coverage
+from spatial.analysis.siting.selector import SiteSelector, sites_summary
+from spatial.config.project import CoverageConfig, Project, SitingConfig
+from spatial.config.standards import load_standards
+from spatial.core.messages import render
+from spatial.network.reach import network_reach
 
 from .conftest import line_network
 
@@ -121,10 +121,10 @@ def test_reach_agrees_with_networkx_on_the_demo_district():
     same access links (virtual parcel and community nodes) on the demo's real-size network."""
     import networkx as nx
 
-    from spatial.access import polygon_access
-    from spatial.config import load_project
-    from spatial.load import load_layers
-    from spatial.network_read import read_network
+    from spatial.config.project import load_project
+    from spatial.inputs.load import load_layers
+    from spatial.network.access_points import polygon_access
+    from spatial.network.read import read_network
 
     project = load_project(None)
     layers = load_layers(project, load_standards(project))
@@ -162,10 +162,10 @@ def test_reach_agrees_with_networkx_on_the_demo_district():
 def test_pipeline_shares_access_points_with_siting_and_picks_the_same_sites():
     """The run computes the communities' access points once; siting given them picks exactly
     what it picks when it snaps the outlines itself."""
-    from spatial.config import load_project
-    from spatial.indicators import load_capacity
-    from spatial.pipeline import analyse, load_inputs
-    from spatial.siting import SiteSelector
+    from spatial.analysis.siting.selector import SiteSelector
+    from spatial.config.indicators import load_capacity
+    from spatial.config.project import load_project
+    from spatial.run.pipeline import analyse, load_inputs
 
     result = analyse(load_inputs(load_project(None)), ["coverage", "sites"])
     project = result.project

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from spatial.catchment import straight_pairs
-from spatial.distances import straight_within
-from spatial.reach import straight_reach
+from spatial.network.catchment import straight_pairs
+from spatial.network.nearest import straight_within
+from spatial.network.reach import straight_reach
 
 
 def test_straight_within_keeps_pairs_within_radius_at_detour_distance():

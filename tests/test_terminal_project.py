@@ -15,16 +15,17 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-from spatial import config, settings
-from spatial.config import PolicyConfig, Project, load_project
-from spatial.errors import ConfigError
-from spatial.messages import policy_fields, text, tier_label
-from spatial.problems import problem
-from spatial.standards import load_column_aliases, load_standards
+from spatial.config import project as config
+from spatial.config.project import PolicyConfig, Project, load_project
+from spatial.config.standards import load_column_aliases, load_standards
+from spatial.core import settings
+from spatial.core.errors import ConfigError
+from spatial.core.messages import policy_fields, text, tier_label
+from spatial.core.problems import problem
 
 from .conftest import file_digest
 
-TEMPLATE = Path(str(resources.files("spatial").joinpath("template.toml")))
+TEMPLATE = Path(str(resources.files("spatial.config").joinpath("template.toml")))
 PAYLOAD = "x[/]y [bold red]z :smile:"
 
 
@@ -172,7 +173,7 @@ def test_data_and_paths_are_printed_literally_never_as_markup(small_project, run
 
 def test_warnings_printed_by_run_and_check_the_same_way(small_project, run_cli, tmp_path,
                                                          monkeypatch):  # fmt: skip
-    from spatial import pipeline
+    from spatial.run import pipeline
 
     found = problem("blank_households", "communities", ["C1", f"C2{PAYLOAD}"])
     record = {"code": "blank_households", "layer": "communities",
@@ -238,7 +239,7 @@ def _ledger_strings(path: Path) -> str:
 
 def test_demo_folder_runs_with_the_policy_years(run_cli, tmp_path, monkeypatch):
     """`demo DIR` then `run --config DIR`; Linyi's 1995 priority cut-off shows everywhere."""
-    from spatial import pipeline
+    from spatial.run import pipeline
 
     monkeypatch.setattr(pipeline, "print_font", lambda *a: (None, None))  # no print pack here
     folder = tmp_path / "demo"
@@ -279,7 +280,7 @@ def test_demo_folder_runs_with_the_policy_years(run_cli, tmp_path, monkeypatch):
 @pytest.mark.parametrize("value", ["[/]", "[bold red]x", "a\\", "a\\\\", "\\[b]", "[/bold]", ":smile:",
                                    "[link=file:///etc]x[/link]"])  # fmt: skip
 def test_every_catalogue_field_enters_the_terminal_as_text(value, capsys):
-    from spatial import terminal
+    from spatial.cli import terminal
 
     terminal.say(terminal.new_console(), "en", "cli_layer", layer=value, path=Path(value))
     assert capsys.readouterr().out == f"{value} ({Path(value)})\n"

@@ -1,0 +1,1 @@
+"""Supply and demand (2SFCA) and facility sizes from the shortfall."""

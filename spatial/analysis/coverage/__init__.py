@@ -1,0 +1,1 @@
+"""Coverage of the 15-minute life circle and the service areas."""

@@ -1,0 +1,275 @@
+"""Command line: ``lifecircle run | check | init | coverage | bundle | sites | map | demo``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tomllib
+import traceback
+import warnings
+from collections.abc import Callable
+from functools import partial
+from importlib import resources
+from pathlib import Path
+from typing import TextIO
+
+from rich.console import Console
+
+from spatial.cli.terminal import markup, new_console, print_check, print_summary, say
+from spatial.config.project import Project, load_project
+from spatial.core import settings
+from spatial.core.errors import InputError, InterruptedAfterWrite, LifecircleError, OutputError
+from spatial.core.messages import LANGS, labels, text, visible
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lifecircle",
+        description="Old-community renovation planning: 15-minute life-circle coverage, "
+        "bundling of adjacent old communities, candidate land, maps and ledgers.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+    helps = {
+        "run": "every stage on the project (default: the embedded demo district)",
+        "check": "load and validate only; print what was read, repaired and dropped",
+        "coverage": "15-minute life-circle coverage along the walking network",
+        "bundle": "eligibility, adjacency and renovation bundles with a priority list",
+        "sites": "rank candidate land that would close coverage gaps",
+        "map": "write the HTML maps, print maps and the ledger spreadsheet",
+    }
+    for name, blurb in helps.items():
+        p = sub.add_parser(name, help=blurb, description=blurb)
+        p.add_argument(
+            "--config",
+            type=_project_file,
+            help="project TOML file, or a folder with project.toml (default: the demo)",
+        )
+        p.add_argument("--out", type=Path, default=settings.DEFAULT_OUT, help="output folder")
+        p.add_argument("--lang", choices=["zh", "en"], help="language of labels")
+        p.add_argument("--place", default="", help="download this place's walking network (online)")
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+        if name in ("run", "map"):
+            p.add_argument(
+                "--basemap", choices=_basemap_names(), help="basemap (data/basemaps.toml)"
+            )
+            p.add_argument(
+                "--tianditu-key",
+                default="",
+                help="天地图 key (default: TIANDITU_KEY, then [render] tianditu_key)",
+            )
+    p = sub.add_parser("init", help="write a commented template project file into DIR")
+    p.add_argument("dir", type=Path)
+    p.add_argument("--lang", choices=["zh", "en"], help="language of messages")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+    p = sub.add_parser(
+        "demo", help="write the synthetic demo district and its project.toml into DIR"
+    )
+    p.add_argument("dir", type=Path)
+    p.add_argument("--seed", type=int, default=20201)
+    p.add_argument("--lang", choices=["zh", "en"], help="language of messages")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+    return parser
+
+
+def _basemap_names() -> list[str]:
+    """The basemaps ``--basemap`` offers: the tables of ``data/basemaps.toml`` (the one list)."""
+    return list(tomllib.loads((settings.DATA_DIR / "basemaps.toml").read_text("utf-8")))
+
+
+def _project_file(value: str) -> Path:
+    """``--config``: a project file, or a folder holding ``project.toml``."""
+    path = Path(value)
+    return path / "project.toml" if path.is_dir() else path
+
+
+def _lang(args: argparse.Namespace, project: Project | None = None) -> str:
+    """``--lang``, else the project's language, else the project file's, else Chinese."""
+    if getattr(args, "lang", None):
+        return args.lang
+    if project is not None:
+        return project.lang
+    try:
+        path = getattr(args, "config", None) or settings.DEMO_PROJECT
+        lang = tomllib.loads(Path(path).read_text("utf-8")).get("project", {}).get("lang", "zh")
+    except (OSError, ValueError, AttributeError):
+        return "zh"
+    return lang if lang in LANGS else "zh"
+
+
+def _init(folder: Path, console: Console, lang: str = "zh") -> int:
+    if folder.exists() and not folder.is_dir():
+        raise InputError("err_not_folder", path=folder)
+    target = folder / "project.toml"
+    if target.exists():
+        raise InputError("err_exists", path=folder, paths=target.name)
+    from spatial.outputs import staging as io
+
+    template = resources.files("spatial.config").joinpath("template.toml").read_text("utf-8")
+    try:
+        io.write_text(target, template)
+    except OSError as exc:
+        raise OutputError("err_cannot_write", path=target, reason=exc.strerror or exc) from None
+    say(console, lang, "cli_init_done", path=target, folder=folder)
+    return 0
+
+
+def _demo(args: argparse.Namespace, console: Console) -> int:
+    from spatial.run.demo import demo_paths, write_demo
+
+    lang = _lang(args)
+    if args.dir.exists() and not args.dir.is_dir():
+        raise InputError("err_not_folder", path=args.dir)
+    taken = [p for p in demo_paths(args.dir).values() if p.exists() or p.is_symlink()]
+    if taken:
+        raise InputError("err_exists", path=args.dir, paths=", ".join(p.name for p in taken))
+    paths = write_demo(args.dir, args.seed)
+    say(
+        console,
+        lang,
+        "cli_demo_done",
+        files=", ".join(str(p) for p in paths.values()),
+        folder=args.dir,
+    )
+    return 0
+
+
+def _check(args: argparse.Namespace, console: Console) -> int:
+    from spatial.run.pipeline import load_inputs
+
+    project = load_project(args.config)
+    lang = _lang(args, project)
+    with console.status(text(lang, "cli_working")):
+        result = load_inputs(project, place=args.place)
+    print_check(console, lang, result)
+    return 0
+
+
+def _run(args: argparse.Namespace, console: Console) -> int:
+    from spatial.run.pipeline import run
+
+    project = load_project(args.config)
+    lang = _lang(args, project)
+    if getattr(args, "basemap", None):
+        project.render.basemap = args.basemap
+    if hasattr(args, "tianditu_key"):
+        key = args.tianditu_key or os.environ.get("TIANDITU_KEY", "")
+        project.render.tianditu_key = key or project.render.tianditu_key
+    stages = settings.COMMAND_STAGES[args.command]
+
+    def progress(stage: str) -> None:
+        name = labels(lang).get(f"stage_{stage}", stage)
+        status.update(markup(lang, "cli_stage", stage=name))
+
+    with console.status(text(lang, "cli_working")) as status:
+        result = run(
+            project,
+            args.out,
+            stages,
+            args.lang,
+            progress,
+            args.place,
+            strict_print=args.command == "map",
+        )
+    names = {k: c.label(lang) for k, c in result.standards.categories.items()}
+    print_summary(console, lang, result.summary, project.name, names)
+    say(console, lang, "cli_wrote", files=", ".join(str(args.out / p.name) for p in result.files))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code.
+
+    0 done; 2 a problem the planner can fix (one line naming the file, row, key or folder);
+    3 an internal error (a bug: one line, ``--debug`` for the traceback); 130 interrupted.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+    """
+    args = _parser().parse_args(argv)
+    console = new_console()
+    with warnings.catch_warnings():
+        warnings.showwarning = partial(_show_warning, warnings.showwarning)
+        return _main(args, console)
+
+
+def console() -> None:
+    """The console script (``lifecircle``, ``python -m spatial``): :func:`main`, then end the
+    process without tearing the interpreter down object by object. A city's run holds about a
+    gigabyte of objects that would take about a second to free one by one just before the
+    process ends; every output file is closed and every worker process joined by then, and the
+    streams and log handlers are flushed here first."""
+    import logging
+
+    code = main()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(code)
+
+
+def _show_warning(
+    show: Callable[..., None],
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A library's Python warning shown (by ``show``, the handler before) with its control and
+    bidi characters as escapes (a warning may quote a name, e.g. a glyph missing from a font)."""
+    show(visible(str(message)), category, visible(str(filename)), lineno, file, line)
+
+
+def _main(args: argparse.Namespace, console: Console) -> int:
+    try:
+        return _dispatch(args, console)
+    except LifecircleError as exc:
+        return _fail(args, text(_lang(args), "cli_error", message=exc.message(_lang(args))), 2)
+    except KeyboardInterrupt as exc:
+        return _fail(args, _interrupted(args, exc), 130)
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback with --debug
+        first = next(iter(str(exc).splitlines()), "")
+        return _fail(
+            args, text(_lang(args), "cli_internal", kind=type(exc).__name__, first=first), 3
+        )
+
+
+def _dispatch(args: argparse.Namespace, console: Console) -> int:
+    if args.command == "init":
+        return _init(args.dir, console, _lang(args))
+    if args.command == "demo":
+        return _demo(args, console)
+    if args.command == "check":
+        return _check(args, console)
+    return _run(args, console)
+
+
+def _fail(args: argparse.Namespace, message: str, code: int) -> int:
+    """The one error frame: plain text on stderr, one line (no markup is interpreted)."""
+    if getattr(args, "debug", False):  # data quoted in an exception is shown, not acted on
+        lines = traceback.format_exc().splitlines()
+        print("\n".join(visible(line) for line in lines), file=sys.stderr)
+    print(visible(" ".join(message.split())), file=sys.stderr)
+    return code
+
+
+def _interrupted(args: argparse.Namespace, exc: KeyboardInterrupt) -> str:
+    out, lang = getattr(args, "out", None), _lang(args)
+    if isinstance(exc, InterruptedAfterWrite):
+        return text(lang, "cli_interrupted_after", out=out)
+    if out is not None:
+        return text(lang, "cli_interrupted_unchanged", out=out)
+    return text(lang, "cli_interrupted")
+
+
+if __name__ == "__main__":
+    console()

@@ -1,0 +1,353 @@
+"""The settings of a project: every key with its type and default (the ``*Config`` dataclasses,
+``Project``) and the allowed values, checked by :func:`validate_project` before anything runs.
+
+``config`` parses the project file into these; the ``init`` template documents the same keys.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spatial.core import settings
+from spatial.core.errors import ConfigError
+from spatial.core.messages import msg
+
+COORDS = ("", "auto", "wgs84", "cgcs2000", "gcj02", "bd09")
+
+
+@dataclass
+class LayerConfig:
+    """Where one input layer is and how its columns are named (empty = auto-detect)."""
+
+    path: str = ""
+    layer: str = ""
+    encoding: str = ""
+    coords: str = ""
+    crs: str = ""
+    header_row: str = ""  # spreadsheet row (1-based) holding the headers; empty = detected
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class NetworkConfig:
+    """``[network]`` of the project file; each key is explained in ``spatial/config/template.toml``."""
+
+    path: str = ""
+    place: str = ""
+
+
+@dataclass
+class CoverageConfig:
+    """``[coverage]`` of the project file; each key is explained in ``spatial/config/template.toml``."""
+
+    basket: list[str] = field(default_factory=list)
+    radius: dict[str, float] = field(default_factory=dict)
+    drop: list[str] = field(default_factory=list)
+    add: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: None = not set in the project file: the standards file's ``walk_speed_kmh`` applies
+    #: (else ``settings.WALK_SPEED_KMH``); see :func:`spatial.config.standards.load_standards`.
+    walk_speed_kmh: float | None = None
+    detour_factor: float = settings.DETOUR_FACTOR
+    search_bound_m: float = settings.SEARCH_BOUND_M
+    access_spacing_m: float = settings.ACCESS_SPACING_M
+    max_snap_m: float = settings.MAX_SNAP_M
+    service_area_buffer_m: float = settings.SERVICE_AREA_BUFFER_M
+
+
+@dataclass
+class PolicyConfig:
+    """``[policy]`` of the project file; each key is explained in ``spatial/config/template.toml``."""
+
+    old_cutoff: dt.date = dt.date(2005, 12, 31)
+    priority_cutoff: dt.date = dt.date(2000, 12, 31)
+    exclude_column: str = ""
+    exclude_values: list[str] = field(default_factory=list)
+    min_willingness: float = 2 / 3
+
+
+@dataclass
+class BundlingConfig:
+    """``[bundling]`` of the project file; each key is explained in ``spatial/config/template.toml``."""
+
+    tolerance_m: float = 30.0
+    same_subdistrict: bool = False
+    max_households: float = 3000.0
+    min_members: int = 2
+    max_span_m: float = 1000.0
+    barrier_path: str = ""
+    barrier_highways: list[str] = field(
+        default_factory=lambda: ["motorway", "trunk", "primary", "secondary"]
+    )
+    partner_kinds: list[str] = field(
+        default_factory=lambda: ["旧厂区", "棚户区", "城中村", "危房", "危房C级", "危房D级"]
+    )
+
+
+@dataclass
+class PriorityConfig:
+    """``[priority]`` of the project file; each key is explained in ``spatial/config/template.toml``."""
+
+    tier: float = 40.0
+    gaps: float = 30.0
+    willingness: float = 15.0
+    infrastructure: float = 10.0
+    funding: float = 5.0
+    shortfall: float = (
+        0.0  # capacity shortfall (spatial.analysis.capacity.twostep); 0 = not weighed
+    )
+
+
+@dataclass
+class SitingConfig:
+    """``[siting]`` of the project file; each key is explained in ``spatial/config/template.toml``."""
+
+    max_sites: int = 5
+    min_area: dict[str, float] = field(default_factory=dict)
+    kinds: list[str] = field(default_factory=list)
+    exact_max_parcels: int = 400
+    exact_time_limit_s: float = 5.0
+    objective: str = "full_coverage"  # or "households"
+    size_from_shortfall: bool = True  # size facilities with an indicator from the shortfall
+
+
+@dataclass
+class CapacityConfig:
+    """Supply against demand (2SFCA); empty / 0 values take data/standards/capacity.toml."""
+
+    path: str = ""
+    decay: str = "none"
+    persons_per_household: float = 0.0
+    shares: dict[str, float] = field(default_factory=dict)
+    subdistricts: dict[str, dict[str, float]] = field(default_factory=dict)
+    targets: dict[str, float] = field(default_factory=dict)
+    targets_existing: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class RenderConfig:
+    """``[render]`` of the project file; each key is explained in ``spatial/config/template.toml``."""
+
+    basemap: str = "cartodb"
+    tianditu_key: str = ""
+
+
+@dataclass
+class Project:
+    """All settings of one run, parsed once from the project TOML."""
+
+    name: str = "老旧小区改造"
+    lang: str = "zh"
+    crs: str = ""
+    base_dir: Path = field(default_factory=Path.cwd)
+    source: Path | None = None
+    standards_path: str = ""
+    communities: LayerConfig = field(default_factory=LayerConfig)
+    facilities: LayerConfig = field(default_factory=LayerConfig)
+    parcels: LayerConfig = field(default_factory=LayerConfig)
+    subdistricts: LayerConfig = field(default_factory=LayerConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    coverage: CoverageConfig = field(default_factory=CoverageConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    bundling: BundlingConfig = field(default_factory=BundlingConfig)
+    priority: PriorityConfig = field(default_factory=PriorityConfig)
+    siting: SitingConfig = field(default_factory=SitingConfig)
+    render: RenderConfig = field(default_factory=RenderConfig)
+    capacity: CapacityConfig = field(default_factory=CapacityConfig)
+
+    def resolve(self, path: str) -> Path:
+        """Resolve a path from the project file against the file's folder.
+
+        Parameters
+        ----------
+        path : str
+
+        Returns
+        -------
+        Path
+        """
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+
+# -- validation: every setting checked before anything runs ---------------------------------
+
+#: (section, key) → (lowest, lowest allowed itself?, wording of the allowed range)
+_RANGES: dict[tuple[str, str], tuple[float, bool, str]] = {
+    ("coverage", "walk_speed_kmh"): (0.0, False, "range_speed"),
+    ("coverage", "detour_factor"): (1.0, True, "range_detour"),
+    ("coverage", "search_bound_m"): (0.0, False, "range_distance"),
+    ("coverage", "access_spacing_m"): (0.0, False, "range_distance"),
+    ("coverage", "max_snap_m"): (0.0, False, "range_distance"),
+    ("coverage", "service_area_buffer_m"): (0.0, False, "range_distance"),
+    ("policy", "min_willingness"): (0.0, True, "range_share"),
+    ("bundling", "tolerance_m"): (0.0, True, "range_distance_or_0"),
+    ("bundling", "max_households"): (0.0, False, "range_positive"),
+    ("bundling", "min_members"): (2.0, True, "range_min_members"),
+    ("bundling", "max_span_m"): (0.0, False, "range_distance"),
+    ("priority", "tier"): (0.0, True, "range_weight"),
+    ("priority", "gaps"): (0.0, True, "range_weight"),
+    ("priority", "willingness"): (0.0, True, "range_weight"),
+    ("priority", "infrastructure"): (0.0, True, "range_weight"),
+    ("priority", "funding"): (0.0, True, "range_weight"),
+    ("priority", "shortfall"): (0.0, True, "range_weight"),
+    ("siting", "max_sites"): (0.0, True, "range_count"),
+    ("siting", "exact_max_parcels"): (0.0, True, "range_count"),
+    ("siting", "exact_time_limit_s"): (0.0, False, "range_seconds"),
+}
+
+#: Projected CRSs a planner in Shandong most likely meant (CGCS2000 3-degree Gauss-Krüger).
+CRS_HINT = msg("crs_hint")
+
+
+def _check_number(value: object, label: str, where: Path, rule: tuple[float, bool, str]) -> None:
+    low, inclusive, allowed = rule
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = value >= low if inclusive else value > low
+    if ok and allowed == "range_share":
+        ok = value <= 1
+    if not ok:
+        raise ConfigError(
+            "err_cfg_range", path=where, label=label, value=repr(value), allowed=msg(allowed)
+        )
+
+
+def _check_crs(text: str, label: str, where: Path, analysis: bool) -> None:
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        crs = CRS.from_user_input(text)
+    except CRSError:
+        raise ConfigError("err_cfg_crs_unknown", path=where, label=label, value=text) from None
+    if not analysis:
+        return
+    if crs.is_geographic or not crs.is_projected:
+        raise ConfigError(
+            "err_cfg_crs_geographic", path=where, label=label, value=text, hint=CRS_HINT
+        )
+    units = {(axis.unit_name or "").lower() for axis in crs.axis_info}
+    if not units <= {"metre", "meter"}:
+        raise ConfigError(
+            "err_cfg_crs_units",
+            path=where,
+            label=label,
+            value=text,
+            units=", ".join(sorted(units)),
+            hint=CRS_HINT,
+        )
+
+
+def _check_encoding(text: str, label: str, where: Path) -> None:
+    try:
+        codecs.lookup(text)
+    except LookupError:
+        raise ConfigError("err_cfg_encoding", path=where, label=label, value=text) from None
+
+
+def validate_project(project: Project, where: Path) -> None:
+    """Check every setting of ``project`` and raise a :class:`ConfigError` naming the first
+    key that is out of range (with the allowed range). Nothing has been read or written yet.
+
+    Parameters
+    ----------
+    project : Project
+        The parsed project.
+    where : Path
+        The project file (named in the message).
+    """
+    for (section, key), rule in _RANGES.items():
+        value = getattr(getattr(project, section), key)
+        if value is not None:  # None = not set here; the standards file or settings decide
+            _check_number(value, f"[{section}] {key}", where, rule)
+    for key, value in project.coverage.radius.items():
+        _check_number(
+            value,
+            f"[coverage] radius.{key}",
+            where,
+            (0.0, False, "range_radius"),
+        )
+    for key, value in project.siting.min_area.items():
+        _check_number(value, f"[siting] min_area.{key}", where, (0.0, True, "range_area"))
+    _check_capacity(project.capacity, where)
+    if project.siting.objective not in ("households", "full_coverage"):
+        raise ConfigError(
+            "err_cfg_choice",
+            path=where,
+            label="[siting] objective",
+            value=project.siting.objective,
+            allowed="households, full_coverage",
+        )
+    policy = project.policy
+    if policy.priority_cutoff > policy.old_cutoff:
+        raise ConfigError(
+            "err_cfg_cutoffs",
+            path=where,
+            priority=policy.priority_cutoff,
+            old=policy.old_cutoff,
+        )
+    if project.crs:
+        _check_crs(project.crs, "[project] crs", where, analysis=True)
+    for section in ("communities", "facilities", "parcels", "subdistricts"):
+        layer: LayerConfig = getattr(project, section)
+        if layer.crs:
+            _check_crs(layer.crs, f"[{section}] crs", where, analysis=False)
+        if layer.encoding:
+            _check_encoding(layer.encoding, f"[{section}] encoding", where)
+
+
+DECAYS = ("none", "gaussian", "linear")
+DEMOGRAPHIC_KEYS = ("persons_per_household", "older", "infants", "preschoolers")
+
+
+def _check_capacity(cap: CapacityConfig, where: Path) -> None:
+    """``[capacity]``: the decay is known, shares are 0-1, sizes and targets above 0."""
+    if cap.decay not in DECAYS:
+        raise ConfigError(
+            "err_cfg_choice",
+            path=where,
+            label="[capacity] decay",
+            value=cap.decay,
+            allowed=", ".join(DECAYS),
+        )
+    _check_number(
+        cap.persons_per_household,
+        "[capacity] persons_per_household",
+        where,
+        (0.0, True, "range_persons"),
+    )
+    tables = [("[capacity] shares", cap.shares)]
+    tables += [(f'[capacity.subdistricts."{k}"]', v) for k, v in cap.subdistricts.items()]
+    for label, table in tables:
+        if not isinstance(table, dict):
+            raise ConfigError("err_cfg_table", path=where, label=label)
+        for key, value in table.items():
+            if key not in DEMOGRAPHIC_KEYS or (
+                label.endswith("shares") and key == DEMOGRAPHIC_KEYS[0]
+            ):
+                raise ConfigError(
+                    "err_cfg_unknown_key",
+                    path=where,
+                    section=label,
+                    key=key,
+                    known=", ".join(DEMOGRAPHIC_KEYS),
+                )
+            rule = (
+                (0.0, False, "range_positive")
+                if key == DEMOGRAPHIC_KEYS[0]
+                else (0.0, True, "range_share")
+            )
+            _check_number(value, f"{label} {key}", where, rule)
+    for name, table in (("targets", cap.targets), ("targets_existing", cap.targets_existing)):
+        for key, value in table.items():
+            _check_number(
+                value,
+                f"[capacity] {name}.{key}",
+                where,
+                (0.0, False, "range_target"),
+            )

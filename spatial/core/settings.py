@@ -1,0 +1,75 @@
+"""Package-wide defaults, the last word of one rule.
+
+A setting takes the project file's value if the project file sets it; else, for the settings a
+standards file carries (``walk_speed_kmh``), the standards file's value; else the value here.
+``spatial.config.project`` dataclasses use these constants as their defaults, or ``None`` where the
+standards file may decide (resolved in ``spatial.config.standards.load_standards``).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+DATA_DIR: Path = Path(str(resources.files("spatial.data")))
+STANDARDS_DIR: Path = DATA_DIR / "standards"
+DEMO_DIR: Path = DATA_DIR / "demo"
+DEMO_PROJECT: Path = DEMO_DIR / "project.toml"
+DEFAULT_OUT: Path = Path("maps")
+
+#: China bounding box (lon/lat) used to sanity-check Chinese coordinates.
+CHINA_LON = (73.0, 136.0)
+CHINA_LAT = (3.0, 54.0)
+
+#: Walking-network defaults.
+WALK_SPEED_KMH = 4.0
+DETOUR_FACTOR = 1.3
+SEARCH_BOUND_M = 1000.0
+ACCESS_SPACING_M = 25.0
+MAX_SNAP_M = 500.0
+SERVICE_AREA_BUFFER_M = 30.0
+
+#: Defaults of the standards files when they leave a value out (``gb50180_2018.toml``
+#: ``national_target``, ``colocation.toml`` ``default_far``).
+NATIONAL_TARGET = 0.85
+DEFAULT_FAR = 1.5
+
+#: Upper plausibility limits of numeric columns, by column role (``spatial.inputs.load`` passes them to
+#: ``parse.parse_number``): a value above one is a typing or unit error (a misplaced decimal point,
+#: 万 forgotten, hectares read as m², a spreadsheet's 1E+300), never a real place, so the run stops
+#: and names the cell instead of printing a headline of absurd numbers.
+PLAUSIBLE_MAX: dict[str, float] = {
+    # Households per community: the largest Chinese compounds (天通苑, 回龙观) hold tens of
+    # thousands of households; 200,000 is beyond any one compound.
+    "households": 200_000,
+    # Persons per community (residents, or of them the old, infants, pre-schoolers): a
+    # town-sized 1,000,000 is far above the largest compound (a few hundred thousand residents).
+    "population": 1_000_000,
+    "older": 1_000_000,
+    "infants": 1_000_000,
+    "preschoolers": 1_000_000,
+    # Beds / places per facility: the largest hospitals and care homes have a few thousand beds,
+    # the largest kindergartens a few thousand places; 100,000 is no single facility.
+    "beds": 100_000,
+    "places": 100_000,
+    # Areas in m² per row (a community's or facility's floor area, a parcel's land area or
+    # allowed floor area): 10,000,000 m² = 10 km², more than the largest compound's floor area.
+    "floor_area": 10_000_000,
+    "area": 10_000_000,
+    "max_floor_area": 10_000_000,
+}
+
+#: The one definition of which analysis stages each command runs (``cli`` and ``pipeline``).
+COMMAND_STAGES: dict[str, tuple[str, ...]] = {
+    "run": ("coverage", "bundle", "sites", "map"),
+    "coverage": ("coverage",),
+    "bundle": ("coverage", "bundle"),
+    "sites": ("coverage", "sites"),
+    "map": ("coverage", "bundle", "sites", "map"),
+}
+ALL_STAGES: tuple[str, ...] = COMMAND_STAGES["run"]
+
+#: from this many communities on, a run uses forked worker processes (:mod:`spatial.core.parallel`): the
+#: service areas and bundles beside the sites, and the maps, ledger and print pack side by side
+#: (:mod:`spatial.run.write`); a smaller run does them in turn in one process
+PARALLEL_FROM = 1000

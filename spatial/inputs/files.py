@@ -1,0 +1,230 @@
+"""Reading planners' input files: vector layers (GeoPackage, Shapefile, GeoJSON; GBK shapefiles,
+multi-layer files) and tables (CSV, XLSX: encodings, header rows, sheets)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from spatial.config.project import LayerConfig
+from spatial.core.errors import InputError, reading
+from spatial.inputs.parse import header_key
+
+TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
+
+
+def _shapefile_encoding(path: Path) -> str | None:
+    """Encoding of a shapefile's .dbf: its .cpg when present, else UTF-8 if it decodes, else GB18030."""
+    cpg = path.with_suffix(".cpg")
+    if cpg.exists():
+        return None
+    dbf = path.with_suffix(".dbf")
+    if not dbf.exists():
+        return None
+    raw = dbf.read_bytes()
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
+def read_vector(path: Path, cfg: LayerConfig) -> gpd.GeoDataFrame:
+    """Read a vector layer with pyogrio, handling GBK shapefiles and multi-layer files.
+
+    Parameters
+    ----------
+    path : Path
+    cfg : LayerConfig
+        ``layer`` (which layer of a multi-layer file) and ``encoding`` (else detected).
+
+    Returns
+    -------
+    GeoDataFrame
+        In the file's CRS (``None`` when it has none).
+
+    Raises
+    ------
+    InputError
+        The layer is not in the file, the file cannot be read or its text is not in the encoding.
+    """
+    kwargs: dict[str, Any] = {}
+    if cfg.layer:
+        layers = [name for name, _ in pyogrio.list_layers(path)]
+        if cfg.layer not in layers:
+            raise InputError(
+                "err_layer_not_found", path=path, layer=cfg.layer, layers=", ".join(layers)
+            )
+        kwargs["layer"] = cfg.layer
+    encoding = cfg.encoding or (
+        _shapefile_encoding(path) if path.suffix.lower() == ".shp" else None
+    )
+    if encoding:
+        kwargs["encoding"] = encoding
+    try:
+        return gpd.read_file(path, engine="pyogrio", **kwargs)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise InputError("err_gis_read", path=path, reason=exc) from None
+    except UnicodeDecodeError:
+        raise InputError("err_text_encoding", path=path) from None
+
+
+def read_table(path: Path, cfg: LayerConfig, aliases: dict | None = None) -> pd.DataFrame:
+    """Read a CSV (UTF-8 or GBK/GB18030, detected) or XLSX sheet into a DataFrame of text/numbers.
+
+    A 台账 often carries title rows above the header: the header row is ``cfg.header_row``
+    (1-based) or else the first of the top rows whose cells match the most known column names
+    (``aliases``: role → header names). A sheet that is not in the workbook is an error listing
+    the sheets there are; without a sheet name, the sheet whose header matches best is read.
+
+    Parameters
+    ----------
+    path : Path
+        ``.csv``, ``.txt``, ``.xlsx``, ``.xlsm`` or ``.xls``.
+    cfg : LayerConfig
+        ``header_row``, ``layer`` (the sheet), ``encoding``.
+    aliases : dict, optional
+
+    Returns
+    -------
+    DataFrame
+        ``attrs``: ``header_row`` (1-based) and, for a workbook, ``sheet`` and ``sheets``.
+
+    Raises
+    ------
+    InputError
+        Unreadable, an unknown encoding, a missing sheet, an invalid ``header_row`` or a header
+        row below the data.
+    """
+    suffix = path.suffix.lower()
+    header = _header_row(cfg, path)
+    try:
+        if suffix in (".xlsx", ".xlsm", ".xls"):
+            raw = _read_sheet(path, cfg, aliases or {})
+        else:
+            raw = _read_csv_rows(path, cfg)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise InputError("err_table_read", path=path, reason=exc) from None
+    return _with_header(raw, header, aliases or {}, path)
+
+
+def _read_csv_rows(path: Path, cfg: LayerConfig) -> pd.DataFrame:
+    """Every row of a CSV as data (no header yet); ragged title rows are padded."""
+    for enc in [cfg.encoding] if cfg.encoding else ["utf-8-sig", "gb18030"]:
+        try:
+            try:
+                return pd.read_csv(
+                    path, encoding=enc, dtype=object, skipinitialspace=True, header=None
+                )
+            except pd.errors.ParserError:  # a title row with fewer cells than the table
+                with path.open(encoding=enc, newline="") as handle:
+                    rows = [[c.strip() or None for c in row] for row in csv.reader(handle)]
+                width = max(map(len, rows), default=0)
+                return pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
+        except UnicodeDecodeError:
+            continue
+    raise InputError("err_csv_encoding", path=path)
+
+
+def _header_row(cfg: LayerConfig, path: Path) -> int | None:
+    """``header_row`` as a 0-based row index (None when not set)."""
+    if not str(cfg.header_row).strip():
+        return None
+    try:
+        row = int(str(cfg.header_row).strip())
+    except ValueError:
+        row = 0
+    if row < 1:
+        raise InputError("err_header_row", path=path, value=cfg.header_row)
+    return row - 1
+
+
+def _read_sheet(path: Path, cfg: LayerConfig, aliases: dict) -> pd.DataFrame:
+    with pd.ExcelFile(path) as book:
+        sheets = [str(s) for s in book.sheet_names]
+        if cfg.layer and cfg.layer not in sheets:
+            raise InputError(
+                "err_sheet_not_found", path=path, sheet=cfg.layer, sheets=", ".join(sheets)
+            )
+        if cfg.layer or len(sheets) == 1:
+            raw = pd.read_excel(book, sheet_name=cfg.layer or 0, header=None, dtype=object)
+            raw.attrs["sheet"] = cfg.layer or sheets[0]
+            return raw
+        parsed = {s: pd.read_excel(book, sheet_name=s, header=None, dtype=object) for s in sheets}
+    hits = {s: _detect_header(raw, aliases)[1] for s, raw in parsed.items()}
+    best = max(sheets, key=lambda s: hits[s])  # the first sheet on a tie
+    raw = parsed[best]
+    raw.attrs["sheet"] = best
+    raw.attrs["sheets"] = sheets
+    return raw
+
+
+def _with_header(raw: pd.DataFrame, header: int | None, aliases: dict, path: Path) -> pd.DataFrame:
+    """``raw`` rows below the header row, named by it (detected when ``header`` is None)."""
+    if header is None:
+        header = _detect_header(raw, aliases)[0]
+    if header >= len(raw):
+        raise InputError("err_header_below", path=path, row=header + 1, rows=len(raw))
+    names = _unique([_cell_name(v, i) for i, v in enumerate(raw.iloc[header])])
+    frame = raw.iloc[header + 1 :].set_axis(names, axis=1).dropna(how="all").reset_index(drop=True)
+    frame = frame.loc[:, [not (n.startswith("Unnamed") and frame[n].isna().all()) for n in names]]
+    frame.attrs = {**raw.attrs, "header_row": header + 1}
+    return frame
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        out.append(f"{name}.{seen[name]}" if name in seen else name)
+        seen[name] = seen.get(name, 0) + 1
+    return out
+
+
+def _cell_name(value: object, i: int) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return f"Unnamed: {i}"
+    return str(value).strip()
+
+
+def _detect_header(raw: pd.DataFrame, aliases: dict, look: int = 20) -> tuple[int, int]:
+    """(index, matches) of the first of the top ``look`` rows with the most cells naming a known
+    column."""
+    known = {header_key(name) for names in aliases.values() for name in names}
+    best, best_hits = 0, 0
+    for i in range(min(look, len(raw))):
+        hits = sum(header_key(v) in known for v in raw.iloc[i] if isinstance(v, str) and v.strip())
+        if hits > best_hits:
+            best, best_hits = i, hits
+    return best, best_hits
+
+
+def read_any(
+    path: Path, cfg: LayerConfig, aliases: dict | None = None
+) -> pd.DataFrame | gpd.GeoDataFrame:
+    """Read a vector layer or a table, with clear errors for missing or unknown files.
+
+    Parameters
+    ----------
+    path : Path
+    cfg : LayerConfig
+    aliases : dict, optional
+        For a table's header row (see :func:`read_table`).
+
+    Returns
+    -------
+    DataFrame or GeoDataFrame
+    """
+    if not path.exists():
+        raise InputError("err_file_not_found", path=path)
+    suffix = path.suffix.lower()
+    with reading(path, "what_this_layer"):
+        if suffix in TABLE_SUFFIXES:
+            return read_table(path, cfg, aliases)
+        return read_vector(path, cfg)

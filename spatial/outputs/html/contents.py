@@ -1,0 +1,377 @@
+"""The map layouts: an overview and one map per planner group (elderly, childcare, clinics, markets).
+
+Every text from the data enters the page through :mod:`spatial.outputs.html.leaflet` (``fragment``/``esc`` for
+HTML, ``feature_group``/``geojson`` for layer names): nothing here hands folium a plain string.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import folium
+import geopandas as gpd
+import numpy as np
+
+from spatial.analysis.result import RunResult
+from spatial.core.messages import labels, text
+from spatial.outputs.html import leaflet as render
+from spatial.outputs.html import overlays as maplayers
+from spatial.outputs.html import store as mapstore
+from spatial.outputs.html import store_parcels as mapparcels
+from spatial.outputs.html.leaflet import (
+    StoreJson,
+    add_panel,
+    add_store,
+    new_map,
+    run_cached,
+    store_json,
+)
+from spatial.outputs.style import (
+    CANDIDATE_COLOUR,
+    GAP_COLOURS,
+    PARTNER_COLOUR,
+    SITE_COLOUR,
+    STREET_COLOUR,
+    gap_colour,
+    gap_legend,
+    group_shares,
+    share_text,
+)
+from spatial.text.html import Html, esc, fragment, join
+
+CORE_GROUPS = ("elderly", "childcare", "clinics", "markets")
+
+
+def _title_html(project_name: str, subtitle: str, lang: str) -> Html:
+    return fragment(
+        '<div style="font-size:17px;font-weight:bold">{}</div><div>{}</div>'
+        "<div style='color:#555'>{}: {}</div>",
+        project_name,
+        subtitle,
+        labels(lang)["generated"],
+        dt.date.today().isoformat(),
+    )
+
+
+def _base(
+    result: RunResult, comm: gpd.GeoDataFrame, lang: str, basemap: str, subtitle: str
+) -> folium.Map:
+    fmap = new_map(_lonlat_bounds(result, comm), basemap, result.project.render.tianditu_key)
+    # the browser tab: escaped like every data text (branca inserts it into <title>)
+    fmap.get_root().title = str(fragment("{} — {}", result.project.name, subtitle))
+    add_panel(
+        fmap, _title_html(result.project.name, subtitle, lang), "top:10px;left:60px", "lc-title"
+    )
+    return fmap
+
+
+def _definition(result, lang: str, keys: list[str], group: bool) -> str:
+    std = result.standards
+    radii = text(lang, "sep_list").join(
+        f"{std.categories[k].label(lang)} {std.categories[k].radius_m:.0f} m" for k in keys
+    )
+    key = "group_definition" if group else "full_definition"
+    return text(lang, key, count=len(keys), radii=radii)
+
+
+def _headline(result, lang: str, keys: list[str], sites, group: bool) -> Html:
+    lab = labels(lang)
+    s = result.summary
+    lines = [
+        fragment("<b>{}</b>", lab["headline"]),
+        fragment("{}: {}", lab["communities"], s.get("communities", 0)),
+        fragment("{}: {}", lab["old_communities"], s.get("old_communities", 0)),
+    ]
+    known = s.get("households") is not None
+    if known:
+        lines.append(fragment("{}: {:,}", lab["households"], s["households"]))
+    cov = s.get("coverage")
+    if cov:
+        if group or not known:  # a group's own share, or shares of communities
+            known_hh = s.get("households") is not None
+            before, after = group_shares(result.communities, known_hh, keys, sites)
+        else:
+            before = cov["full_coverage_households"]
+            after = s.get("sites", {}).get("full_coverage_households_after", before)
+        colour = "#1a9850" if before >= cov["national_target"] else "#d73027"
+        lines.append(fragment("<i>{}</i>", _definition(result, lang, keys, group)))
+        share_key = "full_share" if known else "full_share_communities"
+        lines.append(
+            fragment(
+                '{}: <b style="color:{}">{}</b>',
+                lab[share_key],
+                colour,
+                text(lang, "share_before_after", before=share_text(before), after=share_text(after))
+                if "sites" in s
+                else share_text(before),
+            )
+        )
+        lines.append(fragment("{}: {:.0%}", lab["target"], cov["national_target"]))
+        lines.append(
+            fragment(
+                '{} (<span id="lc-shown-label">{}</span>): <b id="lc-shown">{}</b>',
+                lab["shown"],
+                lab["view_today"],
+                share_text(before),
+            )
+        )
+        mode = lab["mode_network"] if cov["distance_mode"] == "network" else lab["mode_straight"]
+        lines.append(fragment("<i>{}</i>", mode))
+    if "bundles" in s and not group:
+        lines.append(fragment("{}: {}", lab["bundles"], s["bundles"].get("count", 0)))
+    if "sites" in s:
+        count = len(sites) if group and sites is not None else s["sites"].get("count", 0)
+        lines.append(fragment("{}: {}", lab["sites"], count))
+    warnings = s.get("warnings") or []
+    if warnings:
+        note = text(lang, "map_warnings_note", count=len(warnings))
+        lines.append(fragment('<span class="lc-warn" style="color:#b35806">⚠ {}</span>', note))
+    return join(lines, "<br>")
+
+
+def _texts(lang: str) -> dict[str, str]:
+    lab = labels(lang)
+    plain = [
+        "communities",
+        "bundles",
+        "sites",
+        "candidates",
+        "streets",
+        "minutes",
+        "none_reached",
+        "view_label",
+        "view_today",
+        "view_after",
+        "view_whatif",
+        "search",
+    ]
+    out = {k: str(esc(lab[k])) for k in plain}
+    out["partners"] = str(esc(lab["partner_layer"]))
+    out["whatif_count"] = str(esc(text(lang, "whatif_count", count="#")))
+    return out
+
+
+def _legend(
+    result, lang, store: dict, items: list[tuple], title: str, facilities, extra
+) -> list[dict]:
+    lab = labels(lang)
+    entries = [
+        {"ref": "lc:streets", "html": maplayers.section("", [(STREET_COLOUR, lab["streets"])])}
+    ]
+    entries.append({"ref": "lc:communities", "html": maplayers.section(title, items)})
+    outline = fragment(
+        '<div class=lc-leg><div><span style="display:inline-block;width:14px;height:10px;'
+        'border:2px solid #111"></span> {}</div><div><span style="display:inline-block;'
+        'width:14px;height:10px;border:1px dashed #8c8c8c"></span> {}</div></div>',
+        lab["eligible_outline"],
+        lab["new_outline"],
+    )
+    entries.append({"ref": "lc:communities", "html": outline})
+    if store["bundles"]["id"]:
+        swatches = join(
+            [
+                fragment(
+                    '<span style="display:inline-block;width:8px;height:14px;'
+                    'background:{};opacity:.7"></span>',
+                    c,
+                )
+                for c in dict.fromkeys(store["bundles"]["colour"])
+            ]
+        )
+        row = fragment(
+            "<div class=lc-leg>{} {} ({})</div>",
+            swatches,
+            lab["bundles"],
+            len(store["bundles"]["id"]),
+        )
+        entries.append({"ref": "lc:bundles", "html": row})
+    kinds = store["parcels"]["kind"]
+    for kind, colour, key in (
+        ("site", SITE_COLOUR, "site_outline"),
+        ("candidate", CANDIDATE_COLOUR, "candidates"),
+        ("partner", PARTNER_COLOUR, "partner_layer"),
+    ):
+        if kind in kinds:
+            ref = {"site": "lc:sites", "candidate": "lc:candidates", "partner": "lc:partners"}[kind]
+            entries.append(
+                {
+                    "ref": ref,
+                    "html": maplayers.section("", [(colour, f"{lab[key]} ({kinds.count(kind)})")]),
+                }
+            )
+    entries += extra
+    for ref, row in facilities:
+        entries.append({"ref": ref, "html": maplayers.section("", [row])})
+    for e in entries:
+        e["html"] = str(e["html"])
+    return entries
+
+
+def clear_cache() -> None:
+    """Drop what the maps of the last run shared (:func:`spatial.outputs.html.leaflet.clear_cache`)."""
+    render.clear_cache()
+
+
+def _cached(key: tuple, result: RunResult, make):
+    """The store parts every map of one run shares (:func:`spatial.outputs.html.leaflet.run_cached`)."""
+    return run_cached(result, key, make)
+
+
+def _lonlat_bounds(result: RunResult, comm: gpd.GeoDataFrame) -> np.ndarray:
+    """The communities' lon/lat bounds (every map of a run is framed on them), computed once."""
+    return _cached(("lonlat_bounds",), result, lambda: comm.to_crs(4326).total_bounds)
+
+
+def _street_store(result: RunResult, basemap: str, origin) -> StoreJson:
+    streets = mapstore.street_lines(result, basemap)
+    return store_json(
+        mapstore.encode(streets.geometry.values, origin) if streets is not None else None
+    )
+
+
+def metres_per_minute(std) -> float:
+    """The walking speed the page turns distances into minutes with (the standards' one rule)."""
+    return std.walk_speed_kmh * 1000 / 60
+
+
+def _draw(
+    fmap, result, comm, lang, basemap, keys, group, items, title, facilities, extra, capacity=()
+) -> None:
+    origin = np.floor(_lonlat_bounds(result, comm)[:2] * mapstore.SCALE).astype(np.int64)
+    streets = _cached(
+        ("streets", basemap, tuple(origin)),
+        result,
+        lambda: _street_store(result, basemap, origin),
+    )
+    std = result.standards
+    cat_index = {k: i for i, k in enumerate(std.categories)}
+    overlays = [
+        {"ref": child.get_name(), "name": child.layer_name}
+        for child in fmap._children.values()
+        if isinstance(child, folium.map.Layer) and child.control and child.overlay
+    ]
+    store = {
+        "map": fmap.get_name(),
+        "overlays": overlays,
+        "origin": origin.tolist(),
+        "keys": [cat_index[k] for k in keys],
+        "groupScale": bool(group),
+        "gapColours": GAP_COLOURS,
+        "speed": metres_per_minute(std),
+        "labelZoom": 16,
+        "cats": [
+            {"label": str(esc(c.label(lang))), "radius": c.radius_m}
+            for c in std.categories.values()
+        ],
+        "comm": _cached(
+            ("comm", basemap, lang, tuple(origin)),
+            result,
+            lambda: store_json(mapstore.community_store(result, comm, lang, basemap, origin)),
+        ),
+        "bundles": mapstore.bundle_store(result, comm, lang, basemap, origin, group),
+        "parcels": mapparcels.parcel_store(
+            result,
+            comm,
+            lang,
+            basemap,
+            origin,
+            keys,
+            group,
+            _cached(
+                ("parcels", basemap, tuple(origin)),
+                result,
+                lambda: mapparcels.ParcelTable(result, basemap, origin),
+            ),
+        ),
+        "streets": streets,
+        "streetColour": STREET_COLOUR,
+        "siteColour": SITE_COLOUR,
+        "candidateColour": CANDIDATE_COLOUR,
+        "partnerColour": PARTNER_COLOUR,
+        "text": _texts(lang),
+        "capacity": list(capacity),
+    }
+    store["legend"] = _legend(result, lang, store, items, title, facilities, extra)
+    add_store(fmap, store)
+
+
+def overview_map(result, lang: str, basemap: str) -> folium.Map:
+    """Communities by gaps (today / after / what-if), eligibility outlines, bundles, sites,
+    candidates, partners, streets, facilities, service areas (off), subdistricts."""
+    lab = labels(lang)
+    std = result.standards
+    comm = result.communities
+    fmap = _base(result, comm, lang, basemap, lab["gaps_legend"])
+    keys = list(std.basket)
+    sites = result.siting.sites if result.siting else None
+    if "gaps" in comm:
+        add_panel(
+            fmap,
+            _headline(result, lang, keys, sites, False),
+            "bottom:60px;left:10px",
+            "lc-headline",
+        )
+    extra = maplayers.service_layers(fmap, result, lang, basemap, set(std.categories), show=False)
+    extra += maplayers.subdistrict_layer(fmap, result, lang, basemap)
+    capacity, cap_legend = maplayers.capacity_layers(result, lang)
+    extra += cap_legend
+    fac_legend = maplayers.facility_groups(fmap, result, lang, basemap, set(std.categories))
+    _legend_panel(fmap)
+    if "gaps" not in comm:  # no coverage stage: nothing to colour by gaps
+        comm = _no_coverage(comm, std)
+    _draw(
+        fmap,
+        result,
+        comm,
+        lang,
+        basemap,
+        keys,
+        False,
+        gap_legend(lang),
+        lab["gaps"],
+        fac_legend,
+        extra,
+        capacity,
+    )
+    return fmap
+
+
+def _no_coverage(comm, std):
+    extra = {f"{k}_ok": True for k in std.categories}
+    extra.update({f"{k}_m": np.nan for k in std.categories})
+    return comm.assign(**extra)
+
+
+def _legend_panel(fmap) -> None:
+    add_panel(fmap, Html(""), "bottom:30px;right:10px;max-height:60vh;overflow:auto", "lc-legend")
+
+
+def group_maps(result: RunResult, lang: str, basemap: str) -> Iterator[tuple[str, folium.Map]]:
+    """One map per core group: its gaps (today / after / what-if), its facilities and service
+    areas, its recommended sites and candidates; the headline is the group's own share."""
+    if "gaps" not in result.communities:
+        return
+    std = result.standards
+    lab = labels(lang)
+    sites = result.siting.sites if result.siting else None
+    for group in CORE_GROUPS:
+        keys = [k for k, c in std.categories.items() if c.group == group]
+        if not keys:
+            continue
+        gname = std.groups.get(group, {}).get("name_zh" if lang == "zh" else "name_en", group)
+        comm = result.communities
+        fmap = _base(result, comm, lang, basemap, f"{gname} — {lab['gaps']}")
+        sel = sites.loc[sites["category"].isin(keys)] if sites is not None else None
+        add_panel(
+            fmap, _headline(result, lang, keys, sel, True), "bottom:60px;left:10px", "lc-headline"
+        )
+        n_keys = len(keys)
+        extra = maplayers.service_layers(fmap, result, lang, basemap, set(keys), show=True)
+        legend = maplayers.facility_groups(fmap, result, lang, basemap, set(keys))
+        _legend_panel(fmap)
+        items = [
+            (gap_colour(np.ceil(i * 4 / n_keys)), f"{lab['gaps']} {i}") for i in range(n_keys + 1)
+        ]
+        _draw(fmap, result, comm, lang, basemap, keys, True, items, gname, legend, extra)
+        yield group, fmap

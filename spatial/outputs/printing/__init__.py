@@ -1,0 +1,2 @@
+"""The print pack: matplotlib and fpdf2 primitives, bundle sheets, raster streets, the
+overview."""

@@ -1,0 +1,170 @@
+"""Map style shared by the HTML maps and the print map: colours and legend rows.
+
+The lowest of the output modules: it knows nothing about Leaflet or matplotlib.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+
+from spatial.core.messages import labels
+
+GAP_COLOURS = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027"]
+TIER_COLOURS = {
+    "priority": "#b2182b",
+    "standard": "#ef8a62",
+    "not_eligible": "#bdbdbd",
+    "unknown": "#7570b3",
+}
+CATEGORY_COLOURS = [
+    "#e41a1c",
+    "#377eb8",
+    "#4daf4a",
+    "#984ea3",
+    "#ff7f00",
+    "#a65628",
+    "#f781bf",
+    "#999999",
+    "#66c2a5",
+    "#fc8d62",
+    "#8da0cb",
+    "#e78ac3",
+    "#a6d854",
+]
+SITE_COLOUR = "#6a00a8"
+BUNDLE_COLOUR = "#08306b"
+# bundle fills: distinct hues, neighbouring bundles get different ones (adjacency colouring)
+BUNDLE_COLOURS = [
+    "#1f78b4",
+    "#e31a1c",
+    "#33a02c",
+    "#ff7f00",
+    "#6a3d9a",
+    "#b15928",
+    "#a6cee3",
+    "#fb9a99",
+    "#b2df8a",
+    "#fdbf6f",
+]
+CANDIDATE_COLOUR = "#7a7a7a"
+PARTNER_COLOUR = "#01665e"
+STREET_COLOUR = "#b8b8b8"
+SHARE_DECIMALS = 1  # the one rounding rule for shares, HTML and print alike
+
+
+def share_text(x: float | None) -> str:
+    """A share (0–1) as the maps print it, e.g. ``0.06912`` → ``"6.9%"`` (one decimal, half up
+    from the share rounded to 4 decimals as in ``summary.json``; ``maps.js`` does the same);
+    ``"–"`` for a missing or non-finite share."""
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        return "–"
+    if not np.isfinite(value):
+        return "–"
+    tenths = int(np.floor(round(value, 4) * 10 ** (2 + SHARE_DECIMALS) + 0.5))
+    return f"{tenths / 10**SHARE_DECIMALS:.{SHARE_DECIMALS}f}%"
+
+
+def gap_colour(gaps: float) -> str:
+    """Colour of a community with ``gaps`` missing categories (the last colour for 4 and more)."""
+    return GAP_COLOURS[int(min(max(gaps, 0), len(GAP_COLOURS) - 1))]
+
+
+def category_colour(index: int) -> str:
+    """Colour of the ``index``-th category of the standards table."""
+    return CATEGORY_COLOURS[index % len(CATEGORY_COLOURS)]
+
+
+def gap_legend(lang: str) -> list[tuple[str, str]]:
+    """(colour, text) rows of the gaps legend: 0, 1, … and "4+"."""
+    last = len(GAP_COLOURS) - 1
+    word = labels(lang)["gaps"]
+    return [(c, f"{word} {i}" + ("+" if i == last else "")) for i, c in enumerate(GAP_COLOURS)]
+
+
+def share_weights(comm: pd.DataFrame, households_known: bool) -> np.ndarray:
+    """What a coverage share counts: households (blank ones weigh 0, so they are out of both
+    sides of the share), or one per community when the project has no households."""
+    if not households_known:
+        return np.ones(len(comm))
+    return comm["households"].fillna(0).to_numpy(float)
+
+
+def bundle_colours(bundles: gpd.GeoDataFrame, near_m: float = 50.0) -> list[str]:
+    """One colour of :data:`BUNDLE_COLOURS` per bundle, for the HTML maps and the print pack
+    alike: bundles that touch or lie within ``near_m`` of each other always differ (a greedy
+    colouring of the adjacency graph, most connected first), and among the allowed colours each
+    bundle takes the least used, so that the palette is spread over the map rather than one hue
+    repeated."""
+    graph = nx.Graph()
+    graph.add_nodes_from(range(len(bundles)))
+    geoms = bundles.geometry.values
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=near_m)
+    graph.add_edges_from((int(i), int(j)) for i, j in zip(a, b, strict=True) if i < j)
+    used = [0] * len(BUNDLE_COLOURS)
+    colour: dict[int, int] = {}
+    for node in sorted(graph, key=lambda n: (-graph.degree(n), n)):
+        taken = {colour[m] for m in graph[node] if m in colour}
+        free = [c for c in range(len(BUNDLE_COLOURS)) if c not in taken]
+        pick = min(free, key=lambda c: (used[c], c)) if free else len(colour) % len(used)
+        colour[node] = pick
+        used[pick] += 1
+    return [BUNDLE_COLOURS[colour[i]] for i in range(len(bundles))]
+
+
+def group_shares(
+    comm: pd.DataFrame, households_known: bool, keys: list[str], sites: pd.DataFrame | None
+) -> tuple[float, float]:
+    """Share of households (or communities, see :func:`share_weights`) with every category of
+    ``keys`` within reach, today and after the recommended ``sites`` (their newly covered
+    community ids) — a group map's headline, HTML and print alike."""
+    hh = share_weights(comm, households_known)
+    total = hh.sum() or 1.0
+    ok = np.ones(len(comm), bool)
+    after = np.ones(len(comm), bool)
+    cids = comm["cid"].astype(str)
+    for k in keys:
+        have = comm[f"{k}_ok"].to_numpy(bool)
+        new = np.zeros(len(comm), bool)
+        if sites is not None and len(sites):
+            ids = ",".join(sites.loc[sites["category"] == k, "covered_ids"].astype(str))
+            new = cids.isin(set(ids.split(","))).to_numpy()
+        ok &= have
+        after &= have | new
+    return float(hh[ok].sum() / total), float(hh[after].sum() / total)
+
+
+HULL_OVERLAP = 0.01  # a hull overlapping this share of another subdistrict's community crosses it
+
+
+def subdistrict_hulls(comm: gpd.GeoDataFrame) -> tuple[gpd.GeoSeries, list[str]]:
+    """The approximate outline of each subdistrict (街道): the convex hull of its communities,
+    indexed by name; and the names left out because their hull crosses a community of another
+    subdistrict (overlaps more than :data:`HULL_OVERLAP` of its area) — drawn, such a hull
+    would read as an official line cutting through that community."""
+    subs = comm["subdistrict"].fillna("").astype(str)
+    known = comm.assign(_s=subs.to_numpy()).loc[subs.to_numpy() != ""]
+    if not len(known):
+        return gpd.GeoSeries([], crs=comm.crs), []
+    geoms = known.geometry.values
+    # the hull of the communities themselves, which is the hull of their union (no union needed)
+    groups = known.groupby("_s").indices
+    names, parts = sorted(groups), np.asarray(geoms)
+    hulls = gpd.GeoSeries(
+        [shapely.convex_hull(shapely.geometrycollections(list(parts[groups[n]]))) for n in names],
+        index=pd.Index(names, name="_s"),
+        crs=comm.crs,
+    )
+    area = shapely.area(geoms)
+    h, c = shapely.STRtree(geoms).query(hulls.values, predicate="intersects")
+    other = known["_s"].to_numpy()[c] != hulls.index.to_numpy()[h]
+    h, c = h[other], c[other]
+    shared = shapely.area(shapely.intersection(hulls.values[h], geoms[c]))
+    crossing = set(hulls.index[h[shared > HULL_OVERLAP * area[c]]])
+    keep = [name not in crossing for name in hulls.index]
+    return hulls[keep], sorted(crossing)
