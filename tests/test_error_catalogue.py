@@ -40,7 +40,7 @@ def _name(call: ast.Call) -> str:
 def _calls(names: set[str]) -> list[tuple[str, int, ast.Call]]:
     """Every call in ``spatial/`` of a function or method named in ``names``."""
     found = []
-    for path in sorted(PACKAGE.glob("*.py")):
+    for path in sorted(PACKAGE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             if isinstance(node, ast.Call) and _name(node) in names:
                 found.append((path.name, node.lineno, node))
@@ -70,7 +70,7 @@ def test_every_err_literal_in_the_package_is_in_the_catalogue():
     zh, en = labels("zh"), labels("en")
     found = {
         (path.name, n.value)
-        for path in sorted(PACKAGE.glob("*.py"))
+        for path in sorted(PACKAGE.rglob("*.py"))
         for n in ast.walk(ast.parse(path.read_text("utf-8")))
         if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.startswith("err_")
     }
@@ -101,14 +101,14 @@ def test_every_note_drop_and_reading_names_a_catalogue_key():
 
 
 #: msg() calls whose key is computed; the keys they can take are checked below
-_DYNAMIC = {("schema.py", "msg(allowed)"), ("config.py", "msg(f'type_{name}')")}
+_DYNAMIC = {("schema.py", "msg(allowed)"), ("project.py", "msg(f'type_{name}')")}
 
 
 def test_every_allowed_range_of_a_setting_is_in_the_catalogue():
     """``schema._check_number`` rules name ``range_*`` keys; ``_type_name`` falls back to the
     Python name when a ``type_*`` key is missing."""
     zh, en = labels("zh"), labels("en")
-    tree = ast.parse((PACKAGE / "schema.py").read_text("utf-8"))
+    tree = ast.parse((PACKAGE / "config" / "schema.py").read_text("utf-8"))
     ranges = {
         n.value
         for n in ast.walk(tree)
