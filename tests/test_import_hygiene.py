@@ -22,7 +22,7 @@ print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}})))
 
 def test_help_imports_no_gis_or_map_library():
     loaded = _loaded_after(
-        "    from spatial.cli import main\n"
+        "    from spatial.cli.main import main\n"
         "    try:\n        main(['--help'])\n    except SystemExit:\n        pass"
     )
     assert "spatial" in loaded
