@@ -34,6 +34,22 @@ class LayerConfig:
 
 
 @dataclass
+class GatesConfig(LayerConfig):
+    """``[gates]`` of the project file: a gate layer (``path``: a point file, a Gaode POI export,
+    or ``osm`` for the entrances of the ``[network]`` OSM file) and how gates are assigned and
+    walked to; each key is explained in ``spatial/config/template.toml``."""
+
+    tolerance_m: float = 30.0
+    inner: str = "none"
+    inner_detour: float = settings.DETOUR_FACTOR
+
+
+#: the settings of ``[gates]`` beside its layer keys
+GATE_SETTINGS = ("tolerance_m", "inner", "inner_detour")
+INNER_RULES = ("none", "mean", "farthest")
+
+
+@dataclass
 class NetworkConfig:
     """``[network]`` of the project file; each key is explained in ``spatial/config/template.toml``."""
 
@@ -150,6 +166,7 @@ class Project:
     facilities: LayerConfig = field(default_factory=LayerConfig)
     parcels: LayerConfig = field(default_factory=LayerConfig)
     subdistricts: LayerConfig = field(default_factory=LayerConfig)
+    gates: GatesConfig = field(default_factory=GatesConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     coverage: CoverageConfig = field(default_factory=CoverageConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
@@ -198,6 +215,8 @@ _RANGES: dict[tuple[str, str], tuple[float, bool, str]] = {
     ("siting", "max_sites"): (0.0, True, "range_count"),
     ("siting", "exact_max_parcels"): (0.0, True, "range_count"),
     ("siting", "exact_time_limit_s"): (0.0, False, "range_seconds"),
+    ("gates", "tolerance_m"): (0.0, True, "range_distance_or_0"),
+    ("gates", "inner_detour"): (1.0, True, "range_detour"),
 }
 
 #: Projected CRSs a planner in Shandong most likely meant (CGCS2000 3-degree Gauss-Krüger).
@@ -283,6 +302,14 @@ def validate_project(project: Project, where: Path) -> None:
             value=project.siting.objective,
             allowed="households, full_coverage",
         )
+    if project.gates.inner not in INNER_RULES:
+        raise ConfigError(
+            "err_cfg_choice",
+            path=where,
+            label="[gates] inner",
+            value=project.gates.inner,
+            allowed=", ".join(INNER_RULES),
+        )
     policy = project.policy
     if policy.priority_cutoff > policy.old_cutoff:
         raise ConfigError(
@@ -293,7 +320,7 @@ def validate_project(project: Project, where: Path) -> None:
         )
     if project.crs:
         _check_crs(project.crs, "[project] crs", where, analysis=True)
-    for section in ("communities", "facilities", "parcels", "subdistricts"):
+    for section in ("communities", "facilities", "parcels", "subdistricts", "gates"):
         layer: LayerConfig = getattr(project, section)
         if layer.crs:
             _check_crs(layer.crs, f"[{section}] crs", where, analysis=False)

@@ -268,3 +268,8 @@ def load_poi_mapping() -> dict[str, dict[str, str]]:
         "names": {k.strip().lower(): v for k, v in raw.get("names", {}).items()},
         "typecodes": {str(k): v for k, v in raw.get("typecodes", {}).items()},
     }
+
+
+def load_gate_codes() -> dict[str, dict]:
+    """Which POI typecodes and OSM tags are gates (``data/standards/gates.toml``)."""
+    return _read_toml(settings.STANDARDS_DIR / "gates.toml")
