@@ -22,6 +22,7 @@ from spatial.analysis.coverage.service_areas import service_areas
 from spatial.analysis.result import BundlingResult, CapacityResult, RunResult, SitingResult
 from spatial.analysis.siting.selector import SiteSelector, sites_summary
 from spatial.core.errors import reading
+from spatial.core.problems import problem
 from spatial.network.access_points import polygon_access
 from spatial.network.gates import GateSet, inner_walk
 
@@ -80,6 +81,16 @@ def coverage_stage(result: RunResult, progress: Progress | None) -> tuple:
             result.standards,
             layers.households_known,
         )
+        off = coverage.gates_off_network
+        if off is not None and len(off):
+            found = problem(
+                "gates_off_network",
+                "gates",
+                layers.gates["gate"].to_numpy()[off],
+                max_snap=f"{project.coverage.max_snap_m:g}",
+            )
+            layers.problems.append(found)
+            result.summary["warnings"].append(found.record(project.lang))
     used = coverage.access if coverage.access is not None else access
     return used, coverage.categories
 

@@ -51,6 +51,7 @@ class CoverageResult:
     outline_ok: dict[str, np.ndarray] | None = None  # per category, covered by the outline rule
     gate_rule: str = ""  # the inner-walk rule when gates were used
     access: Access | None = None  # the access points used (gated where gates were given)
+    gates_off_network: np.ndarray | None = None  # gates farther than max_snap_m from every street
 
 
 def _search_bound(standards: Standards, cfg: CoverageConfig) -> float:
@@ -149,9 +150,9 @@ def compute_coverage(
         )
     if access is None:
         access = polygon_access(net, polygons, cfg.access_spacing_m, cfg.max_snap_m)
-    outline, gated = access, None
+    outline, gated, off = access, None, None
     if gates is not None and len(gates.comm):
-        access, gated, _ = gated_access(
+        access, gated, off = gated_access(
             net, outline, gates.xy, gates.comm, gates.inner_m, cfg.max_snap_m
         )
     passes = network_passes(net, facilities, polygons, standards, cfg, bound, access)
@@ -169,6 +170,7 @@ def compute_coverage(
         outline_ok=outline_ok,
         gate_rule=gates.rule if gated is not None else "",
         access=access,
+        gates_off_network=off,
     )
 
 

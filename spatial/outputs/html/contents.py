@@ -118,6 +118,10 @@ def _headline(result, lang: str, keys: list[str], sites, group: bool) -> Html:
         )
         mode = lab["mode_network"] if cov["distance_mode"] == "network" else lab["mode_straight"]
         lines.append(fragment("<i>{}</i>", mode))
+        basis = cov.get("access_basis") or {}
+        if basis.get("gates"):
+            note = text(lang, "map_access_basis", gates=basis["gates"], outline=basis["outline"])
+            lines.append(fragment("<i>{}</i>", note))
     if "bundles" in s and not group:
         lines.append(fragment("{}: {}", lab["bundles"], s["bundles"].get("count", 0)))
     if "sites" in s:

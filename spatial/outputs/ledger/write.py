@@ -43,6 +43,7 @@ _COMMUNITY_COLUMNS = [
     "gaps",
     "full_coverage",
     "distance_mode",
+    "access_basis",
 ]
 #: Number formats by column key (the value stays a number; Excel shows it this way).
 _FORMATS = {
@@ -213,7 +214,9 @@ def _localise(frame: pd.DataFrame, result: RunResult, lang: str) -> pd.DataFrame
             return value
         return sep.join(str(cat(k.strip())) for k in value.split(",") if k.strip())
 
-    coded = {heads[k]: k for k in ("distance_mode", "method", "size_basis", "status")}
+    coded = {
+        heads[k]: k for k in ("distance_mode", "access_basis", "method", "size_basis", "status")
+    }
     frame = frame.copy()
     if heads["reason_code"] in frame and heads["reason"] in frame:  # programmes, unserved
         frame[heads["reason"]] = frame[heads["reason_code"]].map(
