@@ -94,8 +94,10 @@ def _grid(polygon: shapely.Geometry) -> np.ndarray:
     ``_MEAN_GRID_POINTS``; the representative point when none does)."""
     xmin, ymin, xmax, ymax = polygon.bounds
     step = max(np.sqrt(max(polygon.area, 1e-9) / _MEAN_GRID_POINTS), 1e-3)
-    xs = np.arange(xmin + step / 2, xmax, step)
-    ys = np.arange(ymin + step / 2, ymax, step)
+    nx = max(int(round((xmax - xmin) / step)), 1)  # cells tile the bounding box exactly
+    ny = max(int(round((ymax - ymin) / step)), 1)
+    xs = xmin + (np.arange(nx) + 0.5) * (xmax - xmin) / nx
+    ys = ymin + (np.arange(ny) + 0.5) * (ymax - ymin) / ny
     gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
     inside = shapely.contains_xy(polygon, gx, gy)
     if not inside.any():
