@@ -235,3 +235,45 @@ def test_gates_settings_are_checked(tmp_path):
         load_project(config)
     config = _files(tmp_path, '[gates]\npath = "osm"\ninner = "farthest"\ntolerance_m = 5\n')
     assert load_project(config).gates.inner == "farthest"
+
+
+# -- older residents' pace and the time rule ----------------------------------------------------
+
+
+def test_older_residents_pace_is_data_and_shows_minutes():
+    std = load_standards(Project())
+    assert std.threshold == "distance"
+    assert std.pace["elderly_daycare"] == ("older", pytest.approx(0.91 * 3.6))
+    assert "nursery" not in std.pace  # serves infants' parents: the general pace
+    assert std.categories["elderly_daycare"].radius_m == 300  # distances stay the standard's
+    res, _ = _coverage(None)
+    comm = res.communities
+    assert "elderly_daycare_min" in comm and "convenience_min" not in comm
+    store = gpd.GeoDataFrame(
+        {"category": ["health_station"], "name": ["站"]},
+        geometry=[shapely.Point(100, 105)],
+        crs=4548,
+    )
+    cfg = CoverageConfig(access_spacing_m=10.0)
+    out = compute_coverage(_communities(), store, std, cfg, _block()).communities
+    assert out["health_station_m"].iloc[0] == 15.0
+    assert out["health_station_min"].iloc[0] == pytest.approx(round(15 / 54.6, 1))
+
+
+def test_time_rule_walks_each_level_at_the_groups_pace(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text(
+        '[communities]\npath = "c.gpkg"\n[coverage]\nthreshold = "time"\n'
+        'radius = { "养老院" = 900 }\n',
+        encoding="utf-8",
+    )
+    std = load_standards(load_project(path))
+    assert std.threshold == "time"
+    radii = {k: c.radius_m for k, c in std.categories.items()}
+    assert radii["elderly_daycare"] == pytest.approx(5 * 54.6)  # 5 minutes at 0.91 m/s = 273 m
+    assert radii["health_center"] == pytest.approx(15 * 54.6)  # 819 m
+    assert radii["nursing_home"] == 900  # the project's own radius wins
+    assert (radii["nursery"], radii["market"]) == (300, 500)  # not paced: the standard's radii
+    path.write_text('[communities]\npath = "c.gpkg"\n[coverage]\nthreshold = "minutes"\n', "utf-8")
+    with pytest.raises(ConfigError):
+        load_project(path)

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from spatial.analysis.coverage.basis import pace_text, threshold_text
 from spatial.core.messages import labels, render, text, visible
 
 if TYPE_CHECKING:
@@ -209,6 +210,10 @@ def print_summary(
             share=share,
             target=cov["national_target"],
         )
+        console.print(escape(threshold_text(cov, lambda k: (names or {}).get(k, k), lang)))
+        pace = pace_text(cov, lambda k: (names or {}).get(k, k), lang, _pace_source(cov))
+        if pace:
+            console.print(escape(pace))
         _print_basis(console, lang, cov.get("access_basis") or {}, names or {}, households)
     if "sites" in s and (households or s["sites"].get("weights") == "communities"):
         sites = s["sites"]
@@ -236,6 +241,14 @@ def print_summary(
     _print_warnings(console, lang, s.get("warnings", []))
     if "print_map" in s:
         say(console, lang, "cli_print_map_skipped", reason=s["print_map"])
+
+
+def _pace_source(cov: dict) -> str:
+    """The cited source of the slower groups' walking speed (``walk_speeds.toml``)."""
+    from spatial.config.standards import load_walk_speeds
+
+    groups = {v["group"] for v in (cov.get("pace") or {}).values()}
+    return "; ".join(load_walk_speeds()[g].get("source", "") for g in sorted(groups))
 
 
 def _print_basis(

@@ -73,6 +73,9 @@ class CoverageConfig:
     access_spacing_m: float = settings.ACCESS_SPACING_M
     max_snap_m: float = settings.MAX_SNAP_M
     service_area_buffer_m: float = settings.SERVICE_AREA_BUFFER_M
+    #: "distance": GB 50180's radii; "time": each level's 5/10/15 minutes at the pace of the
+    #: group a category serves (data/standards/walk_speeds.toml)
+    threshold: str = "distance"
 
 
 @dataclass
@@ -301,6 +304,14 @@ def validate_project(project: Project, where: Path) -> None:
             label="[siting] objective",
             value=project.siting.objective,
             allowed="households, full_coverage",
+        )
+    if project.coverage.threshold not in ("distance", "time"):
+        raise ConfigError(
+            "err_cfg_choice",
+            path=where,
+            label="[coverage] threshold",
+            value=project.coverage.threshold,
+            allowed="distance, time",
         )
     if project.gates.inner not in INNER_RULES:
         raise ConfigError(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from spatial.config.standards import Standards
+from spatial.core.messages import text
 
 
 def basis_summary(
@@ -63,3 +64,42 @@ def basis_summary(
     block["categories"] = per_cat
     block["full_coverage"] = change(full_before, communities["full_coverage"].to_numpy(bool))
     return block
+
+
+def threshold_text(cov: dict, name_of, lang: str) -> str:
+    """The coverage rule of a run in one sentence (the ``coverage`` block of ``summary.json``):
+    GB 50180's radii, or walking minutes at the pace of the group a category serves.
+
+    Parameters
+    ----------
+    cov : dict
+        The ``coverage`` block (``threshold``, ``pace``).
+    name_of : callable
+        Category key → its name in ``lang``.
+    lang : str
+
+    Returns
+    -------
+    str
+    """
+    pace = cov.get("pace") or {}
+    if cov.get("threshold") != "time" or not pace:
+        return text(lang, "threshold_distance")
+    return text(lang, "threshold_time", **_pace_fields(pace, name_of, lang))
+
+
+def pace_text(cov: dict, name_of, lang: str, source: str) -> str:
+    """Which categories also show minutes at a slower group's pace ('' when none)."""
+    pace = cov.get("pace") or {}
+    if not pace:
+        return ""
+    return text(lang, "cli_pace", source=source, **_pace_fields(pace, name_of, lang))
+
+
+def _pace_fields(pace: dict, name_of, lang: str) -> dict:
+    first = next(iter(pace.values()))
+    return {
+        "names": text(lang, "sep_list").join(str(name_of(k)) for k in pace),
+        "group": text(lang, f"pace_{first['group']}"),
+        "speed": first["speed_kmh"] / 3.6,
+    }

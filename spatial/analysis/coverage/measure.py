@@ -79,6 +79,9 @@ def _coverage_columns(
         columns[f"{key}_m"] = np.where(np.isfinite(res.distance), np.round(res.distance, 1), np.nan)
         columns[f"{key}_ok"] = res.distance <= cat.radius_m
         columns[f"{key}_nearest"] = names[res.nearest]
+        if key in standards.pace:  # minutes at the pace of the group it serves (older residents)
+            per_minute = standards.speed_kmh(key) * 1000 / 60
+            columns[f"{key}_min"] = np.round(columns[f"{key}_m"] / per_minute, 1)
     gaps = sum((~columns[f"{k}_ok"]).astype(int) for k in standards.basket)
     columns["gaps"] = np.broadcast_to(gaps, n).astype(int)
     columns["full_coverage"] = columns["gaps"] == 0
@@ -271,6 +274,10 @@ def coverage_summary(coverage: CoverageResult, standards: Standards) -> dict:
             "facilities_off_network": coverage.facilities_off_network,
             "communities_off_network": coverage.communities_off_network,
             "standard": standards.source,
+            "threshold": standards.threshold,
+            "pace": {
+                k: {"group": g, "speed_kmh": round(v, 3)} for k, (g, v) in standards.pace.items()
+            },
         }
     )
     subs = communities["subdistrict"].fillna("").astype(str)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from spatial.analysis.bundles.eligibility import last_full_year
+from spatial.analysis.coverage.basis import threshold_text
 from spatial.analysis.result import RunResult
 from spatial.core.messages import labels, text
 from spatial.outputs.ledger.workbook import DECIMAL, INTEGER, PERCENT
@@ -44,6 +45,8 @@ def summary_sheet(result: RunResult, lang: str) -> pd.DataFrame:
             (h["national_target"], cov["national_target"], PERCENT),
             (h["distance_mode"], mode, None),
         ]
+        name_of = lambda k: cats[k].label(lang) if k in cats else k  # noqa: E731
+        rows.append((h["threshold"], threshold_text(cov, name_of, lang), None))
         rows += _basis_rows(cov.get("access_basis") or {}, cats, lang, h)
         for key, shares in cov["categories"].items():
             name = cats[key].label(lang) if key in cats else key

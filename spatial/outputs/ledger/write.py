@@ -110,6 +110,11 @@ def _community_sheet(result: RunResult, lang: str) -> pd.DataFrame:
         frame[named["distance"].format(name=name)] = comm[f"{key}_m"].round(0)
         frame[named["ok"].format(name=name)] = comm[f"{key}_ok"].map({True: "✓", False: "✗"})
         frame[named["nearest"].format(name=name)] = comm[f"{key}_nearest"]
+        if f"{key}_min" in comm:  # minutes at the pace of the group it serves
+            group = result.standards.pace[key][0]
+            frame[named["minutes"].format(name=name, group=text(lang, f"pace_{group}"))] = comm[
+                f"{key}_min"
+            ].round(0)
     frame = _capacity_columns(frame, result, lang)
     if result.bundling is not None:
         ranks = result.bundling.priority.set_index("cid")[["rank", "score"]]
@@ -161,7 +166,7 @@ def _capacity_columns(frame: pd.DataFrame, result: RunResult, lang: str) -> pd.D
 
 def _derived(column: str, result: RunResult) -> bool:
     keys = tuple(result.standards.categories)
-    suffixes = ("_m", "_ok", "_nearest", *_CAPACITY_SUFFIXES)
+    suffixes = ("_m", "_ok", "_nearest", "_min", *_CAPACITY_SUFFIXES)
     return (
         column.endswith(suffixes)
         and column.rsplit("_", 1)[0] in keys
