@@ -12,7 +12,6 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from spatial.analysis.coverage.basis import pace_text, threshold_text
 from spatial.core.messages import labels, render, text, visible
 
 if TYPE_CHECKING:
@@ -210,6 +209,8 @@ def print_summary(
             share=share,
             target=cov["national_target"],
         )
+        from spatial.analysis.coverage.basis import pace_text, threshold_text  # not for --help
+
         console.print(escape(threshold_text(cov, lambda k: (names or {}).get(k, k), lang)))
         pace = pace_text(cov, lambda k: (names or {}).get(k, k), lang, _pace_source(cov))
         if pace:
