@@ -17,7 +17,7 @@ from spatial.run.demo import write_demo
 def test_demo_generator_is_deterministic_and_matches_committed_files(tmp_path):
     first = write_demo(tmp_path / "a")
     second = write_demo(tmp_path / "b")
-    for key in ("facilities", "parcels", "network"):
+    for key in ("facilities", "parcels", "network", "gates"):
         committed = settings.DEMO_DIR / first[key].name
         assert first[key].read_bytes() == second[key].read_bytes()
         assert first[key].read_bytes() == committed.read_bytes(), f"regenerate data/demo ({key})"

@@ -17,6 +17,7 @@ import pytest
 
 from spatial.config import project as config
 from spatial.config.project import PolicyConfig, Project, load_project
+from spatial.config.schema import GATE_SETTINGS
 from spatial.config.standards import load_column_aliases, load_standards
 from spatial.core import settings
 from spatial.core.errors import ConfigError
@@ -66,6 +67,7 @@ def _accepted_keys() -> dict[str, set[str]]:
     }
     for section in ("communities", "facilities", "parcels", "subdistricts"):
         keys[section] = layer_keys | set(roles[section])
+    keys["gates"] = layer_keys | set(roles["gates"]) | set(GATE_SETTINGS)
     for section, (_, cls) in config._SECTIONS.items():
         keys[section] = {f.name for f in fields(cls)}
     return keys

@@ -209,6 +209,13 @@ def print_summary(
             share=share,
             target=cov["national_target"],
         )
+        from spatial.analysis.coverage.basis import pace_text, threshold_text  # not for --help
+
+        console.print(escape(threshold_text(cov, lambda k: (names or {}).get(k, k), lang)))
+        pace = pace_text(cov, lambda k: (names or {}).get(k, k), lang, _pace_source(cov))
+        if pace:
+            console.print(escape(pace))
+        _print_basis(console, lang, cov.get("access_basis") or {}, names or {}, households)
     if "sites" in s and (households or s["sites"].get("weights") == "communities"):
         sites = s["sites"]
         key = "cli_coverage_after" if households else "cli_coverage_after_communities"
@@ -235,6 +242,52 @@ def print_summary(
     _print_warnings(console, lang, s.get("warnings", []))
     if "print_map" in s:
         say(console, lang, "cli_print_map_skipped", reason=s["print_map"])
+
+
+def _pace_source(cov: dict) -> str:
+    """The cited source of the slower groups' walking speed (``walk_speeds.toml``)."""
+    from spatial.config.standards import load_walk_speeds
+
+    groups = {v["group"] for v in (cov.get("pace") or {}).values()}
+    return "; ".join(load_walk_speeds()[g].get("source", "") for g in sorted(groups))
+
+
+def _print_basis(
+    console: Console, lang: str, block: dict, names: dict[str, str], households: bool
+) -> None:
+    """With gates: how many communities were measured from gates and from outlines, and per
+    category what measuring from the gates took away (``summary["coverage"]["access_basis"]``)."""
+    if not block.get("gates"):
+        return
+    inner = text(lang, f"inner_{block.get('inner_walk') or 'none'}")
+    say(
+        console,
+        lang,
+        "cli_access_basis",
+        gates=block["gates"],
+        outline=block["outline"],
+        inner=inner,
+    )
+    full = block.get("full_coverage") or {}
+    if full.get("lost_communities"):
+        say(
+            console,
+            lang,
+            "cli_gates_full_lost" if households else "cli_gates_full_lost_communities",
+            communities=full["lost_communities"],
+            households=full["lost_households"] or 0,
+        )
+    key = "cli_gates_lost" if households else "cli_gates_lost_communities"
+    for cat, change in (block.get("categories") or {}).items():
+        if change["lost_communities"]:
+            say(
+                console,
+                lang,
+                key,
+                name=names.get(cat, cat),
+                communities=change["lost_communities"],
+                households=change["lost_households"] or 0,
+            )
 
 
 def _print_sizing(console: Console, lang: str, sites: dict, names: dict[str, str]) -> None:

@@ -15,9 +15,11 @@ from typing import Any
 from spatial.config.schema import (
     COORDS,
     CRS_HINT,
+    GATE_SETTINGS,
     BundlingConfig,
     CapacityConfig,
     CoverageConfig,
+    GatesConfig,
     LayerConfig,
     NetworkConfig,
     PolicyConfig,
@@ -152,6 +154,8 @@ def load_project(path: str | Path | None = None) -> Project:
             _fill_project(project, table, where)
         elif section in ("communities", "facilities", "parcels", "subdistricts"):
             setattr(project, section, _layer(table, section, where))
+        elif section == "gates":
+            project.gates = _gates(table, where)
         elif section == "standards":
             project.standards_path = str(table.get("path", ""))
         elif section in _SECTIONS:
@@ -164,6 +168,7 @@ def load_project(path: str | Path | None = None) -> Project:
                 "facilities",
                 "parcels",
                 "subdistricts",
+                "gates",
                 "standards",
                 *_SECTIONS,
             ]
@@ -182,6 +187,13 @@ def load_project(path: str | Path | None = None) -> Project:
         raise ConfigError("err_cfg_communities_path", path=where)
     validate_project(project, where)
     return project
+
+
+def _gates(table: dict[str, Any], where: Path) -> GatesConfig:
+    """``[gates]``: the layer keys (as any layer) and the gate settings."""
+    layer = _layer({k: v for k, v in table.items() if k not in GATE_SETTINGS}, "gates", where)
+    cfg = GatesConfig(**vars(layer))
+    return _fill(cfg, {k: v for k, v in table.items() if k in GATE_SETTINGS}, "gates", where)
 
 
 def _fill_project(project: Project, table: dict[str, Any], where: Path) -> None:
@@ -212,7 +224,7 @@ def input_paths(project: Project) -> list[tuple[Path, str | Msg]]:
     found: list[tuple[Path, str | Msg]] = []
     if project.source is not None:
         found.append((Path(project.source), msg("role_project_file")))
-    for section in ("communities", "facilities", "parcels", "subdistricts"):
+    for section in ("communities", "facilities", "parcels", "subdistricts", "gates"):
         layer: LayerConfig = getattr(project, section)
         if layer.path and layer.path.strip().lower() != "osm":
             path = project.resolve(layer.path)

@@ -34,6 +34,22 @@ class LayerConfig:
 
 
 @dataclass
+class GatesConfig(LayerConfig):
+    """``[gates]`` of the project file: a gate layer (``path``: a point file, a Gaode POI export,
+    or ``osm`` for the entrances of the ``[network]`` OSM file) and how gates are assigned and
+    walked to; each key is explained in ``spatial/config/template.toml``."""
+
+    tolerance_m: float = 30.0
+    inner: str = "none"
+    inner_detour: float = settings.DETOUR_FACTOR
+
+
+#: the settings of ``[gates]`` beside its layer keys
+GATE_SETTINGS = ("tolerance_m", "inner", "inner_detour")
+INNER_RULES = ("none", "mean", "farthest")
+
+
+@dataclass
 class NetworkConfig:
     """``[network]`` of the project file; each key is explained in ``spatial/config/template.toml``."""
 
@@ -57,6 +73,9 @@ class CoverageConfig:
     access_spacing_m: float = settings.ACCESS_SPACING_M
     max_snap_m: float = settings.MAX_SNAP_M
     service_area_buffer_m: float = settings.SERVICE_AREA_BUFFER_M
+    #: "distance": GB 50180's radii; "time": each level's 5/10/15 minutes at the pace of the
+    #: group a category serves (data/standards/walk_speeds.toml)
+    threshold: str = "distance"
 
 
 @dataclass
@@ -150,6 +169,7 @@ class Project:
     facilities: LayerConfig = field(default_factory=LayerConfig)
     parcels: LayerConfig = field(default_factory=LayerConfig)
     subdistricts: LayerConfig = field(default_factory=LayerConfig)
+    gates: GatesConfig = field(default_factory=GatesConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     coverage: CoverageConfig = field(default_factory=CoverageConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
@@ -198,6 +218,8 @@ _RANGES: dict[tuple[str, str], tuple[float, bool, str]] = {
     ("siting", "max_sites"): (0.0, True, "range_count"),
     ("siting", "exact_max_parcels"): (0.0, True, "range_count"),
     ("siting", "exact_time_limit_s"): (0.0, False, "range_seconds"),
+    ("gates", "tolerance_m"): (0.0, True, "range_distance_or_0"),
+    ("gates", "inner_detour"): (1.0, True, "range_detour"),
 }
 
 #: Projected CRSs a planner in Shandong most likely meant (CGCS2000 3-degree Gauss-Krüger).
@@ -283,6 +305,22 @@ def validate_project(project: Project, where: Path) -> None:
             value=project.siting.objective,
             allowed="households, full_coverage",
         )
+    if project.coverage.threshold not in ("distance", "time"):
+        raise ConfigError(
+            "err_cfg_choice",
+            path=where,
+            label="[coverage] threshold",
+            value=project.coverage.threshold,
+            allowed="distance, time",
+        )
+    if project.gates.inner not in INNER_RULES:
+        raise ConfigError(
+            "err_cfg_choice",
+            path=where,
+            label="[gates] inner",
+            value=project.gates.inner,
+            allowed=", ".join(INNER_RULES),
+        )
     policy = project.policy
     if policy.priority_cutoff > policy.old_cutoff:
         raise ConfigError(
@@ -293,7 +331,7 @@ def validate_project(project: Project, where: Path) -> None:
         )
     if project.crs:
         _check_crs(project.crs, "[project] crs", where, analysis=True)
-    for section in ("communities", "facilities", "parcels", "subdistricts"):
+    for section in ("communities", "facilities", "parcels", "subdistricts", "gates"):
         layer: LayerConfig = getattr(project, section)
         if layer.crs:
             _check_crs(layer.crs, f"[{section}] crs", where, analysis=False)

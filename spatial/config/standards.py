@@ -81,6 +81,15 @@ class Standards:
     walk_speed_kmh: float
     national_target: float
     alias_map: dict[str, str] = field(default_factory=dict)
+    #: category → (group key, its walking speed in km/h) for categories serving a slower group
+    #: (``data/standards/walk_speeds.toml``)
+    pace: dict[str, tuple[str, float]] = field(default_factory=dict)
+    #: ``distance`` (the standard's radii) or ``time`` (level minutes at each category's pace)
+    threshold: str = "distance"
+
+    def speed_kmh(self, key: str) -> float:
+        """The walking speed minutes to category ``key`` are counted at (km/h)."""
+        return self.pace[key][1] if key in self.pace else self.walk_speed_kmh
 
     def match(self, value: object) -> str | None:
         """Map a category value (key, Chinese name or alias) to a category key, or None.
@@ -179,6 +188,13 @@ def load_standards(project: Project | None = None) -> Standards:
             strict=True,
         )
     )
+    pace = _paces(cats)
+    if cov.threshold == "time":  # a paced category: its level's minutes at its group's pace
+        for key, (_group, speed) in pace.items():  # (the others and [coverage] radius: as given)
+            cat = cats[key]
+            cats[key] = Category(
+                **{**cat.__dict__, "radius_m": round(cat.level * speed * 1000 / 60, 1)}
+            )
     for key, value in radius.items():
         cats[key] = Category(**{**cats[key].__dict__, "radius_m": float(value)})
     basket = given_basket or [k for k in raw.get("core_basket", cats) if k in cats]
@@ -203,7 +219,24 @@ def load_standards(project: Project | None = None) -> Standards:
         walk_speed_kmh=float(speed),
         national_target=float(raw.get("national_target", settings.NATIONAL_TARGET)),
         alias_map=alias_map,
+        pace=pace,
+        threshold=cov.threshold,
     )
+
+
+def load_walk_speeds() -> dict[str, dict[str, Any]]:
+    """Walking speed per resident group (``data/standards/walk_speeds.toml`` ``[groups]``)."""
+    return _read_toml(settings.STANDARDS_DIR / "walk_speeds.toml").get("groups", {})
+
+
+def _paces(cats: dict[str, Category]) -> dict[str, tuple[str, float]]:
+    """Category → (group, km/h) for the active categories a slower group is served by."""
+    out = {}
+    for group, spec in load_walk_speeds().items():
+        for key in spec.get("categories", ()):
+            if key in cats:
+                out[key] = (group, float(spec["speed_mps"]) * 3.6)
+    return out
 
 
 def _walk_speed(project_value: float | None, raw: dict[str, Any], where: Path) -> float:
@@ -268,3 +301,8 @@ def load_poi_mapping() -> dict[str, dict[str, str]]:
         "names": {k.strip().lower(): v for k, v in raw.get("names", {}).items()},
         "typecodes": {str(k): v for k, v in raw.get("typecodes", {}).items()},
     }
+
+
+def load_gate_codes() -> dict[str, dict]:
+    """Which POI typecodes and OSM tags are gates (``data/standards/gates.toml``)."""
+    return _read_toml(settings.STANDARDS_DIR / "gates.toml")

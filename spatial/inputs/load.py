@@ -18,6 +18,7 @@ from spatial.core.messages import msg
 from spatial.core.problems import SAMPLE_SIZE, Problem, problem
 from spatial.core.settings import PLAUSIBLE_MAX
 from spatial.inputs.files import read_any
+from spatial.inputs.gates import load_gates
 from spatial.inputs.georef import georeference, resolve_lonlat
 from spatial.inputs.parse import (
     header_key,
@@ -67,6 +68,7 @@ class Layers:
     subdistricts: gpd.GeoDataFrame | None = None  # 街道 outlines, when the project gives them
     problems: list[Problem] = field(default_factory=list)  # data problems, for every command
     households_known: bool = True  # False: no household figures (households = "none")
+    gates: gpd.GeoDataFrame | None = None  # gates of gated compounds ([gates]), with ``comm``
 
 
 def _read_layer(project: Project, section: str, aliases: dict) -> tuple:
@@ -399,6 +401,21 @@ def load_layers(project: Project, standards: Standards) -> Layers:
     if subdistricts is not None:
         subdistricts = subdistricts.to_crs(metric)
     known = bool(communities["households"].notna().any())
+    gates = None
+    if project.gates.path:
+        gates, g_report = load_gates(
+            project, lambda s: _read_layer(project, s, aliases), communities, metric, problems
+        )
+        reports.append(g_report)
     return Layers(
-        communities, facilities, parcels, metric, reports, unknown, subdistricts, problems, known
+        communities,
+        facilities,
+        parcels,
+        metric,
+        reports,
+        unknown,
+        subdistricts,
+        problems,
+        known,
+        gates,
     )

@@ -5,7 +5,7 @@ network."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
@@ -260,6 +260,30 @@ class NetworkPasses:
     same_edge: tuple[np.ndarray, np.ndarray, np.ndarray]  # (community, distance, source)
     passes: dict[str, tuple[np.ndarray, np.ndarray]]  # category → (node distance, node source)
     facilities_off_network: int
+    snapped: tuple[np.ndarray, np.ndarray, np.ndarray] | None = (
+        None  # facilities' edge, along, offset
+    )
+
+    def with_access(self, access: Access, n: int) -> NetworkPasses:
+        """The same Dijkstra passes read through other access points (e.g. the outlines of
+        gated communities, for the comparison of :mod:`spatial.network.gates`).
+
+        Parameters
+        ----------
+        access : Access
+        n : int
+            Communities.
+
+        Returns
+        -------
+        NetworkPasses
+        """
+        return replace(
+            self,
+            access=access,
+            grouper=_Grouper(access.node_owner, n),
+            same_edge=same_edge(access, *self.snapped),
+        )
 
     def distances(self, key: str, bound: float) -> CategoryResult:
         """One category's distances (:func:`network_distances` on its pass).
@@ -333,4 +357,5 @@ def network_passes(
         same_edge=same_edge(access, *snapped),
         passes=passes,
         facilities_off_network=int(len(f_edge) - len(rows)),
+        snapped=snapped,
     )

@@ -328,9 +328,37 @@ DEMO_FILES = {
     "facilities": "facilities.csv",
     "parcels": "parcels.geojson",
     "network": "network.osm",
+    "gates": "gates.geojson",
     "project": "project.toml",
     "readme": "README.md",
 }
+
+
+def demo_gates(communities: gpd.GeoDataFrame, seed: int = 20201) -> gpd.GeoDataFrame:
+    """One to three gates on the outline of about five in six compounds, at random places along
+    it; the others are open (no gate: measured from their outline). A generator of its own,
+    seeded from ``seed``, so the other layers stay as they were.
+
+    Parameters
+    ----------
+    communities : GeoDataFrame
+        As :func:`generate` made them (``小区编号``).
+    seed : int
+
+    Returns
+    -------
+    GeoDataFrame
+        ``小区编号``, ``名称`` and the gate points (the communities' CRS).
+    """
+    rng = np.random.default_rng(seed + 26)
+    rows, points = [], []
+    for cid, poly in zip(communities["小区编号"], communities.geometry.values, strict=True):
+        ring = shapely.get_exterior_ring(shapely.get_parts(poly)[0])
+        count = int(rng.choice([0, 1, 1, 2, 2, 3]))
+        for k, frac in enumerate(np.sort(rng.uniform(0, 1, count))):
+            rows.append({"小区编号": cid, "名称": f"{cid}-{k + 1}号门"})
+            points.append(shapely.line_interpolate_point(ring, frac, normalized=True))
+    return gpd.GeoDataFrame(rows, geometry=points, crs=communities.crs)
 
 
 def demo_paths(folder: Path) -> dict[str, Path]:
@@ -351,7 +379,8 @@ def write_demo(folder: Path, seed: int = 20201) -> dict[str, Path]:
     """Write the demo district's files into ``folder`` (each atomically).
 
     communities.gpkg (EPSG:4548, like a planning bureau's layer), facilities.csv (GCJ-02
-    lon/lat, like a Gaode POI export), parcels.geojson (WGS84), network.osm (OSM XML), and the
+    lon/lat, like a Gaode POI export), parcels.geojson (WGS84), network.osm (OSM XML),
+    gates.geojson (WGS84, the compounds' gates: an optional layer, see the project file), and the
     runnable project.toml (paths relative to it) with the README of ``data/demo``. Existing files
     are replaced: the command line refuses a folder that holds any of them.
 
@@ -380,4 +409,7 @@ def write_demo(folder: Path, seed: int = 20201) -> dict[str, Path]:
     parcels.geometry = shapely.set_precision(parcels.geometry.values, 1e-7)
     io.write_text(paths["parcels"], parcels.to_json(drop_id=True, ensure_ascii=False, indent=1))
     io.write_text(paths["network"], _osm_xml(data["ways"], warp))
+    gates = demo_gates(data["communities"], seed).to_crs(4326)
+    gates.geometry = shapely.set_precision(gates.geometry.values, 1e-7)
+    io.write_text(paths["gates"], gates.to_json(drop_id=True, ensure_ascii=False, indent=1))
     return paths

@@ -9,18 +9,22 @@ import time
 from collections.abc import Callable
 
 import geopandas as gpd
+import shapely
 
 from spatial.analysis.bundles.adjacency import barrier_lines
 from spatial.analysis.bundles.groups import Bundler
 from spatial.analysis.bundles.priority import bundle_priorities, community_priorities
 from spatial.analysis.bundles.tables import bundle_frame, bundles_summary
 from spatial.analysis.capacity.twostep import run_capacity
+from spatial.analysis.coverage.basis import basis_summary
 from spatial.analysis.coverage.measure import compute_coverage, coverage_summary
 from spatial.analysis.coverage.service_areas import service_areas
 from spatial.analysis.result import BundlingResult, CapacityResult, RunResult, SitingResult
 from spatial.analysis.siting.selector import SiteSelector, sites_summary
 from spatial.core.errors import reading
+from spatial.core.problems import problem
 from spatial.network.access_points import polygon_access
+from spatial.network.gates import GateSet, inner_walk
 
 Progress = Callable[[str], None]
 
@@ -66,10 +70,41 @@ def coverage_stage(result: RunResult, progress: Progress | None) -> tuple:
             project.coverage,
             result.network,
             access,
+            gate_set(result),
         )
         result.communities = coverage.communities
         result.summary["coverage"] = coverage_summary(coverage, result.standards)
-    return access, coverage.categories
+        result.summary["coverage"]["access_basis"] = basis_summary(
+            coverage.communities,
+            coverage.outline_ok,
+            coverage.gate_rule,
+            result.standards,
+            layers.households_known,
+        )
+        off = coverage.gates_off_network
+        if off is not None and len(off):
+            found = problem(
+                "gates_off_network",
+                "gates",
+                layers.gates["gate"].to_numpy()[off],
+                max_snap=f"{project.coverage.max_snap_m:g}",
+            )
+            layers.problems.append(found)
+            result.summary["warnings"].append(found.record(project.lang))
+    used = coverage.access if coverage.access is not None else access
+    return used, coverage.categories
+
+
+def gate_set(result: RunResult) -> GateSet | None:
+    """The run's gates with the walk inside each compound, or None without a gate layer."""
+    gates, cfg = result.layers.gates, result.project.gates
+    if gates is None:
+        return None
+    xy = shapely.get_coordinates(gates.geometry.values)
+    comm = gates["comm"].to_numpy(int)
+    polygons = result.communities.geometry.values
+    inner = inner_walk(polygons, xy, comm, cfg.inner, cfg.inner_detour)
+    return GateSet(xy, comm, inner, cfg.inner)
 
 
 def capacity_stage(result: RunResult, access, progress: Progress | None):

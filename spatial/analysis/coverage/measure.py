@@ -17,10 +17,12 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from spatial.config.project import CoverageConfig
 from spatial.config.standards import Standards
 from spatial.network.access_points import Access, polygon_access
+from spatial.network.gates import GateSet, gated_access
 from spatial.network.graph import StreetNetwork
 from spatial.network.nearest import CategoryResult, network_passes, straight_distances
 
@@ -46,6 +48,10 @@ class CoverageResult:
     categories: dict[str, CategoryResult]
     facilities_off_network: int = 0
     communities_off_network: int = 0
+    outline_ok: dict[str, np.ndarray] | None = None  # per category, covered by the outline rule
+    gate_rule: str = ""  # the inner-walk rule when gates were used
+    access: Access | None = None  # the access points used (gated where gates were given)
+    gates_off_network: np.ndarray | None = None  # gates farther than max_snap_m from every street
 
 
 def _search_bound(standards: Standards, cfg: CoverageConfig) -> float:
@@ -60,6 +66,7 @@ def _coverage_columns(
     standards: Standards,
     results: dict[str, CategoryResult],
     mode: str,
+    gated: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame:
     """The communities with the coverage columns from the per-category results."""
     n = len(communities)
@@ -72,10 +79,17 @@ def _coverage_columns(
         columns[f"{key}_m"] = np.where(np.isfinite(res.distance), np.round(res.distance, 1), np.nan)
         columns[f"{key}_ok"] = res.distance <= cat.radius_m
         columns[f"{key}_nearest"] = names[res.nearest]
+        if key in standards.pace:  # minutes at the pace of the group it serves (older residents)
+            per_minute = standards.speed_kmh(key) * 1000 / 60
+            columns[f"{key}_min"] = np.round(columns[f"{key}_m"] / per_minute, 1)
     gaps = sum((~columns[f"{k}_ok"]).astype(int) for k in standards.basket)
     columns["gaps"] = np.broadcast_to(gaps, n).astype(int)
     columns["full_coverage"] = columns["gaps"] == 0
     columns["distance_mode"] = np.full(n, mode)
+    basis = np.full(n, "outline", dtype=object)
+    if gated is not None:
+        basis[gated] = "gates"
+    columns["access_basis"] = basis
     kept = communities.drop(columns=[c for c in columns if c in communities.columns])
     return pd.concat([kept, pd.DataFrame(columns, index=communities.index)], axis=1)
 
@@ -87,6 +101,7 @@ def compute_coverage(
     cfg: CoverageConfig,
     net: StreetNetwork | None = None,
     access: Access | None = None,
+    gates: GateSet | None = None,
 ) -> CoverageResult:
     """Walking distance from every community to the nearest facility of every category.
 
@@ -102,7 +117,11 @@ def compute_coverage(
         Walking network; ``None`` uses straight-line distance × ``cfg.detour_factor``.
     access : Access, optional
         The communities' access points on ``net`` (``polygon_access``), when already
-        computed — the pipeline computes them once for coverage and siting.
+        computed — the pipeline computes them once for coverage and siting. With ``gates``
+        these are the outline access points; the gated ones are made here.
+    gates : GateSet, optional
+        The gates: a community with gates is reached only through them
+        (:mod:`spatial.network.gates`); the outline distances are kept for the comparison.
 
     Returns
     -------
@@ -118,19 +137,72 @@ def compute_coverage(
             k: straight_distances(polygons, facilities.loc[category == k], cfg.detour_factor, bound)
             for k in standards.categories
         }
-        out = _coverage_columns(communities, facilities, standards, results, "straight_line")
-        return CoverageResult(out, results)
+        if gates is None or len(gates.comm) == 0:
+            out = _coverage_columns(communities, facilities, standards, results, "straight_line")
+            return CoverageResult(out, results)
+        gated_results = {
+            k: _straight_from_gates(r, gates, facilities.loc[category == k], cfg, bound)
+            for k, r in results.items()
+        }
+        gated = np.unique(gates.comm)
+        out = _coverage_columns(
+            communities, facilities, standards, gated_results, "straight_line", gated
+        )
+        return CoverageResult(
+            out, gated_results, outline_ok=_oks(results, standards), gate_rule=gates.rule
+        )
     if access is None:
         access = polygon_access(net, polygons, cfg.access_spacing_m, cfg.max_snap_m)
+    outline, gated, off = access, None, None
+    if gates is not None and len(gates.comm):
+        access, gated, off = gated_access(
+            net, outline, gates.xy, gates.comm, gates.inner_m, cfg.max_snap_m
+        )
     passes = network_passes(net, facilities, polygons, standards, cfg, bound, access)
     results = {k: passes.distances(k, bound) for k in standards.categories}
-    out = _coverage_columns(communities, facilities, standards, results, "network")
+    out = _coverage_columns(communities, facilities, standards, results, "network", gated)
+    outline_ok = None
+    if gated is not None:
+        by_outline = passes.with_access(outline, len(polygons))
+        outline_ok = _oks({k: by_outline.distances(k, bound) for k in results}, standards)
     return CoverageResult(
         out,
         results,
         facilities_off_network=passes.facilities_off_network,
         communities_off_network=int(len(communities) - len(passes.grouper.present)),
+        outline_ok=outline_ok,
+        gate_rule=gates.rule if gated is not None else "",
+        access=access,
+        gates_off_network=off,
     )
+
+
+def _oks(results: dict[str, CategoryResult], standards: Standards) -> dict[str, np.ndarray]:
+    """Per category: covered (within the radius) per community."""
+    return {k: r.distance <= standards.categories[k].radius_m for k, r in results.items()}
+
+
+def _straight_from_gates(
+    outline: CategoryResult,
+    gates: GateSet,
+    facilities: gpd.GeoDataFrame,
+    cfg: CoverageConfig,
+    bound: float,
+) -> CategoryResult:
+    """Without a network: a gated community's distance is the smallest over its gates of the
+    straight distance × detour factor plus the walk inside; the others keep ``outline``."""
+    per_gate = straight_distances(shapely.points(gates.xy), facilities, cfg.detour_factor, bound)
+    value = per_gate.distance + gates.inner_m
+    value[value > bound] = np.inf
+    dist, nearest = outline.distance.copy(), outline.nearest.copy()
+    gated = np.unique(gates.comm)
+    dist[gated], nearest[gated] = np.inf, -1
+    order = np.lexsort((value, gates.comm))
+    first = np.r_[True, gates.comm[order][1:] != gates.comm[order][:-1]]
+    best = order[first]
+    dist[gates.comm[best]] = value[best]
+    nearest[gates.comm[best]] = np.where(np.isfinite(value[best]), per_gate.nearest[best], -1)
+    return CategoryResult(dist, nearest)
 
 
 def coverage_summary(coverage: CoverageResult, standards: Standards) -> dict:
@@ -202,6 +274,10 @@ def coverage_summary(coverage: CoverageResult, standards: Standards) -> dict:
             "facilities_off_network": coverage.facilities_off_network,
             "communities_off_network": coverage.communities_off_network,
             "standard": standards.source,
+            "threshold": standards.threshold,
+            "pace": {
+                k: {"group": g, "speed_kmh": round(v, 3)} for k, (g, v) in standards.pace.items()
+            },
         }
     )
     subs = communities["subdistrict"].fillna("").astype(str)

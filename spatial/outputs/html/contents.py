@@ -13,6 +13,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 
+from spatial.analysis.coverage.basis import threshold_text
 from spatial.analysis.result import RunResult
 from spatial.core.messages import labels, text
 from spatial.outputs.html import leaflet as render
@@ -118,6 +119,13 @@ def _headline(result, lang: str, keys: list[str], sites, group: bool) -> Html:
         )
         mode = lab["mode_network"] if cov["distance_mode"] == "network" else lab["mode_straight"]
         lines.append(fragment("<i>{}</i>", mode))
+        cats = result.standards.categories
+        rule = threshold_text(cov, lambda k: cats[k].label(lang) if k in cats else k, lang)
+        lines.append(fragment("<i>{}</i>", rule))
+        basis = cov.get("access_basis") or {}
+        if basis.get("gates"):
+            note = text(lang, "map_access_basis", gates=basis["gates"], outline=basis["outline"])
+            lines.append(fragment("<i>{}</i>", note))
     if "bundles" in s and not group:
         lines.append(fragment("{}: {}", lab["bundles"], s["bundles"].get("count", 0)))
     if "sites" in s:
@@ -261,8 +269,12 @@ def _draw(
         "speed": metres_per_minute(std),
         "labelZoom": 16,
         "cats": [
-            {"label": str(esc(c.label(lang))), "radius": c.radius_m}
-            for c in std.categories.values()
+            {
+                "label": str(esc(c.label(lang))),
+                "radius": c.radius_m,
+                "speed": std.speed_kmh(k) * 1000 / 60,
+            }
+            for k, c in std.categories.items()
         ],
         "comm": _cached(
             ("comm", basemap, lang, tuple(origin)),

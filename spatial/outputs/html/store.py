@@ -150,12 +150,21 @@ def community_facts(comm: pd.DataFrame, result: RunResult, lang: str) -> dict:
         "subdistrict": comm.get("subdistrict"),
         "tier": comm["tier"].map(lambda t: tier_label(lang, t, policy)) if "tier" in comm else None,
         "bundle": comm.get("bundle_id"),
+        "access_basis": _basis_column(comm, lab),
     }
     rows = {k: v for k, v in column.items() if v is not None}
     return {
         "label": [str(esc(lab[k])) for k in rows],
         "cols": [_table(_escaped_column(col)) for col in rows.values()],
     }
+
+
+def _basis_column(comm: pd.DataFrame, lab: dict) -> pd.Series | None:
+    """What each community's distances were measured from, when any was measured from gates."""
+    basis = comm.get("access_basis")
+    if basis is None or not (basis == "gates").any():
+        return None
+    return basis.map({"gates": lab["basis_gates"], "outline": lab["basis_outline"]})
 
 
 def _escaped_column(values) -> list[str | None]:

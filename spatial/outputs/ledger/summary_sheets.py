@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from spatial.analysis.bundles.eligibility import last_full_year
+from spatial.analysis.coverage.basis import threshold_text
 from spatial.analysis.result import RunResult
 from spatial.core.messages import labels, text
 from spatial.outputs.ledger.workbook import DECIMAL, INTEGER, PERCENT
@@ -44,6 +45,9 @@ def summary_sheet(result: RunResult, lang: str) -> pd.DataFrame:
             (h["national_target"], cov["national_target"], PERCENT),
             (h["distance_mode"], mode, None),
         ]
+        name_of = lambda k: cats[k].label(lang) if k in cats else k  # noqa: E731
+        rows.append((h["threshold"], threshold_text(cov, name_of, lang), None))
+        rows += _basis_rows(cov.get("access_basis") or {}, cats, lang, h)
         for key, shares in cov["categories"].items():
             name = cats[key].label(lang) if key in cats else key
             rows.append((h["category_households"].format(name=name), shares["households"], PERCENT))
@@ -252,3 +256,32 @@ _CAPACITY_FORMATS = {
     "cap_communities_gap": INTEGER,
     "cap_assumed": PERCENT,
 }
+
+
+def _basis_rows(block: dict, cats: dict, lang: str, h: dict) -> list[tuple]:
+    """With gates: the communities per basis and what measuring from the gates took away."""
+    if not block.get("gates"):
+        return []
+    inner = text(lang, f"inner_{block.get('inner_walk') or 'none'}")
+    rows = [
+        (
+            h["access_basis"],
+            h["access_basis_value"].format(
+                gates=block["gates"], outline=block["outline"], inner=inner
+            ),
+            None,
+        )
+    ]
+
+    def lost(change: dict) -> str:
+        hh = change["lost_households"]
+        return h["lost_value"].format(
+            communities=change["lost_communities"], households="—" if hh is None else f"{hh:,}"
+        )
+
+    if "full_coverage" in block:
+        rows.append((h["full_lost"], lost(block["full_coverage"]), None))
+    for key, change in (block.get("categories") or {}).items():
+        name = cats[key].label(lang) if key in cats else key
+        rows.append((h["category_lost"].format(name=name), lost(change), None))
+    return rows

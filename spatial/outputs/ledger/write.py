@@ -43,6 +43,7 @@ _COMMUNITY_COLUMNS = [
     "gaps",
     "full_coverage",
     "distance_mode",
+    "access_basis",
 ]
 #: Number formats by column key (the value stays a number; Excel shows it this way).
 _FORMATS = {
@@ -109,6 +110,11 @@ def _community_sheet(result: RunResult, lang: str) -> pd.DataFrame:
         frame[named["distance"].format(name=name)] = comm[f"{key}_m"].round(0)
         frame[named["ok"].format(name=name)] = comm[f"{key}_ok"].map({True: "✓", False: "✗"})
         frame[named["nearest"].format(name=name)] = comm[f"{key}_nearest"]
+        if f"{key}_min" in comm:  # minutes at the pace of the group it serves
+            group = result.standards.pace[key][0]
+            frame[named["minutes"].format(name=name, group=text(lang, f"pace_{group}"))] = comm[
+                f"{key}_min"
+            ].round(0)
     frame = _capacity_columns(frame, result, lang)
     if result.bundling is not None:
         ranks = result.bundling.priority.set_index("cid")[["rank", "score"]]
@@ -160,7 +166,7 @@ def _capacity_columns(frame: pd.DataFrame, result: RunResult, lang: str) -> pd.D
 
 def _derived(column: str, result: RunResult) -> bool:
     keys = tuple(result.standards.categories)
-    suffixes = ("_m", "_ok", "_nearest", *_CAPACITY_SUFFIXES)
+    suffixes = ("_m", "_ok", "_nearest", "_min", *_CAPACITY_SUFFIXES)
     return (
         column.endswith(suffixes)
         and column.rsplit("_", 1)[0] in keys
@@ -213,7 +219,9 @@ def _localise(frame: pd.DataFrame, result: RunResult, lang: str) -> pd.DataFrame
             return value
         return sep.join(str(cat(k.strip())) for k in value.split(",") if k.strip())
 
-    coded = {heads[k]: k for k in ("distance_mode", "method", "size_basis", "status")}
+    coded = {
+        heads[k]: k for k in ("distance_mode", "access_basis", "method", "size_basis", "status")
+    }
     frame = frame.copy()
     if heads["reason_code"] in frame and heads["reason"] in frame:  # programmes, unserved
         frame[heads["reason"]] = frame[heads["reason_code"]].map(
