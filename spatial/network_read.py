@@ -119,17 +119,18 @@ def _largest_component(
     ids: np.ndarray,
     min_share: float = settings.NETWORK_MIN_CONNECTED_SHARE,
 ) -> StreetNetwork:
-    """The largest connected component, nodes renumbered; the other components' nodes counted
-    and their street length warned (refused below ``min_share`` of the length)."""
+    """The connected component with the most street length, nodes renumbered; the other
+    components' nodes counted and their length warned (refused below ``min_share`` of it)."""
     n = len(xy)
     adj = sparse.coo_matrix((np.ones(len(frame)), (frame["u"], frame["v"])), shape=(n, n))
     _, labels = csgraph.connected_components(adj, directed=False)
     used = np.zeros(n, bool)
     used[frame["u"].to_numpy()] = used[frame["v"].to_numpy()] = True
-    main = np.bincount(labels[used]).argmax()
-    keep = labels == main
     length = frame["length"].to_numpy(float)
-    share = float(length[keep[frame["u"].to_numpy()]].sum() / length.sum())
+    per_part = np.bincount(labels[frame["u"].to_numpy()], weights=length, minlength=n)
+    main = per_part.argmax()  # the part with the most street length
+    keep = labels == main
+    share = float(per_part[main] / length.sum())
     parts = len(np.unique(labels[used])) - 1
     if share < min_share:
         raise InputError(
@@ -235,6 +236,8 @@ def _from_lines(path: Path, metric: CRS, cfg: NetworkConfig) -> StreetNetwork:
     lines (class column → OSM tags → the one walking filter) noded at their crossings, ends and
     undershoots except where they are at different levels (:mod:`spatial.road_layer`)."""
     lines, grade, report = read_road_lines(path, cfg, _walkable)
+    if len(lines) == 0:
+        raise InputError("err_no_walkable", path=str(path))
     noded = node_road_lines(lines, grade, metric, cfg.snap_m)
     highway = grade["highway"].to_numpy()[noded.line]
     ids = np.arange(len(noded.xy))

@@ -219,6 +219,11 @@ def _cut(
     measure = run - np.repeat(run[start], np.bincount(owner, minlength=len(parts)))
     last = np.r_[owner[1:] != owner[:-1], True]
     sp_m = shapely.line_locate_point(parts[sp_part], shapely.points(sp_xy))
+    inside = (sp_m > TOUCH_M) & (sp_m < shapely.length(parts[sp_part]) - TOUCH_M)  # not an end
+    _, once = np.unique(
+        np.c_[sp_part[inside], np.round(sp_m[inside], 3)], axis=0, return_index=True
+    )
+    sp_part, sp_m, sp_xy = sp_part[inside][once], sp_m[inside][once], sp_xy[inside][once]
     part = np.r_[owner, sp_part]
     m = np.r_[measure, sp_m]
     xy = np.vstack([coords, sp_xy])
@@ -254,8 +259,9 @@ def _merge(xy: np.ndarray) -> np.ndarray:
     """A node label per point: points within ``MERGE_M`` of each other (chains too) are one."""
     if not len(xy):
         return np.zeros(0, int)
-    pairs = cKDTree(xy).query_pairs(MERGE_M, output_type="ndarray")
+    same, of = np.unique(np.round(xy, 3), axis=0, return_inverse=True)
+    pairs = cKDTree(same).query_pairs(MERGE_M, output_type="ndarray")
     graph = sparse.coo_matrix(
-        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(xy), len(xy))
+        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(same), len(same))
     )
-    return csgraph.connected_components(graph, directed=False)[1]
+    return csgraph.connected_components(graph, directed=False)[1][of.ravel()]

@@ -485,7 +485,7 @@ LAYERS = [
     {"settings", "errors", "messages", "problems", "crs", "forks"},
     {"schema", "config", "standards", "indicators", "colocation", "parse", "validate", "georef",
      "input_files", "io", "osm"},
-    {"load", "network", "network_read", "routing"},
+    {"load", "network", "network_read", "road_layer", "noding", "routing"},
     {"access", "distances", "coverage", "service_areas", "catchment", "capacity",
      "capacity_tables", "eligibility", "adjacency", "bundling", "bundle_tables", "priority",
      "reach", "programmes", "milp", "sizing", "site_options", "site_tables", "site_summary", "siting"},
