@@ -41,7 +41,7 @@ def read_road_lines(
     ----------
     path : Path
     cfg : NetworkConfig
-        ``layer``, ``encoding``, the column names (empty = detected, ``"none"`` = absent).
+        ``layer``, ``encoding``, ``crs`` (for a file without one), the column names (empty = detected, ``"none"`` = absent).
     walkable : callable
         The one walking filter on a frame of OSM tag columns (``highway``, ``foot``).
 
@@ -61,9 +61,12 @@ def read_road_lines(
         No CRS, not lines, an explicit column missing.
     """
     lines = read_vector(path, LayerConfig(layer=cfg.layer, encoding=cfg.encoding))
+    report = LayerReport(layer="network", path=str(path), rows_read=len(lines))
+    if lines.crs is None and cfg.crs:
+        lines = lines.set_crs(cfg.crs)
+        report.note("note_network_crs_given", crs=cfg.crs)
     if lines.crs is None:
         raise InputError("err_roads_no_crs", path=path)
-    report = LayerReport(layer="network", path=str(path), rows_read=len(lines))
     report.crs = crsmod.describe(lines.crs)
     lines = lines.loc[lines.geometry.notna() & ~lines.geometry.is_empty]
     kinds = set(lines.geometry.geom_type)

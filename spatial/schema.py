@@ -41,6 +41,7 @@ class NetworkConfig:
     place: str = ""
     layer: str = ""  # for multi-layer files (a road-centreline layer)
     encoding: str = ""  # a Shapefile's .dbf without .cpg; detected when empty
+    crs: str = ""  # a road layer without a CRS (.prj missing), e.g. "EPSG:4548"
     # road-centreline layer columns (empty = detected from data/standards/columns.toml [network];
     # "none" = the layer has no such column)
     name: str = ""
@@ -311,6 +312,8 @@ def validate_project(project: Project, where: Path) -> None:
             _check_crs(layer.crs, f"[{section}] crs", where, analysis=False)
         if layer.encoding:
             _check_encoding(layer.encoding, f"[{section}] encoding", where)
+    if project.network.crs:
+        _check_crs(project.network.crs, "[network] crs", where, analysis=False)
     if project.network.encoding:
         _check_encoding(project.network.encoding, "[network] encoding", where)
 

@@ -217,3 +217,14 @@ def test_a_network_mostly_cut_off_is_refused_unless_accepted(tmp_path, run_cli):
     project.write_text(project.read_text("utf-8") + "min_connected_share = 0\n", encoding="utf-8")
     code, out, _ = run_cli("check", "--config", project)
     assert code == 0 and "最大连通部分只占街道总长的 19%" in " ".join(out.split())
+
+
+def test_a_road_layer_without_prj_takes_network_crs(tmp_path):
+    path = write_road_layer(tmp_path, "cad")
+    path.with_suffix(".prj").unlink()
+    with pytest.raises(InputError) as caught:
+        read_network(path, METRIC)
+    assert caught.value.key == "err_roads_no_crs"
+    net = read_network(path, METRIC, NetworkConfig(crs="EPSG:4548"))
+    assert (net.n_nodes, len(net.edges)) == (43, 54)
+    assert net.report.notes[0].key == "note_network_crs_given"
