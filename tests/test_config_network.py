@@ -42,7 +42,7 @@ def test_graphml_gives_the_same_network(demo_net, tmp_path):
     assert net.edges["length"].sum() == pytest.approx(demo_net.edges["length"].sum(), rel=1e-6)
 
 
-def test_road_centre_lines_joined_at_shared_vertices(tmp_path):
+def test_road_centre_lines_joined_at_shared_vertices_and_crossings(tmp_path):
     lines = gpd.GeoDataFrame(
         {"道路等级": ["primary", "residential", "residential"]},
         geometry=[shapely.LineString([(0, 0), (100, 0), (200, 0)]), shapely.LineString([(100, 0), (100, 80)]),
@@ -51,10 +51,25 @@ def test_road_centre_lines_joined_at_shared_vertices(tmp_path):
     )  # fmt: skip
     lines.to_file(tmp_path / "roads.gpkg")
     net = read_network(tmp_path / "roads.gpkg", METRIC)
-    # the bridge-like crossing line is its own component and is dropped; the T-junction joins
-    assert net.n_nodes == 4 and net.dropped_nodes == 2
-    assert sorted(net.edges["length"].round(3)) == [80.0, 100.0, 100.0]
+    # the T-junction joins at the shared vertex, the crossing is split as a GIS would (issue 22)
+    assert net.n_nodes == 7 and net.dropped_nodes == 0 and net.largest_share == 1.0
+    assert sorted(net.edges["length"].round(3)) == [50.0, 50.0, 50.0, 50.0, 80.0, 100.0]
     assert set(net.edges["highway"]) == {"primary", "residential"}
+    assert [p.code for p in net.problems] == ["network_crossings_split"]
+
+
+def test_a_bridge_crossing_stays_unconnected_and_its_part_is_warned(tmp_path):
+    lines = gpd.GeoDataFrame(
+        {"道路等级": ["primary", "residential", "residential"], "桥梁": ["否", "否", "是"]},
+        geometry=[shapely.LineString([(0, 0), (100, 0), (200, 0)]), shapely.LineString([(100, 0), (100, 80)]),
+                  shapely.LineString([(150, -50), (150, 50)])],  # a bridge over the primary
+        crs=4548,
+    )  # fmt: skip
+    lines.to_file(tmp_path / "roads.gpkg")
+    net = read_network(tmp_path / "roads.gpkg", METRIC)
+    assert net.n_nodes == 4 and net.dropped_nodes == 2
+    assert net.largest_share == pytest.approx(280 / 380)
+    assert [p.code for p in net.problems] == ["network_grade_separated", "network_largest_part"]
 
 
 def test_road_layer_of_points_is_refused(tmp_path):

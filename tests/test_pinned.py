@@ -173,7 +173,8 @@ def test_summary_json_keys_are_stable(demo_summary):
         "duplicates_counted_once", "notes",
     ]  # fmt: skip
     assert list(demo_summary["network"]) == ["source", "nodes", "edges",
-                                             "dropped_disconnected_nodes"]  # fmt: skip
+                                             "dropped_disconnected_nodes", "largest_part_share"]  # fmt: skip
+    assert demo_summary["network"]["largest_part_share"] == 1.0  # the demo's streets all connect
 
 
 # -- GCJ-02 / BD-09 against published pairs ----------------------------------------------------

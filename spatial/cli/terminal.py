@@ -148,6 +148,7 @@ def print_check(console: Console, lang: str, result: RunResult) -> None:
             nodes=net.n_nodes,
             edges=len(net.edges),
             dropped=net.dropped_nodes,
+            share=f"{net.largest_share:.1%}",
             source=net.source,
         )
     else:

@@ -55,6 +55,19 @@ class NetworkConfig:
 
     path: str = ""
     place: str = ""
+    layer: str = ""  # for multi-layer files (a road-centreline layer)
+    encoding: str = ""  # a Shapefile's .dbf without .cpg; detected when empty
+    crs: str = ""  # a road layer without a CRS (.prj missing), e.g. "EPSG:4548"
+    # road-centreline layer columns (empty = detected from data/standards/columns.toml [network];
+    # "none" = the layer has no such column)
+    name: str = ""
+    road_class: str = ""
+    bridge: str = ""
+    tunnel: str = ""
+    elevated: str = ""
+    level: str = ""
+    snap_m: float = settings.NETWORK_SNAP_M
+    min_connected_share: float = settings.NETWORK_MIN_CONNECTED_SHARE
 
 
 @dataclass
@@ -198,6 +211,8 @@ class Project:
 
 #: (section, key) → (lowest, lowest allowed itself?, wording of the allowed range)
 _RANGES: dict[tuple[str, str], tuple[float, bool, str]] = {
+    ("network", "snap_m"): (0.0, True, "range_distance_or_0"),
+    ("network", "min_connected_share"): (0.0, True, "range_share"),
     ("coverage", "walk_speed_kmh"): (0.0, False, "range_speed"),
     ("coverage", "detour_factor"): (1.0, True, "range_detour"),
     ("coverage", "search_bound_m"): (0.0, False, "range_distance"),
@@ -337,6 +352,10 @@ def validate_project(project: Project, where: Path) -> None:
             _check_crs(layer.crs, f"[{section}] crs", where, analysis=False)
         if layer.encoding:
             _check_encoding(layer.encoding, f"[{section}] encoding", where)
+    if project.network.crs:
+        _check_crs(project.network.crs, "[network] crs", where, analysis=False)
+    if project.network.encoding:
+        _check_encoding(project.network.encoding, "[network] encoding", where)
 
 
 DECAYS = ("none", "gaussian", "linear")

@@ -28,6 +28,12 @@ SEARCH_BOUND_M = 1000.0
 ACCESS_SPACING_M = 25.0
 MAX_SNAP_M = 500.0
 SERVICE_AREA_BUFFER_M = 30.0
+#: A road-centreline layer's end this close (m) to a street at its level is joined to it.
+NETWORK_SNAP_M = 2.0
+#: The largest connected part of the network must hold this share of the street length, else
+#: the run is refused (``[network] min_connected_share``); below the warning share it is warned.
+NETWORK_MIN_CONNECTED_SHARE = 0.5
+NETWORK_WARN_CONNECTED_SHARE = 0.9
 
 #: Defaults of the standards files when they leave a value out (``gb50180_2018.toml``
 #: ``national_target``, ``colocation.toml`` ``default_far``).

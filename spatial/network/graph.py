@@ -41,6 +41,8 @@ class StreetNetwork:
     dropped_nodes: int = 0
     node_ids: np.ndarray | None = None  # OSM ids where known
     problems: list[Problem] = field(default_factory=list)  # e.g. ways clipped by the extract
+    largest_share: float = 1.0  # share of the street length in the largest connected part (kept)
+    report: object | None = None  # a road layer's validate.LayerReport (columns, values) for check
 
     @property
     def n_nodes(self) -> int:

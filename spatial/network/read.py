@@ -1,10 +1,9 @@
 """Reading the walking network: OSM XML / PBF (the one pyosmium reader), OSMnx GraphML or a
 download, and road-centreline layers, each through the one walking filter, to a connected
-:class:`~spatial.network.StreetNetwork` with one edge per node pair."""
+:class:`~spatial.network.graph.StreetNetwork` with one edge per node pair."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,10 +16,13 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from shapely.ops import substring
 
+from spatial.config.schema import NetworkConfig
+from spatial.core import settings
 from spatial.core.errors import InputError
 from spatial.core.problems import problem
-from spatial.inputs.osm import read_street_ways, road_classes, walk_filter
+from spatial.inputs.osm import read_street_ways, walk_filter
 from spatial.network.graph import StreetNetwork
+from spatial.network.road_lines import node_road_lines, noding_problems, read_road_lines
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -55,17 +57,19 @@ def _assemble(
     geoms: np.ndarray,
     metric: CRS,
     source: str,
+    min_share: float = settings.NETWORK_MIN_CONNECTED_SHARE,
 ) -> StreetNetwork:
     """Node coordinates and edges (u→v geometries, metric CRS) to a connected StreetNetwork:
     identical duplicates dropped, differing parallel edges and loops split so that every node
-    pair has one edge (the sparse graph holds one weight per pair), largest component kept."""
+    pair has one edge (the sparse graph holds one weight per pair), largest component kept (an
+    error when it holds less than ``min_share`` of the street length)."""
     frame = gpd.GeoDataFrame({"u": u, "v": v, "highway": highway}, geometry=geoms, crs=metric)
     frame["length"] = shapely.length(geoms)
     frame = frame.loc[frame["length"] > 0]
     if len(frame) == 0:
         raise InputError("err_no_walkable", path=source)
     xy, ids, frame = _split_parallel(xy, ids, frame)
-    return _largest_component(xy, frame, metric, source, ids)
+    return _largest_component(xy, frame, metric, source, ids, min_share)
 
 
 def _split_parallel(
@@ -108,25 +112,52 @@ def _split_parallel(
 
 
 def _largest_component(
-    xy: np.ndarray, frame: gpd.GeoDataFrame, metric: CRS, source: str, ids: np.ndarray
+    xy: np.ndarray,
+    frame: gpd.GeoDataFrame,
+    metric: CRS,
+    source: str,
+    ids: np.ndarray,
+    min_share: float = settings.NETWORK_MIN_CONNECTED_SHARE,
 ) -> StreetNetwork:
-    """The largest connected component, nodes renumbered; the other components' nodes counted."""
+    """The connected component with the most street length, nodes renumbered; the other
+    components' nodes counted and their length warned (refused below ``min_share`` of it)."""
     n = len(xy)
     adj = sparse.coo_matrix((np.ones(len(frame)), (frame["u"], frame["v"])), shape=(n, n))
     _, labels = csgraph.connected_components(adj, directed=False)
     used = np.zeros(n, bool)
     used[frame["u"].to_numpy()] = used[frame["v"].to_numpy()] = True
-    main = np.bincount(labels[used]).argmax()
+    length = frame["length"].to_numpy(float)
+    per_part = np.bincount(labels[frame["u"].to_numpy()], weights=length, minlength=n)
+    main = per_part.argmax()  # the part with the most street length
     keep = labels == main
+    share = float(per_part[main] / length.sum())
+    parts = len(np.unique(labels[used])) - 1
+    if share < min_share:
+        raise InputError(
+            "err_network_fragmented",
+            path=source,
+            share=f"{share:.0%}",
+            parts=parts + 1,
+            minimum=f"{min_share:g}",
+        )
     remap = np.cumsum(keep) - 1
     frame = frame.loc[keep[frame["u"].to_numpy()]].copy()
     frame["u"] = remap[frame["u"].to_numpy()]
     frame["v"] = remap[frame["v"].to_numpy()]
     dropped = int((~keep & used).sum())
-    return StreetNetwork(xy[keep], frame.reset_index(drop=True), metric, source, dropped, ids[keep])
+    net = StreetNetwork(xy[keep], frame.reset_index(drop=True), metric, source, dropped, ids[keep])
+    net.largest_share = share
+    if share < settings.NETWORK_WARN_CONNECTED_SHARE:
+        cut = f"{(1 - share) * length.sum() / 1000:.1f}"
+        net.problems.append(
+            problem(
+                "network_largest_part", "network", [], share=f"{share:.0%}", parts=parts, km=cut
+            )
+        )
+    return net
 
 
-def _from_osm(path: Path, metric: CRS) -> StreetNetwork:
+def _from_osm(path: Path, metric: CRS, min_share: float) -> StreetNetwork:
     """OSM XML / PBF through the one pyosmium reader: one edge per pair of consecutive nodes of a
     walkable way; a pair with a node missing from the extract is left out (clipped ways keep
     their present parts)."""
@@ -147,7 +178,7 @@ def _from_osm(path: Path, metric: CRS) -> StreetNetwork:
     u, v = node_of[: len(first)], node_of[len(first) :]
     geoms = shapely.linestrings(np.stack([xy[u], xy[v]], axis=1))
     highway = ways.highway[ways.way[first]].astype(str)
-    net = _assemble(xy, node_ids, u, v, highway, geoms, metric, str(path))
+    net = _assemble(xy, node_ids, u, v, highway, geoms, metric, str(path), min_share)
     cut = np.zeros(len(ways.way_id), bool)
     cut[ways.way[~present]] = True  # a node of the way is not in the file
     kept = np.zeros(len(ways.way_id), bool)
@@ -170,7 +201,12 @@ def _oriented(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarr
     return out
 
 
-def _from_osmnx_graph(graph: nx.MultiDiGraph, metric: CRS, source: str) -> StreetNetwork:
+def _from_osmnx_graph(
+    graph: nx.MultiDiGraph,
+    metric: CRS,
+    source: str,
+    min_share: float = settings.NETWORK_MIN_CONNECTED_SHARE,
+) -> StreetNetwork:
     """An OSMnx graph (directed or not, lon/lat or projected: its ``crs`` attribute)."""
     import osmnx as ox
 
@@ -192,64 +228,35 @@ def _from_osmnx_graph(graph: nx.MultiDiGraph, metric: CRS, source: str) -> Stree
     )
     geoms = _oriented(np.asarray(geoms), xy[u], xy[v])
     highway = edges["highway"].map(_first).astype(str).to_numpy()
-    return _assemble(xy, node_ids, u, v, highway, geoms, metric, source)
+    return _assemble(xy, node_ids, u, v, highway, geoms, metric, source, min_share)
 
 
-def _class_tags(values: pd.Series) -> pd.DataFrame:
-    """Road-class values → ``highway``/``foot`` tags through ``road_classes.toml``."""
-    classes = road_classes().get("classes", {})
-    text = values.fillna("").astype(str).str.strip()
-    mapped = {c: classes.get(c, {"highway": c or "road"}) for c in text.unique()}
-    return pd.DataFrame(
-        {
-            "highway": text.map(lambda c: mapped[c].get("highway", "road")),
-            "foot": text.map(lambda c: mapped[c].get("foot")),
-        }
-    )
-
-
-def _class_column(columns: Iterable[object]) -> str | None:
-    """The road-class column (``road_classes.toml`` ``columns``, any case), if the layer has one."""
-    lower = {str(c).strip().lower(): c for c in columns}
-    return next((lower[a] for a in road_classes().get("columns", []) if a in lower), None)
-
-
-def _from_lines(path: Path, metric: CRS) -> StreetNetwork:
-    """A road-centreline layer (GPKG/SHP/GeoJSON): lines joined where they share a vertex; the
-    class column (``road_classes.toml``) mapped onto OSM tags and the one walking filter."""
-    lines = gpd.read_file(path, engine="pyogrio")
-    if lines.crs is None:
-        raise InputError("err_roads_no_crs", path=path)
-    lines = lines.loc[lines.geometry.notna() & ~lines.geometry.is_empty].to_crs(metric)
-    kinds = set(lines.geometry.geom_type)
-    if not kinds <= {"LineString", "MultiLineString"}:
-        raise InputError("err_roads_not_lines", path=path, kinds=", ".join(sorted(kinds)))
-    column = _class_column(lines.columns)
-    tags = _class_tags(lines[column] if column else pd.Series("", index=lines.index))
-    lines = lines.loc[_walkable(tags)]
-    highway = tags.loc[lines.index, "highway"].to_numpy()
-    parts, part_of = shapely.get_parts(lines.geometry.values, return_index=True)
-    coords, line_of = shapely.get_coordinates(parts, return_index=True)
-    same = line_of[1:] == line_of[:-1]
-    uniq, node_of = np.unique(np.round(coords, 2), axis=0, return_inverse=True)
-    node_of = node_of.ravel()
-    first = np.flatnonzero(same)
-    u, v = node_of[first], node_of[first + 1]
-    geoms = shapely.linestrings(np.stack([coords[first], coords[first + 1]], axis=1))
-    keep = u != v
-    hw = highway[part_of[line_of[first]]][keep]
-    return _assemble(
-        uniq, np.arange(len(uniq)), u[keep], v[keep], hw, geoms[keep], metric, str(path)
-    )
+def _from_lines(path: Path, metric: CRS, cfg: NetworkConfig) -> StreetNetwork:
+    """A road-centreline layer (GPKG/SHP/GeoJSON) through the one vector reader: the walkable
+    lines (class column → OSM tags → the one walking filter) noded at their crossings, ends and
+    undershoots except where they are at different levels (:mod:`spatial.network.road_lines`)."""
+    lines, grade, report = read_road_lines(path, cfg, _walkable)
+    if len(lines) == 0:
+        raise InputError("err_no_walkable", path=str(path))
+    noded = node_road_lines(lines, grade, metric, cfg.snap_m)
+    highway = grade["highway"].to_numpy()[noded.line]
+    ids = np.arange(len(noded.xy))
+    net = _assemble(
+        noded.xy, ids, noded.u, noded.v, highway, noded.geoms, metric, str(path),
+        cfg.min_connected_share,
+    )  # fmt: skip
+    net.report = report
+    net.problems[:0] = noding_problems(noded, grade, cfg.snap_m)
+    return net
 
 
 _OSM_SUFFIXES = (".osm", ".xml", ".osm.bz2", ".osm.gz", ".xml.bz2", ".xml.gz", ".pbf")
 
 
-def read_network(path: Path, metric: CRS) -> StreetNetwork:
+def read_network(path: Path, metric: CRS, cfg: NetworkConfig | None = None) -> StreetNetwork:
     """Read a walking network from OSM (``.osm``, ``.osm.bz2``/``.gz``, ``.osm.pbf``: the one
     pyosmium reader), ``.graphml`` (OSMnx) or a road-line layer (``.gpkg``, ``.shp``,
-    ``.geojson``: lines joined where they share a vertex).
+    ``.geojson``: lines noded at their crossings except at different levels, undershoots joined).
 
     Parameters
     ----------
@@ -257,6 +264,8 @@ def read_network(path: Path, metric: CRS) -> StreetNetwork:
         The network file; its suffix chooses the reader.
     metric : pyproj.CRS
         The analysis CRS (metres) the nodes and edges are projected to.
+    cfg : NetworkConfig, optional
+        ``[network]``: a road layer's columns, encoding, ``snap_m``; ``min_connected_share``.
 
     Returns
     -------
@@ -266,26 +275,31 @@ def read_network(path: Path, metric: CRS) -> StreetNetwork:
     Raises
     ------
     InputError
-        The file is missing, unreadable, of an unknown format or holds no walkable street.
+        The file is missing, unreadable, of an unknown format or holds no walkable street, or
+        its largest connected part holds less than ``min_connected_share`` of its length.
     """
+    cfg = cfg or NetworkConfig()
+    share = cfg.min_connected_share
     if not path.exists():
         raise InputError("err_network_not_found", path=path)
     name = path.name.lower()
     try:
         if name.endswith(_OSM_SUFFIXES):
-            return _from_osm(path, metric)
+            return _from_osm(path, metric, share)
         if name.endswith(".graphml"):
             import osmnx as ox
 
-            return _from_osmnx_graph(ox.load_graphml(path), metric, str(path))
+            return _from_osmnx_graph(ox.load_graphml(path), metric, str(path), share)
         if name.endswith((".gpkg", ".shp", ".geojson", ".json", ".fgb")):
-            return _from_lines(path, metric)
+            return _from_lines(path, metric, cfg)
     except (ValueError, KeyError, OSError) as exc:
         raise InputError("err_network_read", path=path, reason=exc) from None
     raise InputError("err_network_format", path=path)
 
 
-def download_network(place: str, metric: CRS) -> StreetNetwork:
+def download_network(
+    place: str, metric: CRS, min_share: float = settings.NETWORK_MIN_CONNECTED_SHARE
+) -> StreetNetwork:
     """Download the walking network of ``place`` through osmnx (needs the internet).
 
     Parameters
@@ -306,4 +320,4 @@ def download_network(place: str, metric: CRS) -> StreetNetwork:
         graph = ox.graph_from_place(place, network_type="walk", simplify=False)
     except Exception as exc:  # noqa: BLE001 - any network/geocoder failure is one message
         raise InputError("err_download", place=place, reason=exc) from None
-    return _from_osmnx_graph(graph, metric, f"osm:{place}")
+    return _from_osmnx_graph(graph, metric, f"osm:{place}", min_share)

@@ -57,11 +57,15 @@ def load_inputs(project: Project, progress: Progress | None = None, place: str =
         if project.network.path:
             path = project.resolve(project.network.path)
             with reading(path, "what_network"):
-                result.network = read_network(path, layers.crs)
+                result.network = read_network(path, layers.crs, project.network)
         elif place or project.network.place:
-            result.network = download_network(place or project.network.place, layers.crs)
+            result.network = download_network(
+                place or project.network.place, layers.crs, project.network.min_connected_share
+            )
         if result.network is not None:
             layers.problems += result.network.problems  # e.g. streets cut at the extract's edge
+            if result.network.report is not None:  # a road layer: its columns and values
+                layers.reports.append(result.network.report)
     return result
 
 
@@ -93,6 +97,7 @@ def base_summary(result: RunResult, lang: str | None = None) -> dict:
             "nodes": net.n_nodes if net else 0,
             "edges": len(net.edges) if net else 0,
             "dropped_disconnected_nodes": net.dropped_nodes if net else 0,
+            "largest_part_share": round(net.largest_share, 4) if net else None,
         },
         "inputs": [r.record(lang or result.project.lang) for r in result.layers.reports],
         "warnings": [p.record(lang or result.project.lang) for p in result.layers.problems],

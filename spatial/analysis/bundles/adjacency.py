@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
 
-from spatial.config.project import BundlingConfig
+from spatial.config.project import BundlingConfig, LayerConfig
 from spatial.core.errors import InputError
+from spatial.inputs.files import read_vector
 from spatial.network.graph import StreetNetwork, major_edges
 
 
@@ -45,7 +45,7 @@ def barrier_lines(
     if barrier_file is not None:
         if not barrier_file.exists():
             raise InputError("err_barrier_missing", path=barrier_file)
-        layer = gpd.read_file(barrier_file, engine="pyogrio")
+        layer = read_vector(barrier_file, LayerConfig())  # the one reader: GBK .dbf detected
         if layer.crs is None:
             raise InputError("err_barrier_no_crs", path=barrier_file)
         parts.append(layer.to_crs(crs).geometry.values)
