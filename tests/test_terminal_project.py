@@ -53,7 +53,7 @@ def _uncommented(template: str) -> str:
 def _accepted_keys() -> dict[str, set[str]]:
     """The keys the project file accepts, from the configuration's own definitions."""
     roles = load_column_aliases()
-    layer_keys = {f.name for f in fields(config.LayerConfig)} - {"columns"}
+    layer_keys = {f.name for f in fields(config.LayerConfig)} - {"columns", "frame"}
     keys = {
         "project": {
             f.name

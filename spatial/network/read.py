@@ -17,6 +17,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from shapely.ops import substring
 
+from spatial.core import crs as crsmod
 from spatial.core.errors import InputError
 from spatial.core.problems import problem
 from spatial.inputs.osm import read_street_ways, road_classes, walk_filter
@@ -126,7 +127,7 @@ def _largest_component(
     return StreetNetwork(xy[keep], frame.reset_index(drop=True), metric, source, dropped, ids[keep])
 
 
-def _from_osm(path: Path, metric: CRS) -> StreetNetwork:
+def _from_osm(path: Path, metric: CRS | None) -> StreetNetwork:
     """OSM XML / PBF through the one pyosmium reader: one edge per pair of consecutive nodes of a
     walkable way; a pair with a node missing from the extract is left out (clipped ways keep
     their present parts)."""
@@ -142,6 +143,7 @@ def _from_osm(path: Path, metric: CRS) -> StreetNetwork:
     lon = np.empty(len(node_ids))
     lat = np.empty(len(node_ids))
     lon[node_of], lat[node_of] = ways.lon[ends], ways.lat[ends]
+    metric = metric or crsmod.metric_crs_for(float(np.median(lon)), float(np.median(lat)))
     to_metric = Transformer.from_crs(4326, metric, always_xy=True)
     xy = np.column_stack(to_metric.transform(lon, lat))
     u, v = node_of[: len(first)], node_of[len(first) :]
@@ -170,7 +172,7 @@ def _oriented(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarr
     return out
 
 
-def _from_osmnx_graph(graph: nx.MultiDiGraph, metric: CRS, source: str) -> StreetNetwork:
+def _from_osmnx_graph(graph: nx.MultiDiGraph, metric: CRS | None, source: str) -> StreetNetwork:
     """An OSMnx graph (directed or not, lon/lat or projected: its ``crs`` attribute)."""
     import osmnx as ox
 
@@ -180,6 +182,9 @@ def _from_osmnx_graph(graph: nx.MultiDiGraph, metric: CRS, source: str) -> Stree
     if len(edges) == 0:
         raise InputError("err_no_walkable", path=source)
     crs = CRS.from_user_input(graph.graph.get("crs", "EPSG:4326"))
+    metric = metric or crsmod.choose_metric_crs(
+        [gpd.GeoDataFrame(geometry=nodes.geometry, crs=crs)]
+    )
     to_metric = Transformer.from_crs(crs, metric, always_xy=True)
     node_ids = nodes.index.to_numpy()
     xy = np.column_stack(
@@ -214,16 +219,43 @@ def _class_column(columns: Iterable[object]) -> str | None:
     return next((lower[a] for a in road_classes().get("columns", []) if a in lower), None)
 
 
-def _from_lines(path: Path, metric: CRS) -> StreetNetwork:
-    """A road-centreline layer (GPKG/SHP/GeoJSON): lines joined where they share a vertex; the
-    class column (``road_classes.toml``) mapped onto OSM tags and the one walking filter."""
-    lines = gpd.read_file(path, engine="pyogrio")
+def _from_lines(path: Path, metric: CRS | None) -> StreetNetwork:
+    """A road-centreline layer file (GPKG/SHP/GeoJSON), through :func:`lines_network`."""
+    return lines_network(gpd.read_file(path, engine="pyogrio"), metric, str(path))
+
+
+def lines_network(lines: gpd.GeoDataFrame, metric: CRS | None, source: str) -> StreetNetwork:
+    """A road-centreline layer (read from a file or given as a GeoDataFrame): lines joined where
+    they share a vertex; the class column (``road_classes.toml``) mapped onto OSM tags and the
+    one walking filter.
+
+    Parameters
+    ----------
+    lines : GeoDataFrame
+        LineStrings or MultiLineStrings with a CRS (it is not modified).
+    metric : pyproj.CRS or None
+        The analysis CRS (metres); None: the automatic choice for the lines' median point
+        (:func:`spatial.core.crs.choose_metric_crs`).
+    source : str
+        The file, or a label for a frame, for messages and ``StreetNetwork.source``.
+
+    Returns
+    -------
+    StreetNetwork
+
+    Raises
+    ------
+    InputError
+        The layer has no CRS, holds other geometries than lines or no walkable street.
+    """
     if lines.crs is None:
-        raise InputError("err_roads_no_crs", path=path)
-    lines = lines.loc[lines.geometry.notna() & ~lines.geometry.is_empty].to_crs(metric)
+        raise InputError("err_roads_no_crs", path=source)
+    lines = lines.loc[lines.geometry.notna() & ~lines.geometry.is_empty]
+    metric = metric or crsmod.choose_metric_crs([lines])
+    lines = lines.to_crs(metric)
     kinds = set(lines.geometry.geom_type)
     if not kinds <= {"LineString", "MultiLineString"}:
-        raise InputError("err_roads_not_lines", path=path, kinds=", ".join(sorted(kinds)))
+        raise InputError("err_roads_not_lines", path=source, kinds=", ".join(sorted(kinds)))
     column = _class_column(lines.columns)
     tags = _class_tags(lines[column] if column else pd.Series("", index=lines.index))
     lines = lines.loc[_walkable(tags)]
@@ -238,15 +270,13 @@ def _from_lines(path: Path, metric: CRS) -> StreetNetwork:
     geoms = shapely.linestrings(np.stack([coords[first], coords[first + 1]], axis=1))
     keep = u != v
     hw = highway[part_of[line_of[first]]][keep]
-    return _assemble(
-        uniq, np.arange(len(uniq)), u[keep], v[keep], hw, geoms[keep], metric, str(path)
-    )
+    return _assemble(uniq, np.arange(len(uniq)), u[keep], v[keep], hw, geoms[keep], metric, source)
 
 
 _OSM_SUFFIXES = (".osm", ".xml", ".osm.bz2", ".osm.gz", ".xml.bz2", ".xml.gz", ".pbf")
 
 
-def read_network(path: Path, metric: CRS) -> StreetNetwork:
+def read_network(path: Path, metric: CRS | None) -> StreetNetwork:
     """Read a walking network from OSM (``.osm``, ``.osm.bz2``/``.gz``, ``.osm.pbf``: the one
     pyosmium reader), ``.graphml`` (OSMnx) or a road-line layer (``.gpkg``, ``.shp``,
     ``.geojson``: lines joined where they share a vertex).
@@ -255,8 +285,9 @@ def read_network(path: Path, metric: CRS) -> StreetNetwork:
     ----------
     path : Path
         The network file; its suffix chooses the reader.
-    metric : pyproj.CRS
-        The analysis CRS (metres) the nodes and edges are projected to.
+    metric : pyproj.CRS or None
+        The analysis CRS (metres) the nodes and edges are projected to; None: the automatic
+        choice (the CGCS2000 Gauss-Krüger zone, UTM outside China) for the streets' median point.
 
     Returns
     -------
@@ -280,6 +311,8 @@ def read_network(path: Path, metric: CRS) -> StreetNetwork:
             return _from_osmnx_graph(ox.load_graphml(path), metric, str(path))
         if name.endswith((".gpkg", ".shp", ".geojson", ".json", ".fgb")):
             return _from_lines(path, metric)
+    except InputError:  # an InputError is a ValueError too: it says what to fix already
+        raise
     except (ValueError, KeyError, OSError) as exc:
         raise InputError("err_network_read", path=path, reason=exc) from None
     raise InputError("err_network_format", path=path)

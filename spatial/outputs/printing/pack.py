@@ -14,7 +14,6 @@ text, title and legend entry; nothing uses TeX.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 from pathlib import Path
 
@@ -54,9 +53,6 @@ from spatial.text.printing import cjk_font, cut, fit, font_file, shown, wrap  # 
 
 A3_LANDSCAPE_IN = (420 / 25.4, 297 / 25.4)
 DPI = 300
-
-
-logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # bold falls back quietly
 
 
 def print_style(family: str) -> dict[str, object]:
