@@ -6,6 +6,7 @@ the package calls :func:`spatial.run.api.run` (an attribute ``spatial.run`` can 
 object, and importing any module of this package binds it to the package).
 """
 
+import importlib
 import sys
 import types
 from typing import Any
@@ -15,9 +16,7 @@ class _CallablePackage(types.ModuleType):
     """This package, callable as :func:`spatial.run.api.run`."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from spatial.run.api import run
-
-        return run(*args, **kwargs)
+        return importlib.import_module("spatial.run.api").run(*args, **kwargs)  # on first call
 
 
 sys.modules[__name__].__class__ = _CallablePackage

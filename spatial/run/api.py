@@ -297,8 +297,35 @@ def _loaded(
     Returns the run and the number of data problems found (and warned about) so far.
     """
     label = Path(where)
+    project = _project(label, given, streets, layers or {}, settings, main)
+    result = pipeline.load_inputs(project)  # reads the streets when they are a file
+    if isinstance(streets, gpd.GeoDataFrame):
+        result.network = lines_network(streets, result.layers.crs, "<streets>")
+        result.layers.problems += result.network.problems  # e.g. streets cut at the edge
+    elif isinstance(streets, StreetNetwork):
+        if not streets.crs.equals(result.layers.crs):
+            raise InputError(
+                "err_api_network_crs",
+                path=label,
+                network=crsmod.describe(streets.crs),
+                crs=crsmod.describe(result.layers.crs),
+            )
+        result.network = streets
+    _warn(result.layers.problems, project.lang)
+    return result, len(result.layers.problems)
+
+
+def _project(
+    label: Path,
+    given: Mapping[str, Layer | None],
+    streets: Streets | None,
+    layers: Mapping[str, Mapping[str, str]],
+    settings: Mapping[str, object],
+    main: str,
+) -> Project:
+    """Build and check the project the API's arguments describe, as a project file's is."""
     tables = _tables(settings, main)
-    unknown = set(layers or {}) - set(given)
+    unknown = set(layers) - set(given)
     if unknown:
         raise InputError(
             "err_cfg_unknown_section",
@@ -307,7 +334,7 @@ def _loaded(
             known=", ".join(given),
         )
     for section, value in given.items():
-        table: dict[str, object] = dict((layers or {}).get(section, {}))
+        table: dict[str, object] = dict(layers.get(section, {}))
         if isinstance(value, str | os.PathLike):
             table["path"] = str(Path(value).expanduser().resolve())
         if value is not None:
@@ -315,29 +342,13 @@ def _loaded(
     if isinstance(streets, str | os.PathLike):
         tables["network"] = {"path": str(Path(streets).expanduser().resolve())}
     if isinstance(streets, StreetNetwork) and "crs" not in tables.get("project", {}):
-        tables.setdefault("project", {})["crs"] = streets.crs.to_wkt()
+        tables.setdefault("project", {})["crs"] = streets.crs.to_string()
     project = config.project_from_tables(tables, label, Path.cwd())
     for section, value in given.items():
         if isinstance(value, pd.DataFrame):
             getattr(project, section).frame = value
     validate_project(project, label)
-    result = pipeline.load_inputs(project)
-    crs = result.layers.crs
-    if isinstance(streets, gpd.GeoDataFrame):
-        result.network = lines_network(streets, crs, "<streets>")
-    elif isinstance(streets, StreetNetwork):
-        if not streets.crs.equals(crs):
-            raise InputError(
-                "err_api_network_crs",
-                path=label,
-                network=crsmod.describe(streets.crs),
-                crs=crsmod.describe(crs),
-            )
-        result.network = streets
-    if isinstance(streets, gpd.GeoDataFrame) and result.network is not None:
-        result.layers.problems += result.network.problems  # e.g. streets cut at the edge
-    _warn(result.layers.problems, project.lang)
-    return result, len(result.layers.problems)
+    return project
 
 
 def _tables(settings: Mapping[str, object], main: str) -> dict[str, dict[str, object]]:
