@@ -293,3 +293,11 @@ def test_readme_notebook_example_runs():
     result = namespace["result"]
     assert len(result.communities) == 134 and result.communities.crs.to_epsg() == 4548
     assert "full_coverage" in out.getvalue()
+
+
+def test_the_readme_test_command_is_what_ci_runs_and_checks_the_api():
+    readme = (ROOT / "README.md").read_text("utf-8")
+    command = next(line for line in readme.splitlines() if "pip install -e '.[test]'" in line)
+    ci = (ROOT / ".ci" / "run").read_text("utf-8").strip().splitlines()[-1]
+    assert ci == command
+    assert "mypy spatial/__init__.py spatial/run/api.py" in command
