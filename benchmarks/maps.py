@@ -26,7 +26,7 @@ import citycase  # noqa: E402
 
 from spatial.inputs.load import Layers  # noqa: E402
 from spatial.outputs.html.write import write_maps  # noqa: E402
-from spatial.run.pipeline import RunResult, analyse, in_language, write_outputs  # noqa: E402
+from spatial.workflow.pipeline import RunResult, analyse, in_language, write_outputs  # noqa: E402
 
 
 def main() -> None:

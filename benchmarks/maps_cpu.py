@@ -28,7 +28,7 @@ import citycase  # noqa: E402
 from spatial.config.project import load_project  # noqa: E402
 from spatial.inputs.load import Layers  # noqa: E402
 from spatial.outputs.html.write import write_maps  # noqa: E402
-from spatial.run.pipeline import ALL_STAGES, RunResult, analyse, in_language, load_inputs  # noqa: E402
+from spatial.workflow.pipeline import ALL_STAGES, RunResult, analyse, in_language, load_inputs  # noqa: E402
 
 
 def _result(project_file: str | None) -> RunResult:

@@ -19,7 +19,7 @@ from spatial.config.project import load_project  # noqa: E402
 from spatial.inputs.load import Layers  # noqa: E402
 from spatial.outputs.ledger.write import write_ledger  # noqa: E402
 from spatial.outputs.printing.pack import write_print_maps  # noqa: E402
-from spatial.run.pipeline import RunResult, analyse, load_inputs  # noqa: E402
+from spatial.workflow.pipeline import RunResult, analyse, load_inputs  # noqa: E402
 
 STAGES = ("coverage", "bundle", "sites")
 

@@ -39,7 +39,7 @@ def _demo():
     from spatial.analysis.bundles.eligibility import assess_eligibility
     from spatial.config.project import load_project
     from spatial.core.settings import DEMO_DIR
-    from spatial.run import pipeline
+    from spatial.workflow import pipeline
 
     project = load_project(DEMO_DIR / "project.toml")
     run = pipeline.load_inputs(project)

@@ -73,7 +73,7 @@ def city(repeat: int, limit: float, objective: str) -> None:
 
 
 def demo(repeat: int, limit: float, objective: str) -> None:
-    from spatial.run.pipeline import analyse, load_inputs
+    from spatial.workflow.pipeline import analyse, load_inputs
 
     result = analyse(load_inputs(load_project(None)), ["coverage"])
     project = result.project

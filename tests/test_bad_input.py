@@ -105,7 +105,7 @@ def test_debug_flag_shows_traceback(small_project, run_cli, tmp_path):
 def test_debug_traceback_shows_data_text_as_escapes(small_project, run_cli, monkeypatch):
     """A library's exception may quote data: with --debug its traceback is printed with control
     and bidi characters as escapes, like every other line on the terminal."""
-    from spatial.run import pipeline
+    from spatial.workflow import pipeline
 
     def broken(*args, **kwargs):
         raise ValueError("bad name 测试\x1b[31m红\u202e反")

@@ -21,7 +21,7 @@ from spatial.config.project import Project, load_project
 from spatial.config.standards import load_standards
 from spatial.core.errors import ConfigError
 from spatial.network.catchment import NetworkCatchments, straight_pairs
-from spatial.run import pipeline
+from spatial.workflow import pipeline
 
 access = pytest.importorskip("access")  # PySAL access: the peer (test extra)
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside access, pandas 3
@@ -275,7 +275,7 @@ def test_bundle_totals_are_the_totals_over_each_bundles_members():
     """Per bundle, the same figures as the per-subdistrict rule applied to its members."""
     from spatial.analysis.capacity.tables import _totals, bundle_totals
     from spatial.config.project import load_project
-    from spatial.run.pipeline import analyse, load_inputs
+    from spatial.workflow.pipeline import analyse, load_inputs
 
     result = analyse(load_inputs(load_project()), ("coverage", "bundle"))
     comm, settings = result.communities, result.capacity.settings

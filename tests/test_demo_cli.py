@@ -11,7 +11,7 @@ import geopandas as gpd
 import pytest
 
 from spatial.core import settings
-from spatial.run.demo import write_demo
+from spatial.workflow.demo import write_demo
 
 
 def test_demo_generator_is_deterministic_and_matches_committed_files(tmp_path):

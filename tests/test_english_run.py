@@ -22,7 +22,7 @@ from pypdf import PdfReader
 from spatial.config.project import load_project
 from spatial.core import settings
 from spatial.core.messages import labels, render, render_frame
-from spatial.run.pipeline import analyse, load_inputs, write_outputs
+from spatial.workflow.pipeline import analyse, load_inputs, write_outputs
 
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 STAGES = ("coverage", "bundle", "sites", "map")

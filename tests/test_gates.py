@@ -184,7 +184,7 @@ def _files(tmp_path: Path, gates_section: str) -> Path:
 
 
 def _run(config: Path):
-    from spatial.run.pipeline import analyse, load_inputs
+    from spatial.workflow.pipeline import analyse, load_inputs
 
     return analyse(load_inputs(load_project(config)), ("coverage",))
 

@@ -19,7 +19,7 @@ import pytest
 import shapely
 
 from spatial.outputs import staging as io
-from spatial.run import pipeline
+from spatial.workflow import pipeline
 from tests.conftest import JINAN, small_communities, to_4548
 
 CORE = ["elderly_daycare", "nursing_home", "nursery", "kindergarten", "health_station",

@@ -15,7 +15,7 @@ import shapely
 from spatial.config.project import load_project
 from spatial.core.crs import gcj02_to_wgs84
 from spatial.core.settings import DATA_DIR
-from spatial.run import pipeline
+from spatial.workflow import pipeline
 
 from .conftest import JINAN, small_communities, small_facilities_csv
 

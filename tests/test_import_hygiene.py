@@ -30,6 +30,6 @@ def test_help_imports_no_gis_or_map_library():
 
 
 def test_the_pipeline_module_imports_no_map_solver_or_download_library():
-    loaded = _loaded_after("    import spatial.run.pipeline")
+    loaded = _loaded_after("    import spatial.workflow.pipeline")
     assert "geopandas" in loaded
     assert loaded.isdisjoint(HEAVY)

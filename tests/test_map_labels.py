@@ -14,7 +14,7 @@ import shapely.affinity
 from spatial.config.project import load_project
 from spatial.outputs.html import contents as maps
 from spatial.outputs.html import leaflet as render
-from spatial.run.pipeline import analyse, in_language, load_inputs
+from spatial.workflow.pipeline import analyse, in_language, load_inputs
 
 from .test_maps import _open, browser  # noqa: F401  (fixture)
 

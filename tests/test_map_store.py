@@ -14,8 +14,8 @@ from spatial.config.project import load_project
 from spatial.core.messages import labels, tier_label
 from spatial.outputs.html import contents as maps
 from spatial.outputs.html import leaflet as render
-from spatial.run.pipeline import analyse, in_language, load_inputs
 from spatial.text import html as htmltext
+from spatial.workflow.pipeline import analyse, in_language, load_inputs
 
 from .test_maps import _open, browser  # noqa: F401  (fixture)
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from spatial.config.project import load_project
-from spatial.run.pipeline import run
+from spatial.workflow.pipeline import run
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

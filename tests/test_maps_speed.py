@@ -25,9 +25,9 @@ from spatial.outputs.html import leaflet as render
 from spatial.outputs.html import store as mapstore
 from spatial.outputs.html import store_parcels as mapparcels
 from spatial.outputs.html import write as report
-from spatial.run.pipeline import analyse, in_language, load_inputs
 from spatial.text import html as htmltext
 from spatial.text.html import Html, esc, fragment, fragments
+from spatial.workflow.pipeline import analyse, in_language, load_inputs
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import shapely
 
 from spatial.config.project import load_project
 from spatial.outputs.style import STREET_COLOUR, share_text
-from spatial.run.pipeline import run
+from spatial.workflow.pipeline import run
 
 from .test_maps import _open, browser  # noqa: F401  (fixture)
 

@@ -23,7 +23,7 @@ from spatial.config.project import SitingConfig, load_project
 from spatial.config.standards import load_standards
 from spatial.core.messages import labels, text
 from spatial.outputs.ledger.write import write_ledger
-from spatial.run.pipeline import analyse, load_inputs, localise_summary
+from spatial.workflow.pipeline import analyse, load_inputs, localise_summary
 
 from .test_siting import _case
 

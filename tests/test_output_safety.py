@@ -17,8 +17,8 @@ from spatial.core import settings
 from spatial.core.messages import text
 from spatial.outputs.html.write import write_maps
 from spatial.outputs.ledger.write import write_ledger
-from spatial.run.pipeline import analyse, load_inputs, write_outputs
 from spatial.text.html import esc
+from spatial.workflow.pipeline import analyse, load_inputs, write_outputs
 
 from .test_maps import _open, browser  # noqa: F401  (fixture)
 

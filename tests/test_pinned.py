@@ -78,7 +78,7 @@ def test_standards_file_bad_walk_speed_is_named(tmp_path):
 
 @pytest.fixture(scope="module")
 def demo_summary(tmp_path_factory) -> dict:
-    from spatial.run.pipeline import analyse, load_inputs, write_outputs
+    from spatial.workflow.pipeline import analyse, load_inputs, write_outputs
 
     result = analyse(load_inputs(load_project()), ("coverage", "bundle", "sites"))
     out = tmp_path_factory.mktemp("pinned") / "out"

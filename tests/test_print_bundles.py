@@ -20,7 +20,7 @@ from spatial.outputs.html import overlays as maplayers
 from spatial.outputs.html import store as mapstore
 from spatial.outputs.printing import pack as printmap
 from spatial.outputs.style import share_text
-from spatial.run.pipeline import analyse, load_inputs
+from spatial.workflow.pipeline import analyse, load_inputs
 
 from .test_maps import browser  # noqa: F401  (fixture)
 

@@ -17,8 +17,8 @@ from spatial.outputs.printing import pack as printmap
 from spatial.outputs.printing import pdf as printpdf
 from spatial.outputs.printing import sheets as printpack
 from spatial.outputs.style import share_text
-from spatial.run.pipeline import analyse, load_inputs
 from spatial.text.printing import font_file
+from spatial.workflow.pipeline import analyse, load_inputs
 
 STAGES = ("coverage", "bundle", "sites")
 GROUPS = ("elderly", "childcare", "clinics", "markets")

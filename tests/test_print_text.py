@@ -15,8 +15,8 @@ from spatial.config.project import load_project
 from spatial.outputs.printing import pack as printmap
 from spatial.outputs.printing import pdf as printpdf
 from spatial.outputs.printing import sheets as printpack
-from spatial.run.pipeline import analyse, load_inputs
 from spatial.text import printing as printtext
+from spatial.workflow.pipeline import analyse, load_inputs
 
 LONG = "长" * 1500 + "x" * 1500  # a 3,000-character community name
 

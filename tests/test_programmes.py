@@ -185,7 +185,7 @@ def test_category_without_size_is_not_sited_unless_the_project_gives_one():
 def test_demo_plan_is_defensible_and_reach_is_exposed():
     from spatial.config.project import load_project
     from spatial.config.standards import load_standards
-    from spatial.run.pipeline import analyse, load_inputs
+    from spatial.workflow.pipeline import analyse, load_inputs
 
     result = analyse(load_inputs(load_project(None)), ["coverage", "sites"])
     progs = result.siting.programmes

@@ -11,7 +11,7 @@ import pytest
 from spatial.analysis.result import GPKG_LAYERS, BundlingResult, SitingResult, gpkg_layers
 from spatial.config.project import load_project
 from spatial.core import settings
-from spatial.run.pipeline import analyse, load_inputs
+from spatial.workflow.pipeline import analyse, load_inputs
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ from spatial.config.project import load_project
 from spatial.core import settings
 from spatial.outputs.ledger import write as ledger
 from spatial.outputs.printing import pack as printmap
-from spatial.run import write as outputs
-from spatial.run.pipeline import analyse, load_inputs, write_outputs
+from spatial.workflow import write as outputs
+from spatial.workflow.pipeline import analyse, load_inputs, write_outputs
 
 from .conftest import file_digest
 

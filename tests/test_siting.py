@@ -165,7 +165,7 @@ def test_pipeline_shares_access_points_with_siting_and_picks_the_same_sites():
     from spatial.analysis.siting.selector import SiteSelector
     from spatial.config.indicators import load_capacity
     from spatial.config.project import load_project
-    from spatial.run.pipeline import analyse, load_inputs
+    from spatial.workflow.pipeline import analyse, load_inputs
 
     result = analyse(load_inputs(load_project(None)), ["coverage", "sites"])
     project = result.project

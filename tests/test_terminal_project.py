@@ -54,7 +54,7 @@ def _uncommented(template: str) -> str:
 def _accepted_keys() -> dict[str, set[str]]:
     """The keys the project file accepts, from the configuration's own definitions."""
     roles = load_column_aliases()
-    layer_keys = {f.name for f in fields(config.LayerConfig)} - {"columns"}
+    layer_keys = {f.name for f in fields(config.LayerConfig)} - {"columns", "frame"}
     keys = {
         "project": {
             f.name
@@ -175,7 +175,7 @@ def test_data_and_paths_are_printed_literally_never_as_markup(small_project, run
 
 def test_warnings_printed_by_run_and_check_the_same_way(small_project, run_cli, tmp_path,
                                                          monkeypatch):  # fmt: skip
-    from spatial.run import pipeline
+    from spatial.workflow import pipeline
 
     found = problem("blank_households", "communities", ["C1", f"C2{PAYLOAD}"])
     record = {"code": "blank_households", "layer": "communities",
@@ -241,7 +241,7 @@ def _ledger_strings(path: Path) -> str:
 
 def test_demo_folder_runs_with_the_policy_years(run_cli, tmp_path, monkeypatch):
     """`demo DIR` then `run --config DIR`; Linyi's 1995 priority cut-off shows everywhere."""
-    from spatial.run import pipeline
+    from spatial.workflow import pipeline
 
     monkeypatch.setattr(pipeline, "print_font", lambda *a: (None, None))  # no print pack here
     folder = tmp_path / "demo"

@@ -116,7 +116,7 @@ def _init(folder: Path, console: Console, lang: str = "zh") -> int:
 
 
 def _demo(args: argparse.Namespace, console: Console) -> int:
-    from spatial.run.demo import demo_paths, write_demo
+    from spatial.workflow.demo import demo_paths, write_demo
 
     lang = _lang(args)
     if args.dir.exists() and not args.dir.is_dir():
@@ -136,7 +136,7 @@ def _demo(args: argparse.Namespace, console: Console) -> int:
 
 
 def _check(args: argparse.Namespace, console: Console) -> int:
-    from spatial.run.pipeline import load_inputs
+    from spatial.workflow.pipeline import load_inputs
 
     project = load_project(args.config)
     lang = _lang(args, project)
@@ -147,7 +147,7 @@ def _check(args: argparse.Namespace, console: Console) -> int:
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
-    from spatial.run.pipeline import run
+    from spatial.workflow.pipeline import run
 
     project = load_project(args.config)
     lang = _lang(args, project)
@@ -194,10 +194,28 @@ def main(argv: list[str] | None = None) -> int:
     int
     """
     args = _parser().parse_args(argv)
+    _quiet_libraries()
     console = new_console()
     with warnings.catch_warnings():
         warnings.showwarning = partial(_show_warning, warnings.showwarning)
         return _main(args, console)
+
+
+#: libraries' loggers whose chatter a planner should not read (the command line silences them
+#: below ERROR; importing :mod:`spatial` in a notebook leaves the user's logging alone)
+QUIET_LOGGERS = (
+    "fontTools",  # font subsetting while the print pack is written
+    "fpdf",
+    "matplotlib.font_manager",  # a bold face falling back to the regular one
+)
+
+
+def _quiet_libraries() -> None:
+    """Set the :data:`QUIET_LOGGERS` to ERROR (the command line's choice, not the package's)."""
+    import logging
+
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def console() -> None:

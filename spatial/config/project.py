@@ -143,10 +143,36 @@ def load_project(path: str | Path | None = None) -> Project:
         data = tomllib.loads(where.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError("err_cfg_toml", path=where, reason=exc) from None
+    project = project_from_tables(data, where, where.resolve().parent)
+    project.source = where
+    if not project.communities.path:
+        raise ConfigError("err_cfg_communities_path", path=where)
+    validate_project(project, where)
+    return project
+
+
+def project_from_tables(data: dict[str, Any], where: Path, base_dir: Path) -> Project:
+    """A :class:`Project` from the project file's tables (``{"coverage": {...}, ...}``): the
+    project file's, or the settings given to the Python API (:mod:`spatial.workflow.api`). Each key
+    is type-checked; the ranges are checked by :func:`validate_project` after.
+
+    Parameters
+    ----------
+    data : dict
+        Section name → table, as ``tomllib`` parses the file.
+    where : Path
+        The file (or a label), for messages.
+    base_dir : Path
+        What relative paths are resolved against.
+
+    Returns
+    -------
+    Project
+    """
     coverage_table = data.get("coverage")
     if isinstance(coverage_table, dict) and coverage_table.get("basket", None) == []:
         raise ConfigError("err_cfg_basket_empty", path=where)
-    project = Project(base_dir=where.resolve().parent, source=where)
+    project = Project(base_dir=base_dir)
     for section, table in data.items():
         if not isinstance(table, dict):
             raise ConfigError("err_cfg_not_section", path=where, section=section)
@@ -183,9 +209,6 @@ def load_project(path: str | Path | None = None) -> Project:
             value=project.lang,
             allowed="zh, en",
         )
-    if not project.communities.path:
-        raise ConfigError("err_cfg_communities_path", path=where)
-    validate_project(project, where)
     return project
 
 

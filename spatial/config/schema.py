@@ -31,6 +31,13 @@ class LayerConfig:
     crs: str = ""
     header_row: str = ""  # spreadsheet row (1-based) holding the headers; empty = detected
     columns: dict[str, str] = field(default_factory=dict)
+    #: the layer given as a (Geo)DataFrame instead of a file (the Python API, never the project
+    #: file): read by ``load.load_layers`` exactly as a file's rows, never modified
+    frame: Any = field(default=None, compare=False, repr=False)
+
+    def given(self) -> bool:
+        """Whether the layer is given: a path or a frame."""
+        return bool(self.path) or self.frame is not None
 
 
 @dataclass

@@ -51,10 +51,11 @@ class LifecircleError(Exception):
         return self.message("en")
 
 
-class InputError(LifecircleError):
+class InputError(LifecircleError, ValueError):
     """Bad input: a file, row, column or setting that the planner must fix.
 
-    The message names the file/row/column and what to do, on one line.
+    The message names the file/row/column and what to do, on one line. It is also a
+    ``ValueError``, as a Python caller of :mod:`spatial` expects for a bad argument.
     """
 
 

@@ -77,5 +77,5 @@ ALL_STAGES: tuple[str, ...] = COMMAND_STAGES["run"]
 
 #: from this many communities on, a run uses forked worker processes (:mod:`spatial.core.parallel`): the
 #: service areas and bundles beside the sites, and the maps, ledger and print pack side by side
-#: (:mod:`spatial.run.write`); a smaller run does them in turn in one process
+#: (:mod:`spatial.workflow.write`); a smaller run does them in turn in one process
 PARALLEL_FROM = 1000

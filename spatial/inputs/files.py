@@ -109,6 +109,8 @@ def read_table(path: Path, cfg: LayerConfig, aliases: dict | None = None) -> pd.
             raw = _read_sheet(path, cfg, aliases or {})
         else:
             raw = _read_csv_rows(path, cfg)
+    except InputError:  # an InputError is a ValueError too: it says what to fix already
+        raise
     except (ValueError, pd.errors.ParserError) as exc:
         raise InputError("err_table_read", path=path, reason=exc) from None
     return _with_header(raw, header, aliases or {}, path)

@@ -33,11 +33,11 @@ def osm_gates(path: Path) -> gpd.GeoDataFrame:
     """
     import osmium
 
-    from spatial.inputs.osm import _corrupt, _file
+    from spatial.inputs.osm import corrupt_error, osm_file
 
     wanted = {k: set(v) for k, v in load_gate_codes()["osm"].items() if k != "source"}
     rows, geoms = [], []
-    processor = osmium.FileProcessor(_file(path), osmium.osm.NODE).with_filter(
+    processor = osmium.FileProcessor(osm_file(path), osmium.osm.NODE).with_filter(
         osmium.filter.KeyFilter(*wanted)
     )
     try:
@@ -47,7 +47,7 @@ def osm_gates(path: Path) -> gpd.GeoDataFrame:
                 rows.append({"osm_id": f"node/{node.id}", "name": tags.get("name", "")})
                 geoms.append(shapely.Point(node.location.lon, node.location.lat))
     except RuntimeError as exc:
-        raise _corrupt(path, exc) from None
+        raise corrupt_error(path, exc) from None
     frame = pd.DataFrame(rows, columns=["osm_id", "name"])
     return gpd.GeoDataFrame(frame, geometry=geoms, crs=4326)
 

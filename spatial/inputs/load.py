@@ -76,7 +76,12 @@ def _read_layer(project: Project, section: str, aliases: dict) -> tuple:
     explicit = {k: v for k, v in cfg.columns.items() if not _says_none(k, v)}
     path = project.resolve(cfg.path)
     report = LayerReport(layer=section, path=str(path))
-    if cfg.path.strip().lower() == "osm":
+    if cfg.frame is not None:  # given in Python (spatial.workflow.api): read like a file's rows
+        path = Path(f"<{section}>")
+        report.path = str(path)
+        frame = cfg.frame.copy()
+        frame.attrs = {}
+    elif cfg.path.strip().lower() == "osm":
         from spatial.inputs.osm import osm_layer
 
         path = project.resolve(project.network.path or "(no [network] path)")
@@ -360,7 +365,7 @@ def load_layers(project: Project, standards: Standards) -> Layers:
     unknown: dict[str, int] = {}
     if len(communities) == 0:
         raise InputError("err_no_communities_left", path=c_report.path)
-    if project.facilities.path:
+    if project.facilities.given():
         facilities, f_report, unknown = _facilities(
             project, aliases, standards, communities, problems
         )
@@ -370,7 +375,7 @@ def load_layers(project: Project, standards: Standards) -> Layers:
             {"facility_id": [], "category": [], "category_raw": [], "name": []},
             geometry=gpd.GeoSeries([], crs="EPSG:4326"),
         )
-    if project.parcels.path:
+    if project.parcels.given():
         parcels, p_report = _parcels(project, aliases)
         reports.append(p_report)
     else:
@@ -386,7 +391,7 @@ def load_layers(project: Project, standards: Standards) -> Layers:
             geometry=gpd.GeoSeries([], crs="EPSG:4326"),
         )
     subdistricts = None
-    if project.subdistricts.path:
+    if project.subdistricts.given():
         subdistricts, s_report = _subdistricts(project, aliases)
         reports.append(s_report)
     metric = crsmod.choose_metric_crs([communities], project.crs)

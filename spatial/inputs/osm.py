@@ -103,7 +103,7 @@ def road_classes() -> dict:
     return _read_toml(settings.STANDARDS_DIR / "road_classes.toml")
 
 
-def _file(path: Path):
+def osm_file(path: Path):
     import osmium
 
     name = path.name.lower()
@@ -111,7 +111,7 @@ def _file(path: Path):
     return osmium.io.File(str(path), fmt)
 
 
-def _corrupt(path: Path, exc: Exception) -> InputError:
+def corrupt_error(path: Path, exc: Exception) -> InputError:
     return InputError("err_osm_corrupt", path=path, reason=exc)
 
 
@@ -164,7 +164,7 @@ def read_street_ways(path: Path) -> StreetWays:
     keys = rules.keys
     walkable: dict = {}  # tag values seen → the filter's verdict (few distinct combinations)
     processor = (
-        osmium.FileProcessor(_file(path))
+        osmium.FileProcessor(osm_file(path))
         .with_locations()
         .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
         .with_filter(osmium.filter.KeyFilter("highway"))
@@ -187,7 +187,7 @@ def read_street_ways(path: Path) -> StreetWays:
             highway.append(seen if isinstance(seen, str) else seen[0])  # keys[0] is highway
             way_ids.append(way.id)
     except RuntimeError as exc:
-        raise _corrupt(path, exc) from None
+        raise corrupt_error(path, exc) from None
     table = np.array(nodes, dtype=np.int64).reshape(-1, 3)
     x = table[:, 1].astype(np.float64)
     y = table[:, 2].astype(np.float64)
@@ -227,7 +227,7 @@ def read_features(path: Path, tags: dict[str, list[str]]) -> gpd.GeoDataFrame:
     wkb = osmium.geom.WKBFactory()
     rows, geoms = [], []
     processor = (
-        osmium.FileProcessor(_file(path))
+        osmium.FileProcessor(osm_file(path))
         .with_areas(osmium.filter.TagFilter(*pairs))
         .with_filter(osmium.filter.TagFilter(*pairs))
     )
@@ -254,7 +254,7 @@ def read_features(path: Path, tags: dict[str, list[str]]) -> gpd.GeoDataFrame:
             rows.append({"osm_id": osm_id, **{k: obj.tags.get(k) for k in columns}})
             geoms.append(geom)
     except RuntimeError as exc:
-        raise _corrupt(path, exc) from None
+        raise corrupt_error(path, exc) from None
     frame = pd.DataFrame(rows, columns=["osm_id", *columns])
     return gpd.GeoDataFrame(frame, geometry=geoms, crs=4326)
 

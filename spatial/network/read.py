@@ -17,6 +17,7 @@ from scipy.sparse import csgraph
 from shapely.ops import substring
 
 from spatial.config.schema import NetworkConfig
+from spatial.core import crs as crsmod
 from spatial.core import settings
 from spatial.core.errors import InputError
 from spatial.core.problems import problem
@@ -157,7 +158,7 @@ def _largest_component(
     return net
 
 
-def _from_osm(path: Path, metric: CRS, min_share: float) -> StreetNetwork:
+def _from_osm(path: Path, metric: CRS | None, min_share: float) -> StreetNetwork:
     """OSM XML / PBF through the one pyosmium reader: one edge per pair of consecutive nodes of a
     walkable way; a pair with a node missing from the extract is left out (clipped ways keep
     their present parts)."""
@@ -173,6 +174,7 @@ def _from_osm(path: Path, metric: CRS, min_share: float) -> StreetNetwork:
     lon = np.empty(len(node_ids))
     lat = np.empty(len(node_ids))
     lon[node_of], lat[node_of] = ways.lon[ends], ways.lat[ends]
+    metric = metric or crsmod.metric_crs_for(float(np.median(lon)), float(np.median(lat)))
     to_metric = Transformer.from_crs(4326, metric, always_xy=True)
     xy = np.column_stack(to_metric.transform(lon, lat))
     u, v = node_of[: len(first)], node_of[len(first) :]
@@ -203,7 +205,7 @@ def _oriented(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarr
 
 def _from_osmnx_graph(
     graph: nx.MultiDiGraph,
-    metric: CRS,
+    metric: CRS | None,
     source: str,
     min_share: float = settings.NETWORK_MIN_CONNECTED_SHARE,
 ) -> StreetNetwork:
@@ -216,6 +218,9 @@ def _from_osmnx_graph(
     if len(edges) == 0:
         raise InputError("err_no_walkable", path=source)
     crs = CRS.from_user_input(graph.graph.get("crs", "EPSG:4326"))
+    metric = metric or crsmod.choose_metric_crs(
+        [gpd.GeoDataFrame(geometry=nodes.geometry, crs=crs)]
+    )
     to_metric = Transformer.from_crs(crs, metric, always_xy=True)
     node_ids = nodes.index.to_numpy()
     xy = np.column_stack(
@@ -231,18 +236,22 @@ def _from_osmnx_graph(
     return _assemble(xy, node_ids, u, v, highway, geoms, metric, source, min_share)
 
 
-def _from_lines(path: Path, metric: CRS, cfg: NetworkConfig) -> StreetNetwork:
-    """A road-centreline layer (GPKG/SHP/GeoJSON) through the one vector reader: the walkable
-    lines (class column → OSM tags → the one walking filter) noded at their crossings, ends and
-    undershoots except where they are at different levels (:mod:`spatial.network.road_lines`)."""
-    lines, grade, report = read_road_lines(path, cfg, _walkable)
+def _from_lines(
+    source: Path | gpd.GeoDataFrame, metric: CRS | None, cfg: NetworkConfig, label: str
+) -> StreetNetwork:
+    """A road-centreline layer (a GPKG/SHP/GeoJSON file or a GeoDataFrame) through the one vector
+    reader: the walkable lines (class column → OSM tags → the one walking filter) noded at their
+    crossings, ends and undershoots except where they are at different levels
+    (:mod:`spatial.network.road_lines`)."""
+    lines, grade, report = read_road_lines(source, cfg, _walkable, label)
     if len(lines) == 0:
-        raise InputError("err_no_walkable", path=str(path))
+        raise InputError("err_no_walkable", path=label)
+    metric = metric or crsmod.choose_metric_crs([lines])
     noded = node_road_lines(lines, grade, metric, cfg.snap_m)
     highway = grade["highway"].to_numpy()[noded.line]
     ids = np.arange(len(noded.xy))
     net = _assemble(
-        noded.xy, ids, noded.u, noded.v, highway, noded.geoms, metric, str(path),
+        noded.xy, ids, noded.u, noded.v, highway, noded.geoms, metric, label,
         cfg.min_connected_share,
     )  # fmt: skip
     net.report = report
@@ -250,10 +259,41 @@ def _from_lines(path: Path, metric: CRS, cfg: NetworkConfig) -> StreetNetwork:
     return net
 
 
+def lines_network(
+    lines: gpd.GeoDataFrame, metric: CRS | None, source: str, cfg: NetworkConfig | None = None
+) -> StreetNetwork:
+    """A road-centreline layer given as a GeoDataFrame, built as a file's (:func:`read_network`):
+    noded at crossings except at different levels, undershoots joined, the class column mapped
+    onto OSM tags and the one walking filter.
+
+    Parameters
+    ----------
+    lines : GeoDataFrame
+        LineStrings or MultiLineStrings with a CRS (it is not modified).
+    metric : pyproj.CRS or None
+        The analysis CRS (metres); None: the automatic choice for the lines' median point
+        (:func:`spatial.core.crs.choose_metric_crs`).
+    source : str
+        A label for the frame, for messages and ``StreetNetwork.source``.
+    cfg : NetworkConfig, optional
+        ``[network]``: the columns, ``snap_m``, ``min_connected_share`` (default: the defaults).
+
+    Returns
+    -------
+    StreetNetwork
+
+    Raises
+    ------
+    InputError
+        The layer has no CRS, holds other geometries than lines or no walkable street.
+    """
+    return _from_lines(lines, metric, cfg or NetworkConfig(), source)
+
+
 _OSM_SUFFIXES = (".osm", ".xml", ".osm.bz2", ".osm.gz", ".xml.bz2", ".xml.gz", ".pbf")
 
 
-def read_network(path: Path, metric: CRS, cfg: NetworkConfig | None = None) -> StreetNetwork:
+def read_network(path: Path, metric: CRS | None, cfg: NetworkConfig | None = None) -> StreetNetwork:
     """Read a walking network from OSM (``.osm``, ``.osm.bz2``/``.gz``, ``.osm.pbf``: the one
     pyosmium reader), ``.graphml`` (OSMnx) or a road-line layer (``.gpkg``, ``.shp``,
     ``.geojson``: lines noded at their crossings except at different levels, undershoots joined).
@@ -262,8 +302,9 @@ def read_network(path: Path, metric: CRS, cfg: NetworkConfig | None = None) -> S
     ----------
     path : Path
         The network file; its suffix chooses the reader.
-    metric : pyproj.CRS
-        The analysis CRS (metres) the nodes and edges are projected to.
+    metric : pyproj.CRS or None
+        The analysis CRS (metres) the nodes and edges are projected to; None: the automatic
+        choice (the CGCS2000 Gauss-Krüger zone, UTM outside China) for the streets' median point.
     cfg : NetworkConfig, optional
         ``[network]``: a road layer's columns, encoding, ``snap_m``; ``min_connected_share``.
 
@@ -291,7 +332,9 @@ def read_network(path: Path, metric: CRS, cfg: NetworkConfig | None = None) -> S
 
             return _from_osmnx_graph(ox.load_graphml(path), metric, str(path), share)
         if name.endswith((".gpkg", ".shp", ".geojson", ".json", ".fgb")):
-            return _from_lines(path, metric, cfg)
+            return _from_lines(path, metric, cfg, str(path))
+    except InputError:  # an InputError is a ValueError too: it says what to fix already
+        raise
     except (ValueError, KeyError, OSError) as exc:
         raise InputError("err_network_read", path=path, reason=exc) from None
     raise InputError("err_network_format", path=path)

@@ -33,17 +33,23 @@ _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 
 def read_road_lines(
-    path: Path, cfg: NetworkConfig, walkable: Callable[[pd.DataFrame], np.ndarray]
+    source: Path | gpd.GeoDataFrame,
+    cfg: NetworkConfig,
+    walkable: Callable[[pd.DataFrame], np.ndarray],
+    label: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, LayerReport]:
     """The walkable lines of a road layer with their ``highway`` tag, raised flag and level.
 
     Parameters
     ----------
-    path : Path
+    source : Path or GeoDataFrame
+        The layer's file, or the layer itself (a frame is copied, never modified).
     cfg : NetworkConfig
         ``layer``, ``encoding``, ``crs`` (for a file without one), the column names (empty = detected, ``"none"`` = absent).
     walkable : callable
         The one walking filter on a frame of OSM tag columns (``highway``, ``foot``).
+    label : str, optional
+        What messages call a frame (a file is named by its path).
 
     Returns
     -------
@@ -60,7 +66,13 @@ def read_road_lines(
     InputError
         No CRS, not lines, an explicit column missing.
     """
-    lines = read_vector(path, LayerConfig(layer=cfg.layer, encoding=cfg.encoding))
+    if isinstance(source, gpd.GeoDataFrame):
+        lines, path = source.copy(), Path(label or "<streets>")
+    else:
+        lines, path = (
+            read_vector(source, LayerConfig(layer=cfg.layer, encoding=cfg.encoding)),
+            source,
+        )
     report = LayerReport(layer="network", path=str(path), rows_read=len(lines))
     if lines.crs is None and cfg.crs:
         lines = lines.set_crs(cfg.crs)

@@ -14,7 +14,6 @@ text, title and legend entry; nothing uses TeX.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 from pathlib import Path
 
@@ -54,9 +53,6 @@ from spatial.text.printing import cjk_font, cut, fit, font_file, shown, wrap  # 
 
 A3_LANDSCAPE_IN = (420 / 25.4, 297 / 25.4)
 DPI = 300
-
-
-logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # bold falls back quietly
 
 
 def print_style(family: str) -> dict[str, object]:
@@ -393,7 +389,7 @@ def join_pack(out: Path, maps_pdf: Path, sheets: list[Path]) -> Path:
 def write_print_maps(result: RunResult, out: Path, lang: str) -> list[Path]:
     """The print pack in this process: the PNGs of :func:`write_map_pages` and ``overview.pdf``
     holding the overview, the group maps and one sheet per bundle (片区图则), in that order.
-    (A large run draws the parts side by side: :mod:`spatial.run.write`.)"""
+    (A large run draws the parts side by side: :mod:`spatial.workflow.write`.)"""
     font = font_file(cjk_font())
     maps_pdf, sheets_pdf = out / f".maps-{os.getpid()}.pdf", out / f".sheets-{os.getpid()}.pdf"
     try:

@@ -12,7 +12,6 @@ escape). Knows nothing about the project's data.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,9 +21,6 @@ from fpdf import FPDF
 from fpdf.enums import TextMode
 
 from spatial.outputs.printing.draw import SCALE_LENGTHS_M
-
-logging.getLogger("fontTools").setLevel(logging.ERROR)  # subsetting chatter
-logging.getLogger("fpdf").setLevel(logging.ERROR)
 
 A3_LANDSCAPE_PT = (420 / 25.4 * 72, 297 / 25.4 * 72)
 ASCENT = 0.88  # the baseline below a line's top, in ems (CJK fonts: ~0.88)

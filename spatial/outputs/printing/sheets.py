@@ -7,7 +7,7 @@ hold up the run.
 Text from the data enters through :func:`spatial.text.printing.shown` (control and bidi characters as
 escapes) and is drawn literally (fpdf2's text knows no markup); names are cut to their cell and
 the description wrapped to its box (:mod:`spatial.text.printing`). A large run draws its sheets in
-parts side by side (:mod:`spatial.run.write`), each into its own PDF; :func:`merge_pdfs` joins them
+parts side by side (:mod:`spatial.workflow.write`), each into its own PDF; :func:`merge_pdfs` joins them
 behind the print maps.
 """
 

@@ -29,7 +29,7 @@ from spatial.core.messages import render, render_frame
 from spatial.inputs.load import load_layers
 from spatial.network.read import download_network, read_network
 from spatial.outputs import staging as io
-from spatial.run.stages import (
+from spatial.workflow.stages import (
     STAGE_RESULTS,
     Progress,
     Timer,
@@ -40,7 +40,7 @@ from spatial.run.stages import (
     sites_stage,
     timed,
 )
-from spatial.run.write import print_font, write_map_files
+from spatial.workflow.write import print_font, write_map_files
 
 ALL_STAGES = settings.ALL_STAGES
 

@@ -1,4 +1,4 @@
-"""The analysis stages as :func:`spatial.run.pipeline.analyse` runs them: each reads the run and puts
+"""The analysis stages as :func:`spatial.workflow.pipeline.analyse` runs them: each reads the run and puts
 its result into it (coverage, capacity, sites), or, for the stages that may run in a forked
 worker (service areas, bundles), returns its value for :data:`STAGE_RESULTS` to put in."""
 
