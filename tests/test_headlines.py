@@ -1,0 +1,102 @@
+"""Issue 23: no confident wrong headline with exit 0, no crash after the analysis, messages that
+say which file, layer and row — each through the command line (exit code, one line, no traceback,
+inputs byte-identical, ``--out`` complete or unchanged)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from .conftest import JINAN, file_digest, small_communities, to_4548
+
+FULL_SET = {"lifecircle.gpkg", "summary.json", "ledger.xlsx", "overview.html", "overview.pdf"}
+
+
+def _inputs(folder: Path) -> dict[str, str]:
+    return {p.name: file_digest(p) for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def _edit(project: Path, old: str, new: str) -> None:
+    text = project.read_text("utf-8")
+    assert old in text
+    project.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def _refused(run_cli, project: Path, out: Path, *fragments: str, command: str = "check") -> str:
+    """Run ``command``: exit 2, one English line holding ``fragments``, inputs unchanged, no
+    output written. Returns the line."""
+    before = _inputs(project.parent)
+    args = [command, "--config", project, "--lang", "en"]
+    if command != "check":
+        args += ["--out", out, "--basemap", "none"]
+    code, stdout, stderr = run_cli(*args)
+    lines = stderr.strip().splitlines()
+    assert code == 2, stderr + stdout
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr + stdout
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    assert _inputs(project.parent) == before
+    assert not out.exists() or not any(out.iterdir())
+    return lines[0]
+
+
+def _ran(run_cli, project: Path, out: Path) -> dict:
+    """``lifecircle run``: exit 0, the full set of outputs, inputs unchanged; the summary."""
+    before = _inputs(project.parent)
+    code, stdout, stderr = run_cli(
+        "run", "--config", project, "--out", out, "--basemap", "none", "--lang", "en"
+    )
+    assert code == 0, stderr
+    assert "Traceback" not in stderr + stdout
+    assert {p.name for p in out.iterdir()} >= FULL_SET
+    assert _inputs(project.parent) == before
+    return json.loads((out / "summary.json").read_text("utf-8"))
+
+
+def _parcels(folder: Path, boxes: list[tuple[float, float, float, float]]) -> Path:
+    frame = gpd.GeoDataFrame(
+        {"地块编号": [f"D{i + 1}" for i in range(len(boxes))], "用地性质": "空地"},
+        geometry=[shapely.box(*b) for b in boxes],
+        crs=4548,
+    )
+    path = folder / "parcels.gpkg"
+    frame.to_file(path, driver="GPKG")
+    return path
+
+
+# -- crashes after the analysis -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [1, 4])
+def test_run_with_no_bundle_and_parcels_completes(small_project, run_cli, tmp_path, count):
+    # no bundle forms (one community; or four all built after the old cut-off): the bundle
+    # tables linked parcels to an empty list of outlines and crashed after the whole analysis
+    folder = small_project.parent
+    small_communities(count).to_file(folder / "communities.gpkg", driver="GPKG")
+    x0, y0 = to_4548(*JINAN)
+    _parcels(folder, [(x0 - 60, y0, x0 - 20, y0 + 40), (x0, y0 + 100, x0 + 50, y0 + 150)])
+    text = small_project.read_text("utf-8") + '[parcels]\npath = "parcels.gpkg"\n'
+    if count > 1:
+        text += "[policy]\nold_cutoff = 1900-12-31\npriority_cutoff = 1900-12-31\n"
+    small_project.write_text(text, "utf-8")
+    summary = _ran(run_cli, small_project, tmp_path / "out")
+    assert summary["bundles"]["count"] == 0
+    assert summary["communities"] == count and summary["parcels"] == 2
+
+
+def test_toml_datetime_cutoff_is_its_day(small_project, run_cli, tmp_path):
+    small_project.write_text(
+        small_project.read_text("utf-8")
+        + "[policy]\nold_cutoff = 2005-12-31T00:00:00\n",  # the other cut-off a date
+        "utf-8",
+    )
+    with_datetime = _ran(run_cli, small_project, tmp_path / "a")
+    _edit(small_project, "2005-12-31T00:00:00", "2005-12-31")
+    with_date = _ran(run_cli, small_project, tmp_path / "b")
+    assert with_datetime["old_communities"] == with_date["old_communities"] == 3
+    assert with_datetime["eligibility"] == with_date["eligibility"]
