@@ -12,6 +12,7 @@ from pyproj import CRS
 
 from .config import BundlingConfig
 from .errors import InputError
+from .input_files import choose_layer
 from .network import StreetNetwork, major_edges
 
 
@@ -45,7 +46,8 @@ def barrier_lines(
     if barrier_file is not None:
         if not barrier_file.exists():
             raise InputError("err_barrier_missing", path=barrier_file)
-        layer = gpd.read_file(barrier_file, engine="pyogrio")
+        name = choose_layer(barrier_file, what="what_barrier")
+        layer = gpd.read_file(barrier_file, engine="pyogrio", layer=name)
         if layer.crs is None:
             raise InputError("err_barrier_no_crs", path=barrier_file)
         parts.append(layer.to_crs(crs).geometry.values)

@@ -14,6 +14,7 @@ import pyogrio
 
 from .config import LayerConfig
 from .errors import InputError, reading
+from .messages import Msg
 from .parse import header_key
 
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
@@ -35,7 +36,56 @@ def _shapefile_encoding(path: Path) -> str | None:
         return "gb18030"
 
 
-def read_vector(path: Path, cfg: LayerConfig) -> gpd.GeoDataFrame:
+def choose_layer(path: Path, layer: str = "", section: str = "", what: str = "") -> str | None:
+    """The layer of a (possibly multi-layer) file to read: ``layer`` when set, else the file's
+    only layer, else its only layer with geometry (the others are attribute tables).
+
+    A GeoPackage, a zip or folder of shapefiles can hold several layers; reading the first one
+    without a word gave a confident wrong result (a district outline read as one community).
+
+    Parameters
+    ----------
+    path : Path
+    layer : str
+        The ``layer`` setting ("" = not set).
+    section : str
+        The project section the file is given in (``communities`` …), for the fix; or
+    what : str
+        The catalogue key of what the file is (``what_network``) for an input without a
+        ``layer`` setting.
+
+    Returns
+    -------
+    str or None
+        None: the file has one layer (read it as is).
+
+    Raises
+    ------
+    InputError
+        ``layer`` is not in the file, or the file holds several layers and none is set.
+    """
+    found = pyogrio.list_layers(path)
+    names = [str(name) for name, _ in found]
+    if layer:
+        if layer not in names:
+            raise InputError("err_layer_not_found", path=path, layer=layer, layers=", ".join(names))
+        return layer
+    if len(names) <= 1:
+        return None
+    spatial = [str(name) for name, kind in found if kind is not None]
+    if len(spatial) == 1:
+        return spatial[0]
+    listed = ", ".join(names[:20]) + (", …" if len(names) > 20 else "")
+    if section:
+        raise InputError(
+            "err_several_layers", path=path, section=section, count=len(names), layers=listed
+        )
+    raise InputError(
+        "err_several_layers_file", path=path, what=Msg(what), count=len(names), layers=listed
+    )
+
+
+def read_vector(path: Path, cfg: LayerConfig, section: str = "") -> gpd.GeoDataFrame:
     """Read a vector layer with pyogrio, handling GBK shapefiles and multi-layer files.
 
     Parameters
@@ -43,6 +93,8 @@ def read_vector(path: Path, cfg: LayerConfig) -> gpd.GeoDataFrame:
     path : Path
     cfg : LayerConfig
         ``layer`` (which layer of a multi-layer file) and ``encoding`` (else detected).
+    section : str
+        The project section, for the message when the file holds several layers.
 
     Returns
     -------
@@ -55,13 +107,9 @@ def read_vector(path: Path, cfg: LayerConfig) -> gpd.GeoDataFrame:
         The layer is not in the file, the file cannot be read or its text is not in the encoding.
     """
     kwargs: dict[str, Any] = {}
-    if cfg.layer:
-        layers = [name for name, _ in pyogrio.list_layers(path)]
-        if cfg.layer not in layers:
-            raise InputError(
-                "err_layer_not_found", path=path, layer=cfg.layer, layers=", ".join(layers)
-            )
-        kwargs["layer"] = cfg.layer
+    layer = choose_layer(path, cfg.layer, section=section)
+    if layer:
+        kwargs["layer"] = layer
     encoding = cfg.encoding or (
         _shapefile_encoding(path) if path.suffix.lower() == ".shp" else None
     )
@@ -75,13 +123,16 @@ def read_vector(path: Path, cfg: LayerConfig) -> gpd.GeoDataFrame:
         raise InputError("err_text_encoding", path=path) from None
 
 
-def read_table(path: Path, cfg: LayerConfig, aliases: dict | None = None) -> pd.DataFrame:
+def read_table(
+    path: Path, cfg: LayerConfig, aliases: dict | None = None, section: str = ""
+) -> pd.DataFrame:
     """Read a CSV (UTF-8 or GBK/GB18030, detected) or XLSX sheet into a DataFrame of text/numbers.
 
     A 台账 often carries title rows above the header: the header row is ``cfg.header_row``
     (1-based) or else the first of the top rows whose cells match the most known column names
     (``aliases``: role → header names). A sheet that is not in the workbook is an error listing
-    the sheets there are; without a sheet name, the sheet whose header matches best is read.
+    the sheets there are; without a sheet name, the sheet whose header matches best is read (a tie
+    between sheets that hold data is an error listing them: one sheet per year looks alike).
 
     Parameters
     ----------
@@ -106,7 +157,7 @@ def read_table(path: Path, cfg: LayerConfig, aliases: dict | None = None) -> pd.
     header = _header_row(cfg, path)
     try:
         if suffix in (".xlsx", ".xlsm", ".xls"):
-            raw = _read_sheet(path, cfg, aliases or {})
+            raw = _read_sheet(path, cfg, aliases or {}, section)
         else:
             raw = _read_csv_rows(path, cfg)
     except (ValueError, pd.errors.ParserError) as exc:
@@ -145,7 +196,7 @@ def _header_row(cfg: LayerConfig, path: Path) -> int | None:
     return row - 1
 
 
-def _read_sheet(path: Path, cfg: LayerConfig, aliases: dict) -> pd.DataFrame:
+def _read_sheet(path: Path, cfg: LayerConfig, aliases: dict, section: str) -> pd.DataFrame:
     with pd.ExcelFile(path) as book:
         sheets = [str(s) for s in book.sheet_names]
         if cfg.layer and cfg.layer not in sheets:
@@ -158,7 +209,13 @@ def _read_sheet(path: Path, cfg: LayerConfig, aliases: dict) -> pd.DataFrame:
             return raw
         parsed = {s: pd.read_excel(book, sheet_name=s, header=None, dtype=object) for s in sheets}
     hits = {s: _detect_header(raw, aliases)[1] for s, raw in parsed.items()}
-    best = max(sheets, key=lambda s: hits[s])  # the first sheet on a tie
+    filled = [s for s in sheets if parsed[s].notna().any().any()] or sheets
+    best = max(filled, key=lambda s: hits[s])
+    tied = [s for s in filled if hits[s] == hits[best]]
+    if len(tied) > 1:  # e.g. one sheet per year with the same headers: no choice to justify
+        raise InputError(
+            "err_several_sheets", path=path, section=section or "…", sheets=", ".join(tied)
+        )
     raw = parsed[best]
     raw.attrs["sheet"] = best
     raw.attrs["sheets"] = sheets
@@ -206,7 +263,7 @@ def _detect_header(raw: pd.DataFrame, aliases: dict, look: int = 20) -> tuple[in
 
 
 def read_any(
-    path: Path, cfg: LayerConfig, aliases: dict | None = None
+    path: Path, cfg: LayerConfig, aliases: dict | None = None, section: str = ""
 ) -> pd.DataFrame | gpd.GeoDataFrame:
     """Read a vector layer or a table, with clear errors for missing or unknown files.
 
@@ -216,6 +273,8 @@ def read_any(
     cfg : LayerConfig
     aliases : dict, optional
         For a table's header row (see :func:`read_table`).
+    section : str
+        The project section the file is given in, for messages.
 
     Returns
     -------
@@ -226,5 +285,5 @@ def read_any(
     suffix = path.suffix.lower()
     with reading(path, "what_this_layer"):
         if suffix in TABLE_SUFFIXES:
-            return read_table(path, cfg, aliases)
-        return read_vector(path, cfg)
+            return read_table(path, cfg, aliases, section)
+        return read_vector(path, cfg, section)

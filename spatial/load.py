@@ -78,7 +78,7 @@ def _read_layer(project: Project, section: str, aliases: dict) -> tuple:
     else:
         if not path.exists():  # the first error of a new project: say which section's path
             raise InputError("err_layer_file_not_found", path=path, section=section)
-        frame = read_any(path, cfg, aliases.get(section, {}))
+        frame = read_any(path, cfg, aliases.get(section, {}), section)
         if frame.attrs.get("header_row", 1) > 1:
             report.note("note_header_row", row=frame.attrs["header_row"])
         if frame.attrs.get("sheets"):

@@ -18,6 +18,7 @@ from scipy.sparse import csgraph
 from shapely.ops import substring
 
 from .errors import InputError
+from .input_files import choose_layer
 from .network import StreetNetwork
 from .osm import read_street_ways, road_classes, walk_filter
 from .problems import problem
@@ -217,7 +218,8 @@ def _class_column(columns: Iterable[object]) -> str | None:
 def _from_lines(path: Path, metric: CRS) -> StreetNetwork:
     """A road-centreline layer (GPKG/SHP/GeoJSON): lines joined where they share a vertex; the
     class column (``road_classes.toml``) mapped onto OSM tags and the one walking filter."""
-    lines = gpd.read_file(path, engine="pyogrio")
+    layer = choose_layer(path, what="what_network")  # several layers: an error listing them
+    lines = gpd.read_file(path, engine="pyogrio", layer=layer)
     if lines.crs is None:
         raise InputError("err_roads_no_crs", path=path)
     lines = lines.loc[lines.geometry.notna() & ~lines.geometry.is_empty].to_crs(metric)

@@ -100,3 +100,78 @@ def test_toml_datetime_cutoff_is_its_day(small_project, run_cli, tmp_path):
     with_date = _ran(run_cli, small_project, tmp_path / "b")
     assert with_datetime["old_communities"] == with_date["old_communities"] == 3
     assert with_datetime["eligibility"] == with_date["eligibility"]
+
+
+# -- files that hold several layers -----------------------------------------------------------
+
+
+def test_several_layers_and_no_layer_setting_is_refused_listing_them(small_project, run_cli):
+    # the first layer (a district outline) was read as the communities: "1 community, 100 %"
+    folder = small_project.parent
+    comm = small_communities()
+    district = gpd.GeoDataFrame(
+        {"名称": ["历下区"]}, geometry=[comm.union_all().envelope], crs=4548
+    )
+    (folder / "communities.gpkg").unlink()
+    district.to_file(folder / "communities.gpkg", layer="district", driver="GPKG")
+    comm.to_file(folder / "communities.gpkg", layer="小区", driver="GPKG")
+    line = _refused(
+        run_cli, small_project, folder / "out", "communities.gpkg", "2 layers", "district, 小区"
+    )
+    assert 'layer = "<layer name>" in [communities]' in line
+    _edit(small_project, 'path = "communities.gpkg"', 'path = "communities.gpkg"\nlayer = "小区"')
+    code, _, err = run_cli("check", "--config", small_project)
+    assert code == 0, err
+
+
+def test_one_layer_with_geometry_beside_attribute_tables_is_read(small_project, run_cli, tmp_path):
+    import pandas as pd
+    import pyogrio
+
+    folder = small_project.parent
+    pyogrio.write_dataframe(pd.DataFrame({"备注": ["x"]}), folder / "communities.gpkg", layer="t")
+    summary = _ran(run_cli, small_project, tmp_path / "out")
+    assert summary["communities"] == 4
+
+
+def test_sheets_with_equally_matching_headers_are_refused(small_project, run_cli):
+    import pandas as pd
+
+    folder = small_project.parent
+    frame = pd.read_csv(folder / "facilities.csv")
+    with pd.ExcelWriter(folder / "facilities.xlsx") as book:
+        frame.to_excel(book, sheet_name="2023年", index=False)
+        frame.iloc[:1].to_excel(book, sheet_name="2024年", index=False)
+        pd.DataFrame().to_excel(book, sheet_name="Sheet3", index=False)
+    _edit(small_project, "facilities.csv", "facilities.xlsx")
+    _refused(run_cli, small_project, folder / "out", "facilities.xlsx", "2023年, 2024年",
+             '[facilities]')  # fmt: skip
+    _edit(small_project, 'path = "facilities.xlsx"', 'path = "facilities.xlsx"\nlayer = "2024年"')
+    code, out, err = run_cli("check", "--config", small_project, "--lang", "en")
+    assert code == 0, err
+
+
+def _roads(path: Path, layers: dict[str, list[tuple[float, float]]]) -> None:
+    x0, y0 = to_4548(*JINAN)
+    for name, points in layers.items():
+        line = shapely.LineString([(x0 + a, y0 + b) for a, b in points])
+        gpd.GeoDataFrame({"道路等级": ["支路"]}, geometry=[line], crs=4548).to_file(
+            path, layer=name, driver="GPKG"
+        )
+
+
+@pytest.mark.parametrize("role", ["network", "barrier"])
+def test_network_and_barrier_files_with_several_layers_are_refused(
+    small_project, run_cli, tmp_path, role
+):
+    folder = small_project.parent
+    _roads(folder / "lines.gpkg", {"roads": [(-50, -20), (500, -20)], "rivers": [(0, 0), (0, 90)]})
+    section = (
+        '[network]\npath = "lines.gpkg"\n'
+        if role == "network"
+        else '[bundling]\nbarrier_path = "lines.gpkg"\n'
+    )
+    small_project.write_text(small_project.read_text("utf-8") + section, "utf-8")
+    what = "walking network" if role == "network" else "barrier layer"
+    _refused(run_cli, small_project, tmp_path / "out", "lines.gpkg", "2 layers", "roads, rivers",
+             what, command="run")  # fmt: skip
