@@ -36,6 +36,42 @@ def _shapefile_encoding(path: Path) -> str | None:
         return "gb18030"
 
 
+def _shapefile_counts(path: Path) -> tuple[int, int] | None:
+    """(shapes in the ``.shx`` index, records in the ``.dbf``) of a shapefile; None when either
+    sidecar is missing (GDAL's own error then speaks)."""
+    import struct
+
+    shx, dbf = path.with_suffix(".shx"), path.with_suffix(".dbf")
+    if not (shx.is_file() and dbf.is_file()):
+        return None
+    with dbf.open("rb") as handle:
+        head = handle.read(12)
+    if len(head) < 12:
+        return None
+    records, header, width = struct.unpack("<IHH", head[4:12])
+    stored = (dbf.stat().st_size - header) // width if width else records  # a truncated .dbf
+    return max(0, (shx.stat().st_size - 100) // 8), min(records, max(0, stored))
+
+
+def check_shapefile_rows(path: Path) -> None:
+    """Refuse a shapefile whose ``.dbf`` holds another number of rows than its ``.shp`` shapes:
+    GDAL reads the shorter of the two without a word, and attributes may sit on other shapes.
+
+    Parameters
+    ----------
+    path : Path
+        The ``.shp``.
+
+    Raises
+    ------
+    InputError
+        Naming both counts and the fix (export the layer again).
+    """
+    counts = _shapefile_counts(path)
+    if counts and counts[0] != counts[1]:
+        raise InputError("err_shp_dbf_rows", path=path, shapes=counts[0], rows=counts[1])
+
+
 def choose_layer(path: Path, layer: str = "", section: str = "", what: str = "") -> str | None:
     """The layer of a (possibly multi-layer) file to read: ``layer`` when set, else the file's
     only layer, else its only layer with geometry (the others are attribute tables).
@@ -115,6 +151,8 @@ def read_vector(path: Path, cfg: LayerConfig, section: str = "") -> gpd.GeoDataF
     )
     if encoding:
         kwargs["encoding"] = encoding
+    if path.suffix.lower() == ".shp":
+        check_shapefile_rows(path)
     try:
         return gpd.read_file(path, engine="pyogrio", **kwargs)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:

@@ -175,3 +175,23 @@ def test_network_and_barrier_files_with_several_layers_are_refused(
     what = "walking network" if role == "network" else "barrier layer"
     _refused(run_cli, small_project, tmp_path / "out", "lines.gpkg", "2 layers", "roads, rivers",
              what, command="run")  # fmt: skip
+
+
+# -- a shapefile whose .dbf and .shp disagree -------------------------------------------------
+
+
+@pytest.mark.parametrize("rows", [3, 5])
+def test_shapefile_dbf_rows_other_than_shapes_are_refused(small_project, run_cli, rows):
+    import struct
+
+    folder = small_project.parent
+    small_communities().to_file(folder / "c.shp", encoding="utf-8")
+    dbf = bytearray((folder / "c.dbf").read_bytes())
+    count, header, width = struct.unpack("<IHH", dbf[4:12])
+    assert count == 4
+    records = dbf[header : header + 4 * width]
+    records = records[: rows * width] if rows < 4 else records + records[-width:]
+    dbf[4:8] = struct.pack("<I", rows)
+    (folder / "c.dbf").write_bytes(bytes(dbf[:header] + records + b"\x1a"))
+    _edit(small_project, "communities.gpkg", "c.shp")
+    _refused(run_cli, small_project, folder / "out", "c.shp", "4 shapes", f"{rows} attribute rows")
