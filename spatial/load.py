@@ -17,6 +17,12 @@ from .georef import georeference, resolve_lonlat
 from .input_files import read_any
 from .messages import msg
 from .parse import header_key, match_category, parse_built_year, parse_number, parse_share
+from .patterns import (
+    check_household_units,
+    drop_repeated_facilities,
+    name_parcels_beyond_reach,
+    name_stacked_facilities,
+)
 from .problems import SAMPLE_SIZE, Problem, problem
 from .settings import PLAUSIBLE_MAX
 from .standards import Standards, load_column_aliases, load_poi_mapping
@@ -165,7 +171,11 @@ def _communities(
     for role in ("population", "older", "infants", "preschoolers"):  # demand, if given
         if col(role):
             mapped[role] = parse_number(gdf[col(role)], col(role), path, "人", PLAUSIBLE_MAX[role])
-    if col("households"):
+    if col("households"):  # 万户 (0.3, 1.2): refused; a few fractional counts: named
+        raw_hh = gdf[col("households")]
+        problems += check_household_units(
+            mapped["households"], raw_hh, col("households"), path, ids
+        )
         blank = np.flatnonzero(pd.isna(mapped["households"]).to_numpy())
         if len(blank):
             problems.append(
@@ -217,7 +227,11 @@ def _facilities(
         )
     raw_lonlat = gdf.attrs.get("raw_lonlat", False)
     row_names = pd.Series([f"row {i + 2}" for i in gdf.index], index=gdf.index)
-    gdf = drop_outliers(gdf, row_names, "facilities", report, problems)  # before the system test
+    same = [cols["name"], cols["category"]] if "name" in cols else None
+    gdf = drop_repeated_facilities(gdf, row_names, same, problems)  # a table pasted twice
+    gdf = drop_outliers(
+        gdf, row_names.loc[gdf.index], "facilities", report, problems
+    )  # before the system test
     if raw_lonlat:
         gdf = resolve_lonlat(gdf, project.facilities.coords, communities, report, problems)
     raw = gdf[cols["category"]].astype("string").fillna("").str.strip()
@@ -228,6 +242,8 @@ def _facilities(
         raise InputError("err_no_category_match", path=path, column=cols["category"], listed=listed)
     empty = gdf.geometry.is_empty | gdf.geometry.isna()
     report.drop("empty_geometry", int(empty.sum()))
+    kept = ((keys != "") & ~empty).to_numpy()
+    name_stacked_facilities(gdf.loc[kept], row_names.loc[gdf.index][kept], problems)
     if unknown:
         report.drop("unknown_category", int(sum(unknown.values())))
         listed = ", ".join(f"{k or '(empty)'}×{v}" for k, v in list(unknown.items())[:8])
@@ -270,16 +286,19 @@ def _categories(
     return keys
 
 
-def _parcels(project: Project, aliases: dict) -> tuple[gpd.GeoDataFrame, LayerReport]:
+def _parcels(
+    project: Project, aliases: dict, problems: list[Problem]
+) -> tuple[gpd.GeoDataFrame, LayerReport]:
     gdf, cols, path, report = _read_layer(project, "parcels", aliases)
     gdf = gdf.reset_index(drop=True)
-    n = len(gdf)
     col = cols.get
     ids = gdf[col("id")].astype("string") if col("id") else None
     if ids is not None:
         check_unique_ids(ids, col("id"), path)
     else:
-        ids = pd.Series([f"P{i + 1:04d}" for i in range(n)], index=gdf.index)
+        ids = pd.Series([f"P{i + 1:04d}" for i in range(len(gdf))], index=gdf.index)
+    gdf = drop_outliers(gdf, ids, "parcels", report, problems)  # as the communities get
+    ids = ids.loc[gdf.index]
     mapped = {
         "pid": ids,
         "name": gdf[col("name")].astype("string").fillna("") if col("name") else ids,
@@ -359,7 +378,7 @@ def load_layers(project: Project, standards: Standards) -> Layers:
             geometry=gpd.GeoSeries([], crs="EPSG:4326"),
         )
     if project.parcels.path:
-        parcels, p_report = _parcels(project, aliases)
+        parcels, p_report = _parcels(project, aliases, problems)
         reports.append(p_report)
     else:
         parcels = gpd.GeoDataFrame(
@@ -382,6 +401,8 @@ def load_layers(project: Project, standards: Standards) -> Layers:
     facilities = facilities.to_crs(metric)
     parcels = parcels.to_crs(metric)
     parcels["area_m2"] = parcels.geometry.area
+    radius = max((c.radius_m for c in standards.categories.values()), default=0.0)
+    name_parcels_beyond_reach(parcels, communities, radius, problems)
     if len(parcels):
         given = parcels["area_given"].astype(float)
         parcels["area_m2"] = given.where(given > 0, parcels["area_m2"])

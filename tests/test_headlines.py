@@ -195,3 +195,135 @@ def test_shapefile_dbf_rows_other_than_shapes_are_refused(small_project, run_cli
     (folder / "c.dbf").write_bytes(bytes(dbf[:header] + records + b"\x1a"))
     _edit(small_project, "communities.gpkg", "c.shp")
     _refused(run_cli, small_project, folder / "out", "c.shp", "4 shapes", f"{rows} attribute rows")
+
+
+# -- patterns a planner's file shows ----------------------------------------------------------
+
+
+def _warnings(summary: dict) -> dict[str, dict]:
+    return {w["code"]: w for w in summary["warnings"]}
+
+
+def test_households_in_wan_are_refused_with_the_fix(small_project, run_cli):
+    folder = small_project.parent
+    comm = small_communities()
+    comm["户数"] = [0.3, 1.2, 0.8, 0.05]
+    comm.to_file(folder / "communities.gpkg", driver="GPKG")
+    _refused(run_cli, small_project, folder / "out", "communities.gpkg", "'户数'", "row 2",
+             "'0.3'", "万户", "×10,000", command="run")  # fmt: skip
+
+
+def test_a_few_fractional_household_counts_are_named(small_project, run_cli, tmp_path):
+    folder = small_project.parent
+    comm = small_communities()
+    comm["户数"] = [120.5, 110, 130, 140]
+    comm.to_file(folder / "communities.gpkg", driver="GPKG")
+    warning = _warnings(_ran(run_cli, small_project, tmp_path / "out"))["households_fractional"]
+    assert warning["count"] == 1 and warning["sample"] == ["C0001（120.5）"]
+
+
+def _facility_rows(n: int) -> list[tuple[str, str, float, float]]:
+    kinds = ["托老所", "幼儿园", "卫生服务站", "菜市场"]
+    return [(f"设施{i}", kinds[i % 4], JINAN[0] + 0.001 * i, JINAN[1] + 0.0005 * i)
+            for i in range(n)]  # fmt: skip
+
+
+def test_a_facility_table_pasted_three_times_counts_each_once(small_project, run_cli, tmp_path):
+    import pandas as pd
+
+    from .conftest import small_facilities_csv
+
+    folder = small_project.parent
+    small_facilities_csv(folder / "facilities.csv", _facility_rows(4))
+    once = _ran(run_cli, small_project, tmp_path / "once")
+    frame = pd.read_csv(folder / "facilities.csv")
+    pasted = pd.concat([frame, frame, frame], ignore_index=True)
+    pasted.insert(0, "序号", range(1, len(pasted) + 1))  # the row numbers differ, nothing else
+    pasted.to_csv(folder / "facilities.csv", index=False)
+    thrice = _ran(run_cli, small_project, tmp_path / "thrice")
+    warning = _warnings(thrice)["facility_duplicates"]
+    assert warning["count"] == 8
+    assert warning["sample"][:2] == ["row 6 = row 2", "row 7 = row 3"]
+    assert thrice["facilities"] == once["facilities"] == 4
+    assert thrice["capacity"] == once["capacity"]
+    assert thrice["coverage"] == once["coverage"]
+
+
+def test_facilities_stacked_on_one_point_are_named(small_project, run_cli, tmp_path):
+    from .conftest import small_facilities_csv
+
+    folder = small_project.parent
+    rows = [(n, k, *JINAN) for n, k, _, _ in _facility_rows(6)]
+    small_facilities_csv(folder / "facilities.csv", rows)
+    warning = _warnings(_ran(run_cli, small_project, tmp_path / "out"))["facilities_stacked"]
+    assert warning["count"] == 6
+    assert warning["sample"] == [f"row {i}" for i in range(2, 8)]
+    assert "up to 6 at 117.02" in warning["message"]
+
+
+# -- coordinates that cannot be what the file says --------------------------------------------
+
+
+def test_geojson_parcels_in_metres_without_crs_are_refused(small_project, run_cli, tmp_path):
+    folder = small_project.parent
+    x0, y0 = to_4548(*JINAN)
+    path = _parcels(folder, [(x0, y0 + 100, x0 + 50, y0 + 150)])
+    frame = gpd.read_file(path)
+    path.unlink()
+    data = json.loads(frame.to_json())
+    data.pop("crs", None)  # saved in metres without saying so
+    (folder / "parcels.geojson").write_text(json.dumps(data), "utf-8")
+    small_project.write_text(
+        small_project.read_text("utf-8") + '[parcels]\npath = "parcels.geojson"\n', "utf-8"
+    )
+    _refused(run_cli, small_project, tmp_path / "out", "parcels.geojson", "feature 1",
+             "cannot be lon/lat", '[parcels] crs = "EPSG:4548"')  # fmt: skip
+    _edit(small_project, 'path = "parcels.geojson"', 'path = "parcels.geojson"\ncrs = "EPSG:4548"')
+    assert _ran(run_cli, small_project, tmp_path / "out")["parcels"] == 1
+
+
+def test_parcels_get_the_study_area_checks(small_project, run_cli, tmp_path):
+    folder = small_project.parent
+    x0, y0 = to_4548(*JINAN)
+    near = [(x0 + 20 * i, y0 + 100, x0 + 20 * i + 15, y0 + 115) for i in range(3)]
+    beyond = (x0 + 3000, y0, x0 + 3050, y0 + 50)  # 3 km: beyond every radius
+    far = (x0 + 90_000, y0, x0 + 90_050, y0 + 50)  # 90 km: outside the study area
+    _parcels(folder, [*near, beyond, far])
+    small_project.write_text(
+        small_project.read_text("utf-8") + '[parcels]\npath = "parcels.gpkg"\n', "utf-8"
+    )
+    summary = _ran(run_cli, small_project, tmp_path / "out")
+    warnings = _warnings(summary)
+    assert warnings["outlier_dropped"]["sample"][0].startswith("D5（")
+    assert warnings["outlier_dropped"]["layer"] == "parcels"
+    assert warnings["parcels_beyond_reach"]["sample"] == ["D4"]
+    assert summary["parcels"] == 4
+
+
+def test_infinite_lonlat_is_named_by_row(small_project, run_cli):
+    import pandas as pd
+
+    folder = small_project.parent
+    frame = pd.read_csv(folder / "facilities.csv", dtype=str)
+    frame.loc[1, "经度"] = "inf"
+    frame.to_csv(folder / "facilities.csv", index=False)
+    line = _refused(run_cli, small_project, folder / "out", "facilities.csv", "row 3",
+                    "not finite")  # fmt: skip
+    assert "projected" not in line
+
+
+def test_facility_polygons_with_empty_rows_are_not_outside_china(small_project, run_cli, tmp_path):
+    folder = small_project.parent
+    x0, y0 = to_4548(*JINAN)
+    shapes = [shapely.box(x0 + 10, y0 + 10, x0 + 30, y0 + 30), None, shapely.Polygon()]
+    gpd.GeoDataFrame(
+        {"名称": ["甲", "乙", "丙"], "类别": ["托老所", "幼儿园", "幼儿园"]},
+        geometry=gpd.GeoSeries(shapes, crs=4548),
+    ).to_crs(4326).to_file(folder / "fac.gpkg", driver="GPKG")
+    _edit(
+        small_project,
+        'path = "facilities.csv"\ncoords = "gcj02"',
+        'path = "fac.gpkg"\ncoords = "gcj02"',
+    )
+    summary = _ran(run_cli, small_project, tmp_path / "out")
+    assert summary["facilities"] == 1
