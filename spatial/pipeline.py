@@ -14,6 +14,7 @@ import geopandas as gpd
 
 from . import crs as crsmod
 from . import forks, io, settings
+from .alignment import check_alignment
 from .capacity_tables import bundle_totals
 from .config import Project, input_paths, project_warnings
 from .eligibility import assess_eligibility, eligibility_summary, last_full_year
@@ -56,6 +57,7 @@ def load_inputs(project: Project, progress: Progress | None = None, place: str =
             result.network = download_network(place or project.network.place, layers.crs)
         if result.network is not None:
             layers.problems += result.network.problems  # e.g. streets cut at the extract's edge
+        check_alignment(result)  # communities drawn on a Gaode map but saved as WGS84
     return result
 
 

@@ -327,3 +327,55 @@ def test_facility_polygons_with_empty_rows_are_not_outside_china(small_project, 
     )
     summary = _ran(run_cli, small_project, tmp_path / "out")
     assert summary["facilities"] == 1
+
+
+# -- communities drawn on a Gaode map, saved as WGS84 ------------------------------------------
+
+
+def _demo_with_gcj_communities(folder: Path) -> Path:
+    import shutil
+
+    import numpy as np
+
+    from spatial import settings
+    from spatial.crs import wgs84_to_gcj02
+
+    for name in ("communities.gpkg", "facilities.csv", "network.osm", "project.toml"):
+        shutil.copy(settings.DEMO_PROJECT.parent / name, folder / name)
+    comm = gpd.read_file(folder / "communities.gpkg").to_crs(4326)
+
+    def _to_gcj(xy):
+        return np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
+
+    comm.geometry = shapely.transform(comm.geometry.values, _to_gcj)
+    comm.to_file(folder / "communities.gpkg", driver="GPKG")  # GCJ-02 labelled EPSG:4326
+    text = (folder / "project.toml").read_text("utf-8")
+    (folder / "project.toml").write_text(
+        text.split("[parcels]")[0] + '[network]\npath = "network.osm"\n', "utf-8"
+    )
+    return folder / "project.toml"
+
+
+def test_communities_off_the_streets_are_named_and_the_facility_advice_withdrawn(tmp_path, run_cli):
+    # the facilities (GCJ-02, declared so) fitted these communities best "as WGS84": the old
+    # warning told the planner to set the facilities to wgs84, which moved them off the streets
+    project = _demo_with_gcj_communities(tmp_path)
+    warnings = _warnings(_ran(run_cli, project, tmp_path / "out"))
+    assert "coords_mismatch" not in warnings
+    shifted = warnings["communities_shifted"]["message"]
+    assert 'set coords = "gcj02" in [communities]' in shifted
+    assert "drawn on a Gaode/Baidu map but saved as WGS84" in shifted
+    assert "to the west" in shifted and "wgs84 6775 m, gcj02 17" in shifted
+    # the advice followed: no warning about either layer's coordinates
+    _edit(project, 'path = "communities.gpkg"', 'path = "communities.gpkg"\ncoords = "gcj02"')
+    code, out, err = run_cli("check", "--config", project, "--lang", "en")
+    assert code == 0, err
+    assert "coords" not in out.split("data problems")[1]
+
+
+def test_the_demo_communities_are_on_their_streets(run_cli, tmp_path):
+    from spatial import pipeline
+    from spatial.config import load_project
+
+    result = pipeline.load_inputs(load_project())
+    assert "communities_shifted" not in {p.code for p in result.layers.problems}

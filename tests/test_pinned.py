@@ -484,8 +484,8 @@ def test_network_node_inside_a_community_is_reached_at_distance_zero():
 LAYERS = [
     {"settings", "errors", "messages", "problems", "crs", "forks"},
     {"schema", "config", "standards", "indicators", "colocation", "parse", "validate", "georef",
-     "input_files", "io", "osm"},
-    {"load", "network", "network_read", "routing"},
+     "input_files", "io", "osm", "patterns"},
+    {"load", "network", "network_read", "routing", "alignment"},
     {"access", "distances", "coverage", "service_areas", "catchment", "capacity",
      "capacity_tables", "eligibility", "adjacency", "bundling", "bundle_tables", "priority",
      "reach", "programmes", "milp", "sizing", "site_options", "site_tables", "site_summary", "siting"},
