@@ -12,7 +12,7 @@ from pyproj import CRS
 
 from .config import BundlingConfig
 from .errors import InputError
-from .input_files import choose_layer
+from .input_files import check_data_file, choose_layer
 from .network import StreetNetwork, major_edges
 
 
@@ -46,6 +46,7 @@ def barrier_lines(
     if barrier_file is not None:
         if not barrier_file.exists():
             raise InputError("err_barrier_missing", path=barrier_file)
+        check_data_file(barrier_file)
         name = choose_layer(barrier_file, what="what_barrier")
         layer = gpd.read_file(barrier_file, engine="pyogrio", layer=name)
         if layer.crs is None:

@@ -22,6 +22,8 @@ from .validate import LayerReport, check_lonlat, points_from_table
 #: from at least ``AUTO_MIN_POINTS`` points
 AUTO_CLEAR_RATIO = 0.8
 AUTO_MIN_POINTS = 8
+#: the layers that must hold outlines (polygons), not points
+OUTLINE_SECTIONS = ("communities", "parcels", "subdistricts")
 
 
 def georeference(
@@ -54,6 +56,13 @@ def georeference(
     GeoDataFrame
     """
     if not isinstance(frame, gpd.GeoDataFrame):
+        if section in OUTLINE_SECTIONS:  # a table holds points: never outlines
+            raise InputError(
+                "err_table_for_outlines",
+                path=path,
+                section=section,
+                columns=", ".join(map(str, frame.columns[:30])),
+            )
         if "x" not in columns or "y" not in columns:
             raise InputError(
                 "err_no_coord_columns",

@@ -18,6 +18,61 @@ from .messages import Msg
 from .parse import header_key
 
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
+#: what a planner's data file is called (the last suffix): tables, GIS layers, street networks
+DATA_SUFFIXES = TABLE_SUFFIXES | {
+    ".gpkg", ".shp", ".geojson", ".json", ".zip", ".kml", ".kmz", ".gml", ".fgb", ".sqlite",
+    ".tab", ".mif", ".dxf", ".osm", ".pbf", ".xml", ".bz2", ".gz", ".graphml",
+}  # fmt: skip
+
+
+def check_data_file(path: Path) -> None:
+    """Refuse a path that leads (through a link) to a file that is not a data file, e.g. a
+    ``facilities.csv`` linked to ``/etc/passwd``: its first line would be quoted as the
+    "columns in the file" of a message. A folder (of shapefiles) is not tested.
+
+    Parameters
+    ----------
+    path : Path
+        The input as given.
+
+    Raises
+    ------
+    InputError
+        The file the path leads to has no data-file suffix (:data:`DATA_SUFFIXES`).
+    """
+    real = path.resolve()
+    if real.is_dir() or real.suffix.lower() in DATA_SUFFIXES:
+        return
+    raise InputError("err_not_data_file", path=path, real=real)
+
+
+def check_prj(path: Path) -> None:
+    """Refuse a shapefile whose ``.prj`` is not a coordinate system: GDAL either ignores it (the
+    layer then reads as having no CRS: "missing .prj") or fails with its parser's words about the
+    ``.shp``. The ``.prj`` text is never quoted.
+
+    Parameters
+    ----------
+    path : Path
+        The ``.shp``.
+
+    Raises
+    ------
+    InputError
+        Naming the ``.prj``.
+    """
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    prj = next(
+        (p for p in (path.with_suffix(".prj"), path.with_suffix(".PRJ")) if p.is_file()), None
+    )
+    if prj is None:
+        return
+    try:
+        CRS.from_user_input(prj.read_bytes()[:100_000].decode("utf-8", "replace").strip())
+    except CRSError:
+        raise InputError("err_prj_unreadable", path=prj, shp=path.name) from None
 
 
 def _shapefile_encoding(path: Path) -> str | None:
@@ -153,6 +208,7 @@ def read_vector(path: Path, cfg: LayerConfig, section: str = "") -> gpd.GeoDataF
         kwargs["encoding"] = encoding
     if path.suffix.lower() == ".shp":
         check_shapefile_rows(path)
+        check_prj(path)
     try:
         return gpd.read_file(path, engine="pyogrio", **kwargs)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
@@ -320,6 +376,7 @@ def read_any(
     """
     if not path.exists():
         raise InputError("err_file_not_found", path=path)
+    check_data_file(path)
     suffix = path.suffix.lower()
     with reading(path, "what_this_layer"):
         if suffix in TABLE_SUFFIXES:

@@ -12,7 +12,7 @@ from pyproj import CRS
 
 from . import crs as crsmod
 from .config import LayerConfig, Project
-from .errors import InputError, reading
+from .errors import InputError, in_layer, reading
 from .georef import georeference, resolve_lonlat
 from .input_files import read_any
 from .messages import msg
@@ -115,6 +115,7 @@ def _says_none(role: str, column: str) -> bool:
     return role == "households" and column.strip().lower() == "none"
 
 
+@in_layer("communities")
 def _communities(
     project: Project, aliases: dict, problems: list[Problem]
 ) -> tuple[gpd.GeoDataFrame, LayerReport]:
@@ -210,6 +211,7 @@ def _communities(
     return out, report
 
 
+@in_layer("facilities")
 def _facilities(
     project: Project,
     aliases: dict,
@@ -286,6 +288,7 @@ def _categories(
     return keys
 
 
+@in_layer("parcels")
 def _parcels(
     project: Project, aliases: dict, problems: list[Problem]
 ) -> tuple[gpd.GeoDataFrame, LayerReport]:
@@ -319,6 +322,7 @@ def _number(gdf: gpd.GeoDataFrame, column: str | None, path: Path, role: str) ->
     return parse_number(gdf[column], column, path, maximum=PLAUSIBLE_MAX[role])
 
 
+@in_layer("subdistricts")
 def _subdistricts(project: Project, aliases: dict) -> tuple[gpd.GeoDataFrame, LayerReport]:
     gdf, cols, path, report = _read_layer(project, "subdistricts", aliases)
     names = (

@@ -19,6 +19,7 @@ from .capacity_tables import bundle_totals
 from .config import Project, input_paths, project_warnings
 from .eligibility import assess_eligibility, eligibility_summary, last_full_year
 from .errors import ConfigError, InputError, OutputError, reading
+from .input_files import check_data_file
 from .load import load_layers
 from .messages import render, render_frame
 from .network_read import download_network, read_network
@@ -52,6 +53,7 @@ def load_inputs(project: Project, progress: Progress | None = None, place: str =
         if project.network.path:
             path = project.resolve(project.network.path)
             with reading(path, "what_network"):
+                check_data_file(path)  # a link to a system file: its lines are never quoted
                 result.network = read_network(path, layers.crs)
         elif place or project.network.place:
             result.network = download_network(place or project.network.place, layers.crs)

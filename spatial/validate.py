@@ -303,8 +303,9 @@ def repair_polygons(gdf: gpd.GeoDataFrame, report: LayerReport, path: Path) -> g
     gdf = gdf.loc[~missing].copy()
     geoms = gdf.geometry.values
     kinds = set(shapely.get_type_id(geoms).tolist())
-    if kinds and not kinds & {3, 6, 7}:
-        raise InputError("err_not_polygons", path=path)
+    if kinds and not kinds & {3, 6, 7}:  # e.g. the facilities' points given as the communities
+        found = ", ".join(sorted(set(gdf.geometry.geom_type.dropna())))
+        raise InputError("err_not_polygons", path=path, section=report.layer, kinds=found)
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
         fixed = shapely.make_valid(geoms[invalid])

@@ -379,3 +379,71 @@ def test_the_demo_communities_are_on_their_streets(run_cli, tmp_path):
 
     result = pipeline.load_inputs(load_project())
     assert "communities_shifted" not in {p.code for p in result.layers.problems}
+
+
+# -- messages that say which file, layer and row ---------------------------------------------
+
+
+@pytest.mark.parametrize("prj", ['PROJCS["garbage', "hello world"])
+def test_a_garbage_prj_is_named_as_the_prj(small_project, run_cli, prj):
+    # was "c.shp: cannot read as a GIS layer (missing , or ])", or "no CRS (missing .prj)"
+    folder = small_project.parent
+    comm = small_communities()
+    comm.columns = ["name", "year", "hh", "sub", "geometry"]
+    comm.to_file(folder / "c.shp")
+    (folder / "c.prj").write_text(prj, "utf-8")
+    _edit(small_project, 'path = "communities.gpkg"', 'path = "c.shp"\nhouseholds = "hh"')
+    line = _refused(run_cli, small_project, folder / "out", "c.prj [communities]:", "c.shp's .prj file",
+                    'crs = "EPSG:')  # fmt: skip
+    assert prj not in line and "missing" not in line
+
+
+@pytest.mark.parametrize("name", ["facilities.csv", "facilities.gpkg"])
+def test_a_link_to_a_system_file_is_refused_without_quoting_it(small_project, run_cli, name):
+    folder = small_project.parent
+    (folder / "facilities.csv").unlink()
+    (folder / name).symlink_to("/etc/passwd")
+    if name != "facilities.csv":
+        _edit(small_project, "facilities.csv", name)
+    first = Path("/etc/passwd").read_text().splitlines()[0]
+    line = _refused(run_cli, small_project, folder / "out", name, "/etc/passwd", "not a data file")
+    assert first not in line and first.split(":")[0] + ":" not in line
+
+
+def test_a_custom_category_size_written_as_one_number_names_the_form(small_project, run_cli):
+    small_project.write_text(
+        small_project.read_text("utf-8")
+        + '[coverage.add.library]\nname_zh = "图书室"\nradius_m = 1000\nland_m2 = 500\n',
+        "utf-8",
+    )
+    line = _refused(run_cli, small_project, small_project.parent / "out", "'library'",
+                    "land_m2 must be written [min, max]", "it is 500")  # fmt: skip
+    assert "iterable" not in line
+    _edit(small_project, "land_m2 = 500", "building_m2 = [200, 400]")
+    code, _, err = run_cli("check", "--config", small_project)
+    assert code == 0, err
+    _edit(small_project, "radius_m = 1000\n", "")
+    _refused(run_cli, small_project, small_project.parent / "out", "'library'", "no radius_m")
+
+
+def test_a_table_given_as_the_communities_says_which_layer(small_project, run_cli):
+    # "no coordinate columns found; set [communities] x = ..." although 经度/纬度 were there
+    _edit(small_project, 'path = "communities.gpkg"', 'path = "facilities.csv"')
+    _refused(run_cli, small_project, small_project.parent / "out", "facilities.csv",
+             "[communities] must be a GIS layer of outlines", "the facility table")  # fmt: skip
+
+
+def test_a_row_error_names_the_layer_the_file_was_read_as(small_project, run_cli):
+    folder = small_project.parent
+    comm = small_communities()
+    comm["户数"] = ["100", "约120", "130", "140"]
+    comm.to_file(folder / "communities.gpkg", driver="GPKG")
+    _refused(run_cli, small_project, folder / "out", "communities.gpkg [communities]: row 3")
+
+
+def test_every_compass_direction_is_in_the_catalogue():
+    from spatial.alignment import DIRECTIONS, _direction
+    from spatial.messages import labels
+
+    assert all(k in labels("zh") and k in labels("en") for k in DIRECTIONS)
+    assert _direction(-500, -10).key == "dir_w" and _direction(300, 300).key == "dir_ne"
