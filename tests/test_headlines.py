@@ -447,3 +447,14 @@ def test_every_compass_direction_is_in_the_catalogue():
 
     assert all(k in labels("zh") and k in labels("en") for k in DIRECTIONS)
     assert _direction(-500, -10).key == "dir_w" and _direction(300, 300).key == "dir_ne"
+
+
+def test_a_refused_run_leaves_the_previous_outputs_as_they_were(small_project, run_cli, tmp_path):
+    out = tmp_path / "out"
+    _ran(run_cli, small_project, out)
+    before = {p.name: file_digest(p) for p in out.iterdir()}
+    folder = small_project.parent
+    small_communities().to_file(folder / "communities.gpkg", layer="copy", driver="GPKG")
+    code, _, err = run_cli("run", "--config", small_project, "--out", out, "--basemap", "none")
+    assert code == 2 and "2" in err and "Traceback" not in err
+    assert {p.name: file_digest(p) for p in out.iterdir()} == before
