@@ -458,3 +458,18 @@ def test_a_refused_run_leaves_the_previous_outputs_as_they_were(small_project, r
     code, _, err = run_cli("run", "--config", small_project, "--out", out, "--basemap", "none")
     assert code == 2 and "2" in err and "Traceback" not in err
     assert {p.name: file_digest(p) for p in out.iterdir()} == before
+
+
+def test_an_infinite_coordinate_in_a_gis_layer_is_named_by_feature(small_project, run_cli):
+    import numpy as np
+
+    folder = small_project.parent
+    gpd.GeoDataFrame(
+        {"名称": ["甲", "乙"], "类别": ["托老所", "幼儿园"]},
+        geometry=[shapely.Point(*JINAN), shapely.Point(np.inf, JINAN[1])],
+        crs=4326,
+    ).to_file(folder / "fac.gpkg", driver="GPKG")
+    _edit(small_project, "facilities.csv", "fac.gpkg")
+    line = _refused(run_cli, small_project, folder / "out", "fac.gpkg [facilities]", "feature 2",
+                    "not finite")  # fmt: skip
+    assert "projected" not in line
