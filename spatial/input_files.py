@@ -21,7 +21,8 @@ TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
 #: what a planner's data file is called (the last suffix): tables, GIS layers, street networks
 DATA_SUFFIXES = TABLE_SUFFIXES | {
     ".gpkg", ".shp", ".geojson", ".json", ".zip", ".kml", ".kmz", ".gml", ".fgb", ".sqlite",
-    ".tab", ".mif", ".dxf", ".osm", ".pbf", ".xml", ".bz2", ".gz", ".graphml",
+    ".tab", ".mif", ".dxf", ".gpx", ".parquet", ".geojsonl", ".geojsons", ".osm", ".pbf",
+    ".xml", ".bz2", ".gz", ".graphml",
 }  # fmt: skip
 
 
