@@ -80,6 +80,8 @@ def _fill(obj: Any, table: dict[str, Any], section: str, where: Path) -> Any:
                 known=", ".join(sorted(known)),
             )
         current = getattr(obj, key)
+        if isinstance(current, dt.date) and isinstance(value, dt.datetime):
+            value = value.date()  # a TOML date-time (2005-12-31T00:00:00): its day
         if isinstance(current, dt.date) and isinstance(value, str):
             try:
                 value = dt.date.fromisoformat(value)

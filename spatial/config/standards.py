@@ -128,7 +128,25 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError("err_standards_read", path=path, reason=exc) from None
 
 
+def _size(key: str, spec: dict[str, Any], name: str, where: Path) -> tuple[float, float] | None:
+    """``spec[name]`` as (min, max) m², None when absent; anything but two numbers is an error
+    showing the form (``land_m2 = 500`` gave "'int' object is not iterable")."""
+    if name not in spec:
+        return None
+    value = spec[name]
+    numbers = isinstance(value, list) and len(value) == 2
+    numbers = numbers and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    if not numbers or not (0 <= value[0] <= value[1]) or not math.isfinite(value[1]):
+        raise ConfigError("err_category_size", path=where, key=key, field=name, value=repr(value))
+    return float(value[0]), float(value[1])
+
+
 def _category(key: str, spec: dict[str, Any], where: Path) -> Category:
+    if not isinstance(spec, dict):
+        raise ConfigError("err_category_spec", path=where, key=key, reason=repr(spec)[:80])
+    if "radius_m" not in spec:
+        raise ConfigError("err_category_no_radius", path=where, key=key)
+    building, land = _size(key, spec, "building_m2", where), _size(key, spec, "land_m2", where)
     try:
         cat = Category(
             key=key,
@@ -137,8 +155,8 @@ def _category(key: str, spec: dict[str, Any], where: Path) -> Category:
             level=int(spec.get("level", 15)),
             radius_m=float(spec["radius_m"]),
             group=spec.get("group", "other"),
-            building_m2=tuple(spec["building_m2"]) if "building_m2" in spec else None,
-            land_m2=tuple(spec["land_m2"]) if "land_m2" in spec else None,
+            building_m2=building,
+            land_m2=land,
             aliases=tuple(spec.get("aliases", ())),
             icon=str(spec.get("icon", "●"))[:2],
         )

@@ -39,12 +39,15 @@ class LifecircleError(Exception):
             raise KeyError(f"error message '{key}' is missing from data/i18n.toml [zh]/[en]")
         super().__init__(key)
         self.key, self.path, self.fields = key, path, fields
+        self.layer = ""  # the project section whose file this is about (set by in_layer)
 
     def message(self, lang: str) -> str:
-        """The one-line text in ``lang`` (``"zh"`` or ``"en"``), prefixed with the path; a
-        control or bidi character of a quoted value is shown as its escape (``\\x1b``)."""
+        """The one-line text in ``lang`` (``"zh"`` or ``"en"``), prefixed with the path (and the
+        project section it was given in); a control or bidi character of a quoted value is shown
+        as its escape (``\\x1b``)."""
         body = text(lang, self.key, **self.fields)
-        line = f"{self.path}: {body}" if self.path else body
+        where = f"{self.path} [{self.layer}]" if self.layer else self.path
+        line = f"{where}: {body}" if self.path else body
         return visible(" ".join(str(line).split()))
 
     def __str__(self) -> str:
@@ -73,6 +76,25 @@ class DependencyError(LifecircleError):
 
 class InterruptedAfterWrite(KeyboardInterrupt):
     """Ctrl-C arrived while the finished outputs were being swapped in: they are complete."""
+
+
+@contextlib.contextmanager
+def in_layer(section: str) -> Iterator[None]:
+    """Tag an :class:`InputError` raised while one layer is read with its project section, so
+    that a row error in a file given for the wrong layer says which layer it was read as
+    (``communities.gpkg [parcels]: row 3 …``). Usable as a decorator.
+
+    Parameters
+    ----------
+    section : str
+        ``communities``, ``facilities``, ``parcels`` or ``subdistricts``.
+    """
+    try:
+        yield
+    except InputError as exc:
+        if not exc.layer and "section" not in exc.fields and not isinstance(exc, ConfigError):
+            exc.layer = section
+        raise
 
 
 def _reason(exc: BaseException) -> str:

@@ -14,9 +14,66 @@ import pyogrio
 
 from spatial.config.project import LayerConfig
 from spatial.core.errors import InputError, reading
+from spatial.core.messages import Msg
 from spatial.inputs.parse import header_key
 
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
+#: what a planner's data file is called (the last suffix): tables, GIS layers, street networks
+DATA_SUFFIXES = TABLE_SUFFIXES | {
+    ".gpkg", ".shp", ".geojson", ".json", ".zip", ".kml", ".kmz", ".gml", ".fgb", ".sqlite",
+    ".tab", ".mif", ".dxf", ".gpx", ".parquet", ".geojsonl", ".geojsons", ".osm", ".pbf",
+    ".xml", ".bz2", ".gz", ".graphml",
+}  # fmt: skip
+
+
+def check_data_file(path: Path) -> None:
+    """Refuse a path that leads (through a link) to a file that is not a data file, e.g. a
+    ``facilities.csv`` linked to ``/etc/passwd``: its first line would be quoted as the
+    "columns in the file" of a message. A folder (of shapefiles) is not tested.
+
+    Parameters
+    ----------
+    path : Path
+        The input as given.
+
+    Raises
+    ------
+    InputError
+        The file the path leads to has no data-file suffix (:data:`DATA_SUFFIXES`).
+    """
+    real = path.resolve()
+    if real.is_dir() or real.suffix.lower() in DATA_SUFFIXES:
+        return
+    raise InputError("err_not_data_file", path=path, real=real)
+
+
+def check_prj(path: Path) -> None:
+    """Refuse a shapefile whose ``.prj`` is not a coordinate system: GDAL either ignores it (the
+    layer then reads as having no CRS: "missing .prj") or fails with its parser's words about the
+    ``.shp``. The ``.prj`` text is never quoted.
+
+    Parameters
+    ----------
+    path : Path
+        The ``.shp``.
+
+    Raises
+    ------
+    InputError
+        Naming the ``.prj``.
+    """
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    prj = next(
+        (p for p in (path.with_suffix(".prj"), path.with_suffix(".PRJ")) if p.is_file()), None
+    )
+    if prj is None:
+        return
+    try:
+        CRS.from_user_input(prj.read_bytes()[:100_000].decode("utf-8", "replace").strip())
+    except CRSError:
+        raise InputError("err_prj_unreadable", path=prj, shp=path.name) from None
 
 
 def _shapefile_encoding(path: Path) -> str | None:
@@ -35,7 +92,94 @@ def _shapefile_encoding(path: Path) -> str | None:
         return "gb18030"
 
 
-def read_vector(path: Path, cfg: LayerConfig) -> gpd.GeoDataFrame:
+def _shapefile_counts(path: Path) -> tuple[int, int] | None:
+    """(shapes in the ``.shx`` index, records in the ``.dbf``) of a shapefile; None when either
+    sidecar is missing (GDAL's own error then speaks)."""
+    import struct
+
+    shx, dbf = path.with_suffix(".shx"), path.with_suffix(".dbf")
+    if not (shx.is_file() and dbf.is_file()):
+        return None
+    with dbf.open("rb") as handle:
+        head = handle.read(12)
+    if len(head) < 12:
+        return None
+    records, header, width = struct.unpack("<IHH", head[4:12])
+    stored = (dbf.stat().st_size - header) // width if width else records  # a truncated .dbf
+    return max(0, (shx.stat().st_size - 100) // 8), min(records, max(0, stored))
+
+
+def check_shapefile_rows(path: Path) -> None:
+    """Refuse a shapefile whose ``.dbf`` holds another number of rows than its ``.shp`` shapes:
+    GDAL reads the shorter of the two without a word, and attributes may sit on other shapes.
+
+    Parameters
+    ----------
+    path : Path
+        The ``.shp``.
+
+    Raises
+    ------
+    InputError
+        Naming both counts and the fix (export the layer again).
+    """
+    counts = _shapefile_counts(path)
+    if counts and counts[0] != counts[1]:
+        raise InputError("err_shp_dbf_rows", path=path, shapes=counts[0], rows=counts[1])
+
+
+def choose_layer(path: Path, layer: str = "", section: str = "", what: str = "") -> str | None:
+    """The layer of a (possibly multi-layer) file to read: ``layer`` when set, else the file's
+    only layer, else its only layer with geometry (the others are attribute tables).
+
+    A GeoPackage, a zip or folder of shapefiles can hold several layers; reading the first one
+    without a word gave a confident wrong result (a district outline read as one community).
+
+    Parameters
+    ----------
+    path : Path
+    layer : str
+        The ``layer`` setting ("" = not set).
+    section : str
+        The project section the file is given in (``communities`` …), for the fix; or
+    what : str
+        The catalogue key of what the file is (``what_network``) for an input without a
+        ``layer`` setting.
+
+    Returns
+    -------
+    str or None
+        None: the file has one layer (read it as is).
+
+    Raises
+    ------
+    InputError
+        ``layer`` is not in the file, or the file holds several layers and none is set.
+    """
+    found = pyogrio.list_layers(path)
+    names = [str(name) for name, _ in found]
+    if layer:
+        if layer not in names:
+            raise InputError("err_layer_not_found", path=path, layer=layer, layers=", ".join(names))
+        return layer
+    if len(names) <= 1:
+        return None
+    spatial = [str(name) for name, kind in found if kind is not None]
+    if len(spatial) == 1:
+        return spatial[0]
+    listed = ", ".join(names[:20]) + (", …" if len(names) > 20 else "")
+    if section:
+        raise InputError(
+            "err_several_layers", path=path, section=section, count=len(names), layers=listed
+        )
+    raise InputError(
+        "err_several_layers_file", path=path, what=Msg(what), count=len(names), layers=listed
+    )
+
+
+def read_vector(
+    path: Path, cfg: LayerConfig, section: str = "", what: str = ""
+) -> gpd.GeoDataFrame:
     """Read a vector layer with pyogrio, handling GBK shapefiles and multi-layer files.
 
     Parameters
@@ -43,6 +187,10 @@ def read_vector(path: Path, cfg: LayerConfig) -> gpd.GeoDataFrame:
     path : Path
     cfg : LayerConfig
         ``layer`` (which layer of a multi-layer file) and ``encoding`` (else detected).
+    section : str
+        The project section, for the message when the file holds several layers.
+    what : str
+        Without a section (a file with no ``layer`` key): the catalogue key naming the input.
 
     Returns
     -------
@@ -55,18 +203,17 @@ def read_vector(path: Path, cfg: LayerConfig) -> gpd.GeoDataFrame:
         The layer is not in the file, the file cannot be read or its text is not in the encoding.
     """
     kwargs: dict[str, Any] = {}
-    if cfg.layer:
-        layers = [name for name, _ in pyogrio.list_layers(path)]
-        if cfg.layer not in layers:
-            raise InputError(
-                "err_layer_not_found", path=path, layer=cfg.layer, layers=", ".join(layers)
-            )
-        kwargs["layer"] = cfg.layer
+    layer = choose_layer(path, cfg.layer, section=section, what=what)
+    if layer:
+        kwargs["layer"] = layer
     encoding = cfg.encoding or (
         _shapefile_encoding(path) if path.suffix.lower() == ".shp" else None
     )
     if encoding:
         kwargs["encoding"] = encoding
+    if path.suffix.lower() == ".shp":
+        check_shapefile_rows(path)
+        check_prj(path)
     try:
         return gpd.read_file(path, engine="pyogrio", **kwargs)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
@@ -75,13 +222,16 @@ def read_vector(path: Path, cfg: LayerConfig) -> gpd.GeoDataFrame:
         raise InputError("err_text_encoding", path=path) from None
 
 
-def read_table(path: Path, cfg: LayerConfig, aliases: dict | None = None) -> pd.DataFrame:
+def read_table(
+    path: Path, cfg: LayerConfig, aliases: dict | None = None, section: str = ""
+) -> pd.DataFrame:
     """Read a CSV (UTF-8 or GBK/GB18030, detected) or XLSX sheet into a DataFrame of text/numbers.
 
     A 台账 often carries title rows above the header: the header row is ``cfg.header_row``
     (1-based) or else the first of the top rows whose cells match the most known column names
     (``aliases``: role → header names). A sheet that is not in the workbook is an error listing
-    the sheets there are; without a sheet name, the sheet whose header matches best is read.
+    the sheets there are; without a sheet name, the sheet whose header matches best is read (a tie
+    between sheets that hold data is an error listing them: one sheet per year looks alike).
 
     Parameters
     ----------
@@ -106,7 +256,7 @@ def read_table(path: Path, cfg: LayerConfig, aliases: dict | None = None) -> pd.
     header = _header_row(cfg, path)
     try:
         if suffix in (".xlsx", ".xlsm", ".xls"):
-            raw = _read_sheet(path, cfg, aliases or {})
+            raw = _read_sheet(path, cfg, aliases or {}, section)
         else:
             raw = _read_csv_rows(path, cfg)
     except InputError:  # an InputError is a ValueError too: it says what to fix already
@@ -147,7 +297,7 @@ def _header_row(cfg: LayerConfig, path: Path) -> int | None:
     return row - 1
 
 
-def _read_sheet(path: Path, cfg: LayerConfig, aliases: dict) -> pd.DataFrame:
+def _read_sheet(path: Path, cfg: LayerConfig, aliases: dict, section: str) -> pd.DataFrame:
     with pd.ExcelFile(path) as book:
         sheets = [str(s) for s in book.sheet_names]
         if cfg.layer and cfg.layer not in sheets:
@@ -160,7 +310,13 @@ def _read_sheet(path: Path, cfg: LayerConfig, aliases: dict) -> pd.DataFrame:
             return raw
         parsed = {s: pd.read_excel(book, sheet_name=s, header=None, dtype=object) for s in sheets}
     hits = {s: _detect_header(raw, aliases)[1] for s, raw in parsed.items()}
-    best = max(sheets, key=lambda s: hits[s])  # the first sheet on a tie
+    filled = [s for s in sheets if parsed[s].notna().any().any()] or sheets
+    best = max(filled, key=lambda s: hits[s])
+    tied = [s for s in filled if hits[s] == hits[best]]
+    if len(tied) > 1:  # e.g. one sheet per year with the same headers: no choice to justify
+        raise InputError(
+            "err_several_sheets", path=path, section=section or "…", sheets=", ".join(tied)
+        )
     raw = parsed[best]
     raw.attrs["sheet"] = best
     raw.attrs["sheets"] = sheets
@@ -208,7 +364,7 @@ def _detect_header(raw: pd.DataFrame, aliases: dict, look: int = 20) -> tuple[in
 
 
 def read_any(
-    path: Path, cfg: LayerConfig, aliases: dict | None = None
+    path: Path, cfg: LayerConfig, aliases: dict | None = None, section: str = ""
 ) -> pd.DataFrame | gpd.GeoDataFrame:
     """Read a vector layer or a table, with clear errors for missing or unknown files.
 
@@ -218,6 +374,8 @@ def read_any(
     cfg : LayerConfig
     aliases : dict, optional
         For a table's header row (see :func:`read_table`).
+    section : str
+        The project section the file is given in, for messages.
 
     Returns
     -------
@@ -225,8 +383,9 @@ def read_any(
     """
     if not path.exists():
         raise InputError("err_file_not_found", path=path)
+    check_data_file(path)
     suffix = path.suffix.lower()
     with reading(path, "what_this_layer"):
         if suffix in TABLE_SUFFIXES:
-            return read_table(path, cfg, aliases)
-        return read_vector(path, cfg)
+            return read_table(path, cfg, aliases, section)
+        return read_vector(path, cfg, section)

@@ -8,7 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from spatial.config.project import LayerConfig
 from spatial.core import crs as crsmod
@@ -20,6 +22,8 @@ from spatial.inputs.validate import LayerReport, check_lonlat, points_from_table
 #: from at least ``AUTO_MIN_POINTS`` points
 AUTO_CLEAR_RATIO = 0.8
 AUTO_MIN_POINTS = 8
+#: the layers that must hold outlines (polygons), not points
+OUTLINE_SECTIONS = ("communities", "parcels", "subdistricts")
 
 
 def georeference(
@@ -52,6 +56,13 @@ def georeference(
     GeoDataFrame
     """
     if not isinstance(frame, gpd.GeoDataFrame):
+        if section in OUTLINE_SECTIONS:  # a table holds points: never outlines
+            raise InputError(
+                "err_table_for_outlines",
+                path=path,
+                section=section,
+                columns=", ".join(map(str, frame.columns[:30])),
+            )
         if "x" not in columns or "y" not in columns:
             raise InputError(
                 "err_no_coord_columns",
@@ -66,12 +77,17 @@ def georeference(
     gdf = frame
     if cfg.crs:
         gdf = gdf.set_crs(cfg.crs, allow_override=True)
+    _check_finite(gdf, path)
     if gdf.crs is None:
-        xmin, ymin, xmax, ymax = gdf.total_bounds
-        if not (abs(xmin) <= 180 and abs(xmax) <= 180 and abs(ymin) <= 90 and abs(ymax) <= 90):
+        if _beyond_degrees(gdf) is not None:
             raise InputError("err_no_crs_projected", path=path, section=section)
         report.note("note_no_crs")
         gdf = gdf.set_crs("EPSG:4326")
+    elif gdf.crs.is_geographic and (far := _beyond_degrees(gdf)) is not None:
+        # a GeoJSON is lon/lat by definition: one saved in metres without a CRS reads as EPSG:4326
+        raise InputError(
+            "err_not_lonlat", path=path, section=section, row=far[0], x=far[1], y=far[2]
+        )
     if cfg.coords in ("gcj02", "bd09", "cgcs2000", "wgs84", "auto"):
         if not gdf.crs.is_geographic:
             report.note("note_coords_ignored", coords=cfg.coords)
@@ -89,6 +105,27 @@ def georeference(
             report.note("note_converted", system=cfg.coords.upper())
         gdf = crsmod.shift_geometries(gdf, cfg.coords)
     return gdf
+
+
+def _check_finite(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    """Refuse a feature with an infinite or NaN coordinate, naming it (1 = the first feature)."""
+    xy, which = shapely.get_coordinates(gdf.geometry.values, return_index=True)
+    bad = ~np.isfinite(xy).all(axis=1)
+    if bad.any():
+        rows = np.unique(which[bad])
+        raise InputError(
+            "err_geometry_not_finite", path=path, row=int(rows[0]) + 1, count=len(rows)
+        )
+
+
+def _beyond_degrees(gdf: gpd.GeoDataFrame) -> tuple[int, float, float] | None:
+    """(feature number, x, y) of the first vertex that cannot be lon/lat, or None."""
+    xy, which = shapely.get_coordinates(gdf.geometry.values, return_index=True)
+    far = (np.abs(xy[:, 0]) > 180) | (np.abs(xy[:, 1]) > 90)
+    if not far.any():
+        return None
+    first = int(np.flatnonzero(far)[0])
+    return int(which[first]) + 1, round(float(xy[first, 0]), 1), round(float(xy[first, 1]), 1)
 
 
 def resolve_lonlat(

@@ -13,7 +13,7 @@ from pyproj import CRS
 from spatial.config.project import LayerConfig, Project
 from spatial.config.standards import Standards, load_column_aliases, load_poi_mapping
 from spatial.core import crs as crsmod
-from spatial.core.errors import InputError, reading
+from spatial.core.errors import InputError, in_layer, reading
 from spatial.core.messages import msg
 from spatial.core.problems import SAMPLE_SIZE, Problem, problem
 from spatial.core.settings import PLAUSIBLE_MAX
@@ -26,6 +26,12 @@ from spatial.inputs.parse import (
     parse_built_year,
     parse_number,
     parse_share,
+)
+from spatial.inputs.patterns import (
+    check_household_units,
+    drop_repeated_facilities,
+    name_parcels_beyond_reach,
+    name_stacked_facilities,
 )
 from spatial.inputs.validate import (
     LayerReport,
@@ -91,7 +97,7 @@ def _read_layer(project: Project, section: str, aliases: dict) -> tuple:
     else:
         if not path.exists():  # the first error of a new project: say which section's path
             raise InputError("err_layer_file_not_found", path=path, section=section)
-        frame = read_any(path, cfg, aliases.get(section, {}))
+        frame = read_any(path, cfg, aliases.get(section, {}), section)
         if frame.attrs.get("header_row", 1) > 1:
             report.note("note_header_row", row=frame.attrs["header_row"])
         if frame.attrs.get("sheets"):
@@ -122,6 +128,7 @@ def _says_none(role: str, column: str) -> bool:
     return role == "households" and column.strip().lower() == "none"
 
 
+@in_layer("communities")
 def _communities(
     project: Project, aliases: dict, problems: list[Problem]
 ) -> tuple[gpd.GeoDataFrame, LayerReport]:
@@ -178,7 +185,11 @@ def _communities(
     for role in ("population", "older", "infants", "preschoolers"):  # demand, if given
         if col(role):
             mapped[role] = parse_number(gdf[col(role)], col(role), path, "人", PLAUSIBLE_MAX[role])
-    if col("households"):
+    if col("households"):  # 万户 (0.3, 1.2): refused; a few fractional counts: named
+        raw_hh = gdf[col("households")]
+        problems += check_household_units(
+            mapped["households"], raw_hh, col("households"), path, ids
+        )
         blank = np.flatnonzero(pd.isna(mapped["households"]).to_numpy())
         if len(blank):
             problems.append(
@@ -213,6 +224,7 @@ def _communities(
     return out, report
 
 
+@in_layer("facilities")
 def _facilities(
     project: Project,
     aliases: dict,
@@ -230,7 +242,11 @@ def _facilities(
         )
     raw_lonlat = gdf.attrs.get("raw_lonlat", False)
     row_names = pd.Series([f"row {i + 2}" for i in gdf.index], index=gdf.index)
-    gdf = drop_outliers(gdf, row_names, "facilities", report, problems)  # before the system test
+    same = [cols["name"], cols["category"]] if "name" in cols else None
+    gdf = drop_repeated_facilities(gdf, row_names, same, problems)  # a table pasted twice
+    gdf = drop_outliers(
+        gdf, row_names.loc[gdf.index], "facilities", report, problems
+    )  # before the system test
     if raw_lonlat:
         gdf = resolve_lonlat(gdf, project.facilities.coords, communities, report, problems)
     raw = gdf[cols["category"]].astype("string").fillna("").str.strip()
@@ -241,6 +257,8 @@ def _facilities(
         raise InputError("err_no_category_match", path=path, column=cols["category"], listed=listed)
     empty = gdf.geometry.is_empty | gdf.geometry.isna()
     report.drop("empty_geometry", int(empty.sum()))
+    kept = ((keys != "") & ~empty).to_numpy()
+    name_stacked_facilities(gdf.loc[kept], row_names.loc[gdf.index][kept], problems)
     if unknown:
         report.drop("unknown_category", int(sum(unknown.values())))
         listed = ", ".join(f"{k or '(empty)'}×{v}" for k, v in list(unknown.items())[:8])
@@ -287,16 +305,20 @@ def _categories(
     return keys
 
 
-def _parcels(project: Project, aliases: dict) -> tuple[gpd.GeoDataFrame, LayerReport]:
+@in_layer("parcels")
+def _parcels(
+    project: Project, aliases: dict, problems: list[Problem]
+) -> tuple[gpd.GeoDataFrame, LayerReport]:
     gdf, cols, path, report = _read_layer(project, "parcels", aliases)
     gdf = gdf.reset_index(drop=True)
-    n = len(gdf)
     col = cols.get
     ids = gdf[col("id")].astype("string") if col("id") else None
     if ids is not None:
         check_unique_ids(ids, col("id"), path)
     else:
-        ids = pd.Series([f"P{i + 1:04d}" for i in range(n)], index=gdf.index)
+        ids = pd.Series([f"P{i + 1:04d}" for i in range(len(gdf))], index=gdf.index)
+    gdf = drop_outliers(gdf, ids, "parcels", report, problems)  # as the communities get
+    ids = ids.loc[gdf.index]
     mapped = {
         "pid": ids,
         "name": gdf[col("name")].astype("string").fillna("") if col("name") else ids,
@@ -317,6 +339,7 @@ def _number(gdf: gpd.GeoDataFrame, column: str | None, path: Path, role: str) ->
     return parse_number(gdf[column], column, path, maximum=PLAUSIBLE_MAX[role])
 
 
+@in_layer("subdistricts")
 def _subdistricts(project: Project, aliases: dict) -> tuple[gpd.GeoDataFrame, LayerReport]:
     gdf, cols, path, report = _read_layer(project, "subdistricts", aliases)
     names = (
@@ -376,7 +399,7 @@ def load_layers(project: Project, standards: Standards) -> Layers:
             geometry=gpd.GeoSeries([], crs="EPSG:4326"),
         )
     if project.parcels.given():
-        parcels, p_report = _parcels(project, aliases)
+        parcels, p_report = _parcels(project, aliases, problems)
         reports.append(p_report)
     else:
         parcels = gpd.GeoDataFrame(
@@ -399,6 +422,8 @@ def load_layers(project: Project, standards: Standards) -> Layers:
     facilities = facilities.to_crs(metric)
     parcels = parcels.to_crs(metric)
     parcels["area_m2"] = parcels.geometry.area
+    radius = max((c.radius_m for c in standards.categories.values()), default=0.0)
+    name_parcels_beyond_reach(parcels, communities, radius, problems)
     if len(parcels):
         given = parcels["area_given"].astype(float)
         parcels["area_m2"] = given.where(given > 0, parcels["area_m2"])

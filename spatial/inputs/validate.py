@@ -171,6 +171,17 @@ def points_from_table(
             count=len(bad),
         )
     lon, lat = xs.to_numpy(float), ys.to_numpy(float)
+    infinite = np.flatnonzero(~(np.isfinite(lon) & np.isfinite(lat)))
+    if len(infinite):  # 'inf' reads as a number: not "projected coordinates"
+        pos = int(infinite[0])
+        raise InputError(
+            "err_coords_not_finite",
+            path=path,
+            row=file_row(frame[x], pos),
+            xv=frame[x].iloc[pos],
+            yv=frame[y].iloc[pos],
+            count=len(infinite),
+        )
     if cfg.crs:
         return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=cfg.crs)
     lonlat = np.all((np.abs(lon) <= 180) & (np.abs(lat) <= 180))
@@ -210,8 +221,9 @@ def check_lonlat(
     """
     if coords not in ("gcj02", "bd09", "cgcs2000", "auto", ""):
         return
-    lon, lat = np.asarray(lon), np.asarray(lat)
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
     inside = np.array([crsmod.in_china(a, b) for a, b in zip(lon, lat, strict=True)], bool)
+    inside |= np.isnan(lon) | np.isnan(lat)  # a row without geometry: dropped later, counted
     if inside.all():
         return
     swapped = np.array([crsmod.in_china(b, a) for a, b in zip(lon, lat, strict=True)], bool)
@@ -291,8 +303,9 @@ def repair_polygons(gdf: gpd.GeoDataFrame, report: LayerReport, path: Path) -> g
     gdf = gdf.loc[~missing].copy()
     geoms = gdf.geometry.values
     kinds = set(shapely.get_type_id(geoms).tolist())
-    if kinds and not kinds & {3, 6, 7}:
-        raise InputError("err_not_polygons", path=path)
+    if kinds and not kinds & {3, 6, 7}:  # e.g. the facilities' points given as the communities
+        found = ", ".join(sorted(set(gdf.geometry.geom_type.dropna())))
+        raise InputError("err_not_polygons", path=path, section=report.layer, kinds=found)
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
         fixed = shapely.make_valid(geoms[invalid])

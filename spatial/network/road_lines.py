@@ -70,7 +70,9 @@ def read_road_lines(
         lines, path = source.copy(), Path(label or "<streets>")
     else:
         lines, path = (
-            read_vector(source, LayerConfig(layer=cfg.layer, encoding=cfg.encoding)),
+            read_vector(
+                source, LayerConfig(layer=cfg.layer, encoding=cfg.encoding), section="network"
+            ),
             source,
         )
     report = LayerReport(layer="network", path=str(path), rows_read=len(lines))

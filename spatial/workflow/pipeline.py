@@ -26,7 +26,9 @@ from spatial.core import parallel as forks
 from spatial.core import settings
 from spatial.core.errors import ConfigError, InputError, OutputError, reading
 from spatial.core.messages import render, render_frame
+from spatial.inputs.files import check_data_file
 from spatial.inputs.load import load_layers
+from spatial.network.alignment import check_alignment
 from spatial.network.read import download_network, read_network
 from spatial.outputs import staging as io
 from spatial.workflow.stages import (
@@ -57,6 +59,7 @@ def load_inputs(project: Project, progress: Progress | None = None, place: str =
         if project.network.path:
             path = project.resolve(project.network.path)
             with reading(path, "what_network"):
+                check_data_file(path)  # a link to a system file: its lines are never quoted
                 result.network = read_network(path, layers.crs, project.network)
         elif place or project.network.place:
             result.network = download_network(
@@ -66,6 +69,7 @@ def load_inputs(project: Project, progress: Progress | None = None, place: str =
             layers.problems += result.network.problems  # e.g. streets cut at the extract's edge
             if result.network.report is not None:  # a road layer: its columns and values
                 layers.reports.append(result.network.report)
+        check_alignment(result)  # communities drawn on a Gaode map but saved as WGS84
     return result
 
 

@@ -11,7 +11,7 @@ from pyproj import CRS
 
 from spatial.config.project import BundlingConfig, LayerConfig
 from spatial.core.errors import InputError
-from spatial.inputs.files import read_vector
+from spatial.inputs.files import check_data_file, read_vector
 from spatial.network.graph import StreetNetwork, major_edges
 
 
@@ -45,7 +45,8 @@ def barrier_lines(
     if barrier_file is not None:
         if not barrier_file.exists():
             raise InputError("err_barrier_missing", path=barrier_file)
-        layer = read_vector(barrier_file, LayerConfig())  # the one reader: GBK .dbf detected
+        check_data_file(barrier_file)  # a link to a system file: its lines are never quoted
+        layer = read_vector(barrier_file, LayerConfig(), what="what_barrier")  # GBK, layers
         if layer.crs is None:
             raise InputError("err_barrier_no_crs", path=barrier_file)
         parts.append(layer.to_crs(crs).geometry.values)

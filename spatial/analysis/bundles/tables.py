@@ -28,10 +28,12 @@ def _parcel_links(
     parcels: gpd.GeoDataFrame, outlines: list, tolerance: float
 ) -> list[gpd.GeoDataFrame]:
     """Per outline, the parcels within ``tolerance`` of it (in the parcels' order)."""
-    if len(parcels) == 0:
+    if len(parcels) == 0 or not len(outlines):  # no bundle formed: nothing to link
         return [parcels] * len(outlines)
     tree = shapely.STRtree(parcels.geometry.values)
-    which, rows = tree.query(outlines, predicate="dwithin", distance=tolerance)
+    which, rows = tree.query(
+        np.asarray(outlines, dtype=object), predicate="dwithin", distance=tolerance
+    )
     order = np.lexsort((rows, which))
     which, rows = which[order], rows[order]
     cuts = np.searchsorted(which, np.arange(len(outlines) + 1))
