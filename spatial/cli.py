@@ -81,7 +81,10 @@ def _basemap_names() -> list[str]:
 def _project_file(value: str) -> Path:
     """``--config``: a project file, or a folder holding ``project.toml``."""
     path = Path(value)
-    return path / "project.toml" if path.is_dir() else path
+    try:
+        return path / "project.toml" if path.is_dir() else path
+    except OSError:  # e.g. a name too long: load_project names it in one line
+        return path
 
 
 def _lang(args: argparse.Namespace, project: Project | None = None) -> str:
@@ -90,10 +93,14 @@ def _lang(args: argparse.Namespace, project: Project | None = None) -> str:
         return args.lang
     if project is not None:
         return project.lang
+    from .input_guard import check_input
+
     try:
-        path = getattr(args, "config", None) or settings.DEMO_PROJECT
-        lang = tomllib.loads(Path(path).read_text("utf-8")).get("project", {}).get("lang", "zh")
-    except (OSError, ValueError, AttributeError):
+        path = Path(getattr(args, "config", None) or settings.DEMO_PROJECT)
+        if not check_input(path, ""):  # never a FIFO or a device
+            return "zh"
+        lang = tomllib.loads(path.read_text("utf-8")).get("project", {}).get("lang", "zh")
+    except (OSError, ValueError, AttributeError, LifecircleError):
         return "zh"
     return lang if lang in LANGS else "zh"
 

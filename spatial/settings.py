@@ -28,6 +28,12 @@ SEARCH_BOUND_M = 1000.0
 ACCESS_SPACING_M = 25.0
 MAX_SNAP_M = 500.0
 SERVICE_AREA_BUFFER_M = 30.0
+#: what one input file may hold or expand to (a compressed OSM extract, an XLSX), MiB:
+#: ``[project] input_limit_mb``; a bomb or an endless stream stops here with one line
+INPUT_LIMIT_MB = 2048.0
+#: what one table (CSV, XLSX: read whole into memory) may hold or expand to, MiB:
+#: ``[project] table_limit_mb`` (a 300 MB cell took 39 s and gigabytes to read)
+TABLE_LIMIT_MB = 256.0
 
 #: Defaults of the standards files when they leave a value out (``gb50180_2018.toml``
 #: ``national_target``, ``colocation.toml`` ``default_far``).
