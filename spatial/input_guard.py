@@ -105,6 +105,8 @@ def check_input(
         info = os.fstat(fd)
     finally:
         os.close(fd)
+    if stat.S_ISDIR(info.st_mode) and path.name.lower().endswith(".gdb"):
+        return True  # an Esri File Geodatabase is a folder GDAL reads as one data source
     kind = next((k for test, k in _KINDS if test(info.st_mode)), None)
     if kind is not None or not stat.S_ISREG(info.st_mode):
         raise InputError(
