@@ -251,10 +251,16 @@ def _main(args: argparse.Namespace, console: Console) -> int:
 
 
 def _dispatch(args: argparse.Namespace, console: Console) -> int:
-    if args.command == "init":
-        return _init(args.dir, console, _lang(args))
-    if args.command == "demo":
-        return _demo(args, console)
+    if args.command in ("init", "demo"):
+        try:
+            if args.command == "init":
+                return _init(args.dir, console, _lang(args))
+            return _demo(args, console)
+        except OSError as exc:  # a link loop, a name too long, permission denied: one line
+            from .input_guard import shown
+
+            reason = exc.strerror or exc
+            raise OutputError("err_cannot_write", path=shown(args.dir), reason=reason) from None
     if args.command == "check":
         return _check(args, console)
     return _run(args, console)

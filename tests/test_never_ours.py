@@ -402,3 +402,13 @@ def test_full_disk_in_a_librarys_own_words(project, run_cli, monkeypatch, where)
     code, _, err = run_cli("run", "--config", project, "--out", out, "--lang", "en")
     assert_clean(code, err, "No space left on device")
     assert snapshot(project.parent) == before
+
+
+@pytest.mark.parametrize("command", ["init", "demo"])
+@pytest.mark.parametrize("name", ["x" * 300, "loop"])
+def test_os_errors_of_the_init_and_demo_folder(tmp_path, run_cli, command, name):
+    (tmp_path / "loop").symlink_to("loop")
+    code, _, err = run_cli(command, tmp_path / name, "--lang", "en")
+    assert_clean(code, err, "")
+    assert "internal error" not in err
+    assert {p.name for p in tmp_path.iterdir()} == {"loop"}
