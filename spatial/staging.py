@@ -48,11 +48,17 @@ def claim(parent: Path, prefix: str) -> tuple[Path, int]:
         The folder and the locked marker's file descriptor: close it (after removing the
         folder) to end the claim.
     """
+    import shutil
+
     token = secrets.token_hex(8)
     root = parent / f"{prefix}{os.getpid()}-{token}"
     root.mkdir()
     temporary = root / f".{MARKER}.new"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _FLAGS, 0o644)
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _FLAGS, 0o644)
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)  # ours, and nobody else could prove it
+        raise
     try:
         with contextlib.suppress(OSError):  # no flock here: never provable stale, still ours
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -66,6 +72,7 @@ def claim(parent: Path, prefix: str) -> tuple[Path, int]:
         os.write(fd, json.dumps(run).encode())
         os.replace(temporary, root / MARKER)
     except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
         os.close(fd)
         raise
     return root, fd

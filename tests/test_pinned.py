@@ -484,7 +484,7 @@ def test_network_node_inside_a_community_is_reached_at_distance_zero():
 LAYERS = [
     {"settings", "errors", "messages", "problems", "crs", "forks"},
     {"schema", "config", "standards", "indicators", "colocation", "parse", "validate", "georef",
-     "input_files", "io", "osm"},
+     "input_files", "input_guard", "io", "staging", "osm"},
     {"load", "network", "network_read", "routing"},
     {"access", "distances", "coverage", "service_areas", "catchment", "capacity",
      "capacity_tables", "eligibility", "adjacency", "bundling", "bundle_tables", "priority",
