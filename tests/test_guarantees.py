@@ -229,33 +229,25 @@ def test_new_set_replaces_the_old_set_only(project, run_cli):
     assert (out / "notes.txt").read_text("utf-8") == "the planner's own file"
 
 
-def _dead_pid() -> int:
-    pid = 999_999
-    while True:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return pid
-        except OSError:
-            pass
-        pid -= 1
+def test_stale_staging_is_removed_only_with_proof(project, run_cli):
+    """A staging folder of a run that is over (valid marker, lock free) is removed; one without
+    a marker (old style, or a planner's folder so named) and a hidden file named like the
+    tool's temporary files are kept: the tool cannot prove it made them (issue 23)."""
+    from spatial.outputs.run_marker import claim
 
-
-def test_stale_staging_and_temporary_files_are_cleaned(project, run_cli):
     out, _ = _first_run(project, run_cli)
-    stale = project.parent / f"{io.STAGING_PREFIX}{_dead_pid()}-0a1b2c3d"
-    (stale / "new").mkdir(parents=True)
+    stale, lock = claim(project.parent, io.STAGING_PREFIX)
+    os.close(lock)  # its run is over
+    (stale / "new").mkdir()
     (stale / "new" / "lifecircle.gpkg").write_bytes(b"killed half way")
-    alive = project.parent / f"{io.STAGING_PREFIX}1-00000000"  # pid 1 runs: not touched
-    alive.mkdir()
-    tmp = out / ".lifecircle.ab12cd_9.gpkg"  # what atomic_path leaves after SIGKILL
+    unproven = project.parent / f"{io.STAGING_PREFIX}999999-0a1b2c3d"
+    (unproven / "new").mkdir(parents=True)
+    tmp = out / ".lifecircle.ab12cd_9.gpkg"  # named like atomic_path's files: not proven ours
     tmp.write_bytes(b"x")
-    planner = out / ".lifecircle.notes.gpkg"  # not the tool's pattern: kept
-    planner.write_bytes(b"y")
     code, _, err = run_cli("coverage", "--config", project, "--out", out)
     assert code == 0, err
-    assert not stale.exists() and not tmp.exists()
-    assert alive.exists() and planner.exists()
+    assert not stale.exists()
+    assert unproven.exists() and tmp.read_bytes() == b"x"
 
 
 # -- checks that need no analysis, and crashes that are now clean errors ---------------------

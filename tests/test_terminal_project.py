@@ -60,7 +60,7 @@ def _accepted_keys() -> dict[str, set[str]]:
             f.name
             for f in fields(Project)
             if f.default is not MISSING
-            and isinstance(f.default, str)
+            and isinstance(f.default, str | float)  # name, lang, crs and the input limits
             and f.name != "standards_path"
         },
         "standards": {"path"},

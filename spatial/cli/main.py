@@ -81,7 +81,10 @@ def _basemap_names() -> list[str]:
 def _project_file(value: str) -> Path:
     """``--config``: a project file, or a folder holding ``project.toml``."""
     path = Path(value)
-    return path / "project.toml" if path.is_dir() else path
+    try:
+        return path / "project.toml" if path.is_dir() else path
+    except OSError:  # e.g. a name too long: load_project names it in one line
+        return path
 
 
 def _lang(args: argparse.Namespace, project: Project | None = None) -> str:
@@ -90,10 +93,14 @@ def _lang(args: argparse.Namespace, project: Project | None = None) -> str:
         return args.lang
     if project is not None:
         return project.lang
+    from spatial.core.input_guard import check_input
+
     try:
-        path = getattr(args, "config", None) or settings.DEMO_PROJECT
-        lang = tomllib.loads(Path(path).read_text("utf-8")).get("project", {}).get("lang", "zh")
-    except (OSError, ValueError, AttributeError):
+        path = Path(getattr(args, "config", None) or settings.DEMO_PROJECT)
+        if not check_input(path, ""):  # never a FIFO or a device
+            return "zh"
+        lang = tomllib.loads(path.read_text("utf-8")).get("project", {}).get("lang", "zh")
+    except (OSError, ValueError, AttributeError, LifecircleError):
         return "zh"
     return lang if lang in LANGS else "zh"
 
@@ -262,10 +269,16 @@ def _main(args: argparse.Namespace, console: Console) -> int:
 
 
 def _dispatch(args: argparse.Namespace, console: Console) -> int:
-    if args.command == "init":
-        return _init(args.dir, console, _lang(args))
-    if args.command == "demo":
-        return _demo(args, console)
+    if args.command in ("init", "demo"):
+        try:
+            if args.command == "init":
+                return _init(args.dir, console, _lang(args))
+            return _demo(args, console)
+        except OSError as exc:  # a link loop, a name too long, permission denied: one line
+            from spatial.core.input_guard import shown
+
+            reason = exc.strerror or exc
+            raise OutputError("err_cannot_write", path=shown(args.dir), reason=reason) from None
     if args.command == "check":
         return _check(args, console)
     return _run(args, console)

@@ -36,6 +36,7 @@ from spatial.core import settings
 from spatial.core.errors import ConfigError
 from spatial.core.messages import Msg, labels, msg
 
+_LIMITS = ("input_limit_mb", "table_limit_mb")
 _LAYER_KEYS = {"path", "layer", "encoding", "coords", "crs", "header_row"}
 
 
@@ -138,8 +139,10 @@ def load_project(path: str | Path | None = None) -> Project:
     -------
     Project
     """
+    from spatial.core.input_guard import check_input
+
     where = Path(path) if path else settings.DEMO_PROJECT
-    if not where.is_file():
+    if not check_input(where, msg("role_project_file")):
         raise ConfigError("err_cfg_not_found", path=where)
     try:
         data = tomllib.loads(where.read_text(encoding="utf-8"))
@@ -223,15 +226,16 @@ def _gates(table: dict[str, Any], where: Path) -> GatesConfig:
 
 def _fill_project(project: Project, table: dict[str, Any], where: Path) -> None:
     for key, value in table.items():
-        if key not in ("name", "lang", "crs"):
+        if key not in ("name", "lang", "crs", *_LIMITS):
             raise ConfigError(
                 "err_cfg_unknown_key",
                 path=where,
                 section="[project]",
                 key=key,
-                known="crs, lang, name",
+                known="crs, input_limit_mb, lang, name, table_limit_mb",
             )
-        setattr(project, key, str(value))
+        # the limits are checked as numbers by validate_project
+        setattr(project, key, value if key in _LIMITS else str(value))
 
 
 def input_paths(project: Project) -> list[tuple[Path, str | Msg]]:

@@ -182,6 +182,8 @@ class Project:
     name: str = "老旧小区改造"
     lang: str = "zh"
     crs: str = ""
+    input_limit_mb: float = settings.INPUT_LIMIT_MB
+    table_limit_mb: float = settings.TABLE_LIMIT_MB
     base_dir: Path = field(default_factory=Path.cwd)
     source: Path | None = None
     standards_path: str = ""
@@ -318,6 +320,10 @@ def validate_project(project: Project, where: Path) -> None:
         )
     for key, value in project.siting.min_area.items():
         _check_number(value, f"[siting] min_area.{key}", where, (0.0, True, "range_area"))
+    for key in ("input_limit_mb", "table_limit_mb"):
+        _check_number(
+            getattr(project, key), f"[project] {key}", where, (0.0, False, "range_positive")
+        )
     _check_capacity(project.capacity, where)
     if project.siting.objective not in ("households", "full_coverage"):
         raise ConfigError(

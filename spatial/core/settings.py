@@ -34,6 +34,12 @@ NETWORK_SNAP_M = 2.0
 #: the run is refused (``[network] min_connected_share``); below the warning share it is warned.
 NETWORK_MIN_CONNECTED_SHARE = 0.5
 NETWORK_WARN_CONNECTED_SHARE = 0.9
+#: what one input file may hold or expand to (a compressed OSM extract, an XLSX), MiB:
+#: ``[project] input_limit_mb``; a bomb or an endless stream stops here with one line
+INPUT_LIMIT_MB = 2048.0
+#: what one table (CSV, XLSX: read whole into memory) may hold or expand to, MiB:
+#: ``[project] table_limit_mb`` (a 300 MB cell took 39 s and gigabytes to read)
+TABLE_LIMIT_MB = 256.0
 
 #: Defaults of the standards files when they leave a value out (``gb50180_2018.toml``
 #: ``national_target``, ``colocation.toml`` ``default_far``).

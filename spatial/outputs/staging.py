@@ -7,7 +7,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -127,27 +127,17 @@ OUTPUT_NAMES = (
 
 
 def _anchor(out: Path) -> Path:
-    """The nearest existing folder at or above ``out``'s parent (where the staging goes)."""
+    """The nearest existing folder at or above ``out``'s parent."""
     parent = out.absolute().parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     return parent
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
-def clean_stale(out: Path) -> list[Path]:
-    """Remove what a killed run of the tool left: staging folders beside ``out`` whose process is
-    gone, and the hidden temporary files ``atomic_path`` makes (``.<stem>.<random><suffix>``) of
-    the tool's own output names inside ``out``. Returns what was removed.
+def staging_parent(out: Path) -> Path:
+    """Where a run's staging folder goes: inside ``out`` when it exists (the same file system
+    as ``out`` even when ``out`` is the root of a mounted USB stick), else the nearest existing
+    folder above it (where ``out`` will be made).
 
     Parameters
     ----------
@@ -155,32 +145,49 @@ def clean_stale(out: Path) -> list[Path]:
 
     Returns
     -------
+    Path
+    """
+    return out if out.is_dir() else _anchor(out)
+
+
+def clean_stale(out: Path, keep: Iterable[Path] = ()) -> list[Path]:
+    """Remove the staging folders a killed run of the tool left where this run stages
+    (:func:`staging_parent`) and beside ``out``: only a folder the tool provably made (a valid
+    marker, ``staging.stale``) whose run is provably over (nobody holds its lock, on any
+    machine or in any PID namespace), and never one holding an input (``keep``). Returns what
+    was removed.
+
+    Parameters
+    ----------
+    out : Path
+    keep : iterable of Path
+        The run's inputs.
+
+    Returns
+    -------
     list of Path
     """
-    import re
     import shutil
 
+    from spatial.outputs.run_marker import stale
+
     removed = []
-    anchor = _anchor(out)
-    for entry in anchor.glob(f"{STAGING_PREFIX}*"):
-        match = re.fullmatch(rf"{re.escape(STAGING_PREFIX)}(\d+)-\w+", entry.name)
-        if match and entry.is_dir() and not _pid_alive(int(match.group(1))):
-            shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry)
-    if out.is_dir():
-        stems = "|".join(re.escape(Path(n).stem) for n in OUTPUT_NAMES)
-        pattern = re.compile(rf"\.({stems})\.[a-z0-9_]{{8}}\.(gpkg|json|xlsx|html|png|pdf|toml)")
-        for entry in out.iterdir():
-            if pattern.fullmatch(entry.name) and entry.is_file():
-                with contextlib.suppress(OSError):
-                    entry.unlink()
-                    removed.append(entry)
+    for parent in dict.fromkeys([staging_parent(out), _anchor(out)]):
+        with contextlib.suppress(OSError):
+            for entry in list(parent.iterdir()):
+                if not entry.name.startswith(STAGING_PREFIX):
+                    continue
+                with stale(entry, keep) as proven:
+                    if proven:
+                        shutil.rmtree(entry, ignore_errors=True)
+                        removed.append(entry)
     return removed
 
 
 def check_output_folder(out: Path) -> None:
-    """Fail at once (``OutputError``) when ``out`` is a file, or it or the folder it would be
-    made in cannot be written; nothing is created or changed.
+    """Fail at once (``OutputError``) when ``out`` is a file, or the folder the run stages in
+    (``out`` when it exists, else the folder it would be made in) cannot be written; nothing
+    is created or changed.
 
     Parameters
     ----------
@@ -191,19 +198,26 @@ def check_output_folder(out: Path) -> None:
     OutputError
     """
     from spatial.core.errors import OutputError
+    from spatial.core.input_guard import shown
 
-    if out.exists() and not out.is_dir():
-        raise OutputError("err_out_is_file", path=out)
-    for folder in (out, _anchor(out)) if out.exists() else (_anchor(out),):
+    folder = out
+    try:
+        if os.path.lexists(out):
+            os.stat(out)  # a link loop, a dangling link, a name too long: its own error
+        if out.exists() and not out.is_dir():
+            raise OutputError("err_out_is_file", path=shown(out))
+        folder = staging_parent(out)
         if not folder.is_dir():
-            raise OutputError("err_out_not_folder", path=out, folder=folder)
-        try:
-            with tempfile.TemporaryFile(dir=folder, prefix=".lifecircle-probe-"):
-                pass
-        except OSError as exc:
-            raise OutputError(
-                "err_out_not_writable", path=out, folder=folder, reason=exc.strerror or exc
-            ) from None
+            raise OutputError("err_out_not_folder", path=shown(out), folder=shown(folder))
+        with tempfile.TemporaryFile(dir=folder, prefix=".lifecircle-probe-"):
+            pass
+    except OSError as exc:
+        raise OutputError(
+            "err_out_not_writable",
+            path=shown(out),
+            folder=shown(folder),
+            reason=exc.strerror or exc,
+        ) from None
 
 
 def previous_outputs(out: Path) -> list[str]:
@@ -226,16 +240,22 @@ def previous_outputs(out: Path) -> list[str]:
 
 
 class Staging:
-    """A run's outputs are written into a hidden staging folder beside ``out`` and moved into
-    ``out`` together by :meth:`commit`; if anything fails before that (an error, Ctrl-C, a full
-    disk), ``out`` is exactly as before and the staging folder is removed.
+    """A run's outputs are written into a hidden staging folder (:func:`staging_parent`) and
+    moved into ``out`` together by :meth:`commit`; if anything fails before that (an error,
+    Ctrl-C, a full disk), ``out`` is exactly as before and the staging folder is removed.
 
-    Use as a context manager: ``with Staging(out) as stage: write into stage.path; stage.commit()``.
+    The staging folder holds a marker naming the run, locked for as long as the run lives
+    (``staging.claim``): another run removes it only when it can prove the run is over.
+
+    Use as a context manager: ``with Staging(out) as stage: write into stage.path;
+    stage.commit(names)``.
 
     Parameters
     ----------
     out : Path
         The output folder (created by :meth:`commit` if missing).
+    keep : iterable of Path
+        The run's inputs: never removed by the clean-up of stale staging folders.
 
     Attributes
     ----------
@@ -243,16 +263,15 @@ class Staging:
         The staging folder to write into (set on entering).
     """
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, keep: Iterable[Path] = ()) -> None:
         self.out = out
+        self.keep = list(keep)
 
     def __enter__(self) -> Staging:
-        import secrets
+        from spatial.outputs.run_marker import claim
 
-        clean_stale(self.out)
-        name = f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
-        self.root = _anchor(self.out) / name
-        self.root.mkdir()
+        clean_stale(self.out, self.keep)
+        self.root, self._lock = claim(staging_parent(self.out), STAGING_PREFIX)
         self.path = self.root / "new"
         self.path.mkdir()
         return self
@@ -261,10 +280,18 @@ class Staging:
         import shutil
 
         shutil.rmtree(self.root, ignore_errors=True)
+        os.close(self._lock)  # the lock goes only once the folder is gone
 
-    def commit(self) -> list[Path]:
-        """Replace the tool's previous files in ``out`` by the new set (renames on one file
-        system; rolled back if one fails; Ctrl-C waits until the swap is done)."""
+    def commit(self, names: list[str]) -> list[Path]:
+        """Replace the tool's previous files in ``out`` by ``names`` of the staging folder
+        (renames on one file system; rolled back if one fails; Ctrl-C waits until the swap is
+        done). Returns the files that really are in ``out`` afterwards, in ``names`` order.
+
+        Raises
+        ------
+        OutputError
+            A file moved in is not in ``out`` after the swap (something else removed it).
+        """
         import signal
         import threading
 
@@ -274,7 +301,7 @@ class Staging:
             signal.signal(signal.SIGINT, lambda *a: interrupted.append(1)) if main else None
         )
         try:
-            files = self._swap()
+            files = self._swap(names)
         finally:
             if main:
                 signal.signal(signal.SIGINT, old_handler)
@@ -282,8 +309,9 @@ class Staging:
             raise InterruptedAfterWrite()
         return files
 
-    def _swap(self) -> list[Path]:
-        new = sorted(p.name for p in self.path.iterdir())
+    def _swap(self, names: list[str]) -> list[Path]:
+        new = [n for n in names if (self.path / n).is_file()]
+        made = {n: _identity(self.path / n) for n in new}
         self.out.mkdir(parents=True, exist_ok=True)
         backup = self.root / "old"
         backup.mkdir()
@@ -305,4 +333,54 @@ class Staging:
                 with contextlib.suppress(OSError):
                     os.replace(backup / name, self.out / name)
             raise
-        return [self.out / n for n in new]
+        return _really_there(self.out, names, made)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _really_there(out: Path, names: list[str], made: dict) -> list[Path]:
+    """``out / name`` for each of ``names`` that is the very file this run moved in; an
+    ``OutputError`` naming the ones that are not."""
+    from spatial.core.errors import OutputError
+
+    missing = [n for n in names if n not in made or _identity(out / n) != made[n]]
+    if missing:
+        raise OutputError("err_out_changed", path=out, missing=", ".join(missing))
+    return [out / n for n in names]
+
+
+def no_space(exc: BaseException, folder: Path) -> bool:
+    """Whether ``exc`` (raised while writing into ``folder``) comes from a full disk: an
+    ``OSError`` ENOSPC/EDQUOT anywhere in its chain (a library's error on closing after it,
+    e.g. the PDF writer's), or the folder's file system has less than 4 MiB left (a library
+    that reports only its own words, e.g. the GeoPackage's "Failed to commit transaction").
+
+    Parameters
+    ----------
+    exc : BaseException
+    folder : Path
+
+    Returns
+    -------
+    bool
+    """
+    import errno
+
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        if isinstance(link, OSError) and link.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        link = link.__cause__ or link.__context__
+    try:
+        info = os.statvfs(folder)
+    except OSError:
+        return False
+    return info.f_bavail * info.f_frsize < 4 * 1024 * 1024

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import os
 from collections.abc import Iterable
 from dataclasses import replace
@@ -24,7 +25,8 @@ from spatial.config.standards import load_standards
 from spatial.core import crs as crsmod
 from spatial.core import parallel as forks
 from spatial.core import settings
-from spatial.core.errors import ConfigError, InputError, OutputError, reading
+from spatial.core.errors import ConfigError, InputError, LifecircleError, OutputError, reading
+from spatial.core.input_guard import check_inputs as check_input_files
 from spatial.core.messages import render, render_frame
 from spatial.inputs.files import check_data_file
 from spatial.inputs.load import load_layers
@@ -49,6 +51,7 @@ ALL_STAGES = settings.ALL_STAGES
 
 def load_inputs(project: Project, progress: Progress | None = None, place: str = "") -> RunResult:
     """Load and validate the inputs (``load.load_layers``) and the walking network."""
+    check_inputs(project)
     timings: dict[str, float] = {}
     with Timer(timings, "load", progress):
         standards = load_standards(project)
@@ -213,13 +216,20 @@ def write_outputs(
         from spatial.text.printing import cjk_font
 
         cjk_font()  # fail before writing anything
+    inputs = [path for path, _ in input_paths(result.project)]
     try:
-        with io.Staging(out) as stage:
-            names = _write_all(result, stage.path, stages, lang, progress, strict_print)
-            stage.commit()
+        with io.Staging(out, keep=inputs) as stage:
+            try:
+                names = _write_all(result, stage.path, stages, lang, progress, strict_print)
+            except (LifecircleError, OSError):
+                raise
+            except Exception as exc:  # a library's own words for a full disk (see io.no_space)
+                if io.no_space(exc, stage.root):
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)) from exc
+                raise
+            result.files = stage.commit(names)  # what really is in ``out`` afterwards
     except OSError as exc:
         raise OutputError("err_write_outputs", path=out, reason=exc.strerror or exc) from exc
-    result.files = [out / name for name in names]
     return result.files
 
 
@@ -279,9 +289,22 @@ def check_before_run(project: Project, out: Path, stages: Iterable[str] = ALL_ST
             )
         if spec.get("needs_key") and not project.render.tianditu_key:
             raise ConfigError("err_tianditu_key", path=project.source)
-    check_no_overwrite(project, out)
+    check_inputs(project)
     io.check_output_folder(out)
-    io.clean_stale(out)  # what a killed run left, even if this run stops before writing
+    check_no_overwrite(project, out)
+    # what a killed run left, even if this run stops before writing; never an input
+    io.clean_stale(out, [path for path, _ in input_paths(project)])
+
+
+def check_inputs(project: Project) -> None:
+    """Every input is a readable regular file within ``[project] input_limit_mb`` (a table:
+    ``table_limit_mb``; ``input_guard``): checked before anything is read.
+
+    Raises
+    ------
+    InputError
+    """
+    check_input_files(input_paths(project), project.input_limit_mb, project.table_limit_mb)
 
 
 def check_no_overwrite(project: Project, out: Path) -> None:
