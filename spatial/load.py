@@ -13,13 +13,21 @@ from pyproj import CRS
 from . import crs as crsmod
 from .config import LayerConfig, Project
 from .errors import InputError, reading
+from .facility_names import (
+    classify_by_name,
+    dropped_table,
+    empty_basket,
+    name_problems,
+    type_categories,
+    unknown_problem,
+)
 from .georef import georeference, resolve_lonlat
 from .input_files import read_any
 from .messages import msg
-from .parse import header_key, match_category, parse_built_year, parse_number, parse_share
-from .problems import SAMPLE_SIZE, Problem, problem
+from .parse import parse_built_year, parse_number, parse_share
+from .problems import Problem, problem
 from .settings import PLAUSIBLE_MAX
-from .standards import Standards, load_column_aliases, load_poi_mapping
+from .standards import Standards, load_column_aliases
 from .validate import (
     LayerReport,
     check_unique_ids,
@@ -61,6 +69,8 @@ class Layers:
     subdistricts: gpd.GeoDataFrame | None = None  # 街道 outlines, when the project gives them
     problems: list[Problem] = field(default_factory=list)  # data problems, for every command
     households_known: bool = True  # False: no household figures (households = "none")
+    #: facility rows left out for their category: row, name, category, reason
+    dropped_facilities: pd.DataFrame | None = None
 
 
 def _read_layer(project: Project, section: str, aliases: dict) -> tuple:
@@ -221,7 +231,10 @@ def _facilities(
     if raw_lonlat:
         gdf = resolve_lonlat(gdf, project.facilities.coords, communities, report, problems)
     raw = gdf[cols["category"]].astype("string").fillna("").str.strip()
-    keys = _categories(gdf, cols["category"], raw, standards, aliases)
+    names = gdf[cols["name"]].astype("string").fillna("") if "name" in cols else raw
+    keys, texts = type_categories(gdf, cols["category"], raw, standards, aliases)
+    keys, by_name, generic = classify_by_name(texts, names, keys, standards)
+    problems += name_problems(names, keys, by_name, generic, standards)
     unknown = raw[keys == ""].value_counts().to_dict()
     if len(raw) and (keys == "").all():
         listed = ", ".join(f"{k or '(empty)'}×{v}" for k, v in list(unknown.items())[:8])
@@ -232,12 +245,8 @@ def _facilities(
         report.drop("unknown_category", int(sum(unknown.values())))
         listed = ", ".join(f"{k or '(empty)'}×{v}" for k, v in list(unknown.items())[:8])
         report.note("note_unknown_categories", listed=listed)
-        rows = int(sum(unknown.values()))
-        listed = tuple(f"{k or '(empty)'}×{v}" for k, v in unknown.items())
-        problems.append(
-            Problem("unknown_categories", "facilities", rows, listed[:SAMPLE_SIZE], {"rows": rows})
-        )
-    names = gdf[cols["name"]].astype("string").fillna("") if "name" in cols else raw
+        problems += unknown_problem(names, raw, keys, generic)
+    dropped = dropped_table(names, raw, keys, generic)
     out = gpd.GeoDataFrame(
         {"category": keys, "category_raw": raw, "name": names},
         geometry=gdf.geometry.representative_point() if len(gdf) else gdf.geometry,
@@ -250,24 +259,7 @@ def _facilities(
     out = out.loc[(keys != "") & ~empty].reset_index(drop=True)
     out.insert(0, "facility_id", [f"F{i + 1:05d}" for i in range(len(out))])
     report.rows_kept = len(out)
-    return out, report, {str(k): int(v) for k, v in unknown.items()}
-
-
-def _categories(
-    gdf: gpd.GeoDataFrame, column: str, raw: pd.Series, standards: Standards, aliases: dict
-) -> pd.Series:
-    """Category key per row: the category column, else a Gaode typecode / type / Baidu tag column."""
-    poi = load_poi_mapping()
-    keys = raw.map(lambda v: match_category(v, standards, poi))
-    others = aliases.get("facility_category_fallbacks", {}).get("columns", [])
-    by_key = {header_key(c): c for c in gdf.columns if c not in (column, gdf.geometry.name)}
-    for name in others:
-        other = by_key.get(header_key(name))
-        if other is None or not (keys == "").any():
-            continue
-        more = gdf.loc[keys == "", other].astype("string").fillna("")
-        keys.loc[more.index] = more.map(lambda v: match_category(v, standards, poi))
-    return keys
+    return out, report, {str(k): int(v) for k, v in unknown.items()}, dropped
 
 
 def _parcels(project: Project, aliases: dict) -> tuple[gpd.GeoDataFrame, LayerReport]:
@@ -346,10 +338,11 @@ def load_layers(project: Project, standards: Standards) -> Layers:
     communities, c_report = _communities(project, aliases, problems)
     reports = [c_report]
     unknown: dict[str, int] = {}
+    dropped = None
     if len(communities) == 0:
         raise InputError("err_no_communities_left", path=c_report.path)
     if project.facilities.path:
-        facilities, f_report, unknown = _facilities(
+        facilities, f_report, unknown, dropped = _facilities(
             project, aliases, standards, communities, problems
         )
         reports.append(f_report)
@@ -358,6 +351,7 @@ def load_layers(project: Project, standards: Standards) -> Layers:
             {"facility_id": [], "category": [], "category_raw": [], "name": []},
             geometry=gpd.GeoSeries([], crs="EPSG:4326"),
         )
+    problems += empty_basket(facilities, standards)
     if project.parcels.path:
         parcels, p_report = _parcels(project, aliases)
         reports.append(p_report)
@@ -390,5 +384,14 @@ def load_layers(project: Project, standards: Standards) -> Layers:
         subdistricts = subdistricts.to_crs(metric)
     known = bool(communities["households"].notna().any())
     return Layers(
-        communities, facilities, parcels, metric, reports, unknown, subdistricts, problems, known
+        communities,
+        facilities,
+        parcels,
+        metric,
+        reports,
+        unknown,
+        subdistricts,
+        problems,
+        known,
+        dropped,
     )

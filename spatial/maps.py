@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 
 from . import maplayers, mapparcels, mapstore, render
+from .facility_names import empty_note
 from .htmltext import Html, esc, fragment, join
 from .messages import labels, text
 from .render import (
@@ -85,6 +86,9 @@ def _headline(result, lang: str, keys: list[str], sites, group: bool) -> Html:
         lines.append(fragment("{}: {:,}", lab["households"], s["households"]))
     cov = s.get("coverage")
     if cov:
+        note = empty_note(result.standards, cov.get("basket_without_facilities", []), keys, lang)
+        if note:  # a 0 % that comes from the data, not the district: said first
+            lines.insert(1, fragment('<b class="lc-empty" style="color:#d73027">⚠ {}</b>', note))
         if group or not known:  # a group's own share, or shares of communities
             known_hh = s.get("households") is not None
             before, after = group_shares(result.communities, known_hh, keys, sites)

@@ -18,6 +18,7 @@ from .capacity_tables import bundle_totals
 from .config import Project, input_paths, project_warnings
 from .eligibility import assess_eligibility, eligibility_summary, last_full_year
 from .errors import ConfigError, InputError, OutputError, reading
+from .facility_names import dropped_records, headline_notes
 from .load import load_layers
 from .messages import render, render_frame
 from .network_read import download_network, read_network
@@ -90,6 +91,9 @@ def base_summary(result: RunResult, lang: str | None = None) -> dict:
         },
         "inputs": [r.record(lang or result.project.lang) for r in result.layers.reports],
         "warnings": [p.record(lang or result.project.lang) for p in result.layers.problems],
+        "facilities_dropped": dropped_records(
+            result.layers.dropped_facilities, lang or result.project.lang
+        ),
     }
 
 
@@ -161,6 +165,8 @@ def localise_summary(result: RunResult, lang: str) -> None:
     result.summary_lang = lang
     s["inputs"] = [r.record(lang) for r in result.layers.reports]
     s["warnings"] = [p.record(lang) for p in result.layers.problems]
+    s["facilities_dropped"] = dropped_records(result.layers.dropped_facilities, lang)
+    s["headline_notes"] = headline_notes(result, lang)
     for block, stage in (("bundles", result.bundling), ("sites", result.siting)):
         if block in s and stage is not None:
             s[block]["notes"] = [n.render(lang) for n in stage.notes]

@@ -17,6 +17,7 @@ from .bundling import Bundler
 from .capacity import run_capacity
 from .coverage import compute_coverage, coverage_summary
 from .errors import reading
+from .facility_names import empty_categories
 from .priority import bundle_priorities, community_priorities
 from .runresult import BundlingResult, CapacityResult, RunResult, SitingResult
 from .service_areas import service_areas
@@ -69,6 +70,8 @@ def coverage_stage(result: RunResult, progress: Progress | None) -> tuple:
         )
         result.communities = coverage.communities
         result.summary["coverage"] = coverage_summary(coverage, result.standards)
+        empty = empty_categories(layers.facilities, result.standards)
+        result.summary["coverage"]["basket_without_facilities"] = empty
     return access, coverage.categories
 
 

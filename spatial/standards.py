@@ -71,7 +71,11 @@ class Standards:
     national_target : float
         The share of fully covered households the national target asks for.
     alias_map : dict of str to str
-        Lower-case key, name or alias → category key.
+        Lower-case key, name or alias → category key (the project's ``[facilities] aliases``
+        included, before the standards' own).
+    name_aliases : dict of str to str
+        The project's ``[facilities] aliases`` (lower case → key), also read as name keywords of
+        facilities whose type says nothing (:mod:`spatial.facility_names`).
     """
 
     categories: dict[str, Category]
@@ -81,6 +85,7 @@ class Standards:
     walk_speed_kmh: float
     national_target: float
     alias_map: dict[str, str] = field(default_factory=dict)
+    name_aliases: dict[str, str] = field(default_factory=dict)
 
     def match(self, value: object) -> str | None:
         """Map a category value (key, Chinese name or alias) to a category key, or None.
@@ -193,7 +198,11 @@ def load_standards(project: Project | None = None) -> Standards:
             strict=True,
         )
     )
-    alias_map = {name: key for name, key in names.items() if name != key}
+    given = project.facilities.aliases
+    resolved = _resolve(given.values(), names, "[facilities] aliases", where_cfg)
+    name_aliases = {k.strip().lower(): v for k, v in zip(given, resolved, strict=True)}
+    alias_map = name_aliases | {name: key for name, key in names.items() if name != key}
+    alias_map |= name_aliases  # the project's own first
     speed = _walk_speed(cov.walk_speed_kmh, raw, where)
     return Standards(
         categories=cats,
@@ -203,6 +212,7 @@ def load_standards(project: Project | None = None) -> Standards:
         walk_speed_kmh=float(speed),
         national_target=float(raw.get("national_target", settings.NATIONAL_TARGET)),
         alias_map=alias_map,
+        name_aliases=name_aliases,
     )
 
 

@@ -15,7 +15,7 @@ from . import crs as crsmod
 from .config import LayerConfig
 from .errors import InputError
 from .messages import Msg
-from .parse import file_row, header_key
+from .parse import cut_header_roles, file_row, header_key
 from .problems import Problem, problem
 
 #: a row farther than this from the layer's median point (or than 10 × the median distance to it,
@@ -76,7 +76,8 @@ def detect_columns(
     path: Path,
     section: str,
 ) -> dict[str, str]:
-    """Map roles (name, built_year, ...) to column names: explicit ones first, then known headers.
+    """Map roles (name, built_year, ...) to column names: explicit ones first, then known headers,
+    then headers a Shapefile cut to 10 bytes (:func:`spatial.parse.cut_header_roles`).
 
     Parameters
     ----------
@@ -123,7 +124,7 @@ def detect_columns(
             if header_key(name) in by_norm and by_norm[header_key(name)] not in found.values():
                 found[role] = by_norm[header_key(name)]
                 break
-    return found
+    return found | cut_header_roles(present, aliases, found)
 
 
 def points_from_table(
