@@ -62,7 +62,7 @@ def _layer(table: dict[str, Any], section: str, where: Path) -> LayerConfig:
 def _aliases(value: object, where: Path) -> dict[str, str]:
     """``[facilities] aliases``: a table of texts → category names (checked by the standards)."""
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise ConfigError("err_cfg_table", path=where, label="[facilities] aliases")
+        raise ConfigError("err_cfg_aliases", path=where, label="[facilities] aliases")
     return {str(k): v for k, v in value.items() if str(k).strip()}
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 import pyogrio
 
 from .config import LayerConfig
+from .dbf_names import read_whole_names
 from .errors import InputError, reading
 from .parse import header_key
 
@@ -72,7 +73,10 @@ def read_vector(path: Path, cfg: LayerConfig) -> gpd.GeoDataFrame:
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise InputError("err_gis_read", path=path, reason=exc) from None
     except UnicodeDecodeError:
-        raise InputError("err_text_encoding", path=path) from None
+        mended = read_whole_names(path, kwargs) if path.suffix.lower() == ".shp" else None
+        if mended is None:  # not a field name cut in the middle of a character
+            raise InputError("err_text_encoding", path=path) from None
+        return mended
 
 
 def read_table(path: Path, cfg: LayerConfig, aliases: dict | None = None) -> pd.DataFrame:
