@@ -16,11 +16,10 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from . import settings
 from .messages import Joined, Msg, Named, text
 from .parse import file_row, header_key, match_category
 from .problems import Problem, problem
-from .standards import Standards, _read_toml, load_poi_mapping
+from .standards import Standards, load_poi_mapping, load_poi_names
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class NameRules:
 @cache
 def load_name_rules() -> NameRules:
     """``data/standards/poi_names.toml`` as :class:`NameRules`."""
-    raw = _read_toml(settings.STANDARDS_DIR / "poi_names.toml")
+    raw = load_poi_names()
     generic = raw.get("generic", {})
     keywords = {
         key: (

@@ -248,7 +248,12 @@ def _facilities(
         problems += unknown_problem(names, raw, keys, generic)
     dropped = dropped_table(names, raw, keys, generic)
     out = gpd.GeoDataFrame(
-        {"category": keys, "category_raw": raw, "name": names},
+        {
+            "category": keys,
+            "category_raw": raw,
+            "matched_by": np.where(by_name, "name", "type"),
+            "name": names,
+        },  # fmt: skip
         geometry=gdf.geometry.representative_point() if len(gdf) else gdf.geometry,
         crs=gdf.crs,
     )

@@ -271,6 +271,11 @@ def load_osm_tags() -> dict[str, dict[str, list[str]]]:
     return _read_toml(settings.STANDARDS_DIR / "osm_tags.toml")
 
 
+def load_poi_names() -> dict[str, Any]:
+    """Generic POI types and name keywords per category (``data/standards/poi_names.toml``)."""
+    return _read_toml(settings.STANDARDS_DIR / "poi_names.toml")
+
+
 def load_poi_mapping() -> dict[str, dict[str, str]]:
     """Gaode/Baidu POI type names and typecodes → category (``data/standards/poi_gaode.toml``)."""
     raw = _read_toml(settings.STANDARDS_DIR / "poi_gaode.toml")

@@ -288,7 +288,8 @@ def test_community_at_zero_zero_is_dropped_and_the_crs_stays(tmp_path, run_cli):
     )
     summary = json.loads((tmp_path / "o" / "summary.json").read_text("utf-8"))
     assert code == 0 and summary["crs"].startswith("EPSG:4548") and summary["communities"] == 4
-    assert [w["code"] for w in summary["warnings"]] == ["outlier_dropped"]
+    # the small project has a day-care centre and a kindergarten: six basket categories are empty
+    assert [w["code"] for w in summary["warnings"]] == ["outlier_dropped", "basket_category_empty"]
 
 
 def test_facility_far_from_the_others_is_dropped(tmp_path):

@@ -157,14 +157,16 @@ def test_summary_json_keys_are_stable(demo_summary):
     assert list(demo_summary) == [
         "project", "generated", "crs", "communities", "households", "households_known",
         "communities_with_households", "old_communities", "facilities", "parcels",
-        "unknown_categories", "network", "inputs", "warnings", "eligibility", "coverage",
-        "capacity", "sites", "bundles", "priority", "timings_s", "outputs",
+        "unknown_categories", "network", "inputs", "warnings", "facilities_dropped",
+        "eligibility", "coverage", "capacity", "sites", "bundles", "priority", "headline_notes",
+        "timings_s", "outputs",
     ]  # fmt: skip
     assert list(demo_summary["coverage"]) == [
         "communities", "households", "communities_with_households", "categories",
         "full_coverage_communities", "full_coverage_households", "distance_mode", "basket",
         "radii_m", "national_target", "gap_to_target", "households_known",
         "facilities_off_network", "communities_off_network", "standard", "by_subdistrict",
+        "basket_without_facilities",
     ]  # fmt: skip
     assert list(demo_summary["bundles"]) == [
         "count", "communities", "households", "adjacent_pairs", "pairs_blocked_by_barriers",
@@ -484,7 +486,7 @@ def test_network_node_inside_a_community_is_reached_at_distance_zero():
 LAYERS = [
     {"settings", "errors", "messages", "problems", "crs", "forks"},
     {"schema", "config", "standards", "indicators", "colocation", "parse", "validate", "georef",
-     "input_files", "io", "osm"},
+     "input_files", "io", "osm", "dbf_names", "facility_names"},
     {"load", "network", "network_read", "routing"},
     {"access", "distances", "coverage", "service_areas", "catchment", "capacity",
      "capacity_tables", "eligibility", "adjacency", "bundling", "bundle_tables", "priority",

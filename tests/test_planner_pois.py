@@ -158,6 +158,8 @@ def test_planner_pois_are_matched_by_name_and_the_rest_listed_by_name(tmp_path):
     fac = result.layers.facilities
     expected = {name: cat for name, _, _, cat, *_ in PLANNER_POIS if cat}
     assert dict(zip(fac["name"], fac["category"], strict=True)) == expected
+    by = dict(zip(fac["name"], fac["matched_by"], strict=True))
+    assert by["历下区颐养院"] == "name" and by["明湖幼儿园"] == "type"  # kept in the GeoPackage
     codes = {p.code: p for p in result.layers.problems}
     by_name = codes["facilities_by_name"]
     assert by_name.count == 6 and "历下区颐养院" in by_name.sample
