@@ -11,6 +11,7 @@ import geopandas as gpd
 import pytest
 import shapely
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from spatial import printtext
 from spatial.config import load_project
@@ -212,6 +213,8 @@ def test_check_and_run_say_it_everywhere(tmp_path, run_cli):
     clinics = (out_dir / "clinics.html").read_text("utf-8")
     assert "2类设施中有1类在数据中没有任何设施（社区卫生服务站）" in clinics
     assert "没有任何设施" not in (out_dir / "elderly.html").read_text("utf-8")
+    page = PdfReader(out_dir / "overview.pdf").pages[0].extract_text()
+    assert "数据中没有设施：社区卫生服务站、菜市场或生鲜超市（2/8类" in page.replace("\n", "")
 
 
 def test_the_headline_in_english_names_the_empty_categories(tmp_path, run_cli):
