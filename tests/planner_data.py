@@ -16,15 +16,26 @@ network is known by hand::
 Without noding a GIS would have split it first: :func:`write_road_layer` with ``presplit=True``
 writes the same streets cut at every crossing and T-junction (not at the bridge, not at the
 undershoots), as a GIS "split lines at intersections" gives them.
+
+Planner-style data sets, as planners receive them (not as the demo is written).
+
+:func:`write_planner_communities_and_pois` writes a GBK Shapefile of communities without ``.cpg``
+whose Chinese headers were cut to the 10 bytes of a ``.dbf`` field name, and a Gaode-style POI
+export (CSV, GCJ-02) in which many facilities carry a generic type and only their name says what
+they are.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import shapely
 
+from spatial.core.crs import wgs84_to_gcj02
 from tests.conftest import JINAN, to_4548
 
 ORIGIN = to_4548(*JINAN)
@@ -102,3 +113,97 @@ def write_road_layer(
     else:
         sidecar.unlink(missing_ok=True)
     return path
+
+
+#: Gaode's generic types (大类;…场所) under which many community facilities are exported
+LIFE = "生活服务;生活服务场所;生活服务场所"
+MEDICAL = "医疗保健服务;医疗保健服务场所;医疗保健服务场所"
+SOCIETY = "政府机构及社会团体;社会团体;社会团体"
+
+#: name, Gaode type, typecode, the category the name says (None: not a basket facility), east
+#: and north of the first community's south-west corner (m)
+PLANNER_POIS: list[tuple[str, str, str, str | None, float, float]] = [
+    ("历下区颐养院", LIFE, "070000", "nursing_home", 40, 40),
+    ("泉城老年公寓", LIFE, "070000", "nursing_home", 340, 40),
+    ("甸柳社区日间照料中心", LIFE, "070000", "elderly_daycare", 40, 40),
+    ("燕子山社区托老所", SOCIETY, "130400", "elderly_daycare", 490, 40),
+    ("泉城路街道社区卫生服务中心", MEDICAL, "090000", "health_center", 190, 40),
+    ("贝贝托育中心", LIFE, "070000", "nursery", 40, 40),
+    ("明湖幼儿园", "科教文化服务;学校;幼儿园", "141204", "kindergarten", 190, 40),
+    ("快客便利店", "购物服务;便民商店/便利店;便民商店/便利店", "060200", "convenience", 40, 40),
+    # generic types whose names are not a basket facility: listed by name, never counted
+    ("历下区老年大学", SOCIETY, "130400", None, 40, 40),
+    ("阳光小学生托管中心", LIFE, "070000", None, 40, 40),
+    ("老年人书画协会", SOCIETY, "130400", None, 40, 40),
+    # a specific type wins over the name: a restaurant called 养老院 is a restaurant
+    ("养老院食堂快餐", "餐饮服务;快餐厅;快餐厅", "050300", None, 40, 40),
+    ("鲁菜馆", "餐饮服务;中餐厅;中餐厅", "050100", None, 40, 40),
+]
+
+#: the headers as the planner typed them; a Shapefile keeps 10 GBK bytes of each
+COMMUNITY_HEADERS = {
+    "name": "小区名称",
+    "households": "总户数（户）",
+    "built": "建成年代（年）",
+    "subdistrict": "所属街道",
+    "older": "60岁及以上人口",
+}
+
+
+def write_planner_communities_and_pois(folder: Path) -> Path:
+    """Write communities.shp (GBK, no .cpg), pois.csv (Gaode, GCJ-02) and project.toml.
+
+    Four 80 m square communities in a row, 150 m apart, near Jinan (EPSG:4548); no network
+    (straight-line distances). The POIs are :data:`PLANNER_POIS`.
+
+    Parameters
+    ----------
+    folder : Path
+
+    Returns
+    -------
+    Path
+        The project file.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    x0, y0 = to_4548(*JINAN)
+    h = COMMUNITY_HEADERS
+    rows = [
+        {
+            h["name"]: f"甸柳{i + 1}区",
+            h["households"]: 200 + 50 * i,
+            h["built"]: ["1988", "1995年", "90年代", "2001"][i],
+            h["subdistrict"]: "甸柳街道" if i < 2 else "泉城路街道",
+            h["older"]: 60 + 10 * i,
+            "geometry": shapely.box(x0 + 150 * i, y0, x0 + 150 * i + 80, y0 + 80),
+        }
+        for i in range(4)
+    ]
+    shp = folder / "communities.shp"
+    with warnings.catch_warnings():  # GDAL says it cut the field names (what we test)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        gpd.GeoDataFrame(rows, crs=4548).to_file(shp, engine="pyogrio", encoding="gbk")
+    shp.with_suffix(".cpg").unlink(missing_ok=True)
+    points = gpd.GeoSeries(
+        [shapely.Point(x0 + dx, y0 + dy) for *_, dx, dy in PLANNER_POIS], crs=4548
+    ).to_crs(4326)
+    lon, lat = wgs84_to_gcj02(points.x.to_numpy(), points.y.to_numpy())
+    pois = pd.DataFrame(
+        {
+            "name": [p[0] for p in PLANNER_POIS],
+            "type": [p[1] for p in PLANNER_POIS],
+            "typecode": [p[2] for p in PLANNER_POIS],
+            "location": [f"{a:.6f},{b:.6f}" for a, b in zip(lon, lat, strict=True)],
+            "gcj_lng": np.round(lon, 6),
+            "gcj_lat": np.round(lat, 6),
+        }
+    )
+    pois.to_csv(folder / "pois.csv", index=False, encoding="utf-8-sig")
+    project = folder / "project.toml"
+    project.write_text(
+        '[project]\nname = "历下区试算"\n'
+        '[communities]\npath = "communities.shp"\n'
+        '[facilities]\npath = "pois.csv"\ncoords = "gcj02"\n',
+        encoding="utf-8",
+    )
+    return project

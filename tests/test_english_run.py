@@ -53,6 +53,8 @@ def _data_strings(result) -> list[str]:
     for report in result.summary["inputs"]:
         found |= {str(v) for v in report.get("columns", {}).values()}
     found |= {p.sample[k] for p in layers.problems for k in range(len(p.sample))}
+    if layers.dropped_facilities is not None:  # the facility rows left out, by name and type
+        found |= set(layers.dropped_facilities["name"]) | set(layers.dropped_facilities["category"])
     std = result.standards
     found |= {std.source} | {c.icon for c in std.categories.values() if getattr(c, "icon", "")}
     cap = tomllib.loads((settings.DATA_DIR / "standards" / "capacity.toml").read_text("utf-8"))

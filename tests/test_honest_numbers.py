@@ -180,7 +180,9 @@ def test_gaode_types_typecodes_and_baidu_tags_are_mapped(tmp_path):
     }
     unknown = _codes(result)["unknown_categories"]
     assert unknown.count == 2 and unknown.fields["rows"] == 2
-    assert "[coverage.add]" in unknown.message("zh") and "poi_gaode.toml" in unknown.message("en")
+    # the hint names what the planner can edit: the project file, not a file inside the package
+    assert "[coverage.add]" in unknown.message("zh") and "[facilities]" in unknown.message("en")
+    assert "aliases" in unknown.message("zh") and "data/standards" not in unknown.message("en")
 
 
 def test_typecode_column_used_when_the_type_text_does_not_match(tmp_path):
@@ -198,7 +200,8 @@ def test_no_matching_category_is_an_error(tmp_path, run_cli):
     code, _, err = run_cli("coverage", "--config", project, "--out", tmp_path / "o", "--lang", "en")
     assert code == 2
     assert "no facility matches a standard category" in err and "银行×1" in err
-    assert "poi_gaode.toml" in err and "[coverage.add]" in err
+    assert "[facilities]" in err and "aliases" in err and "[coverage.add]" in err
+    assert "data/standards" not in err
 
 
 # coordinates -----------------------------------------------------------------------------------
@@ -285,7 +288,8 @@ def test_community_at_zero_zero_is_dropped_and_the_crs_stays(tmp_path, run_cli):
     )
     summary = json.loads((tmp_path / "o" / "summary.json").read_text("utf-8"))
     assert code == 0 and summary["crs"].startswith("EPSG:4548") and summary["communities"] == 4
-    assert [w["code"] for w in summary["warnings"]] == ["outlier_dropped"]
+    # the small project has a day-care centre and a kindergarten: six basket categories are empty
+    assert [w["code"] for w in summary["warnings"]] == ["outlier_dropped", "basket_category_empty"]
 
 
 def test_facility_far_from_the_others_is_dropped(tmp_path):

@@ -157,6 +157,7 @@ def test_ledger_read_back(demo_out):
         == [
             "汇总",
             "数据问题",  # the demo's facilities have no capacity: assumed (spatial.analysis.capacity.twostep)
+            "未计入的设施",  # the demo's three 银行 rows, by name
             "小区台账",
             "街道汇总",
             "缺口测算",

@@ -152,7 +152,7 @@ def test_html_shows_every_payload_literally_and_runs_none(hostile, browser, tmp_
 def test_ledger_holds_text_never_formulas(hostile):
     root, pay = hostile
     book = load_workbook(root / "out" / "ledger.xlsx")
-    assert book.sheetnames[:3] == ["汇总", "数据问题", "小区台账"]
+    assert book.sheetnames[:4] == ["汇总", "数据问题", "未计入的设施", "小区台账"]
     cells = [c for sheet in book for row in sheet.iter_rows() for c in row]
     assert [c.coordinate for c in cells if c.data_type == "f"] == []
     by_value: dict[str, list] = {}

@@ -157,8 +157,9 @@ def test_summary_json_keys_are_stable(demo_summary):
     assert list(demo_summary) == [
         "project", "generated", "crs", "communities", "households", "households_known",
         "communities_with_households", "old_communities", "facilities", "parcels",
-        "unknown_categories", "network", "inputs", "warnings", "eligibility", "coverage",
-        "capacity", "sites", "bundles", "priority", "timings_s", "outputs",
+        "unknown_categories", "network", "inputs", "warnings", "facilities_dropped",
+        "eligibility", "coverage", "capacity", "sites", "bundles", "priority", "headline_notes",
+        "timings_s", "outputs",
     ]  # fmt: skip
     assert list(demo_summary["coverage"]) == [
         "communities", "households", "communities_with_households", "categories",

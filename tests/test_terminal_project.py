@@ -54,7 +54,7 @@ def _uncommented(template: str) -> str:
 def _accepted_keys() -> dict[str, set[str]]:
     """The keys the project file accepts, from the configuration's own definitions."""
     roles = load_column_aliases()
-    layer_keys = {f.name for f in fields(config.LayerConfig)} - {"columns", "frame"}
+    layer_keys = {f.name for f in fields(config.LayerConfig)} - {"columns", "frame", "aliases"}
     keys = {
         "project": {
             f.name
@@ -68,6 +68,7 @@ def _accepted_keys() -> dict[str, set[str]]:
     for section in ("communities", "facilities", "parcels", "subdistricts"):
         keys[section] = layer_keys | set(roles[section])
     keys["gates"] = layer_keys | set(roles["gates"]) | set(GATE_SETTINGS)
+    keys["facilities"].add("aliases")  # only facilities have category aliases
     for section, (_, cls) in config._SECTIONS.items():
         keys[section] = {f.name for f in fields(cls)}
     return keys

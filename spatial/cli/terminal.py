@@ -195,6 +195,8 @@ def print_summary(
             communities=s["communities"],
             old=old,
         )
+    for note in s.get("headline_notes", []):  # e.g. basket categories with no facility in the data
+        say(console, lang, "cli_headline_note", note=note)
     if "coverage" in s:
         cov = s["coverage"]
         lab = labels(lang)

@@ -45,6 +45,8 @@ def _layer(table: dict[str, Any], section: str, where: Path) -> LayerConfig:
     for key, value in table.items():
         if key in _LAYER_KEYS:
             setattr(cfg, key, str(value))
+        elif key == "aliases" and section == "facilities":
+            cfg.aliases = _aliases(value, where)
         elif isinstance(value, str):
             if value:
                 cfg.columns[key] = value
@@ -60,6 +62,13 @@ def _layer(table: dict[str, Any], section: str, where: Path) -> LayerConfig:
         )
     cfg.coords = cfg.coords.lower()
     return cfg
+
+
+def _aliases(value: object, where: Path) -> dict[str, str]:
+    """``[facilities] aliases``: a table of texts → category names (checked by the standards)."""
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ConfigError("err_cfg_aliases", path=where, label="[facilities] aliases")
+    return {str(k): v for k, v in value.items() if str(k).strip()}
 
 
 def _type_name(value: object) -> Msg | str:

@@ -31,6 +31,8 @@ class LayerConfig:
     crs: str = ""
     header_row: str = ""  # spreadsheet row (1-based) holding the headers; empty = detected
     columns: dict[str, str] = field(default_factory=dict)
+    #: ``[facilities] aliases``: category text or name keyword → category (key, name or alias)
+    aliases: dict[str, str] = field(default_factory=dict)
     #: the layer given as a (Geo)DataFrame instead of a file (the Python API, never the project
     #: file): read by ``load.load_layers`` exactly as a file's rows, never modified
     frame: Any = field(default=None, compare=False, repr=False)

@@ -71,7 +71,11 @@ class Standards:
     national_target : float
         The share of fully covered households the national target asks for.
     alias_map : dict of str to str
-        Lower-case key, name or alias → category key.
+        Lower-case key, name or alias → category key (the project's ``[facilities] aliases``
+        included, before the standards' own).
+    name_aliases : dict of str to str
+        The project's ``[facilities] aliases`` (lower case → key), also read as name keywords of
+        facilities whose type says nothing (:mod:`spatial.inputs.facility_names`).
     """
 
     categories: dict[str, Category]
@@ -90,6 +94,8 @@ class Standards:
     def speed_kmh(self, key: str) -> float:
         """The walking speed minutes to category ``key`` are counted at (km/h)."""
         return self.pace[key][1] if key in self.pace else self.walk_speed_kmh
+
+    name_aliases: dict[str, str] = field(default_factory=dict)
 
     def match(self, value: object) -> str | None:
         """Map a category value (key, Chinese name or alias) to a category key, or None.
@@ -227,7 +233,11 @@ def load_standards(project: Project | None = None) -> Standards:
             strict=True,
         )
     )
-    alias_map = {name: key for name, key in names.items() if name != key}
+    given = project.facilities.aliases
+    resolved = _resolve(given.values(), names, "[facilities] aliases", where_cfg)
+    name_aliases = {k.strip().lower(): v for k, v in zip(given, resolved, strict=True)}
+    alias_map = name_aliases | {name: key for name, key in names.items() if name != key}
+    alias_map |= name_aliases  # the project's own first
     speed = _walk_speed(cov.walk_speed_kmh, raw, where)
     return Standards(
         categories=cats,
@@ -239,6 +249,7 @@ def load_standards(project: Project | None = None) -> Standards:
         alias_map=alias_map,
         pace=pace,
         threshold=cov.threshold,
+        name_aliases=name_aliases,
     )
 
 
@@ -310,6 +321,11 @@ def load_column_aliases() -> dict[str, dict[str, list[str]]]:
 def load_osm_tags() -> dict[str, dict[str, list[str]]]:
     """OSM tag → category mapping (``data/standards/osm_tags.toml``)."""
     return _read_toml(settings.STANDARDS_DIR / "osm_tags.toml")
+
+
+def load_poi_names() -> dict[str, Any]:
+    """Generic POI types and name keywords per category (``data/standards/poi_names.toml``)."""
+    return _read_toml(settings.STANDARDS_DIR / "poi_names.toml")
 
 
 def load_poi_mapping() -> dict[str, dict[str, str]]:

@@ -15,6 +15,7 @@ import pyogrio
 from spatial.config.project import LayerConfig
 from spatial.core.errors import InputError, reading
 from spatial.core.messages import Msg
+from spatial.inputs.dbf_names import read_whole_names
 from spatial.inputs.parse import header_key
 
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
@@ -219,7 +220,10 @@ def read_vector(
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise InputError("err_gis_read", path=path, reason=exc) from None
     except UnicodeDecodeError:
-        raise InputError("err_text_encoding", path=path) from None
+        mended = read_whole_names(path, kwargs) if path.suffix.lower() == ".shp" else None
+        if mended is None:  # not a field name cut in the middle of a character
+            raise InputError("err_text_encoding", path=path) from None
+        return mended
 
 
 def read_table(

@@ -11,18 +11,24 @@ import pandas as pd
 from pyproj import CRS
 
 from spatial.config.project import LayerConfig, Project
-from spatial.config.standards import Standards, load_column_aliases, load_poi_mapping
+from spatial.config.standards import Standards, load_column_aliases
 from spatial.core import crs as crsmod
 from spatial.core.errors import InputError, in_layer, reading
 from spatial.core.messages import msg
-from spatial.core.problems import SAMPLE_SIZE, Problem, problem
+from spatial.core.problems import Problem, problem
 from spatial.core.settings import PLAUSIBLE_MAX
+from spatial.inputs.facility_names import (
+    classify_by_name,
+    dropped_table,
+    empty_basket,
+    name_problems,
+    type_categories,
+    unknown_problem,
+)
 from spatial.inputs.files import read_any
 from spatial.inputs.gates import load_gates
 from spatial.inputs.georef import georeference, resolve_lonlat
 from spatial.inputs.parse import (
-    header_key,
-    match_category,
     parse_built_year,
     parse_number,
     parse_share,
@@ -75,6 +81,8 @@ class Layers:
     problems: list[Problem] = field(default_factory=list)  # data problems, for every command
     households_known: bool = True  # False: no household figures (households = "none")
     gates: gpd.GeoDataFrame | None = None  # gates of gated compounds ([gates]), with ``comm``
+    #: facility rows left out for their category: row, name, category, reason
+    dropped_facilities: pd.DataFrame | None = None
 
 
 def _read_layer(project: Project, section: str, aliases: dict) -> tuple:
@@ -250,7 +258,10 @@ def _facilities(
     if raw_lonlat:
         gdf = resolve_lonlat(gdf, project.facilities.coords, communities, report, problems)
     raw = gdf[cols["category"]].astype("string").fillna("").str.strip()
-    keys = _categories(gdf, cols["category"], raw, standards, aliases)
+    names = gdf[cols["name"]].astype("string").fillna("") if "name" in cols else raw
+    keys, texts = type_categories(gdf, cols["category"], raw, standards, aliases)
+    keys, by_name, generic = classify_by_name(texts, names, keys, standards)
+    problems += name_problems(names, keys, by_name, generic, standards)
     unknown = raw[keys == ""].value_counts().to_dict()
     if len(raw) and (keys == "").all():
         listed = ", ".join(f"{k or '(empty)'}×{v}" for k, v in list(unknown.items())[:8])
@@ -263,14 +274,15 @@ def _facilities(
         report.drop("unknown_category", int(sum(unknown.values())))
         listed = ", ".join(f"{k or '(empty)'}×{v}" for k, v in list(unknown.items())[:8])
         report.note("note_unknown_categories", listed=listed)
-        rows = int(sum(unknown.values()))
-        listed = tuple(f"{k or '(empty)'}×{v}" for k, v in unknown.items())
-        problems.append(
-            Problem("unknown_categories", "facilities", rows, listed[:SAMPLE_SIZE], {"rows": rows})
-        )
-    names = gdf[cols["name"]].astype("string").fillna("") if "name" in cols else raw
+        problems += unknown_problem(names, raw, keys, generic)
+    dropped = dropped_table(names, raw, keys, generic)
     out = gpd.GeoDataFrame(
-        {"category": keys, "category_raw": raw, "name": names},
+        {
+            "category": keys,
+            "category_raw": raw,
+            "matched_by": np.where(by_name, "name", "type"),
+            "name": names,
+        },  # fmt: skip
         geometry=gdf.geometry.representative_point() if len(gdf) else gdf.geometry,
         crs=gdf.crs,
     )
@@ -285,24 +297,7 @@ def _facilities(
     out = out.loc[(keys != "") & ~empty].reset_index(drop=True)
     out.insert(0, "facility_id", [f"F{i + 1:05d}" for i in range(len(out))])
     report.rows_kept = len(out)
-    return out, report, {str(k): int(v) for k, v in unknown.items()}
-
-
-def _categories(
-    gdf: gpd.GeoDataFrame, column: str, raw: pd.Series, standards: Standards, aliases: dict
-) -> pd.Series:
-    """Category key per row: the category column, else a Gaode typecode / type / Baidu tag column."""
-    poi = load_poi_mapping()
-    keys = raw.map(lambda v: match_category(v, standards, poi))
-    others = aliases.get("facility_category_fallbacks", {}).get("columns", [])
-    by_key = {header_key(c): c for c in gdf.columns if c not in (column, gdf.geometry.name)}
-    for name in others:
-        other = by_key.get(header_key(name))
-        if other is None or not (keys == "").any():
-            continue
-        more = gdf.loc[keys == "", other].astype("string").fillna("")
-        keys.loc[more.index] = more.map(lambda v: match_category(v, standards, poi))
-    return keys
+    return out, report, {str(k): int(v) for k, v in unknown.items()}, dropped
 
 
 @in_layer("parcels")
@@ -386,10 +381,11 @@ def load_layers(project: Project, standards: Standards) -> Layers:
     communities, c_report = _communities(project, aliases, problems)
     reports = [c_report]
     unknown: dict[str, int] = {}
+    dropped = None
     if len(communities) == 0:
         raise InputError("err_no_communities_left", path=c_report.path)
     if project.facilities.given():
-        facilities, f_report, unknown = _facilities(
+        facilities, f_report, unknown, dropped = _facilities(
             project, aliases, standards, communities, problems
         )
         reports.append(f_report)
@@ -398,6 +394,7 @@ def load_layers(project: Project, standards: Standards) -> Layers:
             {"facility_id": [], "category": [], "category_raw": [], "name": []},
             geometry=gpd.GeoSeries([], crs="EPSG:4326"),
         )
+    problems += empty_basket(facilities, standards)
     if project.parcels.given():
         parcels, p_report = _parcels(project, aliases, problems)
         reports.append(p_report)
@@ -448,4 +445,5 @@ def load_layers(project: Project, standards: Standards) -> Layers:
         problems,
         known,
         gates,
+        dropped,
     )

@@ -23,11 +23,19 @@ if TYPE_CHECKING:
 _CN_DECADES = {"五十": 1950, "六十": 1960, "七十": 1970, "八十": 1980, "九十": 1990}
 
 
+#: A Shapefile's ``.dbf`` holds this many bytes of a field name: longer headers are cut
+#: (``总户数（户）`` → ``总户数（户`` in GBK, ``60岁及以上人口`` → ``60岁及以上``).
+DBF_NAME_BYTES = 10
+
+
 def _norm(header: object) -> str:
     """A header for matching: NFKC (full-width → half-width), no spaces, lower case, and without a
-    trailing unit in brackets (``总户数（户）`` → ``总户数``, ``建筑面积(m2)`` → ``建筑面积``)."""
-    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(header))).lower()
-    return re.sub(r"(?<=.)[(\[][^()\[\]]*[)\]]$", "", text)
+    trailing unit in brackets (``总户数（户）`` → ``总户数``, ``建筑面积(m2)`` → ``建筑面积``), also
+    when a ``.dbf`` cut the bracket off (``总户数（户``, ``建成年代（`` → ``建成年代``) or cut a
+    character in half (a trailing U+FFFD)."""
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(header))).lower().rstrip("\ufffd")
+    text = re.sub(r"(?<=.)[(\[][^()\[\]]*[)\]]$", "", text)
+    return re.sub(r"(?<=.)[(\[][^()\[\]]*$", "", text)
 
 
 def header_key(header: object) -> str:
@@ -42,6 +50,66 @@ def header_key(header: object) -> str:
     str
     """
     return _norm(header)
+
+
+def maybe_cut(header: object) -> bool:
+    """Whether ``header`` fills a ``.dbf`` field name (:data:`DBF_NAME_BYTES`) in GBK or UTF-8, so
+    that a Shapefile writer may have cut a longer header to it: 10 bytes, or a few less when the
+    next character did not fit whole (9 in GBK; 8 or 9 in UTF-8, where a CJK character is 3).
+
+    Parameters
+    ----------
+    header : object
+
+    Returns
+    -------
+    bool
+    """
+    text = str(header).strip()
+    for encoding, widest in (("gb18030", 2), ("utf-8", 3)):
+        size = len(text.encode(encoding, errors="replace"))
+        if DBF_NAME_BYTES - widest < size <= DBF_NAME_BYTES:
+            return True
+    return False
+
+
+def cut_header_roles(
+    present: list[object], aliases: dict[str, list[str]], found: dict[str, str]
+) -> dict[str, str]:
+    """Roles of headers that a Shapefile cut to its 10 bytes (``60岁及以上`` from ``60岁及以上人口``).
+
+    A header that fills a ``.dbf`` field name (:func:`maybe_cut`) and is the beginning of the
+    known names of exactly one role still missing in ``found`` is that role's column; a header
+    that begins the names of two roles is left alone (a guess would be a silent error).
+
+    Parameters
+    ----------
+    present : list
+        The layer's headers.
+    aliases : dict of str to list of str
+        Role → known headers (``data/standards/columns.toml``).
+    found : dict of str to str
+        Role → header matched already (exactly or by the project file).
+
+    Returns
+    -------
+    dict of str to str
+        Role → header, for the roles found this way.
+    """
+    used = set(found.values())
+    out: dict[str, str] = {}
+    for header in present:
+        key = header_key(header)
+        if header in used or len(key) < 2 or not maybe_cut(header):
+            continue
+        roles = {
+            role
+            for role, names in aliases.items()
+            if role not in found and any(header_key(n).startswith(key) for n in names)
+        }
+        if len(roles) == 1 and (role := roles.pop()) not in out:
+            out[role] = header
+    return out
 
 
 def parse_built_year(value: object) -> tuple[float, float, bool]:

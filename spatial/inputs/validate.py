@@ -16,7 +16,7 @@ from spatial.core import crs as crsmod
 from spatial.core.errors import InputError
 from spatial.core.messages import Msg
 from spatial.core.problems import Problem, problem
-from spatial.inputs.parse import file_row, header_key
+from spatial.inputs.parse import cut_header_roles, file_row, header_key
 
 #: a row farther than this from the layer's median point (or than 10 × the median distance to it,
 #: whichever is larger) is outside the study area
@@ -76,7 +76,8 @@ def detect_columns(
     path: Path,
     section: str,
 ) -> dict[str, str]:
-    """Map roles (name, built_year, ...) to column names: explicit ones first, then known headers.
+    """Map roles (name, built_year, ...) to column names: explicit ones first, then known headers,
+    then headers a Shapefile cut to 10 bytes (:func:`spatial.inputs.parse.cut_header_roles`).
 
     Parameters
     ----------
@@ -123,7 +124,7 @@ def detect_columns(
             if header_key(name) in by_norm and by_norm[header_key(name)] not in found.values():
                 found[role] = by_norm[header_key(name)]
                 break
-    return found
+    return found | cut_header_roles(present, aliases, found)
 
 
 def points_from_table(

@@ -55,12 +55,45 @@ def shown(value: object) -> str:
 
 
 def cjk_font() -> str:
-    """The first installed CJK font family, or a clear error saying what to install."""
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for family in CJK_FAMILIES:
-        if family in installed:
-            return family
-    raise DependencyError("err_no_cjk_font")
+    """The first installed CJK font family, or a clear error saying what to install.
+
+    matplotlib lists the fonts it found when its cache was built: a font installed since then
+    (``apt-get install fonts-wqy-microhei`` after a first run) is not in it. When no family is
+    found, the font files on the system now (``findSystemFonts``: fontconfig's list on Linux) that
+    the cache does not know are added to it once, and the families looked up again.
+    """
+    for _ in range(2):
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        for family in CJK_FAMILIES:
+            if family in installed:
+                return family
+        if not _add_new_fonts():
+            break
+    import matplotlib
+
+    raise DependencyError("err_no_cjk_font", cache=matplotlib.get_cachedir())
+
+
+_SCANNED: list[bool] = []  # the system's fonts were compared with the cache (once a process)
+
+
+def _add_new_fonts() -> bool:
+    """Add the system's font files that matplotlib's (stale) cache does not list; True if any."""
+    if _SCANNED:
+        return False
+    _SCANNED.append(True)
+    manager = font_manager.fontManager
+    known = {f.fname for f in manager.ttflist}
+    added = False
+    for path in font_manager.findSystemFonts():
+        if path in known:
+            continue
+        try:
+            manager.addfont(path)
+            added = True
+        except (OSError, RuntimeError, ValueError):  # a file FreeType cannot read
+            continue
+    return added
 
 
 def _glyphs() -> frozenset[int] | None:

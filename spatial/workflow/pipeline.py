@@ -28,6 +28,7 @@ from spatial.core import settings
 from spatial.core.errors import ConfigError, InputError, LifecircleError, OutputError, reading
 from spatial.core.input_guard import check_inputs as check_input_files
 from spatial.core.messages import render, render_frame
+from spatial.inputs.facility_names import dropped_records, headline_notes
 from spatial.inputs.files import check_data_file
 from spatial.inputs.load import load_layers
 from spatial.network.alignment import check_alignment
@@ -108,6 +109,9 @@ def base_summary(result: RunResult, lang: str | None = None) -> dict:
         },
         "inputs": [r.record(lang or result.project.lang) for r in result.layers.reports],
         "warnings": [p.record(lang or result.project.lang) for p in result.layers.problems],
+        "facilities_dropped": dropped_records(
+            result.layers.dropped_facilities, lang or result.project.lang
+        ),
     }
 
 
@@ -179,6 +183,8 @@ def localise_summary(result: RunResult, lang: str) -> None:
     result.summary_lang = lang
     s["inputs"] = [r.record(lang) for r in result.layers.reports]
     s["warnings"] = [p.record(lang) for p in result.layers.problems]
+    s["facilities_dropped"] = dropped_records(result.layers.dropped_facilities, lang)
+    s["headline_notes"] = headline_notes(result, lang)
     for block, stage in (("bundles", result.bundling), ("sites", result.siting)):
         if block in s and stage is not None:
             s[block]["notes"] = [n.render(lang) for n in stage.notes]

@@ -23,6 +23,7 @@ from spatial.analysis.result import BundlingResult, CapacityResult, RunResult, S
 from spatial.analysis.siting.selector import SiteSelector, sites_summary
 from spatial.core.errors import reading
 from spatial.core.problems import problem
+from spatial.inputs.facility_names import empty_categories
 from spatial.network.access_points import polygon_access
 from spatial.network.gates import GateSet, inner_walk
 
@@ -91,6 +92,8 @@ def coverage_stage(result: RunResult, progress: Progress | None) -> tuple:
             )
             layers.problems.append(found)
             result.summary["warnings"].append(found.record(project.lang))
+        empty = empty_categories(layers.facilities, result.standards)
+        result.summary["coverage"]["basket_without_facilities"] = empty
     used = coverage.access if coverage.access is not None else access
     return used, coverage.categories
 

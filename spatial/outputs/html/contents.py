@@ -16,6 +16,7 @@ import numpy as np
 from spatial.analysis.coverage.basis import threshold_text
 from spatial.analysis.result import RunResult
 from spatial.core.messages import labels, text
+from spatial.inputs.facility_names import empty_note
 from spatial.outputs.html import leaflet as render
 from spatial.outputs.html import overlays as maplayers
 from spatial.outputs.html import store as mapstore
@@ -89,6 +90,9 @@ def _headline(result, lang: str, keys: list[str], sites, group: bool) -> Html:
         lines.append(fragment("{}: {:,}", lab["households"], s["households"]))
     cov = s.get("coverage")
     if cov:
+        note = empty_note(result.standards, cov.get("basket_without_facilities", []), keys, lang)
+        if note:  # a 0 % that comes from the data, not the district: said first
+            lines.insert(1, fragment('<b class="lc-empty" style="color:#d73027">⚠ {}</b>', note))
         if group or not known:  # a group's own share, or shares of communities
             known_hh = s.get("households") is not None
             before, after = group_shares(result.communities, known_hh, keys, sites)

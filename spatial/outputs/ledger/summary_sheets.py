@@ -11,6 +11,7 @@ from spatial.analysis.bundles.eligibility import last_full_year
 from spatial.analysis.coverage.basis import threshold_text
 from spatial.analysis.result import RunResult
 from spatial.core.messages import labels, text
+from spatial.inputs.facility_names import empty_note
 from spatial.outputs.ledger.workbook import DECIMAL, INTEGER, PERCENT
 
 
@@ -38,6 +39,10 @@ def summary_sheet(result: RunResult, lang: str) -> pd.DataFrame:
     if cov:
         basket = t["sep"].join(cats[k].label(lang) for k in cov["basket"] if k in cats)
         mode = values["distance_mode"].get(cov["distance_mode"], cov["distance_mode"])
+        empty = cov.get("basket_without_facilities", [])
+        if empty:  # said before the shares it makes 0
+            note = empty_note(result.standards, empty, cov["basket"], lang)
+            rows.insert(1, (h["empty_categories"], note, None))
         rows += [
             (h["full_households"], cov["full_coverage_households"], PERCENT),
             (h["full_communities"], cov["full_coverage_communities"], PERCENT),
@@ -200,6 +205,25 @@ def problems_sheet(result: RunResult, lang: str) -> pd.DataFrame | None:
             heads["sample"]: sep.join(str(v) for v in w.get("sample") or []),
         }
         for w in warnings
+    ]
+    return pd.DataFrame(rows, columns=list(heads.values()))
+
+
+def dropped_facilities_sheet(result: RunResult, lang: str) -> pd.DataFrame | None:
+    """Every facility row left out for its category, by name (``summary["facilities_dropped"]``);
+    None when none was."""
+    records = result.summary.get("facilities_dropped") or []
+    if not records:
+        return None
+    heads = _texts(lang)["dropped"]
+    rows = [
+        {
+            heads["row"]: r["row"],
+            heads["name"]: r["name"],
+            heads["category"]: r["category"],
+            heads["reason"]: r["why"],
+        }
+        for r in records
     ]
     return pd.DataFrame(rows, columns=list(heads.values()))
 

@@ -272,6 +272,9 @@ def write_ledger(result: RunResult, out: Path, lang: str) -> Path:
     problems = summarysheets.problems_sheet(result, lang)
     if problems is not None:
         sheets[names["problems"]] = problems
+    dropped = summarysheets.dropped_facilities_sheet(result, lang)
+    if dropped is not None:
+        sheets[names["dropped_facilities"]] = dropped
     sheets[names["communities"]] = _community_sheet(result, lang)
     subdistricts = summarysheets.subdistrict_sheet(result, lang)
     if subdistricts is not None:

@@ -167,7 +167,19 @@ def _headline(result: RunResult, lang: str) -> list[str]:
     if after is not None:
         share += text(lang, "print_share_after", after=share_text(after))
     share += f"   {lab['target']} {cov['national_target']:.0%}"
+    share = _empty_note(result, lang, cov.get("basket", [])) + share
     return [share, _definition(result, lang, cov.get("basket", [])), stamp]
+
+
+def _empty_note(result: RunResult, lang: str, keys: list[str]) -> str:
+    """Said before a share: the categories of ``keys`` with no facility in the data (``""``)."""
+    cov = result.summary.get("coverage") or {}
+    empty = [k for k in keys if k in cov.get("basket_without_facilities", [])]
+    if not empty:
+        return ""
+    cats = result.standards.categories
+    names = text(lang, "sep_list").join(shown(cats[k].label(lang)) for k in empty if k in cats)
+    return text(lang, "print_empty_note", names=names, count=len(empty), basket=len(keys))
 
 
 def _facilities(ax, result: RunResult, lang: str, keys, size: float = 14) -> list:
@@ -315,7 +327,8 @@ def _group(base: _Base, lang: str, group: str, keys: list[str]):
     sites = sites.loc[sites["category"].isin(keys)] if sites is not None else None
     known = result.summary.get("households") is not None
     before, after = group_shares(comm, known, keys, sites)
-    share = f"{text(lang, 'print_group_share', group=gname)} {share_text(before)}"
+    share = _empty_note(result, lang, list(keys))
+    share += f"{text(lang, 'print_group_share', group=gname)} {share_text(before)}"
     if "sites" in result.summary:  # before → after the recommended sites for this group
         share += text(lang, "print_share_after", after=share_text(after))
     head = [
