@@ -68,6 +68,9 @@ def coverage_stage(result: RunResult, progress: Progress | None) -> tuple:
             access,
         )
         result.communities = coverage.communities
+        result.node_dist = {
+            k: c.node_dist for k, c in coverage.categories.items() if c.node_dist is not None
+        }
         result.summary["coverage"] = coverage_summary(coverage, result.standards)
     return access, coverage.categories
 
