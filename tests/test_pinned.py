@@ -489,7 +489,7 @@ LAYERS = [
     {"access", "distances", "coverage", "service_areas", "catchment", "capacity",
      "capacity_tables", "eligibility", "adjacency", "bundling", "bundle_tables", "priority",
      "reach", "programmes", "milp", "sizing", "site_options", "site_tables", "site_summary", "siting"},
-    {"style", "htmltext", "render", "mapstore", "mapparcels", "maplayers", "maps", "report", "printtext", "printdraw", "printpdf", "printpack",
+    {"style", "htmltext", "render", "mapstore", "mapparcels", "maplayers", "mapareas", "maps", "report", "printtext", "printdraw", "printpdf", "printpack",
      "printraster", "printmap", "workbook", "summarysheets", "ledger", "runresult"},
     {"stages", "pipeline", "outputs", "demo", "cli", "terminal", "__main__", "__init__"},
 ]  # fmt: skip
