@@ -1,7 +1,17 @@
-"""A city-sized synthetic case shared by the benchmarks: ~200,000 street nodes, 5,000
-communities, 2,000 facilities over the 8 core categories, 2,000 candidate parcels."""
+"""City-sized synthetic cases shared by the benchmarks: 5,000 communities, 2,000 facilities over
+the 8 core categories, 2,000 candidate parcels, on one of two street networks (:data:`CASES`):
+
+- ``grid`` (the first case): a dense street grid (40 m spacing, nodes jittered by ±6 m) whose
+  facilities are dense enough that the 1000 m service areas cover nearly everything — a few
+  simple polygons;
+- ``patchy``: what a real district looks like — ~90,000 street nodes at ~90 m spacing with
+  irregular node positions (±30 m), the 2,000 facilities spread over ~27 km, so the 1000 m
+  service areas are patchy, with holes and ragged edges (~250,000 vertices per category).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -14,12 +24,35 @@ CORE = ["elderly_daycare", "nursing_home", "nursery", "kindergarten",
 X0, Y0 = 500_000.0, 4_000_000.0  # EPSG:4548 (CGCS2000 GK 117°E), around Jinan
 
 
-def street_grid(side: int = 450, spacing: float = 40.0, seed: int = 0) -> StreetNetwork:
+@dataclass(frozen=True)
+class Case:
+    """A benchmark city: a ``side``×``side`` street grid at ``spacing`` metres whose nodes are
+    jittered by up to ``jitter`` metres each way."""
+
+    side: int
+    spacing: float
+    jitter: float
+
+    @property
+    def extent(self) -> float:
+        """Metres the communities, facilities and parcels are spread over (the grid's width)."""
+        return (self.side - 1) * self.spacing
+
+    def network(self) -> StreetNetwork:
+        return street_grid(self.side, self.spacing, jitter=self.jitter)
+
+
+CASES = {"grid": Case(300, 40.0, 6.0), "patchy": Case(300, 90.0, 30.0)}
+
+
+def street_grid(
+    side: int = 450, spacing: float = 40.0, seed: int = 0, jitter: float = 6.0
+) -> StreetNetwork:
     """A side×side street grid with jittered nodes; every 20th line is a primary road."""
     rng = np.random.default_rng(seed)
     ii, jj = np.meshgrid(np.arange(side), np.arange(side))
     xy = np.column_stack([ii.ravel() * spacing, jj.ravel() * spacing]).astype(float)
-    xy += rng.uniform(-6, 6, xy.shape)
+    xy += rng.uniform(-jitter, jitter, xy.shape)
     xy += [X0, Y0]
     k = np.arange(side * side).reshape(side, side)
     u = np.r_[k[:, :-1].ravel(), k[:-1, :].ravel()]

@@ -3,17 +3,19 @@
 
     python benchmarks/maps.py                          # 5,000 communities, every output
     python benchmarks/maps.py --communities 50000      # only the HTML maps (report.write_maps)
+    python benchmarks/maps.py --case patchy            # 90 m irregular streets, patchy areas
 
 Needs Debian chromium for the opening time: from navigation until spatial/outputs/html/maps.js has drawn the
 store (the legend is filled) and two animation frames have been painted; with the CPU time of the
 browser's processes over that span (less noisy than the clock on a shared machine). The bytes of
-each part of the overview's store (``window.LC_STORE``) are listed, largest first.
+each layer of the overview (benchmarks/page_layers.py) are listed, largest first. ``--case grid``
+(default) is the 450×450 40 m grid over 17.8 km; ``--case patchy`` the patchy city of
+benchmarks/citycase.py (300×300 nodes at 90 m, ±30 m, over 27 km).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -23,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import citycase  # noqa: E402
+import page_layers  # noqa: E402
 
 from spatial.inputs.load import Layers  # noqa: E402
 from spatial.outputs.html.write import write_maps  # noqa: E402
@@ -32,12 +35,19 @@ from spatial.workflow.pipeline import RunResult, analyse, in_language, write_out
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--communities", type=int, default=5000)
-    n = parser.parse_args().communities
-    net = citycase.street_grid()
+    parser.add_argument("--case", choices=sorted(citycase.CASES), default="grid")
+    args = parser.parse_args()
+    n = args.communities
+    if args.case == "grid":
+        net, extent = citycase.street_grid(), 17_800.0
+    else:
+        net, extent = citycase.CASES[args.case].network(), citycase.CASES[args.case].extent
     project, std = citycase.core_project("城市规模基准")
     project.render.basemap = "none"
-    comm = citycase.communities(n)
-    layers = Layers(comm, citycase.facilities(), citycase.parcels(), net.crs)
+    comm = citycase.communities(n, extent=extent)
+    layers = Layers(
+        comm, citycase.facilities(extent=extent), citycase.parcels(extent=extent), net.crs
+    )
     result = RunResult(project, std, layers, network=net)
     start = time.perf_counter()
     analyse(result, ("coverage", "bundle", "sites"))
@@ -60,8 +70,8 @@ def main() -> None:
         print("timings:", {k: v for k, v in result.timings.items()})
         for f in sorted(out.iterdir()):
             print(f"  {f.name:<18} {f.stat().st_size / 1e6:7.1f} MB ({f.stat().st_size:,} B)")
-        for part, size in store_parts(out / "overview.html")[:12]:
-            print(f"    store {part:<22} {size / 1e6:6.2f} MB")
+        for part, size in page_layers.layer_bytes(out / "overview.html")[:12]:
+            print(f"    {part:<40} {size / 1e6:6.2f} MB")
         chromium = shutil.which("chromium")
         if chromium:
             from playwright.sync_api import sync_playwright
@@ -86,20 +96,6 @@ def main() -> None:
                 )
                 browser.close()
     print(f"peak RSS {citycase.peak_rss_mb():.0f} MB")
-
-
-def store_parts(page: Path) -> list[tuple[str, int]]:
-    """Bytes of each part of a page's store (``comm.geom``, ``parcels.reach``, …), largest first."""
-    html = page.read_text("utf-8")
-    start = html.index("window.LC_STORE = ") + len("window.LC_STORE = ")
-    store = json.loads(html[start : html.index(";</script>", start)])
-    parts = {}
-    for key, value in store.items():
-        items = value.items() if isinstance(value, dict) else [("", value)]
-        for sub, v in items:
-            text = json.dumps(v, ensure_ascii=False, separators=(",", ":"))
-            parts[f"{key}.{sub}".rstrip(".")] = len(text.encode())
-    return sorted(parts.items(), key=lambda kv: -kv[1])
 
 
 def _children_cpu() -> float:

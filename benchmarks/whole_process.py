@@ -1,6 +1,6 @@
 """Whole process: `lifecircle coverage` vs an OSMnx + networkx script, on one OSM XML city.
 
-    python benchmarks/whole_process.py [--side 300] [--repeat 3] [--keep DIR]
+    python benchmarks/whole_process.py [--side 300] [--case grid|patchy] [--repeat 3] [--keep DIR]
 
 Writes a generated city (benchmarks/citycase.py: a side×side jittered street grid, ~90,000
 nodes at side 300, written as OSM XML in lon/lat; 5,000 communities; 2,000 facilities over the 8
@@ -57,10 +57,13 @@ with open(out, "w", newline="") as f:
 """
 
 
-def write_city(folder: Path, side: int) -> None:
-    """The city as OSM XML (lon/lat), communities and facilities as GeoPackages, project.toml."""
-    net = citycase.street_grid(side)
-    extent = side * 40.0 - 40
+def write_city(folder: Path, side: int, case: str = "grid") -> None:
+    """The city as OSM XML (lon/lat), communities and facilities as GeoPackages, project.toml;
+    ``case`` names the street network (:data:`citycase.CASES`; ``side`` overrides its size)."""
+    spec = citycase.CASES[case]
+    spec = citycase.Case(side, spec.spacing, spec.jitter)
+    net = spec.network()
+    extent = spec.extent
     comm = citycase.communities(extent=extent)
     fac = citycase.facilities(extent=extent)
     lon, lat = Transformer.from_crs(4548, 4326, always_xy=True).transform(*net.node_xy.T)
@@ -94,13 +97,14 @@ def run_child(cmd: list[str]) -> tuple[float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--side", type=int, default=300, help="grid side: side² street nodes")
+    parser.add_argument("--case", choices=sorted(citycase.CASES), default="grid")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="write the city here and keep it")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        write_city(folder, args.side)
+        write_city(folder, args.side, args.case)
         ours_cmd = [sys.executable, "-m", "spatial", "coverage", "--config",
                     str(folder / "project.toml"), "--out", str(folder / "out")]  # fmt: skip
         theirs_cmd = [sys.executable, "-c", OSMNX_SCRIPT, str(folder / "city.osm"),

@@ -3,6 +3,8 @@ child process against the target: faster than the OSMnx + networkx script takes 
 distances alone (benchmarks/whole_process.py; ~21 s on the development machine).
 
     python benchmarks/whole_run.py [--side 300] [--communities 5000] [--repeat 1] [--keep DIR]
+    python benchmarks/whole_run.py --case patchy  # 90 m irregular streets, patchy service areas
+    python benchmarks/whole_run.py --layers       # also overview.html's bytes per layer
     python benchmarks/whole_run.py --osmnx        # also time the OSMnx script, alternately
 
 Writes the city of benchmarks/whole_process.py (side² street nodes as OSM XML, ``--communities``
@@ -27,13 +29,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import citycase  # noqa: E402
+import page_layers  # noqa: E402
 import whole_process  # noqa: E402
 
 
-def write_case(folder: Path, side: int, n: int) -> None:
-    """The whole_process city with ``n`` communities and the candidate parcels."""
-    whole_process.write_city(folder, side)
-    extent = side * 40.0 - 40
+def write_case(folder: Path, side: int, n: int, case: str = "grid") -> None:
+    """The whole_process city (``case``) with ``n`` communities and the candidate parcels."""
+    whole_process.write_city(folder, side, case)
+    spec = citycase.CASES[case]
+    extent = citycase.Case(side, spec.spacing, spec.jitter).extent
     if n != 5000:
         comm = citycase.communities(n, extent=extent)
         fac = citycase.facilities(extent=extent)
@@ -64,6 +68,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--side", type=int, default=300, help="grid side: side² street nodes")
     parser.add_argument("--communities", type=int, default=5000)
+    parser.add_argument("--case", choices=sorted(citycase.CASES), default="grid",
+                        help="grid: dense 40 m grid; patchy: 90 m irregular, patchy coverage")  # fmt: skip
+    parser.add_argument("--layers", action="store_true", help="overview.html's bytes per layer")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--osmnx", action="store_true", help="also time the OSMnx script")
     parser.add_argument("--keep", type=Path, help="write the city here and keep it")
@@ -72,7 +79,7 @@ def main() -> None:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         if not (folder / "project.toml").exists():
-            write_case(folder, args.side, args.communities)
+            write_case(folder, args.side, args.communities, args.case)
         out = folder / "out"
         ours = [sys.executable, "-m", "spatial", "run", "--config", str(folder / "project.toml"),
                 "--out", str(out), "--basemap", "none"]  # fmt: skip
@@ -96,6 +103,9 @@ def main() -> None:
                       flush=True)  # fmt: skip
         for name in summary["outputs"]:
             print(f"   {name:<22} {(out / name).stat().st_size / 2**20:8.2f} MB")
+        if args.layers:
+            for part, size in page_layers.layer_bytes(out / "overview.html")[:16]:
+                print(f"     overview {part:<40} {size / 1e6:7.2f} MB")
         bundles = (summary.get("bundles") or {}).get("count")
         print(f"median lifecircle run {np.median(walls):.1f} s ({bundles} bundles)"
               + (f"; osmnx + networkx {np.median(others):.1f} s" if others else ""))  # fmt: skip

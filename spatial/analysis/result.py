@@ -113,6 +113,10 @@ class RunResult:
         The walking network; ``None``: straight-line distances.
     service_areas : GeoDataFrame or None
         The coverage stage's service areas (``service_areas.service_areas``).
+    node_dist : dict of str to ndarray
+        Per category reached over the network, the coverage stage's Dijkstra pass (metres from
+        the nearest facility to each network node): the HTML maps draw the service areas from
+        the streets it reaches (:mod:`spatial.outputs.html.areas`).
     capacity : CapacityResult or None
         The capacity stage (run with coverage).
     bundling : BundlingResult or None
@@ -134,6 +138,7 @@ class RunResult:
     layers: Layers
     network: StreetNetwork | None = None
     service_areas: gpd.GeoDataFrame | None = None
+    node_dist: dict = field(default_factory=dict)
     capacity: CapacityResult | None = None
     bundling: BundlingResult | None = None
     siting: SitingResult | None = None

@@ -74,6 +74,9 @@ def coverage_stage(result: RunResult, progress: Progress | None) -> tuple:
             gate_set(result),
         )
         result.communities = coverage.communities
+        result.node_dist = {
+            k: c.node_dist for k, c in coverage.categories.items() if c.node_dist is not None
+        }
         result.summary["coverage"] = coverage_summary(coverage, result.standards)
         result.summary["coverage"]["access_basis"] = basis_summary(
             coverage.communities,

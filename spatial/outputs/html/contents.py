@@ -17,6 +17,7 @@ from spatial.analysis.coverage.basis import threshold_text
 from spatial.analysis.result import RunResult
 from spatial.core.messages import labels, text
 from spatial.inputs.facility_names import empty_note
+from spatial.outputs.html import areas as mapareas
 from spatial.outputs.html import leaflet as render
 from spatial.outputs.html import overlays as maplayers
 from spatial.outputs.html import store as mapstore
@@ -247,15 +248,53 @@ def metres_per_minute(std) -> float:
     return std.walk_speed_kmh * 1000 / 60
 
 
+def _areas(result, lang: str, basemap: str, origin, keys: set[str], show: bool):
+    """The service areas of ``keys`` (:func:`spatial.outputs.html.areas.area_store`), the street table
+    they are drawn from (encoded once per run, None when no area uses it) and their legend."""
+
+    def table() -> mapareas.StreetTable:
+        return _cached(
+            ("street_table", basemap, tuple(origin)),
+            result,
+            lambda: mapareas.StreetTable(result, basemap, origin),
+        )
+
+    entries, legend = mapareas.area_store(result, lang, basemap, origin, keys, show, table)
+    used = any("streets" in e for e in entries)
+    data = (
+        _cached(
+            ("street_table_json", basemap, tuple(origin)), result, lambda: store_json(table().data)
+        )
+        if used
+        else None
+    )
+    return entries, data, legend
+
+
 def _draw(
-    fmap, result, comm, lang, basemap, keys, group, items, title, facilities, extra, capacity=()
+    fmap,
+    result,
+    comm,
+    lang,
+    basemap,
+    keys,
+    group,
+    items,
+    title,
+    facilities,
+    extra,
+    capacity=(),
+    areas=(set(), False),
 ) -> None:
     origin = np.floor(_lonlat_bounds(result, comm)[:2] * mapstore.SCALE).astype(np.int64)
-    streets = _cached(
-        ("streets", basemap, tuple(origin)),
-        result,
-        lambda: _street_store(result, basemap, origin),
-    )
+    area_entries, street_table, area_legend = _areas(result, lang, basemap, origin, *areas)
+    streets = None  # the page draws the streets from the table the areas are drawn from
+    if street_table is None:
+        streets = _cached(
+            ("streets", basemap, tuple(origin)),
+            result,
+            lambda: _street_store(result, basemap, origin),
+        )
     std = result.standards
     cat_index = {k: i for i, k in enumerate(std.categories)}
     overlays = [
@@ -301,6 +340,8 @@ def _draw(
             ),
         ),
         "streets": streets,
+        "areas": area_entries,
+        "streetTable": street_table,
         "streetColour": STREET_COLOUR,
         "siteColour": SITE_COLOUR,
         "candidateColour": CANDIDATE_COLOUR,
@@ -308,7 +349,7 @@ def _draw(
         "text": _texts(lang),
         "capacity": list(capacity),
     }
-    store["legend"] = _legend(result, lang, store, items, title, facilities, extra)
+    store["legend"] = _legend(result, lang, store, items, title, facilities, area_legend + extra)
     add_store(fmap, store)
 
 
@@ -328,8 +369,7 @@ def overview_map(result, lang: str, basemap: str) -> folium.Map:
             "bottom:60px;left:10px",
             "lc-headline",
         )
-    extra = maplayers.service_layers(fmap, result, lang, basemap, set(std.categories), show=False)
-    extra += maplayers.subdistrict_layer(fmap, result, lang, basemap)
+    extra = maplayers.subdistrict_layer(fmap, result, lang, basemap)
     capacity, cap_legend = maplayers.capacity_layers(result, lang)
     extra += cap_legend
     fac_legend = maplayers.facility_groups(fmap, result, lang, basemap, set(std.categories))
@@ -349,6 +389,7 @@ def overview_map(result, lang: str, basemap: str) -> folium.Map:
         fac_legend,
         extra,
         capacity,
+        (set(std.categories), False),
     )
     return fmap
 
@@ -383,11 +424,13 @@ def group_maps(result: RunResult, lang: str, basemap: str) -> Iterator[tuple[str
             fmap, _headline(result, lang, keys, sel, True), "bottom:60px;left:10px", "lc-headline"
         )
         n_keys = len(keys)
-        extra = maplayers.service_layers(fmap, result, lang, basemap, set(keys), show=True)
         legend = maplayers.facility_groups(fmap, result, lang, basemap, set(keys))
         _legend_panel(fmap)
         items = [
             (gap_colour(np.ceil(i * 4 / n_keys)), f"{lab['gaps']} {i}") for i in range(n_keys + 1)
         ]
-        _draw(fmap, result, comm, lang, basemap, keys, True, items, gname, legend, extra)
+        _draw(
+            fmap, result, comm, lang, basemap, keys, True, items, gname, legend, [], (),
+            (set(keys), True),
+        )  # fmt: skip
         yield group, fmap

@@ -26,9 +26,98 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   function pct(x) { return (Math.floor(Math.round(x * 1e4) / 1e4 * 1000 + 0.5) / 10).toFixed(1) + "%"; }
 
+  // ---- service areas (spatial/mapareas.py): each category's reached streets stroked 2·B metres
+  // wide with round ends, one stroke per category (the union of the pieces' buffers, painted
+  // once), drawn by the browser at the zoom the reader is at; without a network, polygons
+  map.createPane("lc-areas").style.zIndex = 350;  // under the streets and communities
+  map.getPane("lc-areas").style.pointerEvents = "none";
+  var areaCanvas = L.canvas({padding: 0.5, pane: "lc-areas"}), table = null, areasOn = L.layerGroup();
+  layers.areas = areasOn;
+  function streetTable() {  // decoded once, when first drawn
+    if (table) return table;
+    var T = D.streetTable, nodes = [], x = ox, y = oy, i, e, a = 0;
+    for (i = 0; i < T.nodes.length; i += 2) { x += T.nodes[i]; y += T.nodes[i + 1]; nodes.push(L.latLng(y / S, x / S)); }
+    var edges = [];
+    for (e = 0; e < T.a.length; e++) { a += T.a[e]; edges.push([nodes[a], nodes[a + T.b[e]]]); }
+    var k = 0, at = 0, bx = ox, by = oy;
+    T.bendEdge.forEach(function (d, j) {
+      at += d;
+      var line = edges[at], mid = [];
+      for (var m = 0; m < T.bendN[j]; m++, k += 2) { bx += T.bendXY[k]; by += T.bendXY[k + 1]; mid.push(L.latLng(by / S, bx / S)); }
+      edges[at] = [line[0]].concat(mid, [line[1]]);
+    });
+    table = edges;
+    return table;
+  }
+  function along(line, f) {  // the first fraction f of a line (by length, locally flat)
+    var c = Math.cos(line[0].lat * Math.PI / 180), len = [0], total = 0, i;
+    for (i = 1; i < line.length; i++) {
+      total += Math.hypot((line[i].lng - line[i - 1].lng) * c, line[i].lat - line[i - 1].lat);
+      len.push(total);
+    }
+    var goal = f * total, out = [line[0]];
+    for (i = 1; i < line.length; i++) {
+      if (len[i] >= goal) {
+        var t = len[i] > len[i - 1] ? (goal - len[i - 1]) / (len[i] - len[i - 1]) : 0;
+        out.push(L.latLng(line[i - 1].lat + t * (line[i].lat - line[i - 1].lat),
+          line[i - 1].lng + t * (line[i].lng - line[i - 1].lng)));
+        return out;
+      }
+      out.push(line[i]);
+    }
+    return out;
+  }
+  function reachedLines(R) {
+    var edges = streetTable(), out = [], bits = atob(R.whole), e, p;
+    for (e = 0; e < edges.length; e++) if ((bits.charCodeAt(e >> 3) >> (e & 7)) & 1) out.push(edges[e]);
+    p = 0; R.fromA.forEach(function (d, j) { p += d; out.push(along(edges[p], R.fracA[j] / 1e4)); });
+    p = 0; R.fromB.forEach(function (d, j) { p += d; out.push(along(edges[p].slice().reverse(), R.fracB[j] / 1e4)); });
+    return out;
+  }
+  function metresToPixels(m) {  // at the map's centre, Web Mercator
+    var lat = map.getCenter().lat * Math.PI / 180;
+    return m * 256 * Math.pow(2, map.getZoom()) / (40075016.686 * Math.cos(lat));
+  }
+  var areaLayers = [];
+  (D.areas || []).forEach(function (A, j) {
+    var lyr;
+    if (A.streets) {
+      lyr = L.layerGroup();
+      lyr.buffer = A.buffer;
+      lyr.on("add", function () {
+        if (!lyr.line) {
+          lyr.line = L.polyline(reachedLines(A.streets), {color: A.colour, opacity: 0.3, lineCap: "round",
+            lineJoin: "round", interactive: false, renderer: areaCanvas, smoothFactor: 0.5,
+            weight: metresToPixels(2 * A.buffer)});
+          lyr.addLayer(lyr.line);
+        }
+        lyr.line.setStyle({weight: metresToPixels(2 * A.buffer)});
+      });
+      areaLayers.push(lyr);
+    } else {
+      lyr = L.polygon(shape(A.geom[0]), {color: A.colour, weight: 2.5, dashArray: "6 4", fillColor: A.colour,
+        fillOpacity: 0.15, renderer: areaCanvas, interactive: false});
+    }
+    layers["area" + j] = lyr;
+    ctrl.addOverlay(lyr, A.name);
+    if (A.show) lyr.addTo(map);
+  });
+  map.on("zoomend", function () {
+    areaLayers.forEach(function (l) { if (l.line && map.hasLayer(l)) l.line.setStyle({weight: metresToPixels(2 * l.buffer)}); });
+  });
+  function areasShown() {
+    var on = false;
+    (D.areas || []).forEach(function (A, j) { if (map.hasLayer(layers["area" + j]) && A.streets) on = true; });
+    if (on && !map.hasLayer(areasOn)) areasOn.addTo(map);
+    if (!on && map.hasLayer(areasOn)) map.removeLayer(areasOn);
+  }
+  map.on("overlayadd overlayremove", areasShown);
+  areasShown();
+
   // ---- streets: one light line layer under everything
-  if (D.streets) {
-    var st = L.polyline(lines(D.streets), {color: D.streetColour, weight: 1, opacity: 0.9, interactive: false});
+  // (from the street table when the service areas are drawn from it: the streets once)
+  if (D.streets || D.streetTable) {
+    var st = L.polyline(D.streetTable ? streetTable() : lines(D.streets), {color: D.streetColour, weight: 1, opacity: 0.9, interactive: false});
     layers.streets = st.addTo(map);
     ctrl.addOverlay(st, D.text.streets);
   }

@@ -1,6 +1,6 @@
 """The overlay layers of the HTML maps, each a folium layer with its legend rows: facilities per
-category, service areas, capacity (2SFCA supply ratio), subdistrict outlines, and the outline
-layer they share. :mod:`spatial.outputs.html.contents` lays them out on the overview and the group maps.
+category, capacity (2SFCA supply ratio), subdistrict outlines, and the outline
+layer they share (the service areas: :mod:`spatial.outputs.html.areas`). :mod:`spatial.outputs.html.contents` lays them out on the overview and the group maps.
 
 Every text from the data enters through :mod:`spatial.outputs.html.leaflet` (``fragment``/``esc``).
 """
@@ -87,35 +87,6 @@ def facility_groups(
         )
         add_points(group, data, colour, cat.icon)
         group.add_to(fmap)
-    return legend
-
-
-def service_layers(
-    fmap: folium.Map, result: RunResult, lang: str, basemap: str, keys: list[str], show: bool
-) -> list[dict]:
-    """Service areas per category (folium layers); legend entries keyed by their layer."""
-    areas = result.service_areas
-    legend: list[dict] = []
-    if areas is None or len(areas) == 0:
-        return legend
-    for i, key in enumerate(result.standards.categories):
-        sel = areas.loc[areas["category"] == key]
-        if key not in keys or len(sel) == 0:
-            continue
-        label = result.standards.categories[key].label(lang)
-        name = f"{labels(lang)['service_areas']}: {label} {sel['radius_m'].iloc[0]:.0f} m"
-        data = run_cached(
-            result,
-            ("service_areas", key, lang, basemap),
-            lambda sel=sel, name=name: outline_features(
-                sel, [esc(name)] * len(sel), basemap, tolerance=8.0
-            ),
-        )
-        layer = outline_layer(data, name, category_colour(i), show=show, fill=0.15)
-        layer.add_to(fmap)
-        legend.append(
-            {"ref": layer.get_name(), "html": str(section("", [(category_colour(i), name)]))}
-        )
     return legend
 
 
