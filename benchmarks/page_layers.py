@@ -2,7 +2,7 @@
 
     python benchmarks/page_layers.py OUT/overview.html [--top 30]
 
-A page carries its data in two places: the store that ``data/maps.js`` draws
+A page carries its data in two places: the store that ``spatial/outputs/html/maps.js`` draws
 (``window.LC_STORE``: communities, bundles, parcels, streets, service areas, …; each part
 listed as ``store <part>.<sub>``) and the data of the folium layers (facility points, outlines:
 each listed under its name in the layer control). The rest (Leaflet and plugins inlined, the

@@ -26,7 +26,7 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   function pct(x) { return (Math.floor(Math.round(x * 1e4) / 1e4 * 1000 + 0.5) / 10).toFixed(1) + "%"; }
 
-  // ---- service areas (spatial/mapareas.py): each category's reached streets stroked 2·B metres
+  // ---- service areas (spatial/outputs/html/areas.py): each category's reached streets stroked 2·B metres
   // wide with round ends, one stroke per category (the union of the pieces' buffers, painted
   // once), drawn by the browser at the zoom the reader is at; without a network, polygons
   map.createPane("lc-areas").style.zIndex = 350;  // under the streets and communities
