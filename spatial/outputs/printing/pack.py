@@ -27,6 +27,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from spatial.analysis.result import RunResult
+from spatial.core import parallel
 from spatial.core.messages import labels, text
 from spatial.outputs import staging as io
 from spatial.outputs.printing import sheets as printpack
@@ -358,9 +359,9 @@ def write_map_pages(result: RunResult, out: Path, lang: str, pdf_path: Path) -> 
     """The print maps: ``overview.png`` and one PNG per planner group (A3 landscape, 300 dpi),
     each written atomically into ``out``, and the same pages as the PDF ``pdf_path`` (the start
     of ``overview.pdf``, :func:`join_pack`)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with matplotlib.rc_context(print_style(cjk_font())), ThreadPoolExecutor(max_workers=1) as pool:
+    # a page's PNG is encoded in a thread (Pillow releases the GIL) while the next is drawn;
+    # in this thread when the process has one core (spatial.core.parallel)
+    with matplotlib.rc_context(print_style(cjk_font())), parallel.threads(1) as pool:
         base = _Base(result)
         pages = [("overview", lambda: _overview(base, lang))]
         pages += [(g, lambda g=g, k=k: _group(base, lang, g, k)) for g, k in _groups(result)]
