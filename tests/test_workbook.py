@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from openpyxl import load_workbook
 
-from spatial.outputs.ledger.workbook import MAX_TEXT, PERCENT, write_book
+from spatial.outputs.ledger.workbook import PERCENT, write_book
+from spatial.text.sheet import MAX_TEXT
 
 
 def test_edge_values_read_back_as_text_numbers_and_blanks(tmp_path):

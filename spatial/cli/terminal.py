@@ -1,18 +1,17 @@
-"""What the command line prints: catalogue messages as rich markup (fields always text), the
-``check`` report, a run's headline and its data problems. Only :mod:`spatial.cli.main` calls it."""
+"""What the command line prints: catalogue messages as rich markup (fields always text, through
+:mod:`spatial.text.terminal`), the ``check`` report, a run's headline and its data problems. Only
+:mod:`spatial.cli.main` calls it."""
 
 from __future__ import annotations
 
-from numbers import Number
-from string import Formatter
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from spatial.core.messages import labels, render, text, visible
+from spatial.core.messages import labels, render, text
+from spatial.text.terminal import markup, terminal_text
 
 if TYPE_CHECKING:
     from spatial.analysis.result import RunResult
@@ -21,53 +20,6 @@ if TYPE_CHECKING:
 def new_console() -> Console:
     """The terminal: no emoji codes or wrapping inside data text (``:x:`` stays ``:x:``)."""
     return Console(emoji=False, soft_wrap=True)
-
-
-def shown(value: object) -> str:
-    """``value`` as data text on the terminal: a control or bidi character written as its escape
-    (:func:`spatial.core.messages.visible`, e.g. ``\\x1b``), a newline as ``\\n``, so a name can
-    neither colour, move nor reorder the screen nor split a line."""
-    return visible(str(value)).replace("\n", "\\n")
-
-
-def markup(lang: str, key: str, **fields: object) -> str:
-    """Catalogue message ``key`` as rich markup: the template may hold markup, the fields never do.
-
-    Numbers are formatted by the template; any other field is escaped text, on one line, its
-    control and bidi characters shown as escapes (:func:`shown`). Rich reads a backslash
-    only before ``[``, so a field's trailing backslashes are doubled just where the template goes
-    on with ``[`` (``rich.markup.escape`` alone cannot know what follows).
-
-    Parameters
-    ----------
-    lang : str
-        ``zh`` or ``en`` (a key missing in ``lang`` falls back to English).
-    key : str
-        A ``cli_*`` key of ``data/i18n.toml``.
-    **fields
-        The template's fields.
-
-    Returns
-    -------
-    str
-    """
-    template = labels(lang).get(key) or labels("en")[key]
-    parts = list(Formatter().parse(template))
-    out = []
-    for k, (literal, name, spec, _) in enumerate(parts):
-        out.append(literal)
-        if name is None:
-            continue
-        value = fields[name]
-        if isinstance(value, Number):
-            out.append(format(value, spec or ""))
-            continue
-        value = shown(value)
-        body = value.rstrip("\\")
-        tail = value[len(body) :]
-        follows = parts[k + 1][0] if k + 1 < len(parts) else ""
-        out.append(escape(body) + (tail * 2 if follows.startswith("[") else tail))
-    return "".join(out)
 
 
 def say(console: Console, lang: str, key: str, **fields: object) -> None:
@@ -126,7 +78,7 @@ def print_check(console: Console, lang: str, result: RunResult) -> None:
         epsg = r.crs.split(" ")[0]
         dropped = "; ".join(f"{text(lang, f'drop_{k}')}: {v}" for k, v in r.dropped.items()) or "-"
         cells = (_layer_name(lang, r.layer), r.rows_read, r.rows_kept, epsg, r.repaired, dropped)
-        table.add_row(*(Text(shown(c)) for c in cells))
+        table.add_row(*(Text(terminal_text(c)) for c in cells))
     console.print(table)
     for r in layers.reports:
         say(console, lang, "cli_layer", layer=_layer_name(lang, r.layer), path=r.path)
@@ -214,10 +166,12 @@ def print_summary(
         )
         from spatial.analysis.coverage.basis import pace_text, threshold_text  # not for --help
 
-        console.print(escape(threshold_text(cov, lambda k: (names or {}).get(k, k), lang)))
+        console.print(
+            Text(terminal_text(threshold_text(cov, lambda k: (names or {}).get(k, k), lang)))
+        )
         pace = pace_text(cov, lambda k: (names or {}).get(k, k), lang, _pace_source(cov))
         if pace:
-            console.print(escape(pace))
+            console.print(Text(terminal_text(pace)))
         _print_basis(console, lang, cov.get("access_basis") or {}, names or {}, households)
     if "sites" in s and (households or s["sites"].get("weights") == "communities"):
         sites = s["sites"]

@@ -206,7 +206,14 @@ _UNSHOWN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2
 
 def visible(line: str) -> str:
     """``line`` with every control and bidi-override character written as its escape
-    (``\\x1b``, ``\\u202e``), so a quoted value is shown as it is, never acted on."""
+    (``\\x1b``, ``\\u202e``), so a quoted value is shown as it is, never acted on.
+
+    The rule every plain-text output applies first: the terminal
+    (:func:`spatial.text.terminal.terminal_text`), the print pack
+    (:func:`spatial.text.printing.shown`), an error's English line (``str(InputError)``) and the
+    command line's warnings on stderr. It lives here, in the lowest layer, because the errors
+    use it; each output format's own rule is in :mod:`spatial.text`.
+    """
     return _UNSHOWN.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), line)
 
 

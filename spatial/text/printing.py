@@ -1,9 +1,12 @@
 """Text on the print pack: data made inert and every line fitted to its place.
 
 :func:`shown` is the one door through which text from the data (names, ids, labels, the project
-name) enters a matplotlib text of the print pack: control and bidi characters are written as their
-escapes, as on the terminal (:func:`spatial.core.messages.visible`), and a newline as ``\\n``, so a name
-can neither be drawn as a missing glyph, reorder the line after it nor split a table row.
+name) enters a text of the print pack, the maps (matplotlib) and the sheets (fpdf2): control and
+bidi characters are written as their escapes (:func:`spatial.core.messages.visible` first, the rule
+every plain-text output shares), a newline as ``\\n``, a tab as ``\\t`` and a character the print
+font lacks as its escape, so a name can neither be drawn as a missing glyph, reorder the line
+after it nor split a table row. (The terminal's rule, :func:`spatial.text.terminal.terminal_text`,
+keeps tabs and leaves glyphs to the terminal's font: another name for another rule.)
 
 :func:`cut` shortens a line to its cell with "…" and :func:`fit` sets a line smaller, then cuts it
 (both measure the text in the current font); :func:`wrap` breaks a text into the lines of its box

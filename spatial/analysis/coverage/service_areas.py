@@ -21,8 +21,6 @@ The two constructions differ only in how round corners are drawn with ``quad_seg
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -34,6 +32,7 @@ from scipy.sparse import csgraph
 
 from spatial.config.project import CoverageConfig
 from spatial.config.standards import Standards
+from spatial.core import parallel
 from spatial.network.graph import StreetNetwork
 
 if TYPE_CHECKING:
@@ -376,11 +375,10 @@ def service_areas(
 
     keys = [k for k in standards.categories if (facilities["category"] == k).any()]
     keys.sort(key=lambda k: -standards.categories[k].radius_m)  # the largest first: even load
-    # GEOS releases the GIL: categories are built in parallel threads
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        rows = {
-            k: row for k, row in zip(keys, pool.map(area_of, keys), strict=True) if row is not None
-        }
+    # GEOS releases the GIL: categories in threads, as many as this process's cores (one, in
+    # the caller's thread, inside a forked worker of a large run on a small machine)
+    built = parallel.thread_map(area_of, keys)
+    rows = {k: row for k, row in zip(keys, built, strict=True) if row is not None}
     cols = ["category", "name", "name_en", "radius_m", "facilities", "geometry"]
     ordered = [rows[k] for k in standards.categories if k in rows]
     return gpd.GeoDataFrame(ordered, columns=cols, geometry="geometry", crs=crs)

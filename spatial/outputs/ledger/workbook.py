@@ -1,65 +1,31 @@
 """Frames as formatted Excel sheets that hold text, never formulas (the ledger's cell writer,
 with XlsxWriter: it streams rows to the file, a cell a few microseconds).
 
-Every cell is written by type (:func:`_write_row`): numbers and booleans stay numbers and
-booleans, everything else is written as a string cell (``write_string``: never parsed as a
-formula, a number or a link), so a value such as ``=HYPERLINK(…)`` or ``=cmd|' /C calc'!A0`` is
-shown, never evaluated; text that starts like a formula (``= + - @``, tab, CR — OWASP's list)
-also gets Excel's quote prefix, so it stays text when a planner edits the cell. Every sheet is
-set up for printing: landscape, fit to the page width, header row repeated on each page, frozen
-header row and filters.
+The frame's values become cell values through :mod:`spatial.text.sheet` (the one door for data
+text into a spreadsheet), and every cell is written by type (:func:`_write_row`): numbers and
+booleans stay numbers and booleans, everything else is written as a string cell
+(``write_string``: never parsed as a formula, a number or a link), so a value such as
+``=HYPERLINK(…)`` or ``=cmd|' /C calc'!A0`` is shown, never evaluated; text that starts like a
+formula (:data:`spatial.text.sheet.FORMULA_START`) also gets Excel's quote prefix, so it stays
+text when a planner edits the cell. Every sheet is set up for printing: landscape, fit to the page
+width, header row repeated on each page, frozen header row and filters.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-import numbers
-import re
 import unicodedata
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import xlsxwriter
+
+from spatial.text.sheet import FORMULA_START, cell_columns, cell_value
 
 #: Excel number formats: a share as a percent, a count, a one-decimal number.
 PERCENT, INTEGER, DECIMAL = "0.0%", "#,##0", "0.0"
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
-#: characters XML 1.0 cannot hold (C0 controls but tab, newline and carriage return)
-ILLEGAL_CHARACTERS = re.compile(r"[\000-\010\013\014\016-\037]")
-MAX_TEXT = 32767  # Excel's limit of a cell's text
-MAX_EXACT = 2**53  # larger whole numbers lose digits as Excel numbers: written as text
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 _HEADER = {"bold": True, "bg_color": "#DDEBF7", "valign": "vcenter", "text_wrap": True}
-
-
-def _cell_value(value: object) -> object:
-    """A value the writer takes as it is: None, bool, int, float, datetime or str."""
-    kind = type(value)  # the common plain types first (most cells), same results as below
-    if kind is str:
-        return ILLEGAL_CHARACTERS.sub("", value)[:MAX_TEXT]
-    if kind is int:
-        return value if -MAX_EXACT <= value <= MAX_EXACT else str(value)
-    if kind is float:
-        return value if math.isfinite(value) else (None if value != value else str(value))
-    if isinstance(value, list | tuple | set | dict | np.ndarray):
-        return _cell_value(str(value))
-    if value is None or pd.isna(value):
-        return None
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, numbers.Integral):
-        return _cell_value(int(value))
-    if isinstance(value, numbers.Real):
-        value = float(value)
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    if isinstance(value, dt.datetime | dt.date) and getattr(value, "tzinfo", None) is None:
-        return value
-    return _cell_value(str(value))
 
 
 class _Formats:
@@ -98,40 +64,6 @@ def _write_row(sheet, row: int, values: list, formats: list, fmt: _Formats) -> N
             sheet.write_datetime(row, col, value, fmt.date)
 
 
-def _columns(frame: pd.DataFrame) -> list[list]:
-    """The frame's columns as cell values (plain numeric columns converted at once)."""
-    out = []
-    for k in range(frame.shape[1]):
-        column = frame.iloc[:, k]
-        if column.dtype.kind in "iu":
-            values = column.tolist()
-            exact = not column.hasnans and (
-                not len(column) or column.min() >= -MAX_EXACT and column.max() <= MAX_EXACT
-            )
-            out.append(values if exact else [_cell_value(v) for v in values])
-        elif column.dtype.kind == "f":
-            finite = np.isfinite(column.to_numpy())
-            if finite.all():
-                out.append(column.tolist())
-            else:
-                out.append([_cell_value(v) for v in column.tolist()])
-        else:
-            out.append(_text_column(column.tolist()))
-    return out
-
-
-def _text_column(values: list) -> list:
-    """An object column as cell values; plain text without an illegal character or an
-    over-long value as it is (one scan of the column, not a call per value)."""
-    kinds = set(map(type, values))
-    if kinds <= {str, type(None)}:
-        texts = [v for v in values if v is not None]
-        joined = "\n".join(texts)
-        if not ILLEGAL_CHARACTERS.search(joined) and max(map(len, texts), default=0) <= MAX_TEXT:
-            return values
-    return [_cell_value(v) for v in values]
-
-
 def write_sheet(book: xlsxwriter.Workbook, fmt: _Formats, name: str, frame, formats) -> None:
     """One sheet of ``frame`` (set up first: everything before the rows).
 
@@ -150,9 +82,9 @@ def write_sheet(book: xlsxwriter.Workbook, fmt: _Formats, name: str, frame, form
         Number format per 1-based column.
     """
     sheet = book.add_worksheet(name)
-    columns = _columns(frame)
+    columns = cell_columns(frame)
     _format(sheet, frame, columns, formats, fmt)
-    heads = [_cell_value(c) for c in frame.columns]
+    heads = [cell_value(c) for c in frame.columns]
     for col, head in enumerate(heads):
         sheet.write_string(0, col, "" if head is None else str(head), fmt.header)
     row_formats = frame.attrs.get("row_formats")

@@ -1,21 +1,30 @@
-"""Drawing primitives of the print pack: whole layers as single matplotlib collections (one artist
-path per layer and colour, not one per feature), the page frame of a map (an extent filling the axes box at equal
-scale), a metric scale bar and a north arrow.
+"""Drawing primitives of the print maps (matplotlib): whole layers as single collections (one
+artist path per layer and colour, not one per feature), the page frame of a map, its scale bar and
+north arrow — the extent, the bar and the arrow as :mod:`spatial.outputs.printing.layout` computes
+them (the same rules as the bundle sheets' :mod:`spatial.outputs.printing.pdf`).
 
-Knows nothing about the project's data: it takes geometries, colours and axes.
+Knows nothing about the project's data: it takes geometries, colours and axes. Never sets a
+matplotlib backend: the caller's figure is drawn by the canvas it was made with.
 """
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import shapely
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import PathPatch, Polygon, Rectangle
+from matplotlib.path import Path
 
-matplotlib.use("Agg")
-import numpy as np  # noqa: E402
-import shapely  # noqa: E402
-from matplotlib.patches import FancyArrow, PathPatch, Rectangle  # noqa: E402
-from matplotlib.path import Path  # noqa: E402
+from spatial.outputs.printing import layout
 
-SCALE_LENGTHS_M = (20, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000)
+
+def figure(size: tuple[float, float], dpi: float | None = None) -> Figure:
+    """A figure of ``size`` inches drawn by Agg, made without pyplot: no global figure manager,
+    no matplotlib backend set for the caller (a notebook keeps its own)."""
+    fig = Figure(figsize=size, dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def _compound(geoms, closed: bool) -> Path | None:
@@ -87,75 +96,75 @@ def polygons(
 
 
 def frame(ax, bounds, margin: float = 0.04) -> tuple[float, float, float, float]:
-    """Set the axes to ``bounds`` (minx, miny, maxx, maxy) plus a margin, widened to the axes
-    box's shape so one metre is the same length across and up; returns the extent."""
+    """Set the axes to ``bounds`` (minx, miny, maxx, maxy) fitted to the axes box
+    (:func:`spatial.outputs.printing.layout.fit_extent`: one metre the same length across and
+    up); returns the extent as (xmin, xmax, ymin, ymax)."""
     fig = ax.figure
     pos = ax.get_position()
     box_w = pos.width * fig.get_figwidth()
     box_h = pos.height * fig.get_figheight()
-    x0, y0, x1, y1 = bounds
-    w, h = max(x1 - x0, 1.0), max(y1 - y0, 1.0)
-    w, h = w * (1 + 2 * margin), h * (1 + 2 * margin)
-    if w / h < box_w / box_h:
-        w = h * box_w / box_h
-    else:
-        h = w * box_h / box_w
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    extent = (cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2)
-    ax.set_xlim(extent[0], extent[1])
-    ax.set_ylim(extent[2], extent[3])
+    x0, y0, x1, y1 = layout.fit_extent(bounds, box_w, box_h, margin)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
     ax.set_aspect("equal", adjustable="box")
     ax.set_axis_off()
-    return extent
+    return x0, x1, y0, y1
+
+
+def _extent(ax) -> layout.Extent:
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    return x0, y0, x1, y1
 
 
 def scale_bar(ax, fontsize: float = 11) -> None:
-    """A metric scale bar of a round length in the lower right (axes in metres)."""
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    target = (x1 - x0) / 5
-    length = max(v for v in SCALE_LENGTHS_M if v <= max(target, SCALE_LENGTHS_M[0]))
-    bx, by = x1 - (x1 - x0) * 0.04 - length, y0 + (y1 - y0) * 0.04
-    h = (y1 - y0) * 0.008
-    for k in range(4):
+    """The map's scale bar (:func:`spatial.outputs.printing.layout.scale_bar`; axes in metres):
+    its label just above it, ``0`` just under its left end."""
+    bar = layout.scale_bar(_extent(ax))
+    for left, width, black in bar.parts:
         ax.add_patch(
             Rectangle(
-                (bx + k * length / 4, by),
-                length / 4,
-                h,
+                (left, bar.y),
+                width,
+                bar.height,
                 lw=0.8,
                 ec="black",
-                fc="black" if k % 2 == 0 else "white",
+                fc="black" if black else "white",
                 zorder=10,
             )
         )
-    label = f"{length / 1000:g} km" if length >= 1000 else f"{length} m"
     ax.text(
-        bx + length / 2, by + h * 1.8, label, ha="center", va="bottom", fontsize=fontsize, zorder=10
+        bar.x + bar.length / 2,
+        bar.y + bar.height * 1.8,
+        bar.label,
+        ha="center",
+        va="bottom",
+        fontsize=fontsize,
+        zorder=10,
     )
-    ax.text(bx, by - h * 0.6, "0", ha="center", va="top", fontsize=fontsize - 2, zorder=10)
+    ax.text(
+        bar.x,
+        bar.y - bar.height * 0.6,
+        "0",
+        ha="center",
+        va="top",
+        fontsize=fontsize - 2,
+        zorder=10,
+    )
 
 
 def north_arrow(ax, fontsize: float = 16) -> None:
-    """A north arrow in the upper right (the analysis CRS has north up)."""
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    x, y = x1 - (x1 - x0) * 0.05, y1 - (y1 - y0) * 0.14
-    dy = (y1 - y0) * 0.07
-    ax.add_patch(
-        FancyArrow(
-            x,
-            y,
-            0,
-            dy,
-            width=(x1 - x0) * 0.006,
-            head_width=(x1 - x0) * 0.02,
-            head_length=dy * 0.4,
-            length_includes_head=True,
-            color="black",
-            zorder=10,
-        )
-    )
+    """The map's north arrow (:func:`spatial.outputs.printing.layout.north_arrow`) with an ``N``
+    just above its tip."""
+    arrow = layout.north_arrow(_extent(ax))
+    outline = np.array([*arrow.outline, arrow.tip])  # closed on its tip
+    ax.add_patch(Polygon(outline, closed=True, color="black", zorder=10))
     ax.text(
-        x, y + dy * 1.08, "N", ha="center", va="bottom", fontsize=fontsize, weight="bold", zorder=10
+        arrow.tip[0],
+        arrow.base + arrow.length * 1.08,
+        "N",
+        ha="center",
+        va="bottom",
+        fontsize=fontsize,
+        weight="bold",
+        zorder=10,
     )

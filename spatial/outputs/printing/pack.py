@@ -18,21 +18,20 @@ import os
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+import shapely
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.legend_handler import HandlerTuple
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import shapely  # noqa: E402
-from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
-from matplotlib.legend_handler import HandlerTuple  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-
-from spatial.analysis.result import RunResult  # noqa: E402
-from spatial.core.messages import labels, text  # noqa: E402
-from spatial.outputs import staging as io  # noqa: E402
+from spatial.analysis.result import RunResult
+from spatial.core import parallel
+from spatial.core.messages import labels, text
+from spatial.outputs import staging as io
 from spatial.outputs.printing import sheets as printpack
-from spatial.outputs.printing.draw import frame, lines, north_arrow, polygons, scale_bar  # noqa: E402
-from spatial.outputs.printing.raster import (  # noqa: E402
+from spatial.outputs.printing.draw import figure, frame, lines, north_arrow, polygons, scale_bar
+from spatial.outputs.printing.raster import (
     STREET_IMAGE_EDGES,
     Raster,
     draw_streets,
@@ -48,8 +47,8 @@ from spatial.outputs.style import (
     gap_legend,
     group_shares,
     share_text,
-)  # noqa: E402
-from spatial.text.printing import cjk_font, cut, fit, font_file, shown, wrap  # noqa: E402
+)
+from spatial.text.printing import cjk_font, cut, fit, font_file, shown, wrap
 
 A3_LANDSCAPE_IN = (420 / 25.4, 297 / 25.4)
 DPI = 300
@@ -77,9 +76,7 @@ class _Base:
     def __init__(self, result: RunResult) -> None:
         self.result = result
         self.bounds = result.communities.total_bounds
-        probe = plt.figure(figsize=A3_LANDSCAPE_IN)
-        self.extent = frame(probe.add_axes(MAP_BOX), self.bounds)
-        plt.close(probe)
+        self.extent = frame(figure(A3_LANDSCAPE_IN).add_axes(MAP_BOX), self.bounds)
         net = result.network
         large = net is not None and len(net.edges) > STREET_IMAGE_EDGES
         size = (A3_LANDSCAPE_IN[0] * MAP_BOX[2], A3_LANDSCAPE_IN[1] * MAP_BOX[3])
@@ -107,7 +104,7 @@ def _fitted_title(title: str) -> tuple[str, float]:
 
 
 def _page(base: _Base, title: str, lines_: list[str]):
-    fig = plt.figure(figsize=A3_LANDSCAPE_IN, dpi=DPI)
+    fig = figure(A3_LANDSCAPE_IN, DPI)
     ax = fig.add_axes(MAP_BOX)
     frame(ax, base.bounds)
     base.streets(ax)
@@ -202,7 +199,7 @@ def _facilities(ax, result: RunResult, lang: str, keys, size: float = 14) -> lis
             zorder=5,
         )
         handles.append(
-            plt.Line2D([], [], marker="o", ls="", color=colour, label=shown(cat.label(lang)))
+            Line2D([], [], marker="o", ls="", color=colour, label=shown(cat.label(lang)))
         )
     return handles
 
@@ -363,7 +360,7 @@ def print_names(result: RunResult) -> list[str]:
 
 def draw_overview(result: RunResult, lang: str):
     """The overview print map as a matplotlib figure (communities by gaps, bundles, facilities, sites)."""
-    with plt.rc_context(print_style(cjk_font())):
+    with matplotlib.rc_context(print_style(cjk_font())):
         return _overview(_Base(result), lang)
 
 
@@ -371,9 +368,9 @@ def write_map_pages(result: RunResult, out: Path, lang: str, pdf_path: Path) -> 
     """The print maps: ``overview.png`` and one PNG per planner group (A3 landscape, 300 dpi),
     each written atomically into ``out``, and the same pages as the PDF ``pdf_path`` (the start
     of ``overview.pdf``, :func:`join_pack`)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with plt.rc_context(print_style(cjk_font())), ThreadPoolExecutor(max_workers=1) as pool:
+    # a page's PNG is encoded in a thread (Pillow releases the GIL) while the next is drawn;
+    # in this thread when the process has one core (spatial.core.parallel)
+    with matplotlib.rc_context(print_style(cjk_font())), parallel.threads(1) as pool:
         base = _Base(result)
         pages = [("overview", lambda: _overview(base, lang))]
         pages += [(g, lambda g=g, k=k: _group(base, lang, g, k)) for g, k in _groups(result)]
@@ -381,13 +378,10 @@ def write_map_pages(result: RunResult, out: Path, lang: str, pdf_path: Path) -> 
         with PdfPages(pdf_path) as pdf:
             for name, draw in pages:
                 fig = draw()
-                try:
-                    fig.canvas.draw()
-                    rgba = np.array(fig.canvas.buffer_rgba())  # a plain copy: RGB in the thread
-                    pngs.append(pool.submit(write_png, rgba, DPI, out / f"{name}.png"))
-                    pdf.savefig(fig)
-                finally:
-                    plt.close(fig)
+                fig.canvas.draw()
+                rgba = np.array(fig.canvas.buffer_rgba())  # a plain copy: RGB in the thread
+                pngs.append(pool.submit(write_png, rgba, DPI, out / f"{name}.png"))
+                pdf.savefig(fig)
         return [f.result() for f in pngs]
 
 

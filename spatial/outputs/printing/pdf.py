@@ -1,7 +1,8 @@
 """PDF drawing primitives of the bundle sheets (fpdf2): pages in points from the top left, a map
 view (an extent fitted to a box at equal scale, clipped to it), lines and filled polygons from
 shapely geometries, text with its drawn box recorded, a legend, a metric scale bar and a north
-arrow.
+arrow — the extent, the bar and the arrow as :mod:`spatial.outputs.printing.layout` computes them
+(the same rules as the print maps' :mod:`spatial.outputs.printing.draw`).
 
 fpdf2 keeps each glyph's width once per font, so laying out hundreds of sheets costs a few
 milliseconds each (matplotlib shapes and loads every glyph of every text twice). Text is drawn
@@ -20,7 +21,7 @@ import shapely
 from fpdf import FPDF
 from fpdf.enums import TextMode
 
-from spatial.outputs.printing.draw import SCALE_LENGTHS_M
+from spatial.outputs.printing import layout
 
 A3_LANDSCAPE_PT = (420 / 25.4 * 72, 297 / 25.4 * 72)
 ASCENT = 0.88  # the baseline below a line's top, in ems (CJK fonts: ~0.88)
@@ -69,16 +70,10 @@ class View:
 
 
 def fit_view(box: tuple[float, float, float, float], bounds, margin: float = 0.02) -> View:
-    """``bounds`` (minx, miny, maxx, maxy) plus a margin, widened to the box's shape so one metre
-    is the same length across and up."""
-    x0, y0, x1, y1 = bounds
-    w, h = max(x1 - x0, 1.0) * (1 + 2 * margin), max(y1 - y0, 1.0) * (1 + 2 * margin)
-    if w / h < box[2] / box[3]:
-        w = h * box[2] / box[3]
-    else:
-        h = w * box[3] / box[2]
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    return View(box, (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
+    """``bounds`` (minx, miny, maxx, maxy) fitted to ``box``
+    (:func:`spatial.outputs.printing.layout.fit_extent`: one metre the same length across and
+    up)."""
+    return View(box, layout.fit_extent(bounds, box[2], box[3], margin))
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
@@ -255,39 +250,27 @@ class Sheets:
             self.pdf.set_dash_pattern()
 
     def scale_bar(self, view: View, size: float) -> None:
-        """A metric scale bar of a round length in the lower right of ``view``."""
-        x0, y0, x1, y1 = view.extent
-        target = (x1 - x0) / 5
-        length = max(v for v in SCALE_LENGTHS_M if v <= max(target, SCALE_LENGTHS_M[0]))
-        bx, by, bw, bh = view.box
-        w = length * view.scale
-        h = bh * 0.008
-        left, top = bx + bw * 0.96 - w, by + bh * 0.96 - h
+        """``view``'s scale bar (:func:`spatial.outputs.printing.layout.scale_bar`), its label
+        just above it, ``0`` just under its left end."""
+        bar = layout.scale_bar(view.extent)
+        corners = view.xy(np.array([(x, bar.top) for x, _, _ in bar.parts] + [(bar.x, bar.y)]))
+        (left, top), h = corners[0], corners[-1, 1] - corners[0, 1]
         with self.pdf.local_context(draw_color=(0, 0, 0), line_width=0.8):
-            for k in range(4):
-                self.pdf.set_fill_color(*((0, 0, 0) if k % 2 == 0 else (255, 255, 255)))
-                self.pdf.rect(left + k * w / 4, top, w / 4, h, style="DF")
-        label = f"{length / 1000:g} km" if length >= 1000 else f"{length} m"
-        self.text(left + w / 2, top - size * 1.3, label, size, align="center")
+            for (x, y), (_, w, black) in zip(corners, bar.parts, strict=False):
+                self.pdf.set_fill_color(*((0, 0, 0) if black else (255, 255, 255)))
+                self.pdf.rect(x, y, w * view.scale, h, style="DF")
+        w = bar.length * view.scale
+        self.text(left + w / 2, top - size * 1.3, bar.label, size, align="center")
         self.text(left, top + h * 1.5, "0", size - 2, align="center")
 
     def north_arrow(self, view: View, size: float) -> None:
-        """A north arrow in the upper right of ``view`` (the analysis CRS has north up)."""
-        bx, by, bw, bh = view.box
-        x, base = bx + bw * 0.95, by + bh * 0.14
-        tip, half = base - bh * 0.07, bw * 0.01
-        shaft = base - bh * 0.07 * 0.6
-        arrow = [
-            (x - half / 3, base),
-            (x - half / 3, shaft),
-            (x - half, shaft),
-            (x, tip),
-            (x + half, shaft),
-            (x + half / 3, shaft),
-            (x + half / 3, base),
-        ]
+        """``view``'s north arrow (:func:`spatial.outputs.printing.layout.north_arrow`) with an
+        ``N`` just above its tip."""
+        arrow = layout.north_arrow(view.extent)
+        outline = view.xy(np.array(arrow.outline)).tolist()
         with self.pdf.local_context(fill_color=(0, 0, 0), draw_color=(0, 0, 0)):
-            self.pdf.polygon(arrow, style="DF")
+            self.pdf.polygon(outline, style="DF")
+        x, tip = view.xy(np.array([arrow.tip]))[0]
         self.text(x, tip - size * 1.25, "N", size, bold=True, align="center")
 
     def save(self, path: str | Path) -> None:

@@ -7,19 +7,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import shapely
+from matplotlib.artist import Artist
+from matplotlib.transforms import Affine2D
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import shapely  # noqa: E402
-from matplotlib.artist import Artist  # noqa: E402
-from matplotlib.transforms import Affine2D  # noqa: E402
-
-from spatial.analysis.result import RunResult  # noqa: E402
-from spatial.outputs import staging as io  # noqa: E402
-from spatial.outputs.printing.draw import lines  # noqa: E402
-from spatial.outputs.printing.sheets import MAJOR, MINOR, street_classes  # noqa: E402
+from spatial.analysis.result import RunResult
+from spatial.outputs import staging as io
+from spatial.outputs.printing.draw import figure, lines
+from spatial.outputs.printing.sheets import MAJOR, MINOR, street_classes
 
 STREET_IMAGE_EDGES = 20_000  # above this many street edges, draw the streets once as an image
 
@@ -41,18 +37,15 @@ def street_image(result: RunResult, extent, size: tuple[float, float], dpi: int)
     """The street network rendered once into an RGBA image of a map box of ``size`` inches
     showing ``extent`` (xmin, xmax, ymin, ymax); the bottom row first, as the renderers take it
     (one copy for every page, not a flipped copy per page)."""
-    fig = plt.figure(figsize=size, dpi=dpi)
-    try:
-        ax = fig.add_axes((0, 0, 1, 1))
-        ax.set_xlim(extent[0], extent[1])
-        ax.set_ylim(extent[2], extent[3])
-        ax.set_axis_off()
-        fig.patch.set_alpha(0)
-        draw_streets(ax, result, scale=1.0)
-        fig.canvas.draw()
-        return np.asarray(fig.canvas.buffer_rgba())[::-1].copy()
-    finally:
-        plt.close(fig)
+    fig = figure(size, dpi)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_axis_off()
+    fig.patch.set_alpha(0)
+    draw_streets(ax, result, scale=1.0)
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba())[::-1].copy()
 
 
 class Raster(Artist):
