@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from numbers import Number
 from string import Formatter
 from typing import TYPE_CHECKING
@@ -309,3 +311,54 @@ def _print_sizing(console: Console, lang: str, sites: dict, names: dict[str, str
             left=block["left"],
             unit=render(block["unit"], lang),
         )
+
+
+@contextmanager
+def batch_progress(console: Console, lang: str, total: int) -> Iterator[Callable[[dict], None]]:
+    """A progress bar over the projects of a batch; yields the callback that marks one project
+    (a record of :func:`spatial.run.batch.run_project`) as finished."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(markup(lang, "cli_batch_running"), total=total)
+
+        def done(record: dict) -> None:
+            bar.advance(task)
+            key = "cli_batch_ok" if record["status"] == "ok" else "cli_batch_failed"
+            bar.console.print(Text(f"{shown(record['name'])}: {text(lang, key)}"))
+
+        yield done
+
+
+def print_batch(console: Console, lang: str, region: str, records: list[dict]) -> None:
+    """The final table of a batch: each project, done or failed, its communities, its headline
+    share now and after the sites (or its one-line message), and its seconds."""
+    from spatial.outputs.style import share_text
+    from spatial.run.region import after_sites, headline
+
+    ok = sum(r["status"] == "ok" for r in records)
+    console.print(markup(lang, "cli_batch_title", region=region, ok=ok, failed=len(records) - ok))
+    table = Table(show_lines=False)
+    for key in ("project", "status", "communities", "coverage", "seconds", "message"):
+        table.add_column(text(lang, f"cli_batch_col_{key}"))
+    for r in records:
+        if r["status"] == "ok":
+            s = r["summary"]
+            figures = [
+                str(s.get("communities", "")),
+                _share_pair(share_text, s, headline, after_sites),
+                "",
+            ]
+            status = Text(text(lang, "cli_batch_ok"), style="green")
+        else:
+            figures = ["", "", shown(r["message"])]
+            status = Text(text(lang, "cli_batch_failed"), style="red")
+        seconds = f"{r.get('seconds', 0):.1f}"
+        cells = [Text(shown(r["name"])), status, *(Text(v) for v in figures[:2]), Text(seconds)]
+        table.add_row(*cells, Text(figures[2]))
+    console.print(table)
+
+
+def _share_pair(share_text, summary: dict, now, after) -> str:
+    return f"{share_text(now(summary))} → {share_text(after(summary))}"
