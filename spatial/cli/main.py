@@ -180,17 +180,20 @@ def _batch(args: argparse.Namespace, console: Console) -> int:
     args.lang = lang  # the messages of the failures and of the region's files
     io.check_output_folder(args.out)
     total = len(batch.projects)
-    with contextlib.ExitStack() as stack:
-        with console.status(text(lang, "cli_working")):
-            client = stack.enter_context(dask_client(args.scheduler, args.workers, total))
-        workers = len(client.scheduler_info().get("workers", {}))
-        where = args.scheduler or text(lang, "cli_batch_local")
-        say(console, lang, "cli_batch_cluster", workers=workers, where=where, projects=total)
-        try:
+    try:
+        with contextlib.ExitStack() as stack:
+            with console.status(text(lang, "cli_working")):
+                client = stack.enter_context(dask_client(args.scheduler, args.workers, total))
+            workers = len(client.scheduler_info().get("workers", {}))
+            where = args.scheduler or text(lang, "cli_batch_local")
+            say(console, lang, "cli_batch_cluster", workers=workers, where=where, projects=total)
             with batch_progress(console, lang, total) as done:
                 records = run_batch(batch, args.out, client, args.lang, done)
-        except KeyboardInterrupt:
-            raise InterruptedBatch() from None
+    except KeyboardInterrupt:
+        if not args.scheduler:  # the local workers are gone: so is what their runs staged
+            for project in batch.projects:
+                io.clean_stale(args.out / project.name)
+        raise InterruptedBatch() from None
     ok = [r for r in records if r["status"] == "ok"]
     failed = [r for r in records if r["status"] != "ok"]
     print_batch(console, lang, batch.name, records)

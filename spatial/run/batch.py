@@ -214,10 +214,19 @@ def dask_client(scheduler: str = "", workers: int | None = None, projects: int =
         processes=True,
         memory_limit=memory,
         dashboard_address=None,
-        silence_logs=logging.ERROR,
+        silence_logs=logging.CRITICAL,
     )
     with cluster, Client(cluster) as client:
+        client.run(_ignore_interrupt)  # Ctrl-C is this process's: it closes the cluster
         yield client
+
+
+def _ignore_interrupt() -> None:
+    """A local worker ignores Ctrl-C (sent to the terminal's whole process group): the batch
+    cancels the projects and closes the cluster, which ends the workers."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def run_batch(
