@@ -333,32 +333,27 @@ def batch_progress(console: Console, lang: str, total: int) -> Iterator[Callable
 
 def print_batch(console: Console, lang: str, region: str, records: list[dict]) -> None:
     """The final table of a batch: each project, done or failed, its communities, its headline
-    share now and after the sites (or its one-line message), and its seconds."""
+    share now and after the sites, and its seconds; then each failure's one-line message."""
     from spatial.outputs.style import share_text
     from spatial.run.region import after_sites, headline
 
     ok = sum(r["status"] == "ok" for r in records)
     console.print(markup(lang, "cli_batch_title", region=region, ok=ok, failed=len(records) - ok))
     table = Table(show_lines=False)
-    for key in ("project", "status", "communities", "coverage", "seconds", "message"):
+    for key in ("project", "status", "communities", "coverage", "seconds"):
         table.add_column(text(lang, f"cli_batch_col_{key}"))
     for r in records:
+        figures = ["", ""]
         if r["status"] == "ok":
             s = r["summary"]
-            figures = [
-                str(s.get("communities", "")),
-                _share_pair(share_text, s, headline, after_sites),
-                "",
-            ]
+            shares = f"{share_text(headline(s))} → {share_text(after_sites(s))}"
+            figures = [str(s.get("communities", "")), shares]
             status = Text(text(lang, "cli_batch_ok"), style="green")
         else:
-            figures = ["", "", shown(r["message"])]
             status = Text(text(lang, "cli_batch_failed"), style="red")
         seconds = f"{r.get('seconds', 0):.1f}"
-        cells = [Text(shown(r["name"])), status, *(Text(v) for v in figures[:2]), Text(seconds)]
-        table.add_row(*cells, Text(figures[2]))
+        table.add_row(Text(shown(r["name"])), status, *(Text(v) for v in figures), Text(seconds))
     console.print(table)
-
-
-def _share_pair(share_text, summary: dict, now, after) -> str:
-    return f"{share_text(now(summary))} → {share_text(after(summary))}"
+    for r in records:  # each failure's one line, unwrapped
+        if r["status"] != "ok":
+            say(console, lang, "cli_batch_failure", name=r["name"], message=r["message"])

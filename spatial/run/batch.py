@@ -103,7 +103,8 @@ def read_batch(paths: list[Path], name: str = "") -> Batch:
         A batch file (TOML with ``[[projects]]``); or one folder whose sub-folders hold a
         ``project.toml`` each; or project files and project folders (each named by its folder).
     name : str, optional
-        The region's name (default: the batch file's, else the folder's, else "region").
+        The region's name (default: the batch file's; else the folder's, or the folder the
+        project folders share; else "region").
 
     Returns
     -------
@@ -129,7 +130,9 @@ def read_batch(paths: list[Path], name: str = "") -> Batch:
         config = _project_file(path)
         label = config.parent.absolute().name if config.name == PROJECT_FILE else config.stem
         projects.append(BatchProject(label, config))
-    return _check_names(Batch(name or "region", tuple(projects)), paths[0])
+    parents = {p.config.absolute().parent.parent for p in projects}
+    region = name or (parents.pop().name if len(parents) == 1 else "") or "region"
+    return _check_names(Batch(region, tuple(projects)), paths[0])
 
 
 def _peak_rss_mb() -> float:
@@ -201,7 +204,7 @@ def dask_client(scheduler: str = "", workers: int | None = None, projects: int =
         raise DependencyError("err_batch_needs_dask") from None
     if scheduler:
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout="10s")
         except (OSError, TimeoutError) as exc:
             raise InputError("err_batch_scheduler", address=scheduler, reason=exc) from None
         with client:
