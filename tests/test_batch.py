@@ -16,7 +16,7 @@ from spatial.cli import main as cli
 from spatial.config.project import load_project
 from spatial.core.errors import InputError
 from spatial.outputs.html.region import headline_colour, write_region_map
-from spatial.run.batch import read_batch, worker_count
+from spatial.run.batch import check_region_outputs, read_batch, worker_count
 from spatial.run.pipeline import run
 from spatial.run.region import region_totals
 
@@ -215,3 +215,16 @@ def test_a_daemonic_process_runs_its_stages_in_process():
     child.start()
     assert queue.get(timeout=30) is False
     child.join()
+
+
+def test_region_files_may_not_overwrite_a_projects_input(tmp_path):
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "project.toml").write_text(
+        '[communities]\npath = "../out/ledger.xlsx"\n', "utf-8"
+    )
+    (tmp_path / "q").mkdir()
+    (tmp_path / "q" / "project.toml").write_text("[oops\n", "utf-8")  # fails in its own task
+    batch = read_batch([tmp_path / "p", tmp_path / "q"])
+    with pytest.raises(InputError, match="ledger.xlsx"):
+        check_region_outputs(batch, tmp_path / "out")
+    check_region_outputs(batch, tmp_path / "elsewhere")

@@ -172,13 +172,15 @@ def _batch(args: argparse.Namespace, console: Console) -> int:
     failed on an internal error."""
     from spatial.cli.terminal import batch_progress, print_batch
     from spatial.outputs import staging as io
-    from spatial.run.batch import dask_client, read_batch, run_batch
+    from spatial.run.batch import check_region_outputs, dask_client, read_batch, run_batch
     from spatial.run.region import write_region
 
     batch = read_batch(args.projects, args.name)
+    projects_lang = args.lang  # None: each project in its own language
     lang = args.lang or batch.lang or "zh"
-    args.lang = lang  # the messages of the failures and of the region's files
+    args.lang = lang  # the messages, the failures' and the region's files
     io.check_output_folder(args.out)
+    check_region_outputs(batch, args.out)
     total = len(batch.projects)
     try:
         with contextlib.ExitStack() as stack:
@@ -188,7 +190,7 @@ def _batch(args: argparse.Namespace, console: Console) -> int:
             where = args.scheduler or text(lang, "cli_batch_local")
             say(console, lang, "cli_batch_cluster", workers=workers, where=where, projects=total)
             with batch_progress(console, lang, total) as done:
-                records = run_batch(batch, args.out, client, args.lang, done)
+                records = run_batch(batch, args.out, client, projects_lang, done, lang)
     except KeyboardInterrupt:
         if not args.scheduler:  # the local workers are gone: so is what their runs staged
             for project in batch.projects:

@@ -141,9 +141,12 @@ def _peak_rss_mb() -> float:
     return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
-def run_project(name: str, config: str, out: str, lang: str | None) -> dict:
+def run_project(name: str, config: str, out: str, lang: str | None, say_lang: str = "zh") -> dict:
     """One project's task: the whole run into ``out/name``; never raises for the project's own
     problems.
+
+    ``lang`` is the outputs' language (None: the project's own), ``say_lang`` the language of a
+    failure's message.
 
     Returns
     -------
@@ -163,10 +166,10 @@ def run_project(name: str, config: str, out: str, lang: str | None) -> dict:
         result = run(project, Path(out) / name, settings.ALL_STAGES, lang)
         record = project_record(name, result, name)
     except LifecircleError as exc:
-        record = failed_record(name, 2, exc.message(lang or "zh"))
+        record = failed_record(name, 2, exc.message(say_lang))
     except Exception as exc:  # noqa: BLE001 - a bug in one project: the others go on
         first = next(iter(str(exc).splitlines()), "")
-        message = text(lang or "zh", "cli_internal", kind=type(exc).__name__, first=first)
+        message = text(say_lang, "cli_internal", kind=type(exc).__name__, first=first)
         record = failed_record(name, 3, message)
     record.update(
         seconds=round(time.perf_counter() - start, 2),
@@ -238,6 +241,7 @@ def run_batch(
     client,
     lang: str | None = None,
     done: Callable[[dict], None] | None = None,
+    say_lang: str = "zh",
 ) -> list[dict]:
     """Run every project of ``batch`` as its own task on ``client``; each writes ``out/<name>``.
 
@@ -249,6 +253,8 @@ def run_batch(
     client : dask.distributed.Client
     lang : str, optional
         The outputs' language (default: each project's own).
+    say_lang : str
+        The language of the failures' messages.
     done : callable, optional
         Called with each project's record as it finishes (progress).
 
@@ -266,7 +272,13 @@ def run_batch(
     where = str(out.absolute())
     futures = {
         client.submit(
-            run_project, p.name, str(p.config.absolute()), where, lang, key=f"lifecircle-{k}"
+            run_project,
+            p.name,
+            str(p.config.absolute()),
+            where,
+            lang,
+            say_lang,
+            key=f"lifecircle-{k}",
         ): p.name
         for k, p in enumerate(batch.projects)
     }
@@ -280,7 +292,7 @@ def run_batch(
                 first = next(iter(str(exc).splitlines()), "")
                 kind = type(exc).__name__
                 record = failed_record(
-                    name, 3, text(lang or "zh", "cli_internal", kind=kind, first=first)
+                    name, 3, text(say_lang, "cli_internal", kind=kind, first=first)
                 )
             records[name] = record
             if done:
@@ -289,3 +301,18 @@ def run_batch(
         client.cancel(list(futures), force=True)
         raise
     return [records[p.name] for p in batch.projects]
+
+
+def check_region_outputs(batch: Batch, out: Path) -> None:
+    """Refuse (``InputError``) a batch whose region files in ``out`` (``summary.json``,
+    ``ledger.xlsx``, ``overview.html``) would overwrite an input of one of its projects; a project
+    whose file cannot be read is left to fail in its own task."""
+    from spatial.config.project import load_project
+    from spatial.run.pipeline import check_no_overwrite
+
+    for p in batch.projects:
+        try:
+            project = load_project(p.config)
+        except LifecircleError:
+            continue
+        check_no_overwrite(project, out)
