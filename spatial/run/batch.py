@@ -208,7 +208,7 @@ def dask_client(scheduler: str = "", workers: int | None = None, projects: int =
     if scheduler:
         try:
             client = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:  # unreachable or malformed
             raise InputError("err_batch_scheduler", address=scheduler, reason=exc) from None
         with client:
             yield client
