@@ -27,7 +27,9 @@ def test_help_imports_no_gis_or_map_library():
         "    try:\n        main(['--help'])\n    except SystemExit:\n        pass"
     )
     assert "spatial" in loaded
-    assert loaded.isdisjoint(HEAVY + ["geopandas", "pandas", "shapely", "scipy", "pyproj"])
+    assert loaded.isdisjoint(
+        HEAVY + ["geopandas", "pandas", "shapely", "scipy", "pyproj", "dask", "distributed"]
+    )
 
 
 def test_the_pipeline_module_imports_no_map_solver_or_download_library():

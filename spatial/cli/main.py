@@ -1,8 +1,10 @@
-"""Command line: ``lifecircle run | check | init | coverage | bundle | sites | map | demo``."""
+"""Command line: ``lifecircle run | check | init | coverage | bundle | sites | map | demo |
+batch``."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tomllib
@@ -59,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
                 default="",
                 help="天地图 key (default: TIANDITU_KEY, then [render] tianditu_key)",
             )
+    _batch_parser(sub)
     p = sub.add_parser("init", help="write a commented template project file into DIR")
     p.add_argument("dir", type=Path)
     p.add_argument("--lang", choices=["zh", "en"], help="language of messages")
@@ -71,6 +74,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["zh", "en"], help="language of messages")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
     return parser
+
+
+def _batch_parser(sub) -> None:
+    """``lifecircle batch``: several projects as tasks on Dask."""
+    blurb = "run several projects at once on Dask, with the region's ledger, map and summary"
+    p = sub.add_parser("batch", help=blurb, description=blurb)
+    p.add_argument(
+        "projects",
+        type=Path,
+        nargs="+",
+        help="a folder of project folders, project files or folders, or a batch TOML",
+    )
+    p.add_argument("--out", type=Path, default=settings.DEFAULT_OUT, help="output folder")
+    p.add_argument("--scheduler", default="", help="address of a running Dask scheduler")
+    p.add_argument("--workers", type=int, help="LocalCluster workers (default: by cores, memory)")
+    p.add_argument("--name", default="", help="the region's name (default: the batch's)")
+    p.add_argument("--lang", choices=["zh", "en"], help="language of labels")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
 
 
 def _basemap_names() -> list[str]:
@@ -151,6 +172,50 @@ def _check(args: argparse.Namespace, console: Console) -> int:
         result = load_inputs(project, place=args.place)
     print_check(console, lang, result)
     return 0
+
+
+def _batch(args: argparse.Namespace, console: Console) -> int:
+    """Run the batch; exit 0 when every project ran, 2 when one failed on its input, 3 when one
+    failed on an internal error."""
+    from spatial.cli.terminal import batch_progress, print_batch
+    from spatial.outputs import staging as io
+    from spatial.workflow.batch import check_region_outputs, dask_client, read_batch, run_batch
+    from spatial.workflow.region import write_region
+
+    batch = read_batch(args.projects, args.name)
+    projects_lang = args.lang  # None: each project in its own language
+    lang = args.lang or batch.lang or "zh"
+    args.lang = lang  # the messages, the failures' and the region's files
+    io.check_output_folder(args.out)
+    check_region_outputs(batch, args.out)
+    total = len(batch.projects)
+    try:
+        with contextlib.ExitStack() as stack:
+            with console.status(text(lang, "cli_working")):
+                client = stack.enter_context(dask_client(args.scheduler, args.workers, total))
+            workers = len(client.scheduler_info().get("workers", {}))
+            where = args.scheduler or text(lang, "cli_batch_local")
+            say(console, lang, "cli_batch_cluster", workers=workers, where=where, projects=total)
+            with batch_progress(console, lang, total) as done:
+                records = run_batch(batch, args.out, client, projects_lang, done, lang)
+    except KeyboardInterrupt:
+        if not args.scheduler:  # the local workers are gone: so is what their runs staged
+            for project in batch.projects:
+                io.clean_stale(args.out / project.name)
+        raise InterruptedBatch() from None
+    ok = [r for r in records if r["status"] == "ok"]
+    failed = [r for r in records if r["status"] != "ok"]
+    print_batch(console, lang, batch.name, records)
+    if ok:
+        files = write_region(args.out, batch.name, ok, failed, lang)
+        say(console, lang, "cli_batch_wrote", files=", ".join(str(f) for f in files))
+    else:
+        say(console, lang, "cli_batch_no_region")
+    return max((r["code"] for r in failed), default=0)
+
+
+class InterruptedBatch(KeyboardInterrupt):
+    """Ctrl-C during a batch: the projects that finished are complete, the others unchanged."""
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
@@ -281,6 +346,8 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
             raise OutputError("err_cannot_write", path=shown(args.dir), reason=reason) from None
     if args.command == "check":
         return _check(args, console)
+    if args.command == "batch":
+        return _batch(args, console)
     return _run(args, console)
 
 
@@ -297,6 +364,8 @@ def _interrupted(args: argparse.Namespace, exc: KeyboardInterrupt) -> str:
     out, lang = getattr(args, "out", None), _lang(args)
     if isinstance(exc, InterruptedAfterWrite):
         return text(lang, "cli_interrupted_after", out=out)
+    if isinstance(exc, InterruptedBatch):
+        return text(lang, "cli_batch_interrupted", out=out)
     if out is not None:
         return text(lang, "cli_interrupted_unchanged", out=out)
     return text(lang, "cli_interrupted")

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -265,3 +267,51 @@ def _print_sizing(console: Console, lang: str, sites: dict, names: dict[str, str
             left=block["left"],
             unit=render(block["unit"], lang),
         )
+
+
+@contextmanager
+def batch_progress(console: Console, lang: str, total: int) -> Iterator[Callable[[dict], None]]:
+    """A progress bar over the projects of a batch; yields the callback that marks one project
+    (a record of :func:`spatial.workflow.batch.run_project`) as finished."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(markup(lang, "cli_batch_running"), total=total)
+
+        def done(record: dict) -> None:
+            bar.advance(task)
+            key = "cli_batch_ok" if record["status"] == "ok" else "cli_batch_failed"
+            bar.console.print(Text(f"{terminal_text(record['name'])}: {text(lang, key)}"))
+
+        yield done
+
+
+def print_batch(console: Console, lang: str, region: str, records: list[dict]) -> None:
+    """The final table of a batch: each project, done or failed, its communities, its headline
+    share now and after the sites, and its seconds; then each failure's one-line message."""
+    from spatial.outputs.style import share_text
+    from spatial.workflow.region import after_sites, headline
+
+    ok = sum(r["status"] == "ok" for r in records)
+    console.print(markup(lang, "cli_batch_title", region=region, ok=ok, failed=len(records) - ok))
+    table = Table(show_lines=False)
+    for key in ("project", "status", "communities", "coverage", "seconds"):
+        table.add_column(text(lang, f"cli_batch_col_{key}"))
+    for r in records:
+        figures = ["", ""]
+        if r["status"] == "ok":
+            s = r["summary"]
+            shares = f"{share_text(headline(s))} → {share_text(after_sites(s))}"
+            figures = [str(s.get("communities", "")), shares]
+            status = Text(text(lang, "cli_batch_ok"), style="green")
+        else:
+            status = Text(text(lang, "cli_batch_failed"), style="red")
+        seconds = f"{r.get('seconds', 0):.1f}"
+        table.add_row(
+            Text(terminal_text(r["name"])), status, *(Text(v) for v in figures), Text(seconds)
+        )
+    console.print(table)
+    for r in records:  # each failure's one line, unwrapped
+        if r["status"] != "ok":
+            say(console, lang, "cli_batch_failure", name=r["name"], message=r["message"])

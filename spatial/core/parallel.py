@@ -39,8 +39,14 @@ R = TypeVar("R")
 
 
 def can_fork() -> bool:
-    """Whether calls can run side by side here: ``fork`` exists and there are two CPUs or more."""
-    return "fork" in mp.get_all_start_methods() and (os.cpu_count() or 1) >= 2
+    """Whether calls can run side by side here: ``fork`` exists, there are two CPUs or more, and
+    this process may have children: a daemonic process (a Dask worker of ``lifecircle batch``,
+    which already gives each project its own core) may not, so its run works in-process."""
+    return (
+        "fork" in mp.get_all_start_methods()
+        and (os.cpu_count() or 1) >= 2
+        and not mp.current_process().daemon
+    )
 
 
 def worth_it(communities: int) -> bool:

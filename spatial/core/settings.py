@@ -85,3 +85,8 @@ ALL_STAGES: tuple[str, ...] = COMMAND_STAGES["run"]
 #: service areas and bundles beside the sites, and the maps, ledger and print pack side by side
 #: (:mod:`spatial.workflow.write`); a smaller run does them in turn in one process
 PARALLEL_FROM = 1000
+
+#: ``lifecircle batch`` on a LocalCluster: memory a worker needs for one project (a city of
+#: 5,000 communities peaks at about 1.3 GB, 50,000 communities at about 1.5 GB), so that the
+#: machine runs at most ``total memory // BATCH_BYTES_PER_PROJECT`` projects at once
+BATCH_BYTES_PER_PROJECT = 1_500_000_000
