@@ -12,14 +12,7 @@ from spatial.core.messages import msg
 MAX_YEARS = 30
 METHODS = ("exact", "greedy")
 
-_RANGES = {
-    "max_households": "range_cap",
-    "max_floor_area": "range_cap",
-    "max_compounds": "range_cap",
-    "max_investment": "range_cap",
-    "cost_per_m2": "range_cap",
-    "time_limit_s": "range_seconds",
-}
+_CAPS = ("max_households", "max_floor_area", "max_compounds", "max_investment", "unit_cost")
 
 
 def check_plan(plan, policy, where: Path) -> None:
@@ -43,13 +36,18 @@ def check_plan(plan, policy, where: Path) -> None:
             "err_cfg_range", path=where, label="[plan] end", value=plan.end,
             allowed=msg("range_plan_end", start=plan.start, most=plan.start + MAX_YEARS - 1),
         )  # fmt: skip
-    for key, allowed in _RANGES.items():
+    for key in _CAPS:
         value = getattr(plan, key)
-        if not value >= 0 or (key == "time_limit_s" and value <= 0):
+        if not value >= 0 or value == float("inf"):
             raise ConfigError(
                 "err_cfg_range", path=where, label=f"[plan] {key}", value=value,
-                allowed=msg(allowed),
+                allowed=msg("range_cap"),
             )  # fmt: skip
+    if not 0 < plan.time_limit_s < float("inf"):
+        raise ConfigError(
+            "err_cfg_range", path=where, label="[plan] time_limit_s", value=plan.time_limit_s,
+            allowed=msg("range_seconds"),
+        )  # fmt: skip
     for key in ("priority_by", "share_by"):
         year = getattr(plan, key)
         if year and year < plan.start:
@@ -66,9 +64,9 @@ def check_plan(plan, policy, where: Path) -> None:
             )  # fmt: skip
     if bool(plan.share) != bool(plan.share_by):
         raise ConfigError("err_cfg_plan_share", path=where, share=plan.share, by=plan.share_by)
-    if plan.cost_per_m2 and plan.cost_column:
+    if plan.unit_cost and plan.cost_column:
         raise ConfigError("err_cfg_plan_cost_twice", path=where)
-    if plan.max_investment and not (plan.cost_per_m2 or plan.cost_column):
+    if plan.max_investment and not (plan.unit_cost or plan.cost_column):
         raise ConfigError("err_cfg_plan_no_cost", path=where)
     if plan.method not in METHODS:
         raise ConfigError(

@@ -179,7 +179,7 @@ class PlanConfig:
     max_floor_area: float = 0.0
     max_compounds: int = 0
     max_investment: float = 0.0
-    cost_per_m2: float = 0.0
+    unit_cost: float = 0.0
     cost_column: str = ""
     priority_by: int = 0
     share: float = 0.0

@@ -19,7 +19,15 @@ from spatial.analysis.capacity.twostep import run_capacity
 from spatial.analysis.coverage.basis import basis_summary
 from spatial.analysis.coverage.measure import compute_coverage, coverage_summary
 from spatial.analysis.coverage.service_areas import service_areas
-from spatial.analysis.result import BundlingResult, CapacityResult, RunResult, SitingResult
+from spatial.analysis.plan.planner import Planner
+from spatial.analysis.plan.tables import gate_of, plan_compounds, plan_summary
+from spatial.analysis.result import (
+    BundlingResult,
+    CapacityResult,
+    PlanResult,
+    RunResult,
+    SitingResult,
+)
 from spatial.analysis.siting.selector import SiteSelector, sites_summary
 from spatial.core.errors import reading
 from spatial.core.problems import problem
@@ -202,6 +210,28 @@ def set_bundles(result: RunResult, value: tuple) -> None:
     result.bundling = bundling
     result.summary["bundles"] = block
     result.summary["priority"] = {"weights": dict(result.project.priority.__dict__)}
+
+
+def plan_stage(result: RunResult, progress: Progress | None) -> None:
+    """The programme by year (年度计划) of the eligible compounds and bundles, when the project
+    has a ``[plan]`` section and the bundles are known."""
+    project = result.project
+    cfg = project.plan
+    if cfg is None or result.bundling is None:
+        return
+    with Timer(result.timings, "plan", progress):
+        path = project.resolve(project.communities.path)
+        comm = result.communities
+        compounds = plan_compounds(comm, result.bundling.priority, cfg, path)
+        planner = Planner(compounds, cfg, gate_of(comm, cfg, project.policy)).solve()
+        outlines = comm.set_index(comm["cid"].astype(str)).geometry
+        frame = gpd.GeoDataFrame(
+            planner.plan.drop(columns=["status", "status_year"]),
+            geometry=outlines.reindex(planner.plan["cid"]).to_numpy(),
+            crs=comm.crs,
+        )
+        result.plan = PlanResult(plan=frame, years=planner.years)
+        result.summary["plan"] = plan_summary(planner)
 
 
 #: how a stage run on the side puts its value into the run
