@@ -75,3 +75,5 @@ def _print_diagnosis(console: Console, lang: str, plan: dict) -> None:
     for figure, value in (found.get("caps") or {}).items():
         say(console, lang, "cli_plan_cap_needed", figure=text(lang, f"plan_figure_{figure}"),
             value=value, cap=plan["caps"][figure])  # fmt: skip
+    if found.get("proved") is False:
+        say(console, lang, "cli_plan_diagnosis_unproved")

@@ -253,7 +253,8 @@ def diagnose(items: Items, rules: Rules, time_limit: float) -> dict:
     dict
         ``priority`` and ``share`` (compounds missing with the caps held); ``caps``: per
         capped figure, the cap that would do (None when the caps cannot make it feasible, or
-        no cap is set).
+        no cap is set); ``proved``: both relaxations solved to optimality (else, stopped at the
+        time limit, the figures are what the best relaxation found: an upper bound).
     """
     m, t = len(items), rules.years
     n = m * t
@@ -265,7 +266,7 @@ def diagnose(items: Items, rules: Rules, time_limit: float) -> dict:
     upper = np.r_[np.ones(n), np.ones(len(prio)), np.full(extra - len(prio), np.inf)]
     res = _milp(c, a, lo, hi, np.r_[np.ones(n + len(prio)), np.zeros(extra - len(prio))],
                 upper, time_limit)  # fmt: skip
-    out: dict = {"priority": None, "share": None, "caps": {}}
+    out: dict = {"priority": None, "share": None, "caps": {}, "proved": res.status == 0}
     if res.x is not None:
         year = _years_of(res.x[:n], m, t)
         out.update(shortfalls(items, rules, year))
@@ -274,6 +275,7 @@ def diagnose(items: Items, rules: Rules, time_limit: float) -> dict:
         c = np.r_[np.zeros(n), np.ones(extra)]
         res = _milp(c, a, lo, hi, np.r_[np.ones(n), np.zeros(extra)],
                     np.r_[np.ones(n), np.full(extra, np.inf)], time_limit)  # fmt: skip
+        out["proved"] = out["proved"] and res.status == 0
         if res.x is not None:
             rise = res.x[n:]
             out["caps"] = {

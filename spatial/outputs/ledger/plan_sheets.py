@@ -73,6 +73,8 @@ def _diagnosis_notes(lang: str, block: dict) -> list[str]:
     for figure, value in (found.get("caps") or {}).items():
         notes.append(text(lang, "cli_plan_cap_needed", value=value, cap=block["caps"][figure],
                           figure=text(lang, f"plan_figure_{figure}")))  # fmt: skip
+    if found.get("proved") is False:
+        notes.append(text(lang, "cli_plan_diagnosis_unproved"))
     return [n.strip() for n in notes]
 
 
