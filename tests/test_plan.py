@@ -180,3 +180,19 @@ def test_a_rerun_keeps_finished_and_started_work_in_place():
     assert (plan.loc[in_2028, "year"] == 2030).all()
     assert (plan.loc[in_2028, "state"] == "started").all()
     _check_rules(second)  # the started work counts against 2030's cap
+
+
+def test_coverage_grows_with_the_sites_built_in_the_year_of_the_compounds_they_serve():
+    from spatial.analysis.plan.coverage import coverage_by_year
+
+    comm = pd.DataFrame({"cid": ["A", "B", "C", "D"], "households": [100.0, 200, 300, 400],
+                         "a_ok": [True, True, False, True], "b_ok": [True, False, False, False]})  # fmt: skip
+    sites = pd.DataFrame({"category": ["b", "a", "b"], "covered_ids": ["B,C", "C", "D"]})
+    # B in 2028, C finished before the programme (counts from its start), D in the reserve
+    plan = pd.DataFrame({"cid": ["B", "C", "D"], "year": pd.array([2028, 2025, None], "Int64")})
+    grows = coverage_by_year(comm, sites, plan, ["a", "b"], [2027, 2028])
+    assert grows["before"] == {"full_coverage_households": 0.1, "full_coverage_communities": 0.25}
+    # 2027: the sites of C (a, and b through the site shared with B) — C full, B full too
+    assert grows["by_year"][0] == {"year": 2027, "sites": 2, "full_coverage_households": 0.6,
+                                   "full_coverage_communities": 0.75}  # fmt: skip
+    assert grows["by_year"][1]["sites"] == 0 and grows["sites_outside"] == 1  # D's site waits

@@ -36,6 +36,16 @@ def print_plan(console: Console, lang: str, plan: dict) -> None:
             bundles=y["bundles"], households=y["households"] or 0.0,
             area=y["floor_area"] or 0.0, investment=y["investment"] or 0.0,
         )  # fmt: skip
+    grows = plan.get("coverage")
+    if grows:
+        steps = " → ".join(
+            text(
+                lang, "cli_plan_coverage_step", year=y["year"], share=y["full_coverage_households"]
+            )
+            for y in grows["by_year"]
+        )
+        say(console, lang, "cli_plan_coverage", before=grows["before"]["full_coverage_households"],
+            steps=steps, outside=grows["sites_outside"])  # fmt: skip
     if plan["status"] == "time_limit" and plan["gap"] is not None:
         say(console, lang, "cli_plan_gap", gap=plan["gap"])
     due = plan["deadlines"]

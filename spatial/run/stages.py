@@ -19,6 +19,7 @@ from spatial.analysis.capacity.twostep import run_capacity
 from spatial.analysis.coverage.basis import basis_summary
 from spatial.analysis.coverage.measure import compute_coverage, coverage_summary
 from spatial.analysis.coverage.service_areas import service_areas
+from spatial.analysis.plan.coverage import coverage_by_year
 from spatial.analysis.plan.planner import Planner
 from spatial.analysis.plan.tables import gate_of, plan_compounds, plan_summary
 from spatial.analysis.result import (
@@ -230,8 +231,19 @@ def plan_stage(result: RunResult, progress: Progress | None) -> None:
             geometry=outlines.reindex(planner.plan["cid"]).to_numpy(),
             crs=comm.crs,
         )
-        result.plan = PlanResult(plan=frame, years=planner.years)
-        result.summary["plan"] = plan_summary(planner)
+        years = planner.years
+        block = plan_summary(planner)
+        if result.siting is not None and "gaps" in comm and planner.solution.status != "infeasible":
+            grows = coverage_by_year(
+                comm, result.siting.sites, planner.plan, result.standards.basket, planner.year_list
+            )
+            years = years.assign(
+                full_coverage_households=[y["full_coverage_households"] for y in grows["by_year"]],
+                sites=[y["sites"] for y in grows["by_year"]],
+            )
+            block["coverage"] = grows
+        result.plan = PlanResult(plan=frame, years=years)
+        result.summary["plan"] = block
 
 
 #: how a stage run on the side puts its value into the run

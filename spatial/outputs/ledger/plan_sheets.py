@@ -14,6 +14,9 @@ from spatial.outputs.ledger.workbook import DECIMAL, INTEGER, PERCENT
 _YEAR_COLUMNS = ("year", "compounds", "bundles", "households", "floor_area", "investment",
                  "priority", "cumulative_compounds")  # fmt: skip
 
+#: with the site programme: the sites built in the year and full coverage after it
+_COVERAGE_COLUMNS = {"sites": INTEGER, "full_coverage_households": PERCENT}
+
 
 def _heads(lang: str) -> dict:
     return labels(lang)["ledger"]["plan"]
@@ -34,15 +37,18 @@ def year_sheet(result: RunResult, lang: str) -> pd.DataFrame:
     DataFrame
     """
     heads, block = _heads(lang), result.summary["plan"]
-    frame = pd.DataFrame(result.plan.years)[list(_YEAR_COLUMNS)]
+    grows = [c for c in _COVERAGE_COLUMNS if c in result.plan.years]
+    frame = pd.DataFrame(result.plan.years)[[*_YEAR_COLUMNS, *grows]]
     notes = [_solver_note(lang, block), *_diagnosis_notes(lang, block)]
     if block["status"] == "infeasible":
         frame = frame.iloc[0:0]
     rows = max(len(frame), len(notes))
     frame = frame.reindex(range(rows))
     frame["note"] = notes + [""] * (rows - len(notes))
-    out = frame.rename(columns={c: heads[c] for c in (*_YEAR_COLUMNS, "note")})
-    out.attrs["formats"] = {heads[c]: INTEGER for c in _YEAR_COLUMNS if c != "year"}
+    out = frame.rename(columns={c: heads[c] for c in (*_YEAR_COLUMNS, *grows, "note")})
+    out.attrs["formats"] = {heads[c]: INTEGER for c in _YEAR_COLUMNS if c != "year"} | {
+        heads[c]: fmt for c, fmt in _COVERAGE_COLUMNS.items() if c in grows
+    }
     return out
 
 
