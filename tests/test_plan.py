@@ -196,3 +196,34 @@ def test_coverage_grows_with_the_sites_built_in_the_year_of_the_compounds_they_s
     assert grows["by_year"][0] == {"year": 2027, "sites": 2, "full_coverage_households": 0.6,
                                    "full_coverage_communities": 0.75}  # fmt: skip
     assert grows["by_year"][1]["sites"] == 0 and grows["sites_outside"] == 1  # D's site waits
+
+
+def test_the_overview_map_has_a_layer_per_year_and_the_reserve_with_names_inert():
+    from types import SimpleNamespace
+
+    import folium
+    import geopandas as gpd
+    import shapely
+
+    from spatial.analysis.result import PlanResult
+    from spatial.outputs.html.plan_layer import plan_layers
+
+    boxes = [
+        shapely.box(500_000 + 100 * i, 4_000_000, 500_080 + 100 * i, 4_000_080) for i in range(3)
+    ]
+    plan = gpd.GeoDataFrame(
+        {"cid": ["A", "B", "C"], "name": ["<script>alert(1)</script>", "乙", "丙"],
+         "year": pd.array([2027, 2028, None], "Int64"), "state": ["planned", "started", "reserve"]},
+        geometry=boxes, crs=4548,
+    )  # fmt: skip
+    years = pd.DataFrame({"year": [2027, 2028, 2029]})
+    result = SimpleNamespace(plan=PlanResult(plan, years), summary={"plan": {"status": "optimal"}})
+    fmap = folium.Map()
+    legend = plan_layers(fmap, result, "zh", "none")
+    html = fmap.get_root().render()
+    assert len(legend) == 3  # 2027, 2028, the reserve (2029 has no compound)
+    names = [c.layer_name for c in fmap._children.values() if isinstance(c, folium.map.Layer)]
+    assert names[1:] == ["2027 年改造", "2028 年改造", "储备（未列入计划）"]  # after the tiles
+    assert "2027 年改造：1 个小区" in str(legend[0]["html"])
+    # the name is escaped in the tooltip (HTML-escaped, then JSON-encoded by folium)
+    assert "<script>alert(1)</script>" not in html and "\\u0026lt;script\\u0026gt;alert" in html
