@@ -4,13 +4,16 @@ fails and by how much (``summary.json["plan"]``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.console import Console
 
-from spatial.cli.terminal import say
 from spatial.core.messages import labels, text
 
+Say = Callable[..., None]
 
-def print_plan(console: Console, lang: str, plan: dict) -> None:
+
+def print_plan(console: Console, lang: str, plan: dict, say: Say) -> None:
     """Print the ``plan`` block of a run's summary.
 
     Parameters
@@ -19,6 +22,8 @@ def print_plan(console: Console, lang: str, plan: dict) -> None:
     lang : str
     plan : dict
         ``summary["plan"]`` (:func:`spatial.analysis.plan.tables.plan_summary`).
+    say : callable
+        :func:`spatial.cli.terminal.say` (passed in: this module is imported by it).
     """
     say(
         console, lang, "cli_plan_head", start=plan["start"], end=plan["end"],
@@ -28,7 +33,7 @@ def print_plan(console: Console, lang: str, plan: dict) -> None:
         started=plan["started"],
     )  # fmt: skip
     if plan["status"] == "infeasible":
-        _print_diagnosis(console, lang, plan)
+        _print_diagnosis(console, lang, plan, say)
         return
     for y in plan["years"]:
         say(
@@ -67,7 +72,7 @@ def print_plan(console: Console, lang: str, plan: dict) -> None:
         say(console, lang, "cli_plan_priority_reserve", count=plan["priority_in_reserve"])
 
 
-def _print_diagnosis(console: Console, lang: str, plan: dict) -> None:
+def _print_diagnosis(console: Console, lang: str, plan: dict, say: Say) -> None:
     """Why no programme meets the rules: the deadlines' shortfall within the caps, the caps the
     deadlines need, the caps the fixed work alone exceeds."""
     say(console, lang, "cli_plan_infeasible")
