@@ -31,9 +31,12 @@ from spatial.config.schema import PlanConfig  # noqa: E402
 from spatial.config.standards import load_standards  # noqa: E402
 
 
-def case():
+LAYOUTS = {"mixed": (0.45, 0.98), "dense": (0.88, 0.99)}  # as benchmarks/bundling.py
+
+
+def case(layout: str = "dense"):
     """The city's eligible compounds with bundles and priority scores (the plan's input)."""
-    comm = assess_eligibility(citycase.communities(fill=(0.88, 0.99)), PolicyConfig())
+    comm = assess_eligibility(citycase.communities(fill=LAYOUTS[layout]), PolicyConfig())
     bundler = Bundler(comm, BundlingConfig()).solve()
     bundles, bundle_id = bundle_frame(
         bundler, citycase.parcels(), load_standards(Project()), comm.crs
@@ -46,9 +49,10 @@ def case():
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--time-limit", type=float, default=30.0)
+    parser.add_argument("--layout", choices=list(LAYOUTS), default="dense")
     parser.add_argument("--tight", type=float, default=1.1, help="caps × this of an even spread")
     args = parser.parse_args()
-    comm, bundles, ranked = case()
+    comm, bundles, ranked = case(args.layout)
     compounds = plan_compounds(comm, ranked, PlanConfig(start=2027, end=2031), Path("city"))
     gate = 2 / 3
     passing = compounds.loc[compounds["willingness"] >= gate]
