@@ -91,6 +91,25 @@ class SitingResult:
     sizing: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class PlanResult:
+    """The plan stage (年度计划, :class:`spatial.analysis.plan.planner.Planner`); its figures are
+    in ``summary["plan"]``.
+
+    Attributes
+    ----------
+    plan : GeoDataFrame
+        One row per eligible compound: its bundle, figures, ``year`` (NA in the reserve),
+        ``state`` (``done``, ``started``, ``planned``, ``reserve``, ``unplanned``) and ``reason``
+        (a code, why in the reserve), with the compound's outline.
+    years : DataFrame
+        Per year of the programme: compounds, bundles, households, floor area, investment.
+    """
+
+    plan: gpd.GeoDataFrame
+    years: pd.DataFrame
+
+
 @dataclass
 class RunResult:
     """One run: the inputs (:func:`load_inputs`) and what each analysis stage found
@@ -123,6 +142,8 @@ class RunResult:
         The bundle stage.
     siting : SitingResult or None
         The sites stage.
+    plan : PlanResult or None
+        The plan stage (only with a ``[plan]`` section).
     summary : dict
         What ``summary.json`` holds.
     summary_lang : str
@@ -142,6 +163,7 @@ class RunResult:
     capacity: CapacityResult | None = None
     bundling: BundlingResult | None = None
     siting: SitingResult | None = None
+    plan: PlanResult | None = None
     summary: dict = field(default_factory=dict)
     summary_lang: str = ""
     timings: dict[str, float] = field(default_factory=dict)
@@ -165,6 +187,7 @@ GPKG_LAYERS = (
     "programmes",
     "bundles",
     "priority",
+    "plan",
     "facilities",
     "parcels",
 )
@@ -191,6 +214,7 @@ def gpkg_layers(result: RunResult) -> dict[str, gpd.GeoDataFrame]:
         "programmes": siting.programmes if siting else None,
         "bundles": bundling.bundles if bundling else None,
         "priority": bundling.priority if bundling else None,
+        "plan": result.plan.plan if result.plan else None,
         "facilities": result.layers.facilities,
         "parcels": result.layers.parcels if len(result.layers.parcels) else None,
     }

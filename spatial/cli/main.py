@@ -1,4 +1,4 @@
-"""Command line: ``lifecircle run | check | init | coverage | bundle | sites | map | demo |
+"""Command line: ``lifecircle run | check | init | coverage | bundle | sites | map | plan | demo |
 batch``."""
 
 from __future__ import annotations
@@ -21,7 +21,13 @@ from rich.console import Console
 from spatial.cli.terminal import markup, new_console, print_check, print_summary, say
 from spatial.config.project import Project, load_project
 from spatial.core import settings
-from spatial.core.errors import InputError, InterruptedAfterWrite, LifecircleError, OutputError
+from spatial.core.errors import (
+    ConfigError,
+    InputError,
+    InterruptedAfterWrite,
+    LifecircleError,
+    OutputError,
+)
 from spatial.core.messages import LANGS, labels, text, visible
 
 
@@ -40,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
         "bundle": "eligibility, adjacency and renovation bundles with a priority list",
         "sites": "rank candidate land that would close coverage gaps",
         "map": "write the HTML maps, print maps and the ledger spreadsheet",
+        "plan": "the renovation programme by year (年度计划) from the [plan] section",
     }
     for name, blurb in helps.items():
         p = sub.add_parser(name, help=blurb, description=blurb)
@@ -229,6 +236,8 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         key = args.tianditu_key or os.environ.get("TIANDITU_KEY", "")
         project.render.tianditu_key = key or project.render.tianditu_key
     stages = settings.COMMAND_STAGES[args.command]
+    if args.command == "plan" and project.plan is None:
+        raise ConfigError("err_plan_no_section", path=project.source)
 
     def progress(stage: str) -> None:
         name = labels(lang).get(f"stage_{stage}", stage)

@@ -198,6 +198,10 @@ def print_summary(
             count=s["bundles"]["count"],
             communities=s["bundles"]["communities"],
         )
+    if "plan" in s:
+        from spatial.cli.plan_lines import print_plan  # not for --help
+
+        print_plan(console, lang, s["plan"], say)
     _print_warnings(console, lang, s.get("warnings", []))
     if "print_map" in s:
         say(console, lang, "cli_print_map_skipped", reason=s["print_map"])

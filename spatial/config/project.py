@@ -22,6 +22,7 @@ from spatial.config.schema import (
     GatesConfig,
     LayerConfig,
     NetworkConfig,
+    PlanConfig,
     PolicyConfig,
     PriorityConfig,
     Project,
@@ -133,6 +134,7 @@ _SECTIONS = {
     "siting": ("siting", SitingConfig),
     "render": ("render", RenderConfig),
     "capacity": ("capacity", CapacityConfig),
+    "plan": ("plan", PlanConfig),
 }
 
 

@@ -178,6 +178,30 @@ class RenderConfig:
 
 
 @dataclass
+class PlanConfig:
+    """``[plan]`` of the project file (年度计划: compounds and bundles by year); each key is
+    explained in ``spatial/config/template.toml``. A cap or deadline of 0 is not set."""
+
+    start: int = 0
+    end: int = 0
+    max_households: float = 0.0
+    max_floor_area: float = 0.0
+    max_compounds: int = 0
+    max_investment: float = 0.0
+    unit_cost: float = 0.0
+    cost_column: str = ""
+    priority_by: int = 0
+    share: float = 0.0
+    share_by: int = 0
+    min_willingness: float | None = None
+    split_bundles: bool = False
+    status_column: str = ""
+    year_column: str = ""
+    method: str = "exact"
+    time_limit_s: float = 30.0
+
+
+@dataclass
 class Project:
     """All settings of one run, parsed once from the project TOML."""
 
@@ -202,6 +226,7 @@ class Project:
     siting: SitingConfig = field(default_factory=SitingConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
     capacity: CapacityConfig = field(default_factory=CapacityConfig)
+    plan: PlanConfig | None = None  # None: the project file has no [plan] section
 
     def resolve(self, path: str) -> Path:
         """Resolve a path from the project file against the file's folder.
@@ -327,6 +352,10 @@ def validate_project(project: Project, where: Path) -> None:
             getattr(project, key), f"[project] {key}", where, (0.0, False, "range_positive")
         )
     _check_capacity(project.capacity, where)
+    if project.plan is not None:
+        from spatial.config.plan import check_plan
+
+        check_plan(project.plan, project.policy, where)
     if project.siting.objective not in ("households", "full_coverage"):
         raise ConfigError(
             "err_cfg_choice",

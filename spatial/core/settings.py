@@ -73,11 +73,13 @@ PLAUSIBLE_MAX: dict[str, float] = {
 
 #: The one definition of which analysis stages each command runs (``cli`` and ``pipeline``).
 COMMAND_STAGES: dict[str, tuple[str, ...]] = {
-    "run": ("coverage", "bundle", "sites", "map"),
+    "run": ("coverage", "bundle", "sites", "plan", "map"),
     "coverage": ("coverage",),
     "bundle": ("coverage", "bundle"),
     "sites": ("coverage", "sites"),
-    "map": ("coverage", "bundle", "sites", "map"),
+    "map": ("coverage", "bundle", "sites", "plan", "map"),
+    # the programme by year (年度计划); in run and map only when the project has a [plan] section
+    "plan": ("coverage", "bundle", "plan"),
 }
 ALL_STAGES: tuple[str, ...] = COMMAND_STAGES["run"]
 

@@ -222,10 +222,11 @@ def generate(seed: int = 20201) -> dict[str, gpd.GeoDataFrame | list]:
             communities.append(rect)
         else:
             spare.append(rect)
-    rows = []
+    rows, years = [], []
     for i, rect in enumerate(sorted(communities)):
         poly = shapely.transform(_rect_polygon(rect, rng), warp)
         raw, _year = _built_year(rng)
+        years.append(_year)
         far = rng.uniform(1.1, 2.3)
         floor = round(poly.area * far, -1)
         cx, cy = rect[0] * CELL_M, rect[1] * CELL_M
@@ -245,9 +246,35 @@ def generate(seed: int = 20201) -> dict[str, gpd.GeoDataFrame | list]:
             }
         )
     comm = gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC_EPSG)
+    comm = _with_statuses(comm, years, seed)
     facilities = _facilities(rng, spare, warp)
     parcels = _parcels(rng, spare, warp)
     return {"communities": comm, "facilities": facilities, "parcels": parcels, "ways": ways}
+
+
+def _with_statuses(comm: gpd.GeoDataFrame, years: list, seed: int) -> gpd.GeoDataFrame:
+    """The ledger's 改造状态 and 计划年度 (issue 27), drawn from their own generator so that every
+    other figure of the demo stays as it was: among the priority-tier compounds (built by 2000)
+    whose residents agree (改造意愿 ≥ 2/3), about 15 % finished in 2024-2026, 10 % started in
+    2027 and 15 % listed in the 2027 plan; the rest blank."""
+    rng = np.random.default_rng(seed + 27)
+    draw = rng.random(len(comm))
+    when = rng.integers(2024, 2027, len(comm))
+    status, year = [""] * len(comm), [None] * len(comm)
+    agree = comm["改造意愿"].to_numpy(float) >= 2 / 3
+    for i, built in enumerate(years):
+        if built is None or built > 2000 or not agree[i]:
+            continue
+        if draw[i] < 0.15:
+            status[i], year[i] = "已完成", int(when[i])
+        elif draw[i] < 0.25:
+            status[i], year[i] = "在建", 2027
+        elif draw[i] < 0.40:
+            status[i], year[i] = "已列入计划", 2027
+    out = comm.drop(columns="geometry")
+    out["改造状态"] = status
+    out["计划年度"] = pd.array(year, dtype="Int64")
+    return gpd.GeoDataFrame(out, geometry=comm.geometry.values, crs=comm.crs)
 
 
 def _spare_point(rng: np.random.Generator, spare: list[_Rect], warp: _Warp) -> np.ndarray:

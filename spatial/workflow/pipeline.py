@@ -41,6 +41,7 @@ from spatial.workflow.stages import (
     bundle_stage,
     capacity_stage,
     coverage_stage,
+    plan_stage,
     service_areas_stage,
     sites_stage,
     timed,
@@ -168,6 +169,8 @@ def analyse(
         result.summary["capacity"]["by_bundle"] = bundle_totals(
             result.communities, result.capacity.settings
         )
+    if "plan" in stages:
+        plan_stage(result, progress)
     if not layers.households_known:
         _no_household_figures(result.summary)
     localise_summary(result, project.lang)
@@ -264,6 +267,11 @@ def _write_all(
         files += write_map_files(shown, out, lang, font, gpkg, progress)
     else:
         files += gpkg()
+        if "plan" in stages and result.plan is not None:  # lifecircle plan: the ledger too
+            from spatial.outputs.ledger.write import write_ledger
+
+            with Timer(result.timings, "ledger", progress):
+                files.append(write_ledger(in_language(result, lang), out, lang))
     result.summary["timings_s"] = dict(result.timings)
     result.summary["outputs"] = [p.name for p in files] + ["summary.json"]
     io.write_json(out / "summary.json", result.summary)

@@ -19,7 +19,16 @@ from spatial.analysis.capacity.twostep import run_capacity
 from spatial.analysis.coverage.basis import basis_summary
 from spatial.analysis.coverage.measure import compute_coverage, coverage_summary
 from spatial.analysis.coverage.service_areas import service_areas
-from spatial.analysis.result import BundlingResult, CapacityResult, RunResult, SitingResult
+from spatial.analysis.plan.coverage import coverage_by_year
+from spatial.analysis.plan.planner import Planner
+from spatial.analysis.plan.tables import gate_of, plan_compounds, plan_summary
+from spatial.analysis.result import (
+    BundlingResult,
+    CapacityResult,
+    PlanResult,
+    RunResult,
+    SitingResult,
+)
 from spatial.analysis.siting.selector import SiteSelector, sites_summary
 from spatial.core.errors import reading
 from spatial.core.problems import problem
@@ -208,6 +217,39 @@ def set_bundles(result: RunResult, value: tuple) -> None:
     result.bundling = bundling
     result.summary["bundles"] = block
     result.summary["priority"] = {"weights": dict(result.project.priority.__dict__)}
+
+
+def plan_stage(result: RunResult, progress: Progress | None) -> None:
+    """The programme by year (年度计划) of the eligible compounds and bundles, when the project
+    has a ``[plan]`` section and the bundles are known."""
+    project = result.project
+    cfg = project.plan
+    if cfg is None or result.bundling is None:
+        return
+    with Timer(result.timings, "plan", progress):
+        path = project.resolve(project.communities.path)
+        comm = result.communities
+        compounds = plan_compounds(comm, result.bundling.priority, cfg, path)
+        planner = Planner(compounds, cfg, gate_of(comm, cfg, project.policy)).solve()
+        outlines = comm.set_index(comm["cid"].astype(str)).geometry
+        frame = gpd.GeoDataFrame(
+            planner.plan.drop(columns=["status", "status_year"]),
+            geometry=outlines.reindex(planner.plan["cid"]).to_numpy(),
+            crs=comm.crs,
+        )
+        years = planner.years
+        block = plan_summary(planner)
+        if result.siting is not None and "gaps" in comm and planner.solution.status != "infeasible":
+            grows = coverage_by_year(
+                comm, result.siting.sites, planner.plan, result.standards.basket, planner.year_list
+            )
+            years = years.assign(
+                full_coverage_households=[y["full_coverage_households"] for y in grows["by_year"]],
+                sites=[y["sites"] for y in grows["by_year"]],
+            )
+            block["coverage"] = grows
+        result.plan = PlanResult(plan=frame, years=years)
+        result.summary["plan"] = block
 
 
 #: how a stage run on the side puts its value into the run

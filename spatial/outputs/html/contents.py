@@ -30,6 +30,7 @@ from spatial.outputs.html.leaflet import (
     run_cached,
     store_json,
 )
+from spatial.outputs.html.plan_layer import plan_layers
 from spatial.outputs.style import (
     CANDIDATE_COLOUR,
     GAP_COLOURS,
@@ -370,6 +371,7 @@ def overview_map(result, lang: str, basemap: str) -> folium.Map:
             "lc-headline",
         )
     extra = maplayers.subdistrict_layer(fmap, result, lang, basemap)
+    extra += plan_layers(fmap, result, lang, basemap)  # the programme by year (年度计划)
     capacity, cap_legend = maplayers.capacity_layers(result, lang)
     extra += cap_legend
     fac_legend = maplayers.facility_groups(fmap, result, lang, basemap, set(std.categories))

@@ -20,6 +20,7 @@ from spatial.analysis.result import RunResult
 from spatial.analysis.siting.tables import reason_text
 from spatial.core.messages import LANGS, labels, text
 from spatial.outputs import staging as io
+from spatial.outputs.ledger import plan_sheets
 from spatial.outputs.ledger import summary_sheets as summarysheets
 from spatial.outputs.ledger.workbook import DECIMAL, INTEGER, PERCENT, write_book
 
@@ -285,6 +286,9 @@ def write_ledger(result: RunResult, out: Path, lang: str) -> Path:
     if result.bundling is not None:
         sheets[names["priority"]] = _table(result.bundling.priority, lang)
         sheets[names["bundles"]] = _table(result.bundling.bundles, lang)
+    if result.plan is not None and "plan" in result.summary:
+        sheets[names["plan"]] = plan_sheets.year_sheet(result, lang)
+        sheets[names["plan_compounds"]] = plan_sheets.compound_sheet(result, lang)
     if result.siting is not None:
         sheets[names["sites"]] = _table(result.siting.sites, lang, parcels=True)
         sheets[names["programmes"]] = _table(result.siting.programmes, lang, parcels=True)
