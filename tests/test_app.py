@@ -1,0 +1,257 @@
+"""The local web app (``lifecircle serve``): who may drive it, what uploads may bring in, and
+the planner's path on the demo through Starlette's TestClient (the same pipeline as the CLI)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+
+pytest.importorskip("starlette")
+from starlette.testclient import TestClient  # noqa: E402
+
+from spatial.app.server import build_app  # noqa: E402
+from spatial.app.uploads import Limits  # noqa: E402
+from spatial.app.view import AppSettings  # noqa: E402
+
+PORT = 8765
+TOKEN = "test-token-123"
+BASE = f"http://127.0.0.1:{PORT}"
+
+
+def _client(workspace, limits=None, token=True):
+    settings = AppSettings(workspace=workspace, port=PORT, limits=limits or Limits())
+    client = TestClient(build_app(settings, TOKEN), base_url=BASE)
+    if token:
+        first = client.get(f"/?token={TOKEN}")
+        assert first.status_code == 200
+        assert first.url.query == b""  # the token left the URL for a cookie
+    return client
+
+
+@pytest.fixture
+def client(tmp_path):
+    return _client(tmp_path / "ws")
+
+
+def test_no_token_or_a_wrong_one_is_refused(tmp_path):
+    bare = _client(tmp_path, token=False)
+    assert bare.get("/").status_code == 403
+    assert bare.get("/?token=wrong").status_code == 403
+    assert bare.post("/demo").status_code == 403
+    assert not (tmp_path / "demo").exists()
+
+
+def test_the_token_becomes_an_httponly_strict_cookie(tmp_path):
+    bare = _client(tmp_path, token=False)
+    first = bare.get(f"/?token={TOKEN}", follow_redirects=False)
+    assert first.status_code == 303 and first.headers["location"] == "/"
+    cookie = first.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and TOKEN.lower() in cookie
+    assert bare.get("/").status_code == 200
+
+
+def test_a_foreign_host_or_origin_is_refused_even_with_the_token(client):
+    assert client.get("/", headers={"host": "evil.example:8765"}).status_code == 403
+    assert client.get("/", headers={"host": "127.0.0.1:9999"}).status_code == 403
+    assert client.get("/", headers={"host": "localhost:8765"}).status_code == 200
+    hostile = client.post("/demo", headers={"origin": "http://evil.example"})
+    assert hostile.status_code == 403
+    assert client.get("/", headers={"origin": f"http://localhost:{PORT}"}).status_code == 200
+
+
+def _upload(client, files, name="p"):
+    return client.post("/new", data={"name": name}, files=files)
+
+
+@pytest.mark.parametrize("bad", ["../evil.geojson", "/etc/evil.geojson", "..", ".hidden.csv"])
+def test_unsafe_upload_names_are_refused_and_nothing_is_written(tmp_path, bad):
+    ws = tmp_path / "ws"
+    client = _client(ws)
+    done = _upload(client, [("communities", (bad, b"{}", "application/json"))])
+    assert done.status_code == 400
+    assert "err_app" not in done.text and "不安全" in done.text
+    assert not (tmp_path / "evil.geojson").exists()
+    assert list(ws.iterdir()) == [] if ws.exists() else True
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_zip_slip_archive_is_refused_before_anything_is_extracted(tmp_path):
+    ws = tmp_path / "ws"
+    client = _client(ws)
+    data = _zip({"ok.geojson": b"{}", "../../escaped.txt": b"x"})
+    done = _upload(client, [("communities", ("layer.zip", data, "application/zip"))])
+    assert done.status_code == 400 and "../../escaped.txt" in done.text and "指向包外" in done.text
+    assert not (tmp_path / "escaped.txt").exists() and not (ws / "escaped.txt").exists()
+    assert [p for p in ws.rglob("*") if p.is_file()] == []  # the new folder was removed
+
+
+def test_a_zip_bomb_is_refused_by_its_uncompressed_size_and_member_count(tmp_path):
+    ws = tmp_path / "ws"
+    client = _client(ws, Limits(unzip_mb=1, members=5))
+    big = zipfile.ZipFile  # 2 MB of zeros compress to a few kB
+    buffer = io.BytesIO()
+    with big(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a.csv", b"0" * 2_000_000)
+    done = _upload(client, [("communities", ("bomb.zip", buffer.getvalue(), "application/zip"))])
+    assert done.status_code == 400 and "解压后超过上限" in done.text
+    many = _zip({f"f{i}.csv": b"x" for i in range(6)})
+    done = _upload(client, [("communities", ("many.zip", many, "application/zip"))])
+    assert done.status_code == 400
+    assert [p for p in ws.rglob("*") if p.is_file()] == []
+
+
+def test_an_oversized_upload_is_refused(tmp_path):
+    ws = tmp_path / "ws"
+    client = _client(ws, Limits(upload_mb=0.01))
+    done = _upload(client, [("communities", ("c.geojson", b" " * 20_000, "application/json"))])
+    assert done.status_code == 413
+    assert "0.01" in done.text
+    assert not ws.exists() or [p for p in ws.rglob("*") if p.is_file()] == []
+
+
+def _wait(client, name, timeout=600):
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        page = client.get(f"/p/{name}/run")
+        if 'http-equiv="refresh"' not in page.text:
+            return page
+        time.sleep(0.5)
+    raise AssertionError("the run did not end")
+
+
+def _comparable(block: object) -> object:
+    """A summary without its timings (``generated``, ``timings_s``, a solver's ``seconds``)."""
+    if isinstance(block, dict):
+        drop = ("generated", "timings_s", "seconds")
+        return {k: _comparable(v) for k, v in block.items() if k not in drop}
+    if isinstance(block, list):
+        return [_comparable(v) for v in block]
+    return block
+
+
+def test_demo_check_change_a_column_run_results_zip_match_the_cli(tmp_path, run_cli):
+    ws = tmp_path / "ws"
+    client = _client(ws)
+    check = client.post("/demo")
+    assert check.status_code == 200 and check.url.path == "/p/demo/check"
+    assert "<td>小区</td><td>134</td><td>134</td><td>EPSG:4548</td>" in check.text
+    assert "（自动识别）: 小区名称" in check.text
+    # the name column chosen from the drop-down: into project.toml, and the page checks again
+    form = {"col:communities:name": "所属街道", "col:communities:id": "小区编号"}
+    check = client.post("/p/demo/columns", data=form)
+    assert check.status_code == 200
+    assert '<option value="所属街道" selected>' in check.text
+    from spatial.config.project import load_project
+
+    folder = ws / "demo"
+    assert load_project(folder / "project.toml").communities.columns["name"] == "所属街道"
+    assert client.get("/p/demo/results").text.count("还没有结果") == 1
+    started = client.post("/p/demo/run")
+    assert started.status_code == 200
+    assert client.post("/p/demo/run").status_code in (200, 400)  # refused only while running
+    ended = _wait(client, "demo")
+    assert "分析完成" in ended.text, ended.text
+    results = client.get("/p/demo/results")
+    assert "全覆盖" in results.text and 'src="/p/demo/out/overview.html"' in results.text
+    overview = client.get("/p/demo/out/overview.html")
+    assert overview.status_code == 200 and overview.text.startswith("<!DOCTYPE html>")
+    assert client.get("/p/demo/out/project.toml").status_code == 404  # only the outputs
+    archive = client.get("/p/demo/zip")
+    assert archive.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(archive.content)) as z:
+        names = set(z.namelist())
+        app_summary = json.loads(z.read("summary.json"))
+    assert {"overview.html", "ledger.xlsx", "lifecircle.gpkg", "summary.json"} <= names
+    assert app_summary["priority"]["top_communities"][0]["name"].endswith("街道")
+    code, _, err = run_cli("run", "--config", str(folder), "--out", str(tmp_path / "cli"))
+    assert code == 0, err
+    cli_summary = json.loads((tmp_path / "cli" / "summary.json").read_text("utf-8"))
+    assert _comparable(app_summary) == _comparable(cli_summary)
+
+
+def test_a_second_run_of_one_project_is_refused_while_the_first_runs(tmp_path):
+    from spatial.app.jobs import Runs
+    from spatial.core.errors import InputError
+
+    runs = Runs()
+    folder = tmp_path / "p"
+    folder.mkdir()  # no project file: the run fails fast, after the refusal below
+    import threading
+
+    gate = threading.Event()
+    import spatial.app.jobs as jobs
+
+    original = jobs._run
+    jobs._run = lambda *a: gate.wait(10)
+    try:
+        runs.start(folder, "zh")
+        with pytest.raises(InputError, match="running"):
+            runs.start(folder, "en")
+    finally:
+        gate.set()
+        jobs._run = original
+
+
+def test_a_hostile_community_id_and_project_name_are_shown_literally(tmp_path):
+    import geopandas as gpd
+
+    from spatial.workflow.demo import write_demo
+
+    ws = tmp_path / "ws"
+    hostile = "<script>alert(1)</script>"
+    write_demo(tmp_path / "src")
+    comm = gpd.read_file(tmp_path / "src" / "communities.gpkg")
+    comm.loc[comm["小区编号"] == "LS010", "小区编号"] = hostile  # LS010 has no built year
+    comm.to_file(tmp_path / "src" / "hostile.gpkg")
+    client = _client(ws)
+    files = [
+        ("communities", ("hostile.gpkg", (tmp_path / "src" / "hostile.gpkg").read_bytes())),
+        ("facilities", ("facilities.csv", (tmp_path / "src" / "facilities.csv").read_bytes())),
+        ("network", ("network.osm", (tmp_path / "src" / "network.osm").read_bytes())),
+    ]
+    check = _upload(client, files, name=hostile)
+    assert check.status_code == 200, check.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in check.text
+    assert "<script>" not in check.text
+    assert check.text.count("&lt;script&gt;") >= 2  # the project's name and the warning's id
+
+
+def test_an_uploaded_gbk_shapefile_zip_and_a_gaode_csv_open_as_a_project(tmp_path):
+    import geopandas as gpd
+
+    from spatial.workflow.demo import write_demo
+
+    write_demo(tmp_path / "src")
+    comm = gpd.read_file(tmp_path / "src" / "communities.gpkg")
+    shp = tmp_path / "shp"
+    shp.mkdir()
+    comm.to_file(shp / "小区.shp", encoding="GBK")
+    (shp / "小区.cpg").unlink(missing_ok=True)  # as bureaus hand them out: no .cpg
+    members = {f"数据/{p.name}": p.read_bytes() for p in shp.iterdir()}
+    ws = tmp_path / "ws"
+    client = _client(ws)
+    files = [
+        ("communities", ("小区.zip", _zip(members), "application/zip")),
+        ("facilities", ("高德POI.csv", (tmp_path / "src" / "facilities.csv").read_bytes())),
+        ("network", ("network.osm", (tmp_path / "src" / "network.osm").read_bytes())),
+    ]
+    check = _upload(client, files, name="兰山 试点")
+    assert check.status_code == 200, check.text
+    assert check.url.path == "/p/兰山_试点/check"
+    assert "<td>小区</td><td>134</td><td>134</td>" in check.text
+    assert "（自动识别）: 小区名称" in check.text  # the GBK header read as Chinese
+    text = (ws / "兰山_试点" / "project.toml").read_text("utf-8")
+    assert 'path = "communities/数据/小区.shp"' in text
+    assert 'path = "facilities/高德POI.csv"' in text
