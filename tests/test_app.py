@@ -255,3 +255,152 @@ def test_an_uploaded_gbk_shapefile_zip_and_a_gaode_csv_open_as_a_project(tmp_pat
     text = (ws / "兰山_试点" / "project.toml").read_text("utf-8")
     assert 'path = "communities/数据/小区.shp"' in text
     assert 'path = "facilities/高德POI.csv"' in text
+
+
+def test_settings_are_checked_by_the_cli_rules_and_a_refused_one_leaves_the_file(tmp_path):
+    from spatial.config.project import load_project
+
+    ws = tmp_path / "ws"
+    client = _client(ws)
+    client.post("/demo")
+    path = ws / "demo" / "project.toml"
+    before = path.read_text("utf-8")
+    form = {
+        "basket": ["elderly_daycare", "market"],
+        "radius_market": "abc",
+        "old_cutoff": "2005-12-31",
+        "priority_cutoff": "2000-12-31",
+        "basemap": "osm",
+    }
+    for key, bad, says in [
+        ("radius_market", "abc", "radius.market = &#39;abc&#39; 不允许"),
+        ("radius_market", "-5", "radius.market = -5 不允许"),
+        ("old_cutoff", "2005-13-40", "old_cutoff = &#39;2005-13-40&#39; 不是日期"),
+    ]:
+        refused = client.post("/p/demo/settings", data={**form, key: bad})
+        assert refused.status_code == 400 and says in refused.text
+        assert path.read_text("utf-8") == before  # the refused edit was undone
+        form["radius_market"] = "400"
+    saved = client.post("/p/demo/settings", data=form)
+    assert saved.status_code == 200 and "已保存到 project.toml" in saved.text
+    project = load_project(path)
+    assert project.coverage.radius == {"market": 400}
+    assert project.coverage.basket == ["elderly_daycare", "market"]
+    assert project.render.basemap == "osm"
+    assert "# Demo project: a SYNTHETIC" in path.read_text("utf-8")  # comments kept
+    again = client.get("/p/demo/settings").text
+    assert 'name="radius_market" value="400"' in again
+    assert '<option value="osm" selected>' in again
+
+
+def test_english_switch_and_a_project_made_by_hand_opens(tmp_path, run_cli):
+    ws = tmp_path / "ws"
+    assert run_cli("demo", str(ws / "by hand"))[0] == 0
+    client = _client(ws)
+    home = client.get("/lang/en?next=/")
+    assert "Open a project" in home.text and "by hand" in home.text
+    check = client.get("/p/by hand/check")
+    assert "<th>rows read</th>" in check.text and "(detected): 小区名称" in check.text
+    assert client.get("/lang/zh?next=//evil.example").url.path == "/"
+    assert client.get("/p/..%2F..%2Fetc/check").status_code == 404
+    missing = client.get("/p/nothere/check")
+    assert missing.status_code == 404 and "工作区中没有这个项目（nothere）" in missing.text
+
+
+def test_help_loads_no_web_library():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom spatial.cli.main import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'starlette', 'uvicorn', 'jinja2', 'multipart', 'tomlkit', 'anyio'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_lifecircle_serve_binds_loopback_prints_the_token_url_and_guards(tmp_path):
+    import os
+    import re
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+    from http.cookiejar import CookieJar
+
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    args = ["serve", "--no-browser", "--port", str(port), "--workspace", str(tmp_path / "ws")]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "spatial", *args], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        line = proc.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/\?token=[\w-]+", line).group()
+        assert len(url.split("token=")[1]) >= 40  # token_urlsafe(32)
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        for _ in range(100):  # until it listens
+            try:
+                page = opener.open(url, timeout=5)
+                break
+            except urllib.error.URLError:
+                import time
+
+                time.sleep(0.1)
+        assert page.status == 200 and "打开已有项目" in page.read().decode("utf-8")
+        assert opener.open(f"http://127.0.0.1:{port}/", timeout=5).status == 200  # the cookie
+        for request in (
+            urllib.request.Request(f"http://127.0.0.1:{port}/"),  # no token, no cookie
+            urllib.request.Request(url, headers={"Host": f"rebind.example:{port}"}),
+        ):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=5)
+            assert refused.value.code == 403
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_serve_on_a_taken_port_is_one_line_and_exit_2(tmp_path, run_cli):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = run_cli("serve", "--no-browser", "--port", str(port))
+    assert code == 2 and f"端口 {port} 不可用" in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_oversized_body_without_a_length_is_stopped_while_read(tmp_path):
+    ws = tmp_path / "ws"
+    client = _client(ws, Limits(upload_mb=0.01))
+    boundary = "b0undary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="communities"; '
+        'filename="c.geojson"\r\nContent-Type: application/json\r\n\r\n'
+    ).encode()
+
+    def chunks():
+        yield head
+        for _ in range(40):  # 40 kB against a 10 kB bound, with no Content-Length
+            yield b" " * 1000
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    done = client.post(
+        "/new",
+        content=chunks(),
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert done.status_code == 413 and "0.01" in done.text
+    assert not ws.exists() or [p for p in ws.rglob("*") if p.is_file()] == []

@@ -19,8 +19,8 @@ from starlette.routing import Route
 from spatial.app import pages, results, settings_page
 from spatial.app.guard import LANG_COOKIE, Guard, lang_of
 from spatial.app.uploads import Limits
-from spatial.app.view import AppSettings
-from spatial.core.errors import InputError
+from spatial.app.view import AppSettings, page
+from spatial.core.errors import InputError, LifecircleError
 
 HOST = "127.0.0.1"
 
@@ -28,6 +28,13 @@ HOST = "127.0.0.1"
 async def _css(request: Request) -> Response:
     body = resources.files("spatial.app").joinpath("static/app.css").read_bytes()
     return Response(body, media_type="text/css")
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    """A URL naming no project of the workspace: its one line, 404."""
+    request.path_params.pop("name", None)
+    error = exc.message(request.state.lang) if isinstance(exc, LifecircleError) else ""
+    return page(request, "error.html", 404, error=error, step="")
 
 
 async def _lang(request: Request) -> Response:
@@ -85,7 +92,11 @@ def build_app(settings: AppSettings, token: str) -> Any:
         Route(f"{p}/out/{{file}}", results.output_file),
         Route(f"{p}/zip", results.output_zip),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(_Lang)])
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(_Lang)],
+        exception_handlers={LifecircleError: _not_found},
+    )
     app.state.settings = settings
     max_body = int(settings.limits.upload_mb * 1e6)
     return Guard(app, token, settings.port, max_body, settings.limits.upload_mb)
