@@ -109,11 +109,12 @@ class Guard:
             await _refuse(413, too_large, scope, receive, send)
 
 
-#: headers on every response: no page of another site frames the app, no token leaks in a
-#: Referer, no content type is guessed
+#: headers on every response: no page of another site frames the app, no URL leaks in a
+#: Referer to another site (same-origin: a form's Origin stays the page's, not "null"), no content
+#: type is guessed
 _HEADERS = [
     (b"x-frame-options", b"SAMEORIGIN"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),
     (b"x-content-type-options", b"nosniff"),
 ]
 

@@ -46,7 +46,9 @@ def _form(folder: Path, lang: str) -> dict[str, Any]:
                 "label": cat.label(lang),
                 "in_basket": key in standards.basket,
                 "radius": radius.get(key, ""),
-                "standard": defaults.categories[key].radius_m if key in defaults.categories else "",
+                "standard": f"{defaults.categories[key].radius_m:g}"
+                if key in defaults.categories
+                else "",
             }
             for key, cat in standards.categories.items()
         ],

@@ -72,6 +72,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
             t=partial(text, lang),
             stage=lambda key: labels(lang).get(f"stage_{key}", key),
             layer=lambda key: labels(lang).get(f"layer_{key}", key),
+            role=lambda key: labels(lang).get(f"app_role_{key}", key),
             lang=lang,
             project=name,
             path=request.url.path,
