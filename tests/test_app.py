@@ -404,3 +404,31 @@ def test_an_oversized_body_without_a_length_is_stopped_while_read(tmp_path):
     )
     assert done.status_code == 413 and "0.01" in done.text
     assert not ws.exists() or [p for p in ws.rglob("*") if p.is_file()] == []
+
+
+def test_one_name_twice_in_a_layer_is_refused_not_overwritten(tmp_path):
+    ws = tmp_path / "ws"
+    client = _client(ws)
+    data = _zip({"c.geojson": b"{}"})
+    files = [
+        ("communities", ("c.geojson", b'{"a": 1}', "application/json")),
+        ("communities", ("c.zip", data, "application/zip")),
+    ]
+    done = _upload(client, files)
+    assert done.status_code == 400 and "c.geojson: 同一个文件名上传了两次" in done.text
+    assert [p for p in ws.rglob("*") if p.is_file()] == []
+
+
+def test_a_run_refused_by_the_pipeline_shows_its_one_line_never_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    ws = tmp_path / "ws"
+    client = _client(ws)
+    client.post("/demo")
+    form = {"old_cutoff": "2005-12-31", "priority_cutoff": "2000-12-31", "basemap": "tianditu"}
+    form["basket"] = ["elderly_daycare", "nursing_home", "nursery", "kindergarten"]
+    assert client.post("/p/demo/settings", data=form).status_code == 200
+    client.post("/p/demo/run")
+    ended = _wait(client, "demo")
+    line = ended.text.split('<p class="error">')[1].split("</p>")[0]
+    assert line.startswith("运行失败：") and "project.toml" in line and "天地图" in line
+    assert "Traceback" not in ended.text and not (ws / "demo" / "maps").exists()

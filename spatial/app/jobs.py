@@ -4,6 +4,7 @@ one-line message, never a traceback."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -68,6 +69,10 @@ def _run(folder: Path, job: Job, lang: str) -> None:
 
     try:
         project = load_project(folder / "project.toml")
+        # as `lifecircle run` does: the 天地图 key of the environment before the project file's
+        project.render.tianditu_key = (
+            os.environ.get("TIANDITU_KEY", "") or project.render.tianditu_key
+        )
         run(project, folder / OUT_NAME, settings.COMMAND_STAGES["run"], None, progress)
     except LifecircleError as exc:
         job.error, job.state = exc, "failed"

@@ -12,11 +12,13 @@ import re
 import shutil
 import stat
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import BinaryIO
 
-from spatial.core.errors import InputError
+from spatial.core.errors import InputError, OutputError
 
 #: the layers a planner can upload, in the order of the form
 UPLOAD_LAYERS = ("communities", "facilities", "parcels", "network")
@@ -78,9 +80,26 @@ def folder_name(title: str, workspace: Path) -> Path:
 
 def save_file(source: BinaryIO, target: Path) -> Path:
     """Copy ``source`` into the new file ``target`` (refused if it exists: never overwritten)."""
-    with open(target, "xb") as out:
+    with _created(target) as out:
         shutil.copyfileobj(source, out, _CHUNK)
     return target
+
+
+@contextmanager
+def _created(target: Path) -> Iterator[BinaryIO]:
+    """``target`` opened as a new file: one already there (a name given twice) is
+    ``InputError``, a disk that refuses is ``OutputError``."""
+    try:
+        out = open(target, "xb")  # noqa: SIM115 - closed below
+    except FileExistsError:
+        raise InputError("err_app_upload_twice", path=target.name) from None
+    except OSError as exc:
+        raise OutputError("err_cannot_write", path=target, reason=exc.strerror or exc) from None
+    with out:
+        try:
+            yield out
+        except OSError as exc:
+            raise OutputError("err_cannot_write", path=target, reason=exc.strerror or exc) from None
 
 
 def save_layer(files: list[tuple[str, BinaryIO]], folder: Path, layer: str, limits: Limits) -> str:
@@ -173,7 +192,7 @@ def extract_zip(stream: BinaryIO, target: Path, limits: Limits) -> list[Path]:
                 continue
             out = target / rel
             out.parent.mkdir(parents=True, exist_ok=True)
-            with archive.open(info) as src, open(out, "xb") as dst:
+            with archive.open(info) as src, _created(out) as dst:
                 budget -= _copy_bounded(src, dst, budget, target, limits)
             written.append(out)
     return written
