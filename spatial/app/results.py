@@ -47,7 +47,12 @@ def _outputs(folder: Path) -> tuple[dict | None, list[str]]:
         summary = json.loads((out / "summary.json").read_text("utf-8"))
     except (OSError, ValueError):
         return None, []
-    names = [n for n in summary.get("outputs", []) if (out / n).is_file()]
+    names = [  # plain names only: a hand-edited summary.json names nothing outside ``out``
+        n
+        for n in summary.get("outputs", [])
+        if isinstance(n, str) and Path(n).name == n and not n.startswith(".")
+        if (out / n).is_file()
+    ]
     return summary, names
 
 
