@@ -23,6 +23,7 @@ from spatial.config.project import Project, load_project
 from spatial.core import settings
 from spatial.core.errors import (
     ConfigError,
+    DependencyError,
     InputError,
     InterruptedAfterWrite,
     LifecircleError,
@@ -80,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=20201)
     p.add_argument("--lang", choices=["zh", "en"], help="language of messages")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+    _serve_parser(sub)
     return parser
 
 
@@ -99,6 +101,39 @@ def _batch_parser(sub) -> None:
     p.add_argument("--name", default="", help="the region's name (default: the batch's)")
     p.add_argument("--lang", choices=["zh", "en"], help="language of labels")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+
+
+def _serve_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "serve", help="the local web app in the browser (127.0.0.1 only, a token per start)"
+    )
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--no-browser", action="store_true", help="print the URL only")
+    p.add_argument(
+        "--workspace",
+        type=Path,
+        default=Path("~/lifecircle-projects"),
+        help="folder of the app's project folders (default: ~/lifecircle-projects)",
+    )
+    p.add_argument("--max-upload-mb", type=float, default=500.0, help="largest upload (MB)")
+    p.add_argument("--lang", choices=["zh", "en"], help="language of messages")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+
+
+def _serve(args: argparse.Namespace, console: Console) -> int:
+    """``lifecircle serve``: the app's layer sits above this one, so it is imported by name."""
+    import importlib
+
+    try:
+        server = importlib.import_module("spatial.app.server")
+    except ModuleNotFoundError as exc:  # the [app] extra is not installed
+        raise DependencyError("err_app_not_installed", module=exc.name) from None
+    limits = importlib.import_module("spatial.app.uploads").Limits(upload_mb=args.max_upload_mb)
+    lang = _lang(args)
+    server.serve(
+        args.workspace, args.port, not args.no_browser, limits, partial(say, console, lang)
+    )
+    return 0
 
 
 def _basemap_names() -> list[str]:
@@ -357,6 +392,8 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
         return _check(args, console)
     if args.command == "batch":
         return _batch(args, console)
+    if args.command == "serve":
+        return _serve(args, console)
     return _run(args, console)
 
 

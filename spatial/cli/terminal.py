@@ -59,7 +59,8 @@ def _print_warnings(console: Console, lang: str, records: list[dict]) -> None:
 
 def print_check(console: Console, lang: str, result: RunResult) -> None:
     """What ``lifecircle check`` read: per layer the rows read, kept, repaired and dropped, its
-    columns and notes; the analysis CRS, the network and the data problems.
+    columns and notes; the analysis CRS, the network and the data problems (the records of
+    :func:`spatial.workflow.report.check_report`, which the app's check page shows too).
 
     Parameters
     ----------
@@ -69,45 +70,27 @@ def print_check(console: Console, lang: str, result: RunResult) -> None:
     result : RunResult
         ``pipeline.load_inputs``'s result (the layers and the network).
     """
-    from spatial.core import crs as crsmod
+    from spatial.workflow.report import CHECK_COLUMNS, check_report
 
-    project = result.project
-    layers = result.layers
-    table = Table(title=markup(lang, "cli_check_title", name=project.name))
-    for col in ("layer", "rows", "kept", "crs", "repaired", "dropped"):
+    report = check_report(result, lang)
+    table = Table(title=markup(lang, "cli_check_title", name=report["name"]))
+    for col in CHECK_COLUMNS:
         table.add_column(text(lang, f"cli_col_{col}"), overflow="fold")
-    for r in layers.reports:
-        epsg = r.crs.split(" ")[0]
-        dropped = "; ".join(f"{text(lang, f'drop_{k}')}: {v}" for k, v in r.dropped.items()) or "-"
-        cells = (_layer_name(lang, r.layer), r.rows_read, r.rows_kept, epsg, r.repaired, dropped)
+    for cells in report["rows"]:
         table.add_row(*(Text(terminal_text(c)) for c in cells))
     console.print(table)
-    for r in layers.reports:
-        say(console, lang, "cli_layer", layer=_layer_name(lang, r.layer), path=r.path)
-        say(
-            console,
-            lang,
-            "cli_columns",
-            columns=", ".join(f"{k} ← {v}" for k, v in r.columns.items()) or "-",
-        )
-        for note in r.notes:
-            say(console, lang, "cli_note", note=note.render(lang))
-    say(console, lang, "cli_analysis_crs", crs=crsmod.describe(layers.crs))
-    net = result.network
-    if net is not None:
-        say(
-            console,
-            lang,
-            "cli_network",
-            nodes=net.n_nodes,
-            edges=len(net.edges),
-            dropped=net.dropped_nodes,
-            share=f"{net.largest_share:.1%}",
-            source=net.source,
-        )
+    for layer in report["layers"]:
+        say(console, lang, "cli_layer", layer=layer["name"], path=layer["path"])
+        columns = ", ".join(f"{k} ← {v}" for k, v in layer["columns"].items()) or "-"
+        say(console, lang, "cli_columns", columns=columns)
+        for note in layer["notes"]:
+            say(console, lang, "cli_note", note=note)
+    say(console, lang, "cli_analysis_crs", crs=report["crs"])
+    if report["network"] is not None:
+        say(console, lang, "cli_network", **report["network"])
     else:
         say(console, lang, "cli_no_network")
-    _print_warnings(console, lang, [p.record(lang) for p in getattr(layers, "problems", [])])
+    _print_warnings(console, lang, report["warnings"])
 
 
 def print_summary(
