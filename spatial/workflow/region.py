@@ -221,5 +221,4 @@ def write_region(
         write_region_map(stage.path / "overview.html", name, summary["projects"], outlines, lang)
         summary["outputs"] = list(REGION_FILES)
         io.write_json(stage.path / "summary.json", summary)
-        stage.commit()
-    return [out / n for n in REGION_FILES]
+        return stage.commit(list(REGION_FILES))  # what really is in ``out`` afterwards
