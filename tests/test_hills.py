@@ -130,7 +130,7 @@ def test_directed_distances_match_a_networkx_reference_on_a_hand_built_hill(tmp_
     assert (dist != flat).sum() > 100  # slope changes nearly every node's distance
 
 
-def _valley_case(tmp_path, community_x: float, store_x: float):
+def _line_over_the_ridge(tmp_path):
     net = StreetNetwork(
         np.array([[x, 0.0] for x in range(0, 101, 10)]),
         gpd.GeoDataFrame(
@@ -144,6 +144,11 @@ def _valley_case(tmp_path, community_x: float, store_x: float):
     net.edges["length"] = net.edges.geometry.length
     net.crs = net.edges.crs
     add_elevation(net, ridge_tiff(tmp_path / "dem.tif"))
+    return net
+
+
+def _valley_case(tmp_path, community_x: float, store_x: float):
+    net = _line_over_the_ridge(tmp_path)
     comm = gpd.GeoDataFrame(
         {"cid": ["c"], "name": ["c"], "households": [10], "subdistrict": ["s"]},
         geometry=[shapely.box(community_x - 5, 5, community_x + 5, 15)],
@@ -268,3 +273,19 @@ def test_a_raster_without_a_crs_is_one_line_naming_it(tmp_path):
         _run(config)
     assert err.value.key == "err_elevation_no_crs"
     assert "dem.tif" in err.value.message("en")
+
+
+def test_service_areas_cut_partial_streets_where_the_walk_uphill_runs_out(tmp_path):
+    """A shop on the ridge top (50, 0), 20 flat-equivalent metres: the walk to it is uphill from
+    both sides, 1.3231 per metre, so the reached street is 50 ± 20 / 1.3231 = 50 ± 15.116 m."""
+    from spatial.analysis.coverage.service_areas import reached_pieces
+
+    net = _line_over_the_ridge(tmp_path)
+    edge, along, offset = net.snap(np.array([[50.0, 0.0]]))
+    dist, _ = multi_source_distances(net, edge, along, offset, 1e9)
+    pieces, _, _ = reached_pieces(net, dist, 20.0)
+    reached = shapely.union_all(pieces)
+    lo, _, hi, _ = reached.bounds
+    half = 20.0 / math.exp(3.5 * GRADE)
+    assert (lo, hi) == (pytest.approx(50 - half, abs=1e-6), pytest.approx(50 + half, abs=1e-6))
+    assert reached.length == pytest.approx(2 * half, abs=1e-6)

@@ -120,6 +120,40 @@ class EdgeSlope:
         dn_a, dn_b = np.interp(ka, self.key, self.down), np.interp(kb, self.key, self.down)
         return np.where(forward, up_b - up_a, dn_a - dn_b)
 
+    def reach(self, budget_u: np.ndarray, budget_v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per edge, how many metres in from ``u`` (and from ``v``) a walk *toward* that end
+        costing at most ``budget_u`` (``budget_v``) starts: the service areas' partial edges.
+
+        Parameters
+        ----------
+        budget_u, budget_v : (e,) float arrays
+            Flat-equivalent metres left at ``u`` and at ``v`` (≥ 0).
+
+        Returns
+        -------
+        reach_u, reach_v : (e,) float arrays
+            Metres along the edge from ``u`` and from ``v``, at most the edge's length.
+        """
+        n = len(self.start)
+        owner = np.repeat(np.arange(n), np.diff(np.r_[self.start, len(self.pos)]))
+        end = np.r_[self.start[1:], len(self.pos)] - 1
+        to_u = self.pos + self.down  # the walk from a breakpoint back to u, increasing
+        from_u = self.pos + self.up  # the walk from u to a breakpoint, increasing
+        length = self.pos[end]
+        reach_u = _inverse(owner, to_u, self.pos, np.minimum(budget_u, to_u[end]))
+        at = np.maximum(from_u[end] - budget_v, 0.0)  # the walk x → v is from_u(L) − from_u(x)
+        reach_v = length - _inverse(owner, from_u, self.pos, at)
+        return np.clip(reach_u, 0, length), np.clip(reach_v, 0, length)
+
+
+def _inverse(owner: np.ndarray, cost: np.ndarray, pos: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """Per edge, the position where ``cost`` (increasing along each edge, 0 at its start)
+    reaches ``want``: one interpolation over all edges laid end to end."""
+    n = len(want)
+    end = np.r_[np.flatnonzero(np.diff(owner)), len(owner) - 1]
+    shift = np.r_[0.0, np.cumsum(cost[end] + 1.0)[:-1]]
+    return np.interp(shift + want, shift[owner] + cost, pos) if n else want
+
 
 def edge_breakpoints(geoms: np.ndarray, length: np.ndarray):
     """Breakpoints every at most :data:`PIECE_M` along each edge's line: every vertex, and equal
