@@ -289,3 +289,31 @@ def test_service_areas_cut_partial_streets_where_the_walk_uphill_runs_out(tmp_pa
     half = 20.0 / math.exp(3.5 * GRADE)
     assert (lo, hi) == (pytest.approx(50 - half, abs=1e-6), pytest.approx(50 + half, abs=1e-6))
     assert reached.length == pytest.approx(2 * half, abs=1e-6)
+
+
+def test_the_print_map_states_the_rule_and_the_access_basis_under_the_map(tmp_path):
+    import pandas as pd
+
+    from spatial.outputs.printing.pack import draw_overview
+
+    from .test_gates import EAST_GATE, X0, Y0, _files, _lonlat, _run
+
+    pd.DataFrame([("A", *_lonlat(*EAST_GATE))], columns=["小区编号", "lon", "lat"]).to_csv(
+        tmp_path / "gates.csv", index=False
+    )
+    gates = '[gates]\npath = "gates.csv"\ncoords = "wgs84"\n'
+    config = _files(tmp_path, 'elevation = "dem.tif"\n' + gates)
+    _tiff(
+        tmp_path / "dem.tif",
+        np.tile(0.05 * np.arange(0, 500, 10.0), (25, 1)),
+        X0 - 55,
+        Y0 + 185,
+        10.0,
+    )
+    result = _run(config)
+    texts = [t.get_text() for t in draw_overview(result, "zh").texts]
+    footer = [t for t in texts if "平地等效米" in t]
+    assert len(footer) == 1 and "按出入口计算 1 个小区，按边界计算 1 个" in footer[0]
+    texts = [t.get_text() for t in draw_overview(result, "en").texts]
+    assert any("flat-equivalent metres" in t and "1 communities measured from their gates" in t
+               for t in texts)  # fmt: skip

@@ -94,6 +94,32 @@ def threshold_text(cov: dict, name_of, lang: str) -> str:
     return rule
 
 
+def rule_line(cov: dict | None, name_of, lang: str) -> str:
+    """The rule sentence (:func:`threshold_text`) and, where gates were used, how many
+    communities were measured from them and from their outline: one line (the print maps).
+
+    Parameters
+    ----------
+    cov : dict or None
+        The ``coverage`` block of ``summary.json`` (None or empty: ``""``).
+    name_of : callable
+        Category key → its name in ``lang``, already made safe for the output.
+    lang : str
+
+    Returns
+    -------
+    str
+    """
+    if not cov:
+        return ""
+    rule = threshold_text(cov, name_of, lang)
+    basis = cov.get("access_basis") or {}
+    if basis.get("gates"):
+        note = text(lang, "map_access_basis", gates=basis["gates"], outline=basis["outline"])
+        rule += "   " + note
+    return rule
+
+
 def pace_text(cov: dict, name_of, lang: str, source: str) -> str:
     """Which categories also show minutes at a slower group's pace ('' when none)."""
     pace = cov.get("pace") or {}
