@@ -291,29 +291,49 @@ def test_service_areas_cut_partial_streets_where_the_walk_uphill_runs_out(tmp_pa
     assert reached.length == pytest.approx(2 * half, abs=1e-6)
 
 
-def test_the_print_map_states_the_rule_and_the_access_basis_under_the_map(tmp_path):
+@pytest.fixture(scope="module")
+def gated_hills(tmp_path_factory):
+    """The gates block of ``test_gates`` with compound A reached through its east gate, over a
+    5 % slope up to the east, analysed (coverage)."""
     import pandas as pd
-
-    from spatial.outputs.printing.pack import draw_overview
 
     from .test_gates import EAST_GATE, X0, Y0, _files, _lonlat, _run
 
+    tmp_path = tmp_path_factory.mktemp("gated_hills")
     pd.DataFrame([("A", *_lonlat(*EAST_GATE))], columns=["小区编号", "lon", "lat"]).to_csv(
         tmp_path / "gates.csv", index=False
     )
     gates = '[gates]\npath = "gates.csv"\ncoords = "wgs84"\n'
     config = _files(tmp_path, 'elevation = "dem.tif"\n' + gates)
-    _tiff(
-        tmp_path / "dem.tif",
-        np.tile(0.05 * np.arange(0, 500, 10.0), (25, 1)),
-        X0 - 55,
-        Y0 + 185,
-        10.0,
-    )
-    result = _run(config)
-    texts = [t.get_text() for t in draw_overview(result, "zh").texts]
+    z = np.tile(0.05 * np.arange(0, 500, 10.0), (25, 1))
+    _tiff(tmp_path / "dem.tif", z, X0 - 55, Y0 + 185, 10.0)
+    return _run(config)
+
+
+def test_the_print_map_states_the_rule_and_the_access_basis_under_the_map(gated_hills):
+    from spatial.outputs.printing.pack import draw_overview
+
+    texts = [t.get_text() for t in draw_overview(gated_hills, "zh").texts]
     footer = [t for t in texts if "平地等效米" in t]
     assert len(footer) == 1 and "按出入口计算 1 个小区，按边界计算 1 个" in footer[0]
-    texts = [t.get_text() for t in draw_overview(result, "en").texts]
+    texts = [t.get_text() for t in draw_overview(gated_hills, "en").texts]
     assert any("flat-equivalent metres" in t and "1 communities measured from their gates" in t
                for t in texts)  # fmt: skip
+
+
+def test_the_html_map_draws_communities_measured_from_gates_in_their_own_style(gated_hills):
+    import json
+
+    from spatial.outputs.html import contents as maps
+    from spatial.outputs.style import GATE_COLOUR
+
+    fmap = maps.overview_map(gated_hills, "zh", "none")
+    page = fmap.get_root().render()
+    maps.clear_cache()
+    start = page.index("window.LC_STORE = ") + len("window.LC_STORE = ")
+    store = json.loads(page[start : page.index(";</script>", start)])
+    assert store["comm"]["gate"] == [1, 0]  # A through its gate, B from its outline
+    assert store["gateColour"] == GATE_COLOUR
+    legend = " ".join(e["html"] for e in store["legend"])
+    assert "按出入口计算距离的小区：蓝色边" in legend
+    assert "平地等效米" in page  # the headline's rule sentence
