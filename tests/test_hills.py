@@ -186,7 +186,7 @@ def _scatter(net: StreetNetwork, rng):
         geometry=[shapely.box(x - 30, y - 20, x + 30, y + 20) for x, y in centres],
         crs=4548,
     )
-    cats = ["convenience", "kindergarten", "clinic", "market"]
+    cats = ["convenience", "kindergarten", "health_station", "market"]
     fac = gpd.GeoDataFrame(
         {"category": rng.choice(cats, 40), "name": [f"f{i}" for i in range(40)]},
         geometry=shapely.points(rng.uniform(lo, hi, (40, 2))),
@@ -337,3 +337,38 @@ def test_the_html_map_draws_communities_measured_from_gates_in_their_own_style(g
     legend = " ".join(e["html"] for e in store["legend"])
     assert "按出入口计算距离的小区：蓝色边" in legend
     assert "平地等效米" in page  # the headline's rule sentence
+
+
+def test_siting_reach_walks_from_the_community_up_to_the_parcel(tmp_path):
+    """A parcel on the ridge top and a community at its foot (boxes 10 m wide, 5 m off the
+    street): 5 m out, 40 m up, 5 m in = 10 + 40·1.3231; the other way round 10 + 40·0.9324."""
+    from spatial.network.reach import network_reach
+
+    net = _line_over_the_ridge(tmp_path)
+    cfg = CoverageConfig(access_spacing_m=10.0)
+    top, foot = shapely.box(45, 5, 55, 15), shapely.box(-5, 5, 5, 15)
+    up = network_reach(net, np.array([top]), np.array([foot]), 200.0, cfg)
+    down = network_reach(net, np.array([foot]), np.array([top]), 200.0, cfg)
+    assert up["distance_m"].tolist() == pytest.approx([10 + 40 * math.exp(3.5 * GRADE)])
+    assert down["distance_m"].tolist() == pytest.approx([10 + 40 * math.exp(3.5 * -0.02)])
+
+
+def test_catchments_on_a_hill_give_each_community_its_coverage_distance(tmp_path):
+    net = hill_network()
+    add_elevation(net, ridge_tiff(tmp_path / "dem.tif"))
+    rng = np.random.default_rng(7)
+    comm, fac = _scatter(net, rng)
+    comm.geometry = comm.geometry.scale(0.2, 0.2)  # 12 m × 8 m compounds inside the 100 m grid
+    std = load_standards(Project())
+    cov = compute_coverage(comm, fac, std, CoverageConfig(access_spacing_m=5.0), net)
+    pts = shapely.get_coordinates(fac.geometry.values)
+    catch = NetworkCatchments(net, pts, cov.access, 500.0)
+    checked = 0
+    for key in ("convenience", "kindergarten", "health_station", "market"):
+        rows = np.flatnonzero(fac["category"].to_numpy() == key)
+        best = catch.pairs(rows, 1000.0).groupby("community")["distance_m"].min()
+        got = cov.communities[f"{key}_m"].to_numpy()
+        for c, d in best.items():
+            assert got[c] == pytest.approx(d, abs=0.051)
+            checked += 1
+    assert checked > 20

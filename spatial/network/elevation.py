@@ -20,6 +20,7 @@ facility's or a community's straight walk to its street) and walks inside compou
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -274,7 +275,10 @@ def sample_raster(path: Path, xy: np.ndarray, crs: CRS) -> np.ndarray:
     """
     import rasterio  # only for a run with [network] elevation (``--help`` stays fast)
 
-    with rasterio.open(path) as src:
+    with warnings.catch_warnings():  # a raster without a CRS is our own one-line error
+        warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+        src = rasterio.open(path)
+    with src:
         if src.crs is None:
             raise InputError("err_elevation_no_crs", path=path)
         to_raster = Transformer.from_crs(crs, CRS.from_user_input(src.crs.to_wkt()), always_xy=True)
