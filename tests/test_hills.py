@@ -372,3 +372,20 @@ def test_catchments_on_a_hill_give_each_community_its_coverage_distance(tmp_path
             assert got[c] == pytest.approx(d, abs=0.051)
             checked += 1
     assert checked > 20
+
+
+def test_without_rasterio_the_setting_is_one_line_naming_the_extra(tmp_path, monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def no_rasterio(name, *args, **kwargs):
+        if name == "rasterio":
+            raise ImportError("No module named 'rasterio'")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_rasterio)
+    with pytest.raises(InputError) as err:
+        add_elevation(hill_network(), tmp_path / "dem.tif")
+    assert err.value.key == "err_elevation_needs_rasterio"
+    assert "lifecircle[hills]" in err.value.message("en")

@@ -270,10 +270,13 @@ def sample_raster(path: Path, xy: np.ndarray, crs: CRS) -> np.ndarray:
     Raises
     ------
     InputError
-        The raster has no CRS (an unreadable file raises rasterio's own error: read it inside
-        :func:`spatial.core.errors.reading`).
+        The raster has no CRS, or rasterio is not installed (an unreadable file raises
+        rasterio's own error: read it inside :func:`spatial.core.errors.reading`).
     """
-    import rasterio  # only for a run with [network] elevation (``--help`` stays fast)
+    try:  # only for a run with [network] elevation (``--help`` stays fast), the hills extra
+        import rasterio
+    except ImportError as exc:
+        raise InputError("err_elevation_needs_rasterio", path=path) from exc
 
     with warnings.catch_warnings():  # a raster without a CRS is our own one-line error
         warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
