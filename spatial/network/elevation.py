@@ -114,8 +114,9 @@ class EdgeSlope:
             Exactly 0 where the pieces walked are flat.
         """
         edge = np.asarray(edge, np.int64)
-        ka = self.shift[edge] + np.asarray(a, float)
-        kb = self.shift[edge] + np.asarray(b, float)
+        length = self.pos[np.r_[self.start[1:], len(self.pos)][edge] - 1]
+        ka = self.shift[edge] + np.clip(np.asarray(a, float), 0.0, length)
+        kb = self.shift[edge] + np.clip(np.asarray(b, float), 0.0, length)
         forward = kb >= ka
         up_a, up_b = np.interp(ka, self.key, self.up), np.interp(kb, self.key, self.up)
         dn_a, dn_b = np.interp(ka, self.key, self.down), np.interp(kb, self.key, self.down)
