@@ -26,7 +26,9 @@ SNAP_CANDIDATES = 6
 
 @dataclass
 class StreetNetwork:
-    """An undirected walking network in a metric CRS.
+    """A walking network in a metric CRS: undirected streets, walked both ways at their length,
+    unless :attr:`slope` (hills, :mod:`spatial.network.elevation`) gives each direction its own
+    cost.
 
     Attributes
     ----------
