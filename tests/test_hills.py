@@ -389,3 +389,20 @@ def test_without_rasterio_the_setting_is_one_line_naming_the_extra(tmp_path, mon
         add_elevation(hill_network(), tmp_path / "dem.tif")
     assert err.value.key == "err_elevation_needs_rasterio"
     assert "lifecircle[hills]" in err.value.message("en")
+
+
+def test_the_html_map_draws_the_same_reached_streets_as_the_service_area_layer(tmp_path):
+    """The page's partly reached streets (fraction of the edge from its end) with hills: on the
+    ridge line, 20 flat-equivalent metres from the top reach 15.116 m down each side."""
+    from types import SimpleNamespace
+
+    from spatial.outputs.html.areas import FRACTION, StreetTable
+
+    net = _line_over_the_ridge(tmp_path)
+    edge, along, offset = net.snap(np.array([[50.0, 0.0]]))
+    dist, _ = multi_source_distances(net, edge, along, offset, 1e9)
+    fake = SimpleNamespace(network=net, node_dist={"k": dist})
+    out = StreetTable(fake, "none", (0, 0)).reach(fake, "k", 20.0)
+    half = 20.0 / math.exp(3.5 * GRADE)  # 15.116 m: edge 3 (30–40) from 40 on, edge 4 whole…
+    fracs = out["fracA"] + out["fracB"]
+    assert sorted(fracs) == [int(np.ceil((half - 10) / 10 * FRACTION))] * 2
