@@ -277,12 +277,12 @@ def coverage_summary(coverage: CoverageResult, standards: Standards) -> dict:
             "communities_off_network": coverage.communities_off_network,
             "standard": standards.source,
             "threshold": standards.threshold,
-            # with hills ([network] elevation): Tobler's walking time × the flat walking speed
-            "slope": "tobler" if coverage.hills else "none",
-            "distance_unit": "flat_equivalent_m" if coverage.hills else "m",
             "pace": {
                 k: {"group": g, "speed_kmh": round(v, 3)} for k, (g, v) in standards.pace.items()
             },
+            # with hills ([network] elevation): Tobler's walking time × the flat walking speed
+            "slope": "tobler" if coverage.hills else "none",
+            "distance_unit": "flat_equivalent_m" if coverage.hills else "m",
         }
     )
     subs = communities["subdistrict"].fillna("").astype(str)
