@@ -7,7 +7,17 @@ import os
 import subprocess
 import sys
 
-HEAVY = ["folium", "matplotlib", "pulp", "osmnx", "networkx", "pyrosm", "openpyxl", "libpysal"]
+HEAVY = [
+    "folium",
+    "matplotlib",
+    "pulp",
+    "osmnx",
+    "networkx",
+    "pyrosm",
+    "openpyxl",
+    "libpysal",
+    "rasterio",
+]
 
 
 def _loaded_after(code: str) -> set[str]:

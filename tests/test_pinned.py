@@ -166,7 +166,7 @@ def test_summary_json_keys_are_stable(demo_summary):
         "full_coverage_communities", "full_coverage_households", "distance_mode", "basket",
         "radii_m", "national_target", "gap_to_target", "households_known",
         "facilities_off_network", "communities_off_network", "standard", "threshold", "pace",
-        "by_subdistrict", "access_basis", "basket_without_facilities",
+        "slope", "distance_unit", "by_subdistrict", "access_basis", "basket_without_facilities",
     ]  # fmt: skip
     assert list(demo_summary["bundles"]) == [
         "count", "communities", "households", "adjacent_pairs", "pairs_blocked_by_barriers",

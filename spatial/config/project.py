@@ -251,7 +251,7 @@ def _fill_project(project: Project, table: dict[str, Any], where: Path) -> None:
 
 def input_paths(project: Project) -> list[tuple[Path, str | Msg]]:
     """Every file the run reads, with its role: the project file, the layers (with a shapefile's
-    sidecar files), the network, the standards file and the barrier layer.
+    sidecar files), the network (and its elevation raster), the standards file and the barrier layer.
 
     Parameters
     ----------
@@ -276,6 +276,7 @@ def input_paths(project: Project) -> list[tuple[Path, str | Msg]]:
                 ]
     for path, role in (
         (project.network.path, "[network] path"),
+        (project.network.elevation, "[network] elevation"),
         (project.standards_path, "[standards] path"),
         (project.capacity.path, "[capacity] path"),
         (project.bundling.barrier_path, "[bundling] barrier_path"),

@@ -77,6 +77,8 @@ class NetworkConfig:
     level: str = ""
     snap_m: float = settings.NETWORK_SNAP_M
     min_connected_share: float = settings.NETWORK_MIN_CONNECTED_SHARE
+    #: an elevation GeoTIFF (any CRS, metres): slopes cost by Tobler's hiking function (hills)
+    elevation: str = ""
 
 
 @dataclass

@@ -23,7 +23,7 @@ TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
 DATA_SUFFIXES = TABLE_SUFFIXES | {
     ".gpkg", ".shp", ".geojson", ".json", ".zip", ".kml", ".kmz", ".gml", ".fgb", ".sqlite",
     ".tab", ".mif", ".dxf", ".gpx", ".parquet", ".geojsonl", ".geojsons", ".osm", ".pbf",
-    ".xml", ".bz2", ".gz", ".graphml",
+    ".xml", ".bz2", ".gz", ".graphml", ".tif", ".tiff",  # .tif: [network] elevation
 }  # fmt: skip
 
 

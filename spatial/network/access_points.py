@@ -104,7 +104,11 @@ def _nodes_near(
 
 
 def polygon_access(
-    net: StreetNetwork, polygons: np.ndarray, spacing: float, max_snap: float
+    net: StreetNetwork,
+    polygons: np.ndarray,
+    spacing: float,
+    max_snap: float,
+    inbound: bool = False,
 ) -> Access:
     """Access points of every polygon (community or parcel) on the walking network.
 
@@ -118,6 +122,10 @@ def polygon_access(
         (or inside) are linked directly.
     max_snap : float
         ``max_snap_m``: outline points farther from every street are not used.
+    inbound : bool
+        The links are walked from the street nodes to the polygon (a parcel as a destination,
+        :mod:`spatial.network.reach`) rather than from the polygon out (a community); the same
+        but for hills (:mod:`spatial.network.elevation`).
 
     Returns
     -------
@@ -142,8 +150,13 @@ def polygon_access(
     run = np.flatnonzero(np.r_[True, (pt_owner[1:] != pt_owner[:-1]) | (e[1:] != e[:-1])])
     run = run if len(pt_owner) else run[:0]
     length = net.edges["length"].to_numpy(float)[e]
-    to_u = np.minimum.reduceat(o + a, run) if len(run) else o
-    to_v = np.minimum.reduceat(o + length - a, run) if len(run) else o
+    zero = np.zeros(len(a))
+    if inbound:  # the walk from the node along the edge to the point, else from the point
+        up_u, up_v = net.excess(e, zero, a), net.excess(e, length, a)
+    else:
+        up_u, up_v = net.excess(e, a, zero), net.excess(e, a, length)
+    to_u = np.minimum.reduceat(o + a + up_u, run) if len(run) else o
+    to_v = np.minimum.reduceat(o + length - a + up_v, run) if len(run) else o
     run_comm, run_edge = pt_owner[run], e[run]
     near_comm, near_node, near_dist = _nodes_near(net, polygons, spacing / 2)
     comm = np.r_[run_comm, run_comm, near_comm]

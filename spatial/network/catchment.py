@@ -47,7 +47,7 @@ class NetworkCatchments:
         order = np.argsort(access.node, kind="stable")  # node → access links, as CSR
         self.link_comm, self.link_extra = access.node_owner[order], access.extra[order]
         self.indptr = np.r_[0, np.cumsum(np.bincount(access.node, minlength=net.n_nodes))]
-        self.same = same_edge(access, *self.snapped)  # (community, distance, source)
+        self.same = same_edge(access, *self.snapped, net=net)  # (community, distance, source)
         self._local = np.full(self.graph.shape[0], -1, dtype=np.int64)
 
     def pairs(self, facilities: np.ndarray, radius: float) -> pd.DataFrame:
@@ -107,10 +107,12 @@ class NetworkCatchments:
     def _batch(self, src: np.ndarray, radius: float) -> tuple[np.ndarray, ...]:
         """One bounded Dijkstra from a batch of nearby sources on the subgraph of the street nodes
         within ``radius`` (straight line) of any of them: a walk of at most ``radius`` never
-        leaves that box, so the subgraph gives the exact distances."""
+        leaves that box, so the subgraph gives the exact distances (with hills a walk costing
+        ``radius`` may be up to ``radius / min_cost_ratio`` metres long: the box grows so)."""
         net = self.net
         xy = self.points[self.rows[src]]
-        lo, hi = xy.min(axis=0) - radius, xy.max(axis=0) + radius
+        reach = radius / net.min_cost_ratio
+        lo, hi = xy.min(axis=0) - reach, xy.max(axis=0) + reach
         inside = np.sort(net.node_tree.query(shapely.box(*lo, *hi)))
         nodes = np.r_[inside, net.n_nodes + src]
         sub = self._subgraph(nodes)

@@ -147,7 +147,8 @@ def gated_access(
     keep = ~np.isin(outline.node_owner, gated)
     owner = np.r_[outline.node_owner[keep], comm, comm]
     node = np.r_[outline.node[keep], u, v]
-    extra = np.r_[outline.extra[keep], o + a, o + length - a]
+    up_u, up_v = net.excess(e, a, np.zeros(len(a))), net.excess(e, a, length)  # gate → node
+    extra = np.r_[outline.extra[keep], o + a + up_u, o + length - a + up_v]
     order = np.lexsort((extra, node, owner))
     owner, node, extra = owner[order], node[order], extra[order]
     first = np.r_[True, (owner[1:] != owner[:-1]) | (node[1:] != node[:-1])]

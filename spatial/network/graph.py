@@ -18,6 +18,7 @@ from pyproj import CRS
 from scipy import sparse
 
 from spatial.core.problems import Problem
+from spatial.network.elevation import EdgeSlope
 
 SAMPLE_STEP_M = 20.0
 SNAP_CANDIDATES = 6
@@ -25,7 +26,9 @@ SNAP_CANDIDATES = 6
 
 @dataclass
 class StreetNetwork:
-    """An undirected walking network in a metric CRS.
+    """A walking network in a metric CRS: undirected streets, walked both ways at their length,
+    unless :attr:`slope` (hills, :mod:`spatial.network.elevation`) gives each direction its own
+    cost.
 
     Attributes
     ----------
@@ -43,6 +46,7 @@ class StreetNetwork:
     problems: list[Problem] = field(default_factory=list)  # e.g. ways clipped by the extract
     largest_share: float = 1.0  # share of the street length in the largest connected part (kept)
     report: object | None = None  # a road layer's validate.LayerReport (columns, values) for check
+    slope: EdgeSlope | None = None  # directed Tobler costs from [network] elevation (hills)
 
     @property
     def n_nodes(self) -> int:
@@ -50,12 +54,40 @@ class StreetNetwork:
 
     @cached_property
     def _base_csr(self) -> sparse.csr_matrix:
-        """The street graph as a sparse matrix, both directions."""
+        """The street graph as a sparse matrix, both directions, read **toward** the sources:
+        entry ``[a, b]`` is the walk from ``b`` to ``a`` (the passes run from the facilities
+        outward, the residents walk to them). Without :attr:`slope` both directions are the
+        length; with it, ``[u, v]`` is the walk ``v → u`` and ``[v, u]`` the walk ``u → v``."""
         u = self.edges["u"].to_numpy()
         v = self.edges["v"].to_numpy()
-        w = np.maximum(self.edges["length"].to_numpy(float), 1e-6)
+        length = self.edges["length"].to_numpy(float)
+        up, down = self.slope.total() if self.slope is not None else (0.0, 0.0)
+        w_vu, w_uv = np.maximum(length + down, 1e-6), np.maximum(length + up, 1e-6)
         shape = (self.n_nodes, self.n_nodes)
-        return sparse.csr_matrix((np.r_[w, w], (np.r_[u, v], np.r_[v, u])), shape=shape)
+        return sparse.csr_matrix((np.r_[w_vu, w_uv], (np.r_[u, v], np.r_[v, u])), shape=shape)
+
+    def excess(self, edge: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray | float:
+        """What walking along ``edge`` from ``a`` to ``b`` metres (from ``u``) costs beyond its
+        length: the hills' excess (:meth:`EdgeSlope.excess`), exactly 0 without them.
+
+        Parameters
+        ----------
+        edge : (k,) int array
+        a, b : (k,) float arrays
+
+        Returns
+        -------
+        (k,) float array, or 0.0 without :attr:`slope`
+        """
+        if self.slope is None:
+            return 0.0
+        return self.slope.excess(edge, a, b)
+
+    @property
+    def min_cost_ratio(self) -> float:
+        """The least a metre of street can cost (1 without hills; Tobler's best downhill is
+        ``exp(−0.175)``): a walk costing ``c`` is at most ``c / min_cost_ratio`` metres long."""
+        return 1.0 if self.slope is None else self.slope.min_ratio
 
     def with_virtual_sources(
         self, owner: np.ndarray, node: np.ndarray, extra: np.ndarray, n_sources: int

@@ -69,7 +69,11 @@ def _improve(
 
 
 def same_edge(
-    access: Access, f_edge: np.ndarray, f_along: np.ndarray, f_offset: np.ndarray
+    access: Access,
+    f_edge: np.ndarray,
+    f_along: np.ndarray,
+    f_offset: np.ndarray,
+    net: StreetNetwork | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The direct distances along a shared street edge: where a community's boundary point and a
     facility snap to the same edge, the walk between them need not pass a node.
@@ -81,6 +85,9 @@ def same_edge(
     f_edge, f_along, f_offset : ndarray
         Per facility (source): the edge it snaps to, the metres along that edge and its
         off-street offset.
+    net : StreetNetwork, optional
+        With hills (:attr:`StreetNetwork.slope`), the walk from the boundary point to the
+        facility costs its slope's excess too.
 
     Returns
     -------
@@ -101,8 +108,12 @@ def same_edge(
         {"edge": f_edge, "fa": f_along, "fo": f_offset, "src": np.arange(len(f_edge))}
     )
     both = pts.merge(fac, on="edge")
-    dist = both["o"] + (both["a"] - both["fa"]).abs() + both["fo"]
-    return both["comm"].to_numpy(), dist.to_numpy(), both["src"].to_numpy()
+    dist = (both["o"] + (both["a"] - both["fa"]).abs() + both["fo"]).to_numpy()
+    if net is not None and net.slope is not None:  # the walk from the point to the facility
+        dist = dist + net.excess(
+            both["edge"].to_numpy(), both["a"].to_numpy(), both["fa"].to_numpy()
+        )
+    return both["comm"].to_numpy(), dist, both["src"].to_numpy()
 
 
 @dataclass
@@ -263,6 +274,7 @@ class NetworkPasses:
     snapped: tuple[np.ndarray, np.ndarray, np.ndarray] | None = (
         None  # facilities' edge, along, offset
     )
+    net: StreetNetwork | None = None  # for the hills' excess of same-edge walks
 
     def with_access(self, access: Access, n: int) -> NetworkPasses:
         """The same Dijkstra passes read through other access points (e.g. the outlines of
@@ -282,7 +294,7 @@ class NetworkPasses:
             self,
             access=access,
             grouper=_Grouper(access.node_owner, n),
-            same_edge=same_edge(access, *self.snapped),
+            same_edge=same_edge(access, *self.snapped, net=self.net),
         )
 
     def distances(self, key: str, bound: float) -> CategoryResult:
@@ -354,8 +366,9 @@ def network_passes(
         grouper=_Grouper(access.node_owner, len(polygons)),
         source_cat=source_cat,
         rank=pd.Series(category).groupby(category).cumcount().to_numpy()[rows],
-        same_edge=same_edge(access, *snapped),
+        same_edge=same_edge(access, *snapped, net=net),
         passes=passes,
         facilities_off_network=int(len(f_edge) - len(rows)),
         snapped=snapped,
+        net=net,
     )

@@ -46,7 +46,8 @@ def network_reach(
     DataFrame
         ``parcel``, ``community`` (positions), ``distance_m``; one row per pair, the shortest.
     """
-    p_access = polygon_access(net, parcels, cfg.access_spacing_m, cfg.max_snap_m)
+    # the walk is from the community to the new facility: the parcel's links walked inbound
+    p_access = polygon_access(net, parcels, cfg.access_spacing_m, cfg.max_snap_m, inbound=True)
     if c_access is None:
         c_access = polygon_access(net, communities, cfg.access_spacing_m, cfg.max_snap_m)
     # one virtual node per parcel, linked to its access nodes

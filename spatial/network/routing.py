@@ -14,29 +14,30 @@ def source_graph(
     net: StreetNetwork, edge: np.ndarray, along: np.ndarray, offset: np.ndarray
 ) -> sparse.csr_matrix:
     """The street graph plus one virtual node per snapped source (node ``n_nodes + i``), linked
-    one-way to both ends of its edge by the off-street distance plus the distance along the edge.
-    Virtual nodes have no way in, so no path passes through another source (see
-    ``StreetNetwork.with_virtual_sources``); a source on a loop edge (only in a hand-built
-    network: the readers split loops) gets one link, the shorter.
+        one-way to both ends of its edge by the off-street distance plus the walk along the edge from
+    that end to the source (with hills: uphill and downhill differ, :mod:`spatial.network.elevation`).
+        Virtual nodes have no way in, so no path passes through another source (see
+        ``StreetNetwork.with_virtual_sources``); a source on a loop edge (only in a hand-built
+        network: the readers split loops) gets one link, the shorter.
 
-    Parameters
-    ----------
-    net : StreetNetwork
-    edge, along, offset : (k,) arrays
-        Each source's snapped edge, distance along it from ``u`` and off-street distance
-        (:meth:`StreetNetwork.snap`; only snapped sources, no ``-1``).
+        Parameters
+        ----------
+        net : StreetNetwork
+        edge, along, offset : (k,) arrays
+            Each source's snapped edge, distance along it from ``u`` and off-street distance
+            (:meth:`StreetNetwork.snap`; only snapped sources, no ``-1``).
 
-    Returns
-    -------
-    scipy.sparse.csr_matrix
-        ``(net.n_nodes + k)`` square; source ``i`` is node ``net.n_nodes + i``.
+        Returns
+        -------
+        scipy.sparse.csr_matrix
+            ``(net.n_nodes + k)`` square; source ``i`` is node ``net.n_nodes + i``.
     """
     k = len(edge)
     length = net.edges["length"].to_numpy(float)[edge]
     u = net.edges["u"].to_numpy()[edge]
     v = net.edges["v"].to_numpy()[edge]
-    to_u = offset + along
-    to_v = offset + length - along
+    to_u = offset + along + net.excess(edge, np.zeros(k), along)  # the walk u → source
+    to_v = offset + length - along + net.excess(edge, length, along)  # the walk v → source
     loop = u == v
     to_u[loop] = np.minimum(to_u[loop], to_v[loop])
     keep = np.column_stack([np.ones(k, bool), ~loop])

@@ -36,6 +36,7 @@ CATEGORY_COLOURS = [
     "#a6d854",
 ]
 SITE_COLOUR = "#6a00a8"
+GATE_COLOUR = "#2166ac"  # the outline of a community measured from its gates (HTML maps)
 BUNDLE_COLOUR = "#08306b"
 # bundle fills: distinct hues, neighbouring bundles get different ones (adjacency colouring)
 BUNDLE_COLOURS = [

@@ -32,6 +32,7 @@ from spatial.inputs.facility_names import dropped_records, headline_notes
 from spatial.inputs.files import check_data_file
 from spatial.inputs.load import load_layers
 from spatial.network.alignment import check_alignment
+from spatial.network.elevation import add_elevation
 from spatial.network.read import download_network, read_network
 from spatial.outputs import staging as io
 from spatial.workflow.stages import (
@@ -70,6 +71,11 @@ def load_inputs(project: Project, progress: Progress | None = None, place: str =
             result.network = download_network(
                 place or project.network.place, layers.crs, project.network.min_connected_share
             )
+        if result.network is not None and project.network.elevation:  # hills (Tobler)
+            dem = project.resolve(project.network.elevation)
+            with reading(dem, "what_elevation"):
+                check_data_file(dem)
+                add_elevation(result.network, dem)
         if result.network is not None:
             layers.problems += result.network.problems  # e.g. streets cut at the extract's edge
             if result.network.report is not None:  # a road layer: its columns and values

@@ -68,12 +68,14 @@ def basis_summary(
 
 def threshold_text(cov: dict, name_of, lang: str) -> str:
     """The coverage rule of a run in one sentence (the ``coverage`` block of ``summary.json``):
-    GB 50180's radii, or walking minutes at the pace of the group a category serves.
+    GB 50180's radii, or walking minutes at the pace of the group a category serves; with hills
+    (``slope`` = ``tobler``) followed by how slopes are counted (flat-equivalent metres, the walk
+    from the community to the facility).
 
     Parameters
     ----------
     cov : dict
-        The ``coverage`` block (``threshold``, ``pace``).
+        The ``coverage`` block (``threshold``, ``pace``, ``slope``).
     name_of : callable
         Category key → its name in ``lang``.
     lang : str
@@ -84,8 +86,38 @@ def threshold_text(cov: dict, name_of, lang: str) -> str:
     """
     pace = cov.get("pace") or {}
     if cov.get("threshold") != "time" or not pace:
-        return text(lang, "threshold_distance")
-    return text(lang, "threshold_time", **_pace_fields(pace, name_of, lang))
+        rule = text(lang, "threshold_distance")
+    else:
+        rule = text(lang, "threshold_time", **_pace_fields(pace, name_of, lang))
+    if cov.get("slope") == "tobler":  # [network] elevation: uphill and downhill differ
+        rule += text(lang, "threshold_hills")
+    return rule
+
+
+def rule_line(cov: dict | None, name_of, lang: str) -> str:
+    """The rule sentence (:func:`threshold_text`) and, where gates were used, how many
+    communities were measured from them and from their outline: one line (the print maps).
+
+    Parameters
+    ----------
+    cov : dict or None
+        The ``coverage`` block of ``summary.json`` (None or empty: ``""``).
+    name_of : callable
+        Category key → its name in ``lang``, already made safe for the output.
+    lang : str
+
+    Returns
+    -------
+    str
+    """
+    if not cov:
+        return ""
+    rule = threshold_text(cov, name_of, lang)
+    basis = cov.get("access_basis") or {}
+    if basis.get("gates"):
+        note = text(lang, "map_access_basis", gates=basis["gates"], outline=basis["outline"])
+        rule += "   " + note
+    return rule
 
 
 def pace_text(cov: dict, name_of, lang: str, source: str) -> str:

@@ -52,6 +52,7 @@ class CoverageResult:
     gate_rule: str = ""  # the inner-walk rule when gates were used
     access: Access | None = None  # the access points used (gated where gates were given)
     gates_off_network: np.ndarray | None = None  # gates farther than max_snap_m from every street
+    hills: bool = False  # distances are Tobler flat-equivalent metres ([network] elevation)
 
 
 def _search_bound(standards: Standards, cfg: CoverageConfig) -> float:
@@ -174,6 +175,7 @@ def compute_coverage(
         gate_rule=gates.rule if gated is not None else "",
         access=access,
         gates_off_network=off,
+        hills=net.slope is not None,
     )
 
 
@@ -278,6 +280,9 @@ def coverage_summary(coverage: CoverageResult, standards: Standards) -> dict:
             "pace": {
                 k: {"group": g, "speed_kmh": round(v, 3)} for k, (g, v) in standards.pace.items()
             },
+            # with hills ([network] elevation): Tobler's walking time × the flat walking speed
+            "slope": "tobler" if coverage.hills else "none",
+            "distance_unit": "flat_equivalent_m" if coverage.hills else "m",
         }
     )
     subs = communities["subdistrict"].fillna("").astype(str)

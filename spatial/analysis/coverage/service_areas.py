@@ -95,6 +95,8 @@ def reached_pieces(
     length = edges["length"].to_numpy(float)
     reach_u = np.clip(radius - du, 0, None)  # how far in from u
     reach_v = np.clip(radius - dv, 0, None)
+    if net.slope is not None:  # hills: what is left at a node, in flat-equivalent metres → m
+        reach_u, reach_v = net.slope.reach(reach_u, reach_v)
     geoms = edges.geometry.values
     whole = np.flatnonzero(reach_u + reach_v >= length)
     part = ~np.isin(np.arange(len(length)), whole)

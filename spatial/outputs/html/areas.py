@@ -108,6 +108,8 @@ class StreetTable:
         length = np.maximum(net.edges["length"].to_numpy(float), 1e-9)
         reach_u = np.clip(radius - dist[net.edges["u"].to_numpy()], 0, None)
         reach_v = np.clip(radius - dist[net.edges["v"].to_numpy()], 0, None)
+        if net.slope is not None:  # hills: flat-equivalent metres left at a node → metres in
+            reach_u, reach_v = net.slope.reach(reach_u, reach_v)
         whole = reach_u + reach_v >= length
         reach_a = np.where(self.flip, reach_v, reach_u)[self.order]
         reach_b = np.where(self.flip, reach_u, reach_v)[self.order]

@@ -34,6 +34,7 @@ from spatial.outputs.html.plan_layer import plan_layers
 from spatial.outputs.style import (
     CANDIDATE_COLOUR,
     GAP_COLOURS,
+    GATE_COLOUR,
     PARTNER_COLOUR,
     SITE_COLOUR,
     STREET_COLOUR,
@@ -182,6 +183,15 @@ def _legend(
         lab["new_outline"],
     )
     entries.append({"ref": "lc:communities", "html": outline})
+    basis = result.communities.get("access_basis")
+    if basis is not None and (basis == "gates").any():  # the access basis: from the gates
+        gated = fragment(
+            '<div class=lc-leg><span style="display:inline-block;width:14px;height:10px;'
+            'border:2px solid {}"></span> {}</div>',
+            GATE_COLOUR,
+            lab["gates_outline"],
+        )
+        entries.append({"ref": "lc:communities", "html": gated})
     if store["bundles"]["id"]:
         swatches = join(
             [
@@ -345,6 +355,7 @@ def _draw(
         "streetTable": street_table,
         "streetColour": STREET_COLOUR,
         "siteColour": SITE_COLOUR,
+        "gateColour": GATE_COLOUR,
         "candidateColour": CANDIDATE_COLOUR,
         "partnerColour": PARTNER_COLOUR,
         "text": _texts(lang),

@@ -155,7 +155,8 @@ document.addEventListener("DOMContentLoaded", function () {
   for (var i = 0; i < n; i++) {
     var eligible = C.elig[i] === 1;
     var p = L.polygon(shape(C.geom[i]), {
-      fillColor: colourOf(i), fillOpacity: 0.7, color: eligible ? "#111" : "#8c8c8c",
+      fillColor: colourOf(i), fillOpacity: 0.7,
+      color: C.gate.length && C.gate[i] === 1 ? D.gateColour : (eligible ? "#111" : "#8c8c8c"),
       weight: eligible ? 1.8 : 0.6, dashArray: eligible ? null : "3 3"});
     p.feature = {type: "Feature", properties: {label: C.name[i], popup: true, index: i}};
     polys.push(p); commLayer.addLayer(p);

@@ -233,7 +233,17 @@ def community_store(result: RunResult, comm, lang, basemap, origin) -> dict:
         "ok": ok.tolist(),
         "dist": np.column_stack(dist).tolist() if dist else [[] for _ in range(len(comm))],
         "elig": tiers.isin(["priority", "standard"]).astype(int).tolist(),
+        # measured from its gates (drawn with a blue outline); empty when no gate was used
+        "gate": _gated(comm),
     }
+
+
+def _gated(comm: pd.DataFrame) -> list[int]:
+    """Per community 1 where its distances were measured from its gates; ``[]`` when none was."""
+    basis = comm.get("access_basis")
+    if basis is None or not (basis == "gates").any():
+        return []
+    return (basis == "gates").astype(int).tolist()
 
 
 def bundle_store(result: RunResult, comm, lang, basemap, origin, group: bool) -> dict:

@@ -25,6 +25,7 @@ from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from spatial.analysis.coverage.basis import rule_line
 from spatial.analysis.result import RunResult
 from spatial.core import parallel
 from spatial.core.messages import labels, text
@@ -103,7 +104,7 @@ def _fitted_title(title: str) -> tuple[str, float]:
     return fit(title, TITLE_PT, TITLE_MIN_PT, LINE_PT, "bold", cjk_font())
 
 
-def _page(base: _Base, title: str, lines_: list[str]):
+def _page(base: _Base, title: str, lines_: list[str], footer: str = ""):
     fig = figure(A3_LANDSCAPE_IN, DPI)
     ax = fig.add_axes(MAP_BOX)
     frame(ax, base.bounds)
@@ -114,7 +115,17 @@ def _page(base: _Base, title: str, lines_: list[str]):
         pt = 13 if k == 0 else 11
         line, pt = fit(line, pt, 8, LINE_PT)
         fig.text(0.03, 0.925 - 0.022 * k, line, fontsize=pt, ha="left", va="top")
+    if footer:  # the coverage rule and access basis, under the map
+        line, pt = fit(footer, 10, 7, LINE_PT)
+        fig.text(0.03, 0.033, line, fontsize=pt, ha="left", va="top")
     return fig, ax
+
+
+def _rule(result: RunResult, lang: str) -> str:
+    """The coverage rule and access basis in one line (:func:`basis.rule_line`)."""
+    cats = result.standards.categories
+    name_of = lambda k: shown(cats[k].label(lang) if k in cats else k)  # noqa: E731
+    return rule_line(result.summary.get("coverage"), name_of, lang)
 
 
 def _finish(ax, handles, legend_title: str) -> None:
@@ -219,7 +230,7 @@ def _overview(base: _Base, lang: str):
     result = base.result
     lab = labels(lang)
     comm = result.communities
-    fig, ax = _page(base, shown(result.project.name), _headline(result, lang))
+    fig, ax = _page(base, shown(result.project.name), _headline(result, lang), _rule(result, lang))
     handles = []
     if "gaps" in comm:
         colours = [gap_colour(g) for g in comm["gaps"]]
@@ -332,7 +343,7 @@ def _group(base: _Base, lang: str, group: str, keys: list[str]):
         share,
         _definition(result, lang, keys),
     ] + _headline(result, lang)[-1:]
-    fig, ax = _page(base, f"{shown(result.project.name)} — {gname}", head)
+    fig, ax = _page(base, f"{shown(result.project.name)} — {gname}", head, _rule(result, lang))
     n = len(keys)
     polygons(ax, comm.geometry.values, [gap_colour(np.ceil(g * 4 / n)) for g in gaps])
     handles = [
