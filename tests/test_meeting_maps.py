@@ -96,7 +96,7 @@ def test_legend_lists_each_visible_layer(browser, meeting, tmp_path):  # noqa: F
     for shown in ["街道路网", "缺项数 0", "老旧小区（可纳入改造）", "成片改造片区 (19)",
                   "推荐选址地块", "街道范围（近似", "养老院 (3)", "便利店 (70)"]:  # fmt: skip
         assert shown in legend, shown
-    for hidden in ["服务范围", "未选中的候选用地", "片区可合作地块"]:  # off by default
+    for hidden in ["服务范围", "未选中的候选用地", "片区统筹平衡地块"]:  # off by default
         assert hidden not in legend, hidden
     _set_overlay(page, "未选中的候选用地", True)
     _set_overlay(page, "成片改造片区", False)

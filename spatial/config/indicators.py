@@ -35,7 +35,10 @@ class Indicator:
         Floor (and land, for facilities on their own land) m² per supply unit.
     source, source_existing, size_source : str
         The documents the targets and sizes come from; ``verified`` / ``size_verified`` whether
-        their text was checked.
+        their text was checked; ``source_en`` the source in English.
+    caveat_zh, caveat_en : str
+        What a reader must know when reading the indicator (e.g. a city-wide ratio applied
+        inside a catchment), shown beside it in the ledger.
     """
 
     key: str
@@ -55,6 +58,9 @@ class Indicator:
     land_m2_per_unit: float | None = None  # land m² per supply unit (sizing own-land facilities)
     size_source: str = ""
     size_verified: bool = False
+    source_en: str = ""  # the source in English (the Chinese ``source`` when not given)
+    caveat_zh: str = ""  # what a reader must know about the indicator (capacity.toml)
+    caveat_en: str = ""
 
 
 @dataclass
@@ -143,6 +149,9 @@ def load_capacity(project: Project, standards: Standards) -> Capacity:
                 else None,
                 size_source=spec.get("size_source", ""),
                 size_verified=bool(spec.get("size_verified", False)),
+                source_en=spec.get("source_en", ""),
+                caveat_zh=spec.get("caveat_zh", ""),
+                caveat_en=spec.get("caveat_en", ""),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError("err_capacity_indicator", path=where, key=key, reason=exc) from None

@@ -300,9 +300,10 @@ def compute_capacity(
         }
         if (rows & assumed).any():
             cat = standards.categories[key]
+            building = "–".join(f"{v:,.0f}" for v in (cat.building_m2 or ()))
             problems.append(
                 problem(
-                    "capacity_assumed",
+                    "capacity_assumed" if ind.m2_per_unit != 1 else "capacity_assumed_area",
                     "facilities",
                     names[rows & assumed],
                     category=cat.name_zh,
@@ -310,6 +311,8 @@ def compute_capacity(
                     column_zh=ind.supply_unit_zh,
                     column_en=ind.supply_unit_en,
                     value=f"{float(supply[rows & assumed][0]):,.0f}",  # whole places, beds, m²
+                    building=building,  # the standard's building area range (m²)
+                    m2=f"{ind.m2_per_unit:g}",  # floor m² per place or bed (rule of thumb)
                 )
             )
     for name in ("population", *DEMOGRAPHIC_KEYS[1:]):

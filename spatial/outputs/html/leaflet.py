@@ -183,6 +183,7 @@ def new_map(bounds: np.ndarray, basemap: str, key: str = "") -> folium.Map:
 
 POPUP_CSS = Html(
     "<style>.leaflet-popup-content{font-size:13px;line-height:1.45;text-align:left}"
+    ".lc-note{color:#555;font-style:normal}"  # notes upright: no oblique CJK
     ".leaflet-popup-content td,.leaflet-popup-content th{text-align:left;font-size:13px}"
     ".lc-pop{margin-top:4px;border-collapse:collapse}"
     ".leaflet-popup-content .lc-pop td{padding:1px 4px;font-size:12px}.lc-pop .y{color:#1a9850;font-weight:bold}"

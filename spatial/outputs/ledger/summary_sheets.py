@@ -260,7 +260,9 @@ def capacity_sheet(result: RunResult, lang: str) -> pd.DataFrame | None:
                     t("cap_communities_short"): v["communities_short"],
                     t("cap_communities_gap"): v["communities_gap"],
                     t("cap_assumed"): c["assumed_share"],
-                    t("cap_source"): c["source"],
+                    t("cap_source"): c["source"] if lang == "zh" else c.get("source_en"),
+                    t("cap_verified"): _yes_no(lang, c.get("verified")),
+                    t("cap_caveat"): c.get("caveat" if lang == "zh" else "caveat_en") or None,
                 }
             )
     frame = pd.DataFrame(rows)
@@ -280,6 +282,13 @@ _CAPACITY_FORMATS = {
     "cap_communities_gap": INTEGER,
     "cap_assumed": PERCENT,
 }
+
+
+def _yes_no(lang: str, value: object) -> str | None:
+    """是 / 否 (yes / no) of a flag; None (a blank cell) when it is unknown."""
+    if value is None:
+        return None
+    return _texts(lang)["yes" if value else "no"]
 
 
 def _basis_rows(block: dict, cats: dict, lang: str, h: dict) -> list[tuple]:
