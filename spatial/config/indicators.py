@@ -79,6 +79,8 @@ class Capacity:
         ``none`` (2SFCA), ``gaussian`` or ``linear`` (enhanced 2SFCA).
     subdistricts : dict of str to dict
         Per-subdistrict demographic settings over the project's.
+    defaults : tuple of str
+        The demographic settings left at the table's census defaults (the project set none).
     """
 
     indicators: dict[str, Indicator]
@@ -86,6 +88,7 @@ class Capacity:
     demographics_source: str
     decay: str
     subdistricts: dict[str, dict[str, float]]
+    defaults: tuple[str, ...] = ()
 
 
 def load_capacity(project: Project, standards: Standards) -> Capacity:
@@ -168,6 +171,13 @@ def load_capacity(project: Project, standards: Standards) -> Capacity:
                 )
             field_ = "target" if name == "targets" else "target_existing"
             indicators[key] = Indicator(**{**indicators[key].__dict__, field_: float(value)})
+    given = {"persons_per_household"} if cfg.persons_per_household else set()
+    defaults = tuple(k for k in demographics if k not in given | set(cfg.shares))
     return Capacity(
-        indicators, demographics, str(demo.get("source", "")), cfg.decay, dict(cfg.subdistricts)
+        indicators,
+        demographics,
+        str(demo.get("source", "")),
+        cfg.decay,
+        dict(cfg.subdistricts),
+        defaults,
     )

@@ -215,6 +215,11 @@ class _NumberWords(string.Formatter):
 _WORDS = _NumberWords()
 
 
+def format_value(value: object, spec: str) -> str:
+    """``format(value, spec)`` as :func:`text` fills a field, ``{n:one|many}`` words included."""
+    return _WORDS.format_field(value, spec)
+
+
 #: Characters a terminal acts on instead of showing them: C0/C1 controls (ESC starts colour,
 #: cursor and title sequences) and the bidirectional marks, embeddings, overrides and isolates
 #: (they reorder the rest of the line, e.g. an id quoted after the value).

@@ -114,22 +114,22 @@ document.addEventListener("DOMContentLoaded", function () {
   map.on("overlayadd overlayremove", areasShown);
   areasShown();
 
-  // ---- basemap tiles: when none loads (offline, blocked), say so on the page and remove the
-  // tile layers, so that their credit goes too; the offline streets below stay
+  // ---- basemap tiles: when none loads (offline, blocked), say so on the page, hide the tile
+  // layers and remove their credit; the offline streets below stay
   var tiles = [], tilesLoaded = 0, tilesFailed = 0, tilesSaid = false;
   map.eachLayer(function (l) { if (l instanceof L.TileLayer) tiles.push(l); });
   function tilesCheck() {
     if (tilesSaid || tilesLoaded || !tilesFailed) return;
     tilesSaid = true;
-    tiles.forEach(function (t) { map.removeLayer(t); });
-    var note = L.control({position: "bottomright"});
-    note.onAdd = function () {
-      var d = L.DomUtil.create("div", "lc-tiles-failed");
-      d.style.cssText = "background:#fff8e1;border:1px solid #b35806;padding:3px 6px;max-width:320px;font-size:12px";
-      d.innerHTML = D.text.tiles_failed;
-      return d;
-    };
-    note.addTo(map);
+    tiles.forEach(function (t) {  // hidden, not removed: its pending tiles still settle
+      t.setOpacity(0);
+      if (map.attributionControl && t.getAttribution()) map.attributionControl.removeAttribution(t.getAttribution());
+    });
+    var d = L.DomUtil.create("div", "lc-tiles-failed", map.getContainer());  // top centre
+    d.style.cssText = "position:absolute;top:8px;left:50%;transform:translateX(-50%);z-index:1000;" +
+      "background:#fff8e1;border:1px solid #b35806;padding:3px 8px;max-width:420px;font-size:12px";
+    d.innerHTML = D.text.tiles_failed;
+    L.DomEvent.disableClickPropagation(d);
   }
   tiles.forEach(function (t) {
     t.on("tileload", function () { tilesLoaded++; });

@@ -11,6 +11,7 @@ Texts come from the message catalogue (``data/i18n.toml``, ``ledger.*``); the sh
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -284,6 +285,8 @@ _DISTANCE_SUFFIXES = tuple(
 )
 
 
+#: A column of areas: "(㎡)" or "(m²)" in its header (whole square metres).
+_AREA_UNIT = re.compile(r"[(（](㎡|m²)[)）]")
 #: Number columns shown as written, without a thousands separator: years, ranks, row numbers.
 _PLAIN_KEYS = ("built_raw", "built_year", "built_from", "built_to", "rank")
 
@@ -301,8 +304,8 @@ def _column_formats(frame: pd.DataFrame, lang: str) -> dict[int, str]:
         name = str(col)
         if name in known:
             out[idx] = known[name]
-        elif name.endswith(_DISTANCE_SUFFIXES):
-            out[idx] = INTEGER
+        elif name.endswith(_DISTANCE_SUFFIXES) or _AREA_UNIT.search(name):
+            out[idx] = INTEGER  # whole metres, whole m²
         elif name not in plain and frame[col].dtype.kind in "iuf":
             whole = frame[col].dropna().mod(1).eq(0).all()
             out[idx] = INTEGER if whole else GROUPED

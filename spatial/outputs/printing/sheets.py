@@ -344,9 +344,9 @@ def _outline(writer, outline: PackOutline) -> None:
     writer.page_mode = "/UseOutlines"  # the reader opens with the bookmarks shown
     pages = len(writer.pages)
     for k, title in enumerate(outline.maps[:pages]):
-        writer.add_outline_item(title, k)
+        writer.add_outline_item(title=title, page_number=k)
     start = len(outline.maps)
     if outline.sheets and start < pages:
-        parent = writer.add_outline_item(outline.sheets_title, start)
+        parent = writer.add_outline_item(title=outline.sheets_title, page_number=start)
         for k, title in enumerate(outline.sheets[: pages - start]):
-            writer.add_outline_item(title, start + k, parent=parent)
+            writer.add_outline_item(title=title, page_number=start + k, parent=parent)
