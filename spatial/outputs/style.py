@@ -77,6 +77,14 @@ def share_text(x: float | None) -> str:
     return f"{tenths / 10**SHARE_DECIMALS:.{SHARE_DECIMALS}f}%"
 
 
+def ink_is_dark(colour: str) -> bool:
+    """Whether text on ``colour`` ("#rrggbb") reads better dark than white: its relative
+    luminance above 0.4 (yellow, sky blue and orange take dark text)."""
+    r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2] > 0.4
+
+
 def gap_colour(gaps: float) -> str:
     """Colour of a community with ``gaps`` missing categories (the last colour for 4 and more)."""
     return GAP_COLOURS[int(min(max(gaps, 0), len(GAP_COLOURS) - 1))]

@@ -39,6 +39,7 @@ from spatial.core import crs as crsmod
 from spatial.core import settings
 from spatial.core.errors import InputError
 from spatial.outputs import staging as io
+from spatial.outputs.style import ink_is_dark
 from spatial.text.html import Html, esc, fragment, join, require_html
 
 CLUSTER_ABOVE = 300
@@ -339,7 +340,12 @@ def geojson(
 
 
 def _icon_html(colour: str, glyph: str) -> Html:
-    return fragment('<div class="lc-ico" style="background:{}">{}</div>', colour, glyph)
+    """A marker: ``glyph`` on a disc of ``colour``, in dark ink on a light disc (yellow, sky
+    blue), white on a dark one."""
+    ink = "#222" if ink_is_dark(colour) else "#fff"
+    return fragment(
+        '<div class="lc-ico" style="background:{};color:{}">{}</div>', colour, ink, glyph
+    )
 
 
 def _cluster(group, rows: list[list], icon: Html) -> None:

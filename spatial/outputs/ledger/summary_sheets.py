@@ -10,7 +10,7 @@ import pandas as pd
 from spatial.analysis.bundles.eligibility import last_full_year
 from spatial.analysis.coverage.basis import threshold_text
 from spatial.analysis.result import RunResult
-from spatial.core.messages import labels, text
+from spatial.core.messages import labels, render, text
 from spatial.inputs.facility_names import empty_note
 from spatial.outputs.ledger.workbook import DECIMAL, INTEGER, PERCENT
 
@@ -262,7 +262,7 @@ def capacity_sheet(result: RunResult, lang: str) -> pd.DataFrame | None:
                     t("cap_assumed"): c["assumed_share"],
                     t("cap_source"): c["source"] if lang == "zh" else c.get("source_en"),
                     t("cap_verified"): _yes_no(lang, c.get("verified")),
-                    t("cap_caveat"): c.get("caveat" if lang == "zh" else "caveat_en") or None,
+                    t("cap_caveat"): render(c.get("caveat"), lang) or None,
                 }
             )
     frame = pd.DataFrame(rows)
