@@ -75,6 +75,7 @@ def capacity_summary(
             "source_en": ind.source_en or ind.source,
             "verified": ind.verified,
             "caveat": Named(ind.caveat_zh, ind.caveat_en),
+            "caveat_en": ind.caveat_en,
             "supply_unit": Named(ind.supply_unit_zh, ind.supply_unit_en),
             "supply_unit_en": ind.supply_unit_en,
             "demand_base": ind.demand,
