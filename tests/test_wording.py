@@ -355,3 +355,16 @@ def test_demand_from_census_defaults_is_a_warning_naming_the_communities(demo):
     assert default_demand(demo.communities, replace(capacity, defaults=())) is None
     older_only = replace(capacity, defaults=("older",))  # nursing homes read residents 60+
     assert default_demand(demo.communities, older_only).count == len(demo.communities)
+
+
+def test_bundle_lines_never_take_a_gap_or_site_hue():
+    """Gaps are yellow to red fills, sites purple: a bundle's line is blue, green, teal or grey."""
+    import colorsys
+
+    from spatial.outputs.style import BUNDLE_COLOURS
+
+    for colour in BUNDLE_COLOURS:
+        r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        hue, _, saturation = colorsys.rgb_to_hls(r, g, b)
+        grey = saturation < 0.1
+        assert grey or 0.2 < hue < 0.68, (colour, hue)  # 72°–245°: green through blue

@@ -43,18 +43,18 @@ CATEGORY_COLOURS = [
 ]
 SITE_COLOUR = "#6a00a8"
 BUNDLE_COLOUR = "#08306b"
-# bundle fills: distinct hues, neighbouring bundles get different ones (adjacency colouring)
+# bundle lines: distinct colours, neighbouring bundles get different ones (adjacency colouring);
+# blues, greens, teals and greys only — never the gap colours' yellow to red, nor the sites' purple,
+# so that a bundle's line never reads as a gap shade or a site (issue 30: three channels)
 BUNDLE_COLOURS = [
     "#1f78b4",
-    "#e31a1c",
     "#33a02c",
-    "#ff7f00",
-    "#6a3d9a",
-    "#b15928",
+    "#01665e",
+    "#525252",
     "#a6cee3",
-    "#fb9a99",
     "#b2df8a",
-    "#fdbf6f",
+    "#80cdc1",
+    "#08306b",
 ]
 BUNDLE_OFFSET_M = 10.0  # a bundle's line on the HTML map runs this far outside its members
 CANDIDATE_COLOUR = "#7a7a7a"
