@@ -368,3 +368,25 @@ def test_bundle_lines_never_take_a_gap_or_site_hue():
         hue, _, saturation = colorsys.rgb_to_hls(r, g, b)
         grey = saturation < 0.1
         assert grey or 0.2 < hue < 0.68, (colour, hue)  # 72°–245°: green through blue
+
+
+def test_init_writes_the_template_in_the_project_language(tmp_path, run_cli):
+    import re
+    import tomllib
+
+    optional = re.compile(r"^#\s?(\[[a-z]+\]|[a-z_]+\s*=)")
+
+    def settings(path: Path) -> dict:
+        lines = path.read_text("utf-8").splitlines()
+        on = (line.lstrip("#").lstrip() if optional.match(line) else line for line in lines)
+        return tomllib.loads("\n".join(on))
+
+    assert run_cli("init", tmp_path / "zh")[0] == 0
+    assert run_cli("init", tmp_path / "en", "--lang", "en")[0] == 0
+    zh, en = (tmp_path / "zh" / "project.toml"), (tmp_path / "en" / "project.toml")
+    assert "项目文件" in zh.read_text("utf-8").splitlines()[0]
+    assert "project file" in en.read_text("utf-8").splitlines()[0]
+    a, b = settings(zh), settings(en)
+    assert a["project"]["lang"] == "zh" and b["project"]["lang"] == "en"
+    b["project"]["lang"] = "zh"
+    assert a == b  # the same keys and defaults, only the comments differ

@@ -119,6 +119,14 @@ def _lang(args: argparse.Namespace, project: Project | None = None) -> str:
     return lang if lang in LANGS else "zh"
 
 
+def project_template(lang: str) -> str:
+    """The commented project file ``init`` writes, in ``lang``: ``template_zh.toml`` (Chinese
+    comments) or ``template.toml`` (English comments, ``lang = "en"``); the same keys and values."""
+    name = "template_zh.toml" if lang == "zh" else "template.toml"
+    template = resources.files("spatial.config").joinpath(name).read_text("utf-8")
+    return template if lang == "zh" else template.replace('lang = "zh"', 'lang = "en"', 1)
+
+
 def _init(folder: Path, console: Console, lang: str = "zh") -> int:
     if folder.exists() and not folder.is_dir():
         raise InputError("err_not_folder", path=folder)
@@ -127,7 +135,7 @@ def _init(folder: Path, console: Console, lang: str = "zh") -> int:
         raise InputError("err_exists", path=folder, paths=target.name)
     from spatial.outputs import staging as io
 
-    template = resources.files("spatial.config").joinpath("template.toml").read_text("utf-8")
+    template = project_template(lang)
     try:
         io.write_text(target, template)
     except OSError as exc:
