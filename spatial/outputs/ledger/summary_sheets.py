@@ -260,9 +260,13 @@ def capacity_sheet(result: RunResult, lang: str) -> pd.DataFrame | None:
                     t("cap_communities_short"): v["communities_short"],
                     t("cap_communities_gap"): v["communities_gap"],
                     t("cap_assumed"): c["assumed_share"],
-                    t("cap_source"): c["source"] if lang == "zh" else c.get("source_en"),
+                    t("cap_source"): c["source"]
+                    if lang == "zh"
+                    else c.get("source_en", c["source"]),
                     t("cap_verified"): _yes_no(lang, c.get("verified")),
-                    t("cap_caveat"): render(c["caveat"], lang) if lang == "zh" else c["caveat_en"],
+                    t("cap_caveat"): render(c.get("caveat"), lang)
+                    if lang == "zh"
+                    else c.get("caveat_en"),
                 }
             )
     frame = pd.DataFrame(rows)
