@@ -48,7 +48,7 @@ def test_siting_notes_render_in_each_language():
     ]
     assert [n.render("en") for n in sel.notes] == [
         "1 parcel lies outside the study area (beyond every radius): not used",
-        "1 parcels marked unavailable",
+        "1 parcel marked unavailable",
         "2 candidate parcels > exact_max_parcels (0): greedy plan only",
     ]
     assert [n.render("zh") for n in sel.notes] == [
