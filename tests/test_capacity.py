@@ -138,7 +138,8 @@ def test_ratio_shortfall_state_and_existing_area_target():
     assert out["elderly_daycare_ratio"].tolist()[:2] == [1.0, 0.75]
     assert out["elderly_daycare_short"].tolist() == [0.0, 5.0, 20.0]
     assert out["elderly_daycare_state"].tolist() == ["covered", "served_short", "gap"]
-    assert not out["elderly_daycare_assumed"].any() and problems == []  # capacity given
+    assert not out["elderly_daycare_assumed"].any()  # capacity given: only the demand defaults
+    assert [p.code for p in problems] == ["demand_defaults"]  # said (issue 30)
     assert totals["elderly_daycare"]["supply"] == 30.0
 
 

@@ -317,7 +317,7 @@ def test_the_print_map_states_the_rule_and_the_access_basis_under_the_map(gated_
     footer = [t for t in texts if "平地等效米" in t]
     assert len(footer) == 1 and "按出入口计算 1 个小区，按边界计算 1 个" in footer[0]
     texts = [t.get_text() for t in draw_overview(gated_hills, "en").texts]
-    assert any("flat-equivalent metres" in t and "1 communities measured from their gates" in t
+    assert any("flat-equivalent metres" in t and "1 community measured from their gates" in t
                for t in texts)  # fmt: skip
 
 

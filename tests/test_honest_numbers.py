@@ -288,8 +288,13 @@ def test_community_at_zero_zero_is_dropped_and_the_crs_stays(tmp_path, run_cli):
     )
     summary = json.loads((tmp_path / "o" / "summary.json").read_text("utf-8"))
     assert code == 0 and summary["crs"].startswith("EPSG:4548") and summary["communities"] == 4
-    # the small project has a day-care centre and a kindergarten: six basket categories are empty
-    assert [w["code"] for w in summary["warnings"]] == ["outlier_dropped", "basket_category_empty"]
+    # the small project has a day-care centre and a kindergarten: six basket categories are empty;
+    # its children aged 3–5 are estimated with the census default shares (issue 30: said)
+    assert [w["code"] for w in summary["warnings"]] == [
+        "outlier_dropped",
+        "basket_category_empty",
+        "demand_defaults",
+    ]
 
 
 def test_facility_far_from_the_others_is_dropped(tmp_path):
@@ -417,6 +422,9 @@ def test_check_and_run_report_the_same_problems(tmp_path):
     comm["户数"] = ["100", "", "120", "130"]
     comm.to_file(tmp_path / "communities.gpkg")
     project = load_project(_project(tmp_path))
+    # demographic settings given: no capacity-stage warning about census defaults (issue 30)
+    project.capacity.persons_per_household = 2.6
+    project.capacity.shares = {"older": 0.2, "infants": 0.03, "preschoolers": 0.036}
     checked = pipeline.load_inputs(project).layers.problems
     ran = pipeline.run(project, tmp_path / "o", ["coverage"]).summary["warnings"]
     assert [p.record("zh") for p in checked] == ran

@@ -114,12 +114,12 @@ def test_bundle_cards_decode_to_the_bundle_rows(overview, browser, tmp_path):  #
     for _, row in result.bundling.bundles.iterrows():
         gaps = "、".join(cats[k].label("zh") for k in row["shared_gaps"].split(",") if k)
         lines = [
-            f"<b>{lab['bundle']} {row['bundle_id']}</b>",
+            f"<b>{lab['bundle_title']} {row['bundle_id']}</b>",
             f"{lab['members']}: {row['members']} — {row['member_names']}",
             f"{lab['households']}: {int(row['households']):,}",
             f"{lab['shared_gaps']}: {gaps or lab['none']}",
             f"{lab['partner_parcels']}: {row['partner_parcels'] or '—'}",
-            f"<i>{htmltext.esc(row['description'])}</i>",
+            f"<span class=lc-note>{htmltext.esc(row['description'])}</span>",
         ]
         expected.append("<div class=lc-card>" + "<br>".join(lines) + "</div>")
     desc = store["bundles"]["card"]["desc"]

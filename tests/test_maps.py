@@ -173,7 +173,7 @@ def test_ledger_read_back(demo_out):
     headers = [c.value for c in sheet[1]]
     assert headers[:4] == ["小区编号", "小区名称", "所属街道", "建成年代（原值）"]
     assert "养老院距离(m)" in headers and "养老院达标" in headers and "所属片区" in headers
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+    assert sheet.freeze_panes == "C2" and sheet.auto_filter.ref  # id and name stay in view
     assert (
         sheet.max_row
         == 1 + gpd.read_file(demo_out / "lifecircle.gpkg", layer="communities").shape[0]

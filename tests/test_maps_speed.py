@@ -137,7 +137,7 @@ def test_parcel_store_with_a_shared_table_equals_a_fresh_one(demo):
                 [esc(std.categories[k].label("zh")) for k in prog], lab["sep_list"]
             )
             expected = fragment(
-                "<div class=lc-card><b>{} {}</b><br>{}: {}<br>{}: {:,.0f} m²<br>{}: {}</div>",
+                "<div class=lc-card><b>{} {}</b><br>{}: {}<br>{}: {:,.0f}\u00a0m²<br>{}: {}</div>",
                 lab["parcel"],
                 esc(row["pid"]),
                 lab["parcel_kind"],

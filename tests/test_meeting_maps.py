@@ -64,7 +64,8 @@ def test_adjacent_bundles_differ_in_colour_and_fill_is_clickable(browser, meetin
     )
     assert sorted(drawn) == sorted(bundles["bundle_id"])
     colour = {k: v.split("|")[0] for k, v in drawn.items()}
-    assert all(float(v.split("|")[1]) > 0 for v in drawn.values())  # filled: clickable inside
+    # no tint over the gap colours (issue 30), but filled transparently: clickable inside
+    assert all(float(v.split("|")[1]) == 0 for v in drawn.values())
     geoms = bundles.geometry.values
     a, b = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=50.0)
     pairs = [
@@ -96,7 +97,7 @@ def test_legend_lists_each_visible_layer(browser, meeting, tmp_path):  # noqa: F
     for shown in ["街道路网", "缺项数 0", "老旧小区（可纳入改造）", "成片改造片区 (19)",
                   "推荐选址地块", "街道范围（近似", "养老院 (3)", "便利店 (70)"]:  # fmt: skip
         assert shown in legend, shown
-    for hidden in ["服务范围", "未选中的候选用地", "片区可合作地块"]:  # off by default
+    for hidden in ["服务范围", "未选中的候选用地", "片区统筹平衡地块"]:  # off by default
         assert hidden not in legend, hidden
     _set_overlay(page, "未选中的候选用地", True)
     _set_overlay(page, "成片改造片区", False)
@@ -123,6 +124,7 @@ def test_before_after_and_what_if_match_summary(browser, meeting, tmp_path):  # 
     page, errors, _, _ = _open(browser, meeting / "overview.html", tmp_path / "w.png")
     assert errors == []
     headline = page.locator("#lc-headline").inner_text()
+    headline = headline.replace("\u00a0", " ")  # number and unit never broken apart
     assert "8类设施均在标准步行距离内" in headline and "养老院 1000 m" in headline
     assert f"现状 {share_text(before)} → 推荐选址后 {share_text(after)}" in headline
     assert _shown(page) == share_text(before)

@@ -47,8 +47,8 @@ def test_siting_notes_render_in_each_language():
         "note_sites_greedy_only",
     ]
     assert [n.render("en") for n in sel.notes] == [
-        "1 parcels lie outside the study area (beyond every radius): not used",
-        "1 parcels marked unavailable",
+        "1 parcel lies outside the study area (beyond every radius): not used",
+        "1 parcel marked unavailable",
         "2 candidate parcels > exact_max_parcels (0): greedy plan only",
     ]
     assert [n.render("zh") for n in sel.notes] == [

@@ -203,15 +203,23 @@ def test_subdistrict_sheet_adds_up_to_the_summary(demo, ledgers):
 
 
 def test_every_sheet_is_set_up_for_printing(ledgers):
+    from spatial.outputs.ledger.workbook import WIDE_COLUMNS
+
     for lang, book in ledgers.items():
         for sheet in book:
             setup = sheet.page_setup
             assert setup.orientation == "landscape", (lang, sheet.title)
-            # one page wide (1 is the OOXML default when the attribute is absent), any pages down
-            assert (setup.fitToWidth or 1) == 1 and setup.fitToHeight == 0
-            assert sheet.sheet_properties.pageSetUpPr.fitToPage
-            assert sheet.print_title_rows == "$1:$1"
-            assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+            assert sheet.print_title_rows == "$1:$1" and sheet.auto_filter.ref
+            assert sheet.freeze_panes in ("A2", "B2", "C2"), (lang, sheet.title)
+            if sheet.max_column <= WIDE_COLUMNS:  # A4, one page wide, any pages down
+                assert setup.paperSize == 9 and setup.fitToHeight == 0
+                assert (setup.fitToWidth or 1) == 1  # 1 is the OOXML default when absent
+                assert sheet.sheet_properties.pageSetUpPr.fitToPage
+            else:  # A3 at full size across pages, the frozen id columns repeated on each
+                assert setup.paperSize == 8 and not sheet.sheet_properties.pageSetUpPr.fitToPage
+                keys = sheet.freeze_panes[0]
+                if keys != "A":
+                    assert sheet.print_title_cols == f"$A:${chr(ord(keys) - 1)}"
 
 
 def test_bundle_sheet_in_english_names_categories_in_english(demo):

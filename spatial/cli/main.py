@@ -31,56 +31,69 @@ from spatial.core.errors import (
 )
 from spatial.core.messages import LANGS, labels, text, visible
 
+_COMMANDS = ("run", "check", "coverage", "bundle", "sites", "map", "plan")
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="lifecircle",
-        description="Old-community renovation planning: 15-minute life-circle coverage, "
-        "bundling of adjacent old communities, candidate land, maps and ledgers.",
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's help with its own words ("usage:") in the run's language."""
+
+    lang = "zh"
+
+    def add_usage(self, usage, actions, groups, prefix=None) -> None:
+        if prefix is None:
+            prefix = text(self.lang, "cli_help_usage")
+        super().add_usage(usage, actions, groups, prefix)
+
+
+def _help_lang(argv: list[str]) -> str:
+    """The language of ``--help``: ``--lang en`` (or ``--lang=en``) anywhere, else Chinese."""
+    for k, arg in enumerate(argv):
+        value = arg.split("=", 1)[1] if arg.startswith("--lang=") else None
+        if arg == "--lang" and k + 1 < len(argv):
+            value = argv[k + 1]
+        if value in LANGS:
+            return value
+    return "zh"
+
+
+def _parser(lang: str = "zh") -> argparse.ArgumentParser:
+    """The command line's parser, its help in ``lang`` (``cli_help_*`` in the catalogue)."""
+
+    def h(key: str) -> str:
+        return text(lang, f"cli_help_{key}").replace("%", "%%")
+
+    formatter = type("_Formatter", (_HelpFormatter,), {"lang": lang})
+
+    def new(maker, *args, **kwargs) -> argparse.ArgumentParser:
+        p = maker(*args, formatter_class=formatter, add_help=False, **kwargs)
+        p._positionals.title = text(lang, "cli_help_arguments")
+        p._optionals.title = text(lang, "cli_help_options")
+        p.add_argument("-h", "--help", action="help", help=h("help"))
+        return p
+
+    parser = new(argparse.ArgumentParser, prog="lifecircle", description=h("description"))
+    parser.add_argument("--debug", action="store_true", help=h("debug"))
+    sub = parser.add_subparsers(
+        dest="command", required=True, title=text(lang, "cli_help_commands")
     )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    sub = parser.add_subparsers(dest="command", required=True)
-    helps = {
-        "run": "every stage on the project (default: the embedded demo district)",
-        "check": "load and validate only; print what was read, repaired and dropped",
-        "coverage": "15-minute life-circle coverage along the walking network",
-        "bundle": "eligibility, adjacency and renovation bundles with a priority list",
-        "sites": "rank candidate land that would close coverage gaps",
-        "map": "write the HTML maps, print maps and the ledger spreadsheet",
-        "plan": "the renovation programme by year (年度计划) from the [plan] section",
-    }
-    for name, blurb in helps.items():
-        p = sub.add_parser(name, help=blurb, description=blurb)
-        p.add_argument(
-            "--config",
-            type=_project_file,
-            help="project TOML file, or a folder with project.toml (default: the demo)",
-        )
-        p.add_argument("--out", type=Path, default=settings.DEFAULT_OUT, help="output folder")
-        p.add_argument("--lang", choices=["zh", "en"], help="language of labels")
-        p.add_argument("--place", default="", help="download this place's walking network (online)")
+    for name in _COMMANDS:
+        p = new(sub.add_parser, name, help=h(name), description=h(name))
+        p.add_argument("--config", type=_project_file, help=h("config"))
+        p.add_argument("--out", type=Path, default=settings.DEFAULT_OUT, help=h("out"))
+        p.add_argument("--lang", choices=["zh", "en"], help=h("lang"))
+        p.add_argument("--place", default="", help=h("place"))
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
         if name in ("run", "map"):
-            p.add_argument(
-                "--basemap", choices=_basemap_names(), help="basemap (data/basemaps.toml)"
-            )
-            p.add_argument(
-                "--tianditu-key",
-                default="",
-                help="天地图 key (default: TIANDITU_KEY, then [render] tianditu_key)",
-            )
+            p.add_argument("--basemap", choices=_basemap_names(), help=h("basemap"))
+            p.add_argument("--tianditu-key", default="", help=h("tianditu"))
+    for name in ("init", "demo"):
+        p = new(sub.add_parser, name, help=h(name), description=h(name))
+        p.add_argument("dir", type=Path, help=h("dir"))
+        if name == "demo":
+            p.add_argument("--seed", type=int, default=20201, help=h("seed"))
+        p.add_argument("--lang", choices=["zh", "en"], help=h("lang"))
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
     _batch_parser(sub)
-    p = sub.add_parser("init", help="write a commented template project file into DIR")
-    p.add_argument("dir", type=Path)
-    p.add_argument("--lang", choices=["zh", "en"], help="language of messages")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
-    p = sub.add_parser(
-        "demo", help="write the synthetic demo district and its project.toml into DIR"
-    )
-    p.add_argument("dir", type=Path)
-    p.add_argument("--seed", type=int, default=20201)
-    p.add_argument("--lang", choices=["zh", "en"], help="language of messages")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
     _serve_parser(sub)
     return parser
 
@@ -168,6 +181,14 @@ def _lang(args: argparse.Namespace, project: Project | None = None) -> str:
     return lang if lang in LANGS else "zh"
 
 
+def project_template(lang: str) -> str:
+    """The commented project file ``init`` writes, in ``lang``: ``template_zh.toml`` (Chinese
+    comments) or ``template.toml`` (English comments, ``lang = "en"``); the same keys and values."""
+    name = "template_zh.toml" if lang == "zh" else "template.toml"
+    template = resources.files("spatial.config").joinpath(name).read_text("utf-8")
+    return template if lang == "zh" else template.replace('lang = "zh"', 'lang = "en"', 1)
+
+
 def _init(folder: Path, console: Console, lang: str = "zh") -> int:
     if folder.exists() and not folder.is_dir():
         raise InputError("err_not_folder", path=folder)
@@ -176,7 +197,7 @@ def _init(folder: Path, console: Console, lang: str = "zh") -> int:
         raise InputError("err_exists", path=folder, paths=target.name)
     from spatial.outputs import staging as io
 
-    template = resources.files("spatial.config").joinpath("template.toml").read_text("utf-8")
+    template = project_template(lang)
     try:
         io.write_text(target, template)
     except OSError as exc:
@@ -309,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     -------
     int
     """
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    args = _parser(_help_lang(argv)).parse_args(argv)
     _quiet_libraries()
     console = new_console()
     with warnings.catch_warnings():

@@ -243,7 +243,10 @@ def _print_sizing(console: Console, lang: str, sites: dict, names: dict[str, str
     if not sizing.get("by_category"):
         return
     say(console, lang, "cli_sizing", sized=sizing["sites_from_shortfall"], count=sites["count"])
+    sized = set(sizing.get("categories_sized") or sizing["by_category"])
     for key, block in sizing["by_category"].items():
+        if key not in sized or not (block["shortfall"] or block["closed"] or block["left"]):
+            continue  # not sized from a shortfall, or nothing to say: no row of zeros
         say(
             console,
             lang,

@@ -35,7 +35,10 @@ class Indicator:
         Floor (and land, for facilities on their own land) m² per supply unit.
     source, source_existing, size_source : str
         The documents the targets and sizes come from; ``verified`` / ``size_verified`` whether
-        their text was checked.
+        their text was checked; ``source_en`` the source in English.
+    caveat_zh, caveat_en : str
+        What a reader must know when reading the indicator (e.g. a city-wide ratio applied
+        inside a catchment), shown beside it in the ledger.
     """
 
     key: str
@@ -55,6 +58,9 @@ class Indicator:
     land_m2_per_unit: float | None = None  # land m² per supply unit (sizing own-land facilities)
     size_source: str = ""
     size_verified: bool = False
+    source_en: str = ""  # the source in English (the Chinese ``source`` when not given)
+    caveat_zh: str = ""  # what a reader must know about the indicator (capacity.toml)
+    caveat_en: str = ""
 
 
 @dataclass
@@ -73,6 +79,8 @@ class Capacity:
         ``none`` (2SFCA), ``gaussian`` or ``linear`` (enhanced 2SFCA).
     subdistricts : dict of str to dict
         Per-subdistrict demographic settings over the project's.
+    defaults : tuple of str
+        The demographic settings left at the table's census defaults (the project set none).
     """
 
     indicators: dict[str, Indicator]
@@ -80,6 +88,7 @@ class Capacity:
     demographics_source: str
     decay: str
     subdistricts: dict[str, dict[str, float]]
+    defaults: tuple[str, ...] = ()
 
 
 def load_capacity(project: Project, standards: Standards) -> Capacity:
@@ -143,6 +152,9 @@ def load_capacity(project: Project, standards: Standards) -> Capacity:
                 else None,
                 size_source=spec.get("size_source", ""),
                 size_verified=bool(spec.get("size_verified", False)),
+                source_en=spec.get("source_en", ""),
+                caveat_zh=spec.get("caveat_zh", ""),
+                caveat_en=spec.get("caveat_en", ""),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError("err_capacity_indicator", path=where, key=key, reason=exc) from None
@@ -159,6 +171,13 @@ def load_capacity(project: Project, standards: Standards) -> Capacity:
                 )
             field_ = "target" if name == "targets" else "target_existing"
             indicators[key] = Indicator(**{**indicators[key].__dict__, field_: float(value)})
+    given = {"persons_per_household"} if cfg.persons_per_household else set()
+    defaults = tuple(k for k in demographics if k not in given | set(cfg.shares))
     return Capacity(
-        indicators, demographics, str(demo.get("source", "")), cfg.decay, dict(cfg.subdistricts)
+        indicators,
+        demographics,
+        str(demo.get("source", "")),
+        cfg.decay,
+        dict(cfg.subdistricts),
+        defaults,
     )

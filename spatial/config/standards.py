@@ -12,7 +12,7 @@ from typing import Any
 from spatial.config.project import Project
 from spatial.core import settings
 from spatial.core.errors import ConfigError
-from spatial.core.messages import msg
+from spatial.core.messages import Joined, Named, msg
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,8 @@ class Category:
         The typical size range (GB 50180-2018 Appendix C, or the source named), m².
     aliases : tuple of str
         Other names facility lists use.
-    icon : str
+    icon, icon_en : str
+        The map marker's glyph (one or two characters) in Chinese and in English runs.
     """
 
     key: str
@@ -46,6 +47,11 @@ class Category:
     land_m2: tuple[float, float] | None = None
     aliases: tuple[str, ...] = ()
     icon: str = "●"
+    icon_en: str = ""
+
+    def glyph(self, lang: str) -> str:
+        """The map marker's glyph in ``lang`` (``icon_en`` in English, the Chinese one else)."""
+        return self.icon_en or self.icon if lang == "en" else self.icon
 
     def label(self, lang: str) -> str:
         """The category's name in ``lang``."""
@@ -165,6 +171,7 @@ def _category(key: str, spec: dict[str, Any], where: Path) -> Category:
             land_m2=land,
             aliases=tuple(spec.get("aliases", ())),
             icon=str(spec.get("icon", "●"))[:2],
+            icon_en=str(spec.get("icon_en", ""))[:2],
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError("err_category_spec", path=where, key=key, reason=exc) from None
@@ -196,9 +203,10 @@ def load_standards(project: Project | None = None) -> Standards:
     for key, spec in cov.add.items():
         cats[key] = _category(key, spec, project.source or where)
     names = _aliases(cats)
+    names_known = _known(cats)
     where_cfg = project.source or where
-    given_basket = _resolve(cov.basket, names, "[coverage] basket", where_cfg)
-    dropped = set(_resolve(cov.drop, names, "[coverage] drop", where_cfg))
+    given_basket = _resolve(cov.basket, names, "[coverage] basket", where_cfg, names_known)
+    dropped = set(_resolve(cov.drop, names, "[coverage] drop", where_cfg, names_known))
     for key in dropped:
         cats.pop(key, None)
     if given_basket and not [k for k in given_basket if k not in dropped]:
@@ -207,7 +215,7 @@ def load_standards(project: Project | None = None) -> Standards:
     names = _aliases(cats)
     radius = dict(
         zip(
-            _resolve(cov.radius, names, "[coverage] radius", where_cfg),
+            _resolve(cov.radius, names, "[coverage] radius", where_cfg, names_known),
             cov.radius.values(),
             strict=True,
         )
@@ -228,13 +236,13 @@ def load_standards(project: Project | None = None) -> Standards:
     min_area = project.siting.min_area
     project.siting.min_area = dict(
         zip(
-            _resolve(min_area, names, "[siting] min_area", where_cfg),
+            _resolve(min_area, names, "[siting] min_area", where_cfg, names_known),
             min_area.values(),
             strict=True,
         )
     )
     given = project.facilities.aliases
-    resolved = _resolve(given.values(), names, "[facilities] aliases", where_cfg)
+    resolved = _resolve(given.values(), names, "[facilities] aliases", where_cfg, names_known)
     name_aliases = {k.strip().lower(): v for k, v in zip(given, resolved, strict=True)}
     alias_map = name_aliases | {name: key for name, key in names.items() if name != key}
     alias_map |= name_aliases  # the project's own first
@@ -295,8 +303,19 @@ def _aliases(cats: dict[str, Category]) -> dict[str, str]:
     return names
 
 
-def _resolve(given: Iterable[object], names: dict[str, str], where: str, path: Path) -> list[str]:
-    """Category keys for the names a project file gives (keys, Chinese names or aliases)."""
+def _known(cats: dict[str, Category]) -> Joined:
+    """The categories an error lists as usable, in the run's language: 幼儿园（kindergarten）、…
+    in Chinese, kindergarten (Kindergarten), … in English."""
+    return Joined(
+        tuple(Named(f"{c.name_zh}（{k}）", f"{k} ({c.name_en})") for k, c in cats.items())
+    )
+
+
+def _resolve(
+    given: Iterable[object], names: dict[str, str], where: str, path: Path, known: Joined
+) -> list[str]:
+    """Category keys for the names a project file gives (keys, Chinese names or aliases);
+    ``known`` lists the usable ones when one is not (:func:`_known`)."""
     keys, unknown = [], []
     for name in given:
         key = names.get(str(name).strip().lower())
@@ -308,7 +327,7 @@ def _resolve(given: Iterable[object], names: dict[str, str], where: str, path: P
             path=path,
             where=where,
             listed=listed,
-            known=", ".join(dict.fromkeys(names.values())),
+            known=known,
         )
     return keys
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import string
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -195,7 +196,28 @@ def text(lang: str, key: str, /, **fields: object) -> str:
     if template is None:
         raise KeyError(f"message '{key}' is missing from data/i18n.toml")
     filled = {k: render(v, lang) for k, v in fields.items()}
+    if "|" in template:  # a number's word: "{n} {n:community|communities}"
+        return _WORDS.vformat(template, (), filled)
     return template.format_map(filled)
+
+
+class _NumberWords(string.Formatter):
+    """``str.format`` with one more format spec: ``{n:one|many}`` is the word ``one`` when ``n``
+    is 1 and ``many`` otherwise (English plurals: "1 community", "3 communities")."""
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        if "|" in format_spec:
+            one, many = format_spec.split("|", 1)
+            return one if value == 1 else many
+        return super().format_field(value, format_spec)
+
+
+_WORDS = _NumberWords()
+
+
+def format_value(value: object, spec: str) -> str:
+    """``format(value, spec)`` as :func:`text` fills a field, ``{n:one|many}`` words included."""
+    return _WORDS.format_field(value, spec)
 
 
 #: Characters a terminal acts on instead of showing them: C0/C1 controls (ESC starts colour,

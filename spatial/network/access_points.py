@@ -46,7 +46,8 @@ class Access:
 
 
 def _outline_points(rings: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
-    """Points every ``spacing`` (at least 4 per ring) along each ring, and each point's ring.
+    """Points dividing each ring into equal parts of at most ``spacing`` (at least 4 parts, from
+    the ring's start), and each point's ring.
 
     Not ``network.StreetNetwork._segments``, the other line sampler: that one samples each
     straight segment on its own (midpoints of equal parts, at least one per segment) so that

@@ -13,44 +13,51 @@ import shapely
 
 from spatial.core.messages import labels
 
-GAP_COLOURS = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027"]
+# gaps 0, 1, 2, 3, 4+: ColorBrewer YlOrRd, lighter to darker (CIE L* 99 → 35), so the order
+# reads the same to colour-blind readers and on a greyscale print
+GAP_COLOURS = ["#ffffcc", "#fed976", "#fd8d3c", "#e31a1c", "#b10026"]
 TIER_COLOURS = {
     "priority": "#b2182b",
     "standard": "#ef8a62",
     "not_eligible": "#bdbdbd",
     "unknown": "#7570b3",
 }
+# one colour per category of the standards table, in its order (Okabe & Ito 2008; Tol 2021
+# "bright"): the two categories of each planner group (elderly, childcare, clinics, markets) differ
+# in hue along the blue–orange axis colour-blind readers keep, and in lightness by at least 15
+# CIE L* (tests/test_wording.py checks), so they stay apart on a greyscale print too
 CATEGORY_COLOURS = [
-    "#e41a1c",
-    "#377eb8",
-    "#4daf4a",
-    "#984ea3",
-    "#ff7f00",
-    "#a65628",
-    "#f781bf",
+    "#e69f00",  # elderly day-care: orange (L* 71)
+    "#0072b2",  # nursing home: blue (L* 46)
+    "#ccbb44",  # nursery: olive yellow (L* 75)
+    "#aa3377",  # kindergarten: purple (L* 40)
+    "#56b4e9",  # health station: sky blue (L* 70)
+    "#a33b00",  # health centre: dark vermilion (L* 40)
+    "#009e73",  # market: bluish green (L* 58)
+    "#f0e442",  # convenience: yellow (L* 89)
+    "#4477aa",
+    "#ee6677",
+    "#228833",
+    "#66ccee",
     "#999999",
-    "#66c2a5",
-    "#fc8d62",
-    "#8da0cb",
-    "#e78ac3",
-    "#a6d854",
 ]
 SITE_COLOUR = "#6a00a8"
 GATE_COLOUR = "#2166ac"  # the outline of a community measured from its gates (HTML maps)
 BUNDLE_COLOUR = "#08306b"
-# bundle fills: distinct hues, neighbouring bundles get different ones (adjacency colouring)
+# bundle lines: distinct colours, neighbouring bundles get different ones (adjacency colouring);
+# blues, greens, teals and greys only — never the gap colours' yellow to red, nor the sites' purple,
+# so that a bundle's line never reads as a gap shade or a site (issue 30: three channels)
 BUNDLE_COLOURS = [
     "#1f78b4",
-    "#e31a1c",
     "#33a02c",
-    "#ff7f00",
-    "#6a3d9a",
-    "#b15928",
+    "#01665e",
+    "#525252",
     "#a6cee3",
-    "#fb9a99",
     "#b2df8a",
-    "#fdbf6f",
+    "#80cdc1",
+    "#08306b",
 ]
+BUNDLE_OFFSET_M = 10.0  # a bundle's line on the HTML map runs this far outside its members
 CANDIDATE_COLOUR = "#7a7a7a"
 PARTNER_COLOUR = "#01665e"
 STREET_COLOUR = "#b8b8b8"
@@ -69,6 +76,14 @@ def share_text(x: float | None) -> str:
         return "–"
     tenths = int(np.floor(round(value, 4) * 10 ** (2 + SHARE_DECIMALS) + 0.5))
     return f"{tenths / 10**SHARE_DECIMALS:.{SHARE_DECIMALS}f}%"
+
+
+def ink_is_dark(colour: str) -> bool:
+    """Whether text on ``colour`` ("#rrggbb") reads better dark than white: its relative
+    luminance above 0.4 (yellow, sky blue and orange take dark text)."""
+    r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2] > 0.4
 
 
 def gap_colour(gaps: float) -> str:

@@ -28,8 +28,13 @@ class Html(Markup):
     def escape(cls, s: object) -> Html:
         if isinstance(s, Html):  # only HTML built here is trusted, not any ``__html__`` object
             return s
-        text = _closed_bidi(str(s))
+        text = _UNIT_SPACE.sub("\u00a0", _closed_bidi(str(s)))
         return cls(str(escape(text)).replace("{", "&#123;").replace("}", "&#125;"))
+
+
+#: The space between a number and its unit ("300 m", "3,152 m²", "15 min"): a line never breaks
+#: there; every escaped text gets a non-breaking space in its place.
+_UNIT_SPACE = re.compile(r"(?<=\d) (?=(?:m²|km|m|min|h|ha)(?![A-Za-z]))")
 
 
 _BIDI_OPEN = re.compile("[\u202a\u202b\u202d\u202e]|([\u2066-\u2068])")

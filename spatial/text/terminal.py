@@ -14,7 +14,7 @@ from string import Formatter
 
 from rich.markup import escape
 
-from spatial.core.messages import labels, visible
+from spatial.core.messages import format_value, labels, visible
 
 
 def terminal_text(value: object) -> str:
@@ -56,8 +56,8 @@ def markup(lang: str, key: str, **fields: object) -> str:
         if name is None:
             continue
         value = fields[name]
-        if isinstance(value, Number):
-            out.append(format(value, spec or ""))
+        if isinstance(value, Number) or "|" in (spec or ""):
+            out.append(format_value(value, spec or ""))  # "{n:one|many}" words too
             continue
         value = terminal_text(value)
         body = value.rstrip("\\")

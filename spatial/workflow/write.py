@@ -107,16 +107,17 @@ def write_map_files(
         files += paths
         result.timings[job[0]] = round(result.timings.get(job[0], 0.0) + seconds, 3)
     if font:
-        files.append(_join_pack(out, [job for job in jobs if job[0] == "print_sheets"]))
+        files.append(_join_pack(run, [job for job in jobs if job[0] == "print_sheets"]))
     return files
 
 
-def _join_pack(out: Path, sheet_jobs: list) -> Path:
+def _join_pack(run: tuple, sheet_jobs: list) -> Path:
     from spatial.outputs.printing.pack import join_pack
 
+    result, out, lang, _ = run
     parts = [_sheets_pdf(out, part) for _, part, _ in sheet_jobs]
     try:
-        return join_pack(out, _maps_pdf(out), parts)
+        return join_pack(out, _maps_pdf(out), parts, result, lang)
     finally:
         for path in [_maps_pdf(out), *parts]:
             path.unlink(missing_ok=True)

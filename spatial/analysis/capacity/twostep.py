@@ -112,6 +112,43 @@ def community_demand(communities: gpd.GeoDataFrame, capacity: Capacity) -> dict[
     return demand
 
 
+def default_demand(communities: gpd.GeoDataFrame, capacity: Capacity) -> Problem | None:
+    """``demand_defaults``: the communities whose demand an indicator reads (residents or an age
+    group) was estimated with a demographic setting left at the census default of
+    ``capacity.toml`` (persons per household about 2.6, age shares quoted from the bulletin or
+    approximated) — a warning naming them, or None when every setting used was given."""
+    bases = {ind.demand for ind in capacity.indicators.values()} - {"households"}
+    if not bases or not capacity.defaults:
+        return None
+    n = len(communities)
+    subs = communities["subdistrict"].fillna("").astype(str).to_numpy()
+    own = {c: communities[c].to_numpy(float) if c in communities else np.full(n, np.nan) for c in
+           ("population", *DEMOGRAPHIC_KEYS[1:])}  # fmt: skip
+    estimated_pop = ~np.isfinite(own["population"])
+    hit = np.zeros(n, bool)
+    for key in capacity.defaults:
+        default = np.ones(n, bool)  # a subdistrict's own value is not the default
+        for sub, table in capacity.subdistricts.items():
+            if key in table:
+                default[subs == sub] = False
+        if key == "persons_per_household":
+            hit |= default & estimated_pop
+        elif key in bases:
+            hit |= default & ~np.isfinite(own[key])
+    if not hit.any():
+        return None
+    d = capacity.demographics
+    return problem(
+        "demand_defaults",
+        "communities",
+        communities["cid"].astype(str).to_numpy()[hit],
+        pph=f"{d['persons_per_household']:g}",
+        older=f"{d['older']:.1%}",
+        infants=f"{d['infants']:.1%}",
+        preschoolers=f"{d['preschoolers']:.1%}",
+    )
+
+
 def decay_weights(distance: np.ndarray, radius: float, decay: str) -> np.ndarray:
     """Distance weights within the catchment: 1 (``none``), Gaussian with σ = radius / 2, or
     linear from 1 at the facility to 0 at the radius.
@@ -300,9 +337,10 @@ def compute_capacity(
         }
         if (rows & assumed).any():
             cat = standards.categories[key]
+            building = "–".join(f"{v:,.0f}" for v in (cat.building_m2 or ()))
             problems.append(
                 problem(
-                    "capacity_assumed",
+                    "capacity_assumed" if ind.m2_per_unit != 1 else "capacity_assumed_area",
                     "facilities",
                     names[rows & assumed],
                     category=cat.name_zh,
@@ -310,8 +348,13 @@ def compute_capacity(
                     column_zh=ind.supply_unit_zh,
                     column_en=ind.supply_unit_en,
                     value=f"{float(supply[rows & assumed][0]):,.0f}",  # whole places, beds, m²
+                    building=building,  # the standard's building area range (m²)
+                    m2=f"{ind.m2_per_unit:g}",  # floor m² per place or bed (rule of thumb)
                 )
             )
+    defaulted = default_demand(communities, capacity)
+    if defaulted is not None:
+        problems.append(defaulted)
     for name in ("population", *DEMOGRAPHIC_KEYS[1:]):
         columns[f"demand_{name}"] = np.round(demand[name], 1)
     kept = communities.drop(columns=[c for c in columns if c in communities.columns])

@@ -158,6 +158,8 @@ def area_store(
         entries.append(entry)
     if any("streets" in e for e in entries):
         note = text(lang, "area_drawn_note", buffer=f"{buffer:g}")
-        row = fragment('<div class=lc-leg style="max-width:300px"><i>{}</i></div>', note)
+        row = fragment(
+            '<div class=lc-leg style="max-width:300px"><span class=lc-note>{}</span></div>', note
+        )
         legend.append({"ref": "lc:areas", "html": str(row)})
     return entries, legend

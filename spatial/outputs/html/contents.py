@@ -103,7 +103,9 @@ def _headline(result, lang: str, keys: list[str], sites, group: bool) -> Html:
             before = cov["full_coverage_households"]
             after = s.get("sites", {}).get("full_coverage_households_after", before)
         colour = "#1a9850" if before >= cov["national_target"] else "#d73027"
-        lines.append(fragment("<i>{}</i>", _definition(result, lang, keys, group)))
+        lines.append(
+            fragment("<span class=lc-note>{}</span>", _definition(result, lang, keys, group))
+        )
         share_key = "full_share" if known else "full_share_communities"
         lines.append(
             fragment(
@@ -125,19 +127,24 @@ def _headline(result, lang: str, keys: list[str], sites, group: bool) -> Html:
             )
         )
         mode = lab["mode_network"] if cov["distance_mode"] == "network" else lab["mode_straight"]
-        lines.append(fragment("<i>{}</i>", mode))
+        lines.append(fragment("<span class=lc-note>{}</span>", mode))
         cats = result.standards.categories
         rule = threshold_text(cov, lambda k: cats[k].label(lang) if k in cats else k, lang)
-        lines.append(fragment("<i>{}</i>", rule))
+        lines.append(fragment("<span class=lc-note>{}</span>", rule))
         basis = cov.get("access_basis") or {}
         if basis.get("gates"):
             note = text(lang, "map_access_basis", gates=basis["gates"], outline=basis["outline"])
-            lines.append(fragment("<i>{}</i>", note))
+            lines.append(fragment("<span class=lc-note>{}</span>", note))
     if "bundles" in s and not group:
         lines.append(fragment("{}: {}", lab["bundles"], s["bundles"].get("count", 0)))
     if "sites" in s:
         count = len(sites) if group and sites is not None else s["sites"].get("count", 0)
-        lines.append(fragment("{}: {}", lab["sites"], count))
+        parcels = sites["pid"].nunique() if sites is not None and "pid" in sites else None
+        if parcels is None:
+            lines.append(fragment("{}: {}", lab["sites"], count))
+        else:  # facilities and the parcels they stand on, both named (53 on 34)
+            on = text(lang, "sites_on_parcels", sites=count, parcels=parcels)
+            lines.append(fragment("{}: {}", lab["sites"], on))
     warnings = s.get("warnings") or []
     if warnings:
         note = text(lang, "map_warnings_note", count=len(warnings))
@@ -160,6 +167,7 @@ def _texts(lang: str) -> dict[str, str]:
         "view_after",
         "view_whatif",
         "search",
+        "tiles_failed",
     ]
     out = {k: str(esc(lab[k])) for k in plain}
     out["partners"] = str(esc(lab["partner_layer"]))
@@ -196,8 +204,8 @@ def _legend(
         swatches = join(
             [
                 fragment(
-                    '<span style="display:inline-block;width:8px;height:14px;'
-                    'background:{};opacity:.7"></span>',
+                    '<span style="display:inline-block;width:14px;height:10px;'
+                    'border:2px dashed {};margin-right:1px"></span>',
                     c,
                 )
                 for c in dict.fromkeys(store["bundles"]["colour"])
@@ -218,12 +226,18 @@ def _legend(
     ):
         if kind in kinds:
             ref = {"site": "lc:sites", "candidate": "lc:candidates", "partner": "lc:partners"}[kind]
-            entries.append(
-                {
-                    "ref": ref,
-                    "html": maplayers.section("", [(colour, f"{lab[key]} ({kinds.count(kind)})")]),
-                }
-            )
+            row = f"{lab[key]} ({kinds.count(kind)})"
+            if kind == "site":  # parcels, and the facilities they hold
+                progs = [
+                    p for p, k in zip(store["parcels"]["prog"], kinds, strict=True) if k == kind
+                ]
+                row = text(
+                    lang,
+                    "site_parcels_count",
+                    parcels=kinds.count(kind),
+                    sites=sum(len(p) for p in progs),
+                )
+            entries.append({"ref": ref, "html": maplayers.section("", [(colour, row)])})
     entries += extra
     for ref, row in facilities:
         entries.append({"ref": ref, "html": maplayers.section("", [row])})

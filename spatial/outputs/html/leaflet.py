@@ -39,6 +39,7 @@ from spatial.core import crs as crsmod
 from spatial.core import settings
 from spatial.core.errors import InputError
 from spatial.outputs import staging as io
+from spatial.outputs.style import ink_is_dark
 from spatial.text.html import Html, esc, fragment, join, require_html
 
 CLUSTER_ABOVE = 300
@@ -183,6 +184,7 @@ def new_map(bounds: np.ndarray, basemap: str, key: str = "") -> folium.Map:
 
 POPUP_CSS = Html(
     "<style>.leaflet-popup-content{font-size:13px;line-height:1.45;text-align:left}"
+    ".lc-note{color:#555;font-style:normal}"  # notes upright: no oblique CJK
     ".leaflet-popup-content td,.leaflet-popup-content th{text-align:left;font-size:13px}"
     ".lc-pop{margin-top:4px;border-collapse:collapse}"
     ".leaflet-popup-content .lc-pop td{padding:1px 4px;font-size:12px}.lc-pop .y{color:#1a9850;font-weight:bold}"
@@ -338,7 +340,12 @@ def geojson(
 
 
 def _icon_html(colour: str, glyph: str) -> Html:
-    return fragment('<div class="lc-ico" style="background:{}">{}</div>', colour, glyph)
+    """A marker: ``glyph`` on a disc of ``colour``, in dark ink on a light disc (yellow, sky
+    blue), white on a dark one."""
+    ink = "#222" if ink_is_dark(colour) else "#fff"
+    return fragment(
+        '<div class="lc-ico" style="background:{};color:{}">{}</div>', colour, ink, glyph
+    )
 
 
 def _cluster(group, rows: list[list], icon: Html) -> None:

@@ -114,6 +114,35 @@ document.addEventListener("DOMContentLoaded", function () {
   map.on("overlayadd overlayremove", areasShown);
   areasShown();
 
+  // ---- basemap tiles: when none loads (offline, blocked), say so on the page, hide the tile
+  // layers and remove their credit; the offline streets below stay
+  var tiles = [], tilesLoaded = 0, tilesFailed = 0, tilesSaid = false;
+  map.eachLayer(function (l) { if (l instanceof L.TileLayer) tiles.push(l); });
+  function tilesCheck() {
+    if (tilesSaid || tilesLoaded || !tilesFailed) return;
+    tilesSaid = true;
+    tiles.forEach(function (t) {  // hidden, not removed: its pending tiles still settle
+      t.setOpacity(0);
+      if (map.attributionControl && t.getAttribution()) map.attributionControl.removeAttribution(t.getAttribution());
+    });
+    var d = L.DomUtil.create("div", "lc-tiles-failed", map.getContainer());  // top centre
+    d.style.cssText = "position:absolute;top:8px;left:50%;transform:translateX(-50%);z-index:1000;" +
+      "background:#fff8e1;border:1px solid #b35806;padding:3px 8px;max-width:420px;font-size:12px";
+    d.innerHTML = D.text.tiles_failed;
+    L.DomEvent.disableClickPropagation(d);
+  }
+  tiles.forEach(function (t) {
+    t.on("tileload", function () { tilesLoaded++; });
+    t.on("tileerror", function () { tilesFailed++; });
+    t.on("load", tilesCheck);  // every visible tile settled, loaded or failed
+    Object.keys(t._tiles || {}).forEach(function (k) {  // settled before this script ran
+      var img = t._tiles[k].el;
+      if (img && img.complete) { if (img.naturalWidth) tilesLoaded++; else tilesFailed++; }
+    });
+  });
+  if (tiles.length && !tiles.some(function (t) { return t.isLoading(); })) tilesCheck();
+  if (tiles.length) setTimeout(function () { tilesCheck(); }, 6000);
+
   // ---- streets: one light line layer under everything
   // (from the street table when the service areas are drawn from it: the streets once)
   if (D.streets || D.streetTable) {
@@ -225,13 +254,17 @@ document.addEventListener("DOMContentLoaded", function () {
     return "<div class=lc-card>" + ["<b>" + T.bundle + " " + B.id[b] + "</b>",
       T.members + ": " + K.members[b] + " — " + K.names[b], T.households + ": " + K.households[b],
       T.shared_gaps + ": " + gaps, T.partner_parcels + ": " + K.partners.v[K.partners.i[b]],
-      "<i>" + desc + "</i>"].join("<br>") + "</div>";
+      "<span class=lc-note>" + desc + "</span>"].join("<br>") + "</div>";
   }
   if (B.id.length) {
     var bl = L.featureGroup();
+    // a bundle is a dashed line in its colour a few metres outside its members (the store's
+    // outline is buffered, spatial/outputs/html/store.py), as on the print map: no fill, so
+    // the gap colours inside keep their legend shades and the members' own outlines (old: solid
+    // black, other: grey dashed) are not covered; the transparent fill takes the clicks
     B.id.forEach(function (id, b) {
       var pol = L.polygon(shape(B.geom[b]), {color: B.colour[b], fillColor: B.colour[b],
-        fillOpacity: 0.12, weight: 2.5});
+        fillOpacity: 0, weight: 2.5, dashArray: "8 5"});
       pol.feature = {type: "Feature", properties: {label: id, popup: true, bundle: b}};
       pol.bindTooltip(D.text.bundles + " " + id, {sticky: true});
       pol.on("click", function (e) {

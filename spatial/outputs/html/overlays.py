@@ -76,7 +76,7 @@ def facility_groups(
         if len(pts) == 0:
             continue
         group = feature_group(f"{labels(lang)['facilities']}: {label}")
-        legend.append((group.get_name(), (colour, f"{label} ({len(pts)})", cat.icon)))
+        legend.append((group.get_name(), (colour, f"{label} ({len(pts)})", cat.glyph(lang))))
         data = run_cached(
             result,
             ("facilities", key, lang, basemap),
@@ -85,16 +85,17 @@ def facility_groups(
                 fragments("{} ({})", [esc(n) for n in pts["name"]], [label] * len(pts)),
             ),
         )
-        add_points(group, data, colour, cat.icon)
+        add_points(group, data, colour, cat.glyph(lang))
         group.add_to(fmap)
     return legend
 
 
-#: supply-ratio classes of the capacity layers: (upper bound of ratio, colour, message key)
+#: supply-ratio classes of the capacity layers: (upper bound of ratio, colour, message key);
+#: orange to blue (PuOr ends), apart for colour-blind readers and in lightness (CIE L* 47, 79, 58)
 CAPACITY_CLASSES = (
-    (0.5, "#d7301f", "< 50%"),
-    (1.0, "#fdae61", "50–100%"),
-    (float("inf"), "#1a9850", "≥ 100%"),
+    (0.5, "#b35806", "< 50%"),
+    (1.0, "#fdb863", "50–100%"),
+    (float("inf"), "#4393c3", "≥ 100%"),
 )
 CAPACITY_GAP, CAPACITY_UNKNOWN = "#bdbdbd", "#f7f7f7"
 

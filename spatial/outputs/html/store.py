@@ -95,9 +95,9 @@ def bundle_cards(bundles: pd.DataFrame, result: RunResult, lang: str) -> dict:
         descs.append(desc.split(text, 1) if keys and text in desc else desc)
     return {
         "label": {
-            k: str(esc(lab[k]))
-            for k in ("bundle", "members", "households", "shared_gaps", "partner_parcels")
-        },
+            k: str(esc(lab[k])) for k in ("members", "households", "shared_gaps", "partner_parcels")
+        }
+        | {"bundle": str(esc(lab["bundle_title"]))},  # the card's title: 片区 B01
         "members": [int(v) for v in bundles["members"]],
         "names": [str(esc(v)) for v in bundles["member_names"]],
         "households": [str(esc(_thousands(v))) for v in bundles["households"]]
@@ -251,7 +251,8 @@ def bundle_store(result: RunResult, comm, lang, basemap, origin, group: bool) ->
     empty = {"id": [], "geom": [], "colour": [], "card": {}, "centre": [], "members": []}
     if group or bundles is None or len(bundles) == 0 or "bundle_id" not in comm:
         return empty
-    disp = display_frame(bundles, basemap, tolerance=3.0)
+    # the line runs outside the members' outlines, never over them
+    disp = display_frame(bundles.set_geometry(bundles.buffer(style.BUNDLE_OFFSET_M)), basemap, 3.0)
     centres = [label_point(g) for g in disp.geometry]
     position = {bid: i for i, bid in enumerate(bundles["bundle_id"])}
     members: list[list[int]] = [[] for _ in range(len(bundles))]

@@ -15,7 +15,7 @@ import pandas as pd
 
 from spatial.analysis.result import RunResult
 from spatial.config.colocation import load_rules, needs
-from spatial.core.messages import labels
+from spatial.core.messages import labels, text
 from spatial.outputs.html.leaflet import display_frame
 from spatial.outputs.html.store import encode
 from spatial.text.html import Html, esc, fragment, fragments, join
@@ -108,13 +108,13 @@ def site_card(
     if parcel is not None:
         facts.append(fragment("{}: {}", lab["parcel_kind"], esc(parcel.get("kind"))))
         facts.append(
-            fragment("{}: {:,.0f} m²", lab["parcel_area"], float(parcel.get("area_m2", 0)))
+            fragment("{}: {:,.0f}\u00a0m²", lab["parcel_area"], float(parcel.get("area_m2", 0)))
         )
     items = [
         fragment(
-            "<li>{} (#{}) — {} {:,}</li>",
+            "<li>{}（{}）— {} {:,}</li>" if lang == "zh" else "<li>{} ({}) — {} {:,}</li>",
             std.categories[r["category"]].label(lang),
-            int(r["rank"]),
+            text(lang, "site_rank", rank=int(r["rank"])),
             lab["new_households"],
             int(r["new_households"]),
         )
@@ -122,7 +122,7 @@ def site_card(
     ]
     body = (
         fragment(
-            "{}<ul style='margin:2px 0 0 16px;padding:0'>{}</ul>", lab["programme"], join(items)
+            "<br>{}<ul style='margin:2px 0 0 16px;padding:0'>{}</ul>", lab["programme"], join(items)
         )
         if items
         else Html("")
@@ -145,7 +145,7 @@ def parcel_cards(
             )
     n = len(pids)
     return fragments(
-        "<div class=lc-card><b>{} {}</b><br>{}: {}<br>{}: {:,.0f} m²<br>{}: {}</div>",
+        "<div class=lc-card><b>{} {}</b><br>{}: {}<br>{}: {:,.0f}\u00a0m²<br>{}: {}</div>",
         [lab["parcel"]] * n,
         [table.pid_html(p) for p in pids],
         [lab["parcel_kind"]] * n,

@@ -10,7 +10,7 @@ import pandas as pd
 from spatial.analysis.bundles.eligibility import last_full_year
 from spatial.analysis.coverage.basis import threshold_text
 from spatial.analysis.result import RunResult
-from spatial.core.messages import labels, text
+from spatial.core.messages import labels, render, text
 from spatial.inputs.facility_names import empty_note
 from spatial.outputs.ledger.workbook import DECIMAL, INTEGER, PERCENT
 
@@ -260,7 +260,13 @@ def capacity_sheet(result: RunResult, lang: str) -> pd.DataFrame | None:
                     t("cap_communities_short"): v["communities_short"],
                     t("cap_communities_gap"): v["communities_gap"],
                     t("cap_assumed"): c["assumed_share"],
-                    t("cap_source"): c["source"],
+                    t("cap_source"): c["source"]
+                    if lang == "zh"
+                    else c.get("source_en", c["source"]),
+                    t("cap_verified"): _yes_no(lang, c.get("verified")),
+                    t("cap_caveat"): render(c.get("caveat"), lang)
+                    if lang == "zh"
+                    else c.get("caveat_en"),
                 }
             )
     frame = pd.DataFrame(rows)
@@ -280,6 +286,13 @@ _CAPACITY_FORMATS = {
     "cap_communities_gap": INTEGER,
     "cap_assumed": PERCENT,
 }
+
+
+def _yes_no(lang: str, value: object) -> str | None:
+    """是 / 否 (yes / no) of a flag; None (a blank cell) when it is unknown."""
+    if value is None:
+        return None
+    return _texts(lang)["yes" if value else "no"]
 
 
 def _basis_rows(block: dict, cats: dict, lang: str, h: dict) -> list[tuple]:

@@ -21,8 +21,12 @@ import xlsxwriter
 
 from spatial.text.sheet import FORMULA_START, cell_columns, cell_value
 
-#: Excel number formats: a share as a percent, a count, a one-decimal number.
-PERCENT, INTEGER, DECIMAL = "0.0%", "#,##0", "0.0"
+#: Excel number formats: a share as a percent, a count, a one-decimal number, any other number
+#: (thousands separators, one or two decimals).
+PERCENT, INTEGER, DECIMAL, GROUPED = "0.0%", "#,##0", "0.0", "#,##0.0#"
+#: A sheet wider than this many columns prints on A3 across pages (id columns repeated on each)
+#: rather than shrunk to one A4 page wide.
+WIDE_COLUMNS = 14
 
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 _HEADER = {"bold": True, "bg_color": "#DDEBF7", "valign": "vcenter", "text_wrap": True}
@@ -116,6 +120,25 @@ def write_book(path: Path, sheets: list[tuple[str, pd.DataFrame, dict[int, str]]
         book.close()
 
 
+def _print_setup(sheet, width: int, keys: int) -> None:
+    """Landscape, header row on every page, gridlines printed; a sheet of up to
+    :data:`WIDE_COLUMNS` columns on A4 fit to one page wide, a wider one on A3 at full size
+    across pages with its ``keys`` id columns repeated on each (shrunk to one page wide, a
+    90-column sheet would print at about a tenth of its size)."""
+    sheet.set_landscape()
+    sheet.repeat_rows(0)
+    sheet.hide_gridlines(0)  # shown and printed
+    if width <= WIDE_COLUMNS:
+        sheet.set_paper(9)  # A4
+        sheet.fit_to_pages(1, 0)  # one page wide, as many down as needed
+        return
+    sheet.set_paper(8)  # A3
+    sheet.set_print_scale(100)
+    sheet.print_across()  # a row band's pages side by side, then the next band
+    if keys:
+        sheet.repeat_columns(0, keys - 1)
+
+
 def _width(value: object) -> int:
     text = "" if value is None else str(value)
     if text.isascii():
@@ -124,16 +147,13 @@ def _width(value: object) -> int:
 
 
 def _format(sheet, frame: pd.DataFrame, columns: list[list], formats, fmt: _Formats) -> None:
-    """Frozen header row, filters, column widths from the content (CJK counted double; the first
-    500 rows) with each column's number format, and print setup: landscape A4, fit to one page
-    wide, header row on every page, gridlines printed."""
-    sheet.freeze_panes(1, 0)
+    """Frozen header row and key columns (``attrs["key_columns"]``: id and name), filters, column
+    widths from the content (CJK counted double; the first 500 rows) with each column's number
+    format, and print setup (:func:`_print_setup`)."""
+    keys = min(int(frame.attrs.get("key_columns", 0)), max(len(frame.columns) - 1, 0))
+    sheet.freeze_panes(1, keys)
     sheet.autofilter(0, 0, len(frame), max(len(frame.columns), 1) - 1)
-    sheet.set_landscape()
-    sheet.set_paper(9)  # A4
-    sheet.fit_to_pages(1, 0)  # one page wide, as many down as needed
-    sheet.repeat_rows(0)
-    sheet.hide_gridlines(0)  # shown and printed
+    _print_setup(sheet, len(frame.columns), keys)
     for idx, name in enumerate(frame.columns):
         texts = {v for v in [name, *columns[idx][:500]] if type(v) is str}
         others = [v for v in columns[idx][:500] if type(v) is not str]

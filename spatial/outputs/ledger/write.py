@@ -11,6 +11,7 @@ Texts come from the message catalogue (``data/i18n.toml``, ``ledger.*``); the sh
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from spatial.core.messages import LANGS, labels, text
 from spatial.outputs import staging as io
 from spatial.outputs.ledger import plan_sheets
 from spatial.outputs.ledger import summary_sheets as summarysheets
-from spatial.outputs.ledger.workbook import DECIMAL, INTEGER, PERCENT, write_book
+from spatial.outputs.ledger.workbook import DECIMAL, GROUPED, INTEGER, PERCENT, write_book
 
 _COMMUNITY_COLUMNS = [
     "cid",
@@ -127,10 +128,23 @@ def _community_sheet(result: RunResult, lang: str) -> pd.DataFrame:
         if c not in frame.columns and not _derived(c, result) and c != "geometry"
     ]
     frame = pd.concat([frame, pd.DataFrame(comm[extra])], axis=1)
+    yes_no = {True: _headers(lang)["yes"], False: _headers(lang)["no"]}
     for col in ("built_approx", "eligible", "full_coverage"):
         if col in frame:
-            frame[col] = frame[col].map({True: _headers(lang)["yes"], False: ""})
-    return frame.rename(columns=renamed)
+            frame[col] = frame[col].map(yes_no)
+    if "built_raw" in frame:
+        frame["built_raw"] = frame["built_raw"].map(_year_number)
+    out = frame.rename(columns=renamed)
+    out.attrs["key_columns"] = 2  # id and name stay in view and print on every page
+    return out
+
+
+def _year_number(value: object) -> object:
+    """A raw build year that is a plain year ("2015") as the number 2015, so that a spreadsheet
+    sorts and filters it as one; any other text ("1982.5", "1976年") stays as written."""
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) == 4:
+        return int(value.strip())
+    return value
 
 
 _CAPACITY_SUFFIXES = ("_need", "_supply", "_ratio", "_short", "_state", "_assumed")
@@ -160,7 +174,7 @@ def _capacity_columns(frame: pd.DataFrame, result: RunResult, lang: str) -> pd.D
             if suffix == "_state":
                 values = values.map(lambda v: states.get(v, v) if isinstance(v, str) else v)
             elif suffix == "_assumed":
-                values = values.map({True: _headers(lang)["yes"], False: ""})
+                values = values.map({True: _headers(lang)["yes"], False: _headers(lang)["no"]})
             added[heads[suffix[1:]].format(name=cat.label(lang), unit=units.get(key, ""))] = values
     return pd.concat([frame, pd.DataFrame(added, index=frame.index)], axis=1) if added else frame
 
@@ -176,15 +190,35 @@ def _derived(column: str, result: RunResult) -> bool:
     )
 
 
-def _table(frame, lang: str, drop=("geometry",), parcels: bool = False) -> pd.DataFrame:
+def _table(
+    frame, lang: str, drop=("geometry",), parcels: bool = False, keys: int = 2, names=None
+) -> pd.DataFrame:
     """A layer as a sheet: headers in ``lang``; on the parcels' sheets ``name`` is the parcel's.
-    An English ledger's ``description`` is already English: ``description_en`` is not repeated."""
-    drop = (*drop, "description_en") if lang == "en" else drop
+    ``description`` is already in the ledger's language: ``description_en`` is not a column.
+    ``keys`` leading columns (id, name) stay in view; with ``names`` (community names by id) a
+    ``covered_ids`` column is followed by the same communities as "id name"."""
+    drop = (*drop, "description_en")
     frame = pd.DataFrame(frame).drop(columns=[c for c in drop if c in frame])
+    if names is not None and "covered_ids" in frame:
+        at = list(frame.columns).index("covered_ids") + 1
+        sep = _headers(lang)["sep"]
+        named = frame["covered_ids"].map(lambda v: _id_names(v, names, sep))
+        frame.insert(at, "covered_names", named)
     if "tier" in frame:
         frame["tier"] = frame["tier"].astype(str).map(_headers(lang)["tiers"])
-    heads = _headers(lang)["columns"]
-    return frame.rename(columns=heads | ({"name": heads["parcel_name"]} if parcels else {}))
+    # the one term for partner parcels, as on the maps and the print pack
+    heads = _headers(lang)["columns"] | {"partner_parcels": labels(lang)["partner_parcels"]}
+    out = frame.rename(columns=heads | ({"name": heads["parcel_name"]} if parcels else {}))
+    out.attrs["key_columns"] = keys
+    return out
+
+
+def _id_names(ids: object, names: dict, sep: str) -> object:
+    """ "C1,C2" as "C1 名称1、C2 名称2" (``sep`` between; an unknown id as itself)."""
+    if not isinstance(ids, str):
+        return ids
+    parts = [i.strip() for i in ids.split(",") if i.strip()]
+    return sep.join(f"{i} {names[i]}" if names.get(i) else i for i in parts)
 
 
 def _unique_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -252,17 +286,30 @@ _DISTANCE_SUFFIXES = tuple(
 )
 
 
+#: A column of areas: "(㎡)" or "(m²)" in its header (whole square metres).
+_AREA_UNIT = re.compile(r"[(（](㎡|m²)[)）]")
+#: Number columns shown as written, without a thousands separator: years, ranks, row numbers.
+_PLAIN_KEYS = ("built_raw", "built_year", "built_from", "built_to", "rank")
+
+
 def _column_formats(frame: pd.DataFrame, lang: str) -> dict[int, str]:
-    """Number format per 1-based column: by header (:data:`_FORMATS`), ``attrs["formats"]``, and the
-    per-category distance columns (whole metres)."""
+    """Number format per 1-based column: by header (:data:`_FORMATS`), ``attrs["formats"]``, the
+    per-category distance columns (whole metres); any other number column gets thousands
+    separators (``#,##0``, or ``#,##0.0#`` when it holds fractions) but years, ranks and row
+    numbers (:data:`_PLAIN_KEYS`), which show as written."""
     known = _header_formats(lang) | frame.attrs.get("formats", {})
+    heads = _headers(lang)
+    plain = {heads["columns"][k] for k in _PLAIN_KEYS} | {heads["dropped"]["row"]}
     out = {}
     for idx, col in enumerate(frame.columns, start=1):
         name = str(col)
         if name in known:
             out[idx] = known[name]
-        elif name.endswith(_DISTANCE_SUFFIXES):
-            out[idx] = INTEGER
+        elif name.endswith(_DISTANCE_SUFFIXES) or _AREA_UNIT.search(name):
+            out[idx] = INTEGER  # whole metres, whole m²
+        elif name not in plain and frame[col].dtype.kind in "iuf":
+            whole = frame[col].dropna().mod(1).eq(0).all()
+            out[idx] = INTEGER if whole else GROUPED
     return out
 
 
@@ -285,12 +332,14 @@ def write_ledger(result: RunResult, out: Path, lang: str) -> Path:
         sheets[text(lang, "cap_sheet")] = capacity
     if result.bundling is not None:
         sheets[names["priority"]] = _table(result.bundling.priority, lang)
-        sheets[names["bundles"]] = _table(result.bundling.bundles, lang)
+        sheets[names["bundles"]] = _table(result.bundling.bundles, lang, keys=1)
     if result.plan is not None and "plan" in result.summary:
         sheets[names["plan"]] = plan_sheets.year_sheet(result, lang)
         sheets[names["plan_compounds"]] = plan_sheets.compound_sheet(result, lang)
     if result.siting is not None:
-        sheets[names["sites"]] = _table(result.siting.sites, lang, parcels=True)
+        comm = result.communities
+        by_id = dict(zip(comm["cid"].astype(str), comm["name"].fillna(""), strict=True))
+        sheets[names["sites"]] = _table(result.siting.sites, lang, parcels=True, names=by_id)
         sheets[names["programmes"]] = _table(result.siting.programmes, lang, parcels=True)
     if "sites" in result.summary:
         sheets[names["site_coverage"]] = summarysheets.site_coverage_sheet(result, lang)

@@ -396,12 +396,28 @@ def write_map_pages(result: RunResult, out: Path, lang: str, pdf_path: Path) -> 
         return [f.result() for f in pngs]
 
 
-def join_pack(out: Path, maps_pdf: Path, sheets: list[Path]) -> Path:
+def join_pack(
+    out: Path, maps_pdf: Path, sheets: list[Path], result: RunResult | None = None, lang: str = "zh"
+) -> Path:
     """``overview.pdf`` in ``out`` (written atomically): the print maps' pages, then the bundle
-    sheets' PDFs in order."""
+    sheets' PDFs in order; with ``result`` its title and bookmarks in ``lang``
+    (:func:`spatial.outputs.printing.sheets.pack_outline`)."""
+    outline = None
+    if result is not None:
+        outline = printpack.pack_outline(result, lang, map_titles(result, lang))
     with io.atomic_path(out / "overview.pdf") as target:
-        printpack.merge_pdfs(maps_pdf, sheets, target)
+        printpack.merge_pdfs(maps_pdf, sheets, target, outline)
     return out / "overview.pdf"
+
+
+def map_titles(result: RunResult, lang: str) -> list[str]:
+    """The bookmark of each map page of the pack, in order: the overview, then each group."""
+    groups = result.standards.groups
+    names = [
+        shown(groups.get(g, {}).get("name_zh" if lang == "zh" else "name_en", g))
+        for g, _ in _groups(result)
+    ]
+    return [text(lang, "print_outline_overview"), *names]
 
 
 def write_print_maps(result: RunResult, out: Path, lang: str) -> list[Path]:
@@ -413,7 +429,7 @@ def write_print_maps(result: RunResult, out: Path, lang: str) -> list[Path]:
     try:
         pngs = write_map_pages(result, out, lang, maps_pdf)
         printpack.write_bundle_pages(sheets_pdf, result, lang, font)
-        return [*pngs, join_pack(out, maps_pdf, [sheets_pdf])]
+        return [*pngs, join_pack(out, maps_pdf, [sheets_pdf], result, lang)]
     finally:
         maps_pdf.unlink(missing_ok=True)
         sheets_pdf.unlink(missing_ok=True)

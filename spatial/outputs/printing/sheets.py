@@ -13,6 +13,7 @@ behind the print maps.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -138,7 +139,7 @@ def _map(doc: Sheets, ctx: _Context, bundle, members, partners, sites, lang: str
         has_partners = partners is not None and len(partners)
         if has_partners:
             doc.polygons(view, partners.geometry.values, PARTNER_COLOUR, None, opacity=0.25)
-            legend.append({**PARTNER_STYLE, "label": lab["print_partner_land"]})
+            legend.append({**PARTNER_STYLE, "label": lab["partner_parcels"]})
         if sites is not None and len(sites):
             _sites(doc, view, sites)
             legend.append({"fill": SITE_COLOUR, "opacity": 0.6, "label": lab["sites"]})
@@ -214,9 +215,9 @@ def _facts(doc: Sheets, ctx: _Context, bundle, partners, sites, lang: str, top: 
                 partners["pid"], partners["kind"], partners["area_m2"], strict=True
             )
         ]
-        rows.append((lab["print_partners"], sep.join(items)))
+        rows.append((lab["partner_parcels"], sep.join(items)))
     else:
-        rows.append((lab["print_partners"], lab["print_none"]))
+        rows.append((lab["partner_parcels"], lab["print_none"]))
     if sites is not None and len(sites):
         items = []
         for pid, part in sites.groupby("pid", sort=False):
@@ -295,13 +296,57 @@ def bundle_count(result: RunResult) -> int:
     return 0 if bundles is None else len(bundles)
 
 
-def merge_pdfs(first, parts: list, target) -> None:
-    """Write ``first`` followed by the ``parts`` PDFs (those that exist) into ``target`` (pypdf)."""
+def merge_pdfs(first, parts: list, target, outline: PackOutline | None = None) -> None:
+    """Write ``first`` followed by the ``parts`` PDFs (those that exist) into ``target`` (pypdf);
+    with ``outline`` the document's title and subject, and its bookmarks: one per map page, then
+    the bundle sheets under one parent, one each (a PDF reader's sidebar)."""
     from pypdf import PdfWriter
 
     writer = PdfWriter()
     for path in [first, *parts]:
         if Path(path).exists():
             writer.append(str(path))
+    if outline is not None:
+        _outline(writer, outline)
     with open(target, "wb") as f:
         writer.write(f)
+
+
+@dataclass(frozen=True)
+class PackOutline:
+    """What the print pack's PDF says about itself: ``title``, ``subject``, the map pages'
+    bookmark titles (overview, groups) and the bundle sheets' (under ``sheets_title``)."""
+
+    title: str
+    subject: str
+    maps: list[str]
+    sheets_title: str
+    sheets: list[str]
+
+
+def pack_outline(result: RunResult, lang: str, maps: list[str]) -> PackOutline:
+    """The :class:`PackOutline` of ``result`` in ``lang``; ``maps`` the map pages' titles."""
+    bundles = _bundles(result)
+    ids = [] if bundles is None else [shown(b) for b in bundles["bundle_id"]]
+    return PackOutline(
+        title=shown(result.project.name),
+        subject=text(lang, "print_pdf_subject"),
+        maps=maps,
+        sheets_title=text(lang, "print_outline_sheets", count=len(ids)),
+        sheets=[text(lang, "print_bundle_title", bundle=b) for b in ids],
+    )
+
+
+def _outline(writer, outline: PackOutline) -> None:
+    writer.add_metadata(
+        {"/Title": outline.title, "/Subject": outline.subject, "/Creator": "lifecircle"}
+    )
+    writer.page_mode = "/UseOutlines"  # the reader opens with the bookmarks shown
+    pages = len(writer.pages)
+    for k, title in enumerate(outline.maps[:pages]):
+        writer.add_outline_item(title=title, page_number=k)
+    start = len(outline.maps)
+    if outline.sheets and start < pages:
+        parent = writer.add_outline_item(title=outline.sheets_title, page_number=start)
+        for k, title in enumerate(outline.sheets[: pages - start]):
+            writer.add_outline_item(title=title, page_number=start + k, parent=parent)
