@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,6 +16,10 @@ from pyproj import Transformer
 
 from spatial.cli import main as cli
 from spatial.network.graph import StreetNetwork
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
 
 JINAN = (117.02, 36.66)  # lon/lat inside CGCS2000 GK zone 117°E (EPSG:4548)
 
@@ -111,3 +117,43 @@ def grid_network(n: int, spacing: float, rng: np.random.Generator | None = None,
     edges = gpd.GeoDataFrame({"u": u, "v": v, "highway": "residential"}, geometry=geoms, crs=4548)
     edges["length"] = edges.geometry.length
     return StreetNetwork(xy, edges, edges.crs, "grid")
+
+
+# --- headless Chromium, the network blocked -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed: the README's test command installs it")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, path: Path, shot: Path):
+    """Open a file with every network request blocked; return page, console errors, requests."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors, blocked, dialogs = [], [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def guard(route):
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", guard)
+    page.goto(path.as_uri())
+    page.wait_for_selector(".leaflet-container")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(shot))
+    return page, errors, blocked, dialogs
