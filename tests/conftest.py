@@ -157,3 +157,70 @@ def open_page(browser, path: Path, shot: Path):
     page.wait_for_timeout(300)
     page.screenshot(path=str(shot))
     return page, errors, blocked, dialogs
+
+
+# --- the demo district analysed once per session ------------------------------------------------
+
+
+def _fingerprint(result) -> dict[str, str]:
+    """What a test must not change in a shared analysis: the summary and every frame's values."""
+    parts = {"summary": repr(sorted(result.summary.items(), key=str))}
+    frames = {"communities": result.communities, "facilities": result.layers.facilities,
+              "parcels": result.layers.parcels, "service_areas": result.service_areas}  # fmt: skip
+    for stage, names in ((result.bundling, ("bundles", "priority")), (result.siting, ("sites",))):
+        frames |= {n: getattr(stage, n) for n in names} if stage is not None else {}
+    for name, frame in frames.items():
+        if frame is not None:
+            parts[name] = ",".join(map(str, frame.columns)) + frame.to_csv()
+    for name, dist in result.node_dist.items():
+        parts[f"node_dist.{name}"] = np.asarray(dist).tobytes()
+    return {k: hashlib.sha256(v if isinstance(v, bytes) else v.encode()).hexdigest()
+            for k, v in parts.items()}  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def demo_analysis():
+    """The embedded demo analysed once per set of stages for the whole session.
+
+    Call it as ``demo_analysis(stages, basemap="none", own_frames=False)``. Each call returns a
+    fresh view of the one analysis: its own copy of the project (with ``render.basemap`` set;
+    ``None`` keeps the project's own), of ``summary`` (writers localise it), ``files``,
+    ``timings`` and the problems list; ``own_frames=True`` also copies the communities frame for
+    a test that edits it. The frames are otherwise shared: at the end of the session each
+    analysis is checked unchanged, so a test that mutates one fails here.
+    """
+    import copy
+    from dataclasses import replace
+
+    from spatial.config.project import load_project
+    from spatial.workflow.pipeline import analyse, load_inputs
+
+    cache: dict[tuple[str, ...], tuple[object, str]] = {}
+
+    def view(stages, basemap: str | None = "none", own_frames: bool = False):
+        key = tuple(stages)
+        if key not in cache:
+            result = analyse(load_inputs(load_project(None)), key)
+            cache[key] = (result, _fingerprint(result))
+        result = cache[key][0]
+        project = copy.deepcopy(result.project)
+        if basemap is not None:
+            project.render.basemap = basemap
+        comm = result.communities.copy() if own_frames else result.communities
+        layers = replace(result.layers, communities=comm, problems=list(result.layers.problems))
+        return replace(
+            result, project=project, layers=layers,
+            summary=copy.deepcopy(result.summary), files=list(result.files),
+            timings=dict(result.timings),
+        )  # fmt: skip
+
+    yield view
+    changed = {}
+    for stages, (result, before) in cache.items():
+        after = _fingerprint(result)
+        changed |= (
+            {stages: sorted(k for k in before if after.get(k) != before[k])}
+            if after != before
+            else {}
+        )
+    assert not changed, f"a test changed the shared demo analysis (stages: parts): {changed}"

@@ -77,10 +77,10 @@ def test_standards_file_bad_walk_speed_is_named(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def demo_summary(tmp_path_factory) -> dict:
-    from spatial.workflow.pipeline import analyse, load_inputs, write_outputs
+def demo_summary(demo_analysis, tmp_path_factory) -> dict:
+    from spatial.workflow.pipeline import write_outputs
 
-    result = analyse(load_inputs(load_project()), ("coverage", "bundle", "sites"))
+    result = demo_analysis(("coverage", "bundle", "sites"), basemap=None)
     out = tmp_path_factory.mktemp("pinned") / "out"
     write_outputs(result, out, ("coverage", "bundle", "sites"), "zh")
     return json.loads((out / "summary.json").read_text("utf-8"))

@@ -155,9 +155,9 @@ def test_targets_override_by_chinese_name_and_bad_settings(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def demo_run():
-    result = pipeline.load_inputs(load_project())
-    return pipeline.analyse(result, ["coverage"])
+def demo_run(demo_analysis):
+    # own_frames: test_capacity_layer_text_is_escaped writes a community name
+    return demo_analysis(["coverage"], own_frames=True)
 
 
 def test_catchment_distances_are_the_coverage_distances(demo_run):
@@ -271,13 +271,11 @@ def test_capacity_read_from_the_facility_list_end_to_end(tmp_path):
     assert "capacity_assumed" not in codes  # both facilities have a capacity; no nursery at all
 
 
-def test_bundle_totals_are_the_totals_over_each_bundles_members():
+def test_bundle_totals_are_the_totals_over_each_bundles_members(demo_analysis):
     """Per bundle, the same figures as the per-subdistrict rule applied to its members."""
     from spatial.analysis.capacity.tables import _totals, bundle_totals
-    from spatial.config.project import load_project
-    from spatial.workflow.pipeline import analyse, load_inputs
 
-    result = analyse(load_inputs(load_project()), ("coverage", "bundle"))
+    result = demo_analysis(("coverage", "bundle"))
     comm, settings = result.communities, result.capacity.settings
     got = bundle_totals(comm, settings)
     ids = comm["bundle_id"].dropna().astype(str)

@@ -182,12 +182,11 @@ def test_category_without_size_is_not_sited_unless_the_project_gives_one():
     assert list(sel.sites["pid"]) == ["P2"]  # only P2 (3,000 m²) offers 2,500 m² of land
 
 
-def test_demo_plan_is_defensible_and_reach_is_exposed():
+def test_demo_plan_is_defensible_and_reach_is_exposed(demo_analysis):
     from spatial.config.project import load_project
     from spatial.config.standards import load_standards
-    from spatial.workflow.pipeline import analyse, load_inputs
 
-    result = analyse(load_inputs(load_project(None)), ["coverage", "sites"])
+    result = demo_analysis(["coverage", "sites"], basemap=None)
     progs = result.siting.programmes
     sites = result.siting.sites
     std = load_standards(load_project(None))

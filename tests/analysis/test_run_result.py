@@ -9,14 +9,12 @@ import tomllib
 import pytest
 
 from spatial.analysis.result import GPKG_LAYERS, BundlingResult, SitingResult, gpkg_layers
-from spatial.config.project import load_project
 from spatial.core import settings
-from spatial.workflow.pipeline import analyse, load_inputs
 
 
 @pytest.fixture(scope="module")
-def demo():
-    return analyse(load_inputs(load_project()), ("coverage", "bundle", "sites"))
+def demo(demo_analysis):
+    return demo_analysis(("coverage", "bundle", "sites"), basemap=None)
 
 
 def test_one_communities_frame_the_analysed_one(demo):
@@ -39,12 +37,12 @@ def test_stage_results_are_typed_and_frozen(demo):
     assert demo.capacity is not None and demo.capacity.settings.indicators
 
 
-def test_gpkg_layers_in_order_and_only_for_stages_run(demo):
+def test_gpkg_layers_in_order_and_only_for_stages_run(demo, demo_analysis):
     layers = gpkg_layers(demo)
     assert tuple(layers) == GPKG_LAYERS
     assert layers["communities"] is demo.communities
     assert layers["priority"] is demo.bundling.priority
-    coverage_only = analyse(load_inputs(load_project()), ("coverage",))
+    coverage_only = demo_analysis(("coverage",), basemap=None)
     assert coverage_only.bundling is None and coverage_only.siting is None
     names = tuple(gpkg_layers(coverage_only))
     assert names == ("communities", "service_areas", "facilities", "parcels")

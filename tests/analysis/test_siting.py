@@ -159,15 +159,13 @@ def test_reach_agrees_with_networkx_on_the_demo_district():
             assert got[c] == pytest.approx(0.0 if c in touching else d, abs=1e-6)
 
 
-def test_pipeline_shares_access_points_with_siting_and_picks_the_same_sites():
+def test_pipeline_shares_access_points_with_siting_and_picks_the_same_sites(demo_analysis):
     """The run computes the communities' access points once; siting given them picks exactly
     what it picks when it snaps the outlines itself."""
     from spatial.analysis.siting.selector import SiteSelector
     from spatial.config.indicators import load_capacity
-    from spatial.config.project import load_project
-    from spatial.workflow.pipeline import analyse, load_inputs
 
-    result = analyse(load_inputs(load_project(None)), ["coverage", "sites"])
+    result = demo_analysis(["coverage", "sites"], basemap=None)
     project = result.project
     capacity = load_capacity(project, result.standards)  # sizes from the same shortfall
     again = SiteSelector(result.communities, result.layers.parcels, result.standards,

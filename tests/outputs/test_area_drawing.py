@@ -15,11 +15,10 @@ import shapely
 from pyproj import Transformer
 
 from spatial.analysis.coverage.service_areas import QUAD_SEGS
-from spatial.config.project import load_project
 from spatial.outputs.html import areas as mapareas
 from spatial.outputs.html import contents as maps
 from spatial.outputs.html import leaflet as render
-from spatial.workflow.pipeline import analyse, in_language, load_inputs
+from spatial.workflow.pipeline import in_language
 
 from ..conftest import open_page
 
@@ -27,11 +26,9 @@ _MAP = "window[Object.keys(window).find(k => k.startsWith('map_'))]"
 
 
 @pytest.fixture(scope="module")
-def drawn(tmp_path_factory) -> tuple[object, Path, dict]:
+def drawn(demo_analysis, tmp_path_factory) -> tuple[object, Path, dict]:
     """The demo's coverage, its overview written; the store read back from the page."""
-    project = load_project(None)
-    project.render.basemap = "none"
-    result = in_language(analyse(load_inputs(project), ("coverage",)), "zh")
+    result = in_language(demo_analysis(("coverage",)), "zh")
     path = tmp_path_factory.mktemp("areas") / "overview.html"
     render.save_map(maps.overview_map(result, "zh", "none"), path)
     maps.clear_cache()

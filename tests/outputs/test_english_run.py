@@ -29,9 +29,9 @@ STAGES = ("coverage", "bundle", "sites", "map")
 
 
 @pytest.fixture(scope="module")
-def written(tmp_path_factory):
+def written(demo_analysis, tmp_path_factory):
     """One analysis of the demo (project language zh), written in English and in Chinese."""
-    result = analyse(load_inputs(load_project()), STAGES)
+    result = demo_analysis(STAGES, basemap=None)
     base = tmp_path_factory.mktemp("english_run")
     outs = {}
     for lang in ("en", "zh"):

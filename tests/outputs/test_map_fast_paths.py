@@ -17,7 +17,6 @@ import shapely
 from folium.plugins import FastMarkerCluster
 from jinja2.utils import htmlsafe_json_dumps
 
-from spatial.config.project import load_project
 from spatial.core.messages import labels
 from spatial.outputs import style
 from spatial.outputs.html import contents as maps
@@ -27,14 +26,12 @@ from spatial.outputs.html import store_parcels as mapparcels
 from spatial.outputs.html import write as report
 from spatial.text import html as htmltext
 from spatial.text.html import Html, esc, fragment, fragments
-from spatial.workflow.pipeline import analyse, in_language, load_inputs
+from spatial.workflow.pipeline import in_language
 
 
 @pytest.fixture(scope="module")
-def demo():
-    project = load_project(None)
-    project.render.basemap = "none"
-    return in_language(analyse(load_inputs(project), ("coverage", "bundle", "sites")), "zh")
+def demo(demo_analysis):
+    return in_language(demo_analysis(("coverage", "bundle", "sites")), "zh")
 
 
 # --- htmltext.fragments: the same escaping as htmltext.fragment, row by row -----------------------

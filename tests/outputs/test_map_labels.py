@@ -11,10 +11,9 @@ import pytest
 import shapely
 import shapely.affinity
 
-from spatial.config.project import load_project
 from spatial.outputs.html import contents as maps
 from spatial.outputs.html import leaflet as render
-from spatial.workflow.pipeline import analyse, in_language, load_inputs
+from spatial.workflow.pipeline import in_language
 
 from ..conftest import open_page
 
@@ -22,11 +21,9 @@ COPIES = 30  # the demo's 19 bundles 30 times: 570 bundles crowded over the dist
 
 
 @pytest.fixture(scope="module")
-def crowded_run():
+def crowded_run(demo_analysis):
     """The demo with its bundles 30 times over, shifted a little each time, in priority order."""
-    project = load_project(None)
-    project.render.basemap = "none"
-    result = in_language(analyse(load_inputs(project), ("coverage", "bundle", "sites")), "zh")
+    result = in_language(demo_analysis(("coverage", "bundle", "sites")), "zh")
     bundles = result.bundling.bundles
     copies = []
     for k in range(COPIES):
@@ -84,10 +81,8 @@ def test_over_400_bundles_in_view_place_at_most_400_labels_none_overlapping(
     assert ids[0] in {f["id"] for f in found}
 
 
-def test_under_400_bundles_every_label_shows(browser, tmp_path):
-    project = load_project(None)
-    project.render.basemap = "none"
-    result = in_language(analyse(load_inputs(project), ("coverage", "bundle", "sites")), "zh")
+def test_under_400_bundles_every_label_shows(browser, demo_analysis, tmp_path):
+    result = in_language(demo_analysis(("coverage", "bundle", "sites")), "zh")
     path = tmp_path / "overview.html"
     render.save_map(maps.overview_map(result, "zh", "none"), path)
     maps.clear_cache()

@@ -10,22 +10,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spatial.config.project import load_project
 from spatial.core.messages import labels, tier_label
 from spatial.outputs.html import contents as maps
 from spatial.outputs.html import leaflet as render
 from spatial.text import html as htmltext
-from spatial.workflow.pipeline import analyse, in_language, load_inputs
+from spatial.workflow.pipeline import in_language
 
 from ..conftest import open_page
 
 
 @pytest.fixture(scope="module")
-def overview(tmp_path_factory) -> tuple[object, Path, dict]:
+def overview(demo_analysis, tmp_path_factory) -> tuple[object, Path, dict]:
     """The demo analysed, its overview written; the store read back from the page as JSON."""
-    project = load_project(None)
-    project.render.basemap = "none"
-    result = in_language(analyse(load_inputs(project), ("coverage", "bundle", "sites")), "zh")
+    result = in_language(demo_analysis(("coverage", "bundle", "sites")), "zh")
     path = tmp_path_factory.mktemp("store") / "overview.html"
     render.save_map(maps.overview_map(result, "zh", "none"), path)
     maps.clear_cache()

@@ -23,7 +23,7 @@ from spatial.config.project import SitingConfig, load_project
 from spatial.config.standards import load_standards
 from spatial.core.messages import labels, text
 from spatial.outputs.ledger.write import write_ledger
-from spatial.workflow.pipeline import analyse, load_inputs, localise_summary
+from spatial.workflow.pipeline import localise_summary
 
 from ..analysis.test_siting import _case
 
@@ -64,9 +64,9 @@ def test_siting_notes_render_in_each_language():
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(demo_analysis, tmp_path_factory):
     """The demo analysed once; per language the summary localised, the ledger and the terminal."""
-    result = analyse(load_inputs(load_project()), STAGES)
+    result = demo_analysis(STAGES, basemap=None)
     out = {}
     for lang in ("zh", "en"):
         localise_summary(result, lang)

@@ -14,20 +14,16 @@ import pytest
 import shapely
 from matplotlib.patches import PathPatch
 
-from spatial.config.project import load_project
 from spatial.outputs import style
 from spatial.outputs.html import overlays as maplayers
 from spatial.outputs.html import store as mapstore
 from spatial.outputs.printing import pack as printmap
 from spatial.outputs.style import share_text
-from spatial.workflow.pipeline import analyse, load_inputs
 
 
 @pytest.fixture(scope="module")
-def demo():
-    project = load_project(None)
-    project.render.basemap = "none"
-    return analyse(load_inputs(project), ("coverage", "bundle", "sites"))
+def demo(demo_analysis):
+    return demo_analysis(("coverage", "bundle", "sites"))
 
 
 def _texts(fig) -> str:

@@ -11,24 +11,20 @@ import numpy as np
 import pytest
 from openpyxl import load_workbook
 
-from spatial.config.project import load_project
 from spatial.outputs.ledger.write import write_ledger
 from spatial.outputs.printing import pack as printmap
 from spatial.outputs.printing import pdf as printpdf
 from spatial.outputs.printing import sheets as printpack
 from spatial.outputs.style import share_text
 from spatial.text.printing import font_file
-from spatial.workflow.pipeline import analyse, load_inputs
 
 STAGES = ("coverage", "bundle", "sites")
 GROUPS = ("elderly", "childcare", "clinics", "markets")
 
 
 @pytest.fixture(scope="module")
-def demo():
-    project = load_project(None)
-    project.render.basemap = "none"
-    return analyse(load_inputs(project), STAGES)
+def demo(demo_analysis):
+    return demo_analysis(STAGES)
 
 
 @pytest.fixture(scope="module")

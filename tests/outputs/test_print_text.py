@@ -11,21 +11,17 @@ import pytest
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.text import Text
 
-from spatial.config.project import load_project
 from spatial.outputs.printing import pack as printmap
 from spatial.outputs.printing import pdf as printpdf
 from spatial.outputs.printing import sheets as printpack
 from spatial.text import printing as printtext
-from spatial.workflow.pipeline import analyse, load_inputs
 
 LONG = "长" * 1500 + "x" * 1500  # a 3,000-character community name
 
 
 @pytest.fixture(scope="module")
-def demo():
-    project = load_project(None)
-    project.render.basemap = "none"
-    return analyse(load_inputs(project), ("coverage", "bundle", "sites"))
+def demo(demo_analysis):
+    return demo_analysis(("coverage", "bundle", "sites"), own_frames=True)  # hostile() edits names
 
 
 @pytest.fixture

@@ -22,10 +22,8 @@ STAGES = ("coverage", "bundle", "sites", "map")
 
 
 @pytest.fixture(scope="module")
-def demo():
-    project = load_project(None)
-    project.render.basemap = "none"
-    return analyse(load_inputs(project), STAGES)
+def demo(demo_analysis):
+    return demo_analysis(STAGES)
 
 
 def _left_over(root) -> list[str]:
