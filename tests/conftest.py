@@ -224,3 +224,17 @@ def demo_analysis():
             else {}
         )
     assert not changed, f"a test changed the shared demo analysis (stages: parts): {changed}"
+
+
+@pytest.fixture(scope="session")
+def demo_out(tmp_path_factory) -> Path:
+    """The demo's whole run (``run``, no basemap, print failures raised) written once for the
+    session; tests only read this folder."""
+    from spatial.config.project import load_project
+    from spatial.workflow.pipeline import run
+
+    out = tmp_path_factory.mktemp("demo_out")
+    project = load_project(None)
+    project.render.basemap = "none"
+    run(project, out, strict_print=True)
+    return out

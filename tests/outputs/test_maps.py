@@ -15,16 +15,6 @@ from spatial.workflow.pipeline import run
 
 from ..conftest import open_page
 
-
-@pytest.fixture(scope="module")
-def demo_out(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("maps")
-    project = load_project(None)
-    project.render.basemap = "none"
-    run(project, out, strict_print=True)
-    return out
-
-
 _CLICK_FIRST_POLYGON = """() => {
   const key = Object.keys(window).find(k => k.startsWith('map_'));
   const map = window[key];

@@ -12,22 +12,17 @@ import numpy as np
 import pytest
 import shapely
 
-from spatial.config.project import load_project
 from spatial.outputs.style import STREET_COLOUR, share_text
-from spatial.workflow.pipeline import run
 
 from ..conftest import open_page
 
 _MAP = "window[window.LC_STORE.map]"
 
 
-@pytest.fixture(scope="module")
-def meeting(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("meeting")
-    project = load_project(None)
-    project.render.basemap = "none"
-    run(project, out)
-    return out
+@pytest.fixture
+def meeting(demo_out) -> Path:
+    """The demo's whole run, written once for the session (conftest)."""
+    return demo_out
 
 
 def _shown(page) -> str:
