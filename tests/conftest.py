@@ -24,6 +24,23 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 JINAN = (117.02, 36.66)  # lon/lat inside CGCS2000 GK zone 117°E (EPSG:4548)
 
 
+#: Fixtures that run the demo, a whole run or a subprocess: a test using one is ``slow``.
+_SLOW_FIXTURES = {"demo_analysis", "demo_out", "evil_run", "extract", "reference", "hostile",
+                  "cli_coverage"}  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that opens headless Chromium (the ``browser`` fixture) ``browser``, and
+    every test that uses the demo's session analysis or run, or another fixture of
+    ``_SLOW_FIXTURES``, ``slow``: the inner loop, ``pytest -m "not slow and not browser"``, leaves them out."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if "browser" in names:
+            item.add_marker(pytest.mark.browser)
+        if _SLOW_FIXTURES & set(names):
+            item.add_marker(pytest.mark.slow)
+
+
 def to_4548(lon: float, lat: float) -> tuple[float, float]:
     return Transformer.from_crs(4326, 4548, always_xy=True).transform(lon, lat)
 

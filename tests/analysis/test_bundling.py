@@ -66,6 +66,7 @@ def test_road_between_near_communities_blocks_adjacency():
     assert _pairs(ROW, barriers=stub) == {(0, 1), (1, 2)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tol", [0.5, 15.0, 30.0, 90.0])
 def test_agrees_with_libpysal_fuzzy_contiguity(tol):
     from libpysal.weights import fuzzy_contiguity

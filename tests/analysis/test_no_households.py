@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from openpyxl import load_workbook
 
 
@@ -27,6 +28,7 @@ def _under(section: str, line: str):
     return edit
 
 
+@pytest.mark.slow
 def test_households_none_with_the_column_still_present(tmp_path, run_cli):
     """The 户数 column stays in the file while the project says it has none: the run completes,
     sites are chosen by communities covered and every output says shares of communities."""

@@ -108,6 +108,7 @@ def test_straight_line_fallback():
     assert set(sel.sites["pid"]) == {"P1", "P2"}
 
 
+@pytest.mark.slow
 def test_sites_command_writes_layer(run_cli, tmp_path):
     code, _, err = run_cli("sites", "--out", tmp_path)
     assert code == 0, err
@@ -116,6 +117,7 @@ def test_sites_command_writes_layer(run_cli, tmp_path):
     assert set(sites["category"]) <= set(load_standards(Project()).categories)
 
 
+@pytest.mark.slow
 def test_reach_agrees_with_networkx_on_the_demo_district():
     """Parcel → community distances from the scipy batch equal networkx shortest paths through the
     same access links (virtual parcel and community nodes) on the demo's real-size network."""

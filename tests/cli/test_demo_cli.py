@@ -14,6 +14,7 @@ from spatial.core import settings
 from spatial.workflow.demo import write_demo
 
 
+@pytest.mark.slow
 def test_demo_generator_is_deterministic_and_matches_committed_files(tmp_path):
     first = write_demo(tmp_path / "a")
     second = write_demo(tmp_path / "b")
@@ -33,12 +34,14 @@ def test_demo_generator_is_deterministic_and_matches_committed_files(tmp_path):
     ).all()
 
 
+@pytest.mark.slow
 def test_demo_differs_with_another_seed(tmp_path):
     a = write_demo(tmp_path / "a", seed=1)["facilities"].read_bytes()
     b = write_demo(tmp_path / "b", seed=2)["facilities"].read_bytes()
     assert a != b
 
 
+@pytest.mark.slow
 def test_run_without_arguments_uses_demo_and_writes_maps(run_cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, out, err = run_cli("run", "--basemap", "none")
@@ -113,6 +116,7 @@ def test_real_osm_extract_layers_and_network(osm_project, run_cli, tmp_path):
     assert comm["kindergarten_m"].notna().any()
 
 
+@pytest.mark.slow
 def test_place_download_path_uses_osmnx(monkeypatch, run_cli, tmp_path, small_project):
     """`--place` asks osmnx for the walking network (faked here: the tests stay offline)."""
     import osmnx as ox
@@ -155,6 +159,7 @@ def test_place_download_failure_is_a_clear_error(monkeypatch, run_cli, small_pro
     assert code == 2 and "could not download 'x'" in err and "[network] path" in err
 
 
+@pytest.mark.slow
 def test_console_script_flushes_its_output_and_exits_with_the_code(tmp_path):
     """The console entry ends the process without the interpreter's teardown: what it printed
     is all there and the exit code is main's (0 after a run, 2 for a missing project file)."""

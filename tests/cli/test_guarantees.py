@@ -188,6 +188,7 @@ def _fail_in_map_stage(exc: BaseException):
         (RuntimeError("late bug"), 3, "内部错误（RuntimeError: late bug）"),
     ],
 )
+@pytest.mark.slow
 def test_failure_in_map_stage_leaves_out_as_before(project, run_cli, monkeypatch, exc, code,
                                                    expected):  # fmt: skip
     from spatial.outputs.html import write as report
@@ -213,6 +214,7 @@ def test_full_disk_while_writing_the_geopackage(project, run_cli, monkeypatch):
     assert snapshot(project.parent) == before and not stagings(project.parent)
 
 
+@pytest.mark.slow
 def test_new_set_replaces_the_old_set_only(project, run_cli):
     import json
 
@@ -327,6 +329,7 @@ def test_debug_shows_the_traceback(project, run_cli):
     assert code == 2 and "Traceback" in err and "ConfigError" in err
 
 
+@pytest.mark.slow
 def test_real_process_one_line_exit_2(project):
     target = project.parent / "out.txt"
     target.write_text("x", "utf-8")

@@ -72,6 +72,7 @@ def _parcels(folder: Path, boxes: list[tuple[float, float, float, float]]) -> Pa
 # -- crashes after the analysis -------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("count", [1, 4])
 def test_run_with_no_bundle_and_parcels_completes(small_project, run_cli, tmp_path, count):
     # no bundle forms (one community; or four all built after the old cut-off): the bundle
@@ -89,6 +90,7 @@ def test_run_with_no_bundle_and_parcels_completes(small_project, run_cli, tmp_pa
     assert summary["communities"] == count and summary["parcels"] == 2
 
 
+@pytest.mark.slow
 def test_toml_datetime_cutoff_is_its_day(small_project, run_cli, tmp_path):
     small_project.write_text(
         small_project.read_text("utf-8")
@@ -124,6 +126,7 @@ def test_several_layers_and_no_layer_setting_is_refused_listing_them(small_proje
     assert code == 0, err
 
 
+@pytest.mark.slow
 def test_one_layer_with_geometry_beside_attribute_tables_is_read(small_project, run_cli, tmp_path):
     import pandas as pd
     import pyogrio
@@ -214,6 +217,7 @@ def test_households_in_wan_are_refused_with_the_fix(small_project, run_cli):
              "'0.3'", "万户", "×10,000", command="run")  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_few_fractional_household_counts_are_named(small_project, run_cli, tmp_path):
     folder = small_project.parent
     comm = small_communities()
@@ -229,6 +233,7 @@ def _facility_rows(n: int) -> list[tuple[str, str, float, float]]:
             for i in range(n)]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_facility_table_pasted_three_times_counts_each_once(small_project, run_cli, tmp_path):
     import pandas as pd
 
@@ -250,6 +255,7 @@ def test_a_facility_table_pasted_three_times_counts_each_once(small_project, run
     assert thrice["coverage"] == once["coverage"]
 
 
+@pytest.mark.slow
 def test_facilities_stacked_on_one_point_are_named(small_project, run_cli, tmp_path):
     from ..conftest import small_facilities_csv
 
@@ -265,6 +271,7 @@ def test_facilities_stacked_on_one_point_are_named(small_project, run_cli, tmp_p
 # -- coordinates that cannot be what the file says --------------------------------------------
 
 
+@pytest.mark.slow
 def test_geojson_parcels_in_metres_without_crs_are_refused(small_project, run_cli, tmp_path):
     folder = small_project.parent
     x0, y0 = to_4548(*JINAN)
@@ -283,6 +290,7 @@ def test_geojson_parcels_in_metres_without_crs_are_refused(small_project, run_cl
     assert _ran(run_cli, small_project, tmp_path / "out")["parcels"] == 1
 
 
+@pytest.mark.slow
 def test_parcels_get_the_study_area_checks(small_project, run_cli, tmp_path):
     folder = small_project.parent
     x0, y0 = to_4548(*JINAN)
@@ -313,6 +321,7 @@ def test_infinite_lonlat_is_named_by_row(small_project, run_cli):
     assert "projected" not in line
 
 
+@pytest.mark.slow
 def test_facility_polygons_with_empty_rows_are_not_outside_china(small_project, run_cli, tmp_path):
     folder = small_project.parent
     x0, y0 = to_4548(*JINAN)
@@ -357,6 +366,7 @@ def _demo_with_gcj_communities(folder: Path) -> Path:
     return folder / "project.toml"
 
 
+@pytest.mark.slow
 def test_communities_off_the_streets_are_named_and_the_facility_advice_withdrawn(tmp_path, run_cli):
     # the facilities (GCJ-02, declared so) fitted these communities best "as WGS84": the old
     # warning told the planner to set the facilities to wgs84, which moved them off the streets
@@ -374,6 +384,7 @@ def test_communities_off_the_streets_are_named_and_the_facility_advice_withdrawn
     assert "coords" not in out.split("data problems")[1]
 
 
+@pytest.mark.slow
 def test_the_demo_communities_are_on_their_streets(run_cli, tmp_path):
     from spatial.config.project import load_project
     from spatial.workflow import pipeline
@@ -450,6 +461,7 @@ def test_every_compass_direction_is_in_the_catalogue():
     assert _direction(-500, -10).key == "dir_w" and _direction(300, 300).key == "dir_ne"
 
 
+@pytest.mark.slow
 def test_a_refused_run_leaves_the_previous_outputs_as_they_were(small_project, run_cli, tmp_path):
     out = tmp_path / "out"
     _ran(run_cli, small_project, out)

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 HEAVY = ["folium", "matplotlib", "pulp", "osmnx", "networkx", "pyrosm", "openpyxl", "libpysal"]
 
 
@@ -30,12 +32,14 @@ def test_help_imports_no_gis_or_map_library():
     assert loaded.isdisjoint(HEAVY + ["geopandas", "pandas", "shapely", "scipy", "pyproj"])
 
 
+@pytest.mark.slow
 def test_the_pipeline_module_imports_no_map_solver_or_download_library():
     loaded = _loaded_after("    import spatial.workflow.pipeline")
     assert "geopandas" in loaded
     assert loaded.isdisjoint(HEAVY)
 
 
+@pytest.mark.slow
 def test_importing_every_module_leaves_matplotlib_as_the_user_set_it():
     """A notebook keeps its backend and settings: no module selects a backend, imports pyplot
     or changes an rcParam when it is imported (the print pack draws on its own Agg canvas)."""

@@ -69,6 +69,7 @@ def live_staging(parent: Path, pid: int = 999_999, host: str = "another-machine"
 # -- the clean-up removes only what is provably the tool's ------------------------------------
 
 
+@pytest.mark.slow
 def test_a_live_runs_staging_survives_whatever_its_pid(project, run_cli):
     out, _ = _first_run(project, run_cli)
     beside, fd1 = live_staging(project.parent)  # where a run stages when --out is new
@@ -155,6 +156,7 @@ def test_a_file_removed_during_the_swap_is_not_claimed(small_project, run_cli, m
     assert_clean(code, err, "lifecircle.gpkg is missing from the output folder")
 
 
+@pytest.mark.slow
 @needs_unshare
 def test_a_run_in_another_pid_namespace_keeps_a_live_staging(small_project, run_cli):
     """The live run's process id is not alive in the second run's PID namespace: the lock, not
@@ -180,6 +182,7 @@ def _staging_of(folder: Path) -> Path | None:
     return next((p for p in folder.glob(f"{io.STAGING_PREFIX}*") if (p / MARKER).exists()), None)
 
 
+@pytest.mark.slow
 @needs_unshare
 def test_two_runs_in_separate_pid_namespaces_on_one_folder(small_project, run_cli):
     """Run A (its own PID namespace) is stopped while it writes; run B (another namespace) on the
@@ -356,6 +359,7 @@ def test_out_as_the_root_of_a_mounted_file_system(project, run_cli):
         subprocess.run(["umount", str(usb)], check=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", ["100k", "200k", "1200k"])
 def test_a_small_full_disk(project, run_cli, size):
     """The GeoPackage's commit and the PDF writer's close fail in their own words on a full

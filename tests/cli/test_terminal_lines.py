@@ -63,6 +63,7 @@ def evil_run(tmp_path_factory) -> subprocess.CompletedProcess:
     return _cli("run", "--config", config, "--out", folder / "out", cwd=folder)
 
 
+@pytest.mark.slow
 def test_run_prints_names_with_control_and_bidi_characters_as_escapes(evil_run):
     assert evil_run.returncode == 0, evil_run.stderr
     out, err = evil_run.stdout, evil_run.stderr
@@ -88,6 +89,7 @@ def test_parse_number_maximum_is_inclusive_and_names_the_row():
     assert "row 3" in line and "'户数'" in line and "1e300" in line and "200,000" in line
 
 
+@pytest.mark.slow
 def test_implausible_households_stop_the_run_with_one_line_naming_row_and_column(tmp_path):
     config = _project(tmp_path, households=["100", "110", "1e300", "130"])
     done = _cli("check", "--config", config, "--lang", "en", cwd=tmp_path)
@@ -98,6 +100,7 @@ def test_implausible_households_stop_the_run_with_one_line_naming_row_and_column
     assert "communities.gpkg" in lines[0]
 
 
+@pytest.mark.slow
 def test_plausible_households_still_run(tmp_path):
     config = _project(tmp_path, households=["100", "110", "200000", "130"])
     done = _cli("check", "--config", config, cwd=tmp_path)

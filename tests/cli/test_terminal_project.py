@@ -129,6 +129,7 @@ def test_unknown_category_name_is_a_config_error_listing_the_keys(
 # --- the terminal -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_terminal_is_chinese_first_and_english_on_request(small_project, run_cli, tmp_path):
     code, out, err = run_cli("coverage", "--config", small_project, "--out", tmp_path / "zh")
     assert code == 0, err
@@ -240,6 +241,7 @@ def _ledger_strings(path: Path) -> str:
         return "".join(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xml"))
 
 
+@pytest.mark.slow
 def test_demo_folder_runs_with_the_policy_years(run_cli, tmp_path, monkeypatch):
     """`demo DIR` then `run --config DIR`; Linyi's 1995 priority cut-off shows everywhere."""
     from spatial.workflow import pipeline

@@ -47,6 +47,7 @@ def _calls(names: set[str]) -> list[tuple[str, int, ast.Call]]:
     return found
 
 
+@pytest.mark.slow
 def test_every_raise_site_names_a_catalogue_key_not_a_sentence():
     zh, en = labels("zh"), labels("en")
     sites = _calls(ERROR_CLASSES)
@@ -78,6 +79,7 @@ def test_every_err_literal_in_the_package_is_in_the_catalogue():
     assert sorted(f"{f}: {k}" for f, k in found if k not in zh or k not in en) == []
 
 
+@pytest.mark.slow
 def test_every_note_drop_and_reading_names_a_catalogue_key():
     """Load notes (``report.note``), dropped-row reasons (``report.drop``: ``drop_<code>``),
     ``msg(...)`` and what ``errors.reading`` names are catalogue keys too."""
@@ -195,6 +197,7 @@ def test_cli_prints_the_error_in_the_chosen_language(small_project, run_cli):
     )
 
 
+@pytest.mark.slow
 def test_check_table_reasons_and_load_notes_follow_the_language(tmp_path, run_cli):
     code, _, _ = run_cli("demo", tmp_path / "d")
     assert code == 0

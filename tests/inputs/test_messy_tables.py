@@ -66,6 +66,7 @@ def test_unknown_households_header_is_an_error_listing_columns(tmp_path, run_cli
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_households_none_gives_no_household_figure_anywhere(tmp_path, run_cli):
     small_communities().drop(columns=["户数"]).to_file(tmp_path / "communities.gpkg")
     small_facilities_csv(tmp_path / "facilities.csv")
@@ -326,6 +327,7 @@ def test_share_above_100_percent_is_an_error(tmp_path, run_cli, value):
 # duplicates ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("with_ids", [True, False])
 def test_identical_duplicate_communities_count_once(tmp_path, with_ids):
     comm = small_communities()
@@ -368,6 +370,7 @@ def _workbook(path: Path, title_rows: int, sheet: str = "设施台账") -> None:
         )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("title_rows", [0, 1, 2])
 def test_excel_with_title_rows_above_the_header(tmp_path, title_rows):
     small_communities().to_file(tmp_path / "communities.gpkg")

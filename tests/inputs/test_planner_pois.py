@@ -177,6 +177,7 @@ def test_planner_pois_are_matched_by_name_and_the_rest_listed_by_name(tmp_path):
     assert "社区卫生服务站、菜市场或生鲜超市" in empty.message("zh")
 
 
+@pytest.mark.slow
 def test_check_and_run_say_it_everywhere(tmp_path, run_cli):
     project = write_planner_communities_and_pois(tmp_path / "data")
     code, out, err = run_cli("check", "--config", project)

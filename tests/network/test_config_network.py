@@ -32,6 +32,7 @@ def test_osm_xml_demo_network(demo_net):
     assert demo_net.edges["length"].between(20, 30).mean() > 0.95  # 25 m steps
 
 
+@pytest.mark.slow
 def test_graphml_gives_the_same_network(demo_net, tmp_path):
     import osmnx as ox
 

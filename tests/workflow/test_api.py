@@ -55,6 +55,7 @@ def _straight(communities: object, facilities: object, **settings: object) -> pd
 # -- the package: small, lazy, documented ----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_import_spatial_is_light_and_lists_the_api():
     probe = (
         "import json, spatial\n"
@@ -80,6 +81,7 @@ def test_import_spatial_imports_nothing_heavy():
     )
 
 
+@pytest.mark.slow
 def test_importing_the_print_modules_leaves_logging_alone_the_cli_quiets_it():
     probe = (
         "import json, logging\n"
@@ -239,6 +241,7 @@ def test_user_frames_in_another_crs_give_the_cli_coverage(cli_coverage, crs):
     _same_coverage(result, cli_coverage)
 
 
+@pytest.mark.slow
 def test_bundles_and_sites_are_the_cli_ones(tmp_path):
     from spatial.cli.main import main
 

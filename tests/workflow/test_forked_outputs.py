@@ -106,6 +106,7 @@ def test_side_by_side_outputs_are_the_files_of_a_run_in_one_process(demo, tmp_pa
     assert all(f'"{k}"' in summary for k in ("map", "ledger", "print_map", "print_sheets"))
 
 
+@pytest.mark.slow
 def test_stages_side_by_side_give_the_run_of_one_process(monkeypatch):
     """Service areas and bundles in forked workers while the sites are chosen here: the same
     communities, bundles, priority list, service areas and summary as one process."""
