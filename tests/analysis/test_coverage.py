@@ -205,6 +205,7 @@ def test_real_osm_extract_distances_agree_with_networkx():
     assert compared > 500
 
 
+@pytest.mark.slow
 def test_outline_points_match_shapely_interpolation_on_many_rings():
     from spatial.network.access_points import _outline_points
 

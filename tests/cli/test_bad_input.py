@@ -72,6 +72,7 @@ CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_input_one_line_exit_2(case, small_project, run_cli, tmp_path):
     folder = small_project.parent

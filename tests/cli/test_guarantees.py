@@ -87,6 +87,7 @@ CONFIG_CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(CONFIG_CASES))
 def test_config_case_is_one_line_before_any_work(case, project, run_cli, monkeypatch):
     addition, expected = CONFIG_CASES[case]
@@ -102,6 +103,7 @@ def test_config_case_is_one_line_before_any_work(case, project, run_cli, monkeyp
     assert not stagings(project.parent)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "old, new, expected",
     [

@@ -163,6 +163,7 @@ def _roads(path: Path, layers: dict[str, list[tuple[float, float]]]) -> None:
         )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ["network", "barrier"])
 def test_network_and_barrier_files_with_several_layers_are_refused(
     small_project, run_cli, tmp_path, role
@@ -208,6 +209,7 @@ def _warnings(summary: dict) -> dict[str, dict]:
     return {w["code"]: w for w in summary["warnings"]}
 
 
+@pytest.mark.slow
 def test_households_in_wan_are_refused_with_the_fix(small_project, run_cli):
     folder = small_project.parent
     comm = small_communities()

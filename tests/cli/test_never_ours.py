@@ -89,6 +89,7 @@ def test_a_live_runs_staging_survives_whatever_its_pid(project, run_cli):
     assert (out / "notes.txt").read_text("utf-8") == "the planner's own file"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "marker",
     [None, "{}", "not json", '{"tool": "lifecircle", "host": "h", "pid": 999999, '
@@ -378,6 +379,7 @@ def test_a_small_full_disk(project, run_cli, size):
         subprocess.run(["umount", str(disk)], check=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["gpkg", "pdf"])
 def test_full_disk_in_a_librarys_own_words(project, run_cli, monkeypatch, where):
     """Where no tmpfs can be mounted: the two libraries' errors raised in-process, on a file

@@ -43,6 +43,7 @@ def _codes(result: pipeline.RunResult) -> dict[str, object]:
 # households ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "header", ["总户数（户）", "户数(户)", "户数（户）", "住户数", " 居民户数 "]
 )

@@ -188,6 +188,7 @@ STREET_AND_OUTLINE = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "tags",
     [{"amenity": "parking"}, {"building": "yes"}, {"landuse": "grass"},

@@ -165,6 +165,7 @@ def _project(folder: Path, roads: Path, extra: str = "") -> Path:
     return folder / "project.toml"
 
 
+@pytest.mark.slow
 def test_bundles_and_warnings_from_a_gbk_road_layer(roads, tmp_path, run_cli):
     bundles = {}
     for key in ("unsplit", "cpg"):

@@ -37,6 +37,7 @@ def font():
     return printtext.font_file(printmap.cjk_font())
 
 
+@pytest.mark.slow
 def test_lines_and_polygons_land_at_their_page_coordinates(font, tmp_path):
     doc = printpdf.Sheets(font)
     doc.page()
