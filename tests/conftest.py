@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,7 +17,28 @@ from pyproj import Transformer
 from spatial.cli import main as cli
 from spatial.network.graph import StreetNetwork
 
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
+
 JINAN = (117.02, 36.66)  # lon/lat inside CGCS2000 GK zone 117°E (EPSG:4548)
+
+
+#: Fixtures that run the demo, a whole run or a subprocess: a test using one is ``slow``.
+_SLOW_FIXTURES = {"demo_analysis", "demo_out", "evil_run", "extract", "reference", "hostile",
+                  "cli_coverage"}  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that opens headless Chromium (the ``browser`` fixture) ``browser``, and
+    every test that uses the demo's session analysis or run, or another fixture of
+    ``_SLOW_FIXTURES``, ``slow``: the inner loop, ``pytest -m "not slow and not browser"``, leaves them out."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if "browser" in names:
+            item.add_marker(pytest.mark.browser)
+        if _SLOW_FIXTURES & set(names):
+            item.add_marker(pytest.mark.slow)
 
 
 def to_4548(lon: float, lat: float) -> tuple[float, float]:
@@ -111,3 +134,124 @@ def grid_network(n: int, spacing: float, rng: np.random.Generator | None = None,
     edges = gpd.GeoDataFrame({"u": u, "v": v, "highway": "residential"}, geometry=geoms, crs=4548)
     edges["length"] = edges.geometry.length
     return StreetNetwork(xy, edges, edges.crs, "grid")
+
+
+# --- headless Chromium, the network blocked -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed: the README's test command installs it")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, path: Path, shot: Path):
+    """Open a file with every network request blocked; return page, console errors, requests."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors, blocked, dialogs = [], [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def guard(route):
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", guard)
+    page.goto(path.as_uri())
+    page.wait_for_selector(".leaflet-container")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(shot))
+    return page, errors, blocked, dialogs
+
+
+# --- the demo district analysed once per session ------------------------------------------------
+
+
+def _fingerprint(result) -> dict[str, str]:
+    """What a test must not change in a shared analysis: the summary and every frame's values."""
+    parts = {"summary": repr(sorted(result.summary.items(), key=str))}
+    frames = {"communities": result.communities, "facilities": result.layers.facilities,
+              "parcels": result.layers.parcels, "service_areas": result.service_areas}  # fmt: skip
+    for stage, names in ((result.bundling, ("bundles", "priority")), (result.siting, ("sites",))):
+        frames |= {n: getattr(stage, n) for n in names} if stage is not None else {}
+    for name, frame in frames.items():
+        if frame is not None:
+            parts[name] = ",".join(map(str, frame.columns)) + frame.to_csv()
+    for name, dist in result.node_dist.items():
+        parts[f"node_dist.{name}"] = np.asarray(dist).tobytes()
+    return {k: hashlib.sha256(v if isinstance(v, bytes) else v.encode()).hexdigest()
+            for k, v in parts.items()}  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def demo_analysis():
+    """The embedded demo analysed once per set of stages for the whole session.
+
+    Call it as ``demo_analysis(stages, basemap="none", own_frames=False)``. Each call returns a
+    fresh view of the one analysis: its own copy of the project (with ``render.basemap`` set;
+    ``None`` keeps the project's own), of ``summary`` (writers localise it), ``files``,
+    ``timings`` and the problems list; ``own_frames=True`` also copies the communities frame for
+    a test that edits it. The frames are otherwise shared: at the end of the session each
+    analysis is checked unchanged, so a test that mutates one fails here.
+    """
+    import copy
+    from dataclasses import replace
+
+    from spatial.config.project import load_project
+    from spatial.workflow.pipeline import analyse, load_inputs
+
+    cache: dict[tuple[str, ...], tuple[object, str]] = {}
+
+    def view(stages, basemap: str | None = "none", own_frames: bool = False):
+        key = tuple(stages)
+        if key not in cache:
+            result = analyse(load_inputs(load_project(None)), key)
+            cache[key] = (result, _fingerprint(result))
+        result = cache[key][0]
+        project = copy.deepcopy(result.project)
+        if basemap is not None:
+            project.render.basemap = basemap
+        comm = result.communities.copy() if own_frames else result.communities
+        layers = replace(result.layers, communities=comm, problems=list(result.layers.problems))
+        return replace(
+            result, project=project, layers=layers,
+            summary=copy.deepcopy(result.summary), files=list(result.files),
+            timings=dict(result.timings),
+        )  # fmt: skip
+
+    yield view
+    changed = {}
+    for stages, (result, before) in cache.items():
+        after = _fingerprint(result)
+        changed |= (
+            {stages: sorted(k for k in before if after.get(k) != before[k])}
+            if after != before
+            else {}
+        )
+    assert not changed, f"a test changed the shared demo analysis (stages: parts): {changed}"
+
+
+@pytest.fixture(scope="session")
+def demo_out(tmp_path_factory) -> Path:
+    """The demo's whole run (``run``, no basemap, print failures raised) written once for the
+    session; tests only read this folder."""
+    from spatial.config.project import load_project
+    from spatial.workflow.pipeline import run
+
+    out = tmp_path_factory.mktemp("demo_out")
+    project = load_project(None)
+    project.render.basemap = "none"
+    run(project, out, strict_print=True)
+    return out

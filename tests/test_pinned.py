@@ -71,22 +71,31 @@ def test_standards_file_bad_walk_speed_is_named(tmp_path):
         load_standards(project)
 
 
-# -- the demo's summary, pinned ----------------------------------------------------------------
-# Exact values from a run of the embedded demo (seeded). A change here is a change in results:
-# explain it in the commit that updates the numbers.
+# -- the demo's summary: golden values ---------------------------------------------------------
+# GOLDEN VALUES: exact figures from a run of the embedded demo (seeded), a regression snapshot,
+# not a proof of correctness. A change here is a change in results: explain it in the commit that
+# updates the numbers. Beside each family, an independent check recomputes the same figures from
+# the analysed rows (distances against the standard's radius, tiers, bundle members, picks), so
+# a wrong aggregation fails even when the golden values are updated with it.
 
 
 @pytest.fixture(scope="module")
-def demo_summary(tmp_path_factory) -> dict:
-    from spatial.workflow.pipeline import analyse, load_inputs, write_outputs
+def demo_summary(demo_analysis, tmp_path_factory) -> dict:
+    from spatial.workflow.pipeline import write_outputs
 
-    result = analyse(load_inputs(load_project()), ("coverage", "bundle", "sites"))
+    result = demo_analysis(("coverage", "bundle", "sites"), basemap=None)
     out = tmp_path_factory.mktemp("pinned") / "out"
     write_outputs(result, out, ("coverage", "bundle", "sites"), "zh")
     return json.loads((out / "summary.json").read_text("utf-8"))
 
 
-def test_demo_counts_and_tiers_pinned(demo_summary):
+@pytest.fixture(scope="module")
+def demo_rows(demo_analysis):
+    """The analysis behind ``demo_summary``: its rows, for the independent checks."""
+    return demo_analysis(("coverage", "bundle", "sites"), basemap=None)
+
+
+def test_demo_counts_and_tiers_pinned(demo_summary, demo_rows):
     s = demo_summary
     assert (s["communities"], s["households"], s["old_communities"]) == (134, 44674, 102)
     assert (s["facilities"], s["parcels"], s["unknown_categories"]) == (207, 45, {"银行": 3})
@@ -97,9 +106,13 @@ def test_demo_counts_and_tiers_pinned(demo_summary):
         "priority": 29233, "standard": 4117, "not_eligible": 9192, "unknown": 2132,
     }  # fmt: skip
     assert (elig["eligible"], elig["below_willingness"]) == (99, 58)
+    comm = demo_rows.communities  # independent: the same figures counted from the rows
+    assert (len(comm), comm["households"].sum()) == (s["communities"], s["households"])
+    assert comm["tier"].value_counts().to_dict() == elig["by_tier"]
+    assert comm.groupby("tier")["households"].sum().to_dict() == elig["households_by_tier"]
 
 
-def test_demo_coverage_pinned(demo_summary):
+def test_demo_coverage_pinned(demo_summary, demo_rows):
     cov = demo_summary["coverage"]
     shares = {k: (v["communities"], v["households"]) for k, v in cov["categories"].items()}
     assert shares == {
@@ -115,9 +128,18 @@ def test_demo_coverage_pinned(demo_summary):
     assert cov["gap_to_target"] == 0.7811
     assert (cov["facilities_off_network"], cov["communities_off_network"]) == (0, 0)
     assert cov["distance_mode"] == "network"
+    comm = demo_rows.communities  # independent: each distance against the standard's radius
+    households = comm["households"]
+    for key, category in demo_rows.standards.categories.items():
+        reached = comm[f"{key}_m"] <= category.radius_m
+        assert (reached == comm[f"{key}_ok"]).all(), key
+        share = (round(reached.mean(), 4), round(households[reached].sum() / households.sum(), 4))
+        assert share == shares[key], key
+    everything = comm[[f"{k}_ok" for k in cov["basket"]]].all(axis=1)  # the basket's categories
+    assert round(everything.mean(), 4) == cov["full_coverage_communities"]
 
 
-def test_demo_bundles_and_priority_pinned(demo_summary):
+def test_demo_bundles_and_priority_pinned(demo_summary, demo_rows):
     b = demo_summary["bundles"]
     assert (b["count"], b["communities"], b["households"]) == (19, 88, 30705)
     assert (b["adjacent_pairs"], b["pairs_blocked_by_barriers"]) == (93, 0)
@@ -128,9 +150,15 @@ def test_demo_bundles_and_priority_pinned(demo_summary):
     assert [r["bundle_id"] for r in top["top_bundles"]] == [
         "B01", "B02", "B03", "B11", "B07", "B06", "B14", "B08", "B18", "B10",
     ]  # fmt: skip
+    comm = demo_rows.communities  # independent: the bundles' members counted from the rows
+    members = comm["bundle_id"].notna()
+    assert len(demo_rows.bundling.bundles) == comm.loc[members, "bundle_id"].nunique() == b["count"]
+    assert (members.sum(), comm.loc[members, "households"].sum()) == (
+        b["communities"], b["households"],
+    )  # fmt: skip
 
 
-def test_demo_sites_pinned(demo_summary):
+def test_demo_sites_pinned(demo_summary, demo_rows):
     """The siting block on its own: parcel programmes (exact MILP, full-coverage objective)."""
     s = demo_summary["sites"]
     assert (s["count"], s["needs_other_measures"]) == (53, 83)
@@ -150,6 +178,9 @@ def test_demo_sites_pinned(demo_summary):
         "convenience": 1, "elderly_daycare": 38, "health_station": 27, "kindergarten": 41,
         "market": 4, "nursery": 43, "nursing_home": 18,
     }  # fmt: skip
+    picks = demo_rows.siting.sites.groupby("category").size()  # independent: the picked rows
+    assert len(demo_rows.siting.sites) == s["count"]
+    assert {k: int(picks.get(k, 0)) for k in after} == {k: v[1] for k, v in after.items()}
 
 
 def test_summary_json_keys_are_stable(demo_summary):
