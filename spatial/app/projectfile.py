@@ -11,7 +11,7 @@ from typing import Any
 import tomlkit
 
 from spatial.config.project import Project, load_project
-from spatial.outputs import staging as io
+from spatial.outputs import staging
 
 
 def new_project_file(folder: Path, name: str, lang: str, paths: dict[str, str]) -> Path:
@@ -36,7 +36,7 @@ def new_project_file(folder: Path, name: str, lang: str, paths: dict[str, str]) 
     for section, path in paths.items():
         doc[section] = {"path": path}
     target = folder / "project.toml"
-    io.write_text(target, tomlkit.dumps(doc))
+    staging.write_text(target, tomlkit.dumps(doc))
     return target
 
 
@@ -59,11 +59,11 @@ def edit(path: Path, changes: dict[str, dict[str, Any]]) -> Project:
                 table.pop(key, None)
             else:
                 table[key] = value
-    io.write_text(path, tomlkit.dumps(doc))
+    staging.write_text(path, tomlkit.dumps(doc))
     try:
         return load_project(path)
     except Exception:
-        io.write_text(path, before)
+        staging.write_text(path, before)
         raise
 
 

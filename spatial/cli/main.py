@@ -195,11 +195,11 @@ def _init(folder: Path, console: Console, lang: str = "zh") -> int:
     target = folder / "project.toml"
     if target.exists():
         raise InputError("err_exists", path=folder, paths=target.name)
-    from spatial.outputs import staging as io
+    from spatial.outputs import staging
 
     template = project_template(lang)
     try:
-        io.write_text(target, template)
+        staging.write_text(target, template)
     except OSError as exc:
         raise OutputError("err_cannot_write", path=target, reason=exc.strerror or exc) from None
     say(console, lang, "cli_init_done", path=target, folder=folder)
@@ -241,7 +241,7 @@ def _batch(args: argparse.Namespace, console: Console) -> int:
     """Run the batch; exit 0 when every project ran, 2 when one failed on its input, 3 when one
     failed on an internal error."""
     from spatial.cli.terminal import batch_progress, print_batch
-    from spatial.outputs import staging as io
+    from spatial.outputs import staging
     from spatial.workflow.batch import check_region_outputs, dask_client, read_batch, run_batch
     from spatial.workflow.region import write_region
 
@@ -249,7 +249,7 @@ def _batch(args: argparse.Namespace, console: Console) -> int:
     projects_lang = args.lang  # None: each project in its own language
     lang = args.lang or batch.lang or "zh"
     args.lang = lang  # the messages, the failures' and the region's files
-    io.check_output_folder(args.out)
+    staging.check_output_folder(args.out)
     check_region_outputs(batch, args.out)
     total = len(batch.projects)
     try:
@@ -264,7 +264,7 @@ def _batch(args: argparse.Namespace, console: Console) -> int:
     except KeyboardInterrupt:
         if not args.scheduler:  # the local workers are gone: so is what their runs staged
             for project in batch.projects:
-                io.clean_stale(args.out / project.name)
+                staging.clean_stale(args.out / project.name)
         raise InterruptedBatch() from None
     ok = [r for r in records if r["status"] == "ok"]
     failed = [r for r in records if r["status"] != "ok"]

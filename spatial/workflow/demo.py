@@ -19,7 +19,7 @@ from pyproj import Transformer
 
 from spatial.core import crs as crsmod
 from spatial.core import settings
-from spatial.outputs import staging as io
+from spatial.outputs import staging
 
 ORIGIN_LONLAT = (118.318, 35.040)  # south-west corner, Lanshan district, Linyi
 METRIC_EPSG = 4548  # CGCS2000 3-degree GK zone, central meridian 117°E
@@ -426,17 +426,19 @@ def write_demo(folder: Path, seed: int = 20201) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = demo_paths(folder)
     for key in ("project", "readme"):
-        io.write_text(paths[key], (settings.DEMO_DIR / DEMO_FILES[key]).read_text("utf-8"))
-    io.write_gpkg(paths["communities"], {"communities": data["communities"]})
+        staging.write_text(paths[key], (settings.DEMO_DIR / DEMO_FILES[key]).read_text("utf-8"))
+    staging.write_gpkg(paths["communities"], {"communities": data["communities"]})
     fac = data["facilities"].to_crs(4326)
     lon, lat = crsmod.wgs84_to_gcj02(fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy())
     table = fac.drop(columns="geometry").assign(经度=np.round(lon, 6), 纬度=np.round(lat, 6))
-    io.write_text(paths["facilities"], table.to_csv(index=False))
+    staging.write_text(paths["facilities"], table.to_csv(index=False))
     parcels = data["parcels"].to_crs(4326)
     parcels.geometry = shapely.set_precision(parcels.geometry.values, 1e-7)
-    io.write_text(paths["parcels"], parcels.to_json(drop_id=True, ensure_ascii=False, indent=1))
-    io.write_text(paths["network"], _osm_xml(data["ways"], warp))
+    staging.write_text(
+        paths["parcels"], parcels.to_json(drop_id=True, ensure_ascii=False, indent=1)
+    )
+    staging.write_text(paths["network"], _osm_xml(data["ways"], warp))
     gates = demo_gates(data["communities"], seed).to_crs(4326)
     gates.geometry = shapely.set_precision(gates.geometry.values, 1e-7)
-    io.write_text(paths["gates"], gates.to_json(drop_id=True, ensure_ascii=False, indent=1))
+    staging.write_text(paths["gates"], gates.to_json(drop_id=True, ensure_ascii=False, indent=1))
     return paths

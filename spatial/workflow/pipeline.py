@@ -23,8 +23,7 @@ from spatial.analysis.result import RunResult, gpkg_layers
 from spatial.config.project import Project, input_paths, project_warnings
 from spatial.config.standards import load_standards
 from spatial.core import crs as crsmod
-from spatial.core import parallel as forks
-from spatial.core import settings
+from spatial.core import parallel, settings
 from spatial.core.errors import ConfigError, InputError, LifecircleError, OutputError, reading
 from spatial.core.input_guard import check_inputs as check_input_files
 from spatial.core.messages import render, render_frame
@@ -34,7 +33,7 @@ from spatial.inputs.load import load_layers
 from spatial.network.alignment import check_alignment
 from spatial.network.elevation import add_elevation
 from spatial.network.read import download_network, read_network
-from spatial.outputs import staging as io
+from spatial.outputs import staging
 from spatial.workflow.stages import (
     STAGE_RESULTS,
     Progress,
@@ -159,8 +158,8 @@ def analyse(
     if "bundle" in stages:
         calls["bundle"] = partial(timed, bundle_stage, result)
     together = len(calls) + ("sites" in stages and "coverage" in stages)  # stages to overlap
-    side = together >= 2 and forks.worth_it(len(result.communities))
-    with forks.started(list(calls.values())) if side else contextlib.nullcontext() as futures:
+    side = together >= 2 and parallel.worth_it(len(result.communities))
+    with parallel.started(list(calls.values())) if side else contextlib.nullcontext() as futures:
         pending = dict(zip(calls, futures, strict=True)) if side else {}
         if "sites" in stages and "coverage" in stages:
             with Timer(result.timings, "sites", progress):
@@ -233,13 +232,13 @@ def write_outputs(
         cjk_font()  # fail before writing anything
     inputs = [path for path, _ in input_paths(result.project)]
     try:
-        with io.Staging(out, keep=inputs) as stage:
+        with staging.Staging(out, keep=inputs) as stage:
             try:
                 names = _write_all(result, stage.path, stages, lang, progress, strict_print)
             except (LifecircleError, OSError):
                 raise
-            except Exception as exc:  # a library's own words for a full disk (see io.no_space)
-                if io.no_space(exc, stage.root):
+            except Exception as exc:  # a library's own words for a full disk (see staging.no_space)
+                if staging.no_space(exc, stage.root):
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)) from exc
                 raise
             result.files = stage.commit(names)  # what really is in ``out`` afterwards
@@ -263,7 +262,7 @@ def _write_all(
     def gpkg() -> list[Path]:
         with Timer(result.timings, "write", progress):
             layers = _for_gpkg(gpkg_layers(result), result.project.lang)
-            return [io.write_gpkg(out / "lifecircle.gpkg", layers)]
+            return [staging.write_gpkg(out / "lifecircle.gpkg", layers)]
 
     if "map" in stages:
         font, note = print_font(lang, strict_print)
@@ -280,7 +279,7 @@ def _write_all(
                 files.append(write_ledger(in_language(result, lang), out, lang))
     result.summary["timings_s"] = dict(result.timings)
     result.summary["outputs"] = [p.name for p in files] + ["summary.json"]
-    io.write_json(out / "summary.json", result.summary)
+    staging.write_json(out / "summary.json", result.summary)
     return result.summary["outputs"]
 
 
@@ -310,10 +309,10 @@ def check_before_run(project: Project, out: Path, stages: Iterable[str] = ALL_ST
         if spec.get("needs_key") and not project.render.tianditu_key:
             raise ConfigError("err_tianditu_key", path=project.source)
     check_inputs(project)
-    io.check_output_folder(out)
+    staging.check_output_folder(out)
     check_no_overwrite(project, out)
     # what a killed run left, even if this run stops before writing; never an input
-    io.clean_stale(out, [path for path, _ in input_paths(project)])
+    staging.clean_stale(out, [path for path, _ in input_paths(project)])
 
 
 def check_inputs(project: Project) -> None:
@@ -331,7 +330,7 @@ def check_no_overwrite(project: Project, out: Path) -> None:
     """Refuse (``InputError``) when a file the run would write is one of its inputs: the same
     resolved path, or the same file under another name (hard link, symlink)."""
     inputs = input_paths(project)
-    for name in io.OUTPUT_NAMES:
+    for name in staging.OUTPUT_NAMES:
         target = out / name
         for src, role in inputs:
             same = target.resolve() == src.resolve()

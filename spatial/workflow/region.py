@@ -16,7 +16,7 @@ from pathlib import Path
 
 from spatial.analysis.result import RunResult
 from spatial.config.health_check import HealthIndicator, health_indicators
-from spatial.outputs import staging as io
+from spatial.outputs import staging
 
 #: the outputs of a region, written into the batch's ``--out`` beside the project folders
 REGION_FILES = ("summary.json", "ledger.xlsx", "overview.html")
@@ -215,10 +215,10 @@ def write_region(
     from spatial.outputs.ledger.region import write_region_ledger
 
     summary = region_summary(name, records, failed)
-    with io.Staging(out) as stage:
+    with staging.Staging(out) as stage:
         write_region_ledger(stage.path / "ledger.xlsx", summary, records, failed, lang)
         outlines = [r["outline"] for r in records]
         write_region_map(stage.path / "overview.html", name, summary["projects"], outlines, lang)
         summary["outputs"] = list(REGION_FILES)
-        io.write_json(stage.path / "summary.json", summary)
+        staging.write_json(stage.path / "summary.json", summary)
         return stage.commit(list(REGION_FILES))  # what really is in ``out`` afterwards

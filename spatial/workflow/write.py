@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 
 from spatial.analysis.result import RunResult
-from spatial.core import parallel as forks
+from spatial.core import parallel
 from spatial.core.errors import DependencyError
 
 SHEETS_PER_PART = 120  # bundle sheets drawn by one job (a few seconds)
@@ -70,7 +70,7 @@ def _jobs(result: RunResult, font) -> list[tuple[str, int, int]]:
 
 def _side_by_side(result: RunResult) -> bool:
     """Whether to write in forked workers: a large run where the platform can fork."""
-    return forks.worth_it(len(result.communities))
+    return parallel.worth_it(len(result.communities))
 
 
 def write_map_files(
@@ -90,7 +90,7 @@ def write_map_files(
     found: dict[tuple, tuple[list[Path], float]] = {}
     if _side_by_side(result):
         calls = [partial(_job, run, *job) for job in jobs]
-        with forks.started(calls) as futures:
+        with parallel.started(calls) as futures:
             files = also()
             for job, future in zip(jobs, futures, strict=True):
                 if progress and job[1] == 0:

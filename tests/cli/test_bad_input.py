@@ -122,11 +122,11 @@ def test_debug_traceback_shows_data_text_as_escapes(small_project, run_cli, monk
 
 
 def test_failed_write_leaves_no_half_written_file(tmp_path):
-    from spatial.outputs import staging as io
+    from spatial.outputs import staging
 
     target = tmp_path / "summary.json"
     target.write_text("old", "utf-8")
-    with pytest.raises(RuntimeError), io.atomic_path(target) as tmp:
+    with pytest.raises(RuntimeError), staging.atomic_path(target) as tmp:
         tmp.write_text("half", "utf-8")
         raise RuntimeError("disk full")
     assert target.read_text("utf-8") == "old"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import shapely
 
-from spatial.outputs import staging as io
+from spatial.outputs import staging
 from spatial.workflow import pipeline
 from tests.conftest import JINAN, small_communities, to_4548
 
@@ -38,7 +38,7 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 
 def stagings(folder: Path) -> list[Path]:
-    return sorted(folder.glob(f"{io.STAGING_PREFIX}*"))
+    return sorted(folder.glob(f"{staging.STAGING_PREFIX}*"))
 
 
 def assert_clean(code: int, err: str, expected: str, exit_code: int = 2) -> None:
@@ -210,7 +210,7 @@ def test_full_disk_while_writing_the_geopackage(project, run_cli, monkeypatch):
         target.write_bytes(b"partial")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(io, "write_gpkg", full)
+    monkeypatch.setattr(staging, "write_gpkg", full)
     code, _, err = run_cli("coverage", "--config", project, "--out", out, "--lang", "en")
     assert_clean(code, err, "the folder is unchanged")
     assert snapshot(project.parent) == before and not stagings(project.parent)
@@ -240,11 +240,11 @@ def test_stale_staging_is_removed_only_with_proof(project, run_cli):
     from spatial.outputs.run_marker import claim
 
     out, _ = _first_run(project, run_cli)
-    stale, lock = claim(project.parent, io.STAGING_PREFIX)
+    stale, lock = claim(project.parent, staging.STAGING_PREFIX)
     os.close(lock)  # its run is over
     (stale / "new").mkdir()
     (stale / "new" / "lifecircle.gpkg").write_bytes(b"killed half way")
-    unproven = project.parent / f"{io.STAGING_PREFIX}999999-0a1b2c3d"
+    unproven = project.parent / f"{staging.STAGING_PREFIX}999999-0a1b2c3d"
     (unproven / "new").mkdir(parents=True)
     tmp = out / ".lifecircle.ab12cd_9.gpkg"  # named like atomic_path's files: not proven ours
     tmp.write_bytes(b"x")

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from spatial.core import input_guard
-from spatial.outputs import staging as io
+from spatial.outputs import staging
 from spatial.outputs.run_marker import MARKER, claim
 from tests.cli.test_guarantees import _edit, _first_run, assert_clean, snapshot
 from tests.conftest import small_communities
@@ -55,7 +55,7 @@ def live_staging(parent: Path, pid: int = 999_999, host: str = "another-machine"
     """A staging folder of a live run elsewhere (another machine or PID namespace: its process
     id means nothing here): a valid marker whose lock this test process holds."""
     token = secrets.token_hex(8)
-    root = parent / f"{io.STAGING_PREFIX}{pid}-{token}"
+    root = parent / f"{staging.STAGING_PREFIX}{pid}-{token}"
     (root / "new").mkdir(parents=True)
     (root / "new" / "lifecircle.gpkg").write_bytes(b"being written")
     run = {"tool": "lifecircle", "host": host, "pid": pid, "started": "2026-01-01T00:00:00+00:00",
@@ -99,7 +99,7 @@ def test_a_live_runs_staging_survives_whatever_its_pid(project, run_cli):
 def test_a_data_folder_named_like_staging_is_never_touched(small_project, run_cli, marker):
     """The project file inside `.lifecircle-staging-999999-mydata/` (no valid marker) is read,
     not deleted; the run writes beside it."""
-    data = small_project.parent / f"{io.STAGING_PREFIX}999999-mydata"
+    data = small_project.parent / f"{staging.STAGING_PREFIX}999999-mydata"
     data.mkdir()
     for name in ("project.toml", "communities.gpkg", "facilities.csv"):
         shutil.move(small_project.parent / name, data / name)
@@ -112,7 +112,7 @@ def test_a_data_folder_named_like_staging_is_never_touched(small_project, run_cl
 
 
 def test_a_stale_staging_holding_an_input_is_kept(small_project, run_cli):
-    root, fd = claim(small_project.parent, io.STAGING_PREFIX)
+    root, fd = claim(small_project.parent, staging.STAGING_PREFIX)
     os.close(fd)  # its run is over: provably stale
     for name in ("project.toml", "communities.gpkg", "facilities.csv"):
         shutil.move(small_project.parent / name, root / name)
@@ -152,7 +152,7 @@ def test_a_file_removed_during_the_swap_is_not_claimed(small_project, run_cli, m
         if Path(dst).name == "lifecircle.gpkg" and Path(dst).parent == out:
             os.unlink(dst)  # something else removes it after the move
 
-    monkeypatch.setattr(io.os, "replace", replace_then_lose)
+    monkeypatch.setattr(staging.os, "replace", replace_then_lose)
     code, _, err = run_cli("coverage", "--config", small_project, "--out", out, "--lang", "en")
     assert_clean(code, err, "lifecircle.gpkg is missing from the output folder")
 
@@ -166,7 +166,7 @@ def test_a_run_in_another_pid_namespace_keeps_a_live_staging(small_project, run_
     code, _, err = run_cli("coverage", "--config", small_project, "--out", out)
     assert code == 0, err
     live, fd = live_staging(out, pid=os.getpid(), host=os.uname().nodename)
-    over, lock = claim(out, io.STAGING_PREFIX)
+    over, lock = claim(out, staging.STAGING_PREFIX)
     os.close(lock)
     try:
         done = subprocess.run(_cli("coverage", "--config", small_project, "--out", out,
@@ -180,7 +180,9 @@ def test_a_run_in_another_pid_namespace_keeps_a_live_staging(small_project, run_
 
 
 def _staging_of(folder: Path) -> Path | None:
-    return next((p for p in folder.glob(f"{io.STAGING_PREFIX}*") if (p / MARKER).exists()), None)
+    return next(
+        (p for p in folder.glob(f"{staging.STAGING_PREFIX}*") if (p / MARKER).exists()), None
+    )
 
 
 @pytest.mark.slow
@@ -197,23 +199,23 @@ def test_two_runs_in_separate_pid_namespaces_on_one_folder(small_project, run_cl
                              start_new_session=True)  # fmt: skip
     try:
         deadline = time.monotonic() + 240
-        while (staging := _staging_of(out)) is None and first.poll() is None:
+        while (folder_a := _staging_of(out)) is None and first.poll() is None:
             assert time.monotonic() < deadline
             time.sleep(0.005)
-        assert staging is not None, "run A ended before it was caught writing"
+        assert folder_a is not None, "run A ended before it was caught writing"
         os.killpg(first.pid, signal.SIGSTOP)
         second = subprocess.run(_cli("coverage", "--config", small_project, "--out", out,
                                      namespace=True),
                                 capture_output=True, text=True, timeout=300)  # fmt: skip
         assert second.returncode == 0, second.stderr
-        assert staging.is_dir() and (staging / MARKER).is_file()
+        assert folder_a.is_dir() and (folder_a / MARKER).is_file()
     finally:
         os.killpg(first.pid, signal.SIGCONT)
     _, stderr = first.communicate(timeout=300)
     assert first.returncode == 0, stderr
     listed = json.loads((out / "summary.json").read_text("utf-8"))["outputs"]
     assert len(listed) >= 10 and all((out / name).is_file() for name in listed)
-    assert not list(out.glob(f"{io.STAGING_PREFIX}*"))
+    assert not list(out.glob(f"{staging.STAGING_PREFIX}*"))
 
 
 # -- inputs that never end, and the OS errors of a path ---------------------------------------
@@ -394,7 +396,7 @@ def test_full_disk_in_a_librarys_own_words(project, run_cli, monkeypatch, where)
         def fail(target, layers):  # noqa: ARG001
             raise pyogrio.errors.DataSourceError("Failed to commit transaction")
 
-        monkeypatch.setattr(io, "write_gpkg", fail)
+        monkeypatch.setattr(staging, "write_gpkg", fail)
     else:
 
         def fail(*args, **kwargs):  # noqa: ARG001
@@ -405,7 +407,7 @@ def test_full_disk_in_a_librarys_own_words(project, run_cli, monkeypatch, where)
 
         monkeypatch.setattr(printmap, "write_map_pages", fail)
     full = os.statvfs_result((4096, 4096, 100, 0, 0, 10, 0, 0, 0, 255))
-    monkeypatch.setattr(io.os, "statvfs", lambda folder: full)
+    monkeypatch.setattr(staging.os, "statvfs", lambda folder: full)
     code, _, err = run_cli("run", "--config", project, "--out", out, "--lang", "en")
     assert_clean(code, err, "No space left on device")
     assert snapshot(project.parent) == before

@@ -10,7 +10,6 @@ import threading
 import pytest
 
 from spatial.core import parallel
-from spatial.core import parallel as forks
 
 
 def _where(_: object) -> int:
@@ -54,12 +53,12 @@ def _worker_sigint():
     return signal.getsignal(signal.SIGINT)
 
 
-@pytest.mark.skipif(not forks.can_fork(), reason="no fork here")
+@pytest.mark.skipif(not parallel.can_fork(), reason="no fork here")
 def test_forked_workers_leave_ctrl_c_to_the_parent():
     # A worker stopped by Ctrl-C while sending back a large result (a service-area table)
     # left the pool's reader waiting for the rest of the message: the run hung for ever.
     before = signal.getsignal(signal.SIGINT)
-    with forks.started([_worker_sigint, _worker_sigint], workers=2) as futures:
+    with parallel.started([_worker_sigint, _worker_sigint], workers=2) as futures:
         got = [future.result() for future in futures]
     assert got == [signal.SIG_IGN, signal.SIG_IGN]
     assert signal.getsignal(signal.SIGINT) is before

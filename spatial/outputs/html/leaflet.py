@@ -38,7 +38,7 @@ from jinja2.utils import htmlsafe_json_dumps
 from spatial.core import crs as crsmod
 from spatial.core import settings
 from spatial.core.errors import InputError
-from spatial.outputs import staging as io
+from spatial.outputs import staging
 from spatial.outputs.style import ink_is_dark
 from spatial.text.html import Html, esc, fragment, join, require_html
 
@@ -275,7 +275,7 @@ def save_map(fmap: folium.Map, target: Path) -> Path:
         if page.count(stand_in) != 1:
             raise RuntimeError(f"{layer.get_name()}: its data's place not found once in the page")
         page = page.replace(stand_in, data)
-    return io.write_text(target, inline_assets(page))
+    return staging.write_text(target, inline_assets(page))
 
 
 class StoreJson(str):

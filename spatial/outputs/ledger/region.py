@@ -12,7 +12,7 @@ import pandas as pd
 from spatial.config.health_check import health_indicators
 from spatial.config.standards import load_standards
 from spatial.core.messages import text
-from spatial.outputs import staging as io
+from spatial.outputs import staging
 from spatial.outputs.ledger.workbook import DECIMAL, INTEGER, PERCENT, write_book
 
 
@@ -154,6 +154,6 @@ def write_region_ledger(
     ]
     if failed:
         sheets.append((_t(lang, "sheet_failed"), failed_sheet(failed, lang), {2: INTEGER}))
-    with io.atomic_path(target) as tmp:
+    with staging.atomic_path(target) as tmp:
         write_book(tmp, sheets)
     return target

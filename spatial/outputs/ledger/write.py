@@ -20,7 +20,7 @@ import pandas as pd
 from spatial.analysis.result import RunResult
 from spatial.analysis.siting.tables import reason_text
 from spatial.core.messages import LANGS, labels, text
-from spatial.outputs import staging as io
+from spatial.outputs import staging
 from spatial.outputs.ledger import plan_sheets
 from spatial.outputs.ledger import summary_sheets as summarysheets
 from spatial.outputs.ledger.workbook import DECIMAL, GROUPED, INTEGER, PERCENT, write_book
@@ -352,6 +352,6 @@ def write_ledger(result: RunResult, out: Path, lang: str) -> Path:
         localised.attrs = frame.attrs
         tables.append((name, localised, _column_formats(localised, lang)))
     target = out / "ledger.xlsx"
-    with io.atomic_path(target) as tmp:
+    with staging.atomic_path(target) as tmp:
         write_book(tmp, tables)
     return target

@@ -29,7 +29,7 @@ from spatial.analysis.coverage.basis import rule_line
 from spatial.analysis.result import RunResult
 from spatial.core import parallel
 from spatial.core.messages import labels, text
-from spatial.outputs import staging as io
+from spatial.outputs import staging
 from spatial.outputs.printing import sheets as printpack
 from spatial.outputs.printing.draw import figure, frame, lines, north_arrow, polygons, scale_bar
 from spatial.outputs.printing.raster import (
@@ -405,7 +405,7 @@ def join_pack(
     outline = None
     if result is not None:
         outline = printpack.pack_outline(result, lang, map_titles(result, lang))
-    with io.atomic_path(out / "overview.pdf") as target:
+    with staging.atomic_path(out / "overview.pdf") as target:
         printpack.merge_pdfs(maps_pdf, sheets, target, outline)
     return out / "overview.pdf"
 

@@ -13,7 +13,7 @@ from matplotlib.artist import Artist
 from matplotlib.transforms import Affine2D
 
 from spatial.analysis.result import RunResult
-from spatial.outputs import staging as io
+from spatial.outputs import staging
 from spatial.outputs.printing.draw import figure, lines
 from spatial.outputs.printing.sheets import MAJOR, MINOR, street_classes
 
@@ -78,7 +78,7 @@ def write_png(rgba: np.ndarray, dpi: float, target: Path) -> Path:
     thread: Pillow's encoder releases the GIL, so the next page draws meanwhile."""
     from PIL import Image
 
-    with io.atomic_path(target) as tmp:
+    with staging.atomic_path(target) as tmp:
         Image.fromarray(rgba).convert("RGB").save(
             tmp, format="png", compress_level=1, dpi=(dpi, dpi)
         )
