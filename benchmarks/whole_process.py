@@ -1,6 +1,7 @@
 """Whole process: `lifecircle coverage` vs an OSMnx + networkx script, on one OSM XML city.
 
     python benchmarks/whole_process.py [--side 300] [--case grid|patchy] [--repeat 3] [--keep DIR]
+                                       [--gates]
 
 Writes a generated city (benchmarks/citycase.py: a side×side jittered street grid, ~90,000
 nodes at side 300, written as OSM XML in lon/lat; 5,000 communities; 2,000 facilities over the 8
@@ -10,6 +11,11 @@ core categories) and runs, alternately, ``--repeat`` times each in a child proce
   (b) what a user would otherwise write: ``osmnx.graph_from_xml``, project, nearest nodes for
       facilities and community centroids, ``networkx.multi_source_dijkstra_path_length`` per
       category (cutoff 1,000 m), per-community distances written to a CSV.
+
+With ``--gates`` five in six communities get one to three gates on their outline (seeded, as in
+benchmarks/gates.py), written as a point layer with the community's id, and the project reads
+them (``[gates] path = "gates.gpkg"``): (a) then measures from gates (and the outline comparison),
+(b) stays the centroid script a user would write.
 
 Reports each run's wall time and the child's peak RSS (``/usr/bin/time -f %M``), the medians
 and their ratio, and our per-stage ``timings_s`` from
@@ -57,7 +63,24 @@ with open(out, "w", newline="") as f:
 """
 
 
-def write_city(folder: Path, side: int, case: str = "grid") -> None:
+def write_gates(folder: Path, comm) -> int:
+    """Seeded gates on the outlines (benchmarks/gates.py) as ``gates.gpkg`` with the community id,
+    and ``[gates]`` appended to the project; returns the number of gates."""
+    import geopandas as gpd
+    from gates import _gates
+
+    xy, owner = _gates(comm)
+    gpd.GeoDataFrame(
+        {"编号": comm["cid"].to_numpy()[owner]},
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=comm.crs,
+    ).to_file(folder / "gates.gpkg")
+    with (folder / "project.toml").open("a", encoding="utf-8") as f:
+        f.write('[gates]\npath = "gates.gpkg"\ncommunity = "编号"\n')
+    return len(xy)
+
+
+def write_city(folder: Path, side: int, case: str = "grid", gates: bool = False) -> None:
     """The city as OSM XML (lon/lat), communities and facilities as GeoPackages, project.toml;
     ``case`` names the street network (:data:`citycase.CASES`; ``side`` overrides its size)."""
     spec = citycase.CASES[case]
@@ -77,6 +100,8 @@ def write_city(folder: Path, side: int, case: str = "grid") -> None:
     lines.append("</osm>")
     (folder / "city.osm").write_text("\n".join(lines), encoding="utf-8")
     citycase.write_project(folder, comm, fac, "city.osm")
+    if gates:
+        print(f"gates: {write_gates(folder, comm):,} on the outlines")
     print(f"city: {net.n_nodes:,} nodes, {len(edges):,} edges, {len(comm):,} communities, "
           f"{len(fac):,} facilities; city.osm {(folder / 'city.osm').stat().st_size / 1e6:.1f} MB")  # fmt: skip
 
@@ -100,11 +125,12 @@ def main() -> None:
     parser.add_argument("--case", choices=sorted(citycase.CASES), default="grid")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="write the city here and keep it")
+    parser.add_argument("--gates", action="store_true", help="gates on the outlines, read by ours")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        write_city(folder, args.side, args.case)
+        write_city(folder, args.side, args.case, args.gates)
         ours_cmd = [sys.executable, "-m", "spatial", "coverage", "--config",
                     str(folder / "project.toml"), "--out", str(folder / "out")]  # fmt: skip
         theirs_cmd = [sys.executable, "-c", OSMNX_SCRIPT, str(folder / "city.osm"),
