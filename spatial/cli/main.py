@@ -29,6 +29,7 @@ from spatial.core.errors import (
     LifecircleError,
     OutputError,
 )
+from spatial.core.logs import quiet_libraries
 from spatial.core.messages import LANGS, labels, text, visible
 
 _COMMANDS = ("run", "check", "coverage", "bundle", "sites", "map", "plan")
@@ -332,28 +333,11 @@ def main(argv: list[str] | None = None) -> int:
     """
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = _parser(_help_lang(argv)).parse_args(argv)
-    _quiet_libraries()
+    quiet_libraries()
     console = new_console()
     with warnings.catch_warnings():
         warnings.showwarning = partial(_show_warning, warnings.showwarning)
         return _main(args, console)
-
-
-#: libraries' loggers whose chatter a planner should not read (the command line silences them
-#: below ERROR; importing :mod:`spatial` in a notebook leaves the user's logging alone)
-QUIET_LOGGERS = (
-    "fontTools",  # font subsetting while the print pack is written
-    "fpdf",
-    "matplotlib.font_manager",  # a bold face falling back to the regular one
-)
-
-
-def _quiet_libraries() -> None:
-    """Set the :data:`QUIET_LOGGERS` to ERROR (the command line's choice, not the package's)."""
-    import logging
-
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def console() -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from spatial.core import settings
 from spatial.core.errors import ConfigError, DependencyError, InputError, LifecircleError
+from spatial.core.logs import quiet_libraries
 from spatial.core.messages import text
 
 PROJECT_FILE = "project.toml"
@@ -160,6 +161,7 @@ def run_project(name: str, config: str, out: str, lang: str | None, say_lang: st
     from spatial.workflow.pipeline import run
     from spatial.workflow.region import project_record
 
+    quiet_libraries()  # a worker process does not inherit the command line's logging
     start = time.perf_counter()
     try:
         project = load_project(Path(config))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -35,10 +37,14 @@ def batch_run(tmp_path_factory):
     toml = projects / "bad" / "project.toml"
     toml.write_text(toml.read_text("utf-8").replace('id = "小区编号"', 'id = "编号X"'), "utf-8")
     out = root / "out"
-    code = cli.main(["batch", str(projects), "--out", str(out), "--workers", "2"])
+    # the console script as a planner runs it: its workers are processes of their own
+    done = subprocess.run(
+        [sys.executable, "-m", "spatial", "batch", str(projects), "--out", str(out),
+         "--workers", "2"], capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
     single = root / "single_b"
     run(load_project(projects / "b" / "project.toml"), single)
-    return code, projects, out, single
+    return done.returncode, projects, out, single, done.stdout + done.stderr
 
 
 def _timeless(value: object) -> object:
@@ -53,7 +59,7 @@ def _summary(path: Path) -> dict:
 
 
 def test_a_bad_project_fails_alone_with_exit_code_2(batch_run):
-    code, _, out, _ = batch_run
+    code, _, out, _, _ = batch_run
     region = json.loads((out / "summary.json").read_text("utf-8"))
     assert code == 2
     assert [f["name"] for f in region["failed"]] == ["bad"]
@@ -64,8 +70,16 @@ def test_a_bad_project_fails_alone_with_exit_code_2(batch_run):
     assert sorted(region["outputs"]) == ["ledger.xlsx", "overview.html", "summary.json"]
 
 
+def test_the_workers_print_no_library_chatter(batch_run):
+    """A worker process does not inherit the command line's logging: the batch's task quiets the
+    libraries itself (matplotlib's bold-face fallback was printed once per print map)."""
+    printed = batch_run[4]
+    assert "bad" in printed  # the failed project's line is there: the output was captured
+    assert "findfont" not in printed and "fontTools" not in printed
+
+
 def test_each_project_equals_its_single_run(batch_run):
-    _, _, out, single = batch_run
+    _, _, out, single, _ = batch_run
     assert _summary(out / "b") == _summary(single)
     assert sorted(p.name for p in (out / "b").iterdir()) == sorted(p.name for p in single.iterdir())
     batch_comm = gpd.read_file(out / "b" / "lifecircle.gpkg", layer="communities")
@@ -75,7 +89,7 @@ def test_each_project_equals_its_single_run(batch_run):
 
 
 def test_the_region_sums_its_projects(batch_run):
-    _, _, out, _ = batch_run
+    _, _, out, _, _ = batch_run
     region = json.loads((out / "summary.json").read_text("utf-8"))
     totals = region["totals"]
     runs = [_summary(out / name) for name in ("a", "b")]
@@ -101,7 +115,7 @@ def test_the_region_sums_its_projects(batch_run):
 
 
 def test_the_region_ledger_and_map(batch_run):
-    _, _, out, _ = batch_run
+    _, _, out, _, _ = batch_run
     region = json.loads((out / "summary.json").read_text("utf-8"))
     book = openpyxl.load_workbook(out / "ledger.xlsx")
     assert book.sheetnames == ["各项目", "城市体检", "未完成项目"]
