@@ -13,7 +13,7 @@ import pandas as pd
 import shapely
 
 from spatial.config.project import LayerConfig
-from spatial.core import crs as crsmod
+from spatial.core.crs import LONLAT_SYSTEMS, lonlat_fit, shift_geometries
 from spatial.core.errors import InputError
 from spatial.core.problems import Problem
 from spatial.inputs.validate import LayerReport, check_lonlat, points_from_table
@@ -103,7 +103,7 @@ def georeference(
             report.note("note_coords_auto_wgs84")
         if cfg.coords in ("gcj02", "bd09"):
             report.note("note_converted", system=cfg.coords.upper())
-        gdf = crsmod.shift_geometries(gdf, cfg.coords)
+        gdf = shift_geometries(gdf, cfg.coords)
     return gdf
 
 
@@ -161,11 +161,11 @@ def resolve_lonlat(
     declared = declared or "auto"
     pts = gdf.geometry.representative_point()
     ok = ~(pts.isna() | pts.is_empty).to_numpy()
-    fit = crsmod.lonlat_fit(pts.x.to_numpy()[ok], pts.y.to_numpy()[ok], communities)
+    fit = lonlat_fit(pts.x.to_numpy()[ok], pts.y.to_numpy()[ok], communities)
     ranked = sorted(fit, key=fit.get)
     best, second = ranked[0], ranked[1]
     clear = ok.sum() >= AUTO_MIN_POINTS and fit[best] <= AUTO_CLEAR_RATIO * fit[second]
-    evidence = ", ".join(f"{k} {fit[k]:.0f} m" for k in crsmod.LONLAT_SYSTEMS)
+    evidence = ", ".join(f"{k} {fit[k]:.0f} m" for k in LONLAT_SYSTEMS)
     chosen = declared
     if declared == "auto":
         chosen = best if clear else "wgs84"
@@ -190,4 +190,4 @@ def resolve_lonlat(
     if chosen in ("gcj02", "bd09"):
         report.note("note_converted", system=chosen.upper())
 
-    return crsmod.shift_geometries(gdf, chosen)
+    return shift_geometries(gdf, chosen)

@@ -12,7 +12,7 @@ from pyproj import CRS
 
 from spatial.config.project import LayerConfig, Project
 from spatial.config.standards import Standards, load_column_aliases
-from spatial.core import crs as crsmod
+from spatial.core.crs import choose_metric_crs, describe
 from spatial.core.errors import InputError, in_layer, reading
 from spatial.core.messages import msg
 from spatial.core.problems import Problem, problem
@@ -121,7 +121,7 @@ def _read_layer(project: Project, section: str, aliases: dict) -> tuple:
     report.columns = dict(columns)
     with reading(path, msg("what_layer", section=section)):
         gdf = georeference(frame, cfg, path, section, columns, report)
-    report.crs = crsmod.describe(gdf.crs) if gdf.crs else ""
+    report.crs = describe(gdf.crs) if gdf.crs else ""
     return gdf, columns, path, report
 
 
@@ -414,7 +414,7 @@ def load_layers(project: Project, standards: Standards) -> Layers:
     if project.subdistricts.given():
         subdistricts, s_report = _subdistricts(project, aliases)
         reports.append(s_report)
-    metric = crsmod.choose_metric_crs([communities], project.crs)
+    metric = choose_metric_crs([communities], project.crs)
     communities = communities.to_crs(metric)
     facilities = facilities.to_crs(metric)
     parcels = parcels.to_crs(metric)

@@ -12,7 +12,7 @@ import pandas as pd
 import shapely
 
 from spatial.config.project import LayerConfig
-from spatial.core import crs as crsmod
+from spatial.core.crs import distance_km, in_china, lonlat_points, to_wgs84_lonlat
 from spatial.core.errors import InputError
 from spatial.core.messages import Msg
 from spatial.core.problems import Problem, problem
@@ -195,7 +195,7 @@ def points_from_table(
             "err_latitude_impossible", path=path, row=file_row(frame[y], row), lat=lat[row], y=y
         )
     if convert:
-        lon, lat = crsmod.to_wgs84_lonlat(lon, lat, cfg.coords)
+        lon, lat = to_wgs84_lonlat(lon, lat, cfg.coords)
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
 
 
@@ -223,11 +223,11 @@ def check_lonlat(
     if coords not in ("gcj02", "bd09", "cgcs2000", "auto", ""):
         return
     lon, lat = np.asarray(lon, float), np.asarray(lat, float)
-    inside = np.array([crsmod.in_china(a, b) for a, b in zip(lon, lat, strict=True)], bool)
+    inside = np.array([in_china(a, b) for a, b in zip(lon, lat, strict=True)], bool)
     inside |= np.isnan(lon) | np.isnan(lat)  # a row without geometry: dropped later, counted
     if inside.all():
         return
-    swapped = np.array([crsmod.in_china(b, a) for a, b in zip(lon, lat, strict=True)], bool)
+    swapped = np.array([in_china(b, a) for a, b in zip(lon, lat, strict=True)], bool)
     row = int(np.flatnonzero(~inside)[0])
     if coords in ("auto", "") and (inside.any() or not swapped.all()):
         return
@@ -394,13 +394,13 @@ def drop_outliers(
     valid = ~(gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()
     lon, lat = np.full(len(gdf), np.nan), np.full(len(gdf), np.nan)
     if valid.any():
-        lon[valid], lat[valid] = crsmod.lonlat_points(gdf.loc[valid])
+        lon[valid], lat[valid] = lonlat_points(gdf.loc[valid])
     lon0, lat0 = float(np.nanmedian(lon)), float(np.nanmedian(lat))
-    dist = crsmod.distance_km(lon, lat, lon0, lat0)
+    dist = distance_km(lon, lat, lon0, lat0)
     limit = max(OUTLIER_KM, 10 * float(np.nanmedian(dist)))
     far = valid & (dist > limit)
-    if crsmod.in_china(lon0, lat0):
-        far |= valid & ~np.array([crsmod.in_china(a, b) for a, b in zip(lon, lat, strict=True)])
+    if in_china(lon0, lat0):
+        far |= valid & ~np.array([in_china(a, b) for a, b in zip(lon, lat, strict=True)])
     if not far.any():
         return gdf
     named = [

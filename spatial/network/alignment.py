@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from spatial.core import crs as crsmod
+from spatial.core.crs import LONLAT_SYSTEMS, lonlat_points, to_wgs84_lonlat, wgs84_to_gcj02
 from spatial.core.messages import Msg, msg
 from spatial.core.problems import Problem
 from spatial.network.graph import StreetNetwork, major_edges
@@ -36,7 +36,7 @@ FACILITY_CODES = ("coords_auto", "coords_undecided", "coords_mismatch")
 def _raw_lonlat(lon: np.ndarray, lat: np.ndarray, declared: str) -> tuple[np.ndarray, np.ndarray]:
     """The lon/lat as written in the file, from the WGS84 they were converted to."""
     if declared == "gcj02":
-        return crsmod.wgs84_to_gcj02(lon, lat)
+        return wgs84_to_gcj02(lon, lat)
     if declared == "bd09":
         import prcoords
 
@@ -51,7 +51,7 @@ def _offsets(communities: gpd.GeoDataFrame, declared: str) -> dict[str, np.ndarr
     would be if the file's lon/lat were read in that system. The offsets of these systems vary
     by metres over a kilometre: they are computed once per 0.01° cell (a large layer took
     seconds point by point)."""
-    lon, lat = crsmod.lonlat_points(communities)
+    lon, lat = lonlat_points(communities)
     cells, cell_of = np.unique(
         np.round(np.column_stack([lon, lat]), 2), axis=0, return_inverse=True
     )
@@ -64,8 +64,8 @@ def _offsets(communities: gpd.GeoDataFrame, declared: str) -> dict[str, np.ndarr
 
     here = _xy(cells[:, 0], cells[:, 1])
     moves = {}
-    for system in crsmod.LONLAT_SYSTEMS:
-        moves[system] = (_xy(*crsmod.to_wgs84_lonlat(*raw, system)) - here)[cell_of.ravel()]
+    for system in LONLAT_SYSTEMS:
+        moves[system] = (_xy(*to_wgs84_lonlat(*raw, system)) - here)[cell_of.ravel()]
     return moves
 
 
@@ -127,7 +127,7 @@ def communities_off_streets(
     if best == own or loaded < MIN_INSIDE_M or inside[best] > CLEAR_RATIO * loaded:
         return None
     dx, dy = np.nanmean(moves[best] - moves[own], axis=0)
-    evidence = ", ".join(f"{s} {inside[s]:.0f} m" for s in crsmod.LONLAT_SYSTEMS)
+    evidence = ", ".join(f"{s} {inside[s]:.0f} m" for s in LONLAT_SYSTEMS)
     fix = msg("fix_shift_coords", system=best) if lonlat else msg("fix_shift_export")
     fields = {
         "system": best,

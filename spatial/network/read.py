@@ -17,8 +17,8 @@ from scipy.sparse import csgraph
 from shapely.ops import substring
 
 from spatial.config.schema import NetworkConfig
-from spatial.core import crs as crsmod
 from spatial.core import settings
+from spatial.core.crs import choose_metric_crs, metric_crs_for
 from spatial.core.errors import InputError
 from spatial.core.problems import problem
 from spatial.inputs.osm import read_street_ways, walk_filter
@@ -174,7 +174,7 @@ def _from_osm(path: Path, metric: CRS | None, min_share: float) -> StreetNetwork
     lon = np.empty(len(node_ids))
     lat = np.empty(len(node_ids))
     lon[node_of], lat[node_of] = ways.lon[ends], ways.lat[ends]
-    metric = metric or crsmod.metric_crs_for(float(np.median(lon)), float(np.median(lat)))
+    metric = metric or metric_crs_for(float(np.median(lon)), float(np.median(lat)))
     to_metric = Transformer.from_crs(4326, metric, always_xy=True)
     xy = np.column_stack(to_metric.transform(lon, lat))
     u, v = node_of[: len(first)], node_of[len(first) :]
@@ -218,9 +218,7 @@ def _from_osmnx_graph(
     if len(edges) == 0:
         raise InputError("err_no_walkable", path=source)
     crs = CRS.from_user_input(graph.graph.get("crs", "EPSG:4326"))
-    metric = metric or crsmod.choose_metric_crs(
-        [gpd.GeoDataFrame(geometry=nodes.geometry, crs=crs)]
-    )
+    metric = metric or choose_metric_crs([gpd.GeoDataFrame(geometry=nodes.geometry, crs=crs)])
     to_metric = Transformer.from_crs(crs, metric, always_xy=True)
     node_ids = nodes.index.to_numpy()
     xy = np.column_stack(
@@ -246,7 +244,7 @@ def _from_lines(
     lines, grade, report = read_road_lines(source, cfg, _walkable, label)
     if len(lines) == 0:
         raise InputError("err_no_walkable", path=label)
-    metric = metric or crsmod.choose_metric_crs([lines])
+    metric = metric or choose_metric_crs([lines])
     noded = node_road_lines(lines, grade, metric, cfg.snap_m)
     highway = grade["highway"].to_numpy()[noded.line]
     ids = np.arange(len(noded.xy))

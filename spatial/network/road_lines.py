@@ -17,7 +17,7 @@ from pyproj import CRS
 from spatial.config.project import LayerConfig
 from spatial.config.schema import NetworkConfig
 from spatial.config.standards import load_column_aliases
-from spatial.core import crs as crsmod
+from spatial.core.crs import describe
 from spatial.core.errors import InputError
 from spatial.core.problems import Problem, problem
 from spatial.inputs.files import read_vector
@@ -81,7 +81,7 @@ def read_road_lines(
         report.note("note_network_crs_given", crs=cfg.crs)
     if lines.crs is None:
         raise InputError("err_roads_no_crs", path=path)
-    report.crs = crsmod.describe(lines.crs)
+    report.crs = describe(lines.crs)
     lines = lines.loc[lines.geometry.notna() & ~lines.geometry.is_empty]
     kinds = set(lines.geometry.geom_type)
     if not kinds <= {"LineString", "MultiLineString"}:

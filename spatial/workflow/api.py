@@ -25,9 +25,10 @@ from pyproj import CRS
 
 from spatial.analysis.coverage.measure import CoverageResult, compute_coverage
 from spatial.analysis.result import BundlingResult, RunResult, SitingResult
-from spatial.config import project as config
+from spatial.config.project import load_project as _load_project_file
+from spatial.config.project import project_from_tables
 from spatial.config.schema import Project, validate_project
-from spatial.core import crs as crsmod
+from spatial.core.crs import describe as describe_crs
 from spatial.core.errors import InputError, reading
 from spatial.core.problems import Problem
 from spatial.core.settings import ALL_STAGES, COMMAND_STAGES
@@ -71,7 +72,7 @@ def load_project(path: str | Path | None = None) -> Project:
     """
     if path is not None and Path(path).is_dir():
         path = Path(path) / "project.toml"
-    return config.load_project(path)
+    return _load_project_file(path)
 
 
 def run(
@@ -309,8 +310,8 @@ def _loaded(
             raise InputError(
                 "err_api_network_crs",
                 path=label,
-                network=crsmod.describe(streets.crs),
-                crs=crsmod.describe(result.layers.crs),
+                network=describe_crs(streets.crs),
+                crs=describe_crs(result.layers.crs),
             )
         result.network = streets
     _warn(result.layers.problems, project.lang)
@@ -345,7 +346,7 @@ def _project(
         tables["network"] = {"path": str(Path(streets).expanduser().resolve())}
     if isinstance(streets, StreetNetwork) and "crs" not in tables.get("project", {}):
         tables.setdefault("project", {})["crs"] = streets.crs.to_string()
-    project = config.project_from_tables(tables, label, Path.cwd())
+    project = project_from_tables(tables, label, Path.cwd())
     for section, value in given.items():
         if isinstance(value, pd.DataFrame):
             getattr(project, section).frame = value

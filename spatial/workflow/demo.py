@@ -17,8 +17,8 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from spatial.core import crs as crsmod
 from spatial.core import settings
+from spatial.core.crs import wgs84_to_gcj02
 from spatial.outputs import staging
 
 ORIGIN_LONLAT = (118.318, 35.040)  # south-west corner, Lanshan district, Linyi
@@ -429,7 +429,7 @@ def write_demo(folder: Path, seed: int = 20201) -> dict[str, Path]:
         staging.write_text(paths[key], (settings.DEMO_DIR / DEMO_FILES[key]).read_text("utf-8"))
     staging.write_gpkg(paths["communities"], {"communities": data["communities"]})
     fac = data["facilities"].to_crs(4326)
-    lon, lat = crsmod.wgs84_to_gcj02(fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy())
+    lon, lat = wgs84_to_gcj02(fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy())
     table = fac.drop(columns="geometry").assign(经度=np.round(lon, 6), 纬度=np.round(lat, 6))
     staging.write_text(paths["facilities"], table.to_csv(index=False))
     parcels = data["parcels"].to_crs(4326)

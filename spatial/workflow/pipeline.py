@@ -22,8 +22,8 @@ from spatial.analysis.capacity.tables import bundle_totals
 from spatial.analysis.result import RunResult, gpkg_layers
 from spatial.config.project import Project, input_paths, project_warnings
 from spatial.config.standards import load_standards
-from spatial.core import crs as crsmod
 from spatial.core import parallel, settings
+from spatial.core.crs import describe
 from spatial.core.errors import ConfigError, InputError, LifecircleError, OutputError, reading
 from spatial.core.input_guard import check_inputs as check_input_files
 from spatial.core.messages import render, render_frame
@@ -95,7 +95,7 @@ def base_summary(result: RunResult, lang: str | None = None) -> dict:
     return {
         "project": result.project.name,
         "generated": dt.datetime.now().isoformat(timespec="seconds"),
-        "crs": crsmod.describe(result.layers.crs),
+        "crs": describe(result.layers.crs),
         "communities": len(comm),
         "households": int(comm["households"].fillna(0).sum()) if known else None,
         "households_known": known,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from spatial.core import crs as crsmod
+from spatial.core.crs import describe
 from spatial.core.messages import labels, text
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def check_report(result: RunResult, lang: str) -> dict[str, Any]:
         "name": result.project.name,
         "rows": rows,
         "layers": details,
-        "crs": crsmod.describe(layers.crs),
+        "crs": describe(layers.crs),
         "network": network,
         "warnings": [p.record(lang) for p in getattr(layers, "problems", [])],
     }

@@ -179,7 +179,7 @@ def test_console_script_flushes_its_output_and_exits_with_the_code(tmp_path):
 
 def test_basemap_choices_are_the_basemaps_file():
     from spatial.cli import main as cli
-    from spatial.outputs.html import leaflet as render
+    from spatial.outputs.html import leaflet
 
-    assert cli._basemap_names() == list(render.basemaps())
+    assert cli._basemap_names() == list(leaflet.basemaps())
     assert {"osm", "gaode", "tianditu", "none"} <= set(cli._basemap_names())

@@ -17,7 +17,7 @@ from pyproj import Transformer
 from spatial.analysis.coverage.service_areas import QUAD_SEGS
 from spatial.outputs.html import areas as mapareas
 from spatial.outputs.html import contents as maps
-from spatial.outputs.html import leaflet as render
+from spatial.outputs.html import leaflet
 from spatial.workflow.pipeline import in_language
 
 from ..conftest import open_page
@@ -30,7 +30,7 @@ def drawn(demo_analysis, tmp_path_factory) -> tuple[object, Path, dict]:
     """The demo's coverage, its overview written; the store read back from the page."""
     result = in_language(demo_analysis(("coverage",)), "zh")
     path = tmp_path_factory.mktemp("areas") / "overview.html"
-    render.save_map(maps.overview_map(result, "zh", "none"), path)
+    leaflet.save_map(maps.overview_map(result, "zh", "none"), path)
     maps.clear_cache()
     page = path.read_text("utf-8")
     start = page.index("window.LC_STORE = ") + len("window.LC_STORE = ")

@@ -20,10 +20,16 @@ from jinja2.utils import htmlsafe_json_dumps
 from spatial.core.messages import labels
 from spatial.outputs import style
 from spatial.outputs.html import contents as maps
-from spatial.outputs.html import leaflet as render
-from spatial.outputs.html import store as mapstore
-from spatial.outputs.html import store_parcels as mapparcels
+from spatial.outputs.html import leaflet, store_parcels
 from spatial.outputs.html import write as report
+from spatial.outputs.html.store import (
+    SCALE,
+    _escaped_column,
+    _present,
+    community_store,
+    encode,
+    street_lines,
+)
 from spatial.text import html as htmltext
 from spatial.text.html import Html, esc, fragment, fragments
 from spatial.workflow.pipeline import in_language
@@ -100,7 +106,7 @@ def _programmes_one_by_one(result, keys):
 
 def test_programmes_equal_the_one_by_one_rule(demo):
     keys = list(demo.standards.categories)
-    fast = mapparcels.parcel_programmes(demo, keys)
+    fast = store_parcels.parcel_programmes(demo, keys)
     assert fast == _programmes_one_by_one(demo, keys)
     assert sum(len(v) for v in fast.values()) > 10
 
@@ -110,8 +116,8 @@ def test_parcel_store_with_a_shared_table_equals_a_fresh_one(demo):
     each map computes alone; candidate cards as fragment wrote them one parcel at a time."""
     std = demo.standards
     comm = demo.communities
-    origin = np.floor(comm.to_crs(4326).total_bounds[:2] * mapstore.SCALE).astype(np.int64)
-    table = mapparcels.ParcelTable(demo, "none", origin)
+    origin = np.floor(comm.to_crs(4326).total_bounds[:2] * SCALE).astype(np.int64)
+    table = store_parcels.ParcelTable(demo, "none", origin)
     lab = labels("zh")
     parcels = demo.layers.parcels.set_index("pid", drop=False)
     groups = [(list(std.categories), False)] + [
@@ -121,8 +127,8 @@ def test_parcel_store_with_a_shared_table_equals_a_fresh_one(demo):
     for keys, group in groups:
         if not keys:
             continue
-        shared = mapparcels.parcel_store(demo, comm, "zh", "none", origin, keys, group, table)
-        alone = mapparcels.parcel_store(demo, comm, "zh", "none", origin, keys, group)
+        shared = store_parcels.parcel_store(demo, comm, "zh", "none", origin, keys, group, table)
+        alone = store_parcels.parcel_store(demo, comm, "zh", "none", origin, keys, group)
         assert shared == alone
         progs = _programmes_one_by_one(demo, keys)
         for pid, kind, card in zip(alone["pid"], alone["kind"], alone["card"], strict=True):
@@ -167,7 +173,7 @@ def _encode_piece_by_piece(geoms, origin):
     last = np.r_[idx[1:] != idx[:-1], True]
     keep = ~(last & (idx < len(rings)))
     coords, idx = coords[keep], idx[keep]
-    q = np.round(coords * mapstore.SCALE).astype(np.int64) - np.asarray(origin, np.int64)
+    q = np.round(coords * SCALE).astype(np.int64) - np.asarray(origin, np.int64)
     delta = q.copy()
     delta[1:] -= q[:-1]
     starts = np.r_[0, np.flatnonzero(np.diff(idx)) + 1]
@@ -191,10 +197,10 @@ def test_encode_equals_the_piece_by_piece_encoding(demo):
     )
     multi = shapely.MultiPolygon([holed, shapely.box(117.02, 36.02, 117.03, 36.03)])
     line = shapely.LineString([(117.0, 36.0), (117.005, 36.001), (117.01, 36.0)])
-    comm = render.display_frame(demo.communities, "none", tolerance=3.0).geometry.values
+    comm = leaflet.display_frame(demo.communities, "none", tolerance=3.0).geometry.values
     geoms = np.r_[np.asarray(comm), [holed, multi, line, shapely.MultiLineString([line])]]
     origin = (11700000, 3600000)
-    assert mapstore.encode(geoms, origin) == _encode_piece_by_piece(geoms, origin)
+    assert encode(geoms, origin) == _encode_piece_by_piece(geoms, origin)
 
 
 def test_street_lines_group_edges_as_before(demo):
@@ -209,8 +215,8 @@ def test_street_lines_group_edges_as_before(demo):
         for b in np.unique(bins)
     ]
     frame = gpd.GeoDataFrame(geometry=np.concatenate(parts), crs=demo.network.crs)
-    expected = render.display_frame(frame, "none", tolerance=5.0)
-    got = mapstore.street_lines(demo, "none")
+    expected = leaflet.display_frame(frame, "none", tolerance=5.0)
+    got = street_lines(demo, "none")
     assert len(got) == len(expected) > 10
     assert all(shapely.equals_exact(got.geometry.values, expected.geometry.values, 0))
 
@@ -254,7 +260,7 @@ def test_late_layers_write_the_page_folium_writes(tmp_path):
     polys = gpd.GeoSeries(
         [shapely.box(117, 36, 117.01, 36.01), shapely.box(117.02, 36, 117.03, 36.01)], crs=4326
     )
-    data = render.features(polys, {"tip": [esc("a<b>{x}"), esc("second")]})
+    data = leaflet.features(polys, {"tip": [esc("a<b>{x}"), esc("second")]})
     rows = [[36.0 + i / 1e4, 117.0, f"t{i}"] for i in range(400)]
 
     def build(late: bool) -> folium.Map:
@@ -262,15 +268,15 @@ def test_late_layers_write_the_page_folium_writes(tmp_path):
         style = {"style_function": lambda _f: {"color": "#123456", "weight": 2}}
         tip = folium.GeoJsonTooltip(fields=["tip"], labels=False)
         if late:
-            render._LateGeoJson(json.loads(json.dumps(data)), tooltip=tip, **style).add_to(fmap)
-            render._LateCluster(rows).add_to(fmap)
+            leaflet._LateGeoJson(json.loads(json.dumps(data)), tooltip=tip, **style).add_to(fmap)
+            leaflet._LateCluster(rows).add_to(fmap)
         else:
             folium.GeoJson(json.loads(json.dumps(data)), tooltip=tip, **style).add_to(fmap)
             FastMarkerCluster(rows).add_to(fmap)
         return fmap
 
-    plain = render.save_map(build(False), tmp_path / "plain.html").read_text("utf-8")
-    page = render.save_map(build(True), tmp_path / "late.html").read_text("utf-8")
+    plain = leaflet.save_map(build(False), tmp_path / "plain.html").read_text("utf-8")
+    page = leaflet.save_map(build(True), tmp_path / "late.html").read_text("utf-8")
     assert "lc-late" not in page
     assert htmlsafe_json_dumps(rows, sort_keys=True) in page
     assert _norm(plain) == _norm(page)
@@ -278,11 +284,11 @@ def test_late_layers_write_the_page_folium_writes(tmp_path):
 
 def test_shared_store_parts_are_spliced_as_one_encoding():
     store = {"map": "m", "comm": {"name": ["<b>", "小区\u2028"]}, "n": [1, 2.5, None]}
-    whole = render.store_json(store)
-    parts = dict(store, comm=render.store_json(store["comm"]))
+    whole = leaflet.store_json(store)
+    parts = dict(store, comm=leaflet.store_json(store["comm"]))
     fmap, fmap2 = folium.Map(tiles=None), folium.Map(tiles=None)
-    render.add_store(fmap, store)
-    render.add_store(fmap2, parts)
+    leaflet.add_store(fmap, store)
+    leaflet.add_store(fmap2, parts)
     assert f"window.LC_STORE = {whole};" in _page(fmap)
     assert f"window.LC_STORE = {whole};" in _page(fmap2)
     assert json.loads(whole) == store and "\\u2028" in whole and "<" not in whole
@@ -302,13 +308,13 @@ def test_write_maps_restores_the_cycle_collector(tmp_path):
 def test_run_cache_holds_one_run(demo):
     other = object()
     calls = []
-    assert render.run_cached(demo, ("k",), lambda: calls.append(1) or "a") == "a"
-    assert render.run_cached(demo, ("k",), lambda: calls.append(1) or "b") == "a"
-    assert render.run_cached(other, ("k",), lambda: calls.append(1) or "c") == "c"
-    assert render.run_cached(demo, ("k",), lambda: calls.append(1) or "d") == "d"
+    assert leaflet.run_cached(demo, ("k",), lambda: calls.append(1) or "a") == "a"
+    assert leaflet.run_cached(demo, ("k",), lambda: calls.append(1) or "b") == "a"
+    assert leaflet.run_cached(other, ("k",), lambda: calls.append(1) or "c") == "c"
+    assert leaflet.run_cached(demo, ("k",), lambda: calls.append(1) or "d") == "d"
     assert len(calls) == 3
     maps.clear_cache()
-    assert render.run_cached(demo, ("k",), lambda: "e") == "e"
+    assert leaflet.run_cached(demo, ("k",), lambda: "e") == "e"
     maps.clear_cache()
 
 
@@ -326,16 +332,16 @@ def test_maps_of_a_run_share_their_store_parts(demo, tmp_path):
         )
         comm_parts.add(json.dumps(store["comm"], sort_keys=True))
     assert len(comm_parts) == 1
-    origin = np.floor(demo.communities.to_crs(4326).total_bounds[:2] * mapstore.SCALE)
-    alone = mapstore.community_store(demo, demo.communities, "zh", "none", origin.astype(np.int64))
+    origin = np.floor(demo.communities.to_crs(4326).total_bounds[:2] * SCALE)
+    alone = community_store(demo, demo.communities, "zh", "none", origin.astype(np.int64))
     assert json.loads(comm_parts.pop()) == json.loads(json.dumps(alone))
     assert pd.notna(store["comm"]["hh"][0])
 
 
 def test_card_fact_columns_escape_each_value_as_before():
     values = ["<a>", "<a>", None, float("nan"), "", 0.0, -0.0, 1, True, 1, "{x}", pd.NA, "小区"]
-    expected = [str(esc(v)) if mapstore._present(v) else None for v in values]
-    assert mapstore._escaped_column(values) == expected
+    expected = [str(esc(v)) if _present(v) else None for v in values]
+    assert _escaped_column(values) == expected
     assert expected[5:7] == ["0.0", "-0.0"]
 
 
@@ -344,17 +350,17 @@ def test_run_cache_is_per_thread(demo):
     import threading
 
     maps.clear_cache()
-    assert render.run_cached(demo, ("k",), lambda: "main") == "main"
+    assert leaflet.run_cached(demo, ("k",), lambda: "main") == "main"
     seen = []
     other = object()
 
     def work():
-        seen.append(render.run_cached(demo, ("k",), lambda: "thread"))
-        render.run_cached(other, ("k",), lambda: "other")  # clears this thread's entries only
+        seen.append(leaflet.run_cached(demo, ("k",), lambda: "thread"))
+        leaflet.run_cached(other, ("k",), lambda: "other")  # clears this thread's entries only
 
     thread = threading.Thread(target=work)
     thread.start()
     thread.join()
     assert seen == ["thread"]
-    assert render.run_cached(demo, ("k",), lambda: "again") == "main"
+    assert leaflet.run_cached(demo, ("k",), lambda: "again") == "main"
     maps.clear_cache()

@@ -12,7 +12,7 @@ import shapely
 import shapely.affinity
 
 from spatial.outputs.html import contents as maps
-from spatial.outputs.html import leaflet as render
+from spatial.outputs.html import leaflet
 from spatial.workflow.pipeline import in_language
 
 from ..conftest import open_page
@@ -44,7 +44,7 @@ def crowded_run(demo_analysis):
 @pytest.fixture(scope="module")
 def crowded(crowded_run, tmp_path_factory) -> tuple[Path, list[str]]:
     path = tmp_path_factory.mktemp("labels") / "overview.html"
-    render.save_map(maps.overview_map(crowded_run, "zh", "none"), path)
+    leaflet.save_map(maps.overview_map(crowded_run, "zh", "none"), path)
     maps.clear_cache()
     return path, list(crowded_run.bundling.bundles["bundle_id"])
 
@@ -84,7 +84,7 @@ def test_over_400_bundles_in_view_place_at_most_400_labels_none_overlapping(
 def test_under_400_bundles_every_label_shows(browser, demo_analysis, tmp_path):
     result = in_language(demo_analysis(("coverage", "bundle", "sites")), "zh")
     path = tmp_path / "overview.html"
-    render.save_map(maps.overview_map(result, "zh", "none"), path)
+    leaflet.save_map(maps.overview_map(result, "zh", "none"), path)
     maps.clear_cache()
     found, errors = _labels(browser, path, tmp_path / "demo.png")
     assert errors == []

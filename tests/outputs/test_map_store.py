@@ -12,7 +12,7 @@ import pytest
 
 from spatial.core.messages import labels, tier_label
 from spatial.outputs.html import contents as maps
-from spatial.outputs.html import leaflet as render
+from spatial.outputs.html import leaflet
 from spatial.text import html as htmltext
 from spatial.workflow.pipeline import in_language
 
@@ -24,7 +24,7 @@ def overview(demo_analysis, tmp_path_factory) -> tuple[object, Path, dict]:
     """The demo analysed, its overview written; the store read back from the page as JSON."""
     result = in_language(demo_analysis(("coverage", "bundle", "sites")), "zh")
     path = tmp_path_factory.mktemp("store") / "overview.html"
-    render.save_map(maps.overview_map(result, "zh", "none"), path)
+    leaflet.save_map(maps.overview_map(result, "zh", "none"), path)
     maps.clear_cache()
     page = path.read_text("utf-8")
     start = page.index("window.LC_STORE = ") + len("window.LC_STORE = ")
@@ -133,7 +133,7 @@ def test_bundle_cards_decode_to_the_bundle_rows(overview, browser, tmp_path):
 
 def test_outlines_decode_to_the_open_display_rings(overview, browser, tmp_path):
     result, path, store = overview
-    disp = render.display_frame(result.communities, "none", tolerance=3.0)
+    disp = leaflet.display_frame(result.communities, "none", tolerance=3.0)
     expected = []
     for geom in disp.geometry:
         part = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)

@@ -52,9 +52,9 @@ def test_html_opens_offline_with_layers_and_popup(browser, demo_out, name, tmp_p
 
 
 def test_dense_facilities_are_clustered_offline(browser, monkeypatch, tmp_path):
-    from spatial.outputs.html import leaflet as render
+    from spatial.outputs.html import leaflet
 
-    monkeypatch.setattr(render, "CLUSTER_ABOVE", 5)
+    monkeypatch.setattr(leaflet, "CLUSTER_ABOVE", 5)
     project = load_project(None)
     project.render.basemap = "none"
     run(project, tmp_path, ("coverage", "map"))

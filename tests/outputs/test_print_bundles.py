@@ -15,8 +15,8 @@ import shapely
 from matplotlib.patches import PathPatch
 
 from spatial.outputs import style
-from spatial.outputs.html import overlays as maplayers
-from spatial.outputs.html import store as mapstore
+from spatial.outputs.html.overlays import subdistrict_layer
+from spatial.outputs.html.store import bundle_store
 from spatial.outputs.printing import pack as printmap
 from spatial.outputs.style import share_text
 
@@ -67,7 +67,7 @@ def test_print_overview_colours_adjacent_bundles_apart_as_the_html_map(demo):
 
 def test_html_store_uses_the_same_bundle_colours(demo):
     origin = np.array([0, 0])
-    store = mapstore.bundle_store(demo, demo.communities, "zh", "none", origin, False)
+    store = bundle_store(demo, demo.communities, "zh", "none", origin, False)
     assert store["colour"] == style.bundle_colours(demo.bundling.bundles)
 
 
@@ -137,10 +137,8 @@ def test_html_map_draws_only_the_clean_hulls_and_warns_once():
         communities=comm, layers=SimpleNamespace(subdistricts=None, problems=[])
     )
     fmap = folium.Map()
-    entries = maplayers.subdistrict_layer(fmap, result, "zh", "none")
-    maplayers.subdistrict_layer(
-        folium.Map(), result, "zh", "none"
-    )  # the group maps: no second note
+    entries = subdistrict_layer(fmap, result, "zh", "none")
+    subdistrict_layer(folium.Map(), result, "zh", "none")  # the group maps: no second note
     assert len(entries) == 1  # B's hull, drawn as approximate
     layer = fmap._children[entries[0]["ref"]]
     assert len(layer.data["features"]) == 1

@@ -18,10 +18,7 @@ from spatial.analysis.result import RunResult
 from spatial.core.messages import labels, text
 from spatial.inputs.facility_names import empty_note
 from spatial.outputs.html import areas as mapareas
-from spatial.outputs.html import leaflet as render
-from spatial.outputs.html import overlays as maplayers
-from spatial.outputs.html import store as mapstore
-from spatial.outputs.html import store_parcels as mapparcels
+from spatial.outputs.html import leaflet, store_parcels
 from spatial.outputs.html.leaflet import (
     StoreJson,
     add_panel,
@@ -30,7 +27,14 @@ from spatial.outputs.html.leaflet import (
     run_cached,
     store_json,
 )
+from spatial.outputs.html.overlays import (
+    capacity_layers,
+    facility_groups,
+    section,
+    subdistrict_layer,
+)
 from spatial.outputs.html.plan_layer import plan_layers
+from spatial.outputs.html.store import SCALE, bundle_store, community_store, encode, street_lines
 from spatial.outputs.style import (
     CANDIDATE_COLOUR,
     GAP_COLOURS,
@@ -179,10 +183,8 @@ def _legend(
     result, lang, store: dict, items: list[tuple], title: str, facilities, extra
 ) -> list[dict]:
     lab = labels(lang)
-    entries = [
-        {"ref": "lc:streets", "html": maplayers.section("", [(STREET_COLOUR, lab["streets"])])}
-    ]
-    entries.append({"ref": "lc:communities", "html": maplayers.section(title, items)})
+    entries = [{"ref": "lc:streets", "html": section("", [(STREET_COLOUR, lab["streets"])])}]
+    entries.append({"ref": "lc:communities", "html": section(title, items)})
     outline = fragment(
         '<div class=lc-leg><div><span style="display:inline-block;width:14px;height:10px;'
         'border:2px solid #111"></span> {}</div><div><span style="display:inline-block;'
@@ -237,10 +239,10 @@ def _legend(
                     parcels=kinds.count(kind),
                     sites=sum(len(p) for p in progs),
                 )
-            entries.append({"ref": ref, "html": maplayers.section("", [(colour, row)])})
+            entries.append({"ref": ref, "html": section("", [(colour, row)])})
     entries += extra
     for ref, row in facilities:
-        entries.append({"ref": ref, "html": maplayers.section("", [row])})
+        entries.append({"ref": ref, "html": section("", [row])})
     for e in entries:
         e["html"] = str(e["html"])
     return entries
@@ -248,7 +250,7 @@ def _legend(
 
 def clear_cache() -> None:
     """Drop what the maps of the last run shared (:func:`spatial.outputs.html.leaflet.clear_cache`)."""
-    render.clear_cache()
+    leaflet.clear_cache()
 
 
 def _cached(key: tuple, result: RunResult, make):
@@ -262,10 +264,8 @@ def _lonlat_bounds(result: RunResult, comm: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def _street_store(result: RunResult, basemap: str, origin) -> StoreJson:
-    streets = mapstore.street_lines(result, basemap)
-    return store_json(
-        mapstore.encode(streets.geometry.values, origin) if streets is not None else None
-    )
+    streets = street_lines(result, basemap)
+    return store_json(encode(streets.geometry.values, origin) if streets is not None else None)
 
 
 def metres_per_minute(std) -> float:
@@ -311,7 +311,7 @@ def _draw(
     capacity=(),
     areas=(set(), False),
 ) -> None:
-    origin = np.floor(_lonlat_bounds(result, comm)[:2] * mapstore.SCALE).astype(np.int64)
+    origin = np.floor(_lonlat_bounds(result, comm)[:2] * SCALE).astype(np.int64)
     area_entries, street_table, area_legend = _areas(result, lang, basemap, origin, *areas)
     streets = None  # the page draws the streets from the table the areas are drawn from
     if street_table is None:
@@ -347,10 +347,10 @@ def _draw(
         "comm": _cached(
             ("comm", basemap, lang, tuple(origin)),
             result,
-            lambda: store_json(mapstore.community_store(result, comm, lang, basemap, origin)),
+            lambda: store_json(community_store(result, comm, lang, basemap, origin)),
         ),
-        "bundles": mapstore.bundle_store(result, comm, lang, basemap, origin, group),
-        "parcels": mapparcels.parcel_store(
+        "bundles": bundle_store(result, comm, lang, basemap, origin, group),
+        "parcels": store_parcels.parcel_store(
             result,
             comm,
             lang,
@@ -361,7 +361,7 @@ def _draw(
             _cached(
                 ("parcels", basemap, tuple(origin)),
                 result,
-                lambda: mapparcels.ParcelTable(result, basemap, origin),
+                lambda: store_parcels.ParcelTable(result, basemap, origin),
             ),
         ),
         "streets": streets,
@@ -395,11 +395,11 @@ def overview_map(result, lang: str, basemap: str) -> folium.Map:
             "bottom:60px;left:10px",
             "lc-headline",
         )
-    extra = maplayers.subdistrict_layer(fmap, result, lang, basemap)
+    extra = subdistrict_layer(fmap, result, lang, basemap)
     extra += plan_layers(fmap, result, lang, basemap)  # the programme by year (年度计划)
-    capacity, cap_legend = maplayers.capacity_layers(result, lang)
+    capacity, cap_legend = capacity_layers(result, lang)
     extra += cap_legend
-    fac_legend = maplayers.facility_groups(fmap, result, lang, basemap, set(std.categories))
+    fac_legend = facility_groups(fmap, result, lang, basemap, set(std.categories))
     _legend_panel(fmap)
     if "gaps" not in comm:  # no coverage stage: nothing to colour by gaps
         comm = _no_coverage(comm, std)
@@ -451,7 +451,7 @@ def group_maps(result: RunResult, lang: str, basemap: str) -> Iterator[tuple[str
             fmap, _headline(result, lang, keys, sel, True), "bottom:60px;left:10px", "lc-headline"
         )
         n_keys = len(keys)
-        legend = maplayers.facility_groups(fmap, result, lang, basemap, set(keys))
+        legend = facility_groups(fmap, result, lang, basemap, set(keys))
         _legend_panel(fmap)
         items = [
             (gap_colour(np.ceil(i * 4 / n_keys)), f"{lab['gaps']} {i}") for i in range(n_keys + 1)

@@ -35,8 +35,8 @@ from folium.plugins import FastMarkerCluster
 from jinja2 import Template
 from jinja2.utils import htmlsafe_json_dumps
 
-from spatial.core import crs as crsmod
 from spatial.core import settings
+from spatial.core.crs import wgs84_to_gcj02
 from spatial.core.errors import InputError
 from spatial.outputs import staging
 from spatial.outputs.style import ink_is_dark
@@ -138,7 +138,7 @@ def display_frame(gdf: gpd.GeoDataFrame, basemap: str, tolerance: float = 1.0) -
     if basemaps()[basemap]["crs"] == "gcj02" and len(out):
 
         def shift(xy: np.ndarray) -> np.ndarray:
-            return np.column_stack(crsmod.wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
+            return np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
 
         out.geometry = shapely.transform(out.geometry.values, shift)
     out.geometry = shapely.set_precision(out.geometry.values, 1e-5)  # about a metre
