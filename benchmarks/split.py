@@ -5,6 +5,8 @@ subdistrict on a LocalCluster, with the merged results compared value by value.
     python benchmarks/split.py [--communities 5000] [--case patchy|grid] [--layout blocks|strips]
                                [--parts 20] [--workers N] [--repeat 1]
 
+Needs the batch extra (``pip install 'lifecircle[batch]'``: Dask and distributed).
+
 What can be split, and how (the README's batch section states the answer):
 
 - **coverage** (each community's walking distance to each category): a walk of length ``d`` never
@@ -27,8 +29,12 @@ What can be split, and how (the README's batch section states the answer):
 Single: access points, coverage and capacity as the pipeline's coverage and capacity stages run
 them, in this process. Split: the parent cuts the parts (network, facilities, communities),
 each part is a Dask task (access points, coverage, catchment pairs), the parent merges them and
-computes the capacity. Reports wall and CPU time of each step, each task's CPU time, the bytes
-sent, the load average, and from the tasks' CPU times what the split would take on N idle cores.
+computes the capacity. Reports wall and CPU time of each step, each task's CPU time, the CPU
+time of the client and scheduler (this process) and of the workers while the tasks run, the
+bytes sent, the load average, and what the split would take on N idle cores: from the tasks'
+own CPU times, and with the Dask costs measured (client and scheduler serial, the workers' whole
+CPU time spread). Then whether the merged columns equal the single run's, and how many
+communities' capacity figures differ when each part computes its capacity alone.
 
 ``--layout blocks`` (default) gives the communities compact subdistricts (a grid of blocks, as
 real 街道 are); ``strips`` keeps the generator's own (20 bands across the whole city, the worst
