@@ -12,9 +12,12 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from spatial.config.checks import CRS_HINT, validate_project
+from spatial.config.checks import (
+    DEMOGRAPHIC_KEYS as DEMOGRAPHIC_KEYS,  # where capacity imports it from
+)
 from spatial.config.schema import (
     COORDS,
-    CRS_HINT,
     GATE_SETTINGS,
     BundlingConfig,
     CapacityConfig,
@@ -28,10 +31,6 @@ from spatial.config.schema import (
     Project,
     RenderConfig,
     SitingConfig,
-    validate_project,
-)
-from spatial.config.schema import (
-    DEMOGRAPHIC_KEYS as DEMOGRAPHIC_KEYS,  # where capacity imports it from
 )
 from spatial.core import settings
 from spatial.core.errors import ConfigError

@@ -25,9 +25,10 @@ from pyproj import CRS
 
 from spatial.analysis.coverage.measure import CoverageResult, compute_coverage
 from spatial.analysis.result import BundlingResult, RunResult, SitingResult
+from spatial.config.checks import validate_project
 from spatial.config.project import load_project as _load_project_file
 from spatial.config.project import project_from_tables
-from spatial.config.schema import Project, validate_project
+from spatial.config.schema import Project
 from spatial.core.crs import describe as describe_crs
 from spatial.core.errors import InputError, reading
 from spatial.core.problems import Problem

@@ -103,14 +103,14 @@ def test_every_note_drop_and_reading_names_a_catalogue_key():
 
 
 #: msg() calls whose key is computed; the keys they can take are checked below
-_DYNAMIC = {("schema.py", "msg(allowed)"), ("project.py", "msg(f'type_{name}')")}
+_DYNAMIC = {("checks.py", "msg(allowed)"), ("project.py", "msg(f'type_{name}')")}
 
 
 def test_every_allowed_range_of_a_setting_is_in_the_catalogue():
-    """``schema._check_number`` rules name ``range_*`` keys; ``_type_name`` falls back to the
+    """``checks._check_number`` rules name ``range_*`` keys; ``_type_name`` falls back to the
     Python name when a ``type_*`` key is missing."""
     zh, en = labels("zh"), labels("en")
-    tree = ast.parse((PACKAGE / "config" / "schema.py").read_text("utf-8"))
+    tree = ast.parse((PACKAGE / "config" / "checks.py").read_text("utf-8"))
     ranges = {
         n.value
         for n in ast.walk(tree)
