@@ -214,6 +214,15 @@ def _print_basis(
         outline=block["outline"],
         inner=inner,
     )
+    sources = block.get("gate_sources") or {}
+    if "osm_crossing" in sources:  # [gates] path = "osm": nodes and footway crossings
+        say(
+            console,
+            lang,
+            "cli_gate_sources",
+            nodes=sources["osm_node"],
+            crossings=sources["osm_crossing"],
+        )
     full = block.get("full_coverage") or {}
     if full.get("lost_communities"):
         say(

@@ -117,7 +117,9 @@ def load_gates(
     project: Project, read_layer, communities: gpd.GeoDataFrame, crs, problems: list[Problem]
 ) -> tuple[gpd.GeoDataFrame, LayerReport]:
     """The gates of ``[gates]`` in the analysis CRS, with ``comm`` (position of the community,
-    rows without one dropped) and ``cid``.
+    rows without one dropped), ``cid`` and ``source`` (``layer``, or ``osm_node`` for the OSM
+    gate nodes; the crossings of ``path = "osm"`` are added once the network is read:
+    :func:`spatial.network.crossings.with_crossing_gates`).
 
     Parameters
     ----------
@@ -160,8 +162,9 @@ def load_gates(
     gdf = gdf.set_geometry(gdf.geometry.representative_point()).to_crs(crs)
     comm = assign_gates(gdf, communities, cols.get("community"), cfg.tolerance_m, labels, problems)
     names = gdf[cols["name"]].astype("string").fillna("") if "name" in cols else labels
+    source = "osm_node" if cfg.path.strip().lower() == "osm" else "layer"
     out = gpd.GeoDataFrame(
-        {"gate": labels.astype(str), "name": names.astype(str), "comm": comm},
+        {"gate": labels.astype(str), "name": names.astype(str), "comm": comm, "source": source},
         geometry=gdf.geometry.values,
         crs=crs,
     )

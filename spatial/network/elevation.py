@@ -28,8 +28,9 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
-from spatial.core.errors import InputError
+from spatial.core.errors import InputError, reading
 from spatial.core.problems import problem
+from spatial.inputs.files import check_data_file
 
 #: longest straight piece whose slope is taken as constant (m)
 PIECE_M = 20.0
@@ -312,6 +313,28 @@ def _bilinear(grid: np.ndarray, col: np.ndarray, row: np.ndarray) -> np.ndarray:
     bottom = grid[r1, c0] + tc * (grid[r1, c1] - grid[r1, c0])
     out[ok] = top + tr * (bottom - top)
     return out
+
+
+def read_elevation(net, path: Path) -> None:
+    """The one reader of ``[network] elevation`` (the command line's runs and
+    ``spatial.read_network(..., elevation=...)``): :func:`add_elevation` for the file at
+    ``path``, any failure to read it one line naming it.
+
+    Parameters
+    ----------
+    net : StreetNetwork
+        Changed in place.
+    path : Path
+        The elevation GeoTIFF.
+
+    Raises
+    ------
+    InputError
+        The file is not a data file, cannot be read as a raster, has no CRS or misses every street.
+    """
+    with reading(path, "what_elevation"):
+        check_data_file(path)
+        add_elevation(net, path)
 
 
 def add_elevation(net, path: Path) -> None:

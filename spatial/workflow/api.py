@@ -16,6 +16,7 @@ import os
 import sys
 import warnings
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeAlias
 
@@ -33,6 +34,7 @@ from spatial.core.crs import describe as describe_crs
 from spatial.core.errors import InputError, reading
 from spatial.core.problems import Problem
 from spatial.core.settings import ALL_STAGES, COMMAND_STAGES
+from spatial.network.elevation import read_elevation
 from spatial.network.graph import StreetNetwork
 from spatial.network.read import lines_network
 from spatial.network.read import read_network as read_network_file
@@ -119,8 +121,14 @@ def run(
     return result
 
 
-def read_network(source: Streets, crs: str | CRS | None = None) -> StreetNetwork:
-    """Read a walking network, as ``[network] path`` does.
+def read_network(
+    source: Streets,
+    crs: str | CRS | None = None,
+    *,
+    elevation: str | os.PathLike[str] | None = None,
+    lang: str = "zh",
+) -> StreetNetwork:
+    """Read a walking network, as ``[network] path`` (and ``[network] elevation``) do.
 
     Parameters
     ----------
@@ -131,6 +139,13 @@ def read_network(source: Streets, crs: str | CRS | None = None) -> StreetNetwork
     crs : str or pyproj.CRS, optional
         The metric analysis CRS; None: the CGCS2000 Gauss-Krüger zone (UTM outside China) of
         the streets' median point. A geographic CRS is refused.
+    elevation : str or Path, optional
+        An elevation GeoTIFF (any CRS, metres; needs ``lifecircle[hills]``): each street is
+        walked uphill and downhill at Tobler's hiking speed, so :func:`coverage`,
+        :func:`bundle` and :func:`sites` given this network measure flat-equivalent metres.
+        A network given as ``source`` is copied, not changed.
+    lang : str
+        ``zh`` or ``en``: the language of the warnings (streets off the raster).
 
     Returns
     -------
@@ -140,16 +155,28 @@ def read_network(source: Streets, crs: str | CRS | None = None) -> StreetNetwork
     Raises
     ------
     InputError
-        The file is missing or unreadable, the lines have no CRS, ``crs`` is not metric.
+        The file is missing or unreadable, the lines have no CRS, ``crs`` is not metric; the
+        elevation file is missing, has no CRS, or lies off every street.
     """
     metric = _checked_crs(crs, "spatial.read_network()")
     if isinstance(source, StreetNetwork):
-        return source
-    if isinstance(source, gpd.GeoDataFrame):
-        return lines_network(source, metric, "<streets>")
-    path = Path(source)
-    with reading(path, "what_network"):
-        return read_network_file(path, metric)
+        net = source
+    elif isinstance(source, gpd.GeoDataFrame):
+        net = lines_network(source, metric, "<streets>")
+    else:
+        path = Path(source)
+        with reading(path, "what_network"):
+            net = read_network_file(path, metric)
+    if elevation is None:
+        return net
+    dem = Path(elevation).expanduser().resolve()
+    if not dem.exists():
+        raise InputError("err_file_not_found", path=dem)
+    hilly = replace(net, problems=list(net.problems))  # the caller's network keeps its slope
+    known = len(hilly.problems)
+    read_elevation(hilly, dem)
+    _warn(hilly.problems[known:], lang)
+    return hilly
 
 
 def coverage(

@@ -20,6 +20,7 @@ from pyproj import Transformer
 from spatial.core import settings
 from spatial.core.crs import wgs84_to_gcj02
 from spatial.outputs import staging
+from spatial.workflow.demo_hills import demo_elevation, write_elevation
 
 ORIGIN_LONLAT = (118.318, 35.040)  # south-west corner, Lanshan district, Linyi
 METRIC_EPSG = 4548  # CGCS2000 3-degree GK zone, central meridian 117°E
@@ -356,6 +357,7 @@ DEMO_FILES = {
     "parcels": "parcels.geojson",
     "network": "network.osm",
     "gates": "gates.geojson",
+    "elevation": "elevation.tif",
     "project": "project.toml",
     "readme": "README.md",
 }
@@ -407,9 +409,11 @@ def write_demo(folder: Path, seed: int = 20201) -> dict[str, Path]:
 
     communities.gpkg (EPSG:4548, like a planning bureau's layer), facilities.csv (GCJ-02
     lon/lat, like a Gaode POI export), parcels.geojson (WGS84), network.osm (OSM XML),
-    gates.geojson (WGS84, the compounds' gates: an optional layer, see the project file), and the
-    runnable project.toml (paths relative to it) with the README of ``data/demo``. Existing files
-    are replaced: the command line refuses a folder that holds any of them.
+    gates.geojson (WGS84, the compounds' gates: an optional layer, see the project file),
+    elevation.tif (synthetic hills, :mod:`spatial.workflow.demo_hills`: optional, see the project
+    file; written when rasterio is installed), and the runnable project.toml (paths relative to
+    it) with the README of ``data/demo``. Existing files are replaced: the command line refuses a
+    folder that holds any of them.
 
     Parameters
     ----------
@@ -441,4 +445,7 @@ def write_demo(folder: Path, seed: int = 20201) -> dict[str, Path]:
     gates = demo_gates(data["communities"], seed).to_crs(4326)
     gates.geometry = shapely.set_precision(gates.geometry.values, 1e-7)
     staging.write_text(paths["gates"], gates.to_json(drop_id=True, ensure_ascii=False, indent=1))
+    z, west, north = demo_elevation(warp.x0, warp.y0, SIZE_M, math.degrees(warp.angle), seed)
+    if not write_elevation(paths["elevation"], z, west, north, METRIC_EPSG):
+        del paths["elevation"]  # without rasterio (lifecircle[hills]) the demo has no hills
     return paths

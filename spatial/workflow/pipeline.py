@@ -31,7 +31,8 @@ from spatial.inputs.facility_names import dropped_records, headline_notes
 from spatial.inputs.files import check_data_file
 from spatial.inputs.load import load_layers
 from spatial.network.alignment import check_alignment
-from spatial.network.elevation import add_elevation
+from spatial.network.crossings import with_crossing_gates
+from spatial.network.elevation import read_elevation
 from spatial.network.read import download_network, read_network
 from spatial.outputs import staging
 from spatial.workflow.stages import (
@@ -71,10 +72,13 @@ def load_inputs(project: Project, progress: Progress | None = None, place: str =
                 place or project.network.place, layers.crs, project.network.min_connected_share
             )
         if result.network is not None and project.network.elevation:  # hills (Tobler)
-            dem = project.resolve(project.network.elevation)
-            with reading(dem, "what_elevation"):
-                check_data_file(dem)
-                add_elevation(result.network, dem)
+            read_elevation(result.network, project.resolve(project.network.elevation))
+        osm_gates = project.gates.path.strip().lower() == "osm"
+        if result.network is not None and layers.gates is not None and osm_gates:
+            report = next((r for r in layers.reports if r.layer == "gates"), None)
+            layers.gates = with_crossing_gates(
+                layers.gates, result.network, layers.communities, project.gates.tolerance_m, report
+            )  # and where the footways cross the outlines
         if result.network is not None:
             layers.problems += result.network.problems  # e.g. streets cut at the extract's edge
             if result.network.report is not None:  # a road layer: its columns and values

@@ -93,6 +93,7 @@ def coverage_stage(result: RunResult, progress: Progress | None) -> tuple:
             coverage.gate_rule,
             result.standards,
             layers.households_known,
+            gate_sources(result),
         )
         off = coverage.gates_off_network
         if off is not None and len(off):
@@ -108,6 +109,17 @@ def coverage_stage(result: RunResult, progress: Progress | None) -> tuple:
         result.summary["coverage"]["basket_without_facilities"] = empty
     used = coverage.access if coverage.access is not None else access
     return used, coverage.categories
+
+
+def gate_sources(result: RunResult) -> dict[str, int] | None:
+    """How many of the run's gates came from its gate layer (``layer``), or from the OSM file's
+    gate nodes (``osm_node``) and its footways crossing the outlines (``osm_crossing``)."""
+    gates = result.layers.gates
+    if gates is None:
+        return None
+    osm = result.project.gates.path.strip().lower() == "osm"
+    counts = gates["source"].value_counts()
+    return {k: int(counts.get(k, 0)) for k in (("osm_node", "osm_crossing") if osm else ("layer",))}
 
 
 def gate_set(result: RunResult) -> GateSet | None:

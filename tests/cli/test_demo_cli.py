@@ -22,6 +22,14 @@ def test_demo_generator_is_deterministic_and_matches_committed_files(tmp_path):
         committed = settings.DEMO_DIR / first[key].name
         assert first[key].read_bytes() == second[key].read_bytes()
         assert first[key].read_bytes() == committed.read_bytes(), f"regenerate data/demo ({key})"
+    import rasterio
+
+    with (
+        rasterio.open(first["elevation"]) as got,
+        rasterio.open(settings.DEMO_DIR / "elevation.tif") as kept,
+    ):
+        assert (got.read(1) == kept.read(1)).all(), "regenerate data/demo (elevation)"
+        assert (got.transform, got.crs) == (kept.transform, kept.crs)
     a = gpd.read_file(first["communities"])
     b = gpd.read_file(settings.DEMO_DIR / "communities.gpkg")
     assert a.drop(columns="geometry").equals(b.drop(columns="geometry"))
@@ -32,6 +40,26 @@ def test_demo_generator_is_deterministic_and_matches_committed_files(tmp_path):
         | a["建成年代"].str.contains("年代")
         | (a["建成年代"] == "")
     ).all()
+
+
+@pytest.mark.slow
+def test_the_demo_hills_cover_every_street_and_change_the_distances(tmp_path):
+    """The demo's elevation.tif (commented out in its project file) under every street: with it
+    the distances are flat-equivalent metres and differ from the flat ones, no street flat."""
+    from spatial.config.project import load_project
+    from spatial.workflow.pipeline import analyse, load_inputs
+
+    paths = write_demo(tmp_path)
+    text = paths["project"].read_text("utf-8")
+    assert '# elevation = "elevation.tif"' in text
+    hills = tmp_path / "hills.toml"
+    hills.write_text(text.replace('# elevation = "elevation.tif"', 'elevation = "elevation.tif"'))
+    flat = analyse(load_inputs(load_project(paths["project"])), ("coverage",))
+    hilly = analyse(load_inputs(load_project(hills)), ("coverage",))
+    assert hilly.summary["coverage"]["distance_unit"] == "flat_equivalent_m"
+    assert "network_elevation_missing" not in [w["code"] for w in hilly.summary["warnings"]]
+    a, b = flat.communities["market_m"], hilly.communities["market_m"]
+    assert (a != b).mean() > 0.9 and ((b - a).abs() > 5).any()
 
 
 @pytest.mark.slow

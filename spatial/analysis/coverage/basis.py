@@ -15,6 +15,7 @@ def basis_summary(
     rule: str,
     standards: Standards,
     known: bool,
+    sources: dict[str, int] | None = None,
 ) -> dict:
     """Counts per basis and, where gates were used, the communities and households that are
     covered from the outline but not from the gates (``lost``) or the other way (``gained``),
@@ -31,6 +32,9 @@ def basis_summary(
     standards : Standards
     known : bool
         Household counts are known (else household figures are null).
+    sources : dict of str to int, optional
+        The gates of the run by where they came from (``layer``; ``osm_node``, ``osm_crossing``
+        for ``path = "osm"``): ``gate_sources``.
 
     Returns
     -------
@@ -42,6 +46,8 @@ def basis_summary(
         "outline": int((basis == "outline").sum()),
         "inner_walk": rule or "none",
     }
+    if sources is not None:
+        block["gate_sources"] = sources
     if outline_ok is None:
         return block
     h = communities["households"].fillna(0).to_numpy(float)
@@ -64,6 +70,31 @@ def basis_summary(
     block["categories"] = per_cat
     block["full_coverage"] = change(full_before, communities["full_coverage"].to_numpy(bool))
     return block
+
+
+#: ``summary.json`` ``coverage.distance_unit``: metres, or with hills ([network] elevation)
+#: Tobler's flat-equivalent metres (the walking time × the flat walking speed)
+DISTANCE_UNITS = ("m", "flat_equivalent_m")
+
+
+def distance_unit(cov: dict | None, lang: str) -> str:
+    """The unit word of every distance and radius a run's outputs title (the ledger's distance
+    columns, the map cards, the radii of the maps' definitions): the one place deciding it.
+
+    Parameters
+    ----------
+    cov : dict or None
+        The ``coverage`` block of ``summary.json`` (its ``distance_unit``; None or without
+        it: metres).
+    lang : str
+
+    Returns
+    -------
+    str
+        ``m``, or ``平地等效米`` / ``flat-equivalent m`` with hills.
+    """
+    unit = (cov or {}).get("distance_unit") or "m"
+    return text(lang, f"distance_unit_{unit}")
 
 
 def threshold_text(cov: dict, name_of, lang: str) -> str:

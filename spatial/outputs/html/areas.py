@@ -23,6 +23,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from spatial.analysis.coverage.basis import distance_unit
 from spatial.analysis.result import RunResult
 from spatial.core.messages import labels, text
 from spatial.outputs.html.leaflet import display_frame
@@ -144,7 +145,8 @@ def area_store(
         if key not in keys or len(sel) == 0:
             continue
         cat = result.standards.categories[key]
-        name = f"{labels(lang)['service_areas']}: {cat.label(lang)} {cat.radius_m:.0f} m"
+        unit = distance_unit(result.summary.get("coverage"), lang)
+        name = f"{labels(lang)['service_areas']}: {cat.label(lang)} {cat.radius_m:.0f} {unit}"
         entry = {"name": str(esc(name)), "colour": category_colour(i), "show": bool(show)}
         if result.network is not None and key in result.node_dist:
             entry["buffer"] = buffer

@@ -13,7 +13,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 
-from spatial.analysis.coverage.basis import threshold_text
+from spatial.analysis.coverage.basis import distance_unit, threshold_text
 from spatial.analysis.result import RunResult
 from spatial.core.messages import labels, text
 from spatial.inputs.facility_names import empty_note
@@ -77,8 +77,9 @@ def _base(
 
 def _definition(result, lang: str, keys: list[str], group: bool) -> str:
     std = result.standards
+    unit = distance_unit(result.summary.get("coverage"), lang)
     radii = text(lang, "sep_list").join(
-        f"{std.categories[k].label(lang)} {std.categories[k].radius_m:.0f} m" for k in keys
+        f"{std.categories[k].label(lang)} {std.categories[k].radius_m:.0f} {unit}" for k in keys
     )
     key = "group_definition" if group else "full_definition"
     return text(lang, key, count=len(keys), radii=radii)
@@ -372,7 +373,8 @@ def _draw(
         "gateColour": GATE_COLOUR,
         "candidateColour": CANDIDATE_COLOUR,
         "partnerColour": PARTNER_COLOUR,
-        "text": _texts(lang),
+        "text": _texts(lang)
+        | {"unit": str(esc(distance_unit(result.summary.get("coverage"), lang)))},
         "capacity": list(capacity),
     }
     store["legend"] = _legend(result, lang, store, items, title, facilities, area_legend + extra)

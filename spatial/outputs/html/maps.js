@@ -169,7 +169,7 @@ document.addEventListener("DOMContentLoaded", function () {
     var ok = C.ok[i] | cov[i], rows = "";
     D.cats.forEach(function (c, k) {
       var d = C.dist[i][k], have = (C.ok[i] >> k) & 1, added = !have && ((cov[i] >> k) & 1);
-      var reach = d < 0 ? D.text.none_reached : d + " m / " + Math.round(d / (c.speed || D.speed)) + " " + D.text.minutes;
+      var reach = d < 0 ? D.text.none_reached : d + " " + D.text.unit + " / " + Math.round(d / (c.speed || D.speed)) + " " + D.text.minutes;
       rows += "<tr><td>" + c.label + "<td>" + reach + "<td class=" + (have ? "y" : "n") + ">" +
         (have ? "✓" : (added ? "✗→✓" : "✗"));
     });

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from spatial.analysis.coverage.basis import DISTANCE_UNITS, distance_unit
 from spatial.analysis.result import RunResult
 from spatial.analysis.siting.tables import reason_text
 from spatial.core.messages import LANGS, labels, text
@@ -104,12 +105,13 @@ def _community_sheet(result: RunResult, lang: str) -> pd.DataFrame:
         frame["tier"] = frame["tier"].astype(str).map(_headers(lang)["tiers"])
     heads = _headers(lang)["columns"]
     named = _headers(lang)["category_columns"]
+    unit = distance_unit(result.summary.get("coverage"), lang)  # flat-equivalent m with hills
     renamed = {c: heads.get(c, c) for c in cols}
     for key, cat in result.standards.categories.items():
         if f"{key}_m" not in comm:
             continue
         name = cat.label(lang)
-        frame[named["distance"].format(name=name)] = comm[f"{key}_m"].round(0)
+        frame[named["distance"].format(name=name, unit=unit)] = comm[f"{key}_m"].round(0)
         frame[named["ok"].format(name=name)] = comm[f"{key}_ok"].map({True: "✓", False: "✗"})
         frame[named["nearest"].format(name=name)] = comm[f"{key}_nearest"]
         if f"{key}_min" in comm:  # minutes at the pace of the group it serves
@@ -280,9 +282,14 @@ def _localise(frame: pd.DataFrame, result: RunResult, lang: str) -> pd.DataFrame
     return frame
 
 
-#: Per-category distance columns (whole metres), in either language: "{name}距离(m)", "{name} (m)".
+#: Per-category distance columns (whole metres), in either language and unit: "{name}距离(m)",
+#: "{name} (m)", "{name}距离(平地等效米)"…
 _DISTANCE_SUFFIXES = tuple(
-    labels(lang)["ledger"]["category_columns"]["distance"].replace("{name}", "") for lang in LANGS
+    labels(lang)["ledger"]["category_columns"]["distance"]
+    .replace("{name}", "")
+    .replace("{unit}", labels(lang)[f"distance_unit_{unit}"])
+    for lang in LANGS
+    for unit in DISTANCE_UNITS
 )
 
 

@@ -25,7 +25,7 @@ from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from spatial.analysis.coverage.basis import rule_line
+from spatial.analysis.coverage.basis import distance_unit, rule_line
 from spatial.analysis.result import RunResult
 from spatial.core import parallel
 from spatial.core.messages import labels, text
@@ -152,8 +152,9 @@ def _definition(result: RunResult, lang: str, keys) -> str:
     mode = lab["mode_network"] if cov.get("distance_mode") == "network" else lab["mode_straight"]
     sep = lab["sep_list"]
     cats = result.standards.categories
+    unit = distance_unit(cov, lang)  # flat-equivalent metres with hills
     items = sep.join(
-        f"{shown(cats[k].label(lang))} {cats[k].radius_m:g} m" for k in keys if k in cats
+        f"{shown(cats[k].label(lang))} {cats[k].radius_m:g} {unit}" for k in keys if k in cats
     )
     return text(lang, "print_definition", count=len(keys), mode=mode, items=items)
 
