@@ -33,7 +33,7 @@ from spatial.inputs.load import load_layers
 from spatial.network.alignment import check_alignment
 from spatial.network.elevation import add_elevation
 from spatial.network.read import download_network, read_network
-from spatial.outputs import staging
+from spatial.outputs import gpkg_map, staging
 from spatial.workflow.stages import (
     STAGE_RESULTS,
     Progress,
@@ -262,7 +262,9 @@ def _write_all(
     def gpkg() -> list[Path]:
         with Timer(result.timings, "write", progress):
             layers = _for_gpkg(gpkg_layers(result), result.project.lang)
-            return [staging.write_gpkg(out / "lifecircle.gpkg", layers)]
+            looks = gpkg_map.looks(layers, result, lang)  # styles and titles: the run's language
+            layers = gpkg_map.in_drawing_order(layers)
+            return [staging.write_gpkg(out / "lifecircle.gpkg", layers, looks)]
 
     if "map" in stages:
         font, note = print_font(lang, strict_print)
