@@ -48,6 +48,7 @@ FIELD_TYPES = {
                      "households", "floor_area_m2", "span_m", "score", "built_from",
                      "built_to"), "float64"),
 }  # fmt: skip
+FID = "fid"  # the GeoPackage's row id, the first field QGIS shows
 OLD_TIERS = ("priority", "standard")
 OTHER_TIERS = ("not_eligible", "unknown")
 
@@ -134,7 +135,9 @@ def _style(name: str, frame: gpd.GeoDataFrame, result: RunResult, lang: str) -> 
         site = Sym(fill=style.SITE_COLOUR, fill_alpha=0.6, stroke=style.SITE_COLOUR, width=0.6)
         return Style("single", [(None, text(lang, "site_outline"), site)])
     if name == "bundles":
-        line = Sym(stroke=style.BUNDLE_COLOUR, width=0.7, dash=True)
+        line = Sym(
+            stroke=style.BUNDLE_COLOUR, width=0.7, dash=True, outside_m=style.BUNDLE_OFFSET_M
+        )
         return Style("single", [(None, words["bundles"], line)], label_field="bundle_id",
                      label_colour=style.BUNDLE_COLOUR)  # fmt: skip
     if name == "programmes":
@@ -180,7 +183,7 @@ def looks(
     words = value_words(result, lang)
     out = {}
     for name, frame in layers.items():
-        columns = [c for c in frame.columns if c != frame.geometry.name]
+        columns = [FID, *(c for c in frame.columns if c != frame.geometry.name)]
         titles = field_titles(columns, result, lang, name)
         spec = _style(name, frame, result, lang)
         shown = {c: words[c] for c in columns if c in words}

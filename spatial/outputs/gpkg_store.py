@@ -136,13 +136,13 @@ def _project(looks: dict[str, LayerLook], order: list[str], geoms: dict, crs_wkt
     _crs(sub(root, "projectCrs"), crs_wkt)
     tree = sub(root, "layer-tree-group")
     for name in names:
-        sub(tree, "layer-tree-layer", {"id": name, "name": looks[name].title,
+        sub(tree, "layer-tree-layer", {"id": layer_id(name), "name": looks[name].title,
                                        "source": _source(name), "providerKey": "ogr",
                                        "checked": "Qt::Unchecked" if name in HIDDEN else "Qt::Checked",
                                        "expanded": "1"})  # fmt: skip
     order_node = sub(tree, "custom-order", {"enabled": "0"})
     for name in names:
-        sub(order_node, "item", text=name)
+        sub(order_node, "item", text=layer_id(name))
     layers = sub(root, "projectlayers")
     for name in names:
         layers.append(_map_layer(name, looks[name], crs_wkt))
@@ -159,6 +159,12 @@ def _source(name: str) -> str:
     return f"./lifecircle.gpkg|layername={name}"
 
 
+def layer_id(name: str) -> str:
+    """A layer's id in the project: QGIS keeps an id only when it is longer than 10 characters
+    (it makes a new one otherwise, and the layer tree then points at nothing)."""
+    return f"lifecircle_{name}"
+
+
 def _crs(parent, wkt: str) -> None:
     ref = sub(parent, "spatialrefsys")
     sub(ref, "wkt", text=wkt)
@@ -168,7 +174,7 @@ def _map_layer(name: str, look: LayerLook, crs_wkt: str):
     kind = "Point" if "Point" in look.geometry else "Polygon"
     node = element("maplayer", {"type": "vector", "geometry": kind, "wkbType": look.geometry,
                                 "labelsEnabled": "1" if look.style.label_field else "0"})  # fmt: skip
-    sub(node, "id", text=name)
+    sub(node, "id", text=layer_id(name))
     sub(node, "datasource", text=_source(name))
     sub(node, "layername", text=look.title)
     _crs(sub(node, "srs"), crs_wkt)

@@ -11,7 +11,7 @@ classes. Text from the data (a category's name, a value) enters the XML only thr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from xml.etree.ElementTree import Element
 
 from spatial.text.xml import element, sub, to_xml
@@ -39,6 +39,10 @@ class Sym:
         Dashed outline.
     size : float
         Marker diameter, mm.
+    outside_m : float
+        Draw the polygon this many metres outside the feature (the bundles' line around their
+        members, :data:`spatial.outputs.style.BUNDLE_OFFSET_M`): a QGIS geometry generator
+        ``buffer($geometry, …)`` in the layer's metric coordinates; SLD draws the outline itself.
     """
 
     kind: str = "fill"
@@ -48,6 +52,7 @@ class Sym:
     width: float = 0.26
     dash: bool = False
     size: float = 2.4
+    outside_m: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -115,14 +120,27 @@ def _symbol(sym: Sym, name: str) -> Element:
         "symbol",
         {"type": sym.kind, "name": name, "alpha": "1", "clip_to_extent": "1", "force_rhr": "0"},
     )
-    cls, props = _props(sym)
-    layer = sub(node, "layer", {"class": cls, "enabled": "1", "locked": "0", "pass": "0"})
+    if sym.outside_m > 0:
+        generator = {
+            "SymbolType": "Fill",
+            "geometryModifier": f"buffer($geometry, {sym.outside_m:g})",
+        }
+        outer = _layer(node, "GeometryGenerator", generator)
+        outer.append(_symbol(replace(sym, outside_m=0.0), f"@{name}@0"))
+        return node
+    _layer(node, *_props(sym))
+    return node
+
+
+def _layer(symbol: Element, cls: str, props: dict[str, str]) -> Element:
+    """A symbol layer of ``cls`` with ``props``, appended to ``symbol``."""
+    layer = sub(symbol, "layer", {"class": cls, "enabled": "1", "locked": "0", "pass": "0"})
     options = sub(layer, "Option", {"type": "Map"})  # QGIS 3.26 and later
     for key, value in props.items():
         sub(options, "Option", {"type": "QString", "name": key, "value": value})
     for key, value in props.items():  # QGIS 3.22 reads these
         sub(layer, "prop", {"k": key, "v": value})
-    return node
+    return layer
 
 
 def expression(rule: tuple) -> str:

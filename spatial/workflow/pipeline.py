@@ -261,9 +261,8 @@ def _write_all(
 
     def gpkg() -> list[Path]:
         with Timer(result.timings, "write", progress):
-            layers = _for_gpkg(gpkg_layers(result), result.project.lang)
+            layers = gpkg_map.in_drawing_order(_for_gpkg(gpkg_layers(result), result.project.lang))
             looks = gpkg_map.looks(layers, result, lang)  # styles and titles: the run's language
-            layers = gpkg_map.in_drawing_order(layers)
             return [staging.write_gpkg(out / "lifecircle.gpkg", layers, looks)]
 
     if "map" in stages:

@@ -83,8 +83,10 @@ def main(gpkg, out):
     with sqlite3.connect(gpkg) as db:
         names = [r[0] for r in db.execute("SELECT f_table_name FROM layer_styles ORDER BY id")]
     report = {"layers": {}}
+    opened = []
     for name in names:
         layer = QgsVectorLayer(f"{gpkg}|layername={name}", name, "ogr")
+        opened.append(layer)
         report["layers"][name] = describe(layer)
         if name == "communities":
             report["communities_png"] = render(
@@ -93,15 +95,19 @@ def main(gpkg, out):
     project = QgsProject.instance()
     report["project_read"] = project.read(f"geopackage:{gpkg}?projectName=lifecircle")
     root = project.layerTreeRoot()
-    report["project_order"] = [lyr.id() for lyr in root.layerOrder()]
-    report["project_names"] = [node.name() for node in root.findLayers()]
-    report["project_ticked"] = [node.layerId() for node in root.findLayers() if node.isVisible()]
-    report["project_valid"] = {lyr.id(): lyr.isValid() for lyr in project.mapLayers().values()}
+    table = {lyr.id(): lyr.source().split("layername=")[-1] for lyr in project.mapLayers().values()}
+    nodes = root.findLayers()
+    report["project_tree"] = [table.get(node.layerId()) for node in nodes]  # None: a lost layer
+    report["project_order"] = [table[lyr.id()] for lyr in root.layerOrder()]
+    report["project_names"] = [node.name() for node in nodes]
+    report["project_ticked"] = [table.get(node.layerId()) for node in nodes if node.isVisible()]
+    report["project_valid"] = {table[i]: lyr.isValid() for i, lyr in project.mapLayers().items()}
     shown = [lyr for lyr in root.layerOrder() if root.findLayer(lyr.id()).isVisible()]
     if shown:
-        extent = project.mapLayer("communities").extent()
-        report["project_png"] = render(shown, extent, os.path.join(out, "project.png"))
-    print(json.dumps(report, ensure_ascii=False))
+        report["project_png"] = render(shown, shown[-1].extent(), os.path.join(out, "project.png"))
+    print(json.dumps(report, ensure_ascii=False), flush=True)
+    project.clear()  # before QGIS exits: a layer still alive then crashes the exit
+    del opened, layer, shown
     app.exitQgis()
 
 

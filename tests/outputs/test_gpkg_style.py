@@ -57,8 +57,12 @@ def test_styles_and_titles_in_the_runs_language(demo_analysis):
         assert rules[0].get("filter") == '"gaps" = 0' and rules[4].get("filter") == '"gaps" >= 4'
         bundles = fromstring(looks["bundles"].qml)
         assert bundles.find("labeling/settings/text-style").get("fieldName") == "bundle_id"
-        layer = bundles.find("renderer-v2/symbols/symbol/layer")
-        props = {p.get("k"): p.get("v") for p in layer.findall("prop")}
+        outer = bundles.find("renderer-v2/symbols/symbol/layer")  # drawn 10 m outside
+        assert outer.get("class") == "GeometryGenerator"
+        assert {p.get("k"): p.get("v") for p in outer.findall("prop")}["geometryModifier"] == (
+            f"buffer($geometry, {gpkg_map.style.BUNDLE_OFFSET_M:g})"
+        )
+        props = {p.get("k"): p.get("v") for p in outer.findall("symbol/layer/prop")}
         assert props["style"] == "no" and props["outline_style"] == "dash"
 
 
