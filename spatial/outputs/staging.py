@@ -84,6 +84,12 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+#: the GeoPackage version of the tool's output: 1.2, read without a warning by the GDAL of the
+#: QGIS and ArcGIS versions planners have (GDAL 3.6, in QGIS 3.22, warns on the 1.4 files newer
+#: GDAL writes by default); the tables the tool adds (styles, titles) are in 1.2
+GPKG_VERSION = "1.2"
+
+
 def write_gpkg(
     target: Path, layers: dict[str, gpd.GeoDataFrame], looks: dict | None = None
 ) -> Path:
@@ -108,11 +114,14 @@ def write_gpkg(
     """
     looks = looks or {}
     with atomic_path(target) as tmp:
-        for name, frame in layers.items():
-            kind = {}
+        for k, (name, frame) in enumerate(layers.items()):
+            kind: dict = {"dataset_options": {"VERSION": GPKG_VERSION}} if looks and not k else {}
             if name in looks:
                 geometry = looks[name].geometry
-                kind = {"geometry_type": geometry, "promote_to_multi": geometry.startswith("Multi")}
+                kind |= {
+                    "geometry_type": geometry,
+                    "promote_to_multi": geometry.startswith("Multi"),
+                }
                 frame = _typed(frame, looks[name].types) if not len(frame) else frame
             frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", **kind)
         if looks:
