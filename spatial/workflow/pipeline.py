@@ -33,7 +33,7 @@ from spatial.inputs.load import load_layers
 from spatial.network.alignment import check_alignment
 from spatial.network.elevation import add_elevation
 from spatial.network.read import download_network, read_network
-from spatial.outputs import gpkg_map, staging
+from spatial.outputs import staging
 from spatial.workflow.stages import (
     STAGE_RESULTS,
     Progress,
@@ -260,6 +260,8 @@ def _write_all(
         localise_summary(result, lang)  # before the ledger and maps read them
 
     def gpkg() -> list[Path]:
+        from spatial.outputs import gpkg_map  # the maps' palette module imports networkx
+
         with Timer(result.timings, "write", progress):
             layers = gpkg_map.in_drawing_order(_for_gpkg(gpkg_layers(result), result.project.lang))
             looks = gpkg_map.looks(layers, result, lang)  # styles and titles: the run's language
