@@ -84,24 +84,59 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def write_gpkg(target: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
+#: the GeoPackage version of the tool's output: 1.2, read without a warning by the GDAL of the
+#: QGIS and ArcGIS versions planners have (GDAL 3.6, in QGIS 3.22, warns on the 1.4 files newer
+#: GDAL writes by default); the tables the tool adds (styles, titles) are in 1.2
+GPKG_VERSION = "1.2"
+
+
+def write_gpkg(
+    target: Path, layers: dict[str, gpd.GeoDataFrame], looks: dict | None = None
+) -> Path:
     """Write several layers into one GeoPackage atomically (all or nothing).
+
+    With ``looks`` (:func:`spatial.outputs.gpkg_map.looks`) each layer has its geometry type
+    also when it is empty (polygons always multi-polygons, so a layer's type does not depend on
+    its rows), an empty layer's columns keep their types (:func:`_typed`), and the styles, field
+    titles and QGIS project are written beside the layers (:mod:`spatial.outputs.gpkg_store`).
 
     Parameters
     ----------
     target : Path
     layers : dict of str to GeoDataFrame
-        Layer name → frame, written in this order.
+        Layer name → frame, written in this order (top to bottom).
+    looks : dict of str to LayerLook, optional
 
     Returns
     -------
     Path
         ``target``.
     """
+    looks = looks or {}
     with atomic_path(target) as tmp:
-        for name, frame in layers.items():
-            frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+        for k, (name, frame) in enumerate(layers.items()):
+            kind: dict = {"dataset_options": {"VERSION": GPKG_VERSION}} if looks and not k else {}
+            if name in looks:
+                geometry = looks[name].geometry
+                kind |= {
+                    "geometry_type": geometry,
+                    "promote_to_multi": geometry.startswith("Multi"),
+                }
+                frame = _typed(frame, looks[name].types) if not len(frame) else frame
+            frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", **kind)
+        if looks:
+            from spatial.outputs.gpkg_store import write_looks
+
+            crs = next((f.crs for f in layers.values() if f.crs is not None), None)
+            write_looks(tmp, looks, list(layers), crs.to_wkt() if crs is not None else "")
     return target
+
+
+def _typed(frame: gpd.GeoDataFrame, types: dict[str, str]) -> gpd.GeoDataFrame:
+    """An empty frame with its columns of ``types`` (column → dtype) cast, so the GeoPackage
+    gets integer, real and boolean columns rather than texts for a layer with no rows."""
+    cast = {c: t for c, t in types.items() if c in frame.columns}
+    return frame.astype(cast) if cast else frame
 
 
 # -- all-or-nothing outputs: a staging folder beside --out, swapped in at the end -------------

@@ -264,9 +264,12 @@ def _write_all(
         localise_summary(result, lang)  # before the ledger and maps read them
 
     def gpkg() -> list[Path]:
+        from spatial.outputs import gpkg_map  # the maps' palette module imports networkx
+
         with Timer(result.timings, "write", progress):
-            layers = _for_gpkg(gpkg_layers(result), result.project.lang)
-            return [staging.write_gpkg(out / "lifecircle.gpkg", layers)]
+            layers = gpkg_map.in_drawing_order(_for_gpkg(gpkg_layers(result), result.project.lang))
+            looks = gpkg_map.looks(layers, result, lang)  # styles and titles: the run's language
+            return [staging.write_gpkg(out / "lifecircle.gpkg", layers, looks)]
 
     if "map" in stages:
         font, note = print_font(lang, strict_print)

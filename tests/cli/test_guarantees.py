@@ -206,7 +206,7 @@ def test_failure_in_map_stage_leaves_out_as_before(project, run_cli, monkeypatch
 def test_full_disk_while_writing_the_geopackage(project, run_cli, monkeypatch):
     out, before = _first_run(project, run_cli)
 
-    def full(target, layers):
+    def full(target, layers, *looks):  # noqa: ARG001
         target.write_bytes(b"partial")
         raise OSError(errno.ENOSPC, "No space left on device")
 

@@ -393,7 +393,7 @@ def test_full_disk_in_a_librarys_own_words(project, run_cli, monkeypatch, where)
     out, before = _first_run(project, run_cli)
     if where == "gpkg":
 
-        def fail(target, layers):  # noqa: ARG001
+        def fail(target, layers, *looks):  # noqa: ARG001
             raise pyogrio.errors.DataSourceError("Failed to commit transaction")
 
         monkeypatch.setattr(staging, "write_gpkg", fail)
