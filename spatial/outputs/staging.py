@@ -95,10 +95,10 @@ def write_gpkg(
 ) -> Path:
     """Write several layers into one GeoPackage atomically (all or nothing).
 
-    With ``looks`` (:func:`spatial.outputs.gpkg_map.looks`) each layer has its geometry type
+    With ``looks`` (:func:`spatial.outputs.gpkg.drawing.looks`) each layer has its geometry type
     also when it is empty (polygons always multi-polygons, so a layer's type does not depend on
     its rows), an empty layer's columns keep their types (:func:`_typed`), and the styles, field
-    titles and QGIS project are written beside the layers (:mod:`spatial.outputs.gpkg_store`).
+    titles and QGIS project are written beside the layers (:mod:`spatial.outputs.gpkg.tables`).
 
     Parameters
     ----------
@@ -125,7 +125,7 @@ def write_gpkg(
                 frame = _typed(frame, looks[name].types) if not len(frame) else frame
             frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", **kind)
         if looks:
-            from spatial.outputs.gpkg_store import write_looks
+            from spatial.outputs.gpkg.tables import write_looks
 
             crs = next((f.crs for f in layers.values() if f.crs is not None), None)
             write_looks(tmp, looks, list(layers), crs.to_wkt() if crs is not None else "")

@@ -264,11 +264,11 @@ def _write_all(
         localise_summary(result, lang)  # before the ledger and maps read them
 
     def gpkg() -> list[Path]:
-        from spatial.outputs import gpkg_map  # the maps' palette module imports networkx
+        from spatial.outputs.gpkg import drawing  # the maps' palette module imports networkx
 
         with Timer(result.timings, "write", progress):
-            layers = gpkg_map.in_drawing_order(_for_gpkg(gpkg_layers(result), result.project.lang))
-            looks = gpkg_map.looks(layers, result, lang)  # styles and titles: the run's language
+            layers = drawing.in_drawing_order(_for_gpkg(gpkg_layers(result), result.project.lang))
+            looks = drawing.looks(layers, result, lang)  # styles and titles: the run's language
             return [staging.write_gpkg(out / "lifecircle.gpkg", layers, looks)]
 
     if "map" in stages:

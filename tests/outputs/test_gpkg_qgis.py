@@ -17,7 +17,7 @@ from PIL import Image
 
 from spatial.core.messages import labels
 from spatial.outputs import style
-from spatial.outputs.gpkg_map import DRAW_ORDER, HIDDEN
+from spatial.outputs.gpkg.drawing import DRAW_ORDER, HIDDEN
 
 QGIS_PYTHON = "/usr/bin/python3"
 PROBE = Path(__file__).with_name("qgis_probe.py")

@@ -12,8 +12,9 @@ import shapely
 
 from spatial.analysis.siting.tables import SITE_COLUMNS
 from spatial.core.messages import labels
-from spatial.outputs import gpkg_map, gpkg_style, staging
-from spatial.outputs.gpkg_style import Style, Sym
+from spatial.outputs import staging
+from spatial.outputs.gpkg import drawing, symbology
+from spatial.outputs.gpkg.symbology import Style, Sym
 from spatial.text.xml import xml_text
 
 HOSTILE = "<b>养老</b> & \"x\" 'y' ]]> \x01\x1b[31m\u202e\ud800"
@@ -23,44 +24,40 @@ def test_text_from_data_is_inert_in_the_qml_and_the_sld():
     """A category whose key and name are hostile: both documents stay well-formed and hold the
     text literally (controls, a bidi override and a lone surrogate as their escapes)."""
     spec = Style("categories", [(HOSTILE, HOSTILE, Sym("marker", fill="#e69f00"))], "category")
-    qml = gpkg_style.qml(
-        spec, ["category"], {"category": HOSTILE}, {"category": {HOSTILE: HOSTILE}}
-    )
+    qml = symbology.qml(spec, ["category"], {"category": HOSTILE}, {"category": {HOSTILE: HOSTILE}})
     cat = fromstring(qml).find("renderer-v2/categories/category")
     assert cat.get("value") == cat.get("label") == xml_text(HOSTILE)
     assert cat.get("label").startswith('<b>养老</b> & "x"') and "\\x01" in cat.get("label")
     assert "\\u202e" in cat.get("label") and "\\ud800" in cat.get("label")
     alias = fromstring(qml).find("aliases/alias")
     assert alias.get("name") == xml_text(HOSTILE)
-    sld = fromstring(gpkg_style.sld(spec, "facilities", HOSTILE))
+    sld = fromstring(symbology.sld(spec, "facilities", HOSTILE))
     literal = next(sld.iter("{http://www.opengis.net/ogc}Literal"))
     assert literal.text == xml_text(HOSTILE)
 
 
 def test_rule_filters_are_quoted_expressions():
-    assert gpkg_style.expression(("ge", "gaps", 4)) == '"gaps" >= 4'
-    assert gpkg_style.expression(("in", "tier", ("a'b", "c"))) == "\"tier\" IN ('a''b', 'c')"
+    assert symbology.expression(("ge", "gaps", 4)) == '"gaps" >= 4'
+    assert symbology.expression(("in", "tier", ("a'b", "c"))) == "\"tier\" IN ('a''b', 'c')"
 
 
 def test_styles_and_titles_in_the_runs_language(demo_analysis):
     result = demo_analysis(("coverage", "bundle", "sites"))
     layers = {"communities": result.communities, "bundles": result.bundling.bundles}
     for lang in ("zh", "en"):
-        looks = gpkg_map.looks(layers, result, lang)
+        looks = drawing.looks(layers, result, lang)
         comm = looks["communities"]
         assert comm.titles["cid"] == labels(lang)["ledger"]["columns"]["cid"]
         assert comm.title == labels(lang)["communities"]
         rules = fromstring(comm.qml).findall("renderer-v2/rules/rule")
-        assert [r.get("label") for r in rules][:5] == [
-            t for _, t in gpkg_map.style.gap_legend(lang)
-        ]
+        assert [r.get("label") for r in rules][:5] == [t for _, t in drawing.style.gap_legend(lang)]
         assert rules[0].get("filter") == '"gaps" = 0' and rules[4].get("filter") == '"gaps" >= 4'
         bundles = fromstring(looks["bundles"].qml)
         assert bundles.find("labeling/settings/text-style").get("fieldName") == "bundle_id"
         outer = bundles.find("renderer-v2/symbols/symbol/layer")  # drawn 10 m outside
         assert outer.get("class") == "GeometryGenerator"
         assert {p.get("k"): p.get("v") for p in outer.findall("prop")}["geometryModifier"] == (
-            f"buffer($geometry, {gpkg_map.style.BUNDLE_OFFSET_M:g})"
+            f"buffer($geometry, {drawing.style.BUNDLE_OFFSET_M:g})"
         )
         props = {p.get("k"): p.get("v") for p in outer.findall("symbol/layer/prop")}
         assert props["style"] == "no" and props["outline_style"] == "dash"
@@ -77,7 +74,7 @@ def test_empty_layers_keep_their_geometry_and_column_types(demo_analysis, tmp_pa
         {"pid": ["P1"], "area_m2": [10.0]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4548
     )
     layers = {"sites": empty_sites, "bundles": empty_bundles, "parcels": one}
-    looks = gpkg_map.looks(layers, result, "zh")
+    looks = drawing.looks(layers, result, "zh")
     path = staging.write_gpkg(tmp_path / "lifecircle.gpkg", layers, looks)
     sites = pyogrio.read_info(path, layer="sites")
     assert sites["geometry_type"] == "MultiPolygon" and sites["features"] == 0

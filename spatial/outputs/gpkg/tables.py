@@ -1,4 +1,4 @@
-"""Writing the layers' looks (:class:`spatial.outputs.gpkg_map.LayerLook`) into the GeoPackage,
+"""Writing the layers' looks (:class:`spatial.outputs.gpkg.drawing.LayerLook`) into the GeoPackage,
 beside its layers, in one transaction:
 
 - ``layer_styles``: each layer's QML and SLD as its default style — the table and columns QGIS's
@@ -23,8 +23,8 @@ import zipfile
 from pathlib import Path
 from xml.etree.ElementTree import fromstring
 
-from spatial.outputs.gpkg_map import HIDDEN, LayerLook
-from spatial.outputs.gpkg_style import QGIS_VERSION, QML_DOCTYPE
+from spatial.outputs.gpkg.drawing import HIDDEN, LayerLook
+from spatial.outputs.gpkg.symbology import QGIS_VERSION, QML_DOCTYPE
 from spatial.text.xml import element, sub, to_xml
 
 PROJECT_NAME = "lifecircle"
@@ -179,5 +179,5 @@ def _map_layer(name: str, look: LayerLook, crs_wkt: str):
     sub(node, "layername", text=look.title)
     _crs(sub(node, "srs"), crs_wkt)
     sub(node, "provider", {"encoding": "UTF-8"}, "ogr")
-    node.extend(list(fromstring(look.qml)))  # the QML gpkg_style made: its renderer, labels, fields
+    node.extend(list(fromstring(look.qml)))  # the QML symbology made: its renderer, labels, fields
     return node

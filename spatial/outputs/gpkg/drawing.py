@@ -1,4 +1,4 @@
-"""How the GeoPackage's layers are drawn: each layer's :class:`~spatial.outputs.gpkg_style.Style`
+"""How the GeoPackage's layers are drawn: each layer's :class:`~spatial.outputs.gpkg.symbology.Style`
 as the tool's own maps draw it, their drawing order and which are shown when the GeoPackage's
 QGIS project opens (:data:`DRAW_ORDER`, :data:`HIDDEN`), and everything written beside the
 layers (:class:`LayerLook`).
@@ -18,9 +18,10 @@ import geopandas as gpd
 
 from spatial.analysis.result import RunResult
 from spatial.core.messages import labels, text
-from spatial.outputs import gpkg_style, style
-from spatial.outputs.gpkg_style import Style, Sym
-from spatial.outputs.gpkg_titles import field_titles, value_words
+from spatial.outputs import style
+from spatial.outputs.gpkg import symbology
+from spatial.outputs.gpkg.symbology import Style, Sym
+from spatial.outputs.gpkg.titles import field_titles, value_words
 
 #: the layers top to bottom: the order they are written in and the QGIS project's layer order
 DRAW_ORDER = (
@@ -190,8 +191,8 @@ def looks(
         out[name] = LayerLook(
             title=title(name, lang),
             style=spec,
-            qml=gpkg_style.qml(spec, columns, titles, shown),
-            sld=gpkg_style.sld(spec, name, title(name, lang)),
+            qml=symbology.qml(spec, columns, titles, shown),
+            sld=symbology.sld(spec, name, title(name, lang)),
             titles=titles,
             geometry=GEOMETRY.get(name, "Unknown"),
             types={c: FIELD_TYPES[c] for c in columns if c in FIELD_TYPES},

@@ -9,6 +9,7 @@ A column the catalogue does not know keeps its name as its title.
 
 from __future__ import annotations
 
+from spatial.analysis.coverage.basis import distance_unit
 from spatial.analysis.result import RunResult
 from spatial.core.messages import labels, text
 
@@ -23,10 +24,11 @@ def _category_titles(result: RunResult, lang: str, columns: set[str]) -> dict[st
     book = labels(lang)["ledger"]
     named, cap = book["category_columns"], book["capacity_columns"]
     indicators = result.capacity.settings.indicators if result.capacity else {}
+    metres = distance_unit(result.summary.get("coverage"), lang)  # flat-equivalent with hills
     out = {}
     for key, cat in result.standards.categories.items():
         name = cat.label(lang)
-        out[f"{key}_m"] = named["distance"].format(name=name)
+        out[f"{key}_m"] = named["distance"].format(name=name, unit=metres)
         out[f"{key}_ok"] = named["ok"].format(name=name)
         out[f"{key}_nearest"] = named["nearest"].format(name=name)
         if f"{key}_min" in columns:  # minutes at the pace of the group it serves
