@@ -107,7 +107,8 @@ def write_gpkg(target: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
 # -- all-or-nothing outputs: a staging folder beside --out, swapped in at the end -------------
 
 STAGING_PREFIX = ".lifecircle-staging-"
-#: every file name the tool writes into ``--out`` (group maps are named in ``maps.CORE_GROUPS``)
+#: every file name the tool writes into ``--out`` (group maps are named in ``maps.CORE_GROUPS``;
+#: ``plan.png`` is the programme by year's print page)
 OUTPUT_NAMES = (
     "lifecircle.gpkg",
     "summary.json",
@@ -115,6 +116,7 @@ OUTPUT_NAMES = (
     "overview.html",
     "overview.png",
     "overview.pdf",
+    "plan.png",
     "elderly.html",
     "childcare.html",
     "clinics.html",
