@@ -189,6 +189,21 @@ def _hand_built(years: int, status: str = "optimal", **block) -> SimpleNamespace
     )  # fmt: skip
 
 
+def _with_coverage(result: SimpleNamespace) -> SimpleNamespace:
+    """``result`` with full coverage measured: 10 % now, 12.5 % after each year."""
+    years = result.plan.years.assign(full_coverage_households=0.125)
+    shares = {"full_coverage_households": 0.125, "full_coverage_communities": 0.25}
+    result.summary["coverage"] = {"full_coverage_households": 0.1, "national_target": 0.85,
+                                  "full_coverage_communities": 0.25, "basket": []}  # fmt: skip
+    result.summary["plan"]["coverage"] = {
+        "before": {"full_coverage_households": 0.1, "full_coverage_communities": 0.25},
+        "by_year": [{"year": y, "sites": 0, **shares} for y in years["year"]],
+        "sites_outside": 0,
+    }
+    result.plan = PlanResult(result.plan.plan, years)
+    return result
+
+
 def _drawn(result, lang: str = "zh"):
     with plt.rc_context(print_style(printmap.cjk_font())):
         fig = planprint.plan_page(MapBase(result), lang)
@@ -236,3 +251,23 @@ def test_no_plan_page_without_a_programme_that_meets_its_rules():
     assert planprint.has_plan_page(_hand_built(3))
     assert not planprint.has_plan_page(_hand_built(3, status="infeasible"))
     assert not planprint.has_plan_page(SimpleNamespace(plan=None, summary={}))
+
+
+@pytest.mark.parametrize("years", [5, 8, 9, 30])
+def test_the_legend_stays_on_the_page_however_long_the_programme(years):
+    """Five lines a year in 10 pt up to five years, in 8 pt up to eight, one line beyond."""
+    result = _with_coverage(_hand_built(years))
+    with plt.rc_context(print_style(printmap.cjk_font())):
+        fig = planprint.plan_page(MapBase(result), "en")
+        fig.canvas.draw()
+        box = fig.axes[0].get_legend().get_window_extent()
+        entries = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    page = fig.bbox
+    plt.close(fig)
+    assert page.y0 < box.y0 and box.x1 < page.x1 and box.y1 < page.y1, (box, page)
+    first = entries[0].replace("\n", " ")
+    if years > planprint.FULL_LEGEND_YEARS:
+        assert first == "renovated in 2027: 2 compounds"
+    else:
+        assert first.startswith("renovated in 2027: 2 compounds Bundles 0 Households 200 ")
+        assert first.endswith("Households fully covered after the year 12.5%")
