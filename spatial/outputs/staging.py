@@ -142,7 +142,8 @@ def _typed(frame: gpd.GeoDataFrame, types: dict[str, str]) -> gpd.GeoDataFrame:
 # -- all-or-nothing outputs: a staging folder beside --out, swapped in at the end -------------
 
 STAGING_PREFIX = ".lifecircle-staging-"
-#: every file name the tool writes into ``--out`` (group maps are named in ``maps.CORE_GROUPS``)
+#: every file name the tool writes into ``--out`` (group maps are named in ``maps.CORE_GROUPS``;
+#: ``plan.png`` is the programme by year's print page)
 OUTPUT_NAMES = (
     "lifecircle.gpkg",
     "summary.json",
@@ -150,6 +151,7 @@ OUTPUT_NAMES = (
     "overview.html",
     "overview.png",
     "overview.pdf",
+    "plan.png",
     "elderly.html",
     "childcare.html",
     "clinics.html",

@@ -58,6 +58,12 @@ BUNDLE_COLOURS = [
     "#08306b",
 ]
 BUNDLE_OFFSET_M = 10.0  # a bundle's line on the HTML map runs this far outside its members
+# programme years (年度计划), the HTML layers and the print page alike: early dark to late light,
+# viridis (van der Walt & Smith 2015, made for colour-blind readers) from its start to 85 % (its
+# yellow end, a gap shade's hue, left out) in 7 steps 10-12 CIE L* apart (L* 15 -> 80); a shorter
+# programme takes colours spread over the whole range (:func:`year_colours`;
+# tests/outputs/test_wording.py checks the steps), so the years stay apart on a greyscale print
+YEAR_COLOURS = ["#440154", "#46327e", "#375b8d", "#277e8e", "#1fa188", "#48c16e", "#9bd93c"]
 CANDIDATE_COLOUR = "#7a7a7a"
 PARTNER_COLOUR = "#01665e"
 STREET_COLOUR = "#b8b8b8"
@@ -89,6 +95,20 @@ def ink_is_dark(colour: str) -> bool:
 def gap_colour(gaps: float) -> str:
     """Colour of a community with ``gaps`` missing categories (the last colour for 4 and more)."""
     return GAP_COLOURS[int(min(max(gaps, 0), len(GAP_COLOURS) - 1))]
+
+
+def year_colours(count: int) -> list[str]:
+    """One colour per year of a programme of ``count`` years, earliest first: up to
+    :data:`YEAR_COLOURS`' length, colours of it spread over its whole range (a four-year
+    programme takes the 1st, 3rd, 5th and 7th); a longer programme, colours between them
+    (interpolated in RGB), still darkest first but closer together."""
+    n = len(YEAR_COLOURS)
+    at = np.linspace(0, n - 1, count) if count > 1 else np.zeros(max(count, 0))
+    if count <= n:
+        return [YEAR_COLOURS[int(k)] for k in np.round(at)]
+    rgb = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in YEAR_COLOURS], float)
+    mixed = np.column_stack([np.interp(at, np.arange(n), rgb[:, j]) for j in range(3)])
+    return ["#{:02x}{:02x}{:02x}".format(*np.round(row).astype(int)) for row in mixed]
 
 
 def category_colour(index: int) -> str:

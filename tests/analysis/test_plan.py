@@ -227,3 +227,36 @@ def test_the_overview_map_has_a_layer_per_year_and_the_reserve_with_names_inert(
     assert "2027 年改造：1 个小区" in str(legend[0]["html"])
     # the name is escaped in the tooltip (HTML-escaped, then JSON-encoded by folium)
     assert "<script>alert(1)</script>" not in html and "\\u0026lt;script\\u0026gt;alert" in html
+
+
+def test_work_outside_the_programmes_years_has_its_own_layer_and_the_years_their_colours():
+    from types import SimpleNamespace
+
+    import folium
+    import geopandas as gpd
+    import shapely
+
+    from spatial.analysis.result import PlanResult
+    from spatial.outputs.html.plan_layer import EARLIER_COLOUR, plan_layers
+    from spatial.outputs.style import year_colours
+
+    boxes = [
+        shapely.box(500_000 + 100 * i, 4_000_000, 500_080 + 100 * i, 4_000_080) for i in range(4)
+    ]
+    plan = gpd.GeoDataFrame(
+        {"cid": ["A", "B", "C", "D"], "name": ["甲", "乙", "丙", "丁"],
+         "year": pd.array([2027, 2030, 2025, None], "Int64"),
+         "state": ["planned", "planned", "done", "started"]},
+        geometry=boxes, crs=4548,
+    )  # fmt: skip
+    years = pd.DataFrame({"year": [2027, 2028, 2029, 2030]})
+    result = SimpleNamespace(plan=PlanResult(plan, years), summary={"plan": {"status": "optimal"}})
+    fmap = folium.Map()
+    legend = plan_layers(fmap, result, "zh", "none")
+    names = [c.layer_name for c in fmap._children.values() if isinstance(c, folium.map.Layer)]
+    # finished in 2025 and started without a year: neither in a year's layer nor the reserve
+    assert names[1:] == ["2027 年改造", "2030 年改造", "计划年度外已完成或在建"]
+    assert "计划年度外已完成或在建：2 个小区" in str(legend[2]["html"])
+    first, *_, last = year_colours(4)
+    assert first in str(legend[0]["html"]) and last in str(legend[1]["html"])
+    assert EARLIER_COLOUR in str(legend[2]["html"])

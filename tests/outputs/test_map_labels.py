@@ -99,7 +99,7 @@ def test_print_overview_thins_crowded_bundle_ids_and_says_so(crowded_run):
     from spatial.outputs.printing import pack as printmap
 
     with plt.rc_context(printmap.print_style(printmap.cjk_font())):
-        fig = printmap._overview(printmap._Base(crowded_run), "zh")
+        fig = printmap._overview(printmap.MapBase(crowded_run), "zh")
         fig.canvas.draw()
         renderer = fig.canvas.get_renderer()
         ids = set(crowded_run.bundling.bundles["bundle_id"])

@@ -39,7 +39,7 @@ def _texts(fig) -> str:
 def test_print_overview_colours_adjacent_bundles_apart_as_the_html_map(demo):
     bundles = demo.bundling.bundles
     with plt.rc_context(printmap.print_style(printmap.cjk_font())):
-        fig = printmap._overview(printmap._Base(demo), "zh")
+        fig = printmap._overview(printmap.MapBase(demo), "zh")
     ax = fig.axes[0]
     drawn = {
         a.get_gid().split(":", 1)[1]: a.get_path().vertices
@@ -82,7 +82,7 @@ def test_group_print_map_shows_before_and_after_from_summary(demo):
     """A one-category group's share is that category's in summary.json, before → after."""
     block = demo.summary["sites"]["by_category"]["market"]
     with plt.rc_context(printmap.print_style(printmap.cjk_font())):
-        fig = printmap._group(printmap._Base(demo), "zh", "markets", ["market"])
+        fig = printmap._group(printmap.MapBase(demo), "zh", "markets", ["market"])
     shown = _texts(fig)
     plt.close(fig)
     before, after = share_text(block["households_before"]), share_text(block["households_after"])
@@ -101,7 +101,7 @@ def test_group_print_map_after_share_counts_the_groups_sites(demo):
         after &= comm[f"{k}_ok"].to_numpy(bool) | comm["cid"].isin(ids).to_numpy()
     expected = share_text(hh[after].sum() / hh.sum())
     with plt.rc_context(printmap.print_style(printmap.cjk_font())):
-        fig = printmap._group(printmap._Base(demo), "en", "elderly", keys)
+        fig = printmap._group(printmap.MapBase(demo), "en", "elderly", keys)
     first = _texts(fig).split("\n")[1]
     plt.close(fig)
     assert f"→ {expected} (after the recommended sites)" in first or f"→ {expected}（" in first

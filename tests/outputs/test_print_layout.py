@@ -12,7 +12,7 @@ from spatial.outputs.printing import draw, layout
 from spatial.outputs.printing import pdf as printpdf
 from spatial.text import printing as printtext
 
-PRINT_MAP_MM = 0.76 * 420  # the print map's frame across an A3 page (pack.MAP_BOX): 319.2 mm
+PRINT_MAP_MM = 0.76 * 420  # the print map's frame across an A3 page (page.MAP_BOX): 319.2 mm
 SHEET_MAP_MM = 0.54 * 420  # a bundle sheet's map frame across (sheets.MAP_BOX): 226.8 mm
 
 

@@ -114,7 +114,7 @@ def test_group_map_headline_is_the_groups_share(demo):
     ok = comm[[f"{k}_ok" for k in keys]].all(axis=1)
     expected = comm.loc[ok, "households"].sum() / comm["households"].sum()
     with plt.rc_context(printmap.print_style(printmap.cjk_font())):
-        fig = printmap._group(printmap._Base(demo), "zh", "elderly", keys)
+        fig = printmap._group(printmap.MapBase(demo), "zh", "elderly", keys)
     shown = _texts(fig)
     plt.close(fig)
     assert f"养老设施全覆盖户数占比 {share_text(expected)}" in shown
@@ -124,7 +124,7 @@ def test_group_map_headline_is_the_groups_share(demo):
 
 def test_overview_headline_before_after_and_definition(demo):
     with plt.rc_context(printmap.print_style(printmap.cjk_font())):
-        fig = printmap._overview(printmap._Base(demo), "zh")
+        fig = printmap._overview(printmap.MapBase(demo), "zh")
     shown = _texts(fig)
     plt.close(fig)
     assert "全覆盖户数占比 6.9% → 47.6%（推荐选址后）" in shown
@@ -228,15 +228,15 @@ def test_bundle_sheet_in_english_names_categories_in_english(demo):
 
 
 def test_a_long_title_is_made_smaller_then_cut_never_run_off_the_page():
-    from spatial.outputs.printing.pack import TITLE_MIN_PT, TITLE_PT, _fitted_title
+    from spatial.outputs.printing.page import TITLE_MIN_PT, TITLE_PT, fitted_title
 
-    assert _fitted_title("兰山区老旧小区改造（演示数据）") == (
+    assert fitted_title("兰山区老旧小区改造（演示数据）") == (
         "兰山区老旧小区改造（演示数据）",
         TITLE_PT,
     )
-    shown, size = _fitted_title("某" * 80)
+    shown, size = fitted_title("某" * 80)
     assert shown == "某" * 80 and TITLE_MIN_PT < size < TITLE_PT
-    shown, size = _fitted_title("某" * 200)
+    shown, size = fitted_title("某" * 200)
     assert size == TITLE_MIN_PT and shown.endswith("…") and len(shown) < 100
 
 

@@ -90,7 +90,7 @@ def test_hostile_names_draw_no_missing_glyph_and_keep_ids_in_order(hostile, tmp_
             plt.rc_context(printmap.print_style(printmap.cjk_font())),
             PdfPages(tmp_path / "overview.pdf") as pdf,
         ):
-            overview = printmap._overview(printmap._Base(demo), "zh")
+            overview = printmap._overview(printmap.MapBase(demo), "zh")
             overview.canvas.draw()
             pdf.savefig(overview)
             plt.close(overview)
@@ -150,7 +150,7 @@ def test_a_3000_character_name_is_cut_and_nothing_runs_off_or_over_the_map(hosti
 
 def test_english_overview_and_group_maps_stay_inside_the_page(demo):
     with plt.rc_context(printmap.print_style(printmap.cjk_font())):
-        base = printmap._Base(demo)
+        base = printmap.MapBase(demo)
         fig = printmap._overview(base, "en")
         assert _outside(fig) == []
         plt.close(fig)
@@ -167,7 +167,7 @@ def test_an_emoji_in_a_name_is_an_escape_on_the_maps_too_never_a_missing_glyph(d
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with plt.rc_context(printmap.print_style(printmap.cjk_font())):
-                fig = printmap._overview(printmap._Base(demo), "zh")
+                fig = printmap._overview(printmap.MapBase(demo), "zh")
                 fig.canvas.draw()
                 title = fig.texts[0].get_text()
                 plt.close(fig)

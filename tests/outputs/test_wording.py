@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from spatial.config.project import load_project
 from spatial.core.messages import labels, text
 from spatial.outputs.html.overlays import CAPACITY_CLASSES
-from spatial.outputs.style import CATEGORY_COLOURS, GAP_COLOURS, category_colour
+from spatial.outputs.style import CATEGORY_COLOURS, GAP_COLOURS, category_colour, year_colours
 from spatial.workflow.pipeline import ALL_STAGES, analyse, in_language, load_inputs
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -59,6 +59,18 @@ def test_categories_of_one_group_differ_in_lightness():
 def test_capacity_classes_differ_in_lightness():
     shades = [lightness(c) for _, c, _ in CAPACITY_CLASSES]
     assert all(abs(a - b) >= 10 for a, b in itertools.combinations(shades, 2)), shades
+
+
+def test_programme_years_lighten_year_by_year():
+    """The print page and the HTML layers of the programme by year: up to seven years at least
+    10 L* apart, earliest darkest; a longer programme still lighter every year."""
+    for count in range(1, 8):
+        steps = [lightness(c) for c in year_colours(count)]
+        assert all(b - a >= 10 for a, b in itertools.pairwise(steps)), (count, steps)
+    for count in (8, 12, 30):
+        steps = [lightness(c) for c in year_colours(count)]
+        assert len(set(year_colours(count))) == count
+        assert all(b > a for a, b in itertools.pairwise(steps)), (count, steps)
 
 
 def test_english_plurals_follow_the_number():
