@@ -172,6 +172,8 @@ def _texts(lang: str) -> dict[str, str]:
     out = {k: str(esc(lab[k])) for k in plain}
     out["partners"] = str(esc(lab["partner_layer"]))
     out["whatif_count"] = str(esc(text(lang, "whatif_count", count="#")))
+    for key in ("more_here", "grouped_here"):  # the page puts the count where "#" is
+        out[key] = str(esc(text(lang, f"map_{key}", count="#")))
     return out
 
 
@@ -241,6 +243,10 @@ def _legend(
     entries += extra
     for ref, row in facilities:
         entries.append({"ref": ref, "html": maplayers.section("", [row])})
+    note = fragment(
+        "<div class=lc-leg><span class=lc-note>{}</span></div>", lab["map_icons_grouped"]
+    )
+    entries.append({"ref": "lc:grouped", "html": note})  # while icons or labels are grouped
     for e in entries:
         e["html"] = str(e["html"])
     return entries
@@ -322,6 +328,7 @@ def _draw(
         )
     std = result.standards
     cat_index = {k: i for i, k in enumerate(std.categories)}
+    fac_store, fac_legend = maplayers.facility_store(result, lang, basemap, origin, facilities)
     overlays = [
         {"ref": child.get_name(), "name": child.layer_name}
         for child in fmap._children.values()
@@ -374,8 +381,10 @@ def _draw(
         "partnerColour": PARTNER_COLOUR,
         "text": _texts(lang),
         "capacity": list(capacity),
+        "facilities": fac_store,
+        "thin": {"overlap": maplayers.ICON_OVERLAP},
     }
-    store["legend"] = _legend(result, lang, store, items, title, facilities, area_legend + extra)
+    store["legend"] = _legend(result, lang, store, items, title, fac_legend, area_legend + extra)
     add_store(fmap, store)
 
 
@@ -399,7 +408,6 @@ def overview_map(result, lang: str, basemap: str) -> folium.Map:
     extra += plan_layers(fmap, result, lang, basemap)  # the programme by year (年度计划)
     capacity, cap_legend = maplayers.capacity_layers(result, lang)
     extra += cap_legend
-    fac_legend = maplayers.facility_groups(fmap, result, lang, basemap, set(std.categories))
     _legend_panel(fmap)
     if "gaps" not in comm:  # no coverage stage: nothing to colour by gaps
         comm = _no_coverage(comm, std)
@@ -413,7 +421,7 @@ def overview_map(result, lang: str, basemap: str) -> folium.Map:
         False,
         gap_legend(lang),
         lab["gaps"],
-        fac_legend,
+        set(std.categories),
         extra,
         capacity,
         (set(std.categories), False),
@@ -451,13 +459,12 @@ def group_maps(result: RunResult, lang: str, basemap: str) -> Iterator[tuple[str
             fmap, _headline(result, lang, keys, sel, True), "bottom:60px;left:10px", "lc-headline"
         )
         n_keys = len(keys)
-        legend = maplayers.facility_groups(fmap, result, lang, basemap, set(keys))
         _legend_panel(fmap)
         items = [
             (gap_colour(np.ceil(i * 4 / n_keys)), f"{lab['gaps']} {i}") for i in range(n_keys + 1)
         ]
         _draw(
-            fmap, result, comm, lang, basemap, keys, True, items, gname, legend, [], (),
+            fmap, result, comm, lang, basemap, keys, True, items, gname, set(keys), [], (),
             (set(keys), True),
         )  # fmt: skip
         yield group, fmap
