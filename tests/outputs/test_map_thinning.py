@@ -102,7 +102,7 @@ def test_city_icons_never_overlap_and_every_one_is_counted(city, browser, tmp_pa
     # full extent: a fraction of the 1,503 icons drawn, none over another beyond the threshold
     assert 50 < len(drawn) < len(fac)
     assert worst_cover(drawn) <= ICON_OVERLAP + 0.02  # a pixel of rounding
-    assert page.locator("#lc-legend").inner_text().count("合并显示") == 1
+    assert page.locator("#lc-legend").inner_text().count("角标 +n") == 1
     counts = {z: page.evaluate(_COUNTS, z) for z in range(full, top + 1)}
     for z, (placed, hidden) in counts.items():  # every item drawn or counted, at every zoom
         assert placed + hidden == items, z
@@ -200,8 +200,12 @@ def test_demo_draws_every_icon_that_overlaps_none_and_its_popups_open(demo_out, 
         ICON_OVERLAP,
     )
     assert isolated > 0 and missing == []
-    note = page.locator("#lc-legend").inner_text().count("合并显示")
-    badges = page.locator(".lc-more").count()
+    note = page.locator("#lc-legend").inner_text().count("角标 +n")
+    badges = page.evaluate(
+        """() => [...document.querySelectorAll('.lc-more')].map(e => e.getBoundingClientRect())
+             .filter(r => (r.left + r.right) / 2 >= 0 && (r.left + r.right) / 2 <= innerWidth
+               && (r.top + r.bottom) / 2 >= 0 && (r.top + r.bottom) / 2 <= innerHeight).length"""
+    )
     assert note == (1 if badges else 0)  # the legend says so while a badge is in view
     bundle = page.evaluate(
         f"""() => {{ const m = {_MAP}; let b = null;

@@ -198,8 +198,8 @@ POPUP_CSS = Html(
     ".lc-view{background:#fff;padding:6px 8px;font:13px/1.5 sans-serif}.lc-view label{display:block}"
     # the count of icons hidden under a drawn one (maps.js): generated content, not its text
     ".lc-more{position:relative}.lc-more::after{content:attr(data-more);position:absolute;"
-    "left:calc(100% - 7px);top:-7px;padding:0 3px;border-radius:6px;background:#252525;color:#fff;"
-    "font:bold 9px/12px sans-serif;white-space:nowrap;pointer-events:none}"
+    "left:calc(100% - 8px);top:-6px;padding:0 2px;border-radius:5px;background:#fff;color:#252525;"
+    "border:1px solid #737373;font:bold 9px/10px sans-serif;white-space:nowrap;pointer-events:none}"
     ".lc-list{max-height:260px;overflow:auto}.lc-row{display:flex;align-items:center;gap:6px;margin:2px 0}"
     "</style>"
 )

@@ -370,10 +370,10 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   function drawThinned() {
     thinInto.forEach(function (l) { l.clearLayers(); });
-    var v = map.getPixelBounds(), hidden = 0;
-    placement(map.getZoom()).forEach(function (q) {
-      if (q.p.x < v.min.x - 40 || q.p.x > v.max.x + 40 || q.p.y < v.min.y - 20 || q.p.y > v.max.y + 20) return;
-      hidden += q.hidden.length;
+    var v = map.getPixelBounds(), s = map.getSize(), dx = 40 + s.x / 5, dy = 20 + s.y / 5, hidden = 0;
+    placement(map.getZoom()).forEach(function (q) {  // those in view and a margin (a pan's first steps)
+      if (q.p.x < v.min.x - dx || q.p.x > v.max.x + dx || q.p.y < v.min.y - dy || q.p.y > v.max.y + dy) return;
+      if (q.p.x >= v.min.x && q.p.x <= v.max.x && q.p.y >= v.min.y && q.p.y <= v.max.y) hidden += q.hidden.length;
       q.it.into.addLayer(markerOf(q));
     });
     if (hidden && !map.hasLayer(grouped)) grouped.addTo(map);
