@@ -155,7 +155,7 @@ def test_a_badge_zooms_in_to_the_hidden_icons_and_lists_a_stack(city, browser, t
     popup.wait_for(timeout=3000)
     text = popup.inner_text()
     assert all(f"同楼设施{i}" in text for i in range(STACKED)), text
-    assert f"此处重叠的 {STACKED} 个图标" in text
+    assert f"此处重叠的 {STACKED} 个图标或编号" in text
     assert page.evaluate(f"() => {_MAP}.getZoom()") == top
     assert errors == []
     page.close()

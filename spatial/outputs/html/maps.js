@@ -283,20 +283,20 @@ document.addEventListener("DOMContentLoaded", function () {
     B.centre.forEach(function (c, b) {
       thinItems.push({ll: L.latLng((oy + c[1]) / S, (ox + c[0]) / S), w: 40, h: 20, on: bl, into: tags,
         html: '<div class="lc-lbl" style="border:2px solid ' + B.colour[b] + '">' + B.id[b] + "</div>",
-        tip: D.text.bundles + " " + B.id[b], tag: true});
+        tip: D.text.bundles + " " + B.id[b], tag: true, j: b, n: B.id.length, k: -1});
     });
     layers.bundles = bl.addTo(map);
     ctrl.addOverlay(bl, D.text.bundles);
   }
 
   // ---- facility icons (one layer per category) and bundle labels, thinned by zoom: at each zoom
-  // the items are taken in priority order (the bundle labels in the bundles' order, then the
-  // facilities, each category's first before any category's second, a rarer category first) and
+  // the items are taken in priority order — the bundle labels in the bundles' order (what the
+  // overview is about; the facilities' coverage is in the gap colours), then the facilities, each
+  // category's first before any category's second, at one rank the rarer category first — and
   // each is drawn only where its box covers at most D.thin.overlap of the smaller box of one
   // already drawn; one that would cover more is counted in a badge (+n) on the drawn one it lies
   // under most, whose click zooms in to where they come apart, or at the last zoom lists them
-  var F = D.facilities || [], thinLayers = [];
-  var facItems = [];
+  var F = D.facilities || [], thinLayers = [], facItems = [];
   F.forEach(function (f, k) {
     var g = L.layerGroup(), x = ox, y = oy;
     layers["fac" + k] = g.addTo(map);
@@ -309,9 +309,9 @@ document.addEventListener("DOMContentLoaded", function () {
         tip: f.names[j] + " (" + f.label + ")", k: k, j: j, n: f.names.length});
     }
   });
-  facItems.sort(function (p, q) { return p.j - q.j || p.n - q.n || p.k - q.k; });
   if (B.id.length) thinLayers.push(layers.bundles);
   var thinOrder = thinItems.concat(facItems), thinCache = {};
+  thinOrder.sort(function (p, q) { return (q.tag ? 1 : 0) - (p.tag ? 1 : 0) || p.j - q.j || p.n - q.n || p.k - q.k; });
   thinOrder.forEach(function (it, i) { it.i = i; });
   var grouped = L.layerGroup();
   layers.grouped = grouped;
