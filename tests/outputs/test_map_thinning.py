@@ -15,7 +15,7 @@ import pytest
 import shapely
 
 from spatial.outputs.html import contents as maps
-from spatial.outputs.html import leaflet as render
+from spatial.outputs.html import leaflet
 from spatial.outputs.html.overlays import ICON_OVERLAP
 from spatial.workflow.pipeline import in_language
 
@@ -56,7 +56,7 @@ def city(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
     layers = Layers(comm, fac, case.parcels(20, extent=EXTENT), fac.crs)
     result = analyse(RunResult(project, std, layers), ("coverage", "bundle"))
     path = tmp_path_factory.mktemp("thin") / "overview.html"
-    render.save_map(maps.overview_map(in_language(result, "zh"), "zh", "none"), path)
+    leaflet.save_map(maps.overview_map(in_language(result, "zh"), "zh", "none"), path)
     maps.clear_cache()
     return path, fac
 

@@ -30,6 +30,7 @@ from spatial.outputs.html.leaflet import (
     run_cached,
     store_json,
 )
+from spatial.outputs.html.overlays import ICON_OVERLAP, facility_store
 from spatial.outputs.html.plan_layer import plan_layers
 from spatial.outputs.style import (
     CANDIDATE_COLOUR,
@@ -328,7 +329,7 @@ def _draw(
         )
     std = result.standards
     cat_index = {k: i for i, k in enumerate(std.categories)}
-    fac_store, fac_legend = maplayers.facility_store(result, lang, basemap, origin, facilities)
+    fac_store, fac_legend = facility_store(result, lang, basemap, origin, facilities)
     overlays = [
         {"ref": child.get_name(), "name": child.layer_name}
         for child in fmap._children.values()
@@ -382,7 +383,7 @@ def _draw(
         "text": _texts(lang),
         "capacity": list(capacity),
         "facilities": fac_store,
-        "thin": {"overlap": maplayers.ICON_OVERLAP},
+        "thin": {"overlap": ICON_OVERLAP},
     }
     store["legend"] = _legend(result, lang, store, items, title, fac_legend, area_legend + extra)
     add_store(fmap, store)
