@@ -4,10 +4,14 @@
     python benchmarks/maps.py                          # 5,000 communities, every output
     python benchmarks/maps.py --communities 50000      # only the HTML maps (report.write_maps)
     python benchmarks/maps.py --case patchy            # 90 m irregular streets, patchy areas
+    python benchmarks/maps.py --maps-only              # 5,000 communities, only the HTML maps
 
 Needs Debian chromium for the opening time: from navigation until spatial/outputs/html/maps.js has drawn the
 store (the legend is filled) and two animation frames have been painted; with the CPU time of the
-browser's processes over that span (less noisy than the clock on a shared machine). The bytes of
+browser's processes over that span (less noisy than the clock on a shared machine). Then the
+facility icons and bundle labels drawn in the view (and the marker elements in the page), and the
+most any two drawn ones overlap (share of the smaller box), at the first view and one zoom step
+in, with the time of that step. The bytes of
 each layer of the overview (benchmarks/page_layers.py) are listed, largest first. ``--case grid``
 (default) is the 450×450 40 m grid over 17.8 km; ``--case patchy`` the patchy city of
 benchmarks/citycase.py (300×300 nodes at 90 m, ±30 m, over 27 km).
@@ -36,6 +40,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--communities", type=int, default=5000)
     parser.add_argument("--case", choices=sorted(citycase.CASES), default="grid")
+    parser.add_argument("--maps-only", action="store_true", help="write only the HTML maps")
+    parser.add_argument("--shots", type=Path, help="keep overview.html and screenshots here")
     args = parser.parse_args()
     n = args.communities
     if args.case == "grid":
@@ -57,7 +63,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         start, cpu = time.perf_counter(), time.process_time()
-        if n == 5000:
+        if n == 5000 and not args.maps_only:
             write_outputs(result, out, ("coverage", "bundle", "sites", "map"), "zh")
             what = "write outputs (gpkg, 5 HTML maps, ledger, A3 PNG+PDF)"
         else:
@@ -94,8 +100,48 @@ def main() -> None:
                     f" (browser CPU {_children_cpu() - cpu:.1f} s, load average "
                     f"{os.getloadavg()[0]:.1f})"
                 )
+                _icons(page, "first view")
+                if args.shots:
+                    args.shots.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(out / "overview.html", args.shots)
+                    page.screenshot(path=str(args.shots / "first_view.png"))
+                start = time.perf_counter()
+                page.evaluate(_ZOOM_IN)
+                _icons(page, f"one zoom step in ({time.perf_counter() - start:.2f} s)")
+                if args.shots:
+                    page.screenshot(path=str(args.shots / "zoom_in.png"))
                 browser.close()
     print(f"peak RSS {citycase.peak_rss_mb():.0f} MB")
+
+
+_MAP = "window[Object.keys(window).find(k => k.startsWith('map_'))]"
+_ZOOM_IN = f"""() => new Promise(r => {{ const m = {_MAP};
+  m.setZoom(m.getZoom() + 1, {{animate: false}});
+  requestAnimationFrame(() => requestAnimationFrame(r)); }})"""
+_ICONS = f"""() => {{ const m = {_MAP}, out = {{zoom: m.getZoom()}};
+  const inView = sel => [...document.querySelectorAll(sel)].map(e => e.getBoundingClientRect())
+    .filter(r => r.right > 0 && r.left < innerWidth && r.bottom > 0 && r.top < innerHeight);
+  const icons = inView('.leaflet-marker-pane .lc-ico'), labels = inView('.leaflet-marker-pane .lc-lbl');
+  const boxes = icons.concat(labels);
+  let worst = 0;
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {{
+    const a = boxes[i], b = boxes[j];
+    const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+    const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+    if (w > 0 && h > 0) worst = Math.max(worst, w * h / Math.min(a.width * a.height, b.width * b.height));
+  }}
+  return Object.assign(out, {{icons: icons.length, labels: labels.length, worst: worst,
+    badges: document.querySelectorAll('.lc-more').length,
+    markers: document.querySelectorAll('.leaflet-marker-pane .leaflet-marker-icon').length}}); }}"""
+
+
+def _icons(page, when: str) -> None:
+    c = page.evaluate(_ICONS)
+    print(
+        f"  {when}, zoom {c['zoom']}: {c['icons']} facility icons and {c['labels']} bundle labels "
+        f"in view ({c['badges']} with a badge), {c['markers']} marker elements in the page; "
+        f"most two drawn overlap: {c['worst']:.0%} of the smaller"
+    )
 
 
 def _children_cpu() -> float:

@@ -3,9 +3,9 @@
     python benchmarks/page_layers.py OUT/overview.html [--top 30]
 
 A page carries its data in two places: the store that ``spatial/outputs/html/maps.js`` draws
-(``window.LC_STORE``: communities, bundles, parcels, streets, service areas, …; each part
-listed as ``store <part>.<sub>``) and the data of the folium layers (facility points, outlines:
-each listed under its name in the layer control). The rest (Leaflet and plugins inlined, the
+(``window.LC_STORE``: communities, bundles, parcels, streets, service areas, facilities, …; each
+part listed as ``store <part>.<sub>``) and the data of the folium layers (outlines: each listed
+under its name in the layer control). The rest (Leaflet and plugins inlined, the
 page's code and panels) is listed as ``code, styles and panels``.
 """
 
@@ -53,14 +53,6 @@ def folium_parts(html: str) -> list[tuple[str, int]]:
     sizes: dict[str, int] = {}
     for m in re.finditer(r"^\s*(\w+)_add\((.*)\);$", html, flags=re.M):
         ref = m.group(1)
-        while ref not in names and ref in parent:
-            ref = parent[ref]
-        label = f"layer {names.get(ref, ref)}"
-        sizes[label] = sizes.get(label, 0) + len(m.group(2).encode())
-    cluster = r"var (fast_marker_cluster_\w+) = \(function\(\)\{.*?^\s*var data = (.*?);$"
-    for m in re.finditer(cluster, html, flags=re.M | re.S):
-        tail = html[m.end() : html.index("})();", m.end())]
-        ref = re.findall(r"cluster\.addTo\((\w+)\)", tail)[0]
         while ref not in names and ref in parent:
             ref = parent[ref]
         label = f"layer {names.get(ref, ref)}"

@@ -1,5 +1,6 @@
-"""Bundle labels when a city has many bundles: on the HTML map at most 400 in view are
-placed, in priority order, none over another (zoom in for more); with fewer, every one shows."""
+"""Bundle labels when a city has many bundles: on the HTML map they are placed in priority order,
+each where it covers at most ``ICON_OVERLAP`` of one already placed (zoom in for more; the facility
+icons share the rule, tests/outputs/test_map_thinning.py); with few, every one shows."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ import shapely.affinity
 
 from spatial.outputs.html import contents as maps
 from spatial.outputs.html import leaflet
+from spatial.outputs.html.overlays import ICON_OVERLAP
 from spatial.workflow.pipeline import in_language
 
 from ..conftest import open_page
+from .test_map_thinning import worst_cover
 
 COPIES = 30  # the demo's 19 bundles 30 times: 570 bundles crowded over the district
 
@@ -60,28 +63,18 @@ def _labels(browser, path: Path, shot: Path) -> tuple[list[dict], list[str]]:
     return found, errors
 
 
-def test_over_400_bundles_in_view_place_at_most_400_labels_none_overlapping(
-    crowded,
-    browser,
-    tmp_path,
-):
+def test_crowded_bundle_labels_overlap_at_most_the_threshold(crowded, browser, tmp_path):
     path, ids = crowded
     found, errors = _labels(browser, path, tmp_path / "crowded.png")
     assert errors == []
-    assert 19 <= len(found) <= 400 < len(ids)
+    assert 19 <= len(found) < len(ids)
     boxes = [(f["x"], f["y"], f["x"] + f["w"], f["y"] + f["h"]) for f in found]
-    over = [
-        (a, b)
-        for i, a in enumerate(boxes)
-        for b in boxes[i + 1 :]
-        if a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1
-    ]
-    assert over == []
+    assert worst_cover(boxes) <= ICON_OVERLAP + 0.02  # a pixel of rounding
     # priority order: the first-ranked bundle always gets its label
     assert ids[0] in {f["id"] for f in found}
 
 
-def test_under_400_bundles_every_label_shows(browser, demo_analysis, tmp_path):
+def test_the_demo_bundles_every_label_shows(browser, demo_analysis, tmp_path):
     result = in_language(demo_analysis(("coverage", "bundle", "sites")), "zh")
     path = tmp_path / "overview.html"
     leaflet.save_map(maps.overview_map(result, "zh", "none"), path)

@@ -51,19 +51,6 @@ def test_html_opens_offline_with_layers_and_popup(browser, demo_out, name, tmp_p
     page.close()
 
 
-def test_dense_facilities_are_clustered_offline(browser, monkeypatch, tmp_path):
-    from spatial.outputs.html import leaflet
-
-    monkeypatch.setattr(leaflet, "CLUSTER_ABOVE", 5)
-    project = load_project(None)
-    project.render.basemap = "none"
-    run(project, tmp_path, ("coverage", "map"))
-    page, errors, blocked, _ = open_page(browser, tmp_path / "overview.html", tmp_path / "c.png")
-    assert errors == [] and blocked == []
-    assert page.locator(".marker-cluster").count() > 0  # the vendored plugin ran
-    page.close()
-
-
 def test_names_are_escaped(browser, small_project, tmp_path):
     from ..conftest import small_communities
 

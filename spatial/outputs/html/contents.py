@@ -28,8 +28,9 @@ from spatial.outputs.html.leaflet import (
     store_json,
 )
 from spatial.outputs.html.overlays import (
+    ICON_OVERLAP,
     capacity_layers,
-    facility_groups,
+    facility_store,
     section,
     subdistrict_layer,
 )
@@ -177,6 +178,8 @@ def _texts(lang: str) -> dict[str, str]:
     out = {k: str(esc(lab[k])) for k in plain}
     out["partners"] = str(esc(lab["partner_layer"]))
     out["whatif_count"] = str(esc(text(lang, "whatif_count", count="#")))
+    for key in ("more_here", "grouped_here"):  # the page puts the count where "#" is
+        out[key] = str(esc(text(lang, f"map_{key}", count="#")))
     return out
 
 
@@ -244,6 +247,10 @@ def _legend(
     entries += extra
     for ref, row in facilities:
         entries.append({"ref": ref, "html": section("", [row])})
+    note = fragment(
+        "<div class=lc-leg><span class=lc-note>{}</span></div>", lab["map_icons_grouped"]
+    )
+    entries.append({"ref": "lc:grouped", "html": note})  # while icons or labels are grouped
     for e in entries:
         e["html"] = str(e["html"])
     return entries
@@ -323,6 +330,7 @@ def _draw(
         )
     std = result.standards
     cat_index = {k: i for i, k in enumerate(std.categories)}
+    fac_store, fac_legend = facility_store(result, lang, basemap, origin, facilities)
     overlays = [
         {"ref": child.get_name(), "name": child.layer_name}
         for child in fmap._children.values()
@@ -376,8 +384,10 @@ def _draw(
         "text": _texts(lang)
         | {"unit": str(esc(distance_unit(result.summary.get("coverage"), lang)))},
         "capacity": list(capacity),
+        "facilities": fac_store,
+        "thin": {"overlap": ICON_OVERLAP},
     }
-    store["legend"] = _legend(result, lang, store, items, title, facilities, area_legend + extra)
+    store["legend"] = _legend(result, lang, store, items, title, fac_legend, area_legend + extra)
     add_store(fmap, store)
 
 
@@ -401,7 +411,6 @@ def overview_map(result, lang: str, basemap: str) -> folium.Map:
     extra += plan_layers(fmap, result, lang, basemap)  # the programme by year (年度计划)
     capacity, cap_legend = capacity_layers(result, lang)
     extra += cap_legend
-    fac_legend = facility_groups(fmap, result, lang, basemap, set(std.categories))
     _legend_panel(fmap)
     if "gaps" not in comm:  # no coverage stage: nothing to colour by gaps
         comm = _no_coverage(comm, std)
@@ -415,7 +424,7 @@ def overview_map(result, lang: str, basemap: str) -> folium.Map:
         False,
         gap_legend(lang),
         lab["gaps"],
-        fac_legend,
+        set(std.categories),
         extra,
         capacity,
         (set(std.categories), False),
@@ -453,13 +462,12 @@ def group_maps(result: RunResult, lang: str, basemap: str) -> Iterator[tuple[str
             fmap, _headline(result, lang, keys, sel, True), "bottom:60px;left:10px", "lc-headline"
         )
         n_keys = len(keys)
-        legend = facility_groups(fmap, result, lang, basemap, set(keys))
         _legend_panel(fmap)
         items = [
             (gap_colour(np.ceil(i * 4 / n_keys)), f"{lab['gaps']} {i}") for i in range(n_keys + 1)
         ]
         _draw(
-            fmap, result, comm, lang, basemap, keys, True, items, gname, legend, [], (),
+            fmap, result, comm, lang, basemap, keys, True, items, gname, set(keys), [], (),
             (set(keys), True),
         )  # fmt: skip
         yield group, fmap

@@ -31,7 +31,6 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from branca.element import Element, MacroElement
-from folium.plugins import FastMarkerCluster
 from jinja2 import Template
 from jinja2.utils import htmlsafe_json_dumps
 
@@ -42,7 +41,6 @@ from spatial.outputs import staging
 from spatial.outputs.style import ink_is_dark
 from spatial.text.html import Html, esc, fragment, join, require_html
 
-CLUSTER_ABOVE = 300
 _VENDOR = settings.DATA_DIR / "vendor"
 _JS = [("leaflet", "vendor:leaflet.js"), ("leaflet_search", "vendor:leaflet-search.src.js")]
 _CSS = [
@@ -157,7 +155,7 @@ def new_map(bounds: np.ndarray, basemap: str, key: str = "") -> folium.Map:
         raise InputError("err_tianditu_key_map")
     # canvas rendering: thousands of polygons stay fast; the metric scale is added by maps.js
     fmap = folium.Map(tiles=None, control_scale=False, zoom_control=True, prefer_canvas=True)
-    fmap.options["maxZoom"] = 19  # needed by marker clustering when there are no tiles
+    fmap.options["maxZoom"] = 19  # without tiles too: icons are thinned up to this zoom (maps.js)
     fmap.default_js, fmap.default_css = list(_JS), list(_CSS)
     if spec["url"]:
         opts = {"subdomains": spec["subdomains"]} if "subdomains" in spec else {}
@@ -198,6 +196,11 @@ POPUP_CSS = Html(
     ".lc-name{font:11px/13px sans-serif;color:#222;white-space:nowrap;text-shadow:0 0 2px #fff,0 0 2px #fff;"
     "pointer-events:none;transform:translate(-50%,-50%)}"
     ".lc-view{background:#fff;padding:6px 8px;font:13px/1.5 sans-serif}.lc-view label{display:block}"
+    # the count of icons hidden under a drawn one (maps.js): generated content, not its text
+    ".lc-more{position:relative}.lc-more::after{content:attr(data-more);position:absolute;"
+    "left:calc(100% - 8px);top:-6px;padding:0 2px;border-radius:5px;background:#fff;color:#252525;"
+    "border:1px solid #737373;font:bold 9px/10px sans-serif;white-space:nowrap;pointer-events:none}"
+    ".lc-list{max-height:260px;overflow:auto}.lc-row{display:flex;align-items:center;gap:6px;margin:2px 0}"
     "</style>"
 )
 
@@ -236,10 +239,6 @@ class _LateGeoJson(folium.GeoJson, _LateData):
             for f in data["features"]
         ]
         return {**data, "features": shapes, "lc-late": self.get_name()}
-
-
-class _LateCluster(FastMarkerCluster, _LateData):
-    pass
 
 
 def _tojson(layer: MacroElement, value: object) -> str:
@@ -339,55 +338,13 @@ def geojson(
     return _LateGeoJson(data, name=str(esc(name)), **kwargs)
 
 
-def _icon_html(colour: str, glyph: str) -> Html:
+def icon_html(colour: str, glyph: str) -> Html:
     """A marker: ``glyph`` on a disc of ``colour``, in dark ink on a light disc (yellow, sky
     blue), white on a dark one."""
     ink = "#222" if ink_is_dark(colour) else "#fff"
     return fragment(
         '<div class="lc-ico" style="background:{};color:{}">{}</div>', colour, ink, glyph
     )
-
-
-def _cluster(group, rows: list[list], icon: Html) -> None:
-    callback = (
-        "function (row) { var m = L.marker(new L.LatLng(row[0], row[1]), {icon: L.divIcon({"
-        f"className: '', html: {htmlsafe_json_dumps(str(icon))}, iconSize: [18, 18], "
-        "iconAnchor: [9, 9]})}); m.bindTooltip(row[2]); return m; }"
-    )
-    cluster = _LateCluster(rows, callback=callback)
-    # the plugin's own CDN links are replaced by the vendored copies
-    cluster.default_js = [("markerclusterjs", "vendor:leaflet.markercluster.js")]
-    cluster.default_css = [
-        ("markerclustercss", "vendor:MarkerCluster.css"),
-        ("markerclusterdefaultcss", "vendor:MarkerCluster.Default.css"),
-    ]
-    cluster.add_to(group)
-
-
-def point_data(points: gpd.GeoDataFrame, tips: list[Html]) -> dict | list:
-    """What :func:`add_points` draws (lon/lat ``points``, ``tips`` HTML fragments): their GeoJSON,
-    or for more than ``CLUSTER_ABOVE`` points the rows ``[lat, lon, tip]`` of a marker cluster."""
-    if len(points) > CLUSTER_ABOVE:
-        return [
-            [round(p.y, 6), round(p.x, 6), str(require_html(t))]
-            for p, t in zip(points.geometry, tips, strict=True)
-        ]
-    return features(points.geometry, {"tip": tips})
-
-
-def add_points(group, data: dict | list, colour: str, glyph: str) -> None:
-    """Points of :func:`point_data` as category icons (a coloured disc with the text ``glyph``),
-    clustered when they are many."""
-    icon = _icon_html(colour, glyph)
-    if isinstance(data, list):
-        _cluster(group, data, icon)
-        return
-    marker = folium.Marker(
-        icon=folium.DivIcon(html=str(icon), icon_size=(18, 18), icon_anchor=(9, 9))
-    )
-    _LateGeoJson(
-        data, marker=marker, tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)
-    ).add_to(group)
 
 
 def add_label(group, point: shapely.Point, text: str, size: tuple[int, int] = (34, 16)) -> None:
@@ -420,7 +377,7 @@ def legend_html(title: str, items: list[tuple]) -> Html:
     rows = []
     for colour, text, *glyph in items:
         swatch = (
-            _icon_html(colour, glyph[0])
+            icon_html(colour, glyph[0])
             if glyph
             else fragment(
                 '<span style="display:inline-block;width:14px;height:14px;background:{};'

@@ -247,7 +247,7 @@ document.addEventListener("DOMContentLoaded", function () {
     }); });
     return c;
   }
-  var B = D.bundles;
+  var B = D.bundles, thinItems = [], thinInto = [];  // bundle labels (thinned with the icons, below)
   function bundleCard(b) {  // the card from its columns (spatial/mapstore.py bundle_cards)
     var K = B.card, T = K.label, gaps = K.gaps.v[K.gaps.i[b]], desc = K.desc[b];
     if (typeof desc !== "string") desc = desc.join(gaps);
@@ -276,38 +276,111 @@ document.addEventListener("DOMContentLoaded", function () {
       });
       bl.addLayer(pol);
     });
-    // labels: every one in view when there are at most 400; beyond that (a city's thousands
-    // would cover the view and take seconds to paint) in priority order, each where it does not
-    // overlap one already placed; zoom in for more
-    var tags = L.layerGroup(), tagAt = B.centre.map(function (c) { return L.latLng((oy + c[1]) / S, (ox + c[0]) / S); });
+    // labels: drawn with the facility icons, thinned by zoom (below)
+    var tags = L.layerGroup();
     bl.addLayer(tags);
-    var drawTags = function () {
-      tags.clearLayers();
-      if (!map.hasLayer(bl)) return;
-      var size = map.getSize(), cells = {}, placed = 0, seen = [];
-      for (var b = 0; b < B.id.length; b++) {
-        var pt = map.latLngToContainerPoint(tagAt[b]);
-        if (pt.x >= -20 && pt.y >= -9 && pt.x <= size.x + 20 && pt.y <= size.y + 9) seen.push([b, pt]);
-      }
-      for (var s = 0; s < seen.length && placed < 400; s++) {
-        var b = seen[s][0], pt = seen[s][1], cx = Math.floor(pt.x / 40), cy = Math.floor(pt.y / 18), free = true;
-        for (var dx = -1; dx <= 1 && free; dx++) for (var dy = -1; dy <= 1 && free; dy++) {
-          (cells[(cx + dx) + "," + (cy + dy)] || []).forEach(function (q) {
-            if (Math.abs(q.x - pt.x) < 40 && Math.abs(q.y - pt.y) < 18) free = false; });
-        }
-        if (!free && seen.length > 400) continue;
-        (cells[cx + "," + cy] = cells[cx + "," + cy] || []).push(pt);
-        placed++;
-        tags.addLayer(L.marker(tagAt[b], {interactive: false, keyboard: false, icon: L.divIcon({className: "",
-          html: '<div class="lc-lbl" style="border:2px solid ' + B.colour[b] + '">' + B.id[b] + "</div>",
-          iconSize: [40, 18], iconAnchor: [20, 9]})}));
-      }
-    };
+    thinInto.push(tags);
+    B.centre.forEach(function (c, b) {
+      thinItems.push({ll: L.latLng((oy + c[1]) / S, (ox + c[0]) / S), w: 40, h: 20, on: bl, into: tags,
+        html: '<div class="lc-lbl" style="border:2px solid ' + B.colour[b] + '">' + B.id[b] + "</div>",
+        tip: D.text.bundles + " " + B.id[b], tag: true, j: b, n: B.id.length, k: -1});
+    });
     layers.bundles = bl.addTo(map);
     ctrl.addOverlay(bl, D.text.bundles);
-    map.on("zoomend moveend overlayadd overlayremove", drawTags);
-    drawTags();
   }
+
+  // ---- facility icons (one layer per category) and bundle labels, thinned by zoom: at each zoom
+  // the items are taken in priority order — the bundle labels in the bundles' order (what the
+  // overview is about; the facilities' coverage is in the gap colours), then the facilities, each
+  // category's first before any category's second, at one rank the rarer category first — and
+  // each is drawn only where its box covers at most D.thin.overlap of the smaller box of one
+  // already drawn; one that would cover more is counted in a badge (+n) on the drawn one it lies
+  // under most, whose click zooms in to where they come apart, or at the last zoom lists them
+  var F = D.facilities || [], thinLayers = [], facItems = [];
+  F.forEach(function (f, k) {
+    var g = L.layerGroup(), x = ox, y = oy;
+    layers["fac" + k] = g.addTo(map);
+    ctrl.addOverlay(g, f.name);
+    thinLayers.push(g);
+    thinInto.push(g);
+    for (var a = 0, j = 0; a < f.xy.length; a += 2, j++) {
+      x += f.xy[a]; y += f.xy[a + 1];
+      facItems.push({ll: L.latLng(y / S, x / S), w: 18, h: 18, on: g, into: g, html: f.icon,
+        tip: f.names[j] + " (" + f.label + ")", k: k, j: j, n: f.names.length});
+    }
+  });
+  if (B.id.length) thinLayers.push(layers.bundles);
+  var thinOrder = thinItems.concat(facItems), thinCache = {};
+  thinOrder.sort(function (p, q) { return (q.tag ? 1 : 0) - (p.tag ? 1 : 0) || p.j - q.j || p.n - q.n || p.k - q.k; });
+  thinOrder.forEach(function (it, i) { it.i = i; });
+  var grouped = L.layerGroup();
+  layers.grouped = grouped;
+  function boxAt(it, p) { return [p.x - it.w / 2, p.y - it.h / 2, p.x + it.w / 2, p.y + it.h / 2]; }
+  function cover(a, b) {  // the share of the smaller box the two have in common
+    var w = Math.min(a[2], b[2]) - Math.max(a[0], b[0]), h = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
+    if (w <= 0 || h <= 0) return 0;
+    return w * h / Math.min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]));
+  }
+  function placement(z) {  // at zoom z, over the whole map (the same wherever the view is)
+    var sig = z + ":" + thinLayers.map(function (l) { return map.hasLayer(l) ? 1 : 0; }).join("");
+    if (thinCache[sig]) return thinCache[sig];
+    var cells = {}, out = [], lim = D.thin.overlap;
+    thinOrder.forEach(function (it) {
+      if (!map.hasLayer(it.on)) return;
+      var p = map.project(it.ll, z).round(), box = boxAt(it, p), best = null, most = lim;  // whole pixels, as drawn
+      var cx = Math.floor(p.x / 40), cy = Math.floor(p.y / 40);  // boxes at most 40 px wide
+      for (var dx = -1; dx <= 1; dx++) for (var dy = -1; dy <= 1; dy++) {
+        (cells[(cx + dx) + "," + (cy + dy)] || []).forEach(function (q) {
+          var o = cover(box, q.box);
+          if (o > most) { most = o; best = q; }
+        });
+      }
+      if (best) { best.hidden.push(it); return; }
+      var q = {it: it, p: p, box: box, hidden: []};
+      (cells[cx + "," + cy] = cells[cx + "," + cy] || []).push(q);
+      out.push(q);
+    });
+    thinCache[sig] = out;
+    return out;
+  }
+  function listOf(all) {  // the popup of items that stay over one another at the last zoom
+    return "<b>" + D.text.grouped_here.replace("#", all.length) + "</b><div class=lc-list>" +
+      all.map(function (it) { return "<div class=lc-row>" + (it.tag ? "" : it.html) + it.tip + "</div>"; }).join("") +
+      "</div>";
+  }
+  function reveal(q) {  // zoom in to where the hidden items come off the drawn one (those that can)
+    var z = map.getZoom(), top = map.getMaxZoom(), lim = D.thin.overlap;
+    function apart(it, z2) { return cover(boxAt(q.it, map.project(q.it.ll, z2).round()), boxAt(it, map.project(it.ll, z2).round())) <= lim; }
+    var parting = q.hidden.filter(function (it) { return apart(it, top); });
+    if (z >= top || !parting.length) { show(q.it.ll, listOf([q.it].concat(q.hidden))); return; }
+    for (var z2 = z + 1; z2 < top; z2++) if (parting.every(function (it) { return apart(it, z2); })) break;
+    var b = L.latLngBounds([q.it.ll]);
+    parting.forEach(function (it) { b.extend(it.ll); });
+    map.setView(b.getCenter(), z2);
+  }
+  function markerOf(q) {
+    var it = q.it, n = q.hidden.length, html = it.html;
+    if (n) html = '<div class=lc-more data-more="+' + n + '">' + html + "</div>";
+    var m = L.marker(it.ll, {keyboard: false, interactive: !it.tag || n > 0, icon: L.divIcon({className: "",
+      html: html, iconSize: [it.w, it.h], iconAnchor: [it.w / 2, it.h / 2]})});
+    if (!it.tag || n) m.bindTooltip(n ? it.tip + "<br>" + D.text.more_here.replace("#", n) : it.tip);
+    if (n) m.on("click", function () { reveal(q); });
+    m.feature = {type: "Feature", properties: {}};
+    return m;
+  }
+  function drawThinned() {
+    thinInto.forEach(function (l) { l.clearLayers(); });
+    var v = map.getPixelBounds(), s = map.getSize(), dx = 40 + s.x / 5, dy = 20 + s.y / 5, hidden = 0;
+    placement(map.getZoom()).forEach(function (q) {  // those in view and a margin (a pan's first steps)
+      if (q.p.x < v.min.x - dx || q.p.x > v.max.x + dx || q.p.y < v.min.y - dy || q.p.y > v.max.y + dy) return;
+      if (q.p.x >= v.min.x && q.p.x <= v.max.x && q.p.y >= v.min.y && q.p.y <= v.max.y) hidden += q.hidden.length;
+      q.it.into.addLayer(markerOf(q));
+    });
+    if (hidden && !map.hasLayer(grouped)) grouped.addTo(map);
+    if (!hidden && map.hasLayer(grouped)) map.removeLayer(grouped);
+    legend();
+  }
+  map.on("moveend overlayadd overlayremove", drawThinned);
 
   // ---- parcels: recommended sites, candidates, partners
   var P = D.parcels, active = {}, mode = "today";
@@ -388,7 +461,7 @@ document.addEventListener("DOMContentLoaded", function () {
     document.getElementById("lc-legend").innerHTML = html;
   }
   map.on("overlayadd overlayremove", legend);
-  legend();
+  drawThinned();  // and the legend
 
   // ---- search (vendored leaflet-search) and a metric scale
   if (L.Control.Search) {
@@ -405,5 +478,5 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   L.control.scale({imperial: false, metric: true}).addTo(map);
   window.lcState = {recompute: recompute, toggle: toggle, parcels: P, pct: pct, mode: function () { return mode; },
-    facts: factsOf, bundleCard: bundleCard, reached: function (j, k) { var out = []; eachReached(j, k, function (i) { out.push(i); }); return out; }};
+    facts: factsOf, bundleCard: bundleCard, placement: placement, thinItems: thinOrder, reached: function (j, k) { var out = []; eachReached(j, k, function (i) { out.push(i); }); return out; }};
 });

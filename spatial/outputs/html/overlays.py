@@ -1,5 +1,5 @@
-"""The overlay layers of the HTML maps, each a folium layer with its legend rows: facilities per
-category, capacity (2SFCA supply ratio), subdistrict outlines, and the outline
+"""The overlay layers of the HTML maps with their legend rows: facilities per category (store
+data thinned by zoom in ``maps.js``), capacity (2SFCA supply ratio), subdistrict outlines, and the outline
 layer they share (the service areas: :mod:`spatial.outputs.html.areas`). :mod:`spatial.outputs.html.contents` lays them out on the overview and the group maps.
 
 Every text from the data enters through :mod:`spatial.outputs.html.leaflet` (``fragment``/``esc``).
@@ -10,22 +10,22 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 import numpy as np
+import shapely
 
 from spatial.analysis.result import RunResult
 from spatial.core.messages import labels, text
 from spatial.core.problems import problem
 from spatial.outputs.html.leaflet import (
-    add_points,
     display_frame,
-    feature_group,
     features,
     geojson,
+    icon_html,
     legend_html,
-    point_data,
     run_cached,
 )
+from spatial.outputs.html.store import SCALE
 from spatial.outputs.style import category_colour, subdistrict_hulls
-from spatial.text.html import Html, esc, fragment, fragments
+from spatial.text.html import Html, esc, fragment
 
 
 def outline_features(
@@ -62,32 +62,53 @@ def outline_layer(
     )
 
 
-def facility_groups(
-    fmap: folium.Map, result: RunResult, lang: str, basemap: str, keys: list[str]
-) -> list[tuple[str, tuple]]:
+#: how much of a drawn icon or label another may cover: at every zoom ``maps.js`` draws the
+#: facility icons and bundle labels in priority order, each only where it covers at most this share
+#: of the smaller box of one already drawn (the others counted in a badge on it). For the 18 px
+#: icons a strip of one pixel; two discs whose boxes meet corner to corner (4 × 4 px) do not touch
+ICON_OVERLAP = 0.05
+
+
+def facility_store(
+    result: RunResult, lang: str, basemap: str, origin: np.ndarray, keys: set[str]
+) -> tuple[list[dict], list[tuple]]:
+    """The facilities of the categories ``keys`` as store data that ``maps.js`` draws as category
+    icons (a disc in the category's colour with its glyph), thinned by zoom: per category
+    ``name`` (the layer control's), ``label``, ``icon`` (its HTML), ``xy`` (flat delta list in
+    1e-5° from ``origin``, :func:`point_deltas`) and ``names`` (escaped); and the legend rows,
+    ``(ref, (colour, text, glyph))`` with ``ref`` ``lc:fac<j>``."""
     fac = result.layers.facilities
-    legend = []
+    store, legend = [], []
     for i, (key, cat) in enumerate(result.standards.categories.items()):
-        if key not in keys:
-            continue
         pts = fac.loc[fac["category"] == key]
-        colour = category_colour(i)
-        label = cat.label(lang)
-        if len(pts) == 0:
+        if key not in keys or len(pts) == 0:
             continue
-        group = feature_group(f"{labels(lang)['facilities']}: {label}")
-        legend.append((group.get_name(), (colour, f"{label} ({len(pts)})", cat.glyph(lang))))
-        data = run_cached(
+        colour, label, glyph = category_colour(i), cat.label(lang), cat.glyph(lang)
+        xy = run_cached(
             result,
-            ("facilities", key, lang, basemap),
-            lambda pts=pts, label=label: point_data(
-                display_frame(pts, basemap),
-                fragments("{} ({})", [esc(n) for n in pts["name"]], [label] * len(pts)),
-            ),
+            ("facility_xy", key, basemap, tuple(origin)),
+            lambda pts=pts: point_deltas(display_frame(pts, basemap), origin),
         )
-        add_points(group, data, colour, cat.glyph(lang))
-        group.add_to(fmap)
-    return legend
+        legend.append((f"lc:fac{len(store)}", (colour, f"{label} ({len(pts)})", glyph)))
+        store.append(
+            {
+                "name": str(esc(f"{labels(lang)['facilities']}: {label}")),
+                "label": str(esc(label)),
+                "icon": str(icon_html(colour, glyph)),
+                "xy": xy,
+                "names": [str(esc(n)) for n in pts["name"]],
+            }
+        )
+    return store, legend
+
+
+def point_deltas(points: gpd.GeoDataFrame, origin: np.ndarray) -> list[int]:
+    """Lon/lat ``points`` as one flat list ``[x0, y0, dx1, dy1, …]`` in integer units of 1e-5°,
+    the first from ``origin``, each next from the one before (small numbers in JSON)."""
+    q = np.round(shapely.get_coordinates(points.geometry.values) * SCALE).astype(np.int64)
+    q -= np.asarray(origin, np.int64)
+    q[1:] -= q[:-1].copy()
+    return q.ravel().tolist()
 
 
 #: supply-ratio classes of the capacity layers: (upper bound of ratio, colour, message key);
