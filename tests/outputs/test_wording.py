@@ -169,7 +169,8 @@ def test_ledger_numbers_have_thousands_separators_and_years_are_numbers(books, d
     heads = [c.value for c in sheet[1]]
     row = {h: c for h, c in zip(heads, sheet[2], strict=True)}
     assert row["户数"].number_format == "#,##0"
-    assert row["常住人口（推算）"].number_format == "#,##0.0#"
+    assert row["常住人口（推算）"].number_format == "#,##0.0"  # the capacity stage's amounts: 0.1
+    assert row["托儿所供需比"].number_format == "0.0%"
     assert row["建成年份（推算）"].number_format == "General"  # 1975, not 1,975
     raw = _column(sheet, "建成年代（原值）")
     plain = [v for v in demo.communities["built_raw"] if str(v).isdigit() and len(str(v)) == 4]
