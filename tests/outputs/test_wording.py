@@ -297,6 +297,22 @@ def test_pack_headline_copies_in_reading_order(demo, pack):
         assert _words(line) in shown, copied[:600]
 
 
+def test_bundle_sheet_member_table_copies_row_by_row(demo, pack):
+    """The member table was written column by column: a copied row gave every name, then every
+    build year. Each member's name, build year and households now follow one another."""
+    from pypdf import PdfReader
+
+    page = next(p for p in PdfReader(pack).pages if "B01片区图则" in p.extract_text())
+    lines = [_words(x) for x in page.extract_text().splitlines()]
+    comm = demo.communities
+    members = comm.loc[comm["bundle_id"] == "B01"]
+    assert len(members) > 2
+    rows = zip(members["name"], members["built_raw"], members["households"], strict=True)
+    for name, built, hh in rows:
+        row = f"{name} {built} {int(hh):,} "
+        assert any(x.startswith(row) for x in lines), (row, lines)
+
+
 # ---- the map's words, in a browser
 
 
