@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from spatial.analysis.capacity.demand import default_demand
+from spatial.config.indicators import load_capacity
 from spatial.core.crs import describe
 from spatial.core.messages import labels, text
+from spatial.core.problems import Problem
 
 if TYPE_CHECKING:
     from spatial.analysis.result import RunResult
@@ -35,7 +38,9 @@ def check_report(result: RunResult, lang: str) -> dict[str, Any]:
     dict
         ``name``; ``rows`` (one tuple per layer, :data:`CHECK_COLUMNS`); ``layers`` (``key``,
         ``name``, ``path``, ``columns`` role → column, ``notes``); ``crs`` (the analysis CRS);
-        ``network`` (its figures, or None); ``warnings`` (``summary.json`` problem records).
+        ``network`` (its figures, or None); ``warnings`` (``summary.json`` problem records:
+        the data problems of the load and what ``run`` will say before analysing,
+        :func:`unanalysed_problems`).
     """
     layers = result.layers
     rows, details = [], []
@@ -70,5 +75,26 @@ def check_report(result: RunResult, lang: str) -> dict[str, Any]:
         "layers": details,
         "crs": describe(layers.crs),
         "network": network,
-        "warnings": [p.record(lang) for p in getattr(layers, "problems", [])],
+        "warnings": [
+            p.record(lang) for p in [*getattr(layers, "problems", []), *unanalysed_problems(result)]
+        ],
     }
+
+
+def unanalysed_problems(result: RunResult) -> list[Problem]:
+    """The warnings of ``run`` that the inputs alone decide: demand estimated with the census
+    defaults (``demand_defaults``, :func:`spatial.analysis.capacity.demand.default_demand`, the
+    same test the capacity stage makes), so that ``check`` says them before any analysis.
+
+    Parameters
+    ----------
+    result : RunResult
+        ``pipeline.load_inputs``'s result.
+
+    Returns
+    -------
+    list of Problem
+    """
+    capacity = load_capacity(result.project, result.standards)
+    found = default_demand(result.communities, capacity)
+    return [] if found is None else [found]

@@ -181,7 +181,8 @@ def test_ledger_numbers_have_thousands_separators_and_years_are_numbers(books, d
     heads = [c.value for c in sheet[1]]
     row = {h: c for h, c in zip(heads, sheet[2], strict=True)}
     assert row["户数"].number_format == "#,##0"
-    assert row["常住人口（推算）"].number_format == "#,##0.0#"
+    assert row["常住人口（推算）"].number_format == "#,##0.0"  # the capacity stage's amounts: 0.1
+    assert row["托儿所供需比"].number_format == "0.0%"
     assert row["建成年份（推算）"].number_format == "General"  # 1975, not 1,975
     raw = _column(sheet, "建成年代（原值）")
     plain = [v for v in demo.communities["built_raw"] if str(v).isdigit() and len(str(v)) == 4]
@@ -250,13 +251,19 @@ def test_terminal_leaves_out_rows_of_zeros():
     assert "托儿所：服务小区缺口12个托位" in shown and "养老院" not in shown
 
 
-def test_pack_has_a_title_and_bookmarks(demo, tmp_path):
-    from pypdf import PdfReader
-
+@pytest.fixture(scope="module")
+def pack(demo, tmp_path_factory) -> Path:
+    """The demo's print pack in Chinese: ``overview.pdf``."""
     from spatial.outputs.printing.pack import write_print_maps
 
-    files = write_print_maps(in_language(demo, "zh"), tmp_path, "zh")
-    reader = PdfReader(next(f for f in files if f.suffix == ".pdf"))
+    files = write_print_maps(in_language(demo, "zh"), tmp_path_factory.mktemp("pack"), "zh")
+    return next(f for f in files if f.suffix == ".pdf")
+
+
+def test_pack_has_a_title_and_bookmarks(demo, pack):
+    from pypdf import PdfReader
+
+    reader = PdfReader(pack)
     assert reader.metadata.title == demo.project.name
     top = [item for item in reader.outline if not isinstance(item, list)]
     assert [t.title for t in top[:2]] == ["总图", "养老"]
@@ -266,6 +273,56 @@ def test_pack_has_a_title_and_bookmarks(demo, tmp_path):
     for item, bundle in zip(sheets, bundles, strict=True):  # each bookmark opens its own sheet
         page = reader.pages[reader.get_destination_page_number(item)]
         assert f"{bundle}片区图则" in page.extract_text()
+
+
+def _words(line: str) -> str:
+    return " ".join(line.split())
+
+
+def test_pack_headline_copies_in_reading_order(demo, pack):
+    """Copying the overview's headline gave its figures after its words (全覆盖户数占比 → … then
+    6.9% 47.6% 85% on lines of their own): the print maps' text was in Type 3 fonts, split into
+    256-glyph subsets. In TrueType (Type 42) fonts a line is one run with its Unicode map."""
+    import subprocess
+
+    from pypdf import PdfReader
+
+    from spatial.outputs.printing.pack import _headline
+
+    reader = PdfReader(pack)
+    for page in reader.pages[:2]:  # the overview and a group map
+        fonts = page["/Resources"]["/Font"]
+        kinds = {str(f.get_object()["/Subtype"]) for f in fonts.values()}
+        assert kinds == {"/Type0"}, kinds  # CID-keyed TrueType, never Type 3
+    lines = _headline(demo, "zh")
+    assert "6.9% → 47.6%" in lines[0] and "85%" in lines[0]
+    extracted = [_words(x) for x in reader.pages[0].extract_text().splitlines()]
+    at = [extracted.index(_words(x)) for x in lines]  # each line whole (pypdf)
+    assert at == sorted(at)
+    if shutil.which("pdftotext") is None:  # poppler: what Linux PDF readers copy
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    copied = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", str(pack), "-"], capture_output=True, check=True
+    ).stdout.decode("utf-8")
+    shown = [_words(x) for x in copied.splitlines()]
+    for line in lines:  # each headline line whole, figures in place
+        assert _words(line) in shown, copied[:600]
+
+
+def test_bundle_sheet_member_table_copies_row_by_row(demo, pack):
+    """The member table was written column by column: a copied row gave every name, then every
+    build year. Each member's name, build year and households now follow one another."""
+    from pypdf import PdfReader
+
+    page = next(p for p in PdfReader(pack).pages if "B01片区图则" in p.extract_text())
+    lines = [_words(x) for x in page.extract_text().splitlines()]
+    comm = demo.communities
+    members = comm.loc[comm["bundle_id"] == "B01"]
+    assert len(members) > 2
+    rows = zip(members["name"], members["built_raw"], members["households"], strict=True)
+    for name, built, hh in rows:
+        row = f"{name} {built} {int(hh):,} "
+        assert any(x.startswith(row) for x in lines), (row, lines)
 
 
 # ---- the map's words, in a browser

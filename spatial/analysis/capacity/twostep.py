@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from spatial.analysis.capacity.demand import community_demand, default_demand
 from spatial.analysis.capacity.tables import capacity_summary
 from spatial.config.indicators import Capacity, load_capacity
 from spatial.config.project import DEMOGRAPHIC_KEYS, Project
@@ -71,82 +72,6 @@ def facility_supply(
         supply[rows & ~have] = typical
         assumed[rows & ~have] = True
     return supply, assumed
-
-
-def community_demand(communities: gpd.GeoDataFrame, capacity: Capacity) -> dict[str, np.ndarray]:
-    """Demand per community for each base (households, population and the age groups): the
-    community's own column where given, else households × persons per household × share, with
-    the subdistrict's settings over the project's over the census defaults. NaN = unknown.
-
-    Parameters
-    ----------
-    communities : GeoDataFrame
-        With ``households``, ``subdistrict`` and optional ``population``, ``older``,
-        ``infants``, ``preschoolers``.
-    capacity : Capacity
-
-    Returns
-    -------
-    dict of str to (n,) float array
-        Keys ``households``, ``population`` and the age groups.
-    """
-    n = len(communities)
-    subs = communities["subdistrict"].fillna("").astype(str).to_numpy()
-    setting = {k: np.full(n, v) for k, v in capacity.demographics.items()}
-    for sub, table in capacity.subdistricts.items():
-        for key, value in table.items():
-            setting[key][subs == sub] = float(value)
-
-    def given(column: str) -> np.ndarray:
-        return communities[column].to_numpy(float) if column in communities else np.full(n, np.nan)
-
-    households = communities["households"].to_numpy(float)
-    population = given("population")
-    population = np.where(
-        np.isfinite(population), population, households * setting["persons_per_household"]
-    )
-    demand = {"households": households, "population": population}
-    for group in DEMOGRAPHIC_KEYS[1:]:
-        own = given(group)
-        demand[group] = np.where(np.isfinite(own), own, population * setting[group])
-    return demand
-
-
-def default_demand(communities: gpd.GeoDataFrame, capacity: Capacity) -> Problem | None:
-    """``demand_defaults``: the communities whose demand an indicator reads (residents or an age
-    group) was estimated with a demographic setting left at the census default of
-    ``capacity.toml`` (persons per household about 2.6, age shares quoted from the bulletin or
-    approximated) — a warning naming them, or None when every setting used was given."""
-    bases = {ind.demand for ind in capacity.indicators.values()} - {"households"}
-    if not bases or not capacity.defaults:
-        return None
-    n = len(communities)
-    subs = communities["subdistrict"].fillna("").astype(str).to_numpy()
-    own = {c: communities[c].to_numpy(float) if c in communities else np.full(n, np.nan) for c in
-           ("population", *DEMOGRAPHIC_KEYS[1:])}  # fmt: skip
-    estimated_pop = ~np.isfinite(own["population"])
-    hit = np.zeros(n, bool)
-    for key in capacity.defaults:
-        default = np.ones(n, bool)  # a subdistrict's own value is not the default
-        for sub, table in capacity.subdistricts.items():
-            if key in table:
-                default[subs == sub] = False
-        if key == "persons_per_household":
-            hit |= default & estimated_pop
-        elif key in bases:
-            hit |= default & ~np.isfinite(own[key])
-    if not hit.any():
-        return None
-    d = capacity.demographics
-    return problem(
-        "demand_defaults",
-        "communities",
-        communities["cid"].astype(str).to_numpy()[hit],
-        pph=f"{d['persons_per_household']:g}",
-        older=f"{d['older']:.1%}",
-        infants=f"{d['infants']:.1%}",
-        preschoolers=f"{d['preschoolers']:.1%}",
-    )
 
 
 def decay_weights(distance: np.ndarray, radius: float, decay: str) -> np.ndarray:
@@ -278,6 +203,10 @@ def compute_capacity(
     ``covered`` / ``served_short`` (within the radius, but not enough) / ``gap`` (none within
     the radius). ``<cat>_assumed``: some of the supply reaching it has an assumed capacity.
 
+    The figures keep their full precision: a total (``summary.json``, the ledger, a bundle's or a
+    subdistrict's) is the sum of the unrounded values, rounded once where it is shown (three
+    communities reached by a third of 100 m² each total 100.0 m², not 99.9).
+
     Parameters
     ----------
     communities, facilities : GeoDataFrame
@@ -320,10 +249,10 @@ def compute_capacity(
         short = np.where(known, np.clip((target / ind.per - per_unit) * base, 0, None), np.nan)
         reached = np.zeros(n, bool)
         reached[p["community"].to_numpy(np.int64)] = True
-        columns[f"{key}_need"] = np.round(np.where(known, target / ind.per * base, np.nan), 1)
-        columns[f"{key}_supply"] = np.round(np.where(known, per_unit * base, np.nan), 1)
-        columns[f"{key}_ratio"] = np.round(ratio, 3)
-        columns[f"{key}_short"] = np.round(short, 1)
+        columns[f"{key}_need"] = np.where(known, target / ind.per * base, np.nan)
+        columns[f"{key}_supply"] = np.where(known, per_unit * base, np.nan)
+        columns[f"{key}_ratio"] = ratio
+        columns[f"{key}_short"] = short
         columns[f"{key}_state"] = np.where(
             ~reached, "gap", np.where(ratio < 1, "served_short", "covered")
         )
@@ -356,7 +285,7 @@ def compute_capacity(
     if defaulted is not None:
         problems.append(defaulted)
     for name in ("population", *DEMOGRAPHIC_KEYS[1:]):
-        columns[f"demand_{name}"] = np.round(demand[name], 1)
+        columns[f"demand_{name}"] = demand[name]
     kept = communities.drop(columns=[c for c in columns if c in communities.columns])
     out = pd.concat([kept, pd.DataFrame(columns, index=communities.index)], axis=1)
     return (

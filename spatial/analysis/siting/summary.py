@@ -95,8 +95,10 @@ def _plan_record(plan: Plan | None, objective: str) -> dict | None:
 
 def _sizing_record(sel: SiteSelector) -> dict:
     """Which facility sizes came from the capacity shortfall and which from the standard's
-    minimum, per category, with the shortfall (supply units) the sites are sized for, close and
-    leave."""
+    minimum, per category, with the shortfall the sites are sized for, close and leave: the sum
+    of the sites' unrounded values rounded once to whole supply units (m², places, beds), as the
+    terminal and the ledger show them (rounded to 0.1 first, 571.48 places read 571.5 here and
+    572 there)."""
     sites = sel.sites
     out: dict = {
         "size_from_shortfall": bool(getattr(sel.cfg, "size_from_shortfall", True)),
@@ -113,9 +115,9 @@ def _sizing_record(sel: SiteSelector) -> dict:
             "unit_en": rule.unit_en,
             "sites": len(rows),
             "basis": {b: int((rows["size_basis"] == b).sum()) for b in BASES},
-            "shortfall": round(float(rows["shortfall_units"].sum()), 1),
-            "closed": round(float(rows["shortfall_closed"].sum()), 1),
-            "left": round(float(rows["shortfall_left"].sum()), 1),
+            "shortfall": round(float(rows["shortfall_units"].sum())),
+            "closed": round(float(rows["shortfall_closed"].sum())),
+            "left": round(float(rows["shortfall_left"].sum())),
             "floor_m2": round(float(rows["floor_used_m2"].sum()), 1),
             "land_m2": round(float(rows["land_used_m2"].sum()), 1),
             "m2_per_unit": rule.floor_per_unit,

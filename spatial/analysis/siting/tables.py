@@ -94,7 +94,8 @@ def _named(category: Category) -> Named:
 
 
 def sites_frame(sel: SiteSelector, inst: Instance, ranks: dict) -> gpd.GeoDataFrame:
-    """Layer ``sites``: one row per chosen facility (parcel, category, rank, reach, size)."""
+    """Layer ``sites``: one row per chosen facility (parcel, category, rank, reach, size); the
+    sizes at full precision (``summary.json`` totals them, then rounds once)."""
     crs = sel.communities.crs
     if not ranks:
         return gpd.GeoDataFrame(columns=SITE_COLUMNS, geometry="geometry", crs=crs)
@@ -113,14 +114,14 @@ def sites_frame(sel: SiteSelector, inst: Instance, ranks: dict) -> gpd.GeoDataFr
                 "new_households": int(round(gain)),
                 "new_communities": len(members),
                 "covered_ids": ",".join(map(str, cid[np.sort(members)])),
-                "land_used_m2": round(float(size.land[j]), 1),
-                "floor_used_m2": round(float(size.floor[j]), 1),
+                "land_used_m2": float(size.land[j]),
+                "floor_used_m2": float(size.floor[j]),
                 "size_basis": size.basis[j],
                 "supply_unit": Named(rule.unit_zh, rule.unit_en) if rule else "",
-                "shortfall_units": round(float(size.short[j]), 1),
-                "size_units": round(float(size.units[j]), 1),
-                "shortfall_closed": round(float(size.closed[j]), 1),
-                "shortfall_left": round(float(size.left[j]), 1),
+                "shortfall_units": float(size.short[j]),
+                "size_units": float(size.units[j]),
+                "shortfall_closed": float(size.closed[j]),
+                "shortfall_left": float(size.left[j]),
             }
         )
     frame = pd.DataFrame(rows)

@@ -119,7 +119,7 @@ def _community_sheet(result: RunResult, lang: str) -> pd.DataFrame:
             frame[named["minutes"].format(name=name, group=text(lang, f"pace_{group}"))] = comm[
                 f"{key}_min"
             ].round(0)
-    frame = _capacity_columns(frame, result, lang)
+    frame, formats = _capacity_columns(frame, result, lang)
     if result.bundling is not None:
         ranks = result.bundling.priority.set_index("cid")[["rank", "score"]]
         frame = frame.join(ranks, on="cid")
@@ -138,6 +138,7 @@ def _community_sheet(result: RunResult, lang: str) -> pd.DataFrame:
         frame["built_raw"] = frame["built_raw"].map(_year_number)
     out = frame.rename(columns=renamed)
     out.attrs["key_columns"] = 2  # id and name stay in view and print on every page
+    out.attrs["formats"] = formats
     return out
 
 
@@ -150,11 +151,18 @@ def _year_number(value: object) -> object:
 
 
 _CAPACITY_SUFFIXES = ("_need", "_supply", "_ratio", "_short", "_state", "_assumed")
+#: an amount of the capacity stage (m², places, beds, residents): one decimal, thousands grouped
+AMOUNT = "#,##0.0"
 
 
-def _capacity_columns(frame: pd.DataFrame, result: RunResult, lang: str) -> pd.DataFrame:
+def _capacity_columns(
+    frame: pd.DataFrame, result: RunResult, lang: str
+) -> tuple[pd.DataFrame, dict[str, str]]:
     """The capacity stage's per-category columns (need, supply, ratio, shortfall, state, assumed)
-    and demand columns under the planner's names (``ledger.capacity_columns`` in the catalogue)."""
+    and demand columns under the planner's names (``ledger.capacity_columns`` in the catalogue),
+    and their number formats by header: each cell holds the run's value (to two decimals,
+    :func:`_localise`, never rounded to one first), shown to one decimal, the ratio as a
+    percent."""
     comm = result.communities
     heads = _headers(lang)["capacity_columns"]
     states = heads["states"]
@@ -163,10 +171,11 @@ def _capacity_columns(frame: pd.DataFrame, result: RunResult, lang: str) -> pd.D
         key: ind.supply_unit_zh if lang == "zh" else ind.supply_unit_en
         for key, ind in indicators.items()
     }
-    added = {}
+    added, formats = {}, {}
     for col in comm.columns:
         if col.startswith("demand_"):
             added[heads.get(col, col)] = comm[col]
+            formats[heads.get(col, col)] = AMOUNT
     for key, cat in result.standards.categories.items():
         for suffix in _CAPACITY_SUFFIXES:
             col = f"{key}{suffix}"
@@ -177,8 +186,15 @@ def _capacity_columns(frame: pd.DataFrame, result: RunResult, lang: str) -> pd.D
                 values = values.map(lambda v: states.get(v, v) if isinstance(v, str) else v)
             elif suffix == "_assumed":
                 values = values.map({True: _headers(lang)["yes"], False: _headers(lang)["no"]})
-            added[heads[suffix[1:]].format(name=cat.label(lang), unit=units.get(key, ""))] = values
-    return pd.concat([frame, pd.DataFrame(added, index=frame.index)], axis=1) if added else frame
+            head = heads[suffix[1:]].format(name=cat.label(lang), unit=units.get(key, ""))
+            added[head] = values
+            if suffix in ("_need", "_supply", "_short"):
+                formats[head] = AMOUNT
+            elif suffix == "_ratio":
+                formats[head] = PERCENT
+    if not added:
+        return frame, formats
+    return pd.concat([frame, pd.DataFrame(added, index=frame.index)], axis=1), formats
 
 
 def _derived(column: str, result: RunResult) -> bool:

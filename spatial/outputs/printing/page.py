@@ -35,12 +35,16 @@ LEGEND_PT = 190  # a legend line's room beside the map (pt)
 
 def print_style(family: str) -> dict[str, object]:
     """matplotlib settings of the print map: the CJK ``family``, every text literal (no mathtext,
-    no TeX), a hyphen for minus (CJK fonts lack the minus sign)."""
+    no TeX), a hyphen for minus (CJK fonts lack the minus sign), and the PDF's text in TrueType
+    (Type 42) fonts: a line is then one run in one font with its Unicode map, so a PDF reader
+    copies it in reading order (in matplotlib's default Type 3 fonts, split into 256-glyph
+    subsets, poppler-based readers copied the headline's figures after its words)."""
     return {
         "font.family": family,
         "axes.unicode_minus": False,
         "text.parse_math": False,
         "text.usetex": False,
+        "pdf.fonttype": 42,
     }
 
 

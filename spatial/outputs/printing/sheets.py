@@ -195,11 +195,12 @@ def _table(doc: Sheets, members, result: RunResult, lang: str, top: float) -> fl
     count = len(rows) + (len(members) > MAX_ROWS)
     if len(members) > MAX_ROWS:
         columns[0].append(text(lang, "print_more", count=len(members) - MAX_ROWS))
-    for (head, x), values in zip(cols, columns, strict=True):
+    for head, x in cols:  # in reading order, row by row: a copied row reads as one line
         doc.text(_x(x), top, head, 8.5, bold=True)
-        for k, value in enumerate(values):
-            if value:
-                doc.text(_x(x), top + ROW_PT * (k + 1), value, 8.5)
+    for k in range(count):
+        for (_, x), values in zip(cols, columns, strict=True):
+            if k < len(values) and values[k]:
+                doc.text(_x(x), top + ROW_PT * (k + 1), values[k], 8.5)
     return ROW_PT * (count + 1)
 
 
