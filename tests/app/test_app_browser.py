@@ -209,7 +209,9 @@ def test_a_planner_cancels_a_run_and_finds_it_in_the_runs_list(served_here, page
     from tests.app.test_runs import _small
 
     url, ws, held = served_here
-    _small(ws / "试点")
+    folder = _small(ws / "试点")
+    with (folder / "project.toml").open("a", encoding="utf-8") as toml:
+        toml.write('[render]\nbasemap = "none"\n')  # no tiles from elsewhere
     page.goto(url)
     page.click("a:has-text('试点')")
     page.click("nav a:has-text('运行')")
