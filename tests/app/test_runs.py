@@ -66,6 +66,7 @@ def _until(condition, timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow  # whole runs of the small project
 def test_cancel_stops_between_stages_writes_nothing_and_another_project_runs_on(tmp_path, gate):
     ws = tmp_path / "ws"
     a, b = _small(ws / "a"), _small(ws / "b")
@@ -101,6 +102,7 @@ def test_cancel_stops_between_stages_writes_nothing_and_another_project_runs_on(
     assert client.post("/p/a/cancel").status_code == 200  # nothing running: nothing to do
 
 
+@pytest.mark.slow  # whole runs of the small project
 def test_cancel_while_writing_leaves_no_partial_output(tmp_path, monkeypatch):
     import spatial.workflow.pipeline as pipeline
 
@@ -127,6 +129,7 @@ def test_cancel_while_writing_leaves_no_partial_output(tmp_path, monkeypatch):
     assert not [p for p in a.rglob("*.gpkg") if p.name != "communities.gpkg"]
 
 
+@pytest.mark.slow  # whole runs of the small project
 def test_the_runs_list_shows_each_run_and_old_runs_stay_downloadable(tmp_path, gate):
     import io
     import zipfile
@@ -218,6 +221,7 @@ def test_a_run_the_app_did_not_see_end_is_listed_as_interrupted(tmp_path):
     assert page.count("中断（应用在运行中停止）") == 2
 
 
+@pytest.mark.slow  # whole runs of the small project
 def test_the_command_lines_folder_is_listed_as_a_run(tmp_path, run_cli):
     ws = tmp_path / "ws"
     a = _small(ws / "a")
