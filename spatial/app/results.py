@@ -1,10 +1,11 @@
-"""Steps 4 and 5: the run (in the background, its stage shown) and its results — the headline
-the terminal prints, the overview map in a frame, each output to open or download, all as a zip."""
+"""Steps 4 and 5: the run (in the background, its stage shown, cancellable) and its results —
+the project's runs listed (:mod:`spatial.app.history`), and for the run shown (the latest with
+outputs unless another is chosen) the headline the terminal prints, the overview map in a
+frame, each output to open or download, all as a zip."""
 
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from pathlib import Path
 
@@ -13,20 +14,28 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 
-from spatial.app.jobs import OUT_NAME
+from spatial.app import history
+from spatial.app.jobs import Job
 from spatial.app.view import fail, page, project_of, settings_of
 from spatial.core.errors import LifecircleError
 
 
 async def show_run(request: Request) -> Response:
-    """The run page: start, or the running stage (the page reloads itself), or how it ended."""
+    """The run page: start, or the running stage and Cancel (the page reloads itself), or how
+    it ended."""
     folder = project_of(request)
     job = settings_of(request).runs.get(folder)
-    return page(request, "run.html", job=job, step="run", **_where(folder))
+    return page(request, "run.html", job=job, step="run", **_where(folder, job))
 
 
-def _where(folder: Path) -> dict[str, str]:
-    return {"out": OUT_NAME, "command": f'cd "{folder}" && lifecircle run --config .'}
+def _where(folder: Path, job: Job | None) -> dict[str, str]:
+    """Where the run writes and the command that writes the same."""
+    if job is None:
+        return {"out": f"{history.RUNS}/", "command": f'cd "{folder}" && lifecircle run --config .'}
+    out = f"{history.RUNS}/{job.record.id}"
+    lang = job.record.lang
+    command = f'cd "{folder}" && lifecircle run --config . --out {out} --lang {lang}'
+    return {"out": out, "command": command}
 
 
 async def start_run(request: Request) -> Response:
@@ -36,32 +45,38 @@ async def start_run(request: Request) -> Response:
         settings_of(request).runs.start(folder, request.state.lang)
     except LifecircleError as exc:
         job = settings_of(request).runs.get(folder)
-        return fail(request, "run.html", exc, job=job, step="run", **_where(folder))
+        return fail(request, "run.html", exc, job=job, step="run", **_where(folder, job))
     return RedirectResponse(f"/p/{folder.name}/run", status_code=303)
 
 
-def _outputs(folder: Path) -> tuple[dict | None, list[str]]:
-    """The last run's ``summary.json`` and the outputs it lists that are there."""
-    out = folder / OUT_NAME
-    try:
-        summary = json.loads((out / "summary.json").read_text("utf-8"))
-    except (OSError, ValueError):
-        return None, []
-    names = [  # plain names only: a hand-edited summary.json names nothing outside ``out``
-        n
-        for n in summary.get("outputs", [])
-        if isinstance(n, str) and Path(n).name == n and not n.startswith(".")
-        if (out / n).is_file()
-    ]
-    return summary, names
+async def cancel_run(request: Request) -> Response:
+    """Cancel the project's running run (nothing to do when none runs), back to the run page."""
+    folder = project_of(request)
+    settings_of(request).runs.cancel(folder)
+    return RedirectResponse(f"/p/{folder.name}/run", status_code=303)
 
 
 async def show_results(request: Request) -> Response:
-    """The results page."""
+    """The results page: the project's runs, and the run ``?run=<id>`` (default: the latest
+    with outputs)."""
     folder = project_of(request)
-    summary, names = _outputs(folder)
+    job = settings_of(request).runs.get(folder)
+    live = job.record.id if job is not None and job.state == "running" else ""
+    listed = await run_in_threadpool(history.records, folder, live)
+    shown = request.query_params.get("run") or history.latest(folder, listed)
+    summary, names = history.outputs(history.out_folder(folder, shown)) if shown else (None, [])
     headline = await run_in_threadpool(_headline, folder, summary, request.state.lang)
-    return page(request, "results.html", names=names, headline=headline, step="results")
+    return page(
+        request,
+        "results.html",
+        names=names,
+        headline=headline,
+        runs=listed,
+        shown=shown,
+        base=f"/p/{folder.name}/runs/{shown}",
+        has_outputs=lambda record: record.has_outputs(folder),
+        step="results",
+    )
 
 
 def _headline(folder: Path, summary: dict | None, lang: str) -> str:
@@ -82,29 +97,41 @@ def _headline(folder: Path, summary: dict | None, lang: str) -> str:
     return console.file.getvalue()
 
 
+def _run_of(request: Request, folder: Path) -> str:
+    """The run the URL names (``/runs/<id>/…``), else the latest with outputs."""
+    run_id = request.path_params.get("run")
+    if run_id is not None:
+        return run_id
+    return history.latest(folder, history.records(folder))
+
+
 async def output_file(request: Request) -> Response:
-    """One output of the last run (only a name ``summary.json`` lists), to open or download."""
+    """One output of a run (only a name its ``summary.json`` lists), to open or download."""
     folder = project_of(request)
-    _, names = _outputs(folder)
+    run_id = await run_in_threadpool(_run_of, request, folder)
+    out = history.out_folder(folder, run_id) if run_id else None
+    names = history.outputs(out)[1] if out is not None else []
     name = request.path_params["file"]
     if name not in names:
         return PlainTextResponse("404", status_code=404)
     download = request.query_params.get("download") == "1"
     return FileResponse(
-        folder / OUT_NAME / name,
+        out / name,
         filename=name if download else None,
         content_disposition_type="attachment" if download else "inline",
     )
 
 
 async def output_zip(request: Request) -> Response:
-    """Every output of the last run in one zip (``<folder>-maps.zip``)."""
+    """Every output of a run in one zip (``<folder>-<run>.zip``)."""
     folder = project_of(request)
-    _, names = _outputs(folder)
+    run_id = await run_in_threadpool(_run_of, request, folder)
+    out = history.out_folder(folder, run_id) if run_id else None
+    names = history.outputs(out)[1] if out is not None else []
     if not names:
         return PlainTextResponse("404", status_code=404)
-    data = await run_in_threadpool(_zip, folder / OUT_NAME, names)
-    filename = f"{folder.name}-{OUT_NAME}.zip"
+    data = await run_in_threadpool(_zip, out, names)
+    filename = f"{folder.name}-{run_id}.zip"
     return Response(
         data,
         media_type="application/zip",

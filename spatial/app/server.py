@@ -88,9 +88,12 @@ def build_app(settings: AppSettings, token: str) -> Any:
         Route(f"{p}/settings", settings_page.save, methods=["POST"]),
         Route(f"{p}/run", results.show_run),
         Route(f"{p}/run", results.start_run, methods=["POST"]),
+        Route(f"{p}/cancel", results.cancel_run, methods=["POST"]),
         Route(f"{p}/results", results.show_results),
-        Route(f"{p}/out/{{file}}", results.output_file),
+        Route(f"{p}/out/{{file}}", results.output_file),  # the latest run's
         Route(f"{p}/zip", results.output_zip),
+        Route(f"{p}/runs/{{run}}/out/{{file}}", results.output_file),
+        Route(f"{p}/runs/{{run}}/zip", results.output_zip),
     ]
     app = Starlette(
         routes=routes,

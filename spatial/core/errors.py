@@ -78,6 +78,13 @@ class InterruptedAfterWrite(KeyboardInterrupt):
     """Ctrl-C arrived while the finished outputs were being swapped in: they are complete."""
 
 
+class Cancelled(KeyboardInterrupt):
+    """A run stopped on request — the app's Cancel (:class:`spatial.core.parallel.Cancel`) — or a
+    forked worker's call stopped because its run is ending (:func:`spatial.core.parallel.started`).
+    A ``KeyboardInterrupt``, so it leaves every stage the way Ctrl-C does: calls not started are
+    cancelled, the workers are waited for, the staging folder is removed."""
+
+
 @contextlib.contextmanager
 def in_layer(section: str) -> Iterator[None]:
     """Tag an :class:`InputError` raised while one layer is read with its project section, so

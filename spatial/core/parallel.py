@@ -16,22 +16,37 @@ workers each worker runs its calls in its own thread, and a small run (no worker
 Measured on the 2-core machine (README, "Benchmarks"): the PNG encoder thread cuts the print maps'
 wall time by a fifth to a quarter at the same CPU time; the service areas' threads bought no wall
 time where no core was free and cost ~8 % more CPU time.
+
+Stopping a run: a run ends early by a ``KeyboardInterrupt`` in the thread that runs it — Ctrl-C
+in the command line's main thread, or :class:`~spatial.core.errors.Cancelled` from
+:meth:`Cancel.check` between stages (the app's Cancel button, a thread of its own per run:
+:func:`cancellable`). Whatever leaves a :func:`started` block early also stops its workers'
+running calls (the pool's stop; a worker ends only a call, never the pool's own messages), so
+the run ends within moments and leaves no worker behind.
 """
 
 from __future__ import annotations
 
+import _thread
 import multiprocessing as mp
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from spatial.core import settings
+from spatial.core.errors import Cancelled
 
 _CALLS: list[Callable[[], Any]] = []  # the calls of the workers being started
+_FORKING = threading.Lock()  # one start at a time: its workers fork holding its own _CALLS
 _SHARE: int | None = None  # in a forked worker: the cores it may keep busy
+_STOPPED = False  # in a forked worker: its pool was told to stop (no call begins any more)
+_IN_CALL = False  # in a forked worker: a call is running (only a call is ever stopped)
+_LOCAL = threading.local()  # ``switch``: the Cancel of the run in this thread (cancellable)
+_STOP_SIGNAL = getattr(signal, "SIGUSR1", None)  # a forked worker's stop (POSIX, as fork is)
 
 MAX_WORKERS = 4
 T = TypeVar("T")
@@ -66,18 +81,126 @@ def cores_here() -> int:
     return _SHARE or os.cpu_count() or 1
 
 
-def _start_worker(share: int) -> None:
-    """A worker's set-up: its share of the cores (:func:`cores_here`), and it ignores Ctrl-C:
-    the parent process handles it (cancels the calls not started and waits for the running
-    ones). A worker stopped by it while sending back its result would leave the pool's reader
-    waiting for the rest of the message for ever."""
+class Cancel:
+    """A run's stop switch, pulled from another thread (the app's Cancel button).
+
+    The run's thread, inside :func:`cancellable`, calls :meth:`check` between stages; pulling
+    the switch also sets the stop of the workers that thread's :func:`started` block runs,
+    so their running calls end at once instead of at the next stage. Each run has its own
+    switch: pulling it stops no other run.
+    """
+
+    def __init__(self) -> None:
+        self._pulled = threading.Event()
+        self._lock = threading.Lock()
+        self._stops: list[_Stop] = []  # the stops of the running worker pools
+
+    @property
+    def pulled(self) -> bool:
+        """Whether :meth:`pull` was called."""
+        return self._pulled.is_set()
+
+    def pull(self) -> None:
+        """Stop the run: its next :meth:`check` raises, its workers' calls end now."""
+        with self._lock:
+            self._pulled.set()
+            for stop in self._stops:
+                stop.set()
+
+    def check(self) -> None:
+        """Raise :class:`~spatial.core.errors.Cancelled` once the switch is pulled."""
+        if self.pulled:
+            raise Cancelled()
+
+    def _attach(self, stop: _Stop) -> None:
+        with self._lock:
+            self._stops.append(stop)
+            if self.pulled:
+                stop.set()
+
+    def _detach(self, stop: _Stop) -> None:
+        with self._lock:
+            self._stops.remove(stop)
+
+
+@contextmanager
+def cancellable(switch: Cancel) -> Iterator[Cancel]:
+    """Make ``switch`` the stop switch of the run in this thread: every :func:`started` block
+    of the thread gives it its workers to stop.
+
+    Parameters
+    ----------
+    switch : Cancel
+    """
+    before = getattr(_LOCAL, "switch", None)
+    _LOCAL.switch = switch
+    try:
+        yield switch
+    finally:
+        _LOCAL.switch = before
+
+
+class _Stop:
+    """A pool's stop: a pipe whose read end each worker's watcher thread waits on. Setting it
+    writes one byte a worker, and never waits for a worker (one that died reads nothing)."""
+
+    def __init__(self, workers: int) -> None:
+        self.read, self.write = os.pipe()
+        self.workers = workers
+        self._done = False
+        self._lock = threading.Lock()
+
+    def set(self) -> None:
+        with self._lock:
+            if not self._done:
+                self._done = True
+                os.write(self.write, b"x" * self.workers)
+
+    def close(self) -> None:
+        os.close(self.read)
+        os.close(self.write)
+
+
+def _start_worker(share: int, stop_fd: int) -> None:
+    """A worker's set-up: its share of the cores (:func:`cores_here`), its watcher of the pool's
+    stop (:class:`_Stop`), and it ignores Ctrl-C: the parent process handles it (cancels the calls
+    not started and sets the stop). A worker stopped by a signal while sending back its result
+    would leave the pool's reader waiting for the rest of the message for ever: so Ctrl-C is
+    ignored, and the stop ends only a running call (:func:`_stop_call`), whose exception is
+    then sent back as a whole message."""
     global _SHARE
     _SHARE = share
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(_STOP_SIGNAL, _stop_call)
+    threading.Thread(target=_watch, args=(stop_fd,), daemon=True).start()
+
+
+def _watch(stop_fd: int) -> None:
+    """In a worker: once the pool's stop is set, no call begins and :func:`_stop_call` runs in
+    the main thread (a simulated signal: nothing is sent from process to process)."""
+    global _STOPPED
+    try:
+        os.read(stop_fd, 1)
+    except OSError:
+        return
+    _STOPPED = True
+    _thread.interrupt_main(_STOP_SIGNAL)
+
+
+def _stop_call(signum: int, frame: Any) -> None:
+    if _IN_CALL:
+        raise Cancelled()
 
 
 def _call(index: int) -> Any:
-    return _CALLS[index]()
+    global _IN_CALL
+    _IN_CALL = True
+    try:
+        if _STOPPED:  # stopped before this call began
+            raise Cancelled()
+        return _CALLS[index]()
+    finally:
+        _IN_CALL = False
 
 
 @contextmanager
@@ -85,23 +208,37 @@ def started(calls: list[Callable[[], Any]], workers: int | None = None) -> Itera
     """Start ``calls`` in ``workers`` forked processes (default :func:`workers_for`), in order;
     yields their futures (``.result()`` returns a call's value or raises its exception). On
     leaving, calls not yet started are cancelled and the workers are waited for, so nothing a
-    call writes appears after this block."""
+    call writes appears after this block; leaving by an exception (an error, Ctrl-C, a cancel)
+    first stops the running calls (they raise :class:`~spatial.core.errors.Cancelled`), as does
+    pulling the thread's :class:`Cancel` (:func:`cancellable`) meanwhile."""
     global _CALLS
     workers = workers or workers_for(len(calls))
+    stop = _Stop(workers)
     pool = ProcessPoolExecutor(
         workers,
         mp_context=mp.get_context("fork"),
         initializer=_start_worker,
-        initargs=(max(1, cores_here() // workers),),
+        initargs=(max(1, cores_here() // workers), stop.read),
     )
-    _CALLS = list(calls)
+    switch: Cancel | None = getattr(_LOCAL, "switch", None)
+    if switch is not None:
+        switch._attach(stop)
     try:
-        futures = [pool.submit(_call, k) for k in range(len(calls))]  # the workers fork here
-        _CALLS = []
+        with _FORKING:  # the workers fork at the first submit: with these calls, no other run's
+            _CALLS = list(calls)
+            try:
+                futures = [pool.submit(_call, k) for k in range(len(calls))]
+            finally:
+                _CALLS = []
         yield futures
+    except BaseException:
+        stop.set()  # the run is failing or stopped: its running calls end now
+        raise
     finally:
-        _CALLS = []
+        if switch is not None:
+            switch._detach(stop)
         pool.shutdown(wait=True, cancel_futures=True)
+        stop.close()
 
 
 class _InThisThread(Executor):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -164,7 +165,8 @@ def test_demo_check_change_a_column_run_results_zip_match_the_cli(tmp_path, run_
     ended = _wait(client, "demo")
     assert "分析完成" in ended.text, ended.text
     results = client.get("/p/demo/results")
-    assert "全覆盖" in results.text and 'src="/p/demo/out/overview.html"' in results.text
+    assert "全覆盖" in results.text
+    assert re.search(r'src="/p/demo/runs/\d{8}-\d{6}/out/overview.html"', results.text)
     overview = client.get("/p/demo/out/overview.html")
     assert overview.status_code == 200 and overview.text.startswith("<!DOCTYPE html>")
     assert client.get("/p/demo/out/project.toml").status_code == 404  # only the outputs

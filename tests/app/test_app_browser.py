@@ -168,3 +168,79 @@ def test_a_planner_uploads_a_gbk_shapefile_zip_and_a_gaode_csv(served, page, tmp
     assert "（自动识别）: 小区名称" in body
     _shot(page, tmp_path, "7_upload_check")
     assert (ws / "兰山试点" / "project.toml").is_file()
+
+
+@pytest.fixture
+def served_here(tmp_path, monkeypatch):
+    """The app served by uvicorn in a thread of this process (so a test can hold a stage):
+    its URL with the token and the workspace; ``held`` holds every run's coverage stage
+    until set."""
+    import secrets
+    import threading
+
+    import uvicorn
+
+    import spatial.workflow.pipeline as pipeline
+    from spatial.app.server import HOST, build_app
+    from spatial.app.view import AppSettings
+
+    original, held = pipeline.coverage_stage, threading.Event()
+    monkeypatch.setattr(pipeline, "coverage_stage", lambda r, p: (held.wait(60), original(r, p))[1])
+    port, token = _free_port(), secrets.token_urlsafe(32)
+    settings = AppSettings(workspace=tmp_path / "ws", port=port)
+    config = uvicorn.Config(build_app(settings, token), host=HOST, port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        threading.Event().wait(0.05)
+    try:
+        yield f"http://{HOST}:{port}/?token={token}", tmp_path / "ws", held
+    finally:
+        held.set()
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.mark.browser
+def test_a_planner_cancels_a_run_and_finds_it_in_the_runs_list(served_here, page, tmp_path):
+    from tests.app.test_runs import _small
+
+    url, ws, held = served_here
+    folder = _small(ws / "试点")
+    with (folder / "project.toml").open("a", encoding="utf-8") as toml:
+        toml.write('[render]\nbasemap = "none"\n')  # no tiles from elsewhere
+    page.goto(url)
+    page.click("a:has-text('试点')")
+    page.click("nav a:has-text('运行')")
+    page.click("#start")
+    page.wait_for_selector("p.running:has-text('读取步行路网')", timeout=30_000)  # held there
+    assert page.locator("#cancel").count() == 1
+    _shot(page, tmp_path, "8_running_cancel")
+    page.click("#cancel")
+    assert "正在取消" in page.locator("p.running").inner_text()
+    assert page.locator("#cancel").count() == 0
+    held.set()
+    page.wait_for_selector("p.cancelled", timeout=60_000)  # the page reloads itself
+    said = page.locator("p.cancelled").inner_text()
+    assert said.startswith("已取消（停在「读取步行路网」阶段）") and "之前的结果未改动" in said
+    _shot(page, tmp_path, "9_cancelled")
+    page.click("#start")  # again, to the end
+    _wait_run(page)
+    assert "分析完成" in page.locator("p.ok").inner_text()
+    page.click("p.ok a")
+    page.wait_for_url("**/results")
+    page.frame_locator("iframe.map").locator(".leaflet-container").first.wait_for(timeout=30_000)
+    rows = page.locator("#runs tr")
+    assert rows.count() == 3  # the header, the run done, the run cancelled
+    assert "成功" in rows.nth(1).inner_text() and "正在查看" in rows.nth(1).inner_text()
+    assert "已取消（读取步行路网）" in rows.nth(2).inner_text()
+    assert "户数" in rows.nth(1).inner_text()  # its headline figure
+    _shot(page, tmp_path, "10_results_runs")
+    with page.expect_download() as info:
+        rows.nth(1).locator("a:has-text('下载 zip')").click()
+    with zipfile.ZipFile(io.BytesIO(Path(info.value.path()).read_bytes())) as z:
+        assert "summary.json" in z.namelist()
+    assert page.blocked == []
