@@ -5,6 +5,8 @@ The lowest of the output modules: it knows nothing about Leaflet or matplotlib.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -41,6 +43,42 @@ CATEGORY_COLOURS = [
     "#66ccee",
     "#999999",
 ]
+
+
+@dataclass(frozen=True)
+class Outline:
+    """How a community's outline is drawn, the HTML maps and the print maps alike: ``colour``,
+    ``width_px`` and ``dash_px`` (on / off lengths; ``()`` solid) on the screen, ``width_pt`` and
+    ``dash_pt`` on the A3 print (thinner: a print shows the whole project at once)."""
+
+    colour: str
+    width_px: float
+    dash_px: tuple[float, ...]
+    width_pt: float
+    dash_pt: tuple[float, ...]
+
+    @property
+    def dash_array(self) -> str | None:
+        """The dash as Leaflet's ``dashArray`` (None: solid)."""
+        return " ".join(f"{d:g}" for d in self.dash_px) or None
+
+
+#: tiers of an old community (老旧小区: eligible for renovation)
+OLD_TIERS = ("priority", "standard")
+# outlines say old / not old (issue 30: a channel of its own beside the gap fill and the
+# bundle line): old solid black and thicker, others thin grey dashed — apart in greyscale by
+# darkness, width and dash alike
+OLD_OUTLINE = Outline("#111111", 1.8, (), 0.9, ())
+OTHER_OUTLINE = Outline("#8c8c8c", 0.6, (3, 3), 0.45, (2.4, 1.6))
+
+
+def is_old(comm: pd.DataFrame) -> np.ndarray:
+    """Which communities are old (their tier in :data:`OLD_TIERS`); none when untiered."""
+    if "tier" not in comm:
+        return np.zeros(len(comm), bool)
+    return comm["tier"].isin(OLD_TIERS).to_numpy()
+
+
 SITE_COLOUR = "#6a00a8"
 GATE_COLOUR = "#2166ac"  # the outline of a community measured from its gates (HTML maps)
 BUNDLE_COLOUR = "#08306b"

@@ -6,13 +6,17 @@ A project's record (:func:`project_record`) is taken from its run where the run 
 (``data/standards/health_check.toml``) and its outline (the hull of its communities, in lon/lat).
 The region's figures (:func:`region_totals`) are sums of the projects' counts, and its shares the
 projects' shares weighted by their households (or communities): the same numbers the planner
-finds in each project's own outputs.
+finds in each project's own outputs. An amount that ``summary.json`` rounds (a capacity
+shortfall, to 0.1) is carried in the record unrounded too (``exact``) and rounded once, after
+the projects' amounts are added.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+
+import numpy as np
 
 from spatial.analysis.result import RunResult
 from spatial.config.health_check import HealthIndicator, health_indicators
@@ -55,6 +59,15 @@ def _outline(result: RunResult) -> dict | None:
     return lonlat.iloc[0].__geo_interface__
 
 
+def _exact(result: RunResult) -> dict[str, dict[str, float]]:
+    """The amounts of the project's ``summary.json`` that are rounded there, unrounded: per
+    capacity category the shortfall, the sum of its communities' ``<category>_short`` (the
+    same sum ``summary.json`` rounds to 0.1)."""
+    comm = result.communities
+    cats = [c for c in _capacity(result.summary) if f"{c}_short" in comm]
+    return {"shortfall": {c: float(np.nansum(comm[f"{c}_short"])) for c in cats}}
+
+
 def project_record(name: str, result: RunResult, folder: str) -> dict:
     """What the region needs of one project's run.
 
@@ -71,13 +84,15 @@ def project_record(name: str, result: RunResult, folder: str) -> dict:
     -------
     dict
         ``name``, ``folder``, ``status`` ("ok"), ``summary`` (the project's ``summary.json``),
-        ``health`` (per indicator ``count`` and ``communities``), ``outline``.
+        ``exact`` (its rounded amounts unrounded, :func:`_exact`), ``health`` (per indicator
+        ``count`` and ``communities``), ``outline``.
     """
     return {
         "name": name,
         "folder": folder,
         "status": "ok",
         "summary": result.summary,
+        "exact": _exact(result),
         "health": _health_counts(result),
         "outline": _outline(result),
     }
@@ -117,8 +132,8 @@ def after_sites(summary: dict) -> float | None:
 
 
 def _sum(records: list[dict], get) -> float | int | None:
-    """The sum of ``get(record)`` (floats to 0.1, as the projects give them), None when one
-    project lacks it."""
+    """The sum of ``get(record)``, a float sum rounded once to 0.1 (as the projects give their
+    amounts), None when one project lacks it."""
     values = [get(r) for r in records]
     if not values or any(v is None for v in values):
         return None
@@ -129,7 +144,8 @@ def _sum(records: list[dict], get) -> float | int | None:
 def region_totals(records: list[dict]) -> dict:
     """The region's figures from the records of the projects that succeeded.
 
-    Counts are sums (capacity shortfalls to 0.1); shares are the projects' shares weighted by
+    Counts are sums; capacity shortfalls are the projects' unrounded shortfalls added and
+    rounded once to 0.1 (:func:`_shortfall`); shares are the projects' shares weighted by
     households (by communities where a project has no household counts), to 4 decimals as in
     ``summary.json``; the health-check shares are the summed counts over the summed compounds.
     A figure one project lacks is None (not a zero).
@@ -147,9 +163,7 @@ def region_totals(records: list[dict]) -> dict:
         "coverage": {c: _weighted(records, lambda x, c=c: _category_share(x, c)) for c in cats},
         "bundles": _sum(records, lambda r: (r["summary"].get("bundles") or {}).get("count")),
         "sites": _sum(records, lambda r: (r["summary"].get("sites") or {}).get("count")),
-        "shortfall": {
-            c: _sum(records, lambda r, c=c: _capacity(r["summary"]).get(c)) for c in capacity
-        },
+        "shortfall": {c: _sum(records, lambda r, c=c: _shortfall(r, c)) for c in capacity},
         "data_problems": _sum(records, lambda r: len(r["summary"].get("warnings", []))),
         "health": {ind.key: _health_total(records, ind) for ind in health_indicators()},
     }
@@ -171,6 +185,13 @@ def _capacity(summary: dict) -> dict[str, float]:
     """Per capacity category, the shortfall in its supply unit."""
     cats = (summary.get("capacity") or {}).get("categories") or {}
     return {c: b.get("shortfall") for c, b in cats.items() if b.get("shortfall") is not None}
+
+
+def _shortfall(record: dict, cat: str) -> float | None:
+    """A project's shortfall of ``cat`` unrounded (its record's ``exact``); the 0.1-rounded
+    figure of its ``summary.json`` for a record that carries none."""
+    exact = (record.get("exact") or {}).get("shortfall") or {}
+    return exact[cat] if cat in exact else _capacity(record["summary"]).get(cat)
 
 
 def _health_total(records: list[dict], ind: HealthIndicator) -> dict:

@@ -41,6 +41,8 @@ def test_print_overview_colours_adjacent_bundles_apart_as_the_html_map(demo):
     with plt.rc_context(printmap.print_style(printmap.cjk_font())):
         fig = printmap._overview(printmap.MapBase(demo), "zh")
     ax = fig.axes[0]
+    offset = printmap.bundle_offset_m(ax)  # the line runs outside the members' outlines
+    assert 10 <= offset < 12  # at the demo's scale (4 m a point) about the HTML map's 10 m
     drawn = {
         a.get_gid().split(":", 1)[1]: a.get_path().vertices
         for a in ax.artists + ax.patches
@@ -50,9 +52,11 @@ def test_print_overview_colours_adjacent_bundles_apart_as_the_html_map(demo):
     plt.close(fig)
     # each bundle's outline is in exactly one colour's path: read the colour it was drawn in
     colour_of = []
-    for geom in bundles.geometry.values:
+    for geom in shapely.buffer(bundles.geometry.values, offset):
         first = shapely.get_coordinates(shapely.boundary(geom))[0]
-        owners = [c for c, v in drawn.items() if np.isclose(v, first).all(axis=1).any()]
+        owners = [
+            c for c, v in drawn.items() if np.isclose(v, first, rtol=0, atol=1e-6).all(axis=1).any()
+        ]  # to the micrometre: a relative tolerance spans metres at these coordinates
         assert len(owners) == 1
         colour_of.append(owners[0])
     assert colour_of == style.bundle_colours(bundles)  # the one rule the HTML store uses too

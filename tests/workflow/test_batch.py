@@ -20,7 +20,7 @@ from spatial.core.errors import InputError
 from spatial.outputs.html.region import headline_colour, write_region_map
 from spatial.workflow.batch import check_region_outputs, read_batch, worker_count
 from spatial.workflow.pipeline import run
-from spatial.workflow.region import region_totals
+from spatial.workflow.region import project_record, region_summary, region_totals
 
 VOLATILE = ("generated", "timings_s", "seconds")
 
@@ -102,7 +102,9 @@ def test_the_region_sums_its_projects(batch_run):
     now = [s["coverage"]["full_coverage_households"] for s in runs]
     assert totals["full_coverage_now"] == round((now[0] * hh[0] + now[1] * hh[1]) / sum(hh), 4)
     short = [s["capacity"]["categories"]["kindergarten"]["shortfall"] for s in runs]
-    assert totals["shortfall"]["kindergarten"] == pytest.approx(sum(short), abs=0.05)
+    # the projects' unrounded shortfalls added, rounded once: within 0.05 of each project's
+    # 0.1-rounded figure, so within 0.1 of their sum (test_region_shortfall_is_rounded_once)
+    assert totals["shortfall"]["kindergarten"] == pytest.approx(sum(short), abs=0.1 + 1e-9)
     # the health check counted again from the projects' GeoPackages
     comms = [gpd.read_file(out / n / "lifecircle.gpkg", layer="communities") for n in "ab"]
     missing = sum(int((~c["kindergarten_ok"].astype(bool)).sum()) for c in comms)
@@ -162,6 +164,44 @@ def test_region_shares_are_weighted_by_households_and_unmeasured_stays_none():
     assert totals["health"]["no_elderly_care"] == {"count": 9, "communities": 40, "share": 0.225}
     assert totals["health"]["no_kindergarten"]["count"] is None  # not measured: not a zero
     assert (totals["bundles"], totals["sites"], totals["data_problems"]) == (4, 2, 2)
+
+
+def _capacity_record(name: str, exact: float | None, rounded: float) -> dict:
+    """A project's record with a nursing-home shortfall: ``rounded`` in its summary.json,
+    ``exact`` (None: no ``exact`` block, a record of an older run) unrounded."""
+    record = _record(name, 100, 10, 0.5, 3)
+    record["summary"]["capacity"] = {"categories": {"nursing_home": {"shortfall": rounded}}}
+    if exact is not None:
+        record["exact"] = {"shortfall": {"nursing_home": exact}}
+    return record
+
+
+def test_region_shortfall_totals_unrounded_values_rounded_once():
+    # 0.14 + 0.14 beds: each project says 0.1 (its summary.json), the region 0.3, not 0.1 + 0.1
+    records = [_capacity_record("x", 0.14, 0.1), _capacity_record("y", 0.14, 0.1)]
+    assert round(0.1 + 0.1, 1) == 0.2  # what adding the rounded figures gave
+    assert region_totals(records)["shortfall"] == {"nursing_home": 0.3}
+    summary = region_summary("r", records, [])
+    assert [p["shortfall"]["nursing_home"] for p in summary["projects"]] == [0.1, 0.1]
+    assert summary["totals"]["shortfall"]["nursing_home"] == 0.3
+    # 12.46 + 3.46 = 15.92 → 15.9, where the rounded figures give 12.5 + 3.5 = 16.0
+    records = [_capacity_record("x", 12.46, 12.5), _capacity_record("y", 3.46, 3.5)]
+    assert region_totals(records)["shortfall"]["nursing_home"] == 15.9
+    # a record without its unrounded amounts: the summary's figure is what is summed
+    records = [_capacity_record("x", 0.14, 0.1), _capacity_record("y", None, 0.1)]
+    assert region_totals(records)["shortfall"]["nursing_home"] == 0.2
+
+
+def test_project_record_carries_the_shortfalls_its_summary_rounds(demo_analysis):
+    result = demo_analysis(("coverage",))
+    record = project_record("demo", result, "demo")
+    exact = record["exact"]["shortfall"]
+    cats = result.summary["capacity"]["categories"]
+    assert set(exact) == {c for c, b in cats.items() if b.get("shortfall") is not None}
+    assert len(exact) >= 2 and any(v != round(v, 1) for v in exact.values())  # really unrounded
+    for cat, value in exact.items():
+        assert round(value, 1) == cats[cat]["shortfall"]
+        assert value == pytest.approx(result.communities[f"{cat}_short"].sum())
 
 
 def test_the_region_map_escapes_names_and_links(tmp_path):

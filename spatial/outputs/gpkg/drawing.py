@@ -50,7 +50,7 @@ FIELD_TYPES = {
                      "built_to"), "float64"),
 }  # fmt: skip
 FID = "fid"  # the GeoPackage's row id, the first field QGIS shows
-OLD_TIERS = ("priority", "standard")
+OLD_TIERS = style.OLD_TIERS
 OTHER_TIERS = ("not_eligible", "unknown")
 
 
@@ -92,9 +92,9 @@ def _communities(frame: gpd.GeoDataFrame, lang: str) -> Style:
     if "tier" not in frame:
         return Style("rules", [*gaps, (("ge", "gaps", 0), words["communities"], Sym())])
     outlines = [
-        (("in", "tier", OLD_TIERS), words["eligible_outline"], Sym(stroke="#111111", width=0.5)),
+        (("in", "tier", OLD_TIERS), words["eligible_outline"], Sym(stroke=style.OLD_OUTLINE.colour, width=0.5)),
         (("in", "tier", OTHER_TIERS), words["new_outline"],
-         Sym(stroke="#8c8c8c", width=0.2, dash=True)),
+         Sym(stroke=style.OTHER_OUTLINE.colour, width=0.2, dash=True)),
     ]  # fmt: skip
     return Style("rules", gaps + outlines)
 

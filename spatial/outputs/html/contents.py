@@ -40,6 +40,8 @@ from spatial.outputs.style import (
     CANDIDATE_COLOUR,
     GAP_COLOURS,
     GATE_COLOUR,
+    OLD_OUTLINE,
+    OTHER_OUTLINE,
     PARTNER_COLOUR,
     SITE_COLOUR,
     STREET_COLOUR,
@@ -189,13 +191,18 @@ def _legend(
     lab = labels(lang)
     entries = [{"ref": "lc:streets", "html": section("", [(STREET_COLOUR, lab["streets"])])}]
     entries.append({"ref": "lc:communities", "html": section(title, items)})
-    outline = fragment(
-        '<div class=lc-leg><div><span style="display:inline-block;width:14px;height:10px;'
-        'border:2px solid #111"></span> {}</div><div><span style="display:inline-block;'
-        'width:14px;height:10px;border:1px dashed #8c8c8c"></span> {}</div></div>',
-        lab["eligible_outline"],
-        lab["new_outline"],
+    row = (
+        '<div><span style="display:inline-block;width:14px;height:10px;'
+        'border:{}px {} {}"></span> {}</div>'
     )
+    rows = ((OLD_OUTLINE, "eligible_outline"), (OTHER_OUTLINE, "new_outline"))
+    args = [
+        part
+        for o, key in rows
+        for part in (max(1, round(o.width_px)), "dashed" if o.dash_px else "solid", o.colour)
+        + (lab[key],)
+    ]  # the outlines of spatial.outputs.style, as the map draws them
+    outline = fragment(f"<div class=lc-leg>{row}{row}</div>", *args)
     entries.append({"ref": "lc:communities", "html": outline})
     basis = result.communities.get("access_basis")
     if basis is not None and (basis == "gates").any():  # the access basis: from the gates
@@ -379,6 +386,10 @@ def _draw(
         "streetColour": STREET_COLOUR,
         "siteColour": SITE_COLOUR,
         "gateColour": GATE_COLOUR,
+        "outlines": [
+            {"color": o.colour, "weight": o.width_px, "dashArray": o.dash_array}
+            for o in (OTHER_OUTLINE, OLD_OUTLINE)
+        ],  # by C.elig: other, old (spatial.outputs.style)
         "candidateColour": CANDIDATE_COLOUR,
         "partnerColour": PARTNER_COLOUR,
         "text": _texts(lang)

@@ -182,11 +182,11 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   var commLayer = L.featureGroup(), polys = [];
   for (var i = 0; i < n; i++) {
-    var eligible = C.elig[i] === 1;
+    var line = D.outlines[C.elig[i] === 1 ? 1 : 0];  // old / other (spatial.outputs.style)
     var p = L.polygon(shape(C.geom[i]), {
       fillColor: colourOf(i), fillOpacity: 0.7,
-      color: C.gate.length && C.gate[i] === 1 ? D.gateColour : (eligible ? "#111" : "#8c8c8c"),
-      weight: eligible ? 1.8 : 0.6, dashArray: eligible ? null : "3 3"});
+      color: C.gate.length && C.gate[i] === 1 ? D.gateColour : line.color,
+      weight: line.weight, dashArray: line.dashArray});
     p.feature = {type: "Feature", properties: {label: C.name[i], popup: true, index: i}};
     polys.push(p); commLayer.addLayer(p);
   }
@@ -195,7 +195,7 @@ document.addEventListener("DOMContentLoaded", function () {
   commLayer.bindTooltip(function (l) { return C.name[l.feature.properties.index]; }, {sticky: true});
   commLayer.on("click", function (e) { show(e.latlng, popupOf(indexOf(e))); });
   commLayer.on("mouseover", function (e) { e.layer.setStyle({weight: 3}); });
-  commLayer.on("mouseout", function (e) { e.layer.setStyle({weight: C.elig[indexOf(e)] === 1 ? 1.8 : 0.6}); });
+  commLayer.on("mouseout", function (e) { e.layer.setStyle({weight: D.outlines[C.elig[indexOf(e)] === 1 ? 1 : 0].weight}); });
   layers.communities = commLayer.addTo(map);
   ctrl.addOverlay(commLayer, D.text.communities);
   function recolour() { for (var i = 0; i < n; i++) polys[i].setStyle({fillColor: colourOf(i)}); }

@@ -232,7 +232,7 @@ def community_store(result: RunResult, comm, lang, basemap, origin) -> dict:
         "hh": _numbers(style.share_weights(comm, result.summary.get("households") is not None)),
         "ok": ok.tolist(),
         "dist": np.column_stack(dist).tolist() if dist else [[] for _ in range(len(comm))],
-        "elig": tiers.isin(["priority", "standard"]).astype(int).tolist(),
+        "elig": tiers.isin(style.OLD_TIERS).astype(int).tolist(),
         # measured from its gates (drawn with a blue outline); empty when no gate was used
         "gate": _gated(comm),
     }

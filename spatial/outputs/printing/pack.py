@@ -20,6 +20,7 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
+import shapely
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -46,12 +47,17 @@ from spatial.outputs.printing.page import (
 from spatial.outputs.printing.plan_page import has_plan_page, plan_page, plan_title
 from spatial.outputs.printing.raster import write_png
 from spatial.outputs.style import (
+    BUNDLE_OFFSET_M,
+    OLD_OUTLINE,
+    OTHER_OUTLINE,
     SITE_COLOUR,
+    Outline,
     bundle_colours,
     category_colour,
     gap_colour,
     gap_legend,
     group_shares,
+    is_old,
     share_text,
 )
 from spatial.text.printing import cjk_font, font_file, shown
@@ -127,7 +133,8 @@ def _overview(base: MapBase, lang: str):
         handles += [Patch(fc=c, ec="#333", label=t) for c, t in gap_legend(lang)]
     else:
         colours = "#9ecae1"
-    polygons(ax, comm.geometry.values, colours)
+    polygons(ax, comm.geometry.values, colours, edgecolor="none", width=0)
+    handles += _outlines(ax, comm, lang)
     bundles = result.bundling.bundles if result.bundling else None
     if bundles is not None and len(bundles):
         handles.append(_bundles(ax, bundles, f"{lab['bundles']} ({len(bundles)})", lang))
@@ -137,14 +144,65 @@ def _overview(base: MapBase, lang: str):
     return fig
 
 
+def _dashes(outline: Outline) -> dict:
+    """matplotlib's line style of ``outline`` on the print (its dash lengths in points; matplotlib
+    scales a dash pattern by the line's width)."""
+    if not outline.dash_pt:
+        return {"linestyle": "solid"}
+    return {"linestyle": (0, tuple(d / outline.width_pt for d in outline.dash_pt))}
+
+
+def _outlines(ax, comm, lang: str) -> list:
+    """Every community outlined as the HTML map does (:data:`spatial.outputs.style.OLD_OUTLINE`,
+    :data:`~spatial.outputs.style.OTHER_OUTLINE`): old ones solid black over the others' thin
+    grey dashes, one path each (``gid`` ``outline:old`` / ``outline:other``); returns their two
+    legend rows (none when the run has no tiers)."""
+    if "tier" not in comm:
+        lines(ax, comm.geometry.values, "#333333", 0.3, zorder=2.1)
+        return []
+    old = is_old(comm)
+    lab = labels(lang)
+    handles = []
+    for rows, outline, key, z in (
+        (~old, OTHER_OUTLINE, "new_outline", 2.1),
+        (old, OLD_OUTLINE, "eligible_outline", 2.2),
+    ):
+        patch = lines(
+            ax, comm.geometry.values[rows], outline.colour, outline.width_pt, z, **_dashes(outline)
+        )
+        if patch is not None:
+            patch.set_gid(f"outline:{'old' if outline is OLD_OUTLINE else 'other'}")
+        handles.append(
+            Patch(fc="none", ec=outline.colour, lw=outline.width_pt * 1.5, label=lab[key],
+                  **_dashes(outline))
+        )  # fmt: skip
+    return handles[::-1]  # old first, as in the HTML legend
+
+
+#: the width of the white line under a bundle's dashed line (pt)
+HALO_PT = 3.6
+
+
+def bundle_offset_m(ax) -> float:
+    """How far outside its members a bundle's line runs on the print map ``ax`` (metres): the
+    HTML map's :data:`~spatial.outputs.style.BUNDLE_OFFSET_M`, or more at a scale where its
+    white halo would still cover the members' outlines (the halo's half width and the old
+    outline's, in metres on the page)."""
+    x0, x1 = ax.get_xlim()
+    metres_per_pt = (x1 - x0) / (ax.get_position().width * ax.figure.get_figwidth() * 72)
+    clear_pt = HALO_PT / 2 + OLD_OUTLINE.width_pt
+    return max(BUNDLE_OFFSET_M, clear_pt * metres_per_pt)
+
+
 def _bundles(ax, bundles, label: str, lang: str) -> tuple:
-    """Each bundle outlined (dashed) and labelled in its own colour, the HTML map's colouring
+    """Each bundle outlined (dashed, :func:`bundle_offset_m` outside its members, whose own
+    outlines stay seen) and labelled in its own colour, the HTML map's colouring
     (:func:`spatial.outputs.style.bundle_colours`: bundles within 50 m of each other always differ), one
     path per colour (``gid`` ``bundles:<colour>``); returns the legend entry, one swatch per
     colour used."""
     colours = np.array(bundle_colours(bundles))
-    geoms = bundles.geometry.values
-    lines(ax, geoms, "white", 3.6, zorder=4)  # a halo: the outlines stand out on any gap colour
+    geoms = shapely.buffer(bundles.geometry.values, bundle_offset_m(ax))
+    lines(ax, geoms, "white", HALO_PT, zorder=4)  # a halo: the lines stand out on any colour
     for colour in dict.fromkeys(colours.tolist()):
         patch = lines(ax, geoms[colours == colour], colour, 2.2, zorder=4.1, linestyle="--")
         if patch is not None:
@@ -175,11 +233,13 @@ def _group(base: MapBase, lang: str, group: str, keys: list[str]):
     title = f"{shown(result.project.name)} — {gname}"
     fig, ax = map_page(base, title, head, coverage_rule(result, lang))
     n = len(keys)
-    polygons(ax, comm.geometry.values, [gap_colour(np.ceil(g * 4 / n)) for g in gaps])
+    fills = [gap_colour(np.ceil(g * 4 / n)) for g in gaps]
+    polygons(ax, comm.geometry.values, fills, edgecolor="none", width=0)
     handles = [
         Patch(fc=gap_colour(np.ceil(i * 4 / n)), ec="#333", label=f"{lab['gaps']} {i}")
         for i in range(n + 1)
     ]
+    handles += _outlines(ax, comm, lang)
     handles += _facilities(ax, result, lang, set(keys), size=22)
     handles += _sites(ax, result, lang, set(keys))
     finish(ax, handles, text(lang, "print_group_gaps", group=gname))
