@@ -100,6 +100,9 @@ def test_willingness_below_the_gate_is_in_the_reserve_with_its_reason(run_cli, t
     ("", "没有 [plan] 小节"),
     (PLAN + "share = 0.8\n", "share = 0.8 与 share_by = 0 须同时设置"),
     (PLAN + "max_investment = 100.0\n", "max_investment 需要每个小区的投资额"),
+    # a deadline after end was enforced as end, and summary.json showed the year written
+    (PLAN + "priority_by = 2040\n", "priority_by = 2040 不允许；应为start（2027）至 end（2029）"),
+    (PLAN + "share = 0.85\nshare_by = 2031\n", "share_by = 2031 不允许"),
 ])  # fmt: skip
 def test_plan_settings_refused_with_the_fix(run_cli, tmp_path, plan, expected):
     project = _project(tmp_path, plan)
