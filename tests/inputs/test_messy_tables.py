@@ -330,6 +330,20 @@ def test_share_above_100_percent_is_an_error(tmp_path, run_cli, value):
     assert code == 2 and "row 3" in err and "'改造意愿'" in err and "above 100 %" in err
 
 
+def test_a_plain_one_among_percents_is_refused_as_ambiguous(tmp_path, run_cli):
+    """Read value by value, 80 was 80 % and 1 was 100 %: the compound where 1 % agree passed
+    the willingness gate. Without other percents a plain 1 stays 100 %."""
+    comm = small_communities()
+    comm["改造意愿"] = ["80", "1", "75", "0.9"]
+    comm.to_file(tmp_path / "communities.gpkg")
+    code, _, err = run_cli("check", "--config", _project(tmp_path), "--lang", "en")
+    assert code == 2 and "row 3" in err and "'改造意愿'" in err and "1 % or 100 %" in err, err
+    comm["改造意愿"] = ["0.8", "1", "0.75", "90%"]
+    comm.to_file(tmp_path / "communities.gpkg")
+    shares = _load(_project(tmp_path)).layers.communities["willingness"]
+    assert list(shares) == pytest.approx([0.8, 1.0, 0.75, 0.9])
+
+
 # duplicates ------------------------------------------------------------------------------------
 
 
