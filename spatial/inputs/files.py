@@ -285,6 +285,8 @@ def _read_csv_rows(path: Path, cfg: LayerConfig) -> pd.DataFrame:
                 return pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
         except UnicodeDecodeError:
             continue
+    if cfg.encoding:  # the file may well be UTF-8 or GBK: only not in the encoding declared
+        raise InputError("err_csv_declared_encoding", path=path, encoding=cfg.encoding)
     raise InputError("err_csv_encoding", path=path)
 
 

@@ -344,6 +344,20 @@ def test_a_plain_one_among_percents_is_refused_as_ambiguous(tmp_path, run_cli):
     assert list(shares) == pytest.approx([0.8, 1.0, 0.75, 0.9])
 
 
+def test_a_csv_not_in_its_declared_encoding_says_so(tmp_path, run_cli):
+    """A GBK table declared utf-8 was 'neither UTF-8 nor GBK': the file is GBK."""
+    small_communities().to_file(tmp_path / "communities.gpkg")
+    small_facilities_csv(tmp_path / "f.csv")
+    text = (tmp_path / "f.csv").read_text("utf-8")
+    (tmp_path / "f.csv").write_bytes(text.encode("gbk"))
+    project = _project(
+        tmp_path, facilities="f.csv", fac_extra='coords = "gcj02"\nencoding = "utf-8"'
+    )
+    code, _, err = run_cli("check", "--config", project, "--lang", "en")
+    assert code == 2 and "f.csv" in err and 'encoding = "utf-8"' in err, err
+    assert "neither" not in err and len(err.strip().splitlines()) == 1
+
+
 # duplicates ------------------------------------------------------------------------------------
 
 
