@@ -75,8 +75,8 @@ def test_plan_places_each_bundle_whole_in_one_year_and_reads_its_ledger_back(run
 def test_started_work_without_a_year_is_named_not_silently_outside_the_caps(run_cli, tmp_path):
     """在建 without 计划年度 (and 已完成 in 2099) counted against no year's household cap and no
     warning said so: the programme looked as if the cap held the started work too."""
-    status = ["在建", "", "", "", "已完成", "", "", ""]
-    years = [None, None, None, None, 2099, None, None, None]
+    status = ["在建", "", "", "", "已完成", "", "已完成", ""]
+    years = [None, None, None, None, 2099, None, "2026年", None]  # 2026年 was "not a number"
     project = _project(tmp_path, extra={"改造状态": status, "计划年度": years})
     code, out, err = run_cli("plan", "--config", project, "--out", tmp_path / "o")
     assert code == 0, err
