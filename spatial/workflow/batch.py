@@ -18,6 +18,7 @@ import resource
 import sys
 import time
 import tomllib
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,9 +66,10 @@ def _check_names(batch: Batch, where: Path) -> Batch:
             raise InputError(
                 "err_batch_name_taken", path=where, name=p.name, taken=", ".join(REGION_FILES)
             )
-        if p.name in seen:
+        folder = unicodedata.normalize("NFC", p.name).casefold()  # one folder on Windows, macOS
+        if folder in seen:
             raise InputError("err_batch_duplicate", path=where, name=p.name)
-        seen.add(p.name)
+        seen.add(folder)
     if not batch.projects:
         raise InputError("err_batch_empty", path=where)
     return batch

@@ -252,6 +252,11 @@ def test_region_files_may_not_overwrite_a_projects_input(tmp_path):
         ('projects = "p1"\n', "not written as a table"),  # was "number 1 has no config"
         ('[batch]\nlang = "fr"\n[[projects]]\nconfig = "p1"\n', "'fr'"),  # was ignored
         ('[[projects]]\nname = "overview.html"\nconfig = "p1"\n', "region file"),
+        # one folder where the file system ignores case (Windows, macOS): two runs in one --out
+        (
+            '[[projects]]\nname = "Lixia"\nconfig = "p1"\n[[projects]]\nname = "lixia"\nconfig = "p1"\n',
+            "given twice",
+        ),
     ],
 )
 def test_a_malformed_batch_file_is_one_line_before_any_project_runs(tmp_path, text, words):
