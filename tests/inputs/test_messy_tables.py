@@ -358,6 +358,30 @@ def test_a_csv_not_in_its_declared_encoding_says_so(tmp_path, run_cli):
     assert "neither" not in err and len(err.strip().splitlines()) == 1
 
 
+def test_merged_cells_of_a_workbook_are_read_as_the_planner_sees_them(tmp_path):
+    """类别 merged over each category's rows (and a title merged over the columns): Excel keeps
+    the value in the top-left cell only, so all but the first row of each category were
+    'type generic or missing' - classified by name or dropped."""
+    import openpyxl
+
+    small_communities().to_file(tmp_path / "communities.gpkg")
+    lon, lat = JINAN
+    cats = ["托老所"] * 3 + ["幼儿园"] * 2 + ["便利店"]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["历下区设施清单"])  # a title row merged over the four columns
+    sheet.append(["名称", "类别", "经度", "纬度"])
+    for i, cat in enumerate(cats):
+        sheet.append([f"点{i}", cat if i in (0, 3, 5) else None, lon + 0.0003 * i, lat])
+    for cells in ("A1:D1", "B3:B5", "B6:B7"):
+        sheet.merge_cells(cells)
+    book.save(tmp_path / "f.xlsx")
+    result = _load(_project(tmp_path, facilities="f.xlsx", fac_extra='coords = "wgs84"'))
+    got = result.layers.facilities.sort_values("name")["category"].tolist()
+    assert got == ["elderly_daycare"] * 3 + ["kindergarten"] * 2 + ["convenience"]
+    assert not {"facilities_by_name", "facilities_generic_unmatched"} & set(_codes(result))
+
+
 # duplicates ------------------------------------------------------------------------------------
 
 
