@@ -50,10 +50,10 @@ def check_plan(plan, policy, where: Path) -> None:
         )  # fmt: skip
     for key in ("priority_by", "share_by"):
         year = getattr(plan, key)
-        if year and year < plan.start:
+        if year and not plan.start <= year <= plan.end:  # a later one was taken as ``end``
             raise ConfigError(
                 "err_cfg_range", path=where, label=f"[plan] {key}", value=year,
-                allowed=msg("range_plan_deadline", start=plan.start),
+                allowed=msg("range_plan_deadline", start=plan.start, end=plan.end),
             )  # fmt: skip
     gate = plan.min_willingness if plan.min_willingness is not None else policy.min_willingness
     for label, share in (("share", plan.share), ("min_willingness", gate)):

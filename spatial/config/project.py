@@ -101,6 +101,11 @@ def _fill(obj: Any, table: dict[str, Any], section: str, where: Path) -> Any:
                 ) from None
         elif isinstance(current, bool) and not isinstance(value, bool):
             raise ConfigError("err_cfg_bool", path=where, section=section, key=key)
+        elif isinstance(value, bool) and not isinstance(current, bool | None):  # true is an int
+            raise ConfigError(
+                "err_cfg_type", path=where, section=section, key=key,
+                type=_type_name(current), value=repr(value),
+            )  # fmt: skip
         elif isinstance(current, float) and isinstance(value, int | float):
             value = float(value)
         elif current is None and "float" in str(known[key].type):

@@ -40,6 +40,14 @@ INPUT_LIMIT_MB = 2048.0
 #: what one table (CSV, XLSX: read whole into memory) may hold or expand to, MiB:
 #: ``[project] table_limit_mb`` (a 300 MB cell took 39 s and gigabytes to read)
 TABLE_LIMIT_MB = 256.0
+#: the most cells of an elevation raster read under the streets (``[network] elevation``): 10^8
+#: cells are 800 MB as float64 — a 5 m DEM over 50 km × 50 km; only the window covering the
+#: network is read, a larger one is refused (clip or resample the raster to the study area)
+ELEVATION_MAX_CELLS = 100_000_000
+#: elevations outside this range (m) are no-data: the lowest land is the Dead Sea shore (−430 m),
+#: the highest Everest (8,849 m); an undeclared void (SRTM −32768, ASTER −9999, float32 −3.4e38)
+#: read as an elevation would turn each street beside it into a wall
+ELEVATION_RANGE_M = (-500.0, 9000.0)
 
 #: Defaults of the standards files when they leave a value out (``gb50180_2018.toml``
 #: ``national_target``, ``colocation.toml`` ``default_far``).

@@ -16,6 +16,7 @@ from spatial.config.project import LayerConfig
 from spatial.core.errors import InputError, reading
 from spatial.core.messages import Msg
 from spatial.inputs.dbf_names import read_whole_names
+from spatial.inputs.merged import fill_merged
 from spatial.inputs.parse import header_key
 
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
@@ -285,6 +286,8 @@ def _read_csv_rows(path: Path, cfg: LayerConfig) -> pd.DataFrame:
                 return pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
         except UnicodeDecodeError:
             continue
+    if cfg.encoding:  # the file may well be UTF-8 or GBK: only not in the encoding declared
+        raise InputError("err_csv_declared_encoding", path=path, encoding=cfg.encoding)
     raise InputError("err_csv_encoding", path=path)
 
 
@@ -310,9 +313,11 @@ def _read_sheet(path: Path, cfg: LayerConfig, aliases: dict, section: str) -> pd
             )
         if cfg.layer or len(sheets) == 1:
             raw = pd.read_excel(book, sheet_name=cfg.layer or 0, header=None, dtype=object)
+            raw = fill_merged(raw, path, cfg.layer or sheets[0])
             raw.attrs["sheet"] = cfg.layer or sheets[0]
             return raw
         parsed = {s: pd.read_excel(book, sheet_name=s, header=None, dtype=object) for s in sheets}
+    parsed = {s: fill_merged(raw, path, s) for s, raw in parsed.items()}
     hits = {s: _detect_header(raw, aliases)[1] for s, raw in parsed.items()}
     filled = [s for s in sheets if parsed[s].notna().any().any()] or sheets
     best = max(filled, key=lambda s: hits[s])

@@ -100,7 +100,7 @@ def assign_gates(
         if (comm < 0).any():
             bad = [f"{lab}（{v}）" for lab, v in zip(labels[comm < 0], ids[comm < 0], strict=True)]
             problems.append(problem("gates_unknown_community", "gates", bad, column=column))
-        return comm
+        return _near_own(gates, communities, comm, column, tolerance, labels, problems)
     tree = shapely.STRtree(communities.geometry.values)
     (g, c), _ = tree.query_nearest(
         gates.geometry.values, max_distance=tolerance, return_distance=True, all_matches=False
@@ -110,6 +110,36 @@ def assign_gates(
         problems.append(
             problem("gates_unassigned", "gates", labels[comm < 0], tolerance=f"{tolerance:g}")
         )
+    return comm
+
+
+def _near_own(
+    gates: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame,
+    comm: np.ndarray,
+    column: str,
+    tolerance: float,
+    labels: pd.Series,
+    problems: list[Problem],
+) -> np.ndarray:
+    """``comm`` without the gates farther than ``tolerance`` from the outline of the community
+    their id names (a wrong id, or a point misplaced), named in a data problem."""
+    named = np.flatnonzero(comm >= 0)
+    gap = shapely.distance(gates.geometry.values[named], communities.geometry.values[comm[named]])
+    far = named[gap > tolerance]
+    if len(far):
+        ids = communities["cid"].to_numpy()[comm[far]]
+        metres = gap[gap > tolerance]
+        bad = [
+            f"{lab}（{cid}，{m:,.0f} m）"
+            for lab, cid, m in zip(labels.to_numpy()[far], ids, metres, strict=True)
+        ]
+        problems.append(
+            problem("gates_far_from_community", "gates", bad, column=column,
+                    tolerance=f"{tolerance:g}")
+        )  # fmt: skip
+        comm = comm.copy()
+        comm[far] = -1
     return comm
 
 

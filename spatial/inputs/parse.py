@@ -272,6 +272,7 @@ def parse_share(series: pd.Series, column: str, path: Path) -> pd.Series:
     text = series.astype("string").str.strip()
     percent = text.str.endswith("%").fillna(False).to_numpy(bool)
     numbers = parse_number(text.str.rstrip("%").str.strip(), column, path)
+    _refuse_ambiguous_one(series, numbers, percent, column, path)
     share = numbers.where(~percent & (numbers <= 1), numbers / 100)
     over = (share > 1).to_numpy(bool)
     if over.any():
@@ -285,6 +286,23 @@ def parse_share(series: pd.Series, column: str, path: Path) -> pd.Series:
             count=int(over.sum()),
         )
     return share
+
+
+def _refuse_ambiguous_one(
+    series: pd.Series, numbers: pd.Series, percent: np.ndarray, column: str, path: Path
+) -> None:
+    """A plain ``1`` in a column whose other plain numbers are percents (``80``, ``75``) is 1 %
+    or 100 %: read alone it was 100 %, so a compound where 1 % agree passed the 2/3 gate."""
+    plain = (~percent & numbers.notna()).to_numpy(bool)
+    values = numbers.to_numpy(float)
+    ones = np.flatnonzero(plain & (values == 1))
+    above = np.flatnonzero(plain & (values > 1))
+    if len(ones) and len(above):
+        pos = int(ones[0])
+        raise InputError(
+            "err_share_ambiguous", path=path, row=file_row(series, pos), column=column,
+            value=series.iloc[pos], other=series.iloc[int(above[0])], count=len(ones),
+        )  # fmt: skip
 
 
 def match_category(value: object, standards: Standards, poi: dict[str, dict[str, str]]) -> str:

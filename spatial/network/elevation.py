@@ -28,8 +28,9 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
+from spatial.core import settings
 from spatial.core.errors import InputError, reading
-from spatial.core.problems import problem
+from spatial.core.problems import SAMPLE_SIZE, Problem, problem
 from spatial.inputs.files import check_data_file
 
 #: longest straight piece whose slope is taken as constant (m)
@@ -254,8 +255,16 @@ def _cumulative(step: np.ndarray, start: np.ndarray) -> np.ndarray:
     return total - total[first]
 
 
-def sample_raster(path: Path, xy: np.ndarray, crs: CRS) -> np.ndarray:
+def sample_raster(
+    path: Path, xy: np.ndarray, crs: CRS, problems: list[Problem] | None = None
+) -> np.ndarray:
     """Bilinear elevations of a GeoTIFF at points given in ``crs`` (NaN outside or on no-data).
+
+    Only the window of the raster under the points (and two cells round it) is read; a window
+    over :data:`~spatial.core.settings.ELEVATION_MAX_CELLS` cells is refused. Values outside
+    :data:`~spatial.core.settings.ELEVATION_RANGE_M` or not finite (an undeclared void such as
+    SRTM's −32768) are no-data, and a warning (``problem_elevation_implausible``) on
+    ``problems``.
 
     Parameters
     ----------
@@ -264,6 +273,8 @@ def sample_raster(path: Path, xy: np.ndarray, crs: CRS) -> np.ndarray:
     xy : (p, 2) array
     crs : CRS
         The points' CRS.
+    problems : list of Problem, optional
+        Receives the warning about implausible values.
 
     Returns
     -------
@@ -272,11 +283,13 @@ def sample_raster(path: Path, xy: np.ndarray, crs: CRS) -> np.ndarray:
     Raises
     ------
     InputError
-        The raster has no CRS, or rasterio is not installed (an unreadable file raises
-        rasterio's own error: read it inside :func:`spatial.core.errors.reading`).
+        The raster has no CRS, the part under the points is too large, or rasterio is not
+        installed (an unreadable file raises rasterio's own error: read it inside
+        :func:`spatial.core.errors.reading`).
     """
     try:  # only for a run with [network] elevation (``--help`` stays fast), the hills extra
         import rasterio
+        from rasterio.windows import Window
     except ImportError as exc:
         raise InputError("err_elevation_needs_rasterio", path=path) from exc
 
@@ -291,9 +304,49 @@ def sample_raster(path: Path, xy: np.ndarray, crs: CRS) -> np.ndarray:
         inv = ~src.transform  # map → pixel (col, row), any affine raster
         rx, ry = np.asarray(rx), np.asarray(ry)
         col, row = inv.a * rx + inv.b * ry + inv.c, inv.d * rx + inv.e * ry + inv.f
-        band = src.read(1, masked=True)
-    values = np.ma.filled(band.astype(float), np.nan)
-    return _bilinear(values, np.asarray(col) - 0.5, np.asarray(row) - 0.5)
+        box = _window(col, row, src.width, src.height)
+        if box is None:  # no point on the raster
+            return np.full(len(col), np.nan)
+        c0, r0, c1, r1 = box
+        if (c1 - c0) * (r1 - r0) > settings.ELEVATION_MAX_CELLS:
+            raise InputError(
+                "err_elevation_too_large", path=path, width=c1 - c0, height=r1 - r0,
+                most=f"{settings.ELEVATION_MAX_CELLS:,}",
+            )  # fmt: skip
+        band = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0), masked=True)
+    values = _plausible(np.ma.filled(band.astype(float), np.nan), path, problems)
+    return _bilinear(values, np.asarray(col) - c0 - 0.5, np.asarray(row) - r0 - 0.5)
+
+
+def _window(col: np.ndarray, row: np.ndarray, w: int, h: int) -> tuple[int, int, int, int] | None:
+    """The cells (``c0, r0, c1, r1``, end exclusive) under the points on the raster, two cells
+    more on each side (so the bilinear weights are those of the whole raster), or None."""
+    on = np.isfinite(col) & np.isfinite(row) & (col >= 0) & (col <= w) & (row >= 0) & (row <= h)
+    if not on.any():
+        return None
+    c0 = max(int(np.floor(col[on].min())) - 2, 0)
+    r0 = max(int(np.floor(row[on].min())) - 2, 0)
+    c1 = min(int(np.ceil(col[on].max())) + 2, w)
+    r1 = min(int(np.ceil(row[on].max())) + 2, h)
+    return c0, r0, c1, r1
+
+
+def _plausible(grid: np.ndarray, path: Path, problems: list[Problem] | None) -> np.ndarray:
+    """``grid`` with the cells outside :data:`~spatial.core.settings.ELEVATION_RANGE_M` or not
+    finite set to NaN (no-data), named in a warning on ``problems``."""
+    low, high = settings.ELEVATION_RANGE_M
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isnan(grid) & ~((grid >= low) & (grid <= high))
+    if not bad.any():
+        return grid
+    values = np.unique(grid[bad])
+    if problems is not None:
+        sample = tuple(f"{v:g}" for v in values[:SAMPLE_SIZE])
+        fields = {"low": f"{low:g}", "high": f"{high:g}", "path": str(path)}
+        problems.append(Problem("elevation_implausible", "network", int(bad.sum()), sample, fields))
+    out = grid.copy()
+    out[bad] = np.nan
+    return out
 
 
 def _bilinear(grid: np.ndarray, col: np.ndarray, row: np.ndarray) -> np.ndarray:
@@ -357,7 +410,7 @@ def add_elevation(net, path: Path) -> None:
     """
     length = net.edges["length"].to_numpy(float)
     xy, owner, pos = edge_breakpoints(np.asarray(net.edges.geometry.values), length)
-    z = sample_raster(path, xy, net.crs)
+    z = sample_raster(path, xy, net.crs, net.problems)
     if len(z) and not np.isfinite(z).any():
         raise InputError("err_elevation_no_cover", path=path)
     net.slope = slope_costs(owner, pos, z, len(length))

@@ -18,6 +18,7 @@ import resource
 import sys
 import time
 import tomllib
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,13 +56,20 @@ def _project_file(path: Path) -> Path:
 
 def _check_names(batch: Batch, where: Path) -> Batch:
     """Refuse a name that is not one plain folder name, or a name given twice."""
+    from spatial.workflow.region import REGION_FILES
+
     seen: set[str] = set()
     for p in batch.projects:
         if not p.name or p.name.startswith(".") or Path(p.name).name != p.name or "\\" in p.name:
             raise InputError("err_batch_name", path=where, name=p.name)
-        if p.name in seen:
+        if p.name in REGION_FILES:  # its folder would stand where the region's file goes
+            raise InputError(
+                "err_batch_name_taken", path=where, name=p.name, taken=", ".join(REGION_FILES)
+            )
+        folder = unicodedata.normalize("NFC", p.name).casefold()  # one folder on Windows, macOS
+        if folder in seen:
             raise InputError("err_batch_duplicate", path=where, name=p.name)
-        seen.add(p.name)
+        seen.add(folder)
     if not batch.projects:
         raise InputError("err_batch_empty", path=where)
     return batch
@@ -74,15 +82,23 @@ def _from_file(path: Path) -> Batch:
         data = tomllib.loads(path.read_text("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError("err_cfg_toml", path=path, reason=exc) from None
-    head = data.get("batch", {})
+    head, entries = data.get("batch", {}), data.get("projects", [])
+    if not isinstance(head, dict):
+        raise ConfigError("err_batch_shape", path=path, key="batch", want="[batch]")
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ConfigError("err_batch_shape", path=path, key="projects", want="[[projects]]")
     projects = []
-    for k, entry in enumerate(data.get("projects", [])):
-        if not isinstance(entry, dict) or not entry.get("config"):
+    for k, entry in enumerate(entries):
+        if not entry.get("config"):
             raise ConfigError("err_batch_entry", path=path, index=k + 1)
         config = _project_file(path.parent / str(entry["config"]))
         projects.append(BatchProject(str(entry.get("name") or config.parent.name), config))
     name = str(head.get("name") or path.parent.absolute().name)
-    lang = head.get("lang") if head.get("lang") in ("zh", "en") else None
+    lang = head.get("lang")
+    if lang is not None and lang not in ("zh", "en"):
+        raise ConfigError(
+            "err_cfg_choice", path=path, label="[batch] lang", value=lang, allowed="zh, en"
+        )
     return Batch(name, tuple(projects), lang)
 
 
@@ -307,14 +323,17 @@ def run_batch(
 
 def check_region_outputs(batch: Batch, out: Path) -> None:
     """Refuse (``InputError``) a batch whose region files in ``out`` (``summary.json``,
-    ``ledger.xlsx``, ``overview.html``) would overwrite an input of one of its projects; a project
-    whose file cannot be read is left to fail in its own task."""
+    ``ledger.xlsx``, ``overview.html``) or whose projects' outputs in ``out/<name>`` would
+    overwrite an input of one of its projects (another project's too: each run checks only its
+    own); a project whose file cannot be read is left to fail in its own task."""
     from spatial.config.project import load_project
     from spatial.workflow.pipeline import check_no_overwrite
 
+    folders = [out] + [out / p.name for p in batch.projects]
     for p in batch.projects:
         try:
             project = load_project(p.config)
         except LifecircleError:
             continue
-        check_no_overwrite(project, out)
+        for folder in folders:  # the region's files, and every project's outputs
+            check_no_overwrite(project, folder)

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 
 import geopandas as gpd
+import numpy as np
 import shapely
 
 from spatial.analysis.bundles.adjacency import barrier_lines
@@ -231,6 +232,21 @@ def set_bundles(result: RunResult, value: tuple) -> None:
     result.summary["priority"] = {"weights": dict(result.project.priority.__dict__)}
 
 
+def _warn_unplaced_work(result: RunResult, compounds, end: int) -> None:
+    """Finished or started compounds without a year up to ``end`` count against no year's caps:
+    a data problem naming them (``plan_status_no_year``), never a silent zero."""
+    fixed = compounds["status"].isin(["done", "started"]).to_numpy(bool)
+    year = compounds["status_year"].to_numpy(float)
+    with np.errstate(invalid="ignore"):
+        loose = fixed & ~(year <= end)
+    if loose.any():
+        found = problem(
+            "plan_status_no_year", "communities", compounds["cid"].to_numpy()[loose], end=end
+        )
+        result.layers.problems.append(found)
+        result.summary["warnings"].append(found.record(result.project.lang))
+
+
 def plan_stage(result: RunResult, progress: Progress | None) -> None:
     """The programme by year (年度计划) of the eligible compounds and bundles, when the project
     has a ``[plan]`` section and the bundles are known."""
@@ -242,6 +258,7 @@ def plan_stage(result: RunResult, progress: Progress | None) -> None:
         path = project.resolve(project.communities.path)
         comm = result.communities
         compounds = plan_compounds(comm, result.bundling.priority, cfg, path)
+        _warn_unplaced_work(result, compounds, cfg.end)
         planner = Planner(compounds, cfg, gate_of(comm, cfg, project.policy)).solve()
         outlines = comm.set_index(comm["cid"].astype(str)).geometry
         frame = gpd.GeoDataFrame(

@@ -84,6 +84,9 @@ CONFIG_CASES = {
     "basket_empty": (f"\n[coverage]\ndrop = {CORE!r}\n".replace("'", '"'), "basket is empty"),
     "unknown_basemap": ('\n[render]\nbasemap = "bing"\n', "[render] basemap = 'bing'"),
     "tianditu_no_key": ('\n[render]\nbasemap = "tianditu"\n', "tianditu_key"),
+    # true is an int to Python: it was read as 1 (detour 1.0 ran, max_sites = 1 ran)
+    "detour_true": ("\n[coverage]\ndetour_factor = true\n", "detour_factor must be"),
+    "max_sites_true": ("\n[siting]\nmax_sites = true\n", "max_sites must be"),
 }
 
 

@@ -72,6 +72,20 @@ def test_plan_places_each_bundle_whole_in_one_year_and_reads_its_ledger_back(run
     assert (rows.loc[~rows.index.isin(done), "计划年度"] == 2027).all()
 
 
+def test_started_work_without_a_year_is_named_not_silently_outside_the_caps(run_cli, tmp_path):
+    """在建 without 计划年度 (and 已完成 in 2099) counted against no year's household cap and no
+    warning said so: the programme looked as if the cap held the started work too."""
+    status = ["在建", "", "", "", "已完成", "", "已完成", ""]
+    years = [None, None, None, None, 2099, None, "2026年", None]  # 2026年 was "not a number"
+    project = _project(tmp_path, extra={"改造状态": status, "计划年度": years})
+    code, out, err = run_cli("plan", "--config", project, "--out", tmp_path / "o")
+    assert code == 0, err
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text("utf-8"))
+    found = [w for w in summary["warnings"] if w["code"] == "plan_status_no_year"]
+    assert len(found) == 1 and found[0]["sample"] == ["C1", "C5"]
+    assert "不计入任何年度的上限" in out and "C1、C5" in out
+
+
 def test_an_infeasible_deadline_is_named_on_the_terminal(run_cli, tmp_path):
     project = _project(tmp_path, PLAN + "priority_by = 2027\n")
     code, out, err = run_cli("plan", "--config", project, "--out", tmp_path / "o")
@@ -100,6 +114,9 @@ def test_willingness_below_the_gate_is_in_the_reserve_with_its_reason(run_cli, t
     ("", "没有 [plan] 小节"),
     (PLAN + "share = 0.8\n", "share = 0.8 与 share_by = 0 须同时设置"),
     (PLAN + "max_investment = 100.0\n", "max_investment 需要每个小区的投资额"),
+    # a deadline after end was enforced as end, and summary.json showed the year written
+    (PLAN + "priority_by = 2040\n", "priority_by = 2040 不允许；应为start（2027）至 end（2029）"),
+    (PLAN + "share = 0.85\nshare_by = 2031\n", "share_by = 2031 不允许"),
 ])  # fmt: skip
 def test_plan_settings_refused_with_the_fix(run_cli, tmp_path, plan, expected):
     project = _project(tmp_path, plan)

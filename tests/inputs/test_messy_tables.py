@@ -330,6 +330,58 @@ def test_share_above_100_percent_is_an_error(tmp_path, run_cli, value):
     assert code == 2 and "row 3" in err and "'改造意愿'" in err and "above 100 %" in err
 
 
+def test_a_plain_one_among_percents_is_refused_as_ambiguous(tmp_path, run_cli):
+    """Read value by value, 80 was 80 % and 1 was 100 %: the compound where 1 % agree passed
+    the willingness gate. Without other percents a plain 1 stays 100 %."""
+    comm = small_communities()
+    comm["改造意愿"] = ["80", "1", "75", "0.9"]
+    comm.to_file(tmp_path / "communities.gpkg")
+    code, _, err = run_cli("check", "--config", _project(tmp_path), "--lang", "en")
+    assert code == 2 and "row 3" in err and "'改造意愿'" in err and "1 % or 100 %" in err, err
+    comm["改造意愿"] = ["0.8", "1", "0.75", "90%"]
+    comm.to_file(tmp_path / "communities.gpkg")
+    shares = _load(_project(tmp_path)).layers.communities["willingness"]
+    assert list(shares) == pytest.approx([0.8, 1.0, 0.75, 0.9])
+
+
+def test_a_csv_not_in_its_declared_encoding_says_so(tmp_path, run_cli):
+    """A GBK table declared utf-8 was 'neither UTF-8 nor GBK': the file is GBK."""
+    small_communities().to_file(tmp_path / "communities.gpkg")
+    small_facilities_csv(tmp_path / "f.csv")
+    text = (tmp_path / "f.csv").read_text("utf-8")
+    (tmp_path / "f.csv").write_bytes(text.encode("gbk"))
+    project = _project(
+        tmp_path, facilities="f.csv", fac_extra='coords = "gcj02"\nencoding = "utf-8"'
+    )
+    code, _, err = run_cli("check", "--config", project, "--lang", "en")
+    assert code == 2 and "f.csv" in err and 'encoding = "utf-8"' in err, err
+    assert "neither" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_merged_cells_of_a_workbook_are_read_as_the_planner_sees_them(tmp_path):
+    """类别 merged over each category's rows (and a title merged over the columns): Excel keeps
+    the value in the top-left cell only, so all but the first row of each category were
+    'type generic or missing' - classified by name or dropped."""
+    import openpyxl
+
+    small_communities().to_file(tmp_path / "communities.gpkg")
+    lon, lat = JINAN
+    cats = ["托老所"] * 3 + ["幼儿园"] * 2 + ["便利店"]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["历下区设施清单"])  # a title row merged over the four columns
+    sheet.append(["名称", "类别", "经度", "纬度"])
+    for i, cat in enumerate(cats):
+        sheet.append([f"点{i}", cat if i in (0, 3, 5) else None, lon + 0.0003 * i, lat])
+    for cells in ("A1:D1", "B3:B5", "B6:B7"):
+        sheet.merge_cells(cells)
+    book.save(tmp_path / "f.xlsx")
+    result = _load(_project(tmp_path, facilities="f.xlsx", fac_extra='coords = "wgs84"'))
+    got = result.layers.facilities.sort_values("name")["category"].tolist()
+    assert got == ["elderly_daycare"] * 3 + ["kindergarten"] * 2 + ["convenience"]
+    assert not {"facilities_by_name", "facilities_generic_unmatched"} & set(_codes(result))
+
+
 # duplicates ------------------------------------------------------------------------------------
 
 

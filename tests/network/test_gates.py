@@ -204,6 +204,22 @@ def test_gates_from_a_point_layer_with_a_community_column(tmp_path):
     assert result.summary["coverage"]["access_basis"]["gates"] == 1
 
 
+def test_a_gate_far_from_the_community_its_id_names_is_named_and_not_used(tmp_path):
+    """The id column was trusted whatever the distance: a gate of B typed where A's east gate
+    is (110 m from B's outline) made B reached from inside A, silently."""
+    rows = [("A", *_lonlat(*SOUTH_GATE)), ("B", *_lonlat(*EAST_GATE))]
+    pd.DataFrame(rows, columns=["小区编号", "lon", "lat"]).to_csv(
+        tmp_path / "gates.csv", index=False
+    )
+    config = _files(tmp_path, '[gates]\npath = "gates.csv"\ncoords = "wgs84"\n')
+    result = _run(config)
+    assert result.communities["access_basis"].tolist() == ["gates", "outline"]
+    far = [w for w in result.summary["warnings"] if w["code"] == "gates_far_from_community"]
+    assert len(far) == 1 and far[0]["count"] == 1
+    assert far[0]["sample"] == ["row 3（B，110 m）"]
+    assert "tolerance_m" in far[0]["message"]
+
+
 def test_gates_from_a_gaode_export_by_typecode_and_nearest_outline(tmp_path):
     from spatial.core.crs import wgs84_to_gcj02
 

@@ -235,6 +235,51 @@ def test_streets_partly_off_the_raster_count_flat_there_and_are_a_warning(tmp_pa
     assert 0 < net.problems[0].count < len(net.edges)
 
 
+def test_an_undeclared_void_is_no_data_and_a_warning_not_a_wall(tmp_path):
+    """SRTM's −32768 (or float32's largest value) left undeclared was read as an elevation: the
+    streets beside it cost exp(3.5 × thousands) — infinite — and the demo's full coverage fell
+    from 3.7 % to 0.0 % without a word. Out-of-range values are no-data, as a declared void."""
+    z = np.tile(ridge(np.arange(-40, 141)), (221, 1))
+    declared, void = z.copy(), z.copy()
+    declared[100:120, 80:100] = -9999.0  # the helper's declared no-data value
+    void[100:120, 80:100] = -32768.0  # not declared
+    for name, grid in (("declared", declared), ("void", void)):
+        _tiff(tmp_path / f"{name}.tif", grid, -40.5, 160.5)
+    a, b = hill_network(), hill_network()
+    add_elevation(a, tmp_path / "declared.tif")
+    add_elevation(b, tmp_path / "void.tif")
+    np.testing.assert_array_equal(a.slope.up, b.slope.up)
+    np.testing.assert_array_equal(a.slope.down, b.slope.down)
+    assert np.isfinite(b.slope.up).all() and np.isfinite(b.slope.down).all()
+    odd = [p for p in b.problems if p.code == "elevation_implausible"]
+    assert len(odd) == 1 and odd[0].count == 400 and odd[0].sample == ("-32768",)
+    assert "void.tif" in odd[0].message("en") and "NoData" in odd[0].message("en")
+    assert "network_elevation_missing" in [p.code for p in b.problems]
+
+
+def test_only_the_raster_under_the_streets_is_read_and_a_huge_one_is_refused(tmp_path, monkeypatch):
+    """A 51 KB compressed GeoTIFF of 40,000² cells was read whole: a 6 GB MemoryError (exit 3)
+    or the machine's OOM killer. Now the window under the network is read (the same costs as
+    the whole raster, bit for bit) and a window over the cell limit is one line."""
+    from spatial.core import settings
+
+    z = np.tile(ridge(np.arange(-40, 141)), (221, 1))
+    wide = np.full((221 + 600, 181 + 600), 5000.0)  # far more raster round the same ridge
+    wide[300:521, 300:481] = z
+    _tiff(tmp_path / "ridge.tif", z, -40.5, 160.5)
+    _tiff(tmp_path / "wide.tif", wide, -340.5, 460.5)
+    a, b = hill_network(), hill_network()
+    add_elevation(a, tmp_path / "ridge.tif")
+    add_elevation(b, tmp_path / "wide.tif")
+    np.testing.assert_array_equal(a.slope.up, b.slope.up)
+    np.testing.assert_array_equal(a.slope.down, b.slope.down)
+    monkeypatch.setattr(settings, "ELEVATION_MAX_CELLS", 10_000)
+    with pytest.raises(InputError) as err:
+        add_elevation(hill_network(), tmp_path / "wide.tif")
+    assert err.value.key == "err_elevation_too_large"
+    assert "wide.tif" in err.value.message("en") and "clip" in err.value.message("en")
+
+
 def test_the_project_setting_applies_the_hills_and_every_output_states_the_rule(tmp_path):
     from spatial.analysis.coverage.basis import threshold_text
 

@@ -282,3 +282,48 @@ def test_region_files_may_not_overwrite_a_projects_input(tmp_path):
     with pytest.raises(InputError, match="ledger.xlsx"):
         check_region_outputs(batch, tmp_path / "out")
     check_region_outputs(batch, tmp_path / "elsewhere")
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('batch = 5\n[[projects]]\nconfig = "p1"\n', "[batch]"),  # was AttributeError, exit 3
+        ("projects = 7\n", "[[projects]]"),  # was TypeError, exit 3
+        ('projects = "p1"\n', "not written as a table"),  # was "number 1 has no config"
+        ('[batch]\nlang = "fr"\n[[projects]]\nconfig = "p1"\n', "'fr'"),  # was ignored
+        ('[[projects]]\nname = "overview.html"\nconfig = "p1"\n', "region file"),
+        # one folder where the file system ignores case (Windows, macOS): two runs in one --out
+        (
+            '[[projects]]\nname = "Lixia"\nconfig = "p1"\n[[projects]]\nname = "lixia"\nconfig = "p1"\n',
+            "given twice",
+        ),
+    ],
+)
+def test_a_malformed_batch_file_is_one_line_before_any_project_runs(tmp_path, text, words):
+    """A project named like a region file ran (two demo projects: 2 minutes), then the region's
+    write stopped on IsADirectoryError, exit 3; the shapes above were internal errors."""
+    from spatial.core.errors import LifecircleError
+
+    (tmp_path / "p1").mkdir()
+    (tmp_path / "p1" / "project.toml").write_text("[project]\n", "utf-8")
+    spec = tmp_path / "region.toml"
+    spec.write_text(text, "utf-8")
+    with pytest.raises(LifecircleError) as err:
+        read_batch([spec])
+    message = err.value.message("en")
+    assert "region.toml" in message and words in message and "\n" not in message
+
+
+def test_a_projects_outputs_may_not_overwrite_another_projects_input(tmp_path):
+    """Project p reads the GeoPackage project q writes (a planner reusing an earlier output):
+    each run checks only its own inputs, so q's run replaced p's input while p read it."""
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "project.toml").write_text(
+        '[communities]\npath = "../out/q/lifecircle.gpkg"\n', "utf-8"
+    )
+    (tmp_path / "q").mkdir()
+    (tmp_path / "q" / "project.toml").write_text("[project]\n", "utf-8")
+    batch = read_batch([tmp_path / "p", tmp_path / "q"])
+    with pytest.raises(InputError, match="lifecircle.gpkg"):
+        check_region_outputs(batch, tmp_path / "out")
+    check_region_outputs(batch, tmp_path / "elsewhere")

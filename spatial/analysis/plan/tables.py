@@ -104,7 +104,7 @@ def plan_compounds(
     else:
         investment = np.full(len(eligible), np.nan)
     year = (
-        parse_number(eligible[year_col], year_col, path).to_numpy(float)
+        parse_number(eligible[year_col], year_col, path, "年").to_numpy(float)  # 2026年
         if year_col
         else np.full(len(eligible), np.nan)
     )
