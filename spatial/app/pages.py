@@ -36,7 +36,7 @@ def _home(request: Request) -> dict[str, Any]:
 
 async def demo(request: Request) -> Response:
     """A new project holding the demo district (``lifecircle demo``'s writer)."""
-    from spatial.workflow.demo import write_demo
+    from spatial.workflow.demo_files import write_demo
 
     app = settings_of(request)
     app.workspace.mkdir(parents=True, exist_ok=True)

@@ -208,7 +208,7 @@ def _init(folder: Path, console: Console, lang: str = "zh") -> int:
 
 
 def _demo(args: argparse.Namespace, console: Console) -> int:
-    from spatial.workflow.demo import demo_paths, write_demo
+    from spatial.workflow.demo_files import demo_paths, write_demo
 
     lang = _lang(args)
     if args.dir.exists() and not args.dir.is_dir():

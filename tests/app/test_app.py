@@ -209,7 +209,7 @@ def test_a_second_run_of_one_project_is_refused_while_the_first_runs(tmp_path):
 def test_a_hostile_community_id_and_project_name_are_shown_literally(tmp_path):
     import geopandas as gpd
 
-    from spatial.workflow.demo import write_demo
+    from spatial.workflow.demo_files import write_demo
 
     ws = tmp_path / "ws"
     hostile = "<script>alert(1)</script>"
@@ -233,7 +233,7 @@ def test_a_hostile_community_id_and_project_name_are_shown_literally(tmp_path):
 def test_an_uploaded_gbk_shapefile_zip_and_a_gaode_csv_open_as_a_project(tmp_path):
     import geopandas as gpd
 
-    from spatial.workflow.demo import write_demo
+    from spatial.workflow.demo_files import write_demo
 
     write_demo(tmp_path / "src")
     comm = gpd.read_file(tmp_path / "src" / "communities.gpkg")

@@ -136,7 +136,7 @@ def test_a_planner_walks_the_demo_in_the_browser(served, page, tmp_path, run_cli
 def test_a_planner_uploads_a_gbk_shapefile_zip_and_a_gaode_csv(served, page, tmp_path):
     import geopandas as gpd
 
-    from spatial.workflow.demo import write_demo
+    from spatial.workflow.demo_files import write_demo
 
     url, ws = served
     write_demo(tmp_path / "src")

@@ -11,7 +11,7 @@ import geopandas as gpd
 import pytest
 
 from spatial.core import settings
-from spatial.workflow.demo import write_demo
+from spatial.workflow.demo_files import write_demo
 
 
 @pytest.mark.slow
