@@ -18,6 +18,7 @@ from typing import TextIO
 
 from rich.console import Console
 
+from spatial.cli.parser import help_lang, parser
 from spatial.cli.terminal import markup, new_console, print_check, print_summary, say
 from spatial.config.project import Project, load_project
 from spatial.core import settings
@@ -31,107 +32,6 @@ from spatial.core.errors import (
 )
 from spatial.core.logs import quiet_libraries
 from spatial.core.messages import LANGS, labels, text, visible
-
-_COMMANDS = ("run", "check", "coverage", "bundle", "sites", "map", "plan")
-
-
-class _HelpFormatter(argparse.HelpFormatter):
-    """argparse's help with its own words ("usage:") in the run's language."""
-
-    lang = "zh"
-
-    def add_usage(self, usage, actions, groups, prefix=None) -> None:
-        if prefix is None:
-            prefix = text(self.lang, "cli_help_usage")
-        super().add_usage(usage, actions, groups, prefix)
-
-
-def _help_lang(argv: list[str]) -> str:
-    """The language of ``--help``: ``--lang en`` (or ``--lang=en``) anywhere, else Chinese."""
-    for k, arg in enumerate(argv):
-        value = arg.split("=", 1)[1] if arg.startswith("--lang=") else None
-        if arg == "--lang" and k + 1 < len(argv):
-            value = argv[k + 1]
-        if value in LANGS:
-            return value
-    return "zh"
-
-
-def _parser(lang: str = "zh") -> argparse.ArgumentParser:
-    """The command line's parser, its help in ``lang`` (``cli_help_*`` in the catalogue)."""
-
-    def h(key: str) -> str:
-        return text(lang, f"cli_help_{key}").replace("%", "%%")
-
-    formatter = type("_Formatter", (_HelpFormatter,), {"lang": lang})
-
-    def new(maker, *args, **kwargs) -> argparse.ArgumentParser:
-        p = maker(*args, formatter_class=formatter, add_help=False, **kwargs)
-        p._positionals.title = text(lang, "cli_help_arguments")
-        p._optionals.title = text(lang, "cli_help_options")
-        p.add_argument("-h", "--help", action="help", help=h("help"))
-        return p
-
-    parser = new(argparse.ArgumentParser, prog="lifecircle", description=h("description"))
-    parser.add_argument("--debug", action="store_true", help=h("debug"))
-    sub = parser.add_subparsers(
-        dest="command", required=True, title=text(lang, "cli_help_commands")
-    )
-    for name in _COMMANDS:
-        p = new(sub.add_parser, name, help=h(name), description=h(name))
-        p.add_argument("--config", type=_project_file, help=h("config"))
-        p.add_argument("--out", type=Path, default=settings.DEFAULT_OUT, help=h("out"))
-        p.add_argument("--lang", choices=["zh", "en"], help=h("lang"))
-        p.add_argument("--place", default="", help=h("place"))
-        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
-        if name in ("run", "map"):
-            p.add_argument("--basemap", choices=_basemap_names(), help=h("basemap"))
-            p.add_argument("--tianditu-key", default="", help=h("tianditu"))
-    for name in ("init", "demo"):
-        p = new(sub.add_parser, name, help=h(name), description=h(name))
-        p.add_argument("dir", type=Path, help=h("dir"))
-        if name == "demo":
-            p.add_argument("--seed", type=int, default=20201, help=h("seed"))
-        p.add_argument("--lang", choices=["zh", "en"], help=h("lang"))
-        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
-    _batch_parser(sub)
-    _serve_parser(sub)
-    return parser
-
-
-def _batch_parser(sub) -> None:
-    """``lifecircle batch``: several projects as tasks on Dask."""
-    blurb = "run several projects at once on Dask, with the region's ledger, map and summary"
-    p = sub.add_parser("batch", help=blurb, description=blurb)
-    p.add_argument(
-        "projects",
-        type=Path,
-        nargs="+",
-        help="a folder of project folders, project files or folders, or a batch TOML",
-    )
-    p.add_argument("--out", type=Path, default=settings.DEFAULT_OUT, help="output folder")
-    p.add_argument("--scheduler", default="", help="address of a running Dask scheduler")
-    p.add_argument("--workers", type=int, help="LocalCluster workers (default: by cores, memory)")
-    p.add_argument("--name", default="", help="the region's name (default: the batch's)")
-    p.add_argument("--lang", choices=["zh", "en"], help="language of labels")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
-
-
-def _serve_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "serve", help="the local web app in the browser (127.0.0.1 only, a token per start)"
-    )
-    p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--no-browser", action="store_true", help="print the URL only")
-    p.add_argument(
-        "--workspace",
-        type=Path,
-        default=Path("~/lifecircle-projects"),
-        help="folder of the app's project folders (default: ~/lifecircle-projects)",
-    )
-    p.add_argument("--max-upload-mb", type=float, default=500.0, help="largest upload (MB)")
-    p.add_argument("--lang", choices=["zh", "en"], help="language of messages")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
 
 
 def _serve(args: argparse.Namespace, console: Console) -> int:
@@ -148,20 +48,6 @@ def _serve(args: argparse.Namespace, console: Console) -> int:
         args.workspace, args.port, not args.no_browser, limits, partial(say, console, lang)
     )
     return 0
-
-
-def _basemap_names() -> list[str]:
-    """The basemaps ``--basemap`` offers: the tables of ``data/basemaps.toml`` (the one list)."""
-    return list(tomllib.loads((settings.DATA_DIR / "basemaps.toml").read_text("utf-8")))
-
-
-def _project_file(value: str) -> Path:
-    """``--config``: a project file, or a folder holding ``project.toml``."""
-    path = Path(value)
-    try:
-        return path / "project.toml" if path.is_dir() else path
-    except OSError:  # e.g. a name too long: load_project names it in one line
-        return path
 
 
 def _lang(args: argparse.Namespace, project: Project | None = None) -> str:
@@ -332,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     int
     """
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
-    args = _parser(_help_lang(argv)).parse_args(argv)
+    args = parser(help_lang(argv)).parse_args(argv)
     quiet_libraries()
     console = new_console()
     with warnings.catch_warnings():

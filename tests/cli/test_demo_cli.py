@@ -10,6 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
+from spatial.cli.parser import basemap_names
 from spatial.core import settings
 from spatial.workflow.demo_files import write_demo
 
@@ -206,8 +207,7 @@ def test_console_script_flushes_its_output_and_exits_with_the_code(tmp_path):
 
 
 def test_basemap_choices_are_the_basemaps_file():
-    from spatial.cli import main as cli
     from spatial.outputs.html import leaflet
 
-    assert cli._basemap_names() == list(leaflet.basemaps())
-    assert {"osm", "gaode", "tianditu", "none"} <= set(cli._basemap_names())
+    assert basemap_names() == list(leaflet.basemaps())
+    assert {"osm", "gaode", "tianditu", "none"} <= set(basemap_names())
