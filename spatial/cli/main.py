@@ -94,12 +94,12 @@ def _parser(lang: str = "zh") -> argparse.ArgumentParser:
             p.add_argument("--seed", type=int, default=20201, help=h("seed"))
         p.add_argument("--lang", choices=["zh", "en"], help=h("lang"))
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
-    _batch_parser(sub)
+    _batch_parser(sub, lang)
     _serve_parser(sub)
     return parser
 
 
-def _batch_parser(sub) -> None:
+def _batch_parser(sub, lang: str = "zh") -> None:
     """``lifecircle batch``: several projects as tasks on Dask."""
     blurb = "run several projects at once on Dask, with the region's ledger, map and summary"
     p = sub.add_parser("batch", help=blurb, description=blurb)
@@ -111,7 +111,11 @@ def _batch_parser(sub) -> None:
     )
     p.add_argument("--out", type=Path, default=settings.DEFAULT_OUT, help="output folder")
     p.add_argument("--scheduler", default="", help="address of a running Dask scheduler")
-    p.add_argument("--workers", type=int, help="LocalCluster workers (default: by cores, memory)")
+    p.add_argument(
+        "--workers",
+        type=partial(_workers, lang),
+        help="LocalCluster workers (default: by cores, memory)",
+    )
     p.add_argument("--name", default="", help="the region's name (default: the batch's)")
     p.add_argument("--lang", choices=["zh", "en"], help="language of labels")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
@@ -153,6 +157,17 @@ def _serve(args: argparse.Namespace, console: Console) -> int:
 def _basemap_names() -> list[str]:
     """The basemaps ``--basemap`` offers: the tables of ``data/basemaps.toml`` (the one list)."""
     return list(tomllib.loads((settings.DATA_DIR / "basemaps.toml").read_text("utf-8")))
+
+
+def _workers(lang: str, value: str) -> int:
+    """``batch --workers``: a whole number of at least 1 (0 or -1 would silently become 1)."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(text(lang, "cli_err_workers", value=value))
+    return number
 
 
 def _project_file(value: str) -> Path:
