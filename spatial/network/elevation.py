@@ -283,9 +283,9 @@ def sample_raster(
     Raises
     ------
     InputError
-        The raster has no CRS, the part under the points is too large, or rasterio is not
-        installed (an unreadable file raises rasterio's own error: read it inside
-        :func:`spatial.core.errors.reading`).
+        The raster has no CRS (or is no GeoTIFF and has none), the part under the points is too
+        large, or rasterio is not installed (an unreadable file raises rasterio's own error: read
+        it inside :func:`spatial.core.errors.reading`).
     """
     try:  # only for a run with [network] elevation (``--help`` stays fast), the hills extra
         import rasterio
@@ -297,7 +297,9 @@ def sample_raster(
         warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
         src = rasterio.open(path)
     with src:
-        if src.crs is None:
+        if src.crs is None:  # e.g. a PNG renamed .tif: say what it is, not that it lacks a CRS
+            if src.driver != "GTiff":
+                raise InputError("err_elevation_not_geotiff", path=path, driver=src.driver)
             raise InputError("err_elevation_no_crs", path=path)
         to_raster = Transformer.from_crs(crs, CRS.from_user_input(src.crs.to_wkt()), always_xy=True)
         rx, ry = to_raster.transform(xy[:, 0], xy[:, 1])

@@ -320,6 +320,24 @@ def test_a_raster_without_a_crs_is_one_line_naming_it(tmp_path):
     assert "dem.tif" in err.value.message("en")
 
 
+def test_a_picture_renamed_tif_says_it_is_no_geotiff(tmp_path):
+    """A PNG saved as dem.tif has no CRS too, but the fix is another file: name its format."""
+    from .test_gates import _files, _run
+
+    config = _files(tmp_path, 'elevation = "dem.tif"\n')
+    import rasterio
+
+    with rasterio.open(tmp_path / "dem.png", "w", driver="PNG", width=3, height=3, count=1,
+                       dtype="uint8") as dst:  # fmt: skip
+        dst.write(np.zeros((1, 3, 3), "uint8"))
+    (tmp_path / "dem.png").rename(tmp_path / "dem.tif")
+    with pytest.raises(InputError) as err:
+        _run(config)
+    assert err.value.key == "err_elevation_not_geotiff"
+    line = err.value.message("en")
+    assert "dem.tif" in line and "not a GeoTIFF" in line and "PNG" in line
+
+
 def test_service_areas_cut_partial_streets_where_the_walk_uphill_runs_out(tmp_path):
     """A shop on the ridge top (50, 0), 20 flat-equivalent metres: the walk to it is uphill from
     both sides, 1.3231 per metre, so the reached street is 50 ± 20 / 1.3231 = 50 ± 15.116 m."""
