@@ -220,6 +220,19 @@ def test_a_gate_far_from_the_community_its_id_names_is_named_and_not_used(tmp_pa
     assert "tolerance_m" in far[0]["message"]
 
 
+def test_a_gate_without_geometry_is_named_not_only_counted(tmp_path):
+    gates = gpd.GeoDataFrame(
+        {"小区编号": ["A", "A"]},
+        geometry=[shapely.Point(X0 + SOUTH_GATE[0], Y0 + SOUTH_GATE[1]), None],
+        crs=4548,
+    )
+    gates.to_file(tmp_path / "gates.gpkg", driver="GPKG")
+    result = _run(_files(tmp_path, '[gates]\npath = "gates.gpkg"\n'))
+    empty = [w for w in result.summary["warnings"] if w["code"] == "empty_geometry"]
+    assert len(empty) == 1 and empty[0]["layer"] == "gates" and empty[0]["sample"] == ["row 3"]
+    assert result.communities["convenience_m"].tolist() == pytest.approx([315.0, 215.0], abs=0.05)
+
+
 def test_gates_from_a_gaode_export_by_typecode_and_nearest_outline(tmp_path):
     from spatial.core.crs import wgs84_to_gcj02
 
