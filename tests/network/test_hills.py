@@ -257,6 +257,29 @@ def test_an_undeclared_void_is_no_data_and_a_warning_not_a_wall(tmp_path):
     assert "network_elevation_missing" in [p.code for p in b.problems]
 
 
+def test_a_coarse_cliff_of_a_raster_is_a_warning_naming_the_share(tmp_path):
+    """2 × 2 cells of 100 m with 1,000 m relief: the streets east of x = 9.5 (the west cells'
+    centre) climb 10 m per metre. Under Tobler that is no walk at all, and coverage fell
+    to 0 % without a check; now the share of street length steeper than 30 % is a warning (the
+    costs stay as they are). The 8 % ridge raises none."""
+    net = hill_network()
+    cliff = _tiff(tmp_path / "cliff.tif", np.array([[0.0, 1000.0], [0.0, 1000.0]]), -40.5, 160.5,
+                  cell=100.0)  # fmt: skip
+    add_elevation(net, cliff)
+    steep = [p for p in net.problems if p.code == "network_steep_streets"]
+    assert len(steep) == 1
+    lines = net.edges.geometry
+    climbs = lines.apply(lambda g: g.coords[0][0] != g.coords[-1][0])  # all but north-south
+    # every piece of them climbs: the first (x = 0 … 10 m, or 0 … 16.7 m on the long edges)
+    # rises 5 m over 10 m from x = 9.5 on, 50 %; 1,333 of the 2,433 m
+    share = lines[climbs].length.sum() / lines.length.sum()
+    assert f"{share:.0%} of the street length is steeper than 30%" in steep[0].message("en")
+    assert "cliff.tif" in steep[0].message("en") and "units" in steep[0].message("en")
+    ridge_net = hill_network()
+    add_elevation(ridge_net, ridge_tiff(tmp_path / "ridge.tif"))
+    assert "network_steep_streets" not in [p.code for p in ridge_net.problems]
+
+
 def test_only_the_raster_under_the_streets_is_read_and_a_huge_one_is_refused(tmp_path, monkeypatch):
     """A 51 KB compressed GeoTIFF of 40,000² cells was read whole: a 6 GB MemoryError (exit 3)
     or the machine's OOM killer. Now the window under the network is read (the same costs as
