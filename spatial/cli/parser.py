@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import tomllib
+from functools import partial
 from pathlib import Path
 
 from spatial.core import settings
@@ -72,49 +73,51 @@ def parser(lang: str = "zh") -> argparse.ArgumentParser:
             p.add_argument("--seed", type=int, default=20201, help=h("seed"))
         p.add_argument("--lang", choices=["zh", "en"], help=h("lang"))
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
-    _batch_parser(sub)
-    _serve_parser(sub)
+    _batch_parser(sub, new, h, lang)
+    _serve_parser(sub, new, h)
     return parser
 
 
-def _batch_parser(sub) -> None:
-    """``lifecircle batch``: several projects as tasks on Dask."""
-    blurb = "run several projects at once on Dask, with the region's ledger, map and summary"
-    p = sub.add_parser("batch", help=blurb, description=blurb)
-    p.add_argument(
-        "projects",
-        type=Path,
-        nargs="+",
-        help="a folder of project folders, project files or folders, or a batch TOML",
-    )
-    p.add_argument("--out", type=Path, default=settings.DEFAULT_OUT, help="output folder")
-    p.add_argument("--scheduler", default="", help="address of a running Dask scheduler")
-    p.add_argument("--workers", type=int, help="LocalCluster workers (default: by cores, memory)")
-    p.add_argument("--name", default="", help="the region's name (default: the batch's)")
-    p.add_argument("--lang", choices=["zh", "en"], help="language of labels")
+def _batch_parser(sub, new, h, lang: str) -> None:
+    """``lifecircle batch``: several projects as tasks on Dask (``new`` makes a localised parser,
+    ``h`` gives a help text of the catalogue)."""
+    p = new(sub.add_parser, "batch", help=h("batch"), description=h("batch"))
+    p.add_argument("projects", type=Path, nargs="+", help=h("projects"))
+    p.add_argument("--out", type=Path, default=settings.DEFAULT_OUT, help=h("out"))
+    p.add_argument("--scheduler", default="", help=h("scheduler"))
+    p.add_argument("--workers", type=partial(_workers, lang), help=h("workers"))
+    p.add_argument("--name", default="", help=h("name"))
+    p.add_argument("--lang", choices=["zh", "en"], help=h("lang"))
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
 
 
-def _serve_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "serve", help="the local web app in the browser (127.0.0.1 only, a token per start)"
-    )
-    p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--no-browser", action="store_true", help="print the URL only")
+def _serve_parser(sub, new, h) -> None:
+    """``lifecircle serve``: the local web app."""
+    p = new(sub.add_parser, "serve", help=h("serve"), description=h("serve"))
+    p.add_argument("--port", type=int, default=8765, help=h("port"))
+    p.add_argument("--no-browser", action="store_true", help=h("no_browser"))
     p.add_argument(
-        "--workspace",
-        type=Path,
-        default=Path("~/lifecircle-projects"),
-        help="folder of the app's project folders (default: ~/lifecircle-projects)",
+        "--workspace", type=Path, default=Path("~/lifecircle-projects"), help=h("workspace")
     )
-    p.add_argument("--max-upload-mb", type=float, default=500.0, help="largest upload (MB)")
-    p.add_argument("--lang", choices=["zh", "en"], help="language of messages")
+    p.add_argument("--max-upload-mb", type=float, default=500.0, help=h("max_upload"))
+    p.add_argument("--lang", choices=["zh", "en"], help=h("lang"))
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
 
 
 def basemap_names() -> list[str]:
     """The basemaps ``--basemap`` offers: the tables of ``data/basemaps.toml`` (the one list)."""
     return list(tomllib.loads((settings.DATA_DIR / "basemaps.toml").read_text("utf-8")))
+
+
+def _workers(lang: str, value: str) -> int:
+    """``batch --workers``: a whole number of at least 1 (0 or -1 would silently become 1)."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(text(lang, "cli_err_workers", value=value))
+    return number
 
 
 def project_file(value: str) -> Path:

@@ -48,6 +48,14 @@ ELEVATION_MAX_CELLS = 100_000_000
 #: the highest Everest (8,849 m); an undeclared void (SRTM −32768, ASTER −9999, float32 −3.4e38)
 #: read as an elevation would turn each street beside it into a wall
 ELEVATION_RANGE_M = (-500.0, 9000.0)
+#: a plausibility check of the elevation raster, not a limit (results are unchanged): when more
+#: than ``STEEP_WARN_SHARE`` of the street length is steeper than ``STEEP_GRADE`` (30 %), the run
+#: warns (``problem_network_steep_streets``). Streets that steep are rare even in hill cities (a
+#: judgement of the attack pass, not a cited standard): a share like that means a raster in other
+#: units (feet, decimetres) or too coarse (2 × 2 cells with 1,000 m relief made Tobler's walk
+#: near-infinite and coverage 0 % without a word)
+STEEP_GRADE = 0.30
+STEEP_WARN_SHARE = 0.05
 
 #: Defaults of the standards files when they leave a value out (``gb50180_2018.toml``
 #: ``national_target``, ``colocation.toml`` ``default_far``).

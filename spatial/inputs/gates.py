@@ -16,7 +16,7 @@ from spatial.config.standards import load_gate_codes
 from spatial.core.errors import InputError, reading
 from spatial.core.messages import msg
 from spatial.core.problems import Problem, problem
-from spatial.inputs.validate import LayerReport
+from spatial.inputs.validate import LayerReport, empty_geometry
 
 
 def osm_gates(path: Path) -> gpd.GeoDataFrame:
@@ -186,9 +186,9 @@ def load_gates(
             keep = gaode_rows(gdf[cols["typecode"]])
             report.drop("not_a_gate", int((~keep).sum()))
             gdf, labels = gdf.loc[keep].reset_index(drop=True), labels[keep].reset_index(drop=True)
-    empty = (gdf.geometry.is_empty | gdf.geometry.isna()).to_numpy(bool)
-    report.drop("empty_geometry", int(empty.sum()))
+    empty = empty_geometry(gdf, labels, report, problems)
     gdf, labels = gdf.loc[~empty].reset_index(drop=True), labels[~empty].reset_index(drop=True)
+    _refuse_not_points(gdf, path)
     gdf = gdf.set_geometry(gdf.geometry.representative_point()).to_crs(crs)
     comm = assign_gates(gdf, communities, cols.get("community"), cfg.tolerance_m, labels, problems)
     names = gdf[cols["name"]].astype("string").fillna("") if "name" in cols else labels
@@ -202,3 +202,12 @@ def load_gates(
     out["cid"] = communities["cid"].to_numpy()[out["comm"].to_numpy()]
     report.rows_kept = len(out)
     return out, report
+
+
+def _refuse_not_points(gdf: gpd.GeoDataFrame, path: Path | str) -> None:
+    """Gates are points (README, "Gated compounds"): an outline layer (the communities' own
+    file given again) would become interior points, gates in the middle of each compound."""
+    kinds = set(gdf.geometry.geom_type.dropna()) - {"Point", "MultiPoint"}
+    if kinds:
+        found = ", ".join(sorted(set(gdf.geometry.geom_type.dropna())))
+        raise InputError("err_gates_not_points", path=path, kinds=found)

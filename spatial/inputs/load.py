@@ -45,6 +45,7 @@ from spatial.inputs.validate import (
     detect_columns,
     drop_duplicate_rows,
     drop_outliers,
+    empty_geometry,
     repair_polygons,
 )
 
@@ -227,7 +228,7 @@ def _communities(
     if int(approx.sum()):
         report.note("note_years_approx", count=int(approx.sum()))
     out = _standardise(gdf, mapped, set(cols.values()))
-    out = repair_polygons(out, report, path)
+    out = repair_polygons(out, report, path, out["cid"], problems)
     report.rows_kept = len(out)
     return out, report
 
@@ -266,8 +267,7 @@ def _facilities(
     if len(raw) and (keys == "").all():
         listed = ", ".join(f"{k or '(empty)'}×{v}" for k, v in list(unknown.items())[:8])
         raise InputError("err_no_category_match", path=path, column=cols["category"], listed=listed)
-    empty = gdf.geometry.is_empty | gdf.geometry.isna()
-    report.drop("empty_geometry", int(empty.sum()))
+    empty = pd.Series(empty_geometry(gdf, row_names.loc[gdf.index], report, problems), gdf.index)
     kept = ((keys != "") & ~empty).to_numpy()
     name_stacked_facilities(gdf.loc[kept], row_names.loc[gdf.index][kept], problems)
     if unknown:
@@ -322,7 +322,8 @@ def _parcels(
         "max_floor_area": _number(gdf, col("max_floor_area"), path, "max_floor_area"),
         "available": _flags(gdf[col("available")]) if col("available") else True,
     }
-    out = repair_polygons(_standardise(gdf, mapped, set(cols.values())), report, path)
+    out = _standardise(gdf, mapped, set(cols.values()))
+    out = repair_polygons(out, report, path, out["pid"], problems)
     report.rows_kept = len(out)
     return out, report
 
@@ -335,16 +336,17 @@ def _number(gdf: gpd.GeoDataFrame, column: str | None, path: Path, role: str) ->
 
 
 @in_layer("subdistricts")
-def _subdistricts(project: Project, aliases: dict) -> tuple[gpd.GeoDataFrame, LayerReport]:
+def _subdistricts(
+    project: Project, aliases: dict, problems: list[Problem]
+) -> tuple[gpd.GeoDataFrame, LayerReport]:
     gdf, cols, path, report = _read_layer(project, "subdistricts", aliases)
     names = (
         gdf[cols["name"]].astype("string").fillna("")
         if "name" in cols
         else pd.Series([f"街道{i + 1}" for i in range(len(gdf))], index=gdf.index)
     )
-    out = repair_polygons(
-        gpd.GeoDataFrame({"name": names}, geometry=gdf.geometry, crs=gdf.crs), report, path
-    )
+    out = gpd.GeoDataFrame({"name": names}, geometry=gdf.geometry, crs=gdf.crs)
+    out = repair_polygons(out, report, path, names, problems)
     report.rows_kept = len(out)
     return out, report
 
@@ -412,7 +414,7 @@ def load_layers(project: Project, standards: Standards) -> Layers:
         )
     subdistricts = None
     if project.subdistricts.given():
-        subdistricts, s_report = _subdistricts(project, aliases)
+        subdistricts, s_report = _subdistricts(project, aliases, problems)
         reports.append(s_report)
     metric = choose_metric_crs([communities], project.crs)
     communities = communities.to_crs(metric)

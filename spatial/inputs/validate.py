@@ -14,7 +14,7 @@ import shapely
 from spatial.config.project import LayerConfig
 from spatial.core.crs import distance_km, in_china, lonlat_points, to_wgs84_lonlat
 from spatial.core.errors import InputError
-from spatial.core.messages import Msg
+from spatial.core.messages import Msg, msg
 from spatial.core.problems import Problem, problem
 from spatial.inputs.parse import cut_header_roles, file_row, header_key
 
@@ -279,8 +279,47 @@ def check_unique_ids(ids: pd.Series, column: str, path: Path) -> None:
         )
 
 
-def repair_polygons(gdf: gpd.GeoDataFrame, report: LayerReport, path: Path) -> gpd.GeoDataFrame:
-    """Make geometries valid (counted), keep polygonal parts, drop empties (counted).
+def empty_geometry(
+    gdf: gpd.GeoDataFrame, labels: pd.Series, report: LayerReport, problems: list[Problem]
+) -> np.ndarray:
+    """The rows without a geometry (null or empty), counted in ``report`` and named as the data
+    problem ``empty_geometry`` — the one way every layer drops them.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+    labels : Series
+        Each row's id or ``row N`` (aligned with ``gdf``).
+    report : LayerReport
+        Counts the dropped rows (``empty_geometry``); its ``layer`` names the layer.
+    problems : list of Problem
+        Receives ``empty_geometry`` naming the rows, if any.
+
+    Returns
+    -------
+    ndarray of bool
+        True for the rows to drop.
+    """
+    geoms = gdf.geometry.values
+    empty = np.asarray(shapely.is_missing(geoms) | shapely.is_empty(geoms), dtype=bool)
+    if empty.any():
+        report.drop("empty_geometry", int(empty.sum()))
+        named = pd.Series(labels).astype(str).to_numpy()[empty]
+        problems.append(
+            problem("empty_geometry", report.layer, named, what=msg(f"layer_{report.layer}"))
+        )
+    return empty
+
+
+def repair_polygons(
+    gdf: gpd.GeoDataFrame,
+    report: LayerReport,
+    path: Path,
+    labels: pd.Series | None = None,
+    problems: list[Problem] | None = None,
+) -> gpd.GeoDataFrame:
+    """Make geometries valid (counted), keep polygonal parts, drop empties (counted and named:
+    :func:`empty_geometry`).
 
     Parameters
     ----------
@@ -288,6 +327,10 @@ def repair_polygons(gdf: gpd.GeoDataFrame, report: LayerReport, path: Path) -> g
     report : LayerReport
         Counts the repaired and dropped rows.
     path : Path
+    labels : Series, optional
+        Each row's id, naming the rows without a geometry (default: ``row N`` by position).
+    problems : list of Problem, optional
+        Receives the problem naming the rows without a geometry.
 
     Returns
     -------
@@ -298,9 +341,9 @@ def repair_polygons(gdf: gpd.GeoDataFrame, report: LayerReport, path: Path) -> g
     InputError
         The layer holds no polygons at all.
     """
-    geoms = gdf.geometry.values
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    report.drop("empty_geometry", int(missing.sum()))
+    if labels is None:
+        labels = pd.Series([f"row {i + 2}" for i in range(len(gdf))], index=gdf.index)
+    missing = empty_geometry(gdf, labels, report, [] if problems is None else problems)
     gdf = gdf.loc[~missing].copy()
     geoms = gdf.geometry.values
     kinds = set(shapely.get_type_id(geoms).tolist())

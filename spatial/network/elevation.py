@@ -283,9 +283,9 @@ def sample_raster(
     Raises
     ------
     InputError
-        The raster has no CRS, the part under the points is too large, or rasterio is not
-        installed (an unreadable file raises rasterio's own error: read it inside
-        :func:`spatial.core.errors.reading`).
+        The raster has no CRS (or is no GeoTIFF and has none), the part under the points is too
+        large, or rasterio is not installed (an unreadable file raises rasterio's own error: read
+        it inside :func:`spatial.core.errors.reading`).
     """
     try:  # only for a run with [network] elevation (``--help`` stays fast), the hills extra
         import rasterio
@@ -297,7 +297,9 @@ def sample_raster(
         warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
         src = rasterio.open(path)
     with src:
-        if src.crs is None:
+        if src.crs is None:  # e.g. a PNG renamed .tif: say what it is, not that it lacks a CRS
+            if src.driver != "GTiff":
+                raise InputError("err_elevation_not_geotiff", path=path, driver=src.driver)
             raise InputError("err_elevation_no_crs", path=path)
         to_raster = Transformer.from_crs(crs, CRS.from_user_input(src.crs.to_wkt()), always_xy=True)
         rx, ry = to_raster.transform(xy[:, 0], xy[:, 1])
@@ -415,11 +417,39 @@ def add_elevation(net, path: Path) -> None:
         raise InputError("err_elevation_no_cover", path=path)
     net.slope = slope_costs(owner, pos, z, len(length))
     net.__dict__.pop("_base_csr", None)  # the street matrix is built from the slope
+    _warn_steep(net, owner, pos, z, path)
     if net.slope.missing_edges:
         missing = np.unique(owner[~np.isfinite(z)])
         names = net.edges.get("name")  # a street's name where known, else its edge number
         items = [str(names.iloc[i]) if _named(names, i) else f"#{i}" for i in missing]
         net.problems.append(problem("network_elevation_missing", "network", items))
+
+
+def _warn_steep(net, owner: np.ndarray, pos: np.ndarray, z: np.ndarray, path: Path) -> None:
+    """Warn (``network_steep_streets``) when more than ``settings.STEEP_WARN_SHARE`` of the
+    street length is steeper than ``settings.STEEP_GRADE``: a raster in other units or too
+    coarse, whose cliffs Tobler's rule turns into walls. The costs are left as they are."""
+    same = owner[1:] == owner[:-1]
+    h, dz = np.diff(pos), np.diff(z)
+    piece = same & (h > 0)
+    steep = piece & np.isfinite(dz) & (np.abs(dz) > settings.STEEP_GRADE * np.where(h > 0, h, 1))
+    total = float(h[piece].sum())
+    share = float(h[steep].sum()) / total if total > 0 else 0.0
+    if share <= settings.STEEP_WARN_SHARE:
+        return
+    names = net.edges.get("name")
+    edges = np.unique(owner[1:][steep])
+    items = [str(names.iloc[i]) if _named(names, i) else f"#{i}" for i in edges]
+    net.problems.append(
+        problem(
+            "network_steep_streets",
+            "network",
+            items,
+            share=f"{share:.0%}",
+            grade=f"{settings.STEEP_GRADE:.0%}",
+            raster=path.name,
+        )  # fmt: skip
+    )
 
 
 def _named(names, i: int) -> bool:

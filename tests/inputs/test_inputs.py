@@ -142,6 +142,30 @@ def test_invalid_polygons_repaired_and_empty_dropped(tmp_path):
     assert layers.communities.geometry.is_valid.all()
 
 
+def test_rows_without_geometry_are_named_in_every_layer(tmp_path):
+    """A null or empty geometry was only counted (``inputs[].dropped``), never named: now each
+    layer names the rows it drops through one problem, ``empty_geometry``."""
+    comm = small_communities()
+    comm.loc[2, "geometry"] = None
+    comm.to_file(tmp_path / "c.gpkg")
+    fac = gpd.GeoDataFrame(
+        {"名称": ["托老所A", "托老所B", "托老所C"], "类别": ["托老所"] * 3},
+        geometry=[comm.geometry[0].centroid, None, comm.geometry[1].centroid],
+        crs=4548,
+    )
+    fac.to_file(tmp_path / "f.gpkg")
+    text = _project(tmp_path, "c.gpkg").read_text("utf-8") + '[facilities]\npath = "f.gpkg"\n'
+    (tmp_path / "project.toml").write_text(text, encoding="utf-8")
+    layers = _load(tmp_path / "project.toml")
+    named = {p.layer: p for p in layers.problems if p.code == "empty_geometry"}
+    assert named["communities"].count == 1 and named["communities"].sample == ("C0003",)
+    assert named["facilities"].count == 1 and named["facilities"].sample == ("row 3",)
+    assert len(layers.communities) == 3 and len(layers.facilities) == 2
+    assert [r.dropped.get("empty_geometry") for r in layers.reports] == [1, 1]
+    line = named["facilities"].message("en")
+    assert line.startswith("1 row of the facilities layer has no geometry") and "row 3" in line
+
+
 def test_unknown_categories_are_reported_not_silently_dropped(small_project):
     folder = small_project.parent
     small_facilities_csv(

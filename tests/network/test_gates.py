@@ -24,7 +24,7 @@ from spatial.analysis.coverage.basis import basis_summary
 from spatial.analysis.coverage.measure import compute_coverage
 from spatial.config.project import CoverageConfig, Project, load_project
 from spatial.config.standards import load_standards
-from spatial.core.errors import ConfigError
+from spatial.core.errors import ConfigError, InputError
 from spatial.network.gates import GateSet, inner_walk
 from spatial.network.graph import StreetNetwork
 
@@ -218,6 +218,30 @@ def test_a_gate_far_from_the_community_its_id_names_is_named_and_not_used(tmp_pa
     assert len(far) == 1 and far[0]["count"] == 1
     assert far[0]["sample"] == ["row 3（B，110 m）"]
     assert "tolerance_m" in far[0]["message"]
+
+
+def test_a_gate_without_geometry_is_named_not_only_counted(tmp_path):
+    gates = gpd.GeoDataFrame(
+        {"小区编号": ["A", "A"]},
+        geometry=[shapely.Point(X0 + SOUTH_GATE[0], Y0 + SOUTH_GATE[1]), None],
+        crs=4548,
+    )
+    gates.to_file(tmp_path / "gates.gpkg", driver="GPKG")
+    result = _run(_files(tmp_path, '[gates]\npath = "gates.gpkg"\n'))
+    empty = [w for w in result.summary["warnings"] if w["code"] == "empty_geometry"]
+    assert len(empty) == 1 and empty[0]["layer"] == "gates" and empty[0]["sample"] == ["row 3"]
+    assert result.communities["convenience_m"].tolist() == pytest.approx([315.0, 215.0], abs=0.05)
+
+
+def test_the_communities_given_as_gates_are_refused_in_one_line(tmp_path):
+    """An outline layer as [gates] became interior points: a gate in the middle of each
+    compound, silently. Gates are points (README, "Gated compounds")."""
+    config = _files(tmp_path, '[gates]\npath = "communities.gpkg"\n')
+    with pytest.raises(InputError) as err:
+        _run(config)
+    assert err.value.key == "err_gates_not_points"
+    line = err.value.message("en")
+    assert "communities.gpkg" in line and "Polygon" in line and "\n" not in line
 
 
 def test_gates_from_a_gaode_export_by_typecode_and_nearest_outline(tmp_path):

@@ -257,6 +257,29 @@ def test_an_undeclared_void_is_no_data_and_a_warning_not_a_wall(tmp_path):
     assert "network_elevation_missing" in [p.code for p in b.problems]
 
 
+def test_a_coarse_cliff_of_a_raster_is_a_warning_naming_the_share(tmp_path):
+    """2 × 2 cells of 100 m with 1,000 m relief: the streets east of x = 9.5 (the west cells'
+    centre) climb 10 m per metre. Under Tobler that is no walk at all, and coverage fell
+    to 0 % without a check; now the share of street length steeper than 30 % is a warning (the
+    costs stay as they are). The 8 % ridge raises none."""
+    net = hill_network()
+    cliff = _tiff(tmp_path / "cliff.tif", np.array([[0.0, 1000.0], [0.0, 1000.0]]), -40.5, 160.5,
+                  cell=100.0)  # fmt: skip
+    add_elevation(net, cliff)
+    steep = [p for p in net.problems if p.code == "network_steep_streets"]
+    assert len(steep) == 1
+    lines = net.edges.geometry
+    climbs = lines.apply(lambda g: g.coords[0][0] != g.coords[-1][0])  # all but north-south
+    # every piece of them climbs: the first (x = 0 … 10 m, or 0 … 16.7 m on the long edges)
+    # rises 5 m over 10 m from x = 9.5 on, 50 %; 1,333 of the 2,433 m
+    share = lines[climbs].length.sum() / lines.length.sum()
+    assert f"{share:.0%} of the street length is steeper than 30%" in steep[0].message("en")
+    assert "cliff.tif" in steep[0].message("en") and "units" in steep[0].message("en")
+    ridge_net = hill_network()
+    add_elevation(ridge_net, ridge_tiff(tmp_path / "ridge.tif"))
+    assert "network_steep_streets" not in [p.code for p in ridge_net.problems]
+
+
 def test_only_the_raster_under_the_streets_is_read_and_a_huge_one_is_refused(tmp_path, monkeypatch):
     """A 51 KB compressed GeoTIFF of 40,000² cells was read whole: a 6 GB MemoryError (exit 3)
     or the machine's OOM killer. Now the window under the network is read (the same costs as
@@ -318,6 +341,24 @@ def test_a_raster_without_a_crs_is_one_line_naming_it(tmp_path):
         _run(config)
     assert err.value.key == "err_elevation_no_crs"
     assert "dem.tif" in err.value.message("en")
+
+
+def test_a_picture_renamed_tif_says_it_is_no_geotiff(tmp_path):
+    """A PNG saved as dem.tif has no CRS too, but the fix is another file: name its format."""
+    from .test_gates import _files, _run
+
+    config = _files(tmp_path, 'elevation = "dem.tif"\n')
+    import rasterio
+
+    with rasterio.open(tmp_path / "dem.png", "w", driver="PNG", width=3, height=3, count=1,
+                       dtype="uint8") as dst:  # fmt: skip
+        dst.write(np.zeros((1, 3, 3), "uint8"))
+    (tmp_path / "dem.png").rename(tmp_path / "dem.tif")
+    with pytest.raises(InputError) as err:
+        _run(config)
+    assert err.value.key == "err_elevation_not_geotiff"
+    line = err.value.message("en")
+    assert "dem.tif" in line and "not a GeoTIFF" in line and "PNG" in line
 
 
 def test_service_areas_cut_partial_streets_where_the_walk_uphill_runs_out(tmp_path):

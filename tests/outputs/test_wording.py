@@ -5,6 +5,7 @@ the help and the category list in Chinese, the map's words in a browser."""
 from __future__ import annotations
 
 import itertools
+import re
 import shutil
 from pathlib import Path
 
@@ -105,6 +106,17 @@ def test_help_is_chinese_by_default_and_english_with_lang_en(capsys):
     en = capsys.readouterr().out
     assert en.startswith("usage: lifecircle run") and "output folder" in en
     assert "用法" not in en
+    for command in ("batch", "serve"):  # every command's help, not only the project commands
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        zh = capsys.readouterr().out
+        assert zh.startswith(f"用法：lifecircle {command}") and "选项" in zh
+        assert not re.search(r"\(default: |running Dask|web app", zh), zh
+        with pytest.raises(SystemExit):
+            main([command, "--lang", "en", "--help"])
+        en = capsys.readouterr().out
+        assert en.startswith(f"usage: lifecircle {command}") and "options" in en
+        assert not re.search(r"[\u4e00-\u9fff]", en), en
 
 
 def test_unknown_category_lists_the_categories_in_the_run_language(tmp_path, run_cli):
