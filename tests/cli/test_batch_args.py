@@ -18,7 +18,7 @@ def test_workers_below_one_is_refused_naming_the_value(value, tmp_path, capsys):
 
 
 def test_a_worker_count_is_taken(tmp_path):
-    from spatial.cli.main import _parser
+    from spatial.cli.parser import parser
 
-    args = _parser("en").parse_args(["batch", str(tmp_path), "--workers", "3"])
+    args = parser("en").parse_args(["batch", str(tmp_path), "--workers", "3"])
     assert args.workers == 3

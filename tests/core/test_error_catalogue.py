@@ -103,7 +103,18 @@ def test_every_note_drop_and_reading_names_a_catalogue_key():
 
 
 #: msg() calls whose key is computed; the keys they can take are checked below
-_DYNAMIC = {("checks.py", "msg(allowed)"), ("project.py", "msg(f'type_{name}')")}
+_DYNAMIC = {
+    ("checks.py", "msg(allowed)"),
+    ("project.py", "msg(f'type_{name}')"),
+    ("validate.py", "msg(f'layer_{report.layer}')"),
+}
+
+
+def test_every_layer_a_dropped_row_can_name_is_in_the_catalogue():
+    """``validate.empty_geometry`` names its layer by ``layer_<name>`` (any layer the loader reads)."""
+    zh, en = labels("zh"), labels("en")
+    for layer in ("communities", "facilities", "parcels", "subdistricts", "gates"):
+        assert f"layer_{layer}" in zh and f"layer_{layer}" in en
 
 
 def test_every_allowed_range_of_a_setting_is_in_the_catalogue():
