@@ -16,7 +16,8 @@ from spatial.config.standards import load_gate_codes
 from spatial.core.errors import InputError, reading
 from spatial.core.messages import msg
 from spatial.core.problems import Problem, problem
-from spatial.inputs.validate import LayerReport, empty_geometry
+from spatial.inputs.cleaning import empty_geometry
+from spatial.inputs.validate import LayerReport
 
 
 def osm_gates(path: Path) -> gpd.GeoDataFrame:

@@ -17,6 +17,12 @@ from spatial.core.errors import InputError, in_layer, reading
 from spatial.core.messages import msg
 from spatial.core.problems import Problem, problem
 from spatial.core.settings import PLAUSIBLE_MAX
+from spatial.inputs.cleaning import (
+    drop_duplicate_rows,
+    drop_outliers,
+    empty_geometry,
+    repair_polygons,
+)
 from spatial.inputs.facility_names import (
     classify_by_name,
     dropped_table,
@@ -39,15 +45,7 @@ from spatial.inputs.patterns import (
     name_parcels_beyond_reach,
     name_stacked_facilities,
 )
-from spatial.inputs.validate import (
-    LayerReport,
-    check_unique_ids,
-    detect_columns,
-    drop_duplicate_rows,
-    drop_outliers,
-    empty_geometry,
-    repair_polygons,
-)
+from spatial.inputs.validate import LayerReport, check_unique_ids, detect_columns
 
 
 @dataclass

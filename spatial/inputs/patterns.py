@@ -1,7 +1,7 @@
 """Patterns a planner's file shows that would give a plausible wrong result without a word:
 household counts in 万户, a facility table pasted several times, facilities stacked on one point
 (a failed geocoding), parcels beyond every community's reach. Each is refused or named as a
-problem with its rows, like the duplicated communities (:func:`spatial.inputs.validate.drop_duplicate_rows`).
+problem with its rows, like the duplicated communities (:func:`spatial.inputs.cleaning.drop_duplicate_rows`).
 """
 
 from __future__ import annotations

@@ -88,7 +88,7 @@ def test_every_note_drop_and_reading_names_a_catalogue_key():
     bad = []
     for file, line, call in sites:
         name = _name(call)
-        if name == "drop" and file != "load.py" and file != "validate.py":
+        if name == "drop" and file not in ("load.py", "validate.py", "cleaning.py"):
             continue  # DataFrame.drop
         arg = call.args[1] if name == "reading" else call.args[0]
         if name == "reading" and isinstance(arg, ast.Call) and _name(arg) == "msg":
@@ -106,12 +106,12 @@ def test_every_note_drop_and_reading_names_a_catalogue_key():
 _DYNAMIC = {
     ("checks.py", "msg(allowed)"),
     ("project.py", "msg(f'type_{name}')"),
-    ("validate.py", "msg(f'layer_{report.layer}')"),
+    ("cleaning.py", "msg(f'layer_{report.layer}')"),
 }
 
 
 def test_every_layer_a_dropped_row_can_name_is_in_the_catalogue():
-    """``validate.empty_geometry`` names its layer by ``layer_<name>`` (any layer the loader reads)."""
+    """``cleaning.empty_geometry`` names its layer by ``layer_<name>`` (any layer the loader reads)."""
     zh, en = labels("zh"), labels("en")
     for layer in ("communities", "facilities", "parcels", "subdistricts", "gates"):
         assert f"layer_{layer}" in zh and f"layer_{layer}" in en
