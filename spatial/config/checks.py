@@ -58,6 +58,14 @@ def _check_number(value: object, label: str, where: Path, rule: tuple[float, boo
         )
 
 
+def _check_choice(value: object, allowed: tuple[str, ...], label: str, where: Path) -> None:
+    """Refuse ``value`` unless it is one of ``allowed`` (the message lists them)."""
+    if value not in allowed:
+        raise ConfigError(
+            "err_cfg_choice", path=where, label=label, value=value, allowed=", ".join(allowed)
+        )
+
+
 def _check_crs(text: str, label: str, where: Path, analysis: bool) -> None:
     from pyproj import CRS
     from pyproj.exceptions import CRSError
@@ -124,30 +132,13 @@ def validate_project(project: Project, where: Path) -> None:
         from spatial.config.plan import check_plan
 
         check_plan(project.plan, project.policy, where)
-    if project.siting.objective not in ("households", "full_coverage"):
-        raise ConfigError(
-            "err_cfg_choice",
-            path=where,
-            label="[siting] objective",
-            value=project.siting.objective,
-            allowed="households, full_coverage",
-        )
-    if project.coverage.threshold not in ("distance", "time"):
-        raise ConfigError(
-            "err_cfg_choice",
-            path=where,
-            label="[coverage] threshold",
-            value=project.coverage.threshold,
-            allowed="distance, time",
-        )
-    if project.gates.inner not in INNER_RULES:
-        raise ConfigError(
-            "err_cfg_choice",
-            path=where,
-            label="[gates] inner",
-            value=project.gates.inner,
-            allowed=", ".join(INNER_RULES),
-        )
+    choices = (
+        ("[siting] objective", project.siting.objective, ("households", "full_coverage")),
+        ("[coverage] threshold", project.coverage.threshold, ("distance", "time")),
+        ("[gates] inner", project.gates.inner, INNER_RULES),
+    )
+    for label, value, allowed in choices:
+        _check_choice(value, allowed, label, where)
     policy = project.policy
     if policy.priority_cutoff > policy.old_cutoff:
         raise ConfigError(
@@ -176,14 +167,7 @@ DEMOGRAPHIC_KEYS = ("persons_per_household", "older", "infants", "preschoolers")
 
 def _check_capacity(cap: CapacityConfig, where: Path) -> None:
     """``[capacity]``: the decay is known, shares are 0-1, sizes and targets above 0."""
-    if cap.decay not in DECAYS:
-        raise ConfigError(
-            "err_cfg_choice",
-            path=where,
-            label="[capacity] decay",
-            value=cap.decay,
-            allowed=", ".join(DECAYS),
-        )
+    _check_choice(cap.decay, DECAYS, "[capacity] decay", where)
     _check_number(
         cap.persons_per_household,
         "[capacity] persons_per_household",

@@ -102,6 +102,8 @@ BUNDLE_OFFSET_M = 10.0  # a bundle's line on the HTML map runs this far outside 
 # programme takes colours spread over the whole range (:func:`year_colours`;
 # tests/outputs/test_wording.py checks the steps), so the years stay apart on a greyscale print
 YEAR_COLOURS = ["#440154", "#46327e", "#375b8d", "#277e8e", "#1fa188", "#48c16e", "#9bd93c"]
+#: compounds held in the programme's reserve (储备), on the HTML map and in the GeoPackage
+RESERVE_COLOUR = "#969696"
 CANDIDATE_COLOUR = "#7a7a7a"
 PARTNER_COLOUR = "#01665e"
 STREET_COLOUR = "#b8b8b8"

@@ -264,9 +264,7 @@ def bundle(
         As for :func:`coverage`.
     """
     given = {"communities": communities, "facilities": facilities, "parcels": parcels}
-    result, warned = _loaded("spatial.bundle()", given, streets, layers, settings, "bundling")
-    pipeline.analyse(result, COMMAND_STAGES["bundle"])
-    _warn(result.layers.problems[warned:], result.project.lang)  # found by the stages
+    result = _analysed("bundle", given, streets, layers, settings, "bundling")
     assert result.bundling is not None  # the bundle stage ran
     return result.bundling
 
@@ -306,11 +304,27 @@ def sites(
         As for :func:`coverage`.
     """
     given = {"communities": communities, "facilities": facilities, "parcels": parcels}
-    result, warned = _loaded("spatial.sites()", given, streets, layers, settings, "siting")
-    pipeline.analyse(result, COMMAND_STAGES["sites"])
-    _warn(result.layers.problems[warned:], result.project.lang)  # found by the stages
+    result = _analysed("sites", given, streets, layers, settings, "siting")
     assert result.siting is not None  # the sites stage ran
     return result.siting
+
+
+def _analysed(
+    command: str,
+    given: Mapping[str, Layer | None],
+    streets: Streets | None,
+    layers: Mapping[str, Mapping[str, str]] | None,
+    settings: Mapping[str, object],
+    section: str,
+) -> RunResult:
+    """Load the inputs (:func:`_loaded`) and run ``lifecircle <command>``'s stages on them.
+
+    The problems the stages found are warnings, as the loader's are.
+    """
+    result, warned = _loaded(f"spatial.{command}()", given, streets, layers, settings, section)
+    pipeline.analyse(result, COMMAND_STAGES[command])
+    _warn(result.layers.problems[warned:], result.project.lang)  # found by the stages
+    return result
 
 
 def _loaded(

@@ -113,8 +113,6 @@ def _by_category(result: RunResult, lang: str, area: bool) -> Style:
 
 
 def _plan(result: RunResult, lang: str) -> Style:
-    from spatial.outputs.html.plan_layer import RESERVE_COLOUR
-
     years = result.plan.years["year"].tolist() if result.plan is not None else []
     classes = [
         (
@@ -124,7 +122,7 @@ def _plan(result: RunResult, lang: str) -> Style:
         )
         for y, colour in zip(years, style.year_colours(len(years)), strict=True)
     ]  # the years' colours of the HTML and print maps
-    reserve = Sym(fill=RESERVE_COLOUR, fill_alpha=0.7, stroke="#555555", width=0.2)
+    reserve = Sym(fill=style.RESERVE_COLOUR, fill_alpha=0.7, stroke="#555555", width=0.2)
     return Style("categories", [*classes, ("", text(lang, "plan_map_reserve"), reserve)], "year")
 
 

@@ -12,10 +12,9 @@ import numpy as np
 from spatial.analysis.result import RunResult
 from spatial.core.messages import text
 from spatial.outputs.html.overlays import outline_features, outline_layer, section
-from spatial.outputs.style import year_colours
+from spatial.outputs.style import RESERVE_COLOUR, year_colours
 from spatial.text.html import fragment
 
-RESERVE_COLOUR = "#969696"
 EARLIER_COLOUR = "#252525"  # work finished or started outside the programme's years
 
 
